@@ -1,0 +1,13 @@
+// Package onnx imports ONNX models into kiln's IR.
+//
+// Import reads a ModelProto, turns initializers and Constant nodes into
+// module constants, graph inputs and outputs into the parameters and results
+// of function @main, and every node into kiln ops through the conversion
+// table (table.go, ops_*.go): one entry per (op type, opset range). Opset
+// differences live in that table and nowhere else.
+//
+// The package also reads ONNX TensorProto, SequenceProto and OptionalProto
+// files (the ONNX backend test data format) into interpreter values.
+//
+// It imports ir, ir/interp and the generated bindings in onnxpb.
+package onnx

@@ -1,0 +1,113 @@
+package onnx
+
+import (
+	"fmt"
+
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+)
+
+// onnxDTypes maps TensorProto.DataType codes to kiln element types.
+var onnxDTypes = map[onnxpb.TensorProto_DataType]ir.DType{
+	onnxpb.TensorProto_FLOAT:      ir.F32,
+	onnxpb.TensorProto_UINT8:      ir.U8,
+	onnxpb.TensorProto_INT8:       ir.I8,
+	onnxpb.TensorProto_UINT16:     ir.U16,
+	onnxpb.TensorProto_INT16:      ir.I16,
+	onnxpb.TensorProto_INT32:      ir.I32,
+	onnxpb.TensorProto_INT64:      ir.I64,
+	onnxpb.TensorProto_STRING:     ir.String,
+	onnxpb.TensorProto_BOOL:       ir.Bool,
+	onnxpb.TensorProto_FLOAT16:    ir.F16,
+	onnxpb.TensorProto_DOUBLE:     ir.F64,
+	onnxpb.TensorProto_UINT32:     ir.U32,
+	onnxpb.TensorProto_UINT64:     ir.U64,
+	onnxpb.TensorProto_COMPLEX64:  ir.C64,
+	onnxpb.TensorProto_COMPLEX128: ir.C128,
+	onnxpb.TensorProto_BFLOAT16:   ir.BF16,
+}
+
+// DType returns the kiln element type of an ONNX TensorProto.DataType code.
+func DType(code int32) (ir.DType, error) {
+	d, ok := onnxDTypes[onnxpb.TensorProto_DataType(code)]
+	if !ok {
+		return ir.InvalidDType, fmt.Errorf("unsupported ONNX element type %d (%v)", code, onnxpb.TensorProto_DataType(code))
+	}
+	return d, nil
+}
+
+// ONNXDType returns the ONNX TensorProto.DataType code of a kiln element type.
+func ONNXDType(d ir.DType) int32 {
+	for k, v := range onnxDTypes {
+		if v == d {
+			return int32(k)
+		}
+	}
+	return 0
+}
+
+// typeFromProto converts an ONNX TypeProto to a kiln type. Dims with a
+// dim_param become symbolic dims; dims with neither value nor name are
+// unknown. A tensor type without a shape has unknown rank.
+func typeFromProto(tp *onnxpb.TypeProto) (ir.Type, error) {
+	if tp == nil {
+		return ir.Type{}, nil
+	}
+	switch v := tp.Value.(type) {
+	case *onnxpb.TypeProto_TensorType:
+		d := ir.InvalidDType
+		if v.TensorType.GetElemType() != 0 {
+			var err error
+			if d, err = DType(v.TensorType.GetElemType()); err != nil {
+				return ir.Type{}, err
+			}
+		}
+		s := ir.UnrankedShape()
+		if sh := v.TensorType.Shape; sh != nil {
+			s = ir.Shape{Ranked: true, Dims: make([]ir.Dim, len(sh.Dim))}
+			for i, dim := range sh.Dim {
+				switch dv := dim.Value.(type) {
+				case *onnxpb.TensorShapeProto_Dimension_DimValue:
+					if dv.DimValue < 0 {
+						return ir.Type{}, fmt.Errorf("negative dim %d", dv.DimValue)
+					}
+					s.Dims[i] = ir.Static(dv.DimValue)
+				case *onnxpb.TensorShapeProto_Dimension_DimParam:
+					if dv.DimParam == "" {
+						s.Dims[i] = ir.Unknown()
+					} else {
+						s.Dims[i] = ir.Symbolic(dv.DimParam)
+					}
+				default:
+					s.Dims[i] = ir.Unknown()
+				}
+			}
+		}
+		return ir.TensorType(d, s), nil
+	case *onnxpb.TypeProto_SequenceType:
+		e, err := typeFromProto(v.SequenceType.ElemType)
+		if err != nil {
+			return ir.Type{}, err
+		}
+		if e.Kind == ir.InvalidKind {
+			return ir.Type{Kind: ir.SequenceKind}, nil
+		}
+		return ir.SequenceOf(e), nil
+	case *onnxpb.TypeProto_OptionalType:
+		e, err := typeFromProto(v.OptionalType.ElemType)
+		if err != nil {
+			return ir.Type{}, err
+		}
+		if e.Kind == ir.InvalidKind {
+			return ir.Type{Kind: ir.OptionalKind}, nil
+		}
+		return ir.OptionalOf(e), nil
+	case *onnxpb.TypeProto_MapType:
+		return ir.Type{}, fmt.Errorf("map types are not supported")
+	case *onnxpb.TypeProto_SparseTensorType:
+		return ir.Type{}, fmt.Errorf("sparse tensor types are not supported")
+	case nil:
+		return ir.Type{}, nil
+	}
+	return ir.Type{}, fmt.Errorf("unsupported type %T", tp.Value)
+}

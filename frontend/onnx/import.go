@@ -1,0 +1,593 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// MinOpset and MaxOpset bound the default-domain opset versions the importer
+// accepts.
+const (
+	MinOpset = 1
+	MaxOpset = 17
+)
+
+// Import reads the ONNX model at path and returns it as a module with one
+// function, @main. Errors name the file first, then the node.
+func Import(path string) (*ir.Module, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ImportBytes(data, path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// ImportBytes converts a serialized ModelProto. path is used to resolve
+// external data (relative to its folder) and to name constants' sources.
+func ImportBytes(data []byte, path string) (*ir.Module, error) {
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
+	}
+	return ImportModel(&mp, path)
+}
+
+// ImportModel converts a decoded ModelProto.
+func ImportModel(mp *onnxpb.ModelProto, path string) (*ir.Module, error) {
+	if mp.Graph == nil {
+		return nil, fmt.Errorf("model has no graph")
+	}
+	c := &converter{
+		m:      ir.NewModule(),
+		path:   path,
+		opsets: map[string]int64{},
+		names:  map[string]bool{},
+	}
+	c.ext = c.loadExternal
+	for _, o := range mp.OpsetImport {
+		c.opsets[normDomain(o.GetDomain())] = o.GetVersion()
+	}
+	if len(mp.OpsetImport) == 0 {
+		c.opsets[""] = 1 // IR version 1 models carry no opset import
+	}
+	if v, ok := c.opsets[""]; ok && (v < MinOpset || v > MaxOpset) {
+		return nil, fmt.Errorf("default-domain opset %d is outside the supported range %d..%d", v, MinOpset, MaxOpset)
+	}
+	if err := c.checkSupported(mp.Graph); err != nil {
+		return nil, err
+	}
+	c.m.SetMeta("source.format", "onnx")
+	if p := mp.GetProducerName(); p != "" {
+		c.m.SetMeta("source.producer", strings.TrimSpace(p+" "+mp.GetProducerVersion()))
+	}
+	c.m.SetMeta("source.ir_version", fmt.Sprint(mp.GetIrVersion()))
+	var doms []string
+	for d := range c.opsets {
+		doms = append(doms, d)
+	}
+	sort.Strings(doms)
+	for _, d := range doms {
+		name := d
+		if name == "" {
+			name = "ai.onnx"
+		}
+		c.m.SetMeta("source.opset."+name, fmt.Sprint(c.opsets[d]))
+	}
+	if err := c.mainGraph(mp.Graph); err != nil {
+		return nil, err
+	}
+	if err := ir.Verify(c.m); err != nil {
+		return nil, fmt.Errorf("imported module does not verify (importer bug): %w", err)
+	}
+	return c.m, nil
+}
+
+// externalLoader returns the bytes of a tensor stored outside the model.
+type externalLoader func(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error)
+
+type converter struct {
+	m      *ir.Module
+	path   string
+	opsets map[string]int64
+	ext    externalLoader
+	names  map[string]bool // constant names in use
+
+	r     *ir.Region // region being filled
+	scope *scope
+	cur   *node // node being converted
+}
+
+// scope maps ONNX value names to kiln values; subgraphs see outer scopes.
+type scope struct {
+	vals   map[string]*ir.Value
+	parent *scope
+}
+
+func (s *scope) lookup(name string) (*ir.Value, bool) {
+	for ; s != nil; s = s.parent {
+		if v, ok := s.vals[name]; ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// checkSupported walks the graph and its subgraphs and reports, in one
+// error, every op type the importer cannot convert, with its nodes.
+func (c *converter) checkSupported(g *onnxpb.GraphProto) error {
+	missing := map[string][]string{}
+	var walk func(g *onnxpb.GraphProto)
+	walk = func(g *onnxpb.GraphProto) {
+		for i, np := range g.Node {
+			dom := normDomain(np.GetDomain())
+			v, ok := c.opsets[dom]
+			key := np.GetOpType()
+			if dom != "" {
+				key = dom + "." + key
+			}
+			n := &node{proto: np, index: i}
+			if !ok {
+				missing[key+" (domain not imported by the model)"] = append(missing[key+" (domain not imported by the model)"], n.where())
+			} else if _, ok := lookupRule(dom, np.GetOpType(), v); !ok {
+				k := fmt.Sprintf("%s-%d", key, v)
+				missing[k] = append(missing[k], n.where())
+			}
+			for _, a := range np.Attribute {
+				if a.G != nil {
+					walk(a.G)
+				}
+				for _, sg := range a.Graphs {
+					walk(sg)
+				}
+			}
+		}
+	}
+	walk(g)
+	if len(missing) == 0 {
+		return nil
+	}
+	var keys []string
+	for k := range missing {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d unsupported op type(s):", len(keys))
+	for _, k := range keys {
+		nodes := missing[k]
+		more := ""
+		if len(nodes) > 5 {
+			more = fmt.Sprintf(" and %d more", len(nodes)-5)
+			nodes = nodes[:5]
+		}
+		fmt.Fprintf(&b, "\n  %s at %s%s", k, strings.Join(nodes, ", "), more)
+	}
+	return &UnsupportedError{Msg: b.String()}
+}
+
+// UnsupportedError reports ops (or opset versions) the importer lacks.
+type UnsupportedError struct{ Msg string }
+
+func (e *UnsupportedError) Error() string { return e.Msg }
+
+func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
+	f := c.m.NewFunc("main")
+	c.r = f.Body
+	c.scope = &scope{vals: map[string]*ir.Value{}}
+	inits := map[string]bool{}
+	for _, tp := range g.Initializer {
+		if err := c.initializer(tp); err != nil {
+			return err
+		}
+		inits[tp.GetName()] = true
+	}
+	if len(g.SparseInitializer) > 0 {
+		return fmt.Errorf("sparse initializers are not supported")
+	}
+	for _, in := range g.Input {
+		if inits[in.GetName()] {
+			continue // IR < 4 lists initializers again as inputs
+		}
+		t, err := typeFromProto(in.Type)
+		if err != nil {
+			return fmt.Errorf("input %q: %w", in.GetName(), err)
+		}
+		if t.Kind == ir.InvalidKind {
+			return fmt.Errorf("input %q has no type", in.GetName())
+		}
+		c.scope.vals[in.GetName()] = f.AddInput(in.GetName(), t)
+	}
+	if err := c.nodes(g); err != nil {
+		return err
+	}
+	for _, out := range g.Output {
+		v, err := c.output(out)
+		if err != nil {
+			return err
+		}
+		f.AddOutput(out.GetName(), v)
+	}
+	return nil
+}
+
+// output resolves a graph output and refines its type from the declaration.
+func (c *converter) output(out *onnxpb.ValueInfoProto) (*ir.Value, error) {
+	v, ok := c.scope.lookup(out.GetName())
+	if !ok {
+		return nil, fmt.Errorf("output %q is not produced by any node", out.GetName())
+	}
+	t, err := typeFromProto(out.Type)
+	if err != nil {
+		return nil, fmt.Errorf("output %q: %w", out.GetName(), err)
+	}
+	c.refine(v, t)
+	return v, nil
+}
+
+// refine merges a declared type into an op result's type when they agree;
+// a declaration that contradicts inference is ignored (inference follows
+// the op's semantics, and exporters do write stale shapes).
+func (c *converter) refine(v *ir.Value, t ir.Type) {
+	if v.Def == nil || t.Kind == ir.InvalidKind {
+		return
+	}
+	if mt, err := ir.MergeTypes(v.Type, t); err == nil {
+		v.Type = mt
+	}
+}
+
+func (c *converter) nodes(g *onnxpb.GraphProto) error {
+	declared := map[string]*onnxpb.ValueInfoProto{}
+	for _, vi := range g.ValueInfo {
+		declared[vi.GetName()] = vi
+	}
+	for i, np := range g.Node {
+		n, err := c.bind(np, i)
+		if err != nil {
+			return err
+		}
+		conv, _ := lookupRule(np.GetDomain(), np.GetOpType(), n.Opset)
+		c.cur = n
+		outs, err := conv(c, n)
+		c.cur = nil
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.where(), err)
+		}
+		if len(outs) < n.Outputs {
+			return fmt.Errorf("%s: converter produced %d outputs, node has %d (importer bug)", n.where(), len(outs), n.Outputs)
+		}
+		for j := 0; j < n.Outputs; j++ {
+			name := np.Output[j]
+			if name == "" {
+				continue
+			}
+			if vi := declared[name]; vi != nil {
+				if t, err := typeFromProto(vi.Type); err == nil {
+					c.refine(outs[j], t)
+				}
+			}
+			c.scope.vals[name] = outs[j]
+		}
+	}
+	return nil
+}
+
+// bind resolves a node's inputs and attributes.
+func (c *converter) bind(np *onnxpb.NodeProto, index int) (*node, error) {
+	n := &node{proto: np, index: index, attrs: map[string]*onnxpb.AttributeProto{}}
+	n.Opset = c.opsets[normDomain(np.GetDomain())]
+	for _, a := range np.Attribute {
+		n.attrs[a.GetName()] = a
+	}
+	for _, name := range np.Input {
+		if name == "" {
+			n.Inputs = append(n.Inputs, nil)
+			continue
+		}
+		v, ok := c.scope.lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("%s: input %q is not defined before use", n.where(), name)
+		}
+		n.Inputs = append(n.Inputs, v)
+	}
+	n.Outputs = len(np.Output)
+	for n.Outputs > 0 && np.Output[n.Outputs-1] == "" {
+		n.Outputs--
+	}
+	return n, nil
+}
+
+// initializer adds a graph initializer to the module and the current scope.
+func (c *converter) initializer(tp *onnxpb.TensorProto) error {
+	td, err := decodeTensor(tp, c.ext)
+	if err != nil {
+		return fmt.Errorf("initializer %q: %w", tp.GetName(), err)
+	}
+	c.scope.vals[tp.GetName()] = c.addConst(tp.GetName(), td)
+	return nil
+}
+
+// addConst adds a module constant, making its name unique.
+func (c *converter) addConst(name string, td *tensorData) *ir.Value {
+	if name == "" {
+		name = "const"
+	}
+	base := name
+	for i := 1; c.names[name]; i++ {
+		name = fmt.Sprintf("%s.%d", base, i)
+	}
+	c.names[name] = true
+	return c.m.AddConst(name, td.irType(), &ir.Constant{Bytes: td.bytes, Strings: td.strings, Source: td.source})
+}
+
+// emit builds a kiln op for the node being converted and returns its results.
+func (c *converter) emit(name string, args []*ir.Value, attrs []ir.Attr, nres int) ([]*ir.Value, error) {
+	op, err := c.r.Build(name, args, attrs, nres)
+	if err != nil {
+		return nil, err
+	}
+	if c.cur != nil {
+		op.Loc = c.cur.loc()
+	}
+	return op.Results, nil
+}
+
+// emit1 is emit for single-result ops.
+func (c *converter) emit1(name string, args []*ir.Value, attrs ...ir.Attr) (*ir.Value, error) {
+	res, err := c.emit(name, args, attrs, 1)
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// constTensor adds a module constant built from Go values (for converters
+// that turn attributes into operands).
+func (c *converter) constI64(name string, shape []int64, vals []int64) *ir.Value {
+	b := make([]byte, 8*len(vals))
+	for i, v := range vals {
+		for k := 0; k < 8; k++ {
+			b[8*i+k] = byte(uint64(v) >> (8 * k))
+		}
+	}
+	return c.addConst(name, &tensorData{dtype: ir.I64, shape: shape, bytes: b})
+}
+
+// direct converts a node to the kiln op of the same name, carrying over
+// every attribute the kiln op declares. Attributes named in ignore (legacy
+// ones with no effect, such as consumed_inputs) are dropped; any other
+// attribute the op does not declare is an error.
+func direct(ignore ...string) convertFunc {
+	return func(c *converter, n *node) ([]*ir.Value, error) {
+		return c.directAs(n, n.proto.GetOpType(), n.Inputs, ignore...)
+	}
+}
+
+// directAs converts n to kiln op name with the given operands.
+func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...string) ([]*ir.Value, error) {
+	def := ir.Lookup(name)
+	if def == nil {
+		return nil, fmt.Errorf("no kiln op %s (importer bug)", name)
+	}
+	attrs, graphs, err := c.attrs(n, def, ignore)
+	if err != nil {
+		return nil, err
+	}
+	nres := n.Outputs
+	if len(graphs) == 0 {
+		return c.emit(name, args, attrs, nres)
+	}
+	op := c.r.NewOp(name, args, attrs, make([]ir.Type, nres))
+	op.Loc = n.loc()
+	for _, rn := range def.Regions {
+		g := graphs[rn]
+		if g == nil {
+			return nil, fmt.Errorf("missing graph attribute %q", rn)
+		}
+		if err := c.subgraph(op, rn, g); err != nil {
+			return nil, fmt.Errorf("%s: %w", rn, err)
+		}
+	}
+	if err := ir.InferTypes(op); err != nil {
+		return nil, err
+	}
+	return op.Results, nil
+}
+
+// attrs converts n's attributes according to the kiln op's declaration.
+func (c *converter) attrs(n *node, def *ir.OpDef, ignore []string) ([]ir.Attr, map[string]*onnxpb.GraphProto, error) {
+	var out []ir.Attr
+	graphs := map[string]*onnxpb.GraphProto{}
+	for _, a := range n.proto.Attribute {
+		name := a.GetName()
+		if contains(ignore, name) {
+			continue
+		}
+		if contains(def.Regions, name) {
+			if a.G == nil {
+				return nil, nil, fmt.Errorf("attribute %q: want a graph", name)
+			}
+			graphs[name] = a.G
+			continue
+		}
+		ad := def.Attr(name)
+		if ad == nil {
+			return nil, nil, fmt.Errorf("attribute %q is not supported", name)
+		}
+		v, err := c.attrValue(a, ad.Kind)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attribute %q: %w", name, err)
+		}
+		out = append(out, ir.Attr{Name: name, Value: v})
+	}
+	return out, graphs, nil
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// attrValue converts an ONNX attribute to kind want.
+func (c *converter) attrValue(a *onnxpb.AttributeProto, want ir.AttrKind) (ir.AttrValue, error) {
+	switch want {
+	case ir.AttrInt:
+		return ir.IntAttr(a.GetI()), nil
+	case ir.AttrFloat:
+		return ir.FloatAttr(a.GetF()), nil
+	case ir.AttrString:
+		return ir.StringAttr(string(a.GetS())), nil
+	case ir.AttrInts:
+		return ir.IntsAttr(append([]int64{}, a.Ints...)), nil
+	case ir.AttrFloats:
+		return ir.FloatsAttr(append([]float32{}, a.Floats...)), nil
+	case ir.AttrStrings:
+		ss := make([]string, len(a.Strings))
+		for i, s := range a.Strings {
+			ss[i] = string(s)
+		}
+		return ir.StringsAttr(ss), nil
+	case ir.AttrDType:
+		d, err := DType(int32(a.GetI()))
+		if err != nil {
+			return ir.AttrValue{}, err
+		}
+		return ir.DTypeAttr(d), nil
+	case ir.AttrType:
+		t, err := typeFromProto(a.Tp)
+		if err != nil {
+			return ir.AttrValue{}, err
+		}
+		return ir.TypeAttr(t), nil
+	case ir.AttrTensor:
+		if a.T == nil {
+			return ir.AttrValue{}, fmt.Errorf("want a tensor")
+		}
+		td, err := decodeTensor(a.T, c.ext)
+		if err != nil {
+			return ir.AttrValue{}, err
+		}
+		name := a.T.GetName()
+		if name == "" && c.cur != nil {
+			name = string(c.cur.loc()) + "." + a.GetName()
+		}
+		return ir.TensorAttr(c.addConst(strings.TrimPrefix(name, "#"), td)), nil
+	}
+	return ir.AttrValue{}, fmt.Errorf("unsupported attribute kind %v", want)
+}
+
+// subgraph converts graph attribute g of op into op's region name. The
+// subgraph's inputs become region params; its nodes see the enclosing scope.
+func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error {
+	r := op.AddRegion(name)
+	saveR, saveScope, saveCur := c.r, c.scope, c.cur
+	defer func() { c.r, c.scope, c.cur = saveR, saveScope, saveCur }()
+	c.r = r
+	c.scope = &scope{vals: map[string]*ir.Value{}, parent: saveScope}
+	for _, tp := range g.Initializer {
+		if err := c.initializer(tp); err != nil {
+			return err
+		}
+	}
+	for _, in := range g.Input {
+		t, err := typeFromProto(in.Type)
+		if err != nil {
+			return fmt.Errorf("input %q: %w", in.GetName(), err)
+		}
+		c.scope.vals[in.GetName()] = r.AddParam(t)
+	}
+	if err := c.nodes(g); err != nil {
+		return err
+	}
+	for _, out := range g.Output {
+		v, err := c.output(out)
+		if err != nil {
+			return err
+		}
+		r.Results = append(r.Results, v)
+	}
+	return nil
+}
+
+// loadExternal reads tensor data stored in a file beside the model. The
+// location must stay inside the model's folder.
+func (c *converter) loadExternal(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error) {
+	kv := map[string]string{}
+	for _, e := range tp.ExternalData {
+		kv[e.GetKey()] = e.GetValue()
+	}
+	loc := kv["location"]
+	if loc == "" {
+		return nil, nil, fmt.Errorf("external data without location")
+	}
+	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "\\") {
+		return nil, nil, fmt.Errorf("external data location %q is absolute", loc)
+	}
+	clean := filepath.Clean(loc)
+	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return nil, nil, fmt.Errorf("external data location %q escapes the model's folder", loc)
+	}
+	dir := filepath.Dir(c.path)
+	full := filepath.Join(dir, clean)
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return nil, nil, fmt.Errorf("external data %q: %w", loc, err)
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rel, err := filepath.Rel(realDir, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, nil, fmt.Errorf("external data location %q resolves outside the model's folder", loc)
+	}
+	var off, length int64 = 0, -1
+	if s, ok := kv["offset"]; ok {
+		if _, err := fmt.Sscan(s, &off); err != nil || off < 0 {
+			return nil, nil, fmt.Errorf("external data %q: bad offset %q", loc, s)
+		}
+	}
+	if s, ok := kv["length"]; ok {
+		if _, err := fmt.Sscan(s, &length); err != nil || length < 0 {
+			return nil, nil, fmt.Errorf("external data %q: bad length %q", loc, s)
+		}
+	}
+	if length >= 0 && length != size {
+		return nil, nil, fmt.Errorf("external data %q: length %d, tensor needs %d bytes", loc, length, size)
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return nil, nil, fmt.Errorf("external data: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if off+size > st.Size() {
+		return nil, nil, fmt.Errorf("external data %q: bytes %d..%d lie beyond the file's end (%d bytes)", loc, off, off+size, st.Size())
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, nil, fmt.Errorf("external data %q: %w", loc, err)
+	}
+	return b, &ir.Source{Path: loc, Offset: off, Length: size}, nil
+}
+
+var errNotConst = errors.New("operand must be a constant")

@@ -1,0 +1,72 @@
+package onnx
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// Constant nodes become module constants; no op is emitted. Constant-1 and -9
+// carry only `value`; -11 adds sparse_value; -12 adds value_float(s),
+// value_int(s) and value_string(s).
+func init() {
+	register("Constant", 1, 0, convConstant)
+}
+
+func convConstant(c *converter, n *node) ([]*ir.Value, error) {
+	name := ""
+	if len(n.proto.Output) > 0 {
+		name = n.proto.Output[0]
+	}
+	var td *tensorData
+	le := binary.LittleEndian
+	switch {
+	case n.Has("value"):
+		a := n.attr("value")
+		if a.T == nil {
+			return nil, fmt.Errorf("attribute value: want a tensor")
+		}
+		var err error
+		if td, err = decodeTensor(a.T, c.ext); err != nil {
+			return nil, fmt.Errorf("attribute value: %w", err)
+		}
+	case n.Has("value_float"):
+		b := make([]byte, 4)
+		le.PutUint32(b, math.Float32bits(n.Float("value_float", 0)))
+		td = &tensorData{dtype: ir.F32, bytes: b}
+	case n.Has("value_floats"):
+		fs := n.Floats("value_floats")
+		b := make([]byte, 4*len(fs))
+		for i, f := range fs {
+			le.PutUint32(b[4*i:], math.Float32bits(f))
+		}
+		td = &tensorData{dtype: ir.F32, shape: []int64{int64(len(fs))}, bytes: b}
+	case n.Has("value_int"):
+		b := make([]byte, 8)
+		le.PutUint64(b, uint64(n.Int("value_int", 0)))
+		td = &tensorData{dtype: ir.I64, bytes: b}
+	case n.Has("value_ints"):
+		is := n.Ints("value_ints")
+		b := make([]byte, 8*len(is))
+		for i, v := range is {
+			le.PutUint64(b[8*i:], uint64(v))
+		}
+		td = &tensorData{dtype: ir.I64, shape: []int64{int64(len(is))}, bytes: b}
+	case n.Has("value_string"):
+		td = &tensorData{dtype: ir.String, strings: []string{n.Str("value_string", "")}}
+	case n.Has("value_strings"):
+		a := n.attr("value_strings")
+		ss := make([]string, len(a.Strings))
+		for i, s := range a.Strings {
+			ss[i] = string(s)
+		}
+		td = &tensorData{dtype: ir.String, shape: []int64{int64(len(ss))}, strings: ss}
+	case n.Has("sparse_value"):
+		return nil, fmt.Errorf("sparse constants are not supported")
+	default:
+		return nil, fmt.Errorf("Constant without a value attribute")
+	}
+	return []*ir.Value{c.addConst(name, td)}, nil
+}

@@ -1,0 +1,112 @@
+package ir
+
+import "fmt"
+
+// Build appends an op to r, infers its result types from the op table and
+// returns it. nresults is the number of results the caller wants (ops with
+// optional trailing results, such as Dropout's mask, may have fewer than
+// their declaration). Ops with regions should be created with NewOp, given
+// their regions, and then passed to InferTypes.
+func (r *Region) Build(name string, args []*Value, attrs []Attr, nresults int) (*Op, error) {
+	types := make([]Type, nresults)
+	op := r.NewOp(name, args, attrs, types)
+	if err := InferTypes(op); err != nil {
+		r.Ops = r.Ops[:len(r.Ops)-1]
+		return nil, err
+	}
+	return op, nil
+}
+
+// InferTypes runs op's InferFunc and stores the results' types, refining
+// whatever the results already claim (e.g. shapes declared in the source
+// model) where inference knows more, and keeping the claim where it knows
+// more than inference. A contradiction is an error.
+func InferTypes(op *Op) error {
+	d := Lookup(op.Name)
+	if d == nil {
+		return fmt.Errorf("unknown op %q", op.Name)
+	}
+	types, err := d.Infer(op)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	if len(types) < len(op.Results) {
+		return fmt.Errorf("%s: inference gave %d result types for %d results", op.Name, len(types), len(op.Results))
+	}
+	for i, res := range op.Results {
+		t, err := MergeTypes(types[i], res.Type)
+		if err != nil {
+			return fmt.Errorf("%s: result %d: %w", op.Name, i, err)
+		}
+		res.Type = t
+	}
+	return nil
+}
+
+// MergeTypes combines two descriptions of one value's type, keeping the more
+// specific knowledge of each. An invalid (zero) type merges with anything.
+func MergeTypes(a, b Type) (Type, error) {
+	switch {
+	case a.Kind == InvalidKind:
+		return b, nil
+	case b.Kind == InvalidKind:
+		return a, nil
+	case a.Kind != b.Kind:
+		return Type{}, fmt.Errorf("type %v conflicts with %v", a, b)
+	}
+	switch a.Kind {
+	case TensorKind:
+		d := a.DType
+		if d == InvalidDType {
+			d = b.DType
+		} else if b.DType != InvalidDType && b.DType != d {
+			return Type{}, fmt.Errorf("type %v conflicts with %v", a, b)
+		}
+		s, err := mergeShapes(a.Shape, b.Shape)
+		if err != nil {
+			return Type{}, fmt.Errorf("type %v conflicts with %v: %w", a, b, err)
+		}
+		return TensorType(d, s), nil
+	default:
+		if a.Elem == nil {
+			return b, nil
+		}
+		if b.Elem == nil {
+			return a, nil
+		}
+		e, err := MergeTypes(*a.Elem, *b.Elem)
+		if err != nil {
+			return Type{}, err
+		}
+		return Type{Kind: a.Kind, Elem: &e}, nil
+	}
+}
+
+func mergeShapes(a, b Shape) (Shape, error) {
+	if !a.Ranked {
+		return b, nil
+	}
+	if !b.Ranked {
+		return a, nil
+	}
+	if len(a.Dims) != len(b.Dims) {
+		return Shape{}, fmt.Errorf("rank %d vs %d", len(a.Dims), len(b.Dims))
+	}
+	out := Shape{Ranked: true, Dims: make([]Dim, len(a.Dims))}
+	for i, da := range a.Dims {
+		db := b.Dims[i]
+		switch {
+		case da.IsStatic() && db.IsStatic() && da.Size != db.Size:
+			return Shape{}, fmt.Errorf("dim %d: %d vs %d", i, da.Size, db.Size)
+		case da.IsStatic():
+			out.Dims[i] = da
+		case db.IsStatic():
+			out.Dims[i] = db
+		case da.IsSymbolic():
+			out.Dims[i] = da
+		default:
+			out.Dims[i] = db
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,13 @@
+// Package ir is kiln's intermediate representation: a module of functions in
+// SSA form whose values are typed tensors, sequences and optionals, plus
+// module-level constants that reference their bytes where they already lie
+// (usually the mapped model file).
+//
+// The op table (OpDef, registered once per op in the ops_*.go files) is the
+// spine of the package: the printer, the parser, the verifier and shape/type
+// inference all read it, and the interpreter in ir/interp keys its kernels by
+// the same names.
+//
+// Package ir imports nothing of kiln. Frontends, passes, codegen and the CLI
+// import it.
+package ir

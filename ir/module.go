@@ -1,0 +1,364 @@
+package ir
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Module is a compilation unit: constants shared by every function, the
+// functions themselves, and the bounds known for symbolic dimensions.
+type Module struct {
+	Consts []*Value // module-level constants, each with Const set
+	Funcs  []*Func
+	Syms   []SymBound  // bounds of symbolic dims, sorted by name
+	Meta   []MetaEntry // free-form provenance (producer, opsets), in order
+
+	closers []func() error // mapped files to release on Close
+}
+
+// SymBound records what is known about a symbolic dimension's range.
+// Max < 0 means unbounded.
+type SymBound struct {
+	Name     string
+	Min, Max int64
+}
+
+// MetaEntry is one key/value pair of module metadata.
+type MetaEntry struct{ Key, Value string }
+
+// Func is a function: its body is a region whose params are the inputs and
+// whose results are the outputs. Inputs and outputs carry external names
+// (the names callers bind tensors by).
+type Func struct {
+	Name        string
+	Body        *Region
+	InputNames  []string
+	OutputNames []string
+}
+
+// Region is a single-block region: params, ops in order, and the values it
+// returns. Functions have one; control-flow ops (If, Loop, Scan) own theirs.
+type Region struct {
+	Name    string // the attribute name it came from: then_branch, body, ...
+	Params  []*Value
+	Ops     []*Op
+	Results []*Value
+	Parent  *Op // nil for a function body
+}
+
+// Op is one operation. Args may hold nil for an absent optional operand.
+type Op struct {
+	Name    string
+	Args    []*Value
+	Results []*Value
+	Attrs   []Attr // sorted by name
+	Regions []*Region
+	Loc     Loc
+	Parent  *Region
+}
+
+// Loc is a source location: where in the source model this op (and so its
+// results) came from, e.g. an ONNX node name or a GGUF tensor name.
+type Loc string
+
+// Value is an SSA value: an op result, a region param, or a module constant.
+type Value struct {
+	Type Type
+
+	Def   *Op     // defining op for results
+	Index int     // result index in Def, or param index in Region
+	Param *Region // owning region for params
+
+	Const *Constant // set for module constants
+}
+
+// Constant is the payload of a module constant: a tensor whose bytes are
+// little-endian and C-ordered. Bytes may alias a mapped file; they are never
+// modified.
+type Constant struct {
+	Name    string
+	Bytes   []byte   // raw data for every dtype but string
+	Strings []string // data for string tensors
+	Source  *Source  // where Bytes lie in a file, when they do
+}
+
+// Source locates a constant's bytes in a file.
+type Source struct {
+	Path   string // as the module refers to it (may be relative)
+	Offset int64
+	Length int64
+}
+
+// Attr is one named attribute of an op.
+type Attr struct {
+	Name  string
+	Value AttrValue
+}
+
+// AttrKind tags the kind of an attribute's value.
+type AttrKind uint8
+
+// Attribute kinds.
+const (
+	AttrInvalid AttrKind = iota
+	AttrInt
+	AttrFloat
+	AttrString
+	AttrInts
+	AttrFloats
+	AttrStrings
+	AttrTensor // a module constant
+	AttrDType
+	AttrType // a full value type (sequence or optional element type)
+)
+
+var attrKindNames = [...]string{"invalid", "int", "float", "string", "ints", "floats", "strings", "tensor", "dtype", "type"}
+
+func (k AttrKind) String() string {
+	if int(k) < len(attrKindNames) {
+		return attrKindNames[k]
+	}
+	return fmt.Sprintf("attrkind(%d)", k)
+}
+
+// AttrValue is an attribute value. Exactly the field matching Kind is set.
+type AttrValue struct {
+	Kind    AttrKind
+	Int     int64
+	Float   float32
+	Str     string
+	Ints    []int64
+	Floats  []float32
+	Strings []string
+	Tensor  *Value // module constant
+	DType   DType
+	Type    Type
+}
+
+// IntAttr, FloatAttr, ... build attribute values.
+func IntAttr(v int64) AttrValue        { return AttrValue{Kind: AttrInt, Int: v} }
+func FloatAttr(v float32) AttrValue    { return AttrValue{Kind: AttrFloat, Float: v} }
+func StringAttr(v string) AttrValue    { return AttrValue{Kind: AttrString, Str: v} }
+func IntsAttr(v []int64) AttrValue     { return AttrValue{Kind: AttrInts, Ints: v} }
+func FloatsAttr(v []float32) AttrValue { return AttrValue{Kind: AttrFloats, Floats: v} }
+func StringsAttr(v []string) AttrValue { return AttrValue{Kind: AttrStrings, Strings: v} }
+func TensorAttr(c *Value) AttrValue    { return AttrValue{Kind: AttrTensor, Tensor: c} }
+func DTypeAttr(d DType) AttrValue      { return AttrValue{Kind: AttrDType, DType: d} }
+func TypeAttr(t Type) AttrValue        { return AttrValue{Kind: AttrType, Type: t} }
+
+// NewModule returns an empty module.
+func NewModule() *Module { return &Module{} }
+
+// AddCloser registers f to run when the module is closed (e.g. to unmap a
+// file whose bytes constants alias).
+func (m *Module) AddCloser(f func() error) { m.closers = append(m.closers, f) }
+
+// Close releases resources the module's constants reference. The module's
+// constants must not be read afterwards.
+func (m *Module) Close() error {
+	var first error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	m.closers = nil
+	return first
+}
+
+// Func returns the function named name, or nil.
+func (m *Module) Func(name string) *Func {
+	for _, f := range m.Funcs {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Const returns the module constant named name, or nil.
+func (m *Module) Const(name string) *Value {
+	for _, c := range m.Consts {
+		if c.Const.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// AddConst adds a constant tensor of type t to the module and returns its
+// value. The name must be unique within the module.
+func (m *Module) AddConst(name string, t Type, c *Constant) *Value {
+	c.Name = name
+	v := &Value{Type: t, Const: c}
+	m.Consts = append(m.Consts, v)
+	return v
+}
+
+// SetMeta sets a metadata entry, replacing an existing one of the same key.
+func (m *Module) SetMeta(key, value string) {
+	for i := range m.Meta {
+		if m.Meta[i].Key == key {
+			m.Meta[i].Value = value
+			return
+		}
+	}
+	m.Meta = append(m.Meta, MetaEntry{key, value})
+}
+
+// NewFunc adds an empty function with the given name to the module.
+func (m *Module) NewFunc(name string) *Func {
+	f := &Func{Name: name, Body: &Region{}}
+	m.Funcs = append(m.Funcs, f)
+	return f
+}
+
+// AddInput appends a function input with external name and type.
+func (f *Func) AddInput(name string, t Type) *Value {
+	f.InputNames = append(f.InputNames, name)
+	return f.Body.AddParam(t)
+}
+
+// AddOutput appends v as a function output with the given external name.
+func (f *Func) AddOutput(name string, v *Value) {
+	f.OutputNames = append(f.OutputNames, name)
+	f.Body.Results = append(f.Body.Results, v)
+}
+
+// AddParam appends a param of type t to r.
+func (r *Region) AddParam(t Type) *Value {
+	v := &Value{Type: t, Param: r, Index: len(r.Params)}
+	r.Params = append(r.Params, v)
+	return v
+}
+
+// NewOp creates an op with the given results types and appends it to r.
+// Attributes are sorted by name. It does not run inference; see Builder.
+func (r *Region) NewOp(name string, args []*Value, attrs []Attr, resultTypes []Type) *Op {
+	op := &Op{Name: name, Args: args, Parent: r}
+	op.SetAttrs(attrs)
+	for i, t := range resultTypes {
+		op.Results = append(op.Results, &Value{Type: t, Def: op, Index: i})
+	}
+	r.Ops = append(r.Ops, op)
+	return op
+}
+
+// AddRegion attaches a new empty region named name to op.
+func (op *Op) AddRegion(name string) *Region {
+	r := &Region{Name: name, Parent: op}
+	op.Regions = append(op.Regions, r)
+	return r
+}
+
+// Region returns op's region named name, or nil.
+func (op *Op) Region(name string) *Region {
+	for _, r := range op.Regions {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// SetAttrs replaces op's attributes with attrs, sorted by name.
+func (op *Op) SetAttrs(attrs []Attr) {
+	op.Attrs = append([]Attr(nil), attrs...)
+	sort.SliceStable(op.Attrs, func(i, j int) bool { return op.Attrs[i].Name < op.Attrs[j].Name })
+}
+
+// SetAttr sets one attribute, keeping the list sorted.
+func (op *Op) SetAttr(name string, v AttrValue) {
+	for i := range op.Attrs {
+		if op.Attrs[i].Name == name {
+			op.Attrs[i].Value = v
+			return
+		}
+	}
+	op.SetAttrs(append(op.Attrs, Attr{name, v}))
+}
+
+// Attr returns op's attribute named name, falling back to the default its
+// OpDef declares. ok is false when neither exists.
+func (op *Op) Attr(name string) (v AttrValue, ok bool) {
+	for _, a := range op.Attrs {
+		if a.Name == name {
+			return a.Value, true
+		}
+	}
+	if d := Lookup(op.Name); d != nil {
+		if ad := d.attr(name); ad != nil && ad.Default != nil {
+			return *ad.Default, true
+		}
+	}
+	return AttrValue{}, false
+}
+
+// Has reports whether op carries attribute name explicitly.
+func (op *Op) Has(name string) bool {
+	for _, a := range op.Attrs {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Int returns an int attribute or its default, or def if neither exists.
+func (op *Op) Int(name string, def int64) int64 {
+	if v, ok := op.Attr(name); ok && v.Kind == AttrInt {
+		return v.Int
+	}
+	return def
+}
+
+// Float returns a float attribute or its default, or def.
+func (op *Op) Float(name string, def float32) float32 {
+	if v, ok := op.Attr(name); ok && v.Kind == AttrFloat {
+		return v.Float
+	}
+	return def
+}
+
+// Str returns a string attribute or its default, or def.
+func (op *Op) Str(name string, def string) string {
+	if v, ok := op.Attr(name); ok && v.Kind == AttrString {
+		return v.Str
+	}
+	return def
+}
+
+// Ints returns an ints attribute or its default, or nil.
+func (op *Op) Ints(name string) []int64 {
+	if v, ok := op.Attr(name); ok && v.Kind == AttrInts {
+		return v.Ints
+	}
+	return nil
+}
+
+// Floats returns a floats attribute or its default, or nil.
+func (op *Op) Floats(name string) []float32 {
+	if v, ok := op.Attr(name); ok && v.Kind == AttrFloats {
+		return v.Floats
+	}
+	return nil
+}
+
+// Strings returns a strings attribute or its default, or nil.
+func (op *Op) Strings(name string) []string {
+	if v, ok := op.Attr(name); ok && v.Kind == AttrStrings {
+		return v.Strings
+	}
+	return nil
+}
+
+// Arg returns operand i, or nil when absent or out of range.
+func (op *Op) Arg(i int) *Value {
+	if i < len(op.Args) {
+		return op.Args[i]
+	}
+	return nil
+}
+
+// IsConst reports whether v is a module constant.
+func (v *Value) IsConst() bool { return v != nil && v.Const != nil }
