@@ -1,0 +1,177 @@
+package ir
+
+import "fmt"
+
+// The elementwise and broadcast op family: arithmetic, math functions,
+// activations, logic and comparisons, Where, the variadic Sum/Max/Min/Mean,
+// and Cast. Every declaration follows ONNX opset 17 (attributes that ONNX
+// later turned into inputs, such as Clip's min and max, are inputs here).
+
+// Selu's defaults are float32 roundings of the constants in the SELU paper;
+// ONNX spells them out to full float32 precision.
+const (
+	seluAlpha = 1.67326319217681884765625
+	seluGamma = 1.05070102214813232421875
+)
+
+func init() {
+	// Binary arithmetic with numpy broadcasting (ONNX 7+ semantics).
+	for _, op := range []struct{ name, doc string }{
+		{"Add", "elementwise A + B with numpy broadcasting"},
+		{"Sub", "elementwise A - B with numpy broadcasting"},
+		{"Mul", "elementwise A * B with numpy broadcasting"},
+		{"Div", "elementwise A / B with numpy broadcasting (integers truncate toward zero)"},
+	} {
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
+			Inputs: In("A", "B"), Outputs: In("C"), Infer: InferBroadcast})
+	}
+	Register(&OpDef{Name: "Pow", Doc: "elementwise X ** Y with broadcasting; the result has X's type",
+		Kind: Broadcast, Inputs: In("X", "Y"), Outputs: In("Z"), Infer: InferBroadcast})
+	Register(&OpDef{Name: "Mod", Doc: "elementwise remainder: sign of the divisor, or of the dividend when fmod=1",
+		Kind: Broadcast, Inputs: In("A", "B"), Outputs: In("C"), Attrs: []AttrDef{AInt("fmod", 0)},
+		Infer: InferBroadcast})
+	Register(&OpDef{Name: "BitShift", Doc: "elementwise X << Y or X >> Y of unsigned integers (direction LEFT or RIGHT)",
+		Kind: Broadcast, Inputs: In("X", "Y"), Outputs: In("Z"),
+		Attrs: []AttrDef{ARequired("direction", AttrString)}, Infer: InferBroadcast})
+	Register(&OpDef{Name: "PRelu", Doc: "X where X >= 0, else slope * X; slope broadcasts to X",
+		Kind: Broadcast, Inputs: In("X", "slope"), Outputs: In("Y"), Infer: InferBroadcast})
+
+	// Unary math and activations without attributes.
+	for _, op := range []struct{ name, doc string }{
+		{"Abs", "elementwise |X|"},
+		{"Neg", "elementwise -X"},
+		{"Sign", "elementwise sign of X: -1, 0 or 1"},
+		{"Ceil", "elementwise ceiling"},
+		{"Floor", "elementwise floor"},
+		{"Round", "elementwise round to nearest, halves to even"},
+		{"Reciprocal", "elementwise 1 / X"},
+		{"Sqrt", "elementwise square root"},
+		{"Exp", "elementwise e ** X"},
+		{"Log", "elementwise natural logarithm"},
+		{"Erf", "elementwise Gauss error function"},
+		{"Sin", "elementwise sine"},
+		{"Cos", "elementwise cosine"},
+		{"Tan", "elementwise tangent"},
+		{"Asin", "elementwise arcsine"},
+		{"Acos", "elementwise arccosine"},
+		{"Atan", "elementwise arctangent"},
+		{"Sinh", "elementwise hyperbolic sine"},
+		{"Cosh", "elementwise hyperbolic cosine"},
+		{"Asinh", "elementwise inverse hyperbolic sine"},
+		{"Acosh", "elementwise inverse hyperbolic cosine"},
+		{"Atanh", "elementwise inverse hyperbolic tangent"},
+		{"Tanh", "elementwise hyperbolic tangent"},
+		{"Sigmoid", "elementwise 1 / (1 + e ** -X)"},
+		{"HardSwish", "elementwise X * max(0, min(1, X/6 + 1/2))"},
+		{"Relu", "elementwise max(0, X)"},
+		{"Softplus", "elementwise ln(e ** X + 1)"},
+		{"Softsign", "elementwise X / (1 + |X|)"},
+		{"Not", "elementwise logical not of a bool tensor"},
+	} {
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Elementwise,
+			Inputs: In("X"), Outputs: In("Y"), Infer: InferSameAsInput})
+	}
+
+	// Unary activations with attributes.
+	unaryAttrs := func(name, doc string, attrs ...AttrDef) {
+		Register(&OpDef{Name: name, Doc: doc, Kind: Elementwise,
+			Inputs: In("X"), Outputs: In("Y"), Attrs: attrs, Infer: InferSameAsInput})
+	}
+	unaryAttrs("HardSigmoid", "elementwise max(0, min(1, alpha*X + beta))", AFloat("alpha", 0.2), AFloat("beta", 0.5))
+	unaryAttrs("LeakyRelu", "elementwise X where X >= 0, else alpha * X", AFloat("alpha", 0.01))
+	unaryAttrs("Elu", "elementwise X where X >= 0, else alpha * (e ** X - 1)", AFloat("alpha", 1))
+	unaryAttrs("Selu", "elementwise gamma * (X where X > 0, else alpha * (e ** X - 1))",
+		AFloat("alpha", seluAlpha), AFloat("gamma", seluGamma))
+	unaryAttrs("Celu", "elementwise max(0, X) + min(0, alpha * (e ** (X/alpha) - 1))", AFloat("alpha", 1))
+	unaryAttrs("ThresholdedRelu", "elementwise X where X > alpha, else 0", AFloat("alpha", 1))
+	unaryAttrs("Shrink", "elementwise X+bias where X < -lambd, X-bias where X > lambd, else 0",
+		AFloat("bias", 0), AFloat("lambd", 0.5))
+
+	Register(&OpDef{Name: "Clip", Doc: "elementwise clamp of input to [min, max] (absent bounds: the type's range)",
+		Kind: Broadcast, Inputs: []Operand{{Name: "input"}, Opt("min"), Opt("max")}, Outputs: In("output"),
+		Infer: InferSameAsInput})
+
+	// Logic and comparisons (bool results).
+	for _, op := range []struct{ name, doc string }{
+		{"And", "elementwise logical and of bool tensors with broadcasting"},
+		{"Or", "elementwise logical or of bool tensors with broadcasting"},
+		{"Xor", "elementwise logical xor of bool tensors with broadcasting"},
+		{"Equal", "elementwise A == B with broadcasting"},
+		{"Greater", "elementwise A > B with broadcasting"},
+		{"Less", "elementwise A < B with broadcasting"},
+		{"GreaterOrEqual", "elementwise A >= B with broadcasting"},
+		{"LessOrEqual", "elementwise A <= B with broadcasting"},
+	} {
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
+			Inputs: In("A", "B"), Outputs: In("C"), Infer: InferBroadcastBool})
+	}
+	Register(&OpDef{Name: "IsNaN", Doc: "elementwise test for NaN", Kind: Elementwise,
+		Inputs: In("X"), Outputs: In("Y"), Infer: inferSameShapeBool})
+	Register(&OpDef{Name: "IsInf", Doc: "elementwise test for infinity (of the signs selected by detect_negative/detect_positive)",
+		Kind: Elementwise, Inputs: In("X"), Outputs: In("Y"),
+		Attrs: []AttrDef{AInt("detect_negative", 1), AInt("detect_positive", 1)}, Infer: inferSameShapeBool})
+
+	Register(&OpDef{Name: "Where", Doc: "elementwise condition ? X : Y with broadcasting of all three",
+		Kind: Broadcast, Inputs: In("condition", "X", "Y"), Outputs: In("output"), Infer: inferWhere})
+
+	// Variadic folds; ONNX broadcasts them multidirectionally since opset 8.
+	for _, op := range []struct{ name, doc string }{
+		{"Sum", "elementwise sum of all operands with broadcasting"},
+		{"Max", "elementwise maximum of all operands with broadcasting"},
+		{"Min", "elementwise minimum of all operands with broadcasting"},
+		{"Mean", "elementwise mean of all operands with broadcasting"},
+	} {
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
+			Inputs: []Operand{Var("data_0")}, Outputs: In("result"), Infer: InferBroadcast})
+	}
+
+	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string)",
+		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"),
+		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast})
+	Register(&OpDef{Name: "CastLike", Doc: "elementwise conversion to the element type of target_type",
+		Kind: Elementwise, Inputs: In("input", "target_type"), Outputs: In("output"), Infer: inferCastLike})
+
+	Register(&OpDef{Name: "Identity", Doc: "returns its operand (tensor, sequence or optional)",
+		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"), Infer: InferSameAsInput})
+}
+
+func inferSameShapeBool(op *Op) ([]Type, error) {
+	x := op.Arg(0)
+	if x == nil || !x.Type.IsTensor() {
+		return nil, fmt.Errorf("want a tensor operand")
+	}
+	return []Type{TensorType(Bool, x.Type.Shape)}, nil
+}
+
+func inferWhere(op *Op) ([]Type, error) {
+	c, x := op.Arg(0), op.Arg(1)
+	if c != nil && c.Type.IsTensor() && c.Type.DType != InvalidDType && c.Type.DType != Bool {
+		return nil, fmt.Errorf("condition is %v, want bool", c.Type.DType)
+	}
+	ts, err := InferBroadcast(op)
+	if err != nil {
+		return nil, err
+	}
+	ts[0].DType = x.Type.DType
+	return ts, nil
+}
+
+func inferCast(op *Op) ([]Type, error) {
+	x := op.Arg(0)
+	if x == nil || !x.Type.IsTensor() {
+		return nil, fmt.Errorf("want a tensor operand")
+	}
+	to, ok := op.Attr("to")
+	if !ok || to.Kind != AttrDType || !to.DType.Valid() {
+		return nil, fmt.Errorf("attribute to: want an element type")
+	}
+	return []Type{TensorType(to.DType, x.Type.Shape)}, nil
+}
+
+func inferCastLike(op *Op) ([]Type, error) {
+	x, t := op.Arg(0), op.Arg(1)
+	if x == nil || t == nil || !x.Type.IsTensor() || !t.Type.IsTensor() {
+		return nil, fmt.Errorf("want two tensor operands")
+	}
+	return []Type{TensorType(t.Type.DType, x.Type.Shape)}, nil
+}
