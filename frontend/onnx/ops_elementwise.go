@@ -27,11 +27,13 @@ func init() {
 	// Ops that had consumed_inputs at opset 1.
 	for _, op := range []string{
 		"Abs", "Neg", "Ceil", "Floor", "Reciprocal", "Sqrt", "Exp", "Log", "Relu", "Sigmoid", "Tanh",
-		"HardSigmoid", "LeakyRelu", "Elu", "Selu", "PRelu", "Sum", "Max", "Min", "Mean",
+		"HardSigmoid", "LeakyRelu", "Elu", "Selu", "Sum", "Max", "Min", "Mean",
 	} {
 		register(op, 1, 5, direct("consumed_inputs"))
 		register(op, 6, 0, direct())
 	}
+	register("PRelu", 1, 6, convPReluChannels)
+	register("PRelu", 7, 0, direct())
 	for op, since := range map[string]int64{
 		"Softplus": 1, "Softsign": 1, "Not": 1, "Identity": 1,
 		"Sin": 7, "Cos": 7, "Tan": 7, "Asin": 7, "Acos": 7, "Atan": 7,
@@ -154,4 +156,38 @@ func convCast1(c *converter, n *node) ([]*ir.Value, error) {
 		return nil, fmt.Errorf("attribute to: %w", err)
 	}
 	return c.emit("Cast", []*ir.Value{n.In(0)}, []ir.Attr{{Name: "to", Value: ir.DTypeAttr(d)}}, 1)
+}
+
+// convPReluChannels converts PRelu-1 and -6, whose slope is either one value
+// or one value per channel (dim 1 of X); PRelu-7 replaced that with
+// unidirectional numpy broadcasting, under which a [C] slope would align
+// with X's last dim instead. A per-channel slope becomes [C,1,...,1].
+func convPReluChannels(c *converter, n *node) ([]*ir.Value, error) {
+	x, slope := n.In(0), n.In(1)
+	if x == nil || slope == nil {
+		return nil, fmt.Errorf("needs two inputs")
+	}
+	rx, rs := x.Type.Shape.Rank(), slope.Type.Shape.Rank()
+	if rs == 1 && rx > 2 && slope.Type.Shape.Dims[0].Size != 1 {
+		trailing := make([]int64, rx-2)
+		for i := range trailing {
+			trailing[i] = int64(i + 1)
+		}
+		if slope.IsConst() {
+			// A constant slope is reshaped for free by retyping its bytes.
+			shape := append([]int64{slope.Type.Shape.Dims[0].Size}, make([]int64, rx-2)...)
+			for i := 1; i < len(shape); i++ {
+				shape[i] = 1
+			}
+			slope = c.addConst(slope.Const.Name+".per_channel", &tensorData{dtype: slope.Type.DType, shape: shape,
+				bytes: slope.Const.Bytes, strings: slope.Const.Strings, source: slope.Const.Source})
+		} else {
+			ax := c.constI64(string(n.loc())+".axes", []int64{int64(len(trailing))}, trailing)
+			var err error
+			if slope, err = c.emit1("Unsqueeze", []*ir.Value{slope, ax}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c.emit("PRelu", []*ir.Value{x, slope}, nil, 1)
 }

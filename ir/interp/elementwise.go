@@ -212,8 +212,10 @@ func registerCompare(name string, fs compareFuncs) {
 }
 
 // constFuncs is a convenience for ops whose element functions ignore the op.
-func constUnary(fs unaryFuncs) func(*ir.Op) unaryFuncs   { return func(*ir.Op) unaryFuncs { return fs } }
-func constBinary(fs binaryFuncs) func(*ir.Op) binaryFuncs { return func(*ir.Op) binaryFuncs { return fs } }
+func constUnary(fs unaryFuncs) func(*ir.Op) unaryFuncs { return func(*ir.Op) unaryFuncs { return fs } }
+func constBinary(fs binaryFuncs) func(*ir.Op) binaryFuncs {
+	return func(*ir.Op) binaryFuncs { return fs }
+}
 
 func init() {
 	// Identity passes any value through: tensor, sequence or optional.

@@ -136,6 +136,7 @@ func readValues(set, prefix string, vals []*ir.Value) ([]interp.Value, error) {
 		if err != nil {
 			return nil, err
 		}
+		x = bf16FromU16(x, v.Type)
 		out[i] = x
 	}
 	return out, nil
@@ -286,4 +287,20 @@ func elemString(t *interp.Tensor, i int) string {
 		return fmt.Sprintf("%q", d[i])
 	}
 	return "?"
+}
+
+// bf16FromU16 reinterprets a uint16 tensor as bfloat16 when the model
+// declares bfloat16: ONNX 1.12's test generator had no numpy bfloat16 and
+// wrote such values as UINT16 TensorProtos holding the bfloat16 bits.
+func bf16FromU16(x interp.Value, want ir.Type) interp.Value {
+	t, ok := x.(*interp.Tensor)
+	if !ok || t.DType != ir.U16 || !want.IsTensor() || want.DType != ir.BF16 {
+		return x
+	}
+	u := interp.Data[uint16](t)
+	b := make([]ir.BFloat16, len(u))
+	for i, v := range u {
+		b[i] = ir.BFloat16(v)
+	}
+	return interp.FromSlice(t.Shape, b)
 }
