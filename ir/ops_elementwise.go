@@ -145,6 +145,9 @@ func inferSameShapeBool(op *Op) ([]Type, error) {
 
 func inferWhere(op *Op) ([]Type, error) {
 	c, x := op.Arg(0), op.Arg(1)
+	if x == nil || !x.Type.IsTensor() {
+		return nil, fmt.Errorf("X: want a tensor operand")
+	}
 	if c != nil && c.Type.IsTensor() && c.Type.DType != InvalidDType && c.Type.DType != Bool {
 		return nil, fmt.Errorf("condition is %v, want bool", c.Type.DType)
 	}

@@ -215,6 +215,21 @@ func castFromString(t *Tensor, to ir.DType) (*Tensor, error) {
 	}
 	// Integers parse exactly when written as integers; anything else (or any
 	// float target) parses as a float64 and is then converted.
+	if to == ir.U64 {
+		vals := make([]uint64, len(src))
+		ok := true
+		for i, s := range src {
+			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+			if err != nil {
+				ok = false
+				break
+			}
+			vals[i] = v
+		}
+		if ok {
+			return FromSlice(t.Shape, vals), nil
+		}
+	}
 	if to.IsInt() {
 		vals := make([]int64, len(src))
 		ok := true
@@ -226,7 +241,7 @@ func castFromString(t *Tensor, to ir.DType) (*Tensor, error) {
 			}
 			vals[i] = v
 		}
-		if ok && to != ir.U64 {
+		if ok {
 			return CastTensor(FromSlice(t.Shape, vals), to)
 		}
 	}
