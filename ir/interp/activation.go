@@ -31,7 +31,7 @@ func init() {
 	}))
 	registerUnary("Relu", constUnary(unaryFuncs{
 		i: func(x int64) int64 { return max(x, 0) },
-		f: func(x float64) float64 { return cond(x > 0, x, 0) },
+		f: func(x float64) float64 { return cond(x < 0, 0, x) }, // NaN stays NaN
 	}))
 	registerUnary("Erf", constUnary(viaFloat(math.Erf)))
 	// Ceil, Floor and Round are identities on integers (ONNX defines them on

@@ -211,7 +211,8 @@ func registerCompare(name string, fs compareFuncs) {
 	})
 }
 
-// constFuncs is a convenience for ops whose element functions ignore the op.
+// constUnary and constBinary are for ops whose element functions do not
+// depend on the op's attributes.
 func constUnary(fs unaryFuncs) func(*ir.Op) unaryFuncs { return func(*ir.Op) unaryFuncs { return fs } }
 func constBinary(fs binaryFuncs) func(*ir.Op) binaryFuncs {
 	return func(*ir.Op) binaryFuncs { return fs }

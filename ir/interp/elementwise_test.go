@@ -79,6 +79,10 @@ func TestElementwiseKernels(t *testing.T) {
 		{"sqrt int", "Sqrt", nil, []Value{vec[int32](4)}, nil, "does not support"},
 		{"shrink int", "Shrink", []ir.Attr{{Name: "lambd", Value: ir.FloatAttr(1.5)}, {Name: "bias", Value: ir.FloatAttr(1)}},
 			[]Value{vec[int32](-3, -1, 0, 2)}, []int32{-2, 0, 0, 1}, ""},
+		{"hardsigmoid attrs", "HardSigmoid", []ir.Attr{{Name: "alpha", Value: ir.FloatAttr(0.5)}, {Name: "beta", Value: ir.FloatAttr(0.25)}},
+			[]Value{vec[float32](-1, 0, 1, 3)}, []float32{0, 0.25, 0.75, 1}, ""},
+		{"hardsigmoid defaults f16", "HardSigmoid", nil, []Value{f16(-5, 0, 5)}, []ir.Float16{0, ir.F16FromFloat32(0.5), ir.F16FromFloat32(1)}, ""},
+		{"hardsigmoid int", "HardSigmoid", nil, []Value{vec[int32](1)}, nil, "does not support"},
 		{"sigmoid extremes", "Sigmoid", nil, []Value{vec(-1000.0, 1000.0)}, []float64{0, 1}, ""},
 		{"softplus large", "Softplus", nil, []Value{vec(1000.0)}, []float64{1000}, ""},
 		// Max/Min propagate NaN like numpy's maximum/minimum.
