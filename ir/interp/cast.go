@@ -60,8 +60,14 @@ func CastTensor(t *Tensor, to ir.DType) (*Tensor, error) {
 		return CastTensor(Unary(t, ir.U8, func(x bool) uint8 { return cond(x, uint8(1), 0) }), to)
 	case to == ir.Bool:
 		return Unary(mustCast(t, ir.F64), ir.Bool, func(x float64) bool { return x != 0 }), nil
+	case (to == ir.F16 || to == ir.BF16) && (from == ir.F32 || from == ir.F16 || from == ir.BF16):
+		return FromF32(ToF32(t), to), nil
 	case to == ir.F16 || to == ir.BF16:
-		return FromF32(castNumeric(ToF32(t), ir.F32), to), nil
+		// Rounding a double (or a wide integer) to float32 and then to the
+		// 16-bit type can round twice the wrong way at a tie; rounding to
+		// float32 with round-to-odd first makes the second rounding exact.
+		x := Data[float64](mustCast(t, ir.F64))
+		return FromF32(FromSlice(t.Shape, roundToOddF32(x)), to), nil
 	}
 	src := ToF32(t)
 	if src.DType.IsFloat() && to.IsInt() && to != ir.U64 {
@@ -146,9 +152,16 @@ func castToString(t *Tensor) (*Tensor, error) {
 		for i, x := range Data[float64](t) {
 			z[i] = formatFloat(x, 64)
 		}
-	case ir.F32, ir.F16, ir.BF16:
-		for i, x := range Data[float32](ToF32(t)) {
+	case ir.F32:
+		for i, x := range Data[float32](t) {
 			z[i] = formatFloat(float64(x), 32)
+		}
+	case ir.F16, ir.BF16:
+		// Shortest digits that read back as the same 16-bit value, as numpy
+		// prints float16 (0.1 rather than 0.099975586).
+		d := t.DType
+		for i, x := range Data[float32](ToF32(t)) {
+			z[i] = formatFloat(shortest16(float64(x), d), 64)
 		}
 	default:
 		if t.DType.Info().Signed && t.DType.IsInt() {
@@ -269,4 +282,46 @@ func castFromString(t *Tensor, to ir.DType) (*Tensor, error) {
 func isRangeErr(err error) bool {
 	ne, ok := err.(*strconv.NumError)
 	return ok && ne.Err == strconv.ErrRange
+}
+
+// roundToOddF32 rounds each x to float32, toward zero, setting the lowest
+// mantissa bit when the result is inexact. A value rounded this way and then
+// rounded to nearest even at 16 bits is rounded correctly (float32 keeps
+// more than two bits beyond float16's and bfloat16's precision).
+func roundToOddF32(xs []float64) []float32 {
+	out := make([]float32, len(xs))
+	for i, x := range xs {
+		f := float32(x)
+		if x != x || float64(f) == x {
+			out[i] = f
+			continue
+		}
+		if math.Abs(float64(f)) > math.Abs(x) {
+			f = math.Nextafter32(f, 0)
+		}
+		out[i] = math.Float32frombits(math.Float32bits(f) | 1)
+	}
+	return out
+}
+
+// shortest16 returns the decimal with the fewest significant digits that
+// converts back to the same float16 or bfloat16 value as x (x is such a
+// value, widened), as a float64.
+func shortest16(x float64, d ir.DType) float64 {
+	if x == 0 || math.IsInf(x, 0) || x != x {
+		return x
+	}
+	same := func(y float64) bool {
+		if d == ir.F16 {
+			return ir.F16FromFloat32(float32(y)) == ir.F16FromFloat32(float32(x))
+		}
+		return ir.BF16FromFloat32(float32(y)) == ir.BF16FromFloat32(float32(x))
+	}
+	for p := 0; p < 9; p++ {
+		y, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'e', p, 64), 64)
+		if same(y) {
+			return y
+		}
+	}
+	return x
 }

@@ -179,6 +179,13 @@ func TestCastTensor(t *testing.T) {
 		{"bf16 to f16", FromSlice([]int{1}, bf(0x3F80)), ir.F16, []ir.Float16{0x3C00}, ""},
 		{"float to string", vec[float32](0.6048455, 1, 1e-5, 1234567, 1e20, float32(math.Inf(-1)), float32(math.NaN())), ir.String,
 			[]string{"0.6048455", "1.0", "1e-05", "1234567.0", "1e+20", "-inf", "nan"}, ""},
+		{"f16 to string", FromSlice([]int{3}, []ir.Float16{ir.F16FromFloat32(0.1), ir.F16FromFloat32(65504), ir.F16FromFloat32(-2.5)}),
+			ir.String, []string{"0.1", "65500.0", "-2.5"}, ""},
+		// 1 + 2^-11 + 2^-40 is just above the float16 tie between 1 and
+		// 1 + 2^-10: correct rounding goes up, rounding via float32 (which
+		// drops the 2^-40) would tie to even and go down.
+		{"double to f16 rounds once", vec(1 + 1.0/2048 + 1.0/(1<<40)), ir.F16, []ir.Float16{0x3C01}, ""},
+		{"double to bf16 exact", vec(0.5, -3.0), ir.BF16, bf(0x3F00, 0xC040), ""},
 		{"double to string", vec(0.1), ir.String, []string{"0.1"}, ""},
 		{"int to string", vec[int8](-128), ir.String, []string{"-128"}, ""},
 		{"bool to string", vec(true), ir.String, []string{"True"}, ""},
