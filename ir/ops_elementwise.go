@@ -23,18 +23,18 @@ func init() {
 		{"Div", "elementwise A / B with numpy broadcasting (integers truncate toward zero)"},
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: In("A", "B"), Outputs: In("C"), Infer: InferBroadcast})
+			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferBroadcastSameDType})
 	}
 	Register(&OpDef{Name: "Pow", Doc: "elementwise X ** Y with broadcasting; the result has X's type",
 		Kind: Broadcast, Inputs: In("X", "Y"), Outputs: In("Z"), Infer: InferBroadcast})
 	Register(&OpDef{Name: "Mod", Doc: "elementwise remainder: sign of the divisor, or of the dividend when fmod=1",
 		Kind: Broadcast, Inputs: In("A", "B"), Outputs: In("C"), Attrs: []AttrDef{AInt("fmod", 0)},
-		Infer: InferBroadcast})
+		Infer: inferBroadcastSameDType})
 	Register(&OpDef{Name: "BitShift", Doc: "elementwise X << Y or X >> Y of unsigned integers (direction LEFT or RIGHT)",
 		Kind: Broadcast, Inputs: In("X", "Y"), Outputs: In("Z"),
-		Attrs: []AttrDef{ARequired("direction", AttrString)}, Infer: InferBroadcast})
+		Attrs: []AttrDef{ARequired("direction", AttrString)}, Infer: inferBroadcastSameDType})
 	Register(&OpDef{Name: "PRelu", Doc: "X where X >= 0, else slope * X; slope broadcasts to X",
-		Kind: Broadcast, Inputs: In("X", "slope"), Outputs: In("Y"), Infer: InferBroadcast})
+		Kind: Broadcast, Inputs: In("X", "slope"), Outputs: In("Y"), Infer: inferBroadcastSameDType})
 
 	// Unary math and activations without attributes.
 	for _, op := range []struct{ name, doc string }{
@@ -103,7 +103,7 @@ func init() {
 		{"LessOrEqual", "elementwise A <= B with broadcasting"},
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: In("A", "B"), Outputs: In("C"), Infer: InferBroadcastBool})
+			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferCompare})
 	}
 	Register(&OpDef{Name: "IsNaN", Doc: "elementwise test for NaN", Kind: Elementwise,
 		Inputs: In("X"), Outputs: In("Y"), Infer: inferSameShapeBool})
@@ -122,7 +122,7 @@ func init() {
 		{"Mean", "elementwise mean of all operands with broadcasting"},
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: []Operand{Var("data_0")}, Outputs: In("result"), Infer: InferBroadcast})
+			Inputs: []Operand{Var("data_0")}, Outputs: In("result"), Infer: inferBroadcastSameDType})
 	}
 
 	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string)",
@@ -133,6 +133,38 @@ func init() {
 
 	Register(&OpDef{Name: "Identity", Doc: "returns its operand (tensor, sequence or optional)",
 		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"), Infer: InferSameAsInput})
+}
+
+// inferBroadcastSameDType is InferBroadcast for ops whose operands must all
+// have one element type (every binary op but Pow, whose exponent may differ).
+func inferBroadcastSameDType(op *Op) ([]Type, error) {
+	if err := checkSameDType(op.Args); err != nil {
+		return nil, err
+	}
+	return InferBroadcast(op)
+}
+
+func inferCompare(op *Op) ([]Type, error) {
+	if err := checkSameDType(op.Args); err != nil {
+		return nil, err
+	}
+	return InferBroadcastBool(op)
+}
+
+// checkSameDType errors when two present operands of known element type
+// differ; an unknown element type (from a model that did not say) passes.
+func checkSameDType(args []*Value) error {
+	d := InvalidDType
+	for _, a := range args {
+		if a == nil || !a.Type.IsTensor() || a.Type.DType == InvalidDType {
+			continue
+		}
+		if d != InvalidDType && a.Type.DType != d {
+			return fmt.Errorf("operand element types differ: %v and %v", d, a.Type.DType)
+		}
+		d = a.Type.DType
+	}
+	return nil
 }
 
 func inferSameShapeBool(op *Op) ([]Type, error) {
@@ -150,6 +182,9 @@ func inferWhere(op *Op) ([]Type, error) {
 	}
 	if c != nil && c.Type.IsTensor() && c.Type.DType != InvalidDType && c.Type.DType != Bool {
 		return nil, fmt.Errorf("condition is %v, want bool", c.Type.DType)
+	}
+	if err := checkSameDType(op.Args[1:]); err != nil {
+		return nil, err
 	}
 	ts, err := InferBroadcast(op)
 	if err != nil {
