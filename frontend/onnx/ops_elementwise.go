@@ -39,13 +39,16 @@ func init() {
 		"Sin": 7, "Cos": 7, "Tan": 7, "Asin": 7, "Acos": 7, "Atan": 7,
 		"Sinh": 9, "Cosh": 9, "Asinh": 9, "Acosh": 9, "Atanh": 9,
 		"Sign": 9, "Erf": 9, "Shrink": 9, "IsNaN": 9, "Where": 9,
-		"Mod": 10, "IsInf": 10, "ThresholdedRelu": 10,
+		"Mod": 10, "IsInf": 10,
 		"Round": 11, "BitShift": 11,
 		"Celu": 12, "GreaterOrEqual": 12, "LessOrEqual": 12,
 		"HardSwish": 14, "CastLike": 15,
 	} {
 		register(op, since, 0, direct())
 	}
+	// ThresholdedRelu was an experimental op before opset 10, with the same
+	// alpha (default 1.0); exporters of that time did emit it.
+	register("ThresholdedRelu", 1, 0, direct())
 	register("Clip", 1, 5, convClipAttrs)
 	register("Clip", 6, 10, convClipAttrs)
 	register("Clip", 11, 0, direct())
