@@ -27,6 +27,18 @@ var (
 // it skips the test, or fails it when KILN_REQUIRE_ORT=1.
 func ortAvailable(t testing.TB) bool {
 	t.Helper()
+	if err := ortInit(t); err != nil {
+		if os.Getenv("KILN_REQUIRE_ORT") == "1" {
+			t.Fatalf("KILN_REQUIRE_ORT=1: %v", err)
+		}
+		t.Skip(err)
+		return false
+	}
+	return true
+}
+
+// ortInit initializes ONNX Runtime once and reports whether it could.
+func ortInit(t testing.TB) error {
 	ortOnce.Do(func() {
 		lib := os.Getenv("KILN_ORT_LIB")
 		if lib == "" {
@@ -41,14 +53,7 @@ func ortAvailable(t testing.TB) bool {
 			ortErr = fmt.Errorf("initializing ONNX Runtime from %s: %w", lib, err)
 		}
 	})
-	if ortErr != nil {
-		if os.Getenv("KILN_REQUIRE_ORT") == "1" {
-			t.Fatalf("KILN_REQUIRE_ORT=1: %v", ortErr)
-		}
-		t.Skip(ortErr)
-		return false
-	}
-	return true
+	return ortErr
 }
 
 // ortSession is one ONNX Runtime session with fixed input and output names.
