@@ -30,6 +30,11 @@ type RunOptions struct {
 // abandoned (Go cannot stop it), so a hang costs one worker's CPU but never
 // stalls the run.
 func RunAll(dirs []string, opts RunOptions) []Result {
+	return runAll(dirs, opts, Run)
+}
+
+// runAll is RunAll with the function that runs one test as a parameter.
+func runAll(dirs []string, opts RunOptions, run func(dir string) Result) []Result {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -48,7 +53,7 @@ func RunAll(dirs []string, opts RunOptions) []Result {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				r := runWithTimeout(dirs[i], timeout)
+				r := runWithTimeout(dirs[i], timeout, run)
 				results[i] = r
 				if opts.Progress != nil {
 					mu.Lock()
@@ -67,9 +72,9 @@ func RunAll(dirs []string, opts RunOptions) []Result {
 	return results
 }
 
-func runWithTimeout(dir string, timeout time.Duration) Result {
+func runWithTimeout(dir string, timeout time.Duration, run func(string) Result) Result {
 	ch := make(chan Result, 1) // buffered: an abandoned run must not block forever
-	go func() { ch <- Run(dir) }()
+	go func() { ch <- run(dir) }()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
