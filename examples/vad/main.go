@@ -74,6 +74,8 @@ func run(modelPath, wavPath string, verbose bool) error {
 	nframes := len(samples) / frameLen
 	fmt.Printf("\naudio: %s, %.2f s, %d frames of %d samples\n", wavPath, float64(len(samples))/sampleRate, nframes, frameLen)
 
+	// Outputs by name: the probability and the next state.
+	probAt, stateAt := outputIndex(m.Funcs[0], "output", 0), outputIndex(m.Funcs[0], "stateN", 1)
 	in := interp.New(m, interp.Options{})
 	state := interp.NewTensor(ir.F32, []int{stateLayers, 1, stateWidth})
 	sr := interp.Scalar(int64(sampleRate))
@@ -85,13 +87,13 @@ func run(modelPath, wavPath string, verbose bool) error {
 		if err != nil {
 			return fmt.Errorf("frame %d: %w", i, err)
 		}
-		p, ok := out[0].(*interp.Tensor)
+		p, ok := out[probAt].(*interp.Tensor)
 		if !ok || p.DType != ir.F32 || p.Len() != 1 {
-			return fmt.Errorf("frame %d: output is %v, want one float32", i, out[0].Type())
+			return fmt.Errorf("frame %d: output is %v, want one float32", i, out[probAt].Type())
 		}
 		probs[i] = interp.Data[float32](p)[0]
-		if state, ok = out[1].(*interp.Tensor); !ok {
-			return fmt.Errorf("frame %d: state output is %v", i, out[1].Type())
+		if state, ok = out[stateAt].(*interp.Tensor); !ok {
+			return fmt.Errorf("frame %d: state output is %v", i, out[stateAt].Type())
 		}
 		if verbose {
 			fmt.Printf("  %6.3f s  p=%.3f\n", frameTime(i), probs[i])
@@ -109,6 +111,17 @@ func run(modelPath, wavPath string, verbose bool) error {
 		fmt.Printf("  %6.2f s - %6.2f s\n", frameTime(s[0]), frameTime(s[1]))
 	}
 	return nil
+}
+
+// outputIndex returns the position of f's output name, or def when f has
+// no output of that name.
+func outputIndex(f *ir.Func, name string, def int) int {
+	for i, n := range f.OutputNames {
+		if n == name {
+			return i
+		}
+	}
+	return def
 }
 
 func frameTime(i int) float64 { return float64(i*frameLen) / sampleRate }
