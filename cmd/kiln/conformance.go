@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"time"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxtest"
 )
@@ -12,58 +14,75 @@ import (
 func init() {
 	commands = append(commands, command{
 		name:    "conformance",
-		usage:   "kiln conformance [--json] DIR...",
+		usage:   "kiln conformance [--json] [--timeout D] [-j N] DIR...",
 		summary: "run ONNX backend test cases and report each result",
 		run:     runConformance,
 	})
 }
 
+// runConformance prints one line per test in the order the folders were
+// given (tests run in parallel, the report does not depend on which finished
+// first) and closes with "N passed, N failed, N skipped". Test failures are
+// the report, not an error: the exit code is 1 only when the tests could
+// not be run at all.
 func runConformance(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("conformance", stderr)
 	asJSON := fs.Bool("json", false, "print results as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	timeout := fs.Duration("timeout", onnxtest.DefaultTimeout, "time limit of one test")
+	workers := fs.Int("j", runtime.GOMAXPROCS(0), "tests to run at once")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: kiln conformance [--json] DIR...")
-		return 2
+		return usageError(fs, "no test folders given")
+	}
+	if *workers < 1 || *timeout <= 0 {
+		return usageError(fs, "-j and --timeout must be positive")
 	}
 	tests, err := onnxtest.FindTests(fs.Args()...)
 	if err != nil {
-		fmt.Fprintln(stderr, "kiln conformance:", err)
-		return 1
+		return fail(stderr, "conformance", err)
 	}
-	var results []onnxtest.Result
-	var pass, fail, skip int
-	for _, t := range tests {
-		r := onnxtest.Run(t)
-		results = append(results, r)
-		switch r.Outcome {
-		case onnxtest.Passed:
-			pass++
-		case onnxtest.Skipped:
-			skip++
-		default:
-			fail++
-		}
-		if !*asJSON {
-			line := fmt.Sprintf("%-7s %s/%s", r.Outcome, r.Suite, r.Test)
-			if r.Reason != "" {
-				line += ": " + r.Stage + ": " + r.Reason
+	opts := onnxtest.RunOptions{Workers: *workers, Timeout: *timeout}
+	if isTerminal(stderr) && !isTerminal(stdout) {
+		// The report goes to a file or pipe: show where the run is.
+		opts.Progress = func(done, total int, r onnxtest.Result) {
+			fmt.Fprintf(stderr, "\r%d/%d tests run", done, total)
+			if done == total {
+				fmt.Fprintln(stderr)
 			}
-			fmt.Fprintln(stdout, line)
 		}
 	}
+	start := time.Now()
+	results := onnxtest.RunAll(tests, opts)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", " ")
 		if err := enc.Encode(results); err != nil {
-			fmt.Fprintln(stderr, "kiln conformance:", err)
-			return 1
+			return fail(stderr, "conformance", err)
 		}
-		return 0
+		return exitOK
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", pass, fail, skip)
-	return 0
+	var n onnxtest.Counts
+	for _, r := range results {
+		n.Add(r)
+		line := fmt.Sprintf("%-7s %s/%s", r.Outcome, r.Suite, r.Test)
+		if r.Reason != "" {
+			line += ": " + r.Stage + ": " + r.Reason
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	fmt.Fprintf(stderr, "kiln conformance: %d tests in %.1fs on %d workers\n", len(results), time.Since(start).Seconds(), *workers)
+	fmt.Fprintln(stdout, n)
+	return exitOK
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// backendTest is a node test of the ONNX backend suite that needs only Add.
+const backendTest = "/usr/share/libonnx-testdata/data/node/test_add"
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func needBackendData(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(backendTest, "model.onnx")); err != nil {
+		t.Skipf("ONNX backend test data not installed (apt-get install libonnx-testdata): %v", err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{nil, exitUsage, "", "usage: kiln COMMAND"},
+		{[]string{"help"}, exitOK, "commands:", ""},
+		{[]string{"-h"}, exitOK, "commands:", ""},
+		{[]string{"--help"}, exitOK, "commands:", ""},
+		{[]string{"help", "run"}, exitOK, "usage: kiln run", ""},
+		{[]string{"help", "nosuch"}, exitUsage, "", "unknown command"},
+		{[]string{"nosuch"}, exitUsage, "", `unknown command "nosuch"`},
+		{[]string{"run", "-h"}, exitOK, "", "usage: kiln run"},
+		{[]string{"run"}, exitUsage, "", "want exactly one model"},
+		{[]string{"run", "a.onnx", "b.onnx"}, exitUsage, "", "want exactly one model"},
+		{[]string{"run", "--nosuchflag", "a.onnx"}, exitUsage, "", "flag provided but not defined"},
+		{[]string{"run", "/nonexistent/model.onnx"}, exitFailure, "", "kiln run:"},
+		{[]string{"ops", "-h"}, exitOK, "", "usage: kiln ops"},
+		{[]string{"ops", "extra"}, exitUsage, "", "takes no arguments"},
+		{[]string{"ops"}, exitOK, "kiln ops", ""},
+		{[]string{"conformance", "-h"}, exitOK, "", "usage: kiln conformance"},
+		{[]string{"conformance"}, exitUsage, "", "no test folders given"},
+		{[]string{"conformance", "-j", "0", "x"}, exitUsage, "", "must be positive"},
+		{[]string{"conformance", "/nonexistent"}, exitFailure, "", "kiln conformance:"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(tt.args...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.inStdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.inStdout, stdout)
+			}
+			if !strings.Contains(stderr, tt.inStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.inStderr, stderr)
+			}
+		})
+	}
+}
+
+func TestOpsListsTables(t *testing.T) {
+	code, stdout, _ := runCLI("ops")
+	if code != exitOK {
+		t.Fatalf("exit code %d", code)
+	}
+	// Add is declared in both tables in every build (the worked example).
+	for _, want := range []string{"ONNX ops imported", "  Add ", "1-6, 7+", "kiln ops", "broadcast"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("kiln ops output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestRunBindsInputs(t *testing.T) {
+	needBackendData(t)
+	model := filepath.Join(backendTest, "model.onnx")
+	in0 := filepath.Join(backendTest, "test_data_set_0", "input_0.pb")
+	in1 := filepath.Join(backendTest, "test_data_set_0", "input_1.pb")
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{"positional", []string{model, "--input", in0, "--input", in1}, exitOK, "sum\tf32\t[3,4,5]", ""},
+		{"by name", []string{model, "--input", "y=" + in1, "--input", "x=" + in0}, exitOK, "sum\tf32\t[3,4,5]", ""},
+		{"mixed", []string{model, "--input", "y=" + in1, "--input", in0}, exitOK, "sum\tf32\t[3,4,5]", ""},
+		{"flags first", []string{"--input", in0, "--input", in1, model}, exitOK, "sum", ""},
+		{"missing", []string{model, "--input", in0}, exitFailure, "", `missing input(s): "y"`},
+		{"too many", []string{model, "--input", in0, "--input", in1, "--input", in1}, exitFailure, "", "too many"},
+		{"twice", []string{model, "--input", "x=" + in0, "--input", "x=" + in1}, exitFailure, "", `input "x" given twice`},
+		{"bad ext", []string{model, "--input", in0, "--input", "y.txt"}, exitFailure, "", "want a .npy or .pb"},
+		{"no such file", []string{model, "--input", in0, "--input", "/nonexistent.pb"}, exitFailure, "", "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{"run"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.inStdout) || !strings.Contains(stderr, tt.inStderr) {
+				t.Errorf("want stdout containing %q and stderr containing %q\nstdout: %s\nstderr: %s", tt.inStdout, tt.inStderr, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestConformanceReport(t *testing.T) {
+	needBackendData(t)
+	code, stdout, stderr := runCLI("conformance", "-j", "2", backendTest, backendTest)
+	if code != exitOK {
+		t.Fatalf("exit code %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 2 test lines and a summary, got:\n%s", stdout)
+	}
+	if want := "passed  node/test_add"; lines[0] != want || lines[1] != want {
+		t.Errorf("test lines %q, want %q twice", lines[:2], want)
+	}
+	if want := "2 passed, 0 failed, 0 skipped"; lines[2] != want {
+		t.Errorf("last line %q, want %q", lines[2], want)
+	}
+}
+
+func TestOutputFileNames(t *testing.T) {
+	got := outputFileNames([]string{"logits", "a/b:0", "a_b_0", "", "..", "A/B:0", "-x"})
+	want := []string{"logits.npy", "a_b_0.npy", "a_b_0_1.npy", "_.npy", "_...npy", "A_B_0_2.npy", "_-x.npy"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("name %d: got %q, want %q", i, got[i], want[i])
+		}
+	}
+}

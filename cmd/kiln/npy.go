@@ -1,0 +1,10 @@
+//go:build npy
+
+package main
+
+import "github.com/kiln-ml/kiln/ir/interp"
+
+func init() {
+	readNPY = interp.ReadNPYFile
+	writeNPY = interp.WriteNPYFile
+}

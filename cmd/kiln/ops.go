@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/interp"
+)
+
+func init() {
+	commands = append(commands, command{
+		name:    "ops",
+		usage:   "kiln ops",
+		summary: "list the ONNX ops the importer converts (with opset ranges) and kiln's op table",
+		run:     runOps,
+	})
+}
+
+func runOps(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("ops", stderr)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return usageError(fs, "takes no arguments")
+	}
+	sup := onnx.SupportedOps()
+	fmt.Fprintf(stdout, "ONNX ops imported (%d; opsets %d..%d):\n", len(sup), onnx.MinOpset, onnx.MaxOpset)
+	for _, s := range sup {
+		name := s.OpType
+		if s.Domain != "" {
+			name = s.Domain + "." + name
+		}
+		fmt.Fprintf(stdout, "  %-28s %s\n", name, opsetRanges(s.Ranges))
+	}
+	defs := ir.Ops()
+	fmt.Fprintf(stdout, "\nkiln ops (%d; * = no interpreter kernel):\n", len(defs))
+	for _, d := range defs {
+		mark := " "
+		if !interp.HasKernel(d.Name) {
+			mark = "*"
+		}
+		fmt.Fprintf(stdout, " %s%-24s %-11s %s -> %s%s\n", mark, d.Name, d.Kind,
+			operandList(d.Inputs), operandList(d.Outputs), attrList(d))
+		if d.Doc != "" {
+			fmt.Fprintf(stdout, "    %s\n", d.Doc)
+		}
+	}
+	return exitOK
+}
+
+// opsetRanges renders [since, until] pairs as "1-5, 6-12, 13+".
+func opsetRanges(rs [][2]int64) string {
+	var parts []string
+	for _, r := range rs {
+		switch {
+		case r[1] == 0:
+			parts = append(parts, fmt.Sprintf("%d+", r[0]))
+		case r[0] == r[1]:
+			parts = append(parts, fmt.Sprint(r[0]))
+		default:
+			parts = append(parts, fmt.Sprintf("%d-%d", r[0], r[1]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func operandList(os []ir.Operand) string {
+	var parts []string
+	for _, o := range os {
+		s := o.Name
+		if o.Variadic {
+			s += "..."
+		}
+		if o.Optional {
+			s += "?"
+		}
+		parts = append(parts, s)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func attrList(d *ir.OpDef) string {
+	var parts []string
+	for _, a := range d.Attrs {
+		s := a.Name + ":" + a.Kind.String()
+		if a.Required {
+			s += "!"
+		}
+		parts = append(parts, s)
+	}
+	for _, r := range d.Regions {
+		parts = append(parts, r+":region")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  {" + strings.Join(parts, " ") + "}"
+}

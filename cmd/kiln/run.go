@@ -1,0 +1,211 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/interp"
+)
+
+func init() {
+	commands = append(commands, command{
+		name:    "run",
+		usage:   "kiln run MODEL|FILE.kir [--input [NAME=]FILE]... [--out DIR]",
+		summary: "run a model in the reference interpreter on .npy or .pb (TensorProto) inputs",
+		run:     runRun,
+	})
+}
+
+// Hooks filled by optional parts of the CLI: the text IR (.kir) loader and
+// .npy reading and writing. A nil hook means this build lacks the feature.
+var (
+	loadKIR  func(path string) (*ir.Module, error)
+	readNPY  func(path string) (*interp.Tensor, error)
+	writeNPY func(path string, t *interp.Tensor) error
+)
+
+// inputFlags collects repeated --input [NAME=]FILE flags.
+type inputFlags []string
+
+func (f *inputFlags) String() string     { return strings.Join(*f, ",") }
+func (f *inputFlags) Set(s string) error { *f = append(*f, s); return nil }
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run", stderr)
+	var inputs inputFlags
+	fs.Var(&inputs, "input", "an input `[NAME=]FILE` (.npy or .pb); repeat for each input; without NAME inputs bind in order")
+	out := fs.String("out", "", "write each output to `DIR`/<output name>.npy")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "want exactly one model")
+	}
+	m, err := loadModel(fs.Arg(0))
+	if err != nil {
+		return fail(stderr, "run", err)
+	}
+	defer m.Close()
+	if len(m.Funcs) == 0 {
+		return fail(stderr, "run", fmt.Errorf("%s: module has no function", fs.Arg(0)))
+	}
+	f := m.Funcs[0]
+	args2, err := bindInputs(f, inputs)
+	if err != nil {
+		return fail(stderr, "run", err)
+	}
+	if *out != "" && writeNPY == nil {
+		return fail(stderr, "run", fmt.Errorf("--out: this kiln was built without .npy support"))
+	}
+	res, err := interp.New(m, interp.Options{}).Run(f.Name, args2)
+	if err != nil {
+		return fail(stderr, "run", err)
+	}
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fail(stderr, "run", err)
+		}
+	}
+	files := outputFileNames(f.OutputNames)
+	for i, v := range res {
+		name := f.OutputNames[i]
+		t, isTensor := v.(*interp.Tensor)
+		if !isTensor {
+			fmt.Fprintf(stdout, "%s\t%v\t(not written: only tensors are saved as .npy)\n", name, v.Type())
+			continue
+		}
+		line := fmt.Sprintf("%s\t%v\t%v", name, t.DType, shapeString(t.Shape))
+		if *out != "" {
+			p := filepath.Join(*out, files[i])
+			if err := writeNPY(p, t); err != nil {
+				return fail(stderr, "run", fmt.Errorf("output %q: %w", name, err))
+			}
+			line += "\t" + p
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	return exitOK
+}
+
+// loadModel imports an ONNX model, or parses a .kir text module.
+func loadModel(path string) (*ir.Module, error) {
+	if strings.HasSuffix(path, ".kir") {
+		if loadKIR == nil {
+			return nil, fmt.Errorf("%s: this kiln was built without the text IR parser", path)
+		}
+		return loadKIR(path)
+	}
+	return onnx.Import(path)
+}
+
+// bindInputs reads the --input files and orders them as f's inputs. A
+// value NAME=FILE binds by name when NAME is one of f's inputs (so paths
+// holding '=' still work); other values fill the remaining inputs in order.
+func bindInputs(f *ir.Func, specs []string) ([]interp.Value, error) {
+	index := map[string]int{}
+	for i, n := range f.InputNames {
+		index[n] = i
+	}
+	files := make([]string, len(f.InputNames))
+	var positional []string
+	for _, s := range specs {
+		if k := strings.Index(s, "="); k > 0 {
+			if i, ok := index[s[:k]]; ok {
+				if files[i] != "" {
+					return nil, fmt.Errorf("input %q given twice", s[:k])
+				}
+				files[i] = s[k+1:]
+				continue
+			}
+		}
+		positional = append(positional, s)
+	}
+	for i := range files {
+		if files[i] == "" && len(positional) > 0 {
+			files[i], positional = positional[0], positional[1:]
+		}
+	}
+	if len(positional) > 0 {
+		return nil, fmt.Errorf("%d input file(s) too many: the model takes %d inputs %q", len(positional), len(f.InputNames), f.InputNames)
+	}
+	var missing []string
+	for i, p := range files {
+		if p == "" {
+			missing = append(missing, fmt.Sprintf("%q (%v)", f.InputNames[i], f.Body.Params[i].Type))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing input(s): %s", strings.Join(missing, ", "))
+	}
+	vals := make([]interp.Value, len(files))
+	for i, p := range files {
+		v, err := readInput(p, f.Body.Params[i].Type)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", f.InputNames[i], err)
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
+func readInput(path string, t ir.Type) (interp.Value, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".npy":
+		if readNPY == nil {
+			return nil, fmt.Errorf("%s: this kiln was built without .npy support", path)
+		}
+		return readNPY(path)
+	case ".pb":
+		return onnx.ReadValueFile(path, t)
+	}
+	return nil, fmt.Errorf("%s: want a .npy or .pb (TensorProto) file", path)
+}
+
+// outputFileNames maps output names to distinct, safe file names: anything
+// but letters, digits, '.', '-' and '_' becomes '_' (ONNX names may hold
+// '/' or ':'), and repeats get a numeric suffix.
+func outputFileNames(names []string) []string {
+	used := map[string]bool{}
+	out := make([]string, len(names))
+	for i, n := range names {
+		base := safeFileName(n)
+		name := base
+		for k := 1; used[strings.ToLower(name)]; k++ {
+			name = fmt.Sprintf("%s_%d", base, k)
+		}
+		used[strings.ToLower(name)] = true
+		out[i] = name + ".npy"
+	}
+	return out
+}
+
+func safeFileName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	s = string(b)
+	if s == "" || strings.Trim(s, ".") == "" || s[0] == '.' || s[0] == '-' {
+		s = "_" + s
+	}
+	return s
+}
+
+func shapeString(s []int) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = fmt.Sprint(d)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+var _ flag.Value = (*inputFlags)(nil)

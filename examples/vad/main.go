@@ -1,0 +1,206 @@
+// Command vad is kiln's demo: it imports the Silero VAD v5 voice activity
+// detector (ONNX, with If subgraphs and an LSTM), prints a summary of the
+// imported IR, runs the model in kiln's reference interpreter over a 16 kHz
+// mono WAV file one 512-sample frame at a time, carrying the LSTM state from
+// frame to frame, and prints the speech segments it finds. `make demo`
+// fetches the model and makes the speech; see demo.sh.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/interp"
+)
+
+// Frame and state sizes of Silero VAD v5 at 16 kHz, as the vad-web package
+// the model comes from feeds it: 512 samples (32 ms) per call, state
+// [2, batch, 128].
+const (
+	sampleRate  = 16000
+	frameLen    = 512
+	stateLayers = 2
+	stateWidth  = 128
+)
+
+// Segmentation settings: speech starts at a probability of at least
+// startThreshold and ends after endFrames frames below endThreshold
+// (hysteresis, as vad-web does); shorter segments than minFrames are noise.
+const (
+	startThreshold = 0.5
+	endThreshold   = 0.35
+	endFrames      = 8 // 256 ms
+	minFrames      = 3 // 96 ms
+)
+
+func main() {
+	model := flag.String("model", "", "Silero VAD v5 ONNX model")
+	wav := flag.String("wav", "", "16 kHz mono 16-bit PCM WAV file")
+	verbose := flag.Bool("v", false, "print every frame's speech probability")
+	flag.Parse()
+	if *model == "" || *wav == "" || flag.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "usage: vad -model silero_vad_v5.onnx -wav speech.wav [-v]")
+		os.Exit(2)
+	}
+	if err := run(*model, *wav, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "vad:", err)
+		os.Exit(1)
+	}
+}
+
+func run(modelPath, wavPath string, verbose bool) error {
+	start := time.Now()
+	m, err := onnx.Import(modelPath)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Printf("imported %s in %v\n", modelPath, time.Since(start).Round(time.Millisecond))
+	printSummary(m)
+
+	samples, rate, err := readWAV(wavPath)
+	if err != nil {
+		return err
+	}
+	if rate != sampleRate {
+		return fmt.Errorf("%s: %d Hz, want %d Hz", wavPath, rate, sampleRate)
+	}
+	nframes := len(samples) / frameLen
+	fmt.Printf("\naudio: %s, %.2f s, %d frames of %d samples\n", wavPath, float64(len(samples))/sampleRate, nframes, frameLen)
+
+	// Outputs by name: the probability and the next state.
+	probAt, stateAt := outputIndex(m.Funcs[0], "output", 0), outputIndex(m.Funcs[0], "stateN", 1)
+	in := interp.New(m, interp.Options{})
+	state := interp.NewTensor(ir.F32, []int{stateLayers, 1, stateWidth})
+	sr := interp.Scalar(int64(sampleRate))
+	probs := make([]float32, nframes)
+	start = time.Now()
+	for i := 0; i < nframes; i++ {
+		frame := interp.FromSlice([]int{1, frameLen}, append([]float32{}, samples[i*frameLen:(i+1)*frameLen]...))
+		out, err := in.RunNamed("", map[string]interp.Value{"input": frame, "state": state, "sr": sr})
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", i, err)
+		}
+		p, ok := out[probAt].(*interp.Tensor)
+		if !ok || p.DType != ir.F32 || p.Len() != 1 {
+			return fmt.Errorf("frame %d: output is %v, want one float32", i, out[probAt].Type())
+		}
+		probs[i] = interp.Data[float32](p)[0]
+		if state, ok = out[stateAt].(*interp.Tensor); !ok {
+			return fmt.Errorf("frame %d: state output is %v", i, out[stateAt].Type())
+		}
+		if verbose {
+			fmt.Printf("  %6.3f s  p=%.3f\n", frameTime(i), probs[i])
+		}
+	}
+	el := time.Since(start)
+	fmt.Printf("ran %d frames in the interpreter in %v (%.1f ms per frame)\n", nframes, el.Round(time.Millisecond), float64(el.Microseconds())/1000/float64(max(nframes, 1)))
+
+	segs := segments(probs)
+	fmt.Printf("\nspeech segments (p >= %.2f to start, %d frames < %.2f to end):\n", startThreshold, endFrames, endThreshold)
+	if len(segs) == 0 {
+		fmt.Println("  none")
+	}
+	for _, s := range segs {
+		fmt.Printf("  %6.2f s - %6.2f s\n", frameTime(s[0]), frameTime(s[1]))
+	}
+	return nil
+}
+
+// outputIndex returns the position of f's output name, or def when f has
+// no output of that name.
+func outputIndex(f *ir.Func, name string, def int) int {
+	for i, n := range f.OutputNames {
+		if n == name {
+			return i
+		}
+	}
+	return def
+}
+
+func frameTime(i int) float64 { return float64(i*frameLen) / sampleRate }
+
+// segments turns per-frame speech probabilities into [start, end) frame
+// ranges.
+func segments(p []float32) [][2]int {
+	var out [][2]int
+	inSpeech, start, quiet := false, 0, 0
+	for i, x := range p {
+		switch {
+		case !inSpeech && x >= startThreshold:
+			inSpeech, start, quiet = true, i, 0
+		case inSpeech && x < endThreshold:
+			quiet++
+			if quiet >= endFrames {
+				if end := i - quiet + 1; end-start >= minFrames {
+					out = append(out, [2]int{start, end})
+				}
+				inSpeech = false
+			}
+		case inSpeech:
+			quiet = 0
+		}
+	}
+	if inSpeech && len(p)-start >= minFrames {
+		out = append(out, [2]int{start, len(p) - quiet})
+	}
+	return out
+}
+
+// printSummary prints what the importer made of the model: op counts
+// (subgraphs included), constants and the function's signature.
+func printSummary(m *ir.Module) {
+	counts := map[string]int{}
+	var regions, ops int
+	var walk func(r *ir.Region)
+	walk = func(r *ir.Region) {
+		regions++
+		for _, op := range r.Ops {
+			counts[op.Name]++
+			ops++
+			for _, sub := range op.Regions {
+				walk(sub)
+			}
+		}
+	}
+	for _, f := range m.Funcs {
+		walk(f.Body)
+	}
+	var bytes int
+	for _, c := range m.Consts {
+		bytes += len(c.Const.Bytes)
+	}
+	fmt.Printf("\nIR summary: %d ops in %d regions, %d constants (%d bytes)\n", ops, regions, len(m.Consts), bytes)
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if counts[names[i]] != counts[names[j]] {
+			return counts[names[i]] > counts[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", n, counts[n]))
+	}
+	fmt.Printf("  ops: %s\n", strings.Join(parts, ", "))
+	for _, f := range m.Funcs {
+		for i, p := range f.Body.Params {
+			fmt.Printf("  input  %-8s %v\n", f.InputNames[i], p.Type)
+		}
+		for i, r := range f.Body.Results {
+			fmt.Printf("  output %-8s %v\n", f.OutputNames[i], r.Type)
+		}
+	}
+	for _, e := range m.Meta {
+		fmt.Printf("  %s: %s\n", e.Key, e.Value)
+	}
+}
