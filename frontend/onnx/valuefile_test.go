@@ -1,0 +1,103 @@
+package onnx
+
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/interp"
+)
+
+// Hand-built SequenceProto / OptionalProto messages, field numbers as in
+// onnx-data.proto.
+
+func tensorMsg(t *testing.T, vals ...float32) []byte {
+	t.Helper()
+	tp, err := TensorToProto("", interp.FromSlice([]int{len(vals)}, vals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proto.Marshal(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func dataMsg(elemType int64, field protowire.Number, payloads ...[]byte) []byte {
+	var b []byte
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendString(b, "x")
+	b = protowire.AppendTag(b, 2, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(elemType))
+	for _, p := range payloads {
+		b = protowire.AppendTag(b, field, protowire.BytesType)
+		b = protowire.AppendBytes(b, p)
+	}
+	return b
+}
+
+func TestDecodeSequenceAndOptional(t *testing.T) {
+	f32v := ir.TensorType(ir.F32, ir.UnknownDims(1))
+	seqT := ir.SequenceOf(f32v)
+	t1, t2 := tensorMsg(t, 1, 2), tensorMsg(t, 3)
+	tests := []struct {
+		name string
+		msg  []byte
+		typ  ir.Type
+		want string // fmt of the decoded value, or an error substring
+		err  bool
+	}{
+		{"seq of tensors", dataMsg(dataElemTensor, 3, t1, t2), seqT, "seq[f32[2] [1 2] f32[1] [3]]", false},
+		{"empty seq", dataMsg(dataElemUndefined, 3), seqT, "seq[]", false},
+		{"seq of seqs", dataMsg(dataElemSequence, 5, dataMsg(dataElemTensor, 3, t1), dataMsg(dataElemTensor, 3)), ir.SequenceOf(seqT),
+			"seq[seq[f32[2] [1 2]] seq[]]", false},
+		{"optional tensor", dataMsg(dataElemTensor, 3, t2), ir.OptionalOf(f32v), "opt(f32[1] [3])", false},
+		{"empty optional", dataMsg(dataElemUndefined, 3), ir.OptionalOf(f32v), "opt()", false},
+		{"optional seq", dataMsg(dataElemSequence, 5, dataMsg(dataElemTensor, 3, t1)), ir.OptionalOf(seqT), "opt(seq[f32[2] [1 2]])", false},
+		{"seq of optionals", dataMsg(dataElemOptional, 7, dataMsg(dataElemTensor, 3, t1), dataMsg(0, 3)), ir.SequenceOf(ir.OptionalOf(f32v)),
+			"seq[opt(f32[2] [1 2]) opt()]", false},
+		{"elem_type mismatch", dataMsg(dataElemSequence, 5, dataMsg(dataElemTensor, 3)), seqT, "elem_type 3", true},
+		{"map values", dataMsg(dataElemMap, 6, []byte{}), ir.Type{Kind: ir.SequenceKind}, "map values", true},
+		{"truncated", dataMsg(dataElemTensor, 3, t1)[:9], seqT, "SequenceProto", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := DecodeValue(tc.msg, tc.typ)
+			if tc.err {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("got %v, %v; want error containing %q", v, err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := showValue(v); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func showValue(v interp.Value) string {
+	switch x := v.(type) {
+	case *interp.Tensor:
+		return x.String()
+	case *interp.Sequence:
+		parts := make([]string, len(x.Items))
+		for i, it := range x.Items {
+			parts[i] = showValue(it)
+		}
+		return "seq[" + strings.Join(parts, " ") + "]"
+	case *interp.Optional:
+		if x.Value == nil {
+			return "opt()"
+		}
+		return "opt(" + showValue(x.Value) + ")"
+	}
+	return "?"
+}
