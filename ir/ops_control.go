@@ -72,7 +72,7 @@ func JoinTypes(a, b Type) Type {
 				d = InvalidDType
 			}
 		}
-		return TensorType(d, joinShapes(a.Shape, b.Shape))
+		return TensorType(d, joinShapesLoose(a.Shape, b.Shape))
 	default:
 		if a.Elem == nil || b.Elem == nil {
 			return Type{Kind: a.Kind}
@@ -85,7 +85,7 @@ func JoinTypes(a, b Type) Type {
 	}
 }
 
-func joinShapes(a, b Shape) Shape {
+func joinShapesLoose(a, b Shape) Shape {
 	if !a.Ranked || !b.Ranked || len(a.Dims) != len(b.Dims) {
 		return UnrankedShape()
 	}
@@ -122,9 +122,9 @@ func inferIf(op *Op) ([]Type, error) {
 	return out, nil
 }
 
-// stackedType is the type of a scan output built from body values of type
+// scanStackedType is the type of a scan output built from body values of type
 // t: a tensor with a new dim of size n (Unknown if not known) at axis.
-func stackedType(t Type, axis int, n Dim) (Type, error) {
+func scanStackedType(t Type, axis int, n Dim) (Type, error) {
 	if t.Kind == InvalidKind {
 		return Type{}, nil
 	}
@@ -173,7 +173,7 @@ func inferLoop(op *Op) ([]Type, error) {
 		out[i] = JoinTypes(init, body.Results[1+i].Type)
 	}
 	for j := 0; j < k; j++ {
-		t, err := stackedType(body.Results[1+n+j].Type, 0, Unknown())
+		t, err := scanStackedType(body.Results[1+n+j].Type, 0, Unknown())
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +230,7 @@ func inferScan(op *Op) ([]Type, error) {
 		if outAxes != nil {
 			ax = int(outAxes[j])
 		}
-		t, err := stackedType(body.Results[n+j].Type, ax, length)
+		t, err := scanStackedType(body.Results[n+j].Type, ax, length)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func init() {
 		Infer: func(op *Op) ([]Type, error) {
 			var t Type
 			for i, a := range op.Args {
-				if err := wantTensorOrUnknown(a, "input", i); err != nil {
+				if err := seqWantTensor(a, "input", i); err != nil {
 					return nil, err
 				}
 				if i == 0 {
@@ -34,7 +34,7 @@ func init() {
 					t = JoinTypes(t, a.Type)
 				}
 			}
-			return []Type{seqOf(t)}, nil
+			return []Type{seqOfType(t)}, nil
 		},
 	})
 	Register(&OpDef{
@@ -45,13 +45,13 @@ func init() {
 		Outputs: In("output_sequence"),
 		Infer: func(op *Op) ([]Type, error) {
 			s := op.Args[0].Type
-			if err := wantSeq(s); err != nil {
+			if err := seqWant(s); err != nil {
 				return nil, err
 			}
-			if err := wantTensorOrUnknown(op.Args[1], "tensor", 1); err != nil {
+			if err := seqWantTensor(op.Args[1], "tensor", 1); err != nil {
 				return nil, err
 			}
-			return []Type{seqOf(JoinTypes(seqElem(s), op.Args[1].Type))}, nil
+			return []Type{seqOfType(JoinTypes(seqElemType(s), op.Args[1].Type))}, nil
 		},
 	})
 	Register(&OpDef{
@@ -62,10 +62,10 @@ func init() {
 		Outputs: In("tensor"),
 		Infer: func(op *Op) ([]Type, error) {
 			s := op.Args[0].Type
-			if err := wantSeq(s); err != nil {
+			if err := seqWant(s); err != nil {
 				return nil, err
 			}
-			return []Type{seqElem(s)}, nil
+			return []Type{seqElemType(s)}, nil
 		},
 	})
 	Register(&OpDef{
@@ -75,7 +75,7 @@ func init() {
 		Inputs:  []Operand{{Name: "input_sequence"}, Opt("position")},
 		Outputs: In("output_sequence"),
 		Infer: func(op *Op) ([]Type, error) {
-			if err := wantSeq(op.Args[0].Type); err != nil {
+			if err := seqWant(op.Args[0].Type); err != nil {
 				return nil, err
 			}
 			return []Type{op.Args[0].Type}, nil
@@ -88,7 +88,7 @@ func init() {
 		Inputs:  In("input_sequence"),
 		Outputs: In("length"),
 		Infer: func(op *Op) ([]Type, error) {
-			if err := wantSeq(op.Args[0].Type); err != nil {
+			if err := seqWant(op.Args[0].Type); err != nil {
 				return nil, err
 			}
 			return []Type{TensorType(I64, ShapeOf())}, nil
@@ -159,30 +159,30 @@ func init() {
 	})
 }
 
-func wantSeq(t Type) error {
+func seqWant(t Type) error {
 	if t.Kind != SequenceKind && t.Kind != InvalidKind {
 		return fmt.Errorf("operand is %v, want a sequence", t)
 	}
 	return nil
 }
 
-func wantTensorOrUnknown(v *Value, name string, i int) error {
+func seqWantTensor(v *Value, name string, i int) error {
 	if v.Type.Kind != TensorKind && v.Type.Kind != InvalidKind {
 		return fmt.Errorf("%s %d is %v, want a tensor", name, i, v.Type)
 	}
 	return nil
 }
 
-// seqElem returns the element type of sequence type s (invalid if unknown).
-func seqElem(s Type) Type {
+// seqElemType returns the element type of sequence type s (invalid if unknown).
+func seqElemType(s Type) Type {
 	if s.Elem == nil {
 		return Type{}
 	}
 	return *s.Elem
 }
 
-// seqOf is SequenceOf that keeps an unknown element type unknown.
-func seqOf(t Type) Type {
+// seqOfType is SequenceOf that keeps an unknown element type unknown.
+func seqOfType(t Type) Type {
 	if t.Kind == InvalidKind {
 		return Type{Kind: SequenceKind}
 	}
@@ -225,10 +225,10 @@ func inferSplitToSequence(op *Op) ([]Type, error) {
 
 func inferConcatFromSequence(op *Op) ([]Type, error) {
 	s := op.Args[0].Type
-	if err := wantSeq(s); err != nil {
+	if err := seqWant(s); err != nil {
 		return nil, err
 	}
-	e := seqElem(s)
+	e := seqElemType(s)
 	if e.Kind == InvalidKind {
 		return []Type{{Kind: TensorKind}}, nil
 	}
@@ -245,7 +245,7 @@ func inferConcatFromSequence(op *Op) ([]Type, error) {
 		if err != nil {
 			return nil, err
 		}
-		return stackedTypeList(e, axis)
+		return scanStackedTypes(e, axis)
 	}
 	axis, err := NormAxis(ax, r)
 	if err != nil {
@@ -256,8 +256,8 @@ func inferConcatFromSequence(op *Op) ([]Type, error) {
 	return []Type{TensorType(e.DType, Shape{Ranked: true, Dims: dims})}, nil
 }
 
-func stackedTypeList(e Type, axis int) ([]Type, error) {
-	t, err := stackedType(e, axis, Unknown())
+func scanStackedTypes(e Type, axis int) ([]Type, error) {
+	t, err := scanStackedType(e, axis, Unknown())
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func convLoop(c *converter, n *node) ([]*ir.Value, error) {
 // state values take their initial operand's type, scan slices their scan
 // input's type without the scan axis, SequenceMap params the element type.
 func regionParamType(op *ir.Op, region string, i int, declared ir.Type) ir.Type {
-	if typeComplete(declared) {
+	if subgraphTypeComplete(declared) {
 		return declared
 	}
 	var hint ir.Type
@@ -48,7 +48,7 @@ func regionParamType(op *ir.Op, region string, i int, declared ir.Type) ir.Type 
 		case i < len(op.Args) && op.Args[i] != nil:
 			// Carried values may change their dims from one iteration to
 			// the next; only the kind, dtype and rank are fixed.
-			hint = looseType(op.Args[i].Type)
+			hint = subgraphLooseType(op.Args[i].Type)
 		}
 	case "Scan":
 		m := int(op.Int("num_scan_inputs", 0))
@@ -90,19 +90,19 @@ func regionParamType(op *ir.Op, region string, i int, declared ir.Type) ir.Type 
 	return declared
 }
 
-// typeComplete reports whether t names its kind and element type.
-func typeComplete(t ir.Type) bool {
+// subgraphTypeComplete reports whether t names its kind and element type.
+func subgraphTypeComplete(t ir.Type) bool {
 	switch t.Kind {
 	case ir.TensorKind:
 		return t.DType != ir.InvalidDType
 	case ir.SequenceKind, ir.OptionalKind:
-		return t.Elem != nil && typeComplete(*t.Elem)
+		return t.Elem != nil && subgraphTypeComplete(*t.Elem)
 	}
 	return false
 }
 
-// looseType keeps t's kind, dtype and rank and forgets its dims.
-func looseType(t ir.Type) ir.Type {
+// subgraphLooseType keeps t's kind, dtype and rank and forgets its dims.
+func subgraphLooseType(t ir.Type) ir.Type {
 	switch t.Kind {
 	case ir.TensorKind:
 		if t.Shape.Ranked {
@@ -113,7 +113,7 @@ func looseType(t ir.Type) ir.Type {
 		if t.Elem == nil {
 			return t
 		}
-		e := looseType(*t.Elem)
+		e := subgraphLooseType(*t.Elem)
 		return ir.Type{Kind: t.Kind, Elem: &e}
 	}
 	return t

@@ -56,7 +56,7 @@ func TestSileroVAD(t *testing.T) {
 			defer m.Close()
 			inputs := map[string]interp.Value{}
 			for _, in := range cs.Inputs {
-				v, err := readTestNpy(filepath.Join(dir, in.File))
+				v, err := readSileroNpy(filepath.Join(dir, in.File))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -68,11 +68,11 @@ func TestSileroVAD(t *testing.T) {
 			}
 			f := m.Funcs[0]
 			for _, out := range cs.Outputs {
-				want, err := readTestNpy(filepath.Join(dir, out.File))
+				want, err := readSileroNpy(filepath.Join(dir, out.File))
 				if err != nil {
 					t.Fatal(err)
 				}
-				i := indexOf(f.OutputNames, out.Name)
+				i := sileroOutputIndex(f.OutputNames, out.Name)
 				if i < 0 {
 					t.Fatalf("model has no output %q", out.Name)
 				}
@@ -84,7 +84,7 @@ func TestSileroVAD(t *testing.T) {
 	}
 }
 
-func indexOf(xs []string, s string) int {
+func sileroOutputIndex(xs []string, s string) int {
 	for i, x := range xs {
 		if x == s {
 			return i
@@ -93,12 +93,12 @@ func indexOf(xs []string, s string) int {
 	return -1
 }
 
-var npyDescr = regexp.MustCompile(`'descr':\s*'([<|=]?)([a-z]\d+)'`)
-var npyShape = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
+var sileroNpyDescr = regexp.MustCompile(`'descr':\s*'([<|=]?)([a-z]\d+)'`)
+var sileroNpyShape = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 
-// readTestNpy reads the little-endian, C-ordered .npy files of the
+// readSileroNpy reads the little-endian, C-ordered .npy files of the
 // reference folder (float32, int64 and bool suffice there).
-func readTestNpy(path string) (*interp.Tensor, error) {
+func readSileroNpy(path string) (*interp.Tensor, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func readTestNpy(path string) (*interp.Tensor, error) {
 	if strings.Contains(h, "'fortran_order': True") {
 		return nil, fmt.Errorf("%s: Fortran order", path)
 	}
-	dm, sm := npyDescr.FindStringSubmatch(h), npyShape.FindStringSubmatch(h)
+	dm, sm := sileroNpyDescr.FindStringSubmatch(h), sileroNpyShape.FindStringSubmatch(h)
 	if dm == nil || sm == nil {
 		return nil, fmt.Errorf("%s: cannot parse header %q", path, h)
 	}

@@ -134,7 +134,7 @@ func decodeDataValue(num protowire.Number, b []byte, elem ir.Type) (interp.Value
 	return nil, fmt.Errorf("map values are not supported")
 }
 
-// elemTypeFor checks that a message's elem_type code agrees with the
+// elemTypeMatches checks that a message's elem_type code agrees with the
 // declared element type.
 func elemTypeMatches(code int64, elem ir.Type) bool {
 	switch elem.Kind {

@@ -14,7 +14,7 @@ import (
 // Hand-built SequenceProto / OptionalProto messages, field numbers as in
 // onnx-data.proto.
 
-func tensorMsg(t *testing.T, vals ...float32) []byte {
+func vfTensorMsg(t *testing.T, vals ...float32) []byte {
 	t.Helper()
 	tp, err := TensorToProto("", interp.FromSlice([]int{len(vals)}, vals))
 	if err != nil {
@@ -27,7 +27,7 @@ func tensorMsg(t *testing.T, vals ...float32) []byte {
 	return b
 }
 
-func dataMsg(elemType int64, field protowire.Number, payloads ...[]byte) []byte {
+func vfDataMsg(elemType int64, field protowire.Number, payloads ...[]byte) []byte {
 	var b []byte
 	b = protowire.AppendTag(b, 1, protowire.BytesType)
 	b = protowire.AppendString(b, "x")
@@ -43,7 +43,7 @@ func dataMsg(elemType int64, field protowire.Number, payloads ...[]byte) []byte 
 func TestDecodeSequenceAndOptional(t *testing.T) {
 	f32v := ir.TensorType(ir.F32, ir.UnknownDims(1))
 	seqT := ir.SequenceOf(f32v)
-	t1, t2 := tensorMsg(t, 1, 2), tensorMsg(t, 3)
+	t1, t2 := vfTensorMsg(t, 1, 2), vfTensorMsg(t, 3)
 	tests := []struct {
 		name string
 		msg  []byte
@@ -51,18 +51,18 @@ func TestDecodeSequenceAndOptional(t *testing.T) {
 		want string // fmt of the decoded value, or an error substring
 		err  bool
 	}{
-		{"seq of tensors", dataMsg(dataElemTensor, 3, t1, t2), seqT, "seq[f32[2] [1 2] f32[1] [3]]", false},
-		{"empty seq", dataMsg(dataElemUndefined, 3), seqT, "seq[]", false},
-		{"seq of seqs", dataMsg(dataElemSequence, 5, dataMsg(dataElemTensor, 3, t1), dataMsg(dataElemTensor, 3)), ir.SequenceOf(seqT),
+		{"seq of tensors", vfDataMsg(dataElemTensor, 3, t1, t2), seqT, "seq[f32[2] [1 2] f32[1] [3]]", false},
+		{"empty seq", vfDataMsg(dataElemUndefined, 3), seqT, "seq[]", false},
+		{"seq of seqs", vfDataMsg(dataElemSequence, 5, vfDataMsg(dataElemTensor, 3, t1), vfDataMsg(dataElemTensor, 3)), ir.SequenceOf(seqT),
 			"seq[seq[f32[2] [1 2]] seq[]]", false},
-		{"optional tensor", dataMsg(dataElemTensor, 3, t2), ir.OptionalOf(f32v), "opt(f32[1] [3])", false},
-		{"empty optional", dataMsg(dataElemUndefined, 3), ir.OptionalOf(f32v), "opt()", false},
-		{"optional seq", dataMsg(dataElemSequence, 5, dataMsg(dataElemTensor, 3, t1)), ir.OptionalOf(seqT), "opt(seq[f32[2] [1 2]])", false},
-		{"seq of optionals", dataMsg(dataElemOptional, 7, dataMsg(dataElemTensor, 3, t1), dataMsg(0, 3)), ir.SequenceOf(ir.OptionalOf(f32v)),
+		{"optional tensor", vfDataMsg(dataElemTensor, 3, t2), ir.OptionalOf(f32v), "opt(f32[1] [3])", false},
+		{"empty optional", vfDataMsg(dataElemUndefined, 3), ir.OptionalOf(f32v), "opt()", false},
+		{"optional seq", vfDataMsg(dataElemSequence, 5, vfDataMsg(dataElemTensor, 3, t1)), ir.OptionalOf(seqT), "opt(seq[f32[2] [1 2]])", false},
+		{"seq of optionals", vfDataMsg(dataElemOptional, 7, vfDataMsg(dataElemTensor, 3, t1), vfDataMsg(0, 3)), ir.SequenceOf(ir.OptionalOf(f32v)),
 			"seq[opt(f32[2] [1 2]) opt()]", false},
-		{"elem_type mismatch", dataMsg(dataElemSequence, 5, dataMsg(dataElemTensor, 3)), seqT, "elem_type 3", true},
-		{"map values", dataMsg(dataElemMap, 6, []byte{}), ir.Type{Kind: ir.SequenceKind}, "map values", true},
-		{"truncated", dataMsg(dataElemTensor, 3, t1)[:9], seqT, "SequenceProto", true},
+		{"elem_type mismatch", vfDataMsg(dataElemSequence, 5, vfDataMsg(dataElemTensor, 3)), seqT, "elem_type 3", true},
+		{"map values", vfDataMsg(dataElemMap, 6, []byte{}), ir.Type{Kind: ir.SequenceKind}, "map values", true},
+		{"truncated", vfDataMsg(dataElemTensor, 3, t1)[:9], seqT, "SequenceProto", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,28 +76,28 @@ func TestDecodeSequenceAndOptional(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := showValue(v); got != tc.want {
+			if got := vfShow(v); got != tc.want {
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})
 	}
 }
 
-func showValue(v interp.Value) string {
+func vfShow(v interp.Value) string {
 	switch x := v.(type) {
 	case *interp.Tensor:
 		return x.String()
 	case *interp.Sequence:
 		parts := make([]string, len(x.Items))
 		for i, it := range x.Items {
-			parts[i] = showValue(it)
+			parts[i] = vfShow(it)
 		}
 		return "seq[" + strings.Join(parts, " ") + "]"
 	case *interp.Optional:
 		if x.Value == nil {
 			return "opt()"
 		}
-		return "opt(" + showValue(x.Value) + ")"
+		return "opt(" + vfShow(x.Value) + ")"
 	}
 	return "?"
 }

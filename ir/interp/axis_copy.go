@@ -9,9 +9,9 @@ import (
 // kernels (SplitToSequence, ConcatFromSequence, Loop and Scan outputs). They
 // work on any dtype by copying runs of elements with reflect.Copy.
 
-// axisBlocks returns the number of outer blocks before axis and the number
+// copyAxisBlocks returns the number of outer blocks before axis and the number
 // of elements after it.
-func axisBlocks(shape []int, axis int) (outer, inner int) {
+func copyAxisBlocks(shape []int, axis int) (outer, inner int) {
 	outer, inner = 1, 1
 	for _, d := range shape[:axis] {
 		outer *= d
@@ -22,8 +22,8 @@ func axisBlocks(shape []int, axis int) (outer, inner int) {
 	return outer, inner
 }
 
-// concatAlongAxis joins tensors whose shapes agree except along axis.
-func concatAlongAxis(ts []*Tensor, axis int) (*Tensor, error) {
+// seqConcatAxis joins tensors whose shapes agree except along axis.
+func seqConcatAxis(ts []*Tensor, axis int) (*Tensor, error) {
 	if len(ts) == 0 {
 		return nil, fmt.Errorf("nothing to concatenate")
 	}
@@ -49,7 +49,7 @@ func concatAlongAxis(ts []*Tensor, axis int) (*Tensor, error) {
 		shape[axis] += t.Shape[axis]
 	}
 	out := NewTensor(first.DType, shape)
-	outer, inner := axisBlocks(shape, axis)
+	outer, inner := copyAxisBlocks(shape, axis)
 	dst := reflect.ValueOf(out.Data)
 	off := 0
 	for o := 0; o < outer; o++ {
@@ -62,8 +62,8 @@ func concatAlongAxis(ts []*Tensor, axis int) (*Tensor, error) {
 	return out, nil
 }
 
-// stackAlongAxis joins same-shaped tensors along a new axis.
-func stackAlongAxis(ts []*Tensor, axis int) (*Tensor, error) {
+// seqStackAxis joins same-shaped tensors along a new axis.
+func seqStackAxis(ts []*Tensor, axis int) (*Tensor, error) {
 	if len(ts) == 0 {
 		return nil, fmt.Errorf("nothing to stack")
 	}
@@ -73,19 +73,19 @@ func stackAlongAxis(ts []*Tensor, axis int) (*Tensor, error) {
 	}
 	ex := make([]*Tensor, len(ts))
 	for i, t := range ts {
-		if !sameInts(t.Shape, ts[0].Shape) {
+		if !axisSameShape(t.Shape, ts[0].Shape) {
 			return nil, fmt.Errorf("tensor %d has shape %v, tensor 0 has %v", i, t.Shape, ts[0].Shape)
 		}
 		s := append(append(append([]int(nil), t.Shape[:axis]...), 1), t.Shape[axis:]...)
 		ex[i] = t.Reshaped(s)
 	}
-	return concatAlongAxis(ex, axis)
+	return seqConcatAxis(ex, axis)
 }
 
-// splitAlongAxis cuts t along axis into pieces of the given sizes (which
+// seqSplitAxis cuts t along axis into pieces of the given sizes (which
 // must sum to the axis length); with drop set, pieces of size 1 lose the
 // axis.
-func splitAlongAxis(t *Tensor, axis int, sizes []int, drop bool) ([]*Tensor, error) {
+func seqSplitAxis(t *Tensor, axis int, sizes []int, drop bool) ([]*Tensor, error) {
 	r := len(t.Shape)
 	if axis < 0 || axis >= r {
 		return nil, fmt.Errorf("axis %d out of range for rank %d", axis, r)
@@ -100,7 +100,7 @@ func splitAlongAxis(t *Tensor, axis int, sizes []int, drop bool) ([]*Tensor, err
 	if sum != t.Shape[axis] {
 		return nil, fmt.Errorf("split sizes %v sum to %d, axis %d has %d", sizes, sum, axis, t.Shape[axis])
 	}
-	outer, inner := axisBlocks(t.Shape, axis)
+	outer, inner := copyAxisBlocks(t.Shape, axis)
 	src := reflect.ValueOf(t.Data)
 	out := make([]*Tensor, len(sizes))
 	start := 0
@@ -123,7 +123,7 @@ func splitAlongAxis(t *Tensor, axis int, sizes []int, drop bool) ([]*Tensor, err
 	return out, nil
 }
 
-func sameInts(a, b []int) bool {
+func axisSameShape(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -13,8 +13,8 @@ func init() {
 	Register("SequenceMap", kernelSequenceMap)
 }
 
-// scalarBool reads a bool tensor holding one element.
-func scalarBool(v Value, what string) (bool, error) {
+// ctlScalarBool reads a bool tensor holding one element.
+func ctlScalarBool(v Value, what string) (bool, error) {
 	t, ok := v.(*Tensor)
 	if !ok || t.DType != ir.Bool || t.Len() != 1 {
 		return false, fmt.Errorf("%s must be a single bool, got %v", what, v.Type())
@@ -23,7 +23,7 @@ func scalarBool(v Value, what string) (bool, error) {
 }
 
 func kernelIf(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	cond, err := scalarBool(args[0], "cond")
+	cond, err := ctlScalarBool(args[0], "cond")
 	if err != nil {
 		return nil, err
 	}
@@ -41,9 +41,9 @@ func kernelIf(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	return out, nil
 }
 
-// emptyStacked is the value of a scan output that received no slices: a
+// ctlEmptyStacked is the value of a scan output that received no slices: a
 // tensor with a leading 0 dim and the body's declared dims where static.
-func emptyStacked(t ir.Type) *Tensor {
+func ctlEmptyStacked(t ir.Type) *Tensor {
 	shape := []int{0}
 	if t.IsTensor() && t.Shape.Ranked {
 		for _, d := range t.Shape.Dims {
@@ -57,11 +57,11 @@ func emptyStacked(t ir.Type) *Tensor {
 	return NewTensor(d, shape)
 }
 
-// stackScanOutput stacks the per-iteration values of one scan output along
+// ctlStackScanOutput stacks the per-iteration values of one scan output along
 // axis (reversed first when reverse is set).
-func stackScanOutput(vals []Value, axis int, reverse bool, body ir.Type) (*Tensor, error) {
+func ctlStackScanOutput(vals []Value, axis int, reverse bool, body ir.Type) (*Tensor, error) {
 	if len(vals) == 0 {
-		return emptyStacked(body), nil
+		return ctlEmptyStacked(body), nil
 	}
 	ts := make([]*Tensor, len(vals))
 	for i, v := range vals {
@@ -78,7 +78,7 @@ func stackScanOutput(vals []Value, axis int, reverse bool, body ir.Type) (*Tenso
 	if axis < 0 {
 		axis += len(ts[0].Shape) + 1
 	}
-	return stackAlongAxis(ts, axis)
+	return seqStackAxis(ts, axis)
 }
 
 func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
@@ -86,14 +86,14 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	trips := int64(-1)
 	if len(args) > 0 && args[0] != nil {
 		var err error
-		if trips, err = scalarIndex(args[0], "M"); err != nil {
+		if trips, err = seqScalarIndex(args[0], "M"); err != nil {
 			return nil, err
 		}
 	}
 	cond := true
 	if len(args) > 1 && args[1] != nil {
 		var err error
-		if cond, err = scalarBool(args[1], "cond"); err != nil {
+		if cond, err = ctlScalarBool(args[1], "cond"); err != nil {
 			return nil, err
 		}
 	}
@@ -112,7 +112,7 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		// ONNX's reference runner reads the body's condition on every
 		// iteration, also when the cond operand is absent.
-		if cond, err = scalarBool(res[0], "body condition"); err != nil {
+		if cond, err = ctlScalarBool(res[0], "body condition"); err != nil {
 			return nil, fmt.Errorf("iteration %d: %w", i, err)
 		}
 		carried = res[1 : 1+n]
@@ -122,7 +122,7 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	out := append([]Value(nil), carried...)
 	for j, vals := range scans {
-		t, err := stackScanOutput(vals, 0, false, body.Results[1+n+j].Type)
+		t, err := ctlStackScanOutput(vals, 0, false, body.Results[1+n+j].Type)
 		if err != nil {
 			return nil, fmt.Errorf("scan output %d: %w", j, err)
 		}
@@ -167,7 +167,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		for i := range sizes {
 			sizes[i] = 1
 		}
-		if slices[j], err = splitAlongAxis(t, axis, sizes, true); err != nil {
+		if slices[j], err = seqSplitAxis(t, axis, sizes, true); err != nil {
 			return nil, fmt.Errorf("scan input %d: %w", j, err)
 		}
 	}
@@ -193,7 +193,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	out := state
 	for j, vals := range scans {
-		t, err := stackScanOutput(vals, int(pick(outAxes, j)), pick(outDirs, j) == 1, body.Results[n+j].Type)
+		t, err := ctlStackScanOutput(vals, int(pick(outAxes, j)), pick(outDirs, j) == 1, body.Results[n+j].Type)
 		if err != nil {
 			return nil, fmt.Errorf("scan output %d: %w", j, err)
 		}
@@ -204,7 +204,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 
 func kernelSequenceMap(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	body := op.Regions[0]
-	first, err := asSequence(args[0], "input_sequence")
+	first, err := seqOperand(args[0], "input_sequence")
 	if err != nil {
 		return nil, err
 	}
@@ -234,12 +234,12 @@ func kernelSequenceMap(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	result := make([]Value, len(outs))
 	for j, items := range outs {
-		result[j] = &Sequence{Elem: resultElem(op, j, firstOf(items)), Items: items}
+		result[j] = &Sequence{Elem: seqResultElem(op, j, seqFirstItem(items)), Items: items}
 	}
 	return result, nil
 }
 
-func firstOf(vs []Value) Value {
+func seqFirstItem(vs []Value) Value {
 	if len(vs) == 0 {
 		return nil
 	}

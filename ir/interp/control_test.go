@@ -7,7 +7,7 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
-func constOf(t *testing.T, m *ir.Module, name string, x *Tensor) *ir.Value {
+func ctlConst(t *testing.T, m *ir.Module, name string, x *Tensor) *ir.Value {
 	t.Helper()
 	b, err := EncodeBytes(x)
 	if err != nil {
@@ -16,14 +16,14 @@ func constOf(t *testing.T, m *ir.Module, name string, x *Tensor) *ir.Value {
 	return m.AddConst(name, x.Type(), &ir.Constant{Bytes: b})
 }
 
-func mustInfer(t *testing.T, op *ir.Op) {
+func ctlInfer(t *testing.T, op *ir.Op) {
 	t.Helper()
 	if err := ir.InferTypes(op); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func runMain(t *testing.T, m *ir.Module, inputs ...Value) []Value {
+func ctlRunMain(t *testing.T, m *ir.Module, inputs ...Value) []Value {
 	t.Helper()
 	if err := ir.Verify(m); err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func runMain(t *testing.T, m *ir.Module, inputs ...Value) []Value {
 	return out
 }
 
-func f32T(shape []int, vals ...float32) *Tensor { return FromSlice(shape, vals) }
+func ctlF32(shape []int, vals ...float32) *Tensor { return FromSlice(shape, vals) }
 
 // A Loop doubling a carried vector M times and scanning every value.
 func TestLoopCarriedAndScan(t *testing.T) {
@@ -53,8 +53,8 @@ func TestLoopCarriedAndScan(t *testing.T) {
 			m := ir.NewModule()
 			f := m.NewFunc("main")
 			x := f.AddInput("x", ir.TensorType(ir.F32, ir.ShapeOf(2)))
-			mv := constOf(t, m, "M", Scalar(tc.trips))
-			cv := constOf(t, m, "cond", Scalar(true))
+			mv := ctlConst(t, m, "M", Scalar(tc.trips))
+			cv := ctlConst(t, m, "cond", Scalar(true))
 			loop := f.Body.NewOp("Loop", []*ir.Value{mv, cv, x}, nil, make([]ir.Type, 2))
 			body := loop.AddRegion("body")
 			body.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
@@ -65,16 +65,16 @@ func TestLoopCarriedAndScan(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.stopFirst {
-				c = constOf(t, m, "stop", Scalar(false))
+				c = ctlConst(t, m, "stop", Scalar(false))
 			}
 			body.Results = []*ir.Value{c, add.Results[0], add.Results[0]}
-			mustInfer(t, loop)
+			ctlInfer(t, loop)
 			if got := loop.Results[1].Type.String(); got != "f32[?,2]" {
 				t.Errorf("scan output type %s, want f32[?,2]", got)
 			}
 			f.AddOutput("final", loop.Results[0])
 			f.AddOutput("scan", loop.Results[1])
-			out := runMain(t, m, f32T([]int{2}, 1, 1))
+			out := ctlRunMain(t, m, ctlF32([]int{2}, 1, 1))
 			if got := out[0].(*Tensor).String(); got != tc.final {
 				t.Errorf("final %s, want %s", got, tc.final)
 			}
@@ -118,10 +118,10 @@ func TestScanDirectionsAndAxes(t *testing.T) {
 				t.Fatal(err)
 			}
 			body.Results = []*ir.Value{add.Results[0], add.Results[0]}
-			mustInfer(t, scan)
+			ctlInfer(t, scan)
 			f.AddOutput("final", scan.Results[0])
 			f.AddOutput("scan", scan.Results[1])
-			out := runMain(t, m, f32T([]int{2}, 0, 0), f32T([]int{3, 2}, 1, 2, 3, 4, 5, 6))
+			out := ctlRunMain(t, m, ctlF32([]int{2}, 0, 0), ctlF32([]int{3, 2}, 1, 2, 3, 4, 5, 6))
 			if got := out[0].(*Tensor).String(); got != tc.final {
 				t.Errorf("final %s, want %s", got, tc.final)
 			}
@@ -154,13 +154,13 @@ func TestIfReadsOuterValues(t *testing.T) {
 		}
 		th.Results = []*ir.Value{add.Results[0]}
 		el := op.AddRegion("else_branch")
-		el.Results = []*ir.Value{constOf(t, m, "k", f32T([]int{3}, 7, 8, 9))}
-		mustInfer(t, op)
+		el.Results = []*ir.Value{ctlConst(t, m, "k", ctlF32([]int{3}, 7, 8, 9))}
+		ctlInfer(t, op)
 		if got := op.Results[0].Type.String(); got != "f32[?]" {
 			t.Errorf("If type %s, want f32[?] (branches differ in shape)", got)
 		}
 		f.AddOutput("y", op.Results[0])
-		out := runMain(t, m, Scalar(cond), f32T([]int{2}, 1, 2))
+		out := ctlRunMain(t, m, Scalar(cond), ctlF32([]int{2}, 1, 2))
 		want := "f32[3] [7 8 9]"
 		if cond {
 			want = "f32[2] [2 4]"
@@ -173,29 +173,29 @@ func TestIfReadsOuterValues(t *testing.T) {
 
 func TestAxisCopies(t *testing.T) {
 	x := FromSlice([]int{2, 3}, []int32{1, 2, 3, 4, 5, 6})
-	parts, err := splitAlongAxis(x, 1, []int{1, 2}, false)
+	parts, err := seqSplitAxis(x, 1, []int{1, 2}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := parts[0].String() + " | " + parts[1].String(); got != "i32[2 1] [1 4] | i32[2 2] [2 3 5 6]" {
 		t.Errorf("split: %s", got)
 	}
-	back, err := concatAlongAxis(parts, 1)
+	back, err := seqConcatAxis(parts, 1)
 	if err != nil || back.String() != x.String() {
 		t.Errorf("concat: %v, %v", back, err)
 	}
-	rows, err := splitAlongAxis(x, 0, []int{1, 1}, true)
+	rows, err := seqSplitAxis(x, 0, []int{1, 1}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := stackAlongAxis(rows, 1)
+	st, err := seqStackAxis(rows, 1)
 	if err != nil || st.String() != "i32[3 2] [1 4 2 5 3 6]" {
 		t.Errorf("stack: %v, %v", st, err)
 	}
-	if _, err := splitAlongAxis(x, 1, []int{1, 1}, false); err == nil {
+	if _, err := seqSplitAxis(x, 1, []int{1, 1}, false); err == nil {
 		t.Error("split sizes not summing to the axis: no error")
 	}
-	if _, err := concatAlongAxis([]*Tensor{x, FromSlice([]int{3, 2}, []int32{1, 2, 3, 4, 5, 6})}, 1); err == nil {
+	if _, err := seqConcatAxis([]*Tensor{x, FromSlice([]int{3, 2}, []int32{1, 2, 3, 4, 5, 6})}, 1); err == nil {
 		t.Error("concat of mismatched shapes: no error")
 	}
 }

@@ -204,8 +204,8 @@ var cellLSTM = recurrentCell{gates: 4, acts: 3, defaults: []string{"Sigmoid", "T
 	}
 }}
 
-// floatsOf returns t's elements as float64s (nil for a nil t).
-func floatsOf(t *Tensor) ([]float64, error) {
+// rnnFloats returns t's elements as float64s (nil for a nil t).
+func rnnFloats(t *Tensor) ([]float64, error) {
 	if t == nil {
 		return nil, nil
 	}
@@ -219,13 +219,13 @@ func floatsOf(t *Tensor) ([]float64, error) {
 	case []float64:
 		return d, nil
 	case []ir.Float16, []ir.BFloat16:
-		return floatsOf(ToF32(t))
+		return rnnFloats(ToF32(t))
 	}
 	return nil, fmt.Errorf("%v is not a float type", t.DType)
 }
 
-// tensorFromFloats rounds vals to dtype d.
-func tensorFromFloats(d ir.DType, shape []int, vals []float64) *Tensor {
+// rnnTensorFromFloats rounds vals to dtype d.
+func rnnTensorFromFloats(d ir.DType, shape []int, vals []float64) *Tensor {
 	if d == ir.F64 {
 		return FromSlice(shape, vals)
 	}
@@ -283,12 +283,12 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		stateShape = []int{B, dirs, H}
 	}
 	check := func(t *Tensor, name string, want []int) error {
-		if t != nil && !sameInts(t.Shape, want) {
+		if t != nil && !axisSameShape(t.Shape, want) {
 			return fmt.Errorf("%s has shape %v, want %v", name, t.Shape, want)
 		}
 		return nil
 	}
-	if err := firstErr(check(ts[3], "B", []int{dirs, 2 * G * H}), check(ts[5], "initial_h", stateShape),
+	if err := rnnFirstErr(check(ts[3], "B", []int{dirs, 2 * G * H}), check(ts[5], "initial_h", stateShape),
 		check(ts[6], "initial_c", stateShape), check(ts[7], "P", []int{dirs, 3 * H})); err != nil {
 		return nil, err
 	}
@@ -296,13 +296,13 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 	if err != nil {
 		return nil, err
 	}
-	x, _ := floatsOf(X)
-	w, _ := floatsOf(W)
-	r, _ := floatsOf(R)
-	bias, _ := floatsOf(ts[3])
-	h0, _ := floatsOf(ts[5])
-	c0, _ := floatsOf(ts[6])
-	peep, _ := floatsOf(ts[7])
+	x, _ := rnnFloats(X)
+	w, _ := rnnFloats(W)
+	r, _ := rnnFloats(R)
+	bias, _ := rnnFloats(ts[3])
+	h0, _ := rnnFloats(ts[5])
+	c0, _ := rnnFloats(ts[6])
+	peep, _ := rnnFloats(ts[7])
 	lens := make([]int, B)
 	for b := range lens {
 		lens[b] = S
@@ -404,14 +404,14 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 	if layout == 1 {
 		yShape = []int{B, S, dirs, H}
 	}
-	out := []Value{tensorFromFloats(X.DType, yShape, y), tensorFromFloats(X.DType, stateShape, yh)}
+	out := []Value{rnnTensorFromFloats(X.DType, yShape, y), rnnTensorFromFloats(X.DType, stateShape, yh)}
 	if cell.gates == 4 {
-		out = append(out, tensorFromFloats(X.DType, stateShape, yc))
+		out = append(out, rnnTensorFromFloats(X.DType, stateShape, yc))
 	}
 	return out, nil
 }
 
-func firstErr(errs ...error) error {
+func rnnFirstErr(errs ...error) error {
 	for _, e := range errs {
 		if e != nil {
 			return e

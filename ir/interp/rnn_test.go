@@ -14,7 +14,7 @@ func rnnOp(name string, attrs ...ir.Attr) *ir.Op {
 	return r.NewOp(name, nil, attrs, nil)
 }
 
-func randF32(rng *rand.Rand, shape ...int) *Tensor {
+func rnnRandF32(rng *rand.Rand, shape ...int) *Tensor {
 	v := make([]float32, NumElements(shape))
 	for i := range v {
 		v[i] = rng.Float32() - 0.5
@@ -22,22 +22,22 @@ func randF32(rng *rand.Rand, shape ...int) *Tensor {
 	return FromSlice(shape, v)
 }
 
-func sliceDir(t *testing.T, x *Tensor, axis, d int) *Tensor {
+func rnnSliceDir(t *testing.T, x *Tensor, axis, d int) *Tensor {
 	t.Helper()
 	sizes := make([]int, x.Shape[axis])
 	for i := range sizes {
 		sizes[i] = 1
 	}
-	parts, err := splitAlongAxis(x, axis, sizes, false)
+	parts, err := seqSplitAxis(x, axis, sizes, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return parts[d]
 }
 
-func assertClose(t *testing.T, what string, got, want *Tensor) {
+func rnnAssertClose(t *testing.T, what string, got, want *Tensor) {
 	t.Helper()
-	if !sameInts(got.Shape, want.Shape) {
+	if !axisSameShape(got.Shape, want.Shape) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape, want.Shape)
 	}
 	g, w := Data[float32](got), Data[float32](want)
@@ -65,17 +65,17 @@ func TestRecurrentBidirectionalIsForwardPlusReverse(t *testing.T) {
 		{"LSTM", 4, nil},
 	} {
 		G := c.gates
-		X := randF32(rng, S, B, I)
-		W, R, Bias := randF32(rng, 2, G*H, I), randF32(rng, 2, G*H, H), randF32(rng, 2, 2*G*H)
-		h0, c0, P := randF32(rng, 2, B, H), randF32(rng, 2, B, H), randF32(rng, 2, 3*H)
+		X := rnnRandF32(rng, S, B, I)
+		W, R, Bias := rnnRandF32(rng, 2, G*H, I), rnnRandF32(rng, 2, G*H, H), rnnRandF32(rng, 2, 2*G*H)
+		h0, c0, P := rnnRandF32(rng, 2, B, H), rnnRandF32(rng, 2, B, H), rnnRandF32(rng, 2, 3*H)
 		args := func(d int) []Value {
 			a := []Value{X, W, R, Bias, lens, h0}
 			if d >= 0 {
-				a = []Value{X, sliceDir(t, W, 0, d), sliceDir(t, R, 0, d), sliceDir(t, Bias, 0, d), lens, sliceDir(t, h0, 0, d)}
+				a = []Value{X, rnnSliceDir(t, W, 0, d), rnnSliceDir(t, R, 0, d), rnnSliceDir(t, Bias, 0, d), lens, rnnSliceDir(t, h0, 0, d)}
 			}
 			if G == 4 {
 				if d >= 0 {
-					a = append(a, sliceDir(t, c0, 0, d), sliceDir(t, P, 0, d))
+					a = append(a, rnnSliceDir(t, c0, 0, d), rnnSliceDir(t, P, 0, d))
 				} else {
 					a = append(a, c0, P)
 				}
@@ -96,8 +96,8 @@ func TestRecurrentBidirectionalIsForwardPlusReverse(t *testing.T) {
 			if k > 0 {
 				axis = 0 // Y_h, Y_c [dirs, B, H]
 			}
-			assertClose(t, c.name+" forward half", sliceDir(t, bi[k].(*Tensor), axis, 0), fw[k].(*Tensor))
-			assertClose(t, c.name+" reverse half", sliceDir(t, bi[k].(*Tensor), axis, 1), rv[k].(*Tensor))
+			rnnAssertClose(t, c.name+" forward half", rnnSliceDir(t, bi[k].(*Tensor), axis, 0), fw[k].(*Tensor))
+			rnnAssertClose(t, c.name+" reverse half", rnnSliceDir(t, bi[k].(*Tensor), axis, 1), rv[k].(*Tensor))
 		}
 		// Batch entry 2 has length 0: Y is zero and Y_h is initial_h.
 		y := Data[float32](fw[0].(*Tensor))
@@ -118,8 +118,8 @@ func TestRecurrentBidirectionalIsForwardPlusReverse(t *testing.T) {
 func TestRecurrentLayout(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	const S, B, I, H = 3, 2, 2, 2
-	X := randF32(rng, S, B, I)
-	W, R := randF32(rng, 1, 4*H, I), randF32(rng, 1, 4*H, H)
+	X := rnnRandF32(rng, S, B, I)
+	W, R := rnnRandF32(rng, 1, 4*H, I), rnnRandF32(rng, 1, 4*H, H)
 	op0 := rnnOp("LSTM")
 	op1 := rnnOp("LSTM", ir.Attr{Name: "layout", Value: ir.IntAttr(1)})
 	out0, err := kernels["LSTM"](nil, op0, []Value{X, W, R})
@@ -147,12 +147,12 @@ func TestRecurrentLayout(t *testing.T) {
 			}
 		}
 	}
-	if sh := out1[1].(*Tensor).Shape; !sameInts(sh, []int{B, 1, H}) {
+	if sh := out1[1].(*Tensor).Shape; !axisSameShape(sh, []int{B, 1, H}) {
 		t.Errorf("layout 1 Y_h shape %v, want [%d 1 %d]", sh, B, H)
 	}
 }
 
-func sigm(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+func rnnSigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // One step with hidden size 1, checked against the ONNX equations by hand.
 func TestRecurrentSingleStep(t *testing.T) {
@@ -174,28 +174,28 @@ func TestRecurrentSingleStep(t *testing.T) {
 		{"RNN clip", []ir.Attr{{Name: "clip", Value: ir.FloatAttr(0.1)}},
 			[]Value{X, one(3), one(0)}, math.Tanh(0.1)},
 		{"GRU", nil, []Value{X, one(0.1, 0.2, 0.3), one(0.4, 0.5, 0.6), nil, nil, h0}, func() float64 {
-			z, r := sigm(0.1+0.4*0.5), sigm(0.2+0.5*0.5)
+			z, r := rnnSigmoid(0.1+0.4*0.5), rnnSigmoid(0.2+0.5*0.5)
 			hh := math.Tanh(0.3 + 0.6*(r*0.5))
 			return (1-z)*hh + z*0.5
 		}()},
 		{"GRU linear_before_reset", []ir.Attr{{Name: "linear_before_reset", Value: ir.IntAttr(1)}},
 			[]Value{X, one(0.1, 0.2, 0.3), one(0.4, 0.5, 0.6), FromSlice([]int{1, 6}, []float32{0, 0, 0, 0, 0, 0.2}), nil, h0}, func() float64 {
-				z, r := sigm(0.1+0.4*0.5), sigm(0.2+0.5*0.5)
+				z, r := rnnSigmoid(0.1+0.4*0.5), rnnSigmoid(0.2+0.5*0.5)
 				hh := math.Tanh(0.3 + r*(0.6*0.5+0.2))
 				return (1-z)*hh + z*0.5
 			}()},
 		{"LSTM peepholes", nil, []Value{X, one(0.1, 0.2, 0.3, 0.4), one(0, 0, 0, 0), nil, nil, h0, c0,
 			FromSlice([]int{1, 3}, []float32{0.5, 0.6, 0.7})}, func() float64 {
-			i, f := sigm(0.1+0.5*0.25), sigm(0.3+0.7*0.25)
+			i, f := rnnSigmoid(0.1+0.5*0.25), rnnSigmoid(0.3+0.7*0.25)
 			c := f*0.25 + i*math.Tanh(0.4)
-			o := sigm(0.2 + 0.6*c)
+			o := rnnSigmoid(0.2 + 0.6*c)
 			return o * math.Tanh(c)
 		}()},
 		{"LSTM input_forget", []ir.Attr{{Name: "input_forget", Value: ir.IntAttr(1)}},
 			[]Value{X, one(0.1, 0.2, 0.3, 0.4), one(0, 0, 0, 0), nil, nil, h0, c0}, func() float64 {
-				i := sigm(0.1)
+				i := rnnSigmoid(0.1)
 				c := (1-i)*0.25 + i*math.Tanh(0.4)
-				return sigm(0.2) * math.Tanh(c)
+				return rnnSigmoid(0.2) * math.Tanh(c)
 			}()},
 	}
 	for _, tc := range tests {

@@ -20,9 +20,9 @@ func init() {
 	Register("OptionalGetElement", kernelOptionalGetElement)
 }
 
-// resultElem is the element type op's result i declares for its sequence or
+// seqResultElem is the element type op's result i declares for its sequence or
 // optional, falling back to the type of a sample value.
-func resultElem(op *ir.Op, i int, sample Value) ir.Type {
+func seqResultElem(op *ir.Op, i int, sample Value) ir.Type {
 	if i < len(op.Results) {
 		if e := op.Results[i].Type.Elem; e != nil {
 			return *e
@@ -34,16 +34,16 @@ func resultElem(op *ir.Op, i int, sample Value) ir.Type {
 	return ir.Type{}
 }
 
-// optArg returns operand i, or nil when it is absent or beyond the operands
+// seqOptArg returns operand i, or nil when it is absent or beyond the operands
 // given (trailing optional operands may be left out).
-func optArg(args []Value, i int) Value {
+func seqOptArg(args []Value, i int) Value {
 	if i < len(args) {
 		return args[i]
 	}
 	return nil
 }
 
-func asSequence(v Value, what string) (*Sequence, error) {
+func seqOperand(v Value, what string) (*Sequence, error) {
 	s, ok := v.(*Sequence)
 	if !ok || s == nil {
 		if v == nil {
@@ -54,8 +54,8 @@ func asSequence(v Value, what string) (*Sequence, error) {
 	return s, nil
 }
 
-// scalarIndex reads an int32 or int64 tensor holding one element.
-func scalarIndex(v Value, what string) (int64, error) {
+// seqScalarIndex reads an int32 or int64 tensor holding one element.
+func seqScalarIndex(v Value, what string) (int64, error) {
 	t, ok := v.(*Tensor)
 	if !ok {
 		return 0, fmt.Errorf("%s is %v, want an integer tensor", what, v.Type())
@@ -75,7 +75,7 @@ func scalarIndex(v Value, what string) (int64, error) {
 // seqPosition normalizes a possibly negative position into [0, n) (or
 // [0, n] when end is allowed, for inserts).
 func seqPosition(v Value, n int, end bool) (int, error) {
-	p, err := scalarIndex(v, "position")
+	p, err := seqScalarIndex(v, "position")
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +93,7 @@ func seqPosition(v Value, n int, end bool) (int, error) {
 }
 
 func kernelSequenceEmpty(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	e := resultElem(op, 0, nil)
+	e := seqResultElem(op, 0, nil)
 	if e.Kind == ir.InvalidKind {
 		v, _ := op.Attr("dtype")
 		e = ir.TensorType(v.DType, ir.UnrankedShape())
@@ -113,11 +113,11 @@ func kernelSequenceConstruct(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		items[i] = t
 	}
-	return []Value{&Sequence{Elem: resultElem(op, 0, args[0]), Items: items}}, nil
+	return []Value{&Sequence{Elem: seqResultElem(op, 0, args[0]), Items: items}}, nil
 }
 
 func kernelSequenceInsert(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	s, err := asSequence(args[0], "input_sequence")
+	s, err := seqOperand(args[0], "input_sequence")
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func kernelSequenceInsert(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	pos := len(s.Items)
-	if p := optArg(args, 2); p != nil {
+	if p := seqOptArg(args, 2); p != nil {
 		if pos, err = seqPosition(p, len(s.Items), true); err != nil {
 			return nil, err
 		}
@@ -140,11 +140,11 @@ func kernelSequenceInsert(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	items = append(items, s.Items[:pos]...)
 	items = append(items, t)
 	items = append(items, s.Items[pos:]...)
-	return []Value{&Sequence{Elem: resultElem(op, 0, t), Items: items}}, nil
+	return []Value{&Sequence{Elem: seqResultElem(op, 0, t), Items: items}}, nil
 }
 
 func kernelSequenceAt(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	s, err := asSequence(args[0], "input_sequence")
+	s, err := seqOperand(args[0], "input_sequence")
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func kernelSequenceAt(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSequenceErase(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	s, err := asSequence(args[0], "input_sequence")
+	s, err := seqOperand(args[0], "input_sequence")
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func kernelSequenceErase(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("erasing from an empty sequence")
 	}
 	pos := len(s.Items) - 1
-	if p := optArg(args, 1); p != nil {
+	if p := seqOptArg(args, 1); p != nil {
 		if pos, err = seqPosition(p, len(s.Items), false); err != nil {
 			return nil, err
 		}
@@ -176,7 +176,7 @@ func kernelSequenceErase(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSequenceLength(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	s, err := asSequence(args[0], "input_sequence")
+	s, err := seqOperand(args[0], "input_sequence")
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	n := t.Shape[axis]
 	var sizes []int
 	drop := false
-	switch sp := optArg(args, 1); {
+	switch sp := seqOptArg(args, 1); {
 	case sp == nil:
 		// Without split every slice has size 1, and keepdims=0 drops the axis.
 		sizes = make([]int, n)
@@ -234,7 +234,7 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 	}
-	parts, err := splitAlongAxis(t, axis, sizes, drop)
+	parts, err := seqSplitAxis(t, axis, sizes, drop)
 	if err != nil {
 		return nil, err
 	}
@@ -242,11 +242,11 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for i, p := range parts {
 		items[i] = p
 	}
-	return []Value{&Sequence{Elem: resultElem(op, 0, t), Items: items}}, nil
+	return []Value{&Sequence{Elem: seqResultElem(op, 0, t), Items: items}}, nil
 }
 
 func kernelConcatFromSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	s, err := asSequence(args[0], "input_sequence")
+	s, err := seqOperand(args[0], "input_sequence")
 	if err != nil {
 		return nil, err
 	}
@@ -267,26 +267,26 @@ func kernelConcatFromSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) 
 		if err != nil {
 			return nil, err
 		}
-		out, err := stackAlongAxis(ts, axis)
+		out, err := seqStackAxis(ts, axis)
 		return []Value{out}, err
 	}
 	axis, err := ir.NormAxis(op.Int("axis", 0), r)
 	if err != nil {
 		return nil, err
 	}
-	out, err := concatAlongAxis(ts, axis)
+	out, err := seqConcatAxis(ts, axis)
 	return []Value{out}, err
 }
 
 func kernelOptional(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if len(args) == 0 || args[0] == nil {
-		e := resultElem(op, 0, nil)
+		e := seqResultElem(op, 0, nil)
 		if v, ok := op.Attr("type"); ok && e.Kind == ir.InvalidKind {
 			e = v.Type
 		}
 		return []Value{&Optional{Elem: e}}, nil
 	}
-	return []Value{&Optional{Elem: resultElem(op, 0, args[0]), Value: args[0]}}, nil
+	return []Value{&Optional{Elem: seqResultElem(op, 0, args[0]), Value: args[0]}}, nil
 }
 
 func kernelOptionalHasElement(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
