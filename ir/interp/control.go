@@ -91,7 +91,8 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	cond := true
-	if len(args) > 1 && args[1] != nil {
+	useCond := len(args) > 1 && args[1] != nil
+	if useCond {
 		var err error
 		if cond, err = ctlScalarBool(args[1], "cond"); err != nil {
 			return nil, err
@@ -110,10 +111,13 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if err != nil {
 			return nil, fmt.Errorf("iteration %d: %w", i, err)
 		}
-		// ONNX's reference runner reads the body's condition on every
-		// iteration, also when the cond operand is absent.
-		if cond, err = ctlScalarBool(res[0], "body condition"); err != nil {
-			return nil, fmt.Errorf("iteration %d: %w", i, err)
+		// The body always returns a condition, but the ONNX Loop spec
+		// ignores it when the cond operand is absent (a plain for loop, or
+		// an infinite loop without M).
+		if useCond {
+			if cond, err = ctlScalarBool(res[0], "body condition"); err != nil {
+				return nil, fmt.Errorf("iteration %d: %w", i, err)
+			}
 		}
 		carried = res[1 : 1+n]
 		for j := range scans {

@@ -42,19 +42,24 @@ func TestLoopCarriedAndScan(t *testing.T) {
 	for _, tc := range []struct {
 		trips     int64
 		stopFirst bool // body returns cond false: one iteration only
+		noCond    bool // no cond operand: the body's condition is ignored
 		final     string
 		scan      string
 	}{
-		{4, false, "f32[2] [16 16]", "f32[4 2] [2 2 4 4 8 8 16 16]"},
-		{0, false, "f32[2] [1 1]", "f32[0 2] []"},
-		{4, true, "f32[2] [2 2]", "f32[1 2] [2 2]"},
+		{4, false, false, "f32[2] [16 16]", "f32[4 2] [2 2 4 4 8 8 16 16]"},
+		{0, false, false, "f32[2] [1 1]", "f32[0 2] []"},
+		{4, true, false, "f32[2] [2 2]", "f32[1 2] [2 2]"},
+		{3, true, true, "f32[2] [8 8]", "f32[3 2] [2 2 4 4 8 8]"},
 	} {
-		t.Run(fmt.Sprint(tc.trips, tc.stopFirst), func(t *testing.T) {
+		t.Run(fmt.Sprint(tc.trips, tc.stopFirst, tc.noCond), func(t *testing.T) {
 			m := ir.NewModule()
 			f := m.NewFunc("main")
 			x := f.AddInput("x", ir.TensorType(ir.F32, ir.ShapeOf(2)))
 			mv := ctlConst(t, m, "M", Scalar(tc.trips))
-			cv := ctlConst(t, m, "cond", Scalar(true))
+			var cv *ir.Value
+			if !tc.noCond {
+				cv = ctlConst(t, m, "cond", Scalar(true))
+			}
 			loop := f.Body.NewOp("Loop", []*ir.Value{mv, cv, x}, nil, make([]ir.Type, 2))
 			body := loop.AddRegion("body")
 			body.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
