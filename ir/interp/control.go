@@ -104,12 +104,18 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	n := len(carried)
 	k := len(body.Results) - 1 - n
+	if k < 0 {
+		return nil, fmt.Errorf("body returns %d values, want at least %d", len(body.Results), 1+n)
+	}
 	scans := make([][]Value, k)
 	for i := int64(0); (trips < 0 || i < trips) && cond; i++ {
 		params := append([]Value{Scalar(i), Scalar(cond)}, carried...)
 		res, err := c.RunRegion(body, params)
 		if err != nil {
 			return nil, fmt.Errorf("iteration %d: %w", i, err)
+		}
+		if len(res) != 1+n+k {
+			return nil, fmt.Errorf("body returned %d values, want %d", len(res), 1+n+k)
 		}
 		// The body always returns a condition, but the ONNX Loop spec
 		// ignores it when the cond operand is absent (a plain for loop, or
@@ -143,6 +149,9 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d operands", m, len(args))
 	}
 	k := len(body.Results) - n
+	if k < 0 || len(body.Params) != len(args) {
+		return nil, fmt.Errorf("body takes %d params and returns %d values for %d state values and %d scan inputs", len(body.Params), len(body.Results), n, m)
+	}
 	inAxes, inDirs := op.Ints("scan_input_axes"), op.Ints("scan_input_directions")
 	outAxes, outDirs := op.Ints("scan_output_axes"), op.Ints("scan_output_directions")
 	pick := func(xs []int64, i int) int64 {
@@ -189,6 +198,9 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		res, err := c.RunRegion(body, params)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", step, err)
+		}
+		if len(res) != n+k {
+			return nil, fmt.Errorf("body returned %d values, want %d", len(res), n+k)
 		}
 		state = res[:n]
 		for j := range scans {

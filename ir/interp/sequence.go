@@ -126,8 +126,8 @@ func kernelSequenceInsert(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("tensor operand is not a tensor")
 	}
 	if len(s.Items) > 0 {
-		if d := s.Items[0].(*Tensor).DType; d != t.DType {
-			return nil, fmt.Errorf("inserting %v into a sequence of %v", t.DType, d)
+		if first, ok := s.Items[0].(*Tensor); !ok || first.DType != t.DType {
+			return nil, fmt.Errorf("inserting %v into a sequence of %v", t.Type(), s.Items[0].Type())
 		}
 	}
 	pos := len(s.Items)
