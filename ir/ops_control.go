@@ -164,6 +164,14 @@ func inferLoop(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("body returns %d values, want at least %d (condition, %d carried values)", len(body.Results), n+1, n)
 	}
 	k := len(body.Results) - 1 - n
+	// A constant trip count without a condition fixes the number of
+	// iterations, hence the scan outputs' leading dim.
+	trips := Unknown()
+	if m := op.Arg(0); m != nil && op.Arg(1) == nil {
+		if v, ok := ConstInts(m); ok && len(v) == 1 {
+			trips = Static(max(v[0], 0))
+		}
+	}
 	out := make([]Type, n+k)
 	for i := 0; i < n; i++ {
 		var init Type
@@ -173,7 +181,7 @@ func inferLoop(op *Op) ([]Type, error) {
 		out[i] = JoinTypes(init, body.Results[1+i].Type)
 	}
 	for j := 0; j < k; j++ {
-		t, err := scanStackedType(body.Results[1+n+j].Type, 0, Unknown())
+		t, err := scanStackedType(body.Results[1+n+j].Type, 0, trips)
 		if err != nil {
 			return nil, err
 		}
