@@ -506,11 +506,14 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 			return err
 		}
 	}
-	for _, in := range g.Input {
+	for i, in := range g.Input {
 		t, err := typeFromProto(in.Type)
 		if err != nil {
 			return fmt.Errorf("input %q: %w", in.GetName(), err)
 		}
+		// Subgraph inputs may omit their types (ONNX >= 11 allows it for
+		// Loop and Scan bodies); the op's operands supply them.
+		t = regionParamType(op, name, i, t)
 		c.scope.vals[in.GetName()] = r.AddParam(t)
 	}
 	if err := c.nodes(g); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
@@ -11,9 +12,9 @@ import (
 	"github.com/kiln-ml/kiln/ir/interp"
 )
 
-// ReadValueFile reads an ONNX tensor file (.pb) holding a value of type t: a
-// TensorProto for tensors. Sequences and optionals (SequenceProto,
-// OptionalProto) are decoded by readSequence and readOptional.
+// ReadValueFile reads an ONNX test data file (.pb) holding a value of type
+// t: a TensorProto for tensors, a SequenceProto for sequences, an
+// OptionalProto for optionals.
 func ReadValueFile(path string, t ir.Type) (interp.Value, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -26,8 +27,8 @@ func ReadValueFile(path string, t ir.Type) (interp.Value, error) {
 	return v, nil
 }
 
-// DecodeValue decodes a serialized TensorProto (or SequenceProto or
-// OptionalProto, according to t).
+// DecodeValue decodes a serialized TensorProto, SequenceProto or
+// OptionalProto, according to t's kind.
 func DecodeValue(b []byte, t ir.Type) (interp.Value, error) {
 	switch t.Kind {
 	case ir.TensorKind, ir.InvalidKind:
@@ -36,6 +37,162 @@ func DecodeValue(b []byte, t ir.Type) (interp.Value, error) {
 			return nil, fmt.Errorf("not a TensorProto: %w", err)
 		}
 		return TensorFromProto(&tp)
+	case ir.SequenceKind:
+		return decodeSequenceProto(b, elemOrUnknown(t))
+	case ir.OptionalKind:
+		return decodeOptionalProto(b, elemOrUnknown(t))
 	}
-	return nil, fmt.Errorf("reading %v values is not supported yet", t)
+	return nil, fmt.Errorf("reading %v values is not supported", t)
+}
+
+func elemOrUnknown(t ir.Type) ir.Type {
+	if t.Elem == nil {
+		return ir.Type{}
+	}
+	return *t.Elem
+}
+
+// SequenceProto and OptionalProto live in ONNX's onnx-data.proto, which has
+// no generated Go code here; both are decoded field by field. Their field
+// numbers coincide: name 1, elem_type 2, then tensor 3, sparse tensor 4,
+// sequence 5, map 6, optional 7 (repeated in SequenceProto). elem_type
+// uses the enum UNDEFINED 0, TENSOR 1, SPARSE_TENSOR 2, SEQUENCE 3, MAP 4,
+// OPTIONAL 5.
+const (
+	dataElemUndefined    = 0
+	dataElemTensor       = 1
+	dataElemSparseTensor = 2
+	dataElemSequence     = 3
+	dataElemMap          = 4
+	dataElemOptional     = 5
+)
+
+// dataField is one decoded field of a SequenceProto or OptionalProto.
+type dataField struct {
+	num   protowire.Number
+	bytes []byte // length-delimited payload
+}
+
+// decodeDataMessage splits a SequenceProto or OptionalProto into its
+// elem_type and its value fields (3..7), in order.
+func decodeDataMessage(b []byte) (elemType int64, fields []dataField, err error) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return 0, nil, protowire.ParseError(n)
+		}
+		b = b[n:]
+		switch {
+		case num == 2 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return 0, nil, protowire.ParseError(n)
+			}
+			elemType, b = int64(int32(v)), b[n:]
+		case num >= 3 && num <= 7 && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return 0, nil, protowire.ParseError(n)
+			}
+			fields, b = append(fields, dataField{num, v}), b[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return 0, nil, protowire.ParseError(n)
+			}
+			b = b[n:]
+		}
+	}
+	return elemType, fields, nil
+}
+
+// decodeDataValue decodes the payload of value field num (3..7).
+func decodeDataValue(num protowire.Number, b []byte, elem ir.Type) (interp.Value, error) {
+	switch num {
+	case 3:
+		if elem.Kind != ir.TensorKind && elem.Kind != ir.InvalidKind {
+			return nil, fmt.Errorf("found a tensor, want %v", elem)
+		}
+		var tp onnxpb.TensorProto
+		if err := proto.Unmarshal(b, &tp); err != nil {
+			return nil, fmt.Errorf("bad TensorProto: %w", err)
+		}
+		return TensorFromProto(&tp)
+	case 5:
+		if elem.Kind != ir.SequenceKind && elem.Kind != ir.InvalidKind {
+			return nil, fmt.Errorf("found a sequence, want %v", elem)
+		}
+		return decodeSequenceProto(b, elemOrUnknown(elem))
+	case 7:
+		if elem.Kind != ir.OptionalKind && elem.Kind != ir.InvalidKind {
+			return nil, fmt.Errorf("found an optional, want %v", elem)
+		}
+		return decodeOptionalProto(b, elemOrUnknown(elem))
+	case 4:
+		return nil, fmt.Errorf("sparse tensor values are not supported")
+	}
+	return nil, fmt.Errorf("map values are not supported")
+}
+
+// elemTypeMatches checks that a message's elem_type code agrees with the
+// declared element type.
+func elemTypeMatches(code int64, elem ir.Type) bool {
+	switch elem.Kind {
+	case ir.TensorKind:
+		return code == dataElemTensor
+	case ir.SequenceKind:
+		return code == dataElemSequence
+	case ir.OptionalKind:
+		return code == dataElemOptional
+	}
+	return true
+}
+
+func decodeSequenceProto(b []byte, elem ir.Type) (*interp.Sequence, error) {
+	code, fields, err := decodeDataMessage(b)
+	if err != nil {
+		return nil, fmt.Errorf("not a SequenceProto: %w", err)
+	}
+	// An empty sequence may leave elem_type unset.
+	if len(fields) > 0 && !elemTypeMatches(code, elem) {
+		return nil, fmt.Errorf("SequenceProto elem_type %d does not hold %v", code, elem)
+	}
+	s := &interp.Sequence{Elem: elem}
+	for i, f := range fields {
+		v, err := decodeDataValue(f.num, f.bytes, elem)
+		if err != nil {
+			return nil, fmt.Errorf("sequence element %d: %w", i, err)
+		}
+		s.Items = append(s.Items, v)
+	}
+	if s.Elem.Kind == ir.InvalidKind && len(s.Items) > 0 {
+		s.Elem = s.Items[0].Type()
+	}
+	return s, nil
+}
+
+func decodeOptionalProto(b []byte, elem ir.Type) (*interp.Optional, error) {
+	code, fields, err := decodeDataMessage(b)
+	if err != nil {
+		return nil, fmt.Errorf("not an OptionalProto: %w", err)
+	}
+	o := &interp.Optional{Elem: elem}
+	if len(fields) == 0 {
+		return o, nil // empty optional
+	}
+	if len(fields) > 1 {
+		return nil, fmt.Errorf("OptionalProto holds %d values", len(fields))
+	}
+	if !elemTypeMatches(code, elem) && code != dataElemUndefined {
+		return nil, fmt.Errorf("OptionalProto elem_type %d does not hold %v", code, elem)
+	}
+	v, err := decodeDataValue(fields[0].num, fields[0].bytes, elem)
+	if err != nil {
+		return nil, fmt.Errorf("optional value: %w", err)
+	}
+	o.Value = v
+	if o.Elem.Kind == ir.InvalidKind {
+		o.Elem = v.Type()
+	}
+	return o, nil
 }

@@ -1,0 +1,193 @@
+package onnx
+
+import (
+	"fmt"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// Control flow. If-1/11/13/16 differ only in the output types they allow
+// (sequences at 13, optionals at 16); Loop-1/11/13/16 likewise (Loop-11
+// lets body inputs omit types, 13 allows sequence carried values, 16
+// optionals). Scan-8 has a leading batch dim and a sequence_lens input;
+// Scan-9 dropped both and added per-input/output axes and directions.
+func init() {
+	register("If", 1, 0, direct())
+	register("Loop", 1, 0, convLoop)
+	register("Scan", 8, 8, convScan8)
+	register("Scan", 9, 0, direct())
+	register("SequenceMap", 17, 0, direct())
+}
+
+// convLoop pads the operand list so M and cond always have their slots.
+func convLoop(c *converter, n *node) ([]*ir.Value, error) {
+	args := append([]*ir.Value(nil), n.Inputs...)
+	for len(args) < 2 {
+		args = append(args, nil)
+	}
+	return c.directAs(n, "Loop", args)
+}
+
+// regionParamType completes the type of param i of region name of op when
+// the ONNX subgraph leaves it out (or leaves out its element type): Loop's
+// iteration number and condition have fixed types, loop-carried and scan
+// state values take their initial operand's type, scan slices their scan
+// input's type without the scan axis, SequenceMap params the element type.
+func regionParamType(op *ir.Op, region string, i int, declared ir.Type) ir.Type {
+	if subgraphTypeComplete(declared) {
+		return declared
+	}
+	var hint ir.Type
+	switch op.Name {
+	case "Loop":
+		switch {
+		case i == 0:
+			hint = ir.TensorType(ir.I64, ir.ShapeOf())
+		case i == 1:
+			hint = ir.TensorType(ir.Bool, ir.ShapeOf())
+		case i < len(op.Args) && op.Args[i] != nil:
+			// Carried values may change their dims from one iteration to
+			// the next; only the kind, dtype and rank are fixed.
+			hint = subgraphLooseType(op.Args[i].Type)
+		}
+	case "Scan":
+		m := int(op.Int("num_scan_inputs", 0))
+		n := len(op.Args) - m
+		switch {
+		case i < n && i < len(op.Args):
+			hint = op.Args[i].Type
+		case i < len(op.Args):
+			t := op.Args[i].Type
+			axes := op.Ints("scan_input_axes")
+			ax := int64(0)
+			if i-n < len(axes) {
+				ax = axes[i-n]
+			}
+			if t.IsTensor() && t.Shape.Ranked {
+				if a, err := ir.NormAxis(ax, len(t.Shape.Dims)); err == nil {
+					dims := append([]ir.Dim(nil), t.Shape.Dims[:a]...)
+					dims = append(dims, t.Shape.Dims[a+1:]...)
+					t = ir.TensorType(t.DType, ir.Shape{Ranked: true, Dims: dims})
+				}
+			}
+			hint = t
+		}
+	case "SequenceMap":
+		if i < len(op.Args) && op.Args[i] != nil {
+			t := op.Args[i].Type
+			if t.Kind == ir.SequenceKind {
+				if t.Elem != nil {
+					hint = *t.Elem
+				}
+			} else if i > 0 {
+				hint = t
+			}
+		}
+	}
+	if t, err := ir.MergeTypes(declared, hint); err == nil {
+		return t
+	}
+	return declared
+}
+
+// subgraphTypeComplete reports whether t names its kind and element type.
+func subgraphTypeComplete(t ir.Type) bool {
+	switch t.Kind {
+	case ir.TensorKind:
+		return t.DType != ir.InvalidDType
+	case ir.SequenceKind, ir.OptionalKind:
+		return t.Elem != nil && subgraphTypeComplete(*t.Elem)
+	}
+	return false
+}
+
+// subgraphLooseType keeps t's kind, dtype and rank and forgets its dims.
+func subgraphLooseType(t ir.Type) ir.Type {
+	switch t.Kind {
+	case ir.TensorKind:
+		if t.Shape.Ranked {
+			return ir.TensorType(t.DType, ir.UnknownDims(len(t.Shape.Dims)))
+		}
+		return t
+	case ir.SequenceKind, ir.OptionalKind:
+		if t.Elem == nil {
+			return t
+		}
+		e := subgraphLooseType(*t.Elem)
+		return ir.Type{Kind: t.Kind, Elem: &e}
+	}
+	return t
+}
+
+// convScan8 rewrites Scan-8 as a Loop over the batch dim whose body slices
+// out one batch entry of every operand (SplitToSequence + SequenceAt), runs
+// a Scan-9 on it, and returns the Scan's results as Loop scan outputs, which
+// Loop stacks along a new axis 0: the batch dim again.
+func convScan8(c *converter, n *node) ([]*ir.Value, error) {
+	if n.In(0) != nil {
+		return nil, fmt.Errorf("Scan-8 sequence_lens is not supported (all sequences must be full length)")
+	}
+	operands := n.Inputs[1:]
+	m := n.Int("num_scan_inputs", 0)
+	if m < 1 || int(m) > len(operands) {
+		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d inputs", m, len(operands))
+	}
+	g := n.attr("body")
+	if g == nil || g.G == nil {
+		return nil, fmt.Errorf("missing graph attribute body")
+	}
+	for _, a := range n.proto.Attribute {
+		switch a.GetName() {
+		case "body", "num_scan_inputs", "directions":
+		default:
+			return nil, fmt.Errorf("attribute %q is not supported", a.GetName())
+		}
+	}
+	seqs := make([]*ir.Value, len(operands))
+	for i, v := range operands {
+		if v == nil {
+			return nil, fmt.Errorf("input %d is absent", i+1)
+		}
+		s, err := c.emit1("SplitToSequence", []*ir.Value{v, nil}, ir.Attr{Name: "keepdims", Value: ir.IntAttr(0)})
+		if err != nil {
+			return nil, err
+		}
+		seqs[i] = s
+	}
+	batch, err := c.emit1("SequenceLength", []*ir.Value{seqs[0]})
+	if err != nil {
+		return nil, err
+	}
+	loop := c.r.NewOp("Loop", []*ir.Value{batch, nil}, nil, make([]ir.Type, n.Outputs))
+	loop.Loc = n.loc()
+	body := loop.AddRegion("body")
+	iter := body.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
+	cond := body.AddParam(ir.TensorType(ir.Bool, ir.ShapeOf()))
+	saveR := c.r
+	c.r = body
+	defer func() { c.r = saveR }()
+	elems := make([]*ir.Value, len(seqs))
+	for i, s := range seqs {
+		if elems[i], err = c.emit1("SequenceAt", []*ir.Value{s, iter}); err != nil {
+			return nil, err
+		}
+	}
+	attrs := []ir.Attr{{Name: "num_scan_inputs", Value: ir.IntAttr(m)}}
+	if d := n.Ints("directions"); d != nil {
+		attrs = append(attrs, ir.Attr{Name: "scan_input_directions", Value: ir.IntsAttr(append([]int64(nil), d...))})
+	}
+	scan := body.NewOp("Scan", elems, attrs, make([]ir.Type, n.Outputs))
+	scan.Loc = n.loc()
+	if err := c.subgraph(scan, "body", g.G); err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
+	if err := ir.InferTypes(scan); err != nil {
+		return nil, err
+	}
+	body.Results = append([]*ir.Value{cond}, scan.Results...)
+	c.r = saveR
+	if err := ir.InferTypes(loop); err != nil {
+		return nil, err
+	}
+	return loop.Results, nil
+}

@@ -1,0 +1,163 @@
+package onnx
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/interp"
+)
+
+// Small hand-built ONNX graphs for the control-flow import rules.
+
+func ctlTensorInfo(name string, elem onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
+	sh := &onnxpb.TensorShapeProto{}
+	for _, d := range dims {
+		sh.Dim = append(sh.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
+	}
+	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
+		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(elem)), Shape: sh}}}}
+}
+
+// ctlUntyped declares a graph input or output by name only (ONNX >= 11
+// allows subgraph values without types).
+func ctlUntyped(name string) *onnxpb.ValueInfoProto {
+	return &onnxpb.ValueInfoProto{Name: proto.String(name)}
+}
+
+func ctlNode(op string, in, out []string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
+	return &onnxpb.NodeProto{OpType: proto.String(op), Input: in, Output: out, Attribute: attrs}
+}
+
+func ctlGraphAttr(name string, g *onnxpb.GraphProto) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: g}
+}
+
+func ctlIntsAttr(name string, v ...int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
+}
+
+func ctlIntAttr(name string, v int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
+}
+
+func ctlRun(t *testing.T, opset int64, g *onnxpb.GraphProto, inputs ...interp.Value) []interp.Value {
+	t.Helper()
+	mp := &onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}
+	m, err := ImportModel(mp, "test.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := interp.New(m, interp.Options{}).Run("", inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Scan-8 with a batch of 2, one state and two scan inputs, the second
+// scanned in reverse: per batch entry, s += a[t] * 1 + b[T-1-t], scanning
+// out s at each step.
+func TestImportScan8(t *testing.T) {
+	f := onnxpb.TensorProto_FLOAT
+	body := &onnxpb.GraphProto{
+		Name:   proto.String("body"),
+		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("s", f, 1), ctlTensorInfo("a", f, 1), ctlTensorInfo("b", f, 1)},
+		Output: []*onnxpb.ValueInfoProto{ctlUntyped("s2"), ctlUntyped("s3")},
+		Node: []*onnxpb.NodeProto{
+			ctlNode("Add", []string{"s", "a"}, []string{"s1"}),
+			ctlNode("Add", []string{"s1", "b"}, []string{"s2"}),
+			ctlNode("Identity", []string{"s2"}, []string{"s3"}),
+		},
+	}
+	g := &onnxpb.GraphProto{
+		Name:   proto.String("main"),
+		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("s0", f, 2, 1), ctlTensorInfo("x", f, 2, 3, 1), ctlTensorInfo("y", f, 2, 3, 1)},
+		Output: []*onnxpb.ValueInfoProto{ctlTensorInfo("final", f, 2, 1), ctlTensorInfo("scanned", f, 2, 3, 1)},
+		Node: []*onnxpb.NodeProto{ctlNode("Scan", []string{"", "s0", "x", "y"}, []string{"final", "scanned"},
+			ctlGraphAttr("body", body), ctlIntAttr("num_scan_inputs", 2), ctlIntsAttr("directions", 0, 1))},
+	}
+	out := ctlRun(t, 8, g,
+		interp.FromSlice([]int{2, 1}, []float32{0, 100}),
+		interp.FromSlice([]int{2, 3, 1}, []float32{1, 2, 3, 4, 5, 6}),
+		interp.FromSlice([]int{2, 3, 1}, []float32{10, 20, 30, 40, 50, 60}))
+	// batch 0: steps add 1+30, 2+20, 3+10; batch 1 starts at 100: 4+60, 5+50, 6+40.
+	if got, want := out[0].(*interp.Tensor).String(), "f32[2 1] [66 265]"; got != want {
+		t.Errorf("final %s, want %s", got, want)
+	}
+	if got, want := out[1].(*interp.Tensor).String(), "f32[2 3 1] [31 53 66 164 219 265]"; got != want {
+		t.Errorf("scanned %s, want %s", got, want)
+	}
+}
+
+// Loop-11 whose body declares no input or output types: the iteration
+// number, condition and carried value take theirs from the Loop's operands.
+func TestImportLoopUntypedBody(t *testing.T) {
+	f := onnxpb.TensorProto_FLOAT
+	body := &onnxpb.GraphProto{
+		Name:   proto.String("body"),
+		Input:  []*onnxpb.ValueInfoProto{ctlUntyped("i"), ctlUntyped("c"), ctlUntyped("v")},
+		Output: []*onnxpb.ValueInfoProto{ctlUntyped("c2"), ctlUntyped("v2"), ctlUntyped("i2")},
+		Node: []*onnxpb.NodeProto{
+			ctlNode("Identity", []string{"c"}, []string{"c2"}),
+			ctlNode("Add", []string{"v", "v"}, []string{"v2"}),
+			ctlNode("Identity", []string{"i"}, []string{"i2"}),
+		},
+	}
+	g := &onnxpb.GraphProto{
+		Name:   proto.String("main"),
+		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("M", onnxpb.TensorProto_INT64), ctlTensorInfo("v0", f, 2)},
+		Output: []*onnxpb.ValueInfoProto{ctlUntyped("v"), ctlUntyped("iters")},
+		Node:   []*onnxpb.NodeProto{ctlNode("Loop", []string{"M", "", "v0"}, []string{"v", "iters"}, ctlGraphAttr("body", body))},
+	}
+	out := ctlRun(t, 11, g, interp.Scalar(int64(3)), interp.FromSlice([]int{2}, []float32{1, 2}))
+	if got, want := out[0].(*interp.Tensor).String(), "f32[2] [8 16]"; got != want {
+		t.Errorf("v %s, want %s", got, want)
+	}
+	if got, want := out[1].(*interp.Tensor).String(), "i64[3] [0 1 2]"; got != want {
+		t.Errorf("iters %s, want %s", got, want)
+	}
+}
+
+// If branches without output types, of different shapes, reading outer
+// values: the result type is their join.
+func TestImportIfUntypedBranches(t *testing.T) {
+	f := onnxpb.TensorProto_FLOAT
+	branch := func(name string, n *onnxpb.NodeProto, out string) *onnxpb.GraphProto {
+		return &onnxpb.GraphProto{Name: proto.String(name), Node: []*onnxpb.NodeProto{n}, Output: []*onnxpb.ValueInfoProto{ctlUntyped(out)}}
+	}
+	g := &onnxpb.GraphProto{
+		Name:   proto.String("main"),
+		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("c", onnxpb.TensorProto_BOOL), ctlTensorInfo("x", f, 2), ctlTensorInfo("y", f, 3)},
+		Output: []*onnxpb.ValueInfoProto{ctlUntyped("z")},
+		Node: []*onnxpb.NodeProto{ctlNode("If", []string{"c"}, []string{"z"},
+			ctlGraphAttr("then_branch", branch("then", ctlNode("Add", []string{"x", "x"}, []string{"t"}), "t")),
+			ctlGraphAttr("else_branch", branch("else", ctlNode("Identity", []string{"y"}, []string{"e"}), "e")))},
+	}
+	mp := &onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: proto.Int64(16)}}}
+	m, err := ImportModel(mp, "test.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Funcs[0].Body.Results[0].Type; !got.Equal(ir.TensorType(ir.F32, ir.UnknownDims(1))) {
+		t.Errorf("If result type %v, want f32[?]", got)
+	}
+	for _, c := range []bool{true, false} {
+		out, err := interp.New(m, interp.Options{}).Run("", []interp.Value{interp.Scalar(c),
+			interp.FromSlice([]int{2}, []float32{1, 2}), interp.FromSlice([]int{3}, []float32{7, 8, 9})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "f32[3] [7 8 9]"
+		if c {
+			want = "f32[2] [2 4]"
+		}
+		if got := out[0].(*interp.Tensor).String(); got != want {
+			t.Errorf("cond %v: %s, want %s", c, got, want)
+		}
+	}
+}

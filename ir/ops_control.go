@@ -1,0 +1,270 @@
+package ir
+
+import "fmt"
+
+// Control flow: If, Loop, Scan and SequenceMap own regions. Their bodies see
+// every value visible at the op (ONNX subgraphs read outer values by name).
+func init() {
+	Register(&OpDef{
+		Name:    "If",
+		Doc:     "runs then_branch when cond is true, else_branch otherwise, and returns that branch's results",
+		Kind:    Opaque,
+		Inputs:  In("cond"),
+		Outputs: []Operand{Var("outputs")},
+		Regions: []string{"then_branch", "else_branch"},
+		Infer:   inferIf,
+	})
+	Register(&OpDef{
+		Name: "Loop",
+		Doc:  "runs body while the trip count M and the condition allow; carries values and stacks scan outputs along a new axis 0",
+		Kind: Opaque,
+		Inputs: []Operand{Opt("M"), Opt("cond"),
+			VarOpt("v_initial")},
+		Outputs: []Operand{VarOpt("v_final_and_scan_outputs")},
+		Regions: []string{"body"},
+		Infer:   inferLoop,
+	})
+	Register(&OpDef{
+		Name:    "Scan",
+		Doc:     "runs body once per slice of the scan inputs, carrying state values and stacking scan outputs",
+		Kind:    Opaque,
+		Inputs:  []Operand{Var("initial_state_and_scan_inputs")},
+		Outputs: []Operand{Var("final_state_and_scan_outputs")},
+		Attrs: []AttrDef{
+			ARequired("num_scan_inputs", AttrInt),
+			AInts("scan_input_axes"), AInts("scan_input_directions"),
+			AInts("scan_output_axes"), AInts("scan_output_directions"),
+		},
+		Regions: []string{"body"},
+		Infer:   inferScan,
+	})
+	Register(&OpDef{
+		Name:    "SequenceMap",
+		Doc:     "applies body to each element of the input sequence (and of additional sequence inputs) and collects sequences of its results",
+		Kind:    Opaque,
+		Inputs:  []Operand{{Name: "input_sequence"}, VarOpt("additional_inputs")},
+		Outputs: []Operand{Var("out_sequence")},
+		Regions: []string{"body"},
+		Infer:   inferSequenceMap,
+	})
+}
+
+// JoinTypes returns a type describing values of type a or of type b: the
+// common kind and element type, with dims that differ made unknown and a
+// rank that differs made unknown. ONNX allows If branches and loop-carried
+// values to differ in shape this way.
+func JoinTypes(a, b Type) Type {
+	switch {
+	case a.Kind == InvalidKind:
+		return b
+	case b.Kind == InvalidKind:
+		return a
+	case a.Kind != b.Kind:
+		return Type{}
+	}
+	switch a.Kind {
+	case TensorKind:
+		d := a.DType
+		if d != b.DType {
+			if d == InvalidDType {
+				d = b.DType
+			} else if b.DType != InvalidDType {
+				d = InvalidDType
+			}
+		}
+		return TensorType(d, joinShapesLoose(a.Shape, b.Shape))
+	default:
+		if a.Elem == nil || b.Elem == nil {
+			return Type{Kind: a.Kind}
+		}
+		e := JoinTypes(*a.Elem, *b.Elem)
+		if e.Kind == InvalidKind {
+			return Type{Kind: a.Kind}
+		}
+		return Type{Kind: a.Kind, Elem: &e}
+	}
+}
+
+func joinShapesLoose(a, b Shape) Shape {
+	if !a.Ranked || !b.Ranked || len(a.Dims) != len(b.Dims) {
+		return UnrankedShape()
+	}
+	out := Shape{Ranked: true, Dims: make([]Dim, len(a.Dims))}
+	for i := range a.Dims {
+		if a.Dims[i] == b.Dims[i] {
+			out.Dims[i] = a.Dims[i]
+		} else {
+			out.Dims[i] = Unknown()
+		}
+	}
+	return out
+}
+
+func inferIf(op *Op) ([]Type, error) {
+	if len(op.Regions) != 2 {
+		return nil, fmt.Errorf("want regions then_branch and else_branch")
+	}
+	th, el := op.Regions[0], op.Regions[1]
+	if len(th.Results) != len(el.Results) {
+		return nil, fmt.Errorf("then_branch returns %d values, else_branch %d", len(th.Results), len(el.Results))
+	}
+	if c := op.Arg(0); c != nil && c.Type.IsTensor() && c.Type.DType != InvalidDType && c.Type.DType != Bool {
+		return nil, fmt.Errorf("cond is %v, want bool", c.Type)
+	}
+	out := make([]Type, len(th.Results))
+	for i := range out {
+		ta, tb := th.Results[i].Type, el.Results[i].Type
+		if ta.Kind != InvalidKind && tb.Kind != InvalidKind && ta.Kind != tb.Kind {
+			return nil, fmt.Errorf("output %d: then_branch gives %v, else_branch %v", i, ta, tb)
+		}
+		out[i] = JoinTypes(ta, tb)
+	}
+	return out, nil
+}
+
+// scanStackedType is the type of a scan output built from body values of type
+// t: a tensor with a new dim of size n (Unknown if not known) at axis.
+func scanStackedType(t Type, axis int, n Dim) (Type, error) {
+	if t.Kind == InvalidKind {
+		return Type{}, nil
+	}
+	if !t.IsTensor() {
+		return Type{}, fmt.Errorf("scan output is %v, want a tensor", t)
+	}
+	if !t.Shape.Ranked {
+		return TensorType(t.DType, UnrankedShape()), nil
+	}
+	r := len(t.Shape.Dims)
+	if axis < 0 {
+		axis += r + 1
+	}
+	if axis < 0 || axis > r {
+		return Type{}, fmt.Errorf("scan output axis out of range for rank %d", r)
+	}
+	dims := make([]Dim, 0, r+1)
+	dims = append(dims, t.Shape.Dims[:axis]...)
+	dims = append(dims, n)
+	dims = append(dims, t.Shape.Dims[axis:]...)
+	return TensorType(t.DType, Shape{Ranked: true, Dims: dims}), nil
+}
+
+func inferLoop(op *Op) ([]Type, error) {
+	if len(op.Regions) != 1 {
+		return nil, fmt.Errorf("want region body")
+	}
+	body := op.Regions[0]
+	n := len(op.Args) - 2
+	if n < 0 {
+		n = 0
+	}
+	if len(body.Params) != n+2 {
+		return nil, fmt.Errorf("body takes %d params, want %d (iteration number, condition, %d carried values)", len(body.Params), n+2, n)
+	}
+	if len(body.Results) < n+1 {
+		return nil, fmt.Errorf("body returns %d values, want at least %d (condition, %d carried values)", len(body.Results), n+1, n)
+	}
+	k := len(body.Results) - 1 - n
+	// A constant trip count without a condition fixes the number of
+	// iterations, hence the scan outputs' leading dim.
+	trips := Unknown()
+	if m := op.Arg(0); m != nil && op.Arg(1) == nil {
+		if v, ok := ConstInts(m); ok && len(v) == 1 {
+			trips = Static(max(v[0], 0))
+		}
+	}
+	out := make([]Type, n+k)
+	for i := 0; i < n; i++ {
+		var init Type
+		if a := op.Args[2+i]; a != nil {
+			init = a.Type
+		}
+		out[i] = JoinTypes(init, body.Results[1+i].Type)
+	}
+	for j := 0; j < k; j++ {
+		t, err := scanStackedType(body.Results[1+n+j].Type, 0, trips)
+		if err != nil {
+			return nil, err
+		}
+		out[n+j] = t
+	}
+	return out, nil
+}
+
+func inferScan(op *Op) ([]Type, error) {
+	if len(op.Regions) != 1 {
+		return nil, fmt.Errorf("want region body")
+	}
+	body := op.Regions[0]
+	m := int(op.Int("num_scan_inputs", 0))
+	n := len(op.Args) - m
+	if m < 1 || n < 0 {
+		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d operands", m, len(op.Args))
+	}
+	if len(body.Params) != n+m {
+		return nil, fmt.Errorf("body takes %d params, want %d", len(body.Params), n+m)
+	}
+	if len(body.Results) < n {
+		return nil, fmt.Errorf("body returns %d values, want at least %d state values", len(body.Results), n)
+	}
+	inAxes := op.Ints("scan_input_axes")
+	if inAxes != nil && len(inAxes) != m {
+		return nil, fmt.Errorf("scan_input_axes has %d entries for %d scan inputs", len(inAxes), m)
+	}
+	// The scan length is the first scan input's size along its scan axis.
+	length := Unknown()
+	if a := op.Args[n]; a != nil && a.Type.IsTensor() && a.Type.Shape.Ranked {
+		ax := int64(0)
+		if inAxes != nil {
+			ax = inAxes[0]
+		}
+		r := len(a.Type.Shape.Dims)
+		axis, err := NormAxis(ax, r)
+		if err != nil {
+			return nil, fmt.Errorf("scan input 0: %w", err)
+		}
+		length = a.Type.Shape.Dims[axis]
+	}
+	k := len(body.Results) - n
+	outAxes := op.Ints("scan_output_axes")
+	if outAxes != nil && len(outAxes) != k {
+		return nil, fmt.Errorf("scan_output_axes has %d entries for %d scan outputs", len(outAxes), k)
+	}
+	out := make([]Type, n+k)
+	for i := 0; i < n; i++ {
+		out[i] = JoinTypes(op.Args[i].Type, body.Results[i].Type)
+	}
+	for j := 0; j < k; j++ {
+		ax := 0
+		if outAxes != nil {
+			ax = int(outAxes[j])
+		}
+		t, err := scanStackedType(body.Results[n+j].Type, ax, length)
+		if err != nil {
+			return nil, err
+		}
+		out[n+j] = t
+	}
+	return out, nil
+}
+
+func inferSequenceMap(op *Op) ([]Type, error) {
+	if len(op.Regions) != 1 {
+		return nil, fmt.Errorf("want region body")
+	}
+	body := op.Regions[0]
+	if len(body.Params) != len(op.Args) {
+		return nil, fmt.Errorf("body takes %d params for %d operands", len(body.Params), len(op.Args))
+	}
+	if a := op.Args[0]; a.Type.Kind != InvalidKind && a.Type.Kind != SequenceKind {
+		return nil, fmt.Errorf("input_sequence is %v, want a sequence", a.Type)
+	}
+	out := make([]Type, len(body.Results))
+	for i, r := range body.Results {
+		if r.Type.Kind == InvalidKind {
+			out[i] = Type{Kind: SequenceKind}
+			continue
+		}
+		out[i] = SequenceOf(r.Type)
+	}
+	return out, nil
+}
