@@ -30,8 +30,6 @@ var elementwiseKnownFailures = map[string]string{
 	"test_castlike_BFLOAT16_to_FLOAT_expanded": "input shape differs from the model's declaration",
 	"test_castlike_FLOAT_to_BFLOAT16":          "input shape differs from the model's declaration",
 	"test_castlike_FLOAT_to_BFLOAT16_expanded": "input shape differs from the model's declaration",
-	"test_identity_opt":                        "optional values are not readable by the runner yet",
-	"test_identity_sequence":                   "sequence values are not readable by the runner yet",
 }
 
 func TestElementwiseConformance(t *testing.T) {
