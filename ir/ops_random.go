@@ -12,7 +12,7 @@ func init() {
 		Doc:     "tensor of the given shape and dtype drawn uniformly from [low, high)",
 		Kind:    Opaque,
 		Outputs: In("output"),
-		Attrs: []AttrDef{randomDTypeAttr("dtype", F32), AFloat("high", 1), AFloat("low", 0),
+		Attrs: []AttrDef{defaultedDTypeAttr("dtype", F32), AFloat("high", 1), AFloat("low", 0),
 			AOptional("seed", AttrFloat), ARequired("shape", AttrInts)},
 		Infer: inferRandomShaped,
 	})
@@ -21,7 +21,7 @@ func init() {
 		Doc:     "tensor of the given shape and dtype drawn from the normal distribution (mean, scale)",
 		Kind:    Opaque,
 		Outputs: In("output"),
-		Attrs: []AttrDef{randomDTypeAttr("dtype", F32), AFloat("mean", 0), AFloat("scale", 1),
+		Attrs: []AttrDef{defaultedDTypeAttr("dtype", F32), AFloat("mean", 0), AFloat("scale", 1),
 			AOptional("seed", AttrFloat), ARequired("shape", AttrInts)},
 		Infer: inferRandomShaped,
 	})
@@ -60,13 +60,13 @@ func init() {
 		Kind:    Opaque,
 		Inputs:  In("input"),
 		Outputs: In("output"),
-		Attrs:   []AttrDef{randomDTypeAttr("dtype", I32), AInt("sample_size", 1), AOptional("seed", AttrFloat)},
+		Attrs:   []AttrDef{defaultedDTypeAttr("dtype", I32), AInt("sample_size", 1), AOptional("seed", AttrFloat)},
 		Infer:   inferMultinomial,
 	})
 }
 
-// randomDTypeAttr declares a dtype attribute with a default element type.
-func randomDTypeAttr(name string, def DType) AttrDef {
+// defaultedDTypeAttr declares a dtype attribute with a default element type.
+func defaultedDTypeAttr(name string, def DType) AttrDef {
 	v := DTypeAttr(def)
 	return AttrDef{Name: name, Kind: AttrDType, Default: &v}
 }
