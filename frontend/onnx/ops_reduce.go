@@ -67,6 +67,7 @@ func convSoftmaxCoerced2D(c *converter, n *node) ([]*ir.Value, error) {
 		if trailingOnes {
 			return c.emit(name, []*ir.Value{x}, []ir.Attr{{Name: "axis", Value: ir.IntAttr(int64(a))}}, 1)
 		}
+		axis = int64(a)
 	}
 	flat, err := c.emit1("Flatten", []*ir.Value{x}, ir.Attr{Name: "axis", Value: ir.IntAttr(axis)})
 	if err != nil {

@@ -1,0 +1,176 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/interp"
+)
+
+// The pre-13 Softmax lowering uses Flatten, Shape and Reshape, which other
+// files declare. When this package is built without them, minimal stand-ins
+// are registered here so the lowering can still be tested.
+func init() {
+	if ir.Lookup("Flatten") == nil {
+		ir.Register(&ir.OpDef{Name: "Flatten", Inputs: ir.In("input"), Outputs: ir.In("output"),
+			Attrs: []ir.AttrDef{ir.AInt("axis", 1)},
+			Infer: func(op *ir.Op) ([]ir.Type, error) {
+				return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.UnknownDims(2))}, nil
+			}})
+		interp.Register("Flatten", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
+			x := args[0].(*interp.Tensor)
+			a := int(op.Int("axis", 1))
+			if a < 0 {
+				a += x.Rank()
+			}
+			return []interp.Value{x.Reshaped([]int{interp.NumElements(x.Shape[:a]), interp.NumElements(x.Shape[a:])})}, nil
+		})
+	}
+	if ir.Lookup("Shape") == nil {
+		ir.Register(&ir.OpDef{Name: "Shape", Inputs: ir.In("data"), Outputs: ir.In("shape"),
+			Infer: func(op *ir.Op) ([]ir.Type, error) {
+				return []ir.Type{ir.TensorType(ir.I64, ir.ShapeOf(int64(op.Args[0].Type.Shape.Rank())))}, nil
+			}})
+		interp.Register("Shape", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
+			x := args[0].(*interp.Tensor)
+			s := make([]int64, x.Rank())
+			for i, d := range x.Shape {
+				s[i] = int64(d)
+			}
+			return []interp.Value{interp.FromSlice([]int{len(s)}, s)}, nil
+		})
+	}
+	if ir.Lookup("Reshape") == nil {
+		ir.Register(&ir.OpDef{Name: "Reshape", Inputs: ir.In("data", "shape"), Outputs: ir.In("reshaped"),
+			Infer: func(op *ir.Op) ([]ir.Type, error) {
+				if s, ok := ir.ConstInts(op.Args[1]); ok {
+					return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.ShapeOf(s...))}, nil
+				}
+				return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.UnrankedShape())}, nil
+			}})
+		interp.Register("Reshape", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
+			s := interp.Data[int64](args[1].(*interp.Tensor))
+			shape := make([]int, len(s))
+			for i, d := range s {
+				shape[i] = int(d)
+			}
+			return []interp.Value{args[0].(*interp.Tensor).Reshaped(shape)}, nil
+		})
+	}
+}
+
+// singleNodeModel returns a model with one node of opType at opset over a
+// float input x of the given dims ("" entries: symbolic) and output y.
+func singleNodeModel(opType string, opset int64, dims []any, attrs ...*onnxpb.AttributeProto) *onnxpb.ModelProto {
+	shape := &onnxpb.TensorShapeProto{}
+	for _, d := range dims {
+		switch d := d.(type) {
+		case int:
+			shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}})
+		case string:
+			shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: d}})
+		}
+	}
+	ft := &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+		ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: shape}}}
+	return &onnxpb.ModelProto{
+		IrVersion:   proto.Int64(7),
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}},
+		Graph: &onnxpb.GraphProto{
+			Name:   proto.String("g"),
+			Node:   []*onnxpb.NodeProto{{OpType: proto.String(opType), Input: []string{"x"}, Output: []string{"y"}, Attribute: attrs}},
+			Input:  []*onnxpb.ValueInfoProto{{Name: proto.String("x"), Type: ft}},
+			Output: []*onnxpb.ValueInfoProto{{Name: proto.String("y")}},
+		},
+	}
+}
+
+func intAttr(name string, v int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
+}
+
+// TestLegacySoftmaxCoerces2D checks that Softmax/LogSoftmax/Hardmax before
+// opset 13 normalize over all dims from axis on, for static and symbolic
+// shapes, and that opset 13 normalizes along one axis.
+func TestLegacySoftmaxCoerces2D(t *testing.T) {
+	data := make([]float32, 2*3*2)
+	for i := range data {
+		data[i] = float32(i%5) * 0.7
+	}
+	x := interp.FromSlice([]int{2, 3, 2}, data)
+	for _, tc := range []struct {
+		op    string
+		opset int64
+		dims  []any
+		axis  int64 // -100: attribute absent
+		group int   // elements normalized together (consecutive)
+	}{
+		{"Softmax", 11, []any{2, 3, 2}, -100, 6},
+		{"Softmax", 11, []any{"n", 3, 2}, 1, 6},
+		{"LogSoftmax", 1, []any{2, 3, 2}, 0, 12},
+		{"Hardmax", 11, []any{2, 3, 2}, 2, 2},
+		{"Softmax", 13, []any{2, 3, 2}, -100, 2},
+	} {
+		name := fmt.Sprintf("%s-%d axis %d dims %v", tc.op, tc.opset, tc.axis, tc.dims)
+		var attrs []*onnxpb.AttributeProto
+		if tc.axis != -100 {
+			attrs = append(attrs, intAttr("axis", tc.axis))
+		}
+		m, err := ImportModel(singleNodeModel(tc.op, tc.opset, tc.dims, attrs...), "test.onnx")
+		if err != nil {
+			t.Errorf("%s: import: %v", name, err)
+			continue
+		}
+		out, err := interp.New(m, interp.Options{}).Run("", []interp.Value{x})
+		if err != nil {
+			t.Errorf("%s: run: %v", name, err)
+			continue
+		}
+		got := out[0].(*interp.Tensor)
+		if fmt.Sprint(got.Shape) != "[2 3 2]" {
+			t.Errorf("%s: shape %v, want [2 3 2]", name, got.Shape)
+			continue
+		}
+		want := legacySoftmaxWant(tc.op, data, tc.group)
+		for i, g := range interp.Data[float32](got) {
+			if math.Abs(float64(g-want[i])) > 1e-5 {
+				t.Errorf("%s: [%d] = %v, want %v", name, i, g, want[i])
+				break
+			}
+		}
+	}
+}
+
+// legacySoftmaxWant normalizes consecutive groups of n elements.
+func legacySoftmaxWant(op string, v []float32, n int) []float32 {
+	out := make([]float32, len(v))
+	for s := 0; s < len(v); s += n {
+		mx, arg, sum := math.Inf(-1), 0, 0.0
+		for i := s; i < s+n; i++ {
+			if float64(v[i]) > mx {
+				mx, arg = float64(v[i]), i
+			}
+		}
+		for i := s; i < s+n; i++ {
+			sum += math.Exp(float64(v[i]) - mx)
+		}
+		for i := s; i < s+n; i++ {
+			switch op {
+			case "Softmax":
+				out[i] = float32(math.Exp(float64(v[i])-mx) / sum)
+			case "LogSoftmax":
+				out[i] = float32(float64(v[i]) - mx - math.Log(sum))
+			case "Hardmax":
+				if i == arg {
+					out[i] = 1
+				}
+			}
+		}
+	}
+	return out
+}
