@@ -54,20 +54,25 @@ func convSoftmaxCoerced2D(c *converter, n *node) ([]*ir.Value, error) {
 	axis := n.Int("axis", 1)
 	s := x.Type.Shape
 	if r := s.Rank(); r >= 0 {
-		a, err := ir.NormAxis(axis, r)
-		if err != nil {
-			return nil, err
+		// As for Flatten, axis may also equal the rank: every row is then a
+		// single element.
+		a := axis
+		if a < 0 {
+			a += int64(r)
 		}
-		trailingOnes := true
-		for _, d := range s.Dims[a+1:] {
+		if a < 0 || a > int64(r) {
+			return nil, fmt.Errorf("axis %d out of range for rank %d", axis, r)
+		}
+		trailingOnes := a < int64(r)
+		for _, d := range s.Dims[min(a+1, int64(r)):] {
 			if d.Size != 1 {
 				trailingOnes = false
 			}
 		}
 		if trailingOnes {
-			return c.emit(name, []*ir.Value{x}, []ir.Attr{{Name: "axis", Value: ir.IntAttr(int64(a))}}, 1)
+			return c.emit(name, []*ir.Value{x}, []ir.Attr{{Name: "axis", Value: ir.IntAttr(a)}}, 1)
 		}
-		axis = int64(a)
+		axis = a
 	}
 	flat, err := c.emit1("Flatten", []*ir.Value{x}, ir.Attr{Name: "axis", Value: ir.IntAttr(axis)})
 	if err != nil {

@@ -114,6 +114,8 @@ func TestLegacySoftmaxCoerces2D(t *testing.T) {
 		{"Softmax", 11, []any{"n", 3, 2}, 1, 6},
 		{"LogSoftmax", 1, []any{2, 3, 2}, 0, 12},
 		{"Hardmax", 11, []any{2, 3, 2}, 2, 2},
+		{"Softmax", 11, []any{2, 3, 2}, 3, 1},
+		{"LogSoftmax", 11, []any{2, 3, 2}, -2, 6},
 		{"Softmax", 13, []any{2, 3, 2}, -100, 2},
 	} {
 		name := fmt.Sprintf("%s-%d axis %d dims %v", tc.op, tc.opset, tc.axis, tc.dims)
