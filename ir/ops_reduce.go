@@ -138,10 +138,10 @@ func inferReduceAxes(op *Op) ([]Type, error) {
 	if noop {
 		return []Type{x.Type}, nil
 	}
-	return []Type{TensorType(x.Type.DType, reducedShape(s, mask, keep))}, nil
+	return []Type{TensorType(x.Type.DType, reduceResultShape(s, mask, keep))}, nil
 }
 
-func reducedShape(s Shape, mask []bool, keep bool) Shape {
+func reduceResultShape(s Shape, mask []bool, keep bool) Shape {
 	out := Shape{Ranked: true, Dims: []Dim{}}
 	for i, d := range s.Dims {
 		switch {
@@ -169,7 +169,7 @@ func inferArgReduce(op *Op) ([]Type, error) {
 	}
 	mask := make([]bool, len(s.Dims))
 	mask[ax] = true
-	return []Type{TensorType(I64, reducedShape(s, mask, op.Int("keepdims", 1) != 0))}, nil
+	return []Type{TensorType(I64, reduceResultShape(s, mask, op.Int("keepdims", 1) != 0))}, nil
 }
 
 func inferSoftmaxFamily(op *Op) ([]Type, error) {

@@ -50,8 +50,8 @@ func init() {
 	})
 }
 
-// constScalar returns the value of a constant integer scalar operand.
-func constScalar(v *Value) (int64, bool) {
+// constIntScalarOperand returns the value of a constant integer scalar operand.
+func constIntScalarOperand(v *Value) (int64, bool) {
 	if v == nil {
 		return 0, false
 	}
@@ -89,7 +89,7 @@ func inferDFT(op *Op) ([]Type, error) {
 	out.Dims[r-1] = Static(2)
 	n := s.Dims[ax]
 	if l := op.Arg(1); l != nil {
-		if v, ok := constScalar(l); ok {
+		if v, ok := constIntScalarOperand(l); ok {
 			n = Static(v)
 		} else {
 			n = Unknown()
@@ -116,7 +116,7 @@ func inferSTFT(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("signal must be [batch, length, 1|2], got rank %d", len(s.Dims))
 	}
 	batch, frames, bins := Unknown(), Unknown(), Unknown()
-	frameLen, haveLen := constScalar(op.Arg(3))
+	frameLen, haveLen := constIntScalarOperand(op.Arg(3))
 	if w := op.Arg(2); w != nil && !haveLen && w.Type.Shape.Rank() == 1 && w.Type.Shape.Dims[0].IsStatic() {
 		frameLen, haveLen = w.Type.Shape.Dims[0].Size, true
 	}
@@ -129,7 +129,7 @@ func inferSTFT(op *Op) ([]Type, error) {
 	}
 	if s.Ranked {
 		batch = s.Dims[0]
-		step, ok := constScalar(op.Arg(1))
+		step, ok := constIntScalarOperand(op.Arg(1))
 		if ok && haveLen && step > 0 && s.Dims[1].IsStatic() && s.Dims[1].Size >= frameLen {
 			frames = Static((s.Dims[1].Size-frameLen)/step + 1)
 		}
@@ -140,7 +140,7 @@ func inferSTFT(op *Op) ([]Type, error) {
 func inferWindow(op *Op) ([]Type, error) {
 	d, _ := op.Attr("output_datatype")
 	n := Unknown()
-	if v, ok := constScalar(op.Arg(0)); ok {
+	if v, ok := constIntScalarOperand(op.Arg(0)); ok {
 		if v < 0 {
 			return nil, fmt.Errorf("size %d is negative", v)
 		}
@@ -152,10 +152,10 @@ func inferWindow(op *Op) ([]Type, error) {
 func inferMelWeightMatrix(op *Op) ([]Type, error) {
 	d, _ := op.Attr("output_datatype")
 	rows, cols := Unknown(), Unknown()
-	if v, ok := constScalar(op.Arg(1)); ok {
+	if v, ok := constIntScalarOperand(op.Arg(1)); ok {
 		rows = Static(v/2 + 1)
 	}
-	if v, ok := constScalar(op.Arg(0)); ok {
+	if v, ok := constIntScalarOperand(op.Arg(0)); ok {
 		cols = Static(v)
 	}
 	return []Type{TensorType(d.DType, Shape{Ranked: true, Dims: []Dim{rows, cols}})}, nil

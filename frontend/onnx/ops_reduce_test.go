@@ -64,9 +64,9 @@ func init() {
 	}
 }
 
-// singleNodeModel returns a model with one node of opType at opset over a
+// softmaxTestModel returns a model with one node of opType at opset over a
 // float input x of the given dims ("" entries: symbolic) and output y.
-func singleNodeModel(opType string, opset int64, dims []any, attrs ...*onnxpb.AttributeProto) *onnxpb.ModelProto {
+func softmaxTestModel(opType string, opset int64, dims []any, attrs ...*onnxpb.AttributeProto) *onnxpb.ModelProto {
 	shape := &onnxpb.TensorShapeProto{}
 	for _, d := range dims {
 		switch d := d.(type) {
@@ -90,7 +90,7 @@ func singleNodeModel(opType string, opset int64, dims []any, attrs ...*onnxpb.At
 	}
 }
 
-func intAttr(name string, v int64) *onnxpb.AttributeProto {
+func softmaxTestIntAttr(name string, v int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
 }
 
@@ -121,9 +121,9 @@ func TestLegacySoftmaxCoerces2D(t *testing.T) {
 		name := fmt.Sprintf("%s-%d axis %d dims %v", tc.op, tc.opset, tc.axis, tc.dims)
 		var attrs []*onnxpb.AttributeProto
 		if tc.axis != -100 {
-			attrs = append(attrs, intAttr("axis", tc.axis))
+			attrs = append(attrs, softmaxTestIntAttr("axis", tc.axis))
 		}
-		m, err := ImportModel(singleNodeModel(tc.op, tc.opset, tc.dims, attrs...), "test.onnx")
+		m, err := ImportModel(softmaxTestModel(tc.op, tc.opset, tc.dims, attrs...), "test.onnx")
 		if err != nil {
 			t.Errorf("%s: import: %v", name, err)
 			continue

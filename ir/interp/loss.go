@@ -20,17 +20,17 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	N, C := shape[0], shape[1]
 	inner := NumElements(shape[2:])
 	tshape := append([]int{N}, shape[2:]...)
-	if !sameInts(target.Shape, tshape) {
+	if !equalDims(target.Shape, tshape) {
 		return nil, nil, fmt.Errorf("target shape %v, want %v for input %v", target.Shape, tshape, shape)
 	}
-	tv := intsOf[int64](target)
+	tv := widenIntTensor[int64](target)
 	var w []float64
 	if weight != nil {
 		if len(weight.Shape) != 1 || weight.Shape[0] != C {
 			return nil, nil, fmt.Errorf("weight shape %v, want [%d]", weight.Shape, C)
 		}
 		var err error
-		if w, err = tensorAsF64(weight); err != nil {
+		if w, err = numericAsF64(weight); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -75,7 +75,7 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	}
 }
 
-func sameInts(a, b []int) bool {
+func equalDims(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -96,7 +96,7 @@ func kernelNLLLoss(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if !x.DType.IsFloat() {
 		return nil, fmt.Errorf("input must be float, got %v", x.DType)
 	}
-	v, err := tensorAsF64(x)
+	v, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func kernelNLLLoss(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := tensorFromF64(x.DType, shape, loss)
+	out, err := numericFromF64(x.DType, shape, loss)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func kernelSoftmaxCrossEntropy(c *Ctx, op *ir.Op, args []Value) ([]Value, error)
 	if x.Rank() < 2 {
 		return nil, fmt.Errorf("scores must have rank >= 2 (N, C, ...), got shape %v", x.Shape)
 	}
-	v, err := tensorAsF64(x)
+	v, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -146,11 +146,11 @@ func kernelSoftmaxCrossEntropy(c *Ctx, op *ir.Op, args []Value) ([]Value, error)
 	if err != nil {
 		return nil, err
 	}
-	out, err := tensorFromF64(x.DType, shape, loss)
+	out, err := numericFromF64(x.DType, shape, loss)
 	if err != nil {
 		return nil, err
 	}
-	lp, err := tensorFromF64(x.DType, x.Shape, logp)
+	lp, err := numericFromF64(x.DType, x.Shape, logp)
 	if err != nil {
 		return nil, err
 	}

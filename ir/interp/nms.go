@@ -49,13 +49,13 @@ func kernelNonMaxSuppression(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	maxOut := int64(0)
 	if t := opt(2); t != nil && t.Len() > 0 {
-		if maxOut, err = scalarInt(t, "max_output_boxes_per_class"); err != nil {
+		if maxOut, err = scalarIntOperand(t, "max_output_boxes_per_class"); err != nil {
 			return nil, err
 		}
 	}
 	iouThr := 0.0
 	if t := opt(3); t != nil && t.Len() > 0 {
-		if iouThr, err = scalarFloat(t, "iou_threshold"); err != nil {
+		if iouThr, err = scalarRealOperand(t, "iou_threshold"); err != nil {
 			return nil, err
 		}
 		if iouThr < 0 || iouThr > 1 {
@@ -64,16 +64,16 @@ func kernelNonMaxSuppression(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	scoreThr, hasScoreThr := 0.0, false
 	if t := opt(4); t != nil && t.Len() > 0 {
-		if scoreThr, err = scalarFloat(t, "score_threshold"); err != nil {
+		if scoreThr, err = scalarRealOperand(t, "score_threshold"); err != nil {
 			return nil, err
 		}
 		hasScoreThr = true
 	}
-	bv, err := tensorAsF64(boxesT)
+	bv, err := numericAsF64(boxesT)
 	if err != nil {
 		return nil, fmt.Errorf("boxes: %w", err)
 	}
-	sv, err := tensorAsF64(scoresT)
+	sv, err := numericAsF64(scoresT)
 	if err != nil {
 		return nil, fmt.Errorf("scores: %w", err)
 	}

@@ -27,11 +27,11 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if ts[0].Len() != 1 || ts[1].Len() != 1 {
 		return nil, fmt.Errorf("R and T must be scalars, got shapes %v and %v", ts[0].Shape, ts[1].Shape)
 	}
-	rv, err := tensorAsF64(ts[0])
+	rv, err := numericAsF64(ts[0])
 	if err != nil {
 		return nil, fmt.Errorf("R: %w", err)
 	}
-	tv, err := tensorAsF64(ts[1])
+	tv, err := numericAsF64(ts[1])
 	if err != nil {
 		return nil, fmt.Errorf("T: %w", err)
 	}
@@ -48,10 +48,10 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		in[k] = make([][]float64, n)
 		for i := 0; i < n; i++ {
 			t := vs[k*n+i]
-			if !sameInts(t.Shape, vs[i].Shape) {
+			if !equalDims(t.Shape, vs[i].Shape) {
 				return nil, fmt.Errorf("input %d has shape %v, want %v like X%d", 2+k*n+i, t.Shape, vs[i].Shape, i)
 			}
-			if in[k][i], err = tensorAsF64(t); err != nil {
+			if in[k][i], err = numericAsF64(t); err != nil {
 				return nil, fmt.Errorf("input %d: %w", 2+k*n+i, err)
 			}
 		}
@@ -125,7 +125,7 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for k, grp := range outGroups {
 		for i := 0; i < n; i++ {
 			src := vs[grp*n+i]
-			t, err := tensorFromF64(src.DType, src.Shape, results[k][i])
+			t, err := numericFromF64(src.DType, src.Shape, results[k][i])
 			if err != nil {
 				return nil, err
 			}

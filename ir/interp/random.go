@@ -63,7 +63,7 @@ func kernelRandomFill(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			v[i] = mean + scale*rng.NormFloat64()
 		}
 	}
-	out, err := tensorFromF64(d, shape, v)
+	out, err := numericFromF64(d, shape, v)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func kernelBernoulli(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if !x.DType.IsFloat() {
 		return nil, fmt.Errorf("input must be float probabilities, got %v", x.DType)
 	}
-	p, err := tensorAsF64(x)
+	p, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func kernelBernoulli(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		return []Value{FromSlice(x.Shape, b)}, nil
 	}
-	out, err := tensorFromF64(d, x.Shape, draws)
+	out, err := numericFromF64(d, x.Shape, draws)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func kernelMultinomial(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Rank() != 2 || !x.DType.IsFloat() {
 		return nil, fmt.Errorf("input must be a float [batch, classes] tensor, got %v%v", x.DType, x.Shape)
 	}
-	logits, err := tensorAsF64(x)
+	logits, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func kernelMultinomial(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	d, _ := op.Attr("dtype")
-	out, err := tensorFromF64(d.DType, []int{batch, n}, res)
+	out, err := numericFromF64(d.DType, []int{batch, n}, res)
 	if err != nil {
 		return nil, err
 	}

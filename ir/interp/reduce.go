@@ -53,8 +53,8 @@ func reduceGroups(shape []int, mask []bool, keep bool) (group []int, outShape []
 	return group, outShape, outLen
 }
 
-// tensorAsF64 returns t's elements as float64s (t real numeric).
-func tensorAsF64(t *Tensor) ([]float64, error) {
+// numericAsF64 returns t's elements as float64s (t real numeric).
+func numericAsF64(t *Tensor) ([]float64, error) {
 	n := t.Len()
 	out := make([]float64, n)
 	switch d := t.Data.(type) {
@@ -110,10 +110,10 @@ func tensorAsF64(t *Tensor) ([]float64, error) {
 	return out, nil
 }
 
-// tensorFromF64 converts float64 results to a tensor of dtype d, rounding
+// numericFromF64 converts float64 results to a tensor of dtype d, rounding
 // to the nearest value for floats and truncating toward zero for ints (as
 // numpy's astype does).
-func tensorFromF64(d ir.DType, shape []int, v []float64) (*Tensor, error) {
+func numericFromF64(d ir.DType, shape []int, v []float64) (*Tensor, error) {
 	t := NewTensor(d, shape)
 	switch o := t.Data.(type) {
 	case []float32:
@@ -215,7 +215,7 @@ func kernelReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return []Value{out}, nil
 		}
 	}
-	v, err := tensorAsF64(x)
+	v, err := numericAsF64(x)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Name, err)
 	}
@@ -223,7 +223,7 @@ func kernelReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := tensorFromF64(x.DType, outShape, res)
+	out, err := numericFromF64(x.DType, outShape, res)
 	if err != nil {
 		return nil, err
 	}
@@ -326,13 +326,13 @@ func reduceExactInt[T int64 | uint64](name string, x *Tensor, group []int, outSh
 	default:
 		return nil, false
 	}
-	v := intsOf[T](x)
+	v := widenIntTensor[T](x)
 	acc := make([]T, outLen)
 	count := make([]int, outLen)
 	for _, g := range group {
 		count[g]++
 	}
-	minV, maxV := intRange(x.DType)
+	minV, maxV := intDTypeBounds(x.DType)
 	switch name {
 	case "ReduceMax":
 		for i := range acc {
@@ -380,13 +380,13 @@ func reduceExactInt[T int64 | uint64](name string, x *Tensor, group []int, outSh
 		}
 	}
 	out := NewTensor(x.DType, outShape)
-	storeInts(out, acc)
+	narrowIntsInto(out, acc)
 	return out, true
 }
 
-// intRange returns the smallest and largest value of integer dtype d as
+// intDTypeBounds returns the smallest and largest value of integer dtype d as
 // int64 bit patterns (uint64's maximum is all ones).
-func intRange(d ir.DType) (lo, hi int64) {
+func intDTypeBounds(d ir.DType) (lo, hi int64) {
 	switch d {
 	case ir.I8:
 		return math.MinInt8, math.MaxInt8
@@ -406,8 +406,8 @@ func intRange(d ir.DType) (lo, hi int64) {
 	return 0, -1
 }
 
-// intsOf widens an integer tensor's elements to T.
-func intsOf[T int64 | uint64](t *Tensor) []T {
+// widenIntTensor widens an integer tensor's elements to T.
+func widenIntTensor[T int64 | uint64](t *Tensor) []T {
 	out := make([]T, t.Len())
 	switch d := t.Data.(type) {
 	case []int8:
@@ -446,8 +446,8 @@ func intsOf[T int64 | uint64](t *Tensor) []T {
 	return out
 }
 
-// storeInts narrows v into integer tensor t (wrapping, as Go conversions do).
-func storeInts[T int64 | uint64](t *Tensor, v []T) {
+// narrowIntsInto narrows v into integer tensor t (wrapping, as Go conversions do).
+func narrowIntsInto[T int64 | uint64](t *Tensor, v []T) {
 	switch d := t.Data.(type) {
 	case []int8:
 		for i, x := range v {
@@ -512,7 +512,7 @@ func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		v := Data[uint64](x)
 		better = func(i, j int) bool { return argBetter(v[i], v[j], wantMax, last) }
 	default:
-		v, err := tensorAsF64(x)
+		v, err := numericAsF64(x)
 		if err != nil {
 			return nil, err
 		}

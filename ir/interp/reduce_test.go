@@ -7,18 +7,18 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
-// runSingleOp builds a module holding one op over the given inputs (nil
+// runOneOpModule builds a module holding one op over the given inputs (nil
 // for an absent optional operand), verifies it, and runs it.
-func runSingleOp(t *testing.T, name string, attrs []ir.Attr, nres int, inputs ...*Tensor) []Value {
+func runOneOpModule(t *testing.T, name string, attrs []ir.Attr, nres int, inputs ...*Tensor) []Value {
 	t.Helper()
-	out, err := runSingleOpErr(name, attrs, nres, inputs...)
+	out, err := runOneOpModuleErr(name, attrs, nres, inputs...)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return out
 }
 
-func runSingleOpErr(name string, attrs []ir.Attr, nres int, inputs ...*Tensor) ([]Value, error) {
+func runOneOpModuleErr(name string, attrs []ir.Attr, nres int, inputs ...*Tensor) ([]Value, error) {
 	m := ir.NewModule()
 	f := m.NewFunc("main")
 	var args []*ir.Value
@@ -44,7 +44,7 @@ func runSingleOpErr(name string, attrs []ir.Attr, nres int, inputs ...*Tensor) (
 	return New(m, Options{Seed: 1}).Run("", vals)
 }
 
-func floatsClose(a, b []float32) bool {
+func f32sNear(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -72,13 +72,13 @@ func TestReduceEmptySet(t *testing.T) {
 		{"ReduceProd", 1}, {"ReduceL1", 0}, {"ReduceL2", 0}, {"ReduceLogSum", -inf},
 		{"ReduceLogSumExp", -inf}, {"ReduceSumSquare", 0},
 	} {
-		out := runSingleOp(t, tc.op, nil, 1, x, axes)[0].(*Tensor)
-		if !sameInts(out.Shape, []int{2, 1, 3}) {
+		out := runOneOpModule(t, tc.op, nil, 1, x, axes)[0].(*Tensor)
+		if !equalDims(out.Shape, []int{2, 1, 3}) {
 			t.Errorf("%s: shape %v, want [2 1 3]", tc.op, out.Shape)
 			continue
 		}
 		for _, v := range Data[float32](out) {
-			if !floatsClose([]float32{v}, []float32{tc.want}) {
+			if !f32sNear([]float32{v}, []float32{tc.want}) {
 				t.Errorf("%s of the empty set = %v, want %v", tc.op, v, tc.want)
 				break
 			}
@@ -105,17 +105,17 @@ func TestReduceAxesForms(t *testing.T) {
 		{"int mean truncates", "ReduceMean", nokeep, FromSlice([]int{1}, []int64{0}), []int{3}, []int64{2, 3, 4}},
 		{"int prod", "ReduceProd", nokeep, FromSlice([]int{1}, []int64{1}), []int{2}, []int64{6, 120}},
 	} {
-		out := runSingleOp(t, tc.op, tc.attrs, 1, x, tc.axes)[0].(*Tensor)
-		if !sameInts(out.Shape, tc.shape) || !equalInt64s(Data[int64](out), tc.want) {
+		out := runOneOpModule(t, tc.op, tc.attrs, 1, x, tc.axes)[0].(*Tensor)
+		if !equalDims(out.Shape, tc.shape) || !i64sEqual(Data[int64](out), tc.want) {
 			t.Errorf("%s: got %v, want %v %v", tc.name, out, tc.shape, tc.want)
 		}
 	}
-	if _, err := runSingleOpErr("ReduceSum", nil, 1, x, FromSlice([]int{2}, []int64{0, -2})); err == nil {
+	if _, err := runOneOpModuleErr("ReduceSum", nil, 1, x, FromSlice([]int{2}, []int64{0, -2})); err == nil {
 		t.Errorf("duplicate axes: no error")
 	}
 }
 
-func equalInt64s(a, b []int64) bool {
+func i64sEqual(a, b []int64) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -139,8 +139,8 @@ func TestArgMaxTies(t *testing.T) {
 		{"ArgMin", 0, []int64{0, 2}},
 	} {
 		attrs := []ir.Attr{{Name: "axis", Value: ir.IntAttr(1)}, {Name: "select_last_index", Value: ir.IntAttr(tc.last)}}
-		out := runSingleOp(t, tc.op, attrs, 1, x)[0].(*Tensor)
-		if !sameInts(out.Shape, []int{2, 1}) || !equalInt64s(Data[int64](out), tc.want) {
+		out := runOneOpModule(t, tc.op, attrs, 1, x)[0].(*Tensor)
+		if !equalDims(out.Shape, []int{2, 1}) || !i64sEqual(Data[int64](out), tc.want) {
 			t.Errorf("%s select_last_index=%d: got %v, want %v", tc.op, tc.last, out, tc.want)
 		}
 	}
@@ -150,13 +150,13 @@ func TestSoftmaxFamilyAxis(t *testing.T) {
 	x := FromSlice([]int{2, 2}, []float32{0, 0, 1, 3})
 	attrs := []ir.Attr{{Name: "axis", Value: ir.IntAttr(0)}}
 	e := float32(1 / (1 + math.E))
-	got := Data[float32](runSingleOp(t, "Softmax", attrs, 1, x)[0].(*Tensor))
+	got := Data[float32](runOneOpModule(t, "Softmax", attrs, 1, x)[0].(*Tensor))
 	want := []float32{e, float32(1 / (1 + math.Exp(3))), 1 - e, float32(1 / (1 + math.Exp(-3)))}
-	if !floatsClose(got, want) {
+	if !f32sNear(got, want) {
 		t.Errorf("Softmax axis 0: got %v, want %v", got, want)
 	}
-	got = Data[float32](runSingleOp(t, "Hardmax", nil, 1, x)[0].(*Tensor))
-	if !floatsClose(got, []float32{1, 0, 0, 1}) {
+	got = Data[float32](runOneOpModule(t, "Hardmax", nil, 1, x)[0].(*Tensor))
+	if !f32sNear(got, []float32{1, 0, 0, 1}) {
 		t.Errorf("Hardmax: got %v, want first maximum of each row", got)
 	}
 }

@@ -16,20 +16,20 @@ func init() {
 	Register("MelWeightMatrix", kernelMelWeightMatrix)
 }
 
-// scalarInt reads a one-element integer tensor.
-func scalarInt(t *Tensor, what string) (int64, error) {
+// scalarIntOperand reads a one-element integer tensor.
+func scalarIntOperand(t *Tensor, what string) (int64, error) {
 	if t == nil || t.Len() != 1 || !t.DType.IsInt() {
 		return 0, fmt.Errorf("%s must be an integer scalar", what)
 	}
-	return intsOf[int64](t)[0], nil
+	return widenIntTensor[int64](t)[0], nil
 }
 
-// scalarFloat reads a one-element real tensor.
-func scalarFloat(t *Tensor, what string) (float64, error) {
+// scalarRealOperand reads a one-element real tensor.
+func scalarRealOperand(t *Tensor, what string) (float64, error) {
 	if t == nil || t.Len() != 1 {
 		return 0, fmt.Errorf("%s must be a scalar", what)
 	}
-	v, err := tensorAsF64(t)
+	v, err := numericAsF64(t)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
 	}
@@ -83,7 +83,7 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	n := x.Shape[ax]
 	if len(ts) > 1 && ts[1] != nil {
-		l, err := scalarInt(ts[1], "dft_length")
+		l, err := scalarIntOperand(ts[1], "dft_length")
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +96,7 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if op.Int("onesided", 0) != 0 {
 		outLen = n/2 + 1
 	}
-	v, err := tensorAsF64(x)
+	v, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 	}
-	t, err := tensorFromF64(x.DType, outShape, out)
+	t, err := numericFromF64(x.DType, outShape, out)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if !x.DType.IsFloat() || x.Rank() != 3 || (x.Shape[2] != 1 && x.Shape[2] != 2) {
 		return nil, fmt.Errorf("signal must be a float [batch, length, 1|2] tensor, got %v%v", x.DType, x.Shape)
 	}
-	step, err := scalarInt(ts[1], "frame_step")
+	step, err := scalarIntOperand(ts[1], "frame_step")
 	if err != nil {
 		return nil, err
 	}
@@ -154,13 +154,13 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if ts[2].Rank() != 1 {
 			return nil, fmt.Errorf("window must be 1-D, got shape %v", ts[2].Shape)
 		}
-		if window, err = tensorAsF64(ts[2]); err != nil {
+		if window, err = numericAsF64(ts[2]); err != nil {
 			return nil, fmt.Errorf("window: %w", err)
 		}
 	}
 	frameLen := len(window)
 	if len(ts) > 3 && ts[3] != nil {
-		l, err := scalarInt(ts[3], "frame_length")
+		l, err := scalarIntOperand(ts[3], "frame_length")
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if op.Int("onesided", 1) != 0 {
 		bins = frameLen/2 + 1
 	}
-	v, err := tensorAsF64(x)
+	v, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 	}
-	t, err := tensorFromF64(x.DType, []int{batch, frames, bins, 2}, out)
+	t, err := numericFromF64(x.DType, []int{batch, frames, bins, 2}, out)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func kernelWindow(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	size, err := scalarInt(ts[0], "size")
+	size, err := scalarIntOperand(ts[0], "size")
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func kernelWindow(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		v[0] = 1 // 0/0 for a symmetric window of one point; one point is the whole window
 	}
 	d, _ := op.Attr("output_datatype")
-	t, err := tensorFromF64(d.DType, []int{int(size)}, v)
+	t, err := numericFromF64(d.DType, []int{int(size)}, v)
 	if err != nil {
 		return nil, err
 	}
@@ -265,23 +265,23 @@ func kernelMelWeightMatrix(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	mels, err := scalarInt(ts[0], "num_mel_bins")
+	mels, err := scalarIntOperand(ts[0], "num_mel_bins")
 	if err != nil {
 		return nil, err
 	}
-	dftLen, err := scalarInt(ts[1], "dft_length")
+	dftLen, err := scalarIntOperand(ts[1], "dft_length")
 	if err != nil {
 		return nil, err
 	}
-	rate, err := scalarInt(ts[2], "sample_rate")
+	rate, err := scalarIntOperand(ts[2], "sample_rate")
 	if err != nil {
 		return nil, err
 	}
-	lo, err := scalarFloat(ts[3], "lower_edge_hertz")
+	lo, err := scalarRealOperand(ts[3], "lower_edge_hertz")
 	if err != nil {
 		return nil, err
 	}
-	hi, err := scalarFloat(ts[4], "upper_edge_hertz")
+	hi, err := scalarRealOperand(ts[4], "upper_edge_hertz")
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func kernelMelWeightMatrix(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	d, _ := op.Attr("output_datatype")
-	t, err := tensorFromF64(d.DType, []int{rows, cols}, v)
+	t, err := numericFromF64(d.DType, []int{rows, cols}, v)
 	if err != nil {
 		return nil, err
 	}

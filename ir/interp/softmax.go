@@ -31,7 +31,7 @@ func kernelSoftmaxFamily(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := tensorAsF64(x)
+	v, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func kernelSoftmaxFamily(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			softmaxLine(op.Name, v, out, base, inner, n)
 		}
 	}
-	t, err := tensorFromF64(x.DType, x.Shape, out)
+	t, err := numericFromF64(x.DType, x.Shape, out)
 	if err != nil {
 		return nil, err
 	}

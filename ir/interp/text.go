@@ -91,7 +91,7 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	case ir.String:
 		items = Data[string](x)
 	case ir.I32, ir.I64:
-		for _, v := range intsOf[int64](x) {
+		for _, v := range widenIntTensor[int64](x) {
 			items = append(items, strconv.FormatInt(v, 10))
 		}
 	default:
@@ -197,7 +197,7 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	default:
 		return nil, fmt.Errorf("mode %q: want TF, IDF or TFIDF", mode)
 	}
-	out, err := tensorFromF64(ir.F32, outShape, tf)
+	out, err := numericFromF64(ir.F32, outShape, tf)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func TestTfIdfModes(t *testing.T) {
 		{"TFIDF", []float32{4, 20, 1}},
 	} {
 		attrs := append([]ir.Attr{{Name: "mode", Value: ir.StringAttr(tc.mode)}}, base...)
-		got := Data[float32](runSingleOp(t, "TfIdfVectorizer", attrs, 1, x)[0].(*Tensor))
+		got := Data[float32](runOneOpModule(t, "TfIdfVectorizer", attrs, 1, x)[0].(*Tensor))
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.mode, got, tc.want)
 		}
@@ -43,16 +43,16 @@ func TestNLLLossIgnoreAndWeights(t *testing.T) {
 	w := FromSlice([]int{2}, []float32{2, 3})
 	attrs := []ir.Attr{{Name: "ignore_index", Value: ir.IntAttr(0)}}
 	// Row 1 is ignored: mean = (2*3 + 6*3) / (3 + 3).
-	got := Data[float32](runSingleOp(t, "NegativeLogLikelihoodLoss", attrs, 1, x, target, w)[0].(*Tensor))
+	got := Data[float32](runOneOpModule(t, "NegativeLogLikelihoodLoss", attrs, 1, x, target, w)[0].(*Tensor))
 	if len(got) != 1 || got[0] != 4 {
 		t.Errorf("weighted mean with ignore_index: got %v, want [4]", got)
 	}
 	none := append(attrs, ir.Attr{Name: "reduction", Value: ir.StringAttr("none")})
-	got = Data[float32](runSingleOp(t, "NegativeLogLikelihoodLoss", none, 1, x, target, w)[0].(*Tensor))
+	got = Data[float32](runOneOpModule(t, "NegativeLogLikelihoodLoss", none, 1, x, target, w)[0].(*Tensor))
 	if fmt.Sprint(got) != "[6 0 18]" {
 		t.Errorf("reduction none: got %v, want [6 0 18]", got)
 	}
-	if _, err := runSingleOpErr("NegativeLogLikelihoodLoss", nil, 1, x, FromSlice([]int{3}, []int64{1, 2, 0})); err == nil {
+	if _, err := runOneOpModuleErr("NegativeLogLikelihoodLoss", nil, 1, x, FromSlice([]int{3}, []int64{1, 2, 0})); err == nil {
 		t.Errorf("target 2 with 2 classes: no error")
 	}
 }
