@@ -23,6 +23,9 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	if !equalDims(target.Shape, tshape) {
 		return nil, nil, fmt.Errorf("target shape %v, want %v for input %v", target.Shape, tshape, shape)
 	}
+	if !target.DType.IsInt() {
+		return nil, nil, fmt.Errorf("target must be an integer tensor, got %v", target.DType)
+	}
 	tv := widenIntTensor[int64](target)
 	var w []float64
 	if weight != nil {

@@ -150,8 +150,10 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	default:
 		return nil, fmt.Errorf("X must be [C] or [N, C], got shape %v", x.Shape)
 	}
+	// No pool n-gram is longer than the number of levels in ngram_counts.
+	maxN = min(maxN, len(counts))
 	tf := make([]float64, rows*nOut)
-	gram := make([]string, maxN)
+	gram := make([]string, max(maxN, 0))
 	for r := 0; r < rows; r++ {
 		row := items[r*cols : (r+1)*cols]
 		for n := minN; n <= maxN; n++ {
