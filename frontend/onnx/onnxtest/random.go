@@ -11,11 +11,11 @@ import (
 // random draws: its values were checked statistically, not compared.
 const CheckedRandom = "checked on shape/dtype/statistics"
 
-// RandomCheck checks one output of a test whose expected values are draws
+// RandomCheck checks the outputs of a test whose expected values are draws
 // from the random generator that produced the test (numpy's), which no
-// other runtime reproduces. got already has want's dtype and shape; the
+// other runtime reproduces. got already has want's dtypes and shapes; the
 // check decides whether got is a plausible draw given the test's inputs.
-type RandomCheck func(inputs []interp.Value, got, want *interp.Tensor) error
+type RandomCheck func(inputs []interp.Value, got []*interp.Tensor) error
 
 // RandomTests lists the backend tests with random outputs and the check
 // that replaces value comparison for each. Add a test here only when its
@@ -27,11 +27,17 @@ var RandomTests = map[string]RandomCheck{
 	"test_bernoulli_expanded":        checkBernoulliDraws,
 	"test_bernoulli_double_expanded": checkBernoulliDraws,
 	"test_bernoulli_seed_expanded":   checkBernoulliDraws,
+	// Dropout in training mode with a ratio above 0 drops at random.
+	"test_training_dropout":              checkTrainingDropout,
+	"test_training_dropout_default":      checkTrainingDropout,
+	"test_training_dropout_mask":         checkTrainingDropout,
+	"test_training_dropout_default_mask": checkTrainingDropout,
 }
 
 // checkRandomOutputs compares dtypes and shapes exactly and leaves the
 // values to check.
 func checkRandomOutputs(check RandomCheck, inputs, got, want []interp.Value) error {
+	ts := make([]*interp.Tensor, len(want))
 	for i := range want {
 		w, ok := want[i].(*interp.Tensor)
 		if !ok {
@@ -47,25 +53,30 @@ func checkRandomOutputs(check RandomCheck, inputs, got, want []interp.Value) err
 		if !sameShape(g.Shape, w.Shape) {
 			return fmt.Errorf("output %d: shape %v, want %v", i, g.Shape, w.Shape)
 		}
-		if err := check(inputs, g, w); err != nil {
-			return fmt.Errorf("output %d: %w", i, err)
-		}
+		ts[i] = g
 	}
-	return nil
+	return check(inputs, ts)
+}
+
+// plausibleCount reports whether k successes in trials with the given
+// summed probability and variance are within 4 standard deviations (plus
+// one) of the expectation.
+func plausibleCount(k, mean, variance float64) bool {
+	return math.Abs(k-mean) <= 4*math.Sqrt(variance)+1
 }
 
 // checkBernoulliDraws checks that every draw is 0 or 1, that certain
 // outcomes (p = 0 or 1) came out as they must, and that the number of ones
-// is within 4 standard deviations (plus one) of its expectation.
-func checkBernoulliDraws(inputs []interp.Value, got, want *interp.Tensor) error {
+// is plausible.
+func checkBernoulliDraws(inputs []interp.Value, got []*interp.Tensor) error {
 	x, ok := inputs[0].(*interp.Tensor)
-	if !ok || x.Len() != got.Len() {
+	if !ok || len(got) != 1 || x.Len() != got[0].Len() {
 		return fmt.Errorf("want one probability per draw")
 	}
 	p := asFloats(x)
-	draws := asFloats(got)
+	draws := asFloats(got[0])
 	if p == nil || draws == nil {
-		return fmt.Errorf("cannot read %v probabilities or %v draws", x.DType, got.DType)
+		return fmt.Errorf("cannot read %v probabilities or %v draws", x.DType, got[0].DType)
 	}
 	ones, mean, variance := 0.0, 0.0, 0.0
 	for i, d := range draws {
@@ -79,8 +90,58 @@ func checkBernoulliDraws(inputs []interp.Value, got, want *interp.Tensor) error 
 		mean += p[i]
 		variance += p[i] * (1 - p[i])
 	}
-	if math.Abs(ones-mean) > 4*math.Sqrt(variance)+1 {
+	if !plausibleCount(ones, mean, variance) {
 		return fmt.Errorf("%v ones in %d draws, expected about %.1f", ones, len(draws), mean)
+	}
+	return nil
+}
+
+// checkTrainingDropout checks Dropout(data, ratio, training_mode=true):
+// every output element is 0 (dropped) or data/(1-ratio) (kept), the mask
+// (second output, when present) says which, and the number dropped is
+// plausible for ratio.
+func checkTrainingDropout(inputs []interp.Value, got []*interp.Tensor) error {
+	x, ok := inputs[0].(*interp.Tensor)
+	if !ok || x.Len() != got[0].Len() {
+		return fmt.Errorf("want one output element per input element")
+	}
+	ratio := 0.5
+	if len(inputs) > 1 && inputs[1] != nil {
+		r, ok := inputs[1].(*interp.Tensor)
+		if !ok || r.Len() != 1 || asFloats(r) == nil {
+			return fmt.Errorf("ratio must be a real scalar")
+		}
+		ratio = asFloats(r)[0]
+	}
+	xv, yv := asFloats(x), asFloats(got[0])
+	if xv == nil || yv == nil {
+		return fmt.Errorf("cannot read %v data or %v output", x.DType, got[0].DType)
+	}
+	var mask []float64
+	if len(got) > 1 {
+		if mask = asFloats(got[1]); mask == nil {
+			return fmt.Errorf("cannot read the %v mask", got[1].DType)
+		}
+	}
+	scale := 1 / (1 - ratio)
+	dropped, n := 0.0, 0.0
+	for i, y := range yv {
+		kept, _ := closeF(y, xv[i]*scale)
+		switch {
+		case xv[i] == 0:
+			continue // kept or dropped look the same
+		case y == 0:
+			dropped++
+		case !kept:
+			return fmt.Errorf("output %v at flat index %d is neither 0 nor data/(1-ratio) = %v", y, i, xv[i]*scale)
+		}
+		n++
+		if mask != nil && (mask[i] == 1) != (y != 0) {
+			return fmt.Errorf("mask %v at flat index %d disagrees with output %v", mask[i] == 1, i, y)
+		}
+	}
+	if !plausibleCount(dropped, n*ratio, n*ratio*(1-ratio)) {
+		return fmt.Errorf("%v of %v elements dropped, expected about %.1f for ratio %v", dropped, n, n*ratio, ratio)
 	}
 	return nil
 }
