@@ -64,9 +64,9 @@ func init() {
 	}
 }
 
-// softmaxTestModel returns a model with one node of opType at opset over a
+// reduceFamilyTestModel returns a model with one node of opType at opset over a
 // float input x of the given dims ("" entries: symbolic) and output y.
-func softmaxTestModel(opType string, opset int64, dims []any, attrs ...*onnxpb.AttributeProto) *onnxpb.ModelProto {
+func reduceFamilyTestModel(opType string, opset int64, dims []any, attrs ...*onnxpb.AttributeProto) *onnxpb.ModelProto {
 	shape := &onnxpb.TensorShapeProto{}
 	for _, d := range dims {
 		switch d := d.(type) {
@@ -90,7 +90,7 @@ func softmaxTestModel(opType string, opset int64, dims []any, attrs ...*onnxpb.A
 	}
 }
 
-func softmaxTestIntAttr(name string, v int64) *onnxpb.AttributeProto {
+func reduceFamilyIntAttr(name string, v int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
 }
 
@@ -121,9 +121,9 @@ func TestLegacySoftmaxCoerces2D(t *testing.T) {
 		name := fmt.Sprintf("%s-%d axis %d dims %v", tc.op, tc.opset, tc.axis, tc.dims)
 		var attrs []*onnxpb.AttributeProto
 		if tc.axis != -100 {
-			attrs = append(attrs, softmaxTestIntAttr("axis", tc.axis))
+			attrs = append(attrs, reduceFamilyIntAttr("axis", tc.axis))
 		}
-		m, err := ImportModel(softmaxTestModel(tc.op, tc.opset, tc.dims, attrs...), "test.onnx")
+		m, err := ImportModel(reduceFamilyTestModel(tc.op, tc.opset, tc.dims, attrs...), "test.onnx")
 		if err != nil {
 			t.Errorf("%s: import: %v", name, err)
 			continue
@@ -175,4 +175,69 @@ func legacySoftmaxWant(op string, v []float32, n int) []float32 {
 		}
 	}
 	return out
+}
+
+func TestReduceFamilyRulesCoverOpsets(t *testing.T) {
+	since := map[string]int64{
+		"ReduceSum": 1, "ReduceMean": 1, "ReduceMax": 1, "ReduceMin": 1, "ReduceProd": 1, "ReduceL1": 1,
+		"ReduceL2": 1, "ReduceLogSum": 1, "ReduceLogSumExp": 1, "ReduceSumSquare": 1, "ArgMax": 1, "ArgMin": 1,
+		"Softmax": 1, "LogSoftmax": 1, "Hardmax": 1, "NegativeLogLikelihoodLoss": 12, "SoftmaxCrossEntropyLoss": 12,
+		"RandomUniform": 1, "RandomNormal": 1, "RandomUniformLike": 1, "RandomNormalLike": 1, "Multinomial": 7,
+		"Bernoulli": 15, "DFT": 17, "STFT": 17, "HannWindow": 17, "HammingWindow": 17, "BlackmanWindow": 17,
+		"MelWeightMatrix": 17, "StringNormalizer": 10, "TfIdfVectorizer": 9, "NonMaxSuppression": 10,
+	}
+	for op, s := range since {
+		if ir.Lookup(op) == nil {
+			t.Errorf("%s: no kiln op", op)
+		}
+		for v := s; v <= 17; v++ {
+			if _, ok := lookupRule("", op, v); !ok {
+				t.Errorf("%s: no import rule at opset %d", op, v)
+			}
+		}
+		if _, ok := lookupRule("", op, s-1); ok && s > 1 {
+			t.Errorf("%s: import rule at opset %d, before the op existed", op, s-1)
+		}
+	}
+	for _, op := range []string{"Adagrad", "Adam", "Momentum"} {
+		if _, ok := lookupRule(domainTraining, op, 1); !ok {
+			t.Errorf("%s: no import rule in %s version 1", op, domainTraining)
+		}
+	}
+}
+
+// TestReduceAxesAttributeForms imports the attribute form of the Reduce*
+// ops (opset 1..12 for ReduceSum, 1..17 for the others).
+func TestReduceAxesAttributeForms(t *testing.T) {
+	x := interp.FromSlice([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	axes := func(v ...int64) *onnxpb.AttributeProto {
+		return &onnxpb.AttributeProto{Name: proto.String("axes"), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
+	}
+	for _, tc := range []struct {
+		op    string
+		opset int64
+		attrs []*onnxpb.AttributeProto
+		want  string
+	}{
+		{"ReduceSum", 1, []*onnxpb.AttributeProto{axes(1)}, "f32[2 1] [6 15]"},
+		{"ReduceSum", 11, []*onnxpb.AttributeProto{axes(-2), reduceFamilyIntAttr("keepdims", 0)}, "f32[3] [5 7 9]"},
+		{"ReduceMax", 12, nil, "f32[1 1] [6]"},
+		{"ReduceSumSquare", 17, []*onnxpb.AttributeProto{axes(0, 1), reduceFamilyIntAttr("keepdims", 0)}, "f32[] [91]"},
+		{"ArgMax", 1, []*onnxpb.AttributeProto{reduceFamilyIntAttr("axis", 1)}, "i64[2 1] [2 2]"},
+	} {
+		name := fmt.Sprintf("%s-%d", tc.op, tc.opset)
+		m, err := ImportModel(reduceFamilyTestModel(tc.op, tc.opset, []any{2, 3}, tc.attrs...), "test.onnx")
+		if err != nil {
+			t.Errorf("%s: import: %v", name, err)
+			continue
+		}
+		out, err := interp.New(m, interp.Options{}).Run("", []interp.Value{x})
+		if err != nil {
+			t.Errorf("%s: run: %v", name, err)
+			continue
+		}
+		if got := out[0].(*interp.Tensor).String(); got != tc.want {
+			t.Errorf("%s: got %s, want %s", name, got, tc.want)
+		}
+	}
 }
