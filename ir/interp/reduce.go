@@ -516,7 +516,16 @@ func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		better = func(i, j int) bool { return argBetter(v[i], v[j], wantMax, last) }
+		// numpy's argmax and argmin both pick a NaN when there is one.
+		better = func(i, j int) bool {
+			switch a, b := math.IsNaN(v[i]), math.IsNaN(v[j]); {
+			case a && b:
+				return last
+			case a || b:
+				return a
+			}
+			return argBetter(v[i], v[j], wantMax, last)
+		}
 	}
 	outer := NumElements(x.Shape[:ax])
 	n := x.Shape[ax]

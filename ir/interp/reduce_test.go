@@ -146,6 +146,22 @@ func TestArgMaxTies(t *testing.T) {
 	}
 }
 
+func TestArgReduceNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	x := FromSlice([]int{4}, []float32{1, nan, 3, nan})
+	for _, tc := range []struct {
+		op   string
+		last int64
+		want int64
+	}{{"ArgMax", 0, 1}, {"ArgMin", 0, 1}, {"ArgMax", 1, 3}} {
+		attrs := []ir.Attr{{Name: "select_last_index", Value: ir.IntAttr(tc.last)}}
+		got := Data[int64](runOneOpModule(t, tc.op, attrs, 1, x)[0].(*Tensor))
+		if got[0] != tc.want {
+			t.Errorf("%s select_last_index=%d: got %d, want %d", tc.op, tc.last, got[0], tc.want)
+		}
+	}
+}
+
 func TestSoftmaxFamilyAxis(t *testing.T) {
 	x := FromSlice([]int{2, 2}, []float32{0, 0, 1, 3})
 	attrs := []ir.Attr{{Name: "axis", Value: ir.IntAttr(0)}}
