@@ -1,0 +1,207 @@
+package interp
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+func init() {
+	Register("StringNormalizer", kernelStringNormalizer)
+	Register("TfIdfVectorizer", kernelTfIdfVectorizer)
+}
+
+// kernelStringNormalizer applies Unicode case mapping whatever the locale
+// attribute says: Go's case tables are locale-independent, and ONNX's
+// default (en_US) agrees with them.
+func kernelStringNormalizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := Tensors(args)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if x.DType != ir.String {
+		return nil, fmt.Errorf("X must be a string tensor, got %v", x.DType)
+	}
+	twoD := x.Rank() == 2
+	if !(x.Rank() == 1 || (twoD && x.Shape[0] == 1)) {
+		return nil, fmt.Errorf("X must be [C] or [1, C], got shape %v", x.Shape)
+	}
+	caseSensitive := op.Int("is_case_sensitive", 0) != 0
+	stop := map[string]bool{}
+	for _, w := range op.Strings("stopwords") {
+		if !caseSensitive {
+			w = strings.ToLower(w)
+		}
+		stop[w] = true
+	}
+	action := op.Str("case_change_action", "NONE")
+	var out []string
+	for _, s := range Data[string](x) {
+		key := s
+		if !caseSensitive {
+			key = strings.ToLower(s)
+		}
+		if stop[key] {
+			continue
+		}
+		switch action {
+		case "LOWER":
+			s = strings.ToLower(s)
+		case "UPPER":
+			s = strings.ToUpper(s)
+		case "NONE":
+		default:
+			return nil, fmt.Errorf("case_change_action %q: want NONE, LOWER or UPPER", action)
+		}
+		out = append(out, s)
+	}
+	// ONNX: when every string is dropped the output holds one empty string.
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	shape := []int{len(out)}
+	if twoD {
+		shape = []int{1, len(out)}
+	}
+	return []Value{FromSlice(shape, out)}, nil
+}
+
+// tfidfKey encodes an n-gram of pool or input items as a map key.
+func tfidfKey(items []string) string {
+	var b strings.Builder
+	for _, it := range items {
+		b.WriteString(strconv.Itoa(len(it)))
+		b.WriteByte(':')
+		b.WriteString(it)
+	}
+	return b.String()
+}
+
+func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := Tensors(args)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	var items []string
+	switch x.DType {
+	case ir.String:
+		items = Data[string](x)
+	case ir.I32, ir.I64:
+		for _, v := range widenIntTensor[int64](x) {
+			items = append(items, strconv.FormatInt(v, 10))
+		}
+	default:
+		return nil, fmt.Errorf("X must be string, int32 or int64, got %v", x.DType)
+	}
+	var pool []string
+	if v, ok := op.Attr("pool_strings"); ok && v.Kind == ir.AttrStrings {
+		pool = v.Strings
+	} else {
+		for _, p := range op.Ints("pool_int64s") {
+			pool = append(pool, strconv.FormatInt(p, 10))
+		}
+	}
+	minN, maxN := int(op.Int("min_gram_length", 0)), int(op.Int("max_gram_length", 0))
+	maxSkip := int(op.Int("max_skip_count", 0))
+	if minN < 1 || maxN < minN || maxSkip < 0 {
+		return nil, fmt.Errorf("bad n-gram range: min_gram_length %d, max_gram_length %d, max_skip_count %d", minN, maxN, maxSkip)
+	}
+	counts, indexes := op.Ints("ngram_counts"), op.Ints("ngram_indexes")
+	weights := op.Floats("weights")
+	// Level k (n-grams of k+1 items) occupies pool[counts[k]:counts[k+1]].
+	ngramOut := map[string]int{}
+	ordinal, nOut := 0, 0
+	for _, i := range indexes {
+		nOut = max(nOut, int(i)+1)
+	}
+	for k := range counts {
+		start, end := int(counts[k]), len(pool)
+		if k+1 < len(counts) {
+			end = int(counts[k+1])
+		}
+		n := k + 1
+		if start < 0 || end > len(pool) || start > end || (end-start)%n != 0 {
+			return nil, fmt.Errorf("ngram_counts %v does not split a pool of %d items", counts, len(pool))
+		}
+		for p := start; p < end; p += n {
+			if ordinal >= len(indexes) {
+				return nil, fmt.Errorf("ngram_indexes has %d entries, the pool more n-grams", len(indexes))
+			}
+			idx := int(indexes[ordinal])
+			if idx < 0 {
+				return nil, fmt.Errorf("ngram_indexes[%d] = %d is negative", ordinal, idx)
+			}
+			ngramOut[tfidfKey(pool[p:p+n])] = ordinal
+			ordinal++
+		}
+	}
+	rows, cols := 1, len(items)
+	var outShape []int
+	switch x.Rank() {
+	case 1:
+		outShape = []int{nOut}
+	case 2:
+		rows, cols = x.Shape[0], x.Shape[1]
+		outShape = []int{rows, nOut}
+	default:
+		return nil, fmt.Errorf("X must be [C] or [N, C], got shape %v", x.Shape)
+	}
+	// No pool n-gram is longer than the number of levels in ngram_counts.
+	maxN = min(maxN, len(counts))
+	tf := make([]float64, rows*nOut)
+	gram := make([]string, max(maxN, 0))
+	for r := 0; r < rows; r++ {
+		row := items[r*cols : (r+1)*cols]
+		for n := minN; n <= maxN; n++ {
+			// Unigrams have no gaps to skip: count them once.
+			skips := maxSkip
+			if n == 1 {
+				skips = 0
+			}
+			for s := 0; s <= skips; s++ {
+				for i := 0; i+(n-1)*(s+1) < len(row); i++ {
+					for k := 0; k < n; k++ {
+						gram[k] = row[i+k*(s+1)]
+					}
+					if ord, ok := ngramOut[tfidfKey(gram[:n])]; ok {
+						tf[r*nOut+int(indexes[ord])]++
+					}
+				}
+			}
+		}
+	}
+	// Weights are per pool n-gram (by ordinal), applied at its output index.
+	weightAt := make([]float64, nOut)
+	for i := range weightAt {
+		weightAt[i] = 1
+	}
+	if len(weights) > 0 {
+		if len(weights) != len(indexes) {
+			return nil, fmt.Errorf("%d weights for %d n-grams", len(weights), len(indexes))
+		}
+		for ord, idx := range indexes {
+			weightAt[idx] = float64(weights[ord])
+		}
+	}
+	switch mode := op.Str("mode", ""); mode {
+	case "TF":
+	case "IDF", "TFIDF":
+		for i, v := range tf {
+			if mode == "IDF" && v > 0 {
+				v = 1
+			}
+			tf[i] = v * weightAt[i%nOut]
+		}
+	default:
+		return nil, fmt.Errorf("mode %q: want TF, IDF or TFIDF", mode)
+	}
+	out, err := numericFromF64(ir.F32, outShape, tf)
+	if err != nil {
+		return nil, err
+	}
+	return []Value{out}, nil
+}

@@ -1,0 +1,76 @@
+package ir
+
+import "fmt"
+
+func init() {
+	Register(&OpDef{
+		Name:    "StringNormalizer",
+		Doc:     "drops stopwords from a [C] or [1, C] string tensor and changes case (LOWER, UPPER or NONE); an all-dropped input gives one empty string",
+		Kind:    Opaque,
+		Inputs:  In("X"),
+		Outputs: In("Y"),
+		Attrs: []AttrDef{AString("case_change_action", "NONE"), AInt("is_case_sensitive", 0),
+			AString("locale", ""), AStrings("stopwords")},
+		Infer: inferStringNormalizer,
+	})
+	Register(&OpDef{
+		Name:    "TfIdfVectorizer",
+		Doc:     "counts the pool's n-grams (with up to max_skip_count skipped items between members) in each row and weights them by mode TF, IDF or TFIDF",
+		Kind:    Opaque,
+		Inputs:  In("X"),
+		Outputs: In("Y"),
+		Attrs: []AttrDef{ARequired("max_gram_length", AttrInt), ARequired("max_skip_count", AttrInt),
+			ARequired("min_gram_length", AttrInt), ARequired("mode", AttrString),
+			ARequired("ngram_counts", AttrInts), ARequired("ngram_indexes", AttrInts),
+			AOptional("pool_int64s", AttrInts), AOptional("pool_strings", AttrStrings), AFloats("weights")},
+		Infer: inferTfIdf,
+	})
+}
+
+func inferStringNormalizer(op *Op) ([]Type, error) {
+	x := op.Arg(0)
+	if x == nil || !x.Type.IsTensor() || x.Type.DType != String {
+		return nil, fmt.Errorf("X must be a string tensor")
+	}
+	switch a := op.Str("case_change_action", "NONE"); a {
+	case "NONE", "LOWER", "UPPER":
+	default:
+		return nil, fmt.Errorf("case_change_action %q: want NONE, LOWER or UPPER", a)
+	}
+	s := x.Type.Shape
+	switch s.Rank() {
+	case -1:
+		return []Type{x.Type}, nil
+	case 1:
+		return []Type{TensorType(String, UnknownDims(1))}, nil
+	case 2:
+		return []Type{TensorType(String, Shape{Ranked: true, Dims: []Dim{Static(1), Unknown()}})}, nil
+	}
+	return nil, fmt.Errorf("X must be [C] or [1, C], got rank %d", s.Rank())
+}
+
+func inferTfIdf(op *Op) ([]Type, error) {
+	x := op.Arg(0)
+	if x == nil || !x.Type.IsTensor() {
+		return nil, fmt.Errorf("X must be a tensor")
+	}
+	switch x.Type.DType {
+	case String, I32, I64:
+	default:
+		return nil, fmt.Errorf("X must be string, int32 or int64, got %v", x.Type.DType)
+	}
+	n := int64(0)
+	for _, i := range op.Ints("ngram_indexes") {
+		n = max(n, i+1)
+	}
+	switch s := x.Type.Shape; s.Rank() {
+	case -1:
+		return []Type{TensorType(F32, UnrankedShape())}, nil
+	case 1:
+		return []Type{TensorType(F32, ShapeOf(n))}, nil
+	case 2:
+		return []Type{TensorType(F32, Shape{Ranked: true, Dims: []Dim{s.Dims[0], Static(n)}})}, nil
+	default:
+		return nil, fmt.Errorf("X must be [C] or [N, C], got rank %d", s.Rank())
+	}
+}
