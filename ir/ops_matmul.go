@@ -32,10 +32,10 @@ func init() {
 		Infer:   func(op *Op) ([]Type, error) { return inferMatMul(op, 0, 1, I32) },
 	})
 	Register(&OpDef{
-		Name: "QLinearMatMul",
-		Doc:  "quantized numpy matmul: dequantize a and b, multiply, requantize to y_scale/y_zero_point",
-		Kind: Opaque,
-		Inputs: In("a", "a_scale", "a_zero_point", "b", "b_scale", "b_zero_point", "y_scale", "y_zero_point"),
+		Name:    "QLinearMatMul",
+		Doc:     "quantized numpy matmul: dequantize a and b, multiply, requantize to y_scale/y_zero_point",
+		Kind:    Opaque,
+		Inputs:  In("a", "a_scale", "a_zero_point", "b", "b_scale", "b_zero_point", "y_scale", "y_zero_point"),
 		Outputs: In("y"),
 		Infer: func(op *Op) ([]Type, error) {
 			zp, err := nnTensorArg(op, 7)

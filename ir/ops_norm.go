@@ -8,10 +8,10 @@ import "fmt"
 
 func init() {
 	Register(&OpDef{
-		Name: "BatchNormalization",
-		Doc:  "per-channel (axis 1) normalization with running statistics, or batch statistics when training_mode=1",
-		Kind: Opaque,
-		Inputs: In("X", "scale", "B", "input_mean", "input_var"),
+		Name:    "BatchNormalization",
+		Doc:     "per-channel (axis 1) normalization with running statistics, or batch statistics when training_mode=1",
+		Kind:    Opaque,
+		Inputs:  In("X", "scale", "B", "input_mean", "input_var"),
 		Outputs: []Operand{{Name: "Y"}, Opt("running_mean"), Opt("running_var")},
 		Attrs:   []AttrDef{AFloat("epsilon", 1e-5), AFloat("momentum", 0.9), AInt("training_mode", 0)},
 		Infer: func(op *Op) ([]Type, error) {
