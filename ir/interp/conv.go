@@ -125,6 +125,17 @@ func nnConv(x, w, b []float64, g *nnGeom, n, c, m, group int) []float64 {
 // nnConvTap adds wv * x at kernel offset (k0, k1, k2) to every output
 // position whose window covers an input position inside x.
 func nnConvTap(acc, xin []float64, wv float64, g *nnGeom, k0, k1, k2 int) {
+	// The outputs whose tap lands inside the row: o2*s + off in [0, in2).
+	off := k2*g.d[2] - g.p[2]
+	lo, hi := 0, g.out[2]
+	if off < 0 {
+		lo = (-off + g.s[2] - 1) / g.s[2]
+	}
+	if last := g.in[2] - 1 - off; last < 0 {
+		hi = 0
+	} else {
+		hi = min(hi, last/g.s[2]+1)
+	}
 	for o0 := 0; o0 < g.out[0]; o0++ {
 		i0 := o0*g.s[0] + k0*g.d[0] - g.p[0]
 		if i0 < 0 || i0 >= g.in[0] {
@@ -137,11 +148,8 @@ func nnConvTap(acc, xin []float64, wv float64, g *nnGeom, k0, k1, k2 int) {
 			}
 			xrow := xin[(i0*g.in[1]+i1)*g.in[2] : (i0*g.in[1]+i1+1)*g.in[2]]
 			orow := acc[(o0*g.out[1]+o1)*g.out[2] : (o0*g.out[1]+o1+1)*g.out[2]]
-			off := k2*g.d[2] - g.p[2]
-			for o2 := range orow {
-				if i2 := o2*g.s[2] + off; i2 >= 0 && i2 < len(xrow) {
-					orow[o2] += wv * xrow[i2]
-				}
+			for o2 := lo; o2 < hi; o2++ {
+				orow[o2] += wv * xrow[o2*g.s[2]+off]
 			}
 		}
 	}
