@@ -148,6 +148,20 @@ func nnConvTap(acc, xin []float64, wv float64, g *nnGeom, k0, k1, k2 int) {
 			}
 			xrow := xin[(i0*g.in[1]+i1)*g.in[2] : (i0*g.in[1]+i1+1)*g.in[2]]
 			orow := acc[(o0*g.out[1]+o1)*g.out[2] : (o0*g.out[1]+o1+1)*g.out[2]]
+			if lo >= hi {
+				continue
+			}
+			if g.s[2] == 1 {
+				// Unit stride: two aligned slices, so the compiler can drop
+				// the bounds checks of the hottest loop of the interpreter.
+				xs := xrow[lo+off : hi+off]
+				os := orow[lo:hi]
+				os = os[:len(xs)]
+				for i, v := range xs {
+					os[i] += wv * v
+				}
+				continue
+			}
 			for o2 := lo; o2 < hi; o2++ {
 				orow[o2] += wv * xrow[o2*g.s[2]+off]
 			}

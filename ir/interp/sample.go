@@ -149,6 +149,9 @@ func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Rank() != 4 || rois.Rank() != 2 || rois.Shape[1] != 4 || bidx.Rank() != 1 || bidx.Shape[0] != rois.Shape[0] {
 		return nil, fmt.Errorf("X %v, rois %v, batch_indices %v: want [N,C,H,W], [R,4], [R]", x.Shape, rois.Shape, bidx.Shape)
 	}
+	if x.Shape[2] == 0 || x.Shape[3] == 0 {
+		return nil, fmt.Errorf("X %v has an empty image", x.Shape)
+	}
 	oh, ow := int(op.Int("output_height", 1)), int(op.Int("output_width", 1))
 	if oh < 1 || ow < 1 {
 		return nil, fmt.Errorf("output size %dx%d must be positive", oh, ow)
