@@ -206,6 +206,13 @@ func inferConvTranspose(op *Op) ([]Type, error) {
 	}
 	kernel := convKernelShape(op, w.Shape)
 	in, ok := Shape{Ranked: true, Dims: x.Shape.Dims[2:]}.Sizes()
+	if os := op.Ints("output_shape"); !ok && len(os) == len(out.Dims)-2 {
+		// An explicit output_shape fixes the spatial dims even when the
+		// input's are unknown.
+		for i, n := range os {
+			out.Dims[2+i] = Static(n)
+		}
+	}
 	if kernel != nil && ok {
 		sp, _, err := ConvTransposeWindows(op, in, kernel)
 		if err != nil {

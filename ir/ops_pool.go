@@ -48,7 +48,9 @@ func init() {
 		{"GlobalMaxPool", "max over all spatial dims, keeping them as size 1"},
 		{"GlobalLpPool", "p-norm over all spatial dims, keeping them as size 1"},
 	} {
-		d := &OpDef{Name: g.name, Doc: g.doc, Kind: Reduction, Inputs: In("X"), Outputs: In("Y"), Infer: inferGlobalPool}
+		// Opaque rather than Reduction: the reduced axes are implied by
+		// the rank, not given by an axes operand as the Reduce* ops do.
+		d := &OpDef{Name: g.name, Doc: g.doc, Kind: Opaque, Inputs: In("X"), Outputs: In("Y"), Infer: inferGlobalPool}
 		if g.name == "GlobalLpPool" {
 			d.Attrs = []AttrDef{AInt("p", 2)}
 		}

@@ -9,7 +9,7 @@ func init() {
 	Register(&OpDef{
 		Name:    "QuantizeLinear",
 		Doc:     "saturate(round_half_even(x / y_scale) + y_zero_point), per tensor or per axis",
-		Kind:    Broadcast,
+		Kind:    Opaque, // per-axis parameters do not broadcast numpy-style
 		Inputs:  []Operand{{Name: "x"}, {Name: "y_scale"}, Opt("y_zero_point")},
 		Outputs: In("y"),
 		Attrs:   []AttrDef{AInt("axis", 1)},
@@ -31,7 +31,7 @@ func init() {
 	Register(&OpDef{
 		Name:    "DequantizeLinear",
 		Doc:     "(x - x_zero_point) * x_scale, per tensor or per axis",
-		Kind:    Broadcast,
+		Kind:    Opaque, // per-axis parameters do not broadcast numpy-style
 		Inputs:  []Operand{{Name: "x"}, {Name: "x_scale"}, Opt("x_zero_point")},
 		Outputs: In("y"),
 		Attrs:   []AttrDef{AInt("axis", 1)},

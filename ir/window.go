@@ -69,10 +69,11 @@ func Windows(nsp int, kernel, strides, dilations, pads []int64) ([]Window, error
 	if len(kernel) != nsp {
 		return nil, fmt.Errorf("kernel_shape has %d dims, input has %d spatial dims", len(kernel), nsp)
 	}
-	for name, a := range map[string][]int64{"strides": strides, "dilations": dilations} {
-		if a != nil && len(a) != nsp {
-			return nil, fmt.Errorf("%s has %d values for %d spatial dims", name, len(a), nsp)
-		}
+	if strides != nil && len(strides) != nsp {
+		return nil, fmt.Errorf("strides has %d values for %d spatial dims", len(strides), nsp)
+	}
+	if dilations != nil && len(dilations) != nsp {
+		return nil, fmt.Errorf("dilations has %d values for %d spatial dims", len(dilations), nsp)
 	}
 	if pads != nil && len(pads) != 2*nsp {
 		return nil, fmt.Errorf("pads has %d values for %d spatial dims", len(pads), nsp)
