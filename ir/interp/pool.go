@@ -220,6 +220,11 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		for _, v := range Data[int64](os) {
 			shape = append(shape, int(v))
 		}
+		for _, d := range shape {
+			if d < 0 {
+				return nil, fmt.Errorf("output_shape %v has a negative dim", shape)
+			}
+		}
 		if shape[0] != x.Shape[0] || shape[1] != x.Shape[1] {
 			return nil, fmt.Errorf("output_shape %v does not keep X's N and C %v", shape, x.Shape[:2])
 		}

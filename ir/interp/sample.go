@@ -231,7 +231,7 @@ func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 // (y, x), with RoiAlign's edge rules: samples more than one pixel outside
 // contribute nothing, others clamp to the image.
 func nnRoiBilinear(plane []float64, h, w int, y, x float64) [4]float64 {
-	if y < -1 || y > float64(h) || x < -1 || x > float64(w) {
+	if !(y >= -1 && y <= float64(h) && x >= -1 && x <= float64(w)) { // also catches NaN
 		return [4]float64{}
 	}
 	y, x = math.Max(y, 0), math.Max(x, 0)
