@@ -34,7 +34,7 @@ func runNNOp(t *testing.T, name string, attrs []ir.Attr, nres int, inputs ...*Te
 	return out
 }
 
-func randF64(rng *rand.Rand, shape ...int) *Tensor {
+func nnRandF64(rng *rand.Rand, shape ...int) *Tensor {
 	v := make([]float64, NumElements(shape))
 	for i := range v {
 		v[i] = rng.Float64()*2 - 1
@@ -84,8 +84,8 @@ func TestConvMatchesNaive(t *testing.T) {
 		{1, 2, 1, 5, 3, 1, 2, 9},
 	}
 	for _, tc := range tests {
-		x := randF64(rng, 2, tc.c, tc.h, tc.h+1)
-		w := randF64(rng, tc.m, tc.c/tc.group, tc.k, tc.k)
+		x := nnRandF64(rng, 2, tc.c, tc.h, tc.h+1)
+		w := nnRandF64(rng, tc.m, tc.c/tc.group, tc.k, tc.k)
 		p := int64(tc.p)
 		attrs := []ir.Attr{
 			{Name: "dilations", Value: ir.IntsAttr([]int64{int64(tc.d), int64(tc.d)})},
