@@ -63,36 +63,34 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if op.Name == "MaxPool" && len(op.Results) > 1 {
 		idx = make([]int64, planes*osz)
 	}
+	// inRange reports whether input coordinate i on axis a lies inside the
+	// input, and whether it lies inside the explicitly padded extent.
+	inRange := func(a, i int) (inside, padded bool) {
+		return i >= 0 && i < g.in[a], i >= -g.p[a] && i < g.in[a]+padEnd[a]
+	}
 	for pl := 0; pl < planes; pl++ {
 		xin := xf[pl*isz : (pl+1)*isz]
+		oi := pl * osz
 		for o0 := 0; o0 < g.out[0]; o0++ {
 			for o1 := 0; o1 < g.out[1]; o1++ {
 				for o2 := 0; o2 < g.out[2]; o2++ {
-					oi := pl*osz + (o0*g.out[1]+o1)*g.out[2] + o2
-					o := [3]int{o0, o1, o2}
 					sum, best, bestAt, count, padded := 0.0, math.Inf(-1), -1, 0, 0
-					var k [3]int
-					for k[0] = 0; k[0] < g.k[0]; k[0]++ {
-						for k[1] = 0; k[1] < g.k[1]; k[1]++ {
-							for k[2] = 0; k[2] < g.k[2]; k[2]++ {
-								var i [3]int
-								inside, inPad := true, true
-								for a := 0; a < 3; a++ {
-									i[a] = o[a]*g.s[a] + k[a]*g.d[a] - g.p[a]
-									if i[a] < 0 || i[a] >= g.in[a] {
-										inside = false
-									}
-									if i[a] < -g.p[a] || i[a] >= g.in[a]+padEnd[a] {
-										inPad = false
-									}
-								}
-								if inPad {
+					for k0 := 0; k0 < g.k[0]; k0++ {
+						i0 := o0*g.s[0] + k0*g.d[0] - g.p[0]
+						in0, pad0 := inRange(0, i0)
+						for k1 := 0; k1 < g.k[1]; k1++ {
+							i1 := o1*g.s[1] + k1*g.d[1] - g.p[1]
+							in1, pad1 := inRange(1, i1)
+							for k2 := 0; k2 < g.k[2]; k2++ {
+								i2 := o2*g.s[2] + k2*g.d[2] - g.p[2]
+								in2, pad2 := inRange(2, i2)
+								if pad0 && pad1 && pad2 {
 									padded++
 								}
-								if !inside {
+								if !(in0 && in1 && in2) {
 									continue
 								}
-								flat := (i[0]*g.in[1]+i[1])*g.in[2] + i[2]
+								flat := (i0*g.in[1]+i1)*g.in[2] + i2
 								v := xin[flat]
 								count++
 								switch op.Name {
@@ -100,7 +98,7 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 									if v > best || bestAt < 0 {
 										best, bestAt = v, flat
 										if colMajor {
-											bestAt = i[0] + g.in[0]*(i[1]+g.in[1]*i[2])
+											bestAt = i0 + g.in[0]*(i1+g.in[1]*i2)
 										}
 									}
 								case "AveragePool":
@@ -126,6 +124,7 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 					case "LpPool":
 						y[oi] = math.Pow(sum, 1/p)
 					}
+					oi++
 				}
 			}
 		}
