@@ -66,19 +66,9 @@ func nnConvSetup(op *ir.Op, x, w *Tensor) (g *nnGeom, outShape []int, n, c, m, g
 	if group < 1 || c%group != 0 || m%group != 0 || w.Shape[1] != c/group {
 		return nil, nil, 0, 0, 0, 0, fmt.Errorf("group %d does not fit input channels %d and weight %v", group, c, w.Shape)
 	}
-	kernel := make([]int64, w.Rank()-2)
-	for i, k := range w.Shape[2:] {
-		kernel[i] = int64(k)
-	}
-	if ks := op.Ints("kernel_shape"); ks != nil {
-		if len(ks) != len(kernel) {
-			return nil, nil, 0, 0, 0, 0, fmt.Errorf("kernel_shape %v does not match weight %v", ks, w.Shape)
-		}
-		for i := range ks {
-			if ks[i] != kernel[i] {
-				return nil, nil, 0, 0, 0, 0, fmt.Errorf("kernel_shape %v does not match weight %v", ks, w.Shape)
-			}
-		}
+	kernel, err := nnKernelShape(op, w)
+	if err != nil {
+		return nil, nil, 0, 0, 0, 0, err
 	}
 	g, sp, err := nnWindowGeom(op, x.Shape[2:], kernel, false)
 	if err != nil {
@@ -86,6 +76,25 @@ func nnConvSetup(op *ir.Op, x, w *Tensor) (g *nnGeom, outShape []int, n, c, m, g
 	}
 	outShape = append([]int{n, m}, sp...)
 	return g, outShape, n, c, m, group, nil
+}
+
+// nnKernelShape returns the spatial dims of weight w, checking them
+// against the kernel_shape attribute when the op carries one.
+func nnKernelShape(op *ir.Op, w *Tensor) ([]int64, error) {
+	kernel := make([]int64, w.Rank()-2)
+	for i, k := range w.Shape[2:] {
+		kernel[i] = int64(k)
+	}
+	if ks := op.Ints("kernel_shape"); ks != nil {
+		same := len(ks) == len(kernel)
+		for i := 0; same && i < len(ks); i++ {
+			same = ks[i] == kernel[i]
+		}
+		if !same {
+			return nil, fmt.Errorf("kernel_shape %v does not match weight %v", ks, w.Shape)
+		}
+	}
+	return kernel, nil
 }
 
 // nnConv computes a grouped convolution: y[n, oc] = b[oc] + sum over the
@@ -364,12 +373,12 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	m := mg * group
 	nsp := x.Rank() - 2
 	in := make([]int64, nsp)
-	kernel := make([]int64, nsp)
 	for i := range in {
-		in[i], kernel[i] = int64(x.Shape[2+i]), int64(w.Shape[2+i])
+		in[i] = int64(x.Shape[2+i])
 	}
-	if ks := op.Ints("kernel_shape"); ks != nil && fmt.Sprint(ks) != fmt.Sprint(kernel) {
-		return nil, fmt.Errorf("kernel_shape %v does not match weight %v", ks, w.Shape)
+	kernel, err := nnKernelShape(op, w)
+	if err != nil {
+		return nil, err
 	}
 	outSp, ws, err := ir.ConvTransposeWindows(op, in, kernel)
 	if err != nil {

@@ -192,7 +192,11 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err := nnFloatDType(x.DType); err != nil {
 		return nil, err
 	}
-	if ind.DType != ir.I64 || fmt.Sprint(ind.Shape) != fmt.Sprint(x.Shape) {
+	same := ind.Rank() == x.Rank()
+	for i := 0; same && i < x.Rank(); i++ {
+		same = ind.Shape[i] == x.Shape[i]
+	}
+	if ind.DType != ir.I64 || !same {
 		return nil, fmt.Errorf("I is %v%v; want int64 of X's shape %v", ind.DType, ind.Shape, x.Shape)
 	}
 	if x.Rank() < 3 {
