@@ -1,8 +1,8 @@
 package onnx
 
-// Convolutions: Conv-1 and Conv-11 differ only in the types they allow
-// (and Conv-11 making the default pads explicit), so both map directly;
-// likewise ConvTranspose-1/-11. ConvInteger and QLinearConv exist from 10.
+// Convolutions: Conv-1 and Conv-11 carry the same inputs and attributes
+// with the same defaults, so both map directly; likewise ConvTranspose-1
+// and -11. ConvInteger and QLinearConv exist from opset 10.
 func init() {
 	register("Conv", 1, 0, direct())
 	register("ConvTranspose", 1, 0, direct())
