@@ -1,0 +1,141 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// The neural-network kernels (conv, pool, norm, matmul) compute in float64
+// whatever the element type, and round once when they store the result:
+// exact for every integer type they accept and close to what ONNX Runtime
+// gets with float32 accumulation.
+
+// nnFloats returns t's elements as float64s; it accepts every real numeric
+// dtype.
+func nnFloats(t *Tensor) ([]float64, error) {
+	out := make([]float64, t.Len())
+	switch x := t.Data.(type) {
+	case []float32:
+		for i, v := range x {
+			out[i] = float64(v)
+		}
+	case []float64:
+		copy(out, x)
+	case []ir.Float16:
+		for i, v := range x {
+			out[i] = float64(v.Float32())
+		}
+	case []ir.BFloat16:
+		for i, v := range x {
+			out[i] = float64(v.Float32())
+		}
+	case []int8:
+		nnWiden(out, x)
+	case []int16:
+		nnWiden(out, x)
+	case []int32:
+		nnWiden(out, x)
+	case []int64:
+		nnWiden(out, x)
+	case []uint8:
+		nnWiden(out, x)
+	case []uint16:
+		nnWiden(out, x)
+	case []uint32:
+		nnWiden(out, x)
+	case []uint64:
+		nnWiden(out, x)
+	default:
+		return nil, fmt.Errorf("%v is not a real numeric type", t.DType)
+	}
+	return out, nil
+}
+
+func nnWiden[T number](dst []float64, src []T) {
+	for i, v := range src {
+		dst[i] = float64(v)
+	}
+}
+
+// nnFromFloats stores v as a tensor of dtype d and the given shape. Floats
+// round to nearest; integers round half to even and saturate.
+func nnFromFloats(d ir.DType, shape []int, v []float64) *Tensor {
+	out := NewTensor(d, shape)
+	switch z := out.Data.(type) {
+	case []float32:
+		for i, f := range v {
+			z[i] = float32(f)
+		}
+	case []float64:
+		copy(z, v)
+	case []ir.Float16:
+		for i, f := range v {
+			z[i] = ir.F16FromFloat32(float32(f))
+		}
+	case []ir.BFloat16:
+		for i, f := range v {
+			z[i] = ir.BF16FromFloat32(float32(f))
+		}
+	case []int8:
+		nnNarrow(z, v, math.MinInt8, math.MaxInt8)
+	case []int16:
+		nnNarrow(z, v, math.MinInt16, math.MaxInt16)
+	case []int32:
+		nnNarrow(z, v, math.MinInt32, math.MaxInt32)
+	case []int64:
+		nnNarrow(z, v, math.MinInt64, math.MaxInt64)
+	case []uint8:
+		nnNarrow(z, v, 0, math.MaxUint8)
+	case []uint16:
+		nnNarrow(z, v, 0, math.MaxUint16)
+	case []uint32:
+		nnNarrow(z, v, 0, math.MaxUint32)
+	case []uint64:
+		nnNarrow(z, v, 0, math.MaxUint64)
+	}
+	return out
+}
+
+func nnNarrow[T number](dst []T, src []float64, lo, hi float64) {
+	for i, f := range src {
+		f = math.RoundToEven(f)
+		switch {
+		case f <= lo:
+			dst[i] = T(lo)
+		case f >= hi:
+			dst[i] = T(hi)
+		default:
+			dst[i] = T(f)
+		}
+	}
+}
+
+// nnFloatDType checks that d is one of the float types the float-only NN
+// ops accept.
+func nnFloatDType(d ir.DType) error {
+	switch d {
+	case ir.F32, ir.F64, ir.F16, ir.BF16:
+		return nil
+	}
+	return fmt.Errorf("%v is not a floating-point type", d)
+}
+
+// nnTensors unpacks args, checking that the first need are present; the
+// result has at least total entries (nil for absent trailing operands).
+func nnTensors(args []Value, need, total int) ([]*Tensor, error) {
+	ts, err := Tensors(args)
+	if err != nil {
+		return nil, err
+	}
+	for len(ts) < total {
+		ts = append(ts, nil)
+	}
+	for i := 0; i < need; i++ {
+		if i >= len(ts) || ts[i] == nil {
+			return nil, fmt.Errorf("missing operand %d", i)
+		}
+	}
+	return ts, nil
+}

@@ -1,0 +1,388 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+func init() {
+	Register("BatchNormalization", kernelBatchNorm)
+	Register("InstanceNormalization", kernelInstanceNorm)
+	Register("LayerNormalization", kernelLayerNorm)
+	Register("LRN", kernelLRN)
+	Register("MeanVarianceNormalization", kernelMVN)
+	Register("LpNormalization", kernelLpNorm)
+	Register("Dropout", kernelDropout)
+}
+
+// nnGroups maps every element of shape to the flat index of its group when
+// the dims marked in reduce are collapsed; it returns the mapping, the
+// number of groups and the group's element count.
+func nnGroups(shape []int, reduce []bool) (group []int, ngroups, size int) {
+	kept := append([]int{}, shape...)
+	size = 1
+	for i, r := range reduce {
+		if r {
+			size *= shape[i]
+			kept[i] = 1
+		}
+	}
+	return BroadcastIndex(kept, shape), NumElements(kept), size
+}
+
+// nnMoments returns the mean and the population variance of each group.
+func nnMoments(x []float64, group []int, ngroups, size int) (mean, variance []float64) {
+	mean = make([]float64, ngroups)
+	variance = make([]float64, ngroups)
+	for i, v := range x {
+		mean[group[i]] += v
+	}
+	for g := range mean {
+		mean[g] /= float64(size)
+	}
+	for i, v := range x {
+		d := v - mean[group[i]]
+		variance[group[i]] += d * d
+	}
+	for g := range variance {
+		variance[g] /= float64(size)
+	}
+	return mean, variance
+}
+
+// nnChannelParams reads per-channel operands (scale, bias, mean, var) of
+// c values each.
+func nnChannelParams(ts []*Tensor, c int, names ...string) ([][]float64, error) {
+	out := make([][]float64, len(ts))
+	for i, t := range ts {
+		if t.Len() != c {
+			return nil, fmt.Errorf("%s has shape %v; want %d values", names[i], t.Shape, c)
+		}
+		v, err := nnFloats(t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", names[i], err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 5, 5)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	if x.Rank() < 2 {
+		return nil, fmt.Errorf("X has rank %d, want at least 2", x.Rank())
+	}
+	ch := x.Shape[1]
+	ps, err := nnChannelParams(ts[1:5], ch, "scale", "B", "input_mean", "input_var")
+	if err != nil {
+		return nil, err
+	}
+	scale, bias, mean, variance := ps[0], ps[1], ps[2], ps[3]
+	xf, _ := nnFloats(x)
+	inner := NumElements(x.Shape[2:])
+	eps := float64(op.Float("epsilon", 1e-5))
+	training := op.Int("training_mode", 0) != 0
+	var out []Value
+	if training {
+		// Batch statistics over N and the spatial dims; the running ones
+		// move towards them by (1 - momentum).
+		reduce := make([]bool, x.Rank())
+		for i := range reduce {
+			reduce[i] = i != 1
+		}
+		group, ng, size := nnGroups(x.Shape, reduce)
+		bm, bv := nnMoments(xf, group, ng, size)
+		mom := float64(op.Float("momentum", 0.9))
+		rm, rv := make([]float64, ch), make([]float64, ch)
+		for i := range rm {
+			rm[i] = mean[i]*mom + bm[i]*(1-mom)
+			rv[i] = variance[i]*mom + bv[i]*(1-mom)
+		}
+		mean, variance = bm, bv
+		out = []Value{nil, nnFromFloats(ts[3].DType, ts[3].Shape, rm), nnFromFloats(ts[4].DType, ts[4].Shape, rv)}
+	}
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		k := (i / inner) % ch
+		y[i] = scale[k]*(v-mean[k])/math.Sqrt(variance[k]+eps) + bias[k]
+	}
+	yt := nnFromFloats(x.DType, x.Shape, y)
+	if !training {
+		// Outside training the optional outputs are not defined by ONNX;
+		// kiln passes the running statistics through.
+		return []Value{yt, ts[3], ts[4]}[:max(1, len(op.Results))], nil
+	}
+	out[0] = yt
+	return out[:max(1, len(op.Results))], nil
+}
+
+func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 3, 3)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	if x.Rank() < 3 {
+		return nil, fmt.Errorf("input has rank %d, want at least 3", x.Rank())
+	}
+	ch := x.Shape[1]
+	ps, err := nnChannelParams(ts[1:3], ch, "scale", "B")
+	if err != nil {
+		return nil, err
+	}
+	xf, _ := nnFloats(x)
+	reduce := make([]bool, x.Rank())
+	for i := 2; i < len(reduce); i++ {
+		reduce[i] = true
+	}
+	group, ng, size := nnGroups(x.Shape, reduce)
+	mean, variance := nnMoments(xf, group, ng, size)
+	eps := float64(op.Float("epsilon", 1e-5))
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		g := group[i]
+		k := g % ch
+		y[i] = ps[0][k]*(v-mean[g])/math.Sqrt(variance[g]+eps) + ps[1][k]
+	}
+	return []Value{nnFromFloats(x.DType, x.Shape, y)}, nil
+}
+
+func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 2, 3)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	norm := x.Shape[axis:]
+	reduce := make([]bool, x.Rank())
+	for i := axis; i < len(reduce); i++ {
+		reduce[i] = true
+	}
+	group, ng, size := nnGroups(x.Shape, reduce)
+	xf, _ := nnFloats(x)
+	mean, variance := nnMoments(xf, group, ng, size)
+	eps := float64(op.Float("epsilon", 1e-5))
+	inv := make([]float64, ng)
+	for g := range inv {
+		inv[g] = 1 / math.Sqrt(variance[g]+eps)
+	}
+	// Scale and B broadcast against the normalized dims X[axis:].
+	param := func(t *Tensor, what string) ([]float64, []int, error) {
+		if t == nil {
+			return nil, nil, nil
+		}
+		if _, err := BroadcastShape(t.Shape, norm); err != nil || len(t.Shape) > len(norm) || NumElements(t.Shape) > NumElements(norm) {
+			return nil, nil, fmt.Errorf("%s shape %v does not broadcast to the normalized dims %v", what, t.Shape, norm)
+		}
+		v, err := nnFloats(t)
+		return v, BroadcastIndex(t.Shape, norm), err
+	}
+	sc, scIdx, err := param(ts[1], "Scale")
+	if err != nil {
+		return nil, err
+	}
+	bs, bsIdx, err := param(ts[2], "B")
+	if err != nil {
+		return nil, err
+	}
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		g := group[i]
+		j := i % size
+		y[i] = (v - mean[g]) * inv[g] * sc[scIdx[j]]
+		if bs != nil {
+			y[i] += bs[bsIdx[j]]
+		}
+	}
+	kept := append([]int{}, x.Shape...)
+	for i := axis; i < len(kept); i++ {
+		kept[i] = 1
+	}
+	st := ir.F32
+	switch op.Int("stash_type", 1) {
+	case 11:
+		st = ir.F64
+	case 10:
+		st = ir.F16
+	case 16:
+		st = ir.BF16
+	}
+	out := []Value{nnFromFloats(x.DType, x.Shape, y), nnFromFloats(st, kept, mean), nnFromFloats(st, kept, inv)}
+	return out[:max(1, len(op.Results))], nil
+}
+
+func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	size := int(op.Int("size", 0))
+	if size < 1 || x.Rank() < 2 {
+		return nil, fmt.Errorf("size %d on input %v: want a positive size and rank >= 2", size, x.Shape)
+	}
+	alpha, beta, bias := float64(op.Float("alpha", 1e-4)), float64(op.Float("beta", 0.75)), float64(op.Float("bias", 1))
+	xf, _ := nnFloats(x)
+	ch, inner := x.Shape[1], NumElements(x.Shape[2:])
+	// The window runs from c - floor((size-1)/2) to c + ceil((size-1)/2).
+	lo, hi := (size-1)/2, size-1-(size-1)/2
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		k := (i / inner) % ch
+		base := i - k*inner
+		sq := 0.0
+		for j := max(0, k-lo); j <= min(ch-1, k+hi); j++ {
+			u := xf[base+j*inner]
+			sq += u * u
+		}
+		y[i] = v / math.Pow(bias+alpha/float64(size)*sq, beta)
+	}
+	return []Value{nnFromFloats(x.DType, x.Shape, y)}, nil
+}
+
+func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	axes := op.Ints("axes")
+	if axes == nil {
+		axes = []int64{0, 2, 3}
+	}
+	reduce := make([]bool, x.Rank())
+	for _, a := range axes {
+		ax, err := ir.NormAxis(a, x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		reduce[ax] = true
+	}
+	group, ng, size := nnGroups(x.Shape, reduce)
+	xf, _ := nnFloats(x)
+	mean, variance := nnMoments(xf, group, ng, size)
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		// MeanVarianceNormalization-9's function body adds 1e-9 to the
+		// standard deviation, not to the variance.
+		y[i] = (v - mean[group[i]]) / (math.Sqrt(variance[group[i]]) + 1e-9)
+	}
+	return []Value{nnFromFloats(x.DType, x.Shape, y)}, nil
+}
+
+func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	p := op.Int("p", 2)
+	if p != 1 && p != 2 {
+		return nil, fmt.Errorf("p=%d; LpNormalization allows 1 or 2", p)
+	}
+	reduce := make([]bool, x.Rank())
+	reduce[axis] = true
+	group, ng, _ := nnGroups(x.Shape, reduce)
+	xf, _ := nnFloats(x)
+	norm := make([]float64, ng)
+	for i, v := range xf {
+		if p == 1 {
+			norm[group[i]] += math.Abs(v)
+		} else {
+			norm[group[i]] += v * v
+		}
+	}
+	if p == 2 {
+		for g := range norm {
+			norm[g] = math.Sqrt(norm[g])
+		}
+	}
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		y[i] = v / norm[group[i]]
+	}
+	return []Value{nnFromFloats(x.DType, x.Shape, y)}, nil
+}
+
+func kernelDropout(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 1, 3)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	ratio := 0.5
+	if r := ts[1]; r != nil {
+		v, err := nnFloats(r)
+		if err != nil || len(v) != 1 {
+			return nil, fmt.Errorf("ratio is %v%v; want a float scalar", r.DType, r.Shape)
+		}
+		ratio = v[0]
+	}
+	training := false
+	if t := ts[2]; t != nil {
+		if t.DType != ir.Bool || t.Len() != 1 {
+			return nil, fmt.Errorf("training_mode is %v%v; want a bool scalar", t.DType, t.Shape)
+		}
+		training = Data[bool](t)[0]
+	}
+	if ratio < 0 || ratio >= 1 {
+		return nil, fmt.Errorf("ratio %g outside [0, 1)", ratio)
+	}
+	mask := NewTensor(ir.Bool, x.Shape)
+	m := Data[bool](mask)
+	if !training || ratio == 0 {
+		for i := range m {
+			m[i] = true
+		}
+		return []Value{x, mask}[:max(1, len(op.Results))], nil
+	}
+	rng := c.Rand()
+	if op.Has("seed") {
+		rng = rand.New(rand.NewSource(op.Int("seed", 0)))
+	}
+	xf, _ := nnFloats(x)
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		m[i] = rng.Float64() >= ratio
+		if m[i] {
+			y[i] = v / (1 - ratio)
+		}
+	}
+	return []Value{nnFromFloats(x.DType, x.Shape, y), mask}[:max(1, len(op.Results))], nil
+}

@@ -1,0 +1,169 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+func init() {
+	Register("QuantizeLinear", kernelQuantizeLinear)
+	Register("DequantizeLinear", kernelDequantizeLinear)
+	Register("DynamicQuantizeLinear", kernelDynamicQuantizeLinear)
+}
+
+// nnQuantParams returns, for every element of x's shape, the index of its
+// scale and zero point: 0 for per-tensor (scalar or one-element) params,
+// the coordinate along axis for per-axis (1-D) ones (QuantizeLinear-13 and
+// DequantizeLinear-13 added axis).
+func nnQuantParams(op *ir.Op, shape []int, scale, zp *Tensor) ([]int, error) {
+	idx := make([]int, NumElements(shape))
+	if scale.Len() == 1 && scale.Rank() <= 1 {
+		if zp != nil && zp.Len() != 1 {
+			return nil, fmt.Errorf("zero point %v does not match the scalar scale", zp.Shape)
+		}
+		return idx, nil
+	}
+	if scale.Rank() != 1 {
+		return nil, fmt.Errorf("scale has shape %v; want a scalar or 1-D per-axis scales", scale.Shape)
+	}
+	axis, err := ir.NormAxis(op.Int("axis", 1), len(shape))
+	if err != nil {
+		return nil, err
+	}
+	if scale.Len() != shape[axis] || (zp != nil && zp.Len() != scale.Len()) {
+		return nil, fmt.Errorf("scale %v / zero point do not match dim %d (%d) of %v", scale.Shape, axis, shape[axis], shape)
+	}
+	inner := NumElements(shape[axis+1:])
+	for i := range idx {
+		idx[i] = (i / inner) % shape[axis]
+	}
+	return idx, nil
+}
+
+// nnQuantRange returns the saturation bounds of the quantized type d.
+func nnQuantRange(d ir.DType) (lo, hi float64, err error) {
+	switch d {
+	case ir.U8:
+		return 0, 255, nil
+	case ir.I8:
+		return -128, 127, nil
+	case ir.I32:
+		return math.MinInt32, math.MaxInt32, nil
+	}
+	return 0, 0, fmt.Errorf("%v is not a quantized type", d)
+}
+
+func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 2, 3)
+	if err != nil {
+		return nil, err
+	}
+	x, scale, zp := ts[0], ts[1], ts[2]
+	od := ir.U8
+	if zp != nil {
+		od = zp.DType
+	}
+	lo, hi, err := nnQuantRange(od)
+	if err != nil || od == ir.I32 {
+		return nil, fmt.Errorf("output type %v: want uint8 or int8", od)
+	}
+	idx, err := nnQuantParams(op, x.Shape, scale, zp)
+	if err != nil {
+		return nil, err
+	}
+	xf, err := nnFloats(x)
+	if err != nil {
+		return nil, err
+	}
+	sf, err := nnFloats(scale)
+	if err != nil {
+		return nil, err
+	}
+	zf := []float64{0}
+	if zp != nil {
+		zf, _ = nnFloats(zp)
+	}
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		j := idx[i]
+		z := zf[0]
+		if len(zf) > 1 {
+			z = zf[j]
+		}
+		// ONNX Runtime divides in float32 before rounding half to even.
+		q := math.RoundToEven(float64(float32(v)/float32(sf[j]))) + z
+		y[i] = math.Min(math.Max(q, lo), hi)
+	}
+	return []Value{nnFromFloats(od, x.Shape, y)}, nil
+}
+
+func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 2, 3)
+	if err != nil {
+		return nil, err
+	}
+	x, scale, zp := ts[0], ts[1], ts[2]
+	if _, _, err := nnQuantRange(x.DType); err != nil {
+		return nil, err
+	}
+	if zp != nil && zp.DType != x.DType {
+		return nil, fmt.Errorf("x is %v but x_zero_point is %v", x.DType, zp.DType)
+	}
+	if err := nnFloatDType(scale.DType); err != nil {
+		return nil, fmt.Errorf("x_scale: %w", err)
+	}
+	idx, err := nnQuantParams(op, x.Shape, scale, zp)
+	if err != nil {
+		return nil, err
+	}
+	xf, _ := nnFloats(x)
+	sf, _ := nnFloats(scale)
+	zf := []float64{0}
+	if zp != nil {
+		zf, _ = nnFloats(zp)
+	}
+	y := make([]float64, len(xf))
+	for i, v := range xf {
+		j := idx[i]
+		z := zf[0]
+		if len(zf) > 1 {
+			z = zf[j]
+		}
+		y[i] = float64(float32(v-z) * float32(sf[j]))
+	}
+	return []Value{nnFromFloats(scale.DType, x.Shape, y)}, nil
+}
+
+func kernelDynamicQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := nnTensors(args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if x.DType != ir.F32 {
+		return nil, fmt.Errorf("x is %v; want float32", x.DType)
+	}
+	xs := Data[float32](x)
+	// The range always includes 0 so that 0 is exactly representable.
+	var lo, hi float32
+	for _, v := range xs {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	scale := (hi - lo) / 255
+	var zp float32
+	if scale != 0 {
+		zp = float32(math.RoundToEven(float64(min(max(-lo/scale, 0), 255))))
+	}
+	y := make([]uint8, len(xs))
+	for i, v := range xs {
+		if scale == 0 {
+			y[i] = uint8(zp)
+			continue
+		}
+		q := math.RoundToEven(float64(v/scale)) + float64(zp)
+		y[i] = uint8(math.Min(math.Max(q, 0), 255))
+	}
+	return []Value{FromSlice(x.Shape, y), Scalar(scale), Scalar(uint8(zp))}, nil
+}

@@ -1,0 +1,226 @@
+package ir
+
+import "fmt"
+
+// Convolutions, declared at their opset-17 ONNX form (Conv-11,
+// ConvTranspose-11, ConvInteger-10, QLinearConv-10).
+
+func convAttrs() []AttrDef {
+	return []AttrDef{
+		AString("auto_pad", "NOTSET"), AInts("dilations"), AInt("group", 1),
+		AInts("kernel_shape"), AInts("pads"), AInts("strides"),
+	}
+}
+
+func init() {
+	Register(&OpDef{
+		Name:    "Conv",
+		Doc:     "N-D grouped, strided, dilated, padded convolution (cross-correlation) plus optional bias",
+		Kind:    Opaque,
+		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, Opt("B")},
+		Outputs: In("Y"),
+		Attrs:   convAttrs(),
+		Infer:   func(op *Op) ([]Type, error) { return inferConvLike(op, 0, 1, InvalidDType) },
+	})
+	Register(&OpDef{
+		Name:    "ConvInteger",
+		Doc:     "integer convolution of (x - x_zero_point) and (w - w_zero_point), accumulated in int32",
+		Kind:    Opaque,
+		Inputs:  []Operand{{Name: "x"}, {Name: "w"}, Opt("x_zero_point"), Opt("w_zero_point")},
+		Outputs: In("y"),
+		Attrs:   convAttrs(),
+		Infer:   func(op *Op) ([]Type, error) { return inferConvLike(op, 0, 1, I32) },
+	})
+	Register(&OpDef{
+		Name: "QLinearConv",
+		Doc:  "quantized convolution: dequantize x and w, convolve, add int32 bias, requantize to y_scale/y_zero_point",
+		Kind: Opaque,
+		Inputs: []Operand{{Name: "x"}, {Name: "x_scale"}, {Name: "x_zero_point"}, {Name: "w"}, {Name: "w_scale"},
+			{Name: "w_zero_point"}, {Name: "y_scale"}, {Name: "y_zero_point"}, Opt("B")},
+		Outputs: In("y"),
+		Attrs:   convAttrs(),
+		Infer: func(op *Op) ([]Type, error) {
+			ts, err := inferConvLike(op, 0, 3, InvalidDType)
+			if err != nil {
+				return nil, err
+			}
+			zp, err := nnTensorArg(op, 7)
+			if err != nil {
+				return nil, err
+			}
+			ts[0].DType = zp.DType
+			return ts, nil
+		},
+	})
+	Register(&OpDef{
+		Name:    "ConvTranspose",
+		Doc:     "N-D transposed (fractionally strided) convolution with output_padding or an explicit output_shape",
+		Kind:    Opaque,
+		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, Opt("B")},
+		Outputs: In("Y"),
+		Attrs:   append(convAttrs(), AInts("output_padding"), AInts("output_shape")),
+		Infer:   inferConvTranspose,
+	})
+}
+
+// convKernelShape returns kernel_shape, or the spatial dims of the weight
+// shape w when the attribute is absent (nil when they are not static).
+func convKernelShape(op *Op, w Shape) []int64 {
+	if k := op.Ints("kernel_shape"); k != nil {
+		return k
+	}
+	if !w.Ranked || len(w.Dims) < 2 {
+		return nil
+	}
+	k := make([]int64, len(w.Dims)-2)
+	for i, d := range w.Dims[2:] {
+		if !d.IsStatic() {
+			return nil
+		}
+		k[i] = d.Size
+	}
+	return k
+}
+
+// inferConvLike infers Conv-style ops whose input is operand xi and weight
+// [M, C/group, k...] operand wi; d is the result dtype (Invalid: x's).
+func inferConvLike(op *Op, xi, wi int, d DType) ([]Type, error) {
+	x, err := nnTensorArg(op, xi)
+	if err != nil {
+		return nil, err
+	}
+	w, err := nnTensorArg(op, wi)
+	if err != nil {
+		return nil, err
+	}
+	if op.Int("group", 1) < 1 {
+		return nil, fmt.Errorf("group %d must be positive", op.Int("group", 1))
+	}
+	if x.Shape.Ranked && w.Shape.Ranked && len(x.Shape.Dims) != len(w.Shape.Dims) {
+		return nil, fmt.Errorf("input rank %d and weight rank %d differ", len(x.Shape.Dims), len(w.Shape.Dims))
+	}
+	m := Unknown()
+	if w.Shape.Ranked && len(w.Shape.Dims) > 0 {
+		m = w.Shape.Dims[0]
+	}
+	s, err := inferWindowed(op, x.Shape, m, convKernelShape(op, w.Shape), false)
+	if err != nil {
+		return nil, err
+	}
+	if d == InvalidDType {
+		d = x.DType
+	}
+	return []Type{TensorType(d, s)}, nil
+}
+
+// ConvTransposeWindows resolves ConvTranspose's output size and pads for
+// spatial input sizes in. With output_shape given, the total padding is
+// whatever makes the output that long (split by auto_pad: SAME_UPPER puts
+// the odd unit at the end, anything else at the beginning, as ONNX's
+// ConvTranspose-11 specifies); otherwise the output is
+// stride*(in-1) + output_padding + extent - pads. auto_pad SAME without
+// output_shape asks for in*stride.
+func ConvTransposeWindows(op *Op, in []int64, kernel []int64) (out []int64, ws []Window, err error) {
+	nsp := len(in)
+	ws, err = Windows(nsp, kernel, op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+	if err != nil {
+		return nil, nil, err
+	}
+	opad := op.Ints("output_padding")
+	if opad != nil && len(opad) != nsp {
+		return nil, nil, fmt.Errorf("output_padding has %d values for %d spatial dims", len(opad), nsp)
+	}
+	oshape := op.Ints("output_shape")
+	if len(oshape) == nsp+2 {
+		oshape = oshape[2:]
+	}
+	if oshape != nil && len(oshape) != nsp {
+		return nil, nil, fmt.Errorf("output_shape has %d values for %d spatial dims", len(oshape), nsp)
+	}
+	autoPad := op.Str("auto_pad", "NOTSET")
+	out = make([]int64, nsp)
+	for i := range ws {
+		w := &ws[i]
+		if w.Kernel < 1 || w.Stride < 1 || w.Dilation < 1 {
+			return nil, nil, fmt.Errorf("kernel %d, stride %d, dilation %d: each must be positive", w.Kernel, w.Stride, w.Dilation)
+		}
+		var op0 int64
+		if opad != nil {
+			op0 = opad[i]
+		}
+		full := w.Stride*(in[i]-1) + op0 + w.Extent()
+		target := int64(-1)
+		switch {
+		case oshape != nil:
+			target = oshape[i]
+		case autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER":
+			target = in[i] * w.Stride
+		case autoPad == "VALID":
+			w.PadBegin, w.PadEnd = 0, 0
+		}
+		if target >= 0 {
+			total := full - target
+			if total < 0 && oshape == nil {
+				total = 0
+			}
+			switch {
+			case total < 0:
+				// A requested output longer than the full result
+				// extends it at the end, like output_padding.
+				w.PadBegin, w.PadEnd = 0, total
+			case autoPad == "SAME_UPPER":
+				w.PadBegin, w.PadEnd = total/2, total-total/2
+			default:
+				w.PadBegin, w.PadEnd = total-total/2, total/2
+			}
+			out[i] = target
+		} else {
+			out[i] = full - w.PadBegin - w.PadEnd
+		}
+		if out[i] < 0 {
+			return nil, nil, fmt.Errorf("spatial dim %d: negative output size %d", i, out[i])
+		}
+	}
+	return out, ws, nil
+}
+
+func inferConvTranspose(op *Op) ([]Type, error) {
+	x, err := nnTensorArg(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	w, err := nnTensorArg(op, 1)
+	if err != nil {
+		return nil, err
+	}
+	if !x.Shape.Ranked {
+		return []Type{TensorType(x.DType, UnrankedShape())}, nil
+	}
+	if len(x.Shape.Dims) < 3 {
+		return nil, fmt.Errorf("input has rank %d, want at least 3", len(x.Shape.Dims))
+	}
+	out := UnknownDims(len(x.Shape.Dims))
+	out.Dims[0] = x.Shape.Dims[0]
+	if w.Shape.Ranked && len(w.Shape.Dims) >= 2 && w.Shape.Dims[1].IsStatic() {
+		out.Dims[1] = Static(w.Shape.Dims[1].Size * op.Int("group", 1))
+	}
+	kernel := convKernelShape(op, w.Shape)
+	in, ok := Shape{Ranked: true, Dims: x.Shape.Dims[2:]}.Sizes()
+	if os := op.Ints("output_shape"); !ok && len(os) == len(out.Dims)-2 {
+		// An explicit output_shape fixes the spatial dims even when the
+		// input's are unknown.
+		for i, n := range os {
+			out.Dims[2+i] = Static(n)
+		}
+	}
+	if kernel != nil && ok {
+		sp, _, err := ConvTransposeWindows(op, in, kernel)
+		if err != nil {
+			return nil, err
+		}
+		for i, n := range sp {
+			out.Dims[2+i] = Static(n)
+		}
+	}
+	return []Type{TensorType(x.DType, out)}, nil
+}

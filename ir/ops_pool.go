@@ -1,0 +1,238 @@
+package ir
+
+import "fmt"
+
+// Pooling and sampling ops, at their opset-17 ONNX forms (AveragePool-11,
+// MaxPool-12, LpPool-11, Global*Pool, MaxUnpool-11, MaxRoiPool-1,
+// RoiAlign-16, GridSample-16).
+
+func init() {
+	Register(&OpDef{
+		Name:    "AveragePool",
+		Doc:     "N-D average pooling; count_include_pad decides whether padding counts in the divisor",
+		Kind:    Opaque,
+		Inputs:  In("X"),
+		Outputs: In("Y"),
+		Attrs: []AttrDef{AString("auto_pad", "NOTSET"), AInt("ceil_mode", 0), AInt("count_include_pad", 0),
+			ARequired("kernel_shape", AttrInts), AInts("pads"), AInts("strides")},
+		Infer: inferPool,
+	})
+	Register(&OpDef{
+		Name:    "MaxPool",
+		Doc:     "N-D max pooling with dilations, and optionally the flat input index of each maximum",
+		Kind:    Opaque,
+		Inputs:  In("X"),
+		Outputs: []Operand{{Name: "Y"}, Opt("Indices")},
+		Attrs: []AttrDef{AString("auto_pad", "NOTSET"), AInt("ceil_mode", 0), AInts("dilations"),
+			ARequired("kernel_shape", AttrInts), AInts("pads"), AInt("storage_order", 0), AInts("strides")},
+		Infer: func(op *Op) ([]Type, error) {
+			ts, err := inferPool(op)
+			if err != nil {
+				return nil, err
+			}
+			return []Type{ts[0], TensorType(I64, ts[0].Shape)}, nil
+		},
+	})
+	Register(&OpDef{
+		Name:    "LpPool",
+		Doc:     "N-D Lp pooling: the p-norm of each window",
+		Kind:    Opaque,
+		Inputs:  In("X"),
+		Outputs: In("Y"),
+		Attrs: []AttrDef{AString("auto_pad", "NOTSET"), ARequired("kernel_shape", AttrInts), AInt("p", 2),
+			AInts("pads"), AInts("strides")},
+		Infer: inferPool,
+	})
+	for _, g := range []struct{ name, doc string }{
+		{"GlobalAveragePool", "mean over all spatial dims, keeping them as size 1"},
+		{"GlobalMaxPool", "max over all spatial dims, keeping them as size 1"},
+		{"GlobalLpPool", "p-norm over all spatial dims, keeping them as size 1"},
+	} {
+		// Opaque rather than Reduction: the reduced axes are implied by
+		// the rank, not given by an axes operand as the Reduce* ops do.
+		d := &OpDef{Name: g.name, Doc: g.doc, Kind: Opaque, Inputs: In("X"), Outputs: In("Y"), Infer: inferGlobalPool}
+		if g.name == "GlobalLpPool" {
+			d.Attrs = []AttrDef{AInt("p", 2)}
+		}
+		Register(d)
+	}
+	Register(&OpDef{
+		Name:    "MaxUnpool",
+		Doc:     "scatters pooled values back to the positions MaxPool's Indices name; zeros elsewhere",
+		Kind:    Opaque,
+		Inputs:  []Operand{{Name: "X"}, {Name: "I"}, Opt("output_shape")},
+		Outputs: In("output"),
+		Attrs:   []AttrDef{ARequired("kernel_shape", AttrInts), AInts("pads"), AInts("strides")},
+		Infer:   inferMaxUnpool,
+	})
+	Register(&OpDef{
+		Name:    "MaxRoiPool",
+		Doc:     "max pooling over regions of interest (x1, y1, x2, y2 scaled by spatial_scale) into pooled_shape bins",
+		Kind:    Opaque,
+		Inputs:  In("X", "rois"),
+		Outputs: In("Y"),
+		Attrs:   []AttrDef{ARequired("pooled_shape", AttrInts), AFloat("spatial_scale", 1)},
+		Infer: func(op *Op) ([]Type, error) {
+			ps := op.Ints("pooled_shape")
+			if len(ps) != 2 {
+				return nil, fmt.Errorf("pooled_shape has %d values, want 2", len(ps))
+			}
+			return inferRoi(op, Static(ps[0]), Static(ps[1]))
+		},
+	})
+	Register(&OpDef{
+		Name:    "RoiAlign",
+		Doc:     "bilinearly sampled average or max over regions of interest, per batch_indices image",
+		Kind:    Opaque,
+		Inputs:  In("X", "rois", "batch_indices"),
+		Outputs: In("Y"),
+		Attrs: []AttrDef{AString("coordinate_transformation_mode", "half_pixel"), AString("mode", "avg"),
+			AInt("output_height", 1), AInt("output_width", 1), AInt("sampling_ratio", 0), AFloat("spatial_scale", 1)},
+		Infer: func(op *Op) ([]Type, error) {
+			return inferRoi(op, Static(op.Int("output_height", 1)), Static(op.Int("output_width", 1)))
+		},
+	})
+	Register(&OpDef{
+		Name:    "GridSample",
+		Doc:     "samples X [N,C,H,W] at the normalized (x, y) positions of grid [N,Ho,Wo,2]",
+		Kind:    Opaque,
+		Inputs:  In("X", "grid"),
+		Outputs: In("Y"),
+		Attrs:   []AttrDef{AInt("align_corners", 0), AString("mode", "bilinear"), AString("padding_mode", "zeros")},
+		Infer: func(op *Op) ([]Type, error) {
+			x, err := nnTensorArg(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			g, err := nnTensorArg(op, 1)
+			if err != nil {
+				return nil, err
+			}
+			out := UnknownDims(4)
+			if x.Shape.Ranked {
+				if len(x.Shape.Dims) != 4 {
+					return nil, fmt.Errorf("X has rank %d, want 4", len(x.Shape.Dims))
+				}
+				out.Dims[0], out.Dims[1] = x.Shape.Dims[0], x.Shape.Dims[1]
+			}
+			if g.Shape.Ranked {
+				if len(g.Shape.Dims) != 4 {
+					return nil, fmt.Errorf("grid has rank %d, want 4", len(g.Shape.Dims))
+				}
+				out.Dims[2], out.Dims[3] = g.Shape.Dims[1], g.Shape.Dims[2]
+			}
+			return []Type{TensorType(x.DType, out)}, nil
+		},
+	})
+}
+
+func inferPool(op *Op) ([]Type, error) {
+	x, err := nnTensorArg(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	c := Unknown()
+	if x.Shape.Ranked && len(x.Shape.Dims) > 1 {
+		c = x.Shape.Dims[1]
+	}
+	s, err := inferWindowed(op, x.Shape, c, op.Ints("kernel_shape"), op.Int("ceil_mode", 0) != 0)
+	if err != nil {
+		return nil, err
+	}
+	return []Type{TensorType(x.DType, s)}, nil
+}
+
+func inferGlobalPool(op *Op) ([]Type, error) {
+	x, err := nnTensorArg(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Shape.Clone()
+	if s.Ranked {
+		if len(s.Dims) < 2 {
+			return nil, fmt.Errorf("input has rank %d, want at least 2", len(s.Dims))
+		}
+		for i := 2; i < len(s.Dims); i++ {
+			s.Dims[i] = Static(1)
+		}
+	}
+	return []Type{TensorType(x.DType, s)}, nil
+}
+
+func inferRoi(op *Op, h, w Dim) ([]Type, error) {
+	x, err := nnTensorArg(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	r, err := nnTensorArg(op, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := UnknownDims(4)
+	out.Dims[2], out.Dims[3] = h, w
+	if x.Shape.Ranked {
+		if len(x.Shape.Dims) != 4 {
+			return nil, fmt.Errorf("X has rank %d, want 4", len(x.Shape.Dims))
+		}
+		out.Dims[1] = x.Shape.Dims[1]
+	}
+	if r.Shape.Ranked {
+		if len(r.Shape.Dims) != 2 {
+			return nil, fmt.Errorf("rois has rank %d, want 2", len(r.Shape.Dims))
+		}
+		out.Dims[0] = r.Shape.Dims[0]
+	}
+	return []Type{TensorType(x.DType, out)}, nil
+}
+
+// MaxUnpoolShape returns MaxUnpool's default output spatial sizes, the
+// inverse of MaxPool's output formula: (in-1)*stride + kernel - pads.
+func MaxUnpoolShape(in []int64, kernel, strides, pads []int64) ([]int64, error) {
+	ws, err := Windows(len(in), kernel, strides, nil, pads)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(in))
+	for i, w := range ws {
+		out[i] = (in[i]-1)*w.Stride + w.Kernel - w.PadBegin - w.PadEnd
+	}
+	return out, nil
+}
+
+func inferMaxUnpool(op *Op) ([]Type, error) {
+	x, err := nnTensorArg(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(op.Args) > 2 && op.Args[2] != nil {
+		if v, ok := ConstInts(op.Args[2]); ok {
+			return []Type{TensorType(x.DType, ShapeOf(v...))}, nil
+		}
+		if !x.Shape.Ranked {
+			return []Type{TensorType(x.DType, UnrankedShape())}, nil
+		}
+		return []Type{TensorType(x.DType, UnknownDims(len(x.Shape.Dims)))}, nil
+	}
+	if !x.Shape.Ranked {
+		return []Type{TensorType(x.DType, UnrankedShape())}, nil
+	}
+	if len(x.Shape.Dims) < 3 {
+		return nil, fmt.Errorf("input has rank %d, want at least 3", len(x.Shape.Dims))
+	}
+	out := x.Shape.Clone()
+	in, ok := Shape{Ranked: true, Dims: x.Shape.Dims[2:]}.Sizes()
+	if !ok {
+		for i := 2; i < len(out.Dims); i++ {
+			out.Dims[i] = Unknown()
+		}
+		return []Type{TensorType(x.DType, out)}, nil
+	}
+	sp, err := MaxUnpoolShape(in, op.Ints("kernel_shape"), op.Ints("strides"), op.Ints("pads"))
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range sp {
+		out.Dims[2+i] = Static(n)
+	}
+	return []Type{TensorType(x.DType, out)}, nil
+}

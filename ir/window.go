@@ -1,0 +1,142 @@
+package ir
+
+import "fmt"
+
+// Window is how a sliding window (a convolution kernel or a pooling window)
+// covers one spatial axis: its extent, step, dilation and the explicit
+// padding before and after the input.
+type Window struct {
+	Kernel, Stride, Dilation int64
+	PadBegin, PadEnd         int64
+}
+
+// Extent returns the number of input positions the dilated window spans.
+func (w Window) Extent() int64 { return (w.Kernel-1)*w.Dilation + 1 }
+
+// Resolve computes the output size of the window sliding over in input
+// positions. autoPad is ONNX's auto_pad (NOTSET, SAME_UPPER, SAME_LOWER,
+// VALID); for the SAME modes it replaces the pads with the ones that make
+// the output ceil(in/stride) long, the odd unit going at the end for
+// SAME_UPPER and at the beginning for SAME_LOWER. ceil selects the pooling
+// ceil_mode: the last, partial window is kept unless it would start in the
+// end padding (the rule ONNX Runtime and PyTorch share).
+func (w Window) Resolve(in int64, autoPad string, ceil bool) (out int64, res Window, err error) {
+	if w.Kernel < 1 || w.Stride < 1 || w.Dilation < 1 {
+		return 0, w, fmt.Errorf("kernel %d, stride %d, dilation %d: each must be positive", w.Kernel, w.Stride, w.Dilation)
+	}
+	ext := w.Extent()
+	switch autoPad {
+	case "", "NOTSET":
+		if w.PadBegin < 0 || w.PadEnd < 0 {
+			return 0, w, fmt.Errorf("negative pads %d,%d", w.PadBegin, w.PadEnd)
+		}
+		span := in + w.PadBegin + w.PadEnd - ext
+		if span < 0 {
+			return 0, w, fmt.Errorf("window extent %d exceeds padded input %d", ext, in+w.PadBegin+w.PadEnd)
+		}
+		out = span/w.Stride + 1
+		if ceil && span%w.Stride != 0 {
+			out++
+			if (out-1)*w.Stride >= in+w.PadBegin {
+				out--
+			}
+		}
+	case "VALID":
+		w.PadBegin, w.PadEnd = 0, 0
+		if in < ext {
+			return 0, w, fmt.Errorf("window extent %d exceeds input %d", ext, in)
+		}
+		out = (in-ext)/w.Stride + 1
+	case "SAME_UPPER", "SAME_LOWER":
+		out = (in + w.Stride - 1) / w.Stride
+		total := max(0, (out-1)*w.Stride+ext-in)
+		if autoPad == "SAME_UPPER" {
+			w.PadBegin = total / 2
+		} else {
+			w.PadBegin = total - total/2
+		}
+		w.PadEnd = total - w.PadBegin
+	default:
+		return 0, w, fmt.Errorf("unknown auto_pad %q", autoPad)
+	}
+	return out, w, nil
+}
+
+// Windows builds the per-axis windows of an op with nsp spatial dims from
+// its kernel_shape, strides, dilations and pads attributes (absent ones take
+// ONNX's defaults: stride 1, dilation 1, no padding).
+func Windows(nsp int, kernel, strides, dilations, pads []int64) ([]Window, error) {
+	if len(kernel) != nsp {
+		return nil, fmt.Errorf("kernel_shape has %d dims, input has %d spatial dims", len(kernel), nsp)
+	}
+	if strides != nil && len(strides) != nsp {
+		return nil, fmt.Errorf("strides has %d values for %d spatial dims", len(strides), nsp)
+	}
+	if dilations != nil && len(dilations) != nsp {
+		return nil, fmt.Errorf("dilations has %d values for %d spatial dims", len(dilations), nsp)
+	}
+	if pads != nil && len(pads) != 2*nsp {
+		return nil, fmt.Errorf("pads has %d values for %d spatial dims", len(pads), nsp)
+	}
+	ws := make([]Window, nsp)
+	for i := range ws {
+		ws[i] = Window{Kernel: kernel[i], Stride: 1, Dilation: 1}
+		if strides != nil {
+			ws[i].Stride = strides[i]
+		}
+		if dilations != nil {
+			ws[i].Dilation = dilations[i]
+		}
+		if pads != nil {
+			ws[i].PadBegin, ws[i].PadEnd = pads[i], pads[nsp+i]
+		}
+	}
+	return ws, nil
+}
+
+// inferWindowed infers the output shape [N, channels, spatial...] of a
+// convolution or pooling op whose input x is [N, C, spatial...]; kernel
+// gives the window sizes (nil when unknown).
+func inferWindowed(op *Op, x Shape, channels Dim, kernel []int64, ceil bool) (Shape, error) {
+	if !x.Ranked {
+		return UnrankedShape(), nil
+	}
+	if len(x.Dims) < 3 {
+		return Shape{}, fmt.Errorf("input has rank %d, want at least 3 (N, C, spatial...)", len(x.Dims))
+	}
+	nsp := len(x.Dims) - 2
+	out := UnknownDims(len(x.Dims))
+	out.Dims[0], out.Dims[1] = x.Dims[0], channels
+	if kernel == nil {
+		return out, nil
+	}
+	ws, err := Windows(nsp, kernel, op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+	if err != nil {
+		return Shape{}, err
+	}
+	autoPad := op.Str("auto_pad", "NOTSET")
+	for i, w := range ws {
+		d := x.Dims[2+i]
+		if !d.IsStatic() {
+			continue
+		}
+		n, _, err := w.Resolve(d.Size, autoPad, ceil)
+		if err != nil {
+			return Shape{}, fmt.Errorf("spatial dim %d: %w", i, err)
+		}
+		out.Dims[2+i] = Static(n)
+	}
+	return out, nil
+}
+
+// nnTensorArg returns operand i, checking that it is a present tensor.
+func nnTensorArg(op *Op, i int) (Type, error) {
+	if i >= len(op.Args) || op.Args[i] == nil {
+		return Type{}, fmt.Errorf("missing operand %d", i)
+	}
+	t := op.Args[i].Type
+	if !t.IsTensor() {
+		return Type{}, fmt.Errorf("operand %d is %v, want a tensor", i, t)
+	}
+	return t, nil
+}
