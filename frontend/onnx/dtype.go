@@ -3,8 +3,8 @@ package onnx
 import (
 	"fmt"
 
-	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/ir"
 )
 
 // onnxDTypes maps TensorProto.DataType codes to kiln element types.
