@@ -153,16 +153,22 @@ type wireError struct {
 }
 
 func (e *wireError) Error() string {
+	path := e.path
+	if len(path) > 8 {
+		// Deeply nested damage: the outermost node and the innermost
+		// messages are the useful part.
+		path = append(append(append([]string{}, path[:3]...), fmt.Sprintf("... %d levels ...", len(path)-6)), path[len(path)-3:]...)
+	}
 	p := ""
-	if len(e.path) > 0 {
-		p = strings.Join(e.path, ": ") + ": "
+	if len(path) > 0 {
+		p = strings.Join(path, ": ") + ": "
 	}
 	return fmt.Sprintf("offset %d: %s%s", e.off, p, e.msg)
 }
 
 // describe names a message for a wireError: its kind, its name when the
 // bytes before the damage hold one, and its index among its siblings.
-func describe(k msgKind, b []byte, index int) string {
+func describe(k msgKind, what string, b []byte, index int) string {
 	name := ""
 	if nf := k.nameField(); nf != 0 {
 		for len(b) > 0 {
@@ -181,7 +187,7 @@ func describe(k msgKind, b []byte, index int) string {
 			b = b[n+m:]
 		}
 	}
-	s := k.what()
+	s := what
 	if name != "" {
 		s += fmt.Sprintf(" %q", name)
 	}
@@ -206,7 +212,7 @@ func (s *skeletonBuilder) message(k msgKind, b []byte, base int64, depth int) ([
 	if k == kindTensor {
 		return s.tensor(b, base)
 	}
-	out := make([]byte, 0, min(len(b), 1<<16))
+	out := make([]byte, 0, min(len(b), 1<<12))
 	counts := map[protowire.Number]int{}
 	all := b
 	for len(b) > 0 {
@@ -227,12 +233,20 @@ func (s *skeletonBuilder) message(k msgKind, b []byte, base int64, depth int) ([
 		}
 		v, vn := protowire.ConsumeBytes(b[n:])
 		voff := at + int64(n+vn-len(v))
-		idx := counts[num]
-		counts[num]++
+		idx := -1 // singular fields have no index
+		singular := k == kindModel || ((k == kindAttr || k == kindConstAttr) && (num == fieldAttrT || num == fieldAttrG))
+		if !singular {
+			idx = counts[num]
+			counts[num]++
+		}
 		sub, err := s.message(ck, v, voff, depth)
 		if err != nil {
 			if we, ok := err.(*wireError); ok {
-				we.path = append([]string{describe(ck, v, idx)}, we.path...)
+				what := ck.what()
+				if k == kindGraph && num == fieldGraphInitializer {
+					what = "initializer"
+				}
+				we.path = append([]string{describe(ck, what, v, idx)}, we.path...)
 			}
 			return nil, err
 		}
