@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -160,5 +161,28 @@ func TestTruncatedAndCorruptedModels(t *testing.T) {
 				m.Close()
 			}
 		}
+	}
+}
+
+// TestManyUnnamedConstants guards against quadratic constant naming: a model
+// with many Constant nodes without output names imports in linear time.
+func TestManyUnnamedConstants(t *testing.T) {
+	mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+	var nodes []*onnxpb.NodeProto
+	for i := 0; i < 20000; i++ {
+		nodes = append(nodes, nodeProto("", "Constant", nil, []string{""},
+			&onnxpb.AttributeProto{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: rawTensor("", nil, f32Raw(1))}))
+	}
+	mp.Graph.Node = append(nodes, mp.Graph.Node...)
+	start := time.Now()
+	m, err := ImportBytes(marshal(t, mp), "many.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("import of 20000 constants took %v", el)
+	}
+	if len(m.Consts) != 20001 || m.Const("const.19999") == nil {
+		t.Errorf("%d constants", len(m.Consts))
 	}
 }

@@ -81,6 +81,7 @@ func newConverter(mp *onnxpb.ModelProto, path string) *converter {
 		absPath: abs,
 		opsets:  map[string]int64{},
 		names:   map[string]bool{},
+		suffix:  map[string]int{},
 		extMaps: map[string][]byte{},
 	}
 	c.ext = c.loadExternal
@@ -155,6 +156,7 @@ type converter struct {
 	opsets  map[string]int64
 	ext     externalLoader
 	names   map[string]bool // constant names in use
+	suffix  map[string]int  // last numeric suffix used per constant base name
 
 	file     []byte    // the serialized model payloads point into
 	payloads []payload // payload table of the skeleton (nil for ImportModel)
@@ -389,9 +391,12 @@ func (c *converter) addConst(name string, td *tensorData) *ir.Value {
 	if name == "" {
 		name = "const"
 	}
+	// Count on from the last suffix given to this base name: restarting
+	// at 1 would make a model with many unnamed constants quadratic.
 	base := name
-	for i := 1; c.names[name]; i++ {
-		name = fmt.Sprintf("%s.%d", base, i)
+	for c.names[name] {
+		c.suffix[base]++
+		name = fmt.Sprintf("%s.%d", base, c.suffix[base])
 	}
 	c.names[name] = true
 	return c.m.AddConst(name, td.irType(), &ir.Constant{Bytes: td.bytes, Strings: td.strings, Source: td.source})

@@ -213,7 +213,7 @@ func (s *skeletonBuilder) message(k msgKind, b []byte, base int64, depth int) ([
 		return s.tensor(b, base)
 	}
 	out := make([]byte, 0, min(len(b), 1<<12))
-	counts := map[protowire.Number]int{}
+	var counts [16]int // per child field; child fields are numbered below 16
 	all := b
 	for len(b) > 0 {
 		at := base + int64(len(all)-len(b))
@@ -235,7 +235,7 @@ func (s *skeletonBuilder) message(k msgKind, b []byte, base int64, depth int) ([
 		voff := at + int64(n+vn-len(v))
 		idx := -1 // singular fields have no index
 		singular := k == kindModel || ((k == kindAttr || k == kindConstAttr) && (num == fieldAttrT || num == fieldAttrG))
-		if !singular {
+		if !singular && num < 16 {
 			idx = counts[num]
 			counts[num]++
 		}

@@ -191,3 +191,64 @@ func TestImportMemory(t *testing.T) {
 		t.Errorf("allocated %d bytes for a %d-byte model: payloads are being copied", alloc, st.Size())
 	}
 }
+
+// TestImportSources checks Source on constants of each payload encoding.
+func TestImportSources(t *testing.T) {
+	dir := t.TempDir()
+	f32, f64, i64 := int32(onnxpb.TensorProto_FLOAT), int32(onnxpb.TensorProto_DOUBLE), int32(onnxpb.TensorProto_INT64)
+	for _, tc := range []struct {
+		name   string
+		mp     *onnxpb.ModelProto
+		source bool
+	}{
+		{"raw_data", addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4))), true},
+		{"float_data", addModel(&onnxpb.TensorProto{Name: proto.String("w"), DataType: &f32, Dims: []int64{2, 2}, FloatData: []float32{1, 2, 3, 4}}), true},
+		{"constant raw_data", constModel(rawTensor("", []int64{2, 2}, f32Raw(1, 2, 3, 4))), true},
+		{"constant float_data", constModel(&onnxpb.TensorProto{DataType: &f32, Dims: []int64{2, 2}, FloatData: []float32{1, 2, 3, 4}}), true},
+		{"scalar", addModel(rawTensor("w", nil, f32Raw(1))), true},
+		{"empty", emptyModel(), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeModel(t, dir, "m.onnx", tc.mp)
+			m, err := Import(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			file, _ := os.ReadFile(path)
+			abs, _ := filepath.Abs(path)
+			c := m.Consts[0].Const
+			if (c.Source != nil) != tc.source {
+				t.Fatalf("Source %v, want one: %v", c.Source, tc.source)
+			}
+			if s := c.Source; s != nil && (s.Path != abs || !bytes.Equal(file[s.Offset:s.Offset+s.Length], c.Bytes)) {
+				t.Fatalf("Source %+v does not hold the constant's bytes", *s)
+			}
+		})
+	}
+	// Typed fields other than packed float/double are converted, without a
+	// Source; the skeleton keeps them.
+	mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+	mp.Graph.Initializer = append(mp.Graph.Initializer,
+		&onnxpb.TensorProto{Name: proto.String("i"), DataType: &i64, Dims: []int64{2}, Int64Data: []int64{-1, 1 << 40}},
+		&onnxpb.TensorProto{Name: proto.String("d"), DataType: &f64, Dims: []int64{2}, DoubleData: []float64{0.5, 2}})
+	m, err := Import(writeModel(t, dir, "typed.onnx", mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if c := m.Const("i").Const; c.Source != nil || !bytes.Equal(c.Bytes, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1, 0, 0}) {
+		t.Errorf("int64_data constant: Source %v, bytes %v", c.Source, c.Bytes)
+	}
+	if c := m.Const("d").Const; c.Source == nil || len(c.Bytes) != 16 {
+		t.Errorf("double_data constant: Source %v, %d bytes", c.Source, len(c.Bytes))
+	}
+}
+
+// emptyModel adds a zero-size initializer to a [2,0] input.
+func emptyModel() *onnxpb.ModelProto {
+	mp := addModel(rawTensor("w", []int64{0}, []byte{}))
+	mp.Graph.Input[0] = tensorVI("x", onnxpb.TensorProto_FLOAT, 2, 0)
+	mp.Graph.Output[0] = tensorVI("y", onnxpb.TensorProto_FLOAT, 2, 0)
+	return mp
+}
