@@ -2,12 +2,14 @@ package onnx
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
@@ -251,4 +253,73 @@ func emptyModel() *onnxpb.ModelProto {
 	mp.Graph.Input[0] = tensorVI("x", onnxpb.TensorProto_FLOAT, 2, 0)
 	mp.Graph.Output[0] = tensorVI("y", onnxpb.TensorProto_FLOAT, 2, 0)
 	return mp
+}
+
+// TestPayloadWireForms checks unusual but valid encodings of a tensor's
+// payload. The tensor bytes are built by hand and merged into the model's
+// graph by a second graph field, as protobuf merges repeated occurrences of
+// a message field.
+func TestPayloadWireForms(t *testing.T) {
+	head := func() []byte {
+		var b []byte
+		b = protowire.AppendTag(b, fieldTensorName, protowire.BytesType)
+		b = protowire.AppendString(b, "w")
+		b = protowire.AppendTag(b, 2, protowire.VarintType) // data_type
+		b = protowire.AppendVarint(b, uint64(onnxpb.TensorProto_FLOAT))
+		for _, d := range []uint64{2, 2} {
+			b = protowire.AppendTag(b, 1, protowire.VarintType) // dims
+			b = protowire.AppendVarint(b, d)
+		}
+		return b
+	}
+	raw := func(b, v []byte) []byte {
+		b = protowire.AppendTag(b, fieldTensorRawData, protowire.BytesType)
+		return protowire.AppendBytes(b, v)
+	}
+	packed := func(b []byte, vals ...float32) []byte {
+		b = protowire.AppendTag(b, fieldTensorFloatData, protowire.BytesType)
+		return protowire.AppendBytes(b, f32Raw(vals...))
+	}
+	unpacked := func(b []byte, vals ...float32) []byte {
+		for _, v := range vals {
+			b = protowire.AppendTag(b, fieldTensorFloatData, protowire.Fixed32Type)
+			b = protowire.AppendFixed32(b, math.Float32bits(v))
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name   string
+		tensor []byte
+		source bool
+	}{
+		{"raw twice, last wins", raw(raw(head(), f32Raw(9, 9, 9, 9)), f32Raw(1, 2, 3, 4)), true},
+		{"two packed runs", packed(packed(head(), 1, 2), 3, 4), false},
+		{"unpacked", unpacked(head(), 1, 2, 3, 4), false},
+		{"packed then unpacked", unpacked(packed(head(), 1, 2), 3, 4), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(0, 0, 0, 0)))
+			mp.Graph.Initializer = nil
+			b := marshal(t, mp)
+			var g []byte
+			g = protowire.AppendTag(g, fieldGraphInitializer, protowire.BytesType)
+			g = protowire.AppendBytes(g, tc.tensor)
+			b = protowire.AppendTag(b, fieldModelGraph, protowire.BytesType)
+			b = protowire.AppendBytes(b, g)
+			m, err := ImportBytes(b, "wire.onnx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Const("w").Const
+			if !bytes.Equal(c.Bytes, f32Raw(1, 2, 3, 4)) {
+				t.Errorf("bytes %v", c.Bytes)
+			}
+			if (c.Source != nil) != tc.source {
+				t.Errorf("Source %v, want one: %v", c.Source, tc.source)
+			}
+			if s := c.Source; s != nil && !bytes.Equal(b[s.Offset:s.Offset+s.Length], c.Bytes) {
+				t.Errorf("Source %+v does not hold the bytes", *s)
+			}
+		})
+	}
 }
