@@ -315,19 +315,30 @@ func WriteNPYFile(path string, t *Tensor) error {
 // WriteNPY writes t in .npy format the way numpy.save does: little-endian
 // data, a header padded to a multiple of 64 bytes (including numpy's spare
 // room for growing the first axis), format 1.0 unless the header needs 2.0.
-// String tensors are written as '<U' with the longest element's width.
+// String tensors are written as '<U' with the longest element's width, or
+// as '|S' bytes when some element is not valid UTF-8.
 // bfloat16 has no numpy dtype and is refused.
 func WriteNPY(w io.Writer, t *Tensor) error {
 	if NumElements(t.Shape) != lenData(t.Data) {
 		return fmt.Errorf("npy: shape %v does not match %d elements", t.Shape, lenData(t.Data))
 	}
-	descr, width := "", 0
+	descr, width, asBytes := "", 0, false
 	if t.DType == ir.String {
 		for _, s := range Data[string](t) {
-			width = max(width, utf8.RuneCountInString(s))
+			asBytes = asBytes || !utf8.ValidString(s)
+		}
+		for _, s := range Data[string](t) {
+			if asBytes {
+				width = max(width, len(s))
+			} else {
+				width = max(width, utf8.RuneCountInString(s))
+			}
 		}
 		width = max(width, 1)
 		descr = fmt.Sprintf("<U%d", width)
+		if asBytes {
+			descr = fmt.Sprintf("|S%d", width)
+		}
 	} else {
 		for k, d := range npyKinds {
 			if d == t.DType {
@@ -386,6 +397,17 @@ func WriteNPY(w io.Writer, t *Tensor) error {
 	}
 	if _, err := w.Write(out); err != nil {
 		return err
+	}
+	if t.DType == ir.String && asBytes {
+		b := make([]byte, width)
+		for _, s := range Data[string](t) {
+			clear(b)
+			copy(b, s)
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if t.DType == ir.String {
 		b := make([]byte, 4*width)
