@@ -145,7 +145,7 @@ func TestNPYRoundTrip(t *testing.T) {
 		FromSlice([]int{2}, []uint64{1, 1 << 63}),
 		FromSlice([]int{2}, []string{"héllo", ""}),
 		FromSlice([]int{2}, []string{"\xff\x00a", "ok"}), // not UTF-8: written as |S
-		FromSlice(ones(40), []float64{3}), // a header over 64 bytes
+		FromSlice(ones(40), []float64{3}),                // a header over 64 bytes
 	} {
 		p := filepath.Join(dir, fmt.Sprintf("%d.npy", i))
 		if err := WriteNPYFile(p, x); err != nil {
