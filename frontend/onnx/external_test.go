@@ -136,3 +136,13 @@ func TestExternalDataRefused(t *testing.T) {
 	}
 	m.Close()
 }
+
+// TestExternalDataNeedsPath checks that a model given as bytes without a
+// path cannot reach files relative to the working directory.
+func TestExternalDataNeedsPath(t *testing.T) {
+	b := marshal(t, addModel(externalTensor("w", "location", "weights.bin")))
+	_, err := ImportBytes(b, "")
+	if err == nil || !strings.Contains(err.Error(), `initializer "w": external data "weights.bin": the model's path is unknown`) {
+		t.Fatalf("error %v", err)
+	}
+}

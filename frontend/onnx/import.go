@@ -71,9 +71,12 @@ func ImportModel(mp *onnxpb.ModelProto, path string) (*ir.Module, error) {
 }
 
 func newConverter(mp *onnxpb.ModelProto, path string) *converter {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = path
+	abs := ""
+	if path != "" {
+		var err error
+		if abs, err = filepath.Abs(path); err != nil {
+			abs = path
+		}
 	}
 	c := &converter{
 		m:       ir.NewModule(),
@@ -152,7 +155,7 @@ type externalLoader func(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source
 type converter struct {
 	m       *ir.Module
 	path    string // the model path as given, for error messages
-	absPath string // the model path made absolute, for constants' Source
+	absPath string // the model path made absolute, for constants' Source ("" when unknown)
 	opsets  map[string]int64
 	ext     externalLoader
 	names   map[string]bool // constant names in use
@@ -657,6 +660,9 @@ func (c *converter) externalData(tp *onnxpb.TensorProto, size int64) ([]byte, *i
 	loc := kv["location"]
 	if loc == "" {
 		return nil, nil, fmt.Errorf("external data without location")
+	}
+	if c.absPath == "" {
+		return nil, nil, fmt.Errorf("external data %q: the model's path is unknown, so its folder is too", loc)
 	}
 	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "\\") || filepath.VolumeName(loc) != "" {
 		return nil, nil, fmt.Errorf("external data location %q is absolute", loc)
