@@ -33,6 +33,7 @@ const (
 	fieldNodeName      = 3 // NodeProto.name
 	fieldNodeOpType    = 4 // NodeProto.op_type
 	fieldNodeAttribute = 5 // NodeProto.attribute
+	fieldNodeDomain    = 7 // NodeProto.domain
 
 	fieldAttrName    = 1  // AttributeProto.name
 	fieldAttrT       = 5  // AttributeProto.t
@@ -271,7 +272,7 @@ func isConstantNode(b []byte) bool {
 		if m < 0 {
 			return false
 		}
-		if typ == protowire.BytesType && (num == fieldNodeOpType || num == 7) {
+		if typ == protowire.BytesType && (num == fieldNodeOpType || num == fieldNodeDomain) {
 			v, _ := protowire.ConsumeBytes(b[n:])
 			if num == fieldNodeOpType {
 				op = string(v)
