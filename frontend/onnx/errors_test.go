@@ -97,6 +97,23 @@ func TestRunInputChecks(t *testing.T) {
 		{"rank", func() error { _, err := in.Run("", []interp.Value{f32(4)}); return err }, `input "x": got shape [4] (rank 1), want [2,2] (rank 2)`},
 		{"count", func() error { _, err := in.Run("", nil); return err }, "function @main takes 1 inputs, got 0"},
 		{"nil", func() error { _, err := in.Run("", []interp.Value{nil}); return err }, `input "x": missing`},
+		{"typed nil", func() error { _, err := in.Run("", []interp.Value{(*interp.Tensor)(nil)}); return err }, `input "x": missing`},
+		{"data type", func() error {
+			_, err := in.Run("", []interp.Value{&interp.Tensor{DType: ir.F32, Shape: []int{2, 2}, Data: []int64{1, 2, 3, 4}}})
+			return err
+		}, `input "x": tensor of dtype f32 holds []int64`},
+		{"no data", func() error {
+			_, err := in.Run("", []interp.Value{&interp.Tensor{DType: ir.F32, Shape: []int{2, 2}}})
+			return err
+		}, `input "x": tensor of dtype f32 holds <nil>`},
+		{"data length", func() error {
+			_, err := in.Run("", []interp.Value{&interp.Tensor{DType: ir.F32, Shape: []int{2, 2}, Data: []float32{1}}})
+			return err
+		}, `input "x": shape [2 2] does not match its 1 elements`},
+		{"sequence for tensor", func() error {
+			_, err := in.Run("", []interp.Value{&interp.Sequence{Elem: ir.TensorType(ir.F32, ir.ShapeOf(2, 2))}})
+			return err
+		}, `input "x": got seq<f32[2,2]>, want f32[2,2]`},
 		{"named missing", func() error { _, err := in.RunNamed("", map[string]interp.Value{}); return err }, `missing inputs ["x"]`},
 		{"named unknown", func() error {
 			_, err := in.RunNamed("", map[string]interp.Value{"x": f32(2, 2), "q": f32(1)})
