@@ -6,6 +6,11 @@
 // table (table.go, ops_*.go): one entry per (op type, opset range). Opset
 // differences live in that table and nowhere else.
 //
+// Weights are not copied: Import maps the model file (and any external
+// data files, which must lie inside the model's folder) read-only, and
+// constants' bytes alias the mapping (payload.go explains how the payloads
+// are located without the generated decoder copying them).
+//
 // The package also reads ONNX TensorProto, SequenceProto and OptionalProto
 // files (the ONNX backend test data format) into interpreter values.
 //

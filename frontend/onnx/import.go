@@ -3,9 +3,9 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -22,41 +22,95 @@ const (
 )
 
 // Import reads the ONNX model at path and returns it as a module with one
-// function, @main. Errors name the file first, then the node.
+// function, @main. The file is mapped read-only and tensor payloads are not
+// copied: constants' Bytes alias the mapping (and the mappings of external
+// data files), with Source giving the absolute file path and byte range.
+// Module.Close releases the mappings. Errors name the file first, then the
+// node or initializer.
 func Import(path string) (*ir.Module, error) {
-	data, err := os.ReadFile(path)
+	data, unmap, err := mapFile(path)
 	if err != nil {
 		return nil, err
 	}
-	m, err := ImportBytes(data, path)
+	m, err := importData(data, path)
 	if err != nil {
+		unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	m.AddCloser(unmap)
 	return m, nil
 }
 
 // ImportBytes converts a serialized ModelProto. path is used to resolve
 // external data (relative to its folder) and to name constants' sources.
+// Constants alias data, which must stay unchanged while the module is used.
 func ImportBytes(data []byte, path string) (*ir.Module, error) {
-	var mp onnxpb.ModelProto
-	if err := proto.Unmarshal(data, &mp); err != nil {
-		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
-	}
-	return ImportModel(&mp, path)
+	return importData(data, path)
 }
 
-// ImportModel converts a decoded ModelProto.
+// importData decodes the model skeleton (payloads cut out, see payload.go)
+// and converts it, resolving payload markers against data.
+func importData(data []byte, path string) (*ir.Module, error) {
+	skel, payloads, err := buildSkeleton(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
+	}
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(skel, &mp); err != nil {
+		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
+	}
+	c := newConverter(&mp, path)
+	c.file, c.payloads = data, payloads
+	return c.run(&mp)
+}
+
+// ImportModel converts a decoded ModelProto. Its tensors' bytes are used in
+// place, without a file Source.
 func ImportModel(mp *onnxpb.ModelProto, path string) (*ir.Module, error) {
+	return newConverter(mp, path).run(mp)
+}
+
+func newConverter(mp *onnxpb.ModelProto, path string) *converter {
+	abs := ""
+	if path != "" {
+		var err error
+		if abs, err = filepath.Abs(path); err != nil {
+			abs = path
+		}
+	}
+	c := &converter{
+		m:       ir.NewModule(),
+		path:    path,
+		absPath: abs,
+		opsets:  map[string]int64{},
+		names:   map[string]bool{},
+		suffix:  map[string]int{},
+		extMaps: map[string][]byte{},
+	}
+	c.ext = c.loadExternal
+	return c
+}
+
+// run converts mp. On failure it releases the external files it mapped; on
+// success the module owns them.
+func (c *converter) run(mp *onnxpb.ModelProto) (*ir.Module, error) {
+	m, err := c.model(mp)
+	if err != nil {
+		for _, f := range c.closers {
+			f()
+		}
+		return nil, err
+	}
+	for _, f := range c.closers {
+		m.AddCloser(f)
+	}
+	return m, nil
+}
+
+func (c *converter) model(mp *onnxpb.ModelProto) (*ir.Module, error) {
 	if mp.Graph == nil {
 		return nil, fmt.Errorf("model has no graph")
 	}
-	c := &converter{
-		m:      ir.NewModule(),
-		path:   path,
-		opsets: map[string]int64{},
-		names:  map[string]bool{},
-	}
-	c.ext = c.loadExternal
 	for _, o := range mp.OpsetImport {
 		c.opsets[normDomain(o.GetDomain())] = o.GetVersion()
 	}
@@ -99,11 +153,18 @@ func ImportModel(mp *onnxpb.ModelProto, path string) (*ir.Module, error) {
 type externalLoader func(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error)
 
 type converter struct {
-	m      *ir.Module
-	path   string
-	opsets map[string]int64
-	ext    externalLoader
-	names  map[string]bool // constant names in use
+	m       *ir.Module
+	path    string // the model path as given, for error messages
+	absPath string // the model path made absolute, for constants' Source ("" when unknown)
+	opsets  map[string]int64
+	ext     externalLoader
+	names   map[string]bool // constant names in use
+	suffix  map[string]int  // last numeric suffix used per constant base name
+
+	file     []byte    // the serialized model payloads point into
+	payloads []payload // payload table of the skeleton (nil for ImportModel)
+	extMaps  map[string][]byte
+	closers  []func() error // unmap external data files
 
 	r     *ir.Region // region being filled
 	scope *scope
@@ -129,8 +190,13 @@ func (s *scope) lookup(name string) (*ir.Value, bool) {
 // error, every op type the importer cannot convert, with its nodes.
 func (c *converter) checkSupported(g *onnxpb.GraphProto) error {
 	missing := map[string][]string{}
-	var walk func(g *onnxpb.GraphProto)
-	walk = func(g *onnxpb.GraphProto) {
+	deep := false
+	var walk func(g *onnxpb.GraphProto, depth int)
+	walk = func(g *onnxpb.GraphProto, depth int) {
+		if depth > maxGraphDepth {
+			deep = true
+			return
+		}
 		for i, np := range g.Node {
 			dom := normDomain(np.GetDomain())
 			v, ok := c.opsets[dom]
@@ -147,15 +213,18 @@ func (c *converter) checkSupported(g *onnxpb.GraphProto) error {
 			}
 			for _, a := range np.Attribute {
 				if a.G != nil {
-					walk(a.G)
+					walk(a.G, depth+1)
 				}
 				for _, sg := range a.Graphs {
-					walk(sg)
+					walk(sg, depth+1)
 				}
 			}
 		}
 	}
-	walk(g)
+	walk(g, 1)
+	if deep {
+		return fmt.Errorf("subgraphs nested more than %d deep", maxGraphDepth)
+	}
 	if len(missing) == 0 {
 		return nil
 	}
@@ -325,9 +394,12 @@ func (c *converter) addConst(name string, td *tensorData) *ir.Value {
 	if name == "" {
 		name = "const"
 	}
+	// Count on from the last suffix given to this base name: restarting
+	// at 1 would make a model with many unnamed constants quadratic.
 	base := name
-	for i := 1; c.names[name]; i++ {
-		name = fmt.Sprintf("%s.%d", base, i)
+	for c.names[name] {
+		c.suffix[base]++
+		name = fmt.Sprintf("%s.%d", base, c.suffix[base])
 	}
 	c.names[name] = true
 	return c.m.AddConst(name, td.irType(), &ir.Constant{Bytes: td.bytes, Strings: td.strings, Source: td.source})
@@ -529,9 +601,61 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 	return nil
 }
 
-// loadExternal reads tensor data stored in a file beside the model. The
-// location must stay inside the model's folder.
+// loadExternal supplies the bytes of a tensor whose data is not inline in
+// its TensorProto: a payload cut out of the skeleton (aliasing the model
+// file) or data in an external file. It returns nil bytes and a nil Source
+// when tp carries its data inline.
 func (c *converter) loadExternal(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error) {
+	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		return c.externalData(tp, size)
+	}
+	return c.payloadData(tp, size)
+}
+
+// payloadData resolves a skeleton payload marker.
+func (c *converter) payloadData(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error) {
+	i := payloadIndex(tp.RawData)
+	if c.payloads == nil || i < 0 {
+		return nil, nil, nil
+	}
+	if i >= len(c.payloads) {
+		return nil, nil, fmt.Errorf("payload marker %d out of range (importer bug)", i)
+	}
+	p := c.payloads[i]
+	d, err := DType(tp.GetDataType())
+	if err != nil {
+		return nil, nil, err
+	}
+	dims := fmt.Sprintf("%v%v", d, tp.Dims)
+	switch p.field {
+	case fieldTensorFloatData:
+		if d != ir.F32 && d != ir.C64 {
+			return nil, nil, fmt.Errorf("float_data cannot hold %v elements", d)
+		}
+		if p.n != size {
+			return nil, nil, fmt.Errorf("float_data has %d values, %s needs %d", p.n/4, dims, size/4)
+		}
+	case fieldTensorDoubleData:
+		if d != ir.F64 && d != ir.C128 {
+			return nil, nil, fmt.Errorf("double_data cannot hold %v elements", d)
+		}
+		if p.n != size {
+			return nil, nil, fmt.Errorf("double_data has %d values, %s needs %d", p.n/8, dims, size/8)
+		}
+	default:
+		if p.n != size {
+			return nil, nil, fmt.Errorf("raw_data has %d bytes, %s needs %d", p.n, dims, size)
+		}
+	}
+	end := p.off + p.n
+	return c.file[p.off:end:end], &ir.Source{Path: c.absPath, Offset: p.off, Length: p.n}, nil
+}
+
+// externalData maps a tensor's bytes from a file beside the model. ONNX
+// says location is a path relative to the model's folder; kiln also insists
+// that it stays inside that folder, symlinks included, so a model cannot
+// make the importer read arbitrary files.
+func (c *converter) externalData(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error) {
 	kv := map[string]string{}
 	for _, e := range tp.ExternalData {
 		kv[e.GetKey()] = e.GetValue()
@@ -540,14 +664,17 @@ func (c *converter) loadExternal(tp *onnxpb.TensorProto, size int64) ([]byte, *i
 	if loc == "" {
 		return nil, nil, fmt.Errorf("external data without location")
 	}
-	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "\\") {
+	if c.absPath == "" {
+		return nil, nil, fmt.Errorf("external data %q: the model's path is unknown, so its folder is too", loc)
+	}
+	if filepath.IsAbs(loc) || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "\\") || filepath.VolumeName(loc) != "" {
 		return nil, nil, fmt.Errorf("external data location %q is absolute", loc)
 	}
 	clean := filepath.Clean(loc)
 	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
 		return nil, nil, fmt.Errorf("external data location %q escapes the model's folder", loc)
 	}
-	dir := filepath.Dir(c.path)
+	dir := filepath.Dir(c.absPath)
 	full := filepath.Join(dir, clean)
 	real, err := filepath.EvalSymlinks(full)
 	if err != nil {
@@ -555,42 +682,38 @@ func (c *converter) loadExternal(tp *onnxpb.TensorProto, size int64) ([]byte, *i
 	}
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("external data %q: %w", loc, err)
 	}
 	if rel, err := filepath.Rel(realDir, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, nil, fmt.Errorf("external data location %q resolves outside the model's folder", loc)
 	}
 	var off, length int64 = 0, -1
 	if s, ok := kv["offset"]; ok {
-		if _, err := fmt.Sscan(s, &off); err != nil || off < 0 {
+		if off, err = strconv.ParseInt(s, 10, 64); err != nil || off < 0 {
 			return nil, nil, fmt.Errorf("external data %q: bad offset %q", loc, s)
 		}
 	}
 	if s, ok := kv["length"]; ok {
-		if _, err := fmt.Sscan(s, &length); err != nil || length < 0 {
+		if length, err = strconv.ParseInt(s, 10, 64); err != nil || length < 0 {
 			return nil, nil, fmt.Errorf("external data %q: bad length %q", loc, s)
 		}
 	}
 	if length >= 0 && length != size {
 		return nil, nil, fmt.Errorf("external data %q: length %d, tensor needs %d bytes", loc, length, size)
 	}
-	f, err := os.Open(real)
-	if err != nil {
-		return nil, nil, fmt.Errorf("external data: %w", err)
+	data, ok := c.extMaps[real]
+	if !ok {
+		var unmap func() error
+		if data, unmap, err = mapFile(real); err != nil {
+			return nil, nil, fmt.Errorf("external data %q: %w", loc, err)
+		}
+		c.extMaps[real] = data
+		c.closers = append(c.closers, unmap)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
+	if off > int64(len(data)) || size > int64(len(data))-off {
+		return nil, nil, fmt.Errorf("external data %q: bytes %d..%d lie beyond the file's end (%d bytes)", loc, off, off+size, len(data))
 	}
-	if off+size > st.Size() {
-		return nil, nil, fmt.Errorf("external data %q: bytes %d..%d lie beyond the file's end (%d bytes)", loc, off, off+size, st.Size())
-	}
-	b := make([]byte, size)
-	if _, err := f.ReadAt(b, off); err != nil {
-		return nil, nil, fmt.Errorf("external data %q: %w", loc, err)
-	}
-	return b, &ir.Source{Path: loc, Offset: off, Length: size}, nil
+	return data[off : off+size : off+size], &ir.Source{Path: full, Offset: off, Length: size}, nil
 }
 
 var errNotConst = errors.New("operand must be a constant")

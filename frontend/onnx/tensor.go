@@ -22,24 +22,36 @@ type tensorData struct {
 
 func (t *tensorData) irType() ir.Type { return ir.TensorType(t.dtype, ir.ShapeOf(t.shape...)) }
 
-// decodeTensor converts tp to raw little-endian bytes. External data is
-// resolved by ext (nil: refuse external data).
+// maxTensorElems bounds a tensor's element count so that byte sizes cannot
+// overflow int64 (16 bytes per element at most); real tensors are far
+// smaller, and the bytes must be present anyway.
+const maxTensorElems = 1 << 56
+
+// decodeTensor converts tp to raw little-endian bytes. Data that is not
+// inline (external files, payloads cut out of the model skeleton) is
+// resolved by ext (nil: refuse external data, use inline bytes as they are).
+// Every size is checked against the bytes actually present before anything
+// is allocated, so a hostile shape cannot cause a giant allocation.
 func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, error) {
 	d, err := DType(tp.GetDataType())
 	if err != nil {
 		return nil, err
 	}
+	if tp.Segment != nil {
+		return nil, fmt.Errorf("segmented tensors are not supported")
+	}
 	n := int64(1)
 	for _, s := range tp.Dims {
 		if s < 0 {
-			return nil, fmt.Errorf("negative dim %d", s)
+			return nil, fmt.Errorf("negative dim %d in dims %v", s, tp.Dims)
 		}
-		if s > 0 && n > math.MaxInt32/s {
+		if s > maxTensorElems || (s > 0 && n > maxTensorElems/s) {
 			return nil, fmt.Errorf("dims %v: too many elements", tp.Dims)
 		}
 		n *= s
 	}
 	out := &tensorData{dtype: d, shape: append([]int64{}, tp.Dims...)}
+	size := n * int64(d.Size())
 	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 		if ext == nil {
 			return nil, fmt.Errorf("external data is not allowed here")
@@ -47,7 +59,7 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 		if d == ir.String {
 			return nil, fmt.Errorf("string tensors cannot use external data")
 		}
-		b, src, err := ext(tp, n*int64(d.Size()))
+		b, src, err := ext(tp, size)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +76,16 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 		}
 		return out, nil
 	}
-	size := n * int64(d.Size())
+	if ext != nil {
+		b, src, err := ext(tp, size)
+		if err != nil {
+			return nil, err
+		}
+		if src != nil {
+			out.bytes, out.source = b, src
+			return out, nil
+		}
+	}
 	if tp.RawData != nil {
 		if int64(len(tp.RawData)) != size {
 			return nil, fmt.Errorf("raw_data has %d bytes, %v%v needs %d", len(tp.RawData), d, tp.Dims, size)
@@ -72,54 +93,48 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 		out.bytes = tp.RawData
 		return out, nil
 	}
-	b := make([]byte, size)
-	le := binary.LittleEndian
-	count := func(have int, per int64) error {
-		if int64(have) != n*per {
-			return fmt.Errorf("%d typed values for %d elements of %v", have, n, d)
-		}
-		return nil
-	}
+	count, per := len(tp.Int32Data), int64(1)
 	switch d {
 	case ir.F32:
-		if err := count(len(tp.FloatData), 1); err != nil {
-			return nil, err
-		}
+		count = len(tp.FloatData)
+	case ir.C64:
+		count, per = len(tp.FloatData), 2
+	case ir.F64:
+		count = len(tp.DoubleData)
+	case ir.C128:
+		count, per = len(tp.DoubleData), 2
+	case ir.I64:
+		count = len(tp.Int64Data)
+	case ir.U32, ir.U64:
+		count = len(tp.Uint64Data)
+	}
+	if int64(count) != n*per {
+		return nil, fmt.Errorf("%d typed values for %d elements of %v", count, n, d)
+	}
+	b := make([]byte, size)
+	le := binary.LittleEndian
+	switch d {
+	case ir.F32:
 		for i, v := range tp.FloatData {
 			le.PutUint32(b[4*i:], math.Float32bits(v))
 		}
 	case ir.C64:
-		if err := count(len(tp.FloatData), 2); err != nil {
-			return nil, err
-		}
 		for i, v := range tp.FloatData {
 			le.PutUint32(b[4*i:], math.Float32bits(v))
 		}
 	case ir.F64:
-		if err := count(len(tp.DoubleData), 1); err != nil {
-			return nil, err
-		}
 		for i, v := range tp.DoubleData {
 			le.PutUint64(b[8*i:], math.Float64bits(v))
 		}
 	case ir.C128:
-		if err := count(len(tp.DoubleData), 2); err != nil {
-			return nil, err
-		}
 		for i, v := range tp.DoubleData {
 			le.PutUint64(b[8*i:], math.Float64bits(v))
 		}
 	case ir.I64:
-		if err := count(len(tp.Int64Data), 1); err != nil {
-			return nil, err
-		}
 		for i, v := range tp.Int64Data {
 			le.PutUint64(b[8*i:], uint64(v))
 		}
 	case ir.U32, ir.U64:
-		if err := count(len(tp.Uint64Data), 1); err != nil {
-			return nil, err
-		}
 		for i, v := range tp.Uint64Data {
 			if d == ir.U32 {
 				le.PutUint32(b[4*i:], uint32(v))
@@ -128,9 +143,6 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 			}
 		}
 	default: // int32_data carries i8, i16, i32, u8, u16, bool, and f16/bf16 bits
-		if err := count(len(tp.Int32Data), 1); err != nil {
-			return nil, err
-		}
 		for i, v := range tp.Int32Data {
 			switch d.Size() {
 			case 1:

@@ -100,7 +100,7 @@ func CheckInputs(f *ir.Func, inputs []Value) error {
 	for i, p := range f.Body.Params {
 		name := f.InputNames[i]
 		v := inputs[i]
-		if v == nil {
+		if v == nil || isNilValue(v) {
 			return fmt.Errorf("input %q: missing", name)
 		}
 		if err := checkValue(v, p.Type, syms, symFrom, name); err != nil {
@@ -119,6 +119,9 @@ func checkValue(v Value, want ir.Type, syms map[string]int, symFrom map[string]s
 	case *Tensor:
 		if t.DType != want.DType {
 			return fmt.Errorf("got dtype %v, want %v", t.DType, want.DType)
+		}
+		if !dataMatches(t) {
+			return fmt.Errorf("tensor of dtype %v holds %T", t.DType, t.Data)
 		}
 		if NumElements(t.Shape) != lenData(t.Data) {
 			return fmt.Errorf("shape %v does not match its %d elements", t.Shape, lenData(t.Data))
@@ -155,6 +158,29 @@ func checkValue(v Value, want ir.Type, syms map[string]int, symFrom map[string]s
 		}
 	}
 	return nil
+}
+
+// isNilValue reports whether v is a typed nil (a nil *Tensor, *Sequence
+// or *Optional in a Value), which callers mean as "no value".
+func isNilValue(v Value) bool {
+	switch x := v.(type) {
+	case *Tensor:
+		return x == nil
+	case *Sequence:
+		return x == nil
+	case *Optional:
+		return x == nil
+	}
+	return false
+}
+
+// dataMatches reports whether t.Data is the slice type of t.DType, so
+// kernels can rely on it.
+func dataMatches(t *Tensor) bool {
+	if t.Data == nil || lenData(t.Data) < 0 || !t.DType.Valid() {
+		return false
+	}
+	return dtypeOf(t.Data) == t.DType
 }
 
 func lenData(data any) int {

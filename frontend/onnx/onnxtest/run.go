@@ -79,11 +79,15 @@ func Run(dir string) (res Result) {
 		}
 		res.Time = time.Since(start)
 	}()
+	model := filepath.Join(dir, "model.onnx")
 	fail := func(stage string, err error) Result {
-		res.Outcome, res.Stage, res.Reason = Failed, stage, oneLine(err.Error())
+		// The result already names the test; the model's path in front of
+		// every importer error would only push the reason off the line.
+		reason := strings.ReplaceAll(err.Error(), model+": ", "")
+		res.Outcome, res.Stage, res.Reason = Failed, stage, oneLine(reason)
 		return res
 	}
-	m, err := onnx.Import(filepath.Join(dir, "model.onnx"))
+	m, err := onnx.Import(model)
 	if err != nil {
 		return fail("import", err)
 	}

@@ -1,0 +1,188 @@
+package onnx
+
+import (
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+)
+
+// importHostile imports b as path and returns the error; it fails the test
+// on success, on a panic (ImportBytes must not panic) and when the import
+// allocated more than limit bytes.
+func importHostile(t *testing.T, b []byte, path string, limit uint64) string {
+	t.Helper()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	m, err := Import(writeBytes(t, path, b))
+	runtime.ReadMemStats(&m1)
+	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > limit {
+		t.Errorf("import allocated %d bytes (limit %d)", alloc, limit)
+	}
+	if err == nil {
+		m.Close()
+		t.Fatal("import succeeded")
+	}
+	return err.Error()
+}
+
+func writeBytes(t *testing.T, path string, b []byte) string {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestHostileModels checks that defective models give one error naming the
+// file and the place, without panics or large allocations.
+func TestHostileModels(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.onnx")
+	f32 := int32(onnxpb.TensorProto_FLOAT)
+	withInit := func(tp *onnxpb.TensorProto) []byte { return marshal(t, addModel(tp)) }
+	deep := func(levels int) []byte {
+		g := &onnxpb.GraphProto{Name: proto.String("leaf")}
+		for i := 0; i < levels; i++ {
+			g = &onnxpb.GraphProto{Name: proto.String("g"), Node: []*onnxpb.NodeProto{nodeProto("if", "If", []string{"c"}, []string{"y"},
+				&onnxpb.AttributeProto{Name: proto.String("then_branch"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: g})}}
+		}
+		mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+		mp.Graph.Node = append(mp.Graph.Node, g.Node...)
+		return marshal(t, mp)
+	}
+	hugeLen := protowire.AppendTag(nil, fieldModelGraph, protowire.BytesType)
+	hugeLen = protowire.AppendVarint(hugeLen, 1<<40)
+	hugeLen = append(hugeLen, 1, 2, 3)
+	hugeInner := marshal(t, addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4))))
+	// The initializer's raw_data length claims far more than the file holds.
+	if i := strings.Index(string(hugeInner), string(f32Raw(1, 2, 3, 4))); i > 0 {
+		hugeInner = append(hugeInner[:i-1:i-1], append(protowire.AppendVarint(nil, 1<<62), hugeInner[i:]...)...)
+	}
+	for _, tc := range []struct {
+		name  string
+		model []byte
+		want  []string // substrings of the error after the path
+	}{
+		{"empty", nil, []string{"model has no graph"}},
+		{"missing graph", marshal(t, &onnxpb.ModelProto{IrVersion: proto.Int64(8)}), []string{"model has no graph"}},
+		{"not protobuf", []byte("this is not an onnx model at all"), []string{"not a valid ONNX model"}},
+		{"huge graph length", hugeLen, []string{"not a valid ONNX model", "offset 0", "field 7"}},
+		{"huge raw_data length", hugeInner, []string{"not a valid ONNX model", `initializer "w"`}},
+		{"negative dim", withInit(rawTensor("w", []int64{-1, 2}, f32Raw(1, 2))), []string{`initializer "w": negative dim -1`}},
+		{"dims overflow", withInit(rawTensor("w", []int64{1 << 40, 1 << 40}, f32Raw(1))), []string{`initializer "w": dims`, "too many elements"}},
+		{"huge dims typed", withInit(&onnxpb.TensorProto{Name: proto.String("w"), DataType: &f32, Dims: []int64{1 << 20, 1 << 20}, FloatData: []float32{1, 2}}),
+			[]string{`initializer "w": `, "float_data has 2 values"}},
+		{"huge dims int32", withInit(&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT32)), Dims: []int64{1 << 30, 1 << 20}, Int32Data: []int32{1}}),
+			[]string{`initializer "w": 1 typed values for 1125899906842624 elements`}},
+		{"raw too short", withInit(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3))), []string{`initializer "w": raw_data has 12 bytes, f32[2 2] needs 16`}},
+		{"raw too long", withInit(rawTensor("w", []int64{2}, f32Raw(1, 2, 3))), []string{`initializer "w": raw_data has 12 bytes, f32[2] needs 8`}},
+		{"float_data on int", withInit(&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT32)), Dims: []int64{2}, FloatData: []float32{1, 2}}),
+			[]string{`initializer "w": float_data cannot hold i32 elements`}},
+		{"unknown dtype", withInit(&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(99), Dims: []int64{2}, RawData: []byte{1, 2}}),
+			[]string{`initializer "w": unsupported ONNX element type 99`}},
+		{"strings count", withInit(&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(onnxpb.TensorProto_STRING)), Dims: []int64{1 << 40}, StringData: [][]byte{[]byte("a")}}),
+			[]string{`initializer "w": 1 strings for 1099511627776 elements`}},
+		{"constant raw size", marshal(t, constModel(rawTensor("", []int64{2, 2}, f32Raw(1)))), []string{`node "c" (Constant): attribute value: raw_data has 4 bytes, f32[2 2] needs 16`}},
+		{"deep nesting", deep(200), []string{"subgraphs nested more than 64 deep", "levels", `node "if" (#2): attribute "then_branch"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := importHostile(t, tc.model, path, 4<<20)
+			if !strings.HasPrefix(msg, path+": ") {
+				t.Errorf("error %q does not start with the path", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if len(msg) > 600 {
+				t.Errorf("error of %d bytes", len(msg))
+			}
+			t.Log(msg)
+		})
+	}
+	// An unknown input element type names the input.
+	mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+	mp.Graph.Input[0] = tensorVI("x", 99, 2, 2)
+	if msg := importHostile(t, marshal(t, mp), path, 1<<20); !strings.Contains(msg, `input "x": unsupported ONNX element type 99`) {
+		t.Errorf("error %q", msg)
+	}
+	// Negative dims in a declared input type.
+	mp.Graph.Input[0] = tensorVI("x", onnxpb.TensorProto_FLOAT, 2, -3)
+	if msg := importHostile(t, marshal(t, mp), path, 1<<20); !strings.Contains(msg, `input "x": negative dim -3`) {
+		t.Errorf("error %q", msg)
+	}
+}
+
+// TestTruncatedAndCorruptedModels cuts every shared model at several points
+// and flips bytes in it: each import must fail (or succeed) cleanly.
+func TestTruncatedAndCorruptedModels(t *testing.T) {
+	models := sharedModels(t)
+	if len(models) == 0 {
+		t.Skip("no shared models")
+	}
+	tmp := filepath.Join(t.TempDir(), "cut.onnx")
+	rng := rand.New(rand.NewSource(1))
+	for _, p := range models {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(data)
+		cuts := []int{0, 1, 2, 7, 64, 1000, n / 7, n / 3, n / 2, n - n/5, n - 100, n - 1}
+		for _, k := range cuts {
+			if k < 0 || k >= n {
+				continue
+			}
+			if _, err := ImportBytes(data[:k], tmp); err == nil {
+				t.Errorf("%s cut at %d of %d: import succeeded", filepath.Base(p), k, n)
+			}
+		}
+		flips := 20
+		if n > 1<<22 {
+			flips = 4 // keep the large models quick
+		}
+		for i := 0; i < flips; i++ {
+			b := append([]byte(nil), data...)
+			for j := 0; j < 1+rng.Intn(4); j++ {
+				// Flip bytes early in the file, where the structure is.
+				b[rng.Intn(min(n, 1<<16))] ^= byte(1 + rng.Intn(255))
+			}
+			if m, err := ImportBytes(b, tmp); err == nil {
+				m.Close()
+			}
+		}
+	}
+}
+
+// TestManyUnnamedConstants guards against quadratic constant naming: a model
+// with many Constant nodes without output names imports in linear time.
+func TestManyUnnamedConstants(t *testing.T) {
+	mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+	var nodes []*onnxpb.NodeProto
+	for i := 0; i < 20000; i++ {
+		nodes = append(nodes, nodeProto("", "Constant", nil, []string{""},
+			&onnxpb.AttributeProto{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: rawTensor("", nil, f32Raw(1))}))
+	}
+	mp.Graph.Node = append(nodes, mp.Graph.Node...)
+	start := time.Now()
+	m, err := ImportBytes(marshal(t, mp), "many.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("import of 20000 constants took %v", el)
+	}
+	if len(m.Consts) != 20001 || m.Const("const.19999") == nil {
+		t.Errorf("%d constants", len(m.Consts))
+	}
+}
