@@ -681,10 +681,7 @@ func (c *converter) attr(opName string, a *astAttr) (Attr, error) {
 	return bad("a single value")
 }
 
-// tokenTypes names the lexer's token types.
-var tokenTypes = kirLexer.Symbols()
-
-func isTok(t lexer.Token, typ string) bool { return t.Type == tokenTypes[typ] }
+func isTok(t lexer.Token, typ string) bool { return t.Type == kirSymbols[typ] }
 
 // listToks returns the tokens between a list's brackets.
 func listToks(l *astList) []lexer.Token {

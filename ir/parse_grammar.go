@@ -1,8 +1,6 @@
 package ir
 
 import (
-	"io"
-
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -14,54 +12,10 @@ import (
 // so that a constant with many elements costs one token slice, not one
 // struct per element.
 
-var kirLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Comment", Pattern: `//[^\n]*`},
-	{Name: "Whitespace", Pattern: `[ \t\r\n]+`},
-	{Name: "String", Pattern: `"(\\.|[^"\\\n])*"`},
-	{Name: "ConstRef", Pattern: `@("(\\.|[^"\\\n])*"|[A-Za-z0-9_.]+)`},
-	{Name: "ValueRef", Pattern: `%[A-Za-z0-9_.]+`},
-	{Name: "Hex", Pattern: `0x[0-9a-fA-F]+`},
-	{Name: "Float", Pattern: `[0-9]+(\.[0-9]*([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)`},
-	{Name: "Int", Pattern: `[0-9]+`},
-	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_.]*`},
-	{Name: "Arrow", Pattern: `->`},
-	{Name: "Punct", Pattern: `[-()\[\]{}<>,:=?*]`},
-})
-
 var kirParser = participle.MustBuild[astModule](
-	participle.Lexer(skipLexerDef{kirLexer}),
+	participle.Lexer(kirLexDef{kirSymbols}),
 	participle.UseLookahead(4),
 )
-
-// skipLexerDef drops whitespace and comments in the lexer itself rather
-// than with participle.Elide: with Elide, participle v2.1.4 fills captured
-// lexer.Token fields with the elided token before the one matched.
-type skipLexerDef struct{ inner *lexer.StatefulDefinition }
-
-func (d skipLexerDef) Symbols() map[string]lexer.TokenType { return d.inner.Symbols() }
-
-func (d skipLexerDef) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
-	l, err := d.inner.Lex(filename, r)
-	if err != nil {
-		return nil, err
-	}
-	syms := d.inner.Symbols()
-	return &skipLexer{l, syms["Whitespace"], syms["Comment"]}, nil
-}
-
-type skipLexer struct {
-	inner         lexer.Lexer
-	space, remark lexer.TokenType
-}
-
-func (l *skipLexer) Next() (lexer.Token, error) {
-	for {
-		t, err := l.inner.Next()
-		if err != nil || (t.Type != l.space && t.Type != l.remark) {
-			return t, err
-		}
-	}
-}
 
 func init() {
 	// Inline constants are lists of tokens; participle's default cap of a
