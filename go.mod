@@ -6,3 +6,8 @@ require (
 	github.com/alecthomas/participle/v2 v2.1.4
 	google.golang.org/protobuf v1.36.12
 )
+
+require (
+	github.com/sergi/go-diff v1.4.0 // indirect
+	golang.org/x/tools v0.52.0 // indirect
+)

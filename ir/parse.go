@@ -196,6 +196,9 @@ func (c *converter) sym(a *astSym) error {
 	if err != nil {
 		return err
 	}
+	if name == "" {
+		return c.errorf(a.Name.Pos, "empty symbol name")
+	}
 	min, err := strconv.ParseInt(a.Min.Value, 10, 64)
 	if err != nil {
 		return c.errorf(a.Min.Pos, "bound %s out of range", a.Min.Value)

@@ -83,7 +83,11 @@ func (p *printer) module(m *Module) {
 			if s.Max >= 0 {
 				max = strconv.FormatInt(s.Max, 10)
 			}
-			p.printf("sym %s in [%d, %s]\n", Symbolic(s.Name).String(), s.Min, max)
+			name := s.Name
+			if !isIdent(name) {
+				name = strconv.Quote(name)
+			}
+			p.printf("sym %s in [%d, %s]\n", name, s.Min, max)
 		}
 	}
 	if len(m.Consts) > 0 {
