@@ -190,3 +190,37 @@ func TestPrintGolden(t *testing.T) {
 		t.Errorf("printed sample module differs from testdata/sample.kir (see testdata/sample.kir.got)")
 	}
 }
+
+func TestRelPath(t *testing.T) {
+	wd, _ := os.Getwd()
+	for _, tc := range []struct{ base, path, want string }{
+		{"", "x/data.bin", "x/data.bin"},
+		{"a/b", "a/c/d.bin", "../c/d.bin"},
+		{"/tmp/out", "/tmp/out/w.bin", "w.bin"},
+		{wd, "m/w.bin", "m/w.bin"},
+		{"m", filepath.Join(wd, "w.bin"), "../w.bin"},
+	} {
+		p := &printer{opts: PrintOptions{BaseDir: tc.base}}
+		if got := p.relPath(tc.path); got != tc.want {
+			t.Errorf("relPath(base %q, %q) = %q, want %q", tc.base, tc.path, got, tc.want)
+		}
+	}
+}
+
+// A constant whose file bytes changed since printing is refused.
+func TestParseFileChecksum(t *testing.T) {
+	dir := t.TempDir()
+	m := sampleModule(t, dir)
+	text := printString(t, m, PrintOptions{BaseDir: dir})
+	data := filepath.Join(dir, "data.bin")
+	b, _ := os.ReadFile(data)
+	b[200] ^= 1
+	os.WriteFile(data, b, 0o644)
+	if _, err := Parse("s.kir", []byte(text), ParseOptions{BaseDir: dir}); err == nil || !strings.Contains(err.Error(), "sha256 mismatch") {
+		t.Errorf("got %v, want a sha256 mismatch", err)
+	}
+	os.WriteFile(data, b[:100], 0o644)
+	if _, err := Parse("s.kir", []byte(text), ParseOptions{BaseDir: dir}); err == nil || !strings.Contains(err.Error(), "beyond the end") {
+		t.Errorf("got %v, want a range error", err)
+	}
+}
