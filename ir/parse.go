@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
@@ -64,7 +65,53 @@ func parseTree(filename string, src []byte) (tree *astModule, err error) {
 			tree, err = nil, fmt.Errorf("%s: internal parser error: %v", filename, r)
 		}
 	}()
-	return kirParser.ParseBytes(filename, src)
+	tree, err = kirParser.ParseBytes(filename, src)
+	if perr, ok := err.(participle.Error); ok {
+		pos := perr.Position()
+		err = fmt.Errorf("%s:%d:%d: %s", filename, pos.Line, pos.Column, simplifyExpected(perr.Message()))
+	}
+	return tree, err
+}
+
+// astNames turns grammar struct names in participle's messages into words.
+var astNames = strings.NewReplacer(
+	"AstAttr", "attribute", "AstWord", "type", "AstRegion", "region", "AstStmt", "statement",
+	"AstParam", "parameter", "AstOut", "output", "AstRef", "operand", "AstDef", "value",
+	"AstDim", "dim", "AstList", "list", "AstScalar", "value", "AstFile", "file(...)",
+	"AstElem", "type", "AstShape", "shape", "AstMeta", "meta", "AstSym", "sym",
+	"AstConst", "const", "AstFunc", "func", "AstItem", "meta, sym, const or func", "AstOp", "op",
+	"AstReturn", "return values")
+
+// simplifyExpected shortens participle's "(expected ...)", which spells out
+// the whole rest of the rule, to the first thing that could come next.
+func simplifyExpected(msg string) string {
+	i := strings.Index(msg, " (expected ")
+	if i < 0 || !strings.HasSuffix(msg, ")") {
+		return astNames.Replace(msg)
+	}
+	rest := msg[i+len(" (expected ") : len(msg)-1]
+	end, depth, inStr := len(rest), 0, false
+scan:
+	for j := 0; j < len(rest); j++ {
+		switch ch := rest[j]; {
+		case inStr:
+			if ch == '\\' {
+				j++
+			} else if ch == '"' {
+				inStr = false
+			}
+		case ch == '"':
+			inStr = true
+		case ch == '(' || ch == '<':
+			depth++
+		case ch == ')' || ch == '>':
+			depth--
+		case ch == ' ' && depth == 0:
+			end = j
+			break scan
+		}
+	}
+	return astNames.Replace(msg[:i] + " (expected " + rest[:end] + ")")
 }
 
 // checkNesting rejects input nested deeper than maxNesting before the

@@ -5,6 +5,12 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
+// The grammar of kiln's text form is LL(1), so participle runs without
+// backtracking and its errors point at the first token that does not fit.
+// The one place that would need more lookahead, an op with regions but no
+// attributes, results or location, is printed with an empty attribute
+// block "{}" before its regions.
+//
 // The grammar of kiln's text form as participle structs (docs/ir.md has the
 // EBNF). The grammar only recognizes shapes of text; parse.go turns the tree
 // into a Module and reports what the grammar cannot (undefined values,
@@ -14,7 +20,6 @@ import (
 
 var kirParser = participle.MustBuild[astModule](
 	participle.Lexer(kirLexDef{kirSymbols}),
-	participle.UseLookahead(4),
 )
 
 func init() {

@@ -93,6 +93,8 @@ func TestParseErrors(t *testing.T) {
 		{"meta \"a\" = 1", "e.kir:1:12: unexpected token \"1\""},
 		{"sym n in [4, 2]", "max 2 below min 4"},
 		{"bogus", "e.kir:1:1: unexpected token \"bogus\""},
+		{head + "  %1 = Add(%x %x) : f32[2]\n  return %1\n}", "e.kir:2:15: unexpected token \"%x\" (expected \")\")"},
+		{"const @a : f32[2] = file(\"x\", offset=1)", "e.kir:1:39: unexpected token \")\" (expected \",\")"},
 		{"const @a : f32[] = \"unterminated", "e.kir:1:20: unterminated string literal"},
 		{"const @a : f32[] = 1.0 $", "e.kir:1:24: unexpected character '$'"},
 		{head + "  %1 = Add(%x, %nope) : f32[2]\n  return %1\n}", "e.kir:2:16: undefined value %nope"},

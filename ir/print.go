@@ -399,6 +399,10 @@ func (p *printer) op(op *Op, depth int) {
 		p.b.WriteString(p.ref(a))
 	}
 	p.b.WriteByte(')')
+	if len(op.Attrs) == 0 && len(op.Results) == 0 && op.Loc == "" && len(op.Regions) > 0 {
+		// Keeps the region block from reading as an attribute block.
+		p.b.WriteString(" {}")
+	}
 	if len(op.Attrs) > 0 {
 		p.b.WriteString(" {")
 		for i, a := range op.Attrs {

@@ -31,6 +31,8 @@ func init() {
 		}})
 	Register(&OpDef{Name: "kirtest.Sink", Doc: "test op without results", Kind: Opaque,
 		Inputs: []Operand{VarOpt("x")}, Infer: keep})
+	Register(&OpDef{Name: "kirtest.Block", Doc: "test op with a region and no results", Kind: Opaque,
+		Inputs: []Operand{VarOpt("x")}, Regions: []string{"body"}, Infer: keep})
 	Register(&OpDef{Name: "kirtest.If", Doc: "test op with two regions", Kind: Opaque,
 		Inputs: In("cond"), Outputs: []Operand{Var("out")}, Regions: []string{"then_branch", "else_branch"}, Infer: keep})
 	Register(&OpDef{Name: "kirtest.Loop", Doc: "test op with a region with params", Kind: Opaque,
@@ -112,6 +114,8 @@ func sampleModule(t testing.TB, dataDir string) *Module {
 		{"empty_is", IntsAttr([]int64{})}, {"empty_fs", FloatsAttr(nil)}, {"empty_ss", StringsAttr([]string{})},
 	}, []Type{t32(F32, 2), TensorType(F32, UnrankedShape())})
 	b.NewOp("kirtest.Sink", nil, nil, nil) // no operands, no results
+	blk := b.NewOp("kirtest.Block", []*Value{cond}, nil, nil)
+	blk.AddRegion("body").Results = []*Value{cond}
 	ifop := b.NewOp("kirtest.If", []*Value{cond}, nil, []Type{t32(F32, 2), TensorType(F32, Shape{Ranked: true, Dims: []Dim{Unknown(), Symbolic("weird name")}})})
 	ifop.Loc = "If_0"
 	then := ifop.AddRegion("then_branch")
