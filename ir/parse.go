@@ -587,6 +587,44 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 			return err
 		}
 	}
+	return c.checkOp(op, a)
+}
+
+// checkOp reports, at the op's position, the problems of hand-edited text
+// that Verify would report without one: unknown ops and attributes, and
+// result types that contradict inference. Everything else is left to
+// Verify, which runs on the whole module afterwards.
+func (c *converter) checkOp(op *Op, a *astOp) (err error) {
+	d := Lookup(op.Name)
+	if d == nil {
+		return c.errorf(a.Name.Pos, "unknown op %q", op.Name)
+	}
+	for _, at := range a.Attrs {
+		name, _ := c.nameTok(at.Name)
+		if d.Attr(name) == nil {
+			return c.errorf(at.Pos, "%s has no attribute %q", op.Name, name)
+		}
+	}
+	lo, hi := Arity(d.Inputs)
+	if len(op.Args) < lo || (hi >= 0 && len(op.Args) > hi) || len(op.Regions) != len(d.Regions) {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			err = nil // malformed in a way Verify will name
+		}
+	}()
+	types, ierr := d.Infer(op)
+	if ierr != nil {
+		return c.errorf(a.Pos, "%s: %v", op.Name, ierr)
+	}
+	for i, res := range op.Results {
+		if i < len(types) {
+			if _, merr := MergeTypes(types[i], res.Type); merr != nil {
+				return c.errorf(a.Types[i].Pos, "%s result %d: declared %v, inferred %v", op.Name, i, res.Type, types[i])
+			}
+		}
+	}
 	return nil
 }
 
