@@ -159,7 +159,7 @@ type converter struct {
 	files    map[string]*dataFile
 }
 
-// posError is an error at a position of the text.
+// errorf returns an error at a position of the text.
 func (c *converter) errorf(pos lexer.Position, format string, args ...any) error {
 	return fmt.Errorf("%s:%d:%d: %s", c.filename, pos.Line, pos.Column, fmt.Sprintf(format, args...))
 }

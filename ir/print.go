@@ -111,8 +111,8 @@ func globalName(s string) string {
 	return "@" + strconv.Quote(s)
 }
 
-// isGlobalIdent reports whether s can follow '@' unquoted: the lexer's
-// [A-Za-z0-9_.]+ minus names that would read as something else.
+// isGlobalIdent reports whether s can follow '@' unquoted: it matches the
+// lexer's [A-Za-z0-9_.]+ (numeric names such as PyTorch's "123" included).
 func isGlobalIdent(s string) bool {
 	if s == "" {
 		return false
