@@ -16,7 +16,7 @@ import (
 // a temporary folder the fuzzed texts may refer to).
 func FuzzParse(f *testing.F) {
 	dir := f.TempDir()
-	for _, path := range sharedModels(f) {
+	for _, path := range sharedModels() {
 		m, err := onnx.Import(path)
 		if err != nil {
 			continue

@@ -22,11 +22,11 @@ import (
 const backendData = "/usr/share/libonnx-testdata/data"
 
 // sharedModels returns the ONNX models under ../shared/models/onnx (relative
-// to the folder holding go.mod).
-func sharedModels(t testing.TB) []string {
+// to the folder holding go.mod), none when that folder is absent.
+func sharedModels() []string {
 	dir, err := filepath.Abs(".")
 	if err != nil {
-		t.Fatal(err)
+		return nil
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -34,14 +34,11 @@ func sharedModels(t testing.TB) []string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("no go.mod above the test's folder")
+			return nil
 		}
 		dir = parent
 	}
 	models, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "models", "onnx", "*.onnx"))
-	if len(models) == 0 {
-		t.Skip("../shared/models/onnx is absent")
-	}
 	sort.Strings(models)
 	return models
 }
@@ -96,7 +93,11 @@ func firstDiff(a, b string) string {
 }
 
 func TestRoundTripSharedModels(t *testing.T) {
-	for _, path := range sharedModels(t) {
+	models := sharedModels()
+	if len(models) == 0 {
+		t.Skip("../shared/models/onnx is absent")
+	}
+	for _, path := range models {
 		name := strings.TrimSuffix(filepath.Base(path), ".onnx")
 		t.Run(name, func(t *testing.T) {
 			m, err := onnx.Import(path)
