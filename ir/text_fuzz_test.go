@@ -1,6 +1,9 @@
 package ir_test
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +19,21 @@ import (
 // a temporary folder the fuzzed texts may refer to).
 func FuzzParse(f *testing.F) {
 	dir := f.TempDir()
+	// A small data file so that file(...) references can parse.
+	data := make([]byte, 96)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "seed.bin"), data, 0o644); err != nil {
+		f.Fatal(err)
+	}
+	sum := sha256.Sum256(data[32:96])
+	f.Add([]byte(fmt.Sprintf(`const @w : u8[4,16] = file("seed.bin", offset=32, length=64, sha256="%x")
+func @main(%%0 "x": u8[4,16]) -> ("y": u8[4,16]) {
+  %%1 = Add(%%0, @w) : u8[4,16]
+  return %%1
+}
+`, sum)))
 	for _, path := range sharedModels() {
 		m, err := onnx.Import(path)
 		if err != nil {
