@@ -1,5 +1,3 @@
-//go:build npy
-
 package main
 
 import "github.com/kiln-ml/kiln/ir/interp"

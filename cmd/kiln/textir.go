@@ -1,5 +1,3 @@
-//go:build textir
-
 package main
 
 import (
@@ -18,7 +16,7 @@ func init() {
 	commands = append(commands,
 		command{
 			name:    "dump",
-			usage:   "kiln dump MODEL [-o FILE] [--data-out FILE]",
+			usage:   "kiln dump [-o FILE.kir] [--data-out FILE] [--inline N] MODEL.onnx|FILE.kir",
 			summary: "import a model (ONNX or .kir) and print it as kiln text IR",
 			run:     runDump,
 		},
@@ -36,7 +34,7 @@ func parseKIRFile(path string) (*ir.Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := ir.Parse(path, src, ir.ParseOptions{})
+	m, err := ir.Parse(path, src, ir.ParseOptions{BaseDir: filepath.Dir(path)})
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +48,8 @@ func parseKIRFile(path string) (*ir.Module, error) {
 func runDump(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("dump", stderr)
 	out := fs.String("o", "", "write the text IR to `FILE` instead of stdout")
-	dataOut := fs.String("data-out", "", "write the constants' bytes to `FILE` and refer to it from the IR")
+	dataOut := fs.String("data-out", "", "write large constants' bytes to `FILE` and refer to it from the IR")
+	inline := fs.Int("inline", 0, "largest constant (in elements) printed inline although it lies in a file (0: 16, -1: all)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -67,8 +66,14 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "dump", err)
 		}
 	}
+	// File references are printed relative to where the text goes, so
+	// that the output of `kiln dump -o dir/x.kir` parses from dir.
+	opts := ir.PrintOptions{InlineLimit: *inline, BaseDir: "."}
+	if *out != "" {
+		opts.BaseDir = filepath.Dir(*out)
+	}
 	var buf bytes.Buffer
-	if err := ir.Print(&buf, m, ir.PrintOptions{}); err != nil {
+	if err := ir.Print(&buf, m, opts); err != nil {
 		return fail(stderr, "dump", err)
 	}
 	if *out == "" {
@@ -98,7 +103,7 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 	}
 	defer m.Close()
 	var buf bytes.Buffer
-	if err := ir.Print(&buf, m, ir.PrintOptions{}); err != nil {
+	if err := ir.Print(&buf, m, ir.PrintOptions{BaseDir: filepath.Dir(path)}); err != nil {
 		return fail(stderr, "fmt", err)
 	}
 	if !*write {

@@ -1,5 +1,3 @@
-//go:build textir
-
 package main
 
 import (

@@ -1,5 +1,3 @@
-//go:build npy
-
 package modeltest
 
 import (

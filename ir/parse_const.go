@@ -1,0 +1,173 @@
+package ir
+
+import (
+	"encoding/binary"
+	"math"
+	"strconv"
+)
+
+// Reading constants' values from the text: each literal is checked against
+// the constant's element type and stored little-endian, bit-exact with what
+// Print wrote.
+
+func f32frombits(b uint64) float32 { return math.Float32frombits(uint32(b)) }
+
+func sign(neg bool) int {
+	if neg {
+		return -1
+	}
+	return 1
+}
+
+// floatBits rounds f to type d and returns its bits.
+func floatBits(f float64, d DType) uint64 {
+	switch d {
+	case F64:
+		return math.Float64bits(f)
+	case F16:
+		return uint64(F16FromFloat32(float32(f)))
+	case BF16:
+		return uint64(BF16FromFloat32(float32(f)))
+	}
+	return uint64(math.Float32bits(float32(f)))
+}
+
+// isNaNBits reports whether bits is a NaN pattern of float type d.
+func isNaNBits(bits uint64, d DType) bool {
+	switch d {
+	case F64:
+		return bits&0x7ff0000000000000 == 0x7ff0000000000000 && bits&0xfffffffffffff != 0
+	case F16:
+		return bits <= 0xffff && bits&0x7c00 == 0x7c00 && bits&0x3ff != 0
+	case BF16:
+		return bits <= 0xffff && bits&0x7f80 == 0x7f80 && bits&0x7f != 0
+	}
+	return bits <= 0xffffffff && bits&0x7f800000 == 0x7f800000 && bits&0x7fffff != 0
+}
+
+func canonNaN(d DType) uint64 {
+	switch d {
+	case F64:
+		return canonNaN64
+	case F16:
+		return canonNaN16
+	case BF16:
+		return canonNaNBF16
+	}
+	return canonNaN32
+}
+
+// constData stores the literals as the payload of a constant of dtype d.
+func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
+	if d == String {
+		k.Strings = make([]string, len(elems))
+		for i, e := range elems {
+			if e.kind != litString {
+				return c.errorf(e.pos, "expected a string")
+			}
+			k.Strings[i] = e.text
+		}
+		return nil
+	}
+	size := d.Size()
+	b := make([]byte, len(elems)*size)
+	le := binary.LittleEndian
+	for i, e := range elems {
+		at := b[i*size:]
+		switch d {
+		case F32, F64, F16, BF16:
+			bits, err := c.litFloat(e, d)
+			if err != nil {
+				return err
+			}
+			switch size {
+			case 2:
+				le.PutUint16(at, uint16(bits))
+			case 4:
+				le.PutUint32(at, uint32(bits))
+			default:
+				le.PutUint64(at, bits)
+			}
+		case C64, C128:
+			if e.kind != litPair {
+				return c.errorf(e.pos, "expected a complex value (re, im)")
+			}
+			part := F32
+			if d == C128 {
+				part = F64
+			}
+			for j, p := range e.pair {
+				bits, err := c.litFloat(p, part)
+				if err != nil {
+					return err
+				}
+				if part == F32 {
+					le.PutUint32(at[4*j:], uint32(bits))
+				} else {
+					le.PutUint64(at[8*j:], bits)
+				}
+			}
+		case Bool:
+			switch {
+			case e.kind == litWord && e.text == "true" && !e.neg:
+				at[0] = 1
+			case e.kind == litWord && e.text == "false" && !e.neg:
+				at[0] = 0
+			default:
+				// Print writes bytes other than 0 and 1 as numbers.
+				v, err := c.litUint(e, 8)
+				if err != nil {
+					return c.errorf(e.pos, "expected true or false")
+				}
+				at[0] = byte(v)
+			}
+		case I8, I16, I32, I64:
+			if e.kind != litInt {
+				return c.errorf(e.pos, "expected an integer")
+			}
+			s := e.text
+			if e.neg {
+				s = "-" + s
+			}
+			v, err := strconv.ParseInt(s, 10, size*8)
+			if err != nil {
+				return c.errorf(e.pos, "%s out of range for %v", s, d)
+			}
+			putUint(at, size, uint64(v))
+		case U8, U16, U32, U64:
+			v, err := c.litUint(e, size*8)
+			if err != nil {
+				return err
+			}
+			putUint(at, size, v)
+		default:
+			return c.errorf(e.pos, "constants of type %v cannot be written inline", d)
+		}
+	}
+	k.Bytes = b
+	return nil
+}
+
+func (c *converter) litUint(e *literal, bits int) (uint64, error) {
+	if e.kind != litInt || e.neg {
+		return 0, c.errorf(e.pos, "expected an unsigned integer")
+	}
+	v, err := strconv.ParseUint(e.text, 10, bits)
+	if err != nil {
+		return 0, c.errorf(e.pos, "%s out of range for %d bits", e.text, bits)
+	}
+	return v, nil
+}
+
+func putUint(b []byte, size int, v uint64) {
+	switch size {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		binary.LittleEndian.PutUint16(b, uint16(v))
+	case 4:
+		binary.LittleEndian.PutUint32(b, uint32(v))
+	default:
+		binary.LittleEndian.PutUint64(b, v)
+	}
+}

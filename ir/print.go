@@ -1,0 +1,497 @@
+package ir
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// DefaultInlineLimit is the element count up to which constants print their
+// values inline when PrintOptions.InlineLimit is 0.
+const DefaultInlineLimit = 16
+
+// PrintOptions controls Print.
+type PrintOptions struct {
+	// BaseDir, when set, is the folder file references are printed relative
+	// to: the folder the .kir file will live in, so that Parse with the same
+	// folder as ParseOptions.BaseDir finds the data again.
+	BaseDir string
+	// InlineLimit is the largest element count of a constant that prints its
+	// values inline even though its bytes lie in a file. 0 means
+	// DefaultInlineLimit; a negative limit prints every constant inline.
+	// String tensors and constants without a Source always print inline.
+	InlineLimit int
+}
+
+// Print writes m in kiln's text form (docs/ir.md). The output is a function
+// of the module alone: values are numbered %0, %1, ... per function in
+// definition order, attributes come sorted, and Parse gives back a module
+// that prints to the same bytes. A malformed module still prints (undefined
+// values show as %undef) so that the verifier's complaints can be read
+// against it.
+func Print(w io.Writer, m *Module, opts PrintOptions) error {
+	p := &printer{opts: opts}
+	if p.opts.InlineLimit == 0 {
+		p.opts.InlineLimit = DefaultInlineLimit
+	}
+	p.module(m)
+	_, err := io.WriteString(w, p.b.String())
+	return err
+}
+
+// String returns m's text form with default options (file references as the
+// module holds them).
+func (m *Module) String() string {
+	var b strings.Builder
+	Print(&b, m, PrintOptions{})
+	return b.String()
+}
+
+type printer struct {
+	b    strings.Builder
+	opts PrintOptions
+	ids  map[*Value]int
+	next int
+}
+
+func (p *printer) printf(format string, args ...any) { fmt.Fprintf(&p.b, format, args...) }
+
+func (p *printer) indent(n int) {
+	for range n {
+		p.b.WriteString("  ")
+	}
+}
+
+func (p *printer) module(m *Module) {
+	p.b.WriteString("// kiln IR\n")
+	if len(m.Meta) > 0 {
+		p.b.WriteByte('\n')
+		for _, e := range m.Meta {
+			p.printf("meta %s = %s\n", strconv.Quote(e.Key), strconv.Quote(e.Value))
+		}
+	}
+	if len(m.Syms) > 0 {
+		p.b.WriteByte('\n')
+		for _, s := range m.Syms {
+			max := "?"
+			if s.Max >= 0 {
+				max = strconv.FormatInt(s.Max, 10)
+			}
+			name := s.Name
+			if !isIdent(name) {
+				name = strconv.Quote(name)
+			}
+			p.printf("sym %s in [%d, %s]\n", name, s.Min, max)
+		}
+	}
+	if len(m.Consts) > 0 {
+		p.b.WriteByte('\n')
+		for _, c := range m.Consts {
+			p.constant(c)
+		}
+	}
+	for _, f := range m.Funcs {
+		p.b.WriteByte('\n')
+		p.function(f)
+	}
+}
+
+// globalName prints a constant or function name after '@', quoted unless it
+// is a plain identifier.
+func globalName(s string) string {
+	if isGlobalIdent(s) {
+		return "@" + s
+	}
+	return "@" + strconv.Quote(s)
+}
+
+// isGlobalIdent reports whether s can follow '@' unquoted: it matches the
+// lexer's [A-Za-z0-9_.]+ (numeric names such as PyTorch's "123" included).
+func isGlobalIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *printer) constant(v *Value) {
+	c := v.Const
+	p.printf("const %s : %s = ", globalName(c.Name), v.Type)
+	n := v.Type.Shape.NumElements()
+	if c.Source != nil && v.Type.DType != String && (p.opts.InlineLimit >= 0 && n > int64(p.opts.InlineLimit)) {
+		sum := sha256.Sum256(c.Bytes)
+		p.printf("file(%s, offset=%d, length=%d, sha256=%q)\n",
+			strconv.Quote(p.relPath(c.Source.Path)), c.Source.Offset, c.Source.Length, hex.EncodeToString(sum[:]))
+		return
+	}
+	p.b.WriteString(formatConstData(v))
+	p.b.WriteByte('\n')
+}
+
+// relPath returns path as seen from opts.BaseDir, with forward slashes.
+func (p *printer) relPath(path string) string {
+	if p.opts.BaseDir == "" {
+		return filepath.ToSlash(path)
+	}
+	base, target := p.opts.BaseDir, path
+	if filepath.IsAbs(base) != filepath.IsAbs(target) {
+		var err1, err2 error
+		base, err1 = filepath.Abs(base)
+		target, err2 = filepath.Abs(target)
+		if err1 != nil || err2 != nil {
+			return filepath.ToSlash(path)
+		}
+	}
+	rel, err := filepath.Rel(base, target)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// formatConstData returns a constant's values: a bare element for a scalar,
+// otherwise a flat list in C order. Malformed payloads (wrong byte count)
+// print what they hold as a byte list so nothing is hidden.
+func formatConstData(v *Value) string {
+	c := v.Const
+	d := v.Type.DType
+	n := v.Type.Shape.NumElements()
+	scalar := v.Type.Shape.Ranked && len(v.Type.Shape.Dims) == 0
+	var elems []string
+	switch {
+	case d == String:
+		if int64(len(c.Strings)) != n {
+			scalar = false
+		}
+		for _, s := range c.Strings {
+			elems = append(elems, strconv.Quote(s))
+		}
+	case d.Valid() && n >= 0 && int64(len(c.Bytes)) == n*int64(d.Size()):
+		size := d.Size()
+		for i := int64(0); i < n; i++ {
+			elems = append(elems, formatElem(d, c.Bytes[i*int64(size):(i+1)*int64(size)]))
+		}
+	default:
+		scalar = false
+		for _, x := range c.Bytes {
+			elems = append(elems, strconv.Itoa(int(x)))
+		}
+	}
+	if scalar && len(elems) == 1 {
+		return elems[0]
+	}
+	return "[" + strings.Join(elems, ", ") + "]"
+}
+
+// Canonical NaN bit patterns: these print as plain "nan"; every other NaN
+// prints its bits so that parsing gives the identical pattern back.
+const (
+	canonNaN16   = 0x7e00
+	canonNaNBF16 = 0x7fc0
+	canonNaN32   = 0x7fc00000
+	canonNaN64   = 0x7ff8000000000000
+)
+
+// formatElem formats one element of dtype d from its little-endian bytes.
+func formatElem(d DType, b []byte) string {
+	le := binary.LittleEndian
+	switch d {
+	case F32:
+		return formatF32Bits(le.Uint32(b))
+	case F64:
+		return formatF64Bits(le.Uint64(b))
+	case F16:
+		h := le.Uint16(b)
+		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
+			if h == canonNaN16 {
+				return "nan"
+			}
+			return fmt.Sprintf("nan(0x%04x)", h)
+		}
+		return FormatFloat32(Float16(h).Float32())
+	case BF16:
+		h := le.Uint16(b)
+		if h&0x7f80 == 0x7f80 && h&0x7f != 0 {
+			if h == canonNaNBF16 {
+				return "nan"
+			}
+			return fmt.Sprintf("nan(0x%04x)", h)
+		}
+		return FormatFloat32(BFloat16(h).Float32())
+	case I8:
+		return strconv.FormatInt(int64(int8(b[0])), 10)
+	case I16:
+		return strconv.FormatInt(int64(int16(le.Uint16(b))), 10)
+	case I32:
+		return strconv.FormatInt(int64(int32(le.Uint32(b))), 10)
+	case I64:
+		return strconv.FormatInt(int64(le.Uint64(b)), 10)
+	case U8:
+		return strconv.FormatUint(uint64(b[0]), 10)
+	case U16:
+		return strconv.FormatUint(uint64(le.Uint16(b)), 10)
+	case U32:
+		return strconv.FormatUint(uint64(le.Uint32(b)), 10)
+	case U64:
+		return strconv.FormatUint(le.Uint64(b), 10)
+	case Bool:
+		switch b[0] {
+		case 0:
+			return "false"
+		case 1:
+			return "true"
+		}
+		return strconv.Itoa(int(b[0])) // not a proper bool; keep the byte
+	case C64:
+		return "(" + formatF32Bits(le.Uint32(b)) + ", " + formatF32Bits(le.Uint32(b[4:])) + ")"
+	case C128:
+		return "(" + formatF64Bits(le.Uint64(b)) + ", " + formatF64Bits(le.Uint64(b[8:])) + ")"
+	}
+	return "?"
+}
+
+func formatF32Bits(u uint32) string {
+	f := math.Float32frombits(u)
+	if f != f {
+		if u == canonNaN32 {
+			return "nan"
+		}
+		return fmt.Sprintf("nan(0x%08x)", u)
+	}
+	return FormatFloat32(f)
+}
+
+func formatF64Bits(u uint64) string {
+	f := math.Float64frombits(u)
+	if f != f {
+		if u == canonNaN64 {
+			return "nan"
+		}
+		return fmt.Sprintf("nan(0x%016x)", u)
+	}
+	return floatText(strconv.FormatFloat(f, 'g', -1, 64))
+}
+
+// FormatFloat32 formats f as the shortest decimal that reads back as the
+// same float32, always recognizable as a float ("1.0", "1e-05", "inf",
+// "-inf", "nan", "-0.0").
+func FormatFloat32(f float32) string {
+	if f != f {
+		return "nan"
+	}
+	return floatText(strconv.FormatFloat(float64(f), 'g', -1, 32))
+}
+
+// floatText turns strconv's output into kiln's float spelling.
+func floatText(s string) string {
+	switch s {
+	case "+Inf":
+		return "inf"
+	case "-Inf":
+		return "-inf"
+	case "NaN":
+		return "nan"
+	}
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
+}
+
+func (p *printer) function(f *Func) {
+	p.ids = map[*Value]int{}
+	p.next = 0
+	p.printf("func %s(", globalName(f.Name))
+	for i, v := range f.Body.Params {
+		if i > 0 {
+			p.b.WriteString(", ")
+		}
+		p.printf("%s", p.define(v))
+		if i < len(f.InputNames) {
+			p.printf(" %s", strconv.Quote(f.InputNames[i]))
+		}
+		p.printf(": %s", v.Type)
+	}
+	p.b.WriteString(") -> (")
+	for i, v := range f.Body.Results {
+		if i > 0 {
+			p.b.WriteString(", ")
+		}
+		name := ""
+		if i < len(f.OutputNames) {
+			name = f.OutputNames[i]
+		}
+		t := Type{}
+		if v != nil {
+			t = v.Type
+		}
+		p.printf("%s: %s", strconv.Quote(name), t)
+	}
+	p.b.WriteString(") {\n")
+	p.body(f.Body, 1)
+	p.b.WriteString("}\n")
+}
+
+// define numbers v and returns its name.
+func (p *printer) define(v *Value) string {
+	p.ids[v] = p.next
+	p.next++
+	return "%" + strconv.Itoa(p.ids[v])
+}
+
+// ref returns how a use of v prints.
+func (p *printer) ref(v *Value) string {
+	switch {
+	case v == nil:
+		return "_"
+	case v.Const != nil:
+		return globalName(v.Const.Name)
+	}
+	if id, ok := p.ids[v]; ok {
+		return "%" + strconv.Itoa(id)
+	}
+	return "%undef"
+}
+
+// body prints a region's ops and its return at the given depth.
+func (p *printer) body(r *Region, depth int) {
+	for _, op := range r.Ops {
+		p.op(op, depth)
+	}
+	p.indent(depth)
+	p.b.WriteString("return")
+	for i, v := range r.Results {
+		if i > 0 {
+			p.b.WriteByte(',')
+		}
+		p.b.WriteString(" " + p.ref(v))
+	}
+	p.b.WriteByte('\n')
+}
+
+func (p *printer) op(op *Op, depth int) {
+	p.indent(depth)
+	for i, v := range op.Results {
+		if i > 0 {
+			p.b.WriteString(", ")
+		}
+		p.b.WriteString(p.define(v))
+	}
+	if len(op.Results) > 0 {
+		p.b.WriteString(" = ")
+	}
+	p.b.WriteString(op.Name + "(")
+	for i, a := range op.Args {
+		if i > 0 {
+			p.b.WriteString(", ")
+		}
+		p.b.WriteString(p.ref(a))
+	}
+	p.b.WriteByte(')')
+	if len(op.Attrs) == 0 && len(op.Results) == 0 && op.Loc == "" && len(op.Regions) > 0 {
+		// Keeps the region block from reading as an attribute block.
+		p.b.WriteString(" {}")
+	}
+	if len(op.Attrs) > 0 {
+		p.b.WriteString(" {")
+		for i, a := range op.Attrs {
+			if i > 0 {
+				p.b.WriteString(", ")
+			}
+			p.printf("%s = %s", attrName(a.Name), formatAttr(a.Value))
+		}
+		p.b.WriteByte('}')
+	}
+	for i, v := range op.Results {
+		if i == 0 {
+			p.b.WriteString(" : ")
+		} else {
+			p.b.WriteString(", ")
+		}
+		p.b.WriteString(v.Type.String())
+	}
+	if op.Loc != "" {
+		p.printf(" loc(%s)", strconv.Quote(string(op.Loc)))
+	}
+	if len(op.Regions) == 0 {
+		p.b.WriteByte('\n')
+		return
+	}
+	p.b.WriteString(" {\n")
+	for _, r := range op.Regions {
+		p.indent(depth + 1)
+		p.b.WriteString(attrName(r.Name) + "(")
+		for i, v := range r.Params {
+			if i > 0 {
+				p.b.WriteString(", ")
+			}
+			p.printf("%s: %s", p.define(v), v.Type)
+		}
+		p.b.WriteString(") {\n")
+		p.body(r, depth+2)
+		p.indent(depth + 1)
+		p.b.WriteString("}\n")
+	}
+	p.indent(depth)
+	p.b.WriteString("}\n")
+}
+
+// attrName prints attribute and region names bare when they are
+// identifiers (as all of ONNX's are), quoted otherwise.
+func attrName(s string) string {
+	if isIdent(s) && !strings.Contains(s, ".") {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// formatAttr returns an attribute value's text form.
+func formatAttr(v AttrValue) string {
+	switch v.Kind {
+	case AttrInt:
+		return strconv.FormatInt(v.Int, 10)
+	case AttrFloat:
+		return formatF32Bits(math.Float32bits(v.Float))
+	case AttrString:
+		return strconv.Quote(v.Str)
+	case AttrInts:
+		s := make([]string, len(v.Ints))
+		for i, x := range v.Ints {
+			s[i] = strconv.FormatInt(x, 10)
+		}
+		return "[" + strings.Join(s, ", ") + "]"
+	case AttrFloats:
+		s := make([]string, len(v.Floats))
+		for i, x := range v.Floats {
+			s[i] = formatF32Bits(math.Float32bits(x))
+		}
+		return "[" + strings.Join(s, ", ") + "]"
+	case AttrStrings:
+		s := make([]string, len(v.Strings))
+		for i, x := range v.Strings {
+			s[i] = strconv.Quote(x)
+		}
+		return "[" + strings.Join(s, ", ") + "]"
+	case AttrTensor:
+		if v.Tensor == nil || v.Tensor.Const == nil {
+			return "@undef"
+		}
+		return globalName(v.Tensor.Const.Name)
+	case AttrDType:
+		return v.DType.String()
+	case AttrType:
+		return v.Type.String()
+	}
+	return "invalid"
+}
