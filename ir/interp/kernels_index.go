@@ -219,7 +219,7 @@ func ndIndex(dshape, ishape []int, ind []int64, batch int) (offsets []int, slice
 	sliceShape = dshape[batch+k:]
 	dst := Strides(dshape)
 	nb := NumElements(ishape[:batch])
-	perBatch := NumElements(ishape[batch:len(ishape)-1])
+	perBatch := NumElements(ishape[batch : len(ishape)-1])
 	batchStride := NumElements(dshape[batch:])
 	for b := 0; b < nb; b++ {
 		for t := 0; t < perBatch; t++ {
