@@ -151,58 +151,41 @@ func inferSlice(op *Op) ([]Type, error) {
 		return []Type{x.Type}, nil
 	}
 	r := len(s.Dims)
-	starts, ok1 := ConstInts(op.Arg(1))
-	ends, ok2 := ConstInts(op.Arg(2))
-	var axes, steps []int64
-	ok3, ok4 := true, true
-	if a := op.Arg(3); a != nil {
-		axes, ok3 = ConstInts(a)
-	}
-	if a := op.Arg(4); a != nil {
-		steps, ok4 = ConstInts(a)
-	}
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		if !ok3 {
-			return []Type{TensorType(d, UnknownDims(r))}, nil
-		}
-		// Axes known: only the sliced dims become unknown.
-		out := s.Clone()
-		if axes == nil {
-			n := -1
-			if st := op.Arg(1).Type.Shape; st.Rank() == 1 && st.Dims[0].IsStatic() {
-				n = int(st.Dims[0].Size)
-			}
-			if n < 0 {
-				return []Type{TensorType(d, UnknownDims(r))}, nil
-			}
-			for i := 0; i < n && i < r; i++ {
-				axes = append(axes, int64(i))
-			}
-		}
-		for _, a := range axes {
-			ax, err := NormAxis(a, r)
-			if err != nil {
-				return nil, err
-			}
-			out.Dims[ax] = Unknown()
-		}
-		return []Type{TensorType(d, out)}, nil
+	starts, ok1 := ShapeValue(op.Arg(1))
+	ends, ok2 := ShapeValue(op.Arg(2))
+	if !ok1 || !ok2 {
+		return []Type{TensorType(d, UnknownDims(r))}, nil
 	}
 	if len(starts) != len(ends) {
 		return nil, fmt.Errorf("starts has %d entries, ends %d", len(starts), len(ends))
 	}
-	if axes == nil {
+	var axes, steps []int64
+	if a := op.Arg(3); a != nil {
+		var ok bool
+		if axes, ok = ConstInts(a); !ok {
+			return []Type{TensorType(d, UnknownDims(r))}, nil
+		}
+	} else {
 		for i := range starts {
 			axes = append(axes, int64(i))
 		}
 	}
-	if steps == nil {
+	stepKnown := make([]bool, len(starts))
+	if a := op.Arg(4); a != nil {
+		if st, ok := ConstInts(a); ok {
+			steps = st
+			for i := range stepKnown {
+				stepKnown[i] = true
+			}
+		}
+	} else {
 		steps = make([]int64, len(starts))
 		for i := range steps {
 			steps[i] = 1
+			stepKnown[i] = true
 		}
 	}
-	if len(axes) != len(starts) || len(steps) != len(starts) {
+	if len(axes) != len(starts) || (steps != nil && len(steps) != len(starts)) {
 		return nil, fmt.Errorf("starts, ends, axes and steps differ in length")
 	}
 	ax, err := normAxes(axes, r)
@@ -211,21 +194,35 @@ func inferSlice(op *Op) ([]Type, error) {
 	}
 	out := s.Clone()
 	for i, a := range ax {
-		if steps[i] == 0 {
-			return nil, fmt.Errorf("step 0 on axis %d", a)
-		}
-		dm := s.Dims[a]
-		if !dm.IsStatic() {
-			// Slicing everything off a dynamic dim keeps it (x[0:INT_MAX]).
-			if steps[i] == 1 && (starts[i] == 0 || starts[i] <= -1<<62) && ends[i] >= 1<<62 {
-				continue
-			}
+		if !stepKnown[i] {
 			out.Dims[a] = Unknown()
 			continue
 		}
-		out.Dims[a] = Static(SliceLen(dm.Size, starts[i], ends[i], steps[i]))
+		if steps[i] == 0 {
+			return nil, fmt.Errorf("step 0 on axis %d", a)
+		}
+		out.Dims[a] = sliceDim(s.Dims[a], starts[i], ends[i], steps[i])
 	}
 	return []Type{TensorType(d, out)}, nil
+}
+
+// sliceDim is the size of one sliced dim. Beyond the static case it keeps a
+// dynamic dim sliced whole (x[0:INT_MAX]) and gives x[0:n] the size n when
+// n is a symbolic dim read off some shape (e.g. position ids cut to the
+// sequence length), assuming, as exporters do, that n does not exceed dim.
+func sliceDim(dim Dim, start, end SymInt, step int64) Dim {
+	const huge = int64(1) << 62
+	switch {
+	case dim.IsStatic() && start.Known && end.Known:
+		return Static(SliceLen(dim.Size, start.Val, end.Val, step))
+	case step == 1 && start.Known && start.Val == 0 && end.Known && end.Val >= huge:
+		return dim
+	case step == 1 && start.Known && start.Val == 0 && !end.Known && end.Sym != "":
+		if end.Sym == dim.Sym || dim.IsStatic() {
+			return Symbolic(end.Sym)
+		}
+	}
+	return Unknown()
 }
 
 func inferGather(op *Op) ([]Type, error) {
@@ -292,6 +289,15 @@ func inferRange(op *Op) ([]Type, error) {
 		}
 		if a.Type.DType != d {
 			return nil, fmt.Errorf("operand %d is %v, start is %v", i, a.Type.DType, d)
+		}
+	}
+	if d.IsInt() {
+		// Range(0, n, 1) over a symbolic n has n elements.
+		s, ok1 := ShapeValue(op.Arg(0))
+		l, ok2 := ShapeValue(op.Arg(1))
+		dl, ok3 := ShapeValue(op.Arg(2))
+		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 && s[0].Known && s[0].Val == 0 && dl[0].Known && dl[0].Val == 1 && l[0].Sym != "" {
+			return []Type{TensorType(d, Shape{Ranked: true, Dims: []Dim{Symbolic(l[0].Sym)}})}, nil
 		}
 	}
 	if d.IsInt() {
