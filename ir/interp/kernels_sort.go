@@ -302,7 +302,15 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if vals[2] == 0 {
 		return nil, fmt.Errorf("delta is zero")
 	}
+	for i, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("operand %d is %v", i, v)
+		}
+	}
 	n := ir.RangeLen(vals[0], vals[1], vals[2])
+	if n > 1<<31 {
+		return nil, fmt.Errorf("range of %d elements is too large", n)
+	}
 	if d.IsInt() {
 		out := make([]float64, n)
 		iv := make([]int64, n)
@@ -330,9 +338,6 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		for i := range out {
 			out[i] = float64(s + float32(i)*dl)
 		}
-	}
-	if math.IsNaN(vals[0]) {
-		return nil, fmt.Errorf("start is NaN")
 	}
 	t, err := fromFloat64s(d, []int{int(n)}, out)
 	if err != nil {

@@ -1,0 +1,163 @@
+package onnx
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/ir/interp"
+)
+
+// legacyCase is a one-node model at an old opset: float input x of the
+// given shape, optional i64 initializers, node attributes, and the expected
+// first output.
+type legacyCase struct {
+	name      string
+	op        string
+	opset     int64
+	xShape    []int64
+	inits     map[string][]int64 // extra inputs (in initName order), i64 scalars if one value
+	initOrder []string
+	attrs     []*onnxpb.AttributeProto
+	wantShape []int
+	want      []float32
+	outputs   int // node outputs (default 1); the first is checked
+}
+
+func attrInts(name string, v ...int64) *onnxpb.AttributeProto {
+	t := onnxpb.AttributeProto_INTS
+	return &onnxpb.AttributeProto{Name: &name, Type: &t, Ints: v}
+}
+
+func attrInt(name string, v int64) *onnxpb.AttributeProto {
+	t := onnxpb.AttributeProto_INT
+	return &onnxpb.AttributeProto{Name: &name, Type: &t, I: &v}
+}
+
+func attrFloat(name string, v float32) *onnxpb.AttributeProto {
+	t := onnxpb.AttributeProto_FLOAT
+	return &onnxpb.AttributeProto{Name: &name, Type: &t, F: &v}
+}
+
+func attrFloats(name string, v ...float32) *onnxpb.AttributeProto {
+	t := onnxpb.AttributeProto_FLOATS
+	return &onnxpb.AttributeProto{Name: &name, Type: &t, Floats: v}
+}
+
+func attrString(name, v string) *onnxpb.AttributeProto {
+	t := onnxpb.AttributeProto_STRING
+	return &onnxpb.AttributeProto{Name: &name, Type: &t, S: []byte(v)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (lc legacyCase) model() *onnxpb.ModelProto {
+	dims := make([]*onnxpb.TensorShapeProto_Dimension, len(lc.xShape))
+	for i, d := range lc.xShape {
+		dims[i] = &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}}
+	}
+	xType := &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+		ElemType: ptr(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{Dim: dims}}}}
+	g := &onnxpb.GraphProto{
+		Name:   ptr("g"),
+		Input:  []*onnxpb.ValueInfoProto{{Name: ptr("x"), Type: xType}},
+		Output: []*onnxpb.ValueInfoProto{{Name: ptr("y")}},
+	}
+	inputs := []string{"x"}
+	for _, n := range lc.initOrder {
+		v := lc.inits[n]
+		tp := &onnxpb.TensorProto{Name: ptr(n), DataType: ptr(int32(onnxpb.TensorProto_INT64)), Int64Data: v}
+		if len(v) != 1 {
+			tp.Dims = []int64{int64(len(v))}
+		}
+		g.Initializer = append(g.Initializer, tp)
+		inputs = append(inputs, n)
+	}
+	outs := []string{"y"}
+	for i := 1; i < lc.outputs; i++ {
+		outs = append(outs, fmt.Sprintf("y%d", i))
+	}
+	g.Node = []*onnxpb.NodeProto{{OpType: ptr(lc.op), Input: inputs, Output: outs, Attribute: lc.attrs}}
+	return &onnxpb.ModelProto{
+		IrVersion:   ptr(int64(3)),
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: ptr(""), Version: ptr(lc.opset)}},
+		Graph:       g,
+	}
+}
+
+// TestLegacyTensorOps imports the pre-opset-13 forms whose attributes kiln
+// turns into operands and checks the results.
+func TestLegacyTensorOps(t *testing.T) {
+	x6 := []float32{1, 2, 3, 4, 5, 6}
+	cases := []legacyCase{
+		{name: "Reshape-1 shape attr", op: "Reshape", opset: 1, xShape: []int64{2, 3},
+			attrs: []*onnxpb.AttributeProto{attrInts("shape", 3, -1), attrInts("consumed_inputs", 0)}, wantShape: []int{3, 2}, want: x6},
+		{name: "Squeeze-1 axes attr", op: "Squeeze", opset: 1, xShape: []int64{1, 6},
+			attrs: []*onnxpb.AttributeProto{attrInts("axes", 0)}, wantShape: []int{6}, want: x6},
+		{name: "Squeeze-11 all", op: "Squeeze", opset: 11, xShape: []int64{1, 6, 1}, wantShape: []int{6}, want: x6},
+		{name: "Unsqueeze-11 axes attr", op: "Unsqueeze", opset: 11, xShape: []int64{6},
+			attrs: []*onnxpb.AttributeProto{attrInts("axes", -1, 0)}, wantShape: []int{1, 6, 1}, want: x6},
+		{name: "Split-2 split attr", op: "Split", opset: 2, xShape: []int64{1, 6},
+			attrs: []*onnxpb.AttributeProto{attrInt("axis", 1), attrInts("split", 4, 2)}, wantShape: []int{1, 4}, want: x6[:4], outputs: 2},
+		{name: "Slice-1 attrs", op: "Slice", opset: 1, xShape: []int64{2, 3},
+			attrs:     []*onnxpb.AttributeProto{attrInts("starts", 1), attrInts("ends", 1000), attrInts("axes", 1)},
+			wantShape: []int{2, 2}, want: []float32{2, 3, 5, 6}},
+		{name: "Tile-1 tiles and axis", op: "Tile", opset: 1, xShape: []int64{1, 2},
+			initOrder: []string{"tiles", "axis"}, inits: map[string][]int64{"tiles": {2}, "axis": {1}},
+			wantShape: []int{1, 4}, want: []float32{1, 2, 1, 2}},
+		{name: "Pad-2 pads and value", op: "Pad", opset: 2, xShape: []int64{1, 2},
+			attrs:     []*onnxpb.AttributeProto{attrInts("pads", 0, 1, 0, 2), attrFloat("value", 9)},
+			wantShape: []int{1, 5}, want: []float32{9, 1, 2, 9, 9}},
+		{name: "Pad-1 paddings edge", op: "Pad", opset: 1, xShape: []int64{1, 2},
+			attrs:     []*onnxpb.AttributeProto{attrInts("paddings", 0, 2, 0, 1), attrString("mode", "edge")},
+			wantShape: []int{1, 5}, want: []float32{1, 1, 1, 2, 2}},
+		{name: "TopK-1 k attr", op: "TopK", opset: 1, xShape: []int64{1, 6},
+			attrs: []*onnxpb.AttributeProto{attrInt("k", 2)}, wantShape: []int{1, 2}, want: []float32{6, 5}, outputs: 2},
+		{name: "Upsample-1 height/width scales", op: "Upsample", opset: 1, xShape: []int64{1, 1, 1, 2},
+			attrs:     []*onnxpb.AttributeProto{attrFloat("height_scale", 2), attrFloat("width_scale", 2)},
+			wantShape: []int{1, 1, 2, 4}, want: []float32{1, 1, 2, 2, 1, 1, 2, 2}},
+		{name: "Upsample-7 scales attr linear", op: "Upsample", opset: 7, xShape: []int64{1, 2},
+			attrs:     []*onnxpb.AttributeProto{attrFloats("scales", 1, 2), attrString("mode", "linear")},
+			wantShape: []int{1, 4}, want: []float32{1, 1.5, 2, 2}},
+	}
+	for _, lc := range cases {
+		t.Run(lc.name, func(t *testing.T) {
+			m, err := ImportModel(lc.model(), "test.onnx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 1
+			for _, d := range lc.xShape {
+				n *= int(d)
+			}
+			shape := make([]int, len(lc.xShape))
+			for i, d := range lc.xShape {
+				shape[i] = int(d)
+			}
+			x := interp.FromSlice(shape, append([]float32{}, x6[:n]...))
+			out, err := interp.New(m, interp.Options{}).Run("main", []interp.Value{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			y := out[0].(*interp.Tensor)
+			if !reflect.DeepEqual(y.Shape, lc.wantShape) || !reflect.DeepEqual(y.Data, lc.want) {
+				t.Errorf("got %v, want %v %v", y, lc.wantShape, lc.want)
+			}
+			if got := fmt.Sprint(m.Funcs[0].Body.Results[0].Type.Shape); got != fmt.Sprint(shapeString(lc.wantShape)) {
+				t.Errorf("inferred shape %s, want %s", got, shapeString(lc.wantShape))
+			}
+		})
+	}
+}
+
+func shapeString(s []int) string {
+	out := "["
+	for i, d := range s {
+		if i > 0 {
+			out += ","
+		}
+		out += fmt.Sprint(d)
+	}
+	return out + "]"
+}
