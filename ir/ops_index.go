@@ -162,7 +162,7 @@ func inferSlice(op *Op) ([]Type, error) {
 	var axes, steps []int64
 	if a := op.Arg(3); a != nil {
 		var ok bool
-		if axes, ok = ConstInts(a); !ok {
+		if axes, ok = KnownInts(a); !ok {
 			return []Type{TensorType(d, UnknownDims(r))}, nil
 		}
 	} else {
@@ -172,7 +172,7 @@ func inferSlice(op *Op) ([]Type, error) {
 	}
 	stepKnown := make([]bool, len(starts))
 	if a := op.Arg(4); a != nil {
-		if st, ok := ConstInts(a); ok {
+		if st, ok := KnownInts(a); ok {
 			steps = st
 			for i := range stepKnown {
 				stepKnown[i] = true
@@ -301,9 +301,9 @@ func inferRange(op *Op) ([]Type, error) {
 		}
 	}
 	if d.IsInt() {
-		s, ok1 := ConstInts(op.Arg(0))
-		l, ok2 := ConstInts(op.Arg(1))
-		dl, ok3 := ConstInts(op.Arg(2))
+		s, ok1 := KnownInts(op.Arg(0))
+		l, ok2 := KnownInts(op.Arg(1))
+		dl, ok3 := KnownInts(op.Arg(2))
 		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 && dl[0] != 0 {
 			return []Type{TensorType(d, ShapeOf(RangeLen(float64(s[0]), float64(l[0]), float64(dl[0]))))}, nil
 		}
@@ -348,7 +348,7 @@ func inferOneHot(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	depth := Unknown()
-	if v, ok := ConstInts(op.Arg(1)); ok && len(v) == 1 {
+	if v, ok := KnownInts(op.Arg(1)); ok && len(v) == 1 {
 		depth = Static(v[0])
 	} else if v, ok := ConstFloats(op.Arg(1)); ok && len(v) == 1 {
 		depth = Static(int64(v[0]))
@@ -424,7 +424,7 @@ func inferTopK(op *Op) ([]Type, error) {
 	}
 	out := s.Clone()
 	out.Dims[ax] = Unknown()
-	if k, ok := ConstInts(op.Arg(1)); ok && len(k) == 1 {
+	if k, ok := KnownInts(op.Arg(1)); ok && len(k) == 1 {
 		if k[0] < 0 || (s.Dims[ax].IsStatic() && k[0] > s.Dims[ax].Size) {
 			return nil, fmt.Errorf("K %d out of range for dim %v", k[0], s.Dims[ax])
 		}

@@ -279,7 +279,7 @@ func inferSqueeze(op *Op) ([]Type, error) {
 	}
 	var drop map[int]bool
 	if a := op.Arg(1); a != nil {
-		axes, ok := ConstInts(a)
+		axes, ok := KnownInts(a)
 		if !ok {
 			if n := a.Type.Shape; n.Rank() == 1 && n.Dims[0].IsStatic() {
 				return []Type{TensorType(d, UnknownDims(len(s.Dims)-int(n.Dims[0].Size)))}, nil
@@ -328,7 +328,7 @@ func inferUnsqueeze(op *Op) ([]Type, error) {
 	}
 	s := x.Type.Shape
 	d := x.Type.DType
-	axes, ok := ConstInts(a)
+	axes, ok := KnownInts(a)
 	if !s.Ranked || !ok {
 		if s.Ranked && a.Type.Shape.Rank() == 1 && a.Type.Shape.Dims[0].IsStatic() {
 			return []Type{TensorType(d, UnknownDims(len(s.Dims)+int(a.Type.Shape.Dims[0].Size)))}, nil
@@ -503,7 +503,7 @@ func inferSplit(op *Op) ([]Type, error) {
 	}
 	var sizes []Dim
 	if sp := op.Arg(1); sp != nil {
-		if vals, ok := ConstInts(sp); ok {
+		if vals, ok := KnownInts(sp); ok {
 			if len(vals) != n {
 				return nil, fmt.Errorf("split has %d sizes for %d outputs", len(vals), n)
 			}
@@ -584,7 +584,7 @@ func inferTile(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{x.Type}, nil
 	}
-	rep, ok := ConstInts(op.Arg(1))
+	rep, ok := KnownInts(op.Arg(1))
 	out := s.Clone()
 	if !ok {
 		return []Type{TensorType(x.Type.DType, UnknownDims(len(s.Dims)))}, nil
@@ -651,7 +651,7 @@ func inferPad(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{x.Type}, nil
 	}
-	pads, ok := ConstInts(op.Arg(1))
+	pads, ok := KnownInts(op.Arg(1))
 	if !ok {
 		return []Type{TensorType(x.Type.DType, UnknownDims(len(s.Dims)))}, nil
 	}

@@ -291,3 +291,24 @@ func SliceLen(dim, start, end, step int64) int64 {
 	}
 	return (start - end + (-step) - 1) / (-step)
 }
+
+// KnownInts returns the values of an integer tensor of rank 0 or 1 when
+// ShapeValue knows every element: a constant, or one computed from
+// constants and static dims.
+func KnownInts(v *Value) ([]int64, bool) {
+	if vals, ok := ConstInts(v); ok {
+		return vals, true
+	}
+	elems, ok := ShapeValue(v)
+	if !ok {
+		return nil, false
+	}
+	out := make([]int64, len(elems))
+	for i, e := range elems {
+		if !e.Known {
+			return nil, false
+		}
+		out[i] = e.Val
+	}
+	return out, true
+}

@@ -140,36 +140,39 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		return 0
 	}
-	// firsts holds the first occurrence of each distinct row, in order of
-	// appearance; sorted mode then orders them by value.
-	var firsts []int
-	inverse := make([]int64, n)
-	counts := map[int]int64{}
-	for i := 0; i < n; i++ {
-		found := -1
-		for u, f := range firsts {
-			if rowCmp(f, i) == 0 {
-				found = u
-				break
-			}
-		}
-		if found < 0 {
-			found = len(firsts)
-			firsts = append(firsts, i)
-		}
-		inverse[i] = int64(found)
-		counts[found]++
+	// Group equal rows by a stable sort: each group's first member is the
+	// row's first occurrence. Unsorted mode orders groups by that
+	// occurrence, sorted mode by value.
+	byValue := make([]int, n)
+	for i := range byValue {
+		byValue[i] = i
 	}
-	order := make([]int, len(firsts)) // order[j]: which first-occurrence slot is output j
+	sort.SliceStable(byValue, func(i, j int) bool { return rowCmp(byValue[i], byValue[j]) < 0 })
+	var firsts []int
+	var counts []int64
+	group := make([]int, n) // row -> group
+	for k, row := range byValue {
+		if k == 0 || rowCmp(byValue[k-1], row) != 0 {
+			firsts = append(firsts, row)
+			counts = append(counts, 0)
+		}
+		group[row] = len(firsts) - 1
+		counts[len(counts)-1]++
+	}
+	order := make([]int, len(firsts)) // order[j]: the group that is output j
 	for i := range order {
 		order[i] = i
 	}
-	if op.Int("sorted", 1) != 0 {
-		sort.SliceStable(order, func(i, j int) bool { return rowCmp(firsts[order[i]], firsts[order[j]]) < 0 })
+	if op.Int("sorted", 1) == 0 {
+		sort.Slice(order, func(i, j int) bool { return firsts[order[i]] < firsts[order[j]] })
 	}
-	pos := make([]int64, len(order)) // slot -> output position
-	for j, u := range order {
-		pos[u] = int64(j)
+	pos := make([]int64, len(order)) // group -> output position
+	for j, g := range order {
+		pos[g] = int64(j)
+	}
+	inverse := make([]int64, n)
+	for row, g := range group {
+		inverse[row] = pos[g]
 	}
 	var take []int
 	indices := make([]int64, len(order))
@@ -180,9 +183,6 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		indices[j] = int64(firsts[u])
 		cnt[j] = counts[u]
-	}
-	for i := range inverse {
-		inverse[i] = pos[inverse[i]]
 	}
 	shape := append([]int{}, rowsT.Shape...)
 	if len(shape) > 0 {
