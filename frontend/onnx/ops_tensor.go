@@ -103,7 +103,16 @@ func attrToInputs(name string, attrs ...string) convertFunc {
 				v := n.Ints(a)
 				args = append(args, c.constI64(constName(n, a), []int64{int64(len(v))}, v))
 			case n.In(1+i) != nil:
-				args = append(args, n.In(1+i))
+				in := n.In(1 + i)
+				// Split-1's split input has the data's (float) type.
+				if f, ok := ir.ConstFloats(in); ok {
+					v := make([]int64, len(f))
+					for k, x := range f {
+						v[k] = int64(x)
+					}
+					in = c.constI64(constName(n, a), []int64{int64(len(v))}, v)
+				}
+				args = append(args, in)
 			default:
 				args = append(args, nil)
 			}

@@ -131,7 +131,9 @@ func buildResizeAxis(p resizeParams, inLen, outLen int, scale, roiStart, roiEnd 
 			j := base + o
 			w := ws[i]
 			if j < 0 || j >= inLen {
-				if p.excludeOutside {
+				// exclude_outside is for the interpolating modes; a nearest
+				// tap always reads the clamped edge.
+				if p.excludeOutside && p.mode != "nearest" {
 					w = 0
 				}
 				j = min(max(j, 0), inLen-1) // the input is edge-padded
@@ -228,6 +230,14 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, err
 		}
 	}
+	if p.mode == "nearest" {
+		// Nearest sampling moves data without arithmetic, so it serves every
+		// element type (Resize-10 and later allow strings and bools) and
+		// copies 64-bit integers exactly.
+		if y, ok := resizeNearestTake(x, axes, out); ok {
+			return one(y), nil
+		}
+	}
 	src, err := toFloat64s(x)
 	if err != nil {
 		return nil, err
@@ -275,4 +285,25 @@ func resizeSum(src []float64, axes []resizeAxis, st, coord []int, d, base int) f
 		s += t.w * resizeSum(src, axes, st, coord, d+1, base+t.idx*st[d])
 	}
 	return s
+}
+
+// resizeNearestTake gathers the single nearest tap of every output element;
+// ok is false when some element lies outside the crop (tf_crop_and_resize
+// fills those with extrapolation_value, which needs a numeric type).
+func resizeNearestTake(x *Tensor, axes []resizeAxis, out []int) (*Tensor, bool) {
+	st := Strides(x.Shape)
+	for _, a := range axes {
+		for c, o := range a.outside {
+			if o || len(a.taps[c]) != 1 {
+				return nil, false
+			}
+		}
+	}
+	idx := mapIndex(out, st, func(coord []int) bool {
+		for d, c := range coord {
+			coord[d] = axes[d].taps[c][0].idx
+		}
+		return true
+	})
+	return takeElems(x, out, idx), true
 }

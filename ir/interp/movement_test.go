@@ -113,3 +113,18 @@ func TestMovementErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestResizeNearestStrings(t *testing.T) {
+	x := FromSlice([]int{1, 2}, []string{"a", "b"})
+	op := testOp("Resize", 1,
+		ir.Attr{Name: "coordinate_transformation_mode", Value: ir.StringAttr("asymmetric")},
+		ir.Attr{Name: "nearest_mode", Value: ir.StringAttr("floor")})
+	out, err := kernelResize(nil, op, []Value{x, nil, FromSlice([]int{2}, []float32{2, 2}), nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := out[0].(*Tensor)
+	if want := []string{"a", "a", "b", "b", "a", "a", "b", "b"}; !reflect.DeepEqual(y.Data, want) || !reflect.DeepEqual(y.Shape, []int{2, 4}) {
+		t.Errorf("got %v, want [2 4] %v", y, want)
+	}
+}
