@@ -242,7 +242,8 @@ func convTopK1(c *converter, n *node) ([]*ir.Value, error) {
 
 // resizeLegacy emits a Resize with the semantics of Resize-10 and Upsample:
 // an output index i reads input floor(i / scale) (nearest) or interpolates
-// linearly at i / scale.
+// linearly at i / scale. ONNX's own Resize 10→11 version adapter maps the
+// same way (asymmetric coordinates, nearest_mode floor).
 func (c *converter) resizeLegacy(n *node, x, scales *ir.Value, mode string) ([]*ir.Value, error) {
 	switch mode {
 	case "nearest":
