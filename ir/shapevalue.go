@@ -42,10 +42,29 @@ const maxShapeValueDepth = 32
 // exporters use to compute shapes (Shape, Gather, Slice, Concat, Squeeze,
 // Unsqueeze, Reshape, Cast, Identity, and arithmetic on known values).
 func ShapeValue(v *Value) (elems []SymInt, ok bool) {
-	return shapeValue(v, 0)
+	return (&shapeEval{memo: map[*Value]shapeMemo{}}).value(v, 0)
 }
 
-func shapeValue(v *Value, depth int) ([]SymInt, bool) {
+// shapeEval memoizes one evaluation: shape computations form DAGs (one
+// Shape feeding many Gathers), which a plain recursion would walk
+// exponentially often.
+type shapeEval struct{ memo map[*Value]shapeMemo }
+
+type shapeMemo struct {
+	elems []SymInt
+	ok    bool
+}
+
+func (e *shapeEval) value(v *Value, depth int) ([]SymInt, bool) {
+	if m, ok := e.memo[v]; ok {
+		return m.elems, m.ok
+	}
+	elems, ok := e.compute(v, depth)
+	e.memo[v] = shapeMemo{elems, ok}
+	return elems, ok
+}
+
+func (e *shapeEval) compute(v *Value, depth int) ([]SymInt, bool) {
 	if v == nil || !v.Type.IsTensor() || depth > maxShapeValueDepth {
 		return nil, false
 	}
@@ -60,7 +79,7 @@ func shapeValue(v *Value, depth int) ([]SymInt, bool) {
 		return out, true
 	}
 	if v.Def != nil && v.Type.DType.IsInt() {
-		if out, ok := shapeValueOfOp(v.Def, depth+1); ok {
+		if out, ok := e.op(v.Def, depth+1); ok {
 			return out, true
 		}
 	}
@@ -71,7 +90,7 @@ func shapeValue(v *Value, depth int) ([]SymInt, bool) {
 	return nil, false
 }
 
-func shapeValueOfOp(op *Op, depth int) ([]SymInt, bool) {
+func (e *shapeEval) op(op *Op, depth int) ([]SymInt, bool) {
 	switch op.Name {
 	case "Shape":
 		in := op.Arg(0)
@@ -94,23 +113,23 @@ func shapeValueOfOp(op *Op, depth int) ([]SymInt, bool) {
 		}
 		return []SymInt{{}}, true
 	case "Identity", "Squeeze", "Unsqueeze", "Reshape", "Flatten":
-		return shapeValue(op.Arg(0), depth)
+		return e.value(op.Arg(0), depth)
 	case "Cast":
 		if d, ok := op.Attr("to"); ok && d.Kind == AttrDType && (d.DType == I64 || d.DType == I32) {
-			return shapeValue(op.Arg(0), depth)
+			return e.value(op.Arg(0), depth)
 		}
 	case "Concat":
 		var out []SymInt
 		for _, a := range op.Args {
-			e, ok := shapeValue(a, depth)
+			el, ok := e.value(a, depth)
 			if !ok {
 				return nil, false
 			}
-			out = append(out, e...)
+			out = append(out, el...)
 		}
 		return out, true
 	case "Gather":
-		data, ok := shapeValue(op.Arg(0), depth)
+		data, ok := e.value(op.Arg(0), depth)
 		if !ok {
 			return nil, false
 		}
@@ -130,7 +149,7 @@ func shapeValueOfOp(op *Op, depth int) ([]SymInt, bool) {
 		}
 		return out, true
 	case "Slice":
-		data, ok := shapeValue(op.Arg(0), depth)
+		data, ok := e.value(op.Arg(0), depth)
 		if !ok {
 			return nil, false
 		}
@@ -157,8 +176,8 @@ func shapeValueOfOp(op *Op, depth int) ([]SymInt, bool) {
 		}
 		return out, true
 	case "Add", "Sub", "Mul", "Div":
-		a, ok1 := shapeValue(op.Arg(0), depth)
-		b, ok2 := shapeValue(op.Arg(1), depth)
+		a, ok1 := e.value(op.Arg(0), depth)
+		b, ok2 := e.value(op.Arg(1), depth)
 		if !ok1 || !ok2 {
 			return nil, false
 		}
