@@ -160,6 +160,20 @@ func inferReshape(op *Op) ([]Type, error) {
 			out[i] = e.Dim()
 		}
 	}
+	if inferAt < 0 {
+		// A single unknown dim (an element computed at run time, or a 0 that
+		// copies an unknown input dim) is fixed by the element count just as
+		// a -1 would be.
+		for i, dm := range out {
+			if !dm.IsStatic() && !dm.IsSymbolic() {
+				if inferAt >= 0 {
+					inferAt = -1
+					break
+				}
+				inferAt = i
+			}
+		}
+	}
 	if inferAt >= 0 && in.Ranked {
 		out[inferAt] = reshapeInferDim(in.Dims, out, inferAt)
 	}

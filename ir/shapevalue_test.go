@@ -60,7 +60,15 @@ func TestShapeChainReshape(t *testing.T) {
 	if got, want := w.Type.String(), "f32[?,256]"; got != want {
 		t.Errorf("Reshape flat %s, want %s", got, want)
 	}
-	// [batch*seq, 256] → [batch, -1, 256] cannot be known.
+	// A shape element read off an unknown dim is fixed by the count.
+	u := f.AddInput("u", TensorType(F32, Shape{Ranked: true, Dims: []Dim{Unknown()}}))
+	s := f.AddInput("s", TensorType(F32, ShapeOf(2, 3, 4)))
+	g := mustBuild(t, r, "Gather", []*Value{mustBuild(t, r, "Shape", []*Value{u}), testConstI64(m, "zero", []int64{1}, 0)})
+	four := testConstI64(m, "four", []int64{1}, 4)
+	v := mustBuild(t, r, "Reshape", []*Value{s, mustBuild(t, r, "Concat", []*Value{g, four}, Attr{"axis", IntAttr(0)})})
+	if got, want := v.Type.String(), "f32[6,4]"; got != want {
+		t.Errorf("Reshape with a run-time element %s, want %s", got, want)
+	}
 	if err := Verify(m); err != nil {
 		t.Fatal(err)
 	}
