@@ -78,7 +78,7 @@ func (e *shapeEval) compute(v *Value, depth int) ([]SymInt, bool) {
 		}
 		return out, true
 	}
-	if v.Def != nil && v.Type.DType.IsInt() {
+	if v.Def != nil && (v.Type.DType.IsInt() || v.Type.DType == Bool) {
 		if out, ok := e.op(v.Def, depth+1); ok {
 			return out, true
 		}
@@ -173,6 +173,84 @@ func (e *shapeEval) op(op *Op, depth int) ([]SymInt, bool) {
 		out := make([]SymInt, len(idx))
 		for i, x := range idx {
 			out[i] = data[x]
+		}
+		return out, true
+	case "ConstantOfShape":
+		n, ok := KnownInts(op.Arg(0))
+		if !ok || len(n) > 1 || (len(n) == 1 && n[0] > 64) {
+			return nil, false
+		}
+		fill := SymInt{Known: true, Val: 0}
+		if a, ok := op.Attr("value"); ok && a.Kind == AttrTensor {
+			vals, ok := ConstInts(a.Tensor)
+			if !ok || len(vals) != 1 {
+				return nil, false
+			}
+			fill.Val = vals[0]
+		}
+		out := []SymInt{fill}
+		if len(n) == 1 {
+			out = make([]SymInt, n[0])
+			for i := range out {
+				out[i] = fill
+			}
+		}
+		return out, true
+	case "Neg":
+		a, ok := e.value(op.Arg(0), depth)
+		if !ok {
+			return nil, false
+		}
+		out := make([]SymInt, len(a))
+		for i, x := range a {
+			if x.Known {
+				out[i] = SymInt{Known: true, Val: -x.Val}
+			}
+		}
+		return out, true
+	case "Where":
+		// torch exports Expand's shape as Where(Equal(shape, -1), 1, shape).
+		c, ok1 := e.value(op.Arg(0), depth)
+		a, ok2 := e.value(op.Arg(1), depth)
+		b, ok3 := e.value(op.Arg(2), depth)
+		if !ok1 || !ok2 || !ok3 {
+			return nil, false
+		}
+		n := max(len(c), len(a), len(b))
+		for _, l := range []int{len(c), len(a), len(b)} {
+			if l != n && l != 1 {
+				return nil, false
+			}
+		}
+		out := make([]SymInt, n)
+		for i := range out {
+			ci := c[min(i, len(c)-1)]
+			switch {
+			case !ci.Known:
+			case ci.Val != 0:
+				out[i] = a[min(i, len(a)-1)]
+			default:
+				out[i] = b[min(i, len(b)-1)]
+			}
+		}
+		return out, true
+	case "Equal":
+		a, ok1 := e.value(op.Arg(0), depth)
+		b, ok2 := e.value(op.Arg(1), depth)
+		n := max(len(a), len(b))
+		if !ok1 || !ok2 || (len(a) != n && len(a) != 1) || (len(b) != n && len(b) != 1) {
+			return nil, false
+		}
+		out := make([]SymInt, n)
+		for i := range out {
+			x, y := a[min(i, len(a)-1)], b[min(i, len(b)-1)]
+			switch {
+			case x.Known && y.Known:
+				out[i] = SymInt{Known: true, Val: boolInt(x.Val == y.Val)}
+			case x.Known && x.Val < 0 && y.Sym != "", y.Known && y.Val < 0 && x.Sym != "":
+				// A dim read off a shape is never negative.
+				out[i] = SymInt{Known: true, Val: 0}
+			}
 		}
 		return out, true
 	case "Add", "Sub", "Mul", "Div":
@@ -330,4 +408,11 @@ func KnownInts(v *Value) ([]int64, bool) {
 		out[i] = e.Val
 	}
 	return out, true
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
