@@ -22,7 +22,7 @@ func init() {
 		Name: "GatherElements", Doc: "output[i][j][k] = data[index][j][k] with index = indices[i][j][k] on axis",
 		Kind: Injective, Inputs: In("data", "indices"), Outputs: In("output"),
 		Attrs: []AttrDef{AInt("axis", 0)},
-		Infer: func(op *Op) ([]Type, error) { return indexShaped(op, op.Arg(1)) },
+		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(1)) },
 	})
 	Register(&OpDef{
 		Name: "GatherND", Doc: "gathers slices of data addressed by the last dim of indices, after batch_dims shared dims",
@@ -34,13 +34,13 @@ func init() {
 		Name: "ScatterElements", Doc: "a copy of data with updates written (or reduced) at indices along axis",
 		Kind: Opaque, Inputs: In("data", "indices", "updates"), Outputs: In("output"),
 		Attrs: []AttrDef{AInt("axis", 0), AString("reduction", "none")},
-		Infer: func(op *Op) ([]Type, error) { return indexShaped(op, op.Arg(0)) },
+		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(0)) },
 	})
 	Register(&OpDef{
 		Name: "ScatterND", Doc: "a copy of data with update slices written (or reduced) at the index tuples in indices",
 		Kind: Opaque, Inputs: In("data", "indices", "updates"), Outputs: In("output"),
 		Attrs: []AttrDef{AString("reduction", "none")},
-		Infer: func(op *Op) ([]Type, error) { return indexShaped(op, op.Arg(0)) },
+		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(0)) },
 	})
 	Register(&OpDef{
 		Name: "Range", Doc: "start, start+delta, ... up to (excluding) limit",
@@ -64,7 +64,7 @@ func init() {
 		Kind: Opaque, Inputs: In("input"), Outputs: In("output"),
 		Attrs: []AttrDef{AOptional("dtype", AttrDType), AInt("k", 0)},
 		Infer: func(op *Op) ([]Type, error) {
-			x, err := tensorArg(op, 0)
+			x, err := inferOperand(op, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -85,7 +85,7 @@ func init() {
 		Name: "NonZero", Doc: "the indices of non-zero elements as an i64 [rank, count] tensor, in C order",
 		Kind: Opaque, Inputs: In("X"), Outputs: In("Y"),
 		Infer: func(op *Op) ([]Type, error) {
-			x, err := tensorArg(op, 0)
+			x, err := inferOperand(op, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -128,9 +128,9 @@ func init() {
 	})
 }
 
-// indexShaped gives a result of data's dtype and shape's shape.
-func indexShaped(op *Op, shape *Value) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+// inferIndexShaped gives a result of data's dtype and shape's shape.
+func inferIndexShaped(op *Op, shape *Value) ([]Type, error) {
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func indexShaped(op *Op, shape *Value) ([]Type, error) {
 }
 
 func inferSlice(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func inferSlice(op *Op) ([]Type, error) {
 	if len(axes) != len(starts) || (steps != nil && len(steps) != len(starts)) {
 		return nil, fmt.Errorf("starts, ends, axes and steps differ in length")
 	}
-	ax, err := normAxes(axes, r)
+	ax, err := normDistinctAxes(axes, r)
 	if err != nil {
 		return nil, err
 	}
@@ -226,11 +226,11 @@ func sliceDim(dim Dim, start, end SymInt, step int64) Dim {
 }
 
 func inferGather(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := tensorArg(op, 1)
+	idx, err := inferOperand(op, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +253,11 @@ func inferGather(op *Op) ([]Type, error) {
 }
 
 func inferGatherND(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := tensorArg(op, 1)
+	idx, err := inferOperand(op, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -277,13 +277,13 @@ func inferGatherND(op *Op) ([]Type, error) {
 }
 
 func inferRange(op *Op) ([]Type, error) {
-	st, err := tensorArg(op, 0)
+	st, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
 	d := st.Type.DType
 	for i := 1; i < 3; i++ {
-		a, err := tensorArg(op, i)
+		a, err := inferOperand(op, i)
 		if err != nil {
 			return nil, err
 		}
@@ -329,11 +329,11 @@ func RangeLen(start, limit, delta float64) int64 {
 }
 
 func inferOneHot(op *Op) ([]Type, error) {
-	idx, err := tensorArg(op, 0)
+	idx, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
-	vals, err := tensorArg(op, 2)
+	vals, err := inferOperand(op, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +361,7 @@ func inferOneHot(op *Op) ([]Type, error) {
 }
 
 func inferCompress(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func inferCompress(op *Op) ([]Type, error) {
 }
 
 func inferUnique(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +410,7 @@ func inferUnique(op *Op) ([]Type, error) {
 }
 
 func inferTopK(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}

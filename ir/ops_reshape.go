@@ -93,7 +93,7 @@ func init() {
 	})
 }
 
-func tensorArg(op *Op, i int) (*Value, error) {
+func inferOperand(op *Op, i int) (*Value, error) {
 	a := op.Arg(i)
 	if a == nil {
 		return nil, fmt.Errorf("missing operand %d", i)
@@ -104,8 +104,8 @@ func tensorArg(op *Op, i int) (*Value, error) {
 	return a, nil
 }
 
-// dimProduct multiplies dims; ok is false unless all are static.
-func dimProduct(dims []Dim) (int64, bool) {
+// staticDimProduct multiplies dims; ok is false unless all are static.
+func staticDimProduct(dims []Dim) (int64, bool) {
 	p := int64(1)
 	for _, d := range dims {
 		if !d.IsStatic() {
@@ -117,11 +117,11 @@ func dimProduct(dims []Dim) (int64, bool) {
 }
 
 func inferReshape(op *Op) ([]Type, error) {
-	data, err := tensorArg(op, 0)
+	data, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
-	shapeArg, err := tensorArg(op, 1)
+	shapeArg, err := inferOperand(op, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func inferReshape(op *Op) ([]Type, error) {
 		out[inferAt] = reshapeInferDim(in.Dims, out, inferAt)
 	}
 	if inferAt < 0 && in.IsStatic() {
-		if p, ok := dimProduct(out); ok && p != in.NumElements() {
+		if p, ok := staticDimProduct(out); ok && p != in.NumElements() {
 			return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", in, in.NumElements(), Shape{Ranked: true, Dims: out})
 		}
 	}
@@ -235,7 +235,7 @@ func reshapeInferDim(in, out []Dim, at int) Dim {
 }
 
 func inferFlatten(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func inferFlatten(op *Op) ([]Type, error) {
 		axis += r
 	}
 	prodDim := func(ds []Dim) Dim {
-		if p, ok := dimProduct(ds); ok {
+		if p, ok := staticDimProduct(ds); ok {
 			return Static(p)
 		}
 		if len(ds) == 1 {
@@ -263,8 +263,8 @@ func inferFlatten(op *Op) ([]Type, error) {
 	return []Type{TensorType(x.Type.DType, Shape{Ranked: true, Dims: []Dim{prodDim(s.Dims[:axis]), prodDim(s.Dims[axis:])}})}, nil
 }
 
-// normAxes normalizes axes for rank, rejecting duplicates.
-func normAxes(axes []int64, rank int) ([]int, error) {
+// normDistinctAxes normalizes axes for rank, rejecting duplicates.
+func normDistinctAxes(axes []int64, rank int) ([]int, error) {
 	seen := make(map[int]bool, len(axes))
 	out := make([]int, len(axes))
 	for i, a := range axes {
@@ -282,7 +282,7 @@ func normAxes(axes []int64, rank int) ([]int, error) {
 }
 
 func inferSqueeze(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func inferSqueeze(op *Op) ([]Type, error) {
 			}
 			return []Type{TensorType(d, UnrankedShape())}, nil
 		}
-		ax, err := normAxes(axes, len(s.Dims))
+		ax, err := normDistinctAxes(axes, len(s.Dims))
 		if err != nil {
 			return nil, err
 		}
@@ -332,11 +332,11 @@ func inferSqueeze(op *Op) ([]Type, error) {
 }
 
 func inferUnsqueeze(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
-	a, err := tensorArg(op, 1)
+	a, err := inferOperand(op, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +350,7 @@ func inferUnsqueeze(op *Op) ([]Type, error) {
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
 	rank := len(s.Dims) + len(axes)
-	ax, err := normAxes(axes, rank)
+	ax, err := normDistinctAxes(axes, rank)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ func TransposePerm(op *Op, rank int) ([]int, error) {
 }
 
 func inferTranspose(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +432,7 @@ func inferConcat(op *Op) ([]Type, error) {
 	var symSum Dim
 	nsym := 0
 	for i := range op.Args {
-		a, err := tensorArg(op, i)
+		a, err := inferOperand(op, i)
 		if err != nil {
 			return nil, err
 		}
@@ -494,7 +494,7 @@ func inferConcat(op *Op) ([]Type, error) {
 }
 
 func inferSplit(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -553,9 +553,9 @@ func inferSplit(op *Op) ([]Type, error) {
 	return out, nil
 }
 
-// shapeOperand evaluates a shape operand (Expand, ConstantOfShape, ...) into
+// shapeOperandDims evaluates a shape operand (Expand, ConstantOfShape, ...) into
 // dims; ok is false when even its length is unknown.
-func shapeOperand(v *Value) ([]Dim, bool) {
+func shapeOperandDims(v *Value) ([]Dim, bool) {
 	elems, ok := ShapeValue(v)
 	if !ok {
 		return nil, false
@@ -568,15 +568,15 @@ func shapeOperand(v *Value) ([]Dim, bool) {
 }
 
 func inferExpand(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
-	sh, err := tensorArg(op, 1)
+	sh, err := inferOperand(op, 1)
 	if err != nil {
 		return nil, err
 	}
-	dims, ok := shapeOperand(sh)
+	dims, ok := shapeOperandDims(sh)
 	if !ok || !x.Type.Shape.Ranked {
 		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
 	}
@@ -590,7 +590,7 @@ func inferExpand(op *Op) ([]Type, error) {
 }
 
 func inferTile(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -621,7 +621,7 @@ func inferTile(op *Op) ([]Type, error) {
 }
 
 func inferShapeOp(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -633,7 +633,7 @@ func inferShapeOp(op *Op) ([]Type, error) {
 }
 
 func inferConstantOfShape(op *Op) ([]Type, error) {
-	sh, err := tensorArg(op, 0)
+	sh, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -644,7 +644,7 @@ func inferConstantOfShape(op *Op) ([]Type, error) {
 			return nil, fmt.Errorf("value has %d elements, want 1", n)
 		}
 	}
-	dims, ok := shapeOperand(sh)
+	dims, ok := shapeOperandDims(sh)
 	if !ok {
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
@@ -652,7 +652,7 @@ func inferConstantOfShape(op *Op) ([]Type, error) {
 }
 
 func inferPad(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -692,7 +692,7 @@ func inferPad(op *Op) ([]Type, error) {
 
 func inferDepthSpace(toSpace bool) InferFunc {
 	return func(op *Op) ([]Type, error) {
-		x, err := tensorArg(op, 0)
+		x, err := inferOperand(op, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -31,7 +31,7 @@ func ResizeOutDim(dim int64, scale float64) int64 {
 }
 
 func inferResize(op *Op) ([]Type, error) {
-	x, err := tensorArg(op, 0)
+	x, err := inferOperand(op, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func inferResize(op *Op) ([]Type, error) {
 	}
 	r := len(s.Dims)
 	if sz := op.Arg(3); sz != nil {
-		dims, ok := shapeOperand(sz)
+		dims, ok := shapeOperandDims(sz)
 		if ok && len(dims) == r {
 			return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
 		}

@@ -246,7 +246,7 @@ func (e *shapeEval) op(op *Op, depth int) ([]SymInt, bool) {
 			x, y := a[min(i, len(a)-1)], b[min(i, len(b)-1)]
 			switch {
 			case x.Known && y.Known:
-				out[i] = SymInt{Known: true, Val: boolInt(x.Val == y.Val)}
+				out[i] = SymInt{Known: true, Val: shapeValueBool(x.Val == y.Val)}
 			case x.Known && x.Val < 0 && y.Sym != "", y.Known && y.Val < 0 && x.Sym != "":
 				// A dim read off a shape is never negative.
 				out[i] = SymInt{Known: true, Val: 0}
@@ -410,7 +410,7 @@ func KnownInts(v *Value) ([]int64, bool) {
 	return out, true
 }
 
-func boolInt(b bool) int64 {
+func shapeValueBool(b bool) int64 {
 	if b {
 		return 1
 	}

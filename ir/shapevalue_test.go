@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func testConstI64(m *Module, name string, shape []int64, vals ...int64) *Value {
+func svConstI64(m *Module, name string, shape []int64, vals ...int64) *Value {
 	b := make([]byte, 8*len(vals))
 	for i, v := range vals {
 		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
@@ -13,7 +13,7 @@ func testConstI64(m *Module, name string, shape []int64, vals ...int64) *Value {
 	return m.AddConst(name, TensorType(I64, ShapeOf(shape...)), &Constant{Bytes: b})
 }
 
-func mustBuild(t *testing.T, r *Region, name string, args []*Value, attrs ...Attr) *Value {
+func svBuild(t *testing.T, r *Region, name string, args []*Value, attrs ...Attr) *Value {
 	t.Helper()
 	op, err := r.Build(name, args, attrs, 1)
 	if err != nil {
@@ -30,42 +30,42 @@ func TestShapeChainReshape(t *testing.T) {
 	f := m.NewFunc("main")
 	x := f.AddInput("x", TensorType(F32, Shape{Ranked: true, Dims: []Dim{Symbolic("batch"), Symbolic("seq"), Static(256)}}))
 	r := f.Body
-	shape := mustBuild(t, r, "Shape", []*Value{x})
-	axes := testConstI64(m, "axes", []int64{1}, 0)
+	shape := svBuild(t, r, "Shape", []*Value{x})
+	axes := svConstI64(m, "axes", []int64{1}, 0)
 	var parts []*Value
 	for i := range 2 {
-		idx := testConstI64(m, "i"+string(rune('0'+i)), nil, int64(i))
-		g := mustBuild(t, r, "Gather", []*Value{shape, idx}, Attr{"axis", IntAttr(0)})
-		parts = append(parts, mustBuild(t, r, "Unsqueeze", []*Value{g, axes}))
+		idx := svConstI64(m, "i"+string(rune('0'+i)), nil, int64(i))
+		g := svBuild(t, r, "Gather", []*Value{shape, idx}, Attr{"axis", IntAttr(0)})
+		parts = append(parts, svBuild(t, r, "Unsqueeze", []*Value{g, axes}))
 	}
-	heads := testConstI64(m, "heads", []int64{2}, 4, -1)
-	cat := mustBuild(t, r, "Concat", append(parts, heads), Attr{"axis", IntAttr(0)})
-	y := mustBuild(t, r, "Reshape", []*Value{x, cat})
+	heads := svConstI64(m, "heads", []int64{2}, 4, -1)
+	cat := svBuild(t, r, "Concat", append(parts, heads), Attr{"axis", IntAttr(0)})
+	y := svBuild(t, r, "Reshape", []*Value{x, cat})
 	if got, want := y.Type.String(), "f32[batch,seq,4,64]"; got != want {
 		t.Errorf("Reshape result %s, want %s", got, want)
 	}
-	tr := mustBuild(t, r, "Transpose", []*Value{y}, Attr{"perm", IntsAttr([]int64{0, 2, 1, 3})})
+	tr := svBuild(t, r, "Transpose", []*Value{y}, Attr{"perm", IntsAttr([]int64{0, 2, 1, 3})})
 	if got, want := tr.Type.String(), "f32[batch,4,seq,64]"; got != want {
 		t.Errorf("Transpose result %s, want %s", got, want)
 	}
 	// Back to [batch, seq, -1]: the symbolic dims cancel and -1 is 256.
-	back := testConstI64(m, "back", []int64{3}, 0, 0, -1)
-	z := mustBuild(t, r, "Reshape", []*Value{y, back})
+	back := svConstI64(m, "back", []int64{3}, 0, 0, -1)
+	z := svBuild(t, r, "Reshape", []*Value{y, back})
 	if got, want := z.Type.String(), "f32[batch,seq,256]"; got != want {
 		t.Errorf("Reshape back %s, want %s", got, want)
 	}
 	// Flattening the batch: [-1, 256] keeps nothing symbolic to cancel with.
-	flat := testConstI64(m, "flat", []int64{2}, -1, 256)
-	w := mustBuild(t, r, "Reshape", []*Value{x, flat})
+	flat := svConstI64(m, "flat", []int64{2}, -1, 256)
+	w := svBuild(t, r, "Reshape", []*Value{x, flat})
 	if got, want := w.Type.String(), "f32[?,256]"; got != want {
 		t.Errorf("Reshape flat %s, want %s", got, want)
 	}
 	// A shape element read off an unknown dim is fixed by the count.
 	u := f.AddInput("u", TensorType(F32, Shape{Ranked: true, Dims: []Dim{Unknown()}}))
 	s := f.AddInput("s", TensorType(F32, ShapeOf(2, 3, 4)))
-	g := mustBuild(t, r, "Gather", []*Value{mustBuild(t, r, "Shape", []*Value{u}), testConstI64(m, "zero", []int64{1}, 0)})
-	four := testConstI64(m, "four", []int64{1}, 4)
-	v := mustBuild(t, r, "Reshape", []*Value{s, mustBuild(t, r, "Concat", []*Value{g, four}, Attr{"axis", IntAttr(0)})})
+	g := svBuild(t, r, "Gather", []*Value{svBuild(t, r, "Shape", []*Value{u}), svConstI64(m, "zero", []int64{1}, 0)})
+	four := svConstI64(m, "four", []int64{1}, 4)
+	v := svBuild(t, r, "Reshape", []*Value{s, svBuild(t, r, "Concat", []*Value{g, four}, Attr{"axis", IntAttr(0)})})
 	if got, want := v.Type.String(), "f32[6,4]"; got != want {
 		t.Errorf("Reshape with a run-time element %s, want %s", got, want)
 	}

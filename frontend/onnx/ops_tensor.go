@@ -82,8 +82,8 @@ func init() {
 	register("Upsample", 9, 9, convUpsample)
 }
 
-// constName names a constant made from attribute attr of the current node.
-func constName(n *node, attr string) string {
+// attrConstName names a constant made from attribute attr of the current node.
+func attrConstName(n *node, attr string) string {
 	return string(n.loc()) + "." + attr
 }
 
@@ -101,7 +101,7 @@ func attrToInputs(name string, attrs ...string) convertFunc {
 			switch {
 			case n.Has(a):
 				v := n.Ints(a)
-				args = append(args, c.constI64(constName(n, a), []int64{int64(len(v))}, v))
+				args = append(args, c.constI64(attrConstName(n, a), []int64{int64(len(v))}, v))
 			case n.In(1+i) != nil:
 				in := n.In(1 + i)
 				// Split-1's split input has the data's (float) type.
@@ -110,7 +110,7 @@ func attrToInputs(name string, attrs ...string) convertFunc {
 					for k, x := range f {
 						v[k] = int64(x)
 					}
-					in = c.constI64(constName(n, a), []int64{int64(len(v))}, v)
+					in = c.constI64(attrConstName(n, a), []int64{int64(len(v))}, v)
 				}
 				args = append(args, in)
 			default:
@@ -135,7 +135,7 @@ func convReshape1(c *converter, n *node) ([]*ir.Value, error) {
 	if !n.Has("shape") {
 		return nil, fmt.Errorf("Reshape-1 without a shape attribute")
 	}
-	s := c.constI64(constName(n, "shape"), []int64{int64(len(shape))}, shape)
+	s := c.constI64(attrConstName(n, "shape"), []int64{int64(len(shape))}, shape)
 	return c.directAs(n, "Reshape", []*ir.Value{n.In(0), s}, "shape", "consumed_inputs")
 }
 
@@ -164,12 +164,12 @@ func convTile1(c *converter, n *node) ([]*ir.Value, error) {
 		rep[i] = 1
 	}
 	rep[ax] = tiles[0]
-	return c.emit("Tile", []*ir.Value{x, c.constI64(constName(n, "repeats"), []int64{int64(r)}, rep)}, nil, 1)
+	return c.emit("Tile", []*ir.Value{x, c.constI64(attrConstName(n, "repeats"), []int64{int64(r)}, rep)}, nil, 1)
 }
 
-// constScalar adds a rank-0 constant of dtype d holding f (converted as a
+// padValueConst adds a rank-0 constant of dtype d holding f (converted as a
 // cast would).
-func (c *converter) constScalar(name string, d ir.DType, f float64) (*ir.Value, error) {
+func (c *converter) padValueConst(name string, d ir.DType, f float64) (*ir.Value, error) {
 	b := make([]byte, d.Size())
 	le := binary.LittleEndian
 	switch d {
@@ -199,8 +199,8 @@ func (c *converter) constScalar(name string, d ir.DType, f float64) (*ir.Value, 
 	return c.addConst(name, &tensorData{dtype: d, bytes: b}), nil
 }
 
-// constF32 adds an f32 constant.
-func (c *converter) constF32(name string, shape []int64, vals []float32) *ir.Value {
+// scalesConst adds an f32 constant.
+func (c *converter) scalesConst(name string, shape []int64, vals []float32) *ir.Value {
 	b := make([]byte, 4*len(vals))
 	for i, v := range vals {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
@@ -221,9 +221,9 @@ func convPad1(c *converter, n *node) ([]*ir.Value, error) {
 		return nil, fmt.Errorf("missing %s attribute", key)
 	}
 	pads := n.Ints(key)
-	args := []*ir.Value{x, c.constI64(constName(n, key), []int64{int64(len(pads))}, pads)}
+	args := []*ir.Value{x, c.constI64(attrConstName(n, key), []int64{int64(len(pads))}, pads)}
 	if v := n.Float("value", 0); v != 0 && n.Str("mode", "constant") == "constant" {
-		cv, err := c.constScalar(constName(n, "value"), x.Type.DType, float64(v))
+		cv, err := c.padValueConst(attrConstName(n, "value"), x.Type.DType, float64(v))
 		if err != nil {
 			return nil, err
 		}
@@ -236,7 +236,7 @@ func convTopK1(c *converter, n *node) ([]*ir.Value, error) {
 	if !n.Has("k") {
 		return nil, fmt.Errorf("TopK-1 without k")
 	}
-	k := c.constI64(constName(n, "k"), []int64{1}, []int64{n.Int("k", 0)})
+	k := c.constI64(attrConstName(n, "k"), []int64{1}, []int64{n.Int("k", 0)})
 	return c.directAs(n, "TopK", []*ir.Value{n.In(0), k}, "k")
 }
 
@@ -281,13 +281,13 @@ func convUpsample(c *converter, n *node) ([]*ir.Value, error) {
 			return nil, fmt.Errorf("Upsample-7 without scales")
 		}
 		s := n.Floats("scales")
-		scales = c.constF32(constName(n, "scales"), []int64{int64(len(s))}, s)
+		scales = c.scalesConst(attrConstName(n, "scales"), []int64{int64(len(s))}, s)
 	default:
 		if x.Type.Shape.Rank() != 4 {
 			return nil, fmt.Errorf("Upsample-1 needs a 4-D input")
 		}
 		s := []float32{1, 1, n.Float("height_scale", 1), n.Float("width_scale", 1)}
-		scales = c.constF32(constName(n, "scales"), []int64{4}, s)
+		scales = c.scalesConst(attrConstName(n, "scales"), []int64{4}, s)
 	}
 	if scales == nil {
 		return nil, fmt.Errorf("missing scales")

@@ -23,15 +23,15 @@ func init() {
 }
 
 func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	starts, err := intOperand(args, 1, "starts")
+	starts, err := operandInt64s(args, 1, "starts")
 	if err != nil {
 		return nil, err
 	}
-	ends, err := intOperand(args, 2, "ends")
+	ends, err := operandInt64s(args, 2, "ends")
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		axes[i] = int64(i)
 	}
 	if len(args) > 3 && args[3] != nil {
-		if axes, err = intOperand(args, 3, "axes"); err != nil {
+		if axes, err = operandInt64s(args, 3, "axes"); err != nil {
 			return nil, err
 		}
 	}
@@ -50,7 +50,7 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		steps[i] = 1
 	}
 	if len(args) > 4 && args[4] != nil {
-		if steps, err = intOperand(args, 4, "steps"); err != nil {
+		if steps, err = operandInt64s(args, 4, "steps"); err != nil {
 			return nil, err
 		}
 	}
@@ -65,7 +65,7 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		step[i] = 1
 	}
 	for i, a := range axes {
-		ax, err := normAxisRT(a, r, "axes")
+		ax, err := wrapAxis(a, r, "axes")
 		if err != nil {
 			return nil, err
 		}
@@ -82,17 +82,17 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		step[ax] = int(steps[i])
 		shape[ax] = int(ir.SliceLen(dim, starts[i], ends[i], steps[i]))
 	}
-	idx := mapIndex(shape, Strides(x.Shape), func(coord []int) bool {
+	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool {
 		for d := range coord {
 			coord[d] = first[d] + coord[d]*step[d]
 		}
 		return true
 	})
-	return one(takeElems(x, shape, idx)), nil
+	return single(takeFlat(x, shape, idx)), nil
 }
 
-// normIndex maps a possibly negative index into [0, n).
-func normIndex(i int64, n int, what string) (int, error) {
+// wrapIndex maps a possibly negative index into [0, n).
+func wrapIndex(i int64, n int, what string) (int, error) {
 	if i < -int64(n) || i >= int64(n) {
 		return 0, fmt.Errorf("%s %d out of range for dim of size %d", what, i, n)
 	}
@@ -103,26 +103,26 @@ func normIndex(i int64, n int, what string) (int, error) {
 }
 
 func kernelGather(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	it, err := tensorOperand(args, 1)
+	it, err := operandTensor(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	ind, err := toInt64s(it)
+	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	ax, err := normAxisRT(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
 	n := x.Shape[ax]
 	norm := make([]int, len(ind))
 	for i, v := range ind {
-		if norm[i], err = normIndex(v, n, "index"); err != nil {
+		if norm[i], err = wrapIndex(v, n, "index"); err != nil {
 			return nil, err
 		}
 	}
@@ -138,12 +138,12 @@ func kernelGather(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 	}
-	return one(takeElems(x, shape, idx)), nil
+	return single(takeFlat(x, shape, idx)), nil
 }
 
-// elementIndex maps each position of an indices tensor (shape ishape, values
+// axisElementIndex maps each position of an indices tensor (shape ishape, values
 // ind) to the flat index of data (shape dshape) it addresses along axis.
-func elementIndex(dshape, ishape []int, ind []int64, axis int) ([]int, error) {
+func axisElementIndex(dshape, ishape []int, ind []int64, axis int) ([]int, error) {
 	if len(ishape) != len(dshape) {
 		return nil, fmt.Errorf("indices have rank %d, data %d", len(ishape), len(dshape))
 	}
@@ -154,7 +154,7 @@ func elementIndex(dshape, ishape []int, ind []int64, axis int) ([]int, error) {
 		p := 0
 		for d, cd := range coord {
 			if d == axis {
-				j, err := normIndex(ind[k], dshape[d], "index")
+				j, err := wrapIndex(ind[k], dshape[d], "index")
 				if err != nil {
 					return nil, err
 				}
@@ -177,33 +177,33 @@ func elementIndex(dshape, ishape []int, ind []int64, axis int) ([]int, error) {
 }
 
 func kernelGatherElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	it, err := tensorOperand(args, 1)
+	it, err := operandTensor(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	ind, err := toInt64s(it)
+	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	ax, err := normAxisRT(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
-	idx, err := elementIndex(x.Shape, it.Shape, ind, ax)
+	idx, err := axisElementIndex(x.Shape, it.Shape, ind, ax)
 	if err != nil {
 		return nil, err
 	}
-	return one(takeElems(x, it.Shape, idx)), nil
+	return single(takeFlat(x, it.Shape, idx)), nil
 }
 
-// ndIndex resolves GatherND/ScatterND index tuples: for each tuple, the flat
+// ndTupleOffsets resolves GatherND/ScatterND index tuples: for each tuple, the flat
 // offset of the addressed slice in data, and the slice's shape. Leading
 // batch dims are shared by data and indices.
-func ndIndex(dshape, ishape []int, ind []int64, batch int) (offsets []int, sliceShape []int, err error) {
+func ndTupleOffsets(dshape, ishape []int, ind []int64, batch int) (offsets []int, sliceShape []int, err error) {
 	if len(ishape) < 1 || batch < 0 || batch >= len(ishape) || batch > len(dshape) {
 		return nil, nil, fmt.Errorf("batch_dims %d does not fit indices %v and data %v", batch, ishape, dshape)
 	}
@@ -226,7 +226,7 @@ func ndIndex(dshape, ishape []int, ind []int64, batch int) (offsets []int, slice
 			tuple := ind[(b*perBatch+t)*k : (b*perBatch+t+1)*k]
 			p := b * batchStride
 			for j, v := range tuple {
-				i, err := normIndex(v, dshape[batch+j], "index")
+				i, err := wrapIndex(v, dshape[batch+j], "index")
 				if err != nil {
 					return nil, nil, err
 				}
@@ -239,19 +239,19 @@ func ndIndex(dshape, ishape []int, ind []int64, batch int) (offsets []int, slice
 }
 
 func kernelGatherND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	it, err := tensorOperand(args, 1)
+	it, err := operandTensor(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	ind, err := toInt64s(it)
+	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	offs, ss, err := ndIndex(x.Shape, it.Shape, ind, int(op.Int("batch_dims", 0)))
+	offs, ss, err := ndTupleOffsets(x.Shape, it.Shape, ind, int(op.Int("batch_dims", 0)))
 	if err != nil {
 		return nil, err
 	}
@@ -263,32 +263,32 @@ func kernelGatherND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	shape := append(append([]int{}, it.Shape[:len(it.Shape)-1]...), ss...)
-	return one(takeElems(x, shape, idx)), nil
+	return single(takeFlat(x, shape, idx)), nil
 }
 
-// scatterInto writes (or reduces) updates into a copy of data at idx.
-func scatterInto(data, updates *Tensor, idx []int, reduction string) (*Tensor, error) {
+// scatterUpdates writes (or reduces) updates into a copy of data at idx.
+func scatterUpdates(data, updates *Tensor, idx []int, reduction string) (*Tensor, error) {
 	if updates.DType != data.DType {
 		return nil, fmt.Errorf("updates are %v, data %v", updates.DType, data.DType)
 	}
 	out := data.Clone()
 	if reduction == "none" || reduction == "" {
-		putElems(out, updates, idx)
+		putFlat(out, updates, idx)
 		return out, nil
 	}
-	if err := reduceElems(out, updates, idx, reduction); err != nil {
+	if err := scatterReduce(out, updates, idx, reduction); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func reduceSlice[T number](dst, src []T, idx []int, f func(a, b T) T) {
+func scatterReduceSlice[T number](dst, src []T, idx []int, f func(a, b T) T) {
 	for i, j := range idx {
 		dst[j] = f(dst[j], src[i])
 	}
 }
 
-func reduceTyped[T number](dst, src []T, idx []int, red string) error {
+func scatterReduceTyped[T number](dst, src []T, idx []int, red string) error {
 	var f func(a, b T) T
 	switch red {
 	case "add":
@@ -302,38 +302,38 @@ func reduceTyped[T number](dst, src []T, idx []int, red string) error {
 	default:
 		return fmt.Errorf("unknown reduction %q", red)
 	}
-	reduceSlice(dst, src, idx, f)
+	scatterReduceSlice(dst, src, idx, f)
 	return nil
 }
 
-// reduceElems combines src's elements into dst at idx with reduction red.
-func reduceElems(dst, src *Tensor, idx []int, red string) error {
+// scatterReduce combines src's elements into dst at idx with reduction red.
+func scatterReduce(dst, src *Tensor, idx []int, red string) error {
 	switch d := dst.Data.(type) {
 	case []float32:
-		return reduceTyped(d, src.Data.([]float32), idx, red)
+		return scatterReduceTyped(d, src.Data.([]float32), idx, red)
 	case []float64:
-		return reduceTyped(d, src.Data.([]float64), idx, red)
+		return scatterReduceTyped(d, src.Data.([]float64), idx, red)
 	case []int8:
-		return reduceTyped(d, src.Data.([]int8), idx, red)
+		return scatterReduceTyped(d, src.Data.([]int8), idx, red)
 	case []int16:
-		return reduceTyped(d, src.Data.([]int16), idx, red)
+		return scatterReduceTyped(d, src.Data.([]int16), idx, red)
 	case []int32:
-		return reduceTyped(d, src.Data.([]int32), idx, red)
+		return scatterReduceTyped(d, src.Data.([]int32), idx, red)
 	case []int64:
-		return reduceTyped(d, src.Data.([]int64), idx, red)
+		return scatterReduceTyped(d, src.Data.([]int64), idx, red)
 	case []uint8:
-		return reduceTyped(d, src.Data.([]uint8), idx, red)
+		return scatterReduceTyped(d, src.Data.([]uint8), idx, red)
 	case []uint16:
-		return reduceTyped(d, src.Data.([]uint16), idx, red)
+		return scatterReduceTyped(d, src.Data.([]uint16), idx, red)
 	case []uint32:
-		return reduceTyped(d, src.Data.([]uint32), idx, red)
+		return scatterReduceTyped(d, src.Data.([]uint32), idx, red)
 	case []uint64:
-		return reduceTyped(d, src.Data.([]uint64), idx, red)
+		return scatterReduceTyped(d, src.Data.([]uint64), idx, red)
 	case []ir.Float16, []ir.BFloat16:
 		// Reduce one update at a time in float32, rounding after each as a
 		// half-precision kernel would.
 		a, b := ToF32(dst), ToF32(src)
-		if err := reduceTyped(Data[float32](a), Data[float32](b), idx, red); err != nil {
+		if err := scatterReduceTyped(Data[float32](a), Data[float32](b), idx, red); err != nil {
 			return err
 		}
 		copyData(dst.Data, FromF32(a, dst.DType).Data)
@@ -343,58 +343,58 @@ func reduceElems(dst, src *Tensor, idx []int, red string) error {
 }
 
 func kernelScatterElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	it, err := tensorOperand(args, 1)
+	it, err := operandTensor(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	up, err := tensorOperand(args, 2)
+	up, err := operandTensor(args, 2)
 	if err != nil {
 		return nil, err
 	}
 	if !slices.Equal(it.Shape, up.Shape) {
 		return nil, fmt.Errorf("indices %v and updates %v differ in shape", it.Shape, up.Shape)
 	}
-	ind, err := toInt64s(it)
+	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	ax, err := normAxisRT(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
-	idx, err := elementIndex(x.Shape, it.Shape, ind, ax)
+	idx, err := axisElementIndex(x.Shape, it.Shape, ind, ax)
 	if err != nil {
 		return nil, err
 	}
-	out, err := scatterInto(x, up, idx, op.Str("reduction", "none"))
+	out, err := scatterUpdates(x, up, idx, op.Str("reduction", "none"))
 	if err != nil {
 		return nil, err
 	}
-	return one(out), nil
+	return single(out), nil
 }
 
 func kernelScatterND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	it, err := tensorOperand(args, 1)
+	it, err := operandTensor(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	up, err := tensorOperand(args, 2)
+	up, err := operandTensor(args, 2)
 	if err != nil {
 		return nil, err
 	}
-	ind, err := toInt64s(it)
+	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	offs, ss, err := ndIndex(x.Shape, it.Shape, ind, 0)
+	offs, ss, err := ndTupleOffsets(x.Shape, it.Shape, ind, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -409,15 +409,15 @@ func kernelScatterND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			idx = append(idx, o+i)
 		}
 	}
-	out, err := scatterInto(x, up, idx, op.Str("reduction", "none"))
+	out, err := scatterUpdates(x, up, idx, op.Str("reduction", "none"))
 	if err != nil {
 		return nil, err
 	}
-	return one(out), nil
+	return single(out), nil
 }
 
 func kernelTrilu(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +426,7 @@ func kernelTrilu(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	k := int64(0)
 	if len(args) > 1 && args[1] != nil {
-		kv, err := intOperand(args, 1, "k")
+		kv, err := operandInt64s(args, 1, "k")
 		if err != nil {
 			return nil, err
 		}
@@ -447,12 +447,12 @@ func kernelTrilu(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	out := NewTensor(x.DType, x.Shape)
-	putElems(out, takeElems(x, []int{len(keep)}, keep), keep)
-	return one(out), nil
+	putFlat(out, takeFlat(x, []int{len(keep)}, keep), keep)
+	return single(out), nil
 }
 
 func kernelEyeLike(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -470,19 +470,19 @@ func kernelEyeLike(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			vals[i*x.Shape[1]+j] = 1
 		}
 	}
-	out, err := fromFloat64s(d, x.Shape, vals)
+	out, err := tensorFromFloat64(d, x.Shape, vals)
 	if err != nil {
 		return nil, err
 	}
-	return one(out), nil
+	return single(out), nil
 }
 
 func kernelNonZero(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	nz, err := nonZeroAt(x)
+	nz, err := elemNonZero(x)
 	if err != nil {
 		return nil, err
 	}
@@ -500,19 +500,19 @@ func kernelNonZero(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			out[d*len(flat)+j] = int64(f / st[d] % x.Shape[d])
 		}
 	}
-	return one(FromSlice([]int{r, len(flat)}, out)), nil
+	return single(FromSlice([]int{r, len(flat)}, out)), nil
 }
 
 func kernelCompress(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := tensorOperand(args, 1)
+	ct, err := operandTensor(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	cond, err := nonZeroAt(ct)
+	cond, err := elemNonZero(ct)
 	if err != nil {
 		return nil, fmt.Errorf("condition: %w", err)
 	}
@@ -522,7 +522,7 @@ func kernelCompress(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if !op.Has("axis") {
 		x = x.Reshaped([]int{x.Len()})
 	}
-	ax, err := normAxisRT(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -545,20 +545,20 @@ func kernelCompress(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelReverseSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	lens, err := intOperand(args, 1, "sequence_lens")
+	lens, err := operandInt64s(args, 1, "sequence_lens")
 	if err != nil {
 		return nil, err
 	}
 	r := len(x.Shape)
-	ba, err := normAxisRT(op.Int("batch_axis", 1), r, "batch_axis")
+	ba, err := wrapAxis(op.Int("batch_axis", 1), r, "batch_axis")
 	if err != nil {
 		return nil, err
 	}
-	ta, err := normAxisRT(op.Int("time_axis", 0), r, "time_axis")
+	ta, err := wrapAxis(op.Int("time_axis", 0), r, "time_axis")
 	if err != nil {
 		return nil, err
 	}
@@ -573,29 +573,29 @@ func kernelReverseSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("sequence_lens[%d] = %d out of range [0, %d]", b, l, x.Shape[ta])
 		}
 	}
-	idx := mapIndex(x.Shape, Strides(x.Shape), func(coord []int) bool {
+	idx := gatherIndexMap(x.Shape, Strides(x.Shape), func(coord []int) bool {
 		if l := int(lens[coord[ba]]); coord[ta] < l {
 			coord[ta] = l - 1 - coord[ta]
 		}
 		return true
 	})
-	return one(takeElems(x, x.Shape, idx)), nil
+	return single(takeFlat(x, x.Shape, idx)), nil
 }
 
 func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	it, err := tensorOperand(args, 0)
+	it, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	ind, err := toFloat64s(it)
+	ind, err := elemsAsFloat64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	dt, err := tensorOperand(args, 1)
+	dt, err := operandTensor(args, 1)
 	if err != nil {
 		return nil, err
 	}
-	dv, err := toFloat64s(dt)
+	dv, err := elemsAsFloat64(dt)
 	if err != nil || len(dv) != 1 {
 		return nil, fmt.Errorf("depth must be one number")
 	}
@@ -603,7 +603,7 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if depth < 1 {
 		return nil, fmt.Errorf("depth %d, want >= 1", depth)
 	}
-	vals, err := tensorOperand(args, 2)
+	vals, err := operandTensor(args, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -611,7 +611,7 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("values has %d elements, want 2", vals.Len())
 	}
 	r := len(it.Shape) + 1
-	ax, err := normAxisRT(op.Int("axis", -1), r, "axis")
+	ax, err := wrapAxis(op.Int("axis", -1), r, "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -629,5 +629,5 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			idx[k] = 1
 		}
 	}
-	return one(takeElems(vals, shape, idx)), nil
+	return single(takeFlat(vals, shape, idx)), nil
 }

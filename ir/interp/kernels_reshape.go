@@ -24,7 +24,7 @@ func init() {
 	Register("SpaceToDepth", kernelSpaceToDepth)
 }
 
-func one(t *Tensor) []Value { return []Value{t} }
+func single(t *Tensor) []Value { return []Value{t} }
 
 // ReshapeTarget resolves Reshape's shape operand against the input shape:
 // 0 copies the input dim (unless allowzero), one -1 takes what is left.
@@ -65,11 +65,11 @@ func ReshapeTarget(in []int, shape []int64, allowzero bool) ([]int, error) {
 }
 
 func kernelReshape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	shape, err := intOperand(args, 1, "shape")
+	shape, err := operandInt64s(args, 1, "shape")
 	if err != nil {
 		return nil, err
 	}
@@ -77,11 +77,11 @@ func kernelReshape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return one(x.Reshaped(out)), nil
+	return single(x.Reshaped(out)), nil
 }
 
 func kernelFlatten(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -93,22 +93,22 @@ func kernelFlatten(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if axis < 0 {
 		axis += int64(r)
 	}
-	return one(x.Reshaped([]int{NumElements(x.Shape[:axis]), NumElements(x.Shape[axis:])})), nil
+	return single(x.Reshaped([]int{NumElements(x.Shape[:axis]), NumElements(x.Shape[axis:])})), nil
 }
 
 func kernelSqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
 	drop := make([]bool, len(x.Shape))
 	if len(args) > 1 && args[1] != nil {
-		axes, err := intOperand(args, 1, "axes")
+		axes, err := operandInt64s(args, 1, "axes")
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range axes {
-			ax, err := normAxisRT(a, len(x.Shape), "axes")
+			ax, err := wrapAxis(a, len(x.Shape), "axes")
 			if err != nil {
 				return nil, err
 			}
@@ -128,22 +128,22 @@ func kernelSqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			out = append(out, d)
 		}
 	}
-	return one(x.Reshaped(out)), nil
+	return single(x.Reshaped(out)), nil
 }
 
 func kernelUnsqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	axes, err := intOperand(args, 1, "axes")
+	axes, err := operandInt64s(args, 1, "axes")
 	if err != nil {
 		return nil, err
 	}
 	r := len(x.Shape) + len(axes)
 	ins := make([]bool, r)
 	for _, a := range axes {
-		ax, err := normAxisRT(a, r, "axes")
+		ax, err := wrapAxis(a, r, "axes")
 		if err != nil {
 			return nil, err
 		}
@@ -162,11 +162,11 @@ func kernelUnsqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			j++
 		}
 	}
-	return one(x.Reshaped(out)), nil
+	return single(x.Reshaped(out)), nil
 }
 
-// transposeTensor permutes x's dims: output dim i is input dim perm[i].
-func transposeTensor(x *Tensor, perm []int) *Tensor {
+// permuteDims permutes x's dims: output dim i is input dim perm[i].
+func permuteDims(x *Tensor, perm []int) *Tensor {
 	out := make([]int, len(perm))
 	st := Strides(x.Shape)
 	pst := make([]int, len(perm))
@@ -174,12 +174,12 @@ func transposeTensor(x *Tensor, perm []int) *Tensor {
 		out[i] = x.Shape[p]
 		pst[i] = st[p]
 	}
-	idx := mapIndex(out, pst, func([]int) bool { return true })
-	return takeElems(x, out, idx)
+	idx := gatherIndexMap(out, pst, func([]int) bool { return true })
+	return takeFlat(x, out, idx)
 }
 
 func kernelTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func kernelTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return one(transposeTensor(x, perm)), nil
+	return single(permuteDims(x, perm)), nil
 }
 
 func kernelConcat(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
@@ -199,7 +199,7 @@ func kernelConcat(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("no operands")
 	}
 	r := len(ts[0].Shape)
-	ax, err := normAxisRT(op.Int("axis", 0), r, "axis")
+	ax, err := wrapAxis(op.Int("axis", 0), r, "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -221,41 +221,41 @@ func kernelConcat(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	off := 0
 	for _, t := range ts {
 		o := off
-		idx := mapIndex(t.Shape, ost, func(coord []int) bool { coord[ax] += o; return true })
-		putElems(out, t, idx)
+		idx := gatherIndexMap(t.Shape, ost, func(coord []int) bool { coord[ax] += o; return true })
+		putFlat(out, t, idx)
 		off += t.Shape[ax]
 	}
-	return one(out), nil
+	return single(out), nil
 }
 
-// sliceAxis copies x[..., start:start+n, ...] along axis.
-func sliceAxis(x *Tensor, axis, start, n int) *Tensor {
+// sliceAlongAxis copies x[..., start:start+n, ...] along axis.
+func sliceAlongAxis(x *Tensor, axis, start, n int) *Tensor {
 	shape := append([]int{}, x.Shape...)
 	shape[axis] = n
-	idx := mapIndex(shape, Strides(x.Shape), func(coord []int) bool { coord[axis] += start; return true })
-	return takeElems(x, shape, idx)
+	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool { coord[axis] += start; return true })
+	return takeFlat(x, shape, idx)
 }
 
 func kernelSplit(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	ax, err := normAxisRT(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
 	n := len(op.Results)
 	var sizes []int
 	if len(args) > 1 && args[1] != nil {
-		sp, err := intOperand(args, 1, "split")
+		sp, err := operandInt64s(args, 1, "split")
 		if err != nil {
 			return nil, err
 		}
-		if sizes, err = shapeInts(sp, "split"); err != nil {
+		if sizes, err = dimsFromInt64(sp, "split"); err != nil {
 			return nil, err
 		}
-		if len(sizes) != n || sumInts(sizes) != x.Shape[ax] {
+		if len(sizes) != n || sumSplitSizes(sizes) != x.Shape[ax] {
 			return nil, fmt.Errorf("split %v does not divide dim %d (%d) into %d outputs", sp, ax, x.Shape[ax], n)
 		}
 	} else {
@@ -269,13 +269,13 @@ func kernelSplit(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	out := make([]Value, n)
 	off := 0
 	for i, s := range sizes {
-		out[i] = sliceAxis(x, ax, off, s)
+		out[i] = sliceAlongAxis(x, ax, off, s)
 		off += s
 	}
 	return out, nil
 }
 
-func sumInts(v []int) int {
+func sumSplitSizes(v []int) int {
 	s := 0
 	for _, x := range v {
 		s += x
@@ -284,15 +284,15 @@ func sumInts(v []int) int {
 }
 
 func kernelExpand(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	sv, err := intOperand(args, 1, "shape")
+	sv, err := operandInt64s(args, 1, "shape")
 	if err != nil {
 		return nil, err
 	}
-	target, err := shapeInts(sv, "shape")
+	target, err := dimsFromInt64(sv, "shape")
 	if err != nil {
 		return nil, err
 	}
@@ -300,19 +300,19 @@ func kernelExpand(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return one(takeElems(x, shape, BroadcastIndex(x.Shape, shape))), nil
+	return single(takeFlat(x, shape, BroadcastIndex(x.Shape, shape))), nil
 }
 
 func kernelTile(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	rv, err := intOperand(args, 1, "repeats")
+	rv, err := operandInt64s(args, 1, "repeats")
 	if err != nil {
 		return nil, err
 	}
-	rep, err := shapeInts(rv, "repeats")
+	rep, err := dimsFromInt64(rv, "repeats")
 	if err != nil {
 		return nil, err
 	}
@@ -323,17 +323,17 @@ func kernelTile(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for i, r := range rep {
 		shape[i] = x.Shape[i] * r
 	}
-	idx := mapIndex(shape, Strides(x.Shape), func(coord []int) bool {
+	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool {
 		for i := range coord {
 			coord[i] %= x.Shape[i]
 		}
 		return true
 	})
-	return one(takeElems(x, shape, idx)), nil
+	return single(takeFlat(x, shape, idx)), nil
 }
 
 func kernelShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -342,23 +342,23 @@ func kernelShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for _, d := range x.Shape[start:end] {
 		out = append(out, int64(d))
 	}
-	return one(FromSlice([]int{len(out)}, out)), nil
+	return single(FromSlice([]int{len(out)}, out)), nil
 }
 
 func kernelSize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	return one(Scalar(int64(x.Len()))), nil
+	return single(Scalar(int64(x.Len()))), nil
 }
 
 func kernelConstantOfShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	sv, err := intOperand(args, 0, "input")
+	sv, err := operandInt64s(args, 0, "input")
 	if err != nil {
 		return nil, err
 	}
-	shape, err := shapeInts(sv, "input")
+	shape, err := dimsFromInt64(sv, "input")
 	if err != nil {
 		return nil, err
 	}
@@ -370,9 +370,9 @@ func kernelConstantOfShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if val.Len() != 1 {
 			return nil, fmt.Errorf("value has %d elements, want 1", val.Len())
 		}
-		return one(filledLike(val, shape)), nil
+		return single(filledWith(val, shape)), nil
 	}
-	return one(NewTensor(ir.F32, shape)), nil
+	return single(NewTensor(ir.F32, shape)), nil
 }
 
 // padSource maps one output coordinate along a dim of size n padded by
@@ -404,11 +404,11 @@ func padSource(o, before, n int, mode string) (int, bool) {
 }
 
 func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	pads, err := intOperand(args, 1, "pads")
+	pads, err := operandInt64s(args, 1, "pads")
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +427,7 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("%s padding of an empty dim %d", mode, i)
 		}
 	}
-	idx := mapIndex(shape, Strides(x.Shape), func(coord []int) bool {
+	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool {
 		for d := range coord {
 			s, ok := padSource(coord[d], int(pads[d]), x.Shape[d], mode)
 			if !ok {
@@ -438,16 +438,16 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return true
 	})
 	if mode != "constant" {
-		return one(takeElems(x, shape, idx)), nil
+		return single(takeFlat(x, shape, idx)), nil
 	}
 	var out *Tensor
-	if cv, err := optTensorOperand(args, 2); err != nil {
+	if cv, err := optionalOperandTensor(args, 2); err != nil {
 		return nil, err
 	} else if cv != nil && cv.Len() > 0 {
 		if cv.DType != x.DType {
 			return nil, fmt.Errorf("constant_value is %v, data %v", cv.DType, x.DType)
 		}
-		out = filledLike(cv, shape)
+		out = filledWith(cv, shape)
 	} else {
 		out = NewTensor(x.DType, shape)
 	}
@@ -458,12 +458,12 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			src = append(src, j)
 		}
 	}
-	putElems(out, takeElems(x, []int{len(src)}, src), dst)
-	return one(out), nil
+	putFlat(out, takeFlat(x, []int{len(src)}, src), dst)
+	return single(out), nil
 }
 
 func depthSpaceArgs(op *ir.Op, args []Value) (*Tensor, int, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -489,11 +489,11 @@ func kernelDepthToSpace(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	cc := ch / (b * b)
 	var t *Tensor
 	if op.Str("mode", "DCR") == "CRD" {
-		t = transposeTensor(x.Reshaped([]int{n, cc, b, b, h, w}), []int{0, 1, 4, 2, 5, 3})
+		t = permuteDims(x.Reshaped([]int{n, cc, b, b, h, w}), []int{0, 1, 4, 2, 5, 3})
 	} else {
-		t = transposeTensor(x.Reshaped([]int{n, b, b, cc, h, w}), []int{0, 3, 4, 1, 5, 2})
+		t = permuteDims(x.Reshaped([]int{n, b, b, cc, h, w}), []int{0, 3, 4, 1, 5, 2})
 	}
-	return one(t.Reshaped([]int{n, cc, h * b, w * b})), nil
+	return single(t.Reshaped([]int{n, cc, h * b, w * b})), nil
 }
 
 func kernelSpaceToDepth(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
@@ -505,6 +505,6 @@ func kernelSpaceToDepth(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if h%b != 0 || w%b != 0 {
 		return nil, fmt.Errorf("spatial dims %dx%d not divisible by blocksize %d", h, w, b)
 	}
-	t := transposeTensor(x.Reshaped([]int{n, ch, h / b, b, w / b, b}), []int{0, 3, 5, 1, 2, 4})
-	return one(t.Reshaped([]int{n, ch * b * b, h / b, w / b})), nil
+	t := permuteDims(x.Reshaped([]int{n, ch, h / b, b, w / b, b}), []int{0, 3, 5, 1, 2, 4})
+	return single(t.Reshaped([]int{n, ch * b * b, h / b, w / b})), nil
 }

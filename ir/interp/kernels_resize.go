@@ -156,7 +156,7 @@ func buildResizeAxis(p resizeParams, inLen, outLen int, scale, roiStart, roiEnd 
 }
 
 func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -169,10 +169,10 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		excludeOutside: op.Int("exclude_outside", 0) != 0,
 	}
 	var scales []float64
-	if st, err := optTensorOperand(args, 2); err != nil {
+	if st, err := optionalOperandTensor(args, 2); err != nil {
 		return nil, err
 	} else if st != nil && st.Len() > 0 {
-		if scales, err = toFloat64s(st); err != nil {
+		if scales, err = elemsAsFloat64(st); err != nil {
 			return nil, fmt.Errorf("scales: %w", err)
 		}
 	}
@@ -189,14 +189,14 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			out[i] = int(ir.ResizeOutDim(int64(x.Shape[i]), s))
 		}
 	case len(args) > 3 && args[3] != nil:
-		sz, err := intOperand(args, 3, "sizes")
+		sz, err := operandInt64s(args, 3, "sizes")
 		if err != nil {
 			return nil, err
 		}
 		if len(sz) != r {
 			return nil, fmt.Errorf("sizes has %d entries for rank %d", len(sz), r)
 		}
-		if out, err = shapeInts(sz, "sizes"); err != nil {
+		if out, err = dimsFromInt64(sz, "sizes"); err != nil {
 			return nil, err
 		}
 		scales = make([]float64, r)
@@ -207,10 +207,10 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("neither scales nor sizes given")
 	}
 	var roi []float64
-	if rt, err := optTensorOperand(args, 1); err != nil {
+	if rt, err := optionalOperandTensor(args, 1); err != nil {
 		return nil, err
 	} else if rt != nil && rt.Len() > 0 {
-		if roi, err = toFloat64s(rt); err != nil {
+		if roi, err = elemsAsFloat64(rt); err != nil {
 			return nil, fmt.Errorf("roi: %w", err)
 		}
 		if len(roi) != 2*r {
@@ -235,10 +235,10 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		// element type (Resize-10 and later allow strings and bools) and
 		// copies 64-bit integers exactly.
 		if y, ok := resizeNearestTake(x, axes, out); ok {
-			return one(y), nil
+			return single(y), nil
 		}
 	}
-	src, err := toFloat64s(x)
+	src, err := elemsAsFloat64(x)
 	if err != nil {
 		return nil, err
 	}
@@ -267,11 +267,11 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			coord[d] = 0
 		}
 	}
-	y, err := fromFloat64s(x.DType, out, res)
+	y, err := tensorFromFloat64(x.DType, out, res)
 	if err != nil {
 		return nil, err
 	}
-	return one(y), nil
+	return single(y), nil
 }
 
 // resizeSum sums the taps of axes d.. for the output coordinate, with base
@@ -299,11 +299,11 @@ func resizeNearestTake(x *Tensor, axes []resizeAxis, out []int) (*Tensor, bool) 
 			}
 		}
 	}
-	idx := mapIndex(out, st, func(coord []int) bool {
+	idx := gatherIndexMap(out, st, func(coord []int) bool {
 		for d, c := range coord {
 			coord[d] = axes[d].taps[c][0].idx
 		}
 		return true
 	})
-	return takeElems(x, out, idx), true
+	return takeFlat(x, out, idx), true
 }

@@ -31,22 +31,22 @@ func moveAxisLast(x *Tensor, axis int) (*Tensor, []int) {
 	for i, p := range perm {
 		inv[p] = i
 	}
-	return transposeTensor(x, perm), inv
+	return permuteDims(x, perm), inv
 }
 
 func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	kv, err := intOperand(args, 1, "K")
+	kv, err := operandInt64s(args, 1, "K")
 	if err != nil {
 		return nil, err
 	}
 	if len(kv) != 1 {
 		return nil, fmt.Errorf("K has %d elements, want 1", len(kv))
 	}
-	ax, err := normAxisRT(op.Int("axis", -1), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis", -1), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	largest := op.Int("largest", 1) != 0
 	t, inv := moveAxisLast(x, ax)
-	cmpf, err := elemCompare(t)
+	cmpf, err := elemOrder(t)
 	if err != nil {
 		return nil, err
 	}
@@ -88,13 +88,13 @@ func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	shape := append([]int{}, t.Shape...)
 	shape[len(shape)-1] = k
-	vals := transposeTensor(takeElems(t, shape, vidx), inv)
-	idxs := transposeTensor(FromSlice(shape, ind), inv)
+	vals := permuteDims(takeFlat(t, shape, vidx), inv)
+	idxs := permuteDims(FromSlice(shape, ind), inv)
 	return []Value{vals, idxs}, nil
 }
 
 func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	var inv []int
 	ax := -1
 	if op.Has("axis") {
-		if ax, err = normAxisRT(op.Int("axis", 0), len(x.Shape), "axis"); err != nil {
+		if ax, err = wrapAxis(op.Int("axis", 0), len(x.Shape), "axis"); err != nil {
 			return nil, err
 		}
 		perm := []int{ax}
@@ -112,7 +112,7 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 				perm = append(perm, i)
 			}
 		}
-		rowsT = transposeTensor(x, perm)
+		rowsT = permuteDims(x, perm)
 		inv = make([]int, len(perm))
 		for i, p := range perm {
 			inv[p] = i
@@ -128,7 +128,7 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if n > 0 {
 		width = rowsT.Len() / n
 	}
-	cmpf, err := elemCompare(rowsT)
+	cmpf, err := elemOrder(rowsT)
 	if err != nil {
 		return nil, err
 	}
@@ -188,9 +188,9 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if len(shape) > 0 {
 		shape[0] = len(order)
 	}
-	y := takeElems(rowsT, shape, take)
+	y := takeFlat(rowsT, shape, take)
 	if ax >= 0 {
-		y = transposeTensor(y, inv)
+		y = permuteDims(y, inv)
 	} else {
 		y = y.Reshaped([]int{len(order)})
 	}
@@ -223,18 +223,18 @@ func cumsumTyped[T number](x []T, outer, n, inner int, exclusive, reverse bool) 
 }
 
 func kernelCumSum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := tensorOperand(args, 0)
+	x, err := operandTensor(args, 0)
 	if err != nil {
 		return nil, err
 	}
-	av, err := intOperand(args, 1, "axis")
+	av, err := operandInt64s(args, 1, "axis")
 	if err != nil {
 		return nil, err
 	}
 	if len(av) != 1 {
 		return nil, fmt.Errorf("axis has %d elements, want 1", len(av))
 	}
-	ax, err := normAxisRT(av[0], len(x.Shape), "axis")
+	ax, err := wrapAxis(av[0], len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -265,11 +265,11 @@ func kernelCumSum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	case []ir.Float16, []ir.BFloat16:
 		f := ToF32(x)
 		r := &Tensor{DType: ir.F32, Shape: x.Shape, Data: cumsumTyped(Data[float32](f), outer, n, inner, ex, rev)}
-		return one(FromF32(r, x.DType)), nil
+		return single(FromF32(r, x.DType)), nil
 	default:
 		return nil, fmt.Errorf("CumSum does not support %v", x.DType)
 	}
-	return one(&Tensor{DType: x.DType, Shape: slices.Clone(x.Shape), Data: data}), nil
+	return single(&Tensor{DType: x.DType, Shape: slices.Clone(x.Shape), Data: data}), nil
 }
 
 func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
@@ -277,7 +277,7 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	var ivals [3]int64
 	var d ir.DType
 	for i := range 3 {
-		t, err := tensorOperand(args, i)
+		t, err := operandTensor(args, i)
 		if err != nil {
 			return nil, err
 		}
@@ -289,13 +289,13 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		} else if t.DType != d {
 			return nil, fmt.Errorf("operand %d is %v, start is %v", i, t.DType, d)
 		}
-		f, err := toFloat64s(t)
+		f, err := elemsAsFloat64(t)
 		if err != nil {
 			return nil, err
 		}
 		vals[i] = f[0]
 		if d.IsInt() {
-			iv, _ := toInt64s(t)
+			iv, _ := elemsAsInt64(t)
 			ivals[i] = iv[0]
 		}
 	}
@@ -319,13 +319,13 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			out[i] = float64(iv[i])
 		}
 		if d == ir.I64 {
-			return one(FromSlice([]int{int(n)}, iv)), nil
+			return single(FromSlice([]int{int(n)}, iv)), nil
 		}
-		t, err := fromFloat64s(d, []int{int(n)}, out)
+		t, err := tensorFromFloat64(d, []int{int(n)}, out)
 		if err != nil {
 			return nil, err
 		}
-		return one(t), nil
+		return single(t), nil
 	}
 	out := make([]float64, n)
 	for i := range out {
@@ -339,9 +339,9 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			out[i] = float64(s + float32(i)*dl)
 		}
 	}
-	t, err := fromFloat64s(d, []int{int(n)}, out)
+	t, err := tensorFromFloat64(d, []int{int(n)}, out)
 	if err != nil {
 		return nil, err
 	}
-	return one(t), nil
+	return single(t), nil
 }

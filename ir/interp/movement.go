@@ -12,8 +12,8 @@ import (
 // on any element type by switching once on the slice type; the kernels only
 // compute flat index maps.
 
-// takeSlice returns src[idx[0]], src[idx[1]], ...
-func takeSlice[T any](src []T, idx []int) []T {
+// takeFlatSlice returns src[idx[0]], src[idx[1]], ...
+func takeFlatSlice[T any](src []T, idx []int) []T {
 	out := make([]T, len(idx))
 	for i, j := range idx {
 		out[i] = src[j]
@@ -21,103 +21,103 @@ func takeSlice[T any](src []T, idx []int) []T {
 	return out
 }
 
-// takeElems builds a tensor of shape whose element i is t's flat element
+// takeFlat builds a tensor of shape whose element i is t's flat element
 // idx[i].
-func takeElems(t *Tensor, shape []int, idx []int) *Tensor {
+func takeFlat(t *Tensor, shape []int, idx []int) *Tensor {
 	var data any
 	switch s := t.Data.(type) {
 	case []float32:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []float64:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []ir.Float16:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []ir.BFloat16:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []int8:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []int16:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []int32:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []int64:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []uint8:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []uint16:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []uint32:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []uint64:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []bool:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []string:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []complex64:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	case []complex128:
-		data = takeSlice(s, idx)
+		data = takeFlatSlice(s, idx)
 	default:
-		panic(fmt.Sprintf("interp: takeElems on %T", t.Data))
+		panic(fmt.Sprintf("interp: takeFlat on %T", t.Data))
 	}
 	return &Tensor{DType: t.DType, Shape: append([]int{}, shape...), Data: data}
 }
 
-func putSlice[T any](dst, src []T, idx []int) {
+func putFlatSlice[T any](dst, src []T, idx []int) {
 	for i, j := range idx {
 		dst[j] = src[i]
 	}
 }
 
-// putElems writes src's flat element i to dst's flat element idx[i]; the
+// putFlat writes src's flat element i to dst's flat element idx[i]; the
 // dtypes must match.
-func putElems(dst, src *Tensor, idx []int) {
+func putFlat(dst, src *Tensor, idx []int) {
 	switch d := dst.Data.(type) {
 	case []float32:
-		putSlice(d, src.Data.([]float32), idx)
+		putFlatSlice(d, src.Data.([]float32), idx)
 	case []float64:
-		putSlice(d, src.Data.([]float64), idx)
+		putFlatSlice(d, src.Data.([]float64), idx)
 	case []ir.Float16:
-		putSlice(d, src.Data.([]ir.Float16), idx)
+		putFlatSlice(d, src.Data.([]ir.Float16), idx)
 	case []ir.BFloat16:
-		putSlice(d, src.Data.([]ir.BFloat16), idx)
+		putFlatSlice(d, src.Data.([]ir.BFloat16), idx)
 	case []int8:
-		putSlice(d, src.Data.([]int8), idx)
+		putFlatSlice(d, src.Data.([]int8), idx)
 	case []int16:
-		putSlice(d, src.Data.([]int16), idx)
+		putFlatSlice(d, src.Data.([]int16), idx)
 	case []int32:
-		putSlice(d, src.Data.([]int32), idx)
+		putFlatSlice(d, src.Data.([]int32), idx)
 	case []int64:
-		putSlice(d, src.Data.([]int64), idx)
+		putFlatSlice(d, src.Data.([]int64), idx)
 	case []uint8:
-		putSlice(d, src.Data.([]uint8), idx)
+		putFlatSlice(d, src.Data.([]uint8), idx)
 	case []uint16:
-		putSlice(d, src.Data.([]uint16), idx)
+		putFlatSlice(d, src.Data.([]uint16), idx)
 	case []uint32:
-		putSlice(d, src.Data.([]uint32), idx)
+		putFlatSlice(d, src.Data.([]uint32), idx)
 	case []uint64:
-		putSlice(d, src.Data.([]uint64), idx)
+		putFlatSlice(d, src.Data.([]uint64), idx)
 	case []bool:
-		putSlice(d, src.Data.([]bool), idx)
+		putFlatSlice(d, src.Data.([]bool), idx)
 	case []string:
-		putSlice(d, src.Data.([]string), idx)
+		putFlatSlice(d, src.Data.([]string), idx)
 	case []complex64:
-		putSlice(d, src.Data.([]complex64), idx)
+		putFlatSlice(d, src.Data.([]complex64), idx)
 	case []complex128:
-		putSlice(d, src.Data.([]complex128), idx)
+		putFlatSlice(d, src.Data.([]complex128), idx)
 	default:
-		panic(fmt.Sprintf("interp: putElems on %T", dst.Data))
+		panic(fmt.Sprintf("interp: putFlat on %T", dst.Data))
 	}
 }
 
-// filledLike returns a tensor of shape filled with the single element of v.
-func filledLike(v *Tensor, shape []int) *Tensor {
-	return takeElems(v, shape, make([]int, NumElements(shape)))
+// filledWith returns a tensor of shape filled with the single element of v.
+func filledWith(v *Tensor, shape []int) *Tensor {
+	return takeFlat(v, shape, make([]int, NumElements(shape)))
 }
 
-// toInt64s reads an integer (or bool) tensor's elements as int64.
-func toInt64s(t *Tensor) ([]int64, error) {
+// elemsAsInt64 reads an integer (or bool) tensor's elements as int64.
+func elemsAsInt64(t *Tensor) ([]int64, error) {
 	out := make([]int64, t.Len())
 	switch s := t.Data.(type) {
 	case []int64:
@@ -162,8 +162,8 @@ func toInt64s(t *Tensor) ([]int64, error) {
 	return out, nil
 }
 
-// toFloat64s reads a real numeric tensor's elements as float64.
-func toFloat64s(t *Tensor) ([]float64, error) {
+// elemsAsFloat64 reads a real numeric tensor's elements as float64.
+func elemsAsFloat64(t *Tensor) ([]float64, error) {
 	out := make([]float64, t.Len())
 	switch s := t.Data.(type) {
 	case []float32:
@@ -187,7 +187,7 @@ func toFloat64s(t *Tensor) ([]float64, error) {
 			}
 		}
 	default:
-		ints, err := toInt64s(t)
+		ints, err := elemsAsInt64(t)
 		if err != nil {
 			return nil, fmt.Errorf("want a numeric tensor, have %v", t.DType)
 		}
@@ -198,9 +198,9 @@ func toFloat64s(t *Tensor) ([]float64, error) {
 	return out, nil
 }
 
-// fromFloat64s builds a tensor of dtype d from float64 values, rounding to
+// tensorFromFloat64 builds a tensor of dtype d from float64 values, rounding to
 // nearest for integer types (saturating) and ties-to-even for f16/bf16.
-func fromFloat64s(d ir.DType, shape []int, v []float64) (*Tensor, error) {
+func tensorFromFloat64(d ir.DType, shape []int, v []float64) (*Tensor, error) {
 	out := NewTensor(d, shape)
 	conv := func(x float64, lo, hi float64) float64 {
 		x = math.RoundToEven(x)
@@ -263,9 +263,9 @@ func fromFloat64s(d ir.DType, shape []int, v []float64) (*Tensor, error) {
 	return out, nil
 }
 
-// nonZeroAt reports for each element whether it is non-zero (non-empty for
+// elemNonZero reports for each element whether it is non-zero (non-empty for
 // strings, true for bools).
-func nonZeroAt(t *Tensor) ([]bool, error) {
+func elemNonZero(t *Tensor) ([]bool, error) {
 	out := make([]bool, t.Len())
 	switch s := t.Data.(type) {
 	case []bool:
@@ -283,7 +283,7 @@ func nonZeroAt(t *Tensor) ([]bool, error) {
 			out[i] = x != 0
 		}
 	default:
-		f, err := toFloat64s(t)
+		f, err := elemsAsFloat64(t)
 		if err != nil {
 			return nil, err
 		}
@@ -294,9 +294,9 @@ func nonZeroAt(t *Tensor) ([]bool, error) {
 	return out, nil
 }
 
-// elemCompare returns a three-way comparison of t's flat elements i and j,
+// elemOrder returns a three-way comparison of t's flat elements i and j,
 // with NaN ordered after every number (as numpy sorts).
-func elemCompare(t *Tensor) (func(i, j int) int, error) {
+func elemOrder(t *Tensor) (func(i, j int) int, error) {
 	switch s := t.Data.(type) {
 	case []string:
 		return func(i, j int) int { return cmp.Compare(s[i], s[j]) }, nil
@@ -307,18 +307,18 @@ func elemCompare(t *Tensor) (func(i, j int) int, error) {
 	case []complex64, []complex128:
 		return nil, fmt.Errorf("%v has no order", t.DType)
 	}
-	f, err := toFloat64s(t)
+	f, err := elemsAsFloat64(t)
 	if err != nil {
 		return nil, err
 	}
 	return func(i, j int) int { return cmp.Compare(f[i], f[j]) }, nil
 }
 
-// coordsToFlat gives, for every index of an output of shape out, the flat
+// gatherIndexMap gives, for every index of an output of shape out, the flat
 // index into an input with strides inStrides after mapping the output
 // coordinate through f (which may rewrite coord in place). f returns false
 // for coordinates that read nothing (flat index -1).
-func mapIndex(out []int, inStrides []int, f func(coord []int) bool) []int {
+func gatherIndexMap(out []int, inStrides []int, f func(coord []int) bool) []int {
 	n := NumElements(out)
 	idx := make([]int, n)
 	coord := make([]int, len(out))
@@ -345,8 +345,8 @@ func mapIndex(out []int, inStrides []int, f func(coord []int) bool) []int {
 	return idx
 }
 
-// shapeInts converts an i64 shape to ints, rejecting negative dims.
-func shapeInts(v []int64, what string) ([]int, error) {
+// dimsFromInt64 converts an i64 shape to ints, rejecting negative dims.
+func dimsFromInt64(v []int64, what string) ([]int, error) {
 	out := make([]int, len(v))
 	for i, x := range v {
 		if x < 0 {
@@ -357,8 +357,8 @@ func shapeInts(v []int64, what string) ([]int, error) {
 	return out, nil
 }
 
-// normAxisRT maps a possibly negative run-time axis into [0, rank).
-func normAxisRT(axis int64, rank int, what string) (int, error) {
+// wrapAxis maps a possibly negative run-time axis into [0, rank).
+func wrapAxis(axis int64, rank int, what string) (int, error) {
 	a, err := ir.NormAxis(axis, rank)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
@@ -366,8 +366,8 @@ func normAxisRT(axis int64, rank int, what string) (int, error) {
 	return a, nil
 }
 
-// oneTensor returns t as a tensor or an error naming operand i.
-func tensorOperand(args []Value, i int) (*Tensor, error) {
+// operandTensor returns t as a tensor or an error naming operand i.
+func operandTensor(args []Value, i int) (*Tensor, error) {
 	if i >= len(args) || args[i] == nil {
 		return nil, fmt.Errorf("missing operand %d", i)
 	}
@@ -378,21 +378,21 @@ func tensorOperand(args []Value, i int) (*Tensor, error) {
 	return t, nil
 }
 
-// optTensorOperand is tensorOperand for optional operands: nil when absent.
-func optTensorOperand(args []Value, i int) (*Tensor, error) {
+// optionalOperandTensor is tensorOperand for optional operands: nil when absent.
+func optionalOperandTensor(args []Value, i int) (*Tensor, error) {
 	if i >= len(args) || args[i] == nil {
 		return nil, nil
 	}
-	return tensorOperand(args, i)
+	return operandTensor(args, i)
 }
 
-// intOperand reads an integer operand's values.
-func intOperand(args []Value, i int, what string) ([]int64, error) {
-	t, err := tensorOperand(args, i)
+// operandInt64s reads an integer operand's values.
+func operandInt64s(args []Value, i int, what string) ([]int64, error) {
+	t, err := operandTensor(args, i)
 	if err != nil {
 		return nil, err
 	}
-	v, err := toInt64s(t)
+	v, err := elemsAsInt64(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
