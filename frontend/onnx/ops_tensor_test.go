@@ -161,3 +161,30 @@ func legacyShapeString(s []int) string {
 	}
 	return out + "]"
 }
+
+// TestTensorRulesCoverOpsets checks that every op of the family has an
+// import rule at every opset from its introduction to its last version
+// (17, or its deprecation).
+func TestTensorRulesCoverOpsets(t *testing.T) {
+	type span struct{ since, until int64 }
+	ops := map[string]span{
+		"Reshape": {1, 17}, "Flatten": {1, 17}, "Squeeze": {1, 17}, "Unsqueeze": {1, 17}, "Transpose": {1, 17},
+		"Concat": {1, 17}, "Split": {1, 17}, "Slice": {1, 17}, "Gather": {1, 17}, "GatherElements": {11, 17},
+		"GatherND": {11, 17}, "Scatter": {9, 17}, "ScatterElements": {11, 17}, "ScatterND": {11, 17},
+		"Expand": {8, 17}, "Tile": {1, 17}, "Pad": {1, 17}, "Shape": {1, 17}, "Size": {1, 17},
+		"ConstantOfShape": {9, 17}, "Range": {11, 17}, "OneHot": {9, 17}, "Trilu": {14, 17}, "EyeLike": {9, 17},
+		"NonZero": {9, 17}, "Compress": {9, 17}, "DepthToSpace": {1, 17}, "SpaceToDepth": {1, 17},
+		"ReverseSequence": {10, 17}, "Unique": {11, 17}, "TopK": {1, 17}, "CumSum": {11, 17}, "Resize": {10, 17},
+		"Upsample": {1, 9},
+	}
+	for op, s := range ops {
+		for v := s.since; v <= s.until; v++ {
+			if _, ok := lookupRule("", op, v); !ok {
+				t.Errorf("%s: no import rule at opset %d", op, v)
+			}
+		}
+		if _, ok := lookupRule("", op, s.since-1); ok && s.since > 1 {
+			t.Errorf("%s: import rule at opset %d, before the op existed", op, s.since-1)
+		}
+	}
+}
