@@ -43,6 +43,13 @@ func inferResize(op *Op) ([]Type, error) {
 	s := x.Type.Shape
 	d := x.Type.DType
 	if !s.Ranked {
+		// The rank still follows from the length of sizes or scales.
+		if dims, ok := shapeOperandDims(op.Arg(3)); ok && len(dims) > 0 {
+			return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
+		}
+		if sc := op.Arg(2); sc != nil && sc.Type.Shape.Rank() == 1 && sc.Type.Shape.Dims[0].IsStatic() && sc.Type.Shape.Dims[0].Size > 0 {
+			return []Type{TensorType(d, UnknownDims(int(sc.Type.Shape.Dims[0].Size)))}, nil
+		}
 		return []Type{x.Type}, nil
 	}
 	r := len(s.Dims)
