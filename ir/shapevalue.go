@@ -1,5 +1,7 @@
 package ir
 
+import "math"
+
 // Exported models build shapes at run time: Shape → Gather → Unsqueeze →
 // Concat → Reshape. To give such a Reshape a static (or symbolic) result
 // type, inference evaluates small integer tensors symbolically: each element
@@ -377,16 +379,20 @@ func SliceBounds(dim, start, end, step int64) (int64, int64) {
 // SliceLen returns the number of elements SliceBounds' range holds.
 func SliceLen(dim, start, end, step int64) int64 {
 	start, end = SliceBounds(dim, start, end, step)
+	// Written as 1 + (span-1)/|step| so that huge steps cannot overflow.
 	if step > 0 {
 		if end <= start {
 			return 0
 		}
-		return (end - start + step - 1) / step
+		return 1 + (end-start-1)/step
 	}
 	if start <= end {
 		return 0
 	}
-	return (start - end + (-step) - 1) / (-step)
+	if step == math.MinInt64 {
+		return 1
+	}
+	return 1 + (start-end-1)/(-step)
 }
 
 // KnownInts returns the values of an integer tensor of rank 0 or 1 when

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"encoding/binary"
+	"math"
 	"testing"
 )
 
@@ -85,6 +86,8 @@ func TestSliceLen(t *testing.T) {
 		{10, 0, -1, 1, 9},
 		{10, 1000, 0, -1, 9},
 		{3, 0, 3, 2, 2},
+		{5, 0, 5, math.MaxInt64, 1},
+		{5, -1, -6, math.MinInt64, 1},
 	} {
 		if got := SliceLen(c.dim, c.start, c.end, c.step); got != c.want {
 			t.Errorf("SliceLen(%d, %d, %d, %d) = %d, want %d", c.dim, c.start, c.end, c.step, got, c.want)

@@ -616,6 +616,9 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	shape := append(append(append([]int{}, it.Shape[:ax]...), depth), it.Shape[ax:]...)
+	if err := checkElemCount(shape, "output shape"); err != nil {
+		return nil, err
+	}
 	inner := NumElements(it.Shape[ax:])
 	idx := make([]int, NumElements(shape))
 	for k := range idx {

@@ -300,6 +300,9 @@ func kernelExpand(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkElemCount(shape, "output shape"); err != nil {
+		return nil, err
+	}
 	return single(takeFlat(x, shape, BroadcastIndex(x.Shape, shape))), nil
 }
 
@@ -322,6 +325,9 @@ func kernelTile(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	shape := make([]int, len(rep))
 	for i, r := range rep {
 		shape[i] = x.Shape[i] * r
+	}
+	if err := checkElemCount(shape, "output shape"); err != nil {
+		return nil, err
 	}
 	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool {
 		for i := range coord {
@@ -360,6 +366,9 @@ func kernelConstantOfShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	shape, err := dimsFromInt64(sv, "input")
 	if err != nil {
+		return nil, err
+	}
+	if err := checkElemCount(shape, "shape"); err != nil {
 		return nil, err
 	}
 	if v, ok := op.Attr("value"); ok && v.Kind == ir.AttrTensor && v.Tensor != nil {
@@ -426,6 +435,9 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if mode != "constant" && x.Shape[i] == 0 && shape[i] > 0 {
 			return nil, fmt.Errorf("%s padding of an empty dim %d", mode, i)
 		}
+	}
+	if err := checkElemCount(shape, "output shape"); err != nil {
+		return nil, err
 	}
 	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool {
 		for d := range coord {

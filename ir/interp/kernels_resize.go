@@ -206,6 +206,9 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	default:
 		return nil, fmt.Errorf("neither scales nor sizes given")
 	}
+	if err := checkElemCount(out, "output shape"); err != nil {
+		return nil, err
+	}
 	var roi []float64
 	if rt, err := optionalOperandTensor(args, 1); err != nil {
 		return nil, err

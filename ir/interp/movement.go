@@ -398,3 +398,25 @@ func operandInt64s(args []Value, i int, what string) ([]int64, error) {
 	}
 	return v, nil
 }
+
+// maxKernelElements bounds the tensors kernels size from operand values
+// (shapes, repeats, pads, scales, depth), so that a bad value is an error
+// rather than an out-of-memory crash.
+const maxKernelElements = 1 << 32
+
+// checkElemCount rejects a computed output shape that is too large.
+func checkElemCount(shape []int, what string) error {
+	n := 1
+	for _, d := range shape {
+		if d == 0 {
+			return nil
+		}
+	}
+	for _, d := range shape {
+		if d < 0 || n > maxKernelElements/d {
+			return fmt.Errorf("%s %v is too large", what, shape)
+		}
+		n *= d
+	}
+	return nil
+}

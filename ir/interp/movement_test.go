@@ -128,3 +128,22 @@ func TestResizeNearestStrings(t *testing.T) {
 		t.Errorf("got %v, want [2 4] %v", y, want)
 	}
 }
+
+func TestHugeOutputsAreErrors(t *testing.T) {
+	x := FromSlice([]int{2}, []float32{1, 2})
+	for _, c := range []struct {
+		name string
+		k    Kernel
+		op   *ir.Op
+		args []Value
+	}{
+		{"constantofshape", kernelConstantOfShape, movementTestOp("ConstantOfShape", 1), []Value{tensorI64s(1<<20, 1<<20)}},
+		{"expand", kernelExpand, movementTestOp("Expand", 1), []Value{x, tensorI64s(1<<31, 1<<31, 2)}},
+		{"tile", kernelTile, movementTestOp("Tile", 1), []Value{x, tensorI64s(1 << 40)}},
+		{"pad", kernelPad, movementTestOp("Pad", 1), []Value{x, tensorI64s(0, 1<<40)}},
+	} {
+		if _, err := c.k(nil, c.op, c.args); err == nil || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("%s: error %v, want too large", c.name, err)
+		}
+	}
+}
