@@ -195,8 +195,13 @@ func kernelConcat(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(ts) == 0 || ts[0] == nil {
+	if len(ts) == 0 {
 		return nil, fmt.Errorf("no operands")
+	}
+	for i, t := range ts {
+		if t == nil {
+			return nil, fmt.Errorf("operand %d is absent", i)
+		}
 	}
 	r := len(ts[0].Shape)
 	ax, err := wrapAxis(op.Int("axis", 0), r, "axis")
@@ -426,6 +431,9 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("pads has %d entries for rank %d", len(pads), r)
 	}
 	mode := op.Str("mode", "constant")
+	if mode != "constant" && mode != "reflect" && mode != "edge" {
+		return nil, fmt.Errorf("unknown mode %q", mode)
+	}
 	shape := make([]int, r)
 	for i := range shape {
 		shape[i] = x.Shape[i] + int(pads[i]+pads[i+r])

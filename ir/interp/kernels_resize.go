@@ -183,7 +183,8 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("scales has %d entries for rank %d", len(scales), r)
 		}
 		for i, s := range scales {
-			if s <= 0 {
+			o := float64(x.Shape[i]) * s
+			if !(s > 0) || o > maxKernelElements {
 				return nil, fmt.Errorf("scales[%d] is %v", i, s)
 			}
 			out[i] = int(ir.ResizeOutDim(int64(x.Shape[i]), s))

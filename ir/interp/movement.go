@@ -402,11 +402,16 @@ func operandInt64s(args []Value, i int, what string) ([]int64, error) {
 // maxKernelElements bounds the tensors kernels size from operand values
 // (shapes, repeats, pads, scales, depth), so that a bad value is an error
 // rather than an out-of-memory crash.
-const maxKernelElements = 1 << 32
+const maxKernelElements = 1 << 30
 
 // checkElemCount rejects a computed output shape that is too large.
 func checkElemCount(shape []int, what string) error {
 	n := 1
+	for _, d := range shape {
+		if d < 0 || d > maxKernelElements {
+			return fmt.Errorf("%s %v is too large", what, shape)
+		}
+	}
 	for _, d := range shape {
 		if d == 0 {
 			return nil
