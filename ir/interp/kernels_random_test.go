@@ -113,6 +113,10 @@ func TestMovementKernelsRandom(t *testing.T) {
 		if args[0] == nil {
 			args[0] = randF(randShape())
 		}
+		// The data operand in another element type now and then.
+		if x, ok := args[0].(*Tensor); ok && x.DType == ir.F32 && rng.Intn(3) == 0 {
+			args[0] = retypeForTest(x, []ir.DType{ir.String, ir.Bool, ir.F16, ir.I32, ir.U8, ir.F64}[rng.Intn(6)])
+		}
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -125,4 +129,26 @@ func TestMovementKernelsRandom(t *testing.T) {
 			return
 		}
 	}
+}
+
+// retypeForTest converts a float32 tensor to dtype d (strings spell the
+// numbers).
+func retypeForTest(x *Tensor, d ir.DType) *Tensor {
+	f := Data[float32](x)
+	if d == ir.String {
+		out := make([]string, len(f))
+		for i, v := range f {
+			out[i] = fmt.Sprint(v)
+		}
+		return FromSlice(x.Shape, out)
+	}
+	v := make([]float64, len(f))
+	for i, e := range f {
+		v[i] = float64(e)
+	}
+	t, err := tensorFromFloat64(d, x.Shape, v)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
