@@ -129,7 +129,7 @@ func inferReshape(op *Op) ([]Type, error) {
 	elems, ok := ShapeValue(shapeArg)
 	if !ok {
 		if n := shapeArg.Type.Shape; n.Rank() == 1 && n.Dims[0].IsStatic() {
-			return []Type{TensorType(d, UnknownDims(int(n.Dims[0].Size)))}, nil
+			return []Type{TensorType(d, unknownDimsUpTo(n.Dims[0].Size))}, nil
 		}
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
@@ -234,6 +234,19 @@ func reshapeInferDim(in, out []Dim, at int) Dim {
 	return Unknown()
 }
 
+// maxInferredRank bounds ranks taken from an operand's length, so that a
+// malformed model cannot make inference allocate absurdly.
+const maxInferredRank = 1 << 10
+
+// unknownDimsUpTo returns n unknown dims, or an unranked shape when n is
+// out of any plausible range.
+func unknownDimsUpTo(n int64) Shape {
+	if n < 0 || n > maxInferredRank {
+		return UnrankedShape()
+	}
+	return UnknownDims(int(n))
+}
+
 func inferFlatten(op *Op) ([]Type, error) {
 	x, err := inferOperand(op, 0)
 	if err != nil {
@@ -296,6 +309,9 @@ func inferSqueeze(op *Op) ([]Type, error) {
 		axes, ok := KnownInts(a)
 		if !ok {
 			if n := a.Type.Shape; n.Rank() == 1 && n.Dims[0].IsStatic() {
+				if n.Dims[0].Size > int64(len(s.Dims)) {
+					return nil, fmt.Errorf("%d axes for rank %d", n.Dims[0].Size, len(s.Dims))
+				}
 				return []Type{TensorType(d, UnknownDims(len(s.Dims)-int(n.Dims[0].Size)))}, nil
 			}
 			return []Type{TensorType(d, UnrankedShape())}, nil
@@ -345,7 +361,7 @@ func inferUnsqueeze(op *Op) ([]Type, error) {
 	axes, ok := KnownInts(a)
 	if !s.Ranked || !ok {
 		if s.Ranked && a.Type.Shape.Rank() == 1 && a.Type.Shape.Dims[0].IsStatic() {
-			return []Type{TensorType(d, UnknownDims(len(s.Dims)+int(a.Type.Shape.Dims[0].Size)))}, nil
+			return []Type{TensorType(d, unknownDimsUpTo(int64(len(s.Dims))+a.Type.Shape.Dims[0].Size))}, nil
 		}
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}

@@ -48,7 +48,7 @@ func inferResize(op *Op) ([]Type, error) {
 			return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
 		}
 		if sc := op.Arg(2); sc != nil && sc.Type.Shape.Rank() == 1 && sc.Type.Shape.Dims[0].IsStatic() && sc.Type.Shape.Dims[0].Size > 0 {
-			return []Type{TensorType(d, UnknownDims(int(sc.Type.Shape.Dims[0].Size)))}, nil
+			return []Type{TensorType(d, unknownDimsUpTo(sc.Type.Shape.Dims[0].Size))}, nil
 		}
 		return []Type{x.Type}, nil
 	}
