@@ -157,6 +157,10 @@ func inferReshape(op *Op) ([]Type, error) {
 		case e.Known && e.Val < -1:
 			return nil, fmt.Errorf("shape[%d] is %d", i, e.Val)
 		default:
+			// A symbolic element is taken as the dim it names. If that dim
+			// is 0 at run time and allowzero is 0, ONNX copies the input
+			// dim instead; like exporters' own shape inference, kiln
+			// assumes shape computations do not rely on that.
 			out[i] = e.Dim()
 		}
 	}
