@@ -75,11 +75,12 @@ func init() {
 	// roi, sizes and the coordinate/nearest/cubic attributes.
 	register("Resize", 10, 10, convResize10)
 	register("Resize", 11, 0, direct())
-	// Upsample (deprecated by Resize-10): -1 had height_scale/width_scale,
-	// -7 a scales attribute, -9 a scales input.
+	// Upsample: -1 had height_scale/width_scale, -7 a scales attribute, -9
+	// a scales input; Upsample-10 only marks it deprecated (by Resize), so
+	// it is still read in the -9 form.
 	register("Upsample", 1, 6, convUpsample)
 	register("Upsample", 7, 8, convUpsample)
-	register("Upsample", 9, 9, convUpsample)
+	register("Upsample", 9, 10, convUpsample)
 }
 
 // attrConstName names a constant made from attribute attr of the current node.

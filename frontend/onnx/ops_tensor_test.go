@@ -175,7 +175,7 @@ func TestTensorRulesCoverOpsets(t *testing.T) {
 		"ConstantOfShape": {9, 17}, "Range": {11, 17}, "OneHot": {9, 17}, "Trilu": {14, 17}, "EyeLike": {9, 17},
 		"NonZero": {9, 17}, "Compress": {9, 17}, "DepthToSpace": {1, 17}, "SpaceToDepth": {1, 17},
 		"ReverseSequence": {10, 17}, "Unique": {11, 17}, "TopK": {1, 17}, "CumSum": {11, 17}, "Resize": {10, 17},
-		"Upsample": {1, 9},
+		"Upsample": {1, 10},
 	}
 	for op, s := range ops {
 		for v := s.since; v <= s.until; v++ {
