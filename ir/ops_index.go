@@ -1,0 +1,434 @@
+package ir
+
+import "fmt"
+
+// Indexing ops: slicing, gathers and scatters, selection by condition,
+// sorting-based selection (TopK, Unique), and tensors made from indices
+// (Range, OneHot, EyeLike, Trilu's mask).
+func init() {
+	Register(&OpDef{
+		Name: "Slice", Doc: "data[starts:ends:steps] along axes (defaults: all axes, step 1), bounds clamped",
+		Kind: Injective, Inputs: []Operand{{Name: "data"}, {Name: "starts"}, {Name: "ends"}, Opt("axes"), Opt("steps")},
+		Outputs: In("output"),
+		Infer:   inferSlice,
+	})
+	Register(&OpDef{
+		Name: "Gather", Doc: "selects slices of data along axis by indices (negative indices count from the back)",
+		Kind: Injective, Inputs: In("data", "indices"), Outputs: In("output"),
+		Attrs: []AttrDef{AInt("axis", 0)},
+		Infer: inferGather,
+	})
+	Register(&OpDef{
+		Name: "GatherElements", Doc: "output[i][j][k] = data[index][j][k] with index = indices[i][j][k] on axis",
+		Kind: Injective, Inputs: In("data", "indices"), Outputs: In("output"),
+		Attrs: []AttrDef{AInt("axis", 0)},
+		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(1)) },
+	})
+	Register(&OpDef{
+		Name: "GatherND", Doc: "gathers slices of data addressed by the last dim of indices, after batch_dims shared dims",
+		Kind: Injective, Inputs: In("data", "indices"), Outputs: In("output"),
+		Attrs: []AttrDef{AInt("batch_dims", 0)},
+		Infer: inferGatherND,
+	})
+	Register(&OpDef{
+		Name: "ScatterElements", Doc: "a copy of data with updates written (or reduced) at indices along axis",
+		Kind: Opaque, Inputs: In("data", "indices", "updates"), Outputs: In("output"),
+		Attrs: []AttrDef{AInt("axis", 0), AString("reduction", "none")},
+		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(0)) },
+	})
+	Register(&OpDef{
+		Name: "ScatterND", Doc: "a copy of data with update slices written (or reduced) at the index tuples in indices",
+		Kind: Opaque, Inputs: In("data", "indices", "updates"), Outputs: In("output"),
+		Attrs: []AttrDef{AString("reduction", "none")},
+		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(0)) },
+	})
+	Register(&OpDef{
+		Name: "Range", Doc: "start, start+delta, ... up to (excluding) limit",
+		Kind: Opaque, Inputs: In("start", "limit", "delta"), Outputs: In("output"),
+		Infer: inferRange,
+	})
+	Register(&OpDef{
+		Name: "OneHot", Doc: "values[1] where the inserted axis equals the index, values[0] elsewhere",
+		Kind: Opaque, Inputs: In("indices", "depth", "values"), Outputs: In("output"),
+		Attrs: []AttrDef{AInt("axis", -1)},
+		Infer: inferOneHot,
+	})
+	Register(&OpDef{
+		Name: "Trilu", Doc: "keeps the upper (or lower) triangle of the last two dims from diagonal k, zeroing the rest",
+		Kind: Injective, Inputs: []Operand{{Name: "input"}, Opt("k")}, Outputs: In("output"),
+		Attrs: []AttrDef{AInt("upper", 1)},
+		Infer: InferSameAsInput,
+	})
+	Register(&OpDef{
+		Name: "EyeLike", Doc: "a 2-D tensor of the input's shape with ones on diagonal k",
+		Kind: Opaque, Inputs: In("input"), Outputs: In("output"),
+		Attrs: []AttrDef{AOptional("dtype", AttrDType), AInt("k", 0)},
+		Infer: func(op *Op) ([]Type, error) {
+			x, err := inferOperand(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			d := x.Type.DType
+			if v, ok := op.Attr("dtype"); ok && v.Kind == AttrDType {
+				d = v.DType
+			}
+			if r := x.Type.Shape.Rank(); r >= 0 && r != 2 {
+				return nil, fmt.Errorf("input has rank %d, want 2", r)
+			}
+			if !x.Type.Shape.Ranked {
+				return []Type{TensorType(d, UnknownDims(2))}, nil
+			}
+			return []Type{TensorType(d, x.Type.Shape)}, nil
+		},
+	})
+	Register(&OpDef{
+		Name: "NonZero", Doc: "the indices of non-zero elements as an i64 [rank, count] tensor, in C order",
+		Kind: Opaque, Inputs: In("X"), Outputs: In("Y"),
+		Infer: func(op *Op) ([]Type, error) {
+			x, err := inferOperand(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			if !x.Type.Shape.Ranked {
+				return []Type{TensorType(I64, UnknownDims(2))}, nil
+			}
+			return []Type{TensorType(I64, Shape{Ranked: true, Dims: []Dim{Static(int64(x.Type.Shape.Rank())), Unknown()}})}, nil
+		},
+	})
+	Register(&OpDef{
+		Name: "Compress", Doc: "selects slices along axis (or of the flattened input) where condition is true",
+		Kind: Opaque, Inputs: In("input", "condition"), Outputs: In("output"),
+		Attrs: []AttrDef{AOptional("axis", AttrInt)},
+		Infer: inferCompress,
+	})
+	Register(&OpDef{
+		Name: "ReverseSequence", Doc: "reverses the first sequence_lens[b] elements along time_axis of each batch b",
+		Kind: Injective, Inputs: In("input", "sequence_lens"), Outputs: In("Y"),
+		Attrs: []AttrDef{AInt("batch_axis", 1), AInt("time_axis", 0)},
+		Infer: InferSameAsInput,
+	})
+	Register(&OpDef{
+		Name: "Unique", Doc: "the unique elements (or slices along axis), sorted or in order of first occurrence, with indices, inverse indices and counts",
+		Kind: Opaque, Inputs: In("X"),
+		Outputs: []Operand{{Name: "Y"}, Opt("indices"), Opt("inverse_indices"), Opt("counts")},
+		Attrs:   []AttrDef{AOptional("axis", AttrInt), AInt("sorted", 1)},
+		Infer:   inferUnique,
+	})
+	Register(&OpDef{
+		Name: "TopK", Doc: "the K largest (or smallest) elements along axis and their indices; ties go to the lower index",
+		Kind: Opaque, Inputs: In("X", "K"), Outputs: In("Values", "Indices"),
+		Attrs: []AttrDef{AInt("axis", -1), AInt("largest", 1), AInt("sorted", 1)},
+		Infer: inferTopK,
+	})
+	Register(&OpDef{
+		Name: "CumSum", Doc: "cumulative sum along axis, optionally exclusive and/or reversed",
+		Kind: Opaque, Inputs: In("x", "axis"), Outputs: In("y"),
+		Attrs: []AttrDef{AInt("exclusive", 0), AInt("reverse", 0)},
+		Infer: InferSameAsInput,
+	})
+}
+
+// inferIndexShaped gives a result of data's dtype and shape's shape.
+func inferIndexShaped(op *Op, shape *Value) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	if shape == nil || !shape.Type.IsTensor() {
+		return nil, fmt.Errorf("missing indices")
+	}
+	return []Type{TensorType(x.Type.DType, shape.Type.Shape)}, nil
+}
+
+func inferSlice(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	d := x.Type.DType
+	if !s.Ranked {
+		return []Type{x.Type}, nil
+	}
+	r := len(s.Dims)
+	starts, ok1 := ShapeValue(op.Arg(1))
+	ends, ok2 := ShapeValue(op.Arg(2))
+	if !ok1 || !ok2 {
+		return []Type{TensorType(d, UnknownDims(r))}, nil
+	}
+	if len(starts) != len(ends) {
+		return nil, fmt.Errorf("starts has %d entries, ends %d", len(starts), len(ends))
+	}
+	var axes, steps []int64
+	if a := op.Arg(3); a != nil {
+		var ok bool
+		if axes, ok = KnownInts(a); !ok {
+			return []Type{TensorType(d, UnknownDims(r))}, nil
+		}
+	} else {
+		for i := range starts {
+			axes = append(axes, int64(i))
+		}
+	}
+	stepKnown := make([]bool, len(starts))
+	if a := op.Arg(4); a != nil {
+		if st, ok := KnownInts(a); ok {
+			steps = st
+			for i := range stepKnown {
+				stepKnown[i] = true
+			}
+		}
+	} else {
+		steps = make([]int64, len(starts))
+		for i := range steps {
+			steps[i] = 1
+			stepKnown[i] = true
+		}
+	}
+	if len(axes) != len(starts) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("starts, ends, axes and steps differ in length")
+	}
+	ax, err := normDistinctAxes(axes, r)
+	if err != nil {
+		return nil, err
+	}
+	out := s.Clone()
+	for i, a := range ax {
+		if !stepKnown[i] {
+			out.Dims[a] = Unknown()
+			continue
+		}
+		if steps[i] == 0 {
+			return nil, fmt.Errorf("step 0 on axis %d", a)
+		}
+		out.Dims[a] = sliceDim(s.Dims[a], starts[i], ends[i], steps[i])
+	}
+	return []Type{TensorType(d, out)}, nil
+}
+
+// sliceDim is the size of one sliced dim. Beyond the static case it keeps a
+// dynamic dim sliced whole (x[0:INT_MAX]) and gives x[0:n] the size n when
+// n is a symbolic dim read off some shape (e.g. position ids cut to the
+// sequence length), assuming, as exporters do, that n does not exceed dim.
+func sliceDim(dim Dim, start, end SymInt, step int64) Dim {
+	const huge = int64(1) << 62
+	switch {
+	case dim.IsStatic() && start.Known && end.Known:
+		return Static(SliceLen(dim.Size, start.Val, end.Val, step))
+	case step == 1 && start.Known && start.Val == 0 && end.Known && end.Val >= huge:
+		return dim
+	case step == 1 && start.Known && start.Val == 0 && !end.Known && end.Sym != "":
+		if end.Sym == dim.Sym || dim.IsStatic() {
+			return Symbolic(end.Sym)
+		}
+	}
+	return Unknown()
+}
+
+func inferGather(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := inferOperand(op, 1)
+	if err != nil {
+		return nil, err
+	}
+	if !idx.Type.DType.IsInt() {
+		return nil, fmt.Errorf("indices are %v, want an integer type", idx.Type.DType)
+	}
+	s, is := x.Type.Shape, idx.Type.Shape
+	if !s.Ranked || !is.Ranked {
+		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
+	}
+	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	if err != nil {
+		return nil, err
+	}
+	out := Shape{Ranked: true, Dims: []Dim{}}
+	out.Dims = append(out.Dims, s.Dims[:ax]...)
+	out.Dims = append(out.Dims, is.Dims...)
+	out.Dims = append(out.Dims, s.Dims[ax+1:]...)
+	return []Type{TensorType(x.Type.DType, out)}, nil
+}
+
+func inferGatherND(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := inferOperand(op, 1)
+	if err != nil {
+		return nil, err
+	}
+	s, is := x.Type.Shape, idx.Type.Shape
+	b := int(op.Int("batch_dims", 0))
+	if !s.Ranked || !is.Ranked || len(is.Dims) == 0 || !is.Dims[len(is.Dims)-1].IsStatic() {
+		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
+	}
+	k := int(is.Dims[len(is.Dims)-1].Size)
+	if b < 0 || b >= len(is.Dims) || b+k > len(s.Dims) {
+		return nil, fmt.Errorf("batch_dims %d and index length %d do not fit data of rank %d", b, k, len(s.Dims))
+	}
+	out := Shape{Ranked: true, Dims: []Dim{}}
+	out.Dims = append(out.Dims, is.Dims[:len(is.Dims)-1]...)
+	out.Dims = append(out.Dims, s.Dims[b+k:]...)
+	return []Type{TensorType(x.Type.DType, out)}, nil
+}
+
+func inferRange(op *Op) ([]Type, error) {
+	st, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	d := st.Type.DType
+	for i := 1; i < 3; i++ {
+		a, err := inferOperand(op, i)
+		if err != nil {
+			return nil, err
+		}
+		if a.Type.DType != d {
+			return nil, fmt.Errorf("operand %d is %v, start is %v", i, a.Type.DType, d)
+		}
+	}
+	if d.IsInt() {
+		// Range(0, n, 1) over a symbolic n has n elements.
+		s, ok1 := ShapeValue(op.Arg(0))
+		l, ok2 := ShapeValue(op.Arg(1))
+		dl, ok3 := ShapeValue(op.Arg(2))
+		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 && s[0].Known && s[0].Val == 0 && dl[0].Known && dl[0].Val == 1 && l[0].Sym != "" {
+			return []Type{TensorType(d, Shape{Ranked: true, Dims: []Dim{Symbolic(l[0].Sym)}})}, nil
+		}
+	}
+	if d.IsInt() {
+		s, ok1 := KnownInts(op.Arg(0))
+		l, ok2 := KnownInts(op.Arg(1))
+		dl, ok3 := KnownInts(op.Arg(2))
+		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 && dl[0] != 0 {
+			return []Type{TensorType(d, ShapeOf(RangeLen(float64(s[0]), float64(l[0]), float64(dl[0]))))}, nil
+		}
+	} else if d.IsFloat() {
+		s, ok1 := ConstFloats(op.Arg(0))
+		l, ok2 := ConstFloats(op.Arg(1))
+		dl, ok3 := ConstFloats(op.Arg(2))
+		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 && dl[0] != 0 {
+			return []Type{TensorType(d, ShapeOf(RangeLen(s[0], l[0], dl[0])))}, nil
+		}
+	}
+	return []Type{TensorType(d, UnknownDims(1))}, nil
+}
+
+// RangeLen is Range's element count: max(ceil((limit-start)/delta), 0).
+func RangeLen(start, limit, delta float64) int64 {
+	n := (limit - start) / delta
+	c := int64(n)
+	if float64(c) < n {
+		c++
+	}
+	return max(c, 0)
+}
+
+func inferOneHot(op *Op) ([]Type, error) {
+	idx, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := inferOperand(op, 2)
+	if err != nil {
+		return nil, err
+	}
+	d := vals.Type.DType
+	s := idx.Type.Shape
+	if !s.Ranked {
+		return []Type{TensorType(d, UnrankedShape())}, nil
+	}
+	r := len(s.Dims) + 1
+	ax, err := NormAxis(op.Int("axis", -1), r)
+	if err != nil {
+		return nil, err
+	}
+	depth := Unknown()
+	if v, ok := KnownInts(op.Arg(1)); ok && len(v) == 1 {
+		depth = Static(v[0])
+	} else if v, ok := ConstFloats(op.Arg(1)); ok && len(v) == 1 {
+		depth = Static(int64(v[0]))
+	}
+	out := Shape{Ranked: true, Dims: []Dim{}}
+	out.Dims = append(out.Dims, s.Dims[:ax]...)
+	out.Dims = append(out.Dims, depth)
+	out.Dims = append(out.Dims, s.Dims[ax:]...)
+	return []Type{TensorType(d, out)}, nil
+}
+
+func inferCompress(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	if !op.Has("axis") {
+		return []Type{TensorType(x.Type.DType, UnknownDims(1))}, nil
+	}
+	if !s.Ranked {
+		return []Type{x.Type}, nil
+	}
+	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	if err != nil {
+		return nil, err
+	}
+	out := s.Clone()
+	out.Dims[ax] = Unknown()
+	return []Type{TensorType(x.Type.DType, out)}, nil
+}
+
+func inferUnique(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	y := TensorType(x.Type.DType, UnknownDims(1))
+	if op.Has("axis") && s.Ranked {
+		ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+		if err != nil {
+			return nil, err
+		}
+		sh := s.Clone()
+		sh.Dims[ax] = Unknown()
+		y = TensorType(x.Type.DType, sh)
+	} else if op.Has("axis") {
+		y = TensorType(x.Type.DType, UnrankedShape())
+	}
+	inv := TensorType(I64, UnknownDims(1))
+	if op.Has("axis") && s.Ranked {
+		ax, _ := NormAxis(op.Int("axis", 0), len(s.Dims))
+		inv = TensorType(I64, Shape{Ranked: true, Dims: []Dim{s.Dims[ax]}})
+	} else if n := s.NumElements(); n >= 0 {
+		inv = TensorType(I64, ShapeOf(n))
+	}
+	return []Type{y, TensorType(I64, UnknownDims(1)), inv, TensorType(I64, UnknownDims(1))}, nil
+}
+
+func inferTopK(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	if !s.Ranked {
+		return []Type{x.Type, TensorType(I64, UnrankedShape())}, nil
+	}
+	ax, err := NormAxis(op.Int("axis", -1), len(s.Dims))
+	if err != nil {
+		return nil, err
+	}
+	out := s.Clone()
+	out.Dims[ax] = Unknown()
+	if k, ok := KnownInts(op.Arg(1)); ok && len(k) == 1 {
+		if k[0] < 0 || (s.Dims[ax].IsStatic() && k[0] > s.Dims[ax].Size) {
+			return nil, fmt.Errorf("K %d out of range for dim %v", k[0], s.Dims[ax])
+		}
+		out.Dims[ax] = Static(k[0])
+	}
+	return []Type{TensorType(x.Type.DType, out), TensorType(I64, out)}, nil
+}

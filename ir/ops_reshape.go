@@ -1,0 +1,764 @@
+package ir
+
+import "fmt"
+
+// Ops that move data without computing on it: reshapes, transposes,
+// concatenation and splitting, broadcasting copies, padding. Their kernels are
+// generic over every element type, strings and bools included.
+func init() {
+	Register(&OpDef{
+		Name: "Reshape", Doc: "the data with a new shape (0 copies the input dim unless allowzero, -1 is inferred)",
+		Kind: Injective, Inputs: In("data", "shape"), Outputs: In("reshaped"),
+		Attrs: []AttrDef{AInt("allowzero", 0)},
+		Infer: inferReshape,
+	})
+	Register(&OpDef{
+		Name: "Flatten", Doc: "reshapes to 2-D: dims before axis form the rows, the rest the columns",
+		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
+		Attrs: []AttrDef{AInt("axis", 1)},
+		Infer: inferFlatten,
+	})
+	Register(&OpDef{
+		Name: "Squeeze", Doc: "removes size-1 dims (the given axes, or all of them)",
+		Kind: Injective, Inputs: []Operand{{Name: "data"}, Opt("axes")}, Outputs: In("squeezed"),
+		Infer: inferSqueeze,
+	})
+	Register(&OpDef{
+		Name: "Unsqueeze", Doc: "inserts size-1 dims at the given axes of the output",
+		Kind: Injective, Inputs: In("data", "axes"), Outputs: In("expanded"),
+		Infer: inferUnsqueeze,
+	})
+	Register(&OpDef{
+		Name: "Transpose", Doc: "permutes dims: output dim i is input dim perm[i] (default: reversed)",
+		Kind: Injective, Inputs: In("data"), Outputs: In("transposed"),
+		Attrs: []AttrDef{AInts("perm")},
+		Infer: inferTranspose,
+	})
+	Register(&OpDef{
+		Name: "Concat", Doc: "concatenates tensors along axis",
+		Kind: Injective, Inputs: []Operand{Var("inputs")}, Outputs: In("concat_result"),
+		Attrs: []AttrDef{ARequired("axis", AttrInt)},
+		Infer: inferConcat,
+	})
+	Register(&OpDef{
+		Name: "Split", Doc: "splits along axis into parts of the given sizes (default: equal parts)",
+		Kind: Injective, Inputs: []Operand{{Name: "input"}, Opt("split")}, Outputs: []Operand{Var("outputs")},
+		Attrs: []AttrDef{AInt("axis", 0)},
+		Infer: inferSplit,
+	})
+	Register(&OpDef{
+		Name: "Expand", Doc: "broadcasts input to shape (bidirectionally, numpy-style)",
+		Kind: Injective, Inputs: In("input", "shape"), Outputs: In("output"),
+		Infer: inferExpand,
+	})
+	Register(&OpDef{
+		Name: "Tile", Doc: "repeats the input repeats[i] times along each dim i",
+		Kind: Injective, Inputs: In("input", "repeats"), Outputs: In("output"),
+		Infer: inferTile,
+	})
+	Register(&OpDef{
+		Name: "Shape", Doc: "the input's shape (dims start..end) as an i64 vector",
+		Kind: Opaque, Inputs: In("data"), Outputs: In("shape"),
+		Attrs: []AttrDef{AInt("start", 0), AOptional("end", AttrInt)},
+		Infer: inferShapeOp,
+	})
+	Register(&OpDef{
+		Name: "Size", Doc: "the input's element count as an i64 scalar",
+		Kind: Opaque, Inputs: In("data"), Outputs: In("size"),
+		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil },
+	})
+	Register(&OpDef{
+		Name: "ConstantOfShape", Doc: "a tensor of the given shape filled with value (default f32 zero)",
+		Kind: Opaque, Inputs: In("input"), Outputs: In("output"),
+		Attrs: []AttrDef{AOptional("value", AttrTensor)},
+		Infer: inferConstantOfShape,
+	})
+	Register(&OpDef{
+		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect or edge mode",
+		Kind: Injective, Inputs: []Operand{{Name: "data"}, {Name: "pads"}, Opt("constant_value")}, Outputs: In("output"),
+		Attrs: []AttrDef{AString("mode", "constant")},
+		Infer: inferPad,
+	})
+	Register(&OpDef{
+		Name: "DepthToSpace", Doc: "moves channel blocks into spatial blocks (DCR or CRD order)",
+		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
+		Attrs: []AttrDef{ARequired("blocksize", AttrInt), AString("mode", "DCR")},
+		Infer: inferDepthSpace(true),
+	})
+	Register(&OpDef{
+		Name: "SpaceToDepth", Doc: "moves spatial blocks into channels",
+		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
+		Attrs: []AttrDef{ARequired("blocksize", AttrInt)},
+		Infer: inferDepthSpace(false),
+	})
+}
+
+func inferOperand(op *Op, i int) (*Value, error) {
+	a := op.Arg(i)
+	if a == nil {
+		return nil, fmt.Errorf("missing operand %d", i)
+	}
+	if !a.Type.IsTensor() {
+		return nil, fmt.Errorf("operand %d is %v, want a tensor", i, a.Type)
+	}
+	return a, nil
+}
+
+// staticDimProduct multiplies dims; ok is false unless all are static.
+func staticDimProduct(dims []Dim) (int64, bool) {
+	p := int64(1)
+	for _, d := range dims {
+		if !d.IsStatic() {
+			return 0, false
+		}
+		p *= d.Size
+	}
+	return p, true
+}
+
+func inferReshape(op *Op) ([]Type, error) {
+	data, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	shapeArg, err := inferOperand(op, 1)
+	if err != nil {
+		return nil, err
+	}
+	d := data.Type.DType
+	elems, ok := ShapeValue(shapeArg)
+	if !ok {
+		if n := shapeArg.Type.Shape; n.Rank() == 1 && n.Dims[0].IsStatic() {
+			return []Type{TensorType(d, unknownDimsUpTo(n.Dims[0].Size))}, nil
+		}
+		return []Type{TensorType(d, UnrankedShape())}, nil
+	}
+	allowzero := op.Int("allowzero", 0) != 0
+	in := data.Type.Shape
+	out := make([]Dim, len(elems))
+	inferAt := -1
+	for i, e := range elems {
+		switch {
+		case e.Known && e.Val == -1:
+			if inferAt >= 0 {
+				return nil, fmt.Errorf("shape has more than one -1")
+			}
+			inferAt = i
+			out[i] = Unknown()
+		case e.Known && e.Val == 0 && !allowzero:
+			if in.Ranked {
+				if i >= len(in.Dims) {
+					return nil, fmt.Errorf("shape[%d] is 0 (copy) but the input has rank %d", i, len(in.Dims))
+				}
+				out[i] = in.Dims[i]
+			} else {
+				out[i] = Unknown()
+			}
+		case e.Known && e.Val < -1:
+			return nil, fmt.Errorf("shape[%d] is %d", i, e.Val)
+		default:
+			// A symbolic element is taken as the dim it names. If that dim
+			// is 0 at run time and allowzero is 0, ONNX copies the input
+			// dim instead; like exporters' own shape inference, kiln
+			// assumes shape computations do not rely on that.
+			out[i] = e.Dim()
+		}
+	}
+	if inferAt < 0 {
+		// A single unknown dim (an element computed at run time, or a 0 that
+		// copies an unknown input dim) is fixed by the element count just as
+		// a -1 would be.
+		for i, dm := range out {
+			if !dm.IsStatic() && !dm.IsSymbolic() {
+				if inferAt >= 0 {
+					inferAt = -1
+					break
+				}
+				inferAt = i
+			}
+		}
+	}
+	if inferAt >= 0 && in.Ranked {
+		out[inferAt] = reshapeInferDim(in.Dims, out, inferAt)
+	}
+	if inferAt < 0 && in.IsStatic() {
+		if p, ok := staticDimProduct(out); ok && p != in.NumElements() {
+			return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", in, in.NumElements(), Shape{Ranked: true, Dims: out})
+		}
+	}
+	return []Type{TensorType(d, Shape{Ranked: true, Dims: out})}, nil
+}
+
+// reshapeInferDim computes the -1 dim at position at: symbolic dims that
+// appear on both sides cancel, and what remains must be static.
+func reshapeInferDim(in, out []Dim, at int) Dim {
+	rest := append([]Dim(nil), in...)
+	outStatic := int64(1)
+	for i, d := range out {
+		if i == at {
+			continue
+		}
+		switch {
+		case d.IsStatic():
+			outStatic *= d.Size
+		case d.IsSymbolic():
+			found := false
+			for j, r := range rest {
+				if r == d {
+					rest = append(rest[:j], rest[j+1:]...)
+					found = true
+					break
+				}
+			}
+			if !found {
+				return Unknown()
+			}
+		default:
+			return Unknown()
+		}
+	}
+	var sym []Dim
+	inStatic := int64(1)
+	for _, r := range rest {
+		switch {
+		case r.IsStatic():
+			inStatic *= r.Size
+		case r.IsSymbolic():
+			sym = append(sym, r)
+		default:
+			return Unknown()
+		}
+	}
+	switch {
+	case len(sym) == 0 && outStatic != 0 && inStatic%outStatic == 0:
+		return Static(inStatic / outStatic)
+	case len(sym) == 1 && outStatic != 0 && inStatic == outStatic:
+		return sym[0]
+	}
+	return Unknown()
+}
+
+// maxInferredRank bounds ranks taken from an operand's length, so that a
+// malformed model cannot make inference allocate absurdly.
+const maxInferredRank = 1 << 10
+
+// unknownDimsUpTo returns n unknown dims, or an unranked shape when n is
+// out of any plausible range.
+func unknownDimsUpTo(n int64) Shape {
+	if n < 0 || n > maxInferredRank {
+		return UnrankedShape()
+	}
+	return UnknownDims(int(n))
+}
+
+func inferFlatten(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	if !s.Ranked {
+		return []Type{TensorType(x.Type.DType, UnknownDims(2))}, nil
+	}
+	axis := op.Int("axis", 1)
+	r := int64(len(s.Dims))
+	if axis < -r || axis > r {
+		return nil, fmt.Errorf("axis %d out of range for rank %d", axis, r)
+	}
+	if axis < 0 {
+		axis += r
+	}
+	prodDim := func(ds []Dim) Dim {
+		if p, ok := staticDimProduct(ds); ok {
+			return Static(p)
+		}
+		if len(ds) == 1 {
+			return ds[0]
+		}
+		return Unknown()
+	}
+	return []Type{TensorType(x.Type.DType, Shape{Ranked: true, Dims: []Dim{prodDim(s.Dims[:axis]), prodDim(s.Dims[axis:])}})}, nil
+}
+
+// normDistinctAxes normalizes axes for rank, rejecting duplicates.
+func normDistinctAxes(axes []int64, rank int) ([]int, error) {
+	seen := make(map[int]bool, len(axes))
+	out := make([]int, len(axes))
+	for i, a := range axes {
+		n, err := NormAxis(a, rank)
+		if err != nil {
+			return nil, err
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("axis %d repeated", a)
+		}
+		seen[n] = true
+		out[i] = n
+	}
+	return out, nil
+}
+
+func inferSqueeze(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	d := x.Type.DType
+	if !s.Ranked {
+		return []Type{TensorType(d, UnrankedShape())}, nil
+	}
+	var drop map[int]bool
+	if a := op.Arg(1); a != nil {
+		axes, ok := KnownInts(a)
+		if !ok {
+			if n := a.Type.Shape; n.Rank() == 1 && n.Dims[0].IsStatic() {
+				if n.Dims[0].Size > int64(len(s.Dims)) {
+					return nil, fmt.Errorf("%d axes for rank %d", n.Dims[0].Size, len(s.Dims))
+				}
+				return []Type{TensorType(d, UnknownDims(len(s.Dims)-int(n.Dims[0].Size)))}, nil
+			}
+			return []Type{TensorType(d, UnrankedShape())}, nil
+		}
+		ax, err := normDistinctAxes(axes, len(s.Dims))
+		if err != nil {
+			return nil, err
+		}
+		drop = map[int]bool{}
+		for _, a := range ax {
+			if s.Dims[a].IsStatic() && s.Dims[a].Size != 1 {
+				return nil, fmt.Errorf("cannot squeeze dim %d of size %d", a, s.Dims[a].Size)
+			}
+			drop[a] = true
+		}
+	} else {
+		drop = map[int]bool{}
+		for i, dm := range s.Dims {
+			if !dm.IsStatic() {
+				return []Type{TensorType(d, UnrankedShape())}, nil
+			}
+			if dm.Size == 1 {
+				drop[i] = true
+			}
+		}
+	}
+	out := Shape{Ranked: true, Dims: []Dim{}}
+	for i, dm := range s.Dims {
+		if !drop[i] {
+			out.Dims = append(out.Dims, dm)
+		}
+	}
+	return []Type{TensorType(d, out)}, nil
+}
+
+func inferUnsqueeze(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	a, err := inferOperand(op, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	d := x.Type.DType
+	axes, ok := KnownInts(a)
+	if !s.Ranked || !ok {
+		if s.Ranked && a.Type.Shape.Rank() == 1 && a.Type.Shape.Dims[0].IsStatic() {
+			return []Type{TensorType(d, unknownDimsUpTo(int64(len(s.Dims))+a.Type.Shape.Dims[0].Size))}, nil
+		}
+		return []Type{TensorType(d, UnrankedShape())}, nil
+	}
+	rank := len(s.Dims) + len(axes)
+	ax, err := normDistinctAxes(axes, rank)
+	if err != nil {
+		return nil, err
+	}
+	ins := map[int]bool{}
+	for _, a := range ax {
+		ins[a] = true
+	}
+	out := Shape{Ranked: true, Dims: make([]Dim, 0, rank)}
+	j := 0
+	for i := 0; i < rank; i++ {
+		if ins[i] {
+			out.Dims = append(out.Dims, Static(1))
+		} else {
+			out.Dims = append(out.Dims, s.Dims[j])
+			j++
+		}
+	}
+	return []Type{TensorType(d, out)}, nil
+}
+
+// TransposePerm returns op's permutation for rank, defaulting to reversal,
+// after checking that it is one.
+func TransposePerm(op *Op, rank int) ([]int, error) {
+	p := op.Ints("perm")
+	out := make([]int, rank)
+	if p == nil {
+		for i := range out {
+			out[i] = rank - 1 - i
+		}
+		return out, nil
+	}
+	if len(p) != rank {
+		return nil, fmt.Errorf("perm %v has %d entries for rank %d", p, len(p), rank)
+	}
+	seen := make([]bool, rank)
+	for i, x := range p {
+		if x < 0 || x >= int64(rank) || seen[x] {
+			return nil, fmt.Errorf("perm %v is not a permutation of 0..%d", p, rank-1)
+		}
+		seen[x] = true
+		out[i] = int(x)
+	}
+	return out, nil
+}
+
+func inferTranspose(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	if !s.Ranked {
+		if p := op.Ints("perm"); p != nil {
+			return []Type{TensorType(x.Type.DType, UnknownDims(len(p)))}, nil
+		}
+		return []Type{x.Type}, nil
+	}
+	perm, err := TransposePerm(op, len(s.Dims))
+	if err != nil {
+		return nil, err
+	}
+	out := Shape{Ranked: true, Dims: make([]Dim, len(perm))}
+	for i, p := range perm {
+		out.Dims[i] = s.Dims[p]
+	}
+	return []Type{TensorType(x.Type.DType, out)}, nil
+}
+
+func inferConcat(op *Op) ([]Type, error) {
+	if len(op.Args) == 0 {
+		return nil, fmt.Errorf("no operands")
+	}
+	var out Shape
+	var d DType
+	axis := op.Int("axis", 0)
+	first := true
+	var sum int64
+	sumKnown := true
+	var symSum Dim
+	nsym := 0
+	for i := range op.Args {
+		a, err := inferOperand(op, i)
+		if err != nil {
+			return nil, err
+		}
+		if d == InvalidDType {
+			d = a.Type.DType
+		} else if a.Type.DType != d {
+			return nil, fmt.Errorf("operand %d is %v, operand 0 is %v", i, a.Type.DType, d)
+		}
+		s := a.Type.Shape
+		if !s.Ranked {
+			sumKnown = false
+			continue
+		}
+		ax, err := NormAxis(axis, len(s.Dims))
+		if err != nil {
+			return nil, err
+		}
+		if first {
+			out = s.Clone()
+			first = false
+		} else {
+			if len(s.Dims) != len(out.Dims) {
+				return nil, fmt.Errorf("operand %d has rank %d, others %d", i, len(s.Dims), len(out.Dims))
+			}
+			for k := range s.Dims {
+				if k == ax {
+					continue
+				}
+				m, err := mergeShapes(Shape{Ranked: true, Dims: out.Dims[k : k+1]}, Shape{Ranked: true, Dims: s.Dims[k : k+1]})
+				if err != nil {
+					return nil, fmt.Errorf("operand %d dim %d: %v vs %v", i, k, s.Dims[k], out.Dims[k])
+				}
+				out.Dims[k] = m.Dims[0]
+			}
+		}
+		switch dm := s.Dims[ax]; {
+		case dm.IsStatic():
+			sum += dm.Size
+		case dm.IsSymbolic():
+			symSum = dm
+			nsym++
+		default:
+			sumKnown = false
+		}
+	}
+	if first {
+		return []Type{TensorType(d, UnrankedShape())}, nil
+	}
+	ax, _ := NormAxis(axis, len(out.Dims))
+	switch {
+	case sumKnown && nsym == 0:
+		out.Dims[ax] = Static(sum)
+	case sumKnown && nsym == 1 && sum == 0:
+		out.Dims[ax] = symSum // e.g. a KV cache concatenated with nothing
+	default:
+		out.Dims[ax] = Unknown()
+	}
+	return []Type{TensorType(d, out)}, nil
+}
+
+func inferSplit(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	n := len(op.Results)
+	if n == 0 {
+		n = 1
+	}
+	out := make([]Type, n)
+	s := x.Type.Shape
+	d := x.Type.DType
+	if !s.Ranked {
+		for i := range out {
+			out[i] = TensorType(d, UnrankedShape())
+		}
+		return out, nil
+	}
+	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	if err != nil {
+		return nil, err
+	}
+	var sizes []Dim
+	if sp := op.Arg(1); sp != nil {
+		if vals, ok := KnownInts(sp); ok {
+			if len(vals) != n {
+				return nil, fmt.Errorf("split has %d sizes for %d outputs", len(vals), n)
+			}
+			var total int64
+			for _, v := range vals {
+				if v < 0 {
+					return nil, fmt.Errorf("split size %d is negative", v)
+				}
+				total += v
+				sizes = append(sizes, Static(v))
+			}
+			if dm := s.Dims[ax]; dm.IsStatic() && dm.Size != total {
+				return nil, fmt.Errorf("split sizes sum to %d, dim %d is %d", total, ax, dm.Size)
+			}
+		}
+	} else if dm := s.Dims[ax]; dm.IsStatic() {
+		if dm.Size%int64(n) != 0 {
+			return nil, fmt.Errorf("dim %d of size %d does not split into %d equal parts", ax, dm.Size, n)
+		}
+		for range n {
+			sizes = append(sizes, Static(dm.Size/int64(n)))
+		}
+	}
+	for i := range out {
+		sh := s.Clone()
+		if sizes != nil {
+			sh.Dims[ax] = sizes[i]
+		} else {
+			sh.Dims[ax] = Unknown()
+		}
+		out[i] = TensorType(d, sh)
+	}
+	return out, nil
+}
+
+// shapeOperandDims evaluates a shape operand (Expand, ConstantOfShape, ...) into
+// dims; ok is false when even its length is unknown.
+func shapeOperandDims(v *Value) ([]Dim, bool) {
+	elems, ok := ShapeValue(v)
+	if !ok {
+		return nil, false
+	}
+	out := make([]Dim, len(elems))
+	for i, e := range elems {
+		out[i] = e.Dim()
+	}
+	return out, true
+}
+
+func inferExpand(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := inferOperand(op, 1)
+	if err != nil {
+		return nil, err
+	}
+	dims, ok := shapeOperandDims(sh)
+	if !ok || !x.Type.Shape.Ranked {
+		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
+	}
+	// A target dim of 1 keeps the input's dim, so an unknown target dim is
+	// no more unknown than broadcastDim makes it.
+	s, err := BroadcastShapes(x.Type.Shape, Shape{Ranked: true, Dims: dims})
+	if err != nil {
+		return nil, err
+	}
+	return []Type{TensorType(x.Type.DType, s)}, nil
+}
+
+func inferTile(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	if !s.Ranked {
+		return []Type{x.Type}, nil
+	}
+	rep, ok := KnownInts(op.Arg(1))
+	out := s.Clone()
+	if !ok {
+		return []Type{TensorType(x.Type.DType, UnknownDims(len(s.Dims)))}, nil
+	}
+	if len(rep) != len(s.Dims) {
+		return nil, fmt.Errorf("repeats has %d entries for rank %d", len(rep), len(s.Dims))
+	}
+	for i, r := range rep {
+		switch {
+		case r < 0:
+			return nil, fmt.Errorf("repeats[%d] is %d", i, r)
+		case r == 1:
+		case s.Dims[i].IsStatic():
+			out.Dims[i] = Static(s.Dims[i].Size * r)
+		default:
+			out.Dims[i] = Unknown()
+		}
+	}
+	return []Type{TensorType(x.Type.DType, out)}, nil
+}
+
+func inferShapeOp(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !x.Type.Shape.Ranked {
+		return []Type{TensorType(I64, UnknownDims(1))}, nil
+	}
+	start, end, _ := shapeOpRange(op, x.Type.Shape.Rank())
+	return []Type{TensorType(I64, ShapeOf(int64(end-start)))}, nil
+}
+
+func inferConstantOfShape(op *Op) ([]Type, error) {
+	sh, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	d := F32
+	if v, ok := op.Attr("value"); ok && v.Kind == AttrTensor && v.Tensor != nil {
+		d = v.Tensor.Type.DType
+		if n := v.Tensor.Type.Shape.NumElements(); n != 1 {
+			return nil, fmt.Errorf("value has %d elements, want 1", n)
+		}
+	}
+	dims, ok := shapeOperandDims(sh)
+	if !ok {
+		return []Type{TensorType(d, UnrankedShape())}, nil
+	}
+	return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
+}
+
+func inferPad(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	switch m := op.Str("mode", "constant"); m {
+	case "constant", "reflect", "edge":
+	default:
+		return nil, fmt.Errorf("unknown mode %q", m)
+	}
+	if !s.Ranked {
+		return []Type{x.Type}, nil
+	}
+	pads, ok := KnownInts(op.Arg(1))
+	if !ok {
+		return []Type{TensorType(x.Type.DType, UnknownDims(len(s.Dims)))}, nil
+	}
+	r := len(s.Dims)
+	if len(pads) != 2*r {
+		return nil, fmt.Errorf("pads has %d entries for rank %d", len(pads), r)
+	}
+	out := s.Clone()
+	for i := range out.Dims {
+		if p := pads[i] + pads[i+r]; p != 0 {
+			if s.Dims[i].IsStatic() {
+				n := s.Dims[i].Size + p
+				if n < 0 {
+					return nil, fmt.Errorf("pads crop dim %d of size %d below zero", i, s.Dims[i].Size)
+				}
+				out.Dims[i] = Static(n)
+			} else {
+				out.Dims[i] = Unknown()
+			}
+		}
+	}
+	return []Type{TensorType(x.Type.DType, out)}, nil
+}
+
+func inferDepthSpace(toSpace bool) InferFunc {
+	return func(op *Op) ([]Type, error) {
+		x, err := inferOperand(op, 0)
+		if err != nil {
+			return nil, err
+		}
+		b := op.Int("blocksize", 0)
+		if b <= 0 {
+			return nil, fmt.Errorf("blocksize %d, want > 0", b)
+		}
+		if toSpace {
+			if m := op.Str("mode", "DCR"); m != "DCR" && m != "CRD" {
+				return nil, fmt.Errorf("unknown mode %q", m)
+			}
+		}
+		s := x.Type.Shape
+		if !s.Ranked {
+			return []Type{TensorType(x.Type.DType, UnknownDims(4))}, nil
+		}
+		if len(s.Dims) != 4 {
+			return nil, fmt.Errorf("input has rank %d, want 4", len(s.Dims))
+		}
+		out := s.Clone()
+		scale := func(i int, mul bool) error {
+			dm := s.Dims[i]
+			if !dm.IsStatic() {
+				out.Dims[i] = Unknown()
+				return nil
+			}
+			f := b
+			if i == 1 {
+				f = b * b
+			}
+			if mul {
+				out.Dims[i] = Static(dm.Size * f)
+				return nil
+			}
+			if dm.Size%f != 0 {
+				return fmt.Errorf("dim %d of size %d is not a multiple of %d", i, dm.Size, f)
+			}
+			out.Dims[i] = Static(dm.Size / f)
+			return nil
+		}
+		for i := 1; i < 4; i++ {
+			mul := (i == 1) != toSpace
+			if err := scale(i, mul); err != nil {
+				return nil, err
+			}
+		}
+		return []Type{TensorType(x.Type.DType, out)}, nil
+	}
+}

@@ -1,0 +1,86 @@
+package ir
+
+import (
+	"fmt"
+	"math"
+)
+
+// Resize follows ONNX Resize-13: scales or sizes pick the output shape, and
+// the attributes pick how an output coordinate maps back to the input and
+// how the input is sampled there.
+func init() {
+	Register(&OpDef{
+		Name: "Resize", Doc: "resamples X to new spatial sizes (nearest, linear or cubic interpolation)",
+		Kind: Opaque, Inputs: []Operand{{Name: "X"}, Opt("roi"), Opt("scales"), Opt("sizes")}, Outputs: In("Y"),
+		Attrs: []AttrDef{
+			AString("coordinate_transformation_mode", "half_pixel"),
+			AFloat("cubic_coeff_a", -0.75),
+			AInt("exclude_outside", 0),
+			AFloat("extrapolation_value", 0),
+			AString("mode", "nearest"),
+			AString("nearest_mode", "round_prefer_floor"),
+		},
+		Infer: inferResize,
+	})
+}
+
+// ResizeOutDim is the output size for an input dim and scale: ONNX takes
+// floor(dim * scale).
+func ResizeOutDim(dim int64, scale float64) int64 {
+	return int64(math.Floor(float64(dim) * scale))
+}
+
+func inferResize(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	switch m := op.Str("mode", "nearest"); m {
+	case "nearest", "linear", "cubic":
+	default:
+		return nil, fmt.Errorf("unknown mode %q", m)
+	}
+	s := x.Type.Shape
+	d := x.Type.DType
+	if !s.Ranked {
+		// The rank still follows from the length of sizes or scales.
+		if dims, ok := shapeOperandDims(op.Arg(3)); ok && len(dims) > 0 {
+			return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
+		}
+		if sc := op.Arg(2); sc != nil && sc.Type.Shape.Rank() == 1 && sc.Type.Shape.Dims[0].IsStatic() && sc.Type.Shape.Dims[0].Size > 0 {
+			return []Type{TensorType(d, unknownDimsUpTo(sc.Type.Shape.Dims[0].Size))}, nil
+		}
+		return []Type{x.Type}, nil
+	}
+	r := len(s.Dims)
+	if sz := op.Arg(3); sz != nil {
+		dims, ok := shapeOperandDims(sz)
+		if ok && len(dims) == r {
+			return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
+		}
+		if ok && len(dims) != 0 {
+			return nil, fmt.Errorf("sizes has %d entries for rank %d", len(dims), r)
+		}
+	}
+	if sc := op.Arg(2); sc != nil {
+		scales, ok := ConstFloats(sc)
+		if ok && len(scales) == r {
+			out := s.Clone()
+			for i, f := range scales {
+				if f == 1 {
+					continue
+				}
+				if s.Dims[i].IsStatic() {
+					out.Dims[i] = Static(ResizeOutDim(s.Dims[i].Size, f))
+				} else {
+					out.Dims[i] = Unknown()
+				}
+			}
+			return []Type{TensorType(d, out)}, nil
+		}
+		if ok && len(scales) != 0 {
+			return nil, fmt.Errorf("scales has %d entries for rank %d", len(scales), r)
+		}
+	}
+	return []Type{TensorType(d, UnknownDims(r))}, nil
+}
