@@ -21,10 +21,6 @@ var tensorPytorch = regexp.MustCompile(`^test_(ConstantPad2d|Embedding|Embedding
 
 // Tests of the family that cannot pass (yet), and why.
 var tensorKnownFailures = map[string]string{
-	// Range's function body expands into a Loop (and Cast), ops of other
-	// families.
-	"test_range_float_type_positive_delta_expanded": "the expansion needs Loop",
-	"test_range_int32_type_negative_delta_expanded": "the expansion needs Loop",
 }
 
 func TestTensorConformance(t *testing.T) {
