@@ -3,7 +3,6 @@ package onnx_test
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,13 +42,6 @@ func TestSileroVAD(t *testing.T) {
 				t.Fatal(err)
 			}
 			m, err := onnx.Import(filepath.Join(dir, "..", "..", "..", cs.Model))
-			var unsup *onnx.UnsupportedError
-			if errors.As(err, &unsup) {
-				if strings.Contains(unsup.Msg, "If-") || strings.Contains(unsup.Msg, "LSTM-") {
-					t.Fatal(err)
-				}
-				t.Skipf("ops of other families missing: %s", strings.SplitN(unsup.Msg, "\n", 2)[0])
-			}
 			if err != nil {
 				t.Fatal(err)
 			}

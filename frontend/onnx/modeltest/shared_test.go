@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -15,12 +14,6 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
-
-// requireModelsImport decides what a model that fails to import means.
-// While the op families are still landing on their own branches it is a
-// skip that names the import error; once every op the shared models use is
-// merged, set it to true so that an import failure fails the test.
-const requireModelsImport = false
 
 // Tolerances against ONNX Runtime's outputs on the shared models. Looser in
 // atol than the backend suite (1e-7): these are deep float32 networks whose
@@ -70,20 +63,12 @@ func sharedModels(t testing.TB) string {
 	return d
 }
 
-// importModel imports an ONNX model; when it fails to import it skips the
-// test (or fails it, once requireModelsImport is set).
+// importModel imports an ONNX model; every shared model must import.
 func importModel(t testing.TB, path string) *ir.Module {
 	t.Helper()
 	m, err := onnx.Import(path)
 	if err != nil {
-		if requireModelsImport {
-			t.Fatalf("import: %v", err)
-		}
-		msg := err.Error()
-		if lines := strings.SplitN(msg, "\n", 5); len(lines) == 5 {
-			msg = strings.Join(lines[:4], "\n") + "\n  ..."
-		}
-		t.Skipf("model does not import yet (requireModelsImport is false): %s", msg)
+		t.Fatalf("import: %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
 	return m

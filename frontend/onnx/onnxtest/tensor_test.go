@@ -20,8 +20,7 @@ var tensorPytorch = regexp.MustCompile(`^test_(ConstantPad2d|Embedding|Embedding
 	`ReplicationPad2d|ZeroPad2d|operator_(chunk|concat2|flatten|index|pad|permute2|repeat|repeat_dim_overflow|view))$`)
 
 // Tests of the family that cannot pass (yet), and why.
-var tensorKnownFailures = map[string]string{
-}
+var tensorKnownFailures = map[string]string{}
 
 func TestTensorConformance(t *testing.T) {
 	root := "/usr/share/libonnx-testdata/data"
