@@ -68,9 +68,13 @@ conformance: deps-test
 demo: deps-demo
 	bash examples/vad/demo.sh
 
+# Minimizing the large model-derived seeds can stall a fuzz run for
+# minutes, so minimization gets a short budget.
+FUZZFLAGS ?= -fuzzminimizetime 5s
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./ir
-	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./frontend/onnx
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./ir
+	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./frontend/onnx
 
 clean:
 	rm -rf bin demo-out
