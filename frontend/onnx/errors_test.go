@@ -93,7 +93,7 @@ func TestRunInputChecks(t *testing.T) {
 			_, err := in.Run("", []interp.Value{interp.FromSlice([]int{2, 2}, []int64{1, 2, 3, 4})})
 			return err
 		}, `input "x": got dtype i64, want f32`},
-		{"shape", func() error { _, err := in.Run("", []interp.Value{f32(3, 2)}); return err }, `input "x": got shape [3 2], want [2,2] (dim 0)`},
+		{"shape", func() error { _, err := in.Run("", []interp.Value{f32(3, 2)}); return err }, `input "x": got shape [3,2], want [2,2] (dim 0)`},
 		{"rank", func() error { _, err := in.Run("", []interp.Value{f32(4)}); return err }, `input "x": got shape [4] (rank 1), want [2,2] (rank 2)`},
 		{"count", func() error { _, err := in.Run("", nil); return err }, "function @main takes 1 inputs, got 0"},
 		{"nil", func() error { _, err := in.Run("", []interp.Value{nil}); return err }, `input "x": missing`},
@@ -109,7 +109,7 @@ func TestRunInputChecks(t *testing.T) {
 		{"data length", func() error {
 			_, err := in.Run("", []interp.Value{&interp.Tensor{DType: ir.F32, Shape: []int{2, 2}, Data: []float32{1}}})
 			return err
-		}, `input "x": shape [2 2] does not match its 1 elements`},
+		}, `input "x": shape [2,2] does not match its 1 elements`},
 		{"sequence for tensor", func() error {
 			_, err := in.Run("", []interp.Value{&interp.Sequence{Elem: ir.TensorType(ir.F32, ir.ShapeOf(2, 2))}})
 			return err
@@ -155,7 +155,7 @@ func TestRunInputChecksMNIST(t *testing.T) {
 	defer m.Close()
 	in := interp.New(m, interp.Options{})
 	_, err = in.RunNamed("", map[string]interp.Value{"Input3": interp.NewTensor(ir.F32, []int{1, 1, 28, 27})})
-	if err == nil || !strings.Contains(err.Error(), `input "Input3": got shape [1 1 28 27], want [1,1,28,28] (dim 3)`) {
+	if err == nil || !strings.Contains(err.Error(), `input "Input3": got shape [1,1,28,27], want [1,1,28,28] (dim 3)`) {
 		t.Fatalf("error %v", err)
 	}
 	_, err = in.RunNamed("", map[string]interp.Value{"Input3": interp.NewTensor(ir.U8, []int{1, 1, 28, 28})})

@@ -124,18 +124,18 @@ func checkValue(v Value, want ir.Type, syms map[string]int, symFrom map[string]s
 			return fmt.Errorf("tensor of dtype %v holds %T", t.DType, t.Data)
 		}
 		if NumElements(t.Shape) != lenData(t.Data) {
-			return fmt.Errorf("shape %v does not match its %d elements", t.Shape, lenData(t.Data))
+			return fmt.Errorf("shape %v does not match its %d elements", t.Type().Shape, lenData(t.Data))
 		}
 		if !want.Shape.Ranked {
 			return nil
 		}
 		if len(t.Shape) != len(want.Shape.Dims) {
-			return fmt.Errorf("got shape %v (rank %d), want %v (rank %d)", t.Shape, len(t.Shape), want.Shape, len(want.Shape.Dims))
+			return fmt.Errorf("got shape %v (rank %d), want %v (rank %d)", t.Type().Shape, len(t.Shape), want.Shape, len(want.Shape.Dims))
 		}
 		for i, d := range want.Shape.Dims {
 			switch {
 			case d.IsStatic() && int64(t.Shape[i]) != d.Size:
-				return fmt.Errorf("got shape %v, want %v (dim %d)", t.Shape, want.Shape, i)
+				return fmt.Errorf("got shape %v, want %v (dim %d)", t.Type().Shape, want.Shape, i)
 			case d.IsSymbolic():
 				if n, ok := syms[d.Sym]; ok && n != t.Shape[i] {
 					return fmt.Errorf("dim %d (%s) is %d, but %s gave %s = %d", i, d.Sym, t.Shape[i], symFrom[d.Sym], d.Sym, n)
