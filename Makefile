@@ -15,7 +15,7 @@ SUITES     := $(ONNX_DATA)/node $(ONNX_DATA)/simple $(ONNX_DATA)/pytorch-convert
 # Tests find ONNX Runtime here (see frontend/onnx/modeltest).
 export KILN_ORT_LIB := $(ORT_LIB)
 
-.PHONY: all test check deps deps-test deps-demo build vet fmt-check conformance demo fuzz clean
+.PHONY: all test check deps deps-test deps-demo build vet fmt-check conformance demo fuzz generate clean
 
 all: build
 
@@ -75,6 +75,13 @@ FUZZFLAGS ?= -fuzzminimizetime 5s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./ir
 	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./frontend/onnx
+
+# Regenerates the ONNX protobuf bindings from the onnx.proto Debian's
+# libonnx-dev installs, with the protoc-gen-go version go.mod pins.
+generate:
+	$(call apt-install,libonnx-dev protobuf-compiler)
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go
+	PATH="$(CURDIR)/.cache/bin:$$PATH" $(GO) generate ./frontend/onnx/onnxpb
 
 clean:
 	rm -rf bin demo-out
