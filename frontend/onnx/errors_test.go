@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
@@ -140,7 +141,7 @@ func TestRunInputChecks(t *testing.T) {
 // are in this build.
 func TestRunInputChecksMNIST(t *testing.T) {
 	var path string
-	for _, p := range sharedModels(t) {
+	for _, p := range testenv.SharedONNXModels() {
 		if filepath.Base(p) == "mnist-8.onnx" {
 			path = p
 		}

@@ -84,25 +84,3 @@ func writeModel(t testing.TB, dir, name string, mp *onnxpb.ModelProto) string {
 	}
 	return p
 }
-
-// sharedModels lists the ONNX models in ../shared/models/onnx, found from
-// the folder holding go.mod; nil when the shared data is absent.
-func sharedModels(t testing.TB) []string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil
-		}
-		dir = parent
-	}
-	ms, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "models", "onnx", "*.onnx"))
-	return ms
-}

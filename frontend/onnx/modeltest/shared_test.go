@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
@@ -23,34 +23,14 @@ const (
 	modelATol = 1e-4
 )
 
-var (
-	rootOnce sync.Once
-	rootDir  string
-)
-
 // repoRoot returns the folder holding go.mod.
 func repoRoot(t testing.TB) string {
-	rootOnce.Do(func() {
-		d, err := os.Getwd()
-		if err != nil {
-			return
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				rootDir = d
-				return
-			}
-			p := filepath.Dir(d)
-			if p == d {
-				return
-			}
-			d = p
-		}
-	})
-	if rootDir == "" {
+	t.Helper()
+	dir, ok := testenv.RepoRoot()
+	if !ok {
 		t.Fatal("cannot find go.mod above the test's folder")
 	}
-	return rootDir
+	return dir
 }
 
 // sharedModels returns ../shared/models, skipping the test when it is absent.

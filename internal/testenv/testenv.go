@@ -1,0 +1,49 @@
+// Package testenv finds the test data kept outside the repository: the
+// folder ../shared beside the folder holding go.mod. Only tests import it;
+// it imports nothing of kiln, so any package's tests may use it.
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// RepoRoot returns the folder holding go.mod, searching up from the working
+// directory (a test's package folder); ok is false when there is none.
+func RepoRoot() (dir string, ok bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// Shared returns the path of elem under ../shared beside the repository
+// root; ok is false when there is no repository root. The path may not exist.
+func Shared(elem ...string) (path string, ok bool) {
+	root, ok := RepoRoot()
+	if !ok {
+		return "", false
+	}
+	return filepath.Join(append([]string{root, "..", "shared"}, elem...)...), true
+}
+
+// SharedONNXModels returns the ONNX models in ../shared/models/onnx in
+// lexical order, none when that folder is absent.
+func SharedONNXModels() []string {
+	dir, ok := Shared("models", "onnx")
+	if !ok {
+		return nil
+	}
+	models, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+	return models
+}
