@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -283,7 +284,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		stateShape = []int{B, dirs, H}
 	}
 	check := func(t *Tensor, name string, want []int) error {
-		if t != nil && !axisSameShape(t.Shape, want) {
+		if t != nil && !slices.Equal(t.Shape, want) {
 			return fmt.Errorf("%s has shape %v, want %v", name, t.Shape, want)
 		}
 		return nil

@@ -3,6 +3,7 @@ package onnxtest
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/kiln-ml/kiln/ir/interp"
 )
@@ -50,7 +51,7 @@ func checkRandomOutputs(check RandomCheck, inputs, got, want []interp.Value) err
 		if g.DType != w.DType {
 			return fmt.Errorf("output %d: dtype %v, want %v", i, g.DType, w.DType)
 		}
-		if !sameShape(g.Shape, w.Shape) {
+		if !slices.Equal(g.Shape, w.Shape) {
 			return fmt.Errorf("output %d: shape %v, want %v", i, g.Shape, w.Shape)
 		}
 		ts[i] = g
