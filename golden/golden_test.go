@@ -155,14 +155,7 @@ func modelPath(t *testing.T, name string) string {
 		}
 		return name
 	}
-	p, ok := testenv.Shared("models", "onnx", name)
-	if !ok {
-		t.Skip("no go.mod above the test's folder")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is absent", p)
-	}
-	return p
+	return testenv.SharedONNXModel(t, name)
 }
 
 func firstLine(err error) string {

@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -140,15 +139,7 @@ func TestRunInputChecks(t *testing.T) {
 // TestRunInputChecksMNIST checks the input errors on mnist-8 when its ops
 // are in this build.
 func TestRunInputChecksMNIST(t *testing.T) {
-	var path string
-	for _, p := range testenv.SharedONNXModels() {
-		if filepath.Base(p) == "mnist-8.onnx" {
-			path = p
-		}
-	}
-	if path == "" {
-		t.Skip("no shared mnist-8.onnx")
-	}
+	path := testenv.SharedONNXModel(t, "mnist-8.onnx")
 	m, err := Import(path)
 	if err != nil {
 		t.Fatal(err)

@@ -164,15 +164,7 @@ func TestZeroCopySharedModels(t *testing.T) {
 // for the largest shared model against the size of the file: with payloads
 // aliased it must stay a small fraction of the weights.
 func TestImportMemory(t *testing.T) {
-	var path string
-	for _, p := range testenv.SharedONNXModels() {
-		if filepath.Base(p) == "minilm-like-opset14.onnx" {
-			path = p
-		}
-	}
-	if path == "" {
-		t.Skip("no shared minilm-like-opset14.onnx")
-	}
+	path := testenv.SharedONNXModel(t, "minilm-like-opset14.onnx")
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)

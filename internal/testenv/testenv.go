@@ -6,6 +6,7 @@ package testenv
 import (
 	"os"
 	"path/filepath"
+	"testing"
 )
 
 // RepoRoot returns the folder holding go.mod, searching up from the working
@@ -46,4 +47,18 @@ func SharedONNXModels() []string {
 	}
 	models, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 	return models
+}
+
+// SharedONNXModel returns the path of ../shared/models/onnx/name, skipping
+// the test when the model is absent.
+func SharedONNXModel(tb testing.TB, name string) string {
+	tb.Helper()
+	p, ok := Shared("models", "onnx", name)
+	if !ok {
+		tb.Skipf("no shared %s: no go.mod above the test's folder", name)
+	}
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("no shared %s: %v", name, err)
+	}
+	return p
 }
