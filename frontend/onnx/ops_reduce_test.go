@@ -12,58 +12,6 @@ import (
 	"github.com/kiln-ml/kiln/ir/interp"
 )
 
-// The pre-13 Softmax lowering uses Flatten, Shape and Reshape, which other
-// files declare. When this package is built without them, minimal stand-ins
-// are registered here so the lowering can still be tested.
-func init() {
-	if ir.Lookup("Flatten") == nil {
-		ir.Register(&ir.OpDef{Name: "Flatten", Inputs: ir.In("input"), Outputs: ir.In("output"),
-			Attrs: []ir.AttrDef{ir.AInt("axis", 1)},
-			Infer: func(op *ir.Op) ([]ir.Type, error) {
-				return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.UnknownDims(2))}, nil
-			}})
-		interp.Register("Flatten", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
-			x := args[0].(*interp.Tensor)
-			a := int(op.Int("axis", 1))
-			if a < 0 {
-				a += x.Rank()
-			}
-			return []interp.Value{x.Reshaped([]int{interp.NumElements(x.Shape[:a]), interp.NumElements(x.Shape[a:])})}, nil
-		})
-	}
-	if ir.Lookup("Shape") == nil {
-		ir.Register(&ir.OpDef{Name: "Shape", Inputs: ir.In("data"), Outputs: ir.In("shape"),
-			Infer: func(op *ir.Op) ([]ir.Type, error) {
-				return []ir.Type{ir.TensorType(ir.I64, ir.ShapeOf(int64(op.Args[0].Type.Shape.Rank())))}, nil
-			}})
-		interp.Register("Shape", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
-			x := args[0].(*interp.Tensor)
-			s := make([]int64, x.Rank())
-			for i, d := range x.Shape {
-				s[i] = int64(d)
-			}
-			return []interp.Value{interp.FromSlice([]int{len(s)}, s)}, nil
-		})
-	}
-	if ir.Lookup("Reshape") == nil {
-		ir.Register(&ir.OpDef{Name: "Reshape", Inputs: ir.In("data", "shape"), Outputs: ir.In("reshaped"),
-			Infer: func(op *ir.Op) ([]ir.Type, error) {
-				if s, ok := ir.ConstInts(op.Args[1]); ok {
-					return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.ShapeOf(s...))}, nil
-				}
-				return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.UnrankedShape())}, nil
-			}})
-		interp.Register("Reshape", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
-			s := interp.Data[int64](args[1].(*interp.Tensor))
-			shape := make([]int, len(s))
-			for i, d := range s {
-				shape[i] = int(d)
-			}
-			return []interp.Value{args[0].(*interp.Tensor).Reshaped(shape)}, nil
-		})
-	}
-}
-
 // reduceFamilyTestModel returns a model with one node of opType at opset over a
 // float input x of the given dims ("" entries: symbolic) and output y.
 func reduceFamilyTestModel(opType string, opset int64, dims []any, attrs ...*onnxpb.AttributeProto) *onnxpb.ModelProto {
