@@ -194,14 +194,14 @@ func kernelConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	var bf []float64
 	if b := ts[2]; b != nil {
 		if b.Len() != m {
 			return nil, fmt.Errorf("bias has %d elements for %d output channels", b.Len(), m)
 		}
-		if bf, err = nnFloats(b); err != nil {
+		if bf, err = numericAsF64(b); err != nil {
 			return nil, err
 		}
 	}
@@ -215,7 +215,7 @@ func nnZeroPoint(t *Tensor, channels int, perAxis bool, what string) ([]float64,
 	if t == nil {
 		return []float64{0}, nil
 	}
-	v, err := nnFloats(t)
+	v, err := numericAsF64(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -260,8 +260,8 @@ func kernelConvInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	nnShiftChannels(xf, xz, 1)
 	nnShiftChannels(wf, wz, w.Len()/m)
 	// Padding contributes x_zero_point, i.e. zero after the shift.
@@ -338,10 +338,10 @@ func kernelQLinearConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if b.DType != ir.I32 || b.Len() != m {
 			return nil, fmt.Errorf("B is %v%v; want int32 with %d values", b.DType, b.Shape, m)
 		}
-		bf, _ = nnFloats(b)
+		bf, _ = numericAsF64(b)
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	nnShiftChannels(xf, xz, 1)
 	nnShiftChannels(wf, wz, w.Len()/m)
 	acc := nnConv(xf, wf, bf, g, n, ch, m, group)
@@ -395,8 +395,8 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		g.s[j], g.d[j], g.p[j] = int(wd.Stride), int(wd.Dilation), int(wd.PadBegin)
 		shape = append(shape, int(outSp[i]))
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	isz, osz, ksz := g.inSize(), g.outSize(), g.kSize()
 	cg := ch / group
 	y := make([]float64, n*m*osz)
@@ -404,7 +404,7 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if b.Len() != m {
 			return nil, fmt.Errorf("bias has %d elements for %d output channels", b.Len(), m)
 		}
-		bf, err := nnFloats(b)
+		bf, err := numericAsF64(b)
 		if err != nil {
 			return nil, err
 		}

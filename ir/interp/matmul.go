@@ -157,8 +157,8 @@ func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err := nnFloatDType(a.DType); err != nil {
 		return nil, err
 	}
-	af, _ := nnFloats(a)
-	bf, _ := nnFloats(b)
+	af, _ := numericAsF64(a)
+	bf, _ := numericAsF64(b)
 	return []Value{nnFromFloats(a.DType, p.shape, nnMatMulRun(p, af, bf))}, nil
 }
 
@@ -170,7 +170,7 @@ func nnZeroPointAlong(t *Tensor, n int, what string) ([]float64, error) {
 	if t == nil {
 		return out, nil
 	}
-	v, err := nnFloats(t)
+	v, err := numericAsF64(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -299,11 +299,11 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if k != k2 {
 		return nil, fmt.Errorf("inner dims differ: A %v, B %v (transA %v, transB %v)", a.Shape, b.Shape, ta, tb)
 	}
-	af, err := nnFloats(a)
+	af, err := numericAsF64(a)
 	if err != nil {
 		return nil, err
 	}
-	bf, _ := nnFloats(b)
+	bf, _ := numericAsF64(b)
 	alpha, beta := float64(op.Float("alpha", 1)), float64(op.Float("beta", 1))
 	y := make([]float64, m*n)
 	for i := 0; i < m; i++ {
@@ -328,7 +328,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if _, err := BroadcastShape(ct.Shape, []int{m, n}); err != nil || ct.Rank() > 2 || NumElements(ct.Shape) > m*n {
 			return nil, fmt.Errorf("C %v does not broadcast to [%d %d]", ct.Shape, m, n)
 		}
-		cf, err := nnFloats(ct)
+		cf, err := numericAsF64(ct)
 		if err != nil {
 			return nil, err
 		}
@@ -353,7 +353,7 @@ func kernelDet(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("input %v: want square matrices in the last two dims", x.Shape)
 	}
 	n := x.Shape[r-1]
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	out := make([]float64, len(xf)/max(1, n*n))
 	if n == 0 {
 		out = make([]float64, NumElements(x.Shape[:r-2]))

@@ -12,9 +12,9 @@ import (
 // exact for every integer type they accept and close to what ONNX Runtime
 // gets with float32 accumulation.
 
-// nnFloats returns t's elements as float64s; it accepts every real numeric
-// dtype.
-func nnFloats(t *Tensor) ([]float64, error) {
+// numericAsF64 returns t's elements as float64s; it accepts every real
+// numeric dtype.
+func numericAsF64(t *Tensor) ([]float64, error) {
 	out := make([]float64, t.Len())
 	switch x := t.Data.(type) {
 	case []float32:
@@ -48,7 +48,7 @@ func nnFloats(t *Tensor) ([]float64, error) {
 	case []uint64:
 		nnWiden(out, x)
 	default:
-		return nil, fmt.Errorf("%v is not a real numeric type", t.DType)
+		return nil, fmt.Errorf("want a real numeric tensor, got %v", t.DType)
 	}
 	return out, nil
 }

@@ -53,63 +53,6 @@ func reduceGroups(shape []int, mask []bool, keep bool) (group []int, outShape []
 	return group, outShape, outLen
 }
 
-// numericAsF64 returns t's elements as float64s (t real numeric).
-func numericAsF64(t *Tensor) ([]float64, error) {
-	n := t.Len()
-	out := make([]float64, n)
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, d)
-	case []ir.Float16:
-		for i, v := range d {
-			out[i] = float64(v.Float32())
-		}
-	case []ir.BFloat16:
-		for i, v := range d {
-			out[i] = float64(v.Float32())
-		}
-	case []int8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int16:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint16:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	default:
-		return nil, fmt.Errorf("want a real numeric tensor, got %v", t.DType)
-	}
-	return out, nil
-}
-
 // numericFromF64 converts float64 results to a tensor of dtype d, rounding
 // to the nearest value for floats and truncating toward zero for ints (as
 // numpy's astype does).

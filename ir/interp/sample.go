@@ -78,8 +78,8 @@ func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("unknown padding_mode %q", padding)
 	}
 	align := op.Int("align_corners", 0) != 0
-	xf, _ := nnFloats(x)
-	gf, err := nnFloats(grid)
+	xf, _ := numericAsF64(x)
+	gf, err := numericAsF64(grid)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +160,8 @@ func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	scale := float64(op.Float("spatial_scale", 1))
 	isMax := op.Str("mode", "avg") == "max"
 	halfPixel := op.Str("coordinate_transformation_mode", "half_pixel") == "half_pixel"
-	xf, _ := nnFloats(x)
-	rf, err := nnFloats(rois)
+	xf, _ := numericAsF64(x)
+	rf, err := numericAsF64(rois)
 	if err != nil {
 		return nil, err
 	}
