@@ -80,38 +80,6 @@ func nnMatMulRun[T float64 | int64](p *nnMatMulPlan, a, b []T) []T {
 	return y
 }
 
-// nnInt64s returns an integer tensor's elements as int64s.
-func nnInt64s(t *Tensor) ([]int64, error) {
-	out := make([]int64, t.Len())
-	switch x := t.Data.(type) {
-	case []int8:
-		nnToI64(out, x)
-	case []int16:
-		nnToI64(out, x)
-	case []int32:
-		nnToI64(out, x)
-	case []int64:
-		copy(out, x)
-	case []uint8:
-		nnToI64(out, x)
-	case []uint16:
-		nnToI64(out, x)
-	case []uint32:
-		nnToI64(out, x)
-	case []uint64:
-		nnToI64(out, x)
-	default:
-		return nil, fmt.Errorf("%v is not an integer type", t.DType)
-	}
-	return out, nil
-}
-
-func nnToI64[T number](dst []int64, src []T) {
-	for i, v := range src {
-		dst[i] = int64(v)
-	}
-}
-
 // nnFromInt64s stores v as an integer tensor of dtype d, wrapping as the
 // Go conversion does (ONNX integer matmul overflow is unspecified).
 func nnFromInt64s(d ir.DType, shape []int, v []int64) *Tensor {
@@ -150,8 +118,8 @@ func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	switch a.DType {
 	case ir.I32, ir.I64, ir.U32, ir.U64:
-		ai, _ := nnInt64s(a)
-		bi, _ := nnInt64s(b)
+		ai, _ := elemsAsInt64(a)
+		bi, _ := elemsAsInt64(b)
 		return []Value{nnFromInt64s(a.DType, p.shape, nnMatMulRun(p, ai, bi))}, nil
 	}
 	if err := nnFloatDType(a.DType); err != nil {
@@ -205,8 +173,8 @@ func nnQuantMatMul(a, b, azT, bzT *Tensor) (*nnMatMulPlan, []int64, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ai, _ := nnInt64s(a)
-	bi, _ := nnInt64s(b)
+	ai, _ := elemsAsInt64(a)
+	bi, _ := elemsAsInt64(b)
 	for i := range ai {
 		ai[i] -= int64(az[(i/p.k)%p.m])
 	}

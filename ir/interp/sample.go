@@ -165,10 +165,10 @@ func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	bi, err := nnInt64s(bidx)
-	if err != nil {
-		return nil, err
+	if !bidx.DType.IsInt() {
+		return nil, fmt.Errorf("%v is not an integer type", bidx.DType)
 	}
+	bi, _ := elemsAsInt64(bidx)
 	n, ch, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	nr := rois.Shape[0]
 	y := make([]float64, nr*ch*oh*ow)
