@@ -158,11 +158,6 @@ func modelPath(t *testing.T, name string) string {
 	return testenv.SharedONNXModel(t, name)
 }
 
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
-}
-
 func TestLineDiff(t *testing.T) {
 	want := "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n"
 	got := "a\nb\nc\nd\ne\nF\ng\nh\ni\nj\nk\n"

@@ -151,11 +151,6 @@ func referenceInputs(t *testing.T, path string) []interp.Value {
 	return nil
 }
 
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
-}
-
 func TestRoundTripBackendModels(t *testing.T) {
 	if _, err := os.Stat(backendData); err != nil {
 		t.Skip(backendData + " is absent")
