@@ -322,9 +322,8 @@ func reduceExactInt[T int64 | uint64](name string, x *Tensor, group []int, outSh
 			}
 		}
 	}
-	out := NewTensor(x.DType, outShape)
-	narrowIntsInto(out, acc)
-	return out, true
+	// Narrowing wraps, as Go's integer conversions do.
+	return castNumeric(FromSlice(outShape, acc), x.DType), true
 }
 
 // intDTypeBounds returns the smallest and largest value of integer dtype d as
@@ -351,80 +350,7 @@ func intDTypeBounds(d ir.DType) (lo, hi int64) {
 
 // widenIntTensor widens an integer tensor's elements to T.
 func widenIntTensor[T int64 | uint64](t *Tensor) []T {
-	out := make([]T, t.Len())
-	switch d := t.Data.(type) {
-	case []int8:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []int16:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []int64:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint16:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint32:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint64:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	}
-	return out
-}
-
-// narrowIntsInto narrows v into integer tensor t (wrapping, as Go conversions do).
-func narrowIntsInto[T int64 | uint64](t *Tensor, v []T) {
-	switch d := t.Data.(type) {
-	case []int8:
-		for i, x := range v {
-			d[i] = int8(x)
-		}
-	case []int16:
-		for i, x := range v {
-			d[i] = int16(x)
-		}
-	case []int32:
-		for i, x := range v {
-			d[i] = int32(x)
-		}
-	case []int64:
-		for i, x := range v {
-			d[i] = int64(x)
-		}
-	case []uint8:
-		for i, x := range v {
-			d[i] = uint8(x)
-		}
-	case []uint16:
-		for i, x := range v {
-			d[i] = uint16(x)
-		}
-	case []uint32:
-		for i, x := range v {
-			d[i] = uint32(x)
-		}
-	case []uint64:
-		for i, x := range v {
-			d[i] = uint64(x)
-		}
-	}
+	return Data[T](castNumeric(t, dtypeOf([]T(nil))))
 }
 
 func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
