@@ -117,48 +117,19 @@ func filledWith(v *Tensor, shape []int) *Tensor {
 
 // elemsAsInt64 reads an integer (or bool) tensor's elements as int64.
 func elemsAsInt64(t *Tensor) ([]int64, error) {
-	out := make([]int64, t.Len())
-	switch s := t.Data.(type) {
-	case []int64:
-		copy(out, s)
-	case []int32:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []int16:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []int8:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint8:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint16:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint32:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint64:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []bool:
-		for i, x := range s {
+	switch {
+	case t.DType == ir.Bool:
+		out := make([]int64, t.Len())
+		for i, x := range Data[bool](t) {
 			if x {
 				out[i] = 1
 			}
 		}
-	default:
-		return nil, fmt.Errorf("want an integer tensor, have %v", t.DType)
+		return out, nil
+	case t.DType.IsInt():
+		return Data[int64](castNumeric(t, ir.I64)), nil
 	}
-	return out, nil
+	return nil, fmt.Errorf("want an integer tensor, have %v", t.DType)
 }
 
 // elemsAsFloat64 reads a real numeric or bool tensor's elements as float64.
