@@ -80,29 +80,6 @@ func nnMatMulRun[T float64 | int64](p *nnMatMulPlan, a, b []T) []T {
 	return y
 }
 
-// nnFromInt64s stores v as an integer tensor of dtype d, wrapping as the
-// Go conversion does (ONNX integer matmul overflow is unspecified).
-func nnFromInt64s(d ir.DType, shape []int, v []int64) *Tensor {
-	out := NewTensor(d, shape)
-	switch z := out.Data.(type) {
-	case []int32:
-		for i, x := range v {
-			z[i] = int32(x)
-		}
-	case []int64:
-		copy(z, v)
-	case []uint32:
-		for i, x := range v {
-			z[i] = uint32(x)
-		}
-	case []uint64:
-		for i, x := range v {
-			z[i] = uint64(x)
-		}
-	}
-	return out
-}
-
 func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	ts, err := nnTensors(args, 2, 2)
 	if err != nil {
@@ -120,7 +97,9 @@ func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	case ir.I32, ir.I64, ir.U32, ir.U64:
 		ai, _ := elemsAsInt64(a)
 		bi, _ := elemsAsInt64(b)
-		return []Value{nnFromInt64s(a.DType, p.shape, nnMatMulRun(p, ai, bi))}, nil
+		// Narrowing wraps as Go's conversion does: ONNX leaves integer
+		// matmul overflow unspecified.
+		return []Value{castNumeric(FromSlice(p.shape, nnMatMulRun(p, ai, bi)), a.DType)}, nil
 	}
 	if err := nnFloatDType(a.DType); err != nil {
 		return nil, err
@@ -193,7 +172,7 @@ func kernelMatMulInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Value{nnFromInt64s(ir.I32, p.shape, y)}, nil
+	return []Value{castNumeric(FromSlice(p.shape, y), ir.I32)}, nil
 }
 
 func kernelQLinearMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
