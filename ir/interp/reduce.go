@@ -57,58 +57,14 @@ func reduceGroups(shape []int, mask []bool, keep bool) (group []int, outShape []
 // to the nearest value for floats and truncating toward zero for ints (as
 // numpy's astype does).
 func numericFromF64(d ir.DType, shape []int, v []float64) (*Tensor, error) {
-	t := NewTensor(d, shape)
-	switch o := t.Data.(type) {
-	case []float32:
-		for i, x := range v {
-			o[i] = float32(x)
-		}
-	case []float64:
-		copy(o, v)
-	case []ir.Float16:
-		for i, x := range v {
-			o[i] = ir.F16FromFloat32(float32(x))
-		}
-	case []ir.BFloat16:
-		for i, x := range v {
-			o[i] = ir.BF16FromFloat32(float32(x))
-		}
-	case []int8:
-		for i, x := range v {
-			o[i] = int8(x)
-		}
-	case []int16:
-		for i, x := range v {
-			o[i] = int16(x)
-		}
-	case []int32:
-		for i, x := range v {
-			o[i] = int32(x)
-		}
-	case []int64:
-		for i, x := range v {
-			o[i] = int64(x)
-		}
-	case []uint8:
-		for i, x := range v {
-			o[i] = uint8(x)
-		}
-	case []uint16:
-		for i, x := range v {
-			o[i] = uint16(x)
-		}
-	case []uint32:
-		for i, x := range v {
-			o[i] = uint32(x)
-		}
-	case []uint64:
-		for i, x := range v {
-			o[i] = uint64(x)
-		}
-	default:
-		return nil, fmt.Errorf("cannot produce %v", d)
+	t := &Tensor{DType: ir.F64, Shape: shape, Data: v}
+	switch {
+	case d == ir.F16 || d == ir.BF16:
+		return FromF32(castNumeric(t, ir.F32), d), nil
+	case d.IsFloat() || d.IsInt():
+		return castNumeric(t, d), nil
 	}
-	return t, nil
+	return nil, fmt.Errorf("cannot produce %v", d)
 }
 
 // reduceAxesOperand reads a Reduce* op's axes operand (nil: absent).
