@@ -179,14 +179,11 @@ func nnConvTap(acc, xin []float64, wv float64, g *nnGeom, k0, k1, k2 int) {
 }
 
 func kernelConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x, w := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if w.DType != x.DType {
 		return nil, fmt.Errorf("X is %v but W is %v", x.DType, w.DType)
 	}
@@ -350,14 +347,11 @@ func kernelQLinearConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x, w := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if w.DType != x.DType {
 		return nil, fmt.Errorf("X is %v but W is %v", x.DType, w.DType)
 	}

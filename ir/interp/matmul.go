@@ -287,14 +287,11 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDet(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	r := x.Rank()
 	if r < 2 || x.Shape[r-1] != x.Shape[r-2] {
 		return nil, fmt.Errorf("input %v: want square matrices in the last two dims", x.Shape)

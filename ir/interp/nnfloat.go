@@ -101,3 +101,16 @@ func nnTensors(args []Value, need, total int) ([]*Tensor, error) {
 	}
 	return ts, nil
 }
+
+// nnFloatTensors is nnTensors for the float-only NN kernels: it also checks
+// that the first operand has a float type.
+func nnFloatTensors(args []Value, need, total int) ([]*Tensor, error) {
+	ts, err := nnTensors(args, need, total)
+	if err != nil {
+		return nil, err
+	}
+	if err := nnFloatDType(ts[0].DType); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}

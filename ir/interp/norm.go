@@ -71,14 +71,11 @@ func nnChannelParams(ts []*Tensor, c int, names ...string) ([][]float64, error) 
 }
 
 func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 5, 5)
+	ts, err := nnFloatTensors(args, 5, 5)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() < 2 {
 		return nil, fmt.Errorf("X has rank %d, want at least 2", x.Rank())
 	}
@@ -127,14 +124,11 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 3, 3)
+	ts, err := nnFloatTensors(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() < 3 {
 		return nil, fmt.Errorf("input has rank %d, want at least 3", x.Rank())
 	}
@@ -161,14 +155,11 @@ func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
 	if err != nil {
 		return nil, err
@@ -232,14 +223,11 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	size := int(op.Int("size", 0))
 	if size < 1 || x.Rank() < 2 {
 		return nil, fmt.Errorf("size %d on input %v: want a positive size and rank >= 2", size, x.Shape)
@@ -264,14 +252,11 @@ func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	axes := op.Ints("axes")
 	if axes == nil {
 		axes = []int64{0, 2, 3}
@@ -297,14 +282,11 @@ func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
 	if err != nil {
 		return nil, err
@@ -338,14 +320,11 @@ func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDropout(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 3)
+	ts, err := nnFloatTensors(args, 1, 3)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	ratio := 0.5
 	if r := ts[1]; r != nil {
 		v, err := numericAsF64(r)

@@ -138,14 +138,11 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() < 2 {
 		return nil, fmt.Errorf("input has rank %d, want at least 2", x.Rank())
 	}
@@ -184,14 +181,11 @@ func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x, ind := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	same := ind.Rank() == x.Rank()
 	for i := 0; same && i < x.Rank(); i++ {
 		same = ind.Shape[i] == x.Shape[i]
@@ -263,14 +257,11 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 2)
+	ts, err := nnFloatTensors(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
 	x, rois := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() != 4 || rois.Rank() != 2 || rois.Shape[1] != 5 {
 		return nil, fmt.Errorf("X %v and rois %v: want [N,C,H,W] and [R,5]", x.Shape, rois.Shape)
 	}
