@@ -1,19 +1,9 @@
 package ir
 
 import (
-	"encoding/binary"
 	"strings"
 	"testing"
 )
-
-// reduceFamilyConstI64 adds an int64 module constant of the given shape.
-func reduceFamilyConstI64(m *Module, shape []int64, vals ...int64) *Value {
-	b := make([]byte, 8*len(vals))
-	for i, v := range vals {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
-	}
-	return m.AddConst("c", TensorType(I64, ShapeOf(shape...)), &Constant{Bytes: b})
-}
 
 // TestReduceFamilyInfer covers the InferFuncs of the reductions, softmax
 // family, losses, optimizers, random, signal, text ops and NMS. An operand
@@ -87,9 +77,9 @@ func TestReduceFamilyInfer(t *testing.T) {
 				case Type:
 					args = append(args, f.AddInput("x", a))
 				case []int64:
-					args = append(args, reduceFamilyConstI64(m, []int64{int64(len(a))}, a...))
+					args = append(args, constI64(m, "c", []int64{int64(len(a))}, a...))
 				case reduceFamilyScalar:
-					args = append(args, reduceFamilyConstI64(m, nil, a.v))
+					args = append(args, constI64(m, "c", nil, a.v))
 				}
 			}
 			op, err := f.Body.Build(tc.op, args, tc.attrs, tc.nres)

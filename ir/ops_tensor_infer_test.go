@@ -1,7 +1,6 @@
 package ir
 
 import (
-	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -99,21 +98,13 @@ func TestTensorFamilyInfer(t *testing.T) {
 				case a.absent:
 					args = append(args, nil)
 				case a.ints != nil:
-					b := make([]byte, 8*len(a.ints))
-					for k, v := range a.ints {
-						binary.LittleEndian.PutUint64(b[8*k:], uint64(v))
-					}
-					s := ShapeOf(int64(len(a.ints)))
+					s := []int64{int64(len(a.ints))}
 					if a.scal {
-						s = ShapeOf()
+						s = nil
 					}
-					args = append(args, m.AddConst(string(rune('a'+i)), TensorType(I64, s), &Constant{Bytes: b}))
+					args = append(args, constI64(m, string(rune('a'+i)), s, a.ints...))
 				case a.flts != nil:
-					b := make([]byte, 4*len(a.flts))
-					for k, v := range a.flts {
-						binary.LittleEndian.PutUint32(b[4*k:], math.Float32bits(v))
-					}
-					args = append(args, m.AddConst(string(rune('a'+i)), TensorType(F32, ShapeOf(int64(len(a.flts)))), &Constant{Bytes: b}))
+					args = append(args, m.AddConst(string(rune('a'+i)), t32(F32, int64(len(a.flts))), &Constant{Bytes: bytesOf(a.flts)}))
 				default:
 					args = append(args, f.AddInput(string(rune('a'+i)), a.t))
 				}

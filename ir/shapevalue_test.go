@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-func svConstI64(m *Module, name string, shape []int64, vals ...int64) *Value {
+// constI64 adds an int64 constant of the given shape to m.
+func constI64(m *Module, name string, shape []int64, vals ...int64) *Value {
 	b := make([]byte, 8*len(vals))
 	for i, v := range vals {
 		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
@@ -32,14 +33,14 @@ func TestShapeChainReshape(t *testing.T) {
 	x := f.AddInput("x", TensorType(F32, Shape{Ranked: true, Dims: []Dim{Symbolic("batch"), Symbolic("seq"), Static(256)}}))
 	r := f.Body
 	shape := svBuild(t, r, "Shape", []*Value{x})
-	axes := svConstI64(m, "axes", []int64{1}, 0)
+	axes := constI64(m, "axes", []int64{1}, 0)
 	var parts []*Value
 	for i := range 2 {
-		idx := svConstI64(m, "i"+string(rune('0'+i)), nil, int64(i))
+		idx := constI64(m, "i"+string(rune('0'+i)), nil, int64(i))
 		g := svBuild(t, r, "Gather", []*Value{shape, idx}, Attr{"axis", IntAttr(0)})
 		parts = append(parts, svBuild(t, r, "Unsqueeze", []*Value{g, axes}))
 	}
-	heads := svConstI64(m, "heads", []int64{2}, 4, -1)
+	heads := constI64(m, "heads", []int64{2}, 4, -1)
 	cat := svBuild(t, r, "Concat", append(parts, heads), Attr{"axis", IntAttr(0)})
 	y := svBuild(t, r, "Reshape", []*Value{x, cat})
 	if got, want := y.Type.String(), "f32[batch,seq,4,64]"; got != want {
@@ -50,13 +51,13 @@ func TestShapeChainReshape(t *testing.T) {
 		t.Errorf("Transpose result %s, want %s", got, want)
 	}
 	// Back to [batch, seq, -1]: the symbolic dims cancel and -1 is 256.
-	back := svConstI64(m, "back", []int64{3}, 0, 0, -1)
+	back := constI64(m, "back", []int64{3}, 0, 0, -1)
 	z := svBuild(t, r, "Reshape", []*Value{y, back})
 	if got, want := z.Type.String(), "f32[batch,seq,256]"; got != want {
 		t.Errorf("Reshape back %s, want %s", got, want)
 	}
 	// Flattening the batch: [-1, 256] keeps nothing symbolic to cancel with.
-	flat := svConstI64(m, "flat", []int64{2}, -1, 256)
+	flat := constI64(m, "flat", []int64{2}, -1, 256)
 	w := svBuild(t, r, "Reshape", []*Value{x, flat})
 	if got, want := w.Type.String(), "f32[?,256]"; got != want {
 		t.Errorf("Reshape flat %s, want %s", got, want)
@@ -64,8 +65,8 @@ func TestShapeChainReshape(t *testing.T) {
 	// A shape element read off an unknown dim is fixed by the count.
 	u := f.AddInput("u", TensorType(F32, Shape{Ranked: true, Dims: []Dim{Unknown()}}))
 	s := f.AddInput("s", TensorType(F32, ShapeOf(2, 3, 4)))
-	g := svBuild(t, r, "Gather", []*Value{svBuild(t, r, "Shape", []*Value{u}), svConstI64(m, "zero", []int64{1}, 0)})
-	four := svConstI64(m, "four", []int64{1}, 4)
+	g := svBuild(t, r, "Gather", []*Value{svBuild(t, r, "Shape", []*Value{u}), constI64(m, "zero", []int64{1}, 0)})
+	four := constI64(m, "four", []int64{1}, 4)
 	v := svBuild(t, r, "Reshape", []*Value{s, svBuild(t, r, "Concat", []*Value{g, four}, Attr{"axis", IntAttr(0)})})
 	if got, want := v.Type.String(), "f32[6,4]"; got != want {
 		t.Errorf("Reshape with a run-time element %s, want %s", got, want)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -34,7 +35,7 @@ func @main(%%0 "x": u8[4,16]) -> ("y": u8[4,16]) {
   return %%1
 }
 `, sum)))
-	for _, path := range sharedModels() {
+	for _, path := range testenv.SharedONNXModels() {
 		m, err := onnx.Import(path)
 		if err != nil {
 			continue

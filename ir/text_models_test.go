@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
@@ -22,28 +23,6 @@ import (
 // backend models compute exactly what the imported ones do.
 
 const backendData = "/usr/share/libonnx-testdata/data"
-
-// sharedModels returns the ONNX models under ../shared/models/onnx (relative
-// to the folder holding go.mod), none when that folder is absent.
-func sharedModels() []string {
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		return nil
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil
-		}
-		dir = parent
-	}
-	models, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "models", "onnx", "*.onnx"))
-	sort.Strings(models)
-	return models
-}
 
 // printed prints m and fails the test on error.
 func printed(t testing.TB, m *ir.Module, opts ir.PrintOptions) string {
@@ -98,7 +77,7 @@ func firstDiff(a, b string) string {
 }
 
 func TestRoundTripSharedModels(t *testing.T) {
-	models := sharedModels()
+	models := testenv.SharedONNXModels()
 	if len(models) == 0 {
 		t.Skip("../shared/models/onnx is absent")
 	}
@@ -170,11 +149,6 @@ func referenceInputs(t *testing.T, path string) []interp.Value {
 	}
 	t.Fatalf("no reference case for %s", path)
 	return nil
-}
-
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
 }
 
 func TestRoundTripBackendModels(t *testing.T) {

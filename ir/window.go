@@ -129,14 +129,11 @@ func inferWindowed(op *Op, x Shape, channels Dim, kernel []int64, ceil bool) (Sh
 	return out, nil
 }
 
-// nnTensorArg returns operand i, checking that it is a present tensor.
+// nnTensorArg is inferOperand for the callers that need only the type.
 func nnTensorArg(op *Op, i int) (Type, error) {
-	if i >= len(op.Args) || op.Args[i] == nil {
-		return Type{}, fmt.Errorf("missing operand %d", i)
+	a, err := inferOperand(op, i)
+	if err != nil {
+		return Type{}, err
 	}
-	t := op.Args[i].Type
-	if !t.IsTensor() {
-		return Type{}, fmt.Errorf("operand %d is %v, want a tensor", i, t)
-	}
-	return t, nil
+	return a.Type, nil
 }

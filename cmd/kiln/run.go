@@ -22,14 +22,6 @@ func init() {
 	})
 }
 
-// Hooks filled by optional parts of the CLI: the text IR (.kir) loader and
-// .npy reading and writing. A nil hook means this build lacks the feature.
-var (
-	loadKIR  func(path string) (*ir.Module, error)
-	readNPY  func(path string) (*interp.Tensor, error)
-	writeNPY func(path string, t *interp.Tensor) error
-)
-
 // inputFlags collects repeated --input [NAME=]FILE flags.
 type inputFlags []string
 
@@ -60,9 +52,6 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "run", err)
 	}
-	if *out != "" && writeNPY == nil {
-		return fail(stderr, "run", fmt.Errorf("--out: this kiln was built without .npy support"))
-	}
 	res, err := interp.New(m, interp.Options{}).Run(f.Name, args2)
 	if err != nil {
 		return fail(stderr, "run", err)
@@ -80,10 +69,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s\t%v\t(not written: only tensors are saved as .npy)\n", name, v.Type())
 			continue
 		}
-		line := fmt.Sprintf("%s\t%v\t%v", name, t.DType, shapeString(t.Shape))
+		line := fmt.Sprintf("%s\t%v\t%v", name, t.DType, t.Type().Shape)
 		if *out != "" {
 			p := filepath.Join(*out, files[i])
-			if err := writeNPY(p, t); err != nil {
+			if err := interp.WriteNPYFile(p, t); err != nil {
 				return fail(stderr, "run", fmt.Errorf("output %q: %w", name, err))
 			}
 			line += "\t" + p
@@ -96,10 +85,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 // loadModel imports an ONNX model, or parses a .kir text module.
 func loadModel(path string) (*ir.Module, error) {
 	if strings.HasSuffix(path, ".kir") {
-		if loadKIR == nil {
-			return nil, fmt.Errorf("%s: this kiln was built without the text IR parser", path)
-		}
-		return loadKIR(path)
+		return parseKIRFile(path)
 	}
 	return onnx.Import(path)
 }
@@ -157,10 +143,7 @@ func bindInputs(f *ir.Func, specs []string) ([]interp.Value, error) {
 func readInput(path string, t ir.Type) (interp.Value, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npy":
-		if readNPY == nil {
-			return nil, fmt.Errorf("%s: this kiln was built without .npy support", path)
-		}
-		return readNPY(path)
+		return interp.ReadNPYFile(path)
 	case ".pb":
 		return onnx.ReadValueFile(path, t)
 	}
@@ -198,14 +181,6 @@ func safeFileName(s string) string {
 		s = "_" + s
 	}
 	return s
-}
-
-func shapeString(s []int) string {
-	parts := make([]string, len(s))
-	for i, d := range s {
-		parts[i] = fmt.Sprint(d)
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }
 
 var _ flag.Value = (*inputFlags)(nil)

@@ -12,7 +12,6 @@ import (
 )
 
 func init() {
-	loadKIR = parseKIRFile
 	commands = append(commands,
 		command{
 			name:    "dump",

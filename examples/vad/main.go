@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -116,10 +117,8 @@ func run(modelPath, wavPath string, verbose bool) error {
 // outputIndex returns the position of f's output name, or def when f has
 // no output of that name.
 func outputIndex(f *ir.Func, name string, def int) int {
-	for i, n := range f.OutputNames {
-		if n == name {
-			return i
-		}
+	if i := slices.Index(f.OutputNames, name); i >= 0 {
+		return i
 	}
 	return def
 }

@@ -2,13 +2,13 @@ package onnx
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
@@ -139,15 +139,7 @@ func TestRunInputChecks(t *testing.T) {
 // TestRunInputChecksMNIST checks the input errors on mnist-8 when its ops
 // are in this build.
 func TestRunInputChecksMNIST(t *testing.T) {
-	var path string
-	for _, p := range sharedModels(t) {
-		if filepath.Base(p) == "mnist-8.onnx" {
-			path = p
-		}
-	}
-	if path == "" {
-		t.Skip("no shared mnist-8.onnx")
-	}
+	path := testenv.SharedONNXModel(t, "mnist-8.onnx")
 	m, err := Import(path)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/internal/testenv"
 )
 
 // FuzzImport feeds arbitrary bytes to the importer: it must return a module
@@ -20,7 +21,7 @@ import (
 // -update-fuzz-seeds) and every shared ONNX model.
 func FuzzImport(f *testing.F) {
 	fuzzing := flag.Lookup("test.fuzz").Value.String() != ""
-	for _, p := range sharedModels(f) {
+	for _, p := range testenv.SharedONNXModels() {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)

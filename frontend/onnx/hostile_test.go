@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/internal/testenv"
 )
 
 // importHostile imports b as path and returns the error; it fails the test
@@ -126,7 +127,7 @@ func TestHostileModels(t *testing.T) {
 // TestTruncatedAndCorruptedModels cuts every shared model at several points
 // and flips bytes in it: each import must fail (or succeed) cleanly.
 func TestTruncatedAndCorruptedModels(t *testing.T) {
-	models := sharedModels(t)
+	models := testenv.SharedONNXModels()
 	if len(models) == 0 {
 		t.Skip("no shared models")
 	}

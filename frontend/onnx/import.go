@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -485,10 +486,10 @@ func (c *converter) attrs(n *node, def *ir.OpDef, ignore []string) ([]ir.Attr, m
 	graphs := map[string]*onnxpb.GraphProto{}
 	for _, a := range n.proto.Attribute {
 		name := a.GetName()
-		if contains(ignore, name) {
+		if slices.Contains(ignore, name) {
 			continue
 		}
-		if contains(def.Regions, name) {
+		if slices.Contains(def.Regions, name) {
 			if a.G == nil {
 				return nil, nil, fmt.Errorf("attribute %q: want a graph", name)
 			}
@@ -506,15 +507,6 @@ func (c *converter) attrs(n *node, def *ir.OpDef, ignore []string) ([]ir.Attr, m
 		out = append(out, ir.Attr{Name: name, Value: v})
 	}
 	return out, graphs, nil
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // attrValue converts an ONNX attribute to kind want.

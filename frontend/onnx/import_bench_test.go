@@ -8,10 +8,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/internal/testenv"
 )
 
 func benchModel(b *testing.B) string {
-	for _, p := range sharedModels(b) {
+	for _, p := range testenv.SharedONNXModels() {
 		if filepath.Base(p) == "minilm-like-opset14.onnx" {
 			return p
 		}

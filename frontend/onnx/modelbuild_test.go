@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/ir/interp"
 )
 
 // Small helpers that build ONNX models with the generated bindings, for
@@ -22,6 +23,22 @@ func tensorVI(name string, elem onnxpb.TensorProto_DataType, dims ...int64) *onn
 	}
 	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
 		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(elem)), Shape: sh}}}}
+}
+
+// feedVI declares a graph input typed like t.
+func feedVI(name string, t *interp.Tensor) *onnxpb.ValueInfoProto {
+	dims := make([]int64, len(t.Shape))
+	for i, d := range t.Shape {
+		dims[i] = int64(d)
+	}
+	return tensorVI(name, onnxpb.TensorProto_DataType(ONNXDType(t.DType)), dims...)
+}
+
+// opsetModel wraps g in a model of the given IR version that imports the
+// default domain at opset.
+func opsetModel(irVersion, opset int64, g *onnxpb.GraphProto) *onnxpb.ModelProto {
+	return &onnxpb.ModelProto{IrVersion: proto.Int64(irVersion), Graph: g,
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}
 }
 
 func f32Raw(vals ...float32) []byte {
@@ -40,19 +57,44 @@ func nodeProto(name, op string, in, out []string, attrs ...*onnxpb.AttributeProt
 	return &onnxpb.NodeProto{Name: proto.String(name), OpType: proto.String(op), Input: in, Output: out, Attribute: attrs}
 }
 
+// opNode is an unnamed node of type op.
+func opNode(op string, in, out []string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
+	return &onnxpb.NodeProto{OpType: proto.String(op), Input: in, Output: out, Attribute: attrs}
+}
+
+func attrF(name string, f float32) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(f)}
+}
+
+func attrFloats(name string, fs ...float32) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOATS.Enum(), Floats: fs}
+}
+
+func attrI(name string, i int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(i)}
+}
+
+func attrInts(name string, is ...int64) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: is}
+}
+
+func attrS(name, s string) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(s)}
+}
+
+func attrGraph(name string, g *onnxpb.GraphProto) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: g}
+}
+
 // addModel is y = x + w (w an initializer) followed by Identity, opset 13.
 func addModel(w *onnxpb.TensorProto) *onnxpb.ModelProto {
-	return &onnxpb.ModelProto{
-		IrVersion:   proto.Int64(8),
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}},
-		Graph: &onnxpb.GraphProto{
-			Name:        proto.String("g"),
-			Node:        []*onnxpb.NodeProto{nodeProto("add", "Add", []string{"x", w.GetName()}, []string{"s"}), nodeProto("id", "Identity", []string{"s"}, []string{"y"})},
-			Initializer: []*onnxpb.TensorProto{w},
-			Input:       []*onnxpb.ValueInfoProto{tensorVI("x", onnxpb.TensorProto_FLOAT, 2, 2)},
-			Output:      []*onnxpb.ValueInfoProto{tensorVI("y", onnxpb.TensorProto_FLOAT, 2, 2)},
-		},
-	}
+	return opsetModel(8, 13, &onnxpb.GraphProto{
+		Name:        proto.String("g"),
+		Node:        []*onnxpb.NodeProto{nodeProto("add", "Add", []string{"x", w.GetName()}, []string{"s"}), nodeProto("id", "Identity", []string{"s"}, []string{"y"})},
+		Initializer: []*onnxpb.TensorProto{w},
+		Input:       []*onnxpb.ValueInfoProto{tensorVI("x", onnxpb.TensorProto_FLOAT, 2, 2)},
+		Output:      []*onnxpb.ValueInfoProto{tensorVI("y", onnxpb.TensorProto_FLOAT, 2, 2)},
+	})
 }
 
 // constModel is y = x + c where c comes from a Constant node.
@@ -83,26 +125,4 @@ func writeModel(t testing.TB, dir, name string, mp *onnxpb.ModelProto) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// sharedModels lists the ONNX models in ../shared/models/onnx, found from
-// the folder holding go.mod; nil when the shared data is absent.
-func sharedModels(t testing.TB) []string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil
-		}
-		dir = parent
-	}
-	ms, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "models", "onnx", "*.onnx"))
-	return ms
 }

@@ -12,42 +12,15 @@ import (
 
 // Small hand-built ONNX graphs for the control-flow import rules.
 
-func ctlTensorInfo(name string, elem onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
-	sh := &onnxpb.TensorShapeProto{}
-	for _, d := range dims {
-		sh.Dim = append(sh.Dim, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
-	}
-	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
-		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(elem)), Shape: sh}}}}
-}
-
 // ctlUntyped declares a graph input or output by name only (ONNX >= 11
 // allows subgraph values without types).
 func ctlUntyped(name string) *onnxpb.ValueInfoProto {
 	return &onnxpb.ValueInfoProto{Name: proto.String(name)}
 }
 
-func ctlNode(op string, in, out []string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
-	return &onnxpb.NodeProto{OpType: proto.String(op), Input: in, Output: out, Attribute: attrs}
-}
-
-func ctlGraphAttr(name string, g *onnxpb.GraphProto) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: g}
-}
-
-func ctlIntsAttr(name string, v ...int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
-}
-
-func ctlIntAttr(name string, v int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
-}
-
 func ctlRun(t *testing.T, opset int64, g *onnxpb.GraphProto, inputs ...interp.Value) []interp.Value {
 	t.Helper()
-	mp := &onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: g,
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}
-	m, err := ImportModel(mp, "test.onnx")
+	m, err := ImportModel(opsetModel(7, opset, g), "test.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,20 +38,20 @@ func TestImportScan8(t *testing.T) {
 	f := onnxpb.TensorProto_FLOAT
 	body := &onnxpb.GraphProto{
 		Name:   proto.String("body"),
-		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("s", f, 1), ctlTensorInfo("a", f, 1), ctlTensorInfo("b", f, 1)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("s", f, 1), tensorVI("a", f, 1), tensorVI("b", f, 1)},
 		Output: []*onnxpb.ValueInfoProto{ctlUntyped("s2"), ctlUntyped("s3")},
 		Node: []*onnxpb.NodeProto{
-			ctlNode("Add", []string{"s", "a"}, []string{"s1"}),
-			ctlNode("Add", []string{"s1", "b"}, []string{"s2"}),
-			ctlNode("Identity", []string{"s2"}, []string{"s3"}),
+			opNode("Add", []string{"s", "a"}, []string{"s1"}),
+			opNode("Add", []string{"s1", "b"}, []string{"s2"}),
+			opNode("Identity", []string{"s2"}, []string{"s3"}),
 		},
 	}
 	g := &onnxpb.GraphProto{
 		Name:   proto.String("main"),
-		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("s0", f, 2, 1), ctlTensorInfo("x", f, 2, 3, 1), ctlTensorInfo("y", f, 2, 3, 1)},
-		Output: []*onnxpb.ValueInfoProto{ctlTensorInfo("final", f, 2, 1), ctlTensorInfo("scanned", f, 2, 3, 1)},
-		Node: []*onnxpb.NodeProto{ctlNode("Scan", []string{"", "s0", "x", "y"}, []string{"final", "scanned"},
-			ctlGraphAttr("body", body), ctlIntAttr("num_scan_inputs", 2), ctlIntsAttr("directions", 0, 1))},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("s0", f, 2, 1), tensorVI("x", f, 2, 3, 1), tensorVI("y", f, 2, 3, 1)},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("final", f, 2, 1), tensorVI("scanned", f, 2, 3, 1)},
+		Node: []*onnxpb.NodeProto{opNode("Scan", []string{"", "s0", "x", "y"}, []string{"final", "scanned"},
+			attrGraph("body", body), attrI("num_scan_inputs", 2), attrInts("directions", 0, 1))},
 	}
 	out := ctlRun(t, 8, g,
 		interp.FromSlice([]int{2, 1}, []float32{0, 100}),
@@ -102,16 +75,16 @@ func TestImportLoopUntypedBody(t *testing.T) {
 		Input:  []*onnxpb.ValueInfoProto{ctlUntyped("i"), ctlUntyped("c"), ctlUntyped("v")},
 		Output: []*onnxpb.ValueInfoProto{ctlUntyped("c2"), ctlUntyped("v2"), ctlUntyped("i2")},
 		Node: []*onnxpb.NodeProto{
-			ctlNode("Identity", []string{"c"}, []string{"c2"}),
-			ctlNode("Add", []string{"v", "v"}, []string{"v2"}),
-			ctlNode("Identity", []string{"i"}, []string{"i2"}),
+			opNode("Identity", []string{"c"}, []string{"c2"}),
+			opNode("Add", []string{"v", "v"}, []string{"v2"}),
+			opNode("Identity", []string{"i"}, []string{"i2"}),
 		},
 	}
 	g := &onnxpb.GraphProto{
 		Name:   proto.String("main"),
-		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("M", onnxpb.TensorProto_INT64), ctlTensorInfo("v0", f, 2)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("M", onnxpb.TensorProto_INT64), tensorVI("v0", f, 2)},
 		Output: []*onnxpb.ValueInfoProto{ctlUntyped("v"), ctlUntyped("iters")},
-		Node:   []*onnxpb.NodeProto{ctlNode("Loop", []string{"M", "", "v0"}, []string{"v", "iters"}, ctlGraphAttr("body", body))},
+		Node:   []*onnxpb.NodeProto{opNode("Loop", []string{"M", "", "v0"}, []string{"v", "iters"}, attrGraph("body", body))},
 	}
 	out := ctlRun(t, 11, g, interp.Scalar(int64(3)), interp.FromSlice([]int{2}, []float32{1, 2}))
 	if got, want := out[0].(*interp.Tensor).String(), "f32[2] [8 16]"; got != want {
@@ -131,11 +104,11 @@ func TestImportIfUntypedBranches(t *testing.T) {
 	}
 	g := &onnxpb.GraphProto{
 		Name:   proto.String("main"),
-		Input:  []*onnxpb.ValueInfoProto{ctlTensorInfo("c", onnxpb.TensorProto_BOOL), ctlTensorInfo("x", f, 2), ctlTensorInfo("y", f, 3)},
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("c", onnxpb.TensorProto_BOOL), tensorVI("x", f, 2), tensorVI("y", f, 3)},
 		Output: []*onnxpb.ValueInfoProto{ctlUntyped("z")},
-		Node: []*onnxpb.NodeProto{ctlNode("If", []string{"c"}, []string{"z"},
-			ctlGraphAttr("then_branch", branch("then", ctlNode("Add", []string{"x", "x"}, []string{"t"}), "t")),
-			ctlGraphAttr("else_branch", branch("else", ctlNode("Identity", []string{"y"}, []string{"e"}), "e")))},
+		Node: []*onnxpb.NodeProto{opNode("If", []string{"c"}, []string{"z"},
+			attrGraph("then_branch", branch("then", opNode("Add", []string{"x", "x"}, []string{"t"}), "t")),
+			attrGraph("else_branch", branch("else", opNode("Identity", []string{"y"}, []string{"e"}), "e")))},
 	}
 	mp := &onnxpb.ModelProto{IrVersion: proto.Int64(7), Graph: g,
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: proto.Int64(16)}}}

@@ -16,16 +16,6 @@ import (
 // inputs are the node's inputs, typed like the tensors in feeds, except
 // those given as initializers.
 func oneNodeModel(opset int64, n *onnxpb.NodeProto, feeds []*interp.Tensor, inits map[string]*interp.Tensor) *onnxpb.ModelProto {
-	vi := func(name string, t *interp.Tensor) *onnxpb.ValueInfoProto {
-		shape := &onnxpb.TensorShapeProto{}
-		for _, d := range t.Shape {
-			shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{
-				Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}})
-		}
-		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{
-			Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-				ElemType: proto.Int32(ONNXDType(t.DType)), Shape: shape}}}}
-	}
 	g := &onnxpb.GraphProto{Name: proto.String("g"), Node: []*onnxpb.NodeProto{n}}
 	k := 0
 	for _, in := range n.Input {
@@ -40,32 +30,12 @@ func oneNodeModel(opset int64, n *onnxpb.NodeProto, feeds []*interp.Tensor, init
 			continue
 		}
 		if in != "" {
-			g.Input = append(g.Input, vi(in, feeds[k]))
+			g.Input = append(g.Input, feedVI(in, feeds[k]))
 			k++
 		}
 	}
 	g.Output = []*onnxpb.ValueInfoProto{{Name: proto.String(n.Output[0])}}
-	return &onnxpb.ModelProto{IrVersion: proto.Int64(3), Graph: g,
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}
-}
-
-func attrF(name string, f float32) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), F: proto.Float32(f),
-		Type: onnxpb.AttributeProto_FLOAT.Enum()}
-}
-
-func attrI(name string, i int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), I: proto.Int64(i),
-		Type: onnxpb.AttributeProto_INT.Enum()}
-}
-
-func attrInts(name string, is ...int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Ints: is, Type: onnxpb.AttributeProto_INTS.Enum()}
-}
-
-func attrS(name, s string) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), S: []byte(s),
-		Type: onnxpb.AttributeProto_STRING.Enum()}
+	return opsetModel(3, opset, g)
 }
 
 // TestElementwiseLegacyForms checks the converters of old opset versions,
@@ -206,13 +176,6 @@ func TestElementwiseRulesCoverOpsets(t *testing.T) {
 		if ir.Lookup(op) == nil {
 			t.Errorf("%s: no kiln op", op)
 		}
-		for v := s; v <= 17; v++ {
-			if _, ok := lookupRule("", op, v); !ok {
-				t.Errorf("%s: no import rule at opset %d", op, v)
-			}
-		}
-		if _, ok := lookupRule("", op, s-1); ok && s > 1 {
-			t.Errorf("%s: import rule at opset %d, before the op existed", op, s-1)
-		}
+		checkRuleSpan(t, op, s, 17)
 	}
 }

@@ -23,38 +23,13 @@ func nnModel(opset int64, n *onnxpb.NodeProto, feeds []*interp.Tensor) *onnxpb.M
 		if in == "" {
 			continue
 		}
-		t := feeds[k]
+		g.Input = append(g.Input, feedVI(in, feeds[k]))
 		k++
-		shape := &onnxpb.TensorShapeProto{}
-		for _, d := range t.Shape {
-			shape.Dim = append(shape.Dim, &onnxpb.TensorShapeProto_Dimension{
-				Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}})
-		}
-		g.Input = append(g.Input, &onnxpb.ValueInfoProto{Name: proto.String(in), Type: &onnxpb.TypeProto{
-			Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-				ElemType: proto.Int32(ONNXDType(t.DType)), Shape: shape}}}})
 	}
 	for _, out := range n.Output {
 		g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(out)})
 	}
-	return &onnxpb.ModelProto{IrVersion: proto.Int64(3), Graph: g,
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}}
-}
-
-func nnNode(op string, in, out []string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
-	return &onnxpb.NodeProto{OpType: proto.String(op), Input: in, Output: out, Attribute: attrs}
-}
-
-func nnAttrF(name string, f float32) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), F: proto.Float32(f), Type: onnxpb.AttributeProto_FLOAT.Enum()}
-}
-
-func nnAttrI(name string, i int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), I: proto.Int64(i), Type: onnxpb.AttributeProto_INT.Enum()}
-}
-
-func nnAttrInts(name string, is ...int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Ints: is, Type: onnxpb.AttributeProto_INTS.Enum()}
+	return opsetModel(3, opset, g)
 }
 
 // TestNNLegacyForms checks the converters of old opset versions of the NN
@@ -76,60 +51,60 @@ func TestNNLegacyForms(t *testing.T) {
 		err   string
 	}{
 		{name: "BatchNormalization-1 consumed_inputs, is_test", opset: 1,
-			node: nnNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y"},
-				nnAttrInts("consumed_inputs", 0, 0, 0, 1, 1), nnAttrI("is_test", 1), nnAttrF("epsilon", 0)),
+			node: opNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y"},
+				attrInts("consumed_inputs", 0, 0, 0, 1, 1), attrI("is_test", 1), attrF("epsilon", 0)),
 			feeds: append([]*interp.Tensor{x4}, bnParams...), want: []*interp.Tensor{bnWant}},
 		{name: "BatchNormalization-7 spatial=1", opset: 7,
-			node:  nnNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y"}, nnAttrI("spatial", 1), nnAttrF("epsilon", 0)),
+			node:  opNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y"}, attrI("spatial", 1), attrF("epsilon", 0)),
 			feeds: append([]*interp.Tensor{x4}, bnParams...), want: []*interp.Tensor{bnWant}},
 		{name: "BatchNormalization-7 spatial=0", opset: 7,
-			node:  nnNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y"}, nnAttrI("spatial", 0)),
+			node:  opNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y"}, attrI("spatial", 0)),
 			feeds: append([]*interp.Tensor{x4}, bnParams...), err: "spatial=0"},
 		{name: "BatchNormalization-9 statistics outputs mean training", opset: 9,
-			node:  nnNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y", "rm", "rv"}, nnAttrF("momentum", 0.5), nnAttrF("epsilon", 0)),
+			node:  opNode("BatchNormalization", []string{"x", "s", "b", "m", "v"}, []string{"y", "rm", "rv"}, attrF("momentum", 0.5), attrF("epsilon", 0)),
 			feeds: append([]*interp.Tensor{x4}, bnParams...),
 			// Batch means 2 and 15 (variances 1, 25): running mean
 			// (2+2)/2 and (0+15)/2, running var (1+1)/2 and (4+25)/2.
 			want: []*interp.Tensor{f32([]int{1, 2, 1, 2}, -1, 1, -1, 3), f32([]int{2}, 2, 7.5), f32([]int{2}, 1, 14.5)}},
 		{name: "InstanceNormalization-1 consumed_inputs", opset: 1,
-			node:  nnNode("InstanceNormalization", []string{"x", "s", "b"}, []string{"y"}, nnAttrInts("consumed_inputs", 0, 0, 0), nnAttrF("epsilon", 0)),
+			node:  opNode("InstanceNormalization", []string{"x", "s", "b"}, []string{"y"}, attrInts("consumed_inputs", 0, 0, 0), attrF("epsilon", 0)),
 			feeds: []*interp.Tensor{x4, f32([]int{2}, 1, 1), f32([]int{2}, 0, 0)},
 			want:  []*interp.Tensor{f32([]int{1, 2, 1, 2}, -1, 1, -1, 1)}},
 		{name: "Gemm-6 broadcast", opset: 6,
-			node:  nnNode("Gemm", []string{"a", "b", "c"}, []string{"y"}, nnAttrI("broadcast", 1), nnAttrF("beta", 2)),
+			node:  opNode("Gemm", []string{"a", "b", "c"}, []string{"y"}, attrI("broadcast", 1), attrF("beta", 2)),
 			feeds: []*interp.Tensor{f32([]int{1, 2}, 1, 2), f32([]int{2, 2}, 1, 0, 0, 1), f32([]int{1}, 10)},
 			want:  []*interp.Tensor{f32([]int{1, 2}, 21, 22)}},
 		{name: "LpPool-1 float p", opset: 1,
-			node:  nnNode("LpPool", []string{"x"}, []string{"y"}, nnAttrF("p", 1), nnAttrInts("kernel_shape", 1, 2)),
+			node:  opNode("LpPool", []string{"x"}, []string{"y"}, attrF("p", 1), attrInts("kernel_shape", 1, 2)),
 			feeds: []*interp.Tensor{f32([]int{1, 1, 1, 2}, -3, 4)},
 			want:  []*interp.Tensor{f32([]int{1, 1, 1, 1}, 7)}},
 		{name: "GlobalLpPool-1 default p", opset: 1,
-			node:  nnNode("GlobalLpPool", []string{"x"}, []string{"y"}),
+			node:  opNode("GlobalLpPool", []string{"x"}, []string{"y"}),
 			feeds: []*interp.Tensor{f32([]int{1, 1, 1, 2}, -3, 4)},
 			want:  []*interp.Tensor{f32([]int{1, 1, 1, 1}, 5)}},
 		{name: "LpPool-1 fractional p", opset: 1,
-			node:  nnNode("LpPool", []string{"x"}, []string{"y"}, nnAttrF("p", 1.5), nnAttrInts("kernel_shape", 1, 2)),
+			node:  opNode("LpPool", []string{"x"}, []string{"y"}, attrF("p", 1.5), attrInts("kernel_shape", 1, 2)),
 			feeds: []*interp.Tensor{f32([]int{1, 1, 1, 2}, -3, 4)}, err: "integral p"},
 		{name: "Dropout-1 is_test and consumed_inputs", opset: 1,
-			node:  nnNode("Dropout", []string{"x"}, []string{"y"}, nnAttrI("is_test", 1), nnAttrF("ratio", 0.3), nnAttrInts("consumed_inputs", 0)),
+			node:  opNode("Dropout", []string{"x"}, []string{"y"}, attrI("is_test", 1), attrF("ratio", 0.3), attrInts("consumed_inputs", 0)),
 			feeds: []*interp.Tensor{f32([]int{2}, 1, 2)}, want: []*interp.Tensor{f32([]int{2}, 1, 2)}},
 		{name: "Dropout-7 mask of the data type", opset: 7,
-			node:  nnNode("Dropout", []string{"x"}, []string{"y", "mask"}, nnAttrF("ratio", 0.3)),
+			node:  opNode("Dropout", []string{"x"}, []string{"y", "mask"}, attrF("ratio", 0.3)),
 			feeds: []*interp.Tensor{f32([]int{2}, 1, 2)}, want: []*interp.Tensor{f32([]int{2}, 1, 2), f32([]int{2}, 1, 1)}},
 		{name: "Dropout-10 bool mask", opset: 10,
-			node:  nnNode("Dropout", []string{"x"}, []string{"y", "mask"}, nnAttrF("ratio", 0.3)),
+			node:  opNode("Dropout", []string{"x"}, []string{"y", "mask"}, attrF("ratio", 0.3)),
 			feeds: []*interp.Tensor{f32([]int{2}, 1, 2)}, want: []*interp.Tensor{f32([]int{2}, 1, 2), interp.FromSlice([]int{2}, []bool{true, true})}},
 		{name: "MeanVarianceNormalization-1 per plane", opset: 1,
-			node:  nnNode("MeanVarianceNormalization", []string{"x"}, []string{"y"}),
+			node:  opNode("MeanVarianceNormalization", []string{"x"}, []string{"y"}),
 			feeds: []*interp.Tensor{x4}, want: []*interp.Tensor{f32([]int{1, 2, 1, 2}, -1, 1, -1, 1)}},
 		{name: "RoiAlign-10 output_half_pixel", opset: 10,
-			node: nnNode("RoiAlign", []string{"x", "rois", "bi"}, []string{"y"}),
+			node: opNode("RoiAlign", []string{"x", "rois", "bi"}, []string{"y"}),
 			// One 2x2 ROI over a constant image averages to the constant;
 			// the point is that the legacy mode is accepted.
 			feeds: []*interp.Tensor{f32([]int{1, 1, 2, 2}, 5, 5, 5, 5), f32([]int{1, 4}, 0, 0, 1, 1), interp.FromSlice([]int{1}, []int64{0})},
 			want:  []*interp.Tensor{f32([]int{1, 1, 1, 1}, 5)}},
 		{name: "AveragePool-1 without count_include_pad", opset: 1,
-			node:  nnNode("AveragePool", []string{"x"}, []string{"y"}, nnAttrInts("kernel_shape", 1, 2), nnAttrInts("pads", 0, 1, 0, 0)),
+			node:  opNode("AveragePool", []string{"x"}, []string{"y"}, attrInts("kernel_shape", 1, 2), attrInts("pads", 0, 1, 0, 0)),
 			feeds: []*interp.Tensor{f32([]int{1, 1, 1, 2}, 2, 4)},
 			want:  []*interp.Tensor{f32([]int{1, 1, 1, 2}, 2, 3)}},
 	}

@@ -12,58 +12,6 @@ import (
 	"github.com/kiln-ml/kiln/ir/interp"
 )
 
-// The pre-13 Softmax lowering uses Flatten, Shape and Reshape, which other
-// files declare. When this package is built without them, minimal stand-ins
-// are registered here so the lowering can still be tested.
-func init() {
-	if ir.Lookup("Flatten") == nil {
-		ir.Register(&ir.OpDef{Name: "Flatten", Inputs: ir.In("input"), Outputs: ir.In("output"),
-			Attrs: []ir.AttrDef{ir.AInt("axis", 1)},
-			Infer: func(op *ir.Op) ([]ir.Type, error) {
-				return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.UnknownDims(2))}, nil
-			}})
-		interp.Register("Flatten", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
-			x := args[0].(*interp.Tensor)
-			a := int(op.Int("axis", 1))
-			if a < 0 {
-				a += x.Rank()
-			}
-			return []interp.Value{x.Reshaped([]int{interp.NumElements(x.Shape[:a]), interp.NumElements(x.Shape[a:])})}, nil
-		})
-	}
-	if ir.Lookup("Shape") == nil {
-		ir.Register(&ir.OpDef{Name: "Shape", Inputs: ir.In("data"), Outputs: ir.In("shape"),
-			Infer: func(op *ir.Op) ([]ir.Type, error) {
-				return []ir.Type{ir.TensorType(ir.I64, ir.ShapeOf(int64(op.Args[0].Type.Shape.Rank())))}, nil
-			}})
-		interp.Register("Shape", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
-			x := args[0].(*interp.Tensor)
-			s := make([]int64, x.Rank())
-			for i, d := range x.Shape {
-				s[i] = int64(d)
-			}
-			return []interp.Value{interp.FromSlice([]int{len(s)}, s)}, nil
-		})
-	}
-	if ir.Lookup("Reshape") == nil {
-		ir.Register(&ir.OpDef{Name: "Reshape", Inputs: ir.In("data", "shape"), Outputs: ir.In("reshaped"),
-			Infer: func(op *ir.Op) ([]ir.Type, error) {
-				if s, ok := ir.ConstInts(op.Args[1]); ok {
-					return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.ShapeOf(s...))}, nil
-				}
-				return []ir.Type{ir.TensorType(op.Args[0].Type.DType, ir.UnrankedShape())}, nil
-			}})
-		interp.Register("Reshape", func(c *interp.Ctx, op *ir.Op, args []interp.Value) ([]interp.Value, error) {
-			s := interp.Data[int64](args[1].(*interp.Tensor))
-			shape := make([]int, len(s))
-			for i, d := range s {
-				shape[i] = int(d)
-			}
-			return []interp.Value{args[0].(*interp.Tensor).Reshaped(shape)}, nil
-		})
-	}
-}
-
 // reduceFamilyTestModel returns a model with one node of opType at opset over a
 // float input x of the given dims ("" entries: symbolic) and output y.
 func reduceFamilyTestModel(opType string, opset int64, dims []any, attrs ...*onnxpb.AttributeProto) *onnxpb.ModelProto {
@@ -78,20 +26,12 @@ func reduceFamilyTestModel(opType string, opset int64, dims []any, attrs ...*onn
 	}
 	ft := &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
 		ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: shape}}}
-	return &onnxpb.ModelProto{
-		IrVersion:   proto.Int64(7),
-		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}},
-		Graph: &onnxpb.GraphProto{
-			Name:   proto.String("g"),
-			Node:   []*onnxpb.NodeProto{{OpType: proto.String(opType), Input: []string{"x"}, Output: []string{"y"}, Attribute: attrs}},
-			Input:  []*onnxpb.ValueInfoProto{{Name: proto.String("x"), Type: ft}},
-			Output: []*onnxpb.ValueInfoProto{{Name: proto.String("y")}},
-		},
-	}
-}
-
-func reduceFamilyIntAttr(name string, v int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
+	return opsetModel(7, opset, &onnxpb.GraphProto{
+		Name:   proto.String("g"),
+		Node:   []*onnxpb.NodeProto{opNode(opType, []string{"x"}, []string{"y"}, attrs...)},
+		Input:  []*onnxpb.ValueInfoProto{{Name: proto.String("x"), Type: ft}},
+		Output: []*onnxpb.ValueInfoProto{{Name: proto.String("y")}},
+	})
 }
 
 // TestLegacySoftmaxCoerces2D checks that Softmax/LogSoftmax/Hardmax before
@@ -121,7 +61,7 @@ func TestLegacySoftmaxCoerces2D(t *testing.T) {
 		name := fmt.Sprintf("%s-%d axis %d dims %v", tc.op, tc.opset, tc.axis, tc.dims)
 		var attrs []*onnxpb.AttributeProto
 		if tc.axis != -100 {
-			attrs = append(attrs, reduceFamilyIntAttr("axis", tc.axis))
+			attrs = append(attrs, attrI("axis", tc.axis))
 		}
 		m, err := ImportModel(reduceFamilyTestModel(tc.op, tc.opset, tc.dims, attrs...), "test.onnx")
 		if err != nil {
@@ -190,14 +130,7 @@ func TestReduceFamilyRulesCoverOpsets(t *testing.T) {
 		if ir.Lookup(op) == nil {
 			t.Errorf("%s: no kiln op", op)
 		}
-		for v := s; v <= 17; v++ {
-			if _, ok := lookupRule("", op, v); !ok {
-				t.Errorf("%s: no import rule at opset %d", op, v)
-			}
-		}
-		if _, ok := lookupRule("", op, s-1); ok && s > 1 {
-			t.Errorf("%s: import rule at opset %d, before the op existed", op, s-1)
-		}
+		checkRuleSpan(t, op, s, 17)
 	}
 	for _, op := range []string{"Adagrad", "Adam", "Momentum"} {
 		if _, ok := lookupRule(domainTraining, op, 1); !ok {
@@ -220,10 +153,10 @@ func TestReduceAxesAttributeForms(t *testing.T) {
 		want  string
 	}{
 		{"ReduceSum", 1, []*onnxpb.AttributeProto{axes(1)}, "f32[2 1] [6 15]"},
-		{"ReduceSum", 11, []*onnxpb.AttributeProto{axes(-2), reduceFamilyIntAttr("keepdims", 0)}, "f32[3] [5 7 9]"},
+		{"ReduceSum", 11, []*onnxpb.AttributeProto{axes(-2), attrI("keepdims", 0)}, "f32[3] [5 7 9]"},
 		{"ReduceMax", 12, nil, "f32[1 1] [6]"},
-		{"ReduceSumSquare", 17, []*onnxpb.AttributeProto{axes(0, 1), reduceFamilyIntAttr("keepdims", 0)}, "f32[] [91]"},
-		{"ArgMax", 1, []*onnxpb.AttributeProto{reduceFamilyIntAttr("axis", 1)}, "i64[2 1] [2 2]"},
+		{"ReduceSumSquare", 17, []*onnxpb.AttributeProto{axes(0, 1), attrI("keepdims", 0)}, "f32[] [91]"},
+		{"ArgMax", 1, []*onnxpb.AttributeProto{attrI("axis", 1)}, "i64[2 1] [2 2]"},
 	} {
 		name := fmt.Sprintf("%s-%d", tc.op, tc.opset)
 		m, err := ImportModel(reduceFamilyTestModel(tc.op, tc.opset, []any{2, 3}, tc.attrs...), "test.onnx")

@@ -167,18 +167,28 @@ func (e *wireError) Error() string {
 	return fmt.Sprintf("offset %d: %s%s", e.off, p, e.msg)
 }
 
+// consumeField splits off the field at the front of b: its number and wire
+// type, and the lengths of its tag (n) and value (m).
+func consumeField(b []byte) (num protowire.Number, typ protowire.Type, n, m int, err error) {
+	num, typ, n = protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, 0, 0, 0, protowire.ParseError(n)
+	}
+	m = protowire.ConsumeFieldValue(num, typ, b[n:])
+	if m < 0 {
+		return 0, 0, 0, 0, fmt.Errorf("field %d: %v", num, protowire.ParseError(m))
+	}
+	return num, typ, n, m, nil
+}
+
 // describe names a message for a wireError: its kind, its name when the
 // bytes before the damage hold one, and its index among its siblings.
 func describe(k msgKind, what string, b []byte, index int) string {
 	name := ""
 	if nf := k.nameField(); nf != 0 {
 		for len(b) > 0 {
-			num, typ, n := protowire.ConsumeTag(b)
-			if n < 0 {
-				break
-			}
-			m := protowire.ConsumeFieldValue(num, typ, b[n:])
-			if m < 0 {
+			num, typ, n, m, err := consumeField(b)
+			if err != nil {
 				break
 			}
 			if num == nf && typ == protowire.BytesType {
@@ -218,13 +228,9 @@ func (s *skeletonBuilder) message(k msgKind, b []byte, base int64, depth int) ([
 	all := b
 	for len(b) > 0 {
 		at := base + int64(len(all)-len(b))
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, &wireError{off: at, msg: protowire.ParseError(n).Error()}
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nil, &wireError{off: at, msg: fmt.Sprintf("field %d: %v", num, protowire.ParseError(m))}
+		num, typ, n, m, err := consumeField(b)
+		if err != nil {
+			return nil, &wireError{off: at, msg: err.Error()}
 		}
 		ck := k.child(num)
 		if ck == kindOther || typ != protowire.BytesType {
@@ -264,12 +270,8 @@ func (s *skeletonBuilder) message(k msgKind, b []byte, base int64, depth int) ([
 func isConstantNode(b []byte) bool {
 	op, dom := "", ""
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return false
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
+		num, typ, n, m, err := consumeField(b)
+		if err != nil {
 			return false
 		}
 		if typ == protowire.BytesType && (num == fieldNodeOpType || num == fieldNodeDomain) {
@@ -300,13 +302,9 @@ func (s *skeletonBuilder) tensor(b []byte, base int64) ([]byte, error) {
 	all := b
 	for len(b) > 0 {
 		at := base + int64(len(all)-len(b))
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, &wireError{off: at, msg: protowire.ParseError(n).Error()}
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return nil, &wireError{off: at, msg: fmt.Sprintf("field %d: %v", num, protowire.ParseError(m))}
+		num, typ, n, m, err := consumeField(b)
+		if err != nil {
+			return nil, &wireError{off: at, msg: err.Error()}
 		}
 		sp := span{typ: typ}
 		if typ == protowire.BytesType {

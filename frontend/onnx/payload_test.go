@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -100,7 +101,7 @@ func fullTensors(g *onnxpb.GraphProto, out []*onnxpb.TensorProto) []*onnxpb.Tens
 // with raw_data (or one packed float/double run) aliases the mapped file at
 // its Source, and holds the bytes the generated decoder would have given.
 func TestZeroCopySharedModels(t *testing.T) {
-	models := sharedModels(t)
+	models := testenv.SharedONNXModels()
 	if len(models) == 0 {
 		t.Skip("no shared models")
 	}
@@ -163,15 +164,7 @@ func TestZeroCopySharedModels(t *testing.T) {
 // for the largest shared model against the size of the file: with payloads
 // aliased it must stay a small fraction of the weights.
 func TestImportMemory(t *testing.T) {
-	var path string
-	for _, p := range sharedModels(t) {
-		if filepath.Base(p) == "minilm-like-opset14.onnx" {
-			path = p
-		}
-	}
-	if path == "" {
-		t.Skip("no shared minilm-like-opset14.onnx")
-	}
+	path := testenv.SharedONNXModel(t, "minilm-like-opset14.onnx")
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)

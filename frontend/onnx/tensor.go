@@ -114,19 +114,11 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 	b := make([]byte, size)
 	le := binary.LittleEndian
 	switch d {
-	case ir.F32:
+	case ir.F32, ir.C64: // complex64 as (real, imaginary) float pairs
 		for i, v := range tp.FloatData {
 			le.PutUint32(b[4*i:], math.Float32bits(v))
 		}
-	case ir.C64:
-		for i, v := range tp.FloatData {
-			le.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-	case ir.F64:
-		for i, v := range tp.DoubleData {
-			le.PutUint64(b[8*i:], math.Float64bits(v))
-		}
-	case ir.C128:
+	case ir.F64, ir.C128:
 		for i, v := range tp.DoubleData {
 			le.PutUint64(b[8*i:], math.Float64bits(v))
 		}

@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // Block copies along one axis, shared by the sequence and control-flow
@@ -73,7 +74,7 @@ func seqStackAxis(ts []*Tensor, axis int) (*Tensor, error) {
 	}
 	ex := make([]*Tensor, len(ts))
 	for i, t := range ts {
-		if !axisSameShape(t.Shape, ts[0].Shape) {
+		if !slices.Equal(t.Shape, ts[0].Shape) {
 			return nil, fmt.Errorf("tensor %d has shape %v, tensor 0 has %v", i, t.Shape, ts[0].Shape)
 		}
 		s := append(append(append([]int(nil), t.Shape[:axis]...), 1), t.Shape[axis:]...)
@@ -121,16 +122,4 @@ func seqSplitAxis(t *Tensor, axis int, sizes []int, drop bool) ([]*Tensor, error
 		start += s
 	}
 	return out, nil
-}
-
-func axisSameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -35,8 +35,6 @@ func ctlRunMain(t *testing.T, m *ir.Module, inputs ...Value) []Value {
 	return out
 }
 
-func ctlF32(shape []int, vals ...float32) *Tensor { return FromSlice(shape, vals) }
-
 // A Loop doubling a carried vector M times and scanning every value.
 func TestLoopCarriedAndScan(t *testing.T) {
 	for _, tc := range []struct {
@@ -83,7 +81,7 @@ func TestLoopCarriedAndScan(t *testing.T) {
 			}
 			f.AddOutput("final", loop.Results[0])
 			f.AddOutput("scan", loop.Results[1])
-			out := ctlRunMain(t, m, ctlF32([]int{2}, 1, 1))
+			out := ctlRunMain(t, m, vec[float32](1, 1))
 			if got := out[0].(*Tensor).String(); got != tc.final {
 				t.Errorf("final %s, want %s", got, tc.final)
 			}
@@ -130,7 +128,7 @@ func TestScanDirectionsAndAxes(t *testing.T) {
 			ctlInfer(t, scan)
 			f.AddOutput("final", scan.Results[0])
 			f.AddOutput("scan", scan.Results[1])
-			out := ctlRunMain(t, m, ctlF32([]int{2}, 0, 0), ctlF32([]int{3, 2}, 1, 2, 3, 4, 5, 6))
+			out := ctlRunMain(t, m, vec[float32](0, 0), FromSlice([]int{3, 2}, []float32{1, 2, 3, 4, 5, 6}))
 			if got := out[0].(*Tensor).String(); got != tc.final {
 				t.Errorf("final %s, want %s", got, tc.final)
 			}
@@ -163,13 +161,13 @@ func TestIfReadsOuterValues(t *testing.T) {
 		}
 		th.Results = []*ir.Value{add.Results[0]}
 		el := op.AddRegion("else_branch")
-		el.Results = []*ir.Value{ctlConst(t, m, "k", ctlF32([]int{3}, 7, 8, 9))}
+		el.Results = []*ir.Value{ctlConst(t, m, "k", vec[float32](7, 8, 9))}
 		ctlInfer(t, op)
 		if got := op.Results[0].Type.String(); got != "f32[?]" {
 			t.Errorf("If type %s, want f32[?] (branches differ in shape)", got)
 		}
 		f.AddOutput("y", op.Results[0])
-		out := ctlRunMain(t, m, Scalar(cond), ctlF32([]int{2}, 1, 2))
+		out := ctlRunMain(t, m, Scalar(cond), vec[float32](1, 2))
 		want := "f32[3] [7 8 9]"
 		if cond {
 			want = "f32[2] [2 4]"

@@ -179,14 +179,11 @@ func nnConvTap(acc, xin []float64, wv float64, g *nnGeom, k0, k1, k2 int) {
 }
 
 func kernelConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x, w := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if w.DType != x.DType {
 		return nil, fmt.Errorf("X is %v but W is %v", x.DType, w.DType)
 	}
@@ -194,14 +191,14 @@ func kernelConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	var bf []float64
 	if b := ts[2]; b != nil {
 		if b.Len() != m {
 			return nil, fmt.Errorf("bias has %d elements for %d output channels", b.Len(), m)
 		}
-		if bf, err = nnFloats(b); err != nil {
+		if bf, err = numericAsF64(b); err != nil {
 			return nil, err
 		}
 	}
@@ -215,7 +212,7 @@ func nnZeroPoint(t *Tensor, channels int, perAxis bool, what string) ([]float64,
 	if t == nil {
 		return []float64{0}, nil
 	}
-	v, err := nnFloats(t)
+	v, err := numericAsF64(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -260,8 +257,8 @@ func kernelConvInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	nnShiftChannels(xf, xz, 1)
 	nnShiftChannels(wf, wz, w.Len()/m)
 	// Padding contributes x_zero_point, i.e. zero after the shift.
@@ -338,10 +335,10 @@ func kernelQLinearConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if b.DType != ir.I32 || b.Len() != m {
 			return nil, fmt.Errorf("B is %v%v; want int32 with %d values", b.DType, b.Shape, m)
 		}
-		bf, _ = nnFloats(b)
+		bf, _ = numericAsF64(b)
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	nnShiftChannels(xf, xz, 1)
 	nnShiftChannels(wf, wz, w.Len()/m)
 	acc := nnConv(xf, wf, bf, g, n, ch, m, group)
@@ -350,14 +347,11 @@ func kernelQLinearConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x, w := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if w.DType != x.DType {
 		return nil, fmt.Errorf("X is %v but W is %v", x.DType, w.DType)
 	}
@@ -395,8 +389,8 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		g.s[j], g.d[j], g.p[j] = int(wd.Stride), int(wd.Dilation), int(wd.PadBegin)
 		shape = append(shape, int(outSp[i]))
 	}
-	xf, _ := nnFloats(x)
-	wf, _ := nnFloats(w)
+	xf, _ := numericAsF64(x)
+	wf, _ := numericAsF64(w)
 	isz, osz, ksz := g.inSize(), g.outSize(), g.kSize()
 	cg := ch / group
 	y := make([]float64, n*m*osz)
@@ -404,7 +398,7 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if b.Len() != m {
 			return nil, fmt.Errorf("bias has %d elements for %d output channels", b.Len(), m)
 		}
-		bf, err := nnFloats(b)
+		bf, err := numericAsF64(b)
 		if err != nil {
 			return nil, err
 		}

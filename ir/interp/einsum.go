@@ -28,7 +28,7 @@ func kernelEinsum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("operand %d is %v, operand 0 is %v", i, t.DType, d)
 		}
 		ranks[i] = t.Rank()
-		if data[i], err = nnFloats(t); err != nil {
+		if data[i], err = numericAsF64(t); err != nil {
 			return nil, err
 		}
 	}

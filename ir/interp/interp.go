@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -72,20 +73,11 @@ func (in *Interp) RunNamed(fn string, inputs map[string]Value) ([]Value, error) 
 		return nil, fmt.Errorf("missing inputs %v", missing)
 	}
 	for n := range inputs {
-		if !contains(f.InputNames, n) {
+		if !slices.Contains(f.InputNames, n) {
 			return nil, fmt.Errorf("unknown input %q (inputs are %q)", n, f.InputNames)
 		}
 	}
 	return in.Run(f.Name, args)
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // CheckInputs checks inputs against f's declared input types: kinds,

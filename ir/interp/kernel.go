@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"fmt"
 	"math/rand"
 	"sort"
 
@@ -52,6 +51,3 @@ func (c *Ctx) RunRegion(r *ir.Region, params []Value) ([]Value, error) {
 
 // Rand returns the interpreter's random source (seeded by Options.Seed).
 func (c *Ctx) Rand() *rand.Rand { return c.in.rng }
-
-// Errorf is a convenience for kernels: fmt.Errorf.
-func Errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -136,66 +136,17 @@ func kernelWhere(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	ic, ix, iy := BroadcastIndex(cond.Shape, shape), BroadcastIndex(x.Shape, shape), BroadcastIndex(y.Shape, shape)
+	// Selecting by flat index needs no arithmetic, so the generic
+	// movement primitives serve every element type: broadcast X, then
+	// overwrite the places where the condition is false with Y's elements.
 	cs := Data[bool](cond)
-	out := NewTensor(x.DType, shape)
-	// Selecting by flat index needs no arithmetic, so one generic copy over
-	// the storage slices serves every element type.
-	pick := func(k int) (src *Tensor, at int) {
-		if cs[ic[k]] {
-			return x, ix[k]
+	out := takeFlat(x, shape, ix)
+	var at, from []int
+	for k, j := range ic {
+		if !cs[j] {
+			at, from = append(at, k), append(from, iy[k])
 		}
-		return y, iy[k]
 	}
-	if err := copyElems(out, out.Len(), pick); err != nil {
-		return nil, err
-	}
+	putFlat(out, takeFlat(y, []int{len(from)}, from), at)
 	return []Value{out}, nil
-}
-
-// copyElems sets out[k] = src[at] for every k, with src and at from pick.
-func copyElems(out *Tensor, n int, pick func(k int) (*Tensor, int)) error {
-	switch o := out.Data.(type) {
-	case []float32:
-		copyElemsT(o, n, pick)
-	case []float64:
-		copyElemsT(o, n, pick)
-	case []ir.Float16:
-		copyElemsT(o, n, pick)
-	case []ir.BFloat16:
-		copyElemsT(o, n, pick)
-	case []int8:
-		copyElemsT(o, n, pick)
-	case []int16:
-		copyElemsT(o, n, pick)
-	case []int32:
-		copyElemsT(o, n, pick)
-	case []int64:
-		copyElemsT(o, n, pick)
-	case []uint8:
-		copyElemsT(o, n, pick)
-	case []uint16:
-		copyElemsT(o, n, pick)
-	case []uint32:
-		copyElemsT(o, n, pick)
-	case []uint64:
-		copyElemsT(o, n, pick)
-	case []bool:
-		copyElemsT(o, n, pick)
-	case []string:
-		copyElemsT(o, n, pick)
-	case []complex64:
-		copyElemsT(o, n, pick)
-	case []complex128:
-		copyElemsT(o, n, pick)
-	default:
-		return fmt.Errorf("no element copy for %T", out.Data)
-	}
-	return nil
-}
-
-func copyElemsT[T any](out []T, n int, pick func(k int) (*Tensor, int)) {
-	for k := 0; k < n; k++ {
-		src, at := pick(k)
-		out[k] = Data[T](src)[at]
-	}
 }

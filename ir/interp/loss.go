@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -20,7 +21,7 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	N, C := shape[0], shape[1]
 	inner := NumElements(shape[2:])
 	tshape := append([]int{N}, shape[2:]...)
-	if !equalDims(target.Shape, tshape) {
+	if !slices.Equal(target.Shape, tshape) {
 		return nil, nil, fmt.Errorf("target shape %v, want %v for input %v", target.Shape, tshape, shape)
 	}
 	if !target.DType.IsInt() {
@@ -76,18 +77,6 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	default:
 		return nil, nil, fmt.Errorf("reduction %q: want none, sum or mean", red)
 	}
-}
-
-func equalDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func kernelNLLLoss(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {

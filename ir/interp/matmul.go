@@ -80,61 +80,6 @@ func nnMatMulRun[T float64 | int64](p *nnMatMulPlan, a, b []T) []T {
 	return y
 }
 
-// nnInt64s returns an integer tensor's elements as int64s.
-func nnInt64s(t *Tensor) ([]int64, error) {
-	out := make([]int64, t.Len())
-	switch x := t.Data.(type) {
-	case []int8:
-		nnToI64(out, x)
-	case []int16:
-		nnToI64(out, x)
-	case []int32:
-		nnToI64(out, x)
-	case []int64:
-		copy(out, x)
-	case []uint8:
-		nnToI64(out, x)
-	case []uint16:
-		nnToI64(out, x)
-	case []uint32:
-		nnToI64(out, x)
-	case []uint64:
-		nnToI64(out, x)
-	default:
-		return nil, fmt.Errorf("%v is not an integer type", t.DType)
-	}
-	return out, nil
-}
-
-func nnToI64[T number](dst []int64, src []T) {
-	for i, v := range src {
-		dst[i] = int64(v)
-	}
-}
-
-// nnFromInt64s stores v as an integer tensor of dtype d, wrapping as the
-// Go conversion does (ONNX integer matmul overflow is unspecified).
-func nnFromInt64s(d ir.DType, shape []int, v []int64) *Tensor {
-	out := NewTensor(d, shape)
-	switch z := out.Data.(type) {
-	case []int32:
-		for i, x := range v {
-			z[i] = int32(x)
-		}
-	case []int64:
-		copy(z, v)
-	case []uint32:
-		for i, x := range v {
-			z[i] = uint32(x)
-		}
-	case []uint64:
-		for i, x := range v {
-			z[i] = uint64(x)
-		}
-	}
-	return out
-}
-
 func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	ts, err := nnTensors(args, 2, 2)
 	if err != nil {
@@ -150,15 +95,17 @@ func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	switch a.DType {
 	case ir.I32, ir.I64, ir.U32, ir.U64:
-		ai, _ := nnInt64s(a)
-		bi, _ := nnInt64s(b)
-		return []Value{nnFromInt64s(a.DType, p.shape, nnMatMulRun(p, ai, bi))}, nil
+		ai, _ := elemsAsInt64(a)
+		bi, _ := elemsAsInt64(b)
+		// Narrowing wraps as Go's conversion does: ONNX leaves integer
+		// matmul overflow unspecified.
+		return []Value{castNumeric(FromSlice(p.shape, nnMatMulRun(p, ai, bi)), a.DType)}, nil
 	}
 	if err := nnFloatDType(a.DType); err != nil {
 		return nil, err
 	}
-	af, _ := nnFloats(a)
-	bf, _ := nnFloats(b)
+	af, _ := numericAsF64(a)
+	bf, _ := numericAsF64(b)
 	return []Value{nnFromFloats(a.DType, p.shape, nnMatMulRun(p, af, bf))}, nil
 }
 
@@ -170,7 +117,7 @@ func nnZeroPointAlong(t *Tensor, n int, what string) ([]float64, error) {
 	if t == nil {
 		return out, nil
 	}
-	v, err := nnFloats(t)
+	v, err := numericAsF64(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -205,8 +152,8 @@ func nnQuantMatMul(a, b, azT, bzT *Tensor) (*nnMatMulPlan, []int64, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ai, _ := nnInt64s(a)
-	bi, _ := nnInt64s(b)
+	ai, _ := elemsAsInt64(a)
+	bi, _ := elemsAsInt64(b)
 	for i := range ai {
 		ai[i] -= int64(az[(i/p.k)%p.m])
 	}
@@ -225,7 +172,7 @@ func kernelMatMulInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Value{nnFromInt64s(ir.I32, p.shape, y)}, nil
+	return []Value{castNumeric(FromSlice(p.shape, y), ir.I32)}, nil
 }
 
 func kernelQLinearMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
@@ -299,11 +246,11 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if k != k2 {
 		return nil, fmt.Errorf("inner dims differ: A %v, B %v (transA %v, transB %v)", a.Shape, b.Shape, ta, tb)
 	}
-	af, err := nnFloats(a)
+	af, err := numericAsF64(a)
 	if err != nil {
 		return nil, err
 	}
-	bf, _ := nnFloats(b)
+	bf, _ := numericAsF64(b)
 	alpha, beta := float64(op.Float("alpha", 1)), float64(op.Float("beta", 1))
 	y := make([]float64, m*n)
 	for i := 0; i < m; i++ {
@@ -328,7 +275,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if _, err := BroadcastShape(ct.Shape, []int{m, n}); err != nil || ct.Rank() > 2 || NumElements(ct.Shape) > m*n {
 			return nil, fmt.Errorf("C %v does not broadcast to [%d %d]", ct.Shape, m, n)
 		}
-		cf, err := nnFloats(ct)
+		cf, err := numericAsF64(ct)
 		if err != nil {
 			return nil, err
 		}
@@ -340,20 +287,17 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDet(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	r := x.Rank()
 	if r < 2 || x.Shape[r-1] != x.Shape[r-2] {
 		return nil, fmt.Errorf("input %v: want square matrices in the last two dims", x.Shape)
 	}
 	n := x.Shape[r-1]
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	out := make([]float64, len(xf)/max(1, n*n))
 	if n == 0 {
 		out = make([]float64, NumElements(x.Shape[:r-2]))

@@ -3,7 +3,6 @@ package interp
 import (
 	"cmp"
 	"fmt"
-	"math"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -118,82 +117,35 @@ func filledWith(v *Tensor, shape []int) *Tensor {
 
 // elemsAsInt64 reads an integer (or bool) tensor's elements as int64.
 func elemsAsInt64(t *Tensor) ([]int64, error) {
-	out := make([]int64, t.Len())
-	switch s := t.Data.(type) {
-	case []int64:
-		copy(out, s)
-	case []int32:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []int16:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []int8:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint8:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint16:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint32:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []uint64:
-		for i, x := range s {
-			out[i] = int64(x)
-		}
-	case []bool:
-		for i, x := range s {
+	switch {
+	case t.DType == ir.Bool:
+		out := make([]int64, t.Len())
+		for i, x := range Data[bool](t) {
 			if x {
 				out[i] = 1
 			}
 		}
-	default:
-		return nil, fmt.Errorf("want an integer tensor, have %v", t.DType)
+		return out, nil
+	case t.DType.IsInt():
+		return Data[int64](castNumeric(t, ir.I64)), nil
 	}
-	return out, nil
+	return nil, fmt.Errorf("want an integer tensor, have %v", t.DType)
 }
 
-// elemsAsFloat64 reads a real numeric tensor's elements as float64.
+// elemsAsFloat64 reads a real numeric or bool tensor's elements as float64.
 func elemsAsFloat64(t *Tensor) ([]float64, error) {
-	out := make([]float64, t.Len())
-	switch s := t.Data.(type) {
-	case []float32:
-		for i, x := range s {
-			out[i] = float64(x)
-		}
-	case []float64:
-		copy(out, s)
-	case []ir.Float16:
-		for i, x := range s {
-			out[i] = float64(x.Float32())
-		}
-	case []ir.BFloat16:
-		for i, x := range s {
-			out[i] = float64(x.Float32())
-		}
-	case []bool:
-		for i, x := range s {
+	if b, ok := t.Data.([]bool); ok {
+		out := make([]float64, len(b))
+		for i, x := range b {
 			if x {
 				out[i] = 1
 			}
 		}
-	default:
-		ints, err := elemsAsInt64(t)
-		if err != nil {
-			return nil, fmt.Errorf("want a numeric tensor, have %v", t.DType)
-		}
-		for i, x := range ints {
-			out[i] = float64(x)
-		}
+		return out, nil
+	}
+	out, err := numericAsF64(t)
+	if err != nil {
+		return nil, fmt.Errorf("want a numeric tensor, have %v", t.DType)
 	}
 	return out, nil
 }
@@ -201,66 +153,18 @@ func elemsAsFloat64(t *Tensor) ([]float64, error) {
 // tensorFromFloat64 builds a tensor of dtype d from float64 values, rounding to
 // nearest for integer types (saturating) and ties-to-even for f16/bf16.
 func tensorFromFloat64(d ir.DType, shape []int, v []float64) (*Tensor, error) {
-	out := NewTensor(d, shape)
-	conv := func(x float64, lo, hi float64) float64 {
-		x = math.RoundToEven(x)
-		return math.Min(math.Max(x, lo), hi)
-	}
-	switch s := out.Data.(type) {
-	case []float32:
-		for i, x := range v {
-			s[i] = float32(x)
-		}
-	case []float64:
-		copy(s, v)
-	case []ir.Float16:
-		for i, x := range v {
-			s[i] = ir.F16FromFloat32(float32(x))
-		}
-	case []ir.BFloat16:
-		for i, x := range v {
-			s[i] = ir.BF16FromFloat32(float32(x))
-		}
-	case []int8:
-		for i, x := range v {
-			s[i] = int8(conv(x, math.MinInt8, math.MaxInt8))
-		}
-	case []int16:
-		for i, x := range v {
-			s[i] = int16(conv(x, math.MinInt16, math.MaxInt16))
-		}
-	case []int32:
-		for i, x := range v {
-			s[i] = int32(conv(x, math.MinInt32, math.MaxInt32))
-		}
-	case []int64:
-		for i, x := range v {
-			s[i] = int64(conv(x, math.MinInt64, math.MaxInt64))
-		}
-	case []uint8:
-		for i, x := range v {
-			s[i] = uint8(conv(x, 0, math.MaxUint8))
-		}
-	case []uint16:
-		for i, x := range v {
-			s[i] = uint16(conv(x, 0, math.MaxUint16))
-		}
-	case []uint32:
-		for i, x := range v {
-			s[i] = uint32(conv(x, 0, math.MaxUint32))
-		}
-	case []uint64:
-		for i, x := range v {
-			s[i] = uint64(conv(x, 0, math.MaxUint64))
-		}
-	case []bool:
+	switch {
+	case d == ir.Bool:
+		out := NewTensor(d, shape)
+		s := Data[bool](out)
 		for i, x := range v {
 			s[i] = x != 0
 		}
-	default:
-		return nil, fmt.Errorf("%v is not a real numeric type", d)
+		return out, nil
+	case d.IsFloat() || d.IsInt():
+		return nnFromFloats(d, shape, v), nil
 	}
-	return out, nil
+	return nil, fmt.Errorf("%v is not a real numeric type", d)
 }
 
 // elemNonZero reports for each element whether it is non-zero (non-empty for

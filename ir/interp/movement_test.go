@@ -14,8 +14,6 @@ func movementTestOp(name string, nres int, attrs ...ir.Attr) *ir.Op {
 	return op
 }
 
-func tensorI64s(v ...int64) *Tensor { return FromSlice([]int{len(v)}, v) }
-
 // TestMovementDTypes runs the data-movement kernels on strings and bools,
 // which have no arithmetic and so exercise the generic paths.
 func TestMovementDTypes(t *testing.T) {
@@ -33,24 +31,24 @@ func TestMovementDTypes(t *testing.T) {
 			[]int{3, 2}, []string{"a", "d", "b", "e", "c", "f"}},
 		{"concat strings axis 0", kernelConcat, movementTestOp("Concat", 1, ir.Attr{Name: "axis", Value: ir.IntAttr(0)}), []Value{strs, strs},
 			[]int{4, 3}, []string{"a", "b", "c", "d", "e", "f", "a", "b", "c", "d", "e", "f"}},
-		{"slice strings negative step", kernelSlice, movementTestOp("Slice", 1), []Value{strs, tensorI64s(-1), tensorI64s(-1 << 62), tensorI64s(1), tensorI64s(-2)},
+		{"slice strings negative step", kernelSlice, movementTestOp("Slice", 1), []Value{strs, vec[int64](-1), vec[int64](-1 << 62), vec[int64](1), vec[int64](-2)},
 			[]int{2, 2}, []string{"c", "a", "f", "d"}},
-		{"gather strings negative index", kernelGather, movementTestOp("Gather", 1, ir.Attr{Name: "axis", Value: ir.IntAttr(1)}), []Value{strs, tensorI64s(-1, 0)},
+		{"gather strings negative index", kernelGather, movementTestOp("Gather", 1, ir.Attr{Name: "axis", Value: ir.IntAttr(1)}), []Value{strs, vec[int64](-1, 0)},
 			[]int{2, 2}, []string{"c", "a", "f", "d"}},
-		{"pad strings constant", kernelPad, movementTestOp("Pad", 1), []Value{strs, tensorI64s(0, 1, 0, 0), Scalar("_")},
+		{"pad strings constant", kernelPad, movementTestOp("Pad", 1), []Value{strs, vec[int64](0, 1, 0, 0), Scalar("_")},
 			[]int{2, 4}, []string{"_", "a", "b", "c", "_", "d", "e", "f"}},
-		{"pad strings reflect", kernelPad, movementTestOp("Pad", 1, ir.Attr{Name: "mode", Value: ir.StringAttr("reflect")}), []Value{strs, tensorI64s(0, 2, 0, 2), nil},
+		{"pad strings reflect", kernelPad, movementTestOp("Pad", 1, ir.Attr{Name: "mode", Value: ir.StringAttr("reflect")}), []Value{strs, vec[int64](0, 2, 0, 2), nil},
 			[]int{2, 7}, []string{"c", "b", "a", "b", "c", "b", "a", "f", "e", "d", "e", "f", "e", "d"}},
-		{"tile bools", kernelTile, movementTestOp("Tile", 1), []Value{bools, tensorI64s(1, 2)},
+		{"tile bools", kernelTile, movementTestOp("Tile", 1), []Value{bools, vec[int64](1, 2)},
 			[]int{2, 4}, []bool{true, false, true, false, false, true, false, true}},
-		{"expand bools", kernelExpand, movementTestOp("Expand", 1), []Value{FromSlice([]int{2, 1}, []bool{true, false}), tensorI64s(2, 3)},
+		{"expand bools", kernelExpand, movementTestOp("Expand", 1), []Value{FromSlice([]int{2, 1}, []bool{true, false}), vec[int64](2, 3)},
 			[]int{2, 3}, []bool{true, true, true, false, false, false}},
 		{"trilu bools lower", kernelTrilu, movementTestOp("Trilu", 1, ir.Attr{Name: "upper", Value: ir.IntAttr(0)}), []Value{FromSlice([]int{2, 2}, []bool{true, true, true, true}), nil},
 			[]int{2, 2}, []bool{true, false, true, true}},
 		{"unique strings unsorted", kernelUnique, movementTestOp("Unique", 4, ir.Attr{Name: "sorted", Value: ir.IntAttr(0)}), []Value{FromSlice([]int{4}, []string{"b", "a", "b", "c"})},
 			[]int{3}, []string{"b", "a", "c"}},
 		{"reverse sequence strings", kernelReverseSequence, movementTestOp("ReverseSequence", 1, ir.Attr{Name: "batch_axis", Value: ir.IntAttr(0)}, ir.Attr{Name: "time_axis", Value: ir.IntAttr(1)}),
-			[]Value{strs, tensorI64s(2, 3)}, []int{2, 3}, []string{"b", "a", "c", "f", "e", "d"}},
+			[]Value{strs, vec[int64](2, 3)}, []int{2, 3}, []string{"b", "a", "c", "f", "e", "d"}},
 		{"compress strings flat", kernelCompress, movementTestOp("Compress", 1), []Value{strs, FromSlice([]int{3}, []bool{false, true, true})},
 			[]int{2}, []string{"b", "c"}},
 		{"depth to space CRD", kernelDepthToSpace, movementTestOp("DepthToSpace", 1, ir.Attr{Name: "blocksize", Value: ir.IntAttr(2)}, ir.Attr{Name: "mode", Value: ir.StringAttr("CRD")}),
@@ -81,27 +79,27 @@ func TestMovementErrors(t *testing.T) {
 		args []Value
 		want string
 	}{
-		{"reshape count", kernelReshape, movementTestOp("Reshape", 1), []Value{x, tensorI64s(4, 2)}, "cannot reshape"},
-		{"reshape two -1", kernelReshape, movementTestOp("Reshape", 1), []Value{x, tensorI64s(-1, -1)}, "more than one -1"},
-		{"gather index", kernelGather, movementTestOp("Gather", 1), []Value{x, tensorI64s(2)}, "out of range"},
+		{"reshape count", kernelReshape, movementTestOp("Reshape", 1), []Value{x, vec[int64](4, 2)}, "cannot reshape"},
+		{"reshape two -1", kernelReshape, movementTestOp("Reshape", 1), []Value{x, vec[int64](-1, -1)}, "more than one -1"},
+		{"gather index", kernelGather, movementTestOp("Gather", 1), []Value{x, vec[int64](2)}, "out of range"},
 		{"gather float indices", kernelGather, movementTestOp("Gather", 1), []Value{x, x}, "integer"},
 		{"gatherelements index", kernelGatherElements, movementTestOp("GatherElements", 1), []Value{x, FromSlice([]int{1, 1}, []int64{-3})}, "out of range"},
 		{"scatternd updates", kernelScatterND, movementTestOp("ScatterND", 1), []Value{x, FromSlice([]int{1, 1}, []int64{0}), x}, "updates have shape"},
-		{"squeeze non-1", kernelSqueeze, movementTestOp("Squeeze", 1), []Value{x, tensorI64s(0)}, "cannot squeeze"},
-		{"unsqueeze axis", kernelUnsqueeze, movementTestOp("Unsqueeze", 1), []Value{x, tensorI64s(5)}, "out of range"},
+		{"squeeze non-1", kernelSqueeze, movementTestOp("Squeeze", 1), []Value{x, vec[int64](0)}, "cannot squeeze"},
+		{"unsqueeze axis", kernelUnsqueeze, movementTestOp("Unsqueeze", 1), []Value{x, vec[int64](5)}, "out of range"},
 		{"concat dims", kernelConcat, movementTestOp("Concat", 1, ir.Attr{Name: "axis", Value: ir.IntAttr(0)}), []Value{x, FromSlice([]int{1, 2}, []float32{1, 2})}, "differ"},
-		{"split sizes", kernelSplit, movementTestOp("Split", 2, ir.Attr{Name: "axis", Value: ir.IntAttr(1)}), []Value{x, tensorI64s(1, 1)}, "does not divide"},
-		{"slice zero step", kernelSlice, movementTestOp("Slice", 1), []Value{x, tensorI64s(0), tensorI64s(1), nil, tensorI64s(0)}, "steps[0] is 0"},
-		{"pad length", kernelPad, movementTestOp("Pad", 1), []Value{x, tensorI64s(1, 1)}, "pads has"},
-		{"pad crop", kernelPad, movementTestOp("Pad", 1), []Value{x, tensorI64s(0, -2, 0, -2)}, "below zero"},
-		{"tile negative", kernelTile, movementTestOp("Tile", 1), []Value{x, tensorI64s(1, -1)}, "repeats[1]"},
-		{"expand incompatible", kernelExpand, movementTestOp("Expand", 1), []Value{x, tensorI64s(2, 4)}, "broadcast"},
-		{"topk k", kernelTopK, movementTestOp("TopK", 2), []Value{x, tensorI64s(4)}, "out of range"},
+		{"split sizes", kernelSplit, movementTestOp("Split", 2, ir.Attr{Name: "axis", Value: ir.IntAttr(1)}), []Value{x, vec[int64](1, 1)}, "does not divide"},
+		{"slice zero step", kernelSlice, movementTestOp("Slice", 1), []Value{x, vec[int64](0), vec[int64](1), nil, vec[int64](0)}, "steps[0] is 0"},
+		{"pad length", kernelPad, movementTestOp("Pad", 1), []Value{x, vec[int64](1, 1)}, "pads has"},
+		{"pad crop", kernelPad, movementTestOp("Pad", 1), []Value{x, vec[int64](0, -2, 0, -2)}, "below zero"},
+		{"tile negative", kernelTile, movementTestOp("Tile", 1), []Value{x, vec[int64](1, -1)}, "repeats[1]"},
+		{"expand incompatible", kernelExpand, movementTestOp("Expand", 1), []Value{x, vec[int64](2, 4)}, "broadcast"},
+		{"topk k", kernelTopK, movementTestOp("TopK", 2), []Value{x, vec[int64](4)}, "out of range"},
 		{"depth to space channels", kernelDepthToSpace, movementTestOp("DepthToSpace", 1, ir.Attr{Name: "blocksize", Value: ir.IntAttr(2)}), []Value{FromSlice([]int{1, 3, 1, 1}, []float32{1, 2, 3})}, "divisible"},
-		{"onehot depth", kernelOneHot, movementTestOp("OneHot", 1), []Value{tensorI64s(0), tensorI64s(0), FromSlice([]int{2}, []float32{0, 1})}, "depth"},
+		{"onehot depth", kernelOneHot, movementTestOp("OneHot", 1), []Value{vec[int64](0), vec[int64](0), FromSlice([]int{2}, []float32{0, 1})}, "depth"},
 		{"range zero delta", kernelRange, movementTestOp("Range", 1), []Value{Scalar(int64(0)), Scalar(int64(5)), Scalar(int64(0))}, "delta is zero"},
-		{"reverse sequence lens", kernelReverseSequence, movementTestOp("ReverseSequence", 1), []Value{x, tensorI64s(1, 2)}, "sequence_lens"},
-		{"cumsum strings", kernelCumSum, movementTestOp("CumSum", 1), []Value{FromSlice([]int{1}, []string{"a"}), tensorI64s(0)}, "does not support"},
+		{"reverse sequence lens", kernelReverseSequence, movementTestOp("ReverseSequence", 1), []Value{x, vec[int64](1, 2)}, "sequence_lens"},
+		{"cumsum strings", kernelCumSum, movementTestOp("CumSum", 1), []Value{FromSlice([]int{1}, []string{"a"}), vec[int64](0)}, "does not support"},
 		{"resize no scales", kernelResize, movementTestOp("Resize", 1), []Value{x, nil, nil, nil}, "neither scales nor sizes"},
 	}
 	for _, c := range cases {
@@ -137,10 +135,10 @@ func TestHugeOutputsAreErrors(t *testing.T) {
 		op   *ir.Op
 		args []Value
 	}{
-		{"constantofshape", kernelConstantOfShape, movementTestOp("ConstantOfShape", 1), []Value{tensorI64s(1<<20, 1<<20)}},
-		{"expand", kernelExpand, movementTestOp("Expand", 1), []Value{x, tensorI64s(1<<31, 1<<31, 2)}},
-		{"tile", kernelTile, movementTestOp("Tile", 1), []Value{x, tensorI64s(1 << 40)}},
-		{"pad", kernelPad, movementTestOp("Pad", 1), []Value{x, tensorI64s(0, 1<<40)}},
+		{"constantofshape", kernelConstantOfShape, movementTestOp("ConstantOfShape", 1), []Value{vec[int64](1<<20, 1<<20)}},
+		{"expand", kernelExpand, movementTestOp("Expand", 1), []Value{x, vec[int64](1<<31, 1<<31, 2)}},
+		{"tile", kernelTile, movementTestOp("Tile", 1), []Value{x, vec[int64](1 << 40)}},
+		{"pad", kernelPad, movementTestOp("Pad", 1), []Value{x, vec[int64](0, 1<<40)}},
 	} {
 		if _, err := c.k(nil, c.op, c.args); err == nil || !strings.Contains(err.Error(), "too large") {
 			t.Errorf("%s: error %v, want too large", c.name, err)

@@ -9,31 +9,6 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
-// runNNOp builds a one-op module over the given inputs and runs it.
-func runNNOp(t *testing.T, name string, attrs []ir.Attr, nres int, inputs ...*Tensor) []Value {
-	t.Helper()
-	m := ir.NewModule()
-	f := m.NewFunc("main")
-	var args []*ir.Value
-	var vals []Value
-	for i, in := range inputs {
-		args = append(args, f.AddInput(fmt.Sprintf("in%d", i), in.Type()))
-		vals = append(vals, in)
-	}
-	op, err := f.Body.Build(name, args, attrs, nres)
-	if err != nil {
-		t.Fatalf("%s: build: %v", name, err)
-	}
-	for i, r := range op.Results {
-		f.AddOutput(fmt.Sprintf("out%d", i), r)
-	}
-	out, err := New(m, Options{Seed: 1}).Run("main", vals)
-	if err != nil {
-		t.Fatalf("%s: run: %v", name, err)
-	}
-	return out
-}
-
 func nnRandF64(rng *rand.Rand, shape ...int) *Tensor {
 	v := make([]float64, NumElements(shape))
 	for i := range v {
@@ -93,7 +68,7 @@ func TestConvMatchesNaive(t *testing.T) {
 			{Name: "pads", Value: ir.IntsAttr([]int64{p, p, p, p})},
 			{Name: "strides", Value: ir.IntsAttr([]int64{int64(tc.s), int64(tc.s)})},
 		}
-		got := runNNOp(t, "Conv", attrs, 1, x, w)[0].(*Tensor)
+		got := runOneOpModule(t, "Conv", attrs, 1, x, w)[0].(*Tensor)
 		ext := (tc.k-1)*tc.d + 1
 		oh, ow := (tc.h+2*tc.p-ext)/tc.s+1, (tc.h+1+2*tc.p-ext)/tc.s+1
 		if fmt.Sprint(got.Shape) != fmt.Sprint([]int{2, tc.m, oh, ow}) {
@@ -119,7 +94,7 @@ func TestMaxPoolIndicesStorageOrder(t *testing.T) {
 			{Name: "kernel_shape", Value: ir.IntsAttr([]int64{2, 3})},
 			{Name: "storage_order", Value: ir.IntAttr(tc.order)},
 		}
-		out := runNNOp(t, "MaxPool", attrs, 2, x)
+		out := runOneOpModule(t, "MaxPool", attrs, 2, x)
 		if got := Data[int64](out[1].(*Tensor))[0]; got != tc.want {
 			t.Errorf("storage_order %d: index %d, want %d", tc.order, got, tc.want)
 		}
@@ -130,7 +105,7 @@ func TestMaxPoolIndicesStorageOrder(t *testing.T) {
 		{Name: "storage_order", Value: ir.IntAttr(1)},
 	}
 	// Maximum at row 0, column 2: row-major 2, column-major 2*2+0 = 4.
-	if got := Data[int64](runNNOp(t, "MaxPool", attrs, 2, x)[1].(*Tensor))[0]; got != 4 {
+	if got := Data[int64](runOneOpModule(t, "MaxPool", attrs, 2, x)[1].(*Tensor))[0]; got != 4 {
 		t.Errorf("column-major index %d, want 4", got)
 	}
 }
@@ -143,7 +118,7 @@ func TestDropoutTrainingStatistics(t *testing.T) {
 	for i := range x {
 		x[i] = 1
 	}
-	out := runNNOp(t, "Dropout", nil, 2, FromSlice([]int{n}, x), Scalar(float32(0.25)), Scalar(true))
+	out := runOneOpModule(t, "Dropout", nil, 2, FromSlice([]int{n}, x), Scalar(float32(0.25)), Scalar(true))
 	y, mask := Data[float32](out[0].(*Tensor)), Data[bool](out[1].(*Tensor))
 	kept := 0
 	for i := range y {
@@ -165,14 +140,14 @@ func TestEinsumDiagonalAndBroadcast(t *testing.T) {
 	// Trace of a 3x3 matrix.
 	x := FromSlice([]int{3, 3}, []float64{1, 2, 3, 4, 5, 6, 7, 8, 9})
 	eq := []ir.Attr{{Name: "equation", Value: ir.StringAttr("ii")}}
-	if got := Data[float64](runNNOp(t, "Einsum", eq, 1, x)[0].(*Tensor)); got[0] != 15 {
+	if got := Data[float64](runOneOpModule(t, "Einsum", eq, 1, x)[0].(*Tensor)); got[0] != 15 {
 		t.Errorf("trace = %v, want 15", got)
 	}
 	// Batched matmul with a broadcast ellipsis dim.
 	a := FromSlice([]int{2, 1, 2}, []float64{1, 2, 3, 4})
 	b := FromSlice([]int{1, 2, 1}, []float64{10, 1})
 	eq = []ir.Attr{{Name: "equation", Value: ir.StringAttr("...ij,...jk->...ik")}}
-	got := runNNOp(t, "Einsum", eq, 1, a, b)[0].(*Tensor)
+	got := runOneOpModule(t, "Einsum", eq, 1, a, b)[0].(*Tensor)
 	if fmt.Sprint(got.Shape) != "[2 1 1]" || fmt.Sprint(Data[float64](got)) != "[12 34]" {
 		t.Errorf("got %v", got)
 	}

@@ -12,51 +12,13 @@ import (
 // exact for every integer type they accept and close to what ONNX Runtime
 // gets with float32 accumulation.
 
-// nnFloats returns t's elements as float64s; it accepts every real numeric
-// dtype.
-func nnFloats(t *Tensor) ([]float64, error) {
-	out := make([]float64, t.Len())
-	switch x := t.Data.(type) {
-	case []float32:
-		for i, v := range x {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, x)
-	case []ir.Float16:
-		for i, v := range x {
-			out[i] = float64(v.Float32())
-		}
-	case []ir.BFloat16:
-		for i, v := range x {
-			out[i] = float64(v.Float32())
-		}
-	case []int8:
-		nnWiden(out, x)
-	case []int16:
-		nnWiden(out, x)
-	case []int32:
-		nnWiden(out, x)
-	case []int64:
-		nnWiden(out, x)
-	case []uint8:
-		nnWiden(out, x)
-	case []uint16:
-		nnWiden(out, x)
-	case []uint32:
-		nnWiden(out, x)
-	case []uint64:
-		nnWiden(out, x)
-	default:
-		return nil, fmt.Errorf("%v is not a real numeric type", t.DType)
+// numericAsF64 returns t's elements as float64s; it accepts every real
+// numeric dtype.
+func numericAsF64(t *Tensor) ([]float64, error) {
+	if !t.DType.IsFloat() && !t.DType.IsInt() {
+		return nil, fmt.Errorf("want a real numeric tensor, got %v", t.DType)
 	}
-	return out, nil
-}
-
-func nnWiden[T number](dst []float64, src []T) {
-	for i, v := range src {
-		dst[i] = float64(v)
-	}
+	return Data[float64](castNumeric(ToF32(t), ir.F64)), nil
 }
 
 // nnFromFloats stores v as a tensor of dtype d and the given shape. Floats
@@ -136,6 +98,19 @@ func nnTensors(args []Value, need, total int) ([]*Tensor, error) {
 		if i >= len(ts) || ts[i] == nil {
 			return nil, fmt.Errorf("missing operand %d", i)
 		}
+	}
+	return ts, nil
+}
+
+// nnFloatTensors is nnTensors for the float-only NN kernels: it also checks
+// that the first operand has a float type.
+func nnFloatTensors(args []Value, need, total int) ([]*Tensor, error) {
+	ts, err := nnTensors(args, need, total)
+	if err != nil {
+		return nil, err
+	}
+	if err := nnFloatDType(ts[0].DType); err != nil {
+		return nil, err
 	}
 	return ts, nil
 }

@@ -61,7 +61,7 @@ func nnChannelParams(ts []*Tensor, c int, names ...string) ([][]float64, error) 
 		if t.Len() != c {
 			return nil, fmt.Errorf("%s has shape %v; want %d values", names[i], t.Shape, c)
 		}
-		v, err := nnFloats(t)
+		v, err := numericAsF64(t)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", names[i], err)
 		}
@@ -71,14 +71,11 @@ func nnChannelParams(ts []*Tensor, c int, names ...string) ([][]float64, error) 
 }
 
 func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 5, 5)
+	ts, err := nnFloatTensors(args, 5, 5)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() < 2 {
 		return nil, fmt.Errorf("X has rank %d, want at least 2", x.Rank())
 	}
@@ -88,7 +85,7 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	scale, bias, mean, variance := ps[0], ps[1], ps[2], ps[3]
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	inner := NumElements(x.Shape[2:])
 	eps := float64(op.Float("epsilon", 1e-5))
 	training := op.Int("training_mode", 0) != 0
@@ -127,14 +124,11 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 3, 3)
+	ts, err := nnFloatTensors(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() < 3 {
 		return nil, fmt.Errorf("input has rank %d, want at least 3", x.Rank())
 	}
@@ -143,7 +137,7 @@ func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	reduce := make([]bool, x.Rank())
 	for i := 2; i < len(reduce); i++ {
 		reduce[i] = true
@@ -161,14 +155,11 @@ func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
 	if err != nil {
 		return nil, err
@@ -179,7 +170,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		reduce[i] = true
 	}
 	group, ng, size := nnGroups(x.Shape, reduce)
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	mean, variance := nnMoments(xf, group, ng, size)
 	eps := float64(op.Float("epsilon", 1e-5))
 	inv := make([]float64, ng)
@@ -194,7 +185,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if _, err := BroadcastShape(t.Shape, norm); err != nil || len(t.Shape) > len(norm) || NumElements(t.Shape) > NumElements(norm) {
 			return nil, nil, fmt.Errorf("%s shape %v does not broadcast to the normalized dims %v", what, t.Shape, norm)
 		}
-		v, err := nnFloats(t)
+		v, err := numericAsF64(t)
 		return v, BroadcastIndex(t.Shape, norm), err
 	}
 	sc, scIdx, err := param(ts[1], "Scale")
@@ -232,20 +223,17 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	size := int(op.Int("size", 0))
 	if size < 1 || x.Rank() < 2 {
 		return nil, fmt.Errorf("size %d on input %v: want a positive size and rank >= 2", size, x.Shape)
 	}
 	alpha, beta, bias := float64(op.Float("alpha", 1e-4)), float64(op.Float("beta", 0.75)), float64(op.Float("bias", 1))
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	ch, inner := x.Shape[1], NumElements(x.Shape[2:])
 	// The window runs from c - floor((size-1)/2) to c + ceil((size-1)/2).
 	lo, hi := (size-1)/2, size-1-(size-1)/2
@@ -264,14 +252,11 @@ func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	axes := op.Ints("axes")
 	if axes == nil {
 		axes = []int64{0, 2, 3}
@@ -285,7 +270,7 @@ func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		reduce[ax] = true
 	}
 	group, ng, size := nnGroups(x.Shape, reduce)
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	mean, variance := nnMoments(xf, group, ng, size)
 	y := make([]float64, len(xf))
 	for i, v := range xf {
@@ -297,14 +282,11 @@ func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
 	if err != nil {
 		return nil, err
@@ -316,7 +298,7 @@ func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	reduce := make([]bool, x.Rank())
 	reduce[axis] = true
 	group, ng, _ := nnGroups(x.Shape, reduce)
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	norm := make([]float64, ng)
 	for i, v := range xf {
 		if p == 1 {
@@ -338,17 +320,14 @@ func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDropout(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 3)
+	ts, err := nnFloatTensors(args, 1, 3)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	ratio := 0.5
 	if r := ts[1]; r != nil {
-		v, err := nnFloats(r)
+		v, err := numericAsF64(r)
 		if err != nil || len(v) != 1 {
 			return nil, fmt.Errorf("ratio is %v%v; want a float scalar", r.DType, r.Shape)
 		}
@@ -376,7 +355,7 @@ func kernelDropout(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if op.Has("seed") {
 		rng = rand.New(rand.NewSource(op.Int("seed", 0)))
 	}
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	y := make([]float64, len(xf))
 	for i, v := range xf {
 		m[i] = rng.Float64() >= ratio

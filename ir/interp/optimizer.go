@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -48,7 +49,7 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		in[k] = make([][]float64, n)
 		for i := 0; i < n; i++ {
 			t := vs[k*n+i]
-			if !equalDims(t.Shape, vs[i].Shape) {
+			if !slices.Equal(t.Shape, vs[i].Shape) {
 				return nil, fmt.Errorf("input %d has shape %v, want %v like X%d", 2+k*n+i, t.Shape, vs[i].Shape, i)
 			}
 			if in[k][i], err = numericAsF64(t); err != nil {

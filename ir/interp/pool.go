@@ -55,7 +55,7 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	includePad := op.Int("count_include_pad", 0) != 0
 	p := float64(op.Int("p", 2))
 	colMajor := op.Int("storage_order", 0) != 0
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	isz, osz := g.inSize(), g.outSize()
 	y := make([]float64, planes*osz)
@@ -138,18 +138,15 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := nnFloatTensors(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() < 2 {
 		return nil, fmt.Errorf("input has rank %d, want at least 2", x.Rank())
 	}
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	inner := NumElements(x.Shape[2:])
 	p := float64(op.Int("p", 2))
@@ -184,14 +181,11 @@ func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := nnFloatTensors(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
 	x, ind := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	same := ind.Rank() == x.Rank()
 	for i := 0; same && i < x.Rank(); i++ {
 		same = ind.Shape[i] == x.Shape[i]
@@ -232,7 +226,7 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("output_shape %v does not keep X's N and C %v", shape, x.Shape[:2])
 		}
 	}
-	xf, _ := nnFloats(x)
+	xf, _ := numericAsF64(x)
 	y := make([]float64, NumElements(shape))
 	// Indices are flat positions in MaxPool's input, whose shape is the
 	// default output shape. An explicit (larger) output_shape keeps each
@@ -263,14 +257,11 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 2)
+	ts, err := nnFloatTensors(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
 	x, rois := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() != 4 || rois.Rank() != 2 || rois.Shape[1] != 5 {
 		return nil, fmt.Errorf("X %v and rois %v: want [N,C,H,W] and [R,5]", x.Shape, rois.Shape)
 	}
@@ -280,8 +271,8 @@ func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	ph, pw := int(ps[0]), int(ps[1])
 	scale := float64(op.Float("spatial_scale", 1))
-	xf, _ := nnFloats(x)
-	rf, err := nnFloats(rois)
+	xf, _ := numericAsF64(x)
+	rf, err := numericAsF64(rois)
 	if err != nil {
 		return nil, err
 	}

@@ -73,17 +73,17 @@ func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, err := nnFloats(x)
+	xf, err := numericAsF64(x)
 	if err != nil {
 		return nil, err
 	}
-	sf, err := nnFloats(scale)
+	sf, err := numericAsF64(scale)
 	if err != nil {
 		return nil, err
 	}
 	zf := []float64{0}
 	if zp != nil {
-		zf, _ = nnFloats(zp)
+		zf, _ = numericAsF64(zp)
 	}
 	y := make([]float64, len(xf))
 	for i, v := range xf {
@@ -118,11 +118,11 @@ func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, _ := nnFloats(x)
-	sf, _ := nnFloats(scale)
+	xf, _ := numericAsF64(x)
+	sf, _ := numericAsF64(scale)
 	zf := []float64{0}
 	if zp != nil {
-		zf, _ = nnFloats(zp)
+		zf, _ = numericAsF64(zp)
 	}
 	y := make([]float64, len(xf))
 	for i, v := range xf {

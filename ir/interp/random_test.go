@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -44,7 +45,7 @@ func TestMultinomialPicksLikelyClass(t *testing.T) {
 	x := FromSlice([]int{2, 3}, []float32{-100, -100, 0, 0, -100, -100})
 	attrs := []ir.Attr{{Name: "sample_size", Value: ir.IntAttr(5)}, {Name: "dtype", Value: ir.DTypeAttr(ir.I64)}}
 	out := runOneOpModule(t, "Multinomial", attrs, 1, x)[0].(*Tensor)
-	if !equalDims(out.Shape, []int{2, 5}) {
+	if !slices.Equal(out.Shape, []int{2, 5}) {
 		t.Fatalf("shape %v, want [2 5]", out.Shape)
 	}
 	for i, v := range Data[int64](out) {

@@ -53,119 +53,18 @@ func reduceGroups(shape []int, mask []bool, keep bool) (group []int, outShape []
 	return group, outShape, outLen
 }
 
-// numericAsF64 returns t's elements as float64s (t real numeric).
-func numericAsF64(t *Tensor) ([]float64, error) {
-	n := t.Len()
-	out := make([]float64, n)
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []float64:
-		copy(out, d)
-	case []ir.Float16:
-		for i, v := range d {
-			out[i] = float64(v.Float32())
-		}
-	case []ir.BFloat16:
-		for i, v := range d {
-			out[i] = float64(v.Float32())
-		}
-	case []int8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int16:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []int64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint16:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint32:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	case []uint64:
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-	default:
-		return nil, fmt.Errorf("want a real numeric tensor, got %v", t.DType)
-	}
-	return out, nil
-}
-
 // numericFromF64 converts float64 results to a tensor of dtype d, rounding
 // to the nearest value for floats and truncating toward zero for ints (as
 // numpy's astype does).
 func numericFromF64(d ir.DType, shape []int, v []float64) (*Tensor, error) {
-	t := NewTensor(d, shape)
-	switch o := t.Data.(type) {
-	case []float32:
-		for i, x := range v {
-			o[i] = float32(x)
-		}
-	case []float64:
-		copy(o, v)
-	case []ir.Float16:
-		for i, x := range v {
-			o[i] = ir.F16FromFloat32(float32(x))
-		}
-	case []ir.BFloat16:
-		for i, x := range v {
-			o[i] = ir.BF16FromFloat32(float32(x))
-		}
-	case []int8:
-		for i, x := range v {
-			o[i] = int8(x)
-		}
-	case []int16:
-		for i, x := range v {
-			o[i] = int16(x)
-		}
-	case []int32:
-		for i, x := range v {
-			o[i] = int32(x)
-		}
-	case []int64:
-		for i, x := range v {
-			o[i] = int64(x)
-		}
-	case []uint8:
-		for i, x := range v {
-			o[i] = uint8(x)
-		}
-	case []uint16:
-		for i, x := range v {
-			o[i] = uint16(x)
-		}
-	case []uint32:
-		for i, x := range v {
-			o[i] = uint32(x)
-		}
-	case []uint64:
-		for i, x := range v {
-			o[i] = uint64(x)
-		}
-	default:
-		return nil, fmt.Errorf("cannot produce %v", d)
+	t := &Tensor{DType: ir.F64, Shape: shape, Data: v}
+	switch {
+	case d == ir.F16 || d == ir.BF16:
+		return FromF32(castNumeric(t, ir.F32), d), nil
+	case d.IsFloat() || d.IsInt():
+		return castNumeric(t, d), nil
 	}
-	return t, nil
+	return nil, fmt.Errorf("cannot produce %v", d)
 }
 
 // reduceAxesOperand reads a Reduce* op's axes operand (nil: absent).
@@ -379,9 +278,8 @@ func reduceExactInt[T int64 | uint64](name string, x *Tensor, group []int, outSh
 			}
 		}
 	}
-	out := NewTensor(x.DType, outShape)
-	narrowIntsInto(out, acc)
-	return out, true
+	// Narrowing wraps, as Go's integer conversions do.
+	return castNumeric(FromSlice(outShape, acc), x.DType), true
 }
 
 // intDTypeBounds returns the smallest and largest value of integer dtype d as
@@ -408,80 +306,7 @@ func intDTypeBounds(d ir.DType) (lo, hi int64) {
 
 // widenIntTensor widens an integer tensor's elements to T.
 func widenIntTensor[T int64 | uint64](t *Tensor) []T {
-	out := make([]T, t.Len())
-	switch d := t.Data.(type) {
-	case []int8:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []int16:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []int32:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []int64:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint8:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint16:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint32:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	case []uint64:
-		for i, v := range d {
-			out[i] = T(v)
-		}
-	}
-	return out
-}
-
-// narrowIntsInto narrows v into integer tensor t (wrapping, as Go conversions do).
-func narrowIntsInto[T int64 | uint64](t *Tensor, v []T) {
-	switch d := t.Data.(type) {
-	case []int8:
-		for i, x := range v {
-			d[i] = int8(x)
-		}
-	case []int16:
-		for i, x := range v {
-			d[i] = int16(x)
-		}
-	case []int32:
-		for i, x := range v {
-			d[i] = int32(x)
-		}
-	case []int64:
-		for i, x := range v {
-			d[i] = int64(x)
-		}
-	case []uint8:
-		for i, x := range v {
-			d[i] = uint8(x)
-		}
-	case []uint16:
-		for i, x := range v {
-			d[i] = uint16(x)
-		}
-	case []uint32:
-		for i, x := range v {
-			d[i] = uint32(x)
-		}
-	case []uint64:
-		for i, x := range v {
-			d[i] = uint64(x)
-		}
-	}
+	return Data[T](castNumeric(t, dtypeOf([]T(nil))))
 }
 
 func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {

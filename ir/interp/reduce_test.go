@@ -2,6 +2,7 @@ package interp
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -73,7 +74,7 @@ func TestReduceEmptySet(t *testing.T) {
 		{"ReduceLogSumExp", -inf}, {"ReduceSumSquare", 0},
 	} {
 		out := runOneOpModule(t, tc.op, nil, 1, x, axes)[0].(*Tensor)
-		if !equalDims(out.Shape, []int{2, 1, 3}) {
+		if !slices.Equal(out.Shape, []int{2, 1, 3}) {
 			t.Errorf("%s: shape %v, want [2 1 3]", tc.op, out.Shape)
 			continue
 		}
@@ -106,25 +107,13 @@ func TestReduceAxesForms(t *testing.T) {
 		{"int prod", "ReduceProd", nokeep, FromSlice([]int{1}, []int64{1}), []int{2}, []int64{6, 120}},
 	} {
 		out := runOneOpModule(t, tc.op, tc.attrs, 1, x, tc.axes)[0].(*Tensor)
-		if !equalDims(out.Shape, tc.shape) || !i64sEqual(Data[int64](out), tc.want) {
+		if !slices.Equal(out.Shape, tc.shape) || !slices.Equal(Data[int64](out), tc.want) {
 			t.Errorf("%s: got %v, want %v %v", tc.name, out, tc.shape, tc.want)
 		}
 	}
 	if _, err := runOneOpModuleErr("ReduceSum", nil, 1, x, FromSlice([]int{2}, []int64{0, -2})); err == nil {
 		t.Errorf("duplicate axes: no error")
 	}
-}
-
-func i64sEqual(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestArgMaxTies(t *testing.T) {
@@ -140,7 +129,7 @@ func TestArgMaxTies(t *testing.T) {
 	} {
 		attrs := []ir.Attr{{Name: "axis", Value: ir.IntAttr(1)}, {Name: "select_last_index", Value: ir.IntAttr(tc.last)}}
 		out := runOneOpModule(t, tc.op, attrs, 1, x)[0].(*Tensor)
-		if !equalDims(out.Shape, []int{2, 1}) || !i64sEqual(Data[int64](out), tc.want) {
+		if !slices.Equal(out.Shape, []int{2, 1}) || !slices.Equal(Data[int64](out), tc.want) {
 			t.Errorf("%s select_last_index=%d: got %v, want %v", tc.op, tc.last, out, tc.want)
 		}
 	}

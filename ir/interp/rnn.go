@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -204,36 +205,15 @@ var cellLSTM = recurrentCell{gates: 4, acts: 3, defaults: []string{"Sigmoid", "T
 	}
 }}
 
-// rnnFloats returns t's elements as float64s (nil for a nil t).
+// rnnFloats returns a float tensor's elements as float64s (nil for a nil t).
 func rnnFloats(t *Tensor) ([]float64, error) {
 	if t == nil {
 		return nil, nil
 	}
-	switch d := t.Data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, nil
-	case []float64:
-		return d, nil
-	case []ir.Float16, []ir.BFloat16:
-		return rnnFloats(ToF32(t))
+	if !t.DType.IsFloat() {
+		return nil, fmt.Errorf("%v is not a float type", t.DType)
 	}
-	return nil, fmt.Errorf("%v is not a float type", t.DType)
-}
-
-// rnnTensorFromFloats rounds vals to dtype d.
-func rnnTensorFromFloats(d ir.DType, shape []int, vals []float64) *Tensor {
-	if d == ir.F64 {
-		return FromSlice(shape, vals)
-	}
-	f := make([]float32, len(vals))
-	for i, v := range vals {
-		f[i] = float32(v)
-	}
-	return FromF32(FromSlice(shape, f), d)
+	return numericAsF64(t)
 }
 
 func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) {
@@ -283,7 +263,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		stateShape = []int{B, dirs, H}
 	}
 	check := func(t *Tensor, name string, want []int) error {
-		if t != nil && !axisSameShape(t.Shape, want) {
+		if t != nil && !slices.Equal(t.Shape, want) {
 			return fmt.Errorf("%s has shape %v, want %v", name, t.Shape, want)
 		}
 		return nil
@@ -404,9 +384,9 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 	if layout == 1 {
 		yShape = []int{B, S, dirs, H}
 	}
-	out := []Value{rnnTensorFromFloats(X.DType, yShape, y), rnnTensorFromFloats(X.DType, stateShape, yh)}
+	out := []Value{nnFromFloats(X.DType, yShape, y), nnFromFloats(X.DType, stateShape, yh)}
 	if cell.gates == 4 {
-		out = append(out, rnnTensorFromFloats(X.DType, stateShape, yc))
+		out = append(out, nnFromFloats(X.DType, stateShape, yc))
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package interp
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func rnnSliceDir(t *testing.T, x *Tensor, axis, d int) *Tensor {
 
 func rnnAssertClose(t *testing.T, what string, got, want *Tensor) {
 	t.Helper()
-	if !axisSameShape(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape, want.Shape)
 	}
 	g, w := Data[float32](got), Data[float32](want)
@@ -147,7 +148,7 @@ func TestRecurrentLayout(t *testing.T) {
 			}
 		}
 	}
-	if sh := out1[1].(*Tensor).Shape; !axisSameShape(sh, []int{B, 1, H}) {
+	if sh := out1[1].(*Tensor).Shape; !slices.Equal(sh, []int{B, 1, H}) {
 		t.Errorf("layout 1 Y_h shape %v, want [%d 1 %d]", sh, B, H)
 	}
 }

@@ -59,14 +59,11 @@ func nnCubicWeights(t float64) [4]float64 {
 }
 
 func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 2)
+	ts, err := nnFloatTensors(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
 	x, grid := ts[0], ts[1]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() != 4 || grid.Rank() != 4 || grid.Shape[0] != x.Shape[0] || grid.Shape[3] != 2 {
 		return nil, fmt.Errorf("X %v and grid %v: want [N,C,H,W] and [N,Ho,Wo,2]", x.Shape, grid.Shape)
 	}
@@ -78,8 +75,8 @@ func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("unknown padding_mode %q", padding)
 	}
 	align := op.Int("align_corners", 0) != 0
-	xf, _ := nnFloats(x)
-	gf, err := nnFloats(grid)
+	xf, _ := numericAsF64(x)
+	gf, err := numericAsF64(grid)
 	if err != nil {
 		return nil, err
 	}
@@ -138,14 +135,11 @@ func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 3, 3)
+	ts, err := nnFloatTensors(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
 	x, rois, bidx := ts[0], ts[1], ts[2]
-	if err := nnFloatDType(x.DType); err != nil {
-		return nil, err
-	}
 	if x.Rank() != 4 || rois.Rank() != 2 || rois.Shape[1] != 4 || bidx.Rank() != 1 || bidx.Shape[0] != rois.Shape[0] {
 		return nil, fmt.Errorf("X %v, rois %v, batch_indices %v: want [N,C,H,W], [R,4], [R]", x.Shape, rois.Shape, bidx.Shape)
 	}
@@ -160,15 +154,15 @@ func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	scale := float64(op.Float("spatial_scale", 1))
 	isMax := op.Str("mode", "avg") == "max"
 	halfPixel := op.Str("coordinate_transformation_mode", "half_pixel") == "half_pixel"
-	xf, _ := nnFloats(x)
-	rf, err := nnFloats(rois)
+	xf, _ := numericAsF64(x)
+	rf, err := numericAsF64(rois)
 	if err != nil {
 		return nil, err
 	}
-	bi, err := nnInt64s(bidx)
-	if err != nil {
-		return nil, err
+	if !bidx.DType.IsInt() {
+		return nil, fmt.Errorf("%v is not an integer type", bidx.DType)
 	}
+	bi, _ := elemsAsInt64(bidx)
 	n, ch, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	nr := rois.Shape[0]
 	y := make([]float64, nr*ch*oh*ow)

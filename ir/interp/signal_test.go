@@ -2,6 +2,7 @@ package interp
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -11,7 +12,7 @@ func TestDFTRoundTrip(t *testing.T) {
 	sig := []float32{1, -2, 3.5, 0.25, 7, -1, 2}
 	x := FromSlice([]int{1, 7, 1}, sig)
 	spec := runOneOpModule(t, "DFT", nil, 1, x)[0].(*Tensor)
-	if !equalDims(spec.Shape, []int{1, 7, 2}) {
+	if !slices.Equal(spec.Shape, []int{1, 7, 2}) {
 		t.Fatalf("DFT shape %v, want [1 7 2]", spec.Shape)
 	}
 	// Bin 0 is the sum of the signal.
@@ -26,7 +27,7 @@ func TestDFTRoundTrip(t *testing.T) {
 		}
 	}
 	one := runOneOpModule(t, "DFT", []ir.Attr{{Name: "onesided", Value: ir.IntAttr(1)}}, 1, x)[0].(*Tensor)
-	if !equalDims(one.Shape, []int{1, 4, 2}) {
+	if !slices.Equal(one.Shape, []int{1, 4, 2}) {
 		t.Errorf("onesided shape %v, want [1 4 2]", one.Shape)
 	}
 }

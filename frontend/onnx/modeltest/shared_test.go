@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
@@ -23,34 +23,14 @@ const (
 	modelATol = 1e-4
 )
 
-var (
-	rootOnce sync.Once
-	rootDir  string
-)
-
 // repoRoot returns the folder holding go.mod.
 func repoRoot(t testing.TB) string {
-	rootOnce.Do(func() {
-		d, err := os.Getwd()
-		if err != nil {
-			return
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				rootDir = d
-				return
-			}
-			p := filepath.Dir(d)
-			if p == d {
-				return
-			}
-			d = p
-		}
-	})
-	if rootDir == "" {
+	t.Helper()
+	dir, ok := testenv.RepoRoot()
+	if !ok {
 		t.Fatal("cannot find go.mod above the test's folder")
 	}
-	return rootDir
+	return dir
 }
 
 // sharedModels returns ../shared/models, skipping the test when it is absent.
@@ -182,49 +162,17 @@ func compareClose(got, want *interp.Tensor, rtol, atol float64) (errStats, error
 	return s, nil
 }
 
+// asFloat64s reads a real or bool tensor as float64s (int64 is exact for
+// the token ids and shapes models output, < 2^53).
 func asFloat64s(t *interp.Tensor) ([]float64, bool) {
-	conv := func(n int, f func(i int) float64) []float64 {
-		out := make([]float64, n)
-		for i := range out {
-			out[i] = f(i)
-		}
-		return out
+	if t.DType == ir.String || t.DType.Info().Complex {
+		return nil, false
 	}
-	switch d := t.Data.(type) {
-	case []float32:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []float64:
-		return d, true
-	case []ir.Float16:
-		return conv(len(d), func(i int) float64 { return float64(d[i].Float32()) }), true
-	case []ir.BFloat16:
-		return conv(len(d), func(i int) float64 { return float64(d[i].Float32()) }), true
-	case []int8:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []int16:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []int32:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []int64:
-		// Exact for the token ids and shapes models output (< 2^53).
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []uint8:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []uint16:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []uint32:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []uint64:
-		return conv(len(d), func(i int) float64 { return float64(d[i]) }), true
-	case []bool:
-		return conv(len(d), func(i int) float64 {
-			if d[i] {
-				return 1
-			}
-			return 0
-		}), true
+	f, err := interp.CastTensor(t, ir.F64)
+	if err != nil {
+		return nil, false
 	}
-	return nil, false
+	return interp.Data[float64](f), true
 }
 
 // runKiln runs m's main function on named inputs and returns its outputs

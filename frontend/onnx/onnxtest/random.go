@@ -3,7 +3,9 @@ package onnxtest
 import (
 	"fmt"
 	"math"
+	"slices"
 
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
 
@@ -50,7 +52,7 @@ func checkRandomOutputs(check RandomCheck, inputs, got, want []interp.Value) err
 		if g.DType != w.DType {
 			return fmt.Errorf("output %d: dtype %v, want %v", i, g.DType, w.DType)
 		}
-		if !sameShape(g.Shape, w.Shape) {
+		if !slices.Equal(g.Shape, w.Shape) {
 			return fmt.Errorf("output %d: shape %v, want %v", i, g.Shape, w.Shape)
 		}
 		ts[i] = g
@@ -148,24 +150,12 @@ func checkTrainingDropout(inputs []interp.Value, got []*interp.Tensor) error {
 
 // asFloats reads a real or bool tensor as float64s, or returns nil.
 func asFloats(t *interp.Tensor) []float64 {
-	out := make([]float64, t.Len())
-	for i := range out {
-		switch d := t.Data.(type) {
-		case []float32:
-			out[i] = float64(d[i])
-		case []float64:
-			out[i] = d[i]
-		case []bool:
-			if d[i] {
-				out[i] = 1
-			}
-		case []int32:
-			out[i] = float64(d[i])
-		case []int64:
-			out[i] = float64(d[i])
-		default:
-			return nil
-		}
+	if t.DType == ir.String || t.DType.Info().Complex {
+		return nil
 	}
-	return out
+	f, err := interp.CastTensor(t, ir.F64)
+	if err != nil {
+		return nil
+	}
+	return interp.Data[float64](f)
 }

@@ -6,6 +6,7 @@ import (
 	"math/cmplx"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -197,7 +198,7 @@ func compareTensor(g, w *interp.Tensor) error {
 	if g.DType != w.DType {
 		return fmt.Errorf("dtype %v, want %v", g.DType, w.DType)
 	}
-	if !sameShape(g.Shape, w.Shape) {
+	if !slices.Equal(g.Shape, w.Shape) {
 		return fmt.Errorf("shape %v, want %v", g.Shape, w.Shape)
 	}
 	bad, worst, worstAt := 0, 0.0, -1
@@ -216,18 +217,6 @@ func compareTensor(g, w *interp.Tensor) error {
 		return fmt.Errorf("%d/%d values differ (rtol %g, atol %g); worst at flat index %d: got %s, want %s", bad, n, RTol, ATol, worstAt, gs, ws)
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func closeF(g, w float64) (bool, float64) {
