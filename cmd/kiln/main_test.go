@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/frontend/onnx/onnxtest"
 )
 
 // backendTest is a node test of the ONNX backend suite that needs only Add.
@@ -135,10 +138,43 @@ func TestConformanceReport(t *testing.T) {
 
 func TestOutputFileNames(t *testing.T) {
 	got := outputFileNames([]string{"logits", "a/b:0", "a_b_0", "", "..", "A/B:0", "-x"})
-	want := []string{"logits.npy", "a_b_0.npy", "a_b_0_1.npy", "_.npy", "_...npy", "A_B_0_2.npy", "_-x.npy"}
+	want := []string{"logits", "a_b_0", "a_b_0_1", "_", "_..", "A_B_0_2", "_-x"}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("name %d: got %q, want %q", i, got[i], want[i])
 		}
+	}
+}
+
+// A sequence output is written as an ONNX SequenceProto .pb that reads
+// back equal to the backend test's expected output.
+func TestRunWritesSequenceOutput(t *testing.T) {
+	dir := "/usr/share/libonnx-testdata/data/node/test_identity_sequence"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("ONNX backend test data not installed")
+	}
+	out := t.TempDir()
+	set := filepath.Join(dir, "test_data_set_0")
+	code, stdout, stderr := runCLI("run", filepath.Join(dir, "model.onnx"), "--input", filepath.Join(set, "input_0.pb"), "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit code %d\n%s%s", code, stdout, stderr)
+	}
+	m, err := onnx.Import(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	f := m.Funcs[0]
+	typ := f.Body.Results[0].Type
+	got, err := onnx.ReadValueFile(filepath.Join(out, f.OutputNames[0]+".pb"), typ)
+	if err != nil {
+		t.Fatalf("%v\nstdout: %s", err, stdout)
+	}
+	want, err := onnx.ReadValueFile(filepath.Join(set, "output_0.pb"), typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := onnxtest.Compare(got, want); err != nil {
+		t.Error(err)
 	}
 }

@@ -32,7 +32,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", stderr)
 	var inputs inputFlags
 	fs.Var(&inputs, "input", "an input `[NAME=]FILE` (.npy or .pb); repeat for each input; without NAME inputs bind in order")
-	out := fs.String("out", "", "write each output to `DIR`/<output name>.npy")
+	out := fs.String("out", "", "write each output to `DIR`/<output name>.npy (sequences and optionals: .pb)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -64,15 +64,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	files := outputFileNames(f.OutputNames)
 	for i, v := range res {
 		name := f.OutputNames[i]
-		t, isTensor := v.(*interp.Tensor)
-		if !isTensor {
-			fmt.Fprintf(stdout, "%s\t%v\t(not written: only tensors are saved as .npy)\n", name, v.Type())
-			continue
+		line := fmt.Sprintf("%s\t%v", name, v.Type())
+		if t, ok := v.(*interp.Tensor); ok {
+			line = fmt.Sprintf("%s\t%v\t%v", name, t.DType, t.Type().Shape)
 		}
-		line := fmt.Sprintf("%s\t%v\t%v", name, t.DType, t.Type().Shape)
 		if *out != "" {
-			p := filepath.Join(*out, files[i])
-			if err := interp.WriteNPYFile(p, t); err != nil {
+			p, err := writeOutput(filepath.Join(*out, files[i]), name, v)
+			if err != nil {
 				return fail(stderr, "run", fmt.Errorf("output %q: %w", name, err))
 			}
 			line += "\t" + p
@@ -163,9 +161,22 @@ func outputFileNames(names []string) []string {
 			name = fmt.Sprintf("%s_%d", base, k)
 		}
 		used[strings.ToLower(name)] = true
-		out[i] = name + ".npy"
+		out[i] = name
 	}
 	return out
+}
+
+// writeOutput writes a tensor to base.npy, and a sequence or optional (which
+// .npy cannot hold) to base.pb as an ONNX SequenceProto or OptionalProto.
+func writeOutput(base, name string, v interp.Value) (string, error) {
+	if t, ok := v.(*interp.Tensor); ok {
+		return base + ".npy", interp.WriteNPYFile(base+".npy", t)
+	}
+	b, err := onnx.EncodeValue(name, v)
+	if err != nil {
+		return "", err
+	}
+	return base + ".pb", os.WriteFile(base+".pb", b, 0o644)
 }
 
 func safeFileName(s string) string {

@@ -196,3 +196,77 @@ func decodeOptionalProto(b []byte, elem ir.Type) (*interp.Optional, error) {
 	}
 	return o, nil
 }
+
+// EncodeValue serializes v in the ONNX test-data format DecodeValue reads:
+// a TensorProto for a tensor, a SequenceProto or OptionalProto (with their
+// elements nested) for the others. name goes into the message's name field.
+func EncodeValue(name string, v interp.Value) ([]byte, error) {
+	switch x := v.(type) {
+	case *interp.Tensor:
+		tp, err := TensorToProto(name, x)
+		if err != nil {
+			return nil, err
+		}
+		return proto.Marshal(tp)
+	case *interp.Sequence:
+		b := protowire.AppendTag(nil, 1, protowire.BytesType)
+		b = protowire.AppendString(b, name)
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(dataElemCode(x.Elem)))
+		for i, it := range x.Items {
+			num, payload, err := encodeDataValue(it)
+			if err != nil {
+				return nil, fmt.Errorf("sequence element %d: %w", i, err)
+			}
+			b = protowire.AppendTag(b, num, protowire.BytesType)
+			b = protowire.AppendBytes(b, payload)
+		}
+		return b, nil
+	case *interp.Optional:
+		b := protowire.AppendTag(nil, 1, protowire.BytesType)
+		b = protowire.AppendString(b, name)
+		code := dataElemCode(x.Elem)
+		if x.Value == nil {
+			code = dataElemUndefined
+		}
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(code))
+		if x.Value != nil {
+			num, payload, err := encodeDataValue(x.Value)
+			if err != nil {
+				return nil, fmt.Errorf("optional value: %w", err)
+			}
+			b = protowire.AppendTag(b, num, protowire.BytesType)
+			b = protowire.AppendBytes(b, payload)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("cannot encode %T", v)
+}
+
+// encodeDataValue returns the field number (3 tensor, 5 sequence, 7
+// optional) and serialized payload of one element of a SequenceProto or
+// OptionalProto.
+func encodeDataValue(v interp.Value) (protowire.Number, []byte, error) {
+	b, err := EncodeValue("", v)
+	switch v.(type) {
+	case *interp.Sequence:
+		return 5, b, err
+	case *interp.Optional:
+		return 7, b, err
+	}
+	return 3, b, err
+}
+
+// dataElemCode is the elem_type code of values of type t.
+func dataElemCode(t ir.Type) int64 {
+	switch t.Kind {
+	case ir.TensorKind:
+		return dataElemTensor
+	case ir.SequenceKind:
+		return dataElemSequence
+	case ir.OptionalKind:
+		return dataElemOptional
+	}
+	return dataElemUndefined
+}
