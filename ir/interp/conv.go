@@ -179,7 +179,7 @@ func nnConvTap(acc, xin []float64, wv float64, g *nnGeom, k0, k1, k2 int) {
 }
 
 func kernelConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 2, 3)
+	ts, err := floatTensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func nnShiftChannels(v, zp []float64, inner int) {
 func nnIs8Bit(d ir.DType) bool { return d == ir.I8 || d == ir.U8 }
 
 func kernelConvInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 4)
+	ts, err := tensorOperands(args, 2, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func nnRequantize(acc []float64, inner int, xs float64, ws []float64, ys, yz flo
 }
 
 func kernelQLinearConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 8, 9)
+	ts, err := tensorOperands(args, 8, 9)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +347,7 @@ func kernelQLinearConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 2, 3)
+	ts, err := floatTensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ func init() { Register("Einsum", kernelEinsum) }
 // those coordinates and adds the product to the output element. Repeated
 // labels within one operand therefore read its diagonal.
 func kernelEinsum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, len(args), len(args))
+	ts, err := tensorOperands(args, len(args), len(args))
 	if err != nil {
 		return nil, err
 	}

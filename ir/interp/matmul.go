@@ -81,7 +81,7 @@ func nnMatMulRun[T float64 | int64](p *nnMatMulPlan, a, b []T) []T {
 }
 
 func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 2)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func nnQuantMatMul(a, b, azT, bzT *Tensor) (*nnMatMulPlan, []int64, error) {
 }
 
 func kernelMatMulInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 4)
+	ts, err := tensorOperands(args, 2, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func kernelMatMulInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelQLinearMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 8, 8)
+	ts, err := tensorOperands(args, 8, 8)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func kernelQLinearMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := tensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDet(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 1, 1)
+	ts, err := floatTensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}

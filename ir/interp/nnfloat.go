@@ -83,34 +83,3 @@ func nnFloatDType(d ir.DType) error {
 	}
 	return fmt.Errorf("%v is not a floating-point type", d)
 }
-
-// nnTensors unpacks args, checking that the first need are present; the
-// result has at least total entries (nil for absent trailing operands).
-func nnTensors(args []Value, need, total int) ([]*Tensor, error) {
-	ts, err := Tensors(args)
-	if err != nil {
-		return nil, err
-	}
-	for len(ts) < total {
-		ts = append(ts, nil)
-	}
-	for i := 0; i < need; i++ {
-		if i >= len(ts) || ts[i] == nil {
-			return nil, fmt.Errorf("missing operand %d", i)
-		}
-	}
-	return ts, nil
-}
-
-// nnFloatTensors is nnTensors for the float-only NN kernels: it also checks
-// that the first operand has a float type.
-func nnFloatTensors(args []Value, need, total int) ([]*Tensor, error) {
-	ts, err := nnTensors(args, need, total)
-	if err != nil {
-		return nil, err
-	}
-	if err := nnFloatDType(ts[0].DType); err != nil {
-		return nil, err
-	}
-	return ts, nil
-}

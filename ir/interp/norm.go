@@ -71,7 +71,7 @@ func nnChannelParams(ts []*Tensor, c int, names ...string) ([][]float64, error) 
 }
 
 func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 5, 5)
+	ts, err := floatTensorOperands(args, 5, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 3, 3)
+	ts, err := floatTensorOperands(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 2, 3)
+	ts, err := floatTensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 1, 1)
+	ts, err := floatTensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 1, 1)
+	ts, err := floatTensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 1, 1)
+	ts, err := floatTensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDropout(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 1, 3)
+	ts, err := floatTensorOperands(args, 1, 3)
 	if err != nil {
 		return nil, err
 	}

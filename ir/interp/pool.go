@@ -21,7 +21,7 @@ func init() {
 // kernelPool runs AveragePool, MaxPool and LpPool: one window walk, three
 // ways of folding the window.
 func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 1, 1)
+	ts, err := floatTensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 2, 3)
+	ts, err := floatTensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 2, 2)
+	ts, err := floatTensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}

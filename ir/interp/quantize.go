@@ -56,7 +56,7 @@ func nnQuantRange(d ir.DType) (lo, hi float64, err error) {
 }
 
 func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := tensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 2, 3)
+	ts, err := tensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelDynamicQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnTensors(args, 1, 1)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}

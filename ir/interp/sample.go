@@ -59,7 +59,7 @@ func nnCubicWeights(t float64) [4]float64 {
 }
 
 func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 2, 2)
+	ts, err := floatTensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := nnFloatTensors(args, 3, 3)
+	ts, err := floatTensorOperands(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
