@@ -23,15 +23,16 @@ func init() {
 }
 
 func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 3, 5)
 	if err != nil {
 		return nil, err
 	}
-	starts, err := operandInt64s(args, 1, "starts")
+	x := ts[0]
+	starts, err := tensorInt64s(ts[1], "starts")
 	if err != nil {
 		return nil, err
 	}
-	ends, err := operandInt64s(args, 2, "ends")
+	ends, err := tensorInt64s(ts[2], "ends")
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +41,8 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for i := range axes {
 		axes[i] = int64(i)
 	}
-	if len(args) > 3 && args[3] != nil {
-		if axes, err = operandInt64s(args, 3, "axes"); err != nil {
+	if ts[3] != nil {
+		if axes, err = tensorInt64s(ts[3], "axes"); err != nil {
 			return nil, err
 		}
 	}
@@ -49,8 +50,8 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for i := range steps {
 		steps[i] = 1
 	}
-	if len(args) > 4 && args[4] != nil {
-		if steps, err = operandInt64s(args, 4, "steps"); err != nil {
+	if ts[4] != nil {
+		if steps, err = tensorInt64s(ts[4], "steps"); err != nil {
 			return nil, err
 		}
 	}
@@ -103,14 +104,11 @@ func wrapIndex(i int64, n int, what string) (int, error) {
 }
 
 func kernelGather(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	it, err := operandTensor(args, 1)
-	if err != nil {
-		return nil, err
-	}
+	x, it := ts[0], ts[1]
 	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
@@ -177,14 +175,11 @@ func axisElementIndex(dshape, ishape []int, ind []int64, axis int) ([]int, error
 }
 
 func kernelGatherElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	it, err := operandTensor(args, 1)
-	if err != nil {
-		return nil, err
-	}
+	x, it := ts[0], ts[1]
 	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
@@ -239,14 +234,11 @@ func ndTupleOffsets(dshape, ishape []int, ind []int64, batch int) (offsets []int
 }
 
 func kernelGatherND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	it, err := operandTensor(args, 1)
-	if err != nil {
-		return nil, err
-	}
+	x, it := ts[0], ts[1]
 	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
@@ -343,18 +335,11 @@ func scatterReduce(dst, src *Tensor, idx []int, red string) error {
 }
 
 func kernelScatterElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
-	it, err := operandTensor(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	up, err := operandTensor(args, 2)
-	if err != nil {
-		return nil, err
-	}
+	x, it, up := ts[0], ts[1], ts[2]
 	if !slices.Equal(it.Shape, up.Shape) {
 		return nil, fmt.Errorf("indices %v and updates %v differ in shape", it.Shape, up.Shape)
 	}
@@ -378,18 +363,11 @@ func kernelScatterElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelScatterND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
-	it, err := operandTensor(args, 1)
-	if err != nil {
-		return nil, err
-	}
-	up, err := operandTensor(args, 2)
-	if err != nil {
-		return nil, err
-	}
+	x, it, up := ts[0], ts[1], ts[2]
 	ind, err := elemsAsInt64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
@@ -417,16 +395,17 @@ func kernelScatterND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelTrilu(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 2)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	if len(x.Shape) < 2 {
 		return nil, fmt.Errorf("input has rank %d, want at least 2", len(x.Shape))
 	}
 	k := int64(0)
-	if len(args) > 1 && args[1] != nil {
-		kv, err := operandInt64s(args, 1, "k")
+	if ts[1] != nil {
+		kv, err := tensorInt64s(ts[1], "k")
 		if err != nil {
 			return nil, err
 		}
@@ -452,10 +431,11 @@ func kernelTrilu(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelEyeLike(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	if len(x.Shape) != 2 {
 		return nil, fmt.Errorf("input has shape %v, want rank 2", x.Shape)
 	}
@@ -478,10 +458,11 @@ func kernelEyeLike(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelNonZero(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	nz, err := elemNonZero(x)
 	if err != nil {
 		return nil, err
@@ -504,14 +485,11 @@ func kernelNonZero(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelCompress(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := operandTensor(args, 1)
-	if err != nil {
-		return nil, err
-	}
+	x, ct := ts[0], ts[1]
 	cond, err := elemNonZero(ct)
 	if err != nil {
 		return nil, fmt.Errorf("condition: %w", err)
@@ -545,11 +523,12 @@ func kernelCompress(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelReverseSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	lens, err := operandInt64s(args, 1, "sequence_lens")
+	x := ts[0]
+	lens, err := tensorInt64s(ts[1], "sequence_lens")
 	if err != nil {
 		return nil, err
 	}
@@ -583,17 +562,14 @@ func kernelReverseSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	it, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 3, 3)
 	if err != nil {
 		return nil, err
 	}
+	it, dt, vals := ts[0], ts[1], ts[2]
 	ind, err := elemsAsFloat64(it)
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
-	}
-	dt, err := operandTensor(args, 1)
-	if err != nil {
-		return nil, err
 	}
 	dv, err := elemsAsFloat64(dt)
 	if err != nil || len(dv) != 1 {
@@ -602,10 +578,6 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	depth := int(dv[0])
 	if depth < 1 {
 		return nil, fmt.Errorf("depth %d, want >= 1", depth)
-	}
-	vals, err := operandTensor(args, 2)
-	if err != nil {
-		return nil, err
 	}
 	if vals.Len() != 2 {
 		return nil, fmt.Errorf("values has %d elements, want 2", vals.Len())
