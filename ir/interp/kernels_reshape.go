@@ -65,11 +65,12 @@ func ReshapeTarget(in []int, shape []int64, allowzero bool) ([]int, error) {
 }
 
 func kernelReshape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	shape, err := operandInt64s(args, 1, "shape")
+	x := ts[0]
+	shape, err := tensorInt64s(ts[1], "shape")
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +82,11 @@ func kernelReshape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelFlatten(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	r := len(x.Shape)
 	axis := op.Int("axis", 1)
 	if axis < -int64(r) || axis > int64(r) {
@@ -97,13 +99,14 @@ func kernelFlatten(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 2)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	drop := make([]bool, len(x.Shape))
-	if len(args) > 1 && args[1] != nil {
-		axes, err := operandInt64s(args, 1, "axes")
+	if ts[1] != nil {
+		axes, err := tensorInt64s(ts[1], "axes")
 		if err != nil {
 			return nil, err
 		}
@@ -132,11 +135,12 @@ func kernelSqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelUnsqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	axes, err := operandInt64s(args, 1, "axes")
+	x := ts[0]
+	axes, err := tensorInt64s(ts[1], "axes")
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +183,11 @@ func permuteDims(x *Tensor, perm []int) *Tensor {
 }
 
 func kernelTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	perm, err := ir.TransposePerm(op, len(x.Shape))
 	if err != nil {
 		return nil, err
@@ -191,17 +196,12 @@ func kernelTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelConcat(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, len(args), 0)
 	if err != nil {
 		return nil, err
 	}
 	if len(ts) == 0 {
 		return nil, fmt.Errorf("no operands")
-	}
-	for i, t := range ts {
-		if t == nil {
-			return nil, fmt.Errorf("operand %d is absent", i)
-		}
 	}
 	r := len(ts[0].Shape)
 	ax, err := wrapAxis(op.Int("axis", 0), r, "axis")
@@ -242,18 +242,19 @@ func sliceAlongAxis(x *Tensor, axis, start, n int) *Tensor {
 }
 
 func kernelSplit(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 2)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
 	n := len(op.Results)
 	var sizes []int
-	if len(args) > 1 && args[1] != nil {
-		sp, err := operandInt64s(args, 1, "split")
+	if ts[1] != nil {
+		sp, err := tensorInt64s(ts[1], "split")
 		if err != nil {
 			return nil, err
 		}
@@ -289,11 +290,12 @@ func sumSplitSizes(v []int) int {
 }
 
 func kernelExpand(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	sv, err := operandInt64s(args, 1, "shape")
+	x := ts[0]
+	sv, err := tensorInt64s(ts[1], "shape")
 	if err != nil {
 		return nil, err
 	}
@@ -312,11 +314,12 @@ func kernelExpand(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelTile(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	rv, err := operandInt64s(args, 1, "repeats")
+	x := ts[0]
+	rv, err := tensorInt64s(ts[1], "repeats")
 	if err != nil {
 		return nil, err
 	}
@@ -344,10 +347,11 @@ func kernelTile(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	start, end := ir.ShapeRange(op, len(x.Shape))
 	out := make([]int64, 0, end-start)
 	for _, d := range x.Shape[start:end] {
@@ -357,15 +361,20 @@ func kernelShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	return single(Scalar(int64(x.Len()))), nil
 }
 
 func kernelConstantOfShape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	sv, err := operandInt64s(args, 0, "input")
+	ts, err := tensorOperands(args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	sv, err := tensorInt64s(ts[0], "input")
 	if err != nil {
 		return nil, err
 	}
@@ -418,11 +427,12 @@ func padSource(o, before, n int, mode string) (int, bool) {
 }
 
 func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
-	pads, err := operandInt64s(args, 1, "pads")
+	x := ts[0]
+	pads, err := tensorInt64s(ts[1], "pads")
 	if err != nil {
 		return nil, err
 	}
@@ -461,9 +471,7 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return single(takeFlat(x, shape, idx)), nil
 	}
 	var out *Tensor
-	if cv, err := optionalOperandTensor(args, 2); err != nil {
-		return nil, err
-	} else if cv != nil && cv.Len() > 0 {
+	if cv := ts[2]; cv != nil && cv.Len() > 0 {
 		if cv.DType != x.DType {
 			return nil, fmt.Errorf("constant_value is %v, data %v", cv.DType, x.DType)
 		}
@@ -483,10 +491,11 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func depthSpaceArgs(op *ir.Op, args []Value) (*Tensor, int, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, 0, err
 	}
+	x := ts[0]
 	b := int(op.Int("blocksize", 0))
 	if b <= 0 {
 		return nil, 0, fmt.Errorf("blocksize %d, want > 0", b)

@@ -156,10 +156,11 @@ func buildResizeAxis(p resizeParams, inLen, outLen int, scale, roiStart, roiEnd 
 }
 
 func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 4)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	r := len(x.Shape)
 	p := resizeParams{
 		mode:           op.Str("mode", "nearest"),
@@ -169,9 +170,7 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		excludeOutside: op.Int("exclude_outside", 0) != 0,
 	}
 	var scales []float64
-	if st, err := optionalOperandTensor(args, 2); err != nil {
-		return nil, err
-	} else if st != nil && st.Len() > 0 {
+	if st := ts[2]; st != nil && st.Len() > 0 {
 		if scales, err = elemsAsFloat64(st); err != nil {
 			return nil, fmt.Errorf("scales: %w", err)
 		}
@@ -189,8 +188,8 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 			out[i] = int(ir.ResizeOutDim(int64(x.Shape[i]), s))
 		}
-	case len(args) > 3 && args[3] != nil:
-		sz, err := operandInt64s(args, 3, "sizes")
+	case ts[3] != nil:
+		sz, err := tensorInt64s(ts[3], "sizes")
 		if err != nil {
 			return nil, err
 		}
@@ -211,9 +210,7 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	var roi []float64
-	if rt, err := optionalOperandTensor(args, 1); err != nil {
-		return nil, err
-	} else if rt != nil && rt.Len() > 0 {
+	if rt := ts[1]; rt != nil && rt.Len() > 0 {
 		if roi, err = elemsAsFloat64(rt); err != nil {
 			return nil, fmt.Errorf("roi: %w", err)
 		}

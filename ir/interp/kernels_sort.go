@@ -35,11 +35,12 @@ func moveAxisLast(x *Tensor, axis int) (*Tensor, []int) {
 }
 
 func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	kv, err := operandInt64s(args, 1, "K")
+	x := ts[0]
+	kv, err := tensorInt64s(ts[1], "K")
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +95,11 @@ func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
+	x := ts[0]
 	// View the input as rows: the slices along axis, or single elements.
 	var rowsT *Tensor
 	var inv []int
@@ -223,11 +225,12 @@ func cumsumTyped[T number](x []T, outer, n, inner int, exclusive, reverse bool) 
 }
 
 func kernelCumSum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, err := operandTensor(args, 0)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	av, err := operandInt64s(args, 1, "axis")
+	x := ts[0]
+	av, err := tensorInt64s(ts[1], "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -273,14 +276,14 @@ func kernelCumSum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 3, 3)
+	if err != nil {
+		return nil, err
+	}
 	var vals [3]float64
 	var ivals [3]int64
 	var d ir.DType
-	for i := range 3 {
-		t, err := operandTensor(args, i)
-		if err != nil {
-			return nil, err
-		}
+	for i, t := range ts[:3] {
 		if t.Len() != 1 {
 			return nil, fmt.Errorf("operand %d has %d elements, want a scalar", i, t.Len())
 		}

@@ -270,39 +270,6 @@ func wrapAxis(axis int64, rank int, what string) (int, error) {
 	return a, nil
 }
 
-// operandTensor returns t as a tensor or an error naming operand i.
-func operandTensor(args []Value, i int) (*Tensor, error) {
-	if i >= len(args) || args[i] == nil {
-		return nil, fmt.Errorf("missing operand %d", i)
-	}
-	t, ok := args[i].(*Tensor)
-	if !ok {
-		return nil, fmt.Errorf("operand %d is %v, want a tensor", i, args[i].Type())
-	}
-	return t, nil
-}
-
-// optionalOperandTensor is tensorOperand for optional operands: nil when absent.
-func optionalOperandTensor(args []Value, i int) (*Tensor, error) {
-	if i >= len(args) || args[i] == nil {
-		return nil, nil
-	}
-	return operandTensor(args, i)
-}
-
-// operandInt64s reads an integer operand's values.
-func operandInt64s(args []Value, i int, what string) ([]int64, error) {
-	t, err := operandTensor(args, i)
-	if err != nil {
-		return nil, err
-	}
-	v, err := elemsAsInt64(t)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return v, nil
-}
-
 // maxKernelElements bounds the tensors kernels size from operand values
 // (shapes, repeats, pads, scales, depth), so that a bad value is an error
 // rather than an out-of-memory crash.
