@@ -73,26 +73,16 @@ var minFuncs = binaryFuncs{
 	f: func(x, y float64) float64 { return cond(x < y || x != x, x, y) },
 }
 
-func binaryArgs(name string, args []Value) (*Tensor, *Tensor, error) {
-	ts, err := Tensors(args)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(ts) < 2 || ts[0] == nil || ts[1] == nil {
-		return nil, nil, fmt.Errorf("%s needs two operands", name)
-	}
-	return ts[0], ts[1], nil
-}
-
 // Integer Div and Mod by zero are errors rather than a Go run-time panic;
 // float division follows IEEE (inf or NaN).
 var errDivZero = fmt.Errorf("integer division by zero")
 
 func kernelDiv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	a, b, err := binaryArgs("Div", args)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
+	a, b := ts[0], ts[1]
 	zero := false
 	out, err := applyBinary("Div", a, b, binaryFuncs{
 		i: func(x, y int64) int64 {
@@ -124,10 +114,11 @@ func kernelDiv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 // the sign of the dividend (C's fmod). ONNX requires fmod=1 for floats; kiln
 // accepts fmod=0 there too with the divisor-sign meaning.
 func kernelMod(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	a, b, err := binaryArgs("Mod", args)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
+	a, b := ts[0], ts[1]
 	fmod := op.Int("fmod", 0) == 1
 	zero := false
 	out, err := applyBinary("Mod", a, b, binaryFuncs{
@@ -170,10 +161,11 @@ func kernelMod(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 // the result has the base's type. Integer powers are computed exactly by
 // squaring; anything involving a float goes through float64.
 func kernelPow(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	x, y, err := binaryArgs("Pow", args)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
+	x, y := ts[0], ts[1]
 	if !isNumeric(x.DType) || !isNumeric(y.DType) {
 		return nil, fmt.Errorf("Pow does not support %v ** %v", x.DType, y.DType)
 	}
@@ -233,12 +225,9 @@ func mustCast(t *Tensor, d ir.DType) *Tensor {
 // long Sum does not round at every step. mean divides by the count.
 func variadic(name string, fs binaryFuncs, mean bool) Kernel {
 	return func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		ts, err := Tensors(args)
+		ts, err := tensorOperands(args, 1, 0)
 		if err != nil {
 			return nil, err
-		}
-		if len(ts) == 0 || ts[0] == nil {
-			return nil, fmt.Errorf("%s needs at least one operand", name)
 		}
 		d := ts[0].DType
 		acc := ToF32(ts[0])
@@ -267,14 +256,14 @@ func variadic(name string, fs binaryFuncs, mean bool) Kernel {
 // Clip(x, lo, hi) = min(max(x, lo), hi), so lo > hi gives hi everywhere, as
 // ONNX specifies.
 func kernelClip(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 3)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
 	out := x
 	for i, fs := range []binaryFuncs{maxFuncs, minFuncs} {
-		if i+1 >= len(ts) || ts[i+1] == nil {
+		if ts[i+1] == nil {
 			continue
 		}
 		b := ts[i+1]

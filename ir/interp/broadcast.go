@@ -124,20 +124,3 @@ func FromF32(t *Tensor, d ir.DType) *Tensor {
 	}
 	return t
 }
-
-// Tensors asserts that every present arg is a tensor and returns them (nil
-// for absent operands).
-func Tensors(args []Value) ([]*Tensor, error) {
-	out := make([]*Tensor, len(args))
-	for i, a := range args {
-		if a == nil {
-			continue
-		}
-		t, ok := a.(*Tensor)
-		if !ok {
-			return nil, fmt.Errorf("operand %d is %v, want a tensor", i, a.Type())
-		}
-		out[i] = t
-	}
-	return out, nil
-}

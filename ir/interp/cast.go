@@ -11,7 +11,7 @@ import (
 
 func init() {
 	Register("Cast", func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		ts, err := Tensors(args)
+		ts, err := tensorOperands(args, 1, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -26,7 +26,7 @@ func init() {
 		return []Value{out}, nil
 	})
 	Register("CastLike", func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		ts, err := Tensors(args)
+		ts, err := tensorOperands(args, 2, 2)
 		if err != nil {
 			return nil, err
 		}

@@ -169,7 +169,7 @@ func floatsOnly(f func(float64) float64) unaryFuncs { return unaryFuncs{f: f} }
 // mk receives the op so element functions can read its attributes.
 func registerUnary(name string, mk func(op *ir.Op) unaryFuncs) {
 	Register(name, func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		ts, err := Tensors(args)
+		ts, err := tensorOperands(args, 1, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +184,7 @@ func registerUnary(name string, mk func(op *ir.Op) unaryFuncs) {
 // registerBinary registers a kernel for a two-operand broadcasting op.
 func registerBinary(name string, mk func(op *ir.Op) binaryFuncs) {
 	Register(name, func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		ts, err := Tensors(args)
+		ts, err := tensorOperands(args, 2, 2)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +199,7 @@ func registerBinary(name string, mk func(op *ir.Op) binaryFuncs) {
 // registerCompare registers a kernel for a broadcasting comparison.
 func registerCompare(name string, fs compareFuncs) {
 	Register(name, func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		ts, err := Tensors(args)
+		ts, err := tensorOperands(args, 2, 2)
 		if err != nil {
 			return nil, err
 		}

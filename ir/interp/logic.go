@@ -9,7 +9,7 @@ import (
 
 func init() {
 	Register("Not", func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		ts, err := Tensors(args)
+		ts, err := tensorOperands(args, 1, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -58,10 +58,11 @@ func init() {
 
 func registerLogic(name string, f func(x, y bool) bool) {
 	Register(name, func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		a, b, err := binaryArgs(name, args)
+		ts, err := tensorOperands(args, 2, 2)
 		if err != nil {
 			return nil, err
 		}
+		a, b := ts[0], ts[1]
 		if a.DType != ir.Bool || b.DType != ir.Bool {
 			return nil, fmt.Errorf("%s needs bool operands, got %v and %v", name, a.DType, b.DType)
 		}
@@ -76,10 +77,11 @@ func registerLogic(name string, f func(x, y bool) bool) {
 // Equal compares numbers, and since Equal-11 bools (strings since Equal-19,
 // which kiln accepts already).
 func kernelEqual(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	a, b, err := binaryArgs("Equal", args)
+	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
 		return nil, err
 	}
+	a, b := ts[0], ts[1]
 	var out *Tensor
 	switch {
 	case a.DType != b.DType:
@@ -102,7 +104,7 @@ func kernelEqual(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func floatTest(name string, args []Value, f func(float64) bool) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +119,9 @@ func floatTest(name string, args []Value, f func(float64) bool) ([]Value, error)
 }
 
 func kernelWhere(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 3, 3)
 	if err != nil {
 		return nil, err
-	}
-	if len(ts) != 3 || ts[0] == nil || ts[1] == nil || ts[2] == nil {
-		return nil, fmt.Errorf("Where needs three operands")
 	}
 	cond, x, y := ts[0], ts[1], ts[2]
 	if cond.DType != ir.Bool {

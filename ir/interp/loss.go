@@ -80,7 +80,7 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 }
 
 func kernelNLLLoss(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +92,7 @@ func kernelNLLLoss(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	var w *Tensor
-	if len(ts) > 2 {
-		w = ts[2]
-	}
-	loss, shape, err := nllLoss(op, v, x.Shape, ts[1], w)
+	loss, shape, err := nllLoss(op, v, x.Shape, ts[1], ts[2])
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +104,7 @@ func kernelNLLLoss(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSoftmaxCrossEntropy(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 2, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +126,7 @@ func kernelSoftmaxCrossEntropy(c *Ctx, op *ir.Op, args []Value) ([]Value, error)
 			softmaxLine("LogSoftmax", v, logp, n*C*inner+d, inner, C)
 		}
 	}
-	var w *Tensor
-	if len(ts) > 2 {
-		w = ts[2]
-	}
-	loss, shape, err := nllLoss(op, logp, x.Shape, ts[1], w)
+	loss, shape, err := nllLoss(op, logp, x.Shape, ts[1], ts[2])
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func nmsIoU(a, b nmsBox) float64 {
 }
 
 func kernelNonMaxSuppression(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 2, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -41,20 +41,14 @@ func kernelNonMaxSuppression(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if scoresT.Rank() != 3 || scoresT.Shape[0] != boxesT.Shape[0] || scoresT.Shape[2] != boxesT.Shape[1] {
 		return nil, fmt.Errorf("scores shape %v does not match boxes %v", scoresT.Shape, boxesT.Shape)
 	}
-	opt := func(i int) *Tensor {
-		if i < len(ts) {
-			return ts[i]
-		}
-		return nil
-	}
 	maxOut := int64(0)
-	if t := opt(2); t != nil && t.Len() > 0 {
+	if t := ts[2]; t != nil && t.Len() > 0 {
 		if maxOut, err = scalarIntOperand(t, "max_output_boxes_per_class"); err != nil {
 			return nil, err
 		}
 	}
 	iouThr := 0.0
-	if t := opt(3); t != nil && t.Len() > 0 {
+	if t := ts[3]; t != nil && t.Len() > 0 {
 		if iouThr, err = scalarRealOperand(t, "iou_threshold"); err != nil {
 			return nil, err
 		}
@@ -63,7 +57,7 @@ func kernelNonMaxSuppression(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	scoreThr, hasScoreThr := 0.0, false
-	if t := opt(4); t != nil && t.Len() > 0 {
+	if t := ts[4]; t != nil && t.Len() > 0 {
 		if scoreThr, err = scalarRealOperand(t, "score_threshold"); err != nil {
 			return nil, err
 		}

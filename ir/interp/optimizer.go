@@ -21,7 +21,7 @@ var optimizerGroups = map[string]int{"Adagrad": 3, "Adam": 4, "Momentum": 3}
 // optimizer, following the update rules of its ONNX definition (version 1)
 // in float64 and rounding to each tensor's dtype.
 func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 2, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func kernelRandomFill(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelBernoulli(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func kernelBernoulli(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelMultinomial(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}

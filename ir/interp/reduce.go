@@ -82,16 +82,12 @@ func reduceAxesOperand(t *Tensor) ([]int64, error) {
 }
 
 func kernelReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 2)
 	if err != nil {
 		return nil, err
 	}
 	x := ts[0]
-	var axesT *Tensor
-	if len(ts) > 1 {
-		axesT = ts[1]
-	}
-	axes, err := reduceAxesOperand(axesT)
+	axes, err := reduceAxesOperand(ts[1])
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +306,7 @@ func widenIntTensor[T int64 | uint64](t *Tensor) []T {
 }
 
 func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -217,10 +217,7 @@ func rnnFloats(t *Tensor) ([]float64, error) {
 }
 
 func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) {
-	for len(args) < 8 {
-		args = append(args, nil)
-	}
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 3, 8)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func dftLine(re, im []float64, n, outLen int, inverse bool) (ore, oim []float64)
 }
 
 func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("axis %d is the real/imaginary dim", op.Int("axis", 1))
 	}
 	n := x.Shape[ax]
-	if len(ts) > 1 && ts[1] != nil {
+	if ts[1] != nil {
 		l, err := scalarIntOperand(ts[1], "dft_length")
 		if err != nil {
 			return nil, err
@@ -134,7 +134,7 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 2, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("frame_step %d: want >= 1", step)
 	}
 	var window []float64
-	if len(ts) > 2 && ts[2] != nil {
+	if ts[2] != nil {
 		if ts[2].Rank() != 1 {
 			return nil, fmt.Errorf("window must be 1-D, got shape %v", ts[2].Shape)
 		}
@@ -159,7 +159,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	frameLen := len(window)
-	if len(ts) > 3 && ts[3] != nil {
+	if ts[3] != nil {
 		l, err := scalarIntOperand(ts[3], "frame_length")
 		if err != nil {
 			return nil, err
@@ -215,7 +215,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelWindow(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func kernelWindow(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 // sample_rate); filter i rises linearly from point i to point i+1 and
 // falls to point i+2.
 func kernelMelWeightMatrix(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 5, 5)
 	if err != nil {
 		return nil, err
 	}

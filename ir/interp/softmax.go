@@ -16,7 +16,7 @@ func init() {
 // kernelSoftmaxFamily normalizes along one axis (opset-13 semantics),
 // computing in float64 and rounding to the input's float type.
 func kernelSoftmaxFamily(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ func init() {
 // attribute says: Go's case tables are locale-independent, and ONNX's
 // default (en_US) agrees with them.
 func kernelStringNormalizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func tfidfKey(items []string) string {
 }
 
 func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := Tensors(args)
+	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
 		return nil, err
 	}
