@@ -27,13 +27,13 @@ func randomSource(c *Ctx, op *ir.Op) *rand.Rand {
 }
 
 func kernelRandomFill(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 0, 1)
+	if err != nil {
+		return nil, err
+	}
 	var shape []int
 	d := ir.F32
-	if len(args) > 0 && args[0] != nil {
-		x, ok := args[0].(*Tensor)
-		if !ok {
-			return nil, fmt.Errorf("input must be a tensor")
-		}
+	if x := ts[0]; x != nil {
 		shape, d = x.Shape, x.DType
 	} else {
 		for _, s := range op.Ints("shape") {

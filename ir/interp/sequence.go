@@ -102,14 +102,15 @@ func kernelSequenceEmpty(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSequenceConstruct(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	items := make([]Value, len(args))
-	for i, a := range args {
-		t, ok := a.(*Tensor)
-		if !ok {
-			return nil, fmt.Errorf("input %d is not a tensor", i)
-		}
-		if t.DType != args[0].(*Tensor).DType {
-			return nil, fmt.Errorf("input %d is %v, input 0 is %v", i, t.DType, args[0].(*Tensor).DType)
+	// SequenceConstruct takes one or more tensors.
+	ts, err := tensorOperands(args, max(1, len(args)), 0)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Value, len(ts))
+	for i, t := range ts {
+		if t.DType != ts[0].DType {
+			return nil, fmt.Errorf("input %d is %v, input 0 is %v", i, t.DType, ts[0].DType)
 		}
 		items[i] = t
 	}
@@ -184,10 +185,11 @@ func kernelSequenceLength(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	t, ok := args[0].(*Tensor)
-	if !ok {
-		return nil, fmt.Errorf("input is not a tensor")
+	ts, err := tensorOperands(args, 1, 2)
+	if err != nil {
+		return nil, err
 	}
+	t := ts[0]
 	axis, err := ir.NormAxis(op.Int("axis", 0), len(t.Shape))
 	if err != nil {
 		return nil, err
@@ -195,8 +197,8 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	n := t.Shape[axis]
 	var sizes []int
 	drop := false
-	switch sp := seqOptArg(args, 1); {
-	case sp == nil:
+	switch st := ts[1]; {
+	case st == nil:
 		// Without split every slice has size 1, and keepdims=0 drops the axis.
 		sizes = make([]int, n)
 		for i := range sizes {
@@ -204,10 +206,6 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		drop = op.Int("keepdims", 1) == 0
 	default:
-		st, ok := sp.(*Tensor)
-		if !ok {
-			return nil, fmt.Errorf("split is not a tensor")
-		}
 		var vals []int64
 		switch d := st.Data.(type) {
 		case []int64:
