@@ -26,6 +26,9 @@ func InferTypes(op *Op) error {
 	if d == nil {
 		return fmt.Errorf("unknown op %q", op.Name)
 	}
+	if err := checkOperandCounts(d, op); err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
 	types, err := d.Infer(op)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op.Name, err)
@@ -109,4 +112,24 @@ func mergeShapes(a, b Shape) (Shape, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkOperandCounts checks op's operands and results against d's arity,
+// and that every required operand is present, so that inference functions
+// may index the operands their declaration promises without checking.
+func checkOperandCounts(d *OpDef, op *Op) error {
+	lo, hi := Arity(d.Inputs)
+	if len(op.Args) < lo || (hi >= 0 && len(op.Args) > hi) {
+		return fmt.Errorf("%d operands, want %s", len(op.Args), arityString(lo, hi))
+	}
+	for i, a := range op.Args {
+		if a == nil && i < len(d.Inputs) && !d.Inputs[i].Optional && !d.Inputs[i].Variadic {
+			return fmt.Errorf("required operand %d (%s) is absent", i, d.Inputs[i].Name)
+		}
+	}
+	rmin, rmax := Arity(d.Outputs)
+	if rmax >= 0 && len(op.Results) > rmax {
+		return fmt.Errorf("%d results, want %s", len(op.Results), arityString(rmin, rmax))
+	}
+	return nil
 }
