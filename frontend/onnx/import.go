@@ -310,6 +310,9 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 		}
 		f.AddOutput(out.GetName(), v)
 	}
+	// ONNX value names may be numbers (PyTorch's "123"): fresh names of
+	// later passes count on past them.
+	f.Body.SyncNames()
 	return nil
 }
 
