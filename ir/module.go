@@ -313,7 +313,9 @@ func (r *Region) Root() *Region {
 // FreshName returns a value name for a new value in r's function: a number
 // the function body has not given out before and that no value of the
 // function carries as its name when the body first counts. Numbers are
-// never reused, so a value keeps its name whatever happens around it.
+// never reused, so a value keeps its name whatever happens around it. A
+// region not (yet) attached to a function counts on its own; numbers that
+// then collide print with #k suffixes (see Print).
 func (r *Region) FreshName() string {
 	root := r.Root()
 	if !root.named {

@@ -277,3 +277,39 @@ func lineDiff(a, b string) (onlyA, onlyB []string) {
 	}
 	return append(onlyA, x[i:]...), append(onlyB, y[j:]...)
 }
+
+// Fresh names of a pass on an imported model count on past the numbers
+// among its ONNX value names (silero-vad-v4 has PyTorch's "133" and the
+// like), so a new value never shares a name with an old one.
+func TestFreshNamesAfterImport(t *testing.T) {
+	m, err := onnx.Import(testenv.SharedONNXModel(t, "silero-vad-v4.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	body := m.Funcs[0].Body
+	names := map[string]bool{}
+	var walk func(r *ir.Region)
+	walk = func(r *ir.Region) {
+		for _, p := range r.Params {
+			names[p.Name] = true
+		}
+		for _, op := range r.Ops {
+			for _, v := range op.Results {
+				names[v.Name] = true
+			}
+			for _, sub := range op.Regions {
+				walk(sub)
+			}
+		}
+	}
+	walk(body)
+	if !names["133"] {
+		t.Fatalf("the model no longer has a value named 133")
+	}
+	for range 500 {
+		if n := body.FreshName(); names[n] {
+			t.Fatalf("fresh name %s is taken", n)
+		}
+	}
+}
