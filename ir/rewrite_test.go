@@ -107,6 +107,19 @@ func @main() -> ("y": f32[3]) {
 	if len(got) != 1 || got[0].String() != "attribute value of ConstantOfShape" {
 		t.Errorf("uses of @v = %v", got)
 	}
+	// A constant replaced by a constant is replaced in attributes too;
+	// a value that is not a constant cannot stand in an attribute.
+	body := m.Funcs[0].Body
+	if n := ReplaceAllUses(body, m.Const("v"), named(t, m, "y")); n != 0 {
+		t.Errorf("replacing @v by %%y replaced %d uses, want 0", n)
+	}
+	v2 := m.AddConst("v2", t32(F32, 1), &Constant{Bytes: bytesOf([]float32{7})})
+	if n := ReplaceAllUses(body, m.Const("v"), v2); n != 1 {
+		t.Errorf("replacing @v by @v2 replaced %d uses, want 1", n)
+	}
+	if a, _ := body.Ops[0].Attr("value"); a.Tensor != v2 {
+		t.Errorf("the attribute still reads %v", a.Tensor)
+	}
 }
 
 // The rewrite table: each case edits the parsed rewriteSrc (or its own
