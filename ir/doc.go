@@ -8,6 +8,12 @@
 // inference all read it, and the interpreter in ir/interp keys its kernels by
 // the same names.
 //
+// Passes change modules through the rewrite API (uses.go, builder.go,
+// clone.go, reinfer.go): computed use lists that see nested regions,
+// ReplaceAllUses, EraseOp, insertion-point Builders, Clone, ReInfer and
+// dead-code removal. Values keep their names (Value.Name) across rewrites,
+// so that a change shows in a dump as the lines it touches.
+//
 // Package ir imports nothing of kiln. Frontends, passes, codegen and the CLI
 // import it.
 package ir

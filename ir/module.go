@@ -3,6 +3,8 @@ package ir
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Module is a compilation unit: constants shared by every function, the
@@ -44,6 +46,11 @@ type Region struct {
 	Ops     []*Op
 	Results []*Value
 	Parent  *Op // nil for a function body
+
+	// nextName is the next fresh value number of a function body (see
+	// Region.FreshName); named says whether it has been set.
+	nextName int
+	named    bool
 }
 
 // Op is one operation. Args may hold nil for an absent optional operand.
@@ -53,17 +60,54 @@ type Op struct {
 	Results []*Value
 	Attrs   []Attr // sorted by name
 	Regions []*Region
-	Loc     Loc
+	Loc     Locs // every source location the op stands for, in order
 	Parent  *Region
 }
 
-// Loc is a source location: where in the source model this op (and so its
+// Loc is a source location: where in the source model an op (and so its
 // results) came from, e.g. an ONNX node name or a GGUF tensor name.
 type Loc string
+
+// Locs lists the source locations of one op. An imported op has one; an op
+// a pass fuses from several carries every location it replaces, so that
+// errors and dumps still point back to all of them.
+type Locs []Loc
+
+// String returns the locations Go-quoted and comma-separated, as error
+// messages show them: "conv_3" or "conv_3", "bn_3".
+func (l Locs) String() string {
+	s := make([]string, len(l))
+	for i, x := range l {
+		s[i] = strconv.Quote(string(x))
+	}
+	return strings.Join(s, ", ")
+}
+
+// MergeLocs returns the locations of ops in order, each once: the location
+// list of an op that replaces them.
+func MergeLocs(ops ...*Op) Locs {
+	var out Locs
+	seen := map[Loc]bool{}
+	for _, op := range ops {
+		for _, l := range op.Loc {
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
 
 // Value is an SSA value: an op result, a region param, or a module constant.
 type Value struct {
 	Type Type
+	// Name is how the value prints (%name): the source's name for it (an
+	// ONNX value name) or a number the function's body gave it once when
+	// it was created (Region.FreshName). It stays when other ops are added
+	// or removed, so a change to one op changes only the lines it touches
+	// in a dump. Module constants are named by Const.Name instead.
+	Name string
 
 	Def   *Op     // defining op for results
 	Index int     // result index in Def, or param index in Region
@@ -213,10 +257,14 @@ func (m *Module) NewFunc(name string) *Func {
 	return f
 }
 
-// AddInput appends a function input with external name and type.
+// AddInput appends a function input with external name and type. The
+// input's value is named after it.
 func (f *Func) AddInput(name string, t Type) *Value {
 	f.InputNames = append(f.InputNames, name)
-	return f.Body.AddParam(t)
+	if name == "" {
+		return f.Body.AddParam(t)
+	}
+	return f.Body.addParam(t, name)
 }
 
 // AddOutput appends v as a function output with the given external name.
@@ -225,23 +273,87 @@ func (f *Func) AddOutput(name string, v *Value) {
 	f.Body.Results = append(f.Body.Results, v)
 }
 
-// AddParam appends a param of type t to r.
-func (r *Region) AddParam(t Type) *Value {
-	v := &Value{Type: t, Param: r, Index: len(r.Params)}
+// AddParam appends a param of type t to r, with a fresh name.
+func (r *Region) AddParam(t Type) *Value { return r.addParam(t, r.FreshName()) }
+
+func (r *Region) addParam(t Type, name string) *Value {
+	v := &Value{Type: t, Param: r, Index: len(r.Params), Name: name}
 	r.Params = append(r.Params, v)
 	return v
 }
 
 // NewOp creates an op with the given results types and appends it to r.
-// Attributes are sorted by name. It does not run inference; see Builder.
+// Attributes are sorted by name; results get fresh names. It does not run
+// inference; see Builder.
 func (r *Region) NewOp(name string, args []*Value, attrs []Attr, resultTypes []Type) *Op {
+	op := newOp(r, name, args, attrs, resultTypes)
+	r.Ops = append(r.Ops, op)
+	return op
+}
+
+// newOp creates an op whose parent is r without placing it in r.Ops.
+func newOp(r *Region, name string, args []*Value, attrs []Attr, resultTypes []Type) *Op {
 	op := &Op{Name: name, Args: args, Parent: r}
 	op.SetAttrs(attrs)
 	for i, t := range resultTypes {
-		op.Results = append(op.Results, &Value{Type: t, Def: op, Index: i})
+		op.Results = append(op.Results, &Value{Type: t, Def: op, Index: i, Name: r.FreshName()})
 	}
-	r.Ops = append(r.Ops, op)
 	return op
+}
+
+// Root returns the outermost region around r: the function body when r is
+// attached to one.
+func (r *Region) Root() *Region {
+	for r.Parent != nil && r.Parent.Parent != nil {
+		r = r.Parent.Parent
+	}
+	return r
+}
+
+// FreshName returns a value name for a new value in r's function: a number
+// the function body has not given out before and that no value of the
+// function carries as its name when the body first counts. Numbers are
+// never reused, so a value keeps its name whatever happens around it. A
+// region not (yet) attached to a function counts on its own; numbers that
+// then collide print with #k suffixes (see Print).
+func (r *Region) FreshName() string {
+	root := r.Root()
+	if !root.named {
+		root.SyncNames()
+	}
+	n := root.nextName
+	root.nextName++
+	return strconv.Itoa(n)
+}
+
+// SyncNames sets the fresh-name counter of r's function body past every
+// numeric name a value of the function carries. The parser and Clone call
+// it; code that sets Value.Name to numbers by hand should too.
+func (r *Region) SyncNames() {
+	root := r.Root()
+	next := 0
+	walkValues(root, func(v *Value) {
+		if n, err := strconv.Atoi(v.Name); err == nil && n >= next && n < 1<<40 && strconv.Itoa(n) == v.Name {
+			next = n + 1
+		}
+	})
+	root.nextName, root.named = max(next, root.nextName), true
+}
+
+// walkValues calls f on every value r and its nested regions define: params,
+// then each op's results and the values of its regions, in order.
+func walkValues(r *Region, f func(*Value)) {
+	for _, p := range r.Params {
+		f(p)
+	}
+	for _, op := range r.Ops {
+		for _, v := range op.Results {
+			f(v)
+		}
+		for _, sub := range op.Regions {
+			walkValues(sub, f)
+		}
+	}
 }
 
 // AddRegion attaches a new empty region named name to op.

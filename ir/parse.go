@@ -80,7 +80,7 @@ var astNames = strings.NewReplacer(
 	"AstDim", "dim", "AstList", "list", "AstScalar", "value", "AstFile", "file(...)",
 	"AstElem", "type", "AstShape", "shape", "AstMeta", "meta", "AstSym", "sym",
 	"AstConst", "const", "AstFunc", "func", "AstItem", "meta, sym, const or func", "AstOp", "op",
-	"AstReturn", "return values")
+	"AstReturn", "return values", "AstLoc", "location string")
 
 // simplifyExpected shortens participle's "(expected ...)", which spells out
 // the whole rest of the rule, to the first thing that could come next.
@@ -398,27 +398,60 @@ func numElements(s Shape) (int64, bool) {
 	return n, true
 }
 
-// scope maps value names to values; a region sees the scopes around it.
+// valueKey is how a value is spelled in the text: its name and its
+// collision suffix (%x#1 is {"x", "1"}; %x is {"x", ""}).
+type valueKey struct{ name, suffix string }
+
+// scope maps value spellings to values; a region sees the scopes around it.
 type scope struct {
-	names  map[string]*Value
+	names  map[valueKey]*Value
 	parent *scope
 }
 
-func (s *scope) lookup(name string) *Value {
+func newScope(parent *scope) *scope { return &scope{names: map[valueKey]*Value{}, parent: parent} }
+
+func (s *scope) lookup(k valueKey) *Value {
 	for ; s != nil; s = s.parent {
-		if v, ok := s.names[name]; ok {
+		if v, ok := s.names[k]; ok {
 			return v
 		}
 	}
 	return nil
 }
 
-func (c *converter) define(s *scope, t lexer.Token, v *Value) error {
-	name := t.Value[1:]
-	if s.lookup(name) != nil {
-		return c.errorf(t.Pos, "value %%%s already defined", name)
+// valueName splits a %name, %"name", %name#k or %"name"#k token.
+func (c *converter) valueName(t lexer.Token) (valueKey, error) {
+	s := t.Value[1:]
+	var k valueKey
+	if i := strings.LastIndexByte(s, '#'); i >= 0 && !strings.HasSuffix(s, `"`) {
+		s, k.suffix = s[:i], s[i+1:]
 	}
-	s.names[name] = v
+	if strings.HasPrefix(s, `"`) {
+		name, err := c.unquote(lexer.Token{Value: s, Pos: t.Pos})
+		if err != nil {
+			return k, err
+		}
+		s = name
+	}
+	if s == "" {
+		return k, c.errorf(t.Pos, "empty value name")
+	}
+	k.name = s
+	return k, nil
+}
+
+// define binds the value token t to v and gives v the name it spells (the
+// suffix is the printer's, recomputed when printing).
+func (c *converter) define(s *scope, t lexer.Token, v *Value) error {
+	k, err := c.valueName(t)
+	if err != nil {
+		return err
+	}
+	if s.lookup(k) != nil {
+		return c.errorf(t.Pos, "value %s already defined", t.Value)
+	}
+	s.names[k] = v
+	v.Name = k.name
 	return nil
 }
 
@@ -438,7 +471,11 @@ func (c *converter) use(s *scope, t lexer.Token) (*Value, error) {
 		}
 		return v, nil
 	}
-	v := s.lookup(t.Value[1:])
+	k, err := c.valueName(t)
+	if err != nil {
+		return nil, err
+	}
+	v := s.lookup(k)
 	if v == nil {
 		return nil, c.errorf(t.Pos, "undefined value %s", t.Value)
 	}
@@ -447,14 +484,18 @@ func (c *converter) use(s *scope, t lexer.Token) (*Value, error) {
 
 func (c *converter) function(name string, a *astFunc) error {
 	f := c.m.NewFunc(name)
-	s := &scope{names: map[string]*Value{}}
+	s := newScope(nil)
 	for _, p := range a.Params {
-		if p.Ext == nil {
-			return c.errorf(p.Pos, "function input %s needs an external name: %s \"name\": type", p.Name.Value, p.Name.Value)
-		}
-		ext, err := c.unquote(*p.Ext)
+		// Without an external name, the input is called by its value name.
+		k, err := c.valueName(p.Name)
 		if err != nil {
 			return err
+		}
+		ext := k.name
+		if p.Ext != nil {
+			if ext, err = c.unquote(*p.Ext); err != nil {
+				return err
+			}
 		}
 		t, err := c.typ(p.Type)
 		if err != nil {
@@ -468,6 +509,10 @@ func (c *converter) function(name string, a *astFunc) error {
 	if err != nil {
 		return err
 	}
+	// Fresh names given while the ops were created were replaced by the
+	// text's; count on from the text's numbers.
+	f.Body.named, f.Body.nextName = false, 0
+	f.Body.SyncNames()
 	if len(ret.Vals) != len(a.Outs) {
 		return c.errorf(ret.Pos, "return gives %d values, @%s declares %d outputs", len(ret.Vals), name, len(a.Outs))
 	}
@@ -550,12 +595,12 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 		types[i] = t
 	}
 	op := r.NewOp(a.Name.Value, args, attrs, types)
-	if a.Loc != nil {
-		loc, err := c.unquote(*a.Loc)
+	for _, l := range a.Locs {
+		loc, err := c.unquote(l.Tok)
 		if err != nil {
 			return err
 		}
-		op.Loc = Loc(loc)
+		op.Loc = append(op.Loc, Loc(loc))
 	}
 	// Results are named before the regions are read: printed numbering
 	// puts an op's results before the values inside its regions.
@@ -570,7 +615,7 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 			return err
 		}
 		reg := op.AddRegion(name)
-		inner := &scope{names: map[string]*Value{}, parent: s}
+		inner := newScope(s)
 		for _, p := range ar.Params {
 			if p.Ext != nil {
 				return c.errorf(p.Ext.Pos, "region params have no external names")

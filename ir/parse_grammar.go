@@ -144,7 +144,7 @@ type astOp struct {
 	Args    []*astRef    `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
 	Attrs   []*astAttr   `parser:"( \"{\" ( @@ ( \",\" @@ )* )? \"}\" )?"`
 	Types   []*astWord   `parser:"( \":\" @@ ( \",\" @@ )* )?"`
-	Loc     *lexer.Token `parser:"( \"loc\" \"(\" @String \")\" )?"`
+	Locs    []*astLoc    `parser:"( \"loc\" \"(\" @@ ( \",\" @@ )* \")\" )?"`
 	Regions []*astRegion `parser:"( \"{\" @@* \"}\" )?"`
 }
 
@@ -173,6 +173,10 @@ type astDim struct {
 
 type astRef struct {
 	Tok lexer.Token `parser:"@(ValueRef | ConstRef | \"_\")"`
+}
+
+type astLoc struct {
+	Tok lexer.Token `parser:"@String"`
 }
 
 type astDef struct {

@@ -148,10 +148,28 @@ func (l *kirLexer) Next() (lexer.Token, error) {
 		}
 		return lexer.Token{}, &lexer.Error{Msg: "expected a name after @", Pos: start}
 	case c == '%':
-		if end := name(i + 1); end > i+1 {
-			return tok(tokValueRef, end)
+		// %name or %"name", then an optional collision suffix #digits.
+		end := name(i + 1)
+		if i+1 < len(src) && src[i+1] == '"' {
+			var err error
+			if end, err = quoted(i + 1); err != nil {
+				return lexer.Token{}, err
+			}
 		}
-		return lexer.Token{}, &lexer.Error{Msg: "expected a name after %", Pos: start}
+		if end == i+1 {
+			return lexer.Token{}, &lexer.Error{Msg: "expected a name after %", Pos: start}
+		}
+		if end < len(src) && src[end] == '#' {
+			j := end + 1
+			for j < len(src) && isDigit(src[j]) {
+				j++
+			}
+			if j == end+1 {
+				return lexer.Token{}, &lexer.Error{Msg: "expected digits after # in a value name", Pos: start}
+			}
+			end = j
+		}
+		return tok(tokValueRef, end)
 	case isDigit(c):
 		if c == '0' && i+2 < len(src) && src[i+1] == 'x' && isHexDigit(src[i+2]) {
 			j := i + 2

@@ -12,17 +12,17 @@ func TestParseHandwritten(t *testing.T) {
 const @k : f32[] = -2
 const @pair : c64[] = (1, -0.5)
 func @main(%x "x": f32[2], %c "c": bool[]) -> ("y": f32[2], "z": f32[*]) {
-  %sum = Add(%x, @k) : f32[2]
-  %a, %b = kirtest.Attrs(%sum) {f = 2, fs = [1, 2], is = [], i = 7} : f32[2], f32[*]
+  %"sum" = Add(%x, @k) : f32[2] loc("a")
+  %a, %"b/1" = kirtest.Attrs(%sum) {f = 2, fs = [1, 2], is = [], i = 7} : f32[2], f32[*] loc("a", "b")
   kirtest.Sink(%a) {}
-  %r = kirtest.If(%c) : f32[2] {
+  %r#7 = kirtest.If(%c) : f32[2] {
     then_branch() { return %a }
     else_branch() {
       %inner = Add(%sum, %sum) : f32[2]
       return %inner
     }
   }
-  return %r, %b
+  return %r#7, %"b/1"
 }
 `
 	m, err := Parse("hand.kir", []byte(src), ParseOptions{})
@@ -34,20 +34,20 @@ func @main(%x "x": f32[2], %c "c": bool[]) -> ("y": f32[2], "z": f32[*]) {
 const @k : f32[] = -2.0
 const @pair : c64[] = (1.0, -0.5)
 
-func @main(%0 "x": f32[2], %1 "c": bool[]) -> ("y": f32[2], "z": f32[*]) {
-  %2 = Add(%0, @k) : f32[2]
-  %3, %4 = kirtest.Attrs(%2) {f = 2.0, fs = [1.0, 2.0], i = 7, is = []} : f32[2], f32[*]
-  kirtest.Sink(%3)
-  %5 = kirtest.If(%1) : f32[2] {
+func @main(%x: f32[2], %c: bool[]) -> ("y": f32[2], "z": f32[*]) {
+  %sum = Add(%x, @k) : f32[2] loc("a")
+  %a, %"b/1" = kirtest.Attrs(%sum) {f = 2.0, fs = [1.0, 2.0], i = 7, is = []} : f32[2], f32[*] loc("a", "b")
+  kirtest.Sink(%a)
+  %r = kirtest.If(%c) : f32[2] {
     then_branch() {
-      return %3
+      return %a
     }
     else_branch() {
-      %6 = Add(%2, %2) : f32[2]
-      return %6
+      %inner = Add(%sum, %sum) : f32[2]
+      return %inner
     }
   }
-  return %5, %4
+  return %r, %"b/1"
 }
 `
 	if got := m.String(); got != want {
@@ -112,7 +112,10 @@ func TestParseErrors(t *testing.T) {
 		{head + "  %1, %2 = kirtest.Attrs(%x) {i = 1, i = 2} : f32[2], f32[2]\n  return %x\n}", "attribute \"i\" given twice"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {s = 2} : f32[2], f32[2]\n  return %x\n}", "attribute \"s\" of kirtest.Attrs is string, got a number"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {d = f32[1]} : f32[2], f32[2]\n  return %x\n}", "attribute \"d\" of kirtest.Attrs is dtype, got a type"},
-		{"func @f(%x: f32[]) -> () { return }", "needs an external name"},
+		{head + "  %1# = Add(%x, %x) : f32[2]\n  return %1\n}", "e.kir:2:3: expected digits after # in a value name"},
+		{head + "  %\"\" = Add(%x, %x) : f32[2]\n  return %x\n}", "e.kir:2:3: empty value name"},
+		{head + "  %1 = Add(%x, %x) : f32[2] loc()\n  return %1\n}", "e.kir:2:33: unexpected token \")\" (expected location string)"},
+		{head + "  %y#1 = Add(%x, %x) : f32[2]\n  return %y\n}", "e.kir:3:10: undefined value %y"},
 		{strings.Repeat("seq<", 300), "nesting deeper than 200"},
 	} {
 		_, err := Parse("e.kir", []byte(tc.src), ParseOptions{})

@@ -30,9 +30,10 @@ type PrintOptions struct {
 }
 
 // Print writes m in kiln's text form (docs/ir.md). The output is a function
-// of the module alone: values are numbered %0, %1, ... per function in
-// definition order, attributes come sorted, and Parse gives back a module
-// that prints to the same bytes. A malformed module still prints (undefined
+// of the module alone: values print by their names (Value.Name; the second
+// and later values of one function with the same name get a suffix, %x#1),
+// attributes come sorted, and Parse gives back a module that prints to the
+// same bytes. A malformed module still prints (undefined
 // values show as %undef) so that the verifier's complaints can be read
 // against it.
 func Print(w io.Writer, m *Module, opts PrintOptions) error {
@@ -54,10 +55,11 @@ func (m *Module) String() string {
 }
 
 type printer struct {
-	b    strings.Builder
-	opts PrintOptions
-	ids  map[*Value]int
-	next int
+	b     strings.Builder
+	opts  PrintOptions
+	names map[*Value]string // how each value defined so far prints
+	seen  map[string]int    // how many values of the function carry a name
+	next  int               // the number for the next unnamed value
 }
 
 func (p *printer) printf(format string, args ...any) { fmt.Fprintf(&p.b, format, args...) }
@@ -310,15 +312,25 @@ func floatText(s string) string {
 }
 
 func (p *printer) function(f *Func) {
-	p.ids = map[*Value]int{}
+	p.names = map[*Value]string{}
+	p.seen = map[string]int{}
+	// Values without a name (built by hand, not through NewOp) print as
+	// numbers above every numeric name of the function.
 	p.next = 0
+	walkValues(f.Body, func(v *Value) {
+		if n, err := strconv.Atoi(v.Name); err == nil && n >= p.next && n < 1<<40 && strconv.Itoa(n) == v.Name {
+			p.next = n + 1
+		}
+	})
 	p.printf("func %s(", globalName(f.Name))
 	for i, v := range f.Body.Params {
 		if i > 0 {
 			p.b.WriteString(", ")
 		}
-		p.printf("%s", p.define(v))
-		if i < len(f.InputNames) {
+		ref := p.define(v)
+		p.b.WriteString(ref)
+		// The external name is left out when it is the value's own name.
+		if i < len(f.InputNames) && ref != valueRef(f.InputNames[i], 0) {
 			p.printf(" %s", strconv.Quote(f.InputNames[i]))
 		}
 		p.printf(": %s", v.Type)
@@ -343,11 +355,32 @@ func (p *printer) function(f *Func) {
 	p.b.WriteString("}\n")
 }
 
-// define numbers v and returns its name.
+// define names v and returns how it prints: %name, or %name#k for the
+// k-th value after the first to carry that name in the function.
 func (p *printer) define(v *Value) string {
-	p.ids[v] = p.next
-	p.next++
-	return "%" + strconv.Itoa(p.ids[v])
+	name := v.Name
+	if name == "" {
+		name = strconv.Itoa(p.next)
+		p.next++
+	}
+	k := p.seen[name]
+	p.seen[name] = k + 1
+	ref := valueRef(name, k)
+	p.names[v] = ref
+	return ref
+}
+
+// valueRef spells a value name with its collision suffix: %x, %"/a/b",
+// %x#1, %"/a/b"#2.
+func valueRef(name string, suffix int) string {
+	s := "%" + name
+	if !isGlobalIdent(name) {
+		s = "%" + strconv.Quote(name)
+	}
+	if suffix > 0 {
+		s += "#" + strconv.Itoa(suffix)
+	}
+	return s
 }
 
 // ref returns how a use of v prints.
@@ -358,8 +391,8 @@ func (p *printer) ref(v *Value) string {
 	case v.Const != nil:
 		return globalName(v.Const.Name)
 	}
-	if id, ok := p.ids[v]; ok {
-		return "%" + strconv.Itoa(id)
+	if ref, ok := p.names[v]; ok {
+		return ref
 	}
 	return "%undef"
 }
@@ -399,7 +432,7 @@ func (p *printer) op(op *Op, depth int) {
 		p.b.WriteString(p.ref(a))
 	}
 	p.b.WriteByte(')')
-	if len(op.Attrs) == 0 && len(op.Results) == 0 && op.Loc == "" && len(op.Regions) > 0 {
+	if len(op.Attrs) == 0 && len(op.Results) == 0 && len(op.Loc) == 0 && len(op.Regions) > 0 {
 		// Keeps the region block from reading as an attribute block.
 		p.b.WriteString(" {}")
 	}
@@ -421,8 +454,8 @@ func (p *printer) op(op *Op, depth int) {
 		}
 		p.b.WriteString(v.Type.String())
 	}
-	if op.Loc != "" {
-		p.printf(" loc(%s)", strconv.Quote(string(op.Loc)))
+	if len(op.Loc) > 0 {
+		p.printf(" loc(%s)", op.Loc)
 	}
 	if len(op.Regions) == 0 {
 		p.b.WriteByte('\n')

@@ -17,7 +17,7 @@ func chainModule(tb testing.TB, n int) *Module {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		op.Loc = "/model/layers.0/Add_1"
+		op.Loc = Locs{"/model/layers.0/Add_1"}
 		x = op.Results[0]
 	}
 	f.AddOutput("y", x)

@@ -103,7 +103,7 @@ func sampleModule(t testing.TB, dataDir string) *Module {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add.Loc = `node "quoted"`
+	add.Loc = Locs{`node "quoted"`, "fused/with"}
 	attrs := b.NewOp("kirtest.Attrs", []*Value{add.Results[0], nil, w}, []Attr{
 		{"i", IntAttr(-3)}, {"f", FloatAttr(1)}, {"f2", FloatAttr(1e-5)}, {"f3", FloatAttr(float32(math.Inf(-1)))},
 		{"f4", FloatAttr(float32(math.NaN()))}, {"f5", FloatAttr(float32(math.Copysign(0, -1)))},
@@ -117,11 +117,12 @@ func sampleModule(t testing.TB, dataDir string) *Module {
 	blk := b.NewOp("kirtest.Block", []*Value{cond}, nil, nil)
 	blk.AddRegion("body").Results = []*Value{cond}
 	ifop := b.NewOp("kirtest.If", []*Value{cond}, nil, []Type{t32(F32, 2), TensorType(F32, Shape{Ranked: true, Dims: []Dim{Unknown(), Symbolic("weird name")}})})
-	ifop.Loc = "If_0"
+	ifop.Loc = Locs{"If_0"}
 	then := ifop.AddRegion("then_branch")
 	then.Results = []*Value{attrs.Results[0], attrs.Results[1]}
 	els := ifop.AddRegion("else_branch")
 	id, _ := els.Build("Identity", []*Value{attrs.Results[0]}, nil, 1)
+	id.Results[0].Name = "/layers.0/Shape_output_0" // quoted when printed
 	els.Results = []*Value{id.Results[0], m.Const("onnx::Conv_1")}
 	loop := b.NewOp("kirtest.Loop", []*Value{nil, cond, s, o}, nil, []Type{s.Type})
 	body := loop.AddRegion("body")
@@ -133,6 +134,10 @@ func sampleModule(t testing.TB, dataDir string) *Module {
 	ie := inner.AddRegion("else_branch")
 	ie.Results = []*Value{s}
 	body.Results = []*Value{it, inner.Results[0]}
+	// Colliding names print with suffixes (%dup, %dup#1, %dup#2); a name
+	// that contains '#' itself is quoted and cannot be mistaken for one.
+	attrs.Results[1].Name, it.Name, inner.Results[0].Name = "dup", "dup", "dup"
+	bs.Name = "dup#1"
 	f.AddOutput("out", ifop.Results[0])
 	f.AddOutput("const_out", m.Const("names"))
 	f.AddOutput("loop", loop.Results[0])

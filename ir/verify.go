@@ -128,8 +128,8 @@ func (v *verifier) region(r *Region, where string) {
 	}
 	for i, op := range r.Ops {
 		at := fmt.Sprintf("%s: op %d (%s)", where, i, op.Name)
-		if op.Loc != "" {
-			at = fmt.Sprintf("%s: %s %q", where, op.Name, string(op.Loc))
+		if len(op.Loc) > 0 {
+			at = fmt.Sprintf("%s: %s %v", where, op.Name, op.Loc)
 		}
 		if op.Parent != r {
 			v.errorf(at, "op does not point back to its region")

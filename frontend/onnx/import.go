@@ -170,6 +170,24 @@ type converter struct {
 	r     *ir.Region // region being filled
 	scope *scope
 	cur   *node // node being converted
+
+	// sourceNamed holds the values whose Name is an ONNX value name, so
+	// that a converter returning an existing value (an input passed
+	// through) does not rename it.
+	sourceNamed map[*ir.Value]bool
+}
+
+// nameValue gives v the ONNX value name name, unless v already carries a
+// source name or is a module constant (named by its constant name).
+func (c *converter) nameValue(v *ir.Value, name string) {
+	if v == nil || v.IsConst() || name == "" || c.sourceNamed[v] {
+		return
+	}
+	if c.sourceNamed == nil {
+		c.sourceNamed = map[*ir.Value]bool{}
+	}
+	v.Name = name
+	c.sourceNamed[v] = true
 }
 
 // scope maps ONNX value names to kiln values; subgraphs see outer scopes.
@@ -278,7 +296,9 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 		if t.Kind == ir.InvalidKind {
 			return fmt.Errorf("input %q has no type", in.GetName())
 		}
-		c.scope.vals[in.GetName()] = f.AddInput(in.GetName(), t)
+		v := f.AddInput(in.GetName(), t)
+		c.nameValue(v, in.GetName())
+		c.scope.vals[in.GetName()] = v
 	}
 	if err := c.nodes(g); err != nil {
 		return err
@@ -290,6 +310,9 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 		}
 		f.AddOutput(out.GetName(), v)
 	}
+	// ONNX value names may be numbers (PyTorch's "123"): fresh names of
+	// later passes count on past them.
+	f.Body.SyncNames()
 	return nil
 }
 
@@ -349,6 +372,7 @@ func (c *converter) nodes(g *onnxpb.GraphProto) error {
 					c.refine(outs[j], t)
 				}
 			}
+			c.nameValue(outs[j], name)
 			c.scope.vals[name] = outs[j]
 		}
 	}
@@ -413,7 +437,7 @@ func (c *converter) emit(name string, args []*ir.Value, attrs []ir.Attr, nres in
 		return nil, err
 	}
 	if c.cur != nil {
-		op.Loc = c.cur.loc()
+		op.Loc = ir.Locs{c.cur.loc()}
 	}
 	return op.Results, nil
 }
@@ -464,7 +488,7 @@ func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...s
 		return c.emit(name, args, attrs, nres)
 	}
 	op := c.r.NewOp(name, args, attrs, make([]ir.Type, nres))
-	op.Loc = n.loc()
+	op.Loc = ir.Locs{n.loc()}
 	for _, rn := range def.Regions {
 		g := graphs[rn]
 		if g == nil {
@@ -578,7 +602,9 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 		// Subgraph inputs may omit their types (ONNX >= 11 allows it for
 		// Loop and Scan bodies); the op's operands supply them.
 		t = regionParamType(op, name, i, t)
-		c.scope.vals[in.GetName()] = r.AddParam(t)
+		v := r.AddParam(t)
+		c.nameValue(v, in.GetName())
+		c.scope.vals[in.GetName()] = v
 	}
 	if err := c.nodes(g); err != nil {
 		return err

@@ -159,7 +159,7 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 		return nil, err
 	}
 	loop := c.r.NewOp("Loop", []*ir.Value{batch, nil}, nil, make([]ir.Type, n.Outputs))
-	loop.Loc = n.loc()
+	loop.Loc = ir.Locs{n.loc()}
 	body := loop.AddRegion("body")
 	iter := body.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
 	cond := body.AddParam(ir.TensorType(ir.Bool, ir.ShapeOf()))
@@ -177,7 +177,7 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 		attrs = append(attrs, ir.Attr{Name: "scan_input_directions", Value: ir.IntsAttr(append([]int64(nil), d...))})
 	}
 	scan := body.NewOp("Scan", elems, attrs, make([]ir.Type, n.Outputs))
-	scan.Loc = n.loc()
+	scan.Loc = ir.Locs{n.loc()}
 	if err := c.subgraph(scan, "body", g.G); err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}

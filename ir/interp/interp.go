@@ -271,8 +271,8 @@ type OpError struct {
 }
 
 func (e *OpError) Error() string {
-	if e.Op.Loc != "" {
-		return fmt.Sprintf("node %q (%s): %v", string(e.Op.Loc), e.Op.Name, e.Err)
+	if len(e.Op.Loc) > 0 {
+		return fmt.Sprintf("node %v (%s): %v", e.Op.Loc, e.Op.Name, e.Err)
 	}
 	return fmt.Sprintf("%s: %v", e.Op.Name, e.Err)
 }
