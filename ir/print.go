@@ -1,7 +1,6 @@
 package ir
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -129,7 +128,7 @@ func (p *printer) constant(v *Value) {
 	p.printf("const %s : %s = ", globalName(c.Name), v.Type)
 	n := v.Type.Shape.NumElements()
 	if c.Source != nil && v.Type.DType != String && (p.opts.InlineLimit >= 0 && n > int64(p.opts.InlineLimit)) {
-		sum := sha256.Sum256(c.Bytes)
+		sum := c.SHA256()
 		p.printf("file(%s, offset=%d, length=%d, sha256=%q)\n",
 			strconv.Quote(p.relPath(c.Source.Path)), c.Source.Offset, c.Source.Length, hex.EncodeToString(sum[:]))
 		return
