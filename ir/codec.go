@@ -342,6 +342,23 @@ func EncodeElems(data any) ([]byte, error) {
 	return b, nil
 }
 
+// Elem is the set of Go storage types that have a byte form (every one
+// but string).
+type Elem interface {
+	float32 | float64 | Float16 | BFloat16 | int8 | int16 | int32 | int64 |
+		uint8 | uint16 | uint32 | uint64 | bool | complex64 | complex128
+}
+
+// EncodeSlice returns the little-endian bytes of x. It is EncodeElems for
+// callers that hold a typed slice, which cannot fail.
+func EncodeSlice[T Elem](x []T) []byte {
+	b, err := EncodeElems(x)
+	if err != nil {
+		panic("ir: EncodeSlice: " + err.Error()) // unreachable: Elem lists encodable types only
+	}
+	return b
+}
+
 // loadBits reads one little-endian element of size bytes (1, 2, 4 or 8)
 // from the start of b, zero-extended.
 func loadBits(b []byte, size int) uint64 {

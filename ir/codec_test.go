@@ -121,6 +121,9 @@ func TestDecodeEncodeElems(t *testing.T) {
 			t.Errorf("MakeElems(%v, 3) = %#v", tc.d, z)
 		}
 	}
+	if b := EncodeSlice([]int16{-2, 3}); !bytes.Equal(b, []byte{0xfe, 0xff, 3, 0}) {
+		t.Errorf("EncodeSlice([]int16{-2, 3}) = % x", b)
+	}
 	// Decoding copies: changing the source afterwards leaves the slice alone.
 	src := []byte{7, 9}
 	got, _ := DecodeElems(U8, src)

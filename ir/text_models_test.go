@@ -16,6 +16,7 @@ import (
 	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // Round trips of real models: print(parse(print(m))) == print(m) for every
@@ -139,7 +140,7 @@ func referenceInputs(t *testing.T, path string) []interp.Value {
 		}
 		var out []interp.Value
 		for _, in := range cs.Inputs {
-			x, err := interp.ReadNPYFile(filepath.Join(filepath.Dir(c), in.File))
+			x, err := tensor.ReadNPYFile(filepath.Join(filepath.Dir(c), in.File))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,8 +227,8 @@ func sameValue(a, b interp.Value) bool {
 		if x.DType == ir.String {
 			return reflect.DeepEqual(x.Data, y.Data)
 		}
-		xb, err1 := interp.EncodeBytes(x)
-		yb, err2 := interp.EncodeBytes(y)
+		xb, err1 := tensor.EncodeBytes(x)
+		yb, err2 := tensor.EncodeBytes(y)
 		return err1 == nil && err2 == nil && bytes.Equal(xb, yb)
 	case *interp.Sequence:
 		y, ok := b.(*interp.Sequence)
