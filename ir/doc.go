@@ -8,6 +8,12 @@
 // inference all read it, and the interpreter in ir/interp keys its kernels by
 // the same names.
 //
+// The element codec (codec.go) is the one place that turns constants'
+// little-endian bytes into typed Go slices and back, and ByteSize (on
+// DTypeInfo, DType and Type) the one place that computes a byte count,
+// block-quantized types included; every layer above uses both. A
+// Constant's SHA-256 is computed once and cached (Constant.SHA256).
+//
 // Package ir imports nothing of kiln. Frontends, passes, codegen and the CLI
 // import it.
 package ir

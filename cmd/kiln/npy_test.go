@@ -9,7 +9,6 @@ import (
 	"github.com/kiln-ml/kiln/frontend/onnx"
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxtest"
 	"github.com/kiln-ml/kiln/ir"
-	"github.com/kiln-ml/kiln/ir/interp"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
@@ -26,7 +25,7 @@ func TestRunNPY(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := filepath.Join(dir, n+".npy")
-		if err := tensor.WriteNPYFile(p, v.(*interp.Tensor)); err != nil {
+		if err := tensor.WriteNPYFile(p, v.(*tensor.Tensor)); err != nil {
 			t.Fatal(err)
 		}
 		npys = append(npys, p)

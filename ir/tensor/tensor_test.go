@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -116,5 +117,42 @@ func TestCloneAndReshape(t *testing.T) {
 	}
 	if n := New(ir.C64, []int{4, 0}); n.Len() != 0 || n.Rank() != 2 {
 		t.Errorf("New(c64, [4,0]) = %v", n)
+	}
+}
+
+func TestIdentical(t *testing.T) {
+	nan1 := math.Float32frombits(0x7fc00001)
+	nan2 := math.Float32frombits(0x7fc00002)
+	f := func(xs ...float32) *Tensor { return FromSlice([]int{len(xs)}, xs) }
+	seq := func(vs ...Value) *Sequence { return &Sequence{Elem: ir.TensorType(ir.F32, ir.ShapeOf(1)), Items: vs} }
+	tests := []struct {
+		name string
+		a, b Value
+		want bool
+	}{
+		{"same floats", f(1, 2), f(1, 2), true},
+		{"different floats", f(1, 2), f(1, 3), false},
+		{"same NaN payload", f(nan1), f(nan1), true},
+		{"other NaN payload", f(nan1), f(nan2), false},
+		{"signed zeros", f(0), f(float32(math.Copysign(0, -1))), false},
+		{"shape", f(1, 2), FromSlice([]int{2, 1}, []float32{1, 2}), false},
+		{"dtype", f(1), FromSlice([]int{1}, []float64{1}), false},
+		{"strings", FromSlice([]int{2}, []string{"a", "b"}), FromSlice([]int{2}, []string{"a", "b"}), true},
+		{"other strings", FromSlice([]int{1}, []string{"a"}), FromSlice([]int{1}, []string{"b"}), false},
+		{"malformed", &Tensor{DType: ir.F32, Shape: []int{2}, Data: []float32{1}}, &Tensor{DType: ir.F32, Shape: []int{2}, Data: []float32{1}}, false},
+		{"sequences", seq(f(1), f(2)), seq(f(1), f(2)), true},
+		{"sequence lengths", seq(f(1)), seq(f(1), f(2)), false},
+		{"sequence items", seq(f(1)), seq(f(2)), false},
+		{"empty optionals", &Optional{}, &Optional{}, true},
+		{"optional vs empty", &Optional{Value: f(1)}, &Optional{}, false},
+		{"optionals", &Optional{Value: f(1)}, &Optional{Value: f(1)}, true},
+		{"tensor vs sequence", f(1), seq(f(1)), false},
+		{"nil tensors", (*Tensor)(nil), (*Tensor)(nil), false},
+		{"nils", nil, nil, true},
+	}
+	for _, tc := range tests {
+		if got := Identical(tc.a, tc.b); got != tc.want {
+			t.Errorf("%s: Identical = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
