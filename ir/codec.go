@@ -155,10 +155,15 @@ func ElemsDType(data any) (DType, int) {
 }
 
 // elemCount returns how many elements of d b holds, refusing a byte count
-// that is not a whole number of elements and types without a byte form.
+// that is not a whole number of elements, types without a byte form, and
+// block-quantized types (whose elements are decoded a block at a time by
+// their own code, not by this codec).
 func elemCount(d DType, b []byte) (int, error) {
 	if d == String || !d.Valid() {
 		return 0, fmt.Errorf("%v elements have no byte form", d)
+	}
+	if d.Info().BlockLen != 1 {
+		return 0, fmt.Errorf("%v elements are stored in blocks and have no one-element form", d)
 	}
 	size := d.Size()
 	if len(b)%size != 0 {

@@ -175,7 +175,7 @@ func formatConstData(v *Value) string {
 		for _, s := range c.Strings {
 			elems = append(elems, strconv.Quote(s))
 		}
-	case d.Valid() && wholePayload(v):
+	case d.Valid() && d.Info().BlockLen == 1 && wholePayload(v):
 		size := d.Size()
 		for i := int64(0); i < n; i++ {
 			elems = append(elems, formatElem(d, c.Bytes[i*int64(size):(i+1)*int64(size)]))
