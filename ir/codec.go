@@ -473,9 +473,10 @@ func EncodeInt64s(d DType, vals []int64) ([]byte, error) {
 }
 
 // EncodeFloat64s returns vals as little-endian elements of a real
-// floating-point, integer or bool type: floats round to nearest even,
-// integers truncate toward zero and keep their low bits, bool is 1 for every
-// value but 0.
+// floating-point, integer or bool type: floats round to nearest even (f16
+// and bf16 by way of float32, as the text parser reads them), integers
+// truncate toward zero and keep their low bits, bool is 1 for every value
+// but 0.
 func EncodeFloat64s(d DType, vals []float64) ([]byte, error) {
 	if !d.IsFloat() && !d.IsInt() && d != Bool {
 		return nil, fmt.Errorf("cannot encode real numbers as %v", d)
