@@ -19,12 +19,12 @@ func (m *Module) Clone() *Module {
 	for _, c := range m.Consts {
 		nc := &Value{Type: cloneType(c.Type), Name: c.Name}
 		if c.Const != nil {
-			k := *c.Const
-			if k.Source != nil {
-				src := *k.Source
+			k := &Constant{Name: c.Const.Name, Bytes: c.Const.Bytes, Strings: c.Const.Strings}
+			if c.Const.Source != nil {
+				src := *c.Const.Source
 				k.Source = &src
 			}
-			nc.Const = &k
+			nc.Const = k
 		}
 		remap[c] = nc
 		out.Consts = append(out.Consts, nc)

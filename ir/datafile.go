@@ -113,10 +113,12 @@ func (c *converter) fileData(a *astFile, k *Constant, want int64) error {
 		return c.errorf(a.Offset.Pos, "bytes %d..%d lie beyond the end of %s (%d bytes)", off, off+length, path, len(df.data))
 	}
 	b := df.data[off : off+length : off+length]
-	if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != hex.EncodeToString(wantSum) {
+	got := sha256.Sum256(b)
+	if hex.EncodeToString(got[:]) != hex.EncodeToString(wantSum) {
 		return c.errorf(a.Sum.Pos, "sha256 mismatch: %s bytes %d..%d hash to %x", path, off, off+length, got)
 	}
 	k.Bytes = b
+	k.setSHA256(got)
 	k.Source = &Source{Path: path, Offset: off, Length: length}
 	return nil
 }

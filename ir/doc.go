@@ -13,6 +13,11 @@
 // ReplaceAllUses, EraseOp, insertion-point Builders, Clone, ReInfer and
 // dead-code removal. Values keep their names (Value.Name) across rewrites,
 // so that a change shows in a dump as the lines it touches.
+// The element codec (codec.go) is the one place that turns constants'
+// little-endian bytes into typed Go slices and back, and ByteSize (on
+// DTypeInfo, DType and Type) the one place that computes a byte count,
+// block-quantized types included; every layer above uses both. A
+// Constant's SHA-256 is computed once and cached (Constant.SHA256).
 //
 // Package ir imports nothing of kiln. Frontends, passes, codegen and the CLI
 // import it.

@@ -1,10 +1,6 @@
 package ir
 
-import (
-	"encoding/binary"
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Helpers shared by the ops' InferFuncs.
 
@@ -122,38 +118,22 @@ func UnknownDims(n int) Shape {
 	return s
 }
 
+// wholePayload reports whether constant v holds exactly the bytes its type
+// needs.
+func wholePayload(v *Value) bool {
+	n, err := v.Type.ByteSize()
+	return err == nil && n == int64(len(v.Const.Bytes))
+}
+
 // ConstInts returns the values of v as int64s when v is a module constant of
 // an integer type (or bool), for inference that depends on constant operands.
 func ConstInts(v *Value) ([]int64, bool) {
-	if !v.IsConst() || !v.Type.IsTensor() {
+	if !v.IsConst() || !wholePayload(v) {
 		return nil, false
 	}
-	b := v.Const.Bytes
-	n := v.Type.Shape.NumElements()
-	d := v.Type.DType
-	if n < 0 || !(d.IsInt() || d == Bool) || int64(len(b)) != n*int64(d.Size()) {
+	out, err := DecodeInt64s(v.Type.DType, v.Const.Bytes)
+	if err != nil {
 		return nil, false
-	}
-	out := make([]int64, n)
-	for i := range out {
-		switch d {
-		case I64:
-			out[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
-		case U64:
-			out[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
-		case I32:
-			out[i] = int64(int32(binary.LittleEndian.Uint32(b[4*i:])))
-		case U32:
-			out[i] = int64(binary.LittleEndian.Uint32(b[4*i:]))
-		case I16:
-			out[i] = int64(int16(binary.LittleEndian.Uint16(b[2*i:])))
-		case U16:
-			out[i] = int64(binary.LittleEndian.Uint16(b[2*i:]))
-		case I8:
-			out[i] = int64(int8(b[i]))
-		case U8, Bool:
-			out[i] = int64(b[i])
-		}
 	}
 	return out, true
 }
@@ -161,27 +141,12 @@ func ConstInts(v *Value) ([]int64, bool) {
 // ConstFloats returns the values of v as float64s when v is a module constant
 // of a real floating-point type.
 func ConstFloats(v *Value) ([]float64, bool) {
-	if !v.IsConst() || !v.Type.IsTensor() {
+	if !v.IsConst() || !wholePayload(v) {
 		return nil, false
 	}
-	b := v.Const.Bytes
-	n := v.Type.Shape.NumElements()
-	d := v.Type.DType
-	if n < 0 || !d.IsFloat() || int64(len(b)) != n*int64(d.Size()) {
+	out, err := DecodeFloat64s(v.Type.DType, v.Const.Bytes)
+	if err != nil {
 		return nil, false
-	}
-	out := make([]float64, n)
-	for i := range out {
-		switch d {
-		case F32:
-			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
-		case F64:
-			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		case F16:
-			out[i] = float64(Float16(binary.LittleEndian.Uint16(b[2*i:])).Float32())
-		case BF16:
-			out[i] = float64(BFloat16(binary.LittleEndian.Uint16(b[2*i:])).Float32())
-		}
 	}
 	return out, true
 }

@@ -117,13 +117,17 @@ type Value struct {
 }
 
 // Constant is the payload of a module constant: a tensor whose bytes are
-// little-endian and C-ordered. Bytes may alias a mapped file; they are never
-// modified.
+// little-endian and C-ordered (see codec.go). Bytes may alias a mapped
+// file; they are never modified in place (assign a new slice instead, so
+// that the cached SHA256 follows). A Constant is used through its pointer
+// and must not be copied.
 type Constant struct {
 	Name    string
 	Bytes   []byte   // raw data for every dtype but string
 	Strings []string // data for string tensors
 	Source  *Source  // where Bytes lie in a file, when they do
+
+	hash constHash // SHA256 of Bytes, computed once (consthash.go)
 }
 
 // Source locates a constant's bytes in a file.

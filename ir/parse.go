@@ -351,7 +351,11 @@ func (c *converter) constant(a *astConst) error {
 		if t.DType == String {
 			return c.errorf(a.File.Pos, "string constants cannot live in a data file")
 		}
-		if err := c.fileData(a.File, k, n*int64(t.DType.Size())); err != nil {
+		size, err := t.ByteSize()
+		if err != nil {
+			return c.errorf(a.File.Pos, "constant type %v: %v", t, err)
+		}
+		if err := c.fileData(a.File, k, size); err != nil {
 			return err
 		}
 	case a.List != nil:

@@ -1,7 +1,6 @@
 package ir
 
 import (
-	"encoding/binary"
 	"math"
 	"strconv"
 )
@@ -17,19 +16,6 @@ func sign(neg bool) int {
 		return -1
 	}
 	return 1
-}
-
-// floatBits rounds f to type d and returns its bits.
-func floatBits(f float64, d DType) uint64 {
-	switch d {
-	case F64:
-		return math.Float64bits(f)
-	case F16:
-		return uint64(F16FromFloat32(float32(f)))
-	case BF16:
-		return uint64(BF16FromFloat32(float32(f)))
-	}
-	return uint64(math.Float32bits(float32(f)))
 }
 
 // isNaNBits reports whether bits is a NaN pattern of float type d.
@@ -71,7 +57,6 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 	}
 	size := d.Size()
 	b := make([]byte, len(elems)*size)
-	le := binary.LittleEndian
 	for i, e := range elems {
 		at := b[i*size:]
 		switch d {
@@ -80,14 +65,7 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 			if err != nil {
 				return err
 			}
-			switch size {
-			case 2:
-				le.PutUint16(at, uint16(bits))
-			case 4:
-				le.PutUint32(at, uint32(bits))
-			default:
-				le.PutUint64(at, bits)
-			}
+			storeBits(at, size, bits)
 		case C64, C128:
 			if e.kind != litPair {
 				return c.errorf(e.pos, "expected a complex value (re, im)")
@@ -101,11 +79,8 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 				if err != nil {
 					return err
 				}
-				if part == F32 {
-					le.PutUint32(at[4*j:], uint32(bits))
-				} else {
-					le.PutUint64(at[8*j:], bits)
-				}
+				half := size / 2
+				storeBits(at[half*j:], half, bits)
 			}
 		case Bool:
 			switch {
@@ -133,13 +108,13 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 			if err != nil {
 				return c.errorf(e.pos, "%s out of range for %v", s, d)
 			}
-			putUint(at, size, uint64(v))
+			storeBits(at, size, uint64(v))
 		case U8, U16, U32, U64:
 			v, err := c.litUint(e, size*8)
 			if err != nil {
 				return err
 			}
-			putUint(at, size, v)
+			storeBits(at, size, v)
 		default:
 			return c.errorf(e.pos, "constants of type %v cannot be written inline", d)
 		}
@@ -157,17 +132,4 @@ func (c *converter) litUint(e *literal, bits int) (uint64, error) {
 		return 0, c.errorf(e.pos, "%s out of range for %d bits", e.text, bits)
 	}
 	return v, nil
-}
-
-func putUint(b []byte, size int, v uint64) {
-	switch size {
-	case 1:
-		b[0] = byte(v)
-	case 2:
-		binary.LittleEndian.PutUint16(b, uint16(v))
-	case 4:
-		binary.LittleEndian.PutUint32(b, uint32(v))
-	default:
-		binary.LittleEndian.PutUint64(b, v)
-	}
 }

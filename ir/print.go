@@ -1,8 +1,6 @@
 package ir
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -132,7 +130,7 @@ func (p *printer) constant(v *Value) {
 	p.printf("const %s : %s = ", globalName(c.Name), v.Type)
 	n := v.Type.Shape.NumElements()
 	if c.Source != nil && v.Type.DType != String && (p.opts.InlineLimit >= 0 && n > int64(p.opts.InlineLimit)) {
-		sum := sha256.Sum256(c.Bytes)
+		sum := c.SHA256()
 		p.printf("file(%s, offset=%d, length=%d, sha256=%q)\n",
 			strconv.Quote(p.relPath(c.Source.Path)), c.Source.Offset, c.Source.Length, hex.EncodeToString(sum[:]))
 		return
@@ -179,7 +177,7 @@ func formatConstData(v *Value) string {
 		for _, s := range c.Strings {
 			elems = append(elems, strconv.Quote(s))
 		}
-	case d.Valid() && n >= 0 && int64(len(c.Bytes)) == n*int64(d.Size()):
+	case d.Valid() && d.Info().BlockLen == 1 && wholePayload(v):
 		size := d.Size()
 		for i := int64(0); i < n; i++ {
 			elems = append(elems, formatElem(d, c.Bytes[i*int64(size):(i+1)*int64(size)]))
@@ -207,58 +205,48 @@ const (
 
 // formatElem formats one element of dtype d from its little-endian bytes.
 func formatElem(d DType, b []byte) string {
-	le := binary.LittleEndian
+	size := d.Size()
+	if d == C64 || d == C128 {
+		size /= 2
+	}
+	v := loadBits(b, size)
 	switch d {
 	case F32:
-		return formatF32Bits(le.Uint32(b))
+		return formatF32Bits(uint32(v))
 	case F64:
-		return formatF64Bits(le.Uint64(b))
+		return formatF64Bits(v)
 	case F16:
-		h := le.Uint16(b)
-		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
-			if h == canonNaN16 {
+		if isNaNBits(v, d) {
+			if v == canonNaN16 {
 				return "nan"
 			}
-			return fmt.Sprintf("nan(0x%04x)", h)
+			return fmt.Sprintf("nan(0x%04x)", v)
 		}
-		return FormatFloat32(Float16(h).Float32())
+		return FormatFloat32(Float16(v).Float32())
 	case BF16:
-		h := le.Uint16(b)
-		if h&0x7f80 == 0x7f80 && h&0x7f != 0 {
-			if h == canonNaNBF16 {
+		if isNaNBits(v, d) {
+			if v == canonNaNBF16 {
 				return "nan"
 			}
-			return fmt.Sprintf("nan(0x%04x)", h)
+			return fmt.Sprintf("nan(0x%04x)", v)
 		}
-		return FormatFloat32(BFloat16(h).Float32())
-	case I8:
-		return strconv.FormatInt(int64(int8(b[0])), 10)
-	case I16:
-		return strconv.FormatInt(int64(int16(le.Uint16(b))), 10)
-	case I32:
-		return strconv.FormatInt(int64(int32(le.Uint32(b))), 10)
-	case I64:
-		return strconv.FormatInt(int64(le.Uint64(b)), 10)
-	case U8:
-		return strconv.FormatUint(uint64(b[0]), 10)
-	case U16:
-		return strconv.FormatUint(uint64(le.Uint16(b)), 10)
-	case U32:
-		return strconv.FormatUint(uint64(le.Uint32(b)), 10)
-	case U64:
-		return strconv.FormatUint(le.Uint64(b), 10)
+		return FormatFloat32(BFloat16(v).Float32())
+	case I8, I16, I32, I64:
+		return strconv.FormatInt(signExtend(v, size), 10)
+	case U8, U16, U32, U64:
+		return strconv.FormatUint(v, 10)
 	case Bool:
-		switch b[0] {
+		switch v {
 		case 0:
 			return "false"
 		case 1:
 			return "true"
 		}
-		return strconv.Itoa(int(b[0])) // not a proper bool; keep the byte
+		return strconv.FormatUint(v, 10) // not a proper bool; keep the byte
 	case C64:
-		return "(" + formatF32Bits(le.Uint32(b)) + ", " + formatF32Bits(le.Uint32(b[4:])) + ")"
+		return "(" + formatF32Bits(uint32(v)) + ", " + formatF32Bits(uint32(loadBits(b[4:], 4))) + ")"
 	case C128:
-		return "(" + formatF64Bits(le.Uint64(b)) + ", " + formatF64Bits(le.Uint64(b[8:])) + ")"
+		return "(" + formatF64Bits(v) + ", " + formatF64Bits(loadBits(b[8:], 8)) + ")"
 	}
 	return "?"
 }

@@ -1,13 +1,11 @@
 package ir_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // Round trips of real models: print(parse(print(m))) == print(m) for every
@@ -104,7 +103,7 @@ func TestRoundTripSharedModels(t *testing.T) {
 					t.Fatalf("the original runs but the parsed module fails: %v", err)
 				}
 				for i := range want {
-					if !sameValue(want[i], got[i]) {
+					if !tensor.Identical(want[i], got[i]) {
 						t.Errorf("data file %v: output %d differs after the round trip", dataFile, i)
 					}
 				}
@@ -139,7 +138,7 @@ func referenceInputs(t *testing.T, path string) []interp.Value {
 		}
 		var out []interp.Value
 		for _, in := range cs.Inputs {
-			x, err := interp.ReadNPYFile(filepath.Join(filepath.Dir(c), in.File))
+			x, err := tensor.ReadNPYFile(filepath.Join(filepath.Dir(c), in.File))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,44 +207,9 @@ func sameRun(t *testing.T, name, dir string, m, m2 *ir.Module) bool {
 		return true
 	}
 	for i := range want {
-		if !sameValue(want[i], got[i]) {
+		if !tensor.Identical(want[i], got[i]) {
 			t.Errorf("%s: output %d differs after the round trip", name, i)
 		}
 	}
 	return true
-}
-
-// sameValue reports whether two interpreter values are bit-identical.
-func sameValue(a, b interp.Value) bool {
-	switch x := a.(type) {
-	case *interp.Tensor:
-		y, ok := b.(*interp.Tensor)
-		if !ok || x.DType != y.DType || !reflect.DeepEqual(x.Shape, y.Shape) {
-			return false
-		}
-		if x.DType == ir.String {
-			return reflect.DeepEqual(x.Data, y.Data)
-		}
-		xb, err1 := interp.EncodeBytes(x)
-		yb, err2 := interp.EncodeBytes(y)
-		return err1 == nil && err2 == nil && bytes.Equal(xb, yb)
-	case *interp.Sequence:
-		y, ok := b.(*interp.Sequence)
-		if !ok || len(x.Items) != len(y.Items) {
-			return false
-		}
-		for i := range x.Items {
-			if !sameValue(x.Items[i], y.Items[i]) {
-				return false
-			}
-		}
-		return true
-	case *interp.Optional:
-		y, ok := b.(*interp.Optional)
-		if !ok || (x.Value == nil) != (y.Value == nil) {
-			return false
-		}
-		return x.Value == nil || sameValue(x.Value, y.Value)
-	}
-	return reflect.DeepEqual(a, b)
 }

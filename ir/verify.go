@@ -92,7 +92,12 @@ func (v *verifier) checkConst(c *Value) {
 		}
 		return
 	}
-	if want := n * int64(t.DType.Size()); int64(len(c.Const.Bytes)) != want {
+	want, err := t.ByteSize()
+	if err != nil {
+		v.errorf(name, "constant type %v: %v", t, err)
+		return
+	}
+	if int64(len(c.Const.Bytes)) != want {
 		v.errorf(name, "%d bytes for %v (want %d)", len(c.Const.Bytes), t, want)
 	}
 }

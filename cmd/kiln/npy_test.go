@@ -9,7 +9,7 @@ import (
 	"github.com/kiln-ml/kiln/frontend/onnx"
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxtest"
 	"github.com/kiln-ml/kiln/ir"
-	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // TestRunNPY converts test_add's TensorProto inputs to .npy, runs the model
@@ -25,7 +25,7 @@ func TestRunNPY(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := filepath.Join(dir, n+".npy")
-		if err := interp.WriteNPYFile(p, v.(*interp.Tensor)); err != nil {
+		if err := tensor.WriteNPYFile(p, v.(*tensor.Tensor)); err != nil {
 			t.Fatal(err)
 		}
 		npys = append(npys, p)
@@ -38,7 +38,7 @@ func TestRunNPY(t *testing.T) {
 	if !strings.Contains(stdout, filepath.Join(out, "sum.npy")) {
 		t.Errorf("stdout does not name the written file:\n%s", stdout)
 	}
-	got, err := interp.ReadNPYFile(filepath.Join(out, "sum.npy"))
+	got, err := tensor.ReadNPYFile(filepath.Join(out, "sum.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kiln-ml/kiln/frontend/onnx"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 func init() {
@@ -65,7 +66,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	for i, v := range res {
 		name := f.OutputNames[i]
 		line := fmt.Sprintf("%s\t%v", name, v.Type())
-		if t, ok := v.(*interp.Tensor); ok {
+		if t, ok := v.(*tensor.Tensor); ok {
 			line = fmt.Sprintf("%s\t%v\t%v", name, t.DType, t.Type().Shape)
 		}
 		if *out != "" {
@@ -91,7 +92,7 @@ func loadModel(path string) (*ir.Module, error) {
 // bindInputs reads the --input files and orders them as f's inputs. A
 // value NAME=FILE binds by name when NAME is one of f's inputs (so paths
 // holding '=' still work); other values fill the remaining inputs in order.
-func bindInputs(f *ir.Func, specs []string) ([]interp.Value, error) {
+func bindInputs(f *ir.Func, specs []string) ([]tensor.Value, error) {
 	index := map[string]int{}
 	for i, n := range f.InputNames {
 		index[n] = i
@@ -127,7 +128,7 @@ func bindInputs(f *ir.Func, specs []string) ([]interp.Value, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("missing input(s): %s", strings.Join(missing, ", "))
 	}
-	vals := make([]interp.Value, len(files))
+	vals := make([]tensor.Value, len(files))
 	for i, p := range files {
 		v, err := readInput(p, f.Body.Params[i].Type)
 		if err != nil {
@@ -138,10 +139,10 @@ func bindInputs(f *ir.Func, specs []string) ([]interp.Value, error) {
 	return vals, nil
 }
 
-func readInput(path string, t ir.Type) (interp.Value, error) {
+func readInput(path string, t ir.Type) (tensor.Value, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npy":
-		return interp.ReadNPYFile(path)
+		return tensor.ReadNPYFile(path)
 	case ".pb":
 		return onnx.ReadValueFile(path, t)
 	}
@@ -168,9 +169,9 @@ func outputFileNames(names []string) []string {
 
 // writeOutput writes a tensor to base.npy, and a sequence or optional (which
 // .npy cannot hold) to base.pb as an ONNX SequenceProto or OptionalProto.
-func writeOutput(base, name string, v interp.Value) (string, error) {
-	if t, ok := v.(*interp.Tensor); ok {
-		return base + ".npy", interp.WriteNPYFile(base+".npy", t)
+func writeOutput(base, name string, v tensor.Value) (string, error) {
+	if t, ok := v.(*tensor.Tensor); ok {
+		return base + ".npy", tensor.WriteNPYFile(base+".npy", t)
 	}
 	b, err := onnx.EncodeValue(name, v)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/kiln-ml/kiln/frontend/onnx"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // Frame and state sizes of Silero VAD v5 at 16 kHz, as the vad-web package
@@ -78,22 +79,22 @@ func run(modelPath, wavPath string, verbose bool) error {
 	// Outputs by name: the probability and the next state.
 	probAt, stateAt := outputIndex(m.Funcs[0], "output", 0), outputIndex(m.Funcs[0], "stateN", 1)
 	in := interp.New(m, interp.Options{})
-	state := interp.NewTensor(ir.F32, []int{stateLayers, 1, stateWidth})
-	sr := interp.Scalar(int64(sampleRate))
+	state := tensor.New(ir.F32, []int{stateLayers, 1, stateWidth})
+	sr := tensor.Scalar(int64(sampleRate))
 	probs := make([]float32, nframes)
 	start = time.Now()
 	for i := 0; i < nframes; i++ {
-		frame := interp.FromSlice([]int{1, frameLen}, append([]float32{}, samples[i*frameLen:(i+1)*frameLen]...))
-		out, err := in.RunNamed("", map[string]interp.Value{"input": frame, "state": state, "sr": sr})
+		frame := tensor.FromSlice([]int{1, frameLen}, append([]float32{}, samples[i*frameLen:(i+1)*frameLen]...))
+		out, err := in.RunNamed("", map[string]tensor.Value{"input": frame, "state": state, "sr": sr})
 		if err != nil {
 			return fmt.Errorf("frame %d: %w", i, err)
 		}
-		p, ok := out[probAt].(*interp.Tensor)
+		p, ok := out[probAt].(*tensor.Tensor)
 		if !ok || p.DType != ir.F32 || p.Len() != 1 {
 			return fmt.Errorf("frame %d: output is %v, want one float32", i, out[probAt].Type())
 		}
-		probs[i] = interp.Data[float32](p)[0]
-		if state, ok = out[stateAt].(*interp.Tensor); !ok {
+		probs[i] = tensor.Data[float32](p)[0]
+		if state, ok = out[stateAt].(*tensor.Tensor); !ok {
 			return fmt.Errorf("frame %d: state output is %v", i, out[stateAt].Type())
 		}
 		if verbose {

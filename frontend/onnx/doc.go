@@ -12,7 +12,8 @@
 // are located without the generated decoder copying them).
 //
 // The package also reads ONNX TensorProto, SequenceProto and OptionalProto
-// files (the ONNX backend test data format) into interpreter values.
+// files (the ONNX backend test data format) into ir/tensor values.
 //
-// It imports ir, ir/interp and the generated bindings in onnxpb.
+// It imports ir, ir/tensor and the generated bindings in onnxpb, never
+// ir/interp.
 package onnx

@@ -454,13 +454,7 @@ func (c *converter) emit1(name string, args []*ir.Value, attrs ...ir.Attr) (*ir.
 // constTensor adds a module constant built from Go values (for converters
 // that turn attributes into operands).
 func (c *converter) constI64(name string, shape []int64, vals []int64) *ir.Value {
-	b := make([]byte, 8*len(vals))
-	for i, v := range vals {
-		for k := 0; k < 8; k++ {
-			b[8*i+k] = byte(uint64(v) >> (8 * k))
-		}
-	}
-	return c.addConst(name, &tensorData{dtype: ir.I64, shape: shape, bytes: b})
+	return c.addConst(name, &tensorData{dtype: ir.I64, shape: shape, bytes: ir.EncodeSlice(vals)})
 }
 
 // direct converts a node to the kiln op of the same name, carrying over

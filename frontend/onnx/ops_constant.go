@@ -1,9 +1,7 @@
 package onnx
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -21,7 +19,6 @@ func convConstant(c *converter, n *node) ([]*ir.Value, error) {
 		name = n.proto.Output[0]
 	}
 	var td *tensorData
-	le := binary.LittleEndian
 	switch {
 	case n.Has("value"):
 		a := n.attr("value")
@@ -33,27 +30,15 @@ func convConstant(c *converter, n *node) ([]*ir.Value, error) {
 			return nil, fmt.Errorf("attribute value: %w", err)
 		}
 	case n.Has("value_float"):
-		b := make([]byte, 4)
-		le.PutUint32(b, math.Float32bits(n.Float("value_float", 0)))
-		td = &tensorData{dtype: ir.F32, bytes: b}
+		td = &tensorData{dtype: ir.F32, bytes: ir.EncodeSlice([]float32{n.Float("value_float", 0)})}
 	case n.Has("value_floats"):
 		fs := n.Floats("value_floats")
-		b := make([]byte, 4*len(fs))
-		for i, f := range fs {
-			le.PutUint32(b[4*i:], math.Float32bits(f))
-		}
-		td = &tensorData{dtype: ir.F32, shape: []int64{int64(len(fs))}, bytes: b}
+		td = &tensorData{dtype: ir.F32, shape: []int64{int64(len(fs))}, bytes: ir.EncodeSlice(fs)}
 	case n.Has("value_int"):
-		b := make([]byte, 8)
-		le.PutUint64(b, uint64(n.Int("value_int", 0)))
-		td = &tensorData{dtype: ir.I64, bytes: b}
+		td = &tensorData{dtype: ir.I64, bytes: ir.EncodeSlice([]int64{n.Int("value_int", 0)})}
 	case n.Has("value_ints"):
 		is := n.Ints("value_ints")
-		b := make([]byte, 8*len(is))
-		for i, v := range is {
-			le.PutUint64(b[8*i:], uint64(v))
-		}
-		td = &tensorData{dtype: ir.I64, shape: []int64{int64(len(is))}, bytes: b}
+		td = &tensorData{dtype: ir.I64, shape: []int64{int64(len(is))}, bytes: ir.EncodeSlice(is)}
 	case n.Has("value_string"):
 		td = &tensorData{dtype: ir.String, strings: []string{n.Str("value_string", "")}}
 	case n.Has("value_strings"):

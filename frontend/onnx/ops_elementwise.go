@@ -1,9 +1,7 @@
 package onnx
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
@@ -119,19 +117,12 @@ func convClipAttrs(c *converter, n *node) ([]*ir.Value, error) {
 
 // constFloatAs adds a scalar constant of float type d holding v.
 func (c *converter) constFloatAs(name string, d ir.DType, v float64) (*ir.Value, error) {
-	var b []byte
-	le := binary.LittleEndian
-	switch d {
-	case ir.F32:
-		b = le.AppendUint32(nil, math.Float32bits(float32(v)))
-	case ir.F64:
-		b = le.AppendUint64(nil, math.Float64bits(v))
-	case ir.F16:
-		b = le.AppendUint16(nil, uint16(ir.F16FromFloat32(float32(v))))
-	case ir.BF16:
-		b = le.AppendUint16(nil, uint16(ir.BF16FromFloat32(float32(v))))
-	default:
+	if !d.IsFloat() {
 		return nil, fmt.Errorf("need a float input, got %v", d)
+	}
+	b, err := ir.EncodeFloat64s(d, []float64{v})
+	if err != nil {
+		return nil, err
 	}
 	return c.addConst(strings.TrimPrefix(name, "#"), &tensorData{dtype: d, bytes: b}), nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // oneNodeModel builds a model of a single node at the given opset; its graph
@@ -20,7 +21,7 @@ func oneNodeModel(opset int64, n *onnxpb.NodeProto, feeds []*interp.Tensor, init
 	k := 0
 	for _, in := range n.Input {
 		if t, ok := inits[in]; ok {
-			raw, _ := interp.EncodeBytes(t)
+			raw, _ := tensor.EncodeBytes(t)
 			dims := make([]int64, len(t.Shape))
 			for i, d := range t.Shape {
 				dims[i] = int64(d)

@@ -1,9 +1,7 @@
 package onnx
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -171,30 +169,8 @@ func convTile1(c *converter, n *node) ([]*ir.Value, error) {
 // padValueConst adds a rank-0 constant of dtype d holding f (converted as a
 // cast would).
 func (c *converter) padValueConst(name string, d ir.DType, f float64) (*ir.Value, error) {
-	b := make([]byte, d.Size())
-	le := binary.LittleEndian
-	switch d {
-	case ir.F32:
-		le.PutUint32(b, math.Float32bits(float32(f)))
-	case ir.F64:
-		le.PutUint64(b, math.Float64bits(f))
-	case ir.F16:
-		le.PutUint16(b, uint16(ir.F16FromFloat32(float32(f))))
-	case ir.BF16:
-		le.PutUint16(b, uint16(ir.BF16FromFloat32(float32(f))))
-	case ir.I8, ir.U8:
-		b[0] = byte(int64(f))
-	case ir.I16, ir.U16:
-		le.PutUint16(b, uint16(int64(f)))
-	case ir.I32, ir.U32:
-		le.PutUint32(b, uint32(int64(f)))
-	case ir.I64, ir.U64:
-		le.PutUint64(b, uint64(int64(f)))
-	case ir.Bool:
-		if f != 0 {
-			b[0] = 1
-		}
-	default:
+	b, err := ir.EncodeFloat64s(d, []float64{f})
+	if err != nil {
 		return nil, fmt.Errorf("no %v constant for %v", d, f)
 	}
 	return c.addConst(name, &tensorData{dtype: d, bytes: b}), nil
@@ -202,11 +178,7 @@ func (c *converter) padValueConst(name string, d ir.DType, f float64) (*ir.Value
 
 // scalesConst adds an f32 constant.
 func (c *converter) scalesConst(name string, shape []int64, vals []float32) *ir.Value {
-	b := make([]byte, 4*len(vals))
-	for i, v := range vals {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-	}
-	return c.addConst(name, &tensorData{dtype: ir.F32, shape: shape, bytes: b})
+	return c.addConst(name, &tensorData{dtype: ir.F32, shape: shape, bytes: ir.EncodeSlice(vals)})
 }
 
 func convPad1(c *converter, n *node) ([]*ir.Value, error) {

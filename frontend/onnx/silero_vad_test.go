@@ -11,6 +11,7 @@ import (
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxtest"
 	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // Silero VAD v4 and v5 nest If 2 to 4 deep, with branches reading outer
@@ -47,7 +48,7 @@ func TestSileroVAD(t *testing.T) {
 			defer m.Close()
 			inputs := map[string]interp.Value{}
 			for _, in := range cs.Inputs {
-				v, err := interp.ReadNPYFile(filepath.Join(dir, in.File))
+				v, err := tensor.ReadNPYFile(filepath.Join(dir, in.File))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -59,7 +60,7 @@ func TestSileroVAD(t *testing.T) {
 			}
 			f := m.Funcs[0]
 			for _, out := range cs.Outputs {
-				want, err := interp.ReadNPYFile(filepath.Join(dir, out.File))
+				want, err := tensor.ReadNPYFile(filepath.Join(dir, out.File))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,13 +1,11 @@
 package onnx
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
 	"github.com/kiln-ml/kiln/ir"
-	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // tensorData is a TensorProto's payload decoded into kiln's constant form:
@@ -51,7 +49,12 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 		n *= s
 	}
 	out := &tensorData{dtype: d, shape: append([]int64{}, tp.Dims...)}
-	size := n * int64(d.Size())
+	var size int64 // byte size; strings have none
+	if d != ir.String {
+		if size, err = d.ByteSize(n); err != nil {
+			return nil, err
+		}
+	}
 	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 		if ext == nil {
 			return nil, fmt.Errorf("external data is not allowed here")
@@ -111,39 +114,35 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 	if int64(count) != n*per {
 		return nil, fmt.Errorf("%d typed values for %d elements of %v", count, n, d)
 	}
-	b := make([]byte, size)
-	le := binary.LittleEndian
+	var b []byte
 	switch d {
 	case ir.F32, ir.C64: // complex64 as (real, imaginary) float pairs
-		for i, v := range tp.FloatData {
-			le.PutUint32(b[4*i:], math.Float32bits(v))
-		}
+		b = ir.EncodeSlice(tp.FloatData)
 	case ir.F64, ir.C128:
-		for i, v := range tp.DoubleData {
-			le.PutUint64(b[8*i:], math.Float64bits(v))
-		}
+		b = ir.EncodeSlice(tp.DoubleData)
 	case ir.I64:
-		for i, v := range tp.Int64Data {
-			le.PutUint64(b[8*i:], uint64(v))
-		}
-	case ir.U32, ir.U64:
+		b = ir.EncodeSlice(tp.Int64Data)
+	case ir.U64:
+		b = ir.EncodeSlice(tp.Uint64Data)
+	case ir.U32:
+		vals := make([]uint32, len(tp.Uint64Data))
 		for i, v := range tp.Uint64Data {
-			if d == ir.U32 {
-				le.PutUint32(b[4*i:], uint32(v))
-			} else {
-				le.PutUint64(b[8*i:], v)
-			}
+			vals[i] = uint32(v)
 		}
-	default: // int32_data carries i8, i16, i32, u8, u16, bool, and f16/bf16 bits
+		b = ir.EncodeSlice(vals)
+	case ir.F16, ir.BF16: // int32_data carries their bits
+		vals := make([]uint16, len(tp.Int32Data))
 		for i, v := range tp.Int32Data {
-			switch d.Size() {
-			case 1:
-				b[i] = byte(v)
-			case 2:
-				le.PutUint16(b[2*i:], uint16(v))
-			case 4:
-				le.PutUint32(b[4*i:], uint32(v))
-			}
+			vals[i] = uint16(v)
+		}
+		b = ir.EncodeSlice(vals)
+	default: // int32_data carries i8, i16, i32, u8, u16 and bool
+		vals := make([]int64, len(tp.Int32Data))
+		for i, v := range tp.Int32Data {
+			vals[i] = int64(v)
+		}
+		if b, err = ir.EncodeInt64s(d, vals); err != nil {
+			return nil, err
 		}
 	}
 	out.bytes = b
@@ -152,7 +151,7 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 
 // TensorFromProto converts an ONNX TensorProto (without external data) to
 // an interpreter tensor.
-func TensorFromProto(tp *onnxpb.TensorProto) (*interp.Tensor, error) {
+func TensorFromProto(tp *onnxpb.TensorProto) (*tensor.Tensor, error) {
 	td, err := decodeTensor(tp, nil)
 	if err != nil {
 		return nil, err
@@ -162,14 +161,14 @@ func TensorFromProto(tp *onnxpb.TensorProto) (*interp.Tensor, error) {
 		shape[i] = int(s)
 	}
 	if td.dtype == ir.String {
-		return interp.FromSlice(shape, td.strings), nil
+		return tensor.FromSlice(shape, td.strings), nil
 	}
-	return interp.DecodeBytes(td.dtype, shape, td.bytes)
+	return tensor.DecodeBytes(td.dtype, shape, td.bytes)
 }
 
 // TensorToProto converts an interpreter tensor to an ONNX TensorProto with
 // raw_data (string_data for strings).
-func TensorToProto(name string, t *interp.Tensor) (*onnxpb.TensorProto, error) {
+func TensorToProto(name string, t *tensor.Tensor) (*onnxpb.TensorProto, error) {
 	tp := &onnxpb.TensorProto{Name: &name}
 	code := ONNXDType(t.DType)
 	tp.DataType = &code
@@ -177,12 +176,12 @@ func TensorToProto(name string, t *interp.Tensor) (*onnxpb.TensorProto, error) {
 		tp.Dims = append(tp.Dims, int64(s))
 	}
 	if t.DType == ir.String {
-		for _, s := range interp.Data[string](t) {
+		for _, s := range tensor.Data[string](t) {
 			tp.StringData = append(tp.StringData, []byte(s))
 		}
 		return tp, nil
 	}
-	b, err := interp.EncodeBytes(t)
+	b, err := tensor.EncodeBytes(t)
 	if err != nil {
 		return nil, err
 	}

@@ -9,13 +9,13 @@ import (
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
 	"github.com/kiln-ml/kiln/ir"
-	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // ReadValueFile reads an ONNX test data file (.pb) holding a value of type
 // t: a TensorProto for tensors, a SequenceProto for sequences, an
 // OptionalProto for optionals.
-func ReadValueFile(path string, t ir.Type) (interp.Value, error) {
+func ReadValueFile(path string, t ir.Type) (tensor.Value, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -29,7 +29,7 @@ func ReadValueFile(path string, t ir.Type) (interp.Value, error) {
 
 // DecodeValue decodes a serialized TensorProto, SequenceProto or
 // OptionalProto, according to t's kind.
-func DecodeValue(b []byte, t ir.Type) (interp.Value, error) {
+func DecodeValue(b []byte, t ir.Type) (tensor.Value, error) {
 	switch t.Kind {
 	case ir.TensorKind, ir.InvalidKind:
 		var tp onnxpb.TensorProto
@@ -107,7 +107,7 @@ func decodeDataMessage(b []byte) (elemType int64, fields []dataField, err error)
 }
 
 // decodeDataValue decodes the payload of value field num (3..7).
-func decodeDataValue(num protowire.Number, b []byte, elem ir.Type) (interp.Value, error) {
+func decodeDataValue(num protowire.Number, b []byte, elem ir.Type) (tensor.Value, error) {
 	switch num {
 	case 3:
 		if elem.Kind != ir.TensorKind && elem.Kind != ir.InvalidKind {
@@ -148,7 +148,7 @@ func elemTypeMatches(code int64, elem ir.Type) bool {
 	return true
 }
 
-func decodeSequenceProto(b []byte, elem ir.Type) (*interp.Sequence, error) {
+func decodeSequenceProto(b []byte, elem ir.Type) (*tensor.Sequence, error) {
 	code, fields, err := decodeDataMessage(b)
 	if err != nil {
 		return nil, fmt.Errorf("not a SequenceProto: %w", err)
@@ -157,7 +157,7 @@ func decodeSequenceProto(b []byte, elem ir.Type) (*interp.Sequence, error) {
 	if len(fields) > 0 && !elemTypeMatches(code, elem) {
 		return nil, fmt.Errorf("SequenceProto elem_type %d does not hold %v", code, elem)
 	}
-	s := &interp.Sequence{Elem: elem}
+	s := &tensor.Sequence{Elem: elem}
 	for i, f := range fields {
 		v, err := decodeDataValue(f.num, f.bytes, elem)
 		if err != nil {
@@ -171,12 +171,12 @@ func decodeSequenceProto(b []byte, elem ir.Type) (*interp.Sequence, error) {
 	return s, nil
 }
 
-func decodeOptionalProto(b []byte, elem ir.Type) (*interp.Optional, error) {
+func decodeOptionalProto(b []byte, elem ir.Type) (*tensor.Optional, error) {
 	code, fields, err := decodeDataMessage(b)
 	if err != nil {
 		return nil, fmt.Errorf("not an OptionalProto: %w", err)
 	}
-	o := &interp.Optional{Elem: elem}
+	o := &tensor.Optional{Elem: elem}
 	if len(fields) == 0 {
 		return o, nil // empty optional
 	}
@@ -200,15 +200,15 @@ func decodeOptionalProto(b []byte, elem ir.Type) (*interp.Optional, error) {
 // EncodeValue serializes v in the ONNX test-data format DecodeValue reads:
 // a TensorProto for a tensor, a SequenceProto or OptionalProto (with their
 // elements nested) for the others. name goes into the message's name field.
-func EncodeValue(name string, v interp.Value) ([]byte, error) {
+func EncodeValue(name string, v tensor.Value) ([]byte, error) {
 	switch x := v.(type) {
-	case *interp.Tensor:
+	case *tensor.Tensor:
 		tp, err := TensorToProto(name, x)
 		if err != nil {
 			return nil, err
 		}
 		return proto.Marshal(tp)
-	case *interp.Sequence:
+	case *tensor.Sequence:
 		b := protowire.AppendTag(nil, 1, protowire.BytesType)
 		b = protowire.AppendString(b, name)
 		b = protowire.AppendTag(b, 2, protowire.VarintType)
@@ -222,7 +222,7 @@ func EncodeValue(name string, v interp.Value) ([]byte, error) {
 			b = protowire.AppendBytes(b, payload)
 		}
 		return b, nil
-	case *interp.Optional:
+	case *tensor.Optional:
 		b := protowire.AppendTag(nil, 1, protowire.BytesType)
 		b = protowire.AppendString(b, name)
 		code := dataElemCode(x.Elem)
@@ -247,12 +247,12 @@ func EncodeValue(name string, v interp.Value) ([]byte, error) {
 // encodeDataValue returns the field number (3 tensor, 5 sequence, 7
 // optional) and serialized payload of one element of a SequenceProto or
 // OptionalProto.
-func encodeDataValue(v interp.Value) (protowire.Number, []byte, error) {
+func encodeDataValue(v tensor.Value) (protowire.Number, []byte, error) {
 	b, err := EncodeValue("", v)
 	switch v.(type) {
-	case *interp.Sequence:
+	case *tensor.Sequence:
 		return 5, b, err
-	case *interp.Optional:
+	case *tensor.Optional:
 		return 7, b, err
 	}
 	return 3, b, err

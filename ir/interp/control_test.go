@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 func ctlConst(t *testing.T, m *ir.Module, name string, x *Tensor) *ir.Value {
 	t.Helper()
-	b, err := EncodeBytes(x)
+	b, err := tensor.EncodeBytes(x)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,11 @@
 // checked against it.
 //
 // Kernels are registered by op name (kernels_*.go), one function per op,
-// next to the op's declaration in package ir. The package also reads and
-// writes NumPy .npy tensor files.
+// next to the op's declaration in package ir. The values they compute on are
+// package ir/tensor's; tensor.go keeps type aliases (Tensor, Value,
+// Sequence, Optional) and thin forwarders (NewTensor, FromSlice, Data, ...)
+// so that kernels keep their spelling for now. Tensor files and the byte
+// conversion of constants live in ir/tensor too.
 //
-// interp imports ir and the standard library only.
+// interp imports ir, ir/tensor and the standard library only.
 package interp

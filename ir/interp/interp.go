@@ -1,15 +1,14 @@
 package interp
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"math/rand"
 	"runtime/debug"
 	"slices"
 	"sync"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // Interp runs the functions of one module. Constants are decoded once and
@@ -112,11 +111,8 @@ func checkValue(v Value, want ir.Type, syms map[string]int, symFrom map[string]s
 		if t.DType != want.DType {
 			return fmt.Errorf("got dtype %v, want %v", t.DType, want.DType)
 		}
-		if !dataMatches(t) {
-			return fmt.Errorf("tensor of dtype %v holds %T", t.DType, t.Data)
-		}
-		if NumElements(t.Shape) != lenData(t.Data) {
-			return fmt.Errorf("shape %v does not match its %d elements", t.Type().Shape, lenData(t.Data))
+		if err := t.Check(); err != nil {
+			return err
 		}
 		if !want.Shape.Ranked {
 			return nil
@@ -164,53 +160,6 @@ func isNilValue(v Value) bool {
 		return x == nil
 	}
 	return false
-}
-
-// dataMatches reports whether t.Data is the slice type of t.DType, so
-// kernels can rely on it.
-func dataMatches(t *Tensor) bool {
-	if t.Data == nil || lenData(t.Data) < 0 || !t.DType.Valid() {
-		return false
-	}
-	return dtypeOf(t.Data) == t.DType
-}
-
-func lenData(data any) int {
-	switch d := data.(type) {
-	case []float32:
-		return len(d)
-	case []float64:
-		return len(d)
-	case []ir.Float16:
-		return len(d)
-	case []ir.BFloat16:
-		return len(d)
-	case []int8:
-		return len(d)
-	case []int16:
-		return len(d)
-	case []int32:
-		return len(d)
-	case []int64:
-		return len(d)
-	case []uint8:
-		return len(d)
-	case []uint16:
-		return len(d)
-	case []uint32:
-		return len(d)
-	case []uint64:
-		return len(d)
-	case []bool:
-		return len(d)
-	case []string:
-		return len(d)
-	case []complex64:
-		return len(d)
-	case []complex128:
-		return len(d)
-	}
-	return -1
 }
 
 // env maps SSA values to run-time values for one region activation; lookups
@@ -323,178 +272,10 @@ func (in *Interp) constant(v *ir.Value) (*Tensor, error) {
 	if t, ok := in.consts[v]; ok {
 		return t, nil
 	}
-	t, err := DecodeConst(v)
+	t, err := tensor.FromConst(v)
 	if err != nil {
 		return nil, err
 	}
 	in.consts[v] = t
 	return t, nil
-}
-
-// DecodeConst converts a module constant to a tensor (copying its bytes).
-func DecodeConst(v *ir.Value) (*Tensor, error) {
-	sizes, ok := v.Type.Shape.Sizes()
-	if !ok || !v.Type.IsTensor() {
-		return nil, fmt.Errorf("constant @%s has non-static type %v", v.Const.Name, v.Type)
-	}
-	shape := make([]int, len(sizes))
-	for i, s := range sizes {
-		shape[i] = int(s)
-	}
-	d := v.Type.DType
-	if d == ir.String {
-		if len(v.Const.Strings) != NumElements(shape) {
-			return nil, fmt.Errorf("constant @%s: %d strings for shape %v", v.Const.Name, len(v.Const.Strings), shape)
-		}
-		return FromSlice(shape, append([]string{}, v.Const.Strings...)), nil
-	}
-	return DecodeBytes(d, shape, v.Const.Bytes)
-}
-
-// DecodeBytes converts little-endian raw bytes to a tensor of dtype d.
-func DecodeBytes(d ir.DType, shape []int, b []byte) (*Tensor, error) {
-	n := NumElements(shape)
-	if d == ir.String || len(b) != n*d.Size() {
-		return nil, fmt.Errorf("%d bytes for %v%v", len(b), d, shape)
-	}
-	t := NewTensor(d, shape)
-	le := binary.LittleEndian
-	switch x := t.Data.(type) {
-	case []float32:
-		for i := range x {
-			x[i] = math.Float32frombits(le.Uint32(b[4*i:]))
-		}
-	case []float64:
-		for i := range x {
-			x[i] = math.Float64frombits(le.Uint64(b[8*i:]))
-		}
-	case []ir.Float16:
-		for i := range x {
-			x[i] = ir.Float16(le.Uint16(b[2*i:]))
-		}
-	case []ir.BFloat16:
-		for i := range x {
-			x[i] = ir.BFloat16(le.Uint16(b[2*i:]))
-		}
-	case []int8:
-		for i := range x {
-			x[i] = int8(b[i])
-		}
-	case []int16:
-		for i := range x {
-			x[i] = int16(le.Uint16(b[2*i:]))
-		}
-	case []int32:
-		for i := range x {
-			x[i] = int32(le.Uint32(b[4*i:]))
-		}
-	case []int64:
-		for i := range x {
-			x[i] = int64(le.Uint64(b[8*i:]))
-		}
-	case []uint8:
-		copy(x, b)
-	case []uint16:
-		for i := range x {
-			x[i] = le.Uint16(b[2*i:])
-		}
-	case []uint32:
-		for i := range x {
-			x[i] = le.Uint32(b[4*i:])
-		}
-	case []uint64:
-		for i := range x {
-			x[i] = le.Uint64(b[8*i:])
-		}
-	case []bool:
-		for i := range x {
-			x[i] = b[i] != 0
-		}
-	case []complex64:
-		for i := range x {
-			x[i] = complex(math.Float32frombits(le.Uint32(b[8*i:])), math.Float32frombits(le.Uint32(b[8*i+4:])))
-		}
-	case []complex128:
-		for i := range x {
-			x[i] = complex(math.Float64frombits(le.Uint64(b[16*i:])), math.Float64frombits(le.Uint64(b[16*i+8:])))
-		}
-	}
-	return t, nil
-}
-
-// EncodeBytes returns the little-endian raw bytes of a non-string tensor.
-func EncodeBytes(t *Tensor) ([]byte, error) {
-	if t.DType == ir.String {
-		return nil, fmt.Errorf("string tensors have no raw byte form")
-	}
-	n := t.Len()
-	b := make([]byte, n*t.DType.Size())
-	le := binary.LittleEndian
-	switch x := t.Data.(type) {
-	case []float32:
-		for i, v := range x {
-			le.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-	case []float64:
-		for i, v := range x {
-			le.PutUint64(b[8*i:], math.Float64bits(v))
-		}
-	case []ir.Float16:
-		for i, v := range x {
-			le.PutUint16(b[2*i:], uint16(v))
-		}
-	case []ir.BFloat16:
-		for i, v := range x {
-			le.PutUint16(b[2*i:], uint16(v))
-		}
-	case []int8:
-		for i, v := range x {
-			b[i] = byte(v)
-		}
-	case []int16:
-		for i, v := range x {
-			le.PutUint16(b[2*i:], uint16(v))
-		}
-	case []int32:
-		for i, v := range x {
-			le.PutUint32(b[4*i:], uint32(v))
-		}
-	case []int64:
-		for i, v := range x {
-			le.PutUint64(b[8*i:], uint64(v))
-		}
-	case []uint8:
-		copy(b, x)
-	case []uint16:
-		for i, v := range x {
-			le.PutUint16(b[2*i:], v)
-		}
-	case []uint32:
-		for i, v := range x {
-			le.PutUint32(b[4*i:], v)
-		}
-	case []uint64:
-		for i, v := range x {
-			le.PutUint64(b[8*i:], v)
-		}
-	case []bool:
-		for i, v := range x {
-			if v {
-				b[i] = 1
-			}
-		}
-	case []complex64:
-		for i, v := range x {
-			le.PutUint32(b[8*i:], math.Float32bits(real(v)))
-			le.PutUint32(b[8*i+4:], math.Float32bits(imag(v)))
-		}
-	case []complex128:
-		for i, v := range x {
-			le.PutUint64(b[16*i:], math.Float64bits(real(v)))
-			le.PutUint64(b[16*i+8:], math.Float64bits(imag(v)))
-		}
-	default:
-		return nil, fmt.Errorf("cannot encode %T", t.Data)
-	}
-	return b, nil
 }

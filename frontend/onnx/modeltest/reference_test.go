@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // readCaseTensors reads a case's .npy files.
@@ -12,7 +13,7 @@ func readCaseTensors(t *testing.T, c refCase, ts []refTensor) map[string]*interp
 	t.Helper()
 	out := map[string]*interp.Tensor{}
 	for _, x := range ts {
-		v, err := interp.ReadNPYFile(filepath.Join(c.Dir, x.File))
+		v, err := tensor.ReadNPYFile(filepath.Join(c.Dir, x.File))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package interp
+package tensor
 
 import (
 	"bufio"
@@ -319,8 +319,8 @@ func WriteNPYFile(path string, t *Tensor) error {
 // as '|S' bytes when some element is not valid UTF-8.
 // bfloat16 has no numpy dtype and is refused.
 func WriteNPY(w io.Writer, t *Tensor) error {
-	if NumElements(t.Shape) != lenData(t.Data) {
-		return fmt.Errorf("npy: shape %v does not match %d elements", t.Shape, lenData(t.Data))
+	if err := t.Check(); err != nil {
+		return fmt.Errorf("npy: %w", err)
 	}
 	descr, width, asBytes := "", 0, false
 	if t.DType == ir.String {

@@ -1,0 +1,60 @@
+package interp
+
+import (
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
+)
+
+// The interpreter computes on package tensor's values. These aliases and
+// forwarding functions keep the kernels' spelling (Tensor, NewTensor,
+// Data[T], ...) while the tensor types live below the interpreter. Code
+// outside this package uses ir/tensor directly, also for decoding constants
+// and for .npy files.
+
+// Value is tensor.Value.
+type Value = tensor.Value
+
+// Tensor is tensor.Tensor.
+type Tensor = tensor.Tensor
+
+// Sequence is tensor.Sequence.
+type Sequence = tensor.Sequence
+
+// Optional is tensor.Optional.
+type Optional = tensor.Optional
+
+// NumElements returns the product of the dims of shape (tensor.NumElements).
+func NumElements(shape []int) int { return tensor.NumElements(shape) }
+
+// NewTensor allocates a zero tensor (tensor.New).
+func NewTensor(d ir.DType, shape []int) *Tensor { return tensor.New(d, shape) }
+
+// FromSlice wraps data as a tensor (tensor.FromSlice).
+func FromSlice[T any](shape []int, data []T) *Tensor { return tensor.FromSlice(shape, data) }
+
+// Scalar returns a rank-0 tensor holding v (tensor.Scalar).
+func Scalar[T any](v T) *Tensor { return tensor.Scalar(v) }
+
+// Data returns t's elements as []T (tensor.Data).
+func Data[T any](t *Tensor) []T { return tensor.Data[T](t) }
+
+// makeSlice returns a zeroed slice of n elements of d's storage type.
+func makeSlice(d ir.DType, n int) any {
+	data := ir.MakeElems(d, n)
+	if data == nil {
+		panic("interp: no storage for dtype " + d.String())
+	}
+	return data
+}
+
+// dtypeOf returns the element type of a storage slice.
+func dtypeOf(data any) ir.DType {
+	d, _ := ir.ElemsDType(data)
+	if d == ir.InvalidDType {
+		panic("interp: no dtype for storage of this Go type")
+	}
+	return d
+}
+
+// copyData copies src's elements into dst (tensor.CopyData).
+func copyData(dst, src any) { tensor.CopyData(dst, src) }
