@@ -24,6 +24,7 @@ func (m *Module) Clone() *Module {
 				src := *c.Const.Source
 				k.Source = &src
 			}
+			c.Const.copyHashTo(k)
 			nc.Const = k
 		}
 		remap[c] = nc

@@ -55,3 +55,16 @@ func (c *Constant) setSHA256(sum [sha256.Size]byte) {
 	h.data, h.n = sliceKey(c.Bytes)
 	h.ok, h.sum = true, sum
 }
+
+// copyHashTo gives d the sum cached for c when d holds the same bytes, so
+// that a clone of a module does not hash its weights again.
+func (c *Constant) copyHashTo(d *Constant) {
+	h := &c.hash
+	h.mu.Lock()
+	data, n := sliceKey(c.Bytes)
+	ok, sum := h.ok && h.data == data && h.n == n, h.sum
+	h.mu.Unlock()
+	if dd, dn := sliceKey(d.Bytes); ok && dd == data && dn == n {
+		d.setSHA256(sum)
+	}
+}
