@@ -1,6 +1,7 @@
 package safefile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,11 @@ import (
 func Open(path string) (*os.File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
+		// Report it as the open it stands for, as os.Open would.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open"
+		}
 		return nil, err
 	}
 	if err := regular(path, st); err != nil {
