@@ -3,7 +3,6 @@
 package onnx
 
 import (
-
 	"github.com/kiln-ml/kiln/internal/safefile"
 )
 
