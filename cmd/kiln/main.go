@@ -45,6 +45,9 @@ type command struct {
 
 var commands []command
 
+// stdin is what commands read for "-"; tests replace it.
+var stdin io.Reader = os.Stdin
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
