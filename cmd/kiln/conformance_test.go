@@ -25,8 +25,8 @@ func f32Tensor(name string, vals ...float32) *onnxpb.TensorProto {
 	return &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Dims: []int64{int64(len(vals))}, RawData: raw}
 }
 
-// valueInfo declares a tensor; a dim of -1 is the symbolic dim "n".
-func valueInfo(name string, elem onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
+// tensorInfo declares a tensor; a dim of -1 is the symbolic dim "n".
+func tensorInfo(name string, elem onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
 	sh := &onnxpb.TensorShapeProto{}
 	for _, d := range dims {
 		dim := &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}}
@@ -49,8 +49,8 @@ func doublingModel() *onnxpb.ModelProto {
 				Attribute: []*onnxpb.AttributeProto{{Name: proto.String("axis"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(0)}}},
 			{OpType: proto.String("Identity"), Input: []string{"cond"}, Output: []string{"cond2"}},
 		},
-		Input:  []*onnxpb.ValueInfoProto{valueInfo("i", onnxpb.TensorProto_INT64), valueInfo("cond", onnxpb.TensorProto_BOOL), valueInfo("v", onnxpb.TensorProto_FLOAT, -1)},
-		Output: []*onnxpb.ValueInfoProto{valueInfo("cond2", onnxpb.TensorProto_BOOL), valueInfo("v2", onnxpb.TensorProto_FLOAT, -1)},
+		Input:  []*onnxpb.ValueInfoProto{tensorInfo("i", onnxpb.TensorProto_INT64), tensorInfo("cond", onnxpb.TensorProto_BOOL), tensorInfo("v", onnxpb.TensorProto_FLOAT, -1)},
+		Output: []*onnxpb.ValueInfoProto{tensorInfo("cond2", onnxpb.TensorProto_BOOL), tensorInfo("v2", onnxpb.TensorProto_FLOAT, -1)},
 	}
 	trips := &onnxpb.TensorProto{Name: proto.String("trips"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: []int64{1_000_000_000}}
 	g := &onnxpb.GraphProto{
@@ -58,8 +58,8 @@ func doublingModel() *onnxpb.ModelProto {
 		Node: []*onnxpb.NodeProto{{Name: proto.String("grow"), OpType: proto.String("Loop"), Input: []string{"trips", "", "x"}, Output: []string{"y"},
 			Attribute: []*onnxpb.AttributeProto{{Name: proto.String("body"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: body}}}},
 		Initializer: []*onnxpb.TensorProto{trips},
-		Input:       []*onnxpb.ValueInfoProto{valueInfo("x", onnxpb.TensorProto_FLOAT, 1)},
-		Output:      []*onnxpb.ValueInfoProto{valueInfo("y", onnxpb.TensorProto_FLOAT, -1)},
+		Input:       []*onnxpb.ValueInfoProto{tensorInfo("x", onnxpb.TensorProto_FLOAT, 1)},
+		Output:      []*onnxpb.ValueInfoProto{tensorInfo("y", onnxpb.TensorProto_FLOAT, -1)},
 	}
 	return &onnxpb.ModelProto{IrVersion: proto.Int64(8), Graph: g,
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}}}
