@@ -171,6 +171,10 @@ func TestRunInputErrors(t *testing.T) {
 	}
 	fifoModel := filepath.Join(dir, "fifo.kir")
 	syscall.Mkfifo(fifoModel, 0o644)
+	// A .kir whose constant's data file is a FIFO.
+	syscall.Mkfifo(filepath.Join(dir, "fifo.data"), 0o644)
+	fifoData := writeFile(t, dir, "fifodata.kir", strings.Replace(negKir, "func @main", `const @w : f32[20] = file("fifo.data", offset=0, length=80, sha256="`+strings.Repeat("0", 64)+`")
+func @main`, 1))
 	// An output file that is the input file: out/y.npy is x.
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
@@ -183,6 +187,7 @@ func TestRunInputErrors(t *testing.T) {
 		{"unknown name", []string{model, "xx=" + x}, `unknown input "xx": the model's inputs are "x"; did you mean "x"?`},
 		{"fifo input", []string{model, fifo}, "not a regular file (a named pipe)"},
 		{"fifo model", []string{fifoModel, x}, "not a regular file (a named pipe)"},
+		{"fifo data file", []string{fifoData, x}, "fifo.data: not a regular file (a named pipe)"},
 		{"folder input", []string{model, dir + "/"}, "want a .npy or .pb"},
 		{"out is input", []string{model, x, "--out", out}, "refusing to overwrite an input"},
 		{"out is a file", []string{model, x, "--out", x}, "--out:"},
