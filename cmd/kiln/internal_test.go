@@ -45,6 +45,11 @@ func TestInternalErrorExitCode(t *testing.T) {
 	if code != exitInternal || !strings.Contains(stderr, `node "gather_1" (Gather): internal error (kernel panicked): index out of range`) || strings.Contains(stderr, "goroutine") {
 		t.Errorf("kernel panic: exit %d, stderr %q", code, stderr)
 	}
+	var buf strings.Builder
+	if code := fail(&buf, "run", &internalError{"while running @main", "nil map", []byte("goroutine 7")}); code != exitInternal ||
+		!strings.HasPrefix(buf.String(), "kiln run: internal error while running @main: nil map\n") || strings.Contains(buf.String(), "goroutine") {
+		t.Errorf("internalError: exit %d, stderr %q", code, buf.String())
+	}
 	// Hidden commands are not listed or suggested.
 	if _, stdout, _ := runCLI("help"); strings.Contains(stdout, "test-panic") {
 		t.Error("help lists a hidden command")

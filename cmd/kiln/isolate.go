@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -32,8 +31,8 @@ func init() {
 
 // childGrace is how long past the time limit a child may take to report
 // before it is killed: the child enforces the limit itself and reports a
-// timeout; the kill is for a child that cannot.
-const childGrace = 10 * time.Second
+// timeout; the kill is for a child that cannot. (A variable for tests.)
+var childGrace = 10 * time.Second
 
 // runIsolated runs test dir in a child process limited to memLimit bytes
 // and returns its result. A child that dies (out of memory, stack
@@ -56,11 +55,12 @@ func runIsolated(exe, dir string, timeout time.Duration, memLimit int64) onnxtes
 			got.Suite, got.Test, got.Time = r.Suite, r.Test, r.Time
 			return got
 		}
-		err = errors.New("no result from the test's process")
 	}
 	r.Outcome, r.Stage = onnxtest.Failed, "crash"
 	msg := stderr.String()
 	switch {
+	case err == nil:
+		r.Reason = "the test's process exited without a result"
 	case ctx.Err() != nil:
 		r.Stage, r.Reason = "timeout", fmt.Sprintf("no result within %v; the test's process was killed", timeout)
 	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "cannot allocate memory") || strings.Contains(msg, "failed to create new OS thread"):

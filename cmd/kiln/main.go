@@ -265,13 +265,30 @@ func usageError(fs *flag.FlagSet, format string, args ...any) int {
 // panic (its stack goes to stderr only with KILN_DEBUG=1).
 func fail(stderr io.Writer, name string, err error) int {
 	fmt.Fprintf(stderr, "kiln %s: %v\n", name, err)
+	var stack []byte
 	if pe, ok := errors.AsType[*interp.PanicError](err); ok {
-		if debugging() {
-			stderr.Write(pe.Stack)
-		} else {
-			fmt.Fprintln(stderr, "This is a bug in kiln; KILN_DEBUG=1 prints the stack trace.")
-		}
-		return exitInternal
+		stack = pe.Stack
+	} else if ie, ok := errors.AsType[*internalError](err); ok {
+		stack = ie.stack
+	} else {
+		return exitFailure
 	}
-	return exitFailure
+	if debugging() {
+		stderr.Write(stack)
+	} else {
+		fmt.Fprintln(stderr, "This is a bug in kiln; KILN_DEBUG=1 prints the stack trace.")
+	}
+	return exitInternal
+}
+
+// internalError is a panic recovered outside a kernel (a kernel's is an
+// *interp.PanicError): a bug in kiln.
+type internalError struct {
+	what  string // what was being done: "while running @main"
+	value any
+	stack []byte
+}
+
+func (e *internalError) Error() string {
+	return fmt.Sprintf("internal error %s: %v", e.what, e.value)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -75,10 +76,6 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, "--dim sizes random inputs: give --random-inputs too")
 	}
 
-	// Ctrl-C from here on ends the command with a message, not a kill.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-
 	model := fs.Arg(0)
 	start := time.Now()
 	m, err := loadModel(model)
@@ -114,6 +111,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	// Ctrl-C from here on stops the run with a message naming the node,
+	// and lets the outputs of a finished run be written whole. (Before,
+	// during loading, it kills kiln as usual: nothing is written yet.)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
@@ -188,6 +190,13 @@ func runInterp(ctx context.Context, m *ir.Module, f *ir.Func, inputs []interp.Va
 	}
 	done := make(chan result, 1)
 	go func() {
+		// Kernel panics come back as errors; this catches the rest of the
+		// interpreter, which runCommand's recover cannot see from here.
+		defer func() {
+			if r := recover(); r != nil {
+				done <- result{nil, &internalError{fmt.Sprintf("while running @%s", f.Name), r, debug.Stack()}}
+			}
+		}()
 		v, err := in.RunContext(ctx, f.Name, inputs)
 		done <- result{v, err}
 	}()

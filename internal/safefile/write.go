@@ -38,6 +38,10 @@ func Create(path string) (*File, error) {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp*")
 	if err != nil {
+		// Name the file asked for, not the temporary one.
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			return nil, &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+		}
 		return nil, err
 	}
 	return &File{File: tmp, target: target, mode: mode}, nil
