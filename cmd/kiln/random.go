@@ -16,9 +16,10 @@ import (
 const maxRandomElements = 1 << 28
 
 // randomInputs fills the inputs b lacks with random tensors of their
-// declared dtype and shape: floats standard normal, integers uniform in
-// [0, 10) (small enough to be valid indices and token ids of most
-// models), bools fair coin flips. Symbolic dims take their --dim size,
+// declared dtype and shape: floats standard normal, integers 0 or 1 (valid
+// as masks, token type ids and indices into any axis of two or more;
+// larger values broke BERT-like models' two-row token type tables), bools
+// fair coin flips. Symbolic dims take their --dim size,
 // else their declared lower bound, else 1; unknown dims are 1. It returns
 // one note per dim it chose, so the user knows what ran.
 func randomInputs(m *ir.Module, f *ir.Func, b *binding, dimSpecs []string, seed int64) (notes []string, err error) {
@@ -145,7 +146,7 @@ func randomTensor(rng *rand.Rand, d ir.DType, shape []int) (*interp.Tensor, erro
 		}
 	case d.IsInt():
 		for i := range xs {
-			xs[i] = float64(rng.Intn(10))
+			xs[i] = float64(rng.Intn(2))
 		}
 	default:
 		return nil, fmt.Errorf("--random-inputs cannot make %v values; give a file", d)

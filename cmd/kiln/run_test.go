@@ -115,7 +115,7 @@ func TestRunRandomInputs(t *testing.T) {
 	if !strings.Contains(stderr, "dim n = 1 (default; set it with --dim n=N)") {
 		t.Errorf("stderr does not say which size n got: %q", stderr)
 	}
-	// Integers are drawn in [0, 10), so their negations lie in (-10, 0].
+	// Integers are drawn from {0, 1}, so their negations lie in [-1, 0].
 	var r struct {
 		Outputs []struct {
 			Shape []int
@@ -126,7 +126,7 @@ func TestRunRandomInputs(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Outputs[0].Shape[0] != 4 || r.Outputs[1].Stats.Min <= -10 || r.Outputs[1].Stats.Max > 0 {
+	if r.Outputs[0].Shape[0] != 4 || r.Outputs[1].Stats.Min < -1 || r.Outputs[1].Stats.Max > 0 {
 		t.Errorf("--dim n=4: %+v", r)
 	}
 	// The same seed gives the same values, another seed others.
