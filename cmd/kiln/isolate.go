@@ -63,7 +63,7 @@ func runIsolated(exe, dir string, timeout time.Duration, memLimit int64) onnxtes
 		r.Reason = "the test's process exited without a result"
 	case ctx.Err() != nil:
 		r.Stage, r.Reason = "timeout", fmt.Sprintf("no result within %v; the test's process was killed", timeout)
-	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "cannot allocate memory") || strings.Contains(msg, "failed to create new OS thread"):
+	case strings.Contains(msg, "out of memory") || strings.Contains(msg, "cannot allocate memory") || strings.Contains(msg, "failed to allocate") || strings.Contains(msg, "failed to create new OS thread"):
 		r.Reason = fmt.Sprintf("out of memory (over the %d MiB limit)", memLimit>>20)
 	case strings.Contains(msg, "stack overflow") || strings.Contains(msg, "stack exceeds"):
 		r.Reason = "stack overflow"

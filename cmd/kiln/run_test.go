@@ -239,21 +239,31 @@ func TestRunInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "run", model, x)
+	// The signal must come after kiln has started its run; a loaded
+	// machine may take longer than the first wait, so try longer ones
+	// when the child died of the signal before it could catch it.
+	var cmd *exec.Cmd
 	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond) // past start-up, into the loop
-	cmd.Process.Signal(os.Interrupt)
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case <-waited:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("kiln run did not stop on SIGINT")
+	for _, wait := range []time.Duration{1500 * time.Millisecond, 5 * time.Second, 15 * time.Second} {
+		cmd = exec.Command(exe, "run", model, x)
+		stderr.Reset()
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(wait)
+		cmd.Process.Signal(os.Interrupt)
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("kiln run did not stop on SIGINT")
+		}
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			break
+		}
 	}
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), `interrupted while executing node "inner_neg" (Neg)`) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
