@@ -95,6 +95,8 @@ type capped struct {
 	max int
 }
 
+// Write keeps what fits and reports all of p written, so the child never
+// blocks or fails on a full buffer.
 func (c *capped) Write(p []byte) (int, error) {
 	if room := c.max - c.Len(); room > 0 {
 		c.Buffer.Write(p[:min(len(p), room)])

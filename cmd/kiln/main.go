@@ -289,6 +289,7 @@ type internalError struct {
 	stack []byte
 }
 
+// Error says what was being done and the panic's value.
 func (e *internalError) Error() string {
 	return fmt.Sprintf("internal error %s: %v", e.what, e.value)
 }

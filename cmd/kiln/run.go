@@ -174,7 +174,10 @@ type errStopped struct {
 	cause error
 }
 
+// Error is the cause's message; runFailed adds the op.
 func (e *errStopped) Error() string { return e.cause.Error() }
+
+// Unwrap returns the context's error.
 func (e *errStopped) Unwrap() error { return e.cause }
 
 // runInterp runs f and returns when it ends or, once ctx is done, when the

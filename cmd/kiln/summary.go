@@ -52,6 +52,8 @@ type ranked struct {
 // infinite (as the strings "NaN", "+Inf", "-Inf").
 type jsonFloat float64
 
+// MarshalJSON writes f as a number, or as a string when JSON has no
+// number for it.
 func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	x := float64(f)
 	if math.IsNaN(x) || math.IsInf(x, 0) {

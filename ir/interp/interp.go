@@ -311,6 +311,7 @@ type PanicError struct {
 	Stack []byte // the goroutine's stack at the panic
 }
 
+// Error says that a kernel panicked and with what, without the stack.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("internal error (kernel panicked): %v", e.Value)
 }
