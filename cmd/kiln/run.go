@@ -33,7 +33,10 @@ func init() {
 // listFlag collects a repeated flag's values.
 type listFlag []string
 
-func (f *listFlag) String() string     { return strings.Join(*f, ",") }
+// String joins the values given so far (flag.Value).
+func (f *listFlag) String() string { return strings.Join(*f, ",") }
+
+// Set adds one value (flag.Value).
 func (f *listFlag) Set(s string) error { *f = append(*f, s); return nil }
 
 // runOptions are kiln run's flags.
