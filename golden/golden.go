@@ -4,7 +4,8 @@
 // ./golden -update` rewrites the expectations, and a mismatch shows as a
 // -want +got line diff to review like any code change.
 //
-// The package imports ir and the frontends; nothing imports it.
+// The package imports ir and the frontends; only cmd/kiln imports it,
+// for LineDiff (`kiln fmt -d`).
 package golden
 
 import (

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strconv"
+
+	"github.com/kiln-ml/kiln/internal/safefile"
 )
 
 // DataFileAlign is the alignment of every constant in a file written by
@@ -19,13 +21,23 @@ const DataFileAlign = 64
 // DataFileAlign-aligned offset in module order, and points the constants'
 // Source at it. Printing m afterwards refers to the file instead of either
 // spelling the values out or pointing into the source model; this is what
-// `kiln dump --data-out` uses. The constants keep their Bytes.
+// `kiln dump --data-out` uses. The constants keep their Bytes. The file is
+// written beside path and renamed into place, so a failed write leaves
+// any old file as it was.
 func WriteDataFile(m *Module, path string) error {
-	f, err := os.Create(path)
+	f, err := safefile.Create(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
+	defer f.Abort()
+	return WriteData(m, f, path, f.Commit)
+}
+
+// WriteData is WriteDataFile writing to w: the constants' Source names
+// path. commit, when not nil, is called after the last byte is written and
+// before any Source changes; its error stops WriteData.
+func WriteData(m *Module, w io.Writer, path string, commit func() error) error {
+	bw := bufio.NewWriter(w)
 	var off int64
 	type placed struct {
 		k   *Constant
@@ -38,23 +50,26 @@ func WriteDataFile(m *Module, path string) error {
 			continue
 		}
 		if r := off % DataFileAlign; r != 0 {
-			n, _ := w.Write(pad[:DataFileAlign-r])
+			n, err := bw.Write(pad[:DataFileAlign-r])
+			if err != nil {
+				return err
+			}
 			off += int64(n)
 		}
-		n, err := w.Write(v.Const.Bytes)
+		n, err := bw.Write(v.Const.Bytes)
 		if err != nil {
-			f.Close()
 			return err
 		}
 		done = append(done, placed{v.Const, Source{Path: path, Offset: off, Length: int64(n)}})
 		off += int64(n)
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
+	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
+	if commit != nil {
+		if err := commit(); err != nil {
+			return err
+		}
 	}
 	for _, p := range done {
 		src := p.src
@@ -115,7 +130,10 @@ func (c *converter) fileData(a *astFile, k *Constant, want int64) error {
 	b := df.data[off : off+length : off+length]
 	got := sha256.Sum256(b)
 	if hex.EncodeToString(got[:]) != hex.EncodeToString(wantSum) {
-		return c.errorf(a.Sum.Pos, "sha256 mismatch: %s bytes %d..%d hash to %x", path, off, off+length, got)
+		// The computed hash stays out of the message: printing it would
+		// let a crafted file() reference reveal a digest of any readable
+		// file's bytes.
+		return c.errorf(a.Sum.Pos, "sha256 mismatch: %s bytes %d..%d do not match the sha256 the reference gives", path, off, off+length)
 	}
 	k.Bytes = b
 	k.setSHA256(got)
@@ -125,7 +143,7 @@ func (c *converter) fileData(a *astFile, k *Constant, want int64) error {
 
 // readWholeFile is the fallback of mapFile.
 func readWholeFile(path string) ([]byte, func() error, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data file: %w", err)
 	}

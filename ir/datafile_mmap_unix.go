@@ -4,15 +4,16 @@ package ir
 
 import (
 	"fmt"
-	"os"
 	"syscall"
+
+	"github.com/kiln-ml/kiln/internal/safefile"
 )
 
 // mapFile maps path read-only so that constants alias its pages; the
 // returned func unmaps it. Empty files and filesystems without mmap fall
 // back to reading the file.
 func mapFile(path string) ([]byte, func() error, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data file: %w", err)
 	}
@@ -22,7 +23,7 @@ func mapFile(path string) ([]byte, func() error, error) {
 		return nil, nil, fmt.Errorf("data file: %w", err)
 	}
 	size := st.Size()
-	if size == 0 || !st.Mode().IsRegular() || size != int64(int(size)) {
+	if size == 0 || size != int64(int(size)) {
 		return readWholeFile(path)
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)

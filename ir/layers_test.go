@@ -51,10 +51,13 @@ func TestLayers(t *testing.T) {
 		pkg     string
 		allowed []string // every kiln package pkg may depend on
 	}{
-		{"ir", nil},
-		{"ir/tensor", []string{"ir"}},
-		{"ir/interp", []string{"ir", "ir/tensor"}},
-		{"frontend/onnx", []string{"frontend/onnx/onnxpb", "ir", "ir/tensor"}},
+		// internal/safefile is a standard-library-only leaf (regular-file
+		// opens and atomic writes) that every layer may use.
+		{"internal/safefile", nil},
+		{"ir", []string{"internal/safefile"}},
+		{"ir/tensor", []string{"ir", "internal/safefile"}},
+		{"ir/interp", []string{"ir", "ir/tensor", "internal/safefile"}},
+		{"frontend/onnx", []string{"frontend/onnx/onnxpb", "ir", "ir/tensor", "internal/safefile"}},
 	}
 	for _, tc := range tests {
 		for _, dep := range kilnDeps(t, root, modulePath+"/"+tc.pkg) {

@@ -1,6 +1,7 @@
 // Command kiln is the command-line front of the kiln model compiler. It
 // parses flags, calls the library and maps outcomes to exit codes: 0 ok,
-// 1 failure, 2 usage. No compiler logic lives here.
+// 1 failure, 2 usage, 3 internal error (a bug in kiln), 130 interrupted.
+// No compiler logic lives here.
 package main
 
 import (
@@ -9,23 +10,43 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kiln-ml/kiln/ir/interp"
 )
 
-// Exit codes.
+// Exit codes. A crash must not look like a usage error: scripts tell a
+// bad command line (2) from a bug in kiln (3).
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInternal    = 3
+	exitInterrupted = 130 // 128+SIGINT, as shells report a Ctrl-C
 )
+
+// exitCodesHelp is the exit code table printed by `kiln help`.
+const exitCodesHelp = `exit codes:
+  0    ok
+  1    failure (a bad model, input or file; a failed run)
+  2    usage error (unknown command or flag, wrong arguments)
+  3    internal error (a bug in kiln; KILN_DEBUG=1 adds the stack trace)
+  130  interrupted (Ctrl-C)`
 
 // command is one kiln subcommand.
 type command struct {
 	name, usage, summary string
 	run                  func(args []string, stdout, stderr io.Writer) int
+	hidden               bool // internal: not listed by help, not suggested
 }
 
 var commands []command
+
+// stdin is what commands read for "-"; tests replace it.
+var stdin io.Reader = os.Stdin
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -37,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
+	case "-version", "--version":
+		return runVersion(nil, stdout, stderr)
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
@@ -49,15 +72,110 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if c := findCommand(args[1]); c != nil {
 			return c.run([]string{"-h"}, stdout, stdout)
 		}
-		fmt.Fprintf(stderr, "kiln help: unknown command %q\n", args[1])
+		fmt.Fprintf(stderr, "kiln help: unknown command %q%s\n", args[1], didYouMean(args[1], commandNames()))
 		return exitUsage
 	}
 	if c := findCommand(args[0]); c != nil {
-		return c.run(args[1:], stdout, stderr)
+		return runCommand(c, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "kiln: unknown command %q\n", args[0])
-	usage(stderr)
+	fmt.Fprintf(stderr, "kiln: unknown command %q%s\n", args[0], didYouMean(args[0], commandNames()))
+	fmt.Fprintln(stderr, "Run 'kiln help' for the list of commands.")
 	return exitUsage
+}
+
+// runCommand runs c, turning a panic (a bug in kiln) into one line naming
+// the command and exit code 3. The stack goes to stderr only when
+// KILN_DEBUG=1: users see what failed, not Go's internals.
+func runCommand(c *command, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "kiln %s: internal error while running %s: %v\n", c.name, commandLine(c.name, args), r)
+			if debugging() {
+				stderr.Write(debug.Stack())
+			} else {
+				fmt.Fprintln(stderr, "This is a bug in kiln; KILN_DEBUG=1 prints the stack trace.")
+			}
+			code = exitInternal
+		}
+	}()
+	return c.run(args, stdout, stderr)
+}
+
+// commandLine is how an internal error names the command being run.
+func commandLine(name string, args []string) string {
+	q := make([]string, 0, len(args)+2)
+	q = append(q, "kiln", name)
+	for _, a := range args {
+		if a == "" || strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r == '"' || r == '\'' || r == '\\' || r == 0x7f }) {
+			a = strconv.Quote(a)
+		}
+		q = append(q, a)
+	}
+	return "'" + strings.Join(q, " ") + "'"
+}
+
+// debugging reports whether KILN_DEBUG=1 asks for stack traces.
+func debugging() bool { return os.Getenv("KILN_DEBUG") == "1" }
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for _, c := range commands {
+		if !c.hidden {
+			names = append(names, c.name)
+		}
+	}
+	return names
+}
+
+// didYouMean returns `; did you mean "x"?` for the candidate closest to s
+// by edit distance, when it is close enough to be a likely typo, and ""
+// otherwise.
+func didYouMean(s string, candidates []string) string {
+	if m := closest(s, candidates); m != "" {
+		return fmt.Sprintf("; did you mean %q?", m)
+	}
+	return ""
+}
+
+// closest returns the candidate nearest to s by edit distance, or "" when
+// none is within a third of the longer name (at least 1, at most 3 edits).
+func closest(s string, candidates []string) string {
+	best, bestD := "", 0
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		limit := min(max(max(len(s), len(c))/3, 1), 3)
+		if d <= limit && (best == "" || d < bestD) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the edit distance between a and b in bytes, counting an
+// insertion, a deletion, a substitution or a swap of two neighbours
+// ("rnu" for "run") as one edit.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func findCommand(name string) *command {
@@ -74,9 +192,12 @@ func usage(w io.Writer) {
 	cs := append([]command{}, commands...)
 	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
 	for _, c := range cs {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		}
 	}
 	fmt.Fprintln(w, "\nRun 'kiln help COMMAND' or 'kiln COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "\n"+exitCodesHelp)
 }
 
 // newFlags returns a flag set for command c whose -h output prints c's
@@ -140,8 +261,35 @@ func usageError(fs *flag.FlagSet, format string, args ...any) int {
 }
 
 // fail prints err prefixed by the command name and returns the failure
-// exit code.
+// exit code, or the internal-error code when err is a kernel's recovered
+// panic (its stack goes to stderr only with KILN_DEBUG=1).
 func fail(stderr io.Writer, name string, err error) int {
 	fmt.Fprintf(stderr, "kiln %s: %v\n", name, err)
-	return exitFailure
+	var stack []byte
+	if pe, ok := errors.AsType[*interp.PanicError](err); ok {
+		stack = pe.Stack
+	} else if ie, ok := errors.AsType[*internalError](err); ok {
+		stack = ie.stack
+	} else {
+		return exitFailure
+	}
+	if debugging() {
+		stderr.Write(stack)
+	} else {
+		fmt.Fprintln(stderr, "This is a bug in kiln; KILN_DEBUG=1 prints the stack trace.")
+	}
+	return exitInternal
+}
+
+// internalError is a panic recovered outside a kernel (a kernel's is an
+// *interp.PanicError): a bug in kiln.
+type internalError struct {
+	what  string // what was being done: "while running @main"
+	value any
+	stack []byte
+}
+
+// Error says what was being done and the panic's value.
+func (e *internalError) Error() string {
+	return fmt.Sprintf("internal error %s: %v", e.what, e.value)
 }

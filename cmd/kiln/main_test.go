@@ -42,8 +42,17 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"help", "nosuch"}, exitUsage, "", "unknown command"},
 		{[]string{"nosuch"}, exitUsage, "", `unknown command "nosuch"`},
 		{[]string{"run", "-h"}, exitOK, "", "usage: kiln run"},
-		{[]string{"run"}, exitUsage, "", "want exactly one model"},
-		{[]string{"run", "a.onnx", "b.onnx"}, exitUsage, "", "want exactly one model"},
+		{[]string{"run"}, exitUsage, "", "want a model"},
+		{[]string{"run", "/nonexistent/a.onnx", "b.npy"}, exitFailure, "", "no such file"},
+		{[]string{"run", "--dim", "n=1", "a.onnx"}, exitUsage, "", "give --random-inputs too"},
+		{[]string{"run", "--timeout", "-1s", "a.onnx"}, exitUsage, "", "must not be negative"},
+		{[]string{"rnu"}, exitUsage, "", `unknown command "rnu"; did you mean "run"?`},
+		{[]string{"help", "dupm"}, exitUsage, "", `did you mean "dump"?`},
+		{[]string{"zzzzzz"}, exitUsage, "", "Run 'kiln help'"},
+		{[]string{"help"}, exitOK, "3    internal error", ""},
+		{[]string{"version"}, exitOK, "kiln ", ""},
+		{[]string{"--version"}, exitOK, "go1.", ""},
+		{[]string{"version", "x"}, exitUsage, "", "takes no arguments"},
 		{[]string{"run", "--nosuchflag", "a.onnx"}, exitUsage, "", "flag provided but not defined"},
 		{[]string{"run", "/nonexistent/model.onnx"}, exitFailure, "", "kiln run:"},
 		{[]string{"ops", "-h"}, exitOK, "", "usage: kiln ops"},
@@ -177,4 +186,14 @@ func TestRunWritesSequenceOutput(t *testing.T) {
 	if err := onnxtest.Compare(got, want); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestMain lets the test binary act as kiln when its first argument is a
+// command: tests that need a process of their own (Ctrl-C, conformance's
+// child processes) run os.Executable() with kiln's arguments.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && findCommand(os.Args[1]) != nil {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
 }

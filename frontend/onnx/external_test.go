@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -95,6 +96,10 @@ func TestExternalDataRefused(t *testing.T) {
 	if err := os.Symlink("weights.bin", filepath.Join(dir, "inside.bin")); err != nil {
 		t.Fatal(err)
 	}
+	// Opening a FIFO for reading would wait for a writer forever.
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.bin"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		kv   []string
@@ -107,7 +112,8 @@ func TestExternalDataRefused(t *testing.T) {
 		{"symlinked folder", []string{"location", "linkdir/secret.bin", "offset", "16"}, "resolves outside the model's folder"},
 		{"no location", []string{"offset", "16"}, "without location"},
 		{"missing file", []string{"location", "nothere.bin"}, "no such file"},
-		{"folder", []string{"location", "."}, "not a regular file"},
+		{"folder", []string{"location", "."}, "not a regular file (a folder)"},
+		{"fifo", []string{"location", "pipe.bin"}, "not a regular file (a named pipe)"},
 		{"past end", []string{"location", "weights.bin", "offset", "20"}, "beyond the file's end"},
 		{"huge offset", []string{"location", "weights.bin", "offset", "9223372036854775807"}, "beyond the file's end"},
 		{"bad offset", []string{"location", "weights.bin", "offset", "16x"}, "bad offset"},
@@ -144,5 +150,23 @@ func TestExternalDataNeedsPath(t *testing.T) {
 	_, err := ImportBytes(b, "")
 	if err == nil || !strings.Contains(err.Error(), `initializer "w": external data "weights.bin": the model's path is unknown`) {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// A model path that is a FIFO or a folder is refused, not opened.
+func TestImportRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "model.onnx")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no FIFOs:", err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{fifo, "not a regular file (a named pipe)"},
+		{dir, "not a regular file (a folder)"},
+	} {
+		_, err := Import(tc.path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Import(%s): %v, want an error containing %q", tc.path, err, tc.want)
+		}
 	}
 }

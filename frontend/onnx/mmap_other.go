@@ -3,13 +3,14 @@
 package onnx
 
 import (
-	"fmt"
-	"os"
+	"github.com/kiln-ml/kiln/internal/safefile"
 )
 
 // mapFile reads path into memory: this platform has no syscall.Mmap.
 func mapFile(path string) ([]byte, func() error, error) {
-	f, err := os.Open(path)
+	// safefile.Open refuses FIFOs and devices before an open that
+	// could block on them.
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -17,9 +18,6 @@ func mapFile(path string) ([]byte, func() error, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	data, err := readAllSized(f, st.Size())
 	if err != nil {

@@ -5,8 +5,9 @@ package onnx
 import (
 	"fmt"
 	"math"
-	"os"
 	"syscall"
+
+	"github.com/kiln-ml/kiln/internal/safefile"
 )
 
 // mapFile maps path read-only and returns its bytes and the function that
@@ -15,7 +16,9 @@ import (
 // The mapping is shared: a file truncated by someone else while mapped
 // faults on access, which is the usual contract of mapped model weights.
 func mapFile(path string) ([]byte, func() error, error) {
-	f, err := os.Open(path)
+	// safefile.Open refuses FIFOs and devices before an open that
+	// could block on them.
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -23,9 +26,6 @@ func mapFile(path string) ([]byte, func() error, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	size := st.Size()
 	if size > math.MaxInt {

@@ -2,12 +2,12 @@ package onnx
 
 import (
 	"fmt"
-	"os"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
+	"github.com/kiln-ml/kiln/internal/safefile"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
@@ -16,7 +16,7 @@ import (
 // t: a TensorProto for tensors, a SequenceProto for sequences, an
 // OptionalProto for optionals.
 func ReadValueFile(path string, t ir.Type) (tensor.Value, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -165,7 +165,9 @@ func verifyRecovered(m *ir.Module) (err error) {
 
 type fuzzPanic struct{ v any }
 
-func (p *fuzzPanic) Error() string { return "panic: " + strings.TrimSpace(strings.ReplaceAll(toString(p.v), "\n", " ")) }
+func (p *fuzzPanic) Error() string {
+	return "panic: " + strings.TrimSpace(strings.ReplaceAll(toString(p.v), "\n", " "))
+}
 
 func toString(v any) string {
 	if e, ok := v.(error); ok {

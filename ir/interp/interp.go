@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"runtime/debug"
@@ -20,22 +21,35 @@ type Interp struct {
 
 	mu     sync.Mutex
 	consts map[*ir.Value]*Tensor
+	onOp   func(*ir.Op)
 }
 
 // Options configures an interpreter.
 type Options struct {
 	Seed int64 // seed of the random source used by random ops
+	// OnOp, when set, is called before each op runs, nested ones (Loop,
+	// If and Scan bodies) included, so a caller can tell which op a long
+	// run is in. Concurrent Runs call it concurrently.
+	OnOp func(op *ir.Op)
 }
 
 // New returns an interpreter for m. m should have passed ir.Verify.
 func New(m *ir.Module, opts Options) *Interp {
-	return &Interp{m: m, rng: rand.New(rand.NewSource(opts.Seed)), consts: map[*ir.Value]*Tensor{}}
+	return &Interp{m: m, rng: rand.New(rand.NewSource(opts.Seed)), consts: map[*ir.Value]*Tensor{}, onOp: opts.OnOp}
 }
 
 // Run evaluates function fn (the first one when fn is "") on inputs given
 // positionally and returns its outputs in order. Inputs are checked against
 // the function's declared types first.
 func (in *Interp) Run(fn string, inputs []Value) ([]Value, error) {
+	return in.RunContext(context.Background(), fn, inputs)
+}
+
+// RunContext is Run that stops when ctx is done: ctx is checked before
+// every op, inside Loop, If and Scan bodies too, and the error (an
+// *OpError naming the op that was next, wrapping ctx.Err()) is returned.
+// A single kernel already running is not interrupted.
+func (in *Interp) RunContext(ctx context.Context, fn string, inputs []Value) ([]Value, error) {
 	f := in.m.Func(fn)
 	if fn == "" && len(in.m.Funcs) > 0 {
 		f = in.m.Funcs[0]
@@ -46,7 +60,7 @@ func (in *Interp) Run(fn string, inputs []Value) ([]Value, error) {
 	if err := CheckInputs(f, inputs); err != nil {
 		return nil, err
 	}
-	return in.region(f.Body, inputs, nil)
+	return in.region(f.Body, inputs, &env{ctx: ctx})
 }
 
 // RunNamed is Run with inputs bound by name. Every input must be given.
@@ -167,6 +181,7 @@ func isNilValue(v Value) bool {
 type env struct {
 	vals   map[*ir.Value]Value
 	parent *env
+	ctx    context.Context // the run's context, shared by nested envs
 }
 
 func (e *env) lookup(v *ir.Value) (Value, bool) {
@@ -182,11 +197,20 @@ func (in *Interp) region(r *ir.Region, params []Value, parent *env) ([]Value, er
 	if len(params) != len(r.Params) {
 		return nil, fmt.Errorf("region %q takes %d params, got %d", r.Name, len(r.Params), len(params))
 	}
-	e := &env{vals: make(map[*ir.Value]Value, len(r.Ops)+len(params)), parent: parent}
+	e := &env{vals: make(map[*ir.Value]Value, len(r.Ops)+len(params)), parent: parent, ctx: context.Background()}
+	if parent != nil && parent.ctx != nil {
+		e.ctx = parent.ctx
+	}
 	for i, p := range r.Params {
 		e.vals[p] = params[i]
 	}
 	for _, op := range r.Ops {
+		if err := e.ctx.Err(); err != nil {
+			return nil, &OpError{op, err}
+		}
+		if in.onOp != nil {
+			in.onOp(op)
+		}
 		if err := in.op(op, e); err != nil {
 			return nil, err
 		}
@@ -228,6 +252,19 @@ func (e *OpError) Error() string {
 
 func (e *OpError) Unwrap() error { return e.Err }
 
+// PanicError is a kernel's panic recovered by the interpreter: a bug in
+// kiln (an input its checks missed), not in the user's model or inputs.
+// Its message holds no stack trace; Stack keeps it for debugging.
+type PanicError struct {
+	Value any    // what the kernel panicked with
+	Stack []byte // the goroutine's stack at the panic
+}
+
+// Error says that a kernel panicked and with what, without the stack.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error (kernel panicked): %v", e.Value)
+}
+
 func (in *Interp) op(op *ir.Op, e *env) (err error) {
 	k := kernels[op.Name]
 	if k == nil {
@@ -246,7 +283,7 @@ func (in *Interp) op(op *ir.Op, e *env) (err error) {
 		// A kernel that panics has met an input its checks missed; report
 		// it as an error of this op rather than killing the caller.
 		if r := recover(); r != nil {
-			err = &OpError{op, fmt.Errorf("internal error (kernel panicked): %v\n%s", r, debug.Stack())}
+			err = &OpError{op, &PanicError{Value: r, Stack: debug.Stack()}}
 		}
 	}()
 	res, err := k(&Ctx{in: in, env: e}, op, args)

@@ -2,6 +2,7 @@ package onnxtest
 
 import (
 	"fmt"
+	"io/fs"
 	"math"
 	"math/cmplx"
 	"os"
@@ -43,31 +44,64 @@ type Result struct {
 }
 
 // FindTests expands each dir into test case folders: a dir holding
-// model.onnx is one case; otherwise each subfolder holding one is.
+// model.onnx is one case; otherwise every folder below it that holds one
+// is, at any depth, in lexical order (the search does not go below a test
+// folder, nor follow symlinked folders). Names are taken literally: a
+// folder called "test_[a]" is not a pattern.
 func FindTests(dirs ...string) ([]string, error) {
 	var out []string
 	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "model.onnx")); err == nil {
+		if isTest(d) {
 			out = append(out, d)
 			continue
 		}
-		ents, err := os.ReadDir(d)
+		n := 0
+		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !e.IsDir() || p == d {
+				return nil
+			}
+			if isTest(p) {
+				out = append(out, p)
+				n++
+				return filepath.SkipDir
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		n := 0
-		for _, e := range ents {
-			p := filepath.Join(d, e.Name())
-			if _, err := os.Stat(filepath.Join(p, "model.onnx")); err == nil {
-				out = append(out, p)
-				n++
-			}
-		}
 		if n == 0 {
-			return nil, fmt.Errorf("%s: no ONNX backend tests (no model.onnx in it or its subfolders)", d)
+			return nil, fmt.Errorf("%s: no ONNX backend tests (no model.onnx in it or the folders below it)", d)
 		}
 	}
 	return out, nil
+}
+
+// isTest reports whether dir holds a model.onnx.
+func isTest(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "model.onnx"))
+	return err == nil
+}
+
+// dataSets lists dir's test_data_set_* folders, sorted. It reads the folder
+// rather than globbing, so a test folder whose name holds glob characters
+// ("test_[x]") cannot pick up a sibling's data.
+func dataSets(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var sets []string
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "test_data_set_") {
+			sets = append(sets, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(sets)
+	return sets, nil
 }
 
 // Run runs one test case folder.
@@ -94,8 +128,10 @@ func Run(dir string) (res Result) {
 	}
 	defer m.Close()
 	f := m.Funcs[0]
-	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
-	sort.Strings(sets)
+	sets, err := dataSets(dir)
+	if err != nil {
+		return fail("load", err)
+	}
 	if len(sets) == 0 {
 		return fail("load", fmt.Errorf("no test_data_set_* folders"))
 	}

@@ -22,6 +22,11 @@ type RunOptions struct {
 	// Progress, when set, is called once per finished test, from one
 	// goroutine at a time, in completion order.
 	Progress func(done, total int, r Result)
+	// Run, when set, runs one test instead of Run in this process, and
+	// enforces the time limit itself: `kiln conformance` runs each test in
+	// a child process so that its memory, stack or time cannot take down
+	// the whole run.
+	Run func(dir string, timeout time.Duration) Result
 }
 
 // RunAll runs the test case folders dirs on parallel workers and returns
@@ -53,7 +58,12 @@ func runAll(dirs []string, opts RunOptions, run func(dir string) Result) []Resul
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				r := runWithTimeout(dirs[i], timeout, run)
+				var r Result
+				if opts.Run != nil {
+					r = opts.Run(dirs[i], timeout)
+				} else {
+					r = runWithTimeout(dirs[i], timeout, run)
+				}
 				results[i] = r
 				if opts.Progress != nil {
 					mu.Lock()
@@ -81,7 +91,7 @@ func runWithTimeout(dir string, timeout time.Duration, run func(string) Result) 
 	case r := <-ch:
 		return r
 	case <-t.C:
-		r := testID(dir)
+		r := TestID(dir)
 		r.Outcome, r.Stage, r.Reason = Failed, "timeout", fmt.Sprintf("no result within %v", timeout)
 		r.Time = timeout
 		return r
@@ -113,7 +123,8 @@ func (c Counts) String() string {
 	return fmt.Sprintf("%d passed, %d failed, %d skipped", c.Passed, c.Failed, c.Skipped)
 }
 
-// testID is a result naming dir's suite and test, as Run names them.
-func testID(dir string) Result {
+// TestID is a result naming dir's suite (its parent folder) and test (its
+// own name), as Run names them, with no outcome yet.
+func TestID(dir string) Result {
 	return Result{Suite: filepath.Base(filepath.Dir(dir)), Test: filepath.Base(dir)}
 }

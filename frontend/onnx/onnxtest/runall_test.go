@@ -20,7 +20,7 @@ func TestRunAllOrderAndTimeout(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
 	fake := func(dir string) Result {
-		r := testID(dir)
+		r := TestID(dir)
 		if strings.HasSuffix(dir, "hang") {
 			<-block
 		}
@@ -43,7 +43,7 @@ func TestRunAllOrderAndTimeout(t *testing.T) {
 	var n Counts
 	for i, r := range rs {
 		n.Add(r)
-		if want := testID(dirs[i]).Test; r.Test != want || r.Suite != "suite" {
+		if want := TestID(dirs[i]).Test; r.Test != want || r.Suite != "suite" {
 			t.Errorf("result %d is %s/%s, want suite/%s", i, r.Suite, r.Test, want)
 		}
 	}
