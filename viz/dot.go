@@ -76,7 +76,8 @@ type graph struct {
 // outer endpoint into the cluster.
 type edge struct {
 	from, to, label, tooltip string
-	invisible                bool
+	invisible                bool // only to steer the layout
+	dashed                   bool // control: a region's results reach its op's end
 }
 
 // Fill colours by op kind: cool colours for the cheap, fusible kinds,
@@ -120,7 +121,11 @@ func (g *graph) printf(format string, args ...any) { fmt.Fprintf(&g.b, format, a
 
 func (g *graph) header() {
 	g.b.WriteString("digraph kiln {\n")
-	g.b.WriteString("  graph [rankdir=TB, nodesep=0.2, ranksep=0.3, outputorder=edgesfirst, bgcolor=\"#ffffff\", fontname=\"Helvetica\", fontsize=14, labelloc=t")
+	// nslimit and nslimit1 cap the network-simplex passes that place
+	// ranks and x coordinates: uncapped, they take minutes on graphs with
+	// many long edges (a decoder's KV-cache inputs), capped a second or
+	// two, with layouts that read as well.
+	g.b.WriteString("  graph [rankdir=TB, nodesep=0.2, ranksep=0.3, nslimit=2, nslimit1=2, outputorder=edgesfirst, bgcolor=\"#ffffff\", fontname=\"Helvetica\", fontsize=14, labelloc=t")
 	if g.opts.Title != "" {
 		g.printf(", label=%s", quote(g.opts.Title))
 	}
@@ -149,7 +154,7 @@ func (g *graph) function(f *ir.Func, cluster bool) {
 	indent := "  "
 	if cluster {
 		g.printf("  subgraph cluster_%s {\n", g.newID())
-		g.printf("    label=%s, style=\"rounded\", color=\"#9ca3af\"\n", quote("@"+f.Name))
+		g.printf("    graph [label=%s, style=\"rounded\", color=\"#9ca3af\"]\n", quote("@"+f.Name))
 		indent = "    "
 	}
 	var ins, outs []string
@@ -161,7 +166,7 @@ func (g *graph) function(f *ir.Func, cluster bool) {
 		}
 		g.printf("%s%s [id=%s, shape=invhouse, fillcolor=%q, penwidth=1.4, color=\"#1f2937\", label=%s, tooltip=%s]\n",
 			indent, id, quote(id), ioFill, htmlLabel(name, []string{typeLabel(p.Type)}),
-			quote("input "+strconv.Quote(name)+"\n"+g.valueName(p)+": "+p.Type.String()))
+			tip("input "+strconv.Quote(name)+"\n"+g.valueName(p)+": "+p.Type.String()))
 		g.src[p] = id
 		ins = append(ins, id)
 	}
@@ -177,7 +182,7 @@ func (g *graph) function(f *ir.Func, cluster bool) {
 		}
 		g.printf("%s%s [id=%s, shape=house, fillcolor=%q, penwidth=1.4, color=\"#1f2937\", label=%s, tooltip=%s]\n",
 			indent, id, quote(id), ioFill, htmlLabel(name, []string{typeLabel(v.Type)}),
-			quote("output "+strconv.Quote(name)+"\n"+g.valueName(v)+": "+v.Type.String()))
+			tip("output "+strconv.Quote(name)+"\n"+g.valueName(v)+": "+v.Type.String()))
 		g.flow(v, id, indent)
 		outs = append(outs, id)
 	}
@@ -234,32 +239,51 @@ func (g *graph) ops(r *ir.Region, indent string) {
 		cid := g.newID()
 		g.printf("%ssubgraph cluster_%s {\n", indent, cid)
 		in := indent + "  "
-		title := op.Name
-		if loc := opLoc(op); loc != "" {
-			title += " " + strconv.Quote(loc)
-		}
-		g.printf("%slabel=%s, style=\"rounded,filled\", fillcolor=\"#faf6fe\", color=\"#8b5cf6\", fontsize=11\n", in, quote(clean(title)))
+		g.printf("%sgraph [label=%s, style=\"rounded,filled\", fillcolor=\"#faf6fe\", color=\"#8b5cf6\", fontsize=11]\n", in, quote(g.opTitle(op)))
 		id := g.opNode(op, in)
+		var rets []string
 		for _, sub := range op.Regions {
 			if sub != nil {
-				g.region(sub, id, in)
+				rets = append(rets, g.region(sub, id, in))
 			}
+		}
+		// The results leave from an end node below the regions, so the
+		// picture reads top to bottom: operands, op, regions, results.
+		end := g.newID()
+		g.printf("%s%s [id=%s, shape=box, style=\"rounded,dashed,filled\", fillcolor=%q, color=\"#6d28d9\", fontsize=9, label=%s, tooltip=%s]\n",
+			in, end, quote(end), controlFill, quote(clean("end "+op.Name)), tip("results of "+g.opTitle(op)))
+		for _, r := range rets {
+			g.addEdge(edge{from: r, to: end, dashed: true})
+		}
+		for _, v := range op.Results {
+			g.src[v] = end
 		}
 		g.printf("%s}\n", indent)
 	}
 }
 
-// region writes one region of the control-flow op whose node is opID.
-func (g *graph) region(r *ir.Region, opID, indent string) {
+// opTitle names a control-flow op in its cluster's label: its name and
+// location.
+func (g *graph) opTitle(op *ir.Op) string {
+	title := op.Name
+	if loc := opLoc(op); loc != "" {
+		title += " " + strconv.Quote(loc)
+	}
+	return clean(title)
+}
+
+// region writes one region of the control-flow op whose node is opID
+// and returns the id of the region's return node.
+func (g *graph) region(r *ir.Region, opID, indent string) string {
 	g.printf("%ssubgraph cluster_%s {\n", indent, g.newID())
 	in := indent + "  "
-	g.printf("%slabel=%s, style=\"rounded,dashed,filled\", fillcolor=\"#ffffff\", color=\"#8b5cf6\", fontsize=10\n", in, quote(clean(r.Name)))
+	g.printf("%sgraph [label=%s, style=\"rounded,dashed,filled\", fillcolor=\"#ffffff\", color=\"#8b5cf6\", fontsize=10]\n", in, quote(clean(r.Name)))
 	for _, p := range r.Params {
 		id := g.newID()
 		name := g.valueName(p)
 		g.printf("%s%s [id=%s, shape=ellipse, fillcolor=%q, fontsize=9, label=%s, tooltip=%s]\n",
 			in, id, quote(id), ioFill, htmlLabel(name, []string{typeLabel(p.Type)}),
-			quote("param "+name+" of "+r.Name+": "+p.Type.String()))
+			tip("param "+name+" of "+clean(r.Name)+": "+p.Type.String()))
 		g.src[p] = id
 		// The op's node sits above its regions.
 		g.addEdge(edge{from: opID, to: id, invisible: true})
@@ -276,13 +300,14 @@ func (g *graph) region(r *ir.Region, opID, indent string) {
 	}
 	ret := g.newID()
 	g.printf("%s%s [id=%s, shape=box, style=\"rounded\", fontsize=9, label=\"return\", tooltip=%s]\n",
-		in, ret, quote(ret), quote("results of "+r.Name))
+		in, ret, quote(ret), tip("results of "+clean(r.Name)))
 	for _, v := range r.Results {
 		if v != nil {
 			g.flow(v, ret, in)
 		}
 	}
 	g.printf("%s}\n", indent)
+	return ret
 }
 
 // readsFrom reports whether op reads a value defined directly in r.
@@ -329,7 +354,7 @@ func (g *graph) opNode(op *ir.Op, indent string) string {
 		style = ", penwidth=1.4, color=\"#6d28d9\""
 	}
 	g.printf("%s%s [id=%s, fillcolor=%q%s, label=%s, tooltip=%s]\n",
-		indent, id, quote(id), fill, style, htmlLabel(op.Name, lines), quote(g.opTooltip(op, kind, consts)))
+		indent, id, quote(id), fill, style, htmlLabel(op.Name, lines), tip(g.opTooltip(op, kind, consts)))
 	g.opID[op] = id
 	for _, v := range op.Results {
 		g.src[v] = id
@@ -377,13 +402,13 @@ func (g *graph) flow(v *ir.Value, to, indent string) {
 	from, ok := g.src[v]
 	if !ok {
 		from = g.newID()
-		label, tip := "undefined value", "a value defined nowhere in scope"
+		label, tt := "undefined value", "a value defined nowhere in scope"
 		fill := unknownFill
 		if v.Const != nil {
-			label, tip, fill = g.valueName(v), "constant "+g.valueName(v)+": "+v.Type.String(), constFill
+			label, tt, fill = g.valueName(v), "constant "+g.valueName(v)+": "+v.Type.String(), constFill
 		}
 		g.printf("%s%s [id=%s, shape=note, fillcolor=%q, fontsize=9, label=%s, tooltip=%s]\n",
-			indent, from, quote(from), fill, quote(clean(label)), quote(tip))
+			indent, from, quote(from), fill, quote(clean(label)), tip(tt))
 		g.src[v] = from
 	}
 	e := edge{from: from, to: to, tooltip: g.valueName(v) + ": " + v.Type.String()}
@@ -410,11 +435,19 @@ func (g *graph) flushEdges() {
 			g.printf("  %s -> %s [style=invis]\n", e.from, e.to)
 			continue
 		}
+		if e.dashed {
+			g.printf("  %s -> %s [style=dashed, color=\"#8b5cf6\"]\n", e.from, e.to)
+			continue
+		}
 		g.printf("  %s -> %s [", e.from, e.to)
 		if e.label != "" {
-			g.printf("label=%s, ", quote(e.label))
+			// An xlabel is placed after layout; a label would become a
+			// node of its own in every rank the edge crosses, which on
+			// large graphs makes the layout many times slower and can
+			// exhaust Graphviz's memory.
+			g.printf("xlabel=%s, ", quote(e.label))
 		}
-		g.printf("tooltip=%s]\n", quote(e.tooltip))
+		g.printf("tooltip=%s]\n", tip(e.tooltip))
 	}
 }
 
@@ -435,24 +468,31 @@ func operandName(def *ir.OpDef, i int) string {
 
 // quote returns s as a DOT string whose escape sequences Graphviz reads
 // back as s: backslashes doubled, quotes escaped, newlines as \n (labels
-// and tooltips are escString attributes, where \n is a line break).
-func quote(s string) string {
+// are escString attributes, where \n is a line break).
+func quote(s string) string { return quoteDOT(s, `\\`) }
+
+// tip returns s as a DOT string for a tooltip attribute. Graphviz's SVG
+// output unescapes tooltips once more than labels, turning a pair of
+// backslashes into one, so each backslash is written four times.
+func tip(s string) string { return quoteDOT(s, `\\\\`) }
+
+func quoteDOT(s, backslash string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for _, r := range s {
 		switch r {
 		case '\\':
-			b.WriteString(`\\`)
+			b.WriteString(backslash)
 		case '"':
 			b.WriteString(`\"`)
 		case '\n':
 			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\\r`)
 		default:
-			if r < 0x20 || r == 0x7f {
-				// Other control characters have no place in XML output.
-				fmt.Fprintf(&b, `\\x%02x`, r)
+			if isControl(r) {
+				// Other control characters have no place in XML output:
+				// they show as Go escapes.
+				q := strconv.QuoteRune(r)
+				b.WriteString(backslash + q[2:len(q)-1])
 				continue
 			}
 			b.WriteRune(r)
@@ -462,15 +502,26 @@ func quote(s string) string {
 	return b.String()
 }
 
-// clean shows the control characters in a name as Go escapes, so that a
-// name with a newline or a NUL in it stays on one visible line.
+// clean shows the control characters in a name as Go escapes (\n, \t,
+// \x00), so that a name with a newline or a NUL in it stays on one
+// visible line. Other characters stay as they are.
 func clean(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if !strings.ContainsFunc(s, isControl) {
 		return s
 	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
+	var b strings.Builder
+	for _, r := range s {
+		if !isControl(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
 }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // htmlLabel returns a Graphviz HTML-like label: title in bold, then each
 // line in a smaller grey font.

@@ -93,7 +93,7 @@
     var t = "";
     n.querySelectorAll("text").forEach(function (e) { t += e.textContent + "\n"; });
     n.querySelectorAll("a").forEach(function (a) {
-      t += (a.getAttribute("xlink:title") || a.getAttributeNS("http://www.w3.org/1999/xlink", "title") || "") + "\n";
+      t += (a.getAttribute("xlink:title") || "") + "\n";
     });
     return t.toLowerCase();
   });
@@ -125,5 +125,13 @@
     }
   });
 
+  // page.html#fit opens on the whole graph, page.html#find=TEXT on the
+  // first node matching TEXT.
   start();
+  if (location.hash === "#fit") {
+    fit();
+  } else if (location.hash.indexOf("#find=") === 0) {
+    input.value = decodeURIComponent(location.hash.slice(6));
+    search();
+  }
 })();

@@ -20,7 +20,14 @@ func SVG(ctx context.Context, m *ir.Module, opts Options) ([]byte, error) {
 
 // RenderSVG lays out a DOT graph with Graphviz's dot engine (top to
 // bottom, layered) and returns the SVG document.
-func RenderSVG(ctx context.Context, dot []byte) ([]byte, error) {
+func RenderSVG(ctx context.Context, dot []byte) (svg []byte, err error) {
+	// Graphviz runs as WebAssembly behind a thin binding; a fault there
+	// is reported as an error like any other bad input.
+	defer func() {
+		if r := recover(); r != nil {
+			svg, err = nil, fmt.Errorf("viz: graphviz failed: %v", r)
+		}
+	}()
 	gv, err := graphviz.New(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("viz: starting graphviz: %w", err)
@@ -29,6 +36,9 @@ func RenderSVG(ctx context.Context, dot []byte) ([]byte, error) {
 	g, err := graphviz.ParseBytes(dot)
 	if err != nil {
 		return nil, fmt.Errorf("viz: graphviz cannot read the graph: %w", err)
+	}
+	if g == nil {
+		return nil, fmt.Errorf("viz: graphviz found no graph in the DOT text")
 	}
 	defer g.Close()
 	var buf bytes.Buffer
