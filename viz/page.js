@@ -28,10 +28,13 @@
     var r = el.getBoundingClientRect(), v = view.getBoundingClientRect();
     return { x: x + (r.left + r.width / 2 - v.left) / s, y: y + (r.top + r.height / 2 - v.top) / s };
   }
-  function centerOn(el, top) {
+  // centerOn centres element el at scale scale (the current one when
+  // absent). The element's place is read before the scale changes.
+  function centerOn(el, scale) {
     var p = graphPoint(el), w = view.clientWidth, h = view.clientHeight;
+    if (scale) { s = scale; }
     x = p.x - w / s / 2;
-    y = top ? p.y - 60 / s : p.y - h / s / 2;
+    y = p.y - h / s / 2;
     apply();
   }
   // The first view: the whole graph when its text stays readable, else
@@ -103,8 +106,7 @@
     if (cur >= 0 && hits[cur]) { hits[cur].classList.remove("current"); }
     cur = i;
     hits[cur].classList.add("current");
-    s = Math.max(s, 1);
-    centerOn(hits[cur], false);
+    centerOn(hits[cur], Math.max(s, 1));
     count.textContent = (cur + 1) + " / " + hits.length;
   }
   function search() {
