@@ -91,6 +91,9 @@ func TestGraphFormats(t *testing.T) {
 // return nodes start with their shape instead).
 var opBox = regexp.MustCompile(`(?m)^\s*n\d+ \[id="n\d+", fillcolor=`)
 
+// opTip matches the start of an op's tooltip: its results and name.
+var opTip = regexp.MustCompile(`tooltip="((?:%\d+, )*%\d+) = ([^ ]+) \(`)
+
 // TestGraphSharedModels draws every shared model: one box per op, at
 // every depth of regions.
 func TestGraphSharedModels(t *testing.T) {
@@ -108,6 +111,10 @@ func TestGraphSharedModels(t *testing.T) {
 			for _, f := range m.Funcs {
 				want += countOps(f.Body)
 			}
+			var dump strings.Builder
+			if err := ir.Print(&dump, m, ir.PrintOptions{}); err != nil {
+				t.Fatal(err)
+			}
 			m.Close()
 			code, stdout, stderr := runCLI("graph", path)
 			if code != exitOK {
@@ -115,6 +122,17 @@ func TestGraphSharedModels(t *testing.T) {
 			}
 			if got := len(opBox.FindAllString(stdout, -1)); got != want {
 				t.Errorf("%d op boxes, want %d (the module's ops)", got, want)
+			}
+			// Tooltips name results as the text form does.
+			tips := opTip.FindAllStringSubmatch(stdout, -1)
+			for _, tip := range tips {
+				if line := tip[1] + " = " + tip[2] + "("; !strings.Contains(dump.String(), line) {
+					t.Errorf("the dump has no %q", line)
+					break
+				}
+			}
+			if len(tips) == 0 {
+				t.Error("no op tooltips")
 			}
 		})
 	}
