@@ -15,9 +15,8 @@ type Options struct {
 	// Title is printed above the graph, e.g. the model's file name; empty
 	// for none.
 	Title string
-	// NoEdgeTypes leaves the edges unlabelled. Type labels are on by
-	// default; without them Graphviz lays out a large graph faster and more
-	// compactly.
+	// NoEdgeTypes leaves the edges unlabelled, for a less cluttered
+	// picture of a large graph. Type labels are on by default.
 	NoEdgeTypes bool
 }
 
@@ -82,7 +81,7 @@ type edge struct {
 
 // Fill colours by op kind: cool colours for the cheap, fusible kinds,
 // warm ones for reductions, blue for the opaque heavy ops (conv, matmul),
-// violet for control flow. They follow the legend of the HTML page.
+// violet for control flow. Legend lists them for the HTML page.
 var kindFill = map[ir.OpKind]string{
 	ir.Elementwise: "#d4f0d4",
 	ir.Broadcast:   "#c9ecef",
@@ -122,9 +121,10 @@ func (g *graph) printf(format string, args ...any) { fmt.Fprintf(&g.b, format, a
 func (g *graph) header() {
 	g.b.WriteString("digraph kiln {\n")
 	// nslimit and nslimit1 cap the network-simplex passes that place
-	// ranks and x coordinates: uncapped, they take minutes on graphs with
-	// many long edges (a decoder's KV-cache inputs), capped a second or
-	// two, with layouts that read as well.
+	// ranks and x coordinates: uncapped, they take over a minute on a
+	// graph with many long edges (stories260K-decoder's KV-cache inputs),
+	// capped a second or two, and the pictures of the shared models read
+	// as well.
 	g.b.WriteString("  graph [rankdir=TB, nodesep=0.2, ranksep=0.3, nslimit=2, nslimit1=2, outputorder=edgesfirst, bgcolor=\"#ffffff\", fontname=\"Helvetica\", fontsize=14, labelloc=t")
 	if g.opts.Title != "" {
 		g.printf(", label=%s", quote(g.opts.Title))
@@ -464,101 +464,4 @@ func operandName(def *ir.OpDef, i int) string {
 		return last.Name
 	}
 	return "#" + strconv.Itoa(i)
-}
-
-// quote returns s as a DOT string whose escape sequences Graphviz reads
-// back as s: backslashes doubled, quotes escaped, newlines as \n (labels
-// are escString attributes, where \n is a line break).
-func quote(s string) string { return quoteDOT(s, `\\`) }
-
-// tip returns s as a DOT string for a tooltip attribute. Graphviz's SVG
-// output unescapes tooltips once more than labels, turning a pair of
-// backslashes into one, so each backslash is written four times.
-func tip(s string) string { return quoteDOT(s, `\\\\`) }
-
-func quoteDOT(s, backslash string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '\\':
-			b.WriteString(backslash)
-		case '"':
-			b.WriteString(`\"`)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			if isControl(r) {
-				// Other control characters have no place in XML output:
-				// they show as Go escapes.
-				q := strconv.QuoteRune(r)
-				b.WriteString(backslash + q[2:len(q)-1])
-				continue
-			}
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// clean shows the control characters in a name as Go escapes (\n, \t,
-// \x00), so that a name with a newline or a NUL in it stays on one
-// visible line. Other characters stay as they are.
-func clean(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if !isControl(r) {
-			b.WriteRune(r)
-			continue
-		}
-		q := strconv.QuoteRune(r)
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
-// htmlLabel returns a Graphviz HTML-like label: title in bold, then each
-// line in a smaller grey font.
-func htmlLabel(title string, lines []string) string {
-	var b strings.Builder
-	b.WriteString("<<B>")
-	b.WriteString(htmlText(title))
-	b.WriteString("</B>")
-	for _, l := range lines {
-		b.WriteString(`<BR/><FONT POINT-SIZE="9" COLOR="#374151">`)
-		b.WriteString(htmlText(l))
-		b.WriteString("</FONT>")
-	}
-	b.WriteString(">")
-	return b.String()
-}
-
-// htmlText escapes s for the text of an HTML-like label.
-func htmlText(s string) string {
-	s = clean(s)
-	if s == "" {
-		return " "
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&quot;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -22,7 +22,7 @@ func init() {
 func runGraph(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("graph", stderr)
 	out := fs.String("o", "", "write the picture to `FILE`; its extension picks the format: .svg, .html or .dot (default: DOT to stdout)")
-	noTypes := fs.Bool("no-types", false, "leave edges unlabelled (a more compact layout for large graphs)")
+	noTypes := fs.Bool("no-types", false, "leave edges unlabelled (a less cluttered picture of a large graph)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
