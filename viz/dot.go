@@ -140,6 +140,8 @@ func (g *graph) newID() string {
 	return "n" + strconv.Itoa(g.next-1)
 }
 
+// function writes f: its inputs, its ops and its outputs, inside a
+// cluster of its own when the module has several functions.
 func (g *graph) function(f *ir.Func, cluster bool) {
 	g.num = map[*ir.Value]int{}
 	g.src = map[*ir.Value]string{}
@@ -301,6 +303,9 @@ func (g *graph) region(r *ir.Region, opID, indent string) string {
 	ret := g.newID()
 	g.printf("%s%s [id=%s, shape=box, style=\"rounded\", fontsize=9, label=\"return\", tooltip=%s]\n",
 		in, ret, quote(ret), tip("results of "+clean(r.Name)))
+	if len(r.Params) == 0 && len(r.Ops) == 0 {
+		g.addEdge(edge{from: opID, to: ret, invisible: true})
+	}
 	for _, v := range r.Results {
 		if v != nil {
 			g.flow(v, ret, in)
@@ -371,20 +376,26 @@ func (g *graph) opNode(op *ir.Op, indent string) string {
 // location, attributes and constant operands.
 func (g *graph) opTooltip(op *ir.Op, kind string, consts []string) string {
 	var b strings.Builder
-	for i, v := range op.Results {
+	var results []*ir.Value
+	for _, v := range op.Results {
+		if v != nil {
+			results = append(results, v)
+		}
+	}
+	for i, v := range results {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(g.valueName(v))
 	}
-	if len(op.Results) > 0 {
+	if len(results) > 0 {
 		b.WriteString(" = ")
 	}
 	fmt.Fprintf(&b, "%s (%s)", op.Name, kind)
 	if loc := opLoc(op); loc != "" {
 		b.WriteString("\nloc: " + strconv.Quote(loc))
 	}
-	for _, v := range op.Results {
+	for _, v := range results {
 		b.WriteString("\n" + g.valueName(v) + ": " + v.Type.String())
 	}
 	for _, a := range op.Attrs {
