@@ -81,7 +81,7 @@ type edge struct {
 
 // Fill colours by op kind: cool colours for the cheap, fusible kinds,
 // warm ones for reductions, blue for the opaque heavy ops (conv, matmul),
-// violet for control flow. Legend lists them for the HTML page.
+// violet for control flow. The HTML page shows them as its legend.
 var kindFill = map[ir.OpKind]string{
 	ir.Elementwise: "#d4f0d4",
 	ir.Broadcast:   "#c9ecef",
@@ -97,10 +97,10 @@ const (
 	constFill   = "#f4f4f4"
 )
 
-// Legend lists the fill colours of the picture with what they mean, in
+// legend lists the fill colours of the picture with what they mean, in
 // the order a legend shows them.
-func Legend() []LegendEntry {
-	return []LegendEntry{
+func legend() []legendEntry {
+	return []legendEntry{
 		{"elementwise", kindFill[ir.Elementwise]},
 		{"broadcast", kindFill[ir.Broadcast]},
 		{"injective", kindFill[ir.Injective]},
@@ -111,8 +111,8 @@ func Legend() []LegendEntry {
 	}
 }
 
-// LegendEntry is one colour of the picture and what it marks.
-type LegendEntry struct {
+// legendEntry is one colour of the picture and what it marks.
+type legendEntry struct {
 	Label, Color string
 }
 

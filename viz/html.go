@@ -29,7 +29,7 @@ func WriteHTML(w io.Writer, title string, svg []byte) error {
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
 	b.WriteString("<title>" + t + " · kiln graph</title>\n<style>\n" + pageCSS + "</style>\n</head>\n<body>\n<header>\n")
 	b.WriteString("<h1>" + t + "</h1>\n<div class=\"legend\">")
-	for _, e := range Legend() {
+	for _, e := range legend() {
 		b.WriteString("<span><i style=\"background:" + e.Color + "\"></i>" + html.EscapeString(e.Label) + "</span>")
 	}
 	b.WriteString("</div>\n<div class=\"tools\"><input id=\"q\" type=\"search\" placeholder=\"find op, location, %value, type\" aria-label=\"find\">")
