@@ -15,7 +15,7 @@ SUITES     := $(ONNX_DATA)/node $(ONNX_DATA)/simple $(ONNX_DATA)/pytorch-convert
 # Tests find ONNX Runtime here (see frontend/onnx/modeltest).
 export KILN_ORT_LIB := $(ORT_LIB)
 
-.PHONY: all test check deps deps-test deps-demo build vet fmt-check conformance demo fuzz generate clean
+.PHONY: all test check deps deps-test deps-demo build vet fmt-check conformance demo fuzz generate graph-check clean
 
 all: build
 
@@ -82,6 +82,44 @@ generate:
 	$(call apt-install,libonnx-dev protobuf-compiler)
 	GOBIN=$(CURDIR)/.cache/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go
 	PATH="$(CURDIR)/.cache/bin:$$PATH" $(GO) generate ./frontend/onnx/onnxpb
+
+# graph-check draws two shared models with kiln graph (an HTML page and an
+# SVG each) and screenshots them with Debian's headless Chromium: the page
+# as it opens (the top of the graph), the page opened on a search
+# (page.html#find=OP, which centres the first match), and the SVG as it
+# is. It fails when a screenshot is blank. Look at the PNGs in GRAPH_OUT.
+# Not part of make test: it needs Chromium.
+GRAPH_CASES ?= minilm-like-opset17:Softmax paddleocr-det:Resize
+GRAPH_OUT   ?= $(CURDIR)/.cache/graph-check
+SHARED_ONNX := $(CURDIR)/../shared/models/onnx
+CHROMIUM    := chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync \
+	--hide-scrollbars --virtual-time-budget=5000 --window-size=1400,1000
+
+# shot URL PNG takes one screenshot with a fresh profile.
+define shot
+	profile=$$(mktemp -d); \
+	$(CHROMIUM) --user-data-dir=$$profile --screenshot=$(2) "$(1)" </dev/null >>$(GRAPH_OUT)/chromium.log 2>&1; \
+	rm -rf $$profile; \
+	test -s $(2) || { echo "no screenshot $(2); see $(GRAPH_OUT)/chromium.log"; exit 1; }
+endef
+
+graph-check: build
+	$(call apt-install,chromium)
+	@rm -rf $(GRAPH_OUT) && mkdir -p $(GRAPH_OUT)
+	@set -e; TIMEFORMAT="%Rs"; for c in $(GRAPH_CASES); do \
+		m=$${c%%:*}; q=$${c#*:}; \
+		for f in html svg; do \
+			t=$$( { time bin/kiln graph $(SHARED_ONNX)/$$m.onnx -o $(GRAPH_OUT)/$$m.$$f >/dev/null; } 2>&1 ); \
+			echo "kiln graph $$m.onnx -o $$m.$$f: $$t"; \
+		done; \
+		$(call shot,file://$(GRAPH_OUT)/$$m.html,$(GRAPH_OUT)/$$m.html.png); \
+		$(call shot,file://$(GRAPH_OUT)/$$m.html#find=$$q,$(GRAPH_OUT)/$$m.find.png); \
+		$(call shot,file://$(GRAPH_OUT)/$$m.svg,$(GRAPH_OUT)/$$m.svg.png); \
+	done
+	$(GO) run ./internal/pngcheck -skip-top 80 $(GRAPH_OUT)/*.html.png $(GRAPH_OUT)/*.find.png
+	$(GO) run ./internal/pngcheck $(GRAPH_OUT)/*.svg.png
+	@echo "screenshots: $(GRAPH_OUT)/*.png"
 
 clean:
 	rm -rf bin demo-out

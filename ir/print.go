@@ -52,6 +52,15 @@ func (m *Module) String() string {
 	return b.String()
 }
 
+// ValueNames returns how the text form spells each value of f (%x,
+// %"/a/b", %x#1), so that other views of a module (pictures, reports) name
+// values exactly as `kiln dump` does.
+func ValueNames(f *Func) map[*Value]string {
+	p := &printer{opts: PrintOptions{InlineLimit: DefaultInlineLimit}}
+	p.function(f)
+	return p.names
+}
+
 type printer struct {
 	b     strings.Builder
 	opts  PrintOptions
