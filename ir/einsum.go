@@ -157,7 +157,7 @@ func inferEinsum(op *Op) ([]Type, error) {
 		}
 		ranks[i] = len(t.Shape.Dims)
 	}
-	p, err := PlanEinsum(op.Str("equation", ""), ranks)
+	p, err := PlanEinsum(op.Str("equation"), ranks)
 	if err != nil {
 		return nil, err
 	}

@@ -195,7 +195,7 @@ func inferScan(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("want region body")
 	}
 	body := op.Regions[0]
-	m := int(op.Int("num_scan_inputs", 0))
+	m := int(op.Int("num_scan_inputs"))
 	n := len(op.Args) - m
 	if m < 1 || n < 0 {
 		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d operands", m, len(op.Args))

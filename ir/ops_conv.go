@@ -93,8 +93,8 @@ func inferConvLike(op *Op, xi, wi int, d DType) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op.Int("group", 1) < 1 {
-		return nil, fmt.Errorf("group %d must be positive", op.Int("group", 1))
+	if op.Int("group") < 1 {
+		return nil, fmt.Errorf("group %d must be positive", op.Int("group"))
 	}
 	if x.Shape.Ranked && w.Shape.Ranked && len(x.Shape.Dims) != len(w.Shape.Dims) {
 		return nil, fmt.Errorf("input rank %d and weight rank %d differ", len(x.Shape.Dims), len(w.Shape.Dims))
@@ -137,7 +137,7 @@ func ConvTransposeWindows(op *Op, in []int64, kernel []int64) (out []int64, ws [
 	if oshape != nil && len(oshape) != nsp {
 		return nil, nil, fmt.Errorf("output_shape has %d values for %d spatial dims", len(oshape), nsp)
 	}
-	autoPad := op.Str("auto_pad", "NOTSET")
+	autoPad := op.Str("auto_pad")
 	out = make([]int64, nsp)
 	for i := range ws {
 		w := &ws[i]
@@ -202,7 +202,7 @@ func inferConvTranspose(op *Op) ([]Type, error) {
 	out := UnknownDims(len(x.Shape.Dims))
 	out.Dims[0] = x.Shape.Dims[0]
 	if w.Shape.Ranked && len(w.Shape.Dims) >= 2 && w.Shape.Dims[1].IsStatic() {
-		out.Dims[1] = Static(w.Shape.Dims[1].Size * op.Int("group", 1))
+		out.Dims[1] = Static(w.Shape.Dims[1].Size * op.Int("group"))
 	}
 	kernel := convKernelShape(op, w.Shape)
 	in, ok := Shape{Ranked: true, Dims: x.Shape.Dims[2:]}.Sizes()

@@ -241,7 +241,7 @@ func inferGather(op *Op) ([]Type, error) {
 	if !s.Ranked || !is.Ranked {
 		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func inferGatherND(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	s, is := x.Type.Shape, idx.Type.Shape
-	b := int(op.Int("batch_dims", 0))
+	b := int(op.Int("batch_dims"))
 	if !s.Ranked || !is.Ranked || len(is.Dims) == 0 || !is.Dims[len(is.Dims)-1].IsStatic() {
 		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
 	}
@@ -343,7 +343,7 @@ func inferOneHot(op *Op) ([]Type, error) {
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
 	r := len(s.Dims) + 1
-	ax, err := NormAxis(op.Int("axis", -1), r)
+	ax, err := NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +372,7 @@ func inferCompress(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{x.Type}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +389,7 @@ func inferUnique(op *Op) ([]Type, error) {
 	s := x.Type.Shape
 	y := TensorType(x.Type.DType, UnknownDims(1))
 	if op.Has("axis") && s.Ranked {
-		ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+		ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 		if err != nil {
 			return nil, err
 		}
@@ -401,7 +401,7 @@ func inferUnique(op *Op) ([]Type, error) {
 	}
 	inv := TensorType(I64, UnknownDims(1))
 	if op.Has("axis") && s.Ranked {
-		ax, _ := NormAxis(op.Int("axis", 0), len(s.Dims))
+		ax, _ := NormAxis(op.Int("axis"), len(s.Dims))
 		inv = TensorType(I64, Shape{Ranked: true, Dims: []Dim{s.Dims[ax]}})
 	} else if n := s.NumElements(); n >= 0 {
 		inv = TensorType(I64, ShapeOf(n))
@@ -418,7 +418,7 @@ func inferTopK(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{x.Type, TensorType(I64, UnrankedShape())}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", -1), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func inferLoss(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("input must have rank >= 2 (N, C, ...), got %d", r)
 	}
 	var loss Type
-	switch red := op.Str("reduction", "mean"); red {
+	switch red := op.Str("reduction"); red {
 	case "none":
 		s := t.Type.Shape
 		if !s.Ranked && x.Type.Shape.Ranked {

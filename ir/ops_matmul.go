@@ -86,17 +86,17 @@ func inferGemm(op *Op) ([]Type, error) {
 		if len(a.Shape.Dims) != 2 {
 			return nil, fmt.Errorf("A has rank %d, want 2", len(a.Shape.Dims))
 		}
-		out.Dims[0] = a.Shape.Dims[op.Int("transA", 0)&1]
+		out.Dims[0] = a.Shape.Dims[op.Int("transA")&1]
 	}
 	if b.Shape.Ranked {
 		if len(b.Shape.Dims) != 2 {
 			return nil, fmt.Errorf("B has rank %d, want 2", len(b.Shape.Dims))
 		}
-		out.Dims[1] = b.Shape.Dims[1-op.Int("transB", 0)&1]
+		out.Dims[1] = b.Shape.Dims[1-op.Int("transB")&1]
 	}
 	if a.Shape.Ranked && b.Shape.Ranked {
-		ka := a.Shape.Dims[1-op.Int("transA", 0)&1]
-		kb := b.Shape.Dims[op.Int("transB", 0)&1]
+		ka := a.Shape.Dims[1-op.Int("transA")&1]
+		kb := b.Shape.Dims[op.Int("transB")&1]
 		if ka.IsStatic() && kb.IsStatic() && ka.Size != kb.Size {
 			return nil, fmt.Errorf("inner dims differ: %d and %d", ka.Size, kb.Size)
 		}

@@ -25,7 +25,7 @@ func inferNonMaxSuppression(op *Op) ([]Type, error) {
 	if r := s.Type.Shape.Rank(); r >= 0 && r != 3 {
 		return nil, fmt.Errorf("scores must be [batches, classes, boxes], got rank %d", r)
 	}
-	if c := op.Int("center_point_box", 0); c != 0 && c != 1 {
+	if c := op.Int("center_point_box"); c != 0 && c != 1 {
 		return nil, fmt.Errorf("center_point_box %d: want 0 or 1", c)
 	}
 	return []Type{TensorType(I64, Shape{Ranked: true, Dims: []Dim{Unknown(), Static(3)}})}, nil

@@ -94,7 +94,7 @@ func inferLayerNorm(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	st := F32
-	switch op.Int("stash_type", 1) {
+	switch op.Int("stash_type") {
 	case 1:
 	case 11:
 		st = F64
@@ -103,12 +103,12 @@ func inferLayerNorm(op *Op) ([]Type, error) {
 	case 16:
 		st = BF16
 	default:
-		return nil, fmt.Errorf("stash_type %d is not a float type", op.Int("stash_type", 1))
+		return nil, fmt.Errorf("stash_type %d is not a float type", op.Int("stash_type"))
 	}
 	if !x.Shape.Ranked {
 		return []Type{x, TensorType(st, UnrankedShape()), TensorType(st, UnrankedShape())}, nil
 	}
-	axis, err := NormAxis(op.Int("axis", -1), len(x.Shape.Dims))
+	axis, err := NormAxis(op.Int("axis"), len(x.Shape.Dims))
 	if err != nil {
 		return nil, err
 	}

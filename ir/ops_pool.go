@@ -89,7 +89,7 @@ func init() {
 		Attrs: []AttrDef{AString("coordinate_transformation_mode", "half_pixel"), AString("mode", "avg"),
 			AInt("output_height", 1), AInt("output_width", 1), AInt("sampling_ratio", 0), AFloat("spatial_scale", 1)},
 		Infer: func(op *Op) ([]Type, error) {
-			return inferRoi(op, Static(op.Int("output_height", 1)), Static(op.Int("output_width", 1)))
+			return inferRoi(op, Static(op.Int("output_height")), Static(op.Int("output_width")))
 		},
 	})
 	Register(&OpDef{
@@ -135,7 +135,7 @@ func inferPool(op *Op) ([]Type, error) {
 	if x.Shape.Ranked && len(x.Shape.Dims) > 1 {
 		c = x.Shape.Dims[1]
 	}
-	s, err := inferWindowed(op, x.Shape, c, op.Ints("kernel_shape"), op.Int("ceil_mode", 0) != 0)
+	s, err := inferWindowed(op, x.Shape, c, op.Ints("kernel_shape"), op.Declares("ceil_mode") && op.Int("ceil_mode") != 0)
 	if err != nil {
 		return nil, err
 	}

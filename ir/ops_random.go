@@ -109,7 +109,7 @@ func inferMultinomial(op *Op) ([]Type, error) {
 	if d.DType != I32 && d.DType != I64 {
 		return nil, fmt.Errorf("dtype %v: want int32 or int64", d.DType)
 	}
-	n := op.Int("sample_size", 1)
+	n := op.Int("sample_size")
 	if n < 1 {
 		return nil, fmt.Errorf("sample_size %d: want >= 1", n)
 	}

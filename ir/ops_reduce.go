@@ -103,8 +103,8 @@ func inferReduceAxes(op *Op) ([]Type, error) {
 	if x == nil || !x.Type.IsTensor() {
 		return nil, fmt.Errorf("data must be a tensor")
 	}
-	keep := op.Int("keepdims", 1) != 0
-	noopEmpty := op.Int("noop_with_empty_axes", 0) != 0
+	keep := op.Int("keepdims") != 0
+	noopEmpty := op.Int("noop_with_empty_axes") != 0
 	s := x.Type.Shape
 	var axes []int64
 	if a := op.Arg(1); a != nil {
@@ -163,13 +163,13 @@ func inferArgReduce(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{TensorType(I64, s)}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
 	mask := make([]bool, len(s.Dims))
 	mask[ax] = true
-	return []Type{TensorType(I64, reduceResultShape(s, mask, op.Int("keepdims", 1) != 0))}, nil
+	return []Type{TensorType(I64, reduceResultShape(s, mask, op.Int("keepdims") != 0))}, nil
 }
 
 func inferSoftmaxFamily(op *Op) ([]Type, error) {
@@ -181,7 +181,7 @@ func inferSoftmaxFamily(op *Op) ([]Type, error) {
 		if r == 0 {
 			return nil, fmt.Errorf("input must have rank >= 1")
 		}
-		if _, err := NormAxis(op.Int("axis", -1), r); err != nil {
+		if _, err := NormAxis(op.Int("axis"), r); err != nil {
 			return nil, err
 		}
 	}

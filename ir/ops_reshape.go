@@ -133,7 +133,7 @@ func inferReshape(op *Op) ([]Type, error) {
 		}
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
-	allowzero := op.Int("allowzero", 0) != 0
+	allowzero := op.Int("allowzero") != 0
 	in := data.Type.Shape
 	out := make([]Dim, len(elems))
 	inferAt := -1
@@ -260,7 +260,7 @@ func inferFlatten(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{TensorType(x.Type.DType, UnknownDims(2))}, nil
 	}
-	axis := op.Int("axis", 1)
+	axis := op.Int("axis")
 	r := int64(len(s.Dims))
 	if axis < -r || axis > r {
 		return nil, fmt.Errorf("axis %d out of range for rank %d", axis, r)
@@ -445,7 +445,7 @@ func inferConcat(op *Op) ([]Type, error) {
 	}
 	var out Shape
 	var d DType
-	axis := op.Int("axis", 0)
+	axis := op.Int("axis")
 	first := true
 	var sum int64
 	sumKnown := true
@@ -531,7 +531,7 @@ func inferSplit(op *Op) ([]Type, error) {
 		}
 		return out, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
@@ -677,7 +677,7 @@ func inferPad(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	s := x.Type.Shape
-	switch m := op.Str("mode", "constant"); m {
+	switch m := op.Str("mode"); m {
 	case "constant", "reflect", "edge":
 	default:
 		return nil, fmt.Errorf("unknown mode %q", m)
@@ -716,12 +716,12 @@ func inferDepthSpace(toSpace bool) InferFunc {
 		if err != nil {
 			return nil, err
 		}
-		b := op.Int("blocksize", 0)
+		b := op.Int("blocksize")
 		if b <= 0 {
 			return nil, fmt.Errorf("blocksize %d, want > 0", b)
 		}
 		if toSpace {
-			if m := op.Str("mode", "DCR"); m != "DCR" && m != "CRD" {
+			if m := op.Str("mode"); m != "DCR" && m != "CRD" {
 				return nil, fmt.Errorf("unknown mode %q", m)
 			}
 		}

@@ -35,7 +35,7 @@ func inferResize(op *Op) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch m := op.Str("mode", "nearest"); m {
+	switch m := op.Str("mode"); m {
 	case "nearest", "linear", "cubic":
 	default:
 		return nil, fmt.Errorf("unknown mode %q", m)

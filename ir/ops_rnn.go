@@ -55,7 +55,7 @@ func inferRecurrent(op *Op, gates int64) ([]Type, error) {
 		return nil, fmt.Errorf("X is %v, want a float type", x)
 	}
 	var dirs int64
-	switch d := op.Str("direction", "forward"); d {
+	switch d := op.Str("direction"); d {
 	case "forward", "reverse":
 		dirs = 1
 	case "bidirectional":
@@ -63,7 +63,7 @@ func inferRecurrent(op *Op, gates int64) ([]Type, error) {
 	default:
 		return nil, fmt.Errorf("direction %q is not forward, reverse or bidirectional", d)
 	}
-	layout := op.Int("layout", 0)
+	layout := op.Int("layout")
 	if layout != 0 && layout != 1 {
 		return nil, fmt.Errorf("layout %d is not 0 or 1", layout)
 	}
@@ -82,12 +82,12 @@ func inferRecurrent(op *Op, gates int64) ([]Type, error) {
 	}
 	hidden := Unknown()
 	if op.Has("hidden_size") {
-		hidden = Static(op.Int("hidden_size", 0))
+		hidden = Static(op.Int("hidden_size"))
 	} else if w.Shape.Ranked && w.Shape.Dims[1].IsStatic() {
 		hidden = Static(w.Shape.Dims[1].Size / gates)
 	}
 	if w.Shape.Ranked && w.Shape.Dims[0].IsStatic() && w.Shape.Dims[0].Size != dirs {
-		return nil, fmt.Errorf("W has %d directions, direction %q needs %d", w.Shape.Dims[0].Size, op.Str("direction", "forward"), dirs)
+		return nil, fmt.Errorf("W has %d directions, direction %q needs %d", w.Shape.Dims[0].Size, op.Str("direction"), dirs)
 	}
 	d := Static(dirs)
 	y := Shape{Ranked: true, Dims: []Dim{seq, d, batch, hidden}}

@@ -198,7 +198,7 @@ func inferSplitToSequence(op *Op) ([]Type, error) {
 		return []Type{SequenceOf(TensorType(t.DType, UnrankedShape()))}, nil
 	}
 	r := len(t.Shape.Dims)
-	axis, err := NormAxis(op.Int("axis", 0), r)
+	axis, err := NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func inferSplitToSequence(op *Op) ([]Type, error) {
 				dims[axis] = Static(vals[0])
 			}
 		}
-	} else if op.Int("keepdims", 1) == 0 {
+	} else if op.Int("keepdims") == 0 {
 		dims = append(dims[:axis], dims[axis+1:]...)
 	} else {
 		dims[axis] = Static(1)
@@ -239,8 +239,8 @@ func inferConcatFromSequence(op *Op) ([]Type, error) {
 		return []Type{TensorType(e.DType, UnrankedShape())}, nil
 	}
 	r := len(e.Shape.Dims)
-	ax := op.Int("axis", 0)
-	if op.Int("new_axis", 0) == 1 {
+	ax := op.Int("axis")
+	if op.Int("new_axis") == 1 {
 		axis, err := NormAxis(ax, r+1)
 		if err != nil {
 			return nil, err

@@ -78,12 +78,12 @@ func inferDFT(op *Op) ([]Type, error) {
 	if last := s.Dims[r-1]; last.IsStatic() && last.Size != 1 && last.Size != 2 {
 		return nil, fmt.Errorf("last dim is %d, want 1 (real) or 2 (complex)", last.Size)
 	}
-	ax, err := NormAxis(op.Int("axis", 1), r)
+	ax, err := NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}
 	if ax == r-1 {
-		return nil, fmt.Errorf("axis %d is the real/imaginary dim", op.Int("axis", 1))
+		return nil, fmt.Errorf("axis %d is the real/imaginary dim", op.Int("axis"))
 	}
 	out := s.Clone()
 	out.Dims[r-1] = Static(2)
@@ -95,7 +95,7 @@ func inferDFT(op *Op) ([]Type, error) {
 			n = Unknown()
 		}
 	}
-	if op.Int("onesided", 0) != 0 {
+	if op.Int("onesided") != 0 {
 		if n.IsStatic() {
 			n = Static(n.Size/2 + 1)
 		} else {
@@ -121,7 +121,7 @@ func inferSTFT(op *Op) ([]Type, error) {
 		frameLen, haveLen = w.Type.Shape.Dims[0].Size, true
 	}
 	if haveLen {
-		if op.Int("onesided", 1) != 0 {
+		if op.Int("onesided") != 0 {
 			bins = Static(frameLen/2 + 1)
 		} else {
 			bins = Static(frameLen)

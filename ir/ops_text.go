@@ -32,7 +32,7 @@ func inferStringNormalizer(op *Op) ([]Type, error) {
 	if x == nil || !x.Type.IsTensor() || x.Type.DType != String {
 		return nil, fmt.Errorf("X must be a string tensor")
 	}
-	switch a := op.Str("case_change_action", "NONE"); a {
+	switch a := op.Str("case_change_action"); a {
 	case "NONE", "LOWER", "UPPER":
 	default:
 		return nil, fmt.Errorf("case_change_action %q: want NONE, LOWER or UPPER", a)

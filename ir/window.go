@@ -114,7 +114,7 @@ func inferWindowed(op *Op, x Shape, channels Dim, kernel []int64, ceil bool) (Sh
 	if err != nil {
 		return Shape{}, err
 	}
-	autoPad := op.Str("auto_pad", "NOTSET")
+	autoPad := op.Str("auto_pad")
 	for i, w := range ws {
 		d := x.Dims[2+i]
 		if !d.IsStatic() {

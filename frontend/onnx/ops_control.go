@@ -51,7 +51,7 @@ func regionParamType(op *ir.Op, region string, i int, declared ir.Type) ir.Type 
 			hint = subgraphLooseType(op.Args[i].Type)
 		}
 	case "Scan":
-		m := int(op.Int("num_scan_inputs", 0))
+		m := int(op.Int("num_scan_inputs"))
 		n := len(op.Args) - m
 		switch {
 		case i < n && i < len(op.Args):
