@@ -30,18 +30,18 @@ func (s TypeSet) Has(d DType) bool { return d < numDTypes && s&(1<<d) != 0 }
 
 // Named element-type sets, as ONNX's type constraints spell them out.
 var (
-	FloatTypes    = Types(F16, BF16, F32, F64)          // every real float type
-	SignedInts    = Types(I8, I16, I32, I64)            // signed integers
-	UnsignedInts  = Types(U8, U16, U32, U64)            // unsigned integers
-	IntTypes      = SignedInts | UnsignedInts           // every integer type
-	NumericTypes  = IntTypes | FloatTypes               // integers and real floats
-	SignedNumeric = SignedInts | FloatTypes             // numbers with a sign
-	ComplexTypes  = Types(C64, C128)                    // complex numbers
+	FloatTypes    = Types(F16, BF16, F32, F64)                        // every real float type
+	SignedInts    = Types(I8, I16, I32, I64)                          // signed integers
+	UnsignedInts  = Types(U8, U16, U32, U64)                          // unsigned integers
+	IntTypes      = SignedInts | UnsignedInts                         // every integer type
+	NumericTypes  = IntTypes | FloatTypes                             // integers and real floats
+	SignedNumeric = SignedInts | FloatTypes                           // numbers with a sign
+	ComplexTypes  = Types(C64, C128)                                  // complex numbers
 	AllTypes      = NumericTypes | ComplexTypes | Types(Bool, String) // every element type
-	IndexTypes    = Types(I32, I64)                     // ONNX's Tind: index tensors
-	BoolType      = Types(Bool)                         // bool only
-	I64Type       = Types(I64)                          // int64 only
-	StringType    = Types(String)                       // string only
+	IndexTypes    = Types(I32, I64)                                   // ONNX's Tind: index tensors
+	BoolType      = Types(Bool)                                       // bool only
+	I64Type       = Types(I64)                                        // int64 only
+	StringType    = Types(String)                                     // string only
 	// FloatNoBF16 is the float set of ops ONNX never extended to bfloat16
 	// (the trigonometric family, Softplus, HardSwish, pooling, ...).
 	FloatNoBF16 = Types(F16, F32, F64)
@@ -214,7 +214,12 @@ func (d *OpDef) Has(t Trait) bool { return d.Traits&t == t }
 type RegionSignature struct {
 	Params  []Type
 	Results []Type
+	Open    bool // nothing is checked: the region may take and return anything
 }
+
+// AnyRegion is the RegionSigFunc of an op whose regions may take and return
+// anything (extension and test ops).
+func AnyRegion(*Op, int) (RegionSignature, error) { return RegionSignature{Open: true}, nil }
 
 // RegionSigFunc gives the signature of op's region i (an index into
 // OpDef.Regions) from the op's operands and attributes, or an error when

@@ -33,6 +33,10 @@ type Operand struct {
 	Type     string // the TypeConstraint (OpDef.Types) this position takes
 	Optional bool   // may be absent (nil)
 	Variadic bool   // last position only: zero or more (one or more unless Optional)
+	// Mixed marks a variadic position whose values may each have their
+	// own type within the constraint (ONNX's heterogeneous variadics: the
+	// values a Loop carries); they take no part in sharing it.
+	Mixed bool
 }
 
 // AttrDef declares one attribute: its kind, its default when it has one,
@@ -179,6 +183,14 @@ func Var(spec string) Operand { o := operand(spec); o.Variadic = true; return o 
 
 // VarOpt declares a variadic operand "name:T" that may be empty.
 func VarOpt(spec string) Operand { o := Var(spec); o.Optional = true; return o }
+
+// VarMixed declares a variadic operand "name:T" (one or more) whose values
+// may differ in type.
+func VarMixed(spec string) Operand { o := Var(spec); o.Mixed = true; return o }
+
+// VarOptMixed declares a variadic operand "name:T" that may be empty and
+// whose values may differ in type.
+func VarOptMixed(spec string) Operand { o := VarOpt(spec); o.Mixed = true; return o }
 
 func operand(spec string) Operand {
 	name, typ, _ := strings.Cut(spec, ":")

@@ -5,10 +5,17 @@ import "fmt"
 // Convolutions, declared at their opset-17 ONNX form (Conv-11,
 // ConvTranspose-11, ConvInteger-10, QLinearConv-10).
 
+// autoPad declares the auto_pad attribute of the convolution and pooling
+// ops: explicit pads (NOTSET), output size ceil(in/stride) with the odd
+// padding at the end or the start, or no padding.
+func autoPad() AttrDef {
+	return AEnum("auto_pad", "NOTSET", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+}
+
 func convAttrs() []AttrDef {
 	return []AttrDef{
-		AString("auto_pad", "NOTSET"), AInts("dilations"), AInt("group", 1),
-		AInts("kernel_shape"), AInts("pads"), AInts("strides"),
+		autoPad(), AInts("dilations").AtLeast(1), AInt("group", 1).AtLeast(1),
+		AInts("kernel_shape").AtLeast(1), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1),
 	}
 }
 
@@ -17,8 +24,10 @@ func init() {
 		Name:    "Conv",
 		Doc:     "N-D grouped, strided, dilated, padded convolution (cross-correlation) plus optional bias",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, Opt("B")},
-		Outputs: In("Y"),
+		Traits:  EpilogueFusable,
+		Inputs:  []Operand{Req("X:T"), Req("W:T"), Opt("B:T")},
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
 		Attrs:   convAttrs(),
 		Infer:   func(op *Op) ([]Type, error) { return inferConvLike(op, 0, 1, InvalidDType) },
 	})
@@ -26,8 +35,9 @@ func init() {
 		Name:    "ConvInteger",
 		Doc:     "integer convolution of (x - x_zero_point) and (w - w_zero_point), accumulated in int32",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "x"}, {Name: "w"}, Opt("x_zero_point"), Opt("w_zero_point")},
-		Outputs: In("y"),
+		Inputs:  []Operand{Req("x:T1"), Req("w:T2"), Opt("x_zero_point:T1"), Opt("w_zero_point:T2")},
+		Outputs: In("y:T3"),
+		Types:   []TypeConstraint{TC("T1", QuantTypes), TC("T2", QuantTypes), TC("T3", Types(I32))},
 		Attrs:   convAttrs(),
 		Infer:   func(op *Op) ([]Type, error) { return inferConvLike(op, 0, 1, I32) },
 	})
@@ -35,10 +45,12 @@ func init() {
 		Name: "QLinearConv",
 		Doc:  "quantized convolution: dequantize x and w, convolve, add int32 bias, requantize to y_scale/y_zero_point",
 		Kind: Opaque,
-		Inputs: []Operand{{Name: "x"}, {Name: "x_scale"}, {Name: "x_zero_point"}, {Name: "w"}, {Name: "w_scale"},
-			{Name: "w_zero_point"}, {Name: "y_scale"}, {Name: "y_zero_point"}, Opt("B")},
-		Outputs: In("y"),
-		Attrs:   convAttrs(),
+		Inputs: []Operand{Req("x:T1"), Req("x_scale:F"), Req("x_zero_point:T1"), Req("w:T2"), Req("w_scale:F"),
+			Req("w_zero_point:T2"), Req("y_scale:F"), Req("y_zero_point:T3"), Opt("B:T4")},
+		Outputs: In("y:T3"),
+		Types: []TypeConstraint{TC("T1", QuantTypes), TC("T2", QuantTypes), TC("T3", QuantTypes),
+			TC("T4", Types(I32)), TC("F", Types(F32))},
+		Attrs: convAttrs(),
 		Infer: func(op *Op) ([]Type, error) {
 			ts, err := inferConvLike(op, 0, 3, InvalidDType)
 			if err != nil {
@@ -56,9 +68,11 @@ func init() {
 		Name:    "ConvTranspose",
 		Doc:     "N-D transposed (fractionally strided) convolution with output_padding or an explicit output_shape",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, Opt("B")},
-		Outputs: In("Y"),
-		Attrs:   append(convAttrs(), AInts("output_padding"), AInts("output_shape")),
+		Traits:  EpilogueFusable,
+		Inputs:  []Operand{Req("X:T"), Req("W:T"), Opt("B:T")},
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
+		Attrs:   append(convAttrs(), AInts("output_padding").AtLeast(0), AInts("output_shape")),
 		Infer:   inferConvTranspose,
 	})
 }

@@ -8,87 +8,98 @@ import "fmt"
 func init() {
 	Register(&OpDef{
 		Name: "Reshape", Doc: "the data with a new shape (0 copies the input dim unless allowzero, -1 is inferred)",
-		Kind: Injective, Inputs: In("data", "shape"), Outputs: In("reshaped"),
-		Attrs: []AttrDef{AInt("allowzero", 0)},
+		Kind: Injective, Traits: View, Inputs: In("data:T", "shape:I"), Outputs: In("reshaped:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{ABool("allowzero", 0)},
 		Infer: inferReshape,
 	})
 	Register(&OpDef{
 		Name: "Flatten", Doc: "reshapes to 2-D: dims before axis form the rows, the rest the columns",
-		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
+		Kind: Injective, Traits: View, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{AInt("axis", 1)},
 		Infer: inferFlatten,
 	})
 	Register(&OpDef{
 		Name: "Squeeze", Doc: "removes size-1 dims (the given axes, or all of them)",
-		Kind: Injective, Inputs: []Operand{{Name: "data"}, Opt("axes")}, Outputs: In("squeezed"),
+		Kind: Injective, Traits: View, Inputs: []Operand{Req("data:T"), Opt("axes:I")}, Outputs: In("squeezed:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferSqueeze,
 	})
 	Register(&OpDef{
 		Name: "Unsqueeze", Doc: "inserts size-1 dims at the given axes of the output",
-		Kind: Injective, Inputs: In("data", "axes"), Outputs: In("expanded"),
+		Kind: Injective, Traits: View, Inputs: In("data:T", "axes:I"), Outputs: In("expanded:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferUnsqueeze,
 	})
 	Register(&OpDef{
 		Name: "Transpose", Doc: "permutes dims: output dim i is input dim perm[i] (default: reversed)",
-		Kind: Injective, Inputs: In("data"), Outputs: In("transposed"),
+		Kind: Injective, Inputs: In("data:T"), Outputs: In("transposed:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{AInts("perm")},
 		Infer: inferTranspose,
 	})
 	Register(&OpDef{
 		Name: "Concat", Doc: "concatenates tensors along axis",
-		Kind: Injective, Inputs: []Operand{Var("inputs")}, Outputs: In("concat_result"),
+		Kind: Injective, Inputs: []Operand{Var("inputs:T")}, Outputs: In("concat_result:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{ARequired("axis", AttrInt)},
 		Infer: inferConcat,
 	})
 	Register(&OpDef{
 		Name: "Split", Doc: "splits along axis into parts of the given sizes (default: equal parts)",
-		Kind: Injective, Inputs: []Operand{{Name: "input"}, Opt("split")}, Outputs: []Operand{Var("outputs")},
+		Kind: Injective, Inputs: []Operand{Req("input:T"), Opt("split:I")}, Outputs: []Operand{Var("outputs:T")},
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Attrs: []AttrDef{AInt("axis", 0)},
 		Infer: inferSplit,
 	})
 	Register(&OpDef{
 		Name: "Expand", Doc: "broadcasts input to shape (bidirectionally, numpy-style)",
-		Kind: Injective, Inputs: In("input", "shape"), Outputs: In("output"),
+		Kind: Injective, Inputs: In("input:T", "shape:I"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferExpand,
 	})
 	Register(&OpDef{
 		Name: "Tile", Doc: "repeats the input repeats[i] times along each dim i",
-		Kind: Injective, Inputs: In("input", "repeats"), Outputs: In("output"),
+		Kind: Injective, Inputs: In("input:T", "repeats:I"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferTile,
 	})
 	Register(&OpDef{
 		Name: "Shape", Doc: "the input's shape (dims start..end) as an i64 vector",
-		Kind: Opaque, Inputs: In("data"), Outputs: In("shape"),
+		Kind: Opaque, Inputs: In("data:T"), Outputs: In("shape:T1"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
 		Attrs: []AttrDef{AInt("start", 0), AOptional("end", AttrInt)},
 		Infer: inferShapeOp,
 	})
 	Register(&OpDef{
 		Name: "Size", Doc: "the input's element count as an i64 scalar",
-		Kind: Opaque, Inputs: In("data"), Outputs: In("size"),
+		Kind: Opaque, Inputs: In("data:T"), Outputs: In("size:T1"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
 		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil },
 	})
 	Register(&OpDef{
 		Name: "ConstantOfShape", Doc: "a tensor of the given shape filled with value (default f32 zero)",
-		Kind: Opaque, Inputs: In("input"), Outputs: In("output"),
+		Kind: Opaque, Inputs: In("input:T1"), Outputs: In("output:T2"),
+		// ConstantOfShape-9: numbers (not bfloat16) and bool.
+		Types: []TypeConstraint{TC("T1", I64Type), TC("T2", IntTypes|FloatNoBF16|BoolType)},
 		Attrs: []AttrDef{AOptional("value", AttrTensor)},
 		Infer: inferConstantOfShape,
 	})
 	Register(&OpDef{
 		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect or edge mode",
-		Kind: Injective, Inputs: []Operand{{Name: "data"}, {Name: "pads"}, Opt("constant_value")}, Outputs: In("output"),
-		Attrs: []AttrDef{AString("mode", "constant")},
+		Kind: Injective, Inputs: []Operand{Req("data:T"), Req("pads:I"), Opt("constant_value:T")}, Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{AEnum("mode", "constant", "constant", "reflect", "edge")},
 		Infer: inferPad,
 	})
 	Register(&OpDef{
 		Name: "DepthToSpace", Doc: "moves channel blocks into spatial blocks (DCR or CRD order)",
-		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
-		Attrs: []AttrDef{ARequired("blocksize", AttrInt), AString("mode", "DCR")},
+		Kind: Injective, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
+		Attrs: []AttrDef{ARequired("blocksize", AttrInt).AtLeast(1), AEnum("mode", "DCR", "DCR", "CRD")},
 		Infer: inferDepthSpace(true),
 	})
 	Register(&OpDef{
 		Name: "SpaceToDepth", Doc: "moves spatial blocks into channels",
-		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
-		Attrs: []AttrDef{ARequired("blocksize", AttrInt)},
+		Kind: Injective, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
+		Attrs: []AttrDef{ARequired("blocksize", AttrInt).AtLeast(1)},
 		Infer: inferDepthSpace(false),
 	})
 }

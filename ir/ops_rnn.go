@@ -5,20 +5,25 @@ import "fmt"
 // Recurrent layers: RNN, GRU, LSTM at their ONNX-14 form (layout attribute).
 // Gate weights are stacked along W's dim 1: RNN one gate, GRU z,r,h, LSTM
 // i,o,f,c.
+// rnnTypes are the type constraints of RNN-14, GRU-14 and LSTM-14: float
+// data, int32 sequence lengths.
+var rnnTypes = []TypeConstraint{TC("T", FloatNoBF16), TC("T1", Types(I32))}
+
 func init() {
 	common := func(extra ...AttrDef) []AttrDef {
 		return append([]AttrDef{
 			AFloats("activation_alpha"), AFloats("activation_beta"), AStrings("activations"),
-			AOptional("clip", AttrFloat), AString("direction", "forward"),
-			AOptional("hidden_size", AttrInt), AInt("layout", 0),
+			AOptional("clip", AttrFloat), AEnum("direction", "forward", "forward", "reverse", "bidirectional"),
+			AOptional("hidden_size", AttrInt).AtLeast(1), ABool("layout", 0),
 		}, extra...)
 	}
 	Register(&OpDef{
 		Name:    "RNN",
 		Doc:     "Elman recurrent layer: Ht = f(Xt·Wᵀ + Ht-1·Rᵀ + Wb + Rb)",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, {Name: "R"}, Opt("B"), Opt("sequence_lens"), Opt("initial_h")},
-		Outputs: []Operand{Opt("Y"), Opt("Y_h")},
+		Inputs:  []Operand{Req("X:T"), Req("W:T"), Req("R:T"), Opt("B:T"), Opt("sequence_lens:T1"), Opt("initial_h:T")},
+		Outputs: []Operand{Opt("Y:T"), Opt("Y_h:T")},
+		Types:   rnnTypes,
 		Attrs:   common(),
 		Infer:   func(op *Op) ([]Type, error) { return inferRecurrent(op, 1) },
 	})
@@ -26,19 +31,21 @@ func init() {
 		Name:    "GRU",
 		Doc:     "gated recurrent unit layer (gates z, r, h)",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, {Name: "R"}, Opt("B"), Opt("sequence_lens"), Opt("initial_h")},
-		Outputs: []Operand{Opt("Y"), Opt("Y_h")},
-		Attrs:   common(AInt("linear_before_reset", 0)),
+		Inputs:  []Operand{Req("X:T"), Req("W:T"), Req("R:T"), Opt("B:T"), Opt("sequence_lens:T1"), Opt("initial_h:T")},
+		Outputs: []Operand{Opt("Y:T"), Opt("Y_h:T")},
+		Types:   rnnTypes,
+		Attrs:   common(ABool("linear_before_reset", 0)),
 		Infer:   func(op *Op) ([]Type, error) { return inferRecurrent(op, 3) },
 	})
 	Register(&OpDef{
 		Name: "LSTM",
 		Doc:  "long short-term memory layer (gates i, o, f, c; optional peepholes P)",
 		Kind: Opaque,
-		Inputs: []Operand{{Name: "X"}, {Name: "W"}, {Name: "R"}, Opt("B"), Opt("sequence_lens"),
-			Opt("initial_h"), Opt("initial_c"), Opt("P")},
-		Outputs: []Operand{Opt("Y"), Opt("Y_h"), Opt("Y_c")},
-		Attrs:   common(AInt("input_forget", 0)),
+		Inputs: []Operand{Req("X:T"), Req("W:T"), Req("R:T"), Opt("B:T"), Opt("sequence_lens:T1"),
+			Opt("initial_h:T"), Opt("initial_c:T"), Opt("P:T")},
+		Outputs: []Operand{Opt("Y:T"), Opt("Y_h:T"), Opt("Y_c:T")},
+		Types:   rnnTypes,
+		Attrs:   common(ABool("input_forget", 0)),
 		Infer:   func(op *Op) ([]Type, error) { return inferRecurrent(op, 4) },
 	})
 }

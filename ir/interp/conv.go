@@ -32,7 +32,7 @@ func nnWindowGeom(op *ir.Op, spatial []int, kernel []int64, ceil bool) (*nnGeom,
 	if nsp < 1 || nsp > 3 {
 		return nil, nil, fmt.Errorf("%d spatial dims; 1 to 3 are supported", nsp)
 	}
-	ws, err := ir.Windows(nsp, kernel, op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+	ws, err := ir.Windows(nsp, kernel, op.Ints("strides"), ir.WindowDilations(op), op.Ints("pads"))
 	if err != nil {
 		return nil, nil, err
 	}

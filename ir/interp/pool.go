@@ -47,7 +47,7 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	// The padded extent per axis, for count_include_pad: the explicit pads
 	// count, positions beyond them (reached through ceil_mode) do not.
 	var padEnd [3]int
-	ws, _ := ir.Windows(len(sp), op.Ints("kernel_shape"), op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+	ws, _ := ir.Windows(len(sp), op.Ints("kernel_shape"), op.Ints("strides"), ir.WindowDilations(op), op.Ints("pads"))
 	for i, w := range ws {
 		_, r, _ := w.Resolve(int64(x.Shape[2+i]), op.Str("auto_pad"), false)
 		padEnd[3-len(sp)+i] = int(r.PadEnd)
