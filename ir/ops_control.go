@@ -75,6 +75,11 @@ func loopSignature(op *Op, _ int) (RegionSignature, error) {
 			t = LooseType(a.Type)
 		}
 		sig.Params = append(sig.Params, t)
+		if t.Kind == OptionalKind {
+			// The body may return an optional's content for the next
+			// iteration (ONNX's test_loop16_seq_none does).
+			t = Type{}
+		}
 		sig.Results = append(sig.Results, t)
 	}
 	return sig, nil

@@ -14,10 +14,10 @@ func init() {
 		Kind: Opaque, Inputs: []Operand{Req("X:T1"), Opt("roi:T2"), Opt("scales:F"), Opt("sizes:I")}, Outputs: In("Y:T1"),
 		Types: []TypeConstraint{TC("T1", AllTypes), TC("T2", FloatNoBF16), TC("F", Types(F32)), TC("I", I64Type)},
 		Attrs: []AttrDef{
-			// tf_half_pixel_for_nearest is Resize-11's; kiln keeps it for
-			// the models of that opset.
+			// tf_half_pixel_for_nn is spelled as ONNX's backend tests and
+			// models of Resize-11/-13 spell it (ONNX dropped it in 18).
 			AEnum("coordinate_transformation_mode", "half_pixel", "half_pixel", "pytorch_half_pixel",
-				"align_corners", "asymmetric", "tf_half_pixel_for_nearest", "tf_crop_and_resize"),
+				"align_corners", "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"),
 			AFloat("cubic_coeff_a", -0.75),
 			ABool("exclude_outside", 0),
 			AFloat("extrapolation_value", 0),
