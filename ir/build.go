@@ -17,7 +17,8 @@ func (r *Region) Build(name string, args []*Value, attrs []Attr, nresults int) (
 	return op, nil
 }
 
-// InferTypes runs op's InferFunc and stores the results' types, refining
+// InferTypes checks op against its contracts (ContractProblems), runs its
+// InferFunc and stores the results' types, refining
 // whatever the results already claim (e.g. shapes declared in the source
 // model) where inference knows more, and keeping the claim where it knows
 // more than inference. A contradiction is an error.
@@ -25,6 +26,9 @@ func InferTypes(op *Op) error {
 	d := Lookup(op.Name)
 	if d == nil {
 		return fmt.Errorf("unknown op %q", op.Name)
+	}
+	if ps := ContractProblems(op); len(ps) > 0 {
+		return fmt.Errorf("%s: %s", op.Name, ps[0])
 	}
 	types, err := d.Infer(op)
 	if err != nil {

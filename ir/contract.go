@@ -332,3 +332,118 @@ func quoteList(s []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// ContractProblems lists how op breaks the contracts its OpDef declares:
+// element types and kinds of its operands and results (and the agreement of
+// positions sharing a type constraint), attribute values outside their enum
+// or range, and regions that do not match the op's region signatures. Values
+// of unknown type, attributes of the wrong kind and missing regions are left
+// to Verify's other checks. The parser and InferTypes report the first
+// problem at the op; Verify reports them all.
+func ContractProblems(op *Op) []string {
+	d := Lookup(op.Name)
+	if d == nil {
+		return nil
+	}
+	var out []string
+	report := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	for _, a := range op.Attrs {
+		if ad := d.attr(a.Name); ad != nil && ad.Kind == a.Value.Kind {
+			if why := ad.checkValue(a.Value); why != "" {
+				report("attribute %q %s", a.Name, why)
+			}
+		}
+	}
+	checkTypes(op, d, report)
+	if len(op.Regions) == len(d.Regions) && d.RegionSig != nil {
+		for i := range op.Regions {
+			checkRegionSig(op, d, i, report)
+		}
+	}
+	return out
+}
+
+// checkTypes checks every present operand and result against the type
+// constraint its position names: the kind and element type must be allowed,
+// and positions sharing a constraint must agree. Unknown types pass.
+func checkTypes(op *Op, d *OpDef, report func(string, ...any)) {
+	type binding struct {
+		t    Type
+		from string
+	}
+	bound := map[string]binding{}
+	check := func(what string, decl []Operand, i int, x *Value) {
+		if x == nil || len(decl) == 0 || (i >= len(decl) && !decl[len(decl)-1].Variadic) {
+			return // absent, or beyond the arity (reported already)
+		}
+		o := decl[min(i, len(decl)-1)]
+		c := d.Typed(o.Type)
+		t := x.Type
+		if c == nil || t.Kind == InvalidKind {
+			return
+		}
+		pos := fmt.Sprintf("%s %d (%s)", what, i, o.Name)
+		if !c.Kinds.Has(t.Kind) {
+			report("%s is %v, want %v (%s)", pos, t, c.Kinds, c.Name)
+			return
+		}
+		dt := innerDType(t)
+		if dt != InvalidDType && !c.Types.Has(dt) {
+			report("%s is %v, want %v (%s)", pos, t, c.Types, c.Name)
+			return
+		}
+		if o.Mixed || dt == InvalidDType {
+			return
+		}
+		b, ok := bound[c.Name]
+		if !ok {
+			bound[c.Name] = binding{t, pos}
+			return
+		}
+		if b.t.Kind != t.Kind || innerDType(b.t) != dt {
+			report("%s is %v, but %s is %v from %s", pos, t, c.Name, b.t, b.from)
+		}
+	}
+	for i, a := range op.Args {
+		check("operand", d.Inputs, i, a)
+	}
+	for i, r := range op.Results {
+		check("result", d.Outputs, i, r)
+	}
+}
+
+// checkRegionSig checks op's region i against the signature the op table
+// declares for it: the number of params, and the kind, element type and
+// rank of every param and leading result.
+func checkRegionSig(op *Op, d *OpDef, i int, report func(string, ...any)) {
+	if d.RegionSig == nil {
+		return
+	}
+	r := op.Regions[i]
+	sig, err := d.RegionSig(op, i)
+	if err != nil {
+		report("%s: %v", r.Name, err)
+		return
+	}
+	if sig.Open {
+		return
+	}
+	if len(r.Params) != len(sig.Params) {
+		report("%s: %d params, want %d (%s)", r.Name, len(r.Params), len(sig.Params), typeList(sig.Params))
+	} else {
+		for j, p := range r.Params {
+			if !typeFits(sig.Params[j], p.Type) {
+				report("%s: param %d is %v, want %v", r.Name, j, p.Type, sig.Params[j])
+			}
+		}
+	}
+	if len(r.Results) < len(sig.Results) {
+		report("%s: %d results, want at least %d (%s)", r.Name, len(r.Results), len(sig.Results), typeList(sig.Results))
+		return
+	}
+	for j, want := range sig.Results {
+		if x := r.Results[j]; x != nil && !typeFits(want, x.Type) {
+			report("%s: result %d is %v, want %v", r.Name, j, x.Type, want)
+		}
+	}
+}

@@ -8,7 +8,8 @@ import "fmt"
 // updated tensors followed by the updated state, group by group.
 // optimizerTypes are the type constraints of the training optimizers
 // (ai.onnx.preview.training Adagrad, Adam, Momentum): a float learning rate,
-// an int64 step count, float tensors.
+// an int64 step count, and float tensors that may differ in element type
+// from one optimized tensor to the next (heterogeneous variadics in ONNX).
 var optimizerTypes = []TypeConstraint{TC("T1", Types(F32, F64)), TC("T2", I64Type), TC("T3", Types(F32, F64))}
 
 func init() {
@@ -16,8 +17,8 @@ func init() {
 		Name:    "Adagrad",
 		Doc:     "one Adagrad step: inputs R, T, X..., G..., H...; outputs X_new..., H_new...",
 		Kind:    Opaque,
-		Inputs:  []Operand{Req("R:T1"), Req("T:T2"), Var("inputs:T3")},
-		Outputs: []Operand{Var("outputs:T3")},
+		Inputs:  []Operand{Req("R:T1"), Req("T:T2"), VarMixed("inputs:T3")},
+		Outputs: []Operand{VarMixed("outputs:T3")},
 		Types:   optimizerTypes,
 		Attrs:   []AttrDef{AFloat("decay_factor", 0), AFloat("epsilon", 1e-6), AFloat("norm_coefficient", 0)},
 		Infer:   inferOptimizer(3, []int{0, 2}),
@@ -26,8 +27,8 @@ func init() {
 		Name:    "Adam",
 		Doc:     "one Adam step: inputs R, T, X..., G..., V..., H...; outputs X_new..., V_new..., H_new...",
 		Kind:    Opaque,
-		Inputs:  []Operand{Req("R:T1"), Req("T:T2"), Var("inputs:T3")},
-		Outputs: []Operand{Var("outputs:T3")},
+		Inputs:  []Operand{Req("R:T1"), Req("T:T2"), VarMixed("inputs:T3")},
+		Outputs: []Operand{VarMixed("outputs:T3")},
 		Types:   optimizerTypes,
 		Attrs: []AttrDef{AFloat("alpha", 0.9), AFloat("beta", 0.999), AFloat("epsilon", 1e-6),
 			AFloat("norm_coefficient", 0), AFloat("norm_coefficient_post", 0)},
@@ -37,8 +38,8 @@ func init() {
 		Name:    "Momentum",
 		Doc:     "one SGD-with-momentum step (mode standard or nesterov): inputs R, T, X..., G..., V...; outputs X_new..., V_new...",
 		Kind:    Opaque,
-		Inputs:  []Operand{Req("R:T1"), Req("T:T2"), Var("inputs:T3")},
-		Outputs: []Operand{Var("outputs:T3")},
+		Inputs:  []Operand{Req("R:T1"), Req("T:T2"), VarMixed("inputs:T3")},
+		Outputs: []Operand{VarMixed("outputs:T3")},
 		Types:   optimizerTypes,
 		Attrs: []AttrDef{ARequired("alpha", AttrFloat), ARequired("beta", AttrFloat),
 			ARequired("mode", AttrString).OneOf("standard", "nesterov"), ARequired("norm_coefficient", AttrFloat)},

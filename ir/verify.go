@@ -177,10 +177,6 @@ func (v *verifier) op(op *Op, at string) {
 			v.errorf(at, "attribute %q is %v, want %v", a.Name, a.Value.Kind, ad.Kind)
 		case a.Value.Kind == AttrTensor && (a.Value.Tensor == nil || !v.defined[a.Value.Tensor]):
 			v.errorf(at, "attribute %q refers to an undefined constant", a.Name)
-		default:
-			if why := ad.checkValue(a.Value); why != "" {
-				v.errorf(at, "attribute %q %s", a.Name, why)
-			}
 		}
 		if i > 0 && op.Attrs[i-1].Name >= a.Name {
 			v.errorf(at, "attributes not sorted or duplicated at %q", a.Name)
@@ -191,7 +187,6 @@ func (v *verifier) op(op *Op, at string) {
 			v.errorf(at, "required attribute %q missing", ad.Name)
 		}
 	}
-	v.checkTypes(op, d, at)
 	if len(op.Regions) != len(d.Regions) {
 		v.errorf(at, "%d regions, want %d", len(op.Regions), len(d.Regions))
 	} else {
@@ -203,8 +198,10 @@ func (v *verifier) op(op *Op, at string) {
 				v.errorf(at, "region %q does not point back to its op", r.Name)
 			}
 			v.region(r, at+": "+r.Name)
-			v.checkRegionSig(op, d, i, at+": "+r.Name)
 		}
+	}
+	for _, p := range ContractProblems(op) {
+		v.errorf(at, "%s", p)
 	}
 	for i, res := range op.Results {
 		if res.Def != op || res.Index != i {
@@ -227,91 +224,6 @@ func (v *verifier) op(op *Op, at string) {
 		}
 		if _, err := MergeTypes(types[i], res.Type); err != nil {
 			v.errorf(at, "result %d: declared %v, inferred %v", i, res.Type, types[i])
-		}
-	}
-}
-
-// checkTypes checks every present operand and result against the type
-// constraint its position names: the kind and element type must be allowed,
-// and positions sharing a constraint must agree. Unknown types pass.
-func (v *verifier) checkTypes(op *Op, d *OpDef, at string) {
-	type binding struct {
-		t    Type
-		from string
-	}
-	bound := map[string]binding{}
-	check := func(what string, decl []Operand, i int, x *Value) {
-		if x == nil || len(decl) == 0 || (i >= len(decl) && !decl[len(decl)-1].Variadic) {
-			return // absent, or beyond the arity (reported already)
-		}
-		o := decl[min(i, len(decl)-1)]
-		c := d.Typed(o.Type)
-		t := x.Type
-		if c == nil || t.Kind == InvalidKind {
-			return
-		}
-		pos := fmt.Sprintf("%s %d (%s)", what, i, o.Name)
-		if !c.Kinds.Has(t.Kind) {
-			v.errorf(at, "%s is %v, want %v (%s)", pos, t, c.Kinds, c.Name)
-			return
-		}
-		dt := innerDType(t)
-		if dt != InvalidDType && !c.Types.Has(dt) {
-			v.errorf(at, "%s is %v, want %v (%s)", pos, t, c.Types, c.Name)
-			return
-		}
-		if o.Mixed || dt == InvalidDType {
-			return
-		}
-		b, ok := bound[c.Name]
-		if !ok {
-			bound[c.Name] = binding{t, pos}
-			return
-		}
-		if b.t.Kind != t.Kind || innerDType(b.t) != dt {
-			v.errorf(at, "%s is %v, but %s is %v from %s", pos, t, c.Name, b.t, b.from)
-		}
-	}
-	for i, a := range op.Args {
-		check("operand", d.Inputs, i, a)
-	}
-	for i, r := range op.Results {
-		check("result", d.Outputs, i, r)
-	}
-}
-
-// checkRegionSig checks op's region i against the signature the op table
-// declares for it: the number of params, and the kind, element type and
-// rank of every param and leading result.
-func (v *verifier) checkRegionSig(op *Op, d *OpDef, i int, at string) {
-	if d.RegionSig == nil {
-		return
-	}
-	sig, err := d.RegionSig(op, i)
-	if err != nil {
-		v.errorf(at, "%v", err)
-		return
-	}
-	if sig.Open {
-		return
-	}
-	r := op.Regions[i]
-	if len(r.Params) != len(sig.Params) {
-		v.errorf(at, "%d params, want %d (%s)", len(r.Params), len(sig.Params), typeList(sig.Params))
-	} else {
-		for j, p := range r.Params {
-			if !typeFits(sig.Params[j], p.Type) {
-				v.errorf(at, "param %d is %v, want %v", j, p.Type, sig.Params[j])
-			}
-		}
-	}
-	if len(r.Results) < len(sig.Results) {
-		v.errorf(at, "%d results, want at least %d (%s)", len(r.Results), len(sig.Results), typeList(sig.Results))
-		return
-	}
-	for j, want := range sig.Results {
-		if x := r.Results[j]; x != nil && !typeFits(want, x.Type) {
-			v.errorf(at, "result %d is %v, want %v", j, x.Type, want)
 		}
 	}
 }
