@@ -152,7 +152,7 @@ func (c TypeConstraint) String() string {
 	return c.Name + ": " + kinds + c.Types.String()
 }
 
-// Typed returns c's declaration of the constraint named name, or nil.
+// Typed returns the op's type constraint named name, or nil.
 func (d *OpDef) Typed(name string) *TypeConstraint {
 	for i := range d.Types {
 		if d.Types[i].Name == name {
@@ -180,9 +180,9 @@ const (
 	// View: result 0 holds operand 0's elements in the same order, so it
 	// may share operand 0's storage (Reshape, Squeeze, Identity, ...).
 	View
-	// InPlace: the result has operand 0's shape and element count and each
-	// element depends only on same-index input elements, so the result may
-	// overwrite operand 0 when nothing else reads it.
+	// InPlace: each result element depends only on the input elements at
+	// its (broadcast) index, so the result may overwrite an operand of its
+	// own shape and element type when nothing else reads that operand.
 	InPlace
 	// EpilogueFusable: an elementwise op on the result (bias, activation)
 	// can be folded into the op's output loop (Conv, Gemm, MatMul).
