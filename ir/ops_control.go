@@ -38,8 +38,9 @@ func init() {
 		Types:   []TypeConstraint{TC("V", AllTypes)},
 		Attrs: []AttrDef{
 			ARequired("num_scan_inputs", AttrInt).AtLeast(1),
-			AInts("scan_input_axes"), AInts("scan_input_directions"),
-			AInts("scan_output_axes"), AInts("scan_output_directions"),
+			// Directions are 0 (forward) or 1 (reverse).
+			AInts("scan_input_axes"), AInts("scan_input_directions").Range(0, 1),
+			AInts("scan_output_axes"), AInts("scan_output_directions").Range(0, 1),
 		},
 		Regions:   []string{"body"},
 		RegionSig: scanSignature,
