@@ -281,8 +281,10 @@ func AEnum(name, def string, values ...string) AttrDef { return AString(name, de
 // AIntRange declares an int attribute with a default and its legal range.
 func AIntRange(name string, def, lo, hi int64) AttrDef { return AInt(name, def).Range(lo, hi) }
 
-// ABool declares an int attribute used as a flag: 0 or 1.
-func ABool(name string, def int64) AttrDef { return AIntRange(name, def, 0, 1) }
+// ABool declares an int attribute used as a flag. ONNX reads its flags as
+// "non-zero is true" (Gemm's transA, keepdims, ...) and states no range, so
+// none is checked; a flag ONNX restricts to 0 or 1 adds .Range(0, 1).
+func ABool(name string, def int64) AttrDef { return AInt(name, def) }
 
 // checkValue reports why v is not a legal value of a, or "".
 func (a *AttrDef) checkValue(v AttrValue) string {

@@ -86,11 +86,16 @@ func @main(%x "x": f32[1,4,2,2]) -> ("y": f32[*]) {
   %y = DepthToSpace(%x) {blocksize = 0} : f32[*] loc("d2s")
   return %y
 }`, `@main: DepthToSpace "d2s": attribute "blocksize" is 0, want >= 1`},
-		{"flag out of range", `
-func @main(%a "a": f32[2,3], %b "b": f32[3,4]) -> ("y": f32[*]) {
-  %y = Gemm(%a, %b) {transA = 2} : f32[*] loc("gemm")
+		{"flag stated as 0 or 1", `
+func @main(%x "x": f32[1,8,1]) -> ("y": f32[*]) {
+  %y = DFT(%x) {onesided = 2} : f32[*] loc("dft")
   return %y
-}`, `@main: Gemm "gemm": attribute "transA" is 2, want in [0, 1]`},
+}`, `@main: DFT "dft": attribute "onesided" is 2, want in [0, 1]`},
+		{"flag read as non-zero", `
+func @main(%a "a": f32[3,2], %b "b": f32[3,4]) -> ("y": f32[2,4]) {
+  %y = Gemm(%a, %b) {transA = 2} : f32[2,4] loc("gemm")
+  return %y
+}`, ""},
 		{"required enum", `
 func @main(%a "a": u8[2], %b "b": u8[2]) -> ("y": u8[2]) {
   %y = BitShift(%a, %b) {direction = "UP"} : u8[2] loc("bs")

@@ -39,7 +39,7 @@ func init() {
 	// (the result takes the divisor's sign, as for integers): a leniency.
 	Register(&OpDef{Name: "Mod", Doc: "elementwise remainder: sign of the divisor, or of the dividend when fmod=1",
 		Kind: Broadcast, Traits: InPlace, Inputs: In("A:T", "B:T"), Outputs: In("C:T"),
-		Types: []TypeConstraint{TC("T", NumericTypes)}, Attrs: []AttrDef{ABool("fmod", 0)},
+		Types: []TypeConstraint{TC("T", NumericTypes)}, Attrs: []AttrDef{ABool("fmod", 0).Range(0, 1)},
 		Infer: inferBroadcastSameDType})
 	Register(&OpDef{Name: "BitShift", Doc: "elementwise X << Y or X >> Y of unsigned integers (direction LEFT or RIGHT)",
 		Kind: Broadcast, Traits: InPlace, Inputs: In("X:T", "Y:T"), Outputs: In("Z:T"),

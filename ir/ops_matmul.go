@@ -93,22 +93,30 @@ func inferGemm(op *Op) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	// ONNX transposes for any non-zero transA/transB, as the kernel does.
+	ta, tb := 0, 0
+	if op.Int("transA") != 0 {
+		ta = 1
+	}
+	if op.Int("transB") != 0 {
+		tb = 1
+	}
 	out := UnknownDims(2)
 	if a.Shape.Ranked {
 		if len(a.Shape.Dims) != 2 {
 			return nil, fmt.Errorf("A has rank %d, want 2", len(a.Shape.Dims))
 		}
-		out.Dims[0] = a.Shape.Dims[op.Int("transA")&1]
+		out.Dims[0] = a.Shape.Dims[ta]
 	}
 	if b.Shape.Ranked {
 		if len(b.Shape.Dims) != 2 {
 			return nil, fmt.Errorf("B has rank %d, want 2", len(b.Shape.Dims))
 		}
-		out.Dims[1] = b.Shape.Dims[1-op.Int("transB")&1]
+		out.Dims[1] = b.Shape.Dims[1-tb]
 	}
 	if a.Shape.Ranked && b.Shape.Ranked {
-		ka := a.Shape.Dims[1-op.Int("transA")&1]
-		kb := b.Shape.Dims[op.Int("transB")&1]
+		ka := a.Shape.Dims[1-ta]
+		kb := b.Shape.Dims[tb]
 		if ka.IsStatic() && kb.IsStatic() && ka.Size != kb.Size {
 			return nil, fmt.Errorf("inner dims differ: %d and %d", ka.Size, kb.Size)
 		}

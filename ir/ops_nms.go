@@ -11,7 +11,7 @@ func init() {
 			Opt("iou_threshold:F"), Opt("score_threshold:F")},
 		Outputs: In("selected_indices:I"),
 		Types:   []TypeConstraint{TC("F", Types(F32)), TC("I", I64Type)},
-		Attrs:   []AttrDef{ABool("center_point_box", 0)},
+		Attrs:   []AttrDef{AIntRange("center_point_box", 0, 0, 1)},
 		Infer:   inferNonMaxSuppression,
 	})
 }

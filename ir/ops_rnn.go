@@ -14,7 +14,7 @@ func init() {
 		return append([]AttrDef{
 			AFloats("activation_alpha"), AFloats("activation_beta"), AStrings("activations"),
 			AOptional("clip", AttrFloat), AEnum("direction", "forward", "forward", "reverse", "bidirectional"),
-			AOptional("hidden_size", AttrInt).AtLeast(1), ABool("layout", 0),
+			AOptional("hidden_size", AttrInt).AtLeast(1), AIntRange("layout", 0, 0, 1),
 		}, extra...)
 	}
 	Register(&OpDef{

@@ -117,7 +117,7 @@ func init() {
 		Inputs:  In("input_sequence:S"),
 		Outputs: In("concat_result:T"),
 		Types:   []TypeConstraint{TCOf("S", SequenceOnly, AllTypes), TC("T", AllTypes)},
-		Attrs:   []AttrDef{ARequired("axis", AttrInt), ABool("new_axis", 0)},
+		Attrs:   []AttrDef{ARequired("axis", AttrInt), ABool("new_axis", 0).Range(0, 1)},
 		Infer:   inferConcatFromSequence,
 	})
 	Register(&OpDef{

@@ -13,7 +13,7 @@ func init() {
 		Inputs:  []Operand{Req("input:T1"), Opt("dft_length:T2")},
 		Outputs: In("output:T1"),
 		Types:   []TypeConstraint{TC("T1", FloatTypes), TC("T2", IndexTypes)},
-		Attrs:   []AttrDef{AInt("axis", 1), ABool("inverse", 0), ABool("onesided", 0)},
+		Attrs:   []AttrDef{AInt("axis", 1), ABool("inverse", 0), ABool("onesided", 0).Range(0, 1)},
 		Infer:   inferDFT,
 	})
 	Register(&OpDef{
@@ -23,7 +23,7 @@ func init() {
 		Inputs:  []Operand{Req("signal:T1"), Req("frame_step:T2"), Opt("window:T1"), Opt("frame_length:T2")},
 		Outputs: In("output:T1"),
 		Types:   []TypeConstraint{TC("T1", FloatTypes), TC("T2", IndexTypes)},
-		Attrs:   []AttrDef{ABool("onesided", 1)},
+		Attrs:   []AttrDef{ABool("onesided", 1).Range(0, 1)},
 		Infer:   inferSTFT,
 	})
 	for _, d := range [][2]string{
