@@ -134,22 +134,22 @@ func TCOf(name string, ks KindSet, ts TypeSet) TypeConstraint {
 	return TypeConstraint{Name: name, Kinds: ks, Types: ts}
 }
 
-// String gives the constraint as `kiln ops` shows it: T=float,
-// S=seq<numeric>.
+// String gives the constraint as `kiln ops` shows it: "T: a float type",
+// "S: seq of any element type", "V: tensor/seq/opt of any element type".
 func (c TypeConstraint) String() string {
-	kinds := ""
-	switch c.Kinds {
-	case TensorOnly:
-	case SequenceOnly:
-		kinds = "seq of "
-	case OptionalOnly:
-		kinds = "opt of "
-	case AnyKind:
-		kinds = "tensor/seq/opt of "
-	default:
-		kinds = c.Kinds.String() + " of "
+	if c.Kinds == TensorOnly {
+		return c.Name + ": " + c.Types.String()
 	}
-	return c.Name + ": " + kinds + c.Types.String()
+	var kinds []string
+	for _, k := range []struct {
+		k    TypeKind
+		name string
+	}{{TensorKind, "tensor"}, {SequenceKind, "seq"}, {OptionalKind, "opt"}} {
+		if c.Kinds.Has(k.k) {
+			kinds = append(kinds, k.name)
+		}
+	}
+	return c.Name + ": " + strings.Join(kinds, "/") + " of " + c.Types.String()
 }
 
 // Typed returns the op's type constraint named name, or nil.
