@@ -449,3 +449,15 @@ func checkRegionSig(op *Op, d *OpDef, i int, report func(string, ...any)) {
 		}
 	}
 }
+
+// typeList spells a signature's types, "any" for an open position.
+func typeList(ts []Type) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.String()
+		if t.Kind == InvalidKind {
+			parts[i] = "any"
+		}
+	}
+	return strings.Join(parts, ", ")
+}

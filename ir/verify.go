@@ -228,17 +228,6 @@ func (v *verifier) op(op *Op, at string) {
 	}
 }
 
-func typeList(ts []Type) string {
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = t.String()
-		if t.Kind == InvalidKind {
-			parts[i] = "any"
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
 func arityString(min, max int) string {
 	switch {
 	case max < 0:
