@@ -17,7 +17,8 @@ func (r *Region) Build(name string, args []*Value, attrs []Attr, nresults int) (
 	return op, nil
 }
 
-// InferTypes runs op's InferFunc and stores the results' types, refining
+// InferTypes checks op against its contracts (ContractProblems), runs its
+// InferFunc and stores the results' types, refining
 // whatever the results already claim (e.g. shapes declared in the source
 // model) where inference knows more, and keeping the claim where it knows
 // more than inference. A contradiction is an error.
@@ -28,6 +29,9 @@ func InferTypes(op *Op) error {
 	}
 	if err := checkOperandCounts(d, op); err != nil {
 		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	if ps := ContractProblems(op); len(ps) > 0 {
+		return fmt.Errorf("%s: %s", op.Name, ps[0])
 	}
 	types, err := d.Infer(op)
 	if err != nil {

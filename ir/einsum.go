@@ -13,8 +13,9 @@ func init() {
 		Name:    "Einsum",
 		Doc:     "Einstein summation over the operands as equation says (repeated labels, ellipsis, implicit output)",
 		Kind:    Opaque,
-		Inputs:  []Operand{Var("Inputs")},
-		Outputs: In("Output"),
+		Inputs:  []Operand{Var("Inputs:T")},
+		Outputs: In("Output:T"),
+		Types:   []TypeConstraint{TC("T", IntTypes|FloatNoBF16)},
 		Attrs:   []AttrDef{ARequired("equation", AttrString)},
 		Infer:   inferEinsum,
 	})
@@ -157,7 +158,7 @@ func inferEinsum(op *Op) ([]Type, error) {
 		}
 		ranks[i] = len(t.Shape.Dims)
 	}
-	p, err := PlanEinsum(op.Str("equation", ""), ranks)
+	p, err := PlanEinsum(op.Str("equation"), ranks)
 	if err != nil {
 		return nil, err
 	}

@@ -420,52 +420,55 @@ func (op *Op) Has(name string) bool {
 	return false
 }
 
-// Int returns an int attribute or its default, or def if neither exists.
-func (op *Op) Int(name string, def int64) int64 {
-	if v, ok := op.Attr(name); ok && v.Kind == AttrInt {
-		return v.Int
-	}
-	return def
+// The typed accessors below read an attribute the op carries, or else the
+// default its OpDef declares, so defaults live in the table only. An
+// absent attribute without a default reads as the zero value (use Has to
+// tell). Reading an attribute the op does not declare, or with the wrong
+// accessor for its declared kind, is a programming error and panics; an
+// attribute the op carries with a kind other than the declared one (which
+// Verify reports) reads like an absent one.
+
+// Int returns int attribute name or its declared default.
+func (op *Op) Int(name string) int64 { return op.declared(name, AttrInt).Int }
+
+// Float returns float attribute name or its declared default.
+func (op *Op) Float(name string) float32 { return op.declared(name, AttrFloat).Float }
+
+// Str returns string attribute name or its declared default.
+func (op *Op) Str(name string) string { return op.declared(name, AttrString).Str }
+
+// Ints returns ints attribute name or its declared default (nil if none).
+func (op *Op) Ints(name string) []int64 { return op.declared(name, AttrInts).Ints }
+
+// Floats returns floats attribute name or its declared default (nil if none).
+func (op *Op) Floats(name string) []float32 { return op.declared(name, AttrFloats).Floats }
+
+// Strings returns strings attribute name or its declared default (nil if none).
+func (op *Op) Strings(name string) []string { return op.declared(name, AttrStrings).Strings }
+
+// Declares reports whether op's OpDef declares attribute name, for code
+// shared by several ops of which only some have the attribute.
+func (op *Op) Declares(name string) bool {
+	d := Lookup(op.Name)
+	return d != nil && d.attr(name) != nil
 }
 
-// Float returns a float attribute or its default, or def.
-func (op *Op) Float(name string, def float32) float32 {
-	if v, ok := op.Attr(name); ok && v.Kind == AttrFloat {
-		return v.Float
+func (op *Op) declared(name string, k AttrKind) AttrValue {
+	d := Lookup(op.Name)
+	if d == nil {
+		panic(fmt.Sprintf("ir: attribute %q read on undeclared op %q", name, op.Name))
 	}
-	return def
-}
-
-// Str returns a string attribute or its default, or def.
-func (op *Op) Str(name string, def string) string {
-	if v, ok := op.Attr(name); ok && v.Kind == AttrString {
-		return v.Str
+	ad := d.attr(name)
+	if ad == nil {
+		panic(fmt.Sprintf("ir: op %s does not declare attribute %q", op.Name, name))
 	}
-	return def
-}
-
-// Ints returns an ints attribute or its default, or nil.
-func (op *Op) Ints(name string) []int64 {
-	if v, ok := op.Attr(name); ok && v.Kind == AttrInts {
-		return v.Ints
+	if ad.Kind != k {
+		panic(fmt.Sprintf("ir: op %s attribute %q is %v, read as %v", op.Name, name, ad.Kind, k))
 	}
-	return nil
-}
-
-// Floats returns a floats attribute or its default, or nil.
-func (op *Op) Floats(name string) []float32 {
-	if v, ok := op.Attr(name); ok && v.Kind == AttrFloats {
-		return v.Floats
+	if v, ok := op.Attr(name); ok && v.Kind == k {
+		return v
 	}
-	return nil
-}
-
-// Strings returns a strings attribute or its default, or nil.
-func (op *Op) Strings(name string) []string {
-	if v, ok := op.Attr(name); ok && v.Kind == AttrStrings {
-		return v.Strings
-	}
-	return nil
+	return AttrValue{Kind: k}
 }
 
 // Arg returns operand i, or nil when absent or out of range.

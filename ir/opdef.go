@@ -3,6 +3,7 @@ package ir
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // OpKind classifies an op for fusion and scheduling.
@@ -29,16 +30,26 @@ func (k OpKind) String() string {
 // Operand declares one operand or result position of an op.
 type Operand struct {
 	Name     string
-	Optional bool // may be absent (nil)
-	Variadic bool // last position only: zero or more (one or more unless Optional)
+	Type     string // the TypeConstraint (OpDef.Types) this position takes
+	Optional bool   // may be absent (nil)
+	Variadic bool   // last position only: zero or more (one or more unless Optional)
+	// Mixed marks a variadic position whose values may each have their
+	// own type within the constraint (ONNX's heterogeneous variadics: the
+	// values a Loop carries); they take no part in sharing it.
+	Mixed bool
 }
 
-// AttrDef declares one attribute: its kind, and its default when it has one.
+// AttrDef declares one attribute: its kind, its default when it has one,
+// and the values it may take (Enum for strings, [Lo, Hi] for ints and the
+// elements of ints when Ranged).
 type AttrDef struct {
 	Name     string
 	Kind     AttrKind
 	Required bool
 	Default  *AttrValue
+	Enum     []string
+	Ranged   bool
+	Lo, Hi   int64
 }
 
 // InferFunc computes the result types of op from its operands' types,
@@ -53,11 +64,16 @@ type OpDef struct {
 	Name    string
 	Doc     string // one line: what the op computes
 	Kind    OpKind
+	Traits  Trait
 	Inputs  []Operand
 	Outputs []Operand
+	Types   []TypeConstraint // the type variables Inputs and Outputs name
 	Attrs   []AttrDef
 	Regions []string // names of the regions the op owns, in order
-	Infer   InferFunc
+	// RegionSig gives each region's expected param and result types; every
+	// op with regions has one.
+	RegionSig RegionSigFunc
+	Infer     InferFunc
 }
 
 var opTable = map[string]*OpDef{}
@@ -76,7 +92,26 @@ func Register(d *OpDef) *OpDef {
 			panic("ir: op " + d.Name + ": variadic operand not last")
 		}
 	}
+	for _, o := range append(append([]Operand(nil), d.Inputs...), d.Outputs...) {
+		if d.Typed(o.Type) == nil {
+			panic(fmt.Sprintf("ir: op %s: position %s names undeclared type constraint %q", d.Name, o.Name, o.Type))
+		}
+	}
+	if len(d.Regions) > 0 && d.RegionSig == nil {
+		panic("ir: op " + d.Name + ": regions without RegionSig")
+	}
 	sort.Slice(d.Attrs, func(i, j int) bool { return d.Attrs[i].Name < d.Attrs[j].Name })
+	for i := range d.Attrs {
+		a := &d.Attrs[i]
+		if a.Default != nil && a.Default.Kind != a.Kind {
+			panic(fmt.Sprintf("ir: op %s: attribute %s: default of kind %v", d.Name, a.Name, a.Default.Kind))
+		}
+		if a.Default != nil {
+			if why := a.checkValue(*a.Default); why != "" {
+				panic(fmt.Sprintf("ir: op %s: attribute %s: default %s", d.Name, a.Name, why))
+			}
+		}
+	}
 	opTable[d.Name] = d
 	return d
 }
@@ -125,23 +160,42 @@ func Arity(ops []Operand) (min, max int) {
 
 // Declaration helpers keep the op tables short and readable.
 
-// In declares required operands by name.
-func In(names ...string) []Operand {
-	out := make([]Operand, len(names))
-	for i, n := range names {
-		out[i] = Operand{Name: n}
+// Operand and result declarations are spelled "name:T": the position's
+// name and the type constraint (OpDef.Types) it takes.
+
+// In declares required operands, each "name:T".
+func In(specs ...string) []Operand {
+	out := make([]Operand, len(specs))
+	for i, s := range specs {
+		out[i] = operand(s)
 	}
 	return out
 }
 
-// Opt declares an optional operand.
-func Opt(name string) Operand { return Operand{Name: name, Optional: true} }
+// Req declares one required operand "name:T".
+func Req(spec string) Operand { return operand(spec) }
 
-// Var declares a variadic operand (one or more).
-func Var(name string) Operand { return Operand{Name: name, Variadic: true} }
+// Opt declares an optional operand "name:T".
+func Opt(spec string) Operand { o := operand(spec); o.Optional = true; return o }
 
-// VarOpt declares a variadic operand that may be empty.
-func VarOpt(name string) Operand { return Operand{Name: name, Variadic: true, Optional: true} }
+// Var declares a variadic operand "name:T" (one or more).
+func Var(spec string) Operand { o := operand(spec); o.Variadic = true; return o }
+
+// VarOpt declares a variadic operand "name:T" that may be empty.
+func VarOpt(spec string) Operand { o := Var(spec); o.Optional = true; return o }
+
+// VarMixed declares a variadic operand "name:T" (one or more) whose values
+// may differ in type.
+func VarMixed(spec string) Operand { o := Var(spec); o.Mixed = true; return o }
+
+// VarOptMixed declares a variadic operand "name:T" that may be empty and
+// whose values may differ in type.
+func VarOptMixed(spec string) Operand { o := VarOpt(spec); o.Mixed = true; return o }
+
+func operand(spec string) Operand {
+	name, typ, _ := strings.Cut(spec, ":")
+	return Operand{Name: name, Type: typ}
+}
 
 // AInt declares an int attribute with a default.
 func AInt(name string, def int64) AttrDef {

@@ -9,44 +9,158 @@ func init() {
 		Name:    "If",
 		Doc:     "runs then_branch when cond is true, else_branch otherwise, and returns that branch's results",
 		Kind:    Opaque,
-		Inputs:  In("cond"),
-		Outputs: []Operand{Var("outputs")},
+		Inputs:  In("cond:B"),
+		Outputs: []Operand{VarMixed("outputs:V")},
+		Types:   []TypeConstraint{TC("B", BoolType), TCOf("V", AnyKind, AllTypes)},
 		Regions: []string{"then_branch", "else_branch"},
-		Infer:   inferIf,
+		// Branches take no params; their results are checked by inferIf.
+		RegionSig: func(op *Op, i int) (RegionSignature, error) { return RegionSignature{}, nil },
+		Infer:     inferIf,
 	})
 	Register(&OpDef{
 		Name: "Loop",
 		Doc:  "runs body while the trip count M and the condition allow; carries values and stacks scan outputs along a new axis 0",
 		Kind: Opaque,
-		Inputs: []Operand{Opt("M"), Opt("cond"),
-			VarOpt("v_initial")},
-		Outputs: []Operand{VarOpt("v_final_and_scan_outputs")},
-		Regions: []string{"body"},
-		Infer:   inferLoop,
+		Inputs: []Operand{Opt("M:I"), Opt("cond:B"),
+			VarOptMixed("v_initial:V")},
+		Outputs:   []Operand{VarOptMixed("v_final_and_scan_outputs:V")},
+		Types:     []TypeConstraint{TC("I", I64Type), TC("B", BoolType), TCOf("V", AnyKind, AllTypes)},
+		Regions:   []string{"body"},
+		RegionSig: loopSignature,
+		Infer:     inferLoop,
 	})
 	Register(&OpDef{
 		Name:    "Scan",
 		Doc:     "runs body once per slice of the scan inputs, carrying state values and stacking scan outputs",
 		Kind:    Opaque,
-		Inputs:  []Operand{Var("initial_state_and_scan_inputs")},
-		Outputs: []Operand{Var("final_state_and_scan_outputs")},
+		Inputs:  []Operand{VarMixed("initial_state_and_scan_inputs:V")},
+		Outputs: []Operand{VarMixed("final_state_and_scan_outputs:V")},
+		Types:   []TypeConstraint{TC("V", AllTypes)},
 		Attrs: []AttrDef{
-			ARequired("num_scan_inputs", AttrInt),
-			AInts("scan_input_axes"), AInts("scan_input_directions"),
-			AInts("scan_output_axes"), AInts("scan_output_directions"),
+			ARequired("num_scan_inputs", AttrInt).AtLeast(1),
+			// Directions are 0 (forward) or 1 (reverse).
+			AInts("scan_input_axes"), AInts("scan_input_directions").Range(0, 1),
+			AInts("scan_output_axes"), AInts("scan_output_directions").Range(0, 1),
 		},
-		Regions: []string{"body"},
-		Infer:   inferScan,
+		Regions:   []string{"body"},
+		RegionSig: scanSignature,
+		Infer:     inferScan,
 	})
 	Register(&OpDef{
 		Name:    "SequenceMap",
 		Doc:     "applies body to each element of the input sequence (and of additional sequence inputs) and collects sequences of its results",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "input_sequence"}, VarOpt("additional_inputs")},
-		Outputs: []Operand{Var("out_sequence")},
-		Regions: []string{"body"},
-		Infer:   inferSequenceMap,
+		Inputs:  []Operand{Req("input_sequence:S"), VarOptMixed("additional_inputs:V")},
+		Outputs: []Operand{VarMixed("out_sequence:S")},
+		Types: []TypeConstraint{TCOf("S", SequenceOnly, AllTypes),
+			TCOf("V", TensorOnly|SequenceOnly, AllTypes)},
+		Regions:   []string{"body"},
+		RegionSig: sequenceMapSignature,
+		Infer:     inferSequenceMap,
 	})
+}
+
+// loopSignature: Loop's body takes the iteration number (i64 scalar), the
+// condition (bool scalar) and the carried values, and returns the next
+// condition and carried values, then any scan outputs. Carried values keep
+// their kind, element type and rank; their dims may change per iteration.
+func loopSignature(op *Op, _ int) (RegionSignature, error) {
+	scalar := func(d DType) Type { return TensorType(d, ShapeOf()) }
+	sig := RegionSignature{
+		Params:  []Type{scalar(I64), scalar(Bool)},
+		Results: []Type{scalar(Bool)},
+	}
+	for i := 2; i < len(op.Args); i++ {
+		var t Type
+		if a := op.Args[i]; a != nil {
+			t = LooseType(a.Type)
+		}
+		sig.Params = append(sig.Params, t)
+		if t.Kind == OptionalKind {
+			// The body may return an optional's content for the next
+			// iteration (ONNX's test_loop16_seq_none does).
+			t = Type{}
+		}
+		sig.Results = append(sig.Results, t)
+	}
+	return sig, nil
+}
+
+// scanSignature: Scan's body takes the state values, then one slice of each
+// scan input (the input without its scan axis), and returns the next state
+// values, then the scan outputs' slices.
+func scanSignature(op *Op, _ int) (RegionSignature, error) {
+	m := int(op.Int("num_scan_inputs"))
+	n := len(op.Args) - m
+	if m < 1 || n < 0 {
+		return RegionSignature{}, fmt.Errorf("num_scan_inputs %d does not fit %d operands", m, len(op.Args))
+	}
+	axes := op.Ints("scan_input_axes")
+	var sig RegionSignature
+	for i, a := range op.Args {
+		var t Type
+		if a != nil {
+			t = a.Type
+		}
+		if i < n {
+			sig.Params = append(sig.Params, t)
+			sig.Results = append(sig.Results, LooseType(t))
+			continue
+		}
+		if t.IsTensor() && t.Shape.Ranked {
+			ax := int64(0)
+			if i-n < len(axes) {
+				ax = axes[i-n]
+			}
+			if k, err := NormAxis(ax, len(t.Shape.Dims)); err == nil {
+				dims := append([]Dim(nil), t.Shape.Dims[:k]...)
+				t = TensorType(t.DType, Shape{Ranked: true, Dims: append(dims, t.Shape.Dims[k+1:]...)})
+			} else {
+				t = TensorType(t.DType, UnrankedShape())
+			}
+		}
+		sig.Params = append(sig.Params, t)
+	}
+	return sig, nil
+}
+
+// sequenceMapSignature: SequenceMap's body takes one element of each
+// sequence operand and each tensor operand whole.
+func sequenceMapSignature(op *Op, _ int) (RegionSignature, error) {
+	var sig RegionSignature
+	for i, a := range op.Args {
+		var t Type
+		switch {
+		case a == nil:
+		case a.Type.Kind == SequenceKind:
+			if a.Type.Elem != nil {
+				t = *a.Type.Elem
+			}
+		case i > 0:
+			t = a.Type
+		}
+		sig.Params = append(sig.Params, t)
+	}
+	return sig, nil
+}
+
+// LooseType keeps t's kind, element type and rank and forgets its dims:
+// the type a value has when its dims may change (a Loop-carried value).
+func LooseType(t Type) Type {
+	switch t.Kind {
+	case TensorKind:
+		if t.Shape.Ranked {
+			return TensorType(t.DType, UnknownDims(len(t.Shape.Dims)))
+		}
+		return t
+	case SequenceKind, OptionalKind:
+		if t.Elem == nil {
+			return t
+		}
+		e := LooseType(*t.Elem)
+		return Type{Kind: t.Kind, Elem: &e}
+	}
+	return t
 }
 
 // JoinTypes returns a type describing values of type a or of type b: the
@@ -195,7 +309,7 @@ func inferScan(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("want region body")
 	}
 	body := op.Regions[0]
-	m := int(op.Int("num_scan_inputs", 0))
+	m := int(op.Int("num_scan_inputs"))
 	n := len(op.Args) - m
 	if m < 1 || n < 0 {
 		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d operands", m, len(op.Args))

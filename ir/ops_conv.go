@@ -5,10 +5,17 @@ import "fmt"
 // Convolutions, declared at their opset-17 ONNX form (Conv-11,
 // ConvTranspose-11, ConvInteger-10, QLinearConv-10).
 
+// autoPad declares the auto_pad attribute of the convolution and pooling
+// ops: explicit pads (NOTSET), output size ceil(in/stride) with the odd
+// padding at the end or the start, or no padding.
+func autoPad() AttrDef {
+	return AEnum("auto_pad", "NOTSET", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+}
+
 func convAttrs() []AttrDef {
 	return []AttrDef{
-		AString("auto_pad", "NOTSET"), AInts("dilations"), AInt("group", 1),
-		AInts("kernel_shape"), AInts("pads"), AInts("strides"),
+		autoPad(), AInts("dilations").AtLeast(1), AInt("group", 1).AtLeast(1),
+		AInts("kernel_shape").AtLeast(1), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1),
 	}
 }
 
@@ -17,8 +24,10 @@ func init() {
 		Name:    "Conv",
 		Doc:     "N-D grouped, strided, dilated, padded convolution (cross-correlation) plus optional bias",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, Opt("B")},
-		Outputs: In("Y"),
+		Traits:  EpilogueFusable,
+		Inputs:  []Operand{Req("X:T"), Req("W:T"), Opt("B:T")},
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
 		Attrs:   convAttrs(),
 		Infer:   func(op *Op) ([]Type, error) { return inferConvLike(op, 0, 1, InvalidDType) },
 	})
@@ -26,8 +35,9 @@ func init() {
 		Name:    "ConvInteger",
 		Doc:     "integer convolution of (x - x_zero_point) and (w - w_zero_point), accumulated in int32",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "x"}, {Name: "w"}, Opt("x_zero_point"), Opt("w_zero_point")},
-		Outputs: In("y"),
+		Inputs:  []Operand{Req("x:T1"), Req("w:T2"), Opt("x_zero_point:T1"), Opt("w_zero_point:T2")},
+		Outputs: In("y:T3"),
+		Types:   []TypeConstraint{TC("T1", QuantTypes), TC("T2", QuantTypes), TC("T3", Types(I32))},
 		Attrs:   convAttrs(),
 		Infer:   func(op *Op) ([]Type, error) { return inferConvLike(op, 0, 1, I32) },
 	})
@@ -35,10 +45,12 @@ func init() {
 		Name: "QLinearConv",
 		Doc:  "quantized convolution: dequantize x and w, convolve, add int32 bias, requantize to y_scale/y_zero_point",
 		Kind: Opaque,
-		Inputs: []Operand{{Name: "x"}, {Name: "x_scale"}, {Name: "x_zero_point"}, {Name: "w"}, {Name: "w_scale"},
-			{Name: "w_zero_point"}, {Name: "y_scale"}, {Name: "y_zero_point"}, Opt("B")},
-		Outputs: In("y"),
-		Attrs:   convAttrs(),
+		Inputs: []Operand{Req("x:T1"), Req("x_scale:F"), Req("x_zero_point:T1"), Req("w:T2"), Req("w_scale:F"),
+			Req("w_zero_point:T2"), Req("y_scale:F"), Req("y_zero_point:T3"), Opt("B:T4")},
+		Outputs: In("y:T3"),
+		Types: []TypeConstraint{TC("T1", QuantTypes), TC("T2", QuantTypes), TC("T3", QuantTypes),
+			TC("T4", Types(I32)), TC("F", Types(F32))},
+		Attrs: convAttrs(),
 		Infer: func(op *Op) ([]Type, error) {
 			ts, err := inferConvLike(op, 0, 3, InvalidDType)
 			if err != nil {
@@ -56,9 +68,11 @@ func init() {
 		Name:    "ConvTranspose",
 		Doc:     "N-D transposed (fractionally strided) convolution with output_padding or an explicit output_shape",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "W"}, Opt("B")},
-		Outputs: In("Y"),
-		Attrs:   append(convAttrs(), AInts("output_padding"), AInts("output_shape")),
+		Traits:  EpilogueFusable,
+		Inputs:  []Operand{Req("X:T"), Req("W:T"), Opt("B:T")},
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
+		Attrs:   append(convAttrs(), AInts("output_padding").AtLeast(0), AInts("output_shape")),
 		Infer:   inferConvTranspose,
 	})
 }
@@ -93,8 +107,8 @@ func inferConvLike(op *Op, xi, wi int, d DType) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	if op.Int("group", 1) < 1 {
-		return nil, fmt.Errorf("group %d must be positive", op.Int("group", 1))
+	if op.Int("group") < 1 {
+		return nil, fmt.Errorf("group %d must be positive", op.Int("group"))
 	}
 	if x.Shape.Ranked && w.Shape.Ranked && len(x.Shape.Dims) != len(w.Shape.Dims) {
 		return nil, fmt.Errorf("input rank %d and weight rank %d differ", len(x.Shape.Dims), len(w.Shape.Dims))
@@ -137,7 +151,7 @@ func ConvTransposeWindows(op *Op, in []int64, kernel []int64) (out []int64, ws [
 	if oshape != nil && len(oshape) != nsp {
 		return nil, nil, fmt.Errorf("output_shape has %d values for %d spatial dims", len(oshape), nsp)
 	}
-	autoPad := op.Str("auto_pad", "NOTSET")
+	autoPad := op.Str("auto_pad")
 	out = make([]int64, nsp)
 	for i := range ws {
 		w := &ws[i]
@@ -202,7 +216,7 @@ func inferConvTranspose(op *Op) ([]Type, error) {
 	out := UnknownDims(len(x.Shape.Dims))
 	out.Dims[0] = x.Shape.Dims[0]
 	if w.Shape.Ranked && len(w.Shape.Dims) >= 2 && w.Shape.Dims[1].IsStatic() {
-		out.Dims[1] = Static(w.Shape.Dims[1].Size * op.Int("group", 1))
+		out.Dims[1] = Static(w.Shape.Dims[1].Size * op.Int("group"))
 	}
 	kernel := convKernelShape(op, w.Shape)
 	in, ok := Shape{Ranked: true, Dims: x.Shape.Dims[2:]}.Sizes()

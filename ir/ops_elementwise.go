@@ -15,124 +15,171 @@ const (
 )
 
 func init() {
-	// Binary arithmetic with numpy broadcasting (ONNX 7+ semantics).
-	for _, op := range []struct{ name, doc string }{
-		{"Add", "elementwise A + B with numpy broadcasting"},
-		{"Sub", "elementwise A - B with numpy broadcasting"},
-		{"Mul", "elementwise A * B with numpy broadcasting"},
-		{"Div", "elementwise A / B with numpy broadcasting (integers truncate toward zero)"},
+	// Binary arithmetic with numpy broadcasting (ONNX 7+ semantics); every
+	// numeric type since Add-14/Sub-14/Mul-14/Div-14.
+	for _, op := range []struct {
+		name, doc string
+		traits    Trait
+	}{
+		{"Add", "elementwise A + B with numpy broadcasting", Commutative},
+		{"Sub", "elementwise A - B with numpy broadcasting", 0},
+		{"Mul", "elementwise A * B with numpy broadcasting", Commutative},
+		{"Div", "elementwise A / B with numpy broadcasting (integers truncate toward zero)", 0},
 	} {
-		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferBroadcastSameDType})
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: op.traits | InPlace,
+			Inputs: In("A:T", "B:T"), Outputs: In("C:T"), Types: []TypeConstraint{TC("T", NumericTypes)},
+			Infer: inferBroadcastSameDType})
 	}
+	// Pow-15: the base is i32, i64 or a float, the exponent any number.
 	Register(&OpDef{Name: "Pow", Doc: "elementwise X ** Y with broadcasting; the result has X's type",
-		Kind: Broadcast, Inputs: In("X", "Y"), Outputs: In("Z"), Infer: InferBroadcast})
+		Kind: Broadcast, Traits: InPlace, Inputs: In("X:T", "Y:T1"), Outputs: In("Z:T"),
+		Types: []TypeConstraint{TC("T", IndexTypes|FloatTypes), TC("T1", NumericTypes)},
+		Infer: InferBroadcast})
+	// ONNX requires fmod=1 for floats; kiln also accepts fmod=0 on floats
+	// (the result takes the divisor's sign, as for integers): a leniency.
 	Register(&OpDef{Name: "Mod", Doc: "elementwise remainder: sign of the divisor, or of the dividend when fmod=1",
-		Kind: Broadcast, Inputs: In("A", "B"), Outputs: In("C"), Attrs: []AttrDef{AInt("fmod", 0)},
+		Kind: Broadcast, Traits: InPlace, Inputs: In("A:T", "B:T"), Outputs: In("C:T"),
+		Types: []TypeConstraint{TC("T", NumericTypes)}, Attrs: []AttrDef{ABool("fmod", 0).Range(0, 1)},
 		Infer: inferBroadcastSameDType})
 	Register(&OpDef{Name: "BitShift", Doc: "elementwise X << Y or X >> Y of unsigned integers (direction LEFT or RIGHT)",
-		Kind: Broadcast, Inputs: In("X", "Y"), Outputs: In("Z"),
-		Attrs: []AttrDef{ARequired("direction", AttrString)}, Infer: inferBroadcastSameDType})
+		Kind: Broadcast, Traits: InPlace, Inputs: In("X:T", "Y:T"), Outputs: In("Z:T"),
+		Types: []TypeConstraint{TC("T", UnsignedInts)},
+		Attrs: []AttrDef{ARequired("direction", AttrString).OneOf("LEFT", "RIGHT")}, Infer: inferBroadcastSameDType})
+	// PRelu-16 added bfloat16 and the 32/64-bit integers.
 	Register(&OpDef{Name: "PRelu", Doc: "X where X >= 0, else slope * X; slope broadcasts to X",
-		Kind: Broadcast, Inputs: In("X", "slope"), Outputs: In("Y"), Infer: inferBroadcastSameDType})
+		Kind: Broadcast, Traits: InPlace, Inputs: In("X:T", "slope:T"), Outputs: In("Y:T"),
+		Types: []TypeConstraint{TC("T", FloatTypes|Types(I32, I64, U32, U64))}, Infer: inferBroadcastSameDType})
 
-	// Unary math and activations without attributes.
-	for _, op := range []struct{ name, doc string }{
-		{"Abs", "elementwise |X|"},
-		{"Neg", "elementwise -X"},
-		{"Sign", "elementwise sign of X: -1, 0 or 1"},
-		{"Ceil", "elementwise ceiling"},
-		{"Floor", "elementwise floor"},
-		{"Round", "elementwise round to nearest, halves to even"},
-		{"Reciprocal", "elementwise 1 / X"},
-		{"Sqrt", "elementwise square root"},
-		{"Exp", "elementwise e ** X"},
-		{"Log", "elementwise natural logarithm"},
-		{"Erf", "elementwise Gauss error function"},
-		{"Sin", "elementwise sine"},
-		{"Cos", "elementwise cosine"},
-		{"Tan", "elementwise tangent"},
-		{"Asin", "elementwise arcsine"},
-		{"Acos", "elementwise arccosine"},
-		{"Atan", "elementwise arctangent"},
-		{"Sinh", "elementwise hyperbolic sine"},
-		{"Cosh", "elementwise hyperbolic cosine"},
-		{"Asinh", "elementwise inverse hyperbolic sine"},
-		{"Acosh", "elementwise inverse hyperbolic cosine"},
-		{"Atanh", "elementwise inverse hyperbolic tangent"},
-		{"Tanh", "elementwise hyperbolic tangent"},
-		{"Sigmoid", "elementwise 1 / (1 + e ** -X)"},
-		{"HardSwish", "elementwise X * max(0, min(1, X/6 + 1/2))"},
-		{"Relu", "elementwise max(0, X)"},
-		{"Softplus", "elementwise ln(e ** X + 1)"},
-		{"Softsign", "elementwise X / (1 + |X|)"},
-		{"Not", "elementwise logical not of a bool tensor"},
+	// Unary math and activations without attributes, with the element types
+	// of their latest ONNX version <= 17 (the -13 revisions added bfloat16
+	// to most; the trigonometric family, Round, HardSwish, Softplus and
+	// Softsign never got it).
+	for _, op := range []struct {
+		name, doc string
+		types     TypeSet
+	}{
+		{"Abs", "elementwise |X|", NumericTypes},
+		{"Neg", "elementwise -X", SignedNumeric},
+		{"Sign", "elementwise sign of X: -1, 0 or 1", NumericTypes},
+		{"Ceil", "elementwise ceiling", FloatTypes},
+		{"Floor", "elementwise floor", FloatTypes},
+		{"Round", "elementwise round to nearest, halves to even", FloatNoBF16},
+		{"Reciprocal", "elementwise 1 / X", FloatTypes},
+		{"Sqrt", "elementwise square root", FloatTypes},
+		{"Exp", "elementwise e ** X", FloatTypes},
+		{"Log", "elementwise natural logarithm", FloatTypes},
+		{"Erf", "elementwise Gauss error function", NumericTypes},
+		{"Sin", "elementwise sine", FloatNoBF16},
+		{"Cos", "elementwise cosine", FloatNoBF16},
+		{"Tan", "elementwise tangent", FloatNoBF16},
+		{"Asin", "elementwise arcsine", FloatNoBF16},
+		{"Acos", "elementwise arccosine", FloatNoBF16},
+		{"Atan", "elementwise arctangent", FloatNoBF16},
+		{"Sinh", "elementwise hyperbolic sine", FloatNoBF16},
+		{"Cosh", "elementwise hyperbolic cosine", FloatNoBF16},
+		{"Asinh", "elementwise inverse hyperbolic sine", FloatNoBF16},
+		{"Acosh", "elementwise inverse hyperbolic cosine", FloatNoBF16},
+		{"Atanh", "elementwise inverse hyperbolic tangent", FloatNoBF16},
+		{"Tanh", "elementwise hyperbolic tangent", FloatTypes},
+		{"Sigmoid", "elementwise 1 / (1 + e ** -X)", FloatTypes},
+		{"HardSwish", "elementwise X * max(0, min(1, X/6 + 1/2))", FloatNoBF16},
+		{"Relu", "elementwise max(0, X)", SignedNumeric},
+		{"Softplus", "elementwise ln(e ** X + 1)", FloatNoBF16},
+		{"Softsign", "elementwise X / (1 + |X|)", FloatNoBF16},
+		{"Not", "elementwise logical not of a bool tensor", BoolType},
 	} {
-		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Elementwise,
-			Inputs: In("X"), Outputs: In("Y"), Infer: InferSameAsInput})
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Elementwise, Traits: InPlace,
+			Inputs: In("X:T"), Outputs: In("Y:T"), Types: []TypeConstraint{TC("T", op.types)},
+			Infer: InferSameAsInput})
 	}
 
 	// Unary activations with attributes.
-	unaryAttrs := func(name, doc string, attrs ...AttrDef) {
-		Register(&OpDef{Name: name, Doc: doc, Kind: Elementwise,
-			Inputs: In("X"), Outputs: In("Y"), Attrs: attrs, Infer: InferSameAsInput})
+	unaryAttrs := func(name, doc string, types TypeSet, attrs ...AttrDef) {
+		Register(&OpDef{Name: name, Doc: doc, Kind: Elementwise, Traits: InPlace,
+			Inputs: In("X:T"), Outputs: In("Y:T"), Types: []TypeConstraint{TC("T", types)},
+			Attrs: attrs, Infer: InferSameAsInput})
 	}
-	unaryAttrs("HardSigmoid", "elementwise max(0, min(1, alpha*X + beta))", AFloat("alpha", 0.2), AFloat("beta", 0.5))
-	unaryAttrs("LeakyRelu", "elementwise X where X >= 0, else alpha * X", AFloat("alpha", 0.01))
-	unaryAttrs("Elu", "elementwise X where X >= 0, else alpha * (e ** X - 1)", AFloat("alpha", 1))
-	unaryAttrs("Selu", "elementwise gamma * (X where X > 0, else alpha * (e ** X - 1))",
+	unaryAttrs("HardSigmoid", "elementwise max(0, min(1, alpha*X + beta))", FloatNoBF16,
+		AFloat("alpha", 0.2), AFloat("beta", 0.5))
+	// LeakyRelu-16 added bfloat16.
+	unaryAttrs("LeakyRelu", "elementwise X where X >= 0, else alpha * X", FloatTypes, AFloat("alpha", 0.01))
+	unaryAttrs("Elu", "elementwise X where X >= 0, else alpha * (e ** X - 1)", FloatNoBF16, AFloat("alpha", 1))
+	unaryAttrs("Selu", "elementwise gamma * (X where X > 0, else alpha * (e ** X - 1))", FloatNoBF16,
 		AFloat("alpha", seluAlpha), AFloat("gamma", seluGamma))
-	unaryAttrs("Celu", "elementwise max(0, X) + min(0, alpha * (e ** (X/alpha) - 1))", AFloat("alpha", 1))
-	unaryAttrs("ThresholdedRelu", "elementwise X where X > alpha, else 0", AFloat("alpha", 1))
-	unaryAttrs("Shrink", "elementwise X+bias where X < -lambd, X-bias where X > lambd, else 0",
+	// Celu-12 is declared for float32 only.
+	unaryAttrs("Celu", "elementwise max(0, X) + min(0, alpha * (e ** (X/alpha) - 1))", Types(F32), AFloat("alpha", 1))
+	unaryAttrs("ThresholdedRelu", "elementwise X where X > alpha, else 0", FloatNoBF16, AFloat("alpha", 1))
+	// Shrink-9 takes every integer type and f16/f32/f64.
+	unaryAttrs("Shrink", "elementwise X+bias where X < -lambd, X-bias where X > lambd, else 0", IntTypes|FloatNoBF16,
 		AFloat("bias", 0), AFloat("lambd", 0.5))
 
 	Register(&OpDef{Name: "Clip", Doc: "elementwise clamp of input to [min, max] (absent bounds: the type's range)",
-		Kind: Broadcast, Inputs: []Operand{{Name: "input"}, Opt("min"), Opt("max")}, Outputs: In("output"),
-		Infer: InferSameAsInput})
+		Kind: Broadcast, Traits: InPlace, Inputs: []Operand{Req("input:T"), Opt("min:T"), Opt("max:T")}, Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", NumericTypes)}, Infer: InferSameAsInput})
 
-	// Logic and comparisons (bool results).
-	for _, op := range []struct{ name, doc string }{
-		{"And", "elementwise logical and of bool tensors with broadcasting"},
-		{"Or", "elementwise logical or of bool tensors with broadcasting"},
-		{"Xor", "elementwise logical xor of bool tensors with broadcasting"},
-		{"Equal", "elementwise A == B with broadcasting"},
-		{"Greater", "elementwise A > B with broadcasting"},
-		{"Less", "elementwise A < B with broadcasting"},
-		{"GreaterOrEqual", "elementwise A >= B with broadcasting"},
-		{"LessOrEqual", "elementwise A <= B with broadcasting"},
+	// Logic and comparisons (bool results). Equal-13 also compares bools;
+	// strings only from Equal-19, after kiln's opset.
+	for _, op := range []struct {
+		name, doc string
+		types     TypeSet
+		traits    Trait
+	}{
+		{"And", "elementwise logical and of bool tensors with broadcasting", BoolType, Commutative | InPlace},
+		{"Or", "elementwise logical or of bool tensors with broadcasting", BoolType, Commutative | InPlace},
+		{"Xor", "elementwise logical xor of bool tensors with broadcasting", BoolType, Commutative | InPlace},
+		{"Equal", "elementwise A == B with broadcasting", NumericTypes | BoolType, Commutative},
+		{"Greater", "elementwise A > B with broadcasting", NumericTypes, 0},
+		{"Less", "elementwise A < B with broadcasting", NumericTypes, 0},
+		{"GreaterOrEqual", "elementwise A >= B with broadcasting", NumericTypes, 0},
+		{"LessOrEqual", "elementwise A <= B with broadcasting", NumericTypes, 0},
 	} {
-		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferCompare})
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: op.traits,
+			Inputs: In("A:T", "B:T"), Outputs: In("C:T1"),
+			Types: []TypeConstraint{TC("T", op.types), TC("T1", BoolType)}, Infer: inferCompare})
 	}
 	Register(&OpDef{Name: "IsNaN", Doc: "elementwise test for NaN", Kind: Elementwise,
-		Inputs: In("X"), Outputs: In("Y"), Infer: inferSameShapeBool})
+		Inputs: In("X:T1"), Outputs: In("Y:T2"), Types: []TypeConstraint{TC("T1", FloatTypes), TC("T2", BoolType)},
+		Infer: inferSameShapeBool})
+	// IsInf-10 is declared for float32 and float64 only.
 	Register(&OpDef{Name: "IsInf", Doc: "elementwise test for infinity (of the signs selected by detect_negative/detect_positive)",
-		Kind: Elementwise, Inputs: In("X"), Outputs: In("Y"),
-		Attrs: []AttrDef{AInt("detect_negative", 1), AInt("detect_positive", 1)}, Infer: inferSameShapeBool})
+		Kind: Elementwise, Inputs: In("X:T1"), Outputs: In("Y:T2"),
+		Types: []TypeConstraint{TC("T1", Types(F32, F64)), TC("T2", BoolType)},
+		Attrs: []AttrDef{ABool("detect_negative", 1), ABool("detect_positive", 1)}, Infer: inferSameShapeBool})
 
 	Register(&OpDef{Name: "Where", Doc: "elementwise condition ? X : Y with broadcasting of all three",
-		Kind: Broadcast, Inputs: In("condition", "X", "Y"), Outputs: In("output"), Infer: inferWhere})
+		Kind: Broadcast, Inputs: In("condition:B", "X:T", "Y:T"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("B", BoolType), TC("T", AllTypes)}, Infer: inferWhere})
 
 	// Variadic folds; ONNX broadcasts them multidirectionally since opset 8.
-	for _, op := range []struct{ name, doc string }{
-		{"Sum", "elementwise sum of all operands with broadcasting"},
-		{"Max", "elementwise maximum of all operands with broadcasting"},
-		{"Min", "elementwise minimum of all operands with broadcasting"},
-		{"Mean", "elementwise mean of all operands with broadcasting"},
+	// Sum-13 and Mean-13 are declared for floats; kiln also sums integers
+	// (a leniency).
+	for _, op := range []struct {
+		name, doc string
+		types     TypeSet
+	}{
+		{"Sum", "elementwise sum of all operands with broadcasting", NumericTypes},
+		{"Max", "elementwise maximum of all operands with broadcasting", NumericTypes},
+		{"Min", "elementwise minimum of all operands with broadcasting", NumericTypes},
+		{"Mean", "elementwise mean of all operands with broadcasting", FloatTypes},
 	} {
-		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: []Operand{Var("data_0")}, Outputs: In("result"), Infer: inferBroadcastSameDType})
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: Commutative | InPlace,
+			Inputs: []Operand{Var("data_0:T")}, Outputs: In("result:T"), Types: []TypeConstraint{TC("T", op.types)},
+			Infer: inferBroadcastSameDType})
 	}
 
+	// Cast-13 and CastLike-15 convert between every non-complex type.
+	castTypes := AllTypes &^ ComplexTypes
 	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string)",
-		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"),
+		Kind: Elementwise, Inputs: In("input:T1"), Outputs: In("output:T2"),
+		Types: []TypeConstraint{TC("T1", castTypes), TC("T2", castTypes)},
 		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast})
 	Register(&OpDef{Name: "CastLike", Doc: "elementwise conversion to the element type of target_type",
-		Kind: Elementwise, Inputs: In("input", "target_type"), Outputs: In("output"), Infer: inferCastLike})
+		Kind: Elementwise, Inputs: In("input:T1", "target_type:T2"), Outputs: In("output:T2"),
+		Types: []TypeConstraint{TC("T1", castTypes), TC("T2", castTypes)}, Infer: inferCastLike})
 
 	Register(&OpDef{Name: "Identity", Doc: "returns its operand (tensor, sequence or optional)",
-		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"), Infer: InferSameAsInput})
+		Kind: Elementwise, Traits: View, Inputs: In("input:V"), Outputs: In("output:V"),
+		Types: []TypeConstraint{TCOf("V", AnyKind, AllTypes)}, Infer: InferSameAsInput})
 }
 
 // inferBroadcastSameDType is InferBroadcast for ops whose operands must all

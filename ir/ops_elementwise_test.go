@@ -15,7 +15,7 @@ func TestElementwiseInfer(t *testing.T) {
 		want  string // result type, or the error substring after "!"
 	}{
 		{"add broadcast symbolic", "Add", []Type{f32(Symbolic("n"), Static(1)), f32(Static(4))}, nil, "f32[n,4]"},
-		{"add dtype mismatch", "Add", []Type{f32(Static(2)), TensorType(I64, ShapeOf(2))}, nil, "!element types differ"},
+		{"add dtype mismatch", "Add", []Type{f32(Static(2)), TensorType(I64, ShapeOf(2))}, nil, "!operand 1 (B) is i64[2], but T is f32[2]"},
 		{"add unknown dtype passes", "Add", []Type{f32(Static(2)), TensorType(InvalidDType, ShapeOf(2))}, nil, "f32[2]"},
 		{"add bad broadcast", "Add", []Type{f32(Static(2)), f32(Static(3))}, nil, "!cannot broadcast"},
 		{"pow mixed types", "Pow", []Type{TensorType(I32, ShapeOf(2)), f32(Static(1))}, nil, "i32[2]"},
@@ -23,7 +23,7 @@ func TestElementwiseInfer(t *testing.T) {
 		{"isinf is bool", "IsInf", []Type{f32(Static(2), Unknown())}, nil, "bool[2,?]"},
 		{"where takes X's type", "Where", []Type{TensorType(Bool, ShapeOf(2, 1)), TensorType(String, ShapeOf(3)), TensorType(String, ShapeOf())}, nil, "string[2,3]"},
 		{"where int condition", "Where", []Type{TensorType(I32, ShapeOf(1)), f32(), f32()}, nil, "!want bool"},
-		{"where X/Y mismatch", "Where", []Type{TensorType(Bool, ShapeOf(1)), f32(), TensorType(F64, ShapeOf())}, nil, "!element types differ"},
+		{"where X/Y mismatch", "Where", []Type{TensorType(Bool, ShapeOf(1)), f32(), TensorType(F64, ShapeOf())}, nil, "!operand 2 (Y) is f64[], but T is f32[]"},
 		{"max variadic", "Max", []Type{f32(Static(2), Static(1)), f32(Static(3)), f32()}, nil, "f32[2,3]"},
 		{"cast", "Cast", []Type{f32(Static(5))}, []Attr{{Name: "to", Value: DTypeAttr(BF16)}}, "bf16[5]"},
 		{"cast without to", "Cast", []Type{f32(Static(5))}, nil, "!attribute to"},

@@ -5,63 +5,78 @@ import "fmt"
 // Indexing ops: slicing, gathers and scatters, selection by condition,
 // sorting-based selection (TopK, Unique), and tensors made from indices
 // (Range, OneHot, EyeLike, Trilu's mask).
+// scatterReduction declares the reduction of ScatterElements-16 and
+// ScatterND-16 (max and min arrived in opset 18).
+func scatterReduction() AttrDef { return AEnum("reduction", "none", "none", "add", "mul") }
+
 func init() {
 	Register(&OpDef{
 		Name: "Slice", Doc: "data[starts:ends:steps] along axes (defaults: all axes, step 1), bounds clamped",
-		Kind: Injective, Inputs: []Operand{{Name: "data"}, {Name: "starts"}, {Name: "ends"}, Opt("axes"), Opt("steps")},
-		Outputs: In("output"),
+		Kind: Injective, Inputs: []Operand{Req("data:T"), Req("starts:Tind"), Req("ends:Tind"), Opt("axes:Tind"), Opt("steps:Tind")},
+		Outputs: In("output:T"),
+		Types:   []TypeConstraint{TC("T", AllTypes), TC("Tind", IndexTypes)},
 		Infer:   inferSlice,
 	})
 	Register(&OpDef{
 		Name: "Gather", Doc: "selects slices of data along axis by indices (negative indices count from the back)",
-		Kind: Injective, Inputs: In("data", "indices"), Outputs: In("output"),
+		Kind: Injective, Inputs: In("data:T", "indices:Tind"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("Tind", IndexTypes)},
 		Attrs: []AttrDef{AInt("axis", 0)},
 		Infer: inferGather,
 	})
 	Register(&OpDef{
 		Name: "GatherElements", Doc: "output[i][j][k] = data[index][j][k] with index = indices[i][j][k] on axis",
-		Kind: Injective, Inputs: In("data", "indices"), Outputs: In("output"),
+		Kind: Injective, Inputs: In("data:T", "indices:Tind"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("Tind", IndexTypes)},
 		Attrs: []AttrDef{AInt("axis", 0)},
 		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(1)) },
 	})
 	Register(&OpDef{
 		Name: "GatherND", Doc: "gathers slices of data addressed by the last dim of indices, after batch_dims shared dims",
-		Kind: Injective, Inputs: In("data", "indices"), Outputs: In("output"),
-		Attrs: []AttrDef{AInt("batch_dims", 0)},
+		Kind: Injective, Inputs: In("data:T", "indices:I"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{AInt("batch_dims", 0).AtLeast(0)},
 		Infer: inferGatherND,
 	})
 	Register(&OpDef{
 		Name: "ScatterElements", Doc: "a copy of data with updates written (or reduced) at indices along axis",
-		Kind: Opaque, Inputs: In("data", "indices", "updates"), Outputs: In("output"),
-		Attrs: []AttrDef{AInt("axis", 0), AString("reduction", "none")},
+		Kind: Opaque, Inputs: In("data:T", "indices:Tind", "updates:T"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("Tind", IndexTypes)},
+		Attrs: []AttrDef{AInt("axis", 0), scatterReduction()},
 		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(0)) },
 	})
 	Register(&OpDef{
 		Name: "ScatterND", Doc: "a copy of data with update slices written (or reduced) at the index tuples in indices",
-		Kind: Opaque, Inputs: In("data", "indices", "updates"), Outputs: In("output"),
-		Attrs: []AttrDef{AString("reduction", "none")},
+		Kind: Opaque, Inputs: In("data:T", "indices:I", "updates:T"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{scatterReduction()},
 		Infer: func(op *Op) ([]Type, error) { return inferIndexShaped(op, op.Arg(0)) },
 	})
 	Register(&OpDef{
 		Name: "Range", Doc: "start, start+delta, ... up to (excluding) limit",
-		Kind: Opaque, Inputs: In("start", "limit", "delta"), Outputs: In("output"),
+		Kind: Opaque, Inputs: In("start:T", "limit:T", "delta:T"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", Types(F32, F64, I16, I32, I64))},
 		Infer: inferRange,
 	})
 	Register(&OpDef{
 		Name: "OneHot", Doc: "values[1] where the inserted axis equals the index, values[0] elsewhere",
-		Kind: Opaque, Inputs: In("indices", "depth", "values"), Outputs: In("output"),
+		Kind: Opaque, Inputs: In("indices:T1", "depth:T2", "values:T3"), Outputs: In("output:T3"),
+		Types: []TypeConstraint{TC("T1", IntTypes|FloatNoBF16), TC("T2", IntTypes|FloatNoBF16), TC("T3", AllTypes)},
 		Attrs: []AttrDef{AInt("axis", -1)},
 		Infer: inferOneHot,
 	})
 	Register(&OpDef{
 		Name: "Trilu", Doc: "keeps the upper (or lower) triangle of the last two dims from diagonal k, zeroing the rest",
-		Kind: Injective, Inputs: []Operand{{Name: "input"}, Opt("k")}, Outputs: In("output"),
-		Attrs: []AttrDef{AInt("upper", 1)},
+		Kind: Injective, Inputs: []Operand{Req("input:T"), Opt("k:I")}, Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{ABool("upper", 1)},
 		Infer: InferSameAsInput,
 	})
 	Register(&OpDef{
 		Name: "EyeLike", Doc: "a 2-D tensor of the input's shape with ones on diagonal k",
-		Kind: Opaque, Inputs: In("input"), Outputs: In("output"),
+		Kind: Opaque, Inputs: In("input:T1"), Outputs: In("output:T2"),
+		// EyeLike-9: numbers (not bfloat16) and bool, in and out.
+		Types: []TypeConstraint{TC("T1", IntTypes|FloatNoBF16|BoolType), TC("T2", IntTypes|FloatNoBF16|BoolType)},
 		Attrs: []AttrDef{AOptional("dtype", AttrDType), AInt("k", 0)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := inferOperand(op, 0)
@@ -83,7 +98,8 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "NonZero", Doc: "the indices of non-zero elements as an i64 [rank, count] tensor, in C order",
-		Kind: Opaque, Inputs: In("X"), Outputs: In("Y"),
+		Kind: Opaque, Inputs: In("X:T"), Outputs: In("Y:I"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := inferOperand(op, 0)
 			if err != nil {
@@ -97,33 +113,40 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "Compress", Doc: "selects slices along axis (or of the flattened input) where condition is true",
-		Kind: Opaque, Inputs: In("input", "condition"), Outputs: In("output"),
+		Kind: Opaque, Inputs: In("input:T", "condition:T1"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", BoolType)},
 		Attrs: []AttrDef{AOptional("axis", AttrInt)},
 		Infer: inferCompress,
 	})
 	Register(&OpDef{
 		Name: "ReverseSequence", Doc: "reverses the first sequence_lens[b] elements along time_axis of each batch b",
-		Kind: Injective, Inputs: In("input", "sequence_lens"), Outputs: In("Y"),
+		Kind: Injective, Inputs: In("input:T", "sequence_lens:I"), Outputs: In("Y:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Attrs: []AttrDef{AInt("batch_axis", 1), AInt("time_axis", 0)},
 		Infer: InferSameAsInput,
 	})
 	Register(&OpDef{
 		Name: "Unique", Doc: "the unique elements (or slices along axis), sorted or in order of first occurrence, with indices, inverse indices and counts",
-		Kind: Opaque, Inputs: In("X"),
-		Outputs: []Operand{{Name: "Y"}, Opt("indices"), Opt("inverse_indices"), Opt("counts")},
-		Attrs:   []AttrDef{AOptional("axis", AttrInt), AInt("sorted", 1)},
+		Kind: Opaque, Inputs: In("X:T"),
+		Outputs: []Operand{Req("Y:T"), Opt("indices:I"), Opt("inverse_indices:I"), Opt("counts:I")},
+		Types:   []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs:   []AttrDef{AOptional("axis", AttrInt), ABool("sorted", 1)},
 		Infer:   inferUnique,
 	})
 	Register(&OpDef{
 		Name: "TopK", Doc: "the K largest (or smallest) elements along axis and their indices; ties go to the lower index",
-		Kind: Opaque, Inputs: In("X", "K"), Outputs: In("Values", "Indices"),
-		Attrs: []AttrDef{AInt("axis", -1), AInt("largest", 1), AInt("sorted", 1)},
+		Kind: Opaque, Inputs: In("X:T", "K:I"), Outputs: In("Values:T", "Indices:I"),
+		// TopK-11: integers and f16/f32/f64.
+		Types: []TypeConstraint{TC("T", IntTypes|FloatNoBF16), TC("I", I64Type)},
+		Attrs: []AttrDef{AInt("axis", -1), ABool("largest", 1), ABool("sorted", 1)},
 		Infer: inferTopK,
 	})
 	Register(&OpDef{
 		Name: "CumSum", Doc: "cumulative sum along axis, optionally exclusive and/or reversed",
-		Kind: Opaque, Inputs: In("x", "axis"), Outputs: In("y"),
-		Attrs: []AttrDef{AInt("exclusive", 0), AInt("reverse", 0)},
+		Kind: Opaque, Inputs: In("x:T", "axis:T2"), Outputs: In("y:T"),
+		// CumSum-14: floats and the 32/64-bit integers.
+		Types: []TypeConstraint{TC("T", FloatTypes|Types(I32, I64, U32, U64)), TC("T2", IndexTypes)},
+		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
 		Infer: InferSameAsInput,
 	})
 }
@@ -241,7 +264,7 @@ func inferGather(op *Op) ([]Type, error) {
 	if !s.Ranked || !is.Ranked {
 		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +285,7 @@ func inferGatherND(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	s, is := x.Type.Shape, idx.Type.Shape
-	b := int(op.Int("batch_dims", 0))
+	b := int(op.Int("batch_dims"))
 	if !s.Ranked || !is.Ranked || len(is.Dims) == 0 || !is.Dims[len(is.Dims)-1].IsStatic() {
 		return []Type{TensorType(x.Type.DType, UnrankedShape())}, nil
 	}
@@ -343,7 +366,7 @@ func inferOneHot(op *Op) ([]Type, error) {
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
 	r := len(s.Dims) + 1
-	ax, err := NormAxis(op.Int("axis", -1), r)
+	ax, err := NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +395,7 @@ func inferCompress(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{x.Type}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +412,7 @@ func inferUnique(op *Op) ([]Type, error) {
 	s := x.Type.Shape
 	y := TensorType(x.Type.DType, UnknownDims(1))
 	if op.Has("axis") && s.Ranked {
-		ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+		ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 		if err != nil {
 			return nil, err
 		}
@@ -401,7 +424,7 @@ func inferUnique(op *Op) ([]Type, error) {
 	}
 	inv := TensorType(I64, UnknownDims(1))
 	if op.Has("axis") && s.Ranked {
-		ax, _ := NormAxis(op.Int("axis", 0), len(s.Dims))
+		ax, _ := NormAxis(op.Int("axis"), len(s.Dims))
 		inv = TensorType(I64, Shape{Ranked: true, Dims: []Dim{s.Dims[ax]}})
 	} else if n := s.NumElements(); n >= 0 {
 		inv = TensorType(I64, ShapeOf(n))
@@ -418,7 +441,7 @@ func inferTopK(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{x.Type, TensorType(I64, UnrankedShape())}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", -1), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}

@@ -2,23 +2,28 @@ package ir
 
 import "fmt"
 
+// lossReduction declares how the loss ops reduce their per-element losses.
+func lossReduction() AttrDef { return AEnum("reduction", "mean", "none", "sum", "mean") }
+
 func init() {
 	Register(&OpDef{
 		Name:    "NegativeLogLikelihoodLoss",
 		Doc:     "-input[n, target[n,d...], d...] * weight[target], reduced by none, sum or (weighted) mean; ignore_index entries count zero",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "input"}, {Name: "target"}, Opt("weight")},
-		Outputs: In("loss"),
-		Attrs:   []AttrDef{AOptional("ignore_index", AttrInt), AString("reduction", "mean")},
+		Inputs:  []Operand{Req("input:T"), Req("target:Tind"), Opt("weight:T")},
+		Outputs: In("loss:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16), TC("Tind", IndexTypes)},
+		Attrs:   []AttrDef{AOptional("ignore_index", AttrInt), lossReduction()},
 		Infer:   inferLoss,
 	})
 	Register(&OpDef{
 		Name:    "SoftmaxCrossEntropyLoss",
 		Doc:     "NegativeLogLikelihoodLoss of LogSoftmax(scores) along axis 1; log_prob is that LogSoftmax",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "scores"}, {Name: "labels"}, Opt("weights")},
-		Outputs: []Operand{{Name: "output"}, Opt("log_prob")},
-		Attrs:   []AttrDef{AOptional("ignore_index", AttrInt), AString("reduction", "mean")},
+		Inputs:  []Operand{Req("scores:T"), Req("labels:Tind"), Opt("weights:T")},
+		Outputs: []Operand{Req("output:T"), Opt("log_prob:T")},
+		Types:   []TypeConstraint{TC("T", FloatNoBF16), TC("Tind", IndexTypes)},
+		Attrs:   []AttrDef{AOptional("ignore_index", AttrInt), lossReduction()},
 		Infer:   inferLoss,
 	})
 }
@@ -35,7 +40,7 @@ func inferLoss(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("input must have rank >= 2 (N, C, ...), got %d", r)
 	}
 	var loss Type
-	switch red := op.Str("reduction", "mean"); red {
+	switch red := op.Str("reduction"); red {
 	case "none":
 		s := t.Type.Shape
 		if !s.Ranked && x.Type.Shape.Ranked {

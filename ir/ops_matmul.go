@@ -5,38 +5,49 @@ import "fmt"
 // Matrix products, at their opset-17 ONNX forms (Gemm-13, MatMul-13,
 // MatMulInteger-10, QLinearMatMul-10, Det-11).
 
+// matmulTypes are the element types of Gemm-13 and MatMul-13: the floats
+// and the 32/64-bit integers.
+var matmulTypes = FloatTypes | Types(I32, I64, U32, U64)
+
 func init() {
 	Register(&OpDef{
 		Name:    "Gemm",
 		Doc:     "alpha * op(A) @ op(B) + beta * C for 2-D A, B (op: optional transpose), C broadcast to [M, N]",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "A"}, {Name: "B"}, Opt("C")},
-		Outputs: In("Y"),
-		Attrs:   []AttrDef{AFloat("alpha", 1), AFloat("beta", 1), AInt("transA", 0), AInt("transB", 0)},
+		Traits:  EpilogueFusable,
+		Inputs:  []Operand{Req("A:T"), Req("B:T"), Opt("C:T")},
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", matmulTypes)},
+		Attrs:   []AttrDef{AFloat("alpha", 1), AFloat("beta", 1), ABool("transA", 0), ABool("transB", 0)},
 		Infer:   inferGemm,
 	})
 	Register(&OpDef{
 		Name:    "MatMul",
 		Doc:     "numpy matmul: batched over broadcast leading dims, 1-D operands promoted and the unit dim dropped",
 		Kind:    Opaque,
-		Inputs:  In("A", "B"),
-		Outputs: In("Y"),
+		Traits:  EpilogueFusable,
+		Inputs:  In("A:T", "B:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", matmulTypes)},
 		Infer:   func(op *Op) ([]Type, error) { return inferMatMul(op, 0, 1, InvalidDType) },
 	})
 	Register(&OpDef{
 		Name:    "MatMulInteger",
 		Doc:     "numpy matmul of (A - a_zero_point) and (B - b_zero_point) in int32",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "A"}, {Name: "B"}, Opt("a_zero_point"), Opt("b_zero_point")},
-		Outputs: In("Y"),
+		Inputs:  []Operand{Req("A:T1"), Req("B:T2"), Opt("a_zero_point:T1"), Opt("b_zero_point:T2")},
+		Outputs: In("Y:T3"),
+		Types:   []TypeConstraint{TC("T1", QuantTypes), TC("T2", QuantTypes), TC("T3", Types(I32))},
 		Infer:   func(op *Op) ([]Type, error) { return inferMatMul(op, 0, 1, I32) },
 	})
 	Register(&OpDef{
 		Name:    "QLinearMatMul",
 		Doc:     "quantized numpy matmul: dequantize a and b, multiply, requantize to y_scale/y_zero_point",
 		Kind:    Opaque,
-		Inputs:  In("a", "a_scale", "a_zero_point", "b", "b_scale", "b_zero_point", "y_scale", "y_zero_point"),
-		Outputs: In("y"),
+		Inputs:  In("a:T1", "a_scale:F", "a_zero_point:T1", "b:T2", "b_scale:F", "b_zero_point:T2", "y_scale:F", "y_zero_point:T3"),
+		Outputs: In("y:T3"),
+		Types: []TypeConstraint{TC("T1", QuantTypes), TC("T2", QuantTypes), TC("T3", QuantTypes),
+			TC("F", Types(F32))},
 		Infer: func(op *Op) ([]Type, error) {
 			zp, err := nnTensorArg(op, 7)
 			if err != nil {
@@ -49,8 +60,9 @@ func init() {
 		Name:    "Det",
 		Doc:     "determinant of each square matrix in the trailing two dims",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: In("Y"),
+		Inputs:  In("X:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
 			if err != nil {
@@ -81,22 +93,30 @@ func inferGemm(op *Op) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	// ONNX transposes for any non-zero transA/transB, as the kernel does.
+	ta, tb := 0, 0
+	if op.Int("transA") != 0 {
+		ta = 1
+	}
+	if op.Int("transB") != 0 {
+		tb = 1
+	}
 	out := UnknownDims(2)
 	if a.Shape.Ranked {
 		if len(a.Shape.Dims) != 2 {
 			return nil, fmt.Errorf("A has rank %d, want 2", len(a.Shape.Dims))
 		}
-		out.Dims[0] = a.Shape.Dims[op.Int("transA", 0)&1]
+		out.Dims[0] = a.Shape.Dims[ta]
 	}
 	if b.Shape.Ranked {
 		if len(b.Shape.Dims) != 2 {
 			return nil, fmt.Errorf("B has rank %d, want 2", len(b.Shape.Dims))
 		}
-		out.Dims[1] = b.Shape.Dims[1-op.Int("transB", 0)&1]
+		out.Dims[1] = b.Shape.Dims[1-tb]
 	}
 	if a.Shape.Ranked && b.Shape.Ranked {
-		ka := a.Shape.Dims[1-op.Int("transA", 0)&1]
-		kb := b.Shape.Dims[op.Int("transB", 0)&1]
+		ka := a.Shape.Dims[1-ta]
+		kb := b.Shape.Dims[tb]
 		if ka.IsStatic() && kb.IsStatic() && ka.Size != kb.Size {
 			return nil, fmt.Errorf("inner dims differ: %d and %d", ka.Size, kb.Size)
 		}

@@ -4,12 +4,14 @@ import "fmt"
 
 func init() {
 	Register(&OpDef{
-		Name:    "NonMaxSuppression",
-		Doc:     "greedy per-batch, per-class box selection by descending score, dropping boxes whose IoU with a selected one exceeds iou_threshold; [selected, 3] (batch, class, box) indices",
-		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "boxes"}, {Name: "scores"}, Opt("max_output_boxes_per_class"), Opt("iou_threshold"), Opt("score_threshold")},
-		Outputs: In("selected_indices"),
-		Attrs:   []AttrDef{AInt("center_point_box", 0)},
+		Name: "NonMaxSuppression",
+		Doc:  "greedy per-batch, per-class box selection by descending score, dropping boxes whose IoU with a selected one exceeds iou_threshold; [selected, 3] (batch, class, box) indices",
+		Kind: Opaque,
+		Inputs: []Operand{Req("boxes:F"), Req("scores:F"), Opt("max_output_boxes_per_class:I"),
+			Opt("iou_threshold:F"), Opt("score_threshold:F")},
+		Outputs: In("selected_indices:I"),
+		Types:   []TypeConstraint{TC("F", Types(F32)), TC("I", I64Type)},
+		Attrs:   []AttrDef{AIntRange("center_point_box", 0, 0, 1)},
 		Infer:   inferNonMaxSuppression,
 	})
 }
@@ -25,7 +27,7 @@ func inferNonMaxSuppression(op *Op) ([]Type, error) {
 	if r := s.Type.Shape.Rank(); r >= 0 && r != 3 {
 		return nil, fmt.Errorf("scores must be [batches, classes, boxes], got rank %d", r)
 	}
-	if c := op.Int("center_point_box", 0); c != 0 && c != 1 {
+	if c := op.Int("center_point_box"); c != 0 && c != 1 {
 		return nil, fmt.Errorf("center_point_box %d: want 0 or 1", c)
 	}
 	return []Type{TensorType(I64, Shape{Ranked: true, Dims: []Dim{Unknown(), Static(3)}})}, nil

@@ -11,9 +11,10 @@ func init() {
 		Name:    "BatchNormalization",
 		Doc:     "per-channel (axis 1) normalization with running statistics, or batch statistics when training_mode=1",
 		Kind:    Opaque,
-		Inputs:  In("X", "scale", "B", "input_mean", "input_var"),
-		Outputs: []Operand{{Name: "Y"}, Opt("running_mean"), Opt("running_var")},
-		Attrs:   []AttrDef{AFloat("epsilon", 1e-5), AFloat("momentum", 0.9), AInt("training_mode", 0)},
+		Inputs:  In("X:T", "scale:T1", "B:T1", "input_mean:T2", "input_var:T2"),
+		Outputs: []Operand{Req("Y:T"), Opt("running_mean:T2"), Opt("running_var:T2")},
+		Types:   []TypeConstraint{TC("T", FloatTypes), TC("T1", FloatTypes), TC("T2", FloatTypes)},
+		Attrs:   []AttrDef{AFloat("epsilon", 1e-5), AFloat("momentum", 0.9), ABool("training_mode", 0)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
 			if err != nil {
@@ -30,8 +31,9 @@ func init() {
 		Name:    "InstanceNormalization",
 		Doc:     "normalizes each (n, c) slice over its spatial dims, then scale and bias per channel",
 		Kind:    Opaque,
-		Inputs:  In("input", "scale", "B"),
-		Outputs: In("output"),
+		Inputs:  In("input:T", "scale:T", "B:T"),
+		Outputs: In("output:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
 		Attrs:   []AttrDef{AFloat("epsilon", 1e-5)},
 		Infer:   InferSameAsInput,
 	})
@@ -39,26 +41,32 @@ func init() {
 		Name:    "LayerNormalization",
 		Doc:     "normalizes over dims axis.. (statistics in stash_type), then Scale and optional B",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "Scale"}, Opt("B")},
-		Outputs: []Operand{{Name: "Y"}, Opt("Mean"), Opt("InvStdDev")},
-		Attrs:   []AttrDef{AInt("axis", -1), AFloat("epsilon", 1e-5), AInt("stash_type", 1)},
-		Infer:   inferLayerNorm,
+		Inputs:  []Operand{Req("X:T"), Req("Scale:T"), Opt("B:T")},
+		Outputs: []Operand{Req("Y:T"), Opt("Mean:U"), Opt("InvStdDev:U")},
+		// ONNX lists float32 and bfloat16 for U; kiln's stash_type may name
+		// any float type.
+		Types: []TypeConstraint{TC("T", FloatTypes), TC("U", FloatTypes)},
+		Attrs: []AttrDef{AInt("axis", -1), AFloat("epsilon", 1e-5), AInt("stash_type", 1)},
+		Infer: inferLayerNorm,
 	})
 	Register(&OpDef{
 		Name:    "LRN",
 		Doc:     "local response normalization across size neighbouring channels",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: In("Y"),
-		Attrs:   []AttrDef{AFloat("alpha", 1e-4), AFloat("beta", 0.75), AFloat("bias", 1), ARequired("size", AttrInt)},
-		Infer:   InferSameAsInput,
+		Inputs:  In("X:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatTypes)},
+		Attrs: []AttrDef{AFloat("alpha", 1e-4), AFloat("beta", 0.75), AFloat("bias", 1),
+			ARequired("size", AttrInt).AtLeast(1)},
+		Infer: InferSameAsInput,
 	})
 	Register(&OpDef{
 		Name:    "MeanVarianceNormalization",
 		Doc:     "(X - mean) / sqrt(variance) over axes (default [0,2,3])",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: In("Y"),
+		Inputs:  In("X:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatTypes)},
 		Attrs:   []AttrDef{AInts("axes")},
 		Infer:   InferSameAsInput,
 	})
@@ -66,17 +74,21 @@ func init() {
 		Name:    "LpNormalization",
 		Doc:     "divides by the p-norm (p 1 or 2) along axis",
 		Kind:    Opaque,
-		Inputs:  In("input"),
-		Outputs: In("output"),
-		Attrs:   []AttrDef{AInt("axis", -1), AInt("p", 2)},
+		Inputs:  In("input:T"),
+		Outputs: In("output:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
+		Attrs:   []AttrDef{AInt("axis", -1), AIntRange("p", 2, 1, 2)},
 		Infer:   InferSameAsInput,
 	})
 	Register(&OpDef{
-		Name:    "Dropout",
-		Doc:     "identity with an all-true mask at inference; zeroes with probability ratio and rescales when training_mode",
-		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "data"}, Opt("ratio"), Opt("training_mode")},
-		Outputs: []Operand{{Name: "output"}, Opt("mask")},
+		Name: "Dropout",
+		Doc:  "identity with an all-true mask at inference; zeroes with probability ratio and rescales when training_mode",
+		Kind: Opaque,
+		// Random: with training_mode true it drops elements at random.
+		Traits:  Random,
+		Inputs:  []Operand{Req("data:T"), Opt("ratio:T1"), Opt("training_mode:T2")},
+		Outputs: []Operand{Req("output:T"), Opt("mask:T2")},
+		Types:   []TypeConstraint{TC("T", FloatTypes), TC("T1", FloatTypes), TC("T2", BoolType)},
 		Attrs:   []AttrDef{AOptional("seed", AttrInt)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
@@ -94,7 +106,7 @@ func inferLayerNorm(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	st := F32
-	switch op.Int("stash_type", 1) {
+	switch op.Int("stash_type") {
 	case 1:
 	case 11:
 		st = F64
@@ -103,12 +115,12 @@ func inferLayerNorm(op *Op) ([]Type, error) {
 	case 16:
 		st = BF16
 	default:
-		return nil, fmt.Errorf("stash_type %d is not a float type", op.Int("stash_type", 1))
+		return nil, fmt.Errorf("stash_type %d is not a float type", op.Int("stash_type"))
 	}
 	if !x.Shape.Ranked {
 		return []Type{x, TensorType(st, UnrankedShape()), TensorType(st, UnrankedShape())}, nil
 	}
-	axis, err := NormAxis(op.Int("axis", -1), len(x.Shape.Dims))
+	axis, err := NormAxis(op.Int("axis"), len(x.Shape.Dims))
 	if err != nil {
 		return nil, err
 	}

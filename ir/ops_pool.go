@@ -11,20 +11,24 @@ func init() {
 		Name:    "AveragePool",
 		Doc:     "N-D average pooling; count_include_pad decides whether padding counts in the divisor",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: In("Y"),
-		Attrs: []AttrDef{AString("auto_pad", "NOTSET"), AInt("ceil_mode", 0), AInt("count_include_pad", 0),
-			ARequired("kernel_shape", AttrInts), AInts("pads"), AInts("strides")},
+		Inputs:  In("X:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
+		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), ABool("count_include_pad", 0),
+			ARequired("kernel_shape", AttrInts).AtLeast(1), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
 		Infer: inferPool,
 	})
 	Register(&OpDef{
 		Name:    "MaxPool",
 		Doc:     "N-D max pooling with dilations, and optionally the flat input index of each maximum",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: []Operand{{Name: "Y"}, Opt("Indices")},
-		Attrs: []AttrDef{AString("auto_pad", "NOTSET"), AInt("ceil_mode", 0), AInts("dilations"),
-			ARequired("kernel_shape", AttrInts), AInts("pads"), AInt("storage_order", 0), AInts("strides")},
+		Inputs:  In("X:T"),
+		Outputs: []Operand{Req("Y:T"), Opt("Indices:I")},
+		// MaxPool-12 also takes 8-bit integers.
+		Types: []TypeConstraint{TC("T", FloatNoBF16|QuantTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), AInts("dilations").AtLeast(1),
+			ARequired("kernel_shape", AttrInts).AtLeast(1), AInts("pads").AtLeast(0), ABool("storage_order", 0),
+			AInts("strides").AtLeast(1)},
 		Infer: func(op *Op) ([]Type, error) {
 			ts, err := inferPool(op)
 			if err != nil {
@@ -37,10 +41,11 @@ func init() {
 		Name:    "LpPool",
 		Doc:     "N-D Lp pooling: the p-norm of each window",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: In("Y"),
-		Attrs: []AttrDef{AString("auto_pad", "NOTSET"), ARequired("kernel_shape", AttrInts), AInt("p", 2),
-			AInts("pads"), AInts("strides")},
+		Inputs:  In("X:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
+		Attrs: []AttrDef{autoPad(), ARequired("kernel_shape", AttrInts).AtLeast(1), AInt("p", 2),
+			AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
 		Infer: inferPool,
 	})
 	for _, g := range []struct{ name, doc string }{
@@ -50,7 +55,8 @@ func init() {
 	} {
 		// Opaque rather than Reduction: the reduced axes are implied by
 		// the rank, not given by an axes operand as the Reduce* ops do.
-		d := &OpDef{Name: g.name, Doc: g.doc, Kind: Opaque, Inputs: In("X"), Outputs: In("Y"), Infer: inferGlobalPool}
+		d := &OpDef{Name: g.name, Doc: g.doc, Kind: Opaque, Inputs: In("X:T"), Outputs: In("Y:T"),
+			Types: []TypeConstraint{TC("T", FloatNoBF16)}, Infer: inferGlobalPool}
 		if g.name == "GlobalLpPool" {
 			d.Attrs = []AttrDef{AInt("p", 2)}
 		}
@@ -60,18 +66,21 @@ func init() {
 		Name:    "MaxUnpool",
 		Doc:     "scatters pooled values back to the positions MaxPool's Indices name; zeros elsewhere",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "X"}, {Name: "I"}, Opt("output_shape")},
-		Outputs: In("output"),
-		Attrs:   []AttrDef{ARequired("kernel_shape", AttrInts), AInts("pads"), AInts("strides")},
-		Infer:   inferMaxUnpool,
+		Inputs:  []Operand{Req("X:T1"), Req("I:T2"), Opt("output_shape:T2")},
+		Outputs: In("output:T1"),
+		Types:   []TypeConstraint{TC("T1", FloatNoBF16), TC("T2", I64Type)},
+		Attrs: []AttrDef{ARequired("kernel_shape", AttrInts).AtLeast(1), AInts("pads").AtLeast(0),
+			AInts("strides").AtLeast(1)},
+		Infer: inferMaxUnpool,
 	})
 	Register(&OpDef{
 		Name:    "MaxRoiPool",
 		Doc:     "max pooling over regions of interest (x1, y1, x2, y2 scaled by spatial_scale) into pooled_shape bins",
 		Kind:    Opaque,
-		Inputs:  In("X", "rois"),
-		Outputs: In("Y"),
-		Attrs:   []AttrDef{ARequired("pooled_shape", AttrInts), AFloat("spatial_scale", 1)},
+		Inputs:  In("X:T", "rois:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
+		Attrs:   []AttrDef{ARequired("pooled_shape", AttrInts).AtLeast(1), AFloat("spatial_scale", 1)},
 		Infer: func(op *Op) ([]Type, error) {
 			ps := op.Ints("pooled_shape")
 			if len(ps) != 2 {
@@ -84,21 +93,26 @@ func init() {
 		Name:    "RoiAlign",
 		Doc:     "bilinearly sampled average or max over regions of interest, per batch_indices image",
 		Kind:    Opaque,
-		Inputs:  In("X", "rois", "batch_indices"),
-		Outputs: In("Y"),
-		Attrs: []AttrDef{AString("coordinate_transformation_mode", "half_pixel"), AString("mode", "avg"),
-			AInt("output_height", 1), AInt("output_width", 1), AInt("sampling_ratio", 0), AFloat("spatial_scale", 1)},
+		Inputs:  In("X:T1", "rois:T1", "batch_indices:T2"),
+		Outputs: In("Y:T1"),
+		Types:   []TypeConstraint{TC("T1", FloatNoBF16), TC("T2", I64Type)},
+		Attrs: []AttrDef{AEnum("coordinate_transformation_mode", "half_pixel", "half_pixel", "output_half_pixel"),
+			AEnum("mode", "avg", "avg", "max"), AInt("output_height", 1).AtLeast(1), AInt("output_width", 1).AtLeast(1),
+			AInt("sampling_ratio", 0).AtLeast(0), AFloat("spatial_scale", 1)},
 		Infer: func(op *Op) ([]Type, error) {
-			return inferRoi(op, Static(op.Int("output_height", 1)), Static(op.Int("output_width", 1)))
+			return inferRoi(op, Static(op.Int("output_height")), Static(op.Int("output_width")))
 		},
 	})
 	Register(&OpDef{
 		Name:    "GridSample",
 		Doc:     "samples X [N,C,H,W] at the normalized (x, y) positions of grid [N,Ho,Wo,2]",
 		Kind:    Opaque,
-		Inputs:  In("X", "grid"),
-		Outputs: In("Y"),
-		Attrs:   []AttrDef{AInt("align_corners", 0), AString("mode", "bilinear"), AString("padding_mode", "zeros")},
+		Inputs:  In("X:T1", "grid:T2"),
+		Outputs: In("Y:T1"),
+		// GridSample-16 samples any element type at float positions.
+		Types: []TypeConstraint{TC("T1", AllTypes), TC("T2", FloatNoBF16)},
+		Attrs: []AttrDef{ABool("align_corners", 0), AEnum("mode", "bilinear", "bilinear", "nearest", "bicubic"),
+			AEnum("padding_mode", "zeros", "zeros", "border", "reflection")},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
 			if err != nil {
@@ -135,7 +149,7 @@ func inferPool(op *Op) ([]Type, error) {
 	if x.Shape.Ranked && len(x.Shape.Dims) > 1 {
 		c = x.Shape.Dims[1]
 	}
-	s, err := inferWindowed(op, x.Shape, c, op.Ints("kernel_shape"), op.Int("ceil_mode", 0) != 0)
+	s, err := inferWindowed(op, x.Shape, c, op.Ints("kernel_shape"), op.Declares("ceil_mode") && op.Int("ceil_mode") != 0)
 	if err != nil {
 		return nil, err
 	}

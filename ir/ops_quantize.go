@@ -10,9 +10,11 @@ func init() {
 		Name:    "QuantizeLinear",
 		Doc:     "saturate(round_half_even(x / y_scale) + y_zero_point), per tensor or per axis",
 		Kind:    Opaque, // per-axis parameters do not broadcast numpy-style
-		Inputs:  []Operand{{Name: "x"}, {Name: "y_scale"}, Opt("y_zero_point")},
-		Outputs: In("y"),
-		Attrs:   []AttrDef{AInt("axis", 1)},
+		Inputs:  []Operand{Req("x:T1"), Req("y_scale:F"), Opt("y_zero_point:T2")},
+		Outputs: In("y:T2"),
+		// QuantizeLinear-13: float32 or int32 in, 8-bit integers out.
+		Types: []TypeConstraint{TC("T1", Types(F32, I32)), TC("F", Types(F32)), TC("T2", QuantTypes)},
+		Attrs: []AttrDef{AInt("axis", 1)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
 			if err != nil {
@@ -32,8 +34,9 @@ func init() {
 		Name:    "DequantizeLinear",
 		Doc:     "(x - x_zero_point) * x_scale, per tensor or per axis",
 		Kind:    Opaque, // per-axis parameters do not broadcast numpy-style
-		Inputs:  []Operand{{Name: "x"}, {Name: "x_scale"}, Opt("x_zero_point")},
-		Outputs: In("y"),
+		Inputs:  []Operand{Req("x:T"), Req("x_scale:F"), Opt("x_zero_point:T")},
+		Outputs: In("y:F"),
+		Types:   []TypeConstraint{TC("T", QuantTypes|Types(I32)), TC("F", Types(F32))},
 		Attrs:   []AttrDef{AInt("axis", 1)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
@@ -51,8 +54,9 @@ func init() {
 		Name:    "DynamicQuantizeLinear",
 		Doc:     "quantizes x to uint8 with scale and zero point computed from its range (widened to include 0)",
 		Kind:    Opaque,
-		Inputs:  In("x"),
-		Outputs: In("y", "y_scale", "y_zero_point"),
+		Inputs:  In("x:T1"),
+		Outputs: In("y:T2", "y_scale:T1", "y_zero_point:T2"),
+		Types:   []TypeConstraint{TC("T1", Types(F32)), TC("T2", Types(U8))},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
 			if err != nil {

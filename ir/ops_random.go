@@ -11,7 +11,9 @@ func init() {
 		Name:    "RandomUniform",
 		Doc:     "tensor of the given shape and dtype drawn uniformly from [low, high)",
 		Kind:    Opaque,
-		Outputs: In("output"),
+		Traits:  Random,
+		Outputs: In("output:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
 		Attrs: []AttrDef{defaultedDTypeAttr("dtype", F32), AFloat("high", 1), AFloat("low", 0),
 			AOptional("seed", AttrFloat), ARequired("shape", AttrInts)},
 		Infer: inferRandomShaped,
@@ -20,7 +22,9 @@ func init() {
 		Name:    "RandomNormal",
 		Doc:     "tensor of the given shape and dtype drawn from the normal distribution (mean, scale)",
 		Kind:    Opaque,
-		Outputs: In("output"),
+		Traits:  Random,
+		Outputs: In("output:T"),
+		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
 		Attrs: []AttrDef{defaultedDTypeAttr("dtype", F32), AFloat("mean", 0), AFloat("scale", 1),
 			AOptional("seed", AttrFloat), ARequired("shape", AttrInts)},
 		Infer: inferRandomShaped,
@@ -29,8 +33,10 @@ func init() {
 		Name:    "RandomUniformLike",
 		Doc:     "RandomUniform with the shape of input and its dtype unless dtype is given",
 		Kind:    Opaque,
-		Inputs:  In("input"),
-		Outputs: In("output"),
+		Traits:  Random,
+		Inputs:  In("input:T1"),
+		Outputs: In("output:T2"),
+		Types:   []TypeConstraint{TC("T1", AllTypes), TC("T2", FloatNoBF16)},
 		Attrs: []AttrDef{AOptional("dtype", AttrDType), AFloat("high", 1), AFloat("low", 0),
 			AOptional("seed", AttrFloat)},
 		Infer: inferRandomLike,
@@ -39,8 +45,10 @@ func init() {
 		Name:    "RandomNormalLike",
 		Doc:     "RandomNormal with the shape of input and its dtype unless dtype is given",
 		Kind:    Opaque,
-		Inputs:  In("input"),
-		Outputs: In("output"),
+		Traits:  Random,
+		Inputs:  In("input:T1"),
+		Outputs: In("output:T2"),
+		Types:   []TypeConstraint{TC("T1", AllTypes), TC("T2", FloatNoBF16)},
 		Attrs: []AttrDef{AOptional("dtype", AttrDType), AFloat("mean", 0), AFloat("scale", 1),
 			AOptional("seed", AttrFloat)},
 		Infer: inferRandomLike,
@@ -49,8 +57,10 @@ func init() {
 		Name:    "Bernoulli",
 		Doc:     "1 with probability input[i], else 0, in dtype (default: input's dtype)",
 		Kind:    Opaque,
-		Inputs:  In("input"),
-		Outputs: In("output"),
+		Traits:  Random,
+		Inputs:  In("input:T1"),
+		Outputs: In("output:T2"),
+		Types:   []TypeConstraint{TC("T1", FloatNoBF16), TC("T2", NumericTypes|BoolType)},
 		Attrs:   []AttrDef{AOptional("dtype", AttrDType), AOptional("seed", AttrFloat)},
 		Infer:   inferRandomLike,
 	})
@@ -58,9 +68,11 @@ func init() {
 		Name:    "Multinomial",
 		Doc:     "sample_size class indices per batch row drawn from the softmax of the row's unnormalized log-probabilities",
 		Kind:    Opaque,
-		Inputs:  In("input"),
-		Outputs: In("output"),
-		Attrs:   []AttrDef{defaultedDTypeAttr("dtype", I32), AInt("sample_size", 1), AOptional("seed", AttrFloat)},
+		Traits:  Random,
+		Inputs:  In("input:T1"),
+		Outputs: In("output:T2"),
+		Types:   []TypeConstraint{TC("T1", FloatNoBF16), TC("T2", IndexTypes)},
+		Attrs:   []AttrDef{defaultedDTypeAttr("dtype", I32), AInt("sample_size", 1).AtLeast(1), AOptional("seed", AttrFloat)},
 		Infer:   inferMultinomial,
 	})
 }
@@ -109,7 +121,7 @@ func inferMultinomial(op *Op) ([]Type, error) {
 	if d.DType != I32 && d.DType != I64 {
 		return nil, fmt.Errorf("dtype %v: want int32 or int64", d.DType)
 	}
-	n := op.Int("sample_size", 1)
+	n := op.Int("sample_size")
 	if n < 1 {
 		return nil, fmt.Errorf("sample_size %d: want >= 1", n)
 	}

@@ -24,13 +24,20 @@ var reduceOpDocs = [][2]string{
 
 func init() {
 	for _, d := range reduceOpDocs {
+		// The Reduce ops take the floats and 32/64-bit integers;
+		// ReduceMax-13 and ReduceMin-13 also the 8-bit integers.
+		types := FloatTypes | Types(I32, I64, U32, U64)
+		if d[0] == "ReduceMax" || d[0] == "ReduceMin" {
+			types |= QuantTypes
+		}
 		Register(&OpDef{
 			Name:    d[0],
 			Doc:     d[1] + " (axes is an input, as in ONNX opset 18, for every version)",
 			Kind:    Reduction,
-			Inputs:  []Operand{{Name: "data"}, Opt("axes")},
-			Outputs: In("reduced"),
-			Attrs:   []AttrDef{AInt("keepdims", 1), AInt("noop_with_empty_axes", 0)},
+			Inputs:  []Operand{Req("data:T"), Opt("axes:I")},
+			Outputs: In("reduced:T"),
+			Types:   []TypeConstraint{TC("T", types), TC("I", I64Type)},
+			Attrs:   []AttrDef{ABool("keepdims", 1), ABool("noop_with_empty_axes", 0)},
 			Infer:   inferReduceAxes,
 		})
 	}
@@ -43,9 +50,10 @@ func init() {
 			Name:    name,
 			Doc:     "int64 index of the " + what + " element along axis (first one, or last with select_last_index)",
 			Kind:    Reduction,
-			Inputs:  In("data"),
-			Outputs: In("reduced"),
-			Attrs:   []AttrDef{AInt("axis", 0), AInt("keepdims", 1), AInt("select_last_index", 0)},
+			Inputs:  In("data:T"),
+			Outputs: In("reduced:I"),
+			Types:   []TypeConstraint{TC("T", NumericTypes), TC("I", I64Type)},
+			Attrs:   []AttrDef{AInt("axis", 0), ABool("keepdims", 1), ABool("select_last_index", 0)},
 			Infer:   inferArgReduce,
 		})
 	}
@@ -62,8 +70,9 @@ func init() {
 			Name:    d[0],
 			Doc:     d[1],
 			Kind:    Reduction,
-			Inputs:  In("input"),
-			Outputs: In("output"),
+			Inputs:  In("input:T"),
+			Outputs: In("output:T"),
+			Types:   []TypeConstraint{TC("T", FloatTypes)},
 			Attrs:   []AttrDef{AInt("axis", -1)},
 			Infer:   inferSoftmaxFamily,
 		})
@@ -103,8 +112,8 @@ func inferReduceAxes(op *Op) ([]Type, error) {
 	if x == nil || !x.Type.IsTensor() {
 		return nil, fmt.Errorf("data must be a tensor")
 	}
-	keep := op.Int("keepdims", 1) != 0
-	noopEmpty := op.Int("noop_with_empty_axes", 0) != 0
+	keep := op.Int("keepdims") != 0
+	noopEmpty := op.Int("noop_with_empty_axes") != 0
 	s := x.Type.Shape
 	var axes []int64
 	if a := op.Arg(1); a != nil {
@@ -163,13 +172,13 @@ func inferArgReduce(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{TensorType(I64, s)}, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
 	mask := make([]bool, len(s.Dims))
 	mask[ax] = true
-	return []Type{TensorType(I64, reduceResultShape(s, mask, op.Int("keepdims", 1) != 0))}, nil
+	return []Type{TensorType(I64, reduceResultShape(s, mask, op.Int("keepdims") != 0))}, nil
 }
 
 func inferSoftmaxFamily(op *Op) ([]Type, error) {
@@ -181,7 +190,7 @@ func inferSoftmaxFamily(op *Op) ([]Type, error) {
 		if r == 0 {
 			return nil, fmt.Errorf("input must have rank >= 1")
 		}
-		if _, err := NormAxis(op.Int("axis", -1), r); err != nil {
+		if _, err := NormAxis(op.Int("axis"), r); err != nil {
 			return nil, err
 		}
 	}

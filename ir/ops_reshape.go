@@ -8,87 +8,98 @@ import "fmt"
 func init() {
 	Register(&OpDef{
 		Name: "Reshape", Doc: "the data with a new shape (0 copies the input dim unless allowzero, -1 is inferred)",
-		Kind: Injective, Inputs: In("data", "shape"), Outputs: In("reshaped"),
-		Attrs: []AttrDef{AInt("allowzero", 0)},
+		Kind: Injective, Traits: View, Inputs: In("data:T", "shape:I"), Outputs: In("reshaped:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{ABool("allowzero", 0)},
 		Infer: inferReshape,
 	})
 	Register(&OpDef{
 		Name: "Flatten", Doc: "reshapes to 2-D: dims before axis form the rows, the rest the columns",
-		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
+		Kind: Injective, Traits: View, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{AInt("axis", 1)},
 		Infer: inferFlatten,
 	})
 	Register(&OpDef{
 		Name: "Squeeze", Doc: "removes size-1 dims (the given axes, or all of them)",
-		Kind: Injective, Inputs: []Operand{{Name: "data"}, Opt("axes")}, Outputs: In("squeezed"),
+		Kind: Injective, Traits: View, Inputs: []Operand{Req("data:T"), Opt("axes:I")}, Outputs: In("squeezed:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferSqueeze,
 	})
 	Register(&OpDef{
 		Name: "Unsqueeze", Doc: "inserts size-1 dims at the given axes of the output",
-		Kind: Injective, Inputs: In("data", "axes"), Outputs: In("expanded"),
+		Kind: Injective, Traits: View, Inputs: In("data:T", "axes:I"), Outputs: In("expanded:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferUnsqueeze,
 	})
 	Register(&OpDef{
 		Name: "Transpose", Doc: "permutes dims: output dim i is input dim perm[i] (default: reversed)",
-		Kind: Injective, Inputs: In("data"), Outputs: In("transposed"),
+		Kind: Injective, Inputs: In("data:T"), Outputs: In("transposed:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{AInts("perm")},
 		Infer: inferTranspose,
 	})
 	Register(&OpDef{
 		Name: "Concat", Doc: "concatenates tensors along axis",
-		Kind: Injective, Inputs: []Operand{Var("inputs")}, Outputs: In("concat_result"),
+		Kind: Injective, Inputs: []Operand{Var("inputs:T")}, Outputs: In("concat_result:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{ARequired("axis", AttrInt)},
 		Infer: inferConcat,
 	})
 	Register(&OpDef{
 		Name: "Split", Doc: "splits along axis into parts of the given sizes (default: equal parts)",
-		Kind: Injective, Inputs: []Operand{{Name: "input"}, Opt("split")}, Outputs: []Operand{Var("outputs")},
+		Kind: Injective, Inputs: []Operand{Req("input:T"), Opt("split:I")}, Outputs: []Operand{Var("outputs:T")},
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Attrs: []AttrDef{AInt("axis", 0)},
 		Infer: inferSplit,
 	})
 	Register(&OpDef{
 		Name: "Expand", Doc: "broadcasts input to shape (bidirectionally, numpy-style)",
-		Kind: Injective, Inputs: In("input", "shape"), Outputs: In("output"),
+		Kind: Injective, Inputs: In("input:T", "shape:I"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferExpand,
 	})
 	Register(&OpDef{
 		Name: "Tile", Doc: "repeats the input repeats[i] times along each dim i",
-		Kind: Injective, Inputs: In("input", "repeats"), Outputs: In("output"),
+		Kind: Injective, Inputs: In("input:T", "repeats:I"), Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Infer: inferTile,
 	})
 	Register(&OpDef{
 		Name: "Shape", Doc: "the input's shape (dims start..end) as an i64 vector",
-		Kind: Opaque, Inputs: In("data"), Outputs: In("shape"),
+		Kind: Opaque, Inputs: In("data:T"), Outputs: In("shape:T1"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
 		Attrs: []AttrDef{AInt("start", 0), AOptional("end", AttrInt)},
 		Infer: inferShapeOp,
 	})
 	Register(&OpDef{
 		Name: "Size", Doc: "the input's element count as an i64 scalar",
-		Kind: Opaque, Inputs: In("data"), Outputs: In("size"),
+		Kind: Opaque, Inputs: In("data:T"), Outputs: In("size:T1"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
 		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil },
 	})
 	Register(&OpDef{
 		Name: "ConstantOfShape", Doc: "a tensor of the given shape filled with value (default f32 zero)",
-		Kind: Opaque, Inputs: In("input"), Outputs: In("output"),
+		Kind: Opaque, Inputs: In("input:T1"), Outputs: In("output:T2"),
+		// ConstantOfShape-9: numbers (not bfloat16) and bool.
+		Types: []TypeConstraint{TC("T1", I64Type), TC("T2", IntTypes|FloatNoBF16|BoolType)},
 		Attrs: []AttrDef{AOptional("value", AttrTensor)},
 		Infer: inferConstantOfShape,
 	})
 	Register(&OpDef{
 		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect or edge mode",
-		Kind: Injective, Inputs: []Operand{{Name: "data"}, {Name: "pads"}, Opt("constant_value")}, Outputs: In("output"),
-		Attrs: []AttrDef{AString("mode", "constant")},
+		Kind: Injective, Inputs: []Operand{Req("data:T"), Req("pads:I"), Opt("constant_value:T")}, Outputs: In("output:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{AEnum("mode", "constant", "constant", "reflect", "edge")},
 		Infer: inferPad,
 	})
 	Register(&OpDef{
 		Name: "DepthToSpace", Doc: "moves channel blocks into spatial blocks (DCR or CRD order)",
-		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
-		Attrs: []AttrDef{ARequired("blocksize", AttrInt), AString("mode", "DCR")},
+		Kind: Injective, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
+		Attrs: []AttrDef{ARequired("blocksize", AttrInt).AtLeast(1), AEnum("mode", "DCR", "DCR", "CRD")},
 		Infer: inferDepthSpace(true),
 	})
 	Register(&OpDef{
 		Name: "SpaceToDepth", Doc: "moves spatial blocks into channels",
-		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
-		Attrs: []AttrDef{ARequired("blocksize", AttrInt)},
+		Kind: Injective, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
+		Attrs: []AttrDef{ARequired("blocksize", AttrInt).AtLeast(1)},
 		Infer: inferDepthSpace(false),
 	})
 }
@@ -133,7 +144,7 @@ func inferReshape(op *Op) ([]Type, error) {
 		}
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
-	allowzero := op.Int("allowzero", 0) != 0
+	allowzero := op.Int("allowzero") != 0
 	in := data.Type.Shape
 	out := make([]Dim, len(elems))
 	inferAt := -1
@@ -260,7 +271,7 @@ func inferFlatten(op *Op) ([]Type, error) {
 	if !s.Ranked {
 		return []Type{TensorType(x.Type.DType, UnknownDims(2))}, nil
 	}
-	axis := op.Int("axis", 1)
+	axis := op.Int("axis")
 	r := int64(len(s.Dims))
 	if axis < -r || axis > r {
 		return nil, fmt.Errorf("axis %d out of range for rank %d", axis, r)
@@ -445,7 +456,7 @@ func inferConcat(op *Op) ([]Type, error) {
 	}
 	var out Shape
 	var d DType
-	axis := op.Int("axis", 0)
+	axis := op.Int("axis")
 	first := true
 	var sum int64
 	sumKnown := true
@@ -531,7 +542,7 @@ func inferSplit(op *Op) ([]Type, error) {
 		}
 		return out, nil
 	}
-	ax, err := NormAxis(op.Int("axis", 0), len(s.Dims))
+	ax, err := NormAxis(op.Int("axis"), len(s.Dims))
 	if err != nil {
 		return nil, err
 	}
@@ -677,7 +688,7 @@ func inferPad(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	s := x.Type.Shape
-	switch m := op.Str("mode", "constant"); m {
+	switch m := op.Str("mode"); m {
 	case "constant", "reflect", "edge":
 	default:
 		return nil, fmt.Errorf("unknown mode %q", m)
@@ -716,12 +727,12 @@ func inferDepthSpace(toSpace bool) InferFunc {
 		if err != nil {
 			return nil, err
 		}
-		b := op.Int("blocksize", 0)
+		b := op.Int("blocksize")
 		if b <= 0 {
 			return nil, fmt.Errorf("blocksize %d, want > 0", b)
 		}
 		if toSpace {
-			if m := op.Str("mode", "DCR"); m != "DCR" && m != "CRD" {
+			if m := op.Str("mode"); m != "DCR" && m != "CRD" {
 				return nil, fmt.Errorf("unknown mode %q", m)
 			}
 		}

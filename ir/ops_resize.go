@@ -11,14 +11,18 @@ import (
 func init() {
 	Register(&OpDef{
 		Name: "Resize", Doc: "resamples X to new spatial sizes (nearest, linear or cubic interpolation)",
-		Kind: Opaque, Inputs: []Operand{{Name: "X"}, Opt("roi"), Opt("scales"), Opt("sizes")}, Outputs: In("Y"),
+		Kind: Opaque, Inputs: []Operand{Req("X:T1"), Opt("roi:T2"), Opt("scales:F"), Opt("sizes:I")}, Outputs: In("Y:T1"),
+		Types: []TypeConstraint{TC("T1", AllTypes), TC("T2", FloatNoBF16), TC("F", Types(F32)), TC("I", I64Type)},
 		Attrs: []AttrDef{
-			AString("coordinate_transformation_mode", "half_pixel"),
+			// tf_half_pixel_for_nn is spelled as ONNX's backend tests and
+			// models of Resize-11/-13 spell it (ONNX dropped it in 18).
+			AEnum("coordinate_transformation_mode", "half_pixel", "half_pixel", "pytorch_half_pixel",
+				"align_corners", "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"),
 			AFloat("cubic_coeff_a", -0.75),
-			AInt("exclude_outside", 0),
+			ABool("exclude_outside", 0),
 			AFloat("extrapolation_value", 0),
-			AString("mode", "nearest"),
-			AString("nearest_mode", "round_prefer_floor"),
+			AEnum("mode", "nearest", "nearest", "linear", "cubic"),
+			AEnum("nearest_mode", "round_prefer_floor", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"),
 		},
 		Infer: inferResize,
 	})
@@ -35,7 +39,7 @@ func inferResize(op *Op) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch m := op.Str("mode", "nearest"); m {
+	switch m := op.Str("mode"); m {
 	case "nearest", "linear", "cubic":
 	default:
 		return nil, fmt.Errorf("unknown mode %q", m)

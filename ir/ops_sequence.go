@@ -9,7 +9,8 @@ func init() {
 		Name:    "SequenceEmpty",
 		Doc:     "an empty sequence of tensors of element type dtype",
 		Kind:    Opaque,
-		Outputs: In("output"),
+		Outputs: In("output:S"),
+		Types:   []TypeConstraint{TCOf("S", SequenceOnly, AllTypes)},
 		Attrs:   []AttrDef{{Name: "dtype", Kind: AttrDType, Default: &f32}},
 		Infer: func(op *Op) ([]Type, error) {
 			v, _ := op.Attr("dtype")
@@ -20,8 +21,9 @@ func init() {
 		Name:    "SequenceConstruct",
 		Doc:     "a sequence of its operands, in order",
 		Kind:    Opaque,
-		Inputs:  []Operand{Var("inputs")},
-		Outputs: In("output_sequence"),
+		Inputs:  []Operand{Var("inputs:T")},
+		Outputs: In("output_sequence:S"),
+		Types:   []TypeConstraint{TC("T", AllTypes), TCOf("S", SequenceOnly, AllTypes)},
 		Infer: func(op *Op) ([]Type, error) {
 			var t Type
 			for i, a := range op.Args {
@@ -41,8 +43,9 @@ func init() {
 		Name:    "SequenceInsert",
 		Doc:     "the input sequence with tensor inserted at position (default: at the end)",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "input_sequence"}, {Name: "tensor"}, Opt("position")},
-		Outputs: In("output_sequence"),
+		Inputs:  []Operand{Req("input_sequence:S"), Req("tensor:T"), Opt("position:I")},
+		Outputs: In("output_sequence:S"),
+		Types:   []TypeConstraint{TCOf("S", SequenceOnly, AllTypes), TC("T", AllTypes), TC("I", IndexTypes)},
 		Infer: func(op *Op) ([]Type, error) {
 			s := op.Args[0].Type
 			if err := seqWant(s); err != nil {
@@ -58,8 +61,9 @@ func init() {
 		Name:    "SequenceAt",
 		Doc:     "the element of the sequence at position (negative counts from the end)",
 		Kind:    Opaque,
-		Inputs:  In("input_sequence", "position"),
-		Outputs: In("tensor"),
+		Inputs:  In("input_sequence:S", "position:I"),
+		Outputs: In("tensor:T"),
+		Types:   []TypeConstraint{TCOf("S", SequenceOnly, AllTypes), TC("T", AllTypes), TC("I", IndexTypes)},
 		Infer: func(op *Op) ([]Type, error) {
 			s := op.Args[0].Type
 			if err := seqWant(s); err != nil {
@@ -72,8 +76,9 @@ func init() {
 		Name:    "SequenceErase",
 		Doc:     "the input sequence without the element at position (default: the last)",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "input_sequence"}, Opt("position")},
-		Outputs: In("output_sequence"),
+		Inputs:  []Operand{Req("input_sequence:S"), Opt("position:I")},
+		Outputs: In("output_sequence:S"),
+		Types:   []TypeConstraint{TCOf("S", SequenceOnly, AllTypes), TC("I", IndexTypes)},
 		Infer: func(op *Op) ([]Type, error) {
 			if err := seqWant(op.Args[0].Type); err != nil {
 				return nil, err
@@ -85,8 +90,9 @@ func init() {
 		Name:    "SequenceLength",
 		Doc:     "the number of elements of the sequence as an int64 scalar",
 		Kind:    Opaque,
-		Inputs:  In("input_sequence"),
-		Outputs: In("length"),
+		Inputs:  In("input_sequence:S"),
+		Outputs: In("length:I"),
+		Types:   []TypeConstraint{TCOf("S", SequenceOnly, AllTypes), TC("I", I64Type)},
 		Infer: func(op *Op) ([]Type, error) {
 			if err := seqWant(op.Args[0].Type); err != nil {
 				return nil, err
@@ -98,27 +104,31 @@ func init() {
 		Name:    "SplitToSequence",
 		Doc:     "splits input along axis into a sequence of tensors (equal parts of size split, or the sizes split lists, or size-1 slices)",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "input"}, Opt("split")},
-		Outputs: In("output_sequence"),
-		Attrs:   []AttrDef{AInt("axis", 0), AInt("keepdims", 1)},
+		Inputs:  []Operand{Req("input:T"), Opt("split:I")},
+		Outputs: In("output_sequence:S"),
+		Types:   []TypeConstraint{TC("T", AllTypes), TC("I", IndexTypes), TCOf("S", SequenceOnly, AllTypes)},
+		Attrs:   []AttrDef{AInt("axis", 0), ABool("keepdims", 1)},
 		Infer:   inferSplitToSequence,
 	})
 	Register(&OpDef{
 		Name:    "ConcatFromSequence",
 		Doc:     "concatenates the sequence's tensors along axis, or stacks them along a new axis when new_axis is 1",
 		Kind:    Opaque,
-		Inputs:  In("input_sequence"),
-		Outputs: In("concat_result"),
-		Attrs:   []AttrDef{ARequired("axis", AttrInt), AInt("new_axis", 0)},
+		Inputs:  In("input_sequence:S"),
+		Outputs: In("concat_result:T"),
+		Types:   []TypeConstraint{TCOf("S", SequenceOnly, AllTypes), TC("T", AllTypes)},
+		Attrs:   []AttrDef{ARequired("axis", AttrInt), ABool("new_axis", 0).Range(0, 1)},
 		Infer:   inferConcatFromSequence,
 	})
 	Register(&OpDef{
 		Name:    "Optional",
 		Doc:     "an optional holding input, or an empty optional of element type type when input is absent",
 		Kind:    Opaque,
-		Inputs:  []Operand{Opt("input")},
-		Outputs: In("output"),
-		Attrs:   []AttrDef{AOptional("type", AttrType)},
+		Inputs:  []Operand{Opt("input:V")},
+		Outputs: In("output:O"),
+		Types: []TypeConstraint{TCOf("V", TensorOnly|SequenceOnly, AllTypes),
+			TCOf("O", OptionalOnly, AllTypes)},
+		Attrs: []AttrDef{AOptional("type", AttrType)},
 		Infer: func(op *Op) ([]Type, error) {
 			if a := op.Arg(0); a != nil {
 				return []Type{OptionalOf(a.Type)}, nil
@@ -134,8 +144,10 @@ func init() {
 		Name:    "OptionalHasElement",
 		Doc:     "whether the optional input holds a value (a tensor or sequence operand always does; an absent operand never does)",
 		Kind:    Opaque,
-		Inputs:  []Operand{Opt("input")},
-		Outputs: In("output"),
+		Inputs:  []Operand{Opt("input:O")},
+		Outputs: In("output:B"),
+		// OptionalHasElement-18 also takes a plain tensor or sequence.
+		Types: []TypeConstraint{TCOf("O", AnyKind, AllTypes), TC("B", BoolType)},
 		Infer: func(op *Op) ([]Type, error) {
 			return []Type{TensorType(Bool, ShapeOf())}, nil
 		},
@@ -144,8 +156,10 @@ func init() {
 		Name:    "OptionalGetElement",
 		Doc:     "the value an optional holds (a tensor or sequence operand is returned as is); an empty optional is an error",
 		Kind:    Opaque,
-		Inputs:  In("input"),
-		Outputs: In("output"),
+		Inputs:  In("input:O"),
+		Outputs: In("output:V"),
+		// OptionalGetElement-18 also takes a plain tensor or sequence.
+		Types: []TypeConstraint{TCOf("O", AnyKind, AllTypes), TCOf("V", TensorOnly|SequenceOnly, AllTypes)},
 		Infer: func(op *Op) ([]Type, error) {
 			t := op.Args[0].Type
 			if t.Kind == OptionalKind {
@@ -198,7 +212,7 @@ func inferSplitToSequence(op *Op) ([]Type, error) {
 		return []Type{SequenceOf(TensorType(t.DType, UnrankedShape()))}, nil
 	}
 	r := len(t.Shape.Dims)
-	axis, err := NormAxis(op.Int("axis", 0), r)
+	axis, err := NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +229,7 @@ func inferSplitToSequence(op *Op) ([]Type, error) {
 				dims[axis] = Static(vals[0])
 			}
 		}
-	} else if op.Int("keepdims", 1) == 0 {
+	} else if op.Int("keepdims") == 0 {
 		dims = append(dims[:axis], dims[axis+1:]...)
 	} else {
 		dims[axis] = Static(1)
@@ -239,8 +253,8 @@ func inferConcatFromSequence(op *Op) ([]Type, error) {
 		return []Type{TensorType(e.DType, UnrankedShape())}, nil
 	}
 	r := len(e.Shape.Dims)
-	ax := op.Int("axis", 0)
-	if op.Int("new_axis", 0) == 1 {
+	ax := op.Int("axis")
+	if op.Int("new_axis") == 1 {
 		axis, err := NormAxis(ax, r+1)
 		if err != nil {
 			return nil, err

@@ -10,18 +10,20 @@ func init() {
 		Name:    "DFT",
 		Doc:     "discrete Fourier transform (or inverse, scaled by 1/n) along axis of a [batch, ..., 1|2] signal; complex result in a trailing dim of 2",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "input"}, Opt("dft_length")},
-		Outputs: In("output"),
-		Attrs:   []AttrDef{AInt("axis", 1), AInt("inverse", 0), AInt("onesided", 0)},
+		Inputs:  []Operand{Req("input:T1"), Opt("dft_length:T2")},
+		Outputs: In("output:T1"),
+		Types:   []TypeConstraint{TC("T1", FloatTypes), TC("T2", IndexTypes)},
+		Attrs:   []AttrDef{AInt("axis", 1), ABool("inverse", 0), ABool("onesided", 0).Range(0, 1)},
 		Infer:   inferDFT,
 	})
 	Register(&OpDef{
 		Name:    "STFT",
 		Doc:     "short-time Fourier transform of [batch, length, 1|2] into [batch, frames, bins, 2]",
 		Kind:    Opaque,
-		Inputs:  []Operand{{Name: "signal"}, {Name: "frame_step"}, Opt("window"), Opt("frame_length")},
-		Outputs: In("output"),
-		Attrs:   []AttrDef{AInt("onesided", 1)},
+		Inputs:  []Operand{Req("signal:T1"), Req("frame_step:T2"), Opt("window:T1"), Opt("frame_length:T2")},
+		Outputs: In("output:T1"),
+		Types:   []TypeConstraint{TC("T1", FloatTypes), TC("T2", IndexTypes)},
+		Attrs:   []AttrDef{ABool("onesided", 1).Range(0, 1)},
 		Infer:   inferSTFT,
 	})
 	for _, d := range [][2]string{
@@ -33,9 +35,10 @@ func init() {
 			Name:    d[0],
 			Doc:     d[1] + " of the given size; N = size when periodic, size - 1 otherwise",
 			Kind:    Opaque,
-			Inputs:  In("size"),
-			Outputs: In("output"),
-			Attrs:   []AttrDef{defaultedDTypeAttr("output_datatype", F32), AInt("periodic", 1)},
+			Inputs:  In("size:T1"),
+			Outputs: In("output:T2"),
+			Types:   []TypeConstraint{TC("T1", IndexTypes), TC("T2", NumericTypes)},
+			Attrs:   []AttrDef{defaultedDTypeAttr("output_datatype", F32), ABool("periodic", 1)},
 			Infer:   inferWindow,
 		})
 	}
@@ -43,8 +46,9 @@ func init() {
 		Name:    "MelWeightMatrix",
 		Doc:     "[dft_length/2+1, num_mel_bins] triangular mel filter bank mapping a onesided spectrum to mel bins",
 		Kind:    Opaque,
-		Inputs:  In("num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz", "upper_edge_hertz"),
-		Outputs: In("output"),
+		Inputs:  In("num_mel_bins:T1", "dft_length:T1", "sample_rate:T1", "lower_edge_hertz:T2", "upper_edge_hertz:T2"),
+		Outputs: In("output:T3"),
+		Types:   []TypeConstraint{TC("T1", IndexTypes), TC("T2", FloatTypes), TC("T3", NumericTypes)},
 		Attrs:   []AttrDef{defaultedDTypeAttr("output_datatype", F32)},
 		Infer:   inferMelWeightMatrix,
 	})
@@ -78,12 +82,12 @@ func inferDFT(op *Op) ([]Type, error) {
 	if last := s.Dims[r-1]; last.IsStatic() && last.Size != 1 && last.Size != 2 {
 		return nil, fmt.Errorf("last dim is %d, want 1 (real) or 2 (complex)", last.Size)
 	}
-	ax, err := NormAxis(op.Int("axis", 1), r)
+	ax, err := NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}
 	if ax == r-1 {
-		return nil, fmt.Errorf("axis %d is the real/imaginary dim", op.Int("axis", 1))
+		return nil, fmt.Errorf("axis %d is the real/imaginary dim", op.Int("axis"))
 	}
 	out := s.Clone()
 	out.Dims[r-1] = Static(2)
@@ -95,7 +99,7 @@ func inferDFT(op *Op) ([]Type, error) {
 			n = Unknown()
 		}
 	}
-	if op.Int("onesided", 0) != 0 {
+	if op.Int("onesided") != 0 {
 		if n.IsStatic() {
 			n = Static(n.Size/2 + 1)
 		} else {
@@ -121,7 +125,7 @@ func inferSTFT(op *Op) ([]Type, error) {
 		frameLen, haveLen = w.Type.Shape.Dims[0].Size, true
 	}
 	if haveLen {
-		if op.Int("onesided", 1) != 0 {
+		if op.Int("onesided") != 0 {
 			bins = Static(frameLen/2 + 1)
 		} else {
 			bins = Static(frameLen)

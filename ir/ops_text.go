@@ -7,9 +7,10 @@ func init() {
 		Name:    "StringNormalizer",
 		Doc:     "drops stopwords from a [C] or [1, C] string tensor and changes case (LOWER, UPPER or NONE); an all-dropped input gives one empty string",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: In("Y"),
-		Attrs: []AttrDef{AString("case_change_action", "NONE"), AInt("is_case_sensitive", 0),
+		Inputs:  In("X:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", StringType)},
+		Attrs: []AttrDef{AEnum("case_change_action", "NONE", "NONE", "LOWER", "UPPER"), ABool("is_case_sensitive", 0),
 			AString("locale", ""), AStrings("stopwords")},
 		Infer: inferStringNormalizer,
 	})
@@ -17,10 +18,11 @@ func init() {
 		Name:    "TfIdfVectorizer",
 		Doc:     "counts the pool's n-grams (with up to max_skip_count skipped items between members) in each row and weights them by mode TF, IDF or TFIDF",
 		Kind:    Opaque,
-		Inputs:  In("X"),
-		Outputs: In("Y"),
-		Attrs: []AttrDef{ARequired("max_gram_length", AttrInt), ARequired("max_skip_count", AttrInt),
-			ARequired("min_gram_length", AttrInt), ARequired("mode", AttrString),
+		Inputs:  In("X:T"),
+		Outputs: In("Y:T1"),
+		Types:   []TypeConstraint{TC("T", StringType|IndexTypes), TC("T1", Types(F32))},
+		Attrs: []AttrDef{ARequired("max_gram_length", AttrInt).AtLeast(1), ARequired("max_skip_count", AttrInt).AtLeast(0),
+			ARequired("min_gram_length", AttrInt).AtLeast(1), ARequired("mode", AttrString).OneOf("TF", "IDF", "TFIDF"),
 			ARequired("ngram_counts", AttrInts), ARequired("ngram_indexes", AttrInts),
 			AOptional("pool_int64s", AttrInts), AOptional("pool_strings", AttrStrings), AFloats("weights")},
 		Infer: inferTfIdf,
@@ -32,7 +34,7 @@ func inferStringNormalizer(op *Op) ([]Type, error) {
 	if x == nil || !x.Type.IsTensor() || x.Type.DType != String {
 		return nil, fmt.Errorf("X must be a string tensor")
 	}
-	switch a := op.Str("case_change_action", "NONE"); a {
+	switch a := op.Str("case_change_action"); a {
 	case "NONE", "LOWER", "UPPER":
 	default:
 		return nil, fmt.Errorf("case_change_action %q: want NONE, LOWER or UPPER", a)

@@ -17,6 +17,10 @@ type ParseOptions struct {
 	// normally the folder of the .kir file. Empty means the working
 	// directory.
 	BaseDir string
+
+	// verifyOnly leaves every op check to Verify (tests of Verify's own
+	// messages use it).
+	verifyOnly bool
 }
 
 // maxNesting bounds how deeply brackets, regions and types may nest, so that
@@ -636,12 +640,15 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 			return err
 		}
 	}
+	if c.opts.verifyOnly {
+		return nil
+	}
 	return c.checkOp(op, a)
 }
 
 // checkOp reports, at the op's position, the problems of hand-edited text
-// that Verify would report without one: unknown ops and attributes, and
-// result types that contradict inference. Everything else is left to
+// that Verify would report without one: unknown ops and attributes, broken
+// contracts (ContractProblems), and result types that contradict inference. Everything else is left to
 // Verify, which runs on the whole module afterwards.
 func (c *converter) checkOp(op *Op, a *astOp) (err error) {
 	d := Lookup(op.Name)
@@ -663,6 +670,9 @@ func (c *converter) checkOp(op *Op, a *astOp) (err error) {
 			err = nil // malformed in a way Verify will name
 		}
 	}()
+	if ps := ContractProblems(op); len(ps) > 0 {
+		return c.errorf(a.Pos, "%s: %s", op.Name, ps[0])
+	}
 	types, ierr := d.Infer(op)
 	if ierr != nil {
 		return c.errorf(a.Pos, "%s: %v", op.Name, ierr)

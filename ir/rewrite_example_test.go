@@ -159,7 +159,7 @@ func foldBatchNorms(m *ir.Module) (int, error) {
 	uses := ir.Uses(body)
 	var bns []*ir.Op
 	for _, bn := range body.Ops {
-		if bn.Name != "BatchNormalization" || len(bn.Results) != 1 || bn.Int("training_mode", 0) != 0 {
+		if bn.Name != "BatchNormalization" || len(bn.Results) != 1 || bn.Int("training_mode") != 0 {
 			continue
 		}
 		conv := bn.Args[0].Def
@@ -199,7 +199,7 @@ func foldOne(m *ir.Module, bn *ir.Op) error {
 	if b := conv.Arg(2); b != nil {
 		bias, _ = ir.ConstFloats(b)
 	}
-	eps := float64(bn.Float("epsilon", 1e-5))
+	eps := float64(bn.Float("epsilon"))
 	per := len(wv) / outCh
 	newW, newB := make([]float32, len(wv)), make([]float32, outCh)
 	for c := range outCh {

@@ -320,10 +320,10 @@ func shapeOpRange(op *Op, rank int) (start, end int, ok bool) {
 		}
 		return int(min(max(x, 0), int64(rank)))
 	}
-	start = clamp(op.Int("start", 0))
+	start = clamp(op.Int("start"))
 	end = rank
 	if op.Has("end") {
-		end = clamp(op.Int("end", 0))
+		end = clamp(op.Int("end"))
 	}
 	if end < start {
 		end = start

@@ -21,8 +21,10 @@ func init() {
 		}
 		return out, nil
 	}
+	// The test ops take any value anywhere, each of its own type.
+	anyValue := []TypeConstraint{TCOf("V", AnyKind, AllTypes)}
 	Register(&OpDef{Name: "kirtest.Attrs", Doc: "test op with every attribute kind", Kind: Opaque,
-		Inputs: []Operand{VarOpt("x")}, Outputs: []Operand{VarOpt("y")}, Infer: keep,
+		Inputs: []Operand{VarOptMixed("x:V")}, Outputs: []Operand{VarOptMixed("y:V")}, Types: anyValue, Infer: keep,
 		Attrs: []AttrDef{
 			AInt("i", 0), AFloat("f", 0), AString("s", ""), AInts("is"), AFloats("fs"), AStrings("ss"),
 			AOptional("t", AttrTensor), AOptional("d", AttrDType), AOptional("ty", AttrType),
@@ -30,13 +32,15 @@ func init() {
 			AStrings("empty_ss"), AFloat("f6", 0),
 		}})
 	Register(&OpDef{Name: "kirtest.Sink", Doc: "test op without results", Kind: Opaque,
-		Inputs: []Operand{VarOpt("x")}, Infer: keep})
+		Inputs: []Operand{VarOptMixed("x:V")}, Types: anyValue, Infer: keep})
 	Register(&OpDef{Name: "kirtest.Block", Doc: "test op with a region and no results", Kind: Opaque,
-		Inputs: []Operand{VarOpt("x")}, Regions: []string{"body"}, Infer: keep})
+		Inputs: []Operand{VarOptMixed("x:V")}, Types: anyValue, Regions: []string{"body"}, RegionSig: AnyRegion, Infer: keep})
 	Register(&OpDef{Name: "kirtest.If", Doc: "test op with two regions", Kind: Opaque,
-		Inputs: In("cond"), Outputs: []Operand{Var("out")}, Regions: []string{"then_branch", "else_branch"}, Infer: keep})
+		Inputs: In("cond:V"), Outputs: []Operand{VarMixed("out:V")}, Types: anyValue,
+		Regions: []string{"then_branch", "else_branch"}, RegionSig: AnyRegion, Infer: keep})
 	Register(&OpDef{Name: "kirtest.Loop", Doc: "test op with a region with params", Kind: Opaque,
-		Inputs: []Operand{Opt("M"), Opt("cond"), VarOpt("v")}, Outputs: []Operand{VarOpt("out")}, Regions: []string{"body"}, Infer: keep})
+		Inputs: []Operand{Opt("M:V"), Opt("cond:V"), VarOptMixed("v:V")}, Outputs: []Operand{VarOptMixed("out:V")},
+		Types: anyValue, Regions: []string{"body"}, RegionSig: AnyRegion, Infer: keep})
 }
 
 func bytesOf(vals ...any) []byte {

@@ -171,22 +171,15 @@ func (r *Region) index(op *Op) int {
 	return -1
 }
 
-// effectful lists the ops that must stay even when nobody reads their
-// results: random ops, whose removal would shift the random stream the
-// others see.
-//
-// TODO: read the op table's side-effect/randomness trait once it lands,
-// and drop this list.
-var effectful = map[string]bool{
-	"RandomUniform": true, "RandomNormal": true, "RandomUniformLike": true, "RandomNormalLike": true,
-	"Bernoulli": true, "Multinomial": true, "Dropout": true,
-}
-
 // HasSideEffects reports whether op must be kept even when its results are
-// unused: it draws random numbers, has no results at all (so it exists
-// for its effect), or owns a region with such an op.
+// unused: its declaration marks it SideEffect or Random (removing a random
+// op would shift the random stream the others see), it has no results at
+// all (so it exists for its effect), or it owns a region with such an op.
 func HasSideEffects(op *Op) bool {
-	if effectful[op.Name] || len(op.Results) == 0 {
+	if d := Lookup(op.Name); d != nil && (d.Has(SideEffect) || d.Has(Random)) {
+		return true
+	}
+	if len(op.Results) == 0 {
 		return true
 	}
 	for _, r := range op.Regions {

@@ -205,6 +205,9 @@ func (v *verifier) op(op *Op, at string) {
 			v.region(r, at+": "+r.Name)
 		}
 	}
+	for _, p := range ContractProblems(op) {
+		v.errorf(at, "%s", p)
+	}
 	for i, res := range op.Results {
 		if res.Def != op || res.Index != i {
 			v.errorf(at, "result %d does not point back to its op", i)

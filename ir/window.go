@@ -110,11 +110,11 @@ func inferWindowed(op *Op, x Shape, channels Dim, kernel []int64, ceil bool) (Sh
 	if kernel == nil {
 		return out, nil
 	}
-	ws, err := Windows(nsp, kernel, op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+	ws, err := Windows(nsp, kernel, op.Ints("strides"), WindowDilations(op), op.Ints("pads"))
 	if err != nil {
 		return Shape{}, err
 	}
-	autoPad := op.Str("auto_pad", "NOTSET")
+	autoPad := op.Str("auto_pad")
 	for i, w := range ws {
 		d := x.Dims[2+i]
 		if !d.IsStatic() {
@@ -136,4 +136,13 @@ func nnTensorArg(op *Op, i int) (Type, error) {
 		return Type{}, err
 	}
 	return a.Type, nil
+}
+
+// WindowDilations returns op's dilations attribute, or nil for the windowed
+// ops that have none at opset 17 (AveragePool and LpPool gained it in 19).
+func WindowDilations(op *Op) []int64 {
+	if !op.Declares("dilations") {
+		return nil
+	}
+	return op.Ints("dilations")
 }

@@ -85,7 +85,9 @@ func TestOpsListsTables(t *testing.T) {
 		t.Fatalf("exit code %d", code)
 	}
 	// Add is declared in both tables in every build (the worked example).
-	for _, want := range []string{"ONNX ops imported", "  Add ", "1-6, 7+", "kiln ops", "broadcast"} {
+	for _, want := range []string{"ONNX ops imported", "  Add ", "1-6, 7+", "kiln ops", "broadcast",
+		"(A:T, B:T) -> (C:T)", "T: a numeric type; traits: commutative in-place", "auto_pad:NOTSET|SAME_UPPER|SAME_LOWER|VALID",
+		"group:int>=1", "V: tensor/seq/opt of any element type", "traits: epilogue"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("kiln ops output lacks %q:\n%s", want, stdout)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/kiln-ml/kiln/frontend/onnx"
@@ -37,7 +38,7 @@ func runOps(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  %-28s %s\n", name, opsetRanges(s.Ranges))
 	}
 	defs := ir.Ops()
-	fmt.Fprintf(stdout, "\nkiln ops (%d; * = no interpreter kernel):\n", len(defs))
+	fmt.Fprintf(stdout, "\nkiln ops (%d; * = no interpreter kernel; operands as name:type constraint, ... variadic, ? optional):\n", len(defs))
 	for _, d := range defs {
 		mark := " "
 		if !interp.HasKernel(d.Name) {
@@ -48,6 +49,7 @@ func runOps(args []string, stdout, stderr io.Writer) int {
 		if d.Doc != "" {
 			fmt.Fprintf(stdout, "    %s\n", d.Doc)
 		}
+		fmt.Fprintf(stdout, "    %s\n", contractLine(d))
 	}
 	return exitOK
 }
@@ -71,7 +73,7 @@ func opsetRanges(rs [][2]int64) string {
 func operandList(os []ir.Operand) string {
 	var parts []string
 	for _, o := range os {
-		s := o.Name
+		s := o.Name + ":" + o.Type
 		if o.Variadic {
 			s += "..."
 		}
@@ -87,6 +89,14 @@ func attrList(d *ir.OpDef) string {
 	var parts []string
 	for _, a := range d.Attrs {
 		s := a.Name + ":" + a.Kind.String()
+		switch {
+		case len(a.Enum) > 0:
+			s = a.Name + ":" + strings.Join(a.Enum, "|")
+		case a.Ranged && a.Hi == math.MaxInt64:
+			s += fmt.Sprintf(">=%d", a.Lo)
+		case a.Ranged:
+			s += fmt.Sprintf("[%d..%d]", a.Lo, a.Hi)
+		}
 		if a.Required {
 			s += "!"
 		}
@@ -99,4 +109,18 @@ func attrList(d *ir.OpDef) string {
 		return ""
 	}
 	return "  {" + strings.Join(parts, " ") + "}"
+}
+
+// contractLine shows an op's type constraints and traits: "T: a float type;
+// traits: in-place".
+func contractLine(d *ir.OpDef) string {
+	var parts []string
+	for _, c := range d.Types {
+		parts = append(parts, c.String())
+	}
+	line := strings.Join(parts, "; ")
+	if d.Traits != 0 {
+		line += "; traits: " + d.Traits.String()
+	}
+	return line
 }

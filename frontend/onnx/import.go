@@ -588,14 +588,18 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 			return err
 		}
 	}
+	expected := regionParamTypes(op, name)
 	for i, in := range g.Input {
 		t, err := typeFromProto(in.Type)
 		if err != nil {
 			return fmt.Errorf("input %q: %w", in.GetName(), err)
 		}
 		// Subgraph inputs may omit their types (ONNX >= 11 allows it for
-		// Loop and Scan bodies); the op's operands supply them.
-		t = regionParamType(op, name, i, t)
+		// Loop and Scan bodies); the op table's region signature supplies
+		// them.
+		if i < len(expected) {
+			t = completeParamType(t, expected[i])
+		}
 		v := r.AddParam(t)
 		c.nameValue(v, in.GetName())
 		c.scope.vals[in.GetName()] = v

@@ -28,63 +28,37 @@ func convLoop(c *converter, n *node) ([]*ir.Value, error) {
 	return c.directAs(n, "Loop", args)
 }
 
-// regionParamType completes the type of param i of region name of op when
-// the ONNX subgraph leaves it out (or leaves out its element type): Loop's
-// iteration number and condition have fixed types, loop-carried and scan
-// state values take their initial operand's type, scan slices their scan
-// input's type without the scan axis, SequenceMap params the element type.
-func regionParamType(op *ir.Op, region string, i int, declared ir.Type) ir.Type {
+// regionParamTypes returns the param types the op table expects of op's
+// region (ir.OpDef.RegionSig: Loop's iteration number, condition and
+// carried values, Scan's state and slices, SequenceMap's elements), or nil
+// when the op has no signature for it or its operands do not allow one
+// (verification then names the problem).
+func regionParamTypes(op *ir.Op, region string) []ir.Type {
+	d := ir.Lookup(op.Name)
+	if d == nil || d.RegionSig == nil {
+		return nil
+	}
+	for i, name := range d.Regions {
+		if name != region {
+			continue
+		}
+		sig, err := d.RegionSig(op, i)
+		if err != nil || sig.Open {
+			return nil
+		}
+		return sig.Params
+	}
+	return nil
+}
+
+// completeParamType completes the type a subgraph declares for an input
+// when it leaves the type (or its element type) out, from the type the op
+// table expects there.
+func completeParamType(declared, expected ir.Type) ir.Type {
 	if subgraphTypeComplete(declared) {
 		return declared
 	}
-	var hint ir.Type
-	switch op.Name {
-	case "Loop":
-		switch {
-		case i == 0:
-			hint = ir.TensorType(ir.I64, ir.ShapeOf())
-		case i == 1:
-			hint = ir.TensorType(ir.Bool, ir.ShapeOf())
-		case i < len(op.Args) && op.Args[i] != nil:
-			// Carried values may change their dims from one iteration to
-			// the next; only the kind, dtype and rank are fixed.
-			hint = subgraphLooseType(op.Args[i].Type)
-		}
-	case "Scan":
-		m := int(op.Int("num_scan_inputs", 0))
-		n := len(op.Args) - m
-		switch {
-		case i < n && i < len(op.Args):
-			hint = op.Args[i].Type
-		case i < len(op.Args):
-			t := op.Args[i].Type
-			axes := op.Ints("scan_input_axes")
-			ax := int64(0)
-			if i-n < len(axes) {
-				ax = axes[i-n]
-			}
-			if t.IsTensor() && t.Shape.Ranked {
-				if a, err := ir.NormAxis(ax, len(t.Shape.Dims)); err == nil {
-					dims := append([]ir.Dim(nil), t.Shape.Dims[:a]...)
-					dims = append(dims, t.Shape.Dims[a+1:]...)
-					t = ir.TensorType(t.DType, ir.Shape{Ranked: true, Dims: dims})
-				}
-			}
-			hint = t
-		}
-	case "SequenceMap":
-		if i < len(op.Args) && op.Args[i] != nil {
-			t := op.Args[i].Type
-			if t.Kind == ir.SequenceKind {
-				if t.Elem != nil {
-					hint = *t.Elem
-				}
-			} else if i > 0 {
-				hint = t
-			}
-		}
-	}
-	if t, err := ir.MergeTypes(declared, hint); err == nil {
+	if t, err := ir.MergeTypes(declared, expected); err == nil {
 		return t
 	}
 	return declared
@@ -99,24 +73,6 @@ func subgraphTypeComplete(t ir.Type) bool {
 		return t.Elem != nil && subgraphTypeComplete(*t.Elem)
 	}
 	return false
-}
-
-// subgraphLooseType keeps t's kind, dtype and rank and forgets its dims.
-func subgraphLooseType(t ir.Type) ir.Type {
-	switch t.Kind {
-	case ir.TensorKind:
-		if t.Shape.Ranked {
-			return ir.TensorType(t.DType, ir.UnknownDims(len(t.Shape.Dims)))
-		}
-		return t
-	case ir.SequenceKind, ir.OptionalKind:
-		if t.Elem == nil {
-			return t
-		}
-		e := subgraphLooseType(*t.Elem)
-		return ir.Type{Kind: t.Kind, Elem: &e}
-	}
-	return t
 }
 
 // convScan8 rewrites Scan-8 as a Loop over the batch dim whose body slices

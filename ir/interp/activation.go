@@ -69,31 +69,31 @@ func init() {
 	}
 
 	registerUnary("HardSigmoid", func(op *ir.Op) unaryFuncs {
-		alpha, beta := float64(op.Float("alpha", 0.2)), float64(op.Float("beta", 0.5))
+		alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
 		return floatsOnly(func(x float64) float64 { return max(0, min(1, alpha*x+beta)) })
 	})
 	registerUnary("LeakyRelu", func(op *ir.Op) unaryFuncs {
-		alpha := float64(op.Float("alpha", 0.01))
+		alpha := float64(op.Float("alpha"))
 		return floatsOnly(func(x float64) float64 { return cond(x < 0, alpha*x, x) })
 	})
 	registerUnary("Elu", func(op *ir.Op) unaryFuncs {
-		alpha := float64(op.Float("alpha", 1))
+		alpha := float64(op.Float("alpha"))
 		return floatsOnly(func(x float64) float64 { return cond(x < 0, alpha*math.Expm1(x), x) })
 	})
 	registerUnary("Selu", func(op *ir.Op) unaryFuncs {
-		alpha, gamma := float64(op.Float("alpha", 0)), float64(op.Float("gamma", 0))
+		alpha, gamma := float64(op.Float("alpha")), float64(op.Float("gamma"))
 		return floatsOnly(func(x float64) float64 { return gamma * cond(x <= 0, alpha*math.Expm1(x), x) })
 	})
 	registerUnary("Celu", func(op *ir.Op) unaryFuncs {
-		alpha := float64(op.Float("alpha", 1))
+		alpha := float64(op.Float("alpha"))
 		return floatsOnly(func(x float64) float64 { return max(0, x) + min(0, alpha*math.Expm1(x/alpha)) })
 	})
 	registerUnary("ThresholdedRelu", func(op *ir.Op) unaryFuncs {
-		alpha := float64(op.Float("alpha", 1))
+		alpha := float64(op.Float("alpha"))
 		return floatsOnly(func(x float64) float64 { return cond(x > alpha, x, 0) })
 	})
 	registerUnary("Shrink", func(op *ir.Op) unaryFuncs {
-		bias, lambd := float64(op.Float("bias", 0)), float64(op.Float("lambd", 0.5))
+		bias, lambd := float64(op.Float("bias")), float64(op.Float("lambd"))
 		return viaFloat(func(x float64) float64 {
 			switch {
 			case x < -lambd:

@@ -30,7 +30,7 @@ func init() {
 		// Go defines shifts by >= the width as 0, which is what ONNX's
 		// unsigned-only BitShift needs; narrow types are truncated after the
 		// 64-bit shift, which is the same thing.
-		if op.Str("direction", "") == "LEFT" {
+		if op.Str("direction") == "LEFT" {
 			return binaryFuncs{u: func(x, y uint64) uint64 { return x << y }}
 		}
 		return binaryFuncs{u: func(x, y uint64) uint64 { return x >> y }}
@@ -119,7 +119,7 @@ func kernelMod(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	a, b := ts[0], ts[1]
-	fmod := op.Int("fmod", 0) == 1
+	fmod := op.Int("fmod") == 1
 	zero := false
 	out, err := applyBinary("Mod", a, b, binaryFuncs{
 		i: func(x, y int64) int64 {

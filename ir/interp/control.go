@@ -143,7 +143,7 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 
 func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	body := op.Regions[0]
-	m := int(op.Int("num_scan_inputs", 0))
+	m := int(op.Int("num_scan_inputs"))
 	n := len(args) - m
 	if m < 1 || n < 0 {
 		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d operands", m, len(args))

@@ -32,7 +32,7 @@ func nnWindowGeom(op *ir.Op, spatial []int, kernel []int64, ceil bool) (*nnGeom,
 	if nsp < 1 || nsp > 3 {
 		return nil, nil, fmt.Errorf("%d spatial dims; 1 to 3 are supported", nsp)
 	}
-	ws, err := ir.Windows(nsp, kernel, op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+	ws, err := ir.Windows(nsp, kernel, op.Ints("strides"), ir.WindowDilations(op), op.Ints("pads"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,7 +43,7 @@ func nnWindowGeom(op *ir.Op, spatial []int, kernel []int64, ceil bool) (*nnGeom,
 	outSp := make([]int, nsp)
 	off := 3 - nsp
 	for i, w := range ws {
-		n, r, err := w.Resolve(int64(spatial[i]), op.Str("auto_pad", "NOTSET"), ceil)
+		n, r, err := w.Resolve(int64(spatial[i]), op.Str("auto_pad"), ceil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("spatial dim %d: %w", i, err)
 		}
@@ -62,7 +62,7 @@ func nnConvSetup(op *ir.Op, x, w *Tensor) (g *nnGeom, outShape []int, n, c, m, g
 		return nil, nil, 0, 0, 0, 0, fmt.Errorf("input %v and weight %v: want equal ranks of at least 3", x.Shape, w.Shape)
 	}
 	n, c, m = x.Shape[0], x.Shape[1], w.Shape[0]
-	group = int(op.Int("group", 1))
+	group = int(op.Int("group"))
 	if group < 1 || c%group != 0 || m%group != 0 || w.Shape[1] != c/group {
 		return nil, nil, 0, 0, 0, 0, fmt.Errorf("group %d does not fit input channels %d and weight %v", group, c, w.Shape)
 	}
@@ -359,7 +359,7 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("input %v and weight %v: want equal ranks 3 to 5", x.Shape, w.Shape)
 	}
 	n, ch := x.Shape[0], x.Shape[1]
-	group := int(op.Int("group", 1))
+	group := int(op.Int("group"))
 	if group < 1 || ch%group != 0 || w.Shape[0] != ch {
 		return nil, fmt.Errorf("group %d does not fit input channels %d and weight %v", group, ch, w.Shape)
 	}

@@ -32,7 +32,7 @@ func kernelEinsum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, err
 		}
 	}
-	p, err := ir.PlanEinsum(op.Str("equation", ""), ranks)
+	p, err := ir.PlanEinsum(op.Str("equation"), ranks)
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func kernelGather(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis"), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func kernelGatherElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis"), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func kernelGatherND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	offs, ss, err := ndTupleOffsets(x.Shape, it.Shape, ind, int(op.Int("batch_dims", 0)))
+	offs, ss, err := ndTupleOffsets(x.Shape, it.Shape, ind, int(op.Int("batch_dims")))
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +347,7 @@ func kernelScatterElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis"), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +355,7 @@ func kernelScatterElements(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := scatterUpdates(x, up, idx, op.Str("reduction", "none"))
+	out, err := scatterUpdates(x, up, idx, op.Str("reduction"))
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +387,7 @@ func kernelScatterND(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			idx = append(idx, o+i)
 		}
 	}
-	out, err := scatterUpdates(x, up, idx, op.Str("reduction", "none"))
+	out, err := scatterUpdates(x, up, idx, op.Str("reduction"))
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +414,7 @@ func kernelTrilu(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		k = kv[0]
 	}
-	upper := op.Int("upper", 1) != 0
+	upper := op.Int("upper") != 0
 	r := len(x.Shape)
 	rows, cols := x.Shape[r-2], x.Shape[r-1]
 	var keep []int
@@ -443,7 +443,7 @@ func kernelEyeLike(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if v, ok := op.Attr("dtype"); ok && v.Kind == ir.AttrDType {
 		d = v.DType
 	}
-	k := int(op.Int("k", 0))
+	k := int(op.Int("k"))
 	vals := make([]float64, x.Len())
 	for i := 0; i < x.Shape[0]; i++ {
 		if j := i + k; j >= 0 && j < x.Shape[1] {
@@ -500,7 +500,7 @@ func kernelCompress(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if !op.Has("axis") {
 		x = x.Reshaped([]int{x.Len()})
 	}
-	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis"), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -533,11 +533,11 @@ func kernelReverseSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	r := len(x.Shape)
-	ba, err := wrapAxis(op.Int("batch_axis", 1), r, "batch_axis")
+	ba, err := wrapAxis(op.Int("batch_axis"), r, "batch_axis")
 	if err != nil {
 		return nil, err
 	}
-	ta, err := wrapAxis(op.Int("time_axis", 0), r, "time_axis")
+	ta, err := wrapAxis(op.Int("time_axis"), r, "time_axis")
 	if err != nil {
 		return nil, err
 	}
@@ -583,7 +583,7 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("values has %d elements, want 2", vals.Len())
 	}
 	r := len(it.Shape) + 1
-	ax, err := wrapAxis(op.Int("axis", -1), r, "axis")
+	ax, err := wrapAxis(op.Int("axis"), r, "axis")
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func kernelReshape(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := ReshapeTarget(x.Shape, shape, op.Int("allowzero", 0) != 0)
+	out, err := ReshapeTarget(x.Shape, shape, op.Int("allowzero") != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func kernelFlatten(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	x := ts[0]
 	r := len(x.Shape)
-	axis := op.Int("axis", 1)
+	axis := op.Int("axis")
 	if axis < -int64(r) || axis > int64(r) {
 		return nil, fmt.Errorf("axis %d out of range for rank %d", axis, r)
 	}
@@ -204,7 +204,7 @@ func kernelConcat(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("no operands")
 	}
 	r := len(ts[0].Shape)
-	ax, err := wrapAxis(op.Int("axis", 0), r, "axis")
+	ax, err := wrapAxis(op.Int("axis"), r, "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func kernelSplit(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	x := ts[0]
-	ax, err := wrapAxis(op.Int("axis", 0), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis"), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +440,7 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if len(pads) != 2*r {
 		return nil, fmt.Errorf("pads has %d entries for rank %d", len(pads), r)
 	}
-	mode := op.Str("mode", "constant")
+	mode := op.Str("mode")
 	if mode != "constant" && mode != "reflect" && mode != "edge" {
 		return nil, fmt.Errorf("unknown mode %q", mode)
 	}
@@ -496,7 +496,7 @@ func depthSpaceArgs(op *ir.Op, args []Value) (*Tensor, int, error) {
 		return nil, 0, err
 	}
 	x := ts[0]
-	b := int(op.Int("blocksize", 0))
+	b := int(op.Int("blocksize"))
 	if b <= 0 {
 		return nil, 0, fmt.Errorf("blocksize %d, want > 0", b)
 	}
@@ -517,7 +517,7 @@ func kernelDepthToSpace(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	cc := ch / (b * b)
 	var t *Tensor
-	if op.Str("mode", "DCR") == "CRD" {
+	if op.Str("mode") == "CRD" {
 		t = permuteDims(x.Reshaped([]int{n, cc, b, b, h, w}), []int{0, 1, 4, 2, 5, 3})
 	} else {
 		t = permuteDims(x.Reshaped([]int{n, b, b, cc, h, w}), []int{0, 3, 4, 1, 5, 2})

@@ -163,11 +163,11 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	x := ts[0]
 	r := len(x.Shape)
 	p := resizeParams{
-		mode:           op.Str("mode", "nearest"),
-		coord:          op.Str("coordinate_transformation_mode", "half_pixel"),
-		nearest:        op.Str("nearest_mode", "round_prefer_floor"),
-		cubicA:         float64(op.Float("cubic_coeff_a", -0.75)),
-		excludeOutside: op.Int("exclude_outside", 0) != 0,
+		mode:           op.Str("mode"),
+		coord:          op.Str("coordinate_transformation_mode"),
+		nearest:        op.Str("nearest_mode"),
+		cubicA:         float64(op.Float("cubic_coeff_a")),
+		excludeOutside: op.Int("exclude_outside") != 0,
 	}
 	var scales []float64
 	if st := ts[2]; st != nil && st.Len() > 0 {
@@ -243,7 +243,7 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	extrap := float64(op.Float("extrapolation_value", 0))
+	extrap := float64(op.Float("extrapolation_value"))
 	st := Strides(x.Shape)
 	res := make([]float64, NumElements(out))
 	coord := make([]int, r)

@@ -47,7 +47,7 @@ func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if len(kv) != 1 {
 		return nil, fmt.Errorf("K has %d elements, want 1", len(kv))
 	}
-	ax, err := wrapAxis(op.Int("axis", -1), len(x.Shape), "axis")
+	ax, err := wrapAxis(op.Int("axis"), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if k < 0 || k > n {
 		return nil, fmt.Errorf("K %d out of range for dim of size %d", k, n)
 	}
-	largest := op.Int("largest", 1) != 0
+	largest := op.Int("largest") != 0
 	t, inv := moveAxisLast(x, ax)
 	cmpf, err := elemOrder(t)
 	if err != nil {
@@ -105,7 +105,7 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	var inv []int
 	ax := -1
 	if op.Has("axis") {
-		if ax, err = wrapAxis(op.Int("axis", 0), len(x.Shape), "axis"); err != nil {
+		if ax, err = wrapAxis(op.Int("axis"), len(x.Shape), "axis"); err != nil {
 			return nil, err
 		}
 		perm := []int{ax}
@@ -165,7 +165,7 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for i := range order {
 		order[i] = i
 	}
-	if op.Int("sorted", 1) == 0 {
+	if op.Int("sorted") == 0 {
 		sort.Slice(order, func(i, j int) bool { return firsts[order[i]] < firsts[order[j]] })
 	}
 	pos := make([]int64, len(order)) // group -> output position
@@ -242,7 +242,7 @@ func kernelCumSum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	outer, n, inner := NumElements(x.Shape[:ax]), x.Shape[ax], NumElements(x.Shape[ax+1:])
-	ex, rev := op.Int("exclusive", 0) != 0, op.Int("reverse", 0) != 0
+	ex, rev := op.Int("exclusive") != 0, op.Int("reverse") != 0
 	var data any
 	switch s := x.Data.(type) {
 	case []float32:

@@ -48,7 +48,7 @@ func init() {
 		return floatTest("IsNaN", args, func(x float64) bool { return x != x })
 	})
 	Register("IsInf", func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-		neg, pos := op.Int("detect_negative", 1) != 0, op.Int("detect_positive", 1) != 0
+		neg, pos := op.Int("detect_negative") != 0, op.Int("detect_positive") != 0
 		return floatTest("IsInf", args, func(x float64) bool {
 			return (pos && math.IsInf(x, 1)) || (neg && math.IsInf(x, -1))
 		})

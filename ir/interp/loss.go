@@ -40,7 +40,7 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	}
 	ignore, hasIgnore := int64(0), op.Has("ignore_index")
 	if hasIgnore {
-		ignore = op.Int("ignore_index", 0)
+		ignore = op.Int("ignore_index")
 	}
 	loss := make([]float64, N*inner)
 	wsum := 0.0
@@ -62,7 +62,7 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 			wsum += wc
 		}
 	}
-	switch red := op.Str("reduction", "mean"); red {
+	switch red := op.Str("reduction"); red {
 	case "none":
 		return loss, tshape, nil
 	case "sum", "mean":

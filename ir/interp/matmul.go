@@ -234,7 +234,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if a.Rank() != 2 || b.Rank() != 2 {
 		return nil, fmt.Errorf("A %v and B %v: want matrices", a.Shape, b.Shape)
 	}
-	ta, tb := op.Int("transA", 0) != 0, op.Int("transB", 0) != 0
+	ta, tb := op.Int("transA") != 0, op.Int("transB") != 0
 	m, k := a.Shape[0], a.Shape[1]
 	if ta {
 		m, k = k, m
@@ -251,7 +251,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	bf, _ := numericAsF64(b)
-	alpha, beta := float64(op.Float("alpha", 1)), float64(op.Float("beta", 1))
+	alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
 	y := make([]float64, m*n)
 	for i := 0; i < m; i++ {
 		for kk := 0; kk < k; kk++ {

@@ -71,7 +71,7 @@ func kernelNonMaxSuppression(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scores: %w", err)
 	}
-	center := op.Int("center_point_box", 0) == 1
+	center := op.Int("center_point_box") == 1
 	batches, nbox, classes := boxesT.Shape[0], boxesT.Shape[1], scoresT.Shape[1]
 	box := func(b, i int) nmsBox {
 		v := bv[(b*nbox+i)*4 : (b*nbox+i)*4+4]

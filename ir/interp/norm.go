@@ -87,8 +87,8 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	scale, bias, mean, variance := ps[0], ps[1], ps[2], ps[3]
 	xf, _ := numericAsF64(x)
 	inner := NumElements(x.Shape[2:])
-	eps := float64(op.Float("epsilon", 1e-5))
-	training := op.Int("training_mode", 0) != 0
+	eps := float64(op.Float("epsilon"))
+	training := op.Int("training_mode") != 0
 	var out []Value
 	if training {
 		// Batch statistics over N and the spatial dims; the running ones
@@ -99,7 +99,7 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		group, ng, size := nnGroups(x.Shape, reduce)
 		bm, bv := nnMoments(xf, group, ng, size)
-		mom := float64(op.Float("momentum", 0.9))
+		mom := float64(op.Float("momentum"))
 		rm, rv := make([]float64, ch), make([]float64, ch)
 		for i := range rm {
 			rm[i] = mean[i]*mom + bm[i]*(1-mom)
@@ -144,7 +144,7 @@ func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	group, ng, size := nnGroups(x.Shape, reduce)
 	mean, variance := nnMoments(xf, group, ng, size)
-	eps := float64(op.Float("epsilon", 1e-5))
+	eps := float64(op.Float("epsilon"))
 	y := make([]float64, len(xf))
 	for i, v := range xf {
 		g := group[i]
@@ -160,7 +160,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	x := ts[0]
-	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
+	axis, err := ir.NormAxis(op.Int("axis"), x.Rank())
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	group, ng, size := nnGroups(x.Shape, reduce)
 	xf, _ := numericAsF64(x)
 	mean, variance := nnMoments(xf, group, ng, size)
-	eps := float64(op.Float("epsilon", 1e-5))
+	eps := float64(op.Float("epsilon"))
 	inv := make([]float64, ng)
 	for g := range inv {
 		inv[g] = 1 / math.Sqrt(variance[g]+eps)
@@ -210,7 +210,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		kept[i] = 1
 	}
 	st := ir.F32
-	switch op.Int("stash_type", 1) {
+	switch op.Int("stash_type") {
 	case 11:
 		st = ir.F64
 	case 10:
@@ -228,11 +228,11 @@ func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	x := ts[0]
-	size := int(op.Int("size", 0))
+	size := int(op.Int("size"))
 	if size < 1 || x.Rank() < 2 {
 		return nil, fmt.Errorf("size %d on input %v: want a positive size and rank >= 2", size, x.Shape)
 	}
-	alpha, beta, bias := float64(op.Float("alpha", 1e-4)), float64(op.Float("beta", 0.75)), float64(op.Float("bias", 1))
+	alpha, beta, bias := float64(op.Float("alpha")), float64(op.Float("beta")), float64(op.Float("bias"))
 	xf, _ := numericAsF64(x)
 	ch, inner := x.Shape[1], NumElements(x.Shape[2:])
 	// The window runs from c - floor((size-1)/2) to c + ceil((size-1)/2).
@@ -287,11 +287,11 @@ func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	x := ts[0]
-	axis, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
+	axis, err := ir.NormAxis(op.Int("axis"), x.Rank())
 	if err != nil {
 		return nil, err
 	}
-	p := op.Int("p", 2)
+	p := op.Int("p")
 	if p != 1 && p != 2 {
 		return nil, fmt.Errorf("p=%d; LpNormalization allows 1 or 2", p)
 	}
@@ -353,7 +353,7 @@ func kernelDropout(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	rng := c.Rand()
 	if op.Has("seed") {
-		rng = rand.New(rand.NewSource(op.Int("seed", 0)))
+		rng = rand.New(rand.NewSource(op.Int("seed")))
 	}
 	xf, _ := numericAsF64(x)
 	y := make([]float64, len(xf))

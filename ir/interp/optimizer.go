@@ -57,13 +57,16 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 	}
-	norm := float64(op.Float("norm_coefficient", 0))
-	eps := float64(op.Float("epsilon", 0))
+	norm := float64(op.Float("norm_coefficient"))
+	eps := 0.0 // Momentum has no epsilon
+	if op.Declares("epsilon") {
+		eps = float64(op.Float("epsilon"))
+	}
 	var outGroups []int       // which input group's shape/dtype each output group takes
 	var results [][][]float64 // results[k][i]
 	switch op.Name {
 	case "Adagrad":
-		decay := float64(op.Float("decay_factor", 0))
+		decay := float64(op.Float("decay_factor"))
 		r := R / (1 + T*decay)
 		xs, hs := make([][]float64, n), make([][]float64, n)
 		for i := 0; i < n; i++ {
@@ -77,8 +80,8 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		outGroups, results = []int{0, 2}, [][][]float64{xs, hs}
 	case "Adam":
-		alpha, beta := float64(op.Float("alpha", 0.9)), float64(op.Float("beta", 0.999))
-		post := float64(op.Float("norm_coefficient_post", 0))
+		alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
+		post := float64(op.Float("norm_coefficient_post"))
 		ra := R
 		if T > 0 {
 			ra = R * math.Sqrt(1-math.Pow(beta, T)) / (1 - math.Pow(alpha, T))
@@ -97,8 +100,8 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		outGroups, results = []int{0, 2, 3}, [][][]float64{xs, vs2, hs}
 	case "Momentum":
-		alpha, beta := float64(op.Float("alpha", 0)), float64(op.Float("beta", 0))
-		mode := op.Str("mode", "")
+		alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
+		mode := op.Str("mode")
 		if mode != "standard" && mode != "nesterov" {
 			return nil, fmt.Errorf("mode %q: want standard or nesterov", mode)
 		}

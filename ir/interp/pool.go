@@ -40,21 +40,26 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Rank() < 3 {
 		return nil, fmt.Errorf("input has rank %d, want at least 3", x.Rank())
 	}
-	g, sp, err := nnWindowGeom(op, x.Shape[2:], op.Ints("kernel_shape"), op.Int("ceil_mode", 0) != 0)
+	g, sp, err := nnWindowGeom(op, x.Shape[2:], op.Ints("kernel_shape"), op.Declares("ceil_mode") && op.Int("ceil_mode") != 0)
 	if err != nil {
 		return nil, err
 	}
 	// The padded extent per axis, for count_include_pad: the explicit pads
 	// count, positions beyond them (reached through ceil_mode) do not.
 	var padEnd [3]int
-	ws, _ := ir.Windows(len(sp), op.Ints("kernel_shape"), op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+	ws, _ := ir.Windows(len(sp), op.Ints("kernel_shape"), op.Ints("strides"), ir.WindowDilations(op), op.Ints("pads"))
 	for i, w := range ws {
-		_, r, _ := w.Resolve(int64(x.Shape[2+i]), op.Str("auto_pad", "NOTSET"), false)
+		_, r, _ := w.Resolve(int64(x.Shape[2+i]), op.Str("auto_pad"), false)
 		padEnd[3-len(sp)+i] = int(r.PadEnd)
 	}
-	includePad := op.Int("count_include_pad", 0) != 0
-	p := float64(op.Int("p", 2))
-	colMajor := op.Int("storage_order", 0) != 0
+	// One kernel serves AveragePool, MaxPool and LpPool; each reads only
+	// the attributes its op declares.
+	includePad := op.Declares("count_include_pad") && op.Int("count_include_pad") != 0
+	p := 0.0
+	if op.Declares("p") {
+		p = float64(op.Int("p"))
+	}
+	colMajor := op.Declares("storage_order") && op.Int("storage_order") != 0
 	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	isz, osz := g.inSize(), g.outSize()
@@ -149,7 +154,10 @@ func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	inner := NumElements(x.Shape[2:])
-	p := float64(op.Int("p", 2))
+	p := 0.0 // GlobalAveragePool and GlobalMaxPool have no p
+	if op.Declares("p") {
+		p = float64(op.Int("p"))
+	}
 	y := make([]float64, planes)
 	for pl := range y {
 		vs := xf[pl*inner : (pl+1)*inner]
@@ -270,7 +278,7 @@ func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("pooled_shape %v: want two positive sizes", ps)
 	}
 	ph, pw := int(ps[0]), int(ps[1])
-	scale := float64(op.Float("spatial_scale", 1))
+	scale := float64(op.Float("spatial_scale"))
 	xf, _ := numericAsF64(x)
 	rf, err := numericAsF64(rois)
 	if err != nil {

@@ -28,7 +28,7 @@ func nnQuantParams(op *ir.Op, shape []int, scale, zp *Tensor) ([]int, error) {
 	if scale.Rank() != 1 {
 		return nil, fmt.Errorf("scale has shape %v; want a scalar or 1-D per-axis scales", scale.Shape)
 	}
-	axis, err := ir.NormAxis(op.Int("axis", 1), len(shape))
+	axis, err := ir.NormAxis(op.Int("axis"), len(shape))
 	if err != nil {
 		return nil, err
 	}

@@ -53,12 +53,12 @@ func kernelRandomFill(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	v := make([]float64, NumElements(shape))
 	switch op.Name {
 	case "RandomUniform", "RandomUniformLike":
-		lo, hi := float64(op.Float("low", 0)), float64(op.Float("high", 1))
+		lo, hi := float64(op.Float("low")), float64(op.Float("high"))
 		for i := range v {
 			v[i] = lo + (hi-lo)*rng.Float64()
 		}
 	default:
-		mean, scale := float64(op.Float("mean", 0)), float64(op.Float("scale", 1))
+		mean, scale := float64(op.Float("mean")), float64(op.Float("scale"))
 		for i := range v {
 			v[i] = mean + scale*rng.NormFloat64()
 		}
@@ -125,7 +125,7 @@ func kernelMultinomial(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	batch, classes := x.Shape[0], x.Shape[1]
-	n := int(op.Int("sample_size", 1))
+	n := int(op.Int("sample_size"))
 	if n < 1 {
 		return nil, fmt.Errorf("sample_size %d: want >= 1", n)
 	}

@@ -91,14 +91,14 @@ func kernelReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	mask, noop, err := ir.ReduceAxes(axes, x.Rank(), op.Int("noop_with_empty_axes", 0) != 0)
+	mask, noop, err := ir.ReduceAxes(axes, x.Rank(), op.Int("noop_with_empty_axes") != 0)
 	if err != nil {
 		return nil, err
 	}
 	if noop {
 		return []Value{x}, nil
 	}
-	keep := op.Int("keepdims", 1) != 0
+	keep := op.Int("keepdims") != 0
 	group, outShape, outLen := reduceGroups(x.Shape, mask, keep)
 	switch x.DType {
 	case ir.I8, ir.I16, ir.I32, ir.I64:
@@ -314,14 +314,14 @@ func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Rank() == 0 {
 		return nil, fmt.Errorf("input must have rank >= 1")
 	}
-	ax, err := ir.NormAxis(op.Int("axis", 0), x.Rank())
+	ax, err := ir.NormAxis(op.Int("axis"), x.Rank())
 	if err != nil {
 		return nil, err
 	}
 	if x.Shape[ax] == 0 {
 		return nil, fmt.Errorf("axis %d has size 0: no element to pick", ax)
 	}
-	last := op.Int("select_last_index", 0) != 0
+	last := op.Int("select_last_index") != 0
 	wantMax := op.Name == "ArgMax"
 	// better(a, b) reports whether a should replace the current pick b.
 	var better func(i, j int) bool
@@ -368,7 +368,7 @@ func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	for i, d := range x.Shape {
 		if i != ax {
 			outShape = append(outShape, d)
-		} else if op.Int("keepdims", 1) != 0 {
+		} else if op.Int("keepdims") != 0 {
 			outShape = append(outShape, 1)
 		}
 	}

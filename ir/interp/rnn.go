@@ -231,7 +231,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		}
 	}
 	dirs := 1
-	dir := op.Str("direction", "forward")
+	dir := op.Str("direction")
 	switch dir {
 	case "forward", "reverse":
 	case "bidirectional":
@@ -239,7 +239,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 	default:
 		return nil, fmt.Errorf("unknown direction %q", dir)
 	}
-	layout := op.Int("layout", 0)
+	layout := op.Int("layout")
 	S, B, I := X.Shape[0], X.Shape[1], X.Shape[2]
 	if layout == 1 {
 		S, B = B, S
@@ -247,7 +247,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 	G := cell.gates
 	H := W.Shape[1] / G
 	if op.Has("hidden_size") {
-		H = int(op.Int("hidden_size", 0))
+		H = int(op.Int("hidden_size"))
 	}
 	if W.Shape[0] != dirs || W.Shape[1] != G*H || W.Shape[2] != I {
 		return nil, fmt.Errorf("W has shape %v, want [%d,%d,%d]", W.Shape, dirs, G*H, I)
@@ -328,7 +328,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 	yc := make([]float64, dirs*B*H)
 	var clip float64
 	if op.Has("clip") {
-		clip = float64(op.Float("clip", 0))
+		clip = float64(op.Float("clip"))
 	}
 	for d := 0; d < dirs; d++ {
 		reverse := dir == "reverse" || d == 1
@@ -341,7 +341,8 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		}
 		s := &rnnStep{hidden: H, gx: make([]float64, G*H), gh: make([]float64, G*H), r: rd, rb: rb,
 			act: acts[d*cell.acts : (d+1)*cell.acts], clip: clip,
-			linearReset: op.Int("linear_before_reset", 0) != 0, inputForget: op.Int("input_forget", 0) != 0}
+			linearReset: op.Declares("linear_before_reset") && op.Int("linear_before_reset") != 0,
+			inputForget: op.Declares("input_forget") && op.Int("input_forget") != 0}
 		if peep != nil {
 			s.p = peep[d*3*H : (d+1)*3*H]
 		}

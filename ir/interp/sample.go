@@ -67,14 +67,14 @@ func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Rank() != 4 || grid.Rank() != 4 || grid.Shape[0] != x.Shape[0] || grid.Shape[3] != 2 {
 		return nil, fmt.Errorf("X %v and grid %v: want [N,C,H,W] and [N,Ho,Wo,2]", x.Shape, grid.Shape)
 	}
-	mode, padding := op.Str("mode", "bilinear"), op.Str("padding_mode", "zeros")
+	mode, padding := op.Str("mode"), op.Str("padding_mode")
 	if mode != "bilinear" && mode != "nearest" && mode != "bicubic" {
 		return nil, fmt.Errorf("unknown mode %q", mode)
 	}
 	if padding != "zeros" && padding != "border" && padding != "reflection" {
 		return nil, fmt.Errorf("unknown padding_mode %q", padding)
 	}
-	align := op.Int("align_corners", 0) != 0
+	align := op.Int("align_corners") != 0
 	xf, _ := numericAsF64(x)
 	gf, err := numericAsF64(grid)
 	if err != nil {
@@ -146,14 +146,14 @@ func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Shape[2] == 0 || x.Shape[3] == 0 {
 		return nil, fmt.Errorf("X %v has an empty image", x.Shape)
 	}
-	oh, ow := int(op.Int("output_height", 1)), int(op.Int("output_width", 1))
+	oh, ow := int(op.Int("output_height")), int(op.Int("output_width"))
 	if oh < 1 || ow < 1 {
 		return nil, fmt.Errorf("output size %dx%d must be positive", oh, ow)
 	}
-	ratio := int(op.Int("sampling_ratio", 0))
-	scale := float64(op.Float("spatial_scale", 1))
-	isMax := op.Str("mode", "avg") == "max"
-	halfPixel := op.Str("coordinate_transformation_mode", "half_pixel") == "half_pixel"
+	ratio := int(op.Int("sampling_ratio"))
+	scale := float64(op.Float("spatial_scale"))
+	isMax := op.Str("mode") == "max"
+	halfPixel := op.Str("coordinate_transformation_mode") == "half_pixel"
 	xf, _ := numericAsF64(x)
 	rf, err := numericAsF64(rois)
 	if err != nil {

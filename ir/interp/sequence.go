@@ -190,7 +190,7 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	t := ts[0]
-	axis, err := ir.NormAxis(op.Int("axis", 0), len(t.Shape))
+	axis, err := ir.NormAxis(op.Int("axis"), len(t.Shape))
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		for i := range sizes {
 			sizes[i] = 1
 		}
-		drop = op.Int("keepdims", 1) == 0
+		drop = op.Int("keepdims") == 0
 	default:
 		var vals []int64
 		switch d := st.Data.(type) {
@@ -260,15 +260,15 @@ func kernelConcatFromSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) 
 		ts[i] = t
 	}
 	r := len(ts[0].Shape)
-	if op.Int("new_axis", 0) == 1 {
-		axis, err := ir.NormAxis(op.Int("axis", 0), r+1)
+	if op.Int("new_axis") == 1 {
+		axis, err := ir.NormAxis(op.Int("axis"), r+1)
 		if err != nil {
 			return nil, err
 		}
 		out, err := seqStackAxis(ts, axis)
 		return []Value{out}, err
 	}
-	axis, err := ir.NormAxis(op.Int("axis", 0), r)
+	axis, err := ir.NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}

@@ -74,12 +74,12 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if !x.DType.IsFloat() || r < 2 || (x.Shape[r-1] != 1 && x.Shape[r-1] != 2) {
 		return nil, fmt.Errorf("input must be a float [batch, ..., 1|2] tensor, got %v%v", x.DType, x.Shape)
 	}
-	ax, err := ir.NormAxis(op.Int("axis", 1), r)
+	ax, err := ir.NormAxis(op.Int("axis"), r)
 	if err != nil {
 		return nil, err
 	}
 	if ax == r-1 {
-		return nil, fmt.Errorf("axis %d is the real/imaginary dim", op.Int("axis", 1))
+		return nil, fmt.Errorf("axis %d is the real/imaginary dim", op.Int("axis"))
 	}
 	n := x.Shape[ax]
 	if ts[1] != nil {
@@ -93,7 +93,7 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		n = int(l)
 	}
 	outLen := n
-	if op.Int("onesided", 0) != 0 {
+	if op.Int("onesided") != 0 {
 		outLen = n/2 + 1
 	}
 	v, err := numericAsF64(x)
@@ -108,7 +108,7 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	outShape[ax], outShape[r-1] = outLen, 2
 	out := make([]float64, NumElements(outShape))
 	re, im := make([]float64, inLen), make([]float64, inLen)
-	inverse := op.Int("inverse", 0) != 0
+	inverse := op.Int("inverse") != 0
 	for o := 0; o < outer; o++ {
 		for in := 0; in < inner; in++ {
 			for k := 0; k < inLen; k++ {
@@ -178,7 +178,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	frames := (length-frameLen)/int(step) + 1
 	bins := frameLen
-	if op.Int("onesided", 1) != 0 {
+	if op.Int("onesided") != 0 {
 		bins = frameLen/2 + 1
 	}
 	v, err := numericAsF64(x)
@@ -228,7 +228,7 @@ func kernelWindow(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	// A symmetric window spans size-1 intervals, a periodic one size.
 	den := float64(size)
-	if op.Int("periodic", 1) == 0 {
+	if op.Int("periodic") == 0 {
 		den = float64(size - 1)
 	}
 	v := make([]float64, size)

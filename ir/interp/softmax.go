@@ -27,7 +27,7 @@ func kernelSoftmaxFamily(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Rank() == 0 {
 		return nil, fmt.Errorf("input must have rank >= 1")
 	}
-	ax, err := ir.NormAxis(op.Int("axis", -1), x.Rank())
+	ax, err := ir.NormAxis(op.Int("axis"), x.Rank())
 	if err != nil {
 		return nil, err
 	}

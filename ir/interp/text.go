@@ -29,7 +29,7 @@ func kernelStringNormalizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if !(x.Rank() == 1 || (twoD && x.Shape[0] == 1)) {
 		return nil, fmt.Errorf("X must be [C] or [1, C], got shape %v", x.Shape)
 	}
-	caseSensitive := op.Int("is_case_sensitive", 0) != 0
+	caseSensitive := op.Int("is_case_sensitive") != 0
 	stop := map[string]bool{}
 	for _, w := range op.Strings("stopwords") {
 		if !caseSensitive {
@@ -37,7 +37,7 @@ func kernelStringNormalizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		stop[w] = true
 	}
-	action := op.Str("case_change_action", "NONE")
+	action := op.Str("case_change_action")
 	var out []string
 	for _, s := range Data[string](x) {
 		key := s
@@ -105,8 +105,8 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			pool = append(pool, strconv.FormatInt(p, 10))
 		}
 	}
-	minN, maxN := int(op.Int("min_gram_length", 0)), int(op.Int("max_gram_length", 0))
-	maxSkip := int(op.Int("max_skip_count", 0))
+	minN, maxN := int(op.Int("min_gram_length")), int(op.Int("max_gram_length"))
+	maxSkip := int(op.Int("max_skip_count"))
 	if minN < 1 || maxN < minN || maxSkip < 0 {
 		return nil, fmt.Errorf("bad n-gram range: min_gram_length %d, max_gram_length %d, max_skip_count %d", minN, maxN, maxSkip)
 	}
@@ -187,7 +187,7 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			weightAt[idx] = float64(weights[ord])
 		}
 	}
-	switch mode := op.Str("mode", ""); mode {
+	switch mode := op.Str("mode"); mode {
 	case "TF":
 	case "IDF", "TFIDF":
 		for i, v := range tf {
