@@ -40,11 +40,18 @@ func TestRunIsolatedOutcomes(t *testing.T) {
 		{"panic", "echo 'goroutine 1 [running]:' >&2; echo 'panic: boom' >&2; exit 2", onnxtest.Failed, "crash", "the test's process crashed (exit status 2): panic: boom"},
 		{"killed", "kill -9 $$", onnxtest.Failed, "crash", "the test's process crashed (signal: killed)"},
 		{"no result", "exit 0", onnxtest.Failed, "crash", "the test's process exited without a result"},
-		{"hang", "exec sleep 60", onnxtest.Failed, "timeout", "no result within 100ms; the test's process was killed"},
+		{"hang", "exec sleep 60", onnxtest.Failed, "timeout", "no result within 300ms; the test's process was killed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runIsolated(fakeChild(t, tt.script), dir, 100*time.Millisecond, 64<<20)
+			// A generous limit for the scripts that end by themselves, so
+			// that a loaded machine starting /bin/sh slowly does not turn
+			// them into timeouts; a short one for the hang.
+			limit := 10 * time.Second
+			if tt.stage == "timeout" {
+				limit = 300 * time.Millisecond
+			}
+			r := runIsolated(fakeChild(t, tt.script), dir, limit, 64<<20)
 			if r.Suite != "suite" || r.Test != "test_x" || r.Outcome != tt.outcome || r.Stage != tt.stage || !strings.Contains(r.Reason, tt.reason) {
 				t.Errorf("got %+v, want %s/%s %q", r, tt.outcome, tt.stage, tt.reason)
 			}
