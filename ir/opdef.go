@@ -58,6 +58,9 @@ type OpDef struct {
 	Attrs   []AttrDef
 	Regions []string // names of the regions the op owns, in order
 	Infer   InferFunc
+	// ShapeValue, when set, evaluates result 0 as a shape value (see
+	// ShapeValue): the ops that exporters compute shapes with have one.
+	ShapeValue ShapeValueFunc
 }
 
 var opTable = map[string]*OpDef{}

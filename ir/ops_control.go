@@ -91,7 +91,7 @@ func joinShapesLoose(a, b Shape) Shape {
 	}
 	out := Shape{Ranked: true, Dims: make([]Dim, len(a.Dims))}
 	for i := range a.Dims {
-		if a.Dims[i] == b.Dims[i] {
+		if a.Dims[i].Equal(b.Dims[i]) {
 			out.Dims[i] = a.Dims[i]
 		} else {
 			out.Dims[i] = Unknown()

@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // The elementwise and broadcast op family: arithmetic, math functions,
 // activations, logic and comparisons, Where, the variadic Sum/Max/Min/Mean,
@@ -23,7 +26,8 @@ func init() {
 		{"Div", "elementwise A / B with numpy broadcasting (integers truncate toward zero)"},
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferBroadcastSameDType})
+			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferBroadcastSameDType,
+			ShapeValue: arithShapeValue[op.name]})
 	}
 	Register(&OpDef{Name: "Pow", Doc: "elementwise X ** Y with broadcasting; the result has X's type",
 		Kind: Broadcast, Inputs: In("X", "Y"), Outputs: In("Z"), Infer: InferBroadcast})
@@ -69,7 +73,8 @@ func init() {
 		{"Not", "elementwise logical not of a bool tensor"},
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Elementwise,
-			Inputs: In("X"), Outputs: In("Y"), Infer: InferSameAsInput})
+			Inputs: In("X"), Outputs: In("Y"), Infer: InferSameAsInput,
+			ShapeValue: arithShapeValue[op.name]})
 	}
 
 	// Unary activations with attributes.
@@ -103,7 +108,8 @@ func init() {
 		{"LessOrEqual", "elementwise A <= B with broadcasting"},
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferCompare})
+			Inputs: In("A", "B"), Outputs: In("C"), Infer: inferCompare,
+			ShapeValue: arithShapeValue[op.name]})
 	}
 	Register(&OpDef{Name: "IsNaN", Doc: "elementwise test for NaN", Kind: Elementwise,
 		Inputs: In("X"), Outputs: In("Y"), Infer: inferSameShapeBool})
@@ -112,7 +118,8 @@ func init() {
 		Attrs: []AttrDef{AInt("detect_negative", 1), AInt("detect_positive", 1)}, Infer: inferSameShapeBool})
 
 	Register(&OpDef{Name: "Where", Doc: "elementwise condition ? X : Y with broadcasting of all three",
-		Kind: Broadcast, Inputs: In("condition", "X", "Y"), Outputs: In("output"), Infer: inferWhere})
+		Kind: Broadcast, Inputs: In("condition", "X", "Y"), Outputs: In("output"), Infer: inferWhere,
+		ShapeValue: shapeValueWhere})
 
 	// Variadic folds; ONNX broadcasts them multidirectionally since opset 8.
 	for _, op := range []struct{ name, doc string }{
@@ -122,17 +129,19 @@ func init() {
 		{"Mean", "elementwise mean of all operands with broadcasting"},
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast,
-			Inputs: []Operand{Var("data_0")}, Outputs: In("result"), Infer: inferBroadcastSameDType})
+			Inputs: []Operand{Var("data_0")}, Outputs: In("result"), Infer: inferBroadcastSameDType,
+			ShapeValue: arithShapeValue[op.name]})
 	}
 
 	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string)",
 		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"),
-		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast})
+		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast, ShapeValue: shapeValueCast})
 	Register(&OpDef{Name: "CastLike", Doc: "elementwise conversion to the element type of target_type",
 		Kind: Elementwise, Inputs: In("input", "target_type"), Outputs: In("output"), Infer: inferCastLike})
 
 	Register(&OpDef{Name: "Identity", Doc: "returns its operand (tensor, sequence or optional)",
-		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"), Infer: InferSameAsInput})
+		Kind: Elementwise, Inputs: In("input"), Outputs: In("output"), Infer: InferSameAsInput,
+		ShapeValue: shapeValuePassThrough})
 }
 
 // inferBroadcastSameDType is InferBroadcast for ops whose operands must all
@@ -212,4 +221,119 @@ func inferCastLike(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("want two tensor operands")
 	}
 	return []Type{TensorType(t.Type.DType, x.Type.Shape)}, nil
+}
+
+// arithShapeValue holds the ShapeValue hooks of the arithmetic and
+// comparison ops that exporters compute shapes with, by op name.
+var arithShapeValue = map[string]ShapeValueFunc{
+	"Add": binaryShapeValue(Dim.Add),
+	"Sub": binaryShapeValue(Dim.Sub),
+	"Mul": binaryShapeValue(Dim.Mul),
+	"Div": binaryShapeValue(truncDivDim),
+	"Neg": func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, 1, func(x []Dim) Dim { return x[0].Neg() })
+	},
+	"Equal": binaryShapeValue(equalDim),
+	"Sum":   foldShapeValue(Dim.Add),
+	"Max":   foldShapeValue(maxDim),
+	"Min":   foldShapeValue(func(x, y Dim) Dim { return maxDim(x.Neg(), y.Neg()).Neg() }),
+}
+
+// binaryShapeValue applies f elementwise to two broadcast operands.
+func binaryShapeValue(f func(x, y Dim) Dim) ShapeValueFunc {
+	return func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, 2, func(x []Dim) Dim { return f(x[0], x[1]) })
+	}
+}
+
+// foldShapeValue folds f over any number of broadcast operands.
+func foldShapeValue(f func(x, y Dim) Dim) ShapeValueFunc {
+	return func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, len(op.Args), func(x []Dim) Dim {
+			acc := x[0]
+			for _, y := range x[1:] {
+				acc = f(acc, y)
+			}
+			return acc
+		})
+	}
+}
+
+// truncDivDim is integer Div, which truncates toward zero: an expression
+// only where truncation and floor division agree (a nonnegative dividend
+// and a positive constant divisor, or an exact division).
+func truncDivDim(x, y Dim) Dim {
+	if a, ok := x.Int(); ok {
+		if b, ok := y.Int(); ok {
+			if b == 0 || (a == math.MinInt64 && b == -1) {
+				return Unknown()
+			}
+			return DimInt(a / b)
+		}
+	}
+	if b, ok := y.Int(); ok {
+		if b > 0 && isNonNegative(x) {
+			return x.FloorDiv(y)
+		}
+		return Unknown()
+	}
+	return x.FloorDiv(y) // known only when exact
+}
+
+// equalDim is 1 or 0 when the comparison is decided: equal expressions,
+// or a difference that is a nonzero constant or provably nonzero (a dim
+// read off a shape is never negative, so it never equals -1).
+func equalDim(x, y Dim) Dim {
+	if x.IsUnknown() || y.IsUnknown() {
+		return Unknown()
+	}
+	if x.Equal(y) {
+		return Static(1)
+	}
+	diff := x.Sub(y)
+	if lo, ok := diff.LowerBound(nil); ok && lo > 0 {
+		return Static(0)
+	}
+	if hi, ok := diff.UpperBound(nil); ok && hi < 0 {
+		return Static(0)
+	}
+	return Unknown()
+}
+
+// maxDim is the larger of x and y when their difference has a known sign.
+func maxDim(x, y Dim) Dim {
+	diff := x.Sub(y)
+	switch {
+	case isNonNegative(diff):
+		return x
+	case isNonNegative(diff.Neg()):
+		return y
+	}
+	return Unknown()
+}
+
+// shapeValueWhere selects elementwise where the condition is known
+// (exporters write Expand's shape as Where(Equal(shape, -1), 1, shape)).
+func shapeValueWhere(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	return broadcastElems(arg, 3, func(x []Dim) Dim {
+		c, ok := x[0].Int()
+		switch {
+		case !ok:
+			return Unknown()
+		case c != 0:
+			return x[1]
+		}
+		return x[2]
+	})
+}
+
+// shapeValueCast keeps the elements of a cast between integer types wide
+// enough for any dim (i32, i64).
+func shapeValueCast(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	if d, ok := op.Attr("to"); ok && d.Kind == AttrDType && (d.DType == I64 || d.DType == I32) {
+		if in := op.Arg(0); in != nil && in.Type.IsTensor() && (in.Type.DType.IsInt() || in.Type.DType == Bool) {
+			return arg(0)
+		}
+	}
+	return nil, false
 }

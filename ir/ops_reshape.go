@@ -10,23 +10,23 @@ func init() {
 		Name: "Reshape", Doc: "the data with a new shape (0 copies the input dim unless allowzero, -1 is inferred)",
 		Kind: Injective, Inputs: In("data", "shape"), Outputs: In("reshaped"),
 		Attrs: []AttrDef{AInt("allowzero", 0)},
-		Infer: inferReshape,
+		Infer: inferReshape, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Flatten", Doc: "reshapes to 2-D: dims before axis form the rows, the rest the columns",
 		Kind: Injective, Inputs: In("input"), Outputs: In("output"),
 		Attrs: []AttrDef{AInt("axis", 1)},
-		Infer: inferFlatten,
+		Infer: inferFlatten, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Squeeze", Doc: "removes size-1 dims (the given axes, or all of them)",
 		Kind: Injective, Inputs: []Operand{{Name: "data"}, Opt("axes")}, Outputs: In("squeezed"),
-		Infer: inferSqueeze,
+		Infer: inferSqueeze, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Unsqueeze", Doc: "inserts size-1 dims at the given axes of the output",
 		Kind: Injective, Inputs: In("data", "axes"), Outputs: In("expanded"),
-		Infer: inferUnsqueeze,
+		Infer: inferUnsqueeze, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Transpose", Doc: "permutes dims: output dim i is input dim perm[i] (default: reversed)",
@@ -38,7 +38,7 @@ func init() {
 		Name: "Concat", Doc: "concatenates tensors along axis",
 		Kind: Injective, Inputs: []Operand{Var("inputs")}, Outputs: In("concat_result"),
 		Attrs: []AttrDef{ARequired("axis", AttrInt)},
-		Infer: inferConcat,
+		Infer: inferConcat, ShapeValue: shapeValueConcat,
 	})
 	Register(&OpDef{
 		Name: "Split", Doc: "splits along axis into parts of the given sizes (default: equal parts)",
@@ -60,18 +60,18 @@ func init() {
 		Name: "Shape", Doc: "the input's shape (dims start..end) as an i64 vector",
 		Kind: Opaque, Inputs: In("data"), Outputs: In("shape"),
 		Attrs: []AttrDef{AInt("start", 0), AOptional("end", AttrInt)},
-		Infer: inferShapeOp,
+		Infer: inferShapeOp, ShapeValue: shapeValueShape,
 	})
 	Register(&OpDef{
 		Name: "Size", Doc: "the input's element count as an i64 scalar",
 		Kind: Opaque, Inputs: In("data"), Outputs: In("size"),
-		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil },
+		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil }, ShapeValue: shapeValueSize,
 	})
 	Register(&OpDef{
 		Name: "ConstantOfShape", Doc: "a tensor of the given shape filled with value (default f32 zero)",
 		Kind: Opaque, Inputs: In("input"), Outputs: In("output"),
 		Attrs: []AttrDef{AOptional("value", AttrTensor)},
-		Infer: inferConstantOfShape,
+		Infer: inferConstantOfShape, ShapeValue: shapeValueConstantOfShape,
 	})
 	Register(&OpDef{
 		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect or edge mode",
@@ -116,6 +116,15 @@ func staticDimProduct(dims []Dim) (int64, bool) {
 	return p, true
 }
 
+// prodDims multiplies dims into one (static, an expression, or unknown).
+func prodDims(dims []Dim) Dim {
+	p := Static(1)
+	for _, d := range dims {
+		p = p.Mul(d)
+	}
+	return p
+}
+
 func inferReshape(op *Op) ([]Type, error) {
 	data, err := inferOperand(op, 0)
 	if err != nil {
@@ -138,14 +147,15 @@ func inferReshape(op *Op) ([]Type, error) {
 	out := make([]Dim, len(elems))
 	inferAt := -1
 	for i, e := range elems {
+		n, isConst := e.Int()
 		switch {
-		case e.Known && e.Val == -1:
+		case isConst && n == -1:
 			if inferAt >= 0 {
 				return nil, fmt.Errorf("shape has more than one -1")
 			}
 			inferAt = i
 			out[i] = Unknown()
-		case e.Known && e.Val == 0 && !allowzero:
+		case isConst && n == 0 && !allowzero:
 			if in.Ranked {
 				if i >= len(in.Dims) {
 					return nil, fmt.Errorf("shape[%d] is 0 (copy) but the input has rank %d", i, len(in.Dims))
@@ -154,14 +164,14 @@ func inferReshape(op *Op) ([]Type, error) {
 			} else {
 				out[i] = Unknown()
 			}
-		case e.Known && e.Val < -1:
-			return nil, fmt.Errorf("shape[%d] is %d", i, e.Val)
+		case isConst && n < -1:
+			return nil, fmt.Errorf("shape[%d] is %d", i, n)
 		default:
-			// A symbolic element is taken as the dim it names. If that dim
+			// An expression is taken as the dim it computes. If that dim
 			// is 0 at run time and allowzero is 0, ONNX copies the input
 			// dim instead; like exporters' own shape inference, kiln
 			// assumes shape computations do not rely on that.
-			out[i] = e.Dim()
+			out[i] = sizeDim(e)
 		}
 	}
 	if inferAt < 0 {
@@ -169,7 +179,7 @@ func inferReshape(op *Op) ([]Type, error) {
 		// copies an unknown input dim) is fixed by the element count just as
 		// a -1 would be.
 		for i, dm := range out {
-			if !dm.IsStatic() && !dm.IsSymbolic() {
+			if dm.IsUnknown() {
 				if inferAt >= 0 {
 					inferAt = -1
 					break
@@ -189,53 +199,48 @@ func inferReshape(op *Op) ([]Type, error) {
 	return []Type{TensorType(d, Shape{Ranked: true, Dims: out})}, nil
 }
 
-// reshapeInferDim computes the -1 dim at position at: symbolic dims that
-// appear on both sides cancel, and what remains must be static.
+// reshapeInferDim computes the -1 dim at position at: dims equal on both
+// sides cancel, and the product of the remaining input dims must divide
+// exactly by the product of the remaining output dims.
 func reshapeInferDim(in, out []Dim, at int) Dim {
 	rest := append([]Dim(nil), in...)
-	outStatic := int64(1)
+	var others []Dim
 	for i, d := range out {
 		if i == at {
 			continue
 		}
-		switch {
-		case d.IsStatic():
-			outStatic *= d.Size
-		case d.IsSymbolic():
-			found := false
+		if d.IsUnknown() {
+			return Unknown()
+		}
+		found := false
+		if d.IsExpr() {
 			for j, r := range rest {
-				if r == d {
+				if r.Equal(d) {
 					rest = append(rest[:j], rest[j+1:]...)
 					found = true
 					break
 				}
 			}
-			if !found {
-				return Unknown()
-			}
-		default:
-			return Unknown()
+		}
+		if !found {
+			others = append(others, d)
 		}
 	}
-	var sym []Dim
-	inStatic := int64(1)
-	for _, r := range rest {
-		switch {
-		case r.IsStatic():
-			inStatic *= r.Size
-		case r.IsSymbolic():
-			sym = append(sym, r)
-		default:
+	num, den := prodDims(rest), prodDims(others)
+	if n, ok := den.Int(); ok && n != 0 {
+		if m, ok := num.Int(); ok && m%n != 0 {
 			return Unknown()
 		}
+		// A constant divisor must divide every coefficient.
+		if q := num.FloorDiv(den); q.Mul(den).Equal(num) {
+			return q
+		}
+		return Unknown()
 	}
-	switch {
-	case len(sym) == 0 && outStatic != 0 && inStatic%outStatic == 0:
-		return Static(inStatic / outStatic)
-	case len(sym) == 1 && outStatic != 0 && inStatic == outStatic:
-		return sym[0]
+	if den.IsStatic() { // 0
+		return Unknown()
 	}
-	return Unknown()
+	return num.FloorDiv(den)
 }
 
 // maxInferredRank bounds ranks taken from an operand's length, so that a
@@ -268,16 +273,7 @@ func inferFlatten(op *Op) ([]Type, error) {
 	if axis < 0 {
 		axis += r
 	}
-	prodDim := func(ds []Dim) Dim {
-		if p, ok := staticDimProduct(ds); ok {
-			return Static(p)
-		}
-		if len(ds) == 1 {
-			return ds[0]
-		}
-		return Unknown()
-	}
-	return []Type{TensorType(x.Type.DType, Shape{Ranked: true, Dims: []Dim{prodDim(s.Dims[:axis]), prodDim(s.Dims[axis:])}})}, nil
+	return []Type{TensorType(x.Type.DType, Shape{Ranked: true, Dims: []Dim{prodDims(s.Dims[:axis]), prodDims(s.Dims[axis:])}})}, nil
 }
 
 // normDistinctAxes normalizes axes for rank, rejecting duplicates.
@@ -582,7 +578,7 @@ func shapeOperandDims(v *Value) ([]Dim, bool) {
 	}
 	out := make([]Dim, len(elems))
 	for i, e := range elems {
-		out[i] = e.Dim()
+		out[i] = sizeDim(e)
 	}
 	return out, true
 }
@@ -761,4 +757,65 @@ func inferDepthSpace(toSpace bool) InferFunc {
 		}
 		return []Type{TensorType(x.Type.DType, out)}, nil
 	}
+}
+
+// shapeValueConcat joins the operands' elements.
+func shapeValueConcat(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	var out []Dim
+	for i := range op.Args {
+		el, ok := arg(i)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, el...)
+	}
+	return out, true
+}
+
+// shapeValueShape reads the operand's dims start..end.
+func shapeValueShape(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	in := op.Arg(0)
+	if in == nil || !in.Type.IsTensor() || !in.Type.Shape.Ranked {
+		return nil, false
+	}
+	dims := in.Type.Shape.Dims
+	start, end, ok := shapeOpRange(op, len(dims))
+	if !ok {
+		return nil, false
+	}
+	return append([]Dim(nil), dims[start:end]...), true
+}
+
+// shapeValueSize is the product of the operand's dims.
+func shapeValueSize(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	in := op.Arg(0)
+	if in == nil || !in.Type.IsTensor() || !in.Type.Shape.Ranked {
+		return []Dim{Unknown()}, true
+	}
+	return []Dim{prodDims(in.Type.Shape.Dims)}, true
+}
+
+// shapeValueConstantOfShape fills a vector of known length with the value
+// attribute.
+func shapeValueConstantOfShape(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	n, ok := KnownInts(op.Arg(0))
+	if !ok || len(n) > 1 || (len(n) == 1 && (n[0] < 0 || n[0] > maxShapeValueLen)) {
+		return nil, false
+	}
+	fill := Static(0)
+	if a, ok := op.Attr("value"); ok && a.Kind == AttrTensor {
+		vals, ok := ConstInts(a.Tensor)
+		if !ok || len(vals) != 1 {
+			return nil, false
+		}
+		fill = DimInt(vals[0])
+	}
+	out := []Dim{fill}
+	if len(n) == 1 {
+		out = make([]Dim, n[0])
+		for i := range out {
+			out[i] = fill
+		}
+	}
+	return out, true
 }

@@ -46,8 +46,8 @@ func TestTensorFamilyInfer(t *testing.T) {
 		nres  int
 		want  string // result types joined by " ", or "error: <substring>"
 	}{
-		{"flatten symbolic", "Flatten", []operand{x}, []Attr{{"axis", IntAttr(2)}}, 1, "f32[?,12]"},
-		{"flatten axis 1 keeps a lone dim", "Flatten", []operand{x}, nil, 1, "f32[batch,?]"},
+		{"flatten symbolic", "Flatten", []operand{x}, []Attr{{"axis", IntAttr(2)}}, 1, "f32[batch*seq,12]"},
+		{"flatten axis 1 multiplies the rest", "Flatten", []operand{x}, nil, 1, "f32[batch,12*seq]"},
 		{"squeeze axes", "Squeeze", []operand{in(F32, sym(1, "n", 1)), ci(0, -1)}, nil, 1, "f32[n]"},
 		{"squeeze non-1", "Squeeze", []operand{in(F32, sym(2, 3)), ci(0)}, nil, 1, "error: cannot squeeze"},
 		{"unsqueeze", "Unsqueeze", []operand{x, ci(0, 4)}, nil, 1, "f32[1,batch,seq,12,1]"},

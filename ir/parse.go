@@ -303,23 +303,25 @@ func (c *converter) shape(a *astShape) (Shape, error) {
 	}
 	s := Shape{Ranked: true, Dims: make([]Dim, 0, len(a.Dims))}
 	for _, ad := range a.Dims {
-		t := ad.Tok
-		var d Dim
-		switch {
-		case t.Value == "?":
-			d = Unknown()
-		case t.Value[0] >= '0' && t.Value[0] <= '9':
-			n, err := strconv.ParseInt(t.Value, 10, 64)
-			if err != nil {
-				return Shape{}, c.errorf(t.Pos, "dim %s out of range", t.Value)
+		toks := make([]dimToken, len(ad.Toks))
+		for i, at := range ad.Toks {
+			t := at.Tok
+			switch {
+			case t.Type == tokInt:
+				toks[i] = dimToken{kind: 'n', text: t.Value}
+			case t.Type == tokIdent || t.Type == tokString:
+				name, err := c.nameTok(t)
+				if err != nil {
+					return Shape{}, err
+				}
+				toks[i] = dimToken{kind: 's', text: name}
+			default:
+				toks[i] = dimToken{kind: t.Value[0]}
 			}
-			d = Static(n)
-		default:
-			name, err := c.nameTok(t)
-			if err != nil {
-				return Shape{}, err
-			}
-			d = Symbolic(name)
+		}
+		d, err := parseDimTokens(toks)
+		if err != nil {
+			return Shape{}, c.errorf(ad.Toks[0].Tok.Pos, "%v", err)
 		}
 		s.Dims = append(s.Dims, d)
 	}

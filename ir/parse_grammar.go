@@ -167,8 +167,14 @@ type astRegion struct {
 // Single tokens in lists are wrapped in structs: participle replaces a
 // []lexer.Token field on every capture instead of appending to it.
 
+// astDim is a dim's tokens; converter.shape parses the expression they
+// spell (dimParser in dim.go).
 type astDim struct {
-	Tok lexer.Token `parser:"@(Int | Ident | String | \"?\")"`
+	Toks []*astDimTok `parser:"@@+"`
+}
+
+type astDimTok struct {
+	Tok lexer.Token `parser:"@(Int | Ident | String | \"?\" | \"+\" | \"-\" | \"*\" | \"/\" | \"(\" | \")\")"`
 }
 
 type astRef struct {
