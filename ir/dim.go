@@ -461,6 +461,26 @@ func floorDivConst(a []dimTerm, k int64) Dim {
 	if k == 1 {
 		return dimOfTerms(a)
 	}
+	// floor((floor(N/d) + R)/k) = floor((N + d*R)/(d*k)) for integer R:
+	// nested divisions merge, so ((h+1)/2+1)/2 is (h+3)/4.
+	for i, t := range a {
+		if t.coef != 1 || len(t.atoms) != 1 || t.atoms[0].den == 0 {
+			continue
+		}
+		at := t.atoms[0]
+		dk, ok := mulInt(at.den, k)
+		if !ok {
+			return Unknown()
+		}
+		rest := make([]dimTerm, 0, len(a)-1)
+		rest = append(append(rest, a[:i]...), a[i+1:]...)
+		num := dimOfTerms(at.num).Add(dimOfTerms(rest).Mul(Static(at.den)))
+		terms, ok := num.terms()
+		if !ok {
+			return Unknown()
+		}
+		return floorDivConst(terms, dk)
+	}
 	var quot, rem []dimTerm
 	g := k
 	for _, t := range a {

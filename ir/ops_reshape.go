@@ -443,10 +443,7 @@ func inferConcat(op *Op) ([]Type, error) {
 	var d DType
 	axis := op.Int("axis", 0)
 	first := true
-	var sum int64
-	sumKnown := true
-	var symSum Dim
-	nsym := 0
+	sum := Static(0) // the sizes along axis: a constant, an expression or unknown
 	for i := range op.Args {
 		a, err := inferOperand(op, i)
 		if err != nil {
@@ -459,7 +456,7 @@ func inferConcat(op *Op) ([]Type, error) {
 		}
 		s := a.Type.Shape
 		if !s.Ranked {
-			sumKnown = false
+			sum = Unknown()
 			continue
 		}
 		ax, err := NormAxis(axis, len(s.Dims))
@@ -484,28 +481,13 @@ func inferConcat(op *Op) ([]Type, error) {
 				out.Dims[k] = m.Dims[0]
 			}
 		}
-		switch dm := s.Dims[ax]; {
-		case dm.IsStatic():
-			sum += dm.Size
-		case dm.IsSymbolic():
-			symSum = dm
-			nsym++
-		default:
-			sumKnown = false
-		}
+		sum = sum.Add(s.Dims[ax])
 	}
 	if first {
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
 	ax, _ := NormAxis(axis, len(out.Dims))
-	switch {
-	case sumKnown && nsym == 0:
-		out.Dims[ax] = Static(sum)
-	case sumKnown && nsym == 1 && sum == 0:
-		out.Dims[ax] = symSum // e.g. a KV cache concatenated with nothing
-	default:
-		out.Dims[ax] = Unknown()
-	}
+	out.Dims[ax] = sum
 	return []Type{TensorType(d, out)}, nil
 }
 
