@@ -1029,3 +1029,12 @@ func (p *dimParser) factor() (Dim, error) {
 	}
 	return Dim{}, fmt.Errorf("unexpected %s in dim", t.describe())
 }
+
+// rangeString is the bound's text form: "[1, 64]", "[0, ?]".
+func (s SymBound) rangeString() string {
+	max := "?"
+	if s.Max >= 0 {
+		max = strconv.FormatInt(s.Max, 10)
+	}
+	return fmt.Sprintf("[%d, %s]", s.Min, max)
+}

@@ -111,6 +111,19 @@ func inferIf(op *Op) ([]Type, error) {
 	if c := op.Arg(0); c != nil && c.Type.IsTensor() && c.Type.DType != InvalidDType && c.Type.DType != Bool {
 		return nil, fmt.Errorf("cond is %v, want bool", c.Type)
 	}
+	// A condition computed from shapes (exporters branch on a dim or a
+	// rank) is known at compile time: the If has the taken branch's types.
+	if c, ok := KnownInts(op.Arg(0)); ok && len(c) == 1 {
+		taken := th
+		if c[0] == 0 {
+			taken = el
+		}
+		out := make([]Type, len(taken.Results))
+		for i, r := range taken.Results {
+			out[i] = r.Type
+		}
+		return out, nil
+	}
 	out := make([]Type, len(th.Results))
 	for i := range out {
 		ta, tb := th.Results[i].Type, el.Results[i].Type

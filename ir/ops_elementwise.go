@@ -234,9 +234,12 @@ var arithShapeValue = map[string]ShapeValueFunc{
 		return broadcastElems(arg, 1, func(x []Dim) Dim { return x[0].Neg() })
 	},
 	"Equal": binaryShapeValue(equalDim),
-	"Sum":   foldShapeValue(Dim.Add),
-	"Max":   foldShapeValue(maxDim),
-	"Min":   foldShapeValue(func(x, y Dim) Dim { return maxDim(x.Neg(), y.Neg()).Neg() }),
+	"Not": func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, 1, func(x []Dim) Dim { return notDim(x[0]) })
+	},
+	"Sum": foldShapeValue(Dim.Add),
+	"Max": foldShapeValue(maxDim),
+	"Min": foldShapeValue(func(x, y Dim) Dim { return maxDim(x.Neg(), y.Neg()).Neg() }),
 }
 
 // binaryShapeValue applies f elementwise to two broadcast operands.
@@ -330,10 +333,25 @@ func shapeValueWhere(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
 // shapeValueCast keeps the elements of a cast between integer types wide
 // enough for any dim (i32, i64).
 func shapeValueCast(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
-	if d, ok := op.Attr("to"); ok && d.Kind == AttrDType && (d.DType == I64 || d.DType == I32) {
-		if in := op.Arg(0); in != nil && in.Type.IsTensor() && (in.Type.DType.IsInt() || in.Type.DType == Bool) {
-			return arg(0)
-		}
+	d, ok := op.Attr("to")
+	in := op.Arg(0)
+	if !ok || d.Kind != AttrDType || in == nil || !in.Type.IsTensor() || !(in.Type.DType.IsInt() || in.Type.DType == Bool) {
+		return nil, false
+	}
+	switch d.DType {
+	case I64, I32:
+		return arg(0)
+	case Bool:
+		// Exporters test a dim for zero by casting it to bool.
+		return broadcastElems(arg, 1, func(x []Dim) Dim { return notDim(equalDim(x[0], Static(0))) })
 	}
 	return nil, false
+}
+
+// notDim is logical not of a 0/1 element.
+func notDim(x Dim) Dim {
+	if n, ok := x.Int(); ok {
+		return Static(shapeValueBool(n == 0))
+	}
+	return Unknown()
 }

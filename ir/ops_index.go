@@ -234,6 +234,8 @@ func sliceDim(dim, start, end Dim, step int64) Dim {
 			switch {
 			case n >= huge:
 				return dim, true
+			case n == 0:
+				return x, true // a dim is never negative
 			case n < 0:
 				x = dim.Add(x)
 			}
@@ -246,6 +248,9 @@ func sliceDim(dim, start, end Dim, step int64) Dim {
 		return Unknown()
 	}
 	span := f.Sub(b)
+	if span.Equal(dim) {
+		return dim // the whole dim, stepped by 1
+	}
 	if !isNonNegative(span) {
 		if hi, ok := span.UpperBound(nil); ok && hi <= 0 {
 			return Static(0)
@@ -255,36 +260,75 @@ func sliceDim(dim, start, end Dim, step int64) Dim {
 	return span.CeilDiv(Static(step))
 }
 
-// shapeValueSlice slices a shape value with constant starts, ends and
-// steps.
+// shapeValueSlice slices a shape value (of rank 1, or of a small static
+// shape) with constant starts, ends, axes and steps.
 func shapeValueSlice(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
 	data, ok := arg(0)
 	if !ok {
 		return nil, false
 	}
-	starts, ok1 := KnownInts(op.Arg(1))
-	ends, ok2 := KnownInts(op.Arg(2))
-	if !ok1 || !ok2 || len(starts) != 1 || len(ends) != 1 {
-		return nil, false
-	}
-	step := int64(1)
-	if s := op.Arg(4); s != nil {
-		st, ok := KnownInts(s)
-		if !ok || len(st) != 1 {
+	sizes := []int64{int64(len(data))}
+	if in := op.Arg(0); in.Type.Shape.Rank() != 1 {
+		if sizes, ok = in.Type.Shape.Sizes(); !ok || len(sizes) == 0 {
 			return nil, false
 		}
-		step = st[0]
 	}
-	if len(data) > maxShapeValueLen {
+	starts, ok1 := KnownInts(op.Arg(1))
+	ends, ok2 := KnownInts(op.Arg(2))
+	if !ok1 || !ok2 || len(starts) != len(ends) {
 		return nil, false
 	}
-	idx, ok := SliceIndices(int64(len(data)), starts[0], ends[0], step)
-	if !ok {
-		return nil, false
+	axes := make([]int64, len(starts))
+	for i := range axes {
+		axes[i] = int64(i)
 	}
-	out := make([]Dim, len(idx))
-	for i, x := range idx {
-		out[i] = data[x]
+	if a := op.Arg(3); a != nil {
+		if axes, ok = KnownInts(a); !ok || len(axes) != len(starts) {
+			return nil, false
+		}
+	}
+	steps := make([]int64, len(starts))
+	for i := range steps {
+		steps[i] = 1
+	}
+	if s := op.Arg(4); s != nil {
+		if steps, ok = KnownInts(s); !ok || len(steps) != len(starts) {
+			return nil, false
+		}
+	}
+	// The indices kept along each axis.
+	keep := make([][]int64, len(sizes))
+	for i, n := range sizes {
+		for j := int64(0); j < n; j++ {
+			keep[i] = append(keep[i], j)
+		}
+	}
+	for i, a := range axes {
+		ax, err := NormAxis(a, len(sizes))
+		if err != nil {
+			return nil, false
+		}
+		idx, ok := SliceIndices(sizes[ax], starts[i], ends[i], steps[i])
+		if !ok {
+			return nil, false
+		}
+		keep[ax] = idx
+	}
+	outSizes := make([]int64, len(keep))
+	for i, k := range keep {
+		outSizes[i] = int64(len(k))
+	}
+	strides := cStrides(sizes)
+	var out []Dim
+	forEachIndex(outSizes, func(idx []int64) {
+		var off int64
+		for i, j := range idx {
+			off += keep[i][j] * strides[i]
+		}
+		out = append(out, data[off])
+	})
+	if out == nil {
+		out = []Dim{}
 	}
 	return out, true
 }
@@ -292,7 +336,7 @@ func shapeValueSlice(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
 // shapeValueGather picks elements of a shape value at constant indices.
 func shapeValueGather(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
 	data, ok := arg(0)
-	if !ok {
+	if !ok || op.Arg(0).Type.Shape.Rank() > 1 {
 		return nil, false
 	}
 	idx, ok := KnownInts(op.Arg(1))

@@ -32,7 +32,7 @@ func init() {
 		Name: "Transpose", Doc: "permutes dims: output dim i is input dim perm[i] (default: reversed)",
 		Kind: Injective, Inputs: In("data"), Outputs: In("transposed"),
 		Attrs: []AttrDef{AInts("perm")},
-		Infer: inferTranspose,
+		Infer: inferTranspose, ShapeValue: shapeValueTranspose,
 	})
 	Register(&OpDef{
 		Name: "Concat", Doc: "concatenates tensors along axis",
@@ -681,7 +681,7 @@ func inferPad(op *Op) ([]Type, error) {
 				}
 				out.Dims[i] = Static(n)
 			} else {
-				out.Dims[i] = Unknown()
+				out.Dims[i] = s.Dims[i].Add(DimInt(p))
 			}
 		}
 	}
@@ -741,8 +741,12 @@ func inferDepthSpace(toSpace bool) InferFunc {
 	}
 }
 
-// shapeValueConcat joins the operands' elements.
+// shapeValueConcat joins the operands' elements (in C order, which is
+// their concatenation along axis 0).
 func shapeValueConcat(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	if len(op.Results) > 0 && op.Results[0].Type.Shape.Rank() > 1 && op.Int("axis", 0) != 0 {
+		return nil, false
+	}
 	var out []Dim
 	for i := range op.Args {
 		el, ok := arg(i)
@@ -800,4 +804,72 @@ func shapeValueConstantOfShape(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool
 		}
 	}
 	return out, true
+}
+
+// shapeValueTranspose permutes a small static-shaped shape value (torch
+// exports its pad lists through Reshape, Slice and Transpose of a [n,2]
+// tensor).
+func shapeValueTranspose(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	in := op.Arg(0)
+	data, ok := arg(0)
+	if !ok || in == nil {
+		return nil, false
+	}
+	sizes, ok := in.Type.Shape.Sizes()
+	if !ok {
+		return nil, false
+	}
+	perm, err := TransposePerm(op, len(sizes))
+	if err != nil {
+		return nil, false
+	}
+	outSizes := make([]int64, len(perm))
+	for i, p := range perm {
+		outSizes[i] = sizes[p]
+	}
+	strides := cStrides(sizes)
+	out := make([]Dim, 0, len(data))
+	forEachIndex(outSizes, func(idx []int64) {
+		var off int64
+		for i, p := range perm {
+			off += idx[i] * strides[p]
+		}
+		out = append(out, data[off])
+	})
+	return out, len(out) == len(data)
+}
+
+// cStrides returns the C-order strides of a shape.
+func cStrides(sizes []int64) []int64 {
+	st := make([]int64, len(sizes))
+	n := int64(1)
+	for i := len(sizes) - 1; i >= 0; i-- {
+		st[i] = n
+		n *= sizes[i]
+	}
+	return st
+}
+
+// forEachIndex calls f with every multi-index of sizes in C order.
+func forEachIndex(sizes []int64, f func(idx []int64)) {
+	for _, n := range sizes {
+		if n <= 0 {
+			return
+		}
+	}
+	idx := make([]int64, len(sizes))
+	for {
+		f(idx)
+		i := len(idx) - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < sizes[i] {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			return
+		}
+	}
 }

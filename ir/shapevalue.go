@@ -23,7 +23,8 @@ const maxShapeValueDepth = 32
 // maxShapeValueLen bounds the element count of an evaluated tensor.
 const maxShapeValueLen = 64
 
-// ShapeValue evaluates an integer tensor of rank 0 or 1 as far as its
+// ShapeValue evaluates an integer tensor of rank 0 or 1 (or a small one of
+// static shape, whose elements it returns in C order) as far as its
 // defining ops allow, returning its elements in order. ok is false when even
 // the element count is unknown. It understands constants and every op whose
 // declaration has a ShapeValue hook (Shape, Gather, Slice, Concat, Squeeze,
@@ -58,7 +59,8 @@ func (e *shapeEval) compute(v *Value, depth int) ([]Dim, bool) {
 	if v == nil || !v.Type.IsTensor() || depth > maxShapeValueDepth {
 		return nil, false
 	}
-	if r := v.Type.Shape.Rank(); r > 1 {
+	n := v.Type.Shape.NumElements()
+	if r := v.Type.Shape.Rank(); r > 1 && (n < 0 || n > maxShapeValueLen) {
 		return nil, false
 	}
 	if vals, ok := ConstInts(v); ok {
@@ -76,13 +78,14 @@ func (e *shapeEval) compute(v *Value, depth int) ([]Dim, bool) {
 				}
 				return e.value(op.Args[i], depth+1)
 			}
-			if out, ok := d.ShapeValue(op, arg); ok {
+			// A hook's elements must be as many as the type says.
+			if out, ok := d.ShapeValue(op, arg); ok && (n < 0 || int64(len(out)) == n) {
 				return out, true
 			}
 		}
 	}
 	// Fall back to the element count the type gives.
-	if n := v.Type.Shape.NumElements(); n >= 0 && n <= maxShapeValueLen {
+	if n >= 0 && n <= maxShapeValueLen {
 		return unknownElems(int(n)), true
 	}
 	return nil, false
