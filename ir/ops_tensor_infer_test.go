@@ -55,7 +55,7 @@ func TestTensorFamilyInfer(t *testing.T) {
 		{"transpose bad perm", "Transpose", []operand{x}, []Attr{{"perm", IntsAttr([]int64{0, 0, 1})}}, 1, "error: not a permutation"},
 		{"concat static", "Concat", []operand{in(F32, sym(2, 3)), in(F32, sym(2, 5))}, []Attr{{"axis", IntAttr(-1)}}, 1, "f32[2,8]"},
 		{"concat with empty keeps sym", "Concat", []operand{in(F32, sym("b", 4, "past", 8)), in(F32, sym("b", 4, 0, 8))}, []Attr{{"axis", IntAttr(2)}}, 1, "f32[b,4,past,8]"},
-		{"concat sym sum unknown", "Concat", []operand{in(F32, sym("b", "past")), in(F32, sym("b", "seq"))}, []Attr{{"axis", IntAttr(1)}}, 1, "f32[b,?]"},
+		{"concat sym sum", "Concat", []operand{in(F32, sym("b", "past")), in(F32, sym("b", "seq"))}, []Attr{{"axis", IntAttr(1)}}, 1, "f32[b,past+seq]"},
 		{"concat dtype mismatch", "Concat", []operand{in(F32, sym(2)), in(I64, sym(2))}, []Attr{{"axis", IntAttr(0)}}, 1, "error: operand 1 is i64"},
 		{"split equal", "Split", []operand{x}, []Attr{{"axis", IntAttr(2)}}, 3, "f32[batch,seq,4] f32[batch,seq,4] f32[batch,seq,4]"},
 		{"split sizes", "Split", []operand{x, ci(2, 10)}, []Attr{{"axis", IntAttr(-1)}}, 2, "f32[batch,seq,2] f32[batch,seq,10]"},
