@@ -450,6 +450,9 @@ func (d Dim) FloorDiv(e Dim) Dim {
 // CeilDiv returns d/e rounded toward positive infinity, for a positive
 // constant e (otherwise as FloorDiv for an exact division).
 func (d Dim) CeilDiv(e Dim) Dim {
+	if k, ok := e.Int(); ok && k > 0 {
+		return d.Add(DimInt(k - 1)).FloorDiv(e) // (n+1)/2 rather than n-(n/2)
+	}
 	return d.Neg().FloorDiv(e).Neg()
 }
 
