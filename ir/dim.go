@@ -198,6 +198,10 @@ func termsString(terms []dimTerm) string {
 	var b strings.Builder
 	for i, t := range terms {
 		c := t.coef
+		if c == math.MinInt64 {
+			b.WriteString(strconv.FormatInt(c, 10))
+			continue
+		}
 		if c < 0 {
 			b.WriteByte('-')
 			c = -c
@@ -264,6 +268,9 @@ func dimOfTerms(terms []dimTerm) Dim {
 	}
 	size := 0
 	for _, t := range terms {
+		if t.coef == math.MinInt64 {
+			return Unknown() // only a lone constant may be MinInt64 (DimInt)
+		}
 		size += len(t.key) + 24
 	}
 	if size > maxDimKeySize {

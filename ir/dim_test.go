@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -114,6 +115,9 @@ func TestDimArithmetic(t *testing.T) {
 		{"exact div", n.Mul(seq).Mul(Static(6)).FloorDiv(seq.Mul(Static(3))), "2*n"},
 		{"inexact div", n.Add(Static(1)).FloorDiv(seq), "?"},
 		{"overflow", Static(1 << 62).Mul(Static(4)), "?"},
+		{"min int64 constant", DimInt(math.MinInt64), "-9223372036854775808"},
+		{"min int64 in a sum", n.Add(DimInt(math.MinInt64)), "?"},
+		{"min int64 negated", DimInt(math.MinInt64).Neg(), "?"},
 	} {
 		if s := tc.got.String(); s != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, s, tc.want)
