@@ -249,7 +249,9 @@ func sliceDim(dim, start, end Dim, step int64) Dim {
 	}
 	span := f.Sub(b)
 	if span.Equal(dim) {
-		return dim // the whole dim, stepped by 1
+		// The whole dim: dims are never negative, whatever the bounds of
+		// the expression's symbols say.
+		return dim.CeilDiv(Static(step))
 	}
 	if !isNonNegative(span) {
 		if hi, ok := span.UpperBound(nil); ok && hi <= 0 {

@@ -538,6 +538,11 @@ func inferSplit(op *Op) ([]Type, error) {
 		for range n {
 			sizes = append(sizes, Static(dm.Size/int64(n)))
 		}
+	} else if q := dm.FloorDiv(Static(int64(n))); q.IsKnown() && q.Mul(Static(int64(n))).Equal(dm) {
+		// An expression that divides exactly (2*seq in two parts).
+		for range n {
+			sizes = append(sizes, q)
+		}
 	}
 	for i := range out {
 		sh := s.Clone()
@@ -612,7 +617,7 @@ func inferTile(op *Op) ([]Type, error) {
 		case s.Dims[i].IsStatic():
 			out.Dims[i] = Static(s.Dims[i].Size * r)
 		default:
-			out.Dims[i] = Unknown()
+			out.Dims[i] = s.Dims[i].Mul(Static(r))
 		}
 	}
 	return []Type{TensorType(x.Type.DType, out)}, nil
@@ -713,13 +718,18 @@ func inferDepthSpace(toSpace bool) InferFunc {
 		out := s.Clone()
 		scale := func(i int, mul bool) error {
 			dm := s.Dims[i]
-			if !dm.IsStatic() {
-				out.Dims[i] = Unknown()
-				return nil
-			}
 			f := b
 			if i == 1 {
 				f = b * b
+			}
+			if !dm.IsStatic() {
+				out.Dims[i] = Unknown()
+				if q := dm.FloorDiv(Static(f)); mul {
+					out.Dims[i] = dm.Mul(Static(f))
+				} else if q.IsKnown() && q.Mul(Static(f)).Equal(dm) {
+					out.Dims[i] = q
+				}
+				return nil
 			}
 			if mul {
 				out.Dims[i] = Static(dm.Size * f)
