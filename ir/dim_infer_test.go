@@ -140,7 +140,7 @@ func TestShapeValueHooks(t *testing.T) {
 	// transposed and flattened: [1,2,3,4] → [[3,4],[1,2]] → [[3,1],[4,2]].
 	pads := constI64(m, "pads", []int64{4}, 1, 2, 3, 4)
 	m22 := svBuild(t, r, "Reshape", []*Value{pads, constI64(m, "s22", []int64{2}, 2, 2)})
-	rev := svBuild(t, r, "Slice", []*Value{m22, constI64(m, "st", []int64{1}, -1), constI64(m, "en", []int64{1}, -1 << 62), constI64(m, "ax", []int64{1}, 0), constI64(m, "sp", []int64{1}, -1)})
+	rev := svBuild(t, r, "Slice", []*Value{m22, constI64(m, "st", []int64{1}, -1), constI64(m, "en", []int64{1}, -1<<62), constI64(m, "ax", []int64{1}, 0), constI64(m, "sp", []int64{1}, -1)})
 	tr := svBuild(t, r, "Transpose", []*Value{rev}, Attr{"perm", IntsAttr([]int64{1, 0})})
 	flat := svBuild(t, r, "Reshape", []*Value{tr, constI64(m, "s4", []int64{1}, -1)})
 	for _, tc := range []struct {
