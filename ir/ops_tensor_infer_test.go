@@ -67,7 +67,7 @@ func TestTensorFamilyInfer(t *testing.T) {
 		{"gather matrix", "Gather", []operand{in(F32, sym(1024, 256)), in(I64, sym("b", "s"))}, nil, 1, "f32[b,s,256]"},
 		{"gathernd batch", "GatherND", []operand{in(F32, sym(2, 3, 4)), in(I64, sym(2, 5, 1))}, []Attr{{"batch_dims", IntAttr(1)}}, 1, "f32[2,5,4]"},
 		{"expand", "Expand", []operand{in(F32, sym(3, 1)), ci(2, 1, 6)}, nil, 1, "f32[2,3,6]"},
-		{"tile", "Tile", []operand{x, ci(1, 2, 3)}, nil, 1, "f32[batch,?,36]"},
+		{"tile", "Tile", []operand{x, ci(1, 2, 3)}, nil, 1, "f32[batch,2*seq,36]"},
 		{"pad", "Pad", []operand{x, ci(0, 0, 1, 0, 0, -2)}, nil, 1, "f32[batch,seq,11]"},
 		{"pad bad mode", "Pad", []operand{x, ci(0, 0, 0, 0, 0, 0)}, []Attr{{"mode", StringAttr("wrap")}}, 1, "error: unknown mode"},
 		{"shape start end", "Shape", []operand{x}, []Attr{{"start", IntAttr(-2)}, {"end", IntAttr(100)}}, 1, "i64[2]"},
