@@ -186,4 +186,10 @@ func TestShapeValueHooks(t *testing.T) {
 	if got := rg.Type.String(); got != "i64[h]" {
 		t.Errorf("Range(n, n+h, 1) : %s, want i64[h]", got)
 	}
+	// OneHot's depth read off a shape.
+	idx := f.AddInput("idx", TensorType(I64, shapeOf(t, "[k]")))
+	oh := svBuild(t, r, "OneHot", []*Value{idx, h, constI64(m, "onoff", []int64{2}, 0, 1)})
+	if got := oh.Type.String(); got != "i64[k,h]" {
+		t.Errorf("OneHot depth h: %s, want i64[k,h]", got)
+	}
 }

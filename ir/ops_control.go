@@ -177,12 +177,18 @@ func inferLoop(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("body returns %d values, want at least %d (condition, %d carried values)", len(body.Results), n+1, n)
 	}
 	k := len(body.Results) - 1 - n
-	// A constant trip count without a condition fixes the number of
-	// iterations, hence the scan outputs' leading dim.
+	// A trip count without a condition fixes the number of iterations,
+	// hence the scan outputs' leading dim: a constant, or an expression when
+	// the count is computed from shapes (a nonnegative one: a negative count
+	// runs no iteration).
 	trips := Unknown()
 	if m := op.Arg(0); m != nil && op.Arg(1) == nil {
-		if v, ok := ConstInts(m); ok && len(v) == 1 {
-			trips = Static(max(v[0], 0))
+		if v, ok := ShapeValue(m); ok && len(v) == 1 {
+			if n, isConst := v[0].Int(); isConst {
+				trips = Static(max(n, 0))
+			} else if isNonNegative(v[0]) {
+				trips = v[0]
+			}
 		}
 	}
 	out := make([]Type, n+k)

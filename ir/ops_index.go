@@ -504,8 +504,8 @@ func inferOneHot(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	depth := Unknown()
-	if v, ok := KnownInts(op.Arg(1)); ok && len(v) == 1 {
-		depth = Static(v[0])
+	if v, ok := ShapeValue(op.Arg(1)); ok && len(v) == 1 && v[0].IsKnown() {
+		depth = sizeDim(v[0])
 	} else if v, ok := ConstFloats(op.Arg(1)); ok && len(v) == 1 {
 		depth = Static(int64(v[0]))
 	}
