@@ -473,10 +473,8 @@ func floorDivConst(a []dimTerm, k int64) Dim {
 	}
 	// floor((floor(N/d) + R)/k) = floor((N + d*R)/(d*k)) for integer R:
 	// nested divisions merge, so ((h+1)/2+1)/2 is (h+3)/4.
-	for i, t := range a {
-		if t.coef != 1 || len(t.atoms) != 1 || t.atoms[0].den == 0 {
-			continue
-		}
+	if i := nestedDivTerm(a); i >= 0 {
+		t := a[i]
 		at := t.atoms[0]
 		dk, ok := mulInt(at.den, k)
 		if !ok {
@@ -516,7 +514,15 @@ func floorDivConst(a []dimTerm, k int64) Dim {
 			rem[i].coef /= g
 		}
 		den := k / g
-		if den > 1 {
+		if nestedDivTerm(rem) >= 0 {
+			// Dividing out the common factor left a division to merge.
+			q := floorDivConst(rem, den)
+			qt, ok := q.terms()
+			if !ok {
+				return Unknown()
+			}
+			out = append(out, qt...)
+		} else if den > 1 {
 			atom := dimAtom{num: rem, den: den}
 			atom.key = divKey(rem, den)
 			out = append(out, makeTerm(1, []dimAtom{atom}))
@@ -529,6 +535,17 @@ func floorDivConst(a []dimTerm, k int64) Dim {
 		return Unknown()
 	}
 	return dimOfTerms(out)
+}
+
+// nestedDivTerm returns the index of the first term that is a division
+// with coefficient 1 (which a division of the sum merges with), or -1.
+func nestedDivTerm(a []dimTerm) int {
+	for i, t := range a {
+		if t.coef == 1 && len(t.atoms) == 1 && t.atoms[0].den != 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 func gcd(a, b int64) int64 {

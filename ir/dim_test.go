@@ -2,6 +2,8 @@ package ir
 
 import (
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -301,5 +303,91 @@ func @main(%0 "x": f32[batch,"p2o.D.0"*2,(w-1)/2+1], %1 "y": f32[past_seq+seq]) 
 		if err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%s: err %v, want %q", tc.src, err, tc.err)
 		}
+	}
+}
+
+// TestDimCanonicalMeansTheSame builds random expressions, evaluates each
+// directly (a tree walk with floor division, no canonical form) and checks
+// that the canonical Dim evaluates to the same value under several
+// bindings, within its bounds, and that its text parses back to an equal
+// Dim.
+func TestDimCanonicalMeansTheSame(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	syms := []string{"a", "b", "c"}
+	type node struct {
+		op   byte // 'n' number, 's' symbol, or + - * /
+		n    int64
+		s    string
+		l, r *node
+	}
+	var gen func(depth int) *node
+	gen = func(depth int) *node {
+		if depth == 0 || rng.IntN(3) == 0 {
+			if rng.IntN(2) == 0 {
+				return &node{op: 'n', n: rng.Int64N(7)}
+			}
+			return &node{op: 's', s: syms[rng.IntN(len(syms))]}
+		}
+		op := "+-*/"[rng.IntN(4)]
+		if op == '/' {
+			return &node{op: '/', l: gen(depth - 1), r: &node{op: 'n', n: 1 + rng.Int64N(5)}}
+		}
+		return &node{op: op, l: gen(depth - 1), r: gen(depth - 1)}
+	}
+	var text func(n *node) string
+	text = func(n *node) string {
+		switch n.op {
+		case 'n':
+			return strconv.FormatInt(n.n, 10)
+		case 's':
+			return n.s
+		}
+		return "(" + text(n.l) + string(n.op) + text(n.r) + ")"
+	}
+	var eval func(n *node, bind map[string]int64) int64
+	eval = func(n *node, bind map[string]int64) int64 {
+		switch n.op {
+		case 'n':
+			return n.n
+		case 's':
+			return bind[n.s]
+		case '+':
+			return eval(n.l, bind) + eval(n.r, bind)
+		case '-':
+			return eval(n.l, bind) - eval(n.r, bind)
+		case '*':
+			return eval(n.l, bind) * eval(n.r, bind)
+		}
+		return floorDivInt(eval(n.l, bind), n.r.n)
+	}
+	checked := 0
+	for range 20000 {
+		tree := gen(4)
+		src := text(tree)
+		d, err := ParseDim(src)
+		if err != nil {
+			continue // negative constants, too large
+		}
+		back, err := ParseDim(d.String())
+		if err != nil || !back.Equal(d) || back.String() != d.String() {
+			t.Fatalf("%s: canonical %s reads back as %v (%v)", src, d, back, err)
+		}
+		bounds := []SymBound{{"a", 0, 19}, {"b", 0, 19}, {"c", 0, 19}}
+		hi, okHi := d.UpperBound(bounds)
+		lo, okLo := d.LowerBound(bounds)
+		for range 5 {
+			bind := map[string]int64{"a": rng.Int64N(20), "b": rng.Int64N(20), "c": rng.Int64N(20)}
+			got, ok := d.Eval(bind)
+			if want := eval(tree, bind); !ok || got != want {
+				t.Fatalf("%s = %s: under %v got %d (%v), want %d", src, d, bind, got, ok, want)
+			}
+			if !okHi || !okLo || got > hi || got < lo {
+				t.Fatalf("%s = %s: %d under %v lies outside the bounds [%d (%v), %d (%v)]", src, d, got, bind, lo, okLo, hi, okHi)
+			}
+		}
+		checked++
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d expressions checked", checked)
 	}
 }
