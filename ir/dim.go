@@ -180,6 +180,9 @@ func (d Dim) String() string {
 	if d.expr == nil {
 		return "?"
 	}
+	if t := d.expr[0]; len(d.expr) == 1 && t.coef == 1 && len(t.atoms) == 1 {
+		return t.atoms[0].key // a symbol, or a division standing alone
+	}
 	return termsString(d.expr)
 }
 

@@ -304,24 +304,25 @@ func (c *converter) shape(a *astShape) (Shape, error) {
 	s := Shape{Ranked: true, Dims: make([]Dim, 0, len(a.Dims))}
 	for _, ad := range a.Dims {
 		toks := make([]dimToken, len(ad.Toks))
-		for i, at := range ad.Toks {
-			t := at.Tok
-			switch {
-			case t.Type == tokInt:
-				toks[i] = dimToken{kind: 'n', text: t.Value}
-			case t.Type == tokIdent || t.Type == tokString:
-				name, err := c.nameTok(t)
+		for i, t := range ad.Toks {
+			switch b := t[0]; {
+			case isDigit(b):
+				toks[i] = dimToken{kind: 'n', text: t}
+			case b == '"':
+				name, err := strconv.Unquote(t)
 				if err != nil {
-					return Shape{}, err
+					return Shape{}, c.errorf(ad.Pos, "bad string literal %s", t)
 				}
 				toks[i] = dimToken{kind: 's', text: name}
+			case b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z':
+				toks[i] = dimToken{kind: 's', text: t}
 			default:
-				toks[i] = dimToken{kind: t.Value[0]}
+				toks[i] = dimToken{kind: b}
 			}
 		}
 		d, err := parseDimTokens(toks)
 		if err != nil {
-			return Shape{}, c.errorf(ad.Toks[0].Tok.Pos, "%v", err)
+			return Shape{}, c.errorf(ad.Pos, "%v", err)
 		}
 		s.Dims = append(s.Dims, d)
 	}
