@@ -81,8 +81,9 @@ func (in *Interp) RunNamed(fn string, inputs map[string]Value) ([]Value, error) 
 }
 
 // CheckInputs checks inputs against f's declared input types: kinds,
-// dtypes, ranks and static dims, and that a symbolic dim has one size
-// across all inputs.
+// dtypes, ranks and static dims, that a symbolic dim has one size across
+// all inputs, and that a dim expression matches once its symbols are bound
+// by earlier dims.
 func CheckInputs(f *ir.Func, inputs []Value) error {
 	if len(inputs) != len(f.Body.Params) {
 		return fmt.Errorf("function @%s takes %d inputs, got %d", f.Name, len(f.Body.Params), len(inputs))
