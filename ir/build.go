@@ -101,19 +101,11 @@ func mergeShapes(a, b Shape) (Shape, error) {
 	}
 	out := Shape{Ranked: true, Dims: make([]Dim, len(a.Dims))}
 	for i, da := range a.Dims {
-		db := b.Dims[i]
-		switch {
-		case da.IsStatic() && db.IsStatic() && da.Size != db.Size:
-			return Shape{}, fmt.Errorf("dim %d: %d vs %d", i, da.Size, db.Size)
-		case da.IsStatic():
-			out.Dims[i] = da
-		case db.IsStatic():
-			out.Dims[i] = db
-		case da.IsSymbolic():
-			out.Dims[i] = da
-		default:
-			out.Dims[i] = db
+		d, err := mergeDims(da, b.Dims[i])
+		if err != nil {
+			return Shape{}, fmt.Errorf("dim %d: %w", i, err)
 		}
+		out.Dims[i] = d
 	}
 	return out, nil
 }
@@ -136,4 +128,41 @@ func checkOperandCounts(d *OpDef, op *Op) error {
 		return fmt.Errorf("%d results, want %s", len(op.Results), arityString(rmin, rmax))
 	}
 	return nil
+}
+
+// mergeDims combines two descriptions of one dim. Knowledge ranks
+// constant > expression > single symbol > unknown: a constant or an
+// expression that a computation derived says more than a symbol, which only
+// names a size (an ONNX output declared [total_seq] merges with the
+// inferred past_seq+seq into past_seq+seq). Of two single symbols, or two
+// different expressions, a is kept. Two known dims whose difference is
+// provably nonzero (3 and 4, n and n+1, 0 and n+1) contradict each other:
+// an error.
+func mergeDims(a, b Dim) (Dim, error) {
+	switch {
+	case a.IsUnknown():
+		return b, nil
+	case b.IsUnknown() || a.Equal(b):
+		return a, nil
+	}
+	diff := a.Sub(b)
+	if lo, ok := diff.LowerBound(nil); ok && lo > 0 {
+		return Dim{}, fmt.Errorf("%v vs %v", a, b)
+	}
+	if hi, ok := diff.UpperBound(nil); ok && hi < 0 {
+		return Dim{}, fmt.Errorf("%v vs %v", a, b)
+	}
+	rank := func(d Dim) int {
+		switch {
+		case d.IsStatic():
+			return 2
+		case d.IsSymbolic():
+			return 0
+		}
+		return 1
+	}
+	if rank(b) > rank(a) {
+		return b, nil
+	}
+	return a, nil
 }

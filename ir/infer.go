@@ -33,7 +33,7 @@ func BroadcastShapes(shapes ...Shape) (Shape, error) {
 
 func broadcastDim(a, b Dim) (Dim, error) {
 	switch {
-	case a == b:
+	case a.Equal(b):
 		return a, nil
 	case a.Size == 1:
 		return b, nil
@@ -45,8 +45,18 @@ func broadcastDim(a, b Dim) (Dim, error) {
 		return a, nil // b must be 1 or equal to a at run time
 	case b.IsStatic():
 		return b, nil
+	case atLeast(a, 2):
+		return a, nil // b must be 1 or equal to a
+	case atLeast(b, 2):
+		return b, nil
 	}
 	return Unknown(), nil
+}
+
+// atLeast reports whether d is provably ≥ n, symbols taken as ≥ 0.
+func atLeast(d Dim, n int64) bool {
+	lo, ok := d.LowerBound(nil)
+	return ok && lo >= n
 }
 
 // InferSameAsInput returns the type of operand 0 for every result.

@@ -74,6 +74,9 @@ type OpDef struct {
 	// op with regions has one.
 	RegionSig RegionSigFunc
 	Infer     InferFunc
+	// ShapeValue, when set, evaluates result 0 as a shape value (see
+	// ShapeValue): the ops that exporters compute shapes with have one.
+	ShapeValue ShapeValueFunc
 }
 
 var opTable = map[string]*OpDef{}

@@ -205,7 +205,7 @@ func joinShapesLoose(a, b Shape) Shape {
 	}
 	out := Shape{Ranked: true, Dims: make([]Dim, len(a.Dims))}
 	for i := range a.Dims {
-		if a.Dims[i] == b.Dims[i] {
+		if a.Dims[i].Equal(b.Dims[i]) {
 			out.Dims[i] = a.Dims[i]
 		} else {
 			out.Dims[i] = Unknown()
@@ -224,6 +224,19 @@ func inferIf(op *Op) ([]Type, error) {
 	}
 	if c := op.Arg(0); c != nil && c.Type.IsTensor() && c.Type.DType != InvalidDType && c.Type.DType != Bool {
 		return nil, fmt.Errorf("cond is %v, want bool", c.Type)
+	}
+	// A condition computed from shapes (exporters branch on a dim or a
+	// rank) is known at compile time: the If has the taken branch's types.
+	if c, ok := KnownInts(op.Arg(0)); ok && len(c) == 1 {
+		taken := th
+		if c[0] == 0 {
+			taken = el
+		}
+		out := make([]Type, len(taken.Results))
+		for i, r := range taken.Results {
+			out[i] = r.Type
+		}
+		return out, nil
 	}
 	out := make([]Type, len(th.Results))
 	for i := range out {
@@ -278,12 +291,18 @@ func inferLoop(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("body returns %d values, want at least %d (condition, %d carried values)", len(body.Results), n+1, n)
 	}
 	k := len(body.Results) - 1 - n
-	// A constant trip count without a condition fixes the number of
-	// iterations, hence the scan outputs' leading dim.
+	// A trip count without a condition fixes the number of iterations,
+	// hence the scan outputs' leading dim: a constant, or an expression when
+	// the count is computed from shapes (a nonnegative one: a negative count
+	// runs no iteration).
 	trips := Unknown()
 	if m := op.Arg(0); m != nil && op.Arg(1) == nil {
-		if v, ok := ConstInts(m); ok && len(v) == 1 {
-			trips = Static(max(v[0], 0))
+		if v, ok := ShapeValue(m); ok && len(v) == 1 {
+			if n, isConst := v[0].Int(); isConst {
+				trips = Static(max(n, 0))
+			} else if isNonNegative(v[0]) {
+				trips = v[0]
+			}
 		}
 	}
 	out := make([]Type, n+k)

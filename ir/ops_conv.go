@@ -236,5 +236,42 @@ func inferConvTranspose(op *Op) ([]Type, error) {
 			out.Dims[2+i] = Static(n)
 		}
 	}
+	if kernel != nil && !ok && op.Ints("output_shape") == nil {
+		nsp := len(out.Dims) - 2
+		ws, err := Windows(nsp, kernel, op.Ints("strides"), op.Ints("dilations"), op.Ints("pads"))
+		if err != nil {
+			return nil, err
+		}
+		opad := op.Ints("output_padding")
+		if opad != nil && len(opad) != nsp {
+			return nil, fmt.Errorf("output_padding has %d values for %d spatial dims", len(opad), nsp)
+		}
+		for i, w := range ws {
+			var op0 int64
+			if opad != nil {
+				op0 = opad[i]
+			}
+			out.Dims[2+i] = convTransposeDim(x.Shape.Dims[2+i], w, op0, op.Str("auto_pad"))
+		}
+	}
 	return []Type{TensorType(x.DType, out)}, nil
+}
+
+// convTransposeDim is ConvTransposeWindows' output size for an input size
+// that is an expression: stride*(in-1)+output_padding+extent-pads, or
+// in*stride for the SAME modes.
+func convTransposeDim(in Dim, w Window, opad int64, autoPad string) Dim {
+	if in.IsStatic() || in.IsUnknown() || w.Kernel < 1 || w.Stride < 1 || w.Dilation < 1 {
+		return Unknown()
+	}
+	switch autoPad {
+	case "SAME_UPPER", "SAME_LOWER":
+		return in.Mul(Static(w.Stride))
+	case "VALID":
+		w.PadBegin, w.PadEnd = 0, 0
+	case "", "NOTSET":
+	default:
+		return Unknown()
+	}
+	return in.Add(DimInt(-1)).Mul(Static(w.Stride)).Add(DimInt(opad + w.Extent() - w.PadBegin - w.PadEnd))
 }

@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // The elementwise and broadcast op family: arithmetic, math functions,
 // activations, logic and comparisons, Where, the variadic Sum/Max/Min/Mean,
@@ -28,7 +31,8 @@ func init() {
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: op.traits | InPlace,
 			Inputs: In("A:T", "B:T"), Outputs: In("C:T"), Types: []TypeConstraint{TC("T", NumericTypes)},
-			Infer: inferBroadcastSameDType})
+			Infer: inferBroadcastSameDType,
+		ShapeValue: arithShapeValue[op.name]})
 	}
 	// Pow-15: the base is i32, i64 or a float, the exponent any number.
 	Register(&OpDef{Name: "Pow", Doc: "elementwise X ** Y with broadcasting; the result has X's type",
@@ -90,7 +94,8 @@ func init() {
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Elementwise, Traits: InPlace,
 			Inputs: In("X:T"), Outputs: In("Y:T"), Types: []TypeConstraint{TC("T", op.types)},
-			Infer: InferSameAsInput})
+			Infer: InferSameAsInput,
+		ShapeValue: arithShapeValue[op.name]})
 	}
 
 	// Unary activations with attributes.
@@ -135,7 +140,8 @@ func init() {
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: op.traits,
 			Inputs: In("A:T", "B:T"), Outputs: In("C:T1"),
-			Types: []TypeConstraint{TC("T", op.types), TC("T1", BoolType)}, Infer: inferCompare})
+			Types: []TypeConstraint{TC("T", op.types), TC("T1", BoolType)}, Infer: inferCompare,
+		ShapeValue: arithShapeValue[op.name]})
 	}
 	Register(&OpDef{Name: "IsNaN", Doc: "elementwise test for NaN", Kind: Elementwise,
 		Inputs: In("X:T1"), Outputs: In("Y:T2"), Types: []TypeConstraint{TC("T1", FloatTypes), TC("T2", BoolType)},
@@ -148,7 +154,8 @@ func init() {
 
 	Register(&OpDef{Name: "Where", Doc: "elementwise condition ? X : Y with broadcasting of all three",
 		Kind: Broadcast, Inputs: In("condition:B", "X:T", "Y:T"), Outputs: In("output:T"),
-		Types: []TypeConstraint{TC("B", BoolType), TC("T", AllTypes)}, Infer: inferWhere})
+		Types: []TypeConstraint{TC("B", BoolType), TC("T", AllTypes)}, Infer: inferWhere,
+		ShapeValue: shapeValueWhere})
 
 	// Variadic folds; ONNX broadcasts them multidirectionally since opset 8.
 	// Sum-13 and Mean-13 are declared for floats; kiln also sums integers
@@ -164,7 +171,8 @@ func init() {
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: Commutative | InPlace,
 			Inputs: []Operand{Var("data_0:T")}, Outputs: In("result:T"), Types: []TypeConstraint{TC("T", op.types)},
-			Infer: inferBroadcastSameDType})
+			Infer: inferBroadcastSameDType,
+		ShapeValue: arithShapeValue[op.name]})
 	}
 
 	// Cast-13 and CastLike-15 convert between every non-complex type.
@@ -172,14 +180,16 @@ func init() {
 	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string)",
 		Kind: Elementwise, Inputs: In("input:T1"), Outputs: In("output:T2"),
 		Types: []TypeConstraint{TC("T1", castTypes), TC("T2", castTypes)},
-		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast})
+		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast,
+		ShapeValue: shapeValueCast})
 	Register(&OpDef{Name: "CastLike", Doc: "elementwise conversion to the element type of target_type",
 		Kind: Elementwise, Inputs: In("input:T1", "target_type:T2"), Outputs: In("output:T2"),
 		Types: []TypeConstraint{TC("T1", castTypes), TC("T2", castTypes)}, Infer: inferCastLike})
 
 	Register(&OpDef{Name: "Identity", Doc: "returns its operand (tensor, sequence or optional)",
 		Kind: Elementwise, Traits: View, Inputs: In("input:V"), Outputs: In("output:V"),
-		Types: []TypeConstraint{TCOf("V", AnyKind, AllTypes)}, Infer: InferSameAsInput})
+		Types: []TypeConstraint{TCOf("V", AnyKind, AllTypes)}, Infer: InferSameAsInput,
+		ShapeValue: shapeValuePassThrough})
 }
 
 // inferBroadcastSameDType is InferBroadcast for ops whose operands must all
@@ -259,4 +269,137 @@ func inferCastLike(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("want two tensor operands")
 	}
 	return []Type{TensorType(t.Type.DType, x.Type.Shape)}, nil
+}
+
+// arithShapeValue holds the ShapeValue hooks of the arithmetic and
+// comparison ops that exporters compute shapes with, by op name.
+var arithShapeValue = map[string]ShapeValueFunc{
+	"Add": binaryShapeValue(Dim.Add),
+	"Sub": binaryShapeValue(Dim.Sub),
+	"Mul": binaryShapeValue(Dim.Mul),
+	"Div": binaryShapeValue(truncDivDim),
+	"Neg": func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, 1, func(x []Dim) Dim { return x[0].Neg() })
+	},
+	"Equal": binaryShapeValue(equalDim),
+	"Not": func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, 1, func(x []Dim) Dim { return notDim(x[0]) })
+	},
+	"Sum": foldShapeValue(Dim.Add),
+	"Max": foldShapeValue(maxDim),
+	"Min": foldShapeValue(func(x, y Dim) Dim { return maxDim(x.Neg(), y.Neg()).Neg() }),
+}
+
+// binaryShapeValue applies f elementwise to two broadcast operands.
+func binaryShapeValue(f func(x, y Dim) Dim) ShapeValueFunc {
+	return func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, 2, func(x []Dim) Dim { return f(x[0], x[1]) })
+	}
+}
+
+// foldShapeValue folds f over any number of broadcast operands.
+func foldShapeValue(f func(x, y Dim) Dim) ShapeValueFunc {
+	return func(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+		return broadcastElems(arg, len(op.Args), func(x []Dim) Dim {
+			acc := x[0]
+			for _, y := range x[1:] {
+				acc = f(acc, y)
+			}
+			return acc
+		})
+	}
+}
+
+// truncDivDim is integer Div, which truncates toward zero: an expression
+// only where truncation and floor division agree (a nonnegative dividend
+// and a positive constant divisor, or an exact division).
+func truncDivDim(x, y Dim) Dim {
+	if a, ok := x.Int(); ok {
+		if b, ok := y.Int(); ok {
+			if b == 0 || (a == math.MinInt64 && b == -1) {
+				return Unknown()
+			}
+			return DimInt(a / b)
+		}
+	}
+	if b, ok := y.Int(); ok {
+		if b > 0 && isNonNegative(x) {
+			return x.FloorDiv(y)
+		}
+		return Unknown()
+	}
+	return x.FloorDiv(y) // known only when exact
+}
+
+// equalDim is 1 or 0 when the comparison is decided: equal expressions,
+// or a difference that is a nonzero constant or provably nonzero (a dim
+// read off a shape is never negative, so it never equals -1).
+func equalDim(x, y Dim) Dim {
+	if x.IsUnknown() || y.IsUnknown() {
+		return Unknown()
+	}
+	if x.Equal(y) {
+		return Static(1)
+	}
+	diff := x.Sub(y)
+	if lo, ok := diff.LowerBound(nil); ok && lo > 0 {
+		return Static(0)
+	}
+	if hi, ok := diff.UpperBound(nil); ok && hi < 0 {
+		return Static(0)
+	}
+	return Unknown()
+}
+
+// maxDim is the larger of x and y when their difference has a known sign.
+func maxDim(x, y Dim) Dim {
+	diff := x.Sub(y)
+	switch {
+	case isNonNegative(diff):
+		return x
+	case isNonNegative(diff.Neg()):
+		return y
+	}
+	return Unknown()
+}
+
+// shapeValueWhere selects elementwise where the condition is known
+// (exporters write Expand's shape as Where(Equal(shape, -1), 1, shape)).
+func shapeValueWhere(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	return broadcastElems(arg, 3, func(x []Dim) Dim {
+		c, ok := x[0].Int()
+		switch {
+		case !ok:
+			return Unknown()
+		case c != 0:
+			return x[1]
+		}
+		return x[2]
+	})
+}
+
+// shapeValueCast keeps the elements of a cast between integer types wide
+// enough for any dim (i32, i64).
+func shapeValueCast(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	d, ok := op.Attr("to")
+	in := op.Arg(0)
+	if !ok || d.Kind != AttrDType || in == nil || !in.Type.IsTensor() || !(in.Type.DType.IsInt() || in.Type.DType == Bool) {
+		return nil, false
+	}
+	switch d.DType {
+	case I64, I32:
+		return arg(0)
+	case Bool:
+		// Exporters test a dim for zero by casting it to bool.
+		return broadcastElems(arg, 1, func(x []Dim) Dim { return notDim(equalDim(x[0], Static(0))) })
+	}
+	return nil, false
+}
+
+// notDim is logical not of a 0/1 element.
+func notDim(x Dim) Dim {
+	if n, ok := x.Int(); ok {
+		return Static(shapeValueBool(n == 0))
+	}
+	return Unknown()
 }

@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Indexing ops: slicing, gathers and scatters, selection by condition,
 // sorting-based selection (TopK, Unique), and tensors made from indices
@@ -15,14 +18,14 @@ func init() {
 		Kind: Injective, Inputs: []Operand{Req("data:T"), Req("starts:Tind"), Req("ends:Tind"), Opt("axes:Tind"), Opt("steps:Tind")},
 		Outputs: In("output:T"),
 		Types:   []TypeConstraint{TC("T", AllTypes), TC("Tind", IndexTypes)},
-		Infer:   inferSlice,
+		Infer:   inferSlice, ShapeValue: shapeValueSlice,
 	})
 	Register(&OpDef{
 		Name: "Gather", Doc: "selects slices of data along axis by indices (negative indices count from the back)",
 		Kind: Injective, Inputs: In("data:T", "indices:Tind"), Outputs: In("output:T"),
 		Types: []TypeConstraint{TC("T", AllTypes), TC("Tind", IndexTypes)},
 		Attrs: []AttrDef{AInt("axis", 0)},
-		Infer: inferGather,
+		Infer: inferGather, ShapeValue: shapeValueGather,
 	})
 	Register(&OpDef{
 		Name: "GatherElements", Doc: "output[i][j][k] = data[index][j][k] with index = indices[i][j][k] on axis",
@@ -229,23 +232,153 @@ func inferSlice(op *Op) ([]Type, error) {
 	return []Type{TensorType(d, out)}, nil
 }
 
-// sliceDim is the size of one sliced dim. Beyond the static case it keeps a
-// dynamic dim sliced whole (x[0:INT_MAX]) and gives x[0:n] the size n when
-// n is a symbolic dim read off some shape (e.g. position ids cut to the
-// sequence length), assuming, as exporters do, that n does not exceed dim.
-func sliceDim(dim Dim, start, end SymInt, step int64) Dim {
+// sliceDim is the size of one sliced dim. Beyond the static case it
+// computes the length as an expression when the clamped bounds are provably
+// in order: 0 ≤ start ≤ end ≤ dim for a positive step, with symbols taken
+// as ≥ 0 (x[0:INT_MAX] is dim, x[p:p+n] is n). It also gives x[0:n] the
+// size n when n is read off some shape (position ids cut to the sequence
+// length), assuming, as exporters do, that n does not exceed a static dim.
+func sliceDim(dim, start, end Dim, step int64) Dim {
 	const huge = int64(1) << 62
-	switch {
-	case dim.IsStatic() && start.Known && end.Known:
-		return Static(SliceLen(dim.Size, start.Val, end.Val, step))
-	case step == 1 && start.Known && start.Val == 0 && end.Known && end.Val >= huge:
-		return dim
-	case step == 1 && start.Known && start.Val == 0 && !end.Known && end.Sym != "":
-		if end.Sym == dim.Sym || dim.IsStatic() {
-			return Symbolic(end.Sym)
+	s, sConst := start.Int()
+	e, eConst := end.Int()
+	if dim.IsStatic() && sConst && eConst {
+		return Static(SliceLen(dim.Size, s, e, step))
+	}
+	if step <= 0 || dim.IsUnknown() || start.IsUnknown() || end.IsUnknown() {
+		return Unknown()
+	}
+	if sConst && s == 0 && end.IsExpr() && (end.Equal(dim) || dim.IsStatic()) {
+		return end
+	}
+	// bound turns a start or end into an expression in [0, dim], or fails.
+	bound := func(x Dim) (Dim, bool) {
+		if n, ok := x.Int(); ok {
+			switch {
+			case n >= huge:
+				return dim, true
+			case n == 0:
+				return x, true // a dim is never negative
+			case n < 0:
+				x = dim.Add(x)
+			}
+		}
+		return x, isNonNegative(x) && isNonNegative(dim.Sub(x))
+	}
+	b, ok1 := bound(start)
+	f, ok2 := bound(end)
+	if !ok1 || !ok2 {
+		return Unknown()
+	}
+	span := f.Sub(b)
+	if span.Equal(dim) {
+		// The whole dim: dims are never negative, whatever the bounds of
+		// the expression's symbols say.
+		return dim.CeilDiv(Static(step))
+	}
+	if !isNonNegative(span) {
+		if hi, ok := span.UpperBound(nil); ok && hi <= 0 {
+			return Static(0)
+		}
+		return Unknown()
+	}
+	return span.CeilDiv(Static(step))
+}
+
+// shapeValueSlice slices a shape value (of rank 1, or of a small static
+// shape) with constant starts, ends, axes and steps.
+func shapeValueSlice(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	data, ok := arg(0)
+	if !ok {
+		return nil, false
+	}
+	sizes := []int64{int64(len(data))}
+	if in := op.Arg(0); in.Type.Shape.Rank() != 1 {
+		if sizes, ok = in.Type.Shape.Sizes(); !ok || len(sizes) == 0 {
+			return nil, false
 		}
 	}
-	return Unknown()
+	starts, ok1 := KnownInts(op.Arg(1))
+	ends, ok2 := KnownInts(op.Arg(2))
+	if !ok1 || !ok2 || len(starts) != len(ends) {
+		return nil, false
+	}
+	axes := make([]int64, len(starts))
+	for i := range axes {
+		axes[i] = int64(i)
+	}
+	if a := op.Arg(3); a != nil {
+		if axes, ok = KnownInts(a); !ok || len(axes) != len(starts) {
+			return nil, false
+		}
+	}
+	steps := make([]int64, len(starts))
+	for i := range steps {
+		steps[i] = 1
+	}
+	if s := op.Arg(4); s != nil {
+		if steps, ok = KnownInts(s); !ok || len(steps) != len(starts) {
+			return nil, false
+		}
+	}
+	// The indices kept along each axis.
+	keep := make([][]int64, len(sizes))
+	for i, n := range sizes {
+		for j := int64(0); j < n; j++ {
+			keep[i] = append(keep[i], j)
+		}
+	}
+	for i, a := range axes {
+		ax, err := NormAxis(a, len(sizes))
+		if err != nil {
+			return nil, false
+		}
+		idx, ok := SliceIndices(sizes[ax], starts[i], ends[i], steps[i])
+		if !ok {
+			return nil, false
+		}
+		keep[ax] = idx
+	}
+	outSizes := make([]int64, len(keep))
+	for i, k := range keep {
+		outSizes[i] = int64(len(k))
+	}
+	strides := cStrides(sizes)
+	var out []Dim
+	forEachIndex(outSizes, func(idx []int64) {
+		var off int64
+		for i, j := range idx {
+			off += keep[i][j] * strides[i]
+		}
+		out = append(out, data[off])
+	})
+	if out == nil {
+		out = []Dim{}
+	}
+	return out, true
+}
+
+// shapeValueGather picks elements of a shape value at constant indices.
+func shapeValueGather(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	data, ok := arg(0)
+	if !ok || op.Arg(0).Type.Shape.Rank() > 1 {
+		return nil, false
+	}
+	idx, ok := KnownInts(op.Arg(1))
+	if !ok {
+		return nil, false
+	}
+	out := make([]Dim, len(idx))
+	for i, x := range idx {
+		if x < 0 {
+			x += int64(len(data))
+		}
+		if x < 0 || x >= int64(len(data)) {
+			return nil, false
+		}
+		out[i] = data[x]
+	}
+	return out, true
 }
 
 func inferGather(op *Op) ([]Type, error) {
@@ -315,12 +448,15 @@ func inferRange(op *Op) ([]Type, error) {
 		}
 	}
 	if d.IsInt() {
-		// Range(0, n, 1) over a symbolic n has n elements.
+		// Over shape values: max(ceil((limit-start)/delta), 0) for a
+		// constant delta, when the sign of limit-start is known.
 		s, ok1 := ShapeValue(op.Arg(0))
 		l, ok2 := ShapeValue(op.Arg(1))
 		dl, ok3 := ShapeValue(op.Arg(2))
-		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 && s[0].Known && s[0].Val == 0 && dl[0].Known && dl[0].Val == 1 && l[0].Sym != "" {
-			return []Type{TensorType(d, Shape{Ranked: true, Dims: []Dim{Symbolic(l[0].Sym)}})}, nil
+		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 {
+			if n := rangeLenDim(s[0], l[0], dl[0]); n.IsKnown() {
+				return []Type{TensorType(d, Shape{Ranked: true, Dims: []Dim{n}})}, nil
+			}
 		}
 	}
 	if d.IsInt() {
@@ -339,6 +475,26 @@ func inferRange(op *Op) ([]Type, error) {
 		}
 	}
 	return []Type{TensorType(d, UnknownDims(1))}, nil
+}
+
+// rangeLenDim is RangeLen over dims: unknown unless delta is a nonzero
+// constant and limit-start has a known sign.
+func rangeLenDim(start, limit, delta Dim) Dim {
+	k, ok := delta.Int()
+	if !ok || k == 0 || k == math.MinInt64 {
+		return Unknown()
+	}
+	diff := limit.Sub(start)
+	if k < 0 {
+		diff, k = diff.Neg(), -k
+	}
+	if isNonNegative(diff) {
+		return diff.CeilDiv(Static(k))
+	}
+	if hi, ok := diff.UpperBound(nil); ok && hi <= 0 {
+		return Static(0)
+	}
+	return Unknown()
 }
 
 // RangeLen is Range's element count: max(ceil((limit-start)/delta), 0).
@@ -371,8 +527,8 @@ func inferOneHot(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	depth := Unknown()
-	if v, ok := KnownInts(op.Arg(1)); ok && len(v) == 1 {
-		depth = Static(v[0])
+	if v, ok := ShapeValue(op.Arg(1)); ok && len(v) == 1 && v[0].IsKnown() {
+		depth = sizeDim(v[0])
 	} else if v, ok := ConstFloats(op.Arg(1)); ok && len(v) == 1 {
 		depth = Static(int64(v[0]))
 	}

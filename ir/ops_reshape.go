@@ -11,37 +11,37 @@ func init() {
 		Kind: Injective, Traits: View, Inputs: In("data:T", "shape:I"), Outputs: In("reshaped:T"),
 		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
 		Attrs: []AttrDef{ABool("allowzero", 0)},
-		Infer: inferReshape,
+		Infer: inferReshape, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Flatten", Doc: "reshapes to 2-D: dims before axis form the rows, the rest the columns",
 		Kind: Injective, Traits: View, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{AInt("axis", 1)},
-		Infer: inferFlatten,
+		Infer: inferFlatten, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Squeeze", Doc: "removes size-1 dims (the given axes, or all of them)",
 		Kind: Injective, Traits: View, Inputs: []Operand{Req("data:T"), Opt("axes:I")}, Outputs: In("squeezed:T"),
 		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
-		Infer: inferSqueeze,
+		Infer: inferSqueeze, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Unsqueeze", Doc: "inserts size-1 dims at the given axes of the output",
 		Kind: Injective, Traits: View, Inputs: In("data:T", "axes:I"), Outputs: In("expanded:T"),
 		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
-		Infer: inferUnsqueeze,
+		Infer: inferUnsqueeze, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Transpose", Doc: "permutes dims: output dim i is input dim perm[i] (default: reversed)",
 		Kind: Injective, Inputs: In("data:T"), Outputs: In("transposed:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{AInts("perm")},
-		Infer: inferTranspose,
+		Infer: inferTranspose, ShapeValue: shapeValueTranspose,
 	})
 	Register(&OpDef{
 		Name: "Concat", Doc: "concatenates tensors along axis",
 		Kind: Injective, Inputs: []Operand{Var("inputs:T")}, Outputs: In("concat_result:T"), Types: []TypeConstraint{TC("T", AllTypes)},
 		Attrs: []AttrDef{ARequired("axis", AttrInt)},
-		Infer: inferConcat,
+		Infer: inferConcat, ShapeValue: shapeValueConcat,
 	})
 	Register(&OpDef{
 		Name: "Split", Doc: "splits along axis into parts of the given sizes (default: equal parts)",
@@ -67,13 +67,13 @@ func init() {
 		Kind: Opaque, Inputs: In("data:T"), Outputs: In("shape:T1"),
 		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
 		Attrs: []AttrDef{AInt("start", 0), AOptional("end", AttrInt)},
-		Infer: inferShapeOp,
+		Infer: inferShapeOp, ShapeValue: shapeValueShape,
 	})
 	Register(&OpDef{
 		Name: "Size", Doc: "the input's element count as an i64 scalar",
 		Kind: Opaque, Inputs: In("data:T"), Outputs: In("size:T1"),
 		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
-		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil },
+		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil }, ShapeValue: shapeValueSize,
 	})
 	Register(&OpDef{
 		Name: "ConstantOfShape", Doc: "a tensor of the given shape filled with value (default f32 zero)",
@@ -81,7 +81,7 @@ func init() {
 		// ConstantOfShape-9: numbers (not bfloat16) and bool.
 		Types: []TypeConstraint{TC("T1", I64Type), TC("T2", IntTypes|FloatNoBF16|BoolType)},
 		Attrs: []AttrDef{AOptional("value", AttrTensor)},
-		Infer: inferConstantOfShape,
+		Infer: inferConstantOfShape, ShapeValue: shapeValueConstantOfShape,
 	})
 	Register(&OpDef{
 		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect or edge mode",
@@ -127,6 +127,15 @@ func staticDimProduct(dims []Dim) (int64, bool) {
 	return p, true
 }
 
+// prodDims multiplies dims into one (static, an expression, or unknown).
+func prodDims(dims []Dim) Dim {
+	p := Static(1)
+	for _, d := range dims {
+		p = p.Mul(d)
+	}
+	return p
+}
+
 func inferReshape(op *Op) ([]Type, error) {
 	data, err := inferOperand(op, 0)
 	if err != nil {
@@ -149,14 +158,15 @@ func inferReshape(op *Op) ([]Type, error) {
 	out := make([]Dim, len(elems))
 	inferAt := -1
 	for i, e := range elems {
+		n, isConst := e.Int()
 		switch {
-		case e.Known && e.Val == -1:
+		case isConst && n == -1:
 			if inferAt >= 0 {
 				return nil, fmt.Errorf("shape has more than one -1")
 			}
 			inferAt = i
 			out[i] = Unknown()
-		case e.Known && e.Val == 0 && !allowzero:
+		case isConst && n == 0 && !allowzero:
 			if in.Ranked {
 				if i >= len(in.Dims) {
 					return nil, fmt.Errorf("shape[%d] is 0 (copy) but the input has rank %d", i, len(in.Dims))
@@ -165,14 +175,14 @@ func inferReshape(op *Op) ([]Type, error) {
 			} else {
 				out[i] = Unknown()
 			}
-		case e.Known && e.Val < -1:
-			return nil, fmt.Errorf("shape[%d] is %d", i, e.Val)
+		case isConst && n < -1:
+			return nil, fmt.Errorf("shape[%d] is %d", i, n)
 		default:
-			// A symbolic element is taken as the dim it names. If that dim
+			// An expression is taken as the dim it computes. If that dim
 			// is 0 at run time and allowzero is 0, ONNX copies the input
 			// dim instead; like exporters' own shape inference, kiln
 			// assumes shape computations do not rely on that.
-			out[i] = e.Dim()
+			out[i] = sizeDim(e)
 		}
 	}
 	if inferAt < 0 {
@@ -180,7 +190,7 @@ func inferReshape(op *Op) ([]Type, error) {
 		// copies an unknown input dim) is fixed by the element count just as
 		// a -1 would be.
 		for i, dm := range out {
-			if !dm.IsStatic() && !dm.IsSymbolic() {
+			if dm.IsUnknown() {
 				if inferAt >= 0 {
 					inferAt = -1
 					break
@@ -200,53 +210,48 @@ func inferReshape(op *Op) ([]Type, error) {
 	return []Type{TensorType(d, Shape{Ranked: true, Dims: out})}, nil
 }
 
-// reshapeInferDim computes the -1 dim at position at: symbolic dims that
-// appear on both sides cancel, and what remains must be static.
+// reshapeInferDim computes the -1 dim at position at: dims equal on both
+// sides cancel, and the product of the remaining input dims must divide
+// exactly by the product of the remaining output dims.
 func reshapeInferDim(in, out []Dim, at int) Dim {
 	rest := append([]Dim(nil), in...)
-	outStatic := int64(1)
+	var others []Dim
 	for i, d := range out {
 		if i == at {
 			continue
 		}
-		switch {
-		case d.IsStatic():
-			outStatic *= d.Size
-		case d.IsSymbolic():
-			found := false
+		if d.IsUnknown() {
+			return Unknown()
+		}
+		found := false
+		if d.IsExpr() {
 			for j, r := range rest {
-				if r == d {
+				if r.Equal(d) {
 					rest = append(rest[:j], rest[j+1:]...)
 					found = true
 					break
 				}
 			}
-			if !found {
-				return Unknown()
-			}
-		default:
-			return Unknown()
+		}
+		if !found {
+			others = append(others, d)
 		}
 	}
-	var sym []Dim
-	inStatic := int64(1)
-	for _, r := range rest {
-		switch {
-		case r.IsStatic():
-			inStatic *= r.Size
-		case r.IsSymbolic():
-			sym = append(sym, r)
-		default:
+	num, den := prodDims(rest), prodDims(others)
+	if n, ok := den.Int(); ok && n != 0 {
+		if m, ok := num.Int(); ok && m%n != 0 {
 			return Unknown()
 		}
+		// A constant divisor must divide every coefficient.
+		if q := num.FloorDiv(den); q.Mul(den).Equal(num) {
+			return q
+		}
+		return Unknown()
 	}
-	switch {
-	case len(sym) == 0 && outStatic != 0 && inStatic%outStatic == 0:
-		return Static(inStatic / outStatic)
-	case len(sym) == 1 && outStatic != 0 && inStatic == outStatic:
-		return sym[0]
+	if den.IsStatic() { // 0
+		return Unknown()
 	}
-	return Unknown()
+	return num.FloorDiv(den)
 }
 
 // maxInferredRank bounds ranks taken from an operand's length, so that a
@@ -279,16 +284,7 @@ func inferFlatten(op *Op) ([]Type, error) {
 	if axis < 0 {
 		axis += r
 	}
-	prodDim := func(ds []Dim) Dim {
-		if p, ok := staticDimProduct(ds); ok {
-			return Static(p)
-		}
-		if len(ds) == 1 {
-			return ds[0]
-		}
-		return Unknown()
-	}
-	return []Type{TensorType(x.Type.DType, Shape{Ranked: true, Dims: []Dim{prodDim(s.Dims[:axis]), prodDim(s.Dims[axis:])}})}, nil
+	return []Type{TensorType(x.Type.DType, Shape{Ranked: true, Dims: []Dim{prodDims(s.Dims[:axis]), prodDims(s.Dims[axis:])}})}, nil
 }
 
 // normDistinctAxes normalizes axes for rank, rejecting duplicates.
@@ -458,10 +454,7 @@ func inferConcat(op *Op) ([]Type, error) {
 	var d DType
 	axis := op.Int("axis")
 	first := true
-	var sum int64
-	sumKnown := true
-	var symSum Dim
-	nsym := 0
+	sum := Static(0) // the sizes along axis: a constant, an expression or unknown
 	for i := range op.Args {
 		a, err := inferOperand(op, i)
 		if err != nil {
@@ -474,7 +467,7 @@ func inferConcat(op *Op) ([]Type, error) {
 		}
 		s := a.Type.Shape
 		if !s.Ranked {
-			sumKnown = false
+			sum = Unknown()
 			continue
 		}
 		ax, err := NormAxis(axis, len(s.Dims))
@@ -499,28 +492,13 @@ func inferConcat(op *Op) ([]Type, error) {
 				out.Dims[k] = m.Dims[0]
 			}
 		}
-		switch dm := s.Dims[ax]; {
-		case dm.IsStatic():
-			sum += dm.Size
-		case dm.IsSymbolic():
-			symSum = dm
-			nsym++
-		default:
-			sumKnown = false
-		}
+		sum = sum.Add(s.Dims[ax])
 	}
 	if first {
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
 	ax, _ := NormAxis(axis, len(out.Dims))
-	switch {
-	case sumKnown && nsym == 0:
-		out.Dims[ax] = Static(sum)
-	case sumKnown && nsym == 1 && sum == 0:
-		out.Dims[ax] = symSum // e.g. a KV cache concatenated with nothing
-	default:
-		out.Dims[ax] = Unknown()
-	}
+	out.Dims[ax] = sum
 	return []Type{TensorType(d, out)}, nil
 }
 
@@ -571,6 +549,11 @@ func inferSplit(op *Op) ([]Type, error) {
 		for range n {
 			sizes = append(sizes, Static(dm.Size/int64(n)))
 		}
+	} else if q := dm.FloorDiv(Static(int64(n))); q.IsKnown() && q.Mul(Static(int64(n))).Equal(dm) {
+		// An expression that divides exactly (2*seq in two parts).
+		for range n {
+			sizes = append(sizes, q)
+		}
 	}
 	for i := range out {
 		sh := s.Clone()
@@ -593,7 +576,7 @@ func shapeOperandDims(v *Value) ([]Dim, bool) {
 	}
 	out := make([]Dim, len(elems))
 	for i, e := range elems {
-		out[i] = e.Dim()
+		out[i] = sizeDim(e)
 	}
 	return out, true
 }
@@ -645,7 +628,7 @@ func inferTile(op *Op) ([]Type, error) {
 		case s.Dims[i].IsStatic():
 			out.Dims[i] = Static(s.Dims[i].Size * r)
 		default:
-			out.Dims[i] = Unknown()
+			out.Dims[i] = s.Dims[i].Mul(Static(r))
 		}
 	}
 	return []Type{TensorType(x.Type.DType, out)}, nil
@@ -714,7 +697,7 @@ func inferPad(op *Op) ([]Type, error) {
 				}
 				out.Dims[i] = Static(n)
 			} else {
-				out.Dims[i] = Unknown()
+				out.Dims[i] = s.Dims[i].Add(DimInt(p))
 			}
 		}
 	}
@@ -746,13 +729,18 @@ func inferDepthSpace(toSpace bool) InferFunc {
 		out := s.Clone()
 		scale := func(i int, mul bool) error {
 			dm := s.Dims[i]
-			if !dm.IsStatic() {
-				out.Dims[i] = Unknown()
-				return nil
-			}
 			f := b
 			if i == 1 {
 				f = b * b
+			}
+			if !dm.IsStatic() {
+				out.Dims[i] = Unknown()
+				if q := dm.FloorDiv(Static(f)); mul {
+					out.Dims[i] = dm.Mul(Static(f))
+				} else if q.IsKnown() && q.Mul(Static(f)).Equal(dm) {
+					out.Dims[i] = q
+				}
+				return nil
 			}
 			if mul {
 				out.Dims[i] = Static(dm.Size * f)
@@ -771,5 +759,138 @@ func inferDepthSpace(toSpace bool) InferFunc {
 			}
 		}
 		return []Type{TensorType(x.Type.DType, out)}, nil
+	}
+}
+
+// shapeValueConcat joins the operands' elements (in C order, which is
+// their concatenation along axis 0).
+func shapeValueConcat(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	if len(op.Results) > 0 && op.Results[0].Type.Shape.Rank() > 1 && op.Int("axis") != 0 {
+		return nil, false
+	}
+	var out []Dim
+	for i := range op.Args {
+		el, ok := arg(i)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, el...)
+	}
+	return out, true
+}
+
+// shapeValueShape reads the operand's dims start..end.
+func shapeValueShape(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	in := op.Arg(0)
+	if in == nil || !in.Type.IsTensor() || !in.Type.Shape.Ranked {
+		return nil, false
+	}
+	dims := in.Type.Shape.Dims
+	start, end, ok := shapeOpRange(op, len(dims))
+	if !ok {
+		return nil, false
+	}
+	return append([]Dim(nil), dims[start:end]...), true
+}
+
+// shapeValueSize is the product of the operand's dims.
+func shapeValueSize(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	in := op.Arg(0)
+	if in == nil || !in.Type.IsTensor() || !in.Type.Shape.Ranked {
+		return []Dim{Unknown()}, true
+	}
+	return []Dim{prodDims(in.Type.Shape.Dims)}, true
+}
+
+// shapeValueConstantOfShape fills a vector of known length with the value
+// attribute.
+func shapeValueConstantOfShape(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	n, ok := KnownInts(op.Arg(0))
+	if !ok || len(n) > 1 || (len(n) == 1 && (n[0] < 0 || n[0] > maxShapeValueLen)) {
+		return nil, false
+	}
+	fill := Static(0)
+	if a, ok := op.Attr("value"); ok && a.Kind == AttrTensor {
+		vals, ok := ConstInts(a.Tensor)
+		if !ok || len(vals) != 1 {
+			return nil, false
+		}
+		fill = DimInt(vals[0])
+	}
+	out := []Dim{fill}
+	if len(n) == 1 {
+		out = make([]Dim, n[0])
+		for i := range out {
+			out[i] = fill
+		}
+	}
+	return out, true
+}
+
+// shapeValueTranspose permutes a small static-shaped shape value (torch
+// exports its pad lists through Reshape, Slice and Transpose of a [n,2]
+// tensor).
+func shapeValueTranspose(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	in := op.Arg(0)
+	data, ok := arg(0)
+	if !ok || in == nil {
+		return nil, false
+	}
+	sizes, ok := in.Type.Shape.Sizes()
+	if !ok {
+		return nil, false
+	}
+	perm, err := TransposePerm(op, len(sizes))
+	if err != nil {
+		return nil, false
+	}
+	outSizes := make([]int64, len(perm))
+	for i, p := range perm {
+		outSizes[i] = sizes[p]
+	}
+	strides := cStrides(sizes)
+	out := make([]Dim, 0, len(data))
+	forEachIndex(outSizes, func(idx []int64) {
+		var off int64
+		for i, p := range perm {
+			off += idx[i] * strides[p]
+		}
+		out = append(out, data[off])
+	})
+	return out, len(out) == len(data)
+}
+
+// cStrides returns the C-order strides of a shape.
+func cStrides(sizes []int64) []int64 {
+	st := make([]int64, len(sizes))
+	n := int64(1)
+	for i := len(sizes) - 1; i >= 0; i-- {
+		st[i] = n
+		n *= sizes[i]
+	}
+	return st
+}
+
+// forEachIndex calls f with every multi-index of sizes in C order.
+func forEachIndex(sizes []int64, f func(idx []int64)) {
+	for _, n := range sizes {
+		if n <= 0 {
+			return
+		}
+	}
+	idx := make([]int64, len(sizes))
+	for {
+		f(idx)
+		i := len(idx) - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < sizes[i] {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			return
+		}
 	}
 }

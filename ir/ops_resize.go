@@ -34,6 +34,23 @@ func ResizeOutDim(dim int64, scale float64) int64 {
 	return int64(math.Floor(float64(dim) * scale))
 }
 
+// resizeDim is ResizeOutDim for an expression: floor(dim*scale) is dim*k
+// for an integer scale k and dim/k for a scale 1/k with k a power of two
+// (the only reciprocals whose float product is exact); other scales give
+// an unknown dim.
+func resizeDim(dim Dim, scale float64) Dim {
+	if scale >= 1 && scale <= 1<<20 && scale == math.Floor(scale) {
+		return dim.Mul(Static(int64(scale)))
+	}
+	if scale > 0 && scale < 1 {
+		k := 1 / scale
+		if k <= 1<<20 && k == math.Floor(k) && int64(k)&(int64(k)-1) == 0 {
+			return dim.FloorDiv(Static(int64(k)))
+		}
+	}
+	return Unknown()
+}
+
 func inferResize(op *Op) ([]Type, error) {
 	x, err := inferOperand(op, 0)
 	if err != nil {
@@ -77,7 +94,7 @@ func inferResize(op *Op) ([]Type, error) {
 				if s.Dims[i].IsStatic() {
 					out.Dims[i] = Static(ResizeOutDim(s.Dims[i].Size, f))
 				} else {
-					out.Dims[i] = Unknown()
+					out.Dims[i] = resizeDim(s.Dims[i], f)
 				}
 			}
 			return []Type{TensorType(d, out)}, nil

@@ -307,23 +307,26 @@ func (c *converter) shape(a *astShape) (Shape, error) {
 	}
 	s := Shape{Ranked: true, Dims: make([]Dim, 0, len(a.Dims))}
 	for _, ad := range a.Dims {
-		t := ad.Tok
-		var d Dim
-		switch {
-		case t.Value == "?":
-			d = Unknown()
-		case t.Value[0] >= '0' && t.Value[0] <= '9':
-			n, err := strconv.ParseInt(t.Value, 10, 64)
-			if err != nil {
-				return Shape{}, c.errorf(t.Pos, "dim %s out of range", t.Value)
+		toks := make([]dimToken, len(ad.Toks))
+		for i, t := range ad.Toks {
+			switch b := t[0]; {
+			case isDigit(b):
+				toks[i] = dimToken{kind: 'n', text: t}
+			case b == '"':
+				name, err := strconv.Unquote(t)
+				if err != nil {
+					return Shape{}, c.errorf(ad.Pos, "bad string literal %s", t)
+				}
+				toks[i] = dimToken{kind: 's', text: name}
+			case b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z':
+				toks[i] = dimToken{kind: 's', text: t}
+			default:
+				toks[i] = dimToken{kind: b}
 			}
-			d = Static(n)
-		default:
-			name, err := c.nameTok(t)
-			if err != nil {
-				return Shape{}, err
-			}
-			d = Symbolic(name)
+		}
+		d, err := parseDimTokens(toks)
+		if err != nil {
+			return Shape{}, c.errorf(ad.Pos, "%v", err)
 		}
 		s.Dims = append(s.Dims, d)
 	}

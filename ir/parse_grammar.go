@@ -167,8 +167,12 @@ type astRegion struct {
 // Single tokens in lists are wrapped in structs: participle replaces a
 // []lexer.Token field on every capture instead of appending to it.
 
+// astDim is a dim's tokens (as their text: quoted strings keep their
+// quotes); converter.shape parses the expression they spell (dimParser in
+// dim.go). A []string field collects every token of the repetition.
 type astDim struct {
-	Tok lexer.Token `parser:"@(Int | Ident | String | \"?\")"`
+	Pos  lexer.Position
+	Toks []string `parser:"@(Int | Ident | String | \"?\" | \"+\" | \"-\" | \"*\" | \"/\" | \"(\" | \")\")+"`
 }
 
 type astRef struct {

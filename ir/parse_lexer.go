@@ -208,7 +208,7 @@ func (l *kirLexer) Next() (lexer.Token, error) {
 		return tok(tokArrow, i+2)
 	}
 	switch c {
-	case '-', '(', ')', '[', ']', '{', '}', '<', '>', ',', ':', '=', '?', '*':
+	case '-', '(', ')', '[', ']', '{', '}', '<', '>', ',', ':', '=', '?', '*', '+', '/':
 		return tok(tokPunct, i+1)
 	}
 	return lexer.Token{}, &lexer.Error{Msg: "unexpected character " + quoteByte(c), Pos: start}

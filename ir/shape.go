@@ -1,45 +1,6 @@
 package ir
 
-import (
-	"strconv"
-	"strings"
-)
-
-// Dim is one dimension of a tensor shape: a static size, a named symbolic
-// size such as "batch", or unknown (neither).
-type Dim struct {
-	Size int64  // the size when static, -1 otherwise
-	Sym  string // the symbol's name when symbolic
-}
-
-// Static returns the static dimension n.
-func Static(n int64) Dim { return Dim{Size: n} }
-
-// Symbolic returns the dimension named s.
-func Symbolic(s string) Dim { return Dim{Size: -1, Sym: s} }
-
-// Unknown returns a dimension about which nothing is known.
-func Unknown() Dim { return Dim{Size: -1} }
-
-// IsStatic reports whether d has a known size.
-func (d Dim) IsStatic() bool { return d.Size >= 0 }
-
-// IsSymbolic reports whether d is a named symbolic dimension.
-func (d Dim) IsSymbolic() bool { return d.Size < 0 && d.Sym != "" }
-
-// String returns the text form of d: the number, the symbol, or "?".
-func (d Dim) String() string {
-	switch {
-	case d.Size >= 0:
-		return strconv.FormatInt(d.Size, 10)
-	case d.Sym != "":
-		if isIdent(d.Sym) {
-			return d.Sym
-		}
-		return strconv.Quote(d.Sym)
-	}
-	return "?"
-}
+import "strings"
 
 // Shape is the shape of a tensor. A nil Dims with Ranked false means the rank
 // is unknown; a ranked shape with no dims is a scalar.
@@ -111,7 +72,7 @@ func (s Shape) Equal(t Shape) bool {
 		return false
 	}
 	for i := range s.Dims {
-		if s.Dims[i] != t.Dims[i] {
+		if !s.Dims[i].Equal(t.Dims[i]) {
 			return false
 		}
 	}
@@ -120,7 +81,7 @@ func (s Shape) Equal(t Shape) bool {
 
 // Clone returns a copy of s that shares no memory with it.
 func (s Shape) Clone() Shape {
-	return Shape{Ranked: s.Ranked, Dims: append([]Dim(nil), s.Dims...)}
+	return Shape{Ranked: s.Ranked, Dims: append([]Dim(nil), s.Dims...)} // dims are immutable
 }
 
 // String returns the text form: "[1,3,?,seq]" or "[*]" when unranked.

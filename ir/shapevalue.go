@@ -3,47 +3,33 @@ package ir
 import "math"
 
 // Exported models build shapes at run time: Shape → Gather → Unsqueeze →
-// Concat → Reshape. To give such a Reshape a static (or symbolic) result
+// Concat → Reshape. To give such a Reshape a static or symbolic result
 // type, inference evaluates small integer tensors symbolically: each element
-// is a known number, a symbolic dim (a value read off some tensor's shape),
-// or unknown. This file holds that partial evaluator.
+// is a Dim, a constant (possibly negative), an expression over the symbols
+// read off some tensor's shape, or unknown. This file holds the evaluator;
+// what each op computes is its OpDef's ShapeValue hook, declared next to
+// the op.
 
-// SymInt is one element of a symbolically evaluated integer tensor.
-type SymInt struct {
-	Known bool   // Val is the element's value
-	Val   int64  // when Known
-	Sym   string // when not Known: the symbolic dim it equals, if any
-}
-
-// Dim returns the element as a tensor dimension (negative values, which are
-// not sizes, become unknown dims).
-func (s SymInt) Dim() Dim {
-	switch {
-	case s.Known && s.Val >= 0:
-		return Static(s.Val)
-	case !s.Known && s.Sym != "":
-		return Symbolic(s.Sym)
-	}
-	return Unknown()
-}
-
-// symIntOfDim is the inverse of Dim for a dimension read from a shape.
-func symIntOfDim(d Dim) SymInt {
-	if d.IsStatic() {
-		return SymInt{Known: true, Val: d.Size}
-	}
-	return SymInt{Sym: d.Sym}
-}
+// ShapeValueFunc computes the elements of op's result 0, an integer tensor
+// of rank 0 or 1, from its operands: arg(i) evaluates operand i (ok is
+// false when even its element count is unknown). It returns ok false when
+// it cannot tell the element count; elements it cannot compute are
+// Unknown(). Hooks see shapes only through arg and op's operand types.
+type ShapeValueFunc func(op *Op, arg func(i int) ([]Dim, bool)) ([]Dim, bool)
 
 // maxShapeValueDepth bounds the walk up the def chain.
 const maxShapeValueDepth = 32
 
-// ShapeValue evaluates an integer tensor of rank 0 or 1 as far as its
+// maxShapeValueLen bounds the element count of an evaluated tensor.
+const maxShapeValueLen = 64
+
+// ShapeValue evaluates an integer tensor of rank 0 or 1 (or a small one of
+// static shape, whose elements it returns in C order) as far as its
 // defining ops allow, returning its elements in order. ok is false when even
-// the element count is unknown. It understands constants and the ops
-// exporters use to compute shapes (Shape, Gather, Slice, Concat, Squeeze,
-// Unsqueeze, Reshape, Cast, Identity, and arithmetic on known values).
-func ShapeValue(v *Value) (elems []SymInt, ok bool) {
+// the element count is unknown. It understands constants and every op whose
+// declaration has a ShapeValue hook (Shape, Gather, Slice, Concat, Squeeze,
+// Unsqueeze, Reshape, Cast, Identity, integer arithmetic, ...).
+func ShapeValue(v *Value) (elems []Dim, ok bool) {
 	return (&shapeEval{memo: map[*Value]shapeMemo{}}).value(v, 0)
 }
 
@@ -53,261 +39,117 @@ func ShapeValue(v *Value) (elems []SymInt, ok bool) {
 type shapeEval struct{ memo map[*Value]shapeMemo }
 
 type shapeMemo struct {
-	elems []SymInt
+	elems []Dim
 	ok    bool
 }
 
-func (e *shapeEval) value(v *Value, depth int) ([]SymInt, bool) {
+func (e *shapeEval) value(v *Value, depth int) ([]Dim, bool) {
 	if m, ok := e.memo[v]; ok {
 		return m.elems, m.ok
 	}
 	elems, ok := e.compute(v, depth)
+	if ok && len(elems) > maxShapeValueLen {
+		elems, ok = nil, false
+	}
 	e.memo[v] = shapeMemo{elems, ok}
 	return elems, ok
 }
 
-func (e *shapeEval) compute(v *Value, depth int) ([]SymInt, bool) {
+func (e *shapeEval) compute(v *Value, depth int) ([]Dim, bool) {
 	if v == nil || !v.Type.IsTensor() || depth > maxShapeValueDepth {
 		return nil, false
 	}
-	if r := v.Type.Shape.Rank(); r > 1 {
+	n := v.Type.Shape.NumElements()
+	if r := v.Type.Shape.Rank(); r > 1 && (n < 0 || n > maxShapeValueLen) {
 		return nil, false
 	}
 	if vals, ok := ConstInts(v); ok {
-		out := make([]SymInt, len(vals))
+		out := make([]Dim, len(vals))
 		for i, x := range vals {
-			out[i] = SymInt{Known: true, Val: x}
+			out[i] = DimInt(x)
 		}
 		return out, true
 	}
-	if v.Def != nil && (v.Type.DType.IsInt() || v.Type.DType == Bool) {
-		if out, ok := e.op(v.Def, depth+1); ok {
-			return out, true
+	if op := v.Def; op != nil && v.Index == 0 && (v.Type.DType.IsInt() || v.Type.DType == Bool) {
+		if d := Lookup(op.Name); d != nil && d.ShapeValue != nil {
+			arg := func(i int) ([]Dim, bool) {
+				if i < 0 || i >= len(op.Args) {
+					return nil, false
+				}
+				return e.value(op.Args[i], depth+1)
+			}
+			// A hook's elements must be as many as the type says.
+			if out, ok := d.ShapeValue(op, arg); ok && (n < 0 || int64(len(out)) == n) {
+				return out, true
+			}
 		}
 	}
 	// Fall back to the element count the type gives.
-	if n := v.Type.Shape.NumElements(); n >= 0 && n <= 64 {
-		return make([]SymInt, n), true
+	if n >= 0 && n <= maxShapeValueLen {
+		return unknownElems(int(n)), true
 	}
 	return nil, false
 }
 
-func (e *shapeEval) op(op *Op, depth int) ([]SymInt, bool) {
-	switch op.Name {
-	case "Shape":
-		in := op.Arg(0)
-		if in == nil || !in.Type.Shape.Ranked {
-			return nil, false
-		}
-		dims := in.Type.Shape.Dims
-		start, end, ok := shapeOpRange(op, len(dims))
-		if !ok {
-			return nil, false
-		}
-		out := make([]SymInt, 0, end-start)
-		for _, d := range dims[start:end] {
-			out = append(out, symIntOfDim(d))
-		}
-		return out, true
-	case "Size":
-		if n := op.Arg(0).Type.Shape.NumElements(); n >= 0 {
-			return []SymInt{{Known: true, Val: n}}, true
-		}
-		return []SymInt{{}}, true
-	case "Identity", "Squeeze", "Unsqueeze", "Reshape", "Flatten":
-		return e.value(op.Arg(0), depth)
-	case "Cast":
-		if d, ok := op.Attr("to"); ok && d.Kind == AttrDType && (d.DType == I64 || d.DType == I32) {
-			return e.value(op.Arg(0), depth)
-		}
-	case "Concat":
-		var out []SymInt
-		for _, a := range op.Args {
-			el, ok := e.value(a, depth)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, el...)
-		}
-		return out, true
-	case "Gather":
-		data, ok := e.value(op.Arg(0), depth)
-		if !ok {
-			return nil, false
-		}
-		idx, ok := ConstInts(op.Arg(1))
-		if !ok {
-			return nil, false
-		}
-		out := make([]SymInt, len(idx))
-		for i, x := range idx {
-			if x < 0 {
-				x += int64(len(data))
-			}
-			if x < 0 || x >= int64(len(data)) {
-				return nil, false
-			}
-			out[i] = data[x]
-		}
-		return out, true
-	case "Slice":
-		data, ok := e.value(op.Arg(0), depth)
-		if !ok {
-			return nil, false
-		}
-		starts, ok1 := ConstInts(op.Arg(1))
-		ends, ok2 := ConstInts(op.Arg(2))
-		if !ok1 || !ok2 || len(starts) != 1 || len(ends) != 1 {
-			return nil, false
-		}
-		step := int64(1)
-		if s := op.Arg(4); s != nil {
-			st, ok := ConstInts(s)
-			if !ok || len(st) != 1 {
-				return nil, false
-			}
-			step = st[0]
-		}
-		idx, ok := SliceIndices(int64(len(data)), starts[0], ends[0], step)
-		if !ok {
-			return nil, false
-		}
-		out := make([]SymInt, len(idx))
-		for i, x := range idx {
-			out[i] = data[x]
-		}
-		return out, true
-	case "ConstantOfShape":
-		n, ok := KnownInts(op.Arg(0))
-		if !ok || len(n) > 1 || (len(n) == 1 && n[0] > 64) {
-			return nil, false
-		}
-		fill := SymInt{Known: true, Val: 0}
-		if a, ok := op.Attr("value"); ok && a.Kind == AttrTensor {
-			vals, ok := ConstInts(a.Tensor)
-			if !ok || len(vals) != 1 {
-				return nil, false
-			}
-			fill.Val = vals[0]
-		}
-		out := []SymInt{fill}
-		if len(n) == 1 {
-			out = make([]SymInt, n[0])
-			for i := range out {
-				out[i] = fill
-			}
-		}
-		return out, true
-	case "Neg":
-		a, ok := e.value(op.Arg(0), depth)
-		if !ok {
-			return nil, false
-		}
-		out := make([]SymInt, len(a))
-		for i, x := range a {
-			if x.Known {
-				out[i] = SymInt{Known: true, Val: -x.Val}
-			}
-		}
-		return out, true
-	case "Where":
-		// torch exports Expand's shape as Where(Equal(shape, -1), 1, shape).
-		c, ok1 := e.value(op.Arg(0), depth)
-		a, ok2 := e.value(op.Arg(1), depth)
-		b, ok3 := e.value(op.Arg(2), depth)
-		if !ok1 || !ok2 || !ok3 {
-			return nil, false
-		}
-		n := max(len(c), len(a), len(b))
-		for _, l := range []int{len(c), len(a), len(b)} {
-			if l != n && l != 1 {
-				return nil, false
-			}
-		}
-		out := make([]SymInt, n)
-		for i := range out {
-			ci := c[min(i, len(c)-1)]
-			switch {
-			case !ci.Known:
-			case ci.Val != 0:
-				out[i] = a[min(i, len(a)-1)]
-			default:
-				out[i] = b[min(i, len(b)-1)]
-			}
-		}
-		return out, true
-	case "Equal":
-		a, ok1 := e.value(op.Arg(0), depth)
-		b, ok2 := e.value(op.Arg(1), depth)
-		n := max(len(a), len(b))
-		if !ok1 || !ok2 || (len(a) != n && len(a) != 1) || (len(b) != n && len(b) != 1) {
-			return nil, false
-		}
-		out := make([]SymInt, n)
-		for i := range out {
-			x, y := a[min(i, len(a)-1)], b[min(i, len(b)-1)]
-			switch {
-			case x.Known && y.Known:
-				out[i] = SymInt{Known: true, Val: shapeValueBool(x.Val == y.Val)}
-			case x.Known && x.Val < 0 && y.Sym != "", y.Known && y.Val < 0 && x.Sym != "":
-				// A dim read off a shape is never negative.
-				out[i] = SymInt{Known: true, Val: 0}
-			}
-		}
-		return out, true
-	case "Add", "Sub", "Mul", "Div":
-		a, ok1 := e.value(op.Arg(0), depth)
-		b, ok2 := e.value(op.Arg(1), depth)
-		if !ok1 || !ok2 {
-			return nil, false
-		}
-		n := max(len(a), len(b))
-		if (len(a) != n && len(a) != 1) || (len(b) != n && len(b) != 1) {
-			return nil, false
-		}
-		out := make([]SymInt, n)
-		for i := range out {
-			x, y := a[min(i, len(a)-1)], b[min(i, len(b)-1)]
-			out[i] = symArith(op.Name, x, y)
-		}
-		return out, true
+// unknownElems returns n unknown elements.
+func unknownElems(n int) []Dim {
+	out := make([]Dim, n)
+	for i := range out {
+		out[i] = Unknown()
 	}
-	return nil, false
+	return out
 }
 
-// symArith folds one element of integer arithmetic; x*1, x+0 and the like
-// keep a symbolic operand.
-func symArith(name string, x, y SymInt) SymInt {
-	if x.Known && y.Known {
-		switch name {
-		case "Add":
-			return SymInt{Known: true, Val: x.Val + y.Val}
-		case "Sub":
-			return SymInt{Known: true, Val: x.Val - y.Val}
-		case "Mul":
-			return SymInt{Known: true, Val: x.Val * y.Val}
-		case "Div":
-			if y.Val != 0 {
-				q := x.Val / y.Val
-				if (x.Val%y.Val != 0) && ((x.Val < 0) != (y.Val < 0)) {
-					q-- // integer Div in ONNX floors like numpy
-				}
-				return SymInt{Known: true, Val: q}
-			}
+// shapeValuePassThrough is the hook of ops that keep their operand's
+// elements in order (Identity, Squeeze, Unsqueeze, Reshape, Flatten).
+func shapeValuePassThrough(op *Op, arg func(int) ([]Dim, bool)) ([]Dim, bool) {
+	return arg(0)
+}
+
+// broadcastElems applies f to the elements of the operands, broadcasting
+// length-1 operands; ok is false when an operand is unknown or the lengths
+// do not broadcast.
+func broadcastElems(arg func(int) ([]Dim, bool), n int, f func(x []Dim) Dim) ([]Dim, bool) {
+	ins := make([][]Dim, n)
+	l := 0
+	for i := range ins {
+		el, ok := arg(i)
+		if !ok {
+			return nil, false
 		}
-		return SymInt{}
+		ins[i] = el
+		l = max(l, len(el))
 	}
-	switch {
-	case (name == "Mul" || name == "Div") && y.Known && y.Val == 1:
-		return x
-	case (name == "Add" || name == "Sub") && y.Known && y.Val == 0:
-		return x
-	case name == "Mul" && x.Known && x.Val == 1:
-		return y
-	case name == "Add" && x.Known && x.Val == 0:
-		return y
+	for _, el := range ins {
+		if len(el) != l && len(el) != 1 {
+			return nil, false
+		}
 	}
-	return SymInt{}
+	out := make([]Dim, l)
+	x := make([]Dim, n)
+	for i := range out {
+		for j, el := range ins {
+			x[j] = el[min(i, len(el)-1)]
+		}
+		out[i] = f(x)
+	}
+	return out, true
+}
+
+// isNonNegative reports whether d is never negative: a constant ≥ 0, or an
+// expression whose lower bound over nonnegative symbols is ≥ 0.
+func isNonNegative(d Dim) bool {
+	lo, ok := d.LowerBound(nil)
+	return ok && lo >= 0
+}
+
+// sizeDim turns a shape-value element into a tensor dim: a negative
+// constant, which is no size, becomes unknown.
+func sizeDim(d Dim) Dim {
+	if n, ok := d.Int(); ok && n < 0 {
+		return Unknown()
+	}
+	return d
 }
 
 // shapeOpRange resolves Shape-15's start/end attributes for an input of the
@@ -408,10 +250,11 @@ func KnownInts(v *Value) ([]int64, bool) {
 	}
 	out := make([]int64, len(elems))
 	for i, e := range elems {
-		if !e.Known {
+		n, ok := e.Int()
+		if !ok {
 			return nil, false
 		}
-		out[i] = e.Val
+		out[i] = n
 	}
 	return out, true
 }

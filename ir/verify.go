@@ -26,6 +26,7 @@ func Verify(m *Module) error {
 		}
 		v.defined[c] = true
 	}
+	v.syms(m.Syms)
 	fnames := map[string]bool{}
 	for _, f := range m.Funcs {
 		if fnames[f.Name] {
@@ -42,6 +43,27 @@ func Verify(m *Module) error {
 		return nil
 	}
 	return &VerifyError{Problems: v.errs}
+}
+
+// syms checks the symbol declarations: one per name, 0 ≤ min ≤ max (max
+// < 0 means unbounded). Symbols used in dims need no declaration.
+func (v *verifier) syms(syms []SymBound) {
+	seen := make(map[string]SymBound, len(syms))
+	for _, s := range syms {
+		if prev, dup := seen[s.Name]; dup {
+			v.errorf("", "sym %s declared twice: in %s and in %s", symKey(s.Name), prev.rangeString(), s.rangeString())
+			continue
+		}
+		seen[s.Name] = s
+		switch {
+		case s.Name == "":
+			v.errorf("", "sym with an empty name")
+		case s.Min < 0:
+			v.errorf("", "sym %s: min %d is negative", symKey(s.Name), s.Min)
+		case s.Max >= 0 && s.Max < s.Min:
+			v.errorf("", "sym %s: max %d below min %d", symKey(s.Name), s.Max, s.Min)
+		}
+	}
 }
 
 // VerifyError lists every problem Verify found (up to a limit).

@@ -62,6 +62,42 @@ func (w Window) Resolve(in int64, autoPad string, ceil bool) (out int64, res Win
 	return out, w, nil
 }
 
+// ResolveDim is Resolve's output size for an input size that is an
+// expression: (in+pads-extent)/stride+1, ceil(in/stride) for the SAME
+// modes. It is unknown for an unknown input, an invalid window, and a
+// ceil_mode window whose last start might fall into the end padding. It
+// assumes, as Resolve checks for constants, that the padded input is at
+// least one window long.
+func (w Window) ResolveDim(in Dim, autoPad string, ceil bool) Dim {
+	if in.IsUnknown() || w.Kernel < 1 || w.Stride < 1 || w.Dilation < 1 {
+		return Unknown()
+	}
+	ext := w.Extent()
+	stride := Static(w.Stride)
+	switch autoPad {
+	case "", "NOTSET":
+		if w.PadBegin < 0 || w.PadEnd < 0 {
+			return Unknown()
+		}
+		span := in.Add(DimInt(w.PadBegin + w.PadEnd - ext))
+		if !ceil {
+			return span.FloorDiv(stride).Add(Static(1))
+		}
+		// ceil((span)/stride) windows start at most at (out-1)*stride <
+		// span+stride = in+PadBegin+PadEnd-ext+stride, which stays inside
+		// the input and its begin padding when stride <= ext-PadEnd.
+		if w.Stride > ext-w.PadEnd {
+			return Unknown()
+		}
+		return span.CeilDiv(stride).Add(Static(1))
+	case "VALID":
+		return in.Add(DimInt(-ext)).FloorDiv(stride).Add(Static(1))
+	case "SAME_UPPER", "SAME_LOWER":
+		return in.CeilDiv(stride)
+	}
+	return Unknown()
+}
+
 // Windows builds the per-axis windows of an op with nsp spatial dims from
 // its kernel_shape, strides, dilations and pads attributes (absent ones take
 // ONNX's defaults: stride 1, dilation 1, no padding).
@@ -118,6 +154,7 @@ func inferWindowed(op *Op, x Shape, channels Dim, kernel []int64, ceil bool) (Sh
 	for i, w := range ws {
 		d := x.Dims[2+i]
 		if !d.IsStatic() {
+			out.Dims[2+i] = w.ResolveDim(d, autoPad, ceil)
 			continue
 		}
 		n, _, err := w.Resolve(d.Size, autoPad, ceil)

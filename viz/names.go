@@ -159,12 +159,13 @@ func typeLabel(t ir.Type) string {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			s := d.String()
+			s, limit := d.String(), 2*maxSymLabel // an expression: (w+1)/2
 			if d.IsSymbolic() {
-				s = clean(d.Sym)
-				if r := []rune(s); len(r) > maxSymLabel {
-					s = string(r[:5]) + "…" + string(r[len(r)-5:])
-				}
+				name, _ := d.Symbol()
+				s, limit = clean(name), maxSymLabel
+			}
+			if r := []rune(s); len(r) > limit {
+				s = string(r[:5]) + "…" + string(r[len(r)-5:])
 			}
 			b.WriteString(s)
 		}

@@ -122,8 +122,10 @@ func describe(path string, m *ir.Module) modelInfo {
 		for i, p := range f.Body.Params {
 			info.Inputs = append(info.Inputs, valueInfo{f.InputNames[i], p.Type.String()})
 			for _, d := range p.Type.Shape.Dims {
-				if d.IsSymbolic() && !contains(users[d.Sym], f.InputNames[i]) {
-					users[d.Sym] = append(users[d.Sym], f.InputNames[i])
+				for _, sym := range d.Symbols() {
+					if !contains(users[sym], f.InputNames[i]) {
+						users[sym] = append(users[sym], f.InputNames[i])
+					}
 				}
 			}
 		}

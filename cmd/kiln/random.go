@@ -30,8 +30,8 @@ func randomInputs(m *ir.Module, f *ir.Func, b *binding, dimSpecs []string, seed 
 	syms := map[string]bool{}
 	for _, p := range f.Body.Params {
 		for _, d := range p.Type.Shape.Dims {
-			if d.IsSymbolic() {
-				syms[d.Sym] = true
+			for _, sym := range d.Symbols() {
+				syms[sym] = true
 			}
 		}
 	}
@@ -81,18 +81,26 @@ func randomInputs(m *ir.Module, f *ir.Func, b *binding, dimSpecs []string, seed 
 			n := d.Size
 			switch {
 			case d.IsStatic():
-			case d.IsSymbolic():
-				var ok bool
-				if n, ok = dims[d.Sym]; !ok {
-					n = 1
-					if bd, has := bounds[d.Sym]; has && bd.Min > 1 {
-						n = bd.Min
+			case d.IsKnown():
+				// A symbol or an expression over symbols: each symbol takes
+				// its --dim size, else its lower bound when above 1, else 1.
+				for _, sym := range d.Symbols() {
+					if _, ok := dims[sym]; ok {
+						continue
 					}
-					dims[d.Sym] = n
+					v := int64(1)
+					if bd, has := bounds[sym]; has && bd.Min > 1 {
+						v = bd.Min
+					}
+					dims[sym] = v
+					if !chosen[sym] && !containsDim(dimSpecs, sym) {
+						chosen[sym] = true
+						notes = append(notes, fmt.Sprintf("random inputs: dim %s = %d (default; set it with --dim %s=N)", sym, v, sym))
+					}
 				}
-				if !chosen[d.Sym] && !containsDim(dimSpecs, d.Sym) {
-					chosen[d.Sym] = true
-					notes = append(notes, fmt.Sprintf("random inputs: dim %s = %d (default; set it with --dim %s=N)", d.Sym, n, d.Sym))
+				var ok bool
+				if n, ok = d.Eval(dims); !ok || n < 0 {
+					return nil, fmt.Errorf("input %q: dim %d (%v) has no non-negative size for the chosen dims", f.InputNames[i], j, d)
 				}
 			default:
 				n = 1

@@ -48,7 +48,8 @@ func ONNXDType(d ir.DType) int32 {
 
 // typeFromProto converts an ONNX TypeProto to a kiln type. Dims with a
 // dim_param become symbolic dims; dims with neither value nor name are
-// unknown. A tensor type without a shape has unknown rank.
+// unknown (graph inputs then name them: nameInputDims). A tensor type
+// without a shape has unknown rank.
 func typeFromProto(tp *onnxpb.TypeProto) (ir.Type, error) {
 	if tp == nil {
 		return ir.Type{}, nil

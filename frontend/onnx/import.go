@@ -285,6 +285,7 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 	if len(g.SparseInitializer) > 0 {
 		return fmt.Errorf("sparse initializers are not supported")
 	}
+	used := dimParams(g)
 	for _, in := range g.Input {
 		if inits[in.GetName()] {
 			continue // IR < 4 lists initializers again as inputs
@@ -296,7 +297,7 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 		if t.Kind == ir.InvalidKind {
 			return fmt.Errorf("input %q has no type", in.GetName())
 		}
-		v := f.AddInput(in.GetName(), t)
+		v := f.AddInput(in.GetName(), nameInputDims(in.GetName(), t, used))
 		c.nameValue(v, in.GetName())
 		c.scope.vals[in.GetName()] = v
 	}
@@ -314,6 +315,48 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 	// later passes count on past them.
 	f.Body.SyncNames()
 	return nil
+}
+
+// nameInputDims gives each dim of a graph input that the model leaves
+// unnamed a fresh symbol, "<input>.<axis>" (with "_" appended until no dim
+// of the graph uses the name): the size is fixed when the function is
+// called, so it is a symbol, not an unknown, and inference can carry it
+// into expressions.
+func nameInputDims(input string, t ir.Type, used map[string]bool) ir.Type {
+	if !t.IsTensor() || !t.Shape.Ranked {
+		return t
+	}
+	s := t.Shape.Clone()
+	for i, d := range s.Dims {
+		if !d.IsUnknown() {
+			continue
+		}
+		name := fmt.Sprintf("%s.%d", input, i)
+		for used[name] {
+			name += "_"
+		}
+		used[name] = true
+		s.Dims[i] = ir.Symbolic(name)
+	}
+	return ir.TensorType(t.DType, s)
+}
+
+// dimParams returns the dim names the graph's inputs, outputs and value
+// infos declare.
+func dimParams(g *onnxpb.GraphProto) map[string]bool {
+	used := map[string]bool{}
+	for _, vis := range [][]*onnxpb.ValueInfoProto{g.Input, g.Output, g.ValueInfo} {
+		for _, vi := range vis {
+			if tt := vi.GetType().GetTensorType(); tt != nil {
+				for _, d := range tt.GetShape().GetDim() {
+					if p := d.GetDimParam(); p != "" {
+						used[p] = true
+					}
+				}
+			}
+		}
+	}
+	return used
 }
 
 // output resolves a graph output and refines its type from the declaration.

@@ -94,8 +94,9 @@ func (in *Interp) RunNamed(fn string, inputs map[string]Value) ([]Value, error) 
 }
 
 // CheckInputs checks inputs against f's declared input types: kinds,
-// dtypes, ranks and static dims, and that a symbolic dim has one size
-// across all inputs.
+// dtypes, ranks and static dims, that a symbolic dim has one size across
+// all inputs, and that a dim expression matches once its symbols are bound
+// by earlier dims.
 func CheckInputs(f *ir.Func, inputs []Value) error {
 	if len(inputs) != len(f.Body.Params) {
 		return fmt.Errorf("function @%s takes %d inputs, got %d", f.Name, len(f.Body.Params), len(inputs))
@@ -139,11 +140,21 @@ func checkValue(v Value, want ir.Type, syms map[string]int, symFrom map[string]s
 			case d.IsStatic() && int64(t.Shape[i]) != d.Size:
 				return fmt.Errorf("got shape %v, want %v (dim %d)", t.Type().Shape, want.Shape, i)
 			case d.IsSymbolic():
-				if n, ok := syms[d.Sym]; ok && n != t.Shape[i] {
-					return fmt.Errorf("dim %d (%s) is %d, but %s gave %s = %d", i, d.Sym, t.Shape[i], symFrom[d.Sym], d.Sym, n)
+				sym, _ := d.Symbol()
+				if n, ok := syms[sym]; ok && n != t.Shape[i] {
+					return fmt.Errorf("dim %d (%s) is %d, but %s gave %s = %d", i, sym, t.Shape[i], symFrom[sym], sym, n)
 				}
-				syms[d.Sym] = t.Shape[i]
-				symFrom[d.Sym] = fmt.Sprintf("input %q", name)
+				syms[sym] = t.Shape[i]
+				symFrom[sym] = fmt.Sprintf("input %q", name)
+			case d.IsExpr():
+				// An expression is checked once the symbols it uses are bound.
+				bind := make(map[string]int64, len(syms))
+				for k, n := range syms {
+					bind[k] = int64(n)
+				}
+				if n, ok := d.Eval(bind); ok && n != int64(t.Shape[i]) {
+					return fmt.Errorf("dim %d (%v) is %d, but the inputs bound so far make it %d", i, d, t.Shape[i], n)
+				}
 			}
 		}
 	case *Sequence:
