@@ -31,8 +31,8 @@ func init() {
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: op.traits | InPlace,
 			Inputs: In("A:T", "B:T"), Outputs: In("C:T"), Types: []TypeConstraint{TC("T", NumericTypes)},
-			Infer: inferBroadcastSameDType,
-		ShapeValue: arithShapeValue[op.name]})
+			Infer:      inferBroadcastSameDType,
+			ShapeValue: arithShapeValue[op.name]})
 	}
 	// Pow-15: the base is i32, i64 or a float, the exponent any number.
 	Register(&OpDef{Name: "Pow", Doc: "elementwise X ** Y with broadcasting; the result has X's type",
@@ -94,8 +94,8 @@ func init() {
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Elementwise, Traits: InPlace,
 			Inputs: In("X:T"), Outputs: In("Y:T"), Types: []TypeConstraint{TC("T", op.types)},
-			Infer: InferSameAsInput,
-		ShapeValue: arithShapeValue[op.name]})
+			Infer:      InferSameAsInput,
+			ShapeValue: arithShapeValue[op.name]})
 	}
 
 	// Unary activations with attributes.
@@ -141,7 +141,7 @@ func init() {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: op.traits,
 			Inputs: In("A:T", "B:T"), Outputs: In("C:T1"),
 			Types: []TypeConstraint{TC("T", op.types), TC("T1", BoolType)}, Infer: inferCompare,
-		ShapeValue: arithShapeValue[op.name]})
+			ShapeValue: arithShapeValue[op.name]})
 	}
 	Register(&OpDef{Name: "IsNaN", Doc: "elementwise test for NaN", Kind: Elementwise,
 		Inputs: In("X:T1"), Outputs: In("Y:T2"), Types: []TypeConstraint{TC("T1", FloatTypes), TC("T2", BoolType)},
@@ -171,8 +171,8 @@ func init() {
 	} {
 		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: Commutative | InPlace,
 			Inputs: []Operand{Var("data_0:T")}, Outputs: In("result:T"), Types: []TypeConstraint{TC("T", op.types)},
-			Infer: inferBroadcastSameDType,
-		ShapeValue: arithShapeValue[op.name]})
+			Infer:      inferBroadcastSameDType,
+			ShapeValue: arithShapeValue[op.name]})
 	}
 
 	// Cast-13 and CastLike-15 convert between every non-complex type.
