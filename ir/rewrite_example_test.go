@@ -67,14 +67,14 @@ func TestFoldBatchNormIntoConv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := funcText(t, m); got != after {
-		gone, added := lineDiff(after, got)
+		gone, added := ir.LineDiff(after, got)
 		t.Errorf("re-inferring the whole function changed types: %q -> %q", gone, added)
 	}
 
 	// Only the lines of the ops the fold touched change: each pair's two
 	// lines give way to one Conv line; every other line, names included,
 	// stays as it was.
-	gone, added := lineDiff(before, after)
+	gone, added := ir.LineDiff(before, after)
 	if len(gone) != 2*folds || len(added) != folds {
 		t.Errorf("%d lines removed, %d added; want %d and %d", len(gone), len(added), 2*folds, folds)
 	}
@@ -245,37 +245,6 @@ func f32Bytes(v []float32) []byte {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
 	return b
-}
-
-// lineDiff returns the lines only in a and only in b, by a longest common
-// subsequence of lines.
-func lineDiff(a, b string) (onlyA, onlyB []string) {
-	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
-	lcs := make([][]int32, len(x)+1)
-	for i := range lcs {
-		lcs[i] = make([]int32, len(y)+1)
-	}
-	for i := len(x) - 1; i >= 0; i-- {
-		for j := len(y) - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	i, j := 0, 0
-	for i < len(x) && j < len(y) {
-		switch {
-		case x[i] == y[j]:
-			i, j = i+1, j+1
-		case lcs[i+1][j] >= lcs[i][j+1]:
-			onlyA, i = append(onlyA, x[i]), i+1
-		default:
-			onlyB, j = append(onlyB, y[j]), j+1
-		}
-	}
-	return append(onlyA, x[i:]...), append(onlyB, y[j:]...)
 }
 
 // Fresh names of a pass on an imported model count on past the numbers
