@@ -83,6 +83,9 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 	if n.In(0) != nil {
 		return nil, fmt.Errorf("Scan-8 sequence_lens is not supported (all sequences must be full length)")
 	}
+	if len(n.Inputs) < 2 {
+		return nil, fmt.Errorf("%d inputs, want sequence_lens and at least one scan input", len(n.Inputs))
+	}
 	operands := n.Inputs[1:]
 	m := n.Int("num_scan_inputs", 0)
 	if m < 1 || int(m) > len(operands) {
