@@ -356,6 +356,10 @@ func (c *converter) nodes(g *onnxpb.GraphProto) error {
 		c.cur = n
 		outs, err := conv(c, n)
 		c.cur = nil
+		if n.err != nil {
+			// A wrong-typed attribute, which may also be the cause of err.
+			return fmt.Errorf("%s: %w", n.where(), n.err)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.where(), err)
 		}
@@ -508,6 +512,9 @@ func (c *converter) attrs(n *node, def *ir.OpDef, ignore []string) ([]ir.Attr, m
 			continue
 		}
 		if slices.Contains(def.Regions, name) {
+			if err := checkAttrType(a, onnxpb.AttributeProto_GRAPH); err != nil {
+				return nil, nil, err
+			}
 			if a.G == nil {
 				return nil, nil, fmt.Errorf("attribute %q: want a graph", name)
 			}
@@ -517,6 +524,11 @@ func (c *converter) attrs(n *node, def *ir.OpDef, ignore []string) ([]ir.Attr, m
 		ad := def.Attr(name)
 		if ad == nil {
 			return nil, nil, fmt.Errorf("attribute %q is not supported", name)
+		}
+		if at, ok := onnxAttrType(ad.Kind); ok {
+			if err := checkAttrType(a, at); err != nil {
+				return nil, nil, err
+			}
 		}
 		v, err := c.attrValue(a, ad.Kind)
 		if err != nil {

@@ -91,8 +91,8 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 	if m < 1 || int(m) > len(operands) {
 		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d inputs", m, len(operands))
 	}
-	g := n.attr("body")
-	if g == nil || g.G == nil {
+	body := n.Graph("body")
+	if body == nil {
 		return nil, fmt.Errorf("missing graph attribute body")
 	}
 	for _, a := range n.proto.Attribute {
@@ -119,11 +119,11 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 	}
 	loop := c.r.NewOp("Loop", []*ir.Value{batch, nil}, nil, make([]ir.Type, n.Outputs))
 	loop.Loc = ir.Locs{n.loc()}
-	body := loop.AddRegion("body")
-	iter := body.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
-	cond := body.AddParam(ir.TensorType(ir.Bool, ir.ShapeOf()))
+	lbody := loop.AddRegion("body")
+	iter := lbody.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
+	cond := lbody.AddParam(ir.TensorType(ir.Bool, ir.ShapeOf()))
 	saveR := c.r
-	c.r = body
+	c.r = lbody
 	defer func() { c.r = saveR }()
 	elems := make([]*ir.Value, len(seqs))
 	for i, s := range seqs {
@@ -135,15 +135,15 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 	if d := n.Ints("directions"); d != nil {
 		attrs = append(attrs, ir.Attr{Name: "scan_input_directions", Value: ir.IntsAttr(append([]int64(nil), d...))})
 	}
-	scan := body.NewOp("Scan", elems, attrs, make([]ir.Type, n.Outputs))
+	scan := lbody.NewOp("Scan", elems, attrs, make([]ir.Type, n.Outputs))
 	scan.Loc = ir.Locs{n.loc()}
-	if err := c.subgraph(scan, "body", g.G); err != nil {
+	if err := c.subgraph(scan, "body", body); err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}
 	if err := ir.InferTypes(scan); err != nil {
 		return nil, err
 	}
-	body.Results = append([]*ir.Value{cond}, scan.Results...)
+	lbody.Results = append([]*ir.Value{cond}, scan.Results...)
 	c.r = saveR
 	if err := ir.InferTypes(loop); err != nil {
 		return nil, err
