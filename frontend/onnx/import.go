@@ -193,7 +193,35 @@ func (c *converter) nameValue(v *ir.Value, name string) {
 // scope maps ONNX value names to kiln values; subgraphs see outer scopes.
 type scope struct {
 	vals   map[string]*ir.Value
+	origin map[string]string // what defined each name, for SSA errors
 	parent *scope
+}
+
+func newScope(parent *scope) *scope {
+	return &scope{vals: map[string]*ir.Value{}, origin: map[string]string{}, parent: parent}
+}
+
+// define binds name to v. ONNX graphs are in SSA form: a name is written
+// once, by a graph input, an initializer or one node output, and a node of
+// a subgraph may not redefine a name of an enclosing graph either (inputs
+// and initializers of a subgraph may). kind says what name is ("output",
+// "input", "initializer") and by what it is defined, for the error naming
+// an earlier definition; outer makes enclosing graphs count.
+func (s *scope) define(name string, v *ir.Value, kind, by string, outer bool) error {
+	for t := s; t != nil; t = t.parent {
+		if prev, ok := t.origin[name]; ok {
+			if t != s {
+				prev += " of an enclosing graph"
+			}
+			return fmt.Errorf("%s %q: name already defined by %s (an ONNX value is assigned once)", kind, name, prev)
+		}
+		if !outer {
+			break
+		}
+	}
+	s.vals[name] = v
+	s.origin[name] = by
+	return nil
 }
 
 func (s *scope) lookup(name string) (*ir.Value, bool) {
@@ -274,7 +302,7 @@ func (e *UnsupportedError) Error() string { return e.Msg }
 func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 	f := c.m.NewFunc("main")
 	c.r = f.Body
-	c.scope = &scope{vals: map[string]*ir.Value{}}
+	c.scope = newScope(nil)
 	inits := map[string]bool{}
 	for _, tp := range g.Initializer {
 		if err := c.initializer(tp); err != nil {
@@ -298,7 +326,9 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 		}
 		v := f.AddInput(in.GetName(), t)
 		c.nameValue(v, in.GetName())
-		c.scope.vals[in.GetName()] = v
+		if err := c.scope.define(in.GetName(), v, "input", "an input", false); err != nil {
+			return err
+		}
 	}
 	if err := c.nodes(g); err != nil {
 		return err
@@ -376,8 +406,10 @@ func (c *converter) nodes(g *onnxpb.GraphProto) error {
 					c.refine(outs[j], t)
 				}
 			}
+			if err := c.scope.define(name, outs[j], "output", n.where(), true); err != nil {
+				return fmt.Errorf("%s: %w", n.where(), err)
+			}
 			c.nameValue(outs[j], name)
-			c.scope.vals[name] = outs[j]
 		}
 	}
 	return nil
@@ -414,8 +446,7 @@ func (c *converter) initializer(tp *onnxpb.TensorProto) error {
 	if err != nil {
 		return fmt.Errorf("initializer %q: %w", tp.GetName(), err)
 	}
-	c.scope.vals[tp.GetName()] = c.addConst(tp.GetName(), td)
-	return nil
+	return c.scope.define(tp.GetName(), c.addConst(tp.GetName(), td), "initializer", "an initializer", false)
 }
 
 // addConst adds a module constant, making its name unique.
@@ -594,7 +625,7 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 	saveR, saveScope, saveCur := c.r, c.scope, c.cur
 	defer func() { c.r, c.scope, c.cur = saveR, saveScope, saveCur }()
 	c.r = r
-	c.scope = &scope{vals: map[string]*ir.Value{}, parent: saveScope}
+	c.scope = newScope(saveScope)
 	for _, tp := range g.Initializer {
 		if err := c.initializer(tp); err != nil {
 			return err
@@ -614,7 +645,9 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 		}
 		v := r.AddParam(t)
 		c.nameValue(v, in.GetName())
-		c.scope.vals[in.GetName()] = v
+		if err := c.scope.define(in.GetName(), v, "input", "an input", false); err != nil {
+			return err
+		}
 	}
 	if err := c.nodes(g); err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
 	"github.com/kiln-ml/kiln/internal/testenv"
-	"github.com/kiln-ml/kiln/ir"
 )
 
 // importConstants runs the importer's constant path over a whole model file
@@ -38,7 +37,7 @@ func importConstants(path string) (*converter, []byte, func() error, error) {
 	}
 	c := newConverter(&mp, path)
 	c.file, c.payloads = data, payloads
-	c.scope = &scope{vals: map[string]*ir.Value{}}
+	c.scope = newScope(nil)
 	if err := c.constantsOf(mp.Graph); err != nil {
 		unmap()
 		return nil, nil, nil, err
@@ -68,7 +67,11 @@ func (c *converter) constantsOf(g *onnxpb.GraphProto) error {
 			}
 			for _, sg := range append([]*onnxpb.GraphProto{a.G}, a.Graphs...) {
 				if sg != nil {
-					if err := c.constantsOf(sg); err != nil {
+					outer := c.scope
+					c.scope = newScope(outer)
+					err := c.constantsOf(sg)
+					c.scope = outer
+					if err != nil {
 						return err
 					}
 				}
