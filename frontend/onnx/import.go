@@ -52,7 +52,7 @@ func ImportBytes(data []byte, path string) (*ir.Module, error) {
 // importData decodes the model skeleton (payloads cut out, see payload.go)
 // and converts it, resolving payload markers against data.
 func importData(data []byte, path string) (*ir.Module, error) {
-	skel, payloads, err := buildSkeleton(data)
+	skel, table, err := buildSkeleton(data)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
 	}
@@ -61,7 +61,7 @@ func importData(data []byte, path string) (*ir.Module, error) {
 		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
 	}
 	c := newConverter(&mp, path)
-	c.file, c.payloads = data, payloads
+	c.file, c.payloads = data, table
 	return c.run(&mp)
 }
 
@@ -162,8 +162,8 @@ type converter struct {
 	names   map[string]bool // constant names in use
 	suffix  map[string]int  // last numeric suffix used per constant base name
 
-	file     []byte    // the serialized model payloads point into
-	payloads []payload // payload table of the skeleton (nil for ImportModel)
+	file     []byte        // the serialized model payloads point into
+	payloads *payloadTable // payload table of the skeleton (nil for ImportModel)
 	extMaps  map[string][]byte
 	closers  []func() error // unmap external data files
 
@@ -675,14 +675,10 @@ func (c *converter) loadExternal(tp *onnxpb.TensorProto, size int64) ([]byte, *i
 
 // payloadData resolves a skeleton payload marker.
 func (c *converter) payloadData(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error) {
-	i := payloadIndex(tp.RawData)
-	if c.payloads == nil || i < 0 {
+	p, ok := c.payloads.lookup(tp.RawData)
+	if !ok {
 		return nil, nil, nil
 	}
-	if i >= len(c.payloads) {
-		return nil, nil, fmt.Errorf("payload marker %d out of range (importer bug)", i)
-	}
-	p := c.payloads[i]
 	d, err := DType(tp.GetDataType())
 	if err != nil {
 		return nil, nil, err
