@@ -187,3 +187,54 @@ func TestManyUnnamedConstants(t *testing.T) {
 		t.Errorf("%d constants", len(m.Consts))
 	}
 }
+
+// TestTypedDataRange checks that typed values too wide for the tensor's
+// element type are refused, naming the tensor, value and index, and that
+// the extreme values that fit are kept bit for bit.
+func TestTypedDataRange(t *testing.T) {
+	typed := func(d onnxpb.TensorProto_DataType, i32 []int32, u64 []uint64) *onnxpb.TensorProto {
+		n := int64(len(i32) + len(u64))
+		return &onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(d)), Dims: []int64{n}, Int32Data: i32, Uint64Data: u64}
+	}
+	for _, tc := range []struct {
+		name string
+		tp   *onnxpb.TensorProto
+		want string // "" when valid
+		raw  []byte // the bytes a valid tensor decodes to
+	}{
+		{"u8 300", typed(onnxpb.TensorProto_UINT8, []int32{1, 300}, nil), "int32_data value 300 at index 1 does not fit u8", nil},
+		{"u8 -1", typed(onnxpb.TensorProto_UINT8, []int32{-1}, nil), "int32_data value -1 at index 0 does not fit u8", nil},
+		{"i8 128", typed(onnxpb.TensorProto_INT8, []int32{128}, nil), "int32_data value 128 at index 0 does not fit i8", nil},
+		{"i16 -32769", typed(onnxpb.TensorProto_INT16, []int32{-32769}, nil), "int32_data value -32769 at index 0 does not fit i16", nil},
+		{"u16 65536", typed(onnxpb.TensorProto_UINT16, []int32{65536}, nil), "int32_data value 65536 at index 0 does not fit u16", nil},
+		{"bool 2", typed(onnxpb.TensorProto_BOOL, []int32{0, 1, 2}, nil), "int32_data value 2 at index 2 does not fit bool", nil},
+		{"f16 bits", typed(onnxpb.TensorProto_FLOAT16, []int32{0x10000}, nil), "int32_data value 65536 at index 0 does not fit f16 bits", nil},
+		{"bf16 negative", typed(onnxpb.TensorProto_BFLOAT16, []int32{-1}, nil), "int32_data value -1 at index 0 does not fit bf16 bits", nil},
+		{"u32 2^32", typed(onnxpb.TensorProto_UINT32, nil, []uint64{1 << 32}), "uint64_data value 4294967296 at index 0 does not fit u32", nil},
+		{"i8 extremes", typed(onnxpb.TensorProto_INT8, []int32{-128, 127}, nil), "", []byte{0x80, 0x7f}},
+		{"u16 extremes", typed(onnxpb.TensorProto_UINT16, []int32{0, 65535}, nil), "", []byte{0, 0, 0xff, 0xff}},
+		{"f16 bits 0xffff", typed(onnxpb.TensorProto_FLOAT16, []int32{0x3c00, 0xffff}, nil), "", []byte{0x00, 0x3c, 0xff, 0xff}},
+		{"u32 max", typed(onnxpb.TensorProto_UINT32, nil, []uint64{1<<32 - 1}), "", []byte{0xff, 0xff, 0xff, 0xff}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			td, err := decodeTensor(tc.tp, nil)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(td.bytes) != string(tc.raw) {
+					t.Errorf("bytes % x, want % x", td.bytes, tc.raw)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+			// Through the importer the error names the initializer.
+			_, err = ImportModel(addModel(tc.tp), "range.onnx")
+			if err == nil || !strings.Contains(err.Error(), `initializer "w": `+tc.want) {
+				t.Errorf("import error %v", err)
+			}
+		})
+	}
+}
