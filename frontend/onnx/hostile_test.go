@@ -238,3 +238,63 @@ func TestTypedDataRange(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileTypes checks the declared types of graph inputs, outputs and
+// value_info: negative dims, dims whose element count overflows int64
+// (4294967297*4294967295 is 2^64-1, which wraps to -1) and endless
+// sequence nesting are errors naming the value.
+func TestHostileTypes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.onnx")
+	f := onnxpb.TensorProto_FLOAT
+	nested := func(levels int) *onnxpb.ValueInfoProto {
+		tp := tensorVI("x", f, 2).Type
+		for i := 0; i < levels; i++ {
+			tp = &onnxpb.TypeProto{Value: &onnxpb.TypeProto_SequenceType{SequenceType: &onnxpb.TypeProto_Sequence{ElemType: tp}}}
+		}
+		return &onnxpb.ValueInfoProto{Name: proto.String("x"), Type: tp}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(g *onnxpb.GraphProto)
+		want string
+	}{
+		{"input dims overflow", func(g *onnxpb.GraphProto) { g.Input[0] = tensorVI("x", f, 4294967297, 4294967295, 4294967297) },
+			`input "x": dims [4294967297 4294967295 4294967297]: too many elements`},
+		{"input dims overflow beside zero", func(g *onnxpb.GraphProto) { g.Input[0] = tensorVI("x", f, 0, 1<<40, 1<<40) },
+			`input "x": dims [0 1099511627776 1099511627776]: too many elements`},
+		{"output dims overflow", func(g *onnxpb.GraphProto) { g.Output[0] = tensorVI("y", f, 1<<62, 4) },
+			`output "y": dims [4611686018427387904 4]: too many elements`},
+		{"value_info negative dim", func(g *onnxpb.GraphProto) { g.ValueInfo = []*onnxpb.ValueInfoProto{tensorVI("s", f, 2, -1)} },
+			`value_info "s": negative dim -1`},
+		{"value_info overflow", func(g *onnxpb.GraphProto) {
+			g.ValueInfo = []*onnxpb.ValueInfoProto{tensorVI("s", f, 4294967297, 4294967295)}
+		}, `value_info "s": dims [4294967297 4294967295]: too many elements`},
+		{"unused value_info negative dim", func(g *onnxpb.GraphProto) { g.ValueInfo = []*onnxpb.ValueInfoProto{tensorVI("nowhere", f, -7)} },
+			`value_info "nowhere": negative dim -7`},
+		{"nested sequence type", func(g *onnxpb.GraphProto) { g.Input[0] = nested(1000) },
+			`input "x": sequence and optional types nested more than 32 deep`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+			tc.edit(mp.Graph)
+			msg := importHostile(t, marshal(t, mp), path, 4<<20)
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q, want %q", msg, tc.want)
+			}
+		})
+	}
+	// Nesting within the bound is a type like any other.
+	mp := opsetModel(8, 13, &onnxpb.GraphProto{Name: proto.String("g"),
+		Input:  []*onnxpb.ValueInfoProto{nested(3)},
+		Output: []*onnxpb.ValueInfoProto{{Name: proto.String("y")}},
+		Node:   []*onnxpb.NodeProto{nodeProto("id", "Identity", []string{"x"}, []string{"y"})}})
+	m, err := ImportModel(mp, "seq.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := m.Funcs[0].Body.Params[0].Type.String(); got != "seq<seq<seq<f32[2]>>>" {
+		t.Errorf("input type %s", got)
+	}
+}

@@ -373,9 +373,13 @@ func (c *converter) refine(v *ir.Value, t ir.Type) {
 }
 
 func (c *converter) nodes(g *onnxpb.GraphProto) error {
-	declared := map[string]*onnxpb.ValueInfoProto{}
+	declared := map[string]ir.Type{}
 	for _, vi := range g.ValueInfo {
-		declared[vi.GetName()] = vi
+		t, err := typeFromProto(vi.Type)
+		if err != nil {
+			return fmt.Errorf("value_info %q: %w", vi.GetName(), err)
+		}
+		declared[vi.GetName()] = t
 	}
 	for i, np := range g.Node {
 		n, err := c.bind(np, i)
@@ -401,10 +405,8 @@ func (c *converter) nodes(g *onnxpb.GraphProto) error {
 			if name == "" {
 				continue
 			}
-			if vi := declared[name]; vi != nil {
-				if t, err := typeFromProto(vi.Type); err == nil {
-					c.refine(outs[j], t)
-				}
+			if t, ok := declared[name]; ok {
+				c.refine(outs[j], t)
 			}
 			if err := c.scope.define(name, outs[j], "output", n.where(), true); err != nil {
 				return fmt.Errorf("%s: %w", n.where(), err)
