@@ -506,6 +506,15 @@ func direct(ignore ...string) convertFunc {
 
 // directAs converts n to kiln op name with the given operands.
 func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...string) ([]*ir.Value, error) {
+	op, err := c.directOp(n, name, args, ignore...)
+	if err != nil {
+		return nil, err
+	}
+	return op.Results, nil
+}
+
+// directOp is directAs returning the op built.
+func (c *converter) directOp(n *node, name string, args []*ir.Value, ignore ...string) (*ir.Op, error) {
 	def := ir.Lookup(name)
 	if def == nil {
 		return nil, fmt.Errorf("no kiln op %s (importer bug)", name)
@@ -516,7 +525,14 @@ func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...s
 	}
 	nres := n.Outputs
 	if len(graphs) == 0 {
-		return c.emit(name, args, attrs, nres)
+		op, err := c.r.Build(name, args, attrs, nres)
+		if err != nil {
+			return nil, err
+		}
+		if c.cur != nil {
+			op.Loc = ir.Locs{c.cur.loc()}
+		}
+		return op, nil
 	}
 	op := c.r.NewOp(name, args, attrs, make([]ir.Type, nres))
 	op.Loc = ir.Locs{n.loc()}
@@ -532,7 +548,7 @@ func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...s
 	if err := ir.InferTypes(op); err != nil {
 		return nil, err
 	}
-	return op.Results, nil
+	return op, nil
 }
 
 // attrs converts n's attributes according to the kiln op's declaration.

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -132,5 +133,61 @@ func TestImportIfUntypedBranches(t *testing.T) {
 		if got := out[0].(*interp.Tensor).String(); got != want {
 			t.Errorf("cond %v: %s, want %s", c, got, want)
 		}
+	}
+}
+
+// TestImportIfBranchTypes checks that If branches giving one output
+// different element types are refused, naming the output and both types,
+// while branches that differ only in shape are accepted.
+func TestImportIfBranchTypes(t *testing.T) {
+	f := onnxpb.TensorProto_FLOAT
+	branch := func(name string, nodes ...*onnxpb.NodeProto) *onnxpb.GraphProto {
+		return &onnxpb.GraphProto{Name: proto.String(name), Node: nodes, Output: []*onnxpb.ValueInfoProto{ctlUntyped(name + "_out")}}
+	}
+	castTo := func(to onnxpb.TensorProto_DataType, in, out string) *onnxpb.NodeProto {
+		return opNode("Cast", []string{in}, []string{out}, attrI("to", int64(to)))
+	}
+	model := func(then, els *onnxpb.GraphProto) *onnxpb.GraphProto {
+		return &onnxpb.GraphProto{
+			Name:   proto.String("main"),
+			Input:  []*onnxpb.ValueInfoProto{tensorVI("c", onnxpb.TensorProto_BOOL), tensorVI("x", f, 2), tensorVI("z", f, 3)},
+			Output: []*onnxpb.ValueInfoProto{ctlUntyped("y")},
+			Node:   []*onnxpb.NodeProto{nodeProto("if", "If", []string{"c"}, []string{"y"}, attrGraph("then_branch", then), attrGraph("else_branch", els))},
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		then, els *onnxpb.GraphProto
+		want      string // "" when legal
+	}{
+		{"f32 vs i64", branch("t", castTo(f, "x", "t_out")), branch("e", castTo(onnxpb.TensorProto_INT64, "x", "e_out")),
+			`node "if" (If): output 0: then_branch gives f32[2], else_branch i64[2]: the branches must agree in element type`},
+		{"seq f32 vs seq i64",
+			branch("t", opNode("SequenceConstruct", []string{"x"}, []string{"t_out"})),
+			branch("e", castTo(onnxpb.TensorProto_INT64, "x", "xi"), opNode("SequenceConstruct", []string{"xi"}, []string{"e_out"})),
+			`output 0: then_branch gives seq<f32[2]>, else_branch seq<i64[2]>`},
+		{"shapes differ", branch("t", castTo(f, "x", "t_out")), branch("e", castTo(f, "z", "e_out")), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := ImportModel(opsetModel(8, 13, model(tc.then, tc.els)), "if.onnx")
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				out := m.Funcs[0].Body.Results[0].Type
+				if out.String() != "f32[?]" {
+					t.Errorf("If result %v, want f32[?]", out)
+				}
+				return
+			}
+			if err == nil {
+				m.Close()
+				t.Fatalf("import succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+		})
 	}
 }
