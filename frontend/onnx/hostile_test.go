@@ -298,3 +298,43 @@ func TestHostileTypes(t *testing.T) {
 		t.Errorf("input type %s", got)
 	}
 }
+
+// TestContradictoryOpsets checks that an opset_import naming one domain
+// twice with different versions is refused (which version would the nodes
+// mean?), while a repeated identical entry is harmless.
+func TestContradictoryOpsets(t *testing.T) {
+	opset := func(domain string, v int64) *onnxpb.OperatorSetIdProto {
+		return &onnxpb.OperatorSetIdProto{Domain: proto.String(domain), Version: proto.Int64(v)}
+	}
+	for _, tc := range []struct {
+		name    string
+		imports []*onnxpb.OperatorSetIdProto
+		want    string // "" when valid
+	}{
+		{"default twice", []*onnxpb.OperatorSetIdProto{opset("", 13), opset("", 7)}, "opset_import gives domain ai.onnx (default) two versions, 13 and 7"},
+		{"default under both names", []*onnxpb.OperatorSetIdProto{opset("", 13), opset("ai.onnx", 11)}, "opset_import gives domain ai.onnx (default) two versions, 13 and 11"},
+		{"training twice", []*onnxpb.OperatorSetIdProto{opset("", 13), opset(domainTraining, 1), opset(domainTraining, 2)},
+			"opset_import gives domain ai.onnx.preview.training two versions, 1 and 2"},
+		{"same entry twice", []*onnxpb.OperatorSetIdProto{opset("", 13), opset("ai.onnx", 13)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mp := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+			mp.OpsetImport = tc.imports
+			m, err := ImportModel(mp, "opset.onnx")
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				m.Close()
+				return
+			}
+			if err == nil {
+				m.Close()
+				t.Fatal("import succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+		})
+	}
+}

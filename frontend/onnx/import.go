@@ -113,7 +113,15 @@ func (c *converter) model(mp *onnxpb.ModelProto) (*ir.Module, error) {
 		return nil, fmt.Errorf("model has no graph")
 	}
 	for _, o := range mp.OpsetImport {
-		c.opsets[normDomain(o.GetDomain())] = o.GetVersion()
+		d := normDomain(o.GetDomain())
+		if v, ok := c.opsets[d]; ok && v != o.GetVersion() {
+			name := d
+			if name == "" {
+				name = "ai.onnx (default)"
+			}
+			return nil, fmt.Errorf("opset_import gives domain %s two versions, %d and %d", name, v, o.GetVersion())
+		}
+		c.opsets[d] = o.GetVersion()
 	}
 	if len(mp.OpsetImport) == 0 {
 		c.opsets[""] = 1 // IR version 1 models carry no opset import
