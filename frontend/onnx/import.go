@@ -527,6 +527,16 @@ func (c *converter) directOp(n *node, name string, args []*ir.Value, ignore ...s
 	if def == nil {
 		return nil, fmt.Errorf("no kiln op %s (importer bug)", name)
 	}
+	// ONNX has no optional variadic inputs: every value of a variadic
+	// position (Loop's carried values, SequenceMap's extra inputs) is
+	// named, even where the kiln op allows holes.
+	if k := len(def.Inputs) - 1; k >= 0 && def.Inputs[k].Variadic {
+		for i := k; i < len(args); i++ {
+			if args[i] == nil {
+				return nil, fmt.Errorf("input %d (%s) is absent; variadic inputs cannot be", i, def.Inputs[k].Name)
+			}
+		}
+	}
 	attrs, graphs, err := c.attrs(n, def, ignore)
 	if err != nil {
 		return nil, err

@@ -191,3 +191,38 @@ func TestImportIfBranchTypes(t *testing.T) {
 		})
 	}
 }
+
+// TestImportLoopRefusesHoles checks that an absent carried value of a Loop
+// (a hole in a variadic input, which ONNX does not allow) is an import
+// error, while absent M and cond (optional) are not.
+func TestImportLoopRefusesHoles(t *testing.T) {
+	body := &onnxpb.GraphProto{Name: proto.String("body"),
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("i", onnxpb.TensorProto_INT64), tensorVI("cin", onnxpb.TensorProto_BOOL), ctlUntyped("v")},
+		Output: []*onnxpb.ValueInfoProto{ctlUntyped("cout"), ctlUntyped("vout")},
+		Node:   []*onnxpb.NodeProto{opNode("Identity", []string{"cin"}, []string{"cout"}), opNode("Identity", []string{"v"}, []string{"vout"})}}
+	for _, tc := range []struct {
+		ins  []string
+		want string
+	}{
+		{[]string{"m", "", ""}, `node "loop" (Loop): input 2 (v_initial) is absent; variadic inputs cannot be`},
+		{[]string{"m", "c", "", "x"}, `node "loop" (Loop): input 2 (v_initial) is absent`},
+		{[]string{"m", "", "x"}, ""},
+	} {
+		g := &onnxpb.GraphProto{Name: proto.String("g"),
+			Input:  []*onnxpb.ValueInfoProto{tensorVI("x", onnxpb.TensorProto_FLOAT, 2), tensorVI("m", onnxpb.TensorProto_INT64), tensorVI("c", onnxpb.TensorProto_BOOL)},
+			Output: []*onnxpb.ValueInfoProto{ctlUntyped("y")},
+			Node:   []*onnxpb.NodeProto{nodeProto("loop", "Loop", tc.ins, []string{"y"}, attrGraph("body", body))}}
+		m, err := ImportModel(opsetModel(8, 13, g), "loop.onnx")
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.ins, err)
+		case tc.want == "":
+			m.Close()
+		case err == nil:
+			m.Close()
+			t.Errorf("%q: import succeeded", tc.ins)
+		case !strings.Contains(err.Error(), tc.want):
+			t.Errorf("%q: error %q, want %q", tc.ins, err, tc.want)
+		}
+	}
+}
