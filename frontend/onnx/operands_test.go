@@ -73,7 +73,7 @@ func TestEveryRuleSurvivesMissingOperands(t *testing.T) {
 		ins   []string
 		want  string
 	}{
-		{"SequenceConstruct", 15, []string{"x", ""}, `node "n" (SequenceConstruct): SequenceConstruct: required operand 1 (inputs) is absent`},
+		{"SequenceConstruct", 15, []string{"x", ""}, `node "n" (SequenceConstruct): input 1 (inputs) is absent; variadic inputs cannot be`},
 		{"MeanVarianceNormalization", 8, []string{""}, `node "n" (MeanVarianceNormalization): input X is absent`},
 		{"MeanVarianceNormalization", 8, nil, `node "n" (MeanVarianceNormalization): 0 inputs, want 1`},
 		{"Scan", 8, nil, `node "n" (Scan): 0 inputs, want sequence_lens and at least one scan input`},
