@@ -47,6 +47,7 @@ func TestWrongAttributeTypes(t *testing.T) {
 		{"cast-1 to float", unary("Cast", 1, attrF("to", 1)), `node "n" (Cast): attribute "to": want string, got float`},
 		{"constant value_float int", constant(attrI("value_float", 1)), `node "c" (Constant): attribute "value_float": want float, got int`},
 		{"constant value int", constant(attrI("value", 1)), `node "c" (Constant): attribute "value": want tensor, got int`},
+		{"softmax axis twice", unary("Softmax", 13, attrI("axis", 0), attrI("axis", 1)), `node "n" (Softmax): attribute "axis" given twice`},
 		{"constant value_strings ints", constant(attrInts("value_strings", 1)), `node "c" (Constant): attribute "value_strings": want strings, got ints`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -213,8 +213,8 @@ func newScope(parent *scope) *scope {
 // once, by a graph input, an initializer or one node output, and a node of
 // a subgraph may not redefine a name of an enclosing graph either (inputs
 // and initializers of a subgraph may). kind says what name is ("output",
-// "input", "initializer") and by what it is defined, for the error naming
-// an earlier definition; outer makes enclosing graphs count.
+// "input", "initializer") and by what defines it, for the error naming an
+// earlier definition; outer makes the names of enclosing graphs count.
 func (s *scope) define(name string, v *ir.Value, kind, by string, outer bool) error {
 	for t := s; t != nil; t = t.parent {
 		if prev, ok := t.origin[name]; ok {
@@ -430,6 +430,9 @@ func (c *converter) bind(np *onnxpb.NodeProto, index int) (*node, error) {
 	n := &node{proto: np, index: index, attrs: map[string]*onnxpb.AttributeProto{}}
 	n.Opset = c.opsets[normDomain(np.GetDomain())]
 	for _, a := range np.Attribute {
+		if n.attrs[a.GetName()] != nil {
+			return nil, fmt.Errorf("%s: attribute %q given twice", n.where(), a.GetName())
+		}
 		n.attrs[a.GetName()] = a
 	}
 	for _, name := range np.Input {
