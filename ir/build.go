@@ -119,8 +119,8 @@ func checkOperandCounts(d *OpDef, op *Op) error {
 		return fmt.Errorf("%d operands, want %s", len(op.Args), arityString(lo, hi))
 	}
 	for i, a := range op.Args {
-		if a == nil && i < len(d.Inputs) && !d.Inputs[i].Optional && !d.Inputs[i].Variadic {
-			return fmt.Errorf("required operand %d (%s) is absent", i, d.Inputs[i].Name)
+		if a == nil && !d.mayBeAbsent(i) {
+			return fmt.Errorf("required operand %d (%s) is absent", i, d.operandDecl(i).Name)
 		}
 	}
 	rmin, rmax := Arity(d.Outputs)
@@ -165,4 +165,21 @@ func mergeDims(a, b Dim) (Dim, error) {
 		return b, nil
 	}
 	return a, nil
+}
+
+// operandDecl returns the declaration of operand position i: its own, or
+// the trailing variadic one for positions past the list. i must be within
+// the op's arity.
+func (d *OpDef) operandDecl(i int) Operand {
+	if i < len(d.Inputs) {
+		return d.Inputs[i]
+	}
+	return d.Inputs[len(d.Inputs)-1]
+}
+
+// mayBeAbsent reports whether operand position i may be nil: only an
+// optional position may. Values of a variadic position that is not
+// optional (Concat's inputs, SequenceConstruct's) must all be present.
+func (d *OpDef) mayBeAbsent(i int) bool {
+	return len(d.Inputs) > 0 && d.operandDecl(i).Optional
 }

@@ -61,7 +61,7 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 		at := b[i*size:]
 		switch d {
 		case F32, F64, F16, BF16:
-			bits, err := c.litFloat(e, d)
+			bits, err := c.litNumber(e, d)
 			if err != nil {
 				return err
 			}
@@ -75,7 +75,7 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 				part = F64
 			}
 			for j, p := range e.pair {
-				bits, err := c.litFloat(p, part)
+				bits, err := c.litNumber(p, part)
 				if err != nil {
 					return err
 				}
@@ -121,6 +121,37 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 	}
 	k.Bytes = b
 	return nil
+}
+
+// litNumber is litFloat for constants' elements, refusing a finite
+// literal too large for d (1e999 for f32, 70000 for f16) rather than
+// storing an infinity the text never wrote: infinities are spelled inf.
+func (c *converter) litNumber(e *literal, d DType) (uint64, error) {
+	bits, err := c.litFloat(e, d)
+	if err != nil {
+		return 0, err
+	}
+	if (e.kind == litInt || e.kind == litFloat) && isInfBits(bits, d) {
+		s := e.text
+		if e.neg {
+			s = "-" + s
+		}
+		return 0, c.errorf(e.pos, "%s out of range for %v", s, d)
+	}
+	return bits, nil
+}
+
+// isInfBits reports whether bits is an infinity of float type d.
+func isInfBits(bits uint64, d DType) bool {
+	switch d {
+	case F64:
+		return bits&^(1<<63) == 0x7ff0000000000000
+	case F16:
+		return bits&^(1<<15) == 0x7c00
+	case BF16:
+		return bits&^(1<<15) == 0x7f80
+	}
+	return bits&^(1<<31) == 0x7f800000
 }
 
 func (c *converter) litUint(e *literal, bits int) (uint64, error) {

@@ -182,8 +182,8 @@ func (v *verifier) op(op *Op, at string) {
 	}
 	for i, a := range op.Args {
 		if a == nil {
-			if i < len(d.Inputs) && !d.Inputs[i].Optional && !d.Inputs[i].Variadic {
-				v.errorf(at, "required operand %d (%s) is absent", i, d.Inputs[i].Name)
+			if (hi < 0 || i < hi) && !d.mayBeAbsent(i) {
+				v.errorf(at, "required operand %d (%s) is absent", i, d.operandDecl(i).Name)
 			}
 			continue
 		}

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
 	"github.com/kiln-ml/kiln/ir"
@@ -46,11 +47,25 @@ func ONNXDType(d ir.DType) int32 {
 	return 0
 }
 
+// maxTypeDepth bounds the nesting of sequence and optional types. Real
+// models nest two or three levels (a sequence of optional tensors); the
+// bound keeps a hostile file from building types whose every later walk
+// (printing, comparing, verifying) recurses without limit.
+const maxTypeDepth = 32
+
 // typeFromProto converts an ONNX TypeProto to a kiln type. Dims with a
 // dim_param become symbolic dims; dims with neither value nor name are
 // unknown (graph inputs then name them: nameInputDims). A tensor type
-// without a shape has unknown rank.
+// without a shape has unknown rank. Negative dims, static dims whose
+// product overflows and nesting deeper than maxTypeDepth are errors.
 func typeFromProto(tp *onnxpb.TypeProto) (ir.Type, error) {
+	return typeFromProtoDepth(tp, 0)
+}
+
+func typeFromProtoDepth(tp *onnxpb.TypeProto, depth int) (ir.Type, error) {
+	if depth > maxTypeDepth {
+		return ir.Type{}, fmt.Errorf("sequence and optional types nested more than %d deep", maxTypeDepth)
+	}
 	if tp == nil {
 		return ir.Type{}, nil
 	}
@@ -66,11 +81,20 @@ func typeFromProto(tp *onnxpb.TypeProto) (ir.Type, error) {
 		s := ir.UnrankedShape()
 		if sh := v.TensorType.Shape; sh != nil {
 			s = ir.Shape{Ranked: true, Dims: make([]ir.Dim, len(sh.Dim))}
+			n := int64(1) // product of the nonzero static dims
 			for i, dim := range sh.Dim {
 				switch dv := dim.Value.(type) {
 				case *onnxpb.TensorShapeProto_Dimension_DimValue:
 					if dv.DimValue < 0 {
 						return ir.Type{}, fmt.Errorf("negative dim %d", dv.DimValue)
+					}
+					// Refused even beside a zero dim: code that
+					// multiplies some of the dims must not overflow.
+					if d := dv.DimValue; d > 0 {
+						if d > maxTensorElems/n {
+							return ir.Type{}, fmt.Errorf("dims %v: too many elements", protoDims(sh))
+						}
+						n *= d
 					}
 					s.Dims[i] = ir.Static(dv.DimValue)
 				case *onnxpb.TensorShapeProto_Dimension_DimParam:
@@ -86,7 +110,7 @@ func typeFromProto(tp *onnxpb.TypeProto) (ir.Type, error) {
 		}
 		return ir.TensorType(d, s), nil
 	case *onnxpb.TypeProto_SequenceType:
-		e, err := typeFromProto(v.SequenceType.ElemType)
+		e, err := typeFromProtoDepth(v.SequenceType.ElemType, depth+1)
 		if err != nil {
 			return ir.Type{}, err
 		}
@@ -95,7 +119,7 @@ func typeFromProto(tp *onnxpb.TypeProto) (ir.Type, error) {
 		}
 		return ir.SequenceOf(e), nil
 	case *onnxpb.TypeProto_OptionalType:
-		e, err := typeFromProto(v.OptionalType.ElemType)
+		e, err := typeFromProtoDepth(v.OptionalType.ElemType, depth+1)
 		if err != nil {
 			return ir.Type{}, err
 		}
@@ -111,4 +135,21 @@ func typeFromProto(tp *onnxpb.TypeProto) (ir.Type, error) {
 		return ir.Type{}, nil
 	}
 	return ir.Type{}, fmt.Errorf("unsupported type %T", tp.Value)
+}
+
+// protoDims spells a TensorShapeProto for error messages: values, names,
+// and ? for unknown dims.
+func protoDims(sh *onnxpb.TensorShapeProto) string {
+	parts := make([]string, len(sh.Dim))
+	for i, dim := range sh.Dim {
+		switch dv := dim.Value.(type) {
+		case *onnxpb.TensorShapeProto_Dimension_DimValue:
+			parts[i] = fmt.Sprint(dv.DimValue)
+		case *onnxpb.TensorShapeProto_Dimension_DimParam:
+			parts[i] = dv.DimParam
+		default:
+			parts[i] = "?"
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }

@@ -110,6 +110,18 @@ func fuzzSeedModels() map[string]*onnxpb.ModelProto {
 	nested.Graph.Node = append(nested.Graph.Node, nodeProto("if", "If", []string{"c"}, []string{"o"},
 		&onnxpb.AttributeProto{Name: proto.String("then_branch"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: inner},
 		&onnxpb.AttributeProto{Name: proto.String("else_branch"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: inner}))
+	// ConstantOfShape's value is a tensor the payload walk leaves inline.
+	fill := addModel(&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Dims: []int64{2}, Int64Data: []int64{2, 2}})
+	fill.Graph.Node[0] = nodeProto("fill", "ConstantOfShape", []string{"w"}, []string{"f"},
+		&onnxpb.AttributeProto{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: rawTensor("", []int64{1}, f32Raw(3))})
+	fill.Graph.Node = append(fill.Graph.Node, nodeProto("add", "Add", []string{"x", "f"}, []string{"s"}))
+	fill.Graph.Node[1], fill.Graph.Node[2] = fill.Graph.Node[2], fill.Graph.Node[1]
+	fill.Graph.ValueInfo = []*onnxpb.ValueInfoProto{tensorVI("f", onnxpb.TensorProto_FLOAT, 2, 2)}
+	softmax := addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4)))
+	softmax.Graph.Node[1] = nodeProto("sm", "Softmax", []string{"s"}, []string{"y"}, attrI("axis", 0))
+	narrow := addModel(&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(onnxpb.TensorProto_UINT8)), Dims: []int64{2, 2}, Int32Data: []int32{0, 1, 254, 255}})
+	narrow.Graph.Node = append([]*onnxpb.NodeProto{nodeProto("cast", "Cast", []string{"w"}, []string{"wf"}, attrI("to", int64(onnxpb.TensorProto_FLOAT)))}, narrow.Graph.Node...)
+	narrow.Graph.Node[1].Input[1] = "wf"
 	strs := addModel(&onnxpb.TensorProto{Name: proto.String("w"), DataType: proto.Int32(int32(onnxpb.TensorProto_STRING)), Dims: []int64{2}, StringData: [][]byte{[]byte("a"), []byte("b")}})
 	return map[string]*onnxpb.ModelProto{
 		"raw":         addModel(rawTensor("w", []int64{2, 2}, f32Raw(1, 2, 3, 4))),
@@ -122,6 +134,9 @@ func fuzzSeedModels() map[string]*onnxpb.ModelProto {
 		"strings":     strs,
 		"scalar":      addModel(rawTensor("w", nil, f32Raw(7))),
 		"empty":       addModel(rawTensor("w", []int64{0, 2}, nil)),
+		"fill":        fill,
+		"softmax":     softmax,
+		"int32_data":  narrow,
 	}
 }
 

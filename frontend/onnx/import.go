@@ -52,7 +52,7 @@ func ImportBytes(data []byte, path string) (*ir.Module, error) {
 // importData decodes the model skeleton (payloads cut out, see payload.go)
 // and converts it, resolving payload markers against data.
 func importData(data []byte, path string) (*ir.Module, error) {
-	skel, payloads, err := buildSkeleton(data)
+	skel, table, err := buildSkeleton(data)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
 	}
@@ -61,7 +61,7 @@ func importData(data []byte, path string) (*ir.Module, error) {
 		return nil, fmt.Errorf("not a valid ONNX model: %w", err)
 	}
 	c := newConverter(&mp, path)
-	c.file, c.payloads = data, payloads
+	c.file, c.payloads = data, table
 	return c.run(&mp)
 }
 
@@ -113,7 +113,15 @@ func (c *converter) model(mp *onnxpb.ModelProto) (*ir.Module, error) {
 		return nil, fmt.Errorf("model has no graph")
 	}
 	for _, o := range mp.OpsetImport {
-		c.opsets[normDomain(o.GetDomain())] = o.GetVersion()
+		d := normDomain(o.GetDomain())
+		if v, ok := c.opsets[d]; ok && v != o.GetVersion() {
+			name := d
+			if name == "" {
+				name = "ai.onnx (default)"
+			}
+			return nil, fmt.Errorf("opset_import gives domain %s two versions, %d and %d", name, v, o.GetVersion())
+		}
+		c.opsets[d] = o.GetVersion()
 	}
 	if len(mp.OpsetImport) == 0 {
 		c.opsets[""] = 1 // IR version 1 models carry no opset import
@@ -162,8 +170,8 @@ type converter struct {
 	names   map[string]bool // constant names in use
 	suffix  map[string]int  // last numeric suffix used per constant base name
 
-	file     []byte    // the serialized model payloads point into
-	payloads []payload // payload table of the skeleton (nil for ImportModel)
+	file     []byte        // the serialized model payloads point into
+	payloads *payloadTable // payload table of the skeleton (nil for ImportModel)
 	extMaps  map[string][]byte
 	closers  []func() error // unmap external data files
 
@@ -193,7 +201,35 @@ func (c *converter) nameValue(v *ir.Value, name string) {
 // scope maps ONNX value names to kiln values; subgraphs see outer scopes.
 type scope struct {
 	vals   map[string]*ir.Value
+	origin map[string]string // what defined each name, for SSA errors
 	parent *scope
+}
+
+func newScope(parent *scope) *scope {
+	return &scope{vals: map[string]*ir.Value{}, origin: map[string]string{}, parent: parent}
+}
+
+// define binds name to v. ONNX graphs are in SSA form: a name is written
+// once, by a graph input, an initializer or one node output, and a node of
+// a subgraph may not redefine a name of an enclosing graph either (inputs
+// and initializers of a subgraph may). kind says what name is ("output",
+// "input", "initializer") and by what defines it, for the error naming an
+// earlier definition; outer makes the names of enclosing graphs count.
+func (s *scope) define(name string, v *ir.Value, kind, by string, outer bool) error {
+	for t := s; t != nil; t = t.parent {
+		if prev, ok := t.origin[name]; ok {
+			if t != s {
+				prev += " of an enclosing graph"
+			}
+			return fmt.Errorf("%s %q: name already defined by %s (an ONNX value is assigned once)", kind, name, prev)
+		}
+		if !outer {
+			break
+		}
+	}
+	s.vals[name] = v
+	s.origin[name] = by
+	return nil
 }
 
 func (s *scope) lookup(name string) (*ir.Value, bool) {
@@ -274,7 +310,7 @@ func (e *UnsupportedError) Error() string { return e.Msg }
 func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 	f := c.m.NewFunc("main")
 	c.r = f.Body
-	c.scope = &scope{vals: map[string]*ir.Value{}}
+	c.scope = newScope(nil)
 	inits := map[string]bool{}
 	for _, tp := range g.Initializer {
 		if err := c.initializer(tp); err != nil {
@@ -299,7 +335,9 @@ func (c *converter) mainGraph(g *onnxpb.GraphProto) error {
 		}
 		v := f.AddInput(in.GetName(), nameInputDims(in.GetName(), t, used))
 		c.nameValue(v, in.GetName())
-		c.scope.vals[in.GetName()] = v
+		if err := c.scope.define(in.GetName(), v, "input", "an input", false); err != nil {
+			return err
+		}
 	}
 	if err := c.nodes(g); err != nil {
 		return err
@@ -386,9 +424,13 @@ func (c *converter) refine(v *ir.Value, t ir.Type) {
 }
 
 func (c *converter) nodes(g *onnxpb.GraphProto) error {
-	declared := map[string]*onnxpb.ValueInfoProto{}
+	declared := map[string]ir.Type{}
 	for _, vi := range g.ValueInfo {
-		declared[vi.GetName()] = vi
+		t, err := typeFromProto(vi.Type)
+		if err != nil {
+			return fmt.Errorf("value_info %q: %w", vi.GetName(), err)
+		}
+		declared[vi.GetName()] = t
 	}
 	for i, np := range g.Node {
 		n, err := c.bind(np, i)
@@ -399,6 +441,10 @@ func (c *converter) nodes(g *onnxpb.GraphProto) error {
 		c.cur = n
 		outs, err := conv(c, n)
 		c.cur = nil
+		if n.err != nil {
+			// A wrong-typed attribute, which may also be the cause of err.
+			return fmt.Errorf("%s: %w", n.where(), n.err)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.where(), err)
 		}
@@ -410,13 +456,13 @@ func (c *converter) nodes(g *onnxpb.GraphProto) error {
 			if name == "" {
 				continue
 			}
-			if vi := declared[name]; vi != nil {
-				if t, err := typeFromProto(vi.Type); err == nil {
-					c.refine(outs[j], t)
-				}
+			if t, ok := declared[name]; ok {
+				c.refine(outs[j], t)
+			}
+			if err := c.scope.define(name, outs[j], "output", n.where(), true); err != nil {
+				return fmt.Errorf("%s: %w", n.where(), err)
 			}
 			c.nameValue(outs[j], name)
-			c.scope.vals[name] = outs[j]
 		}
 	}
 	return nil
@@ -427,6 +473,9 @@ func (c *converter) bind(np *onnxpb.NodeProto, index int) (*node, error) {
 	n := &node{proto: np, index: index, attrs: map[string]*onnxpb.AttributeProto{}}
 	n.Opset = c.opsets[normDomain(np.GetDomain())]
 	for _, a := range np.Attribute {
+		if n.attrs[a.GetName()] != nil {
+			return nil, fmt.Errorf("%s: attribute %q given twice", n.where(), a.GetName())
+		}
 		n.attrs[a.GetName()] = a
 	}
 	for _, name := range np.Input {
@@ -453,8 +502,7 @@ func (c *converter) initializer(tp *onnxpb.TensorProto) error {
 	if err != nil {
 		return fmt.Errorf("initializer %q: %w", tp.GetName(), err)
 	}
-	c.scope.vals[tp.GetName()] = c.addConst(tp.GetName(), td)
-	return nil
+	return c.scope.define(tp.GetName(), c.addConst(tp.GetName(), td), "initializer", "an initializer", false)
 }
 
 // addConst adds a module constant, making its name unique.
@@ -512,9 +560,28 @@ func direct(ignore ...string) convertFunc {
 
 // directAs converts n to kiln op name with the given operands.
 func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...string) ([]*ir.Value, error) {
+	op, err := c.directOp(n, name, args, ignore...)
+	if err != nil {
+		return nil, err
+	}
+	return op.Results, nil
+}
+
+// directOp is directAs returning the op built.
+func (c *converter) directOp(n *node, name string, args []*ir.Value, ignore ...string) (*ir.Op, error) {
 	def := ir.Lookup(name)
 	if def == nil {
 		return nil, fmt.Errorf("no kiln op %s (importer bug)", name)
+	}
+	// ONNX has no optional variadic inputs: every value of a variadic
+	// position (Loop's carried values, SequenceMap's extra inputs) is
+	// named, even where the kiln op allows holes.
+	if k := len(def.Inputs) - 1; k >= 0 && def.Inputs[k].Variadic {
+		for i := k; i < len(args); i++ {
+			if args[i] == nil {
+				return nil, fmt.Errorf("input %d (%s) is absent; variadic inputs cannot be", i, def.Inputs[k].Name)
+			}
+		}
 	}
 	attrs, graphs, err := c.attrs(n, def, ignore)
 	if err != nil {
@@ -522,7 +589,14 @@ func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...s
 	}
 	nres := n.Outputs
 	if len(graphs) == 0 {
-		return c.emit(name, args, attrs, nres)
+		op, err := c.r.Build(name, args, attrs, nres)
+		if err != nil {
+			return nil, err
+		}
+		if c.cur != nil {
+			op.Loc = ir.Locs{c.cur.loc()}
+		}
+		return op, nil
 	}
 	op := c.r.NewOp(name, args, attrs, make([]ir.Type, nres))
 	op.Loc = ir.Locs{n.loc()}
@@ -538,7 +612,7 @@ func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...s
 	if err := ir.InferTypes(op); err != nil {
 		return nil, err
 	}
-	return op.Results, nil
+	return op, nil
 }
 
 // attrs converts n's attributes according to the kiln op's declaration.
@@ -551,6 +625,9 @@ func (c *converter) attrs(n *node, def *ir.OpDef, ignore []string) ([]ir.Attr, m
 			continue
 		}
 		if slices.Contains(def.Regions, name) {
+			if err := checkAttrType(a, onnxpb.AttributeProto_GRAPH); err != nil {
+				return nil, nil, err
+			}
 			if a.G == nil {
 				return nil, nil, fmt.Errorf("attribute %q: want a graph", name)
 			}
@@ -560,6 +637,11 @@ func (c *converter) attrs(n *node, def *ir.OpDef, ignore []string) ([]ir.Attr, m
 		ad := def.Attr(name)
 		if ad == nil {
 			return nil, nil, fmt.Errorf("attribute %q is not supported", name)
+		}
+		if at, ok := onnxAttrType(ad.Kind); ok {
+			if err := checkAttrType(a, at); err != nil {
+				return nil, nil, err
+			}
 		}
 		v, err := c.attrValue(a, ad.Kind)
 		if err != nil {
@@ -625,7 +707,7 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 	saveR, saveScope, saveCur := c.r, c.scope, c.cur
 	defer func() { c.r, c.scope, c.cur = saveR, saveScope, saveCur }()
 	c.r = r
-	c.scope = &scope{vals: map[string]*ir.Value{}, parent: saveScope}
+	c.scope = newScope(saveScope)
 	for _, tp := range g.Initializer {
 		if err := c.initializer(tp); err != nil {
 			return err
@@ -645,7 +727,9 @@ func (c *converter) subgraph(op *ir.Op, name string, g *onnxpb.GraphProto) error
 		}
 		v := r.AddParam(t)
 		c.nameValue(v, in.GetName())
-		c.scope.vals[in.GetName()] = v
+		if err := c.scope.define(in.GetName(), v, "input", "an input", false); err != nil {
+			return err
+		}
 	}
 	if err := c.nodes(g); err != nil {
 		return err
@@ -673,14 +757,10 @@ func (c *converter) loadExternal(tp *onnxpb.TensorProto, size int64) ([]byte, *i
 
 // payloadData resolves a skeleton payload marker.
 func (c *converter) payloadData(tp *onnxpb.TensorProto, size int64) ([]byte, *ir.Source, error) {
-	i := payloadIndex(tp.RawData)
-	if c.payloads == nil || i < 0 {
+	p, ok := c.payloads.lookup(tp.RawData)
+	if !ok {
 		return nil, nil, nil
 	}
-	if i >= len(c.payloads) {
-		return nil, nil, fmt.Errorf("payload marker %d out of range (importer bug)", i)
-	}
-	p := c.payloads[i]
 	d, err := DType(tp.GetDataType())
 	if err != nil {
 		return nil, nil, err

@@ -21,12 +21,15 @@ func convConstant(c *converter, n *node) ([]*ir.Value, error) {
 	var td *tensorData
 	switch {
 	case n.Has("value"):
-		a := n.attr("value")
-		if a.T == nil {
+		tp := n.Tensor("value")
+		if tp == nil {
+			if n.err != nil {
+				return nil, n.err
+			}
 			return nil, fmt.Errorf("attribute value: want a tensor")
 		}
 		var err error
-		if td, err = decodeTensor(a.T, c.ext); err != nil {
+		if td, err = decodeTensor(tp, c.ext); err != nil {
 			return nil, fmt.Errorf("attribute value: %w", err)
 		}
 	case n.Has("value_float"):
@@ -42,11 +45,7 @@ func convConstant(c *converter, n *node) ([]*ir.Value, error) {
 	case n.Has("value_string"):
 		td = &tensorData{dtype: ir.String, strings: []string{n.Str("value_string", "")}}
 	case n.Has("value_strings"):
-		a := n.attr("value_strings")
-		ss := make([]string, len(a.Strings))
-		for i, s := range a.Strings {
-			ss[i] = string(s)
-		}
+		ss := n.Strings("value_strings")
 		td = &tensorData{dtype: ir.String, shape: []int64{int64(len(ss))}, strings: ss}
 	case n.Has("sparse_value"):
 		return nil, fmt.Errorf("sparse constants are not supported")

@@ -12,11 +12,47 @@ import (
 // optionals). Scan-8 has a leading batch dim and a sequence_lens input;
 // Scan-9 dropped both and added per-input/output axes and directions.
 func init() {
-	register("If", 1, 0, direct())
+	register("If", 1, 0, convIf)
 	register("Loop", 1, 0, convLoop)
 	register("Scan", 8, 8, convScan8)
 	register("Scan", 9, 0, direct())
 	register("SequenceMap", 17, 0, direct())
+}
+
+// convIf converts If and checks what the op table's inference leaves
+// open: ONNX requires both branches to give each output the same element
+// type (shapes may differ), so a then_branch f32 against an else_branch
+// i64 is a defective model, not an output of unknown type.
+func convIf(c *converter, n *node) ([]*ir.Value, error) {
+	op, err := c.directOp(n, "If", n.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	th, el := op.Region("then_branch"), op.Region("else_branch")
+	for i := range min(len(th.Results), len(el.Results)) {
+		a, b := th.Results[i].Type, el.Results[i].Type
+		if !elemTypesAgree(a, b) {
+			return nil, fmt.Errorf("output %d: then_branch gives %v, else_branch %v: the branches must agree in element type", i, a, b)
+		}
+	}
+	return op.Results, nil
+}
+
+// elemTypesAgree reports whether a and b can describe one value, shapes
+// aside: the same kind and element type all the way down wherever both
+// say.
+func elemTypesAgree(a, b ir.Type) bool {
+	switch {
+	case a.Kind == ir.InvalidKind || b.Kind == ir.InvalidKind:
+		return true
+	case a.Kind != b.Kind:
+		return false
+	case a.Kind == ir.TensorKind:
+		return a.DType == ir.InvalidDType || b.DType == ir.InvalidDType || a.DType == b.DType
+	case a.Elem == nil || b.Elem == nil:
+		return true
+	}
+	return elemTypesAgree(*a.Elem, *b.Elem)
 }
 
 // convLoop pads the operand list so M and cond always have their slots.
@@ -83,13 +119,16 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 	if n.In(0) != nil {
 		return nil, fmt.Errorf("Scan-8 sequence_lens is not supported (all sequences must be full length)")
 	}
+	if len(n.Inputs) < 2 {
+		return nil, fmt.Errorf("%d inputs, want sequence_lens and at least one scan input", len(n.Inputs))
+	}
 	operands := n.Inputs[1:]
 	m := n.Int("num_scan_inputs", 0)
 	if m < 1 || int(m) > len(operands) {
 		return nil, fmt.Errorf("num_scan_inputs %d does not fit %d inputs", m, len(operands))
 	}
-	g := n.attr("body")
-	if g == nil || g.G == nil {
+	body := n.Graph("body")
+	if body == nil {
 		return nil, fmt.Errorf("missing graph attribute body")
 	}
 	for _, a := range n.proto.Attribute {
@@ -116,11 +155,11 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 	}
 	loop := c.r.NewOp("Loop", []*ir.Value{batch, nil}, nil, make([]ir.Type, n.Outputs))
 	loop.Loc = ir.Locs{n.loc()}
-	body := loop.AddRegion("body")
-	iter := body.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
-	cond := body.AddParam(ir.TensorType(ir.Bool, ir.ShapeOf()))
+	lbody := loop.AddRegion("body")
+	iter := lbody.AddParam(ir.TensorType(ir.I64, ir.ShapeOf()))
+	cond := lbody.AddParam(ir.TensorType(ir.Bool, ir.ShapeOf()))
 	saveR := c.r
-	c.r = body
+	c.r = lbody
 	defer func() { c.r = saveR }()
 	elems := make([]*ir.Value, len(seqs))
 	for i, s := range seqs {
@@ -132,15 +171,15 @@ func convScan8(c *converter, n *node) ([]*ir.Value, error) {
 	if d := n.Ints("directions"); d != nil {
 		attrs = append(attrs, ir.Attr{Name: "scan_input_directions", Value: ir.IntsAttr(append([]int64(nil), d...))})
 	}
-	scan := body.NewOp("Scan", elems, attrs, make([]ir.Type, n.Outputs))
+	scan := lbody.NewOp("Scan", elems, attrs, make([]ir.Type, n.Outputs))
 	scan.Loc = ir.Locs{n.loc()}
-	if err := c.subgraph(scan, "body", g.G); err != nil {
+	if err := c.subgraph(scan, "body", body); err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}
 	if err := ir.InferTypes(scan); err != nil {
 		return nil, err
 	}
-	body.Results = append([]*ir.Value{cond}, scan.Results...)
+	lbody.Results = append([]*ir.Value{cond}, scan.Results...)
 	c.r = saveR
 	if err := ir.InferTypes(loop); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -131,6 +132,97 @@ func TestImportIfUntypedBranches(t *testing.T) {
 		}
 		if got := out[0].(*interp.Tensor).String(); got != want {
 			t.Errorf("cond %v: %s, want %s", c, got, want)
+		}
+	}
+}
+
+// TestImportIfBranchTypes checks that If branches giving one output
+// different element types are refused, naming the output and both types,
+// while branches that differ only in shape are accepted.
+func TestImportIfBranchTypes(t *testing.T) {
+	f := onnxpb.TensorProto_FLOAT
+	branch := func(name string, nodes ...*onnxpb.NodeProto) *onnxpb.GraphProto {
+		return &onnxpb.GraphProto{Name: proto.String(name), Node: nodes, Output: []*onnxpb.ValueInfoProto{ctlUntyped(name + "_out")}}
+	}
+	castTo := func(to onnxpb.TensorProto_DataType, in, out string) *onnxpb.NodeProto {
+		return opNode("Cast", []string{in}, []string{out}, attrI("to", int64(to)))
+	}
+	model := func(then, els *onnxpb.GraphProto) *onnxpb.GraphProto {
+		return &onnxpb.GraphProto{
+			Name:   proto.String("main"),
+			Input:  []*onnxpb.ValueInfoProto{tensorVI("c", onnxpb.TensorProto_BOOL), tensorVI("x", f, 2), tensorVI("z", f, 3)},
+			Output: []*onnxpb.ValueInfoProto{ctlUntyped("y")},
+			Node:   []*onnxpb.NodeProto{nodeProto("if", "If", []string{"c"}, []string{"y"}, attrGraph("then_branch", then), attrGraph("else_branch", els))},
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		then, els *onnxpb.GraphProto
+		want      string // "" when legal
+	}{
+		{"f32 vs i64", branch("t", castTo(f, "x", "t_out")), branch("e", castTo(onnxpb.TensorProto_INT64, "x", "e_out")),
+			`node "if" (If): output 0: then_branch gives f32[2], else_branch i64[2]: the branches must agree in element type`},
+		{"seq f32 vs seq i64",
+			branch("t", opNode("SequenceConstruct", []string{"x"}, []string{"t_out"})),
+			branch("e", castTo(onnxpb.TensorProto_INT64, "x", "xi"), opNode("SequenceConstruct", []string{"xi"}, []string{"e_out"})),
+			`output 0: then_branch gives seq<f32[2]>, else_branch seq<i64[2]>`},
+		{"shapes differ", branch("t", castTo(f, "x", "t_out")), branch("e", castTo(f, "z", "e_out")), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := ImportModel(opsetModel(8, 13, model(tc.then, tc.els)), "if.onnx")
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				out := m.Funcs[0].Body.Results[0].Type
+				if out.String() != "f32[?]" {
+					t.Errorf("If result %v, want f32[?]", out)
+				}
+				return
+			}
+			if err == nil {
+				m.Close()
+				t.Fatalf("import succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestImportLoopRefusesHoles checks that an absent carried value of a Loop
+// (a hole in a variadic input, which ONNX does not allow) is an import
+// error, while absent M and cond (optional) are not.
+func TestImportLoopRefusesHoles(t *testing.T) {
+	body := &onnxpb.GraphProto{Name: proto.String("body"),
+		Input:  []*onnxpb.ValueInfoProto{tensorVI("i", onnxpb.TensorProto_INT64), tensorVI("cin", onnxpb.TensorProto_BOOL), ctlUntyped("v")},
+		Output: []*onnxpb.ValueInfoProto{ctlUntyped("cout"), ctlUntyped("vout")},
+		Node:   []*onnxpb.NodeProto{opNode("Identity", []string{"cin"}, []string{"cout"}), opNode("Identity", []string{"v"}, []string{"vout"})}}
+	for _, tc := range []struct {
+		ins  []string
+		want string
+	}{
+		{[]string{"m", "", ""}, `node "loop" (Loop): input 2 (v_initial) is absent; variadic inputs cannot be`},
+		{[]string{"m", "c", "", "x"}, `node "loop" (Loop): input 2 (v_initial) is absent`},
+		{[]string{"m", "", "x"}, ""},
+	} {
+		g := &onnxpb.GraphProto{Name: proto.String("g"),
+			Input:  []*onnxpb.ValueInfoProto{tensorVI("x", onnxpb.TensorProto_FLOAT, 2), tensorVI("m", onnxpb.TensorProto_INT64), tensorVI("c", onnxpb.TensorProto_BOOL)},
+			Output: []*onnxpb.ValueInfoProto{ctlUntyped("y")},
+			Node:   []*onnxpb.NodeProto{nodeProto("loop", "Loop", tc.ins, []string{"y"}, attrGraph("body", body))}}
+		m, err := ImportModel(opsetModel(8, 13, g), "loop.onnx")
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.ins, err)
+		case tc.want == "":
+			m.Close()
+		case err == nil:
+			m.Close()
+			t.Errorf("%q: import succeeded", tc.ins)
+		case !strings.Contains(err.Error(), tc.want):
+			t.Errorf("%q: error %q, want %q", tc.ins, err, tc.want)
 		}
 	}
 }

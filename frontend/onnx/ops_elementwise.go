@@ -136,6 +136,12 @@ func convCast1(c *converter, n *node) ([]*ir.Value, error) {
 	if a == nil {
 		return nil, fmt.Errorf("missing attribute to")
 	}
+	// Cast-1 spells to as a type name; exporters also wrote the code.
+	if checkAttrType(a, onnxpb.AttributeProto_INT) != nil {
+		if err := checkAttrType(a, onnxpb.AttributeProto_STRING); err != nil {
+			return nil, err
+		}
+	}
 	code := int32(a.GetI())
 	if len(a.GetS()) > 0 {
 		s := strings.ToUpper(string(a.GetS()))

@@ -50,6 +50,12 @@ func convMVN1(c *converter, n *node) ([]*ir.Value, error) {
 	if n.Int("normalize_variance", 1) != 1 {
 		return nil, fmt.Errorf("normalize_variance=0 is not supported")
 	}
+	if len(n.Inputs) != 1 {
+		return nil, fmt.Errorf("%d inputs, want 1", len(n.Inputs))
+	}
+	if n.In(0) == nil {
+		return nil, fmt.Errorf("input X is absent")
+	}
 	x := n.In(0)
 	r := x.Type.Shape.Rank()
 	if r < 2 {

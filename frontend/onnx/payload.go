@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -16,6 +18,12 @@ import (
 // that records where the payload lies in the file. The skeleton is what the
 // generated decoder sees; decodeTensor (through the converter's external
 // loader) swaps each marker for a slice of the mapped file.
+//
+// A marker is an ordinary raw_data value, so the file could hold one
+// itself, in a tensor the walk leaves alone (an attribute of a
+// ConstantOfShape node, say), to read another tensor's bytes. Each import
+// therefore draws a fresh random key that every marker carries: the file's
+// author cannot know it, so file contents cannot forge a marker.
 //
 // Only the tensors the importer turns into constants are walked: graph
 // initializers and the tensors of Constant nodes, in the main graph and in
@@ -58,25 +66,33 @@ type payload struct {
 	field  protowire.Number // the TensorProto field it came from
 }
 
-// payloadMarker prefixes the raw_data that replaces a payload in the
-// skeleton; a uvarint index into the payload table follows.
-const payloadMarker = "\xffkiln\xffpayload\xff"
+// payloadKeyLen is the length of the random key that starts every marker.
+const payloadKeyLen = 32
+
+// payloadTable is the payload table of one skeleton with the key of its
+// markers: a marker is the key followed by a uvarint index into payloads.
+type payloadTable struct {
+	key      []byte
+	payloads []payload
+}
 
 // skeletonBuilder walks a serialized ModelProto.
 type skeletonBuilder struct {
-	file     []byte
-	payloads []payload
+	file []byte
+	payloadTable
 }
 
 // buildSkeleton returns data with tensor payloads replaced by markers, and
 // the table the markers index.
-func buildSkeleton(data []byte) ([]byte, []payload, error) {
+func buildSkeleton(data []byte) ([]byte, *payloadTable, error) {
 	s := &skeletonBuilder{file: data}
+	s.key = make([]byte, payloadKeyLen)
+	rand.Read(s.key) // never fails (crypto/rand aborts the program instead)
 	out, err := s.message(kindModel, data, 0, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	return out, s.payloads, nil
+	return out, &s.payloadTable, nil
 }
 
 type msgKind uint8
@@ -343,21 +359,21 @@ func (s *skeletonBuilder) tensor(b []byte, base int64) ([]byte, error) {
 		}
 		b = b[n+m:]
 	}
-	marker := binary.AppendUvarint([]byte(payloadMarker), uint64(len(s.payloads)))
+	marker := binary.AppendUvarint(append([]byte(nil), s.key...), uint64(len(s.payloads)))
 	s.payloads = append(s.payloads, p)
 	out = protowire.AppendTag(out, fieldTensorRawData, protowire.BytesType)
 	return protowire.AppendBytes(out, marker), nil
 }
 
-// payloadIndex returns the payload table index a skeleton raw_data marker
-// names, or -1 when raw is not a marker.
-func payloadIndex(raw []byte) int {
-	if len(raw) <= len(payloadMarker) || string(raw[:len(payloadMarker)]) != payloadMarker {
-		return -1
+// lookup returns the payload a skeleton raw_data marker names, or false
+// when raw is not one of this table's markers. A nil table has none.
+func (t *payloadTable) lookup(raw []byte) (payload, bool) {
+	if t == nil || len(raw) <= len(t.key) || !bytes.Equal(raw[:len(t.key)], t.key) {
+		return payload{}, false
 	}
-	i, n := binary.Uvarint(raw[len(payloadMarker):])
-	if n <= 0 || n != len(raw)-len(payloadMarker) || i > 1<<40 {
-		return -1
+	i, n := binary.Uvarint(raw[len(t.key):])
+	if n <= 0 || n != len(raw)-len(t.key) || i >= uint64(len(t.payloads)) {
+		return payload{}, false
 	}
-	return int(i)
+	return t.payloads[i], true
 }

@@ -2,10 +2,12 @@ package onnx
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +16,6 @@ import (
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
 	"github.com/kiln-ml/kiln/internal/testenv"
-	"github.com/kiln-ml/kiln/ir"
 )
 
 // importConstants runs the importer's constant path over a whole model file
@@ -38,7 +39,7 @@ func importConstants(path string) (*converter, []byte, func() error, error) {
 	}
 	c := newConverter(&mp, path)
 	c.file, c.payloads = data, payloads
-	c.scope = &scope{vals: map[string]*ir.Value{}}
+	c.scope = newScope(nil)
 	if err := c.constantsOf(mp.Graph); err != nil {
 		unmap()
 		return nil, nil, nil, err
@@ -68,7 +69,11 @@ func (c *converter) constantsOf(g *onnxpb.GraphProto) error {
 			}
 			for _, sg := range append([]*onnxpb.GraphProto{a.G}, a.Graphs...) {
 				if sg != nil {
-					if err := c.constantsOf(sg); err != nil {
+					outer := c.scope
+					c.scope = newScope(outer)
+					err := c.constantsOf(sg)
+					c.scope = outer
+					if err != nil {
 						return err
 					}
 				}
@@ -314,5 +319,43 @@ func TestPayloadWireForms(t *testing.T) {
 				t.Errorf("Source %+v does not hold the bytes", *s)
 			}
 		})
+	}
+}
+
+// TestPayloadMarkerSpoofing gives a tensor the importer does not cut out
+// (the value attribute of ConstantOfShape) raw_data that spells a payload
+// marker the way an in-band marker would be spelled, aiming at the
+// initializer "secret": the import must treat those bytes as the tensor's
+// own data (here the wrong size, so an error), never as a reference to
+// another tensor's bytes.
+func TestPayloadMarkerSpoofing(t *testing.T) {
+	i64 := int32(onnxpb.TensorProto_INT64)
+	for _, forged := range [][]byte{
+		[]byte("\xffkiln\xffpayload\xff\x00"), // the marker kiln once used
+		{0},                                   // a bare index
+	} {
+		secret := rawTensor("secret", []int64{1}, f32Raw(42))
+		shape := &onnxpb.TensorProto{Name: proto.String("shape"), DataType: &i64, Dims: []int64{1}, Int64Data: []int64{1}}
+		value := rawTensor("", []int64{1}, forged)
+		mp := opsetModel(8, 13, &onnxpb.GraphProto{
+			Name:        proto.String("g"),
+			Initializer: []*onnxpb.TensorProto{secret, shape},
+			Node: []*onnxpb.NodeProto{
+				nodeProto("fill", "ConstantOfShape", []string{"shape"}, []string{"f"},
+					&onnxpb.AttributeProto{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: value}),
+				nodeProto("add", "Add", []string{"f", "secret"}, []string{"y"}),
+			},
+			Output: []*onnxpb.ValueInfoProto{tensorVI("y", onnxpb.TensorProto_FLOAT, 1)},
+		})
+		path := filepath.Join(t.TempDir(), "spoof.onnx")
+		m, err := Import(writeBytes(t, path, marshal(t, mp)))
+		if err == nil {
+			m.Close()
+			t.Fatalf("raw_data %q: import succeeded", forged)
+		}
+		want := fmt.Sprintf(`node "fill" (ConstantOfShape): attribute "value": raw_data has %d bytes, f32[1] needs 4`, len(forged))
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("raw_data %q: error %q, want %q", forged, err, want)
+		}
 	}
 }

@@ -105,6 +105,7 @@ type node struct {
 	Outputs int         // number of outputs, trailing empty names dropped
 	Opset   int64       // version of the node's domain in this model
 	attrs   map[string]*onnxpb.AttributeProto
+	err     error // first attribute of the wrong type an accessor met
 }
 
 // where names the node for error messages: its name, or its index and first
@@ -139,14 +140,34 @@ func (n *node) In(i int) *ir.Value {
 	return nil
 }
 
+// attr returns attribute name without checking its type, or nil.
 func (n *node) attr(name string) *onnxpb.AttributeProto { return n.attrs[name] }
+
+// typed returns attribute name when it is present. When it carries a
+// value of another type than want, typed records the first such error on
+// the node (the conversion loop reports it, naming node and attribute) and
+// returns nil, so that the accessors never read a wrong-typed attribute as
+// its zero value.
+func (n *node) typed(name string, want onnxpb.AttributeProto_AttributeType) *onnxpb.AttributeProto {
+	a := n.attrs[name]
+	if a == nil {
+		return nil
+	}
+	if err := checkAttrType(a, want); err != nil {
+		if n.err == nil {
+			n.err = err
+		}
+		return nil
+	}
+	return a
+}
 
 // Has reports whether the node carries attribute name.
 func (n *node) Has(name string) bool { return n.attrs[name] != nil }
 
 // Int returns an int attribute, or def.
 func (n *node) Int(name string, def int64) int64 {
-	if a := n.attrs[name]; a != nil {
+	if a := n.typed(name, onnxpb.AttributeProto_INT); a != nil {
 		return a.GetI()
 	}
 	return def
@@ -154,7 +175,7 @@ func (n *node) Int(name string, def int64) int64 {
 
 // Float returns a float attribute, or def.
 func (n *node) Float(name string, def float32) float32 {
-	if a := n.attrs[name]; a != nil {
+	if a := n.typed(name, onnxpb.AttributeProto_FLOAT); a != nil {
 		return a.GetF()
 	}
 	return def
@@ -162,7 +183,7 @@ func (n *node) Float(name string, def float32) float32 {
 
 // Str returns a string attribute, or def.
 func (n *node) Str(name, def string) string {
-	if a := n.attrs[name]; a != nil {
+	if a := n.typed(name, onnxpb.AttributeProto_STRING); a != nil {
 		return string(a.GetS())
 	}
 	return def
@@ -170,7 +191,7 @@ func (n *node) Str(name, def string) string {
 
 // Ints returns an ints attribute, or nil.
 func (n *node) Ints(name string) []int64 {
-	if a := n.attrs[name]; a != nil {
+	if a := n.typed(name, onnxpb.AttributeProto_INTS); a != nil {
 		return a.Ints
 	}
 	return nil
@@ -178,8 +199,37 @@ func (n *node) Ints(name string) []int64 {
 
 // Floats returns a floats attribute, or nil.
 func (n *node) Floats(name string) []float32 {
-	if a := n.attrs[name]; a != nil {
+	if a := n.typed(name, onnxpb.AttributeProto_FLOATS); a != nil {
 		return a.Floats
+	}
+	return nil
+}
+
+// Strings returns a strings attribute, or nil.
+func (n *node) Strings(name string) []string {
+	a := n.typed(name, onnxpb.AttributeProto_STRINGS)
+	if a == nil {
+		return nil
+	}
+	ss := make([]string, len(a.Strings))
+	for i, s := range a.Strings {
+		ss[i] = string(s)
+	}
+	return ss
+}
+
+// Tensor returns a tensor attribute, or nil.
+func (n *node) Tensor(name string) *onnxpb.TensorProto {
+	if a := n.typed(name, onnxpb.AttributeProto_TENSOR); a != nil {
+		return a.T
+	}
+	return nil
+}
+
+// Graph returns a graph attribute, or nil.
+func (n *node) Graph(name string) *onnxpb.GraphProto {
+	if a := n.typed(name, onnxpb.AttributeProto_GRAPH); a != nil {
+		return a.G
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/kiln-ml/kiln/frontend/onnx/onnxpb"
 	"github.com/kiln-ml/kiln/ir"
@@ -114,6 +115,9 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 	if int64(count) != n*per {
 		return nil, fmt.Errorf("%d typed values for %d elements of %v", count, n, d)
 	}
+	if err := checkTypedRange(tp, d); err != nil {
+		return nil, err
+	}
 	var b []byte
 	switch d {
 	case ir.F32, ir.C64: // complex64 as (real, imaginary) float pairs
@@ -187,4 +191,44 @@ func TensorToProto(name string, t *tensor.Tensor) (*onnxpb.TensorProto, error) {
 	}
 	tp.RawData = b
 	return tp, nil
+}
+
+// checkTypedRange checks that the typed values of a tensor whose type is
+// narrower than its ONNX carrier field fit that type: int32_data holds i8,
+// i16, u8, u16 and bool values, and the bits of f16 and bf16 values, and
+// uint64_data holds u32 values. A value that does not fit is an error, not
+// silently cut to its low bits.
+func checkTypedRange(tp *onnxpb.TensorProto, d ir.DType) error {
+	var lo, hi int64
+	switch d {
+	case ir.I8:
+		lo, hi = math.MinInt8, math.MaxInt8
+	case ir.I16:
+		lo, hi = math.MinInt16, math.MaxInt16
+	case ir.U8:
+		lo, hi = 0, math.MaxUint8
+	case ir.U16, ir.F16, ir.BF16:
+		lo, hi = 0, math.MaxUint16
+	case ir.Bool:
+		lo, hi = 0, 1
+	case ir.U32:
+		for i, v := range tp.Uint64Data {
+			if v > math.MaxUint32 {
+				return fmt.Errorf("uint64_data value %d at index %d does not fit %v", v, i, d)
+			}
+		}
+		return nil
+	default:
+		return nil
+	}
+	for i, v := range tp.Int32Data {
+		if int64(v) < lo || int64(v) > hi {
+			what := fmt.Sprint(d)
+			if d == ir.F16 || d == ir.BF16 {
+				what += " bits (0..65535)"
+			}
+			return fmt.Errorf("int32_data value %d at index %d does not fit %s", v, i, what)
+		}
+	}
+	return nil
 }

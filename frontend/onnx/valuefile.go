@@ -38,9 +38,9 @@ func DecodeValue(b []byte, t ir.Type) (tensor.Value, error) {
 		}
 		return TensorFromProto(&tp)
 	case ir.SequenceKind:
-		return decodeSequenceProto(b, elemOrUnknown(t))
+		return decodeSequenceProto(b, elemOrUnknown(t), 1)
 	case ir.OptionalKind:
-		return decodeOptionalProto(b, elemOrUnknown(t))
+		return decodeOptionalProto(b, elemOrUnknown(t), 1)
 	}
 	return nil, fmt.Errorf("reading %v values is not supported", t)
 }
@@ -106,8 +106,17 @@ func decodeDataMessage(b []byte) (elemType int64, fields []dataField, err error)
 	return elemType, fields, nil
 }
 
-// decodeDataValue decodes the payload of value field num (3..7).
-func decodeDataValue(num protowire.Number, b []byte, elem ir.Type) (tensor.Value, error) {
+// maxValueDepth bounds the nesting of SequenceProto and OptionalProto
+// messages, as maxTypeDepth bounds the types that describe them: the
+// decoder recurses once per level, and a file nested millions deep would
+// exhaust the stack.
+const maxValueDepth = maxTypeDepth
+
+// decodeDataValue decodes the payload of value field num (3..7), an
+// element at nesting depth of a SequenceProto or OptionalProto, and checks
+// it against elem.
+func decodeDataValue(num protowire.Number, b []byte, elem ir.Type, depth int) (tensor.Value, error) {
+	var v tensor.Value
 	switch num {
 	case 3:
 		if elem.Kind != ir.TensorKind && elem.Kind != ir.InvalidKind {
@@ -117,21 +126,88 @@ func decodeDataValue(num protowire.Number, b []byte, elem ir.Type) (tensor.Value
 		if err := proto.Unmarshal(b, &tp); err != nil {
 			return nil, fmt.Errorf("bad TensorProto: %w", err)
 		}
-		return TensorFromProto(&tp)
+		t, err := TensorFromProto(&tp)
+		if err != nil {
+			return nil, err
+		}
+		v = t
 	case 5:
 		if elem.Kind != ir.SequenceKind && elem.Kind != ir.InvalidKind {
 			return nil, fmt.Errorf("found a sequence, want %v", elem)
 		}
-		return decodeSequenceProto(b, elemOrUnknown(elem))
+		s, err := decodeSequenceProto(b, elemOrUnknown(elem), depth+1)
+		if err != nil {
+			return nil, err
+		}
+		v = s
 	case 7:
 		if elem.Kind != ir.OptionalKind && elem.Kind != ir.InvalidKind {
 			return nil, fmt.Errorf("found an optional, want %v", elem)
 		}
-		return decodeOptionalProto(b, elemOrUnknown(elem))
+		o, err := decodeOptionalProto(b, elemOrUnknown(elem), depth+1)
+		if err != nil {
+			return nil, err
+		}
+		v = o
 	case 4:
 		return nil, fmt.Errorf("sparse tensor values are not supported")
 	}
-	return nil, fmt.Errorf("map values are not supported")
+	if num == 6 {
+		return nil, fmt.Errorf("map values are not supported")
+	}
+	if !conforms(v.Type(), elem) {
+		return nil, fmt.Errorf("found %v, want %v", v.Type(), elem)
+	}
+	return v, nil
+}
+
+// conforms reports whether a value of type got may stand where want is
+// declared: same kinds all the way down, and the element type, rank and
+// static dims want names. Parts of want left open (an invalid type, an
+// unranked shape, a symbolic dim) accept anything.
+func conforms(got, want ir.Type) bool {
+	switch {
+	case want.Kind == ir.InvalidKind:
+		return true
+	case got.Kind != want.Kind:
+		return false
+	case want.Kind == ir.TensorKind:
+		if want.DType != ir.InvalidDType && got.DType != want.DType {
+			return false
+		}
+		if !want.Shape.Ranked {
+			return true
+		}
+		if !got.Shape.Ranked || len(got.Shape.Dims) != len(want.Shape.Dims) {
+			return false
+		}
+		for i, d := range want.Shape.Dims {
+			if d.IsStatic() && got.Shape.Dims[i].IsStatic() && got.Shape.Dims[i].Size != d.Size {
+				return false
+			}
+		}
+		return true
+	}
+	if want.Elem == nil || got.Elem == nil {
+		return true
+	}
+	return conforms(*got.Elem, *want.Elem)
+}
+
+// sameKindAndDType reports whether a and b are of one kind with one element
+// type all the way down, shapes aside: the elements of a sequence must be,
+// while their shapes may differ.
+func sameKindAndDType(a, b ir.Type) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	if a.Kind == ir.TensorKind {
+		return a.DType == b.DType
+	}
+	if a.Elem == nil || b.Elem == nil {
+		return a.Elem == b.Elem
+	}
+	return sameKindAndDType(*a.Elem, *b.Elem)
 }
 
 // elemTypeMatches checks that a message's elem_type code agrees with the
@@ -148,7 +224,10 @@ func elemTypeMatches(code int64, elem ir.Type) bool {
 	return true
 }
 
-func decodeSequenceProto(b []byte, elem ir.Type) (*tensor.Sequence, error) {
+func decodeSequenceProto(b []byte, elem ir.Type, depth int) (*tensor.Sequence, error) {
+	if depth > maxValueDepth {
+		return nil, fmt.Errorf("sequences and optionals nested more than %d deep", maxValueDepth)
+	}
 	code, fields, err := decodeDataMessage(b)
 	if err != nil {
 		return nil, fmt.Errorf("not a SequenceProto: %w", err)
@@ -159,9 +238,12 @@ func decodeSequenceProto(b []byte, elem ir.Type) (*tensor.Sequence, error) {
 	}
 	s := &tensor.Sequence{Elem: elem}
 	for i, f := range fields {
-		v, err := decodeDataValue(f.num, f.bytes, elem)
+		v, err := decodeDataValue(f.num, f.bytes, elem, depth)
 		if err != nil {
 			return nil, fmt.Errorf("sequence element %d: %w", i, err)
+		}
+		if i > 0 && !sameKindAndDType(v.Type(), s.Items[0].Type()) {
+			return nil, fmt.Errorf("sequence element %d is %v, element 0 is %v: a sequence holds one element type", i, v.Type(), s.Items[0].Type())
 		}
 		s.Items = append(s.Items, v)
 	}
@@ -171,7 +253,10 @@ func decodeSequenceProto(b []byte, elem ir.Type) (*tensor.Sequence, error) {
 	return s, nil
 }
 
-func decodeOptionalProto(b []byte, elem ir.Type) (*tensor.Optional, error) {
+func decodeOptionalProto(b []byte, elem ir.Type, depth int) (*tensor.Optional, error) {
+	if depth > maxValueDepth {
+		return nil, fmt.Errorf("sequences and optionals nested more than %d deep", maxValueDepth)
+	}
 	code, fields, err := decodeDataMessage(b)
 	if err != nil {
 		return nil, fmt.Errorf("not an OptionalProto: %w", err)
@@ -186,7 +271,7 @@ func decodeOptionalProto(b []byte, elem ir.Type) (*tensor.Optional, error) {
 	if !elemTypeMatches(code, elem) && code != dataElemUndefined {
 		return nil, fmt.Errorf("OptionalProto elem_type %d does not hold %v", code, elem)
 	}
-	v, err := decodeDataValue(fields[0].num, fields[0].bytes, elem)
+	v, err := decodeDataValue(fields[0].num, fields[0].bytes, elem, depth)
 	if err != nil {
 		return nil, fmt.Errorf("optional value: %w", err)
 	}

@@ -18,6 +18,8 @@ func FuzzDecodeValue(f *testing.F) {
 	f.Add(vfDataMsg(dataElemSequence, 5, vfDataMsg(dataElemTensor, 3, tensor)), uint8(1))
 	f.Add(vfDataMsg(dataElemTensor, 3, tensor), uint8(2))
 	f.Add(vfDataMsg(dataElemOptional, 7, vfDataMsg(dataElemTensor, 3)), uint8(3))
+	f.Add(vfNested(5, 40, tensor), uint8(4))                           // nested past the bound
+	f.Add(vfDataMsg(dataElemTensor, 3, tensor, vfI64Msg(1)), uint8(4)) // mixed element types
 	for _, dir := range []string{"test_optional_get_element_sequence", "test_if_seq", "test_identity_opt", "test_sequence_insert_at_back"} {
 		files, _ := filepath.Glob(filepath.Join("/usr/share/libonnx-testdata/data/node", dir, "test_data_set_0", "*.pb"))
 		for _, p := range files {
