@@ -992,6 +992,12 @@ func (c *converter) litFloat(e *literal, d DType) (uint64, error) {
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return 0, c.errorf(e.pos, "bad number %s", s)
 		}
+		// A literal too large for its type is refused rather than read as
+		// inf (inf is spelled inf); one too small to represent rounds to
+		// zero or a subnormal as the conversion gives it.
+		if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
+			return 0, c.errorf(e.pos, "%s out of range for %v", s, d)
+		}
 		return floatBits(f, d), nil
 	}
 	return 0, c.errorf(e.pos, "expected a number")

@@ -116,6 +116,8 @@ func TestParseErrors(t *testing.T) {
 		{head + "  %\"\" = Add(%x, %x) : f32[2]\n  return %x\n}", "e.kir:2:3: empty value name"},
 		{head + "  %1 = Add(%x, %x) : f32[2] loc()\n  return %1\n}", "e.kir:2:33: unexpected token \")\" (expected location string)"},
 		{head + "  %y#1 = Add(%x, %x) : f32[2]\n  return %y\n}", "e.kir:3:10: undefined value %y"},
+		{head + "  %1, %2 = kirtest.Attrs(%x) {f = 1e999} : f32[2], f32[2]\n  return %x\n}", "e.kir:2:35: 1e999 out of range for f32"},
+		{head + "  %1, %2 = kirtest.Attrs(%x) {fs = [1.0, -3.5e38]} : f32[2], f32[2]\n  return %x\n}", "-3.5e38 out of range for f32"},
 		{strings.Repeat("seq<", 300), "nesting deeper than 200"},
 	} {
 		_, err := Parse("e.kir", []byte(tc.src), ParseOptions{})
