@@ -22,6 +22,7 @@ type Interp struct {
 	mu     sync.Mutex
 	consts map[*ir.Value]*Tensor
 	onOp   func(*ir.Op)
+	live   sync.Map // *ir.Region → deadAfter (liveness.go)
 }
 
 // Options configures an interpreter.
@@ -215,7 +216,8 @@ func (in *Interp) region(r *ir.Region, params []Value, parent *env) ([]Value, er
 	for i, p := range r.Params {
 		e.vals[p] = params[i]
 	}
-	for _, op := range r.Ops {
+	dead := in.liveness(r)
+	for i, op := range r.Ops {
 		if err := e.ctx.Err(); err != nil {
 			return nil, &OpError{op, err}
 		}
@@ -224,6 +226,10 @@ func (in *Interp) region(r *ir.Region, params []Value, parent *env) ([]Value, er
 		}
 		if err := in.op(op, e); err != nil {
 			return nil, err
+		}
+		// Drop what no later op reads, so the garbage collector can take it.
+		for _, v := range dead[i] {
+			delete(e.vals, v)
 		}
 	}
 	out := make([]Value, len(r.Results))
