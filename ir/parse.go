@@ -656,12 +656,12 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 func (c *converter) checkOp(op *Op, a *astOp) (err error) {
 	d := Lookup(op.Name)
 	if d == nil {
-		return c.errorf(a.Name.Pos, "unknown op %q", op.Name)
+		return c.errorf(a.Name.Pos, "unknown op %q%s", op.Name, opHint(op.Name))
 	}
 	for _, at := range a.Attrs {
 		name, _ := c.nameTok(at.Name)
 		if d.Attr(name) == nil {
-			return c.errorf(at.Pos, "%s has no attribute %q", op.Name, name)
+			return c.errorf(at.Pos, "%s has no attribute %q%s", op.Name, name, d.attrHint(name))
 		}
 	}
 	lo, hi := Arity(d.Inputs)
