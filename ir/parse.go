@@ -40,7 +40,7 @@ func Parse(filename string, src []byte, opts ParseOptions) (m *Module, err error
 	if err != nil {
 		return nil, err
 	}
-	c := &converter{filename: filename, opts: opts, m: NewModule(), files: map[string]*dataFile{}}
+	c := &converter{filename: filename, src: src, opts: opts, m: NewModule(), files: map[string]*dataFile{}}
 	defer func() {
 		// Inference functions are other people's code running on arbitrary
 		// types; a panic there must still come out as an error.
@@ -157,6 +157,7 @@ func checkNesting(filename string, src []byte) error {
 
 type converter struct {
 	filename string
+	src      []byte // the text, which literal lists are read from
 	opts     ParseOptions
 	m        *Module
 	consts   map[string]*Value
@@ -366,14 +367,7 @@ func (c *converter) constant(a *astConst) error {
 			return err
 		}
 	case a.List != nil:
-		elems, err := c.splitList(listToks(a.List), a.List.Pos)
-		if err != nil {
-			return err
-		}
-		if int64(len(elems)) != n {
-			return c.errorf(a.List.Pos, "%d values for %v (%d elements)", len(elems), t, n)
-		}
-		if err := c.constData(t.DType, elems, k); err != nil {
+		if err := c.listData(a.List, t, n, k); err != nil {
 			return err
 		}
 	default:
@@ -718,7 +712,11 @@ func (c *converter) attr(opName string, a *astAttr) (Attr, error) {
 		}
 		return Attr{name, TensorAttr(v)}, nil
 	case a.List != nil:
-		elems, err := c.splitList(listToks(a.List), a.List.Pos)
+		var elems []*literal
+		err := c.eachLiteral(a.List, func(e *literal) error {
+			elems = append(elems, e)
+			return nil
+		})
 		if err != nil {
 			return Attr{}, err
 		}
@@ -833,12 +831,54 @@ func (c *converter) attr(opName string, a *astAttr) (Attr, error) {
 
 func isTok(t lexer.Token, typ string) bool { return t.Type == kirSymbols[typ] }
 
-// listToks returns the tokens between a list's brackets.
-func listToks(l *astList) []lexer.Token {
-	if len(l.Tokens) < 2 {
-		return nil
+// eachLiteral reads the literals of list l from the source, in order, and
+// calls fn with each. It lexes one literal at a time, so a constant's
+// values never exist as tokens all at once.
+func (c *converter) eachLiteral(l *astList, fn func(*literal) error) error {
+	lx := &kirLexer{src: c.src, pos: l.Tok.Pos}
+	lx.advance(1) // "["
+	var toks []lexer.Token
+	depth, n := 0, 0
+	for {
+		t, err := lx.Next()
+		if err != nil {
+			if le, ok := err.(*lexer.Error); ok {
+				return c.errorf(le.Pos, "%s", le.Msg)
+			}
+			return err
+		}
+		if t.EOF() {
+			// The lexer found the closing "]"; this cannot happen.
+			return c.errorf(l.Tok.Pos, "unterminated list")
+		}
+		punct := isTok(t, "Punct")
+		switch {
+		case punct && t.Value == "]":
+			if n == 0 && len(toks) == 0 {
+				return nil // []
+			}
+			e, err := c.literal(toks, l.Tok.Pos)
+			if err != nil {
+				return err
+			}
+			return fn(e)
+		case punct && t.Value == "(":
+			depth++
+		case punct && t.Value == ")":
+			depth--
+		case punct && t.Value == "," && depth == 0:
+			e, err := c.literal(toks, t.Pos)
+			if err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			toks, n = toks[:0], n+1
+			continue
+		}
+		toks = append(toks, t)
 	}
-	return l.Tokens[1 : len(l.Tokens)-1]
 }
 
 // splitList splits a list's tokens at top-level commas into literals.

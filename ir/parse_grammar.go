@@ -14,9 +14,9 @@ import (
 // The grammar of kiln's text form as participle structs (docs/ir.md has the
 // EBNF). The grammar only recognizes shapes of text; parse.go turns the tree
 // into a Module and reports what the grammar cannot (undefined values,
-// attribute kinds, element counts). Literal lists are captured as raw tokens
-// so that a constant with many elements costs one token slice, not one
-// struct per element.
+// attribute kinds, element counts). A literal list is one token (the lexer
+// scans it whole), so that a constant with many elements costs one token,
+// not one token and one struct per element.
 
 var kirParser = participle.MustBuild[astModule](
 	participle.Lexer(kirLexDef{kirSymbols}),
@@ -69,11 +69,11 @@ type astFile struct {
 	Sum    lexer.Token `parser:"\"sha256\" \"=\" @String \")\""`
 }
 
-// astList is a bracketed list of literals, kept as tokens.
+// astList is a bracketed list of literals: one List token, whose
+// literals the converter reads from the source (converter.eachLiteral).
 type astList struct {
-	Pos    lexer.Position
-	Tokens []lexer.Token // filled by participle: every token of the list, brackets included
-	Open   bool          `parser:"@\"[\" ( !\"]\" )* \"]\""`
+	Pos lexer.Position
+	Tok lexer.Token `parser:"@List"`
 }
 
 // astScalar is one literal, kept as tokens: -?number, string, word,
