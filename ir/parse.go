@@ -55,6 +55,7 @@ func Parse(filename string, src []byte, opts ParseOptions) (m *Module, err error
 	if err := c.module(tree); err != nil {
 		return nil, err
 	}
+	c.m.Comments = attachComments(src, c.anchors)
 	if err := Verify(c.m); err != nil {
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
@@ -157,7 +158,8 @@ func checkNesting(filename string, src []byte) error {
 
 type converter struct {
 	filename string
-	src      []byte // the text, which literal lists are read from
+	src      []byte     // the text, which literal lists are read from
+	anchors  []anchorAt // the lines comments can belong to
 	opts     ParseOptions
 	m        *Module
 	consts   map[string]*Value
@@ -198,17 +200,34 @@ func (c *converter) module(tree *astModule) error {
 	c.consts = map[string]*Value{}
 	for _, it := range tree.Items {
 		var err error
+		var a Anchor
 		switch {
 		case it.Meta != nil:
 			err = c.meta(it.Meta)
+			a = Anchor{Kind: AnchorMeta}
+			if err == nil {
+				a.Name = c.m.Meta[len(c.m.Meta)-1].Key
+			}
 		case it.Sym != nil:
-			err = c.sym(it.Sym)
+			var name string
+			name, err = c.nameTok(it.Sym.Name)
+			if err == nil {
+				err = c.sym(it.Sym)
+			}
+			a = Anchor{Kind: AnchorSym, Name: name}
 		case it.Const != nil:
 			err = c.constant(it.Const)
+			a = Anchor{Kind: AnchorConst}
+			if err == nil {
+				a.Value = c.m.Consts[len(c.m.Consts)-1]
+			}
+		default:
+			continue
 		}
 		if err != nil {
 			return err
 		}
+		c.anchors = append(c.anchors, anchorAt{it.Pos, a})
 	}
 	funcs := map[string]bool{}
 	for _, it := range tree.Items {
@@ -226,6 +245,9 @@ func (c *converter) module(tree *astModule) error {
 		if err := c.function(name, it.Func); err != nil {
 			return err
 		}
+		f := c.m.Funcs[len(c.m.Funcs)-1]
+		c.anchors = append(c.anchors, anchorAt{it.Pos, Anchor{Kind: AnchorFunc, Func: f}},
+			anchorAt{it.Func.Close.Pos, Anchor{Kind: AnchorEnd, Region: f.Body}})
 	}
 	return nil
 }
@@ -554,7 +576,13 @@ func (c *converter) body(r *Region, s *scope, stmts []*astStmt, pos lexer.Positi
 		if err := c.op(r, s, st.Op); err != nil {
 			return nil, err
 		}
+		op := r.Ops[len(r.Ops)-1]
+		c.anchors = append(c.anchors, anchorAt{st.Pos, Anchor{Kind: AnchorOp, Op: op}})
+		if st.Op.Block != nil {
+			c.anchors = append(c.anchors, anchorAt{st.Op.Block.Close.Pos, Anchor{Kind: AnchorOpEnd, Op: op}})
+		}
 	}
+	c.anchors = append(c.anchors, anchorAt{stmts[len(stmts)-1].Pos, Anchor{Kind: AnchorReturn, Region: r}})
 	ret := stmts[len(stmts)-1].Return
 	for _, t := range ret.Vals {
 		v, err := c.use(s, t.Tok)
@@ -614,7 +642,11 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 			return err
 		}
 	}
-	for _, ar := range a.Regions {
+	var regions []*astRegion
+	if a.Block != nil {
+		regions = a.Block.Regions
+	}
+	for _, ar := range regions {
 		name, err := c.nameTok(ar.Name)
 		if err != nil {
 			return err
@@ -636,6 +668,8 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 		if _, err := c.body(reg, inner, ar.Body, ar.Pos); err != nil {
 			return err
 		}
+		c.anchors = append(c.anchors, anchorAt{ar.Pos, Anchor{Kind: AnchorRegion, Region: reg}},
+			anchorAt{ar.Close.Pos, Anchor{Kind: AnchorEnd, Region: reg}})
 	}
 	if c.opts.verifyOnly {
 		return nil

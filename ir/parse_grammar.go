@@ -33,6 +33,7 @@ type astModule struct {
 }
 
 type astItem struct {
+	Pos   lexer.Position
 	Meta  *astMeta  `parser:"\"meta\" @@"`
 	Sym   *astSym   `parser:"| \"sym\" @@"`
 	Const *astConst `parser:"| \"const\" @@"`
@@ -111,7 +112,8 @@ type astFunc struct {
 	Name   lexer.Token `parser:"@ConstRef"`
 	Params []*astParam `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
 	Outs   []*astOut   `parser:"\"->\" \"(\" ( @@ ( \",\" @@ )* )? \")\""`
-	Body   []*astStmt  `parser:"\"{\" @@* \"}\""`
+	Body   []*astStmt  `parser:"\"{\" @@*"`
+	Close  lexer.Token `parser:"@\"}\""` // where comments before and after "}" belong
 }
 
 type astParam struct {
@@ -128,6 +130,7 @@ type astOut struct {
 }
 
 type astStmt struct {
+	Pos    lexer.Position
 	Return *astReturn `parser:"\"return\" @@"`
 	Op     *astOp     `parser:"| @@"`
 }
@@ -145,7 +148,13 @@ type astOp struct {
 	Attrs   []*astAttr   `parser:"( \"{\" ( @@ ( \",\" @@ )* )? \"}\" )?"`
 	Types   []*astWord   `parser:"( \":\" @@ ( \",\" @@ )* )?"`
 	Locs    []*astLoc    `parser:"( \"loc\" \"(\" @@ ( \",\" @@ )* \")\" )?"`
-	Regions []*astRegion `parser:"( \"{\" @@* \"}\" )?"`
+	Block   *astBlock    `parser:"@@?"`
+}
+
+// astBlock is an op's regions in braces.
+type astBlock struct {
+	Regions []*astRegion `parser:"\"{\" @@*"`
+	Close   lexer.Token  `parser:"@\"}\""`
 }
 
 type astAttr struct {
@@ -161,7 +170,8 @@ type astRegion struct {
 	Pos    lexer.Position
 	Name   lexer.Token `parser:"@(Ident | String)"`
 	Params []*astParam `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
-	Body   []*astStmt  `parser:"\"{\" @@* \"}\""`
+	Body   []*astStmt  `parser:"\"{\" @@*"`
+	Close  lexer.Token `parser:"@\"}\""`
 }
 
 // Single tokens in lists are wrapped in structs: participle replaces a

@@ -71,8 +71,8 @@ func TestParseRegionsWithoutAttrs(t *testing.T) {
 		t.Fatal(err)
 	}
 	op := tree.Items[0].Func.Body[0].Op
-	if len(op.Regions) != 1 || len(op.Attrs) != 0 {
-		t.Fatalf("regions %d attrs %d", len(op.Regions), len(op.Attrs))
+	if op.Block == nil || len(op.Block.Regions) != 1 || len(op.Attrs) != 0 {
+		t.Fatalf("block %v attrs %d", op.Block, len(op.Attrs))
 	}
 }
 
