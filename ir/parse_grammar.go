@@ -142,13 +142,13 @@ type astReturn struct {
 
 type astOp struct {
 	Pos     lexer.Position
-	Results []*astDef    `parser:"( @@ ( \",\" @@ )* \"=\" )?"`
-	Name    lexer.Token  `parser:"@Ident"`
-	Args    []*astRef    `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
-	Attrs   []*astAttr   `parser:"( \"{\" ( @@ ( \",\" @@ )* )? \"}\" )?"`
-	Types   []*astWord   `parser:"( \":\" @@ ( \",\" @@ )* )?"`
-	Locs    []*astLoc    `parser:"( \"loc\" \"(\" @@ ( \",\" @@ )* \")\" )?"`
-	Block   *astBlock    `parser:"@@?"`
+	Results []*astDef   `parser:"( @@ ( \",\" @@ )* \"=\" )?"`
+	Name    lexer.Token `parser:"@Ident"`
+	Args    []*astRef   `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
+	Attrs   []*astAttr  `parser:"( \"{\" ( @@ ( \",\" @@ )* )? \"}\" )?"`
+	Types   []*astWord  `parser:"( \":\" @@ ( \",\" @@ )* )?"`
+	Locs    []*astLoc   `parser:"( \"loc\" \"(\" @@ ( \",\" @@ )* \")\" )?"`
+	Block   *astBlock   `parser:"@@?"`
 }
 
 // astBlock is an op's regions in braces.
