@@ -143,6 +143,12 @@ func (p *printer) commentsAbove(a Anchor, depth int) {
 	if p.comments == nil {
 		return
 	}
+	// A line printed twice (two meta lines with one key) takes its
+	// comments once.
+	if p.commented[a] {
+		return
+	}
+	p.commented[a] = true
 	for _, c := range p.comments.Above[a] {
 		p.indent(depth)
 		p.b.WriteString(c)
@@ -152,7 +158,8 @@ func (p *printer) commentsAbove(a Anchor, depth int) {
 
 // endLine ends the line of a: its end-of-line comment, then a newline.
 func (p *printer) endLine(a Anchor) {
-	if p.comments != nil {
+	if p.comments != nil && !p.trailed[a] {
+		p.trailed[a] = true
 		if c, ok := p.comments.Trailing[a]; ok {
 			p.b.WriteByte(' ')
 			p.b.WriteString(c)

@@ -66,8 +66,10 @@ type printer struct {
 	opts     PrintOptions
 	names    map[*Value]string // how each value defined so far prints
 	comments *Comments         // the module's comments, or nil
-	seen     map[string]int    // how many values of the function carry a name
-	next     int               // the number for the next unnamed value
+	// commented and trailed mark the lines whose comments are printed.
+	commented, trailed map[Anchor]bool
+	seen               map[string]int // how many values of the function carry a name
+	next               int            // the number for the next unnamed value
 }
 
 func (p *printer) printf(format string, args ...any) { fmt.Fprintf(&p.b, format, args...) }
@@ -80,6 +82,7 @@ func (p *printer) indent(n int) {
 
 func (p *printer) module(m *Module) {
 	p.comments = m.Comments
+	p.commented, p.trailed = map[Anchor]bool{}, map[Anchor]bool{}
 	p.b.WriteString(printHeader + "\n")
 	if len(m.Meta) > 0 {
 		p.b.WriteByte('\n')
