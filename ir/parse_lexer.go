@@ -134,9 +134,7 @@ func (l *kirLexer) Next() (lexer.Token, error) {
 	}
 	c := src[i]
 	if c == '[' && afterEq {
-		if t, ok := l.list(); ok {
-			return t, nil
-		}
+		return l.list()
 	}
 	switch {
 	case c == '"':
@@ -230,9 +228,9 @@ func (l *kirLexer) Next() (lexer.Token, error) {
 // literals from the source itself (converter.eachLiteral), one at a time.
 // The token's Value is "[" and its Pos the bracket's; the list ends at the
 // first "]" outside strings and comments, as the grammar's list of tokens
-// did. ok is false when no "]" closes it, or a string in it is not closed:
-// the caller then lexes "[" alone and the grammar reports the problem.
-func (l *kirLexer) list() (t lexer.Token, ok bool) {
+// did. A string not closed on its line, or a list no "]" closes, is an
+// error here.
+func (l *kirLexer) list() (lexer.Token, error) {
 	src, start := l.src, l.pos
 	line, lineStart := start.Line, start.Offset-(start.Column-1)
 	for j := start.Offset + 1; j < len(src); j++ {
@@ -240,19 +238,17 @@ func (l *kirLexer) list() (t lexer.Token, ok bool) {
 		case '\n':
 			line, lineStart = line+1, j+1
 		case '"':
+			at := lexer.Position{Filename: start.Filename, Offset: j, Line: line, Column: j - lineStart + 1}
 			for j++; j < len(src) && src[j] != '"'; j++ {
-				switch src[j] {
-				case '\\':
+				if src[j] == '\\' {
 					j++
-					if j < len(src) && src[j] == '\n' {
-						return lexer.Token{}, false
-					}
-				case '\n':
-					return lexer.Token{}, false
+				}
+				if j < len(src) && src[j] == '\n' {
+					return lexer.Token{}, &lexer.Error{Msg: "unterminated string literal", Pos: at}
 				}
 			}
 			if j >= len(src) {
-				return lexer.Token{}, false
+				return lexer.Token{}, &lexer.Error{Msg: "unterminated string literal", Pos: at}
 			}
 		case '/':
 			if j+1 < len(src) && src[j+1] == '/' {
@@ -263,10 +259,10 @@ func (l *kirLexer) list() (t lexer.Token, ok bool) {
 			}
 		case ']':
 			l.pos = lexer.Position{Filename: start.Filename, Offset: j + 1, Line: line, Column: j + 1 - lineStart + 1}
-			return lexer.Token{Type: tokList, Value: "[", Pos: start}, true
+			return lexer.Token{Type: tokList, Value: "[", Pos: start}, nil
 		}
 	}
-	return lexer.Token{}, false
+	return lexer.Token{}, &lexer.Error{Msg: "list not closed by ]", Pos: start}
 }
 
 func quoteByte(c byte) string {

@@ -120,6 +120,18 @@ func TestParseErrors(t *testing.T) {
 		{head + "  %1 = Add(%x, %x) : f32[2] loc()\n  return %1\n}", "e.kir:2:33: unexpected token \")\" (expected location string)"},
 		{head + "  %y#1 = Add(%x, %x) : f32[2]\n  return %y\n}", "e.kir:3:10: undefined value %y"},
 		{strings.Repeat("seq<", 300), "nesting deeper than 200"},
+		// A literal list is one token whose literals are read afterwards:
+		// errors inside it keep their positions and their order (a bad
+		// literal, then the count, then a value of the wrong type).
+		{"const @a : f32[2] = [1.0, \"x\", 3.0]", "e.kir:1:21: 3 values for f32[2] (2 elements)"},
+		{"const @a : f32[3] = [1.0, \"x\", 3.0]", "e.kir:1:27: expected a number"},
+		{"const @a : f32[2] = [1.0,\n $]", "e.kir:2:2: unexpected character '$'"},
+		{"const @a : f32[2] = [1.0, 2.0", "e.kir:1:21: list not closed by ]"},
+		{"const @a : f32[2] = [1.0, 2.0 // ]", "e.kir:1:21: list not closed by ]"},
+		{"const @a : string[1] = [\"ab\ncd\"]", "e.kir:1:25: unterminated string literal"},
+		{"const @a : f32[1000000000000] = [1.0]", "e.kir:1:33: 1 values for f32[1000000000000] (1000000000000 elements)"},
+		{"const @a : f32[2] = [1.0,]", "e.kir:1:21: expected a value"},
+		{head + "  %1 = Transpose(%x) {perm = [0, (1]} : f32[2]\n  return %1\n}", "e.kir:2:34: expected (re, im)"},
 	} {
 		_, err := Parse("e.kir", []byte(tc.src), ParseOptions{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -135,6 +147,31 @@ func TestFormatFloat32(t *testing.T) {
 	}{{1, "1.0"}, {1e-5, "1e-05"}, {0.1, "0.1"}, {123456, "123456.0"}, {1e20, "1e+20"}, {-2.5, "-2.5"}, {16777216, "1.6777216e+07"}} {
 		if got := FormatFloat32(tc.f); got != tc.want {
 			t.Errorf("FormatFloat32(%v) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
+
+// TestParseLists reads literal lists that span lines, hold comments, and
+// hold strings with brackets, quotes and slashes: the list token ends at
+// the first "]" outside strings and comments.
+func TestParseLists(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+	}{
+		{"const @a : f32[3] = [1.0,\n  2.0,\n  3]", "const @a : f32[3] = [1.0, 2.0, 3.0]\n"},
+		{"const @a : f32[2] = [1.0, // a ] in a comment\n 2.0]", "const @a : f32[2] = [1.0, 2.0] // a ] in a comment\n"},
+		{"const @a : string[3] = [\"]\", \"//\", \"\\\"]\"]", "const @a : string[3] = [\"]\", \"//\", \"\\\"]\"]\n"},
+		{"const @a : c64[2] = [(1.0, -2.0), (inf, nan)]", "const @a : c64[2] = [(1.0, -2.0), (inf, nan)]\n"},
+		{"const @a : i64[0] = []", "const @a : i64[0] = []\n"},
+	} {
+		m, err := Parse("l.kir", []byte(tc.src), ParseOptions{})
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.src, err)
+			continue
+		}
+		want := "// kiln IR\n\n" + tc.want
+		if got := m.String(); got != want {
+			t.Errorf("Parse(%q) prints\n%s\nwant\n%s", tc.src, got, want)
 		}
 	}
 }
