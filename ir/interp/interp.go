@@ -34,7 +34,9 @@ type Options struct {
 	OnOp func(op *ir.Op)
 }
 
-// New returns an interpreter for m. m should have passed ir.Verify.
+// New returns an interpreter for m. m should have passed ir.Verify, and
+// must not change while the interpreter is used: what each region reads
+// last is computed on its first run and kept.
 func New(m *ir.Module, opts Options) *Interp {
 	return &Interp{m: m, rng: rand.New(rand.NewSource(opts.Seed)), consts: map[*ir.Value]*Tensor{}, onOp: opts.OnOp}
 }
