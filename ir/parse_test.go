@@ -31,6 +31,7 @@ func @main(%x "x": f32[2], %c "c": bool[]) -> ("y": f32[2], "z": f32[*]) {
 	}
 	want := `// kiln IR
 
+// a comment
 const @k : f32[] = -2.0
 const @pair : c64[] = (1.0, -0.5)
 
