@@ -78,6 +78,16 @@ func runCase(t *testing.T, path string) {
 		}
 		defer m.Close()
 		wantName, got = "want.kir", printed(t, m, opts)
+		// Formatting is idempotent: the output, comments included,
+		// formats to itself.
+		m2, err := ir.Parse("want.kir", []byte(got), ir.ParseOptions{BaseDir: base})
+		if err != nil {
+			t.Fatalf("the output does not parse: %v", err)
+		}
+		defer m2.Close()
+		if again := printed(t, m2, opts); again != got {
+			t.Fatalf("the output does not format to itself (-once +twice):\n%s", LineDiff(got, again))
+		}
 	case hasFile(files, "model"):
 		model := modelPath(t, strings.TrimSpace(files["model"]))
 		m, err := onnx.Import(model)

@@ -25,7 +25,7 @@ func (r *Region) Build(name string, args []*Value, attrs []Attr, nresults int) (
 func InferTypes(op *Op) error {
 	d := Lookup(op.Name)
 	if d == nil {
-		return fmt.Errorf("unknown op %q", op.Name)
+		return fmt.Errorf("unknown op %q%s", op.Name, opHint(op.Name))
 	}
 	if err := checkOperandCounts(d, op); err != nil {
 		return fmt.Errorf("%s: %w", op.Name, err)

@@ -19,6 +19,7 @@
 // block-quantized types included; every layer above uses both. A
 // Constant's SHA-256 is computed once and cached (Constant.SHA256).
 //
-// Package ir imports nothing of kiln. Frontends, passes, codegen and the CLI
-// import it.
+// Package ir imports nothing of kiln but two standard-library-only leaves,
+// internal/safefile and internal/suggest (did-you-mean hints in parser and
+// verifier errors). Frontends, passes, codegen and the CLI import it.
 package ir

@@ -51,13 +51,15 @@ func TestLayers(t *testing.T) {
 		pkg     string
 		allowed []string // every kiln package pkg may depend on
 	}{
-		// internal/safefile is a standard-library-only leaf (regular-file
-		// opens and atomic writes) that every layer may use.
+		// internal/safefile (regular-file opens and atomic writes) and
+		// internal/suggest (did-you-mean hints) are standard-library-only
+		// leaves that every layer may use.
 		{"internal/safefile", nil},
-		{"ir", []string{"internal/safefile"}},
-		{"ir/tensor", []string{"ir", "internal/safefile"}},
-		{"ir/interp", []string{"ir", "ir/tensor", "internal/safefile"}},
-		{"frontend/onnx", []string{"frontend/onnx/onnxpb", "ir", "ir/tensor", "internal/safefile"}},
+		{"internal/suggest", nil},
+		{"ir", []string{"internal/safefile", "internal/suggest"}},
+		{"ir/tensor", []string{"ir", "internal/safefile", "internal/suggest"}},
+		{"ir/interp", []string{"ir", "ir/tensor", "internal/safefile", "internal/suggest"}},
+		{"frontend/onnx", []string{"frontend/onnx/onnxpb", "ir", "ir/tensor", "internal/safefile", "internal/suggest"}},
 	}
 	for _, tc := range tests {
 		for _, dep := range kilnDeps(t, root, modulePath+"/"+tc.pkg) {

@@ -14,6 +14,9 @@ type Module struct {
 	Funcs  []*Func
 	Syms   []SymBound  // bounds of symbolic dims, sorted by name
 	Meta   []MetaEntry // free-form provenance (producer, opsets), in order
+	// Comments are the // comments Parse read with the module, which Print
+	// writes back; nil for a module with none (comments.go).
+	Comments *Comments
 
 	closers []func() error // mapped files to release on Close
 }

@@ -40,7 +40,7 @@ func Parse(filename string, src []byte, opts ParseOptions) (m *Module, err error
 	if err != nil {
 		return nil, err
 	}
-	c := &converter{filename: filename, opts: opts, m: NewModule(), files: map[string]*dataFile{}}
+	c := &converter{filename: filename, src: src, opts: opts, m: NewModule(), files: map[string]*dataFile{}}
 	defer func() {
 		// Inference functions are other people's code running on arbitrary
 		// types; a panic there must still come out as an error.
@@ -55,6 +55,7 @@ func Parse(filename string, src []byte, opts ParseOptions) (m *Module, err error
 	if err := c.module(tree); err != nil {
 		return nil, err
 	}
+	c.m.Comments = attachComments(src, c.anchors)
 	if err := Verify(c.m); err != nil {
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
@@ -157,6 +158,8 @@ func checkNesting(filename string, src []byte) error {
 
 type converter struct {
 	filename string
+	src      []byte     // the text, which literal lists are read from
+	anchors  []anchorAt // the lines comments can belong to
 	opts     ParseOptions
 	m        *Module
 	consts   map[string]*Value
@@ -197,17 +200,34 @@ func (c *converter) module(tree *astModule) error {
 	c.consts = map[string]*Value{}
 	for _, it := range tree.Items {
 		var err error
+		var a Anchor
 		switch {
 		case it.Meta != nil:
 			err = c.meta(it.Meta)
+			a = Anchor{Kind: AnchorMeta}
+			if err == nil {
+				a.Name = c.m.Meta[len(c.m.Meta)-1].Key
+			}
 		case it.Sym != nil:
-			err = c.sym(it.Sym)
+			var name string
+			name, err = c.nameTok(it.Sym.Name)
+			if err == nil {
+				err = c.sym(it.Sym)
+			}
+			a = Anchor{Kind: AnchorSym, Name: name}
 		case it.Const != nil:
 			err = c.constant(it.Const)
+			a = Anchor{Kind: AnchorConst}
+			if err == nil {
+				a.Value = c.m.Consts[len(c.m.Consts)-1]
+			}
+		default:
+			continue
 		}
 		if err != nil {
 			return err
 		}
+		c.anchors = append(c.anchors, anchorAt{it.Pos, a})
 	}
 	funcs := map[string]bool{}
 	for _, it := range tree.Items {
@@ -225,6 +245,9 @@ func (c *converter) module(tree *astModule) error {
 		if err := c.function(name, it.Func); err != nil {
 			return err
 		}
+		f := c.m.Funcs[len(c.m.Funcs)-1]
+		c.anchors = append(c.anchors, anchorAt{it.Pos, Anchor{Kind: AnchorFunc, Func: f}},
+			anchorAt{it.Func.Close.Pos, Anchor{Kind: AnchorEnd, Region: f.Body}})
 	}
 	return nil
 }
@@ -366,14 +389,7 @@ func (c *converter) constant(a *astConst) error {
 			return err
 		}
 	case a.List != nil:
-		elems, err := c.splitList(listToks(a.List), a.List.Pos)
-		if err != nil {
-			return err
-		}
-		if int64(len(elems)) != n {
-			return c.errorf(a.List.Pos, "%d values for %v (%d elements)", len(elems), t, n)
-		}
-		if err := c.constData(t.DType, elems, k); err != nil {
+		if err := c.listData(a.List, t, n, k); err != nil {
 			return err
 		}
 	default:
@@ -560,7 +576,13 @@ func (c *converter) body(r *Region, s *scope, stmts []*astStmt, pos lexer.Positi
 		if err := c.op(r, s, st.Op); err != nil {
 			return nil, err
 		}
+		op := r.Ops[len(r.Ops)-1]
+		c.anchors = append(c.anchors, anchorAt{st.Pos, Anchor{Kind: AnchorOp, Op: op}})
+		if st.Op.Block != nil {
+			c.anchors = append(c.anchors, anchorAt{st.Op.Block.Close.Pos, Anchor{Kind: AnchorOpEnd, Op: op}})
+		}
 	}
+	c.anchors = append(c.anchors, anchorAt{stmts[len(stmts)-1].Pos, Anchor{Kind: AnchorReturn, Region: r}})
 	ret := stmts[len(stmts)-1].Return
 	for _, t := range ret.Vals {
 		v, err := c.use(s, t.Tok)
@@ -620,7 +642,11 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 			return err
 		}
 	}
-	for _, ar := range a.Regions {
+	var regions []*astRegion
+	if a.Block != nil {
+		regions = a.Block.Regions
+	}
+	for _, ar := range regions {
 		name, err := c.nameTok(ar.Name)
 		if err != nil {
 			return err
@@ -642,6 +668,8 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 		if _, err := c.body(reg, inner, ar.Body, ar.Pos); err != nil {
 			return err
 		}
+		c.anchors = append(c.anchors, anchorAt{ar.Pos, Anchor{Kind: AnchorRegion, Region: reg}},
+			anchorAt{ar.Close.Pos, Anchor{Kind: AnchorEnd, Region: reg}})
 	}
 	if c.opts.verifyOnly {
 		return nil
@@ -656,12 +684,12 @@ func (c *converter) op(r *Region, s *scope, a *astOp) error {
 func (c *converter) checkOp(op *Op, a *astOp) (err error) {
 	d := Lookup(op.Name)
 	if d == nil {
-		return c.errorf(a.Name.Pos, "unknown op %q", op.Name)
+		return c.errorf(a.Name.Pos, "unknown op %q%s", op.Name, opHint(op.Name))
 	}
 	for _, at := range a.Attrs {
 		name, _ := c.nameTok(at.Name)
 		if d.Attr(name) == nil {
-			return c.errorf(at.Pos, "%s has no attribute %q", op.Name, name)
+			return c.errorf(at.Pos, "%s has no attribute %q%s", op.Name, name, d.attrHint(name))
 		}
 	}
 	lo, hi := Arity(d.Inputs)
@@ -718,7 +746,11 @@ func (c *converter) attr(opName string, a *astAttr) (Attr, error) {
 		}
 		return Attr{name, TensorAttr(v)}, nil
 	case a.List != nil:
-		elems, err := c.splitList(listToks(a.List), a.List.Pos)
+		var elems []*literal
+		err := c.eachLiteral(a.List, func(e *literal) error {
+			elems = append(elems, e)
+			return nil
+		})
 		if err != nil {
 			return Attr{}, err
 		}
@@ -833,12 +865,54 @@ func (c *converter) attr(opName string, a *astAttr) (Attr, error) {
 
 func isTok(t lexer.Token, typ string) bool { return t.Type == kirSymbols[typ] }
 
-// listToks returns the tokens between a list's brackets.
-func listToks(l *astList) []lexer.Token {
-	if len(l.Tokens) < 2 {
-		return nil
+// eachLiteral reads the literals of list l from the source, in order, and
+// calls fn with each. It lexes one literal at a time, so a constant's
+// values never exist as tokens all at once.
+func (c *converter) eachLiteral(l *astList, fn func(*literal) error) error {
+	lx := &kirLexer{src: c.src, pos: l.Tok.Pos}
+	lx.advance(1) // "["
+	var toks []lexer.Token
+	depth, n := 0, 0
+	for {
+		t, err := lx.Next()
+		if err != nil {
+			if le, ok := err.(*lexer.Error); ok {
+				return c.errorf(le.Pos, "%s", le.Msg)
+			}
+			return err
+		}
+		if t.EOF() {
+			// The lexer found the closing "]"; this cannot happen.
+			return c.errorf(l.Tok.Pos, "unterminated list")
+		}
+		punct := isTok(t, "Punct")
+		switch {
+		case punct && t.Value == "]":
+			if n == 0 && len(toks) == 0 {
+				return nil // []
+			}
+			e, err := c.literal(toks, l.Tok.Pos)
+			if err != nil {
+				return err
+			}
+			return fn(e)
+		case punct && t.Value == "(":
+			depth++
+		case punct && t.Value == ")":
+			depth--
+		case punct && t.Value == "," && depth == 0:
+			e, err := c.literal(toks, t.Pos)
+			if err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			toks, n = toks[:0], n+1
+			continue
+		}
+		toks = append(toks, t)
 	}
-	return l.Tokens[1 : len(l.Tokens)-1]
 }
 
 // splitList splits a list's tokens at top-level commas into literals.
@@ -992,13 +1066,15 @@ func (c *converter) litFloat(e *literal, d DType) (uint64, error) {
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return 0, c.errorf(e.pos, "bad number %s", s)
 		}
-		// A literal too large for its type is refused rather than read as
-		// inf (inf is spelled inf); one too small to represent rounds to
-		// zero or a subnormal as the conversion gives it.
-		if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
+		// A finite literal too large for its type (1e999 for f32, 70000
+		// for f16) is refused rather than stored as an infinity the text
+		// never wrote: infinities are spelled inf. One too small to
+		// represent rounds to zero or a subnormal, as the conversion does.
+		bits := floatBits(f, d)
+		if isInfBits(bits, d) {
 			return 0, c.errorf(e.pos, "%s out of range for %v", s, d)
 		}
-		return floatBits(f, d), nil
+		return bits, nil
 	}
 	return 0, c.errorf(e.pos, "expected a number")
 }

@@ -58,87 +58,143 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 	size := d.Size()
 	b := make([]byte, len(elems)*size)
 	for i, e := range elems {
-		at := b[i*size:]
-		switch d {
-		case F32, F64, F16, BF16:
-			bits, err := c.litNumber(e, d)
-			if err != nil {
-				return err
-			}
-			storeBits(at, size, bits)
-		case C64, C128:
-			if e.kind != litPair {
-				return c.errorf(e.pos, "expected a complex value (re, im)")
-			}
-			part := F32
-			if d == C128 {
-				part = F64
-			}
-			for j, p := range e.pair {
-				bits, err := c.litNumber(p, part)
-				if err != nil {
-					return err
-				}
-				half := size / 2
-				storeBits(at[half*j:], half, bits)
-			}
-		case Bool:
-			switch {
-			case e.kind == litWord && e.text == "true" && !e.neg:
-				at[0] = 1
-			case e.kind == litWord && e.text == "false" && !e.neg:
-				at[0] = 0
-			default:
-				// Print writes bytes other than 0 and 1 as numbers.
-				v, err := c.litUint(e, 8)
-				if err != nil {
-					return c.errorf(e.pos, "expected true or false")
-				}
-				at[0] = byte(v)
-			}
-		case I8, I16, I32, I64:
-			if e.kind != litInt {
-				return c.errorf(e.pos, "expected an integer")
-			}
-			s := e.text
-			if e.neg {
-				s = "-" + s
-			}
-			v, err := strconv.ParseInt(s, 10, size*8)
-			if err != nil {
-				return c.errorf(e.pos, "%s out of range for %v", s, d)
-			}
-			storeBits(at, size, uint64(v))
-		case U8, U16, U32, U64:
-			v, err := c.litUint(e, size*8)
-			if err != nil {
-				return err
-			}
-			storeBits(at, size, v)
-		default:
-			return c.errorf(e.pos, "constants of type %v cannot be written inline", d)
+		if err := c.storeLit(d, e, b[i*size:]); err != nil {
+			return err
 		}
 	}
 	k.Bytes = b
 	return nil
 }
 
-// litNumber is litFloat for constants' elements, refusing a finite
-// literal too large for d (1e999 for f32, 70000 for f16) rather than
-// storing an infinity the text never wrote: infinities are spelled inf.
-func (c *converter) litNumber(e *literal, d DType) (uint64, error) {
-	bits, err := c.litFloat(e, d)
-	if err != nil {
-		return 0, err
+// listData stores the n values of list l as the payload of a constant of
+// type t, reading the literals one at a time, so that the payload is the
+// only thing that grows with the list. Errors come in the order a
+// whole-list reading gives them: a malformed literal first, then a wrong
+// count, then the first value that does not fit the element type.
+func (c *converter) listData(l *astList, t Type, n int64, k *Constant) error {
+	d := t.DType
+	size := int64(d.Size())
+	// A literal and its comma take at least two bytes, so no list in the
+	// text holds more than len(src)/2+1 values. A larger n fails the count
+	// check below; not allocating for it keeps a hostile shape from costing
+	// more memory than the text's size times the element size.
+	fits := n <= int64(len(c.src))/2+1
+	var strs []string
+	var b []byte
+	if fits {
+		if d == String {
+			strs = make([]string, n)
+		} else {
+			b = make([]byte, n*size)
+		}
 	}
-	if (e.kind == litInt || e.kind == litFloat) && isInfBits(bits, d) {
+	var count int64
+	var firstErr error
+	err := c.eachLiteral(l, func(e *literal) error {
+		i := count
+		count++
+		switch {
+		case !fits || i >= n || firstErr != nil:
+		case d == String && e.kind != litString:
+			firstErr = c.errorf(e.pos, "expected a string")
+		case d == String:
+			strs[i] = e.text
+		default:
+			firstErr = c.storeLit(d, e, b[i*size:])
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if count != n {
+		return c.errorf(l.Pos, "%d values for %v (%d elements)", count, t, n)
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	if d == String {
+		k.Strings = strs
+	} else {
+		k.Bytes = b
+	}
+	return nil
+}
+
+// storeLit stores literal e as one element of dtype d at the start of at.
+func (c *converter) storeLit(d DType, e *literal, at []byte) error {
+	size := d.Size()
+	switch d {
+	case F32, F64, F16, BF16:
+		bits, err := c.litFloat(e, d)
+		if err != nil {
+			return err
+		}
+		storeBits(at, size, bits)
+	case C64, C128:
+		if e.kind != litPair {
+			return c.errorf(e.pos, "expected a complex value (re, im)")
+		}
+		part := F32
+		if d == C128 {
+			part = F64
+		}
+		for j, p := range e.pair {
+			bits, err := c.litFloat(p, part)
+			if err != nil {
+				return err
+			}
+			half := size / 2
+			storeBits(at[half*j:], half, bits)
+		}
+	case Bool:
+		switch {
+		case e.kind == litWord && e.text == "true" && !e.neg:
+			at[0] = 1
+		case e.kind == litWord && e.text == "false" && !e.neg:
+			at[0] = 0
+		default:
+			// Print writes bytes other than 0 and 1 as numbers.
+			v, err := c.litUint(e, 8)
+			if err != nil {
+				return c.errorf(e.pos, "expected true or false")
+			}
+			at[0] = byte(v)
+		}
+	case I8, I16, I32, I64:
+		if e.kind != litInt {
+			return c.errorf(e.pos, "expected an integer")
+		}
 		s := e.text
 		if e.neg {
 			s = "-" + s
 		}
-		return 0, c.errorf(e.pos, "%s out of range for %v", s, d)
+		v, err := strconv.ParseInt(s, 10, size*8)
+		if err != nil {
+			return c.errorf(e.pos, "%s out of range for %v", s, d)
+		}
+		storeBits(at, size, uint64(v))
+	case U8, U16, U32, U64:
+		v, err := c.litUint(e, size*8)
+		if err != nil {
+			return err
+		}
+		storeBits(at, size, v)
+	default:
+		return c.errorf(e.pos, "constants of type %v cannot be written inline", d)
 	}
-	return bits, nil
+	return nil
+}
+
+func (c *converter) litUint(e *literal, bits int) (uint64, error) {
+	if e.kind != litInt || e.neg {
+		return 0, c.errorf(e.pos, "expected an unsigned integer")
+	}
+	v, err := strconv.ParseUint(e.text, 10, bits)
+	if err != nil {
+		return 0, c.errorf(e.pos, "%s out of range for %d bits", e.text, bits)
+	}
+	return v, nil
 }
 
 // isInfBits reports whether bits is an infinity of float type d.
@@ -152,15 +208,4 @@ func isInfBits(bits uint64, d DType) bool {
 		return bits&^(1<<15) == 0x7f80
 	}
 	return bits&^(1<<31) == 0x7f800000
-}
-
-func (c *converter) litUint(e *literal, bits int) (uint64, error) {
-	if e.kind != litInt || e.neg {
-		return 0, c.errorf(e.pos, "expected an unsigned integer")
-	}
-	v, err := strconv.ParseUint(e.text, 10, bits)
-	if err != nil {
-		return 0, c.errorf(e.pos, "%s out of range for %d bits", e.text, bits)
-	}
-	return v, nil
 }

@@ -14,9 +14,9 @@ import (
 // The grammar of kiln's text form as participle structs (docs/ir.md has the
 // EBNF). The grammar only recognizes shapes of text; parse.go turns the tree
 // into a Module and reports what the grammar cannot (undefined values,
-// attribute kinds, element counts). Literal lists are captured as raw tokens
-// so that a constant with many elements costs one token slice, not one
-// struct per element.
+// attribute kinds, element counts). A literal list is one token (the lexer
+// scans it whole), so that a constant with many elements costs one token,
+// not one token and one struct per element.
 
 var kirParser = participle.MustBuild[astModule](
 	participle.Lexer(kirLexDef{kirSymbols}),
@@ -33,6 +33,7 @@ type astModule struct {
 }
 
 type astItem struct {
+	Pos   lexer.Position
 	Meta  *astMeta  `parser:"\"meta\" @@"`
 	Sym   *astSym   `parser:"| \"sym\" @@"`
 	Const *astConst `parser:"| \"const\" @@"`
@@ -69,11 +70,11 @@ type astFile struct {
 	Sum    lexer.Token `parser:"\"sha256\" \"=\" @String \")\""`
 }
 
-// astList is a bracketed list of literals, kept as tokens.
+// astList is a bracketed list of literals: one List token, whose
+// literals the converter reads from the source (converter.eachLiteral).
 type astList struct {
-	Pos    lexer.Position
-	Tokens []lexer.Token // filled by participle: every token of the list, brackets included
-	Open   bool          `parser:"@\"[\" ( !\"]\" )* \"]\""`
+	Pos lexer.Position
+	Tok lexer.Token `parser:"@List"`
 }
 
 // astScalar is one literal, kept as tokens: -?number, string, word,
@@ -111,7 +112,8 @@ type astFunc struct {
 	Name   lexer.Token `parser:"@ConstRef"`
 	Params []*astParam `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
 	Outs   []*astOut   `parser:"\"->\" \"(\" ( @@ ( \",\" @@ )* )? \")\""`
-	Body   []*astStmt  `parser:"\"{\" @@* \"}\""`
+	Body   []*astStmt  `parser:"\"{\" @@*"`
+	Close  lexer.Token `parser:"@\"}\""` // where comments before and after "}" belong
 }
 
 type astParam struct {
@@ -128,6 +130,7 @@ type astOut struct {
 }
 
 type astStmt struct {
+	Pos    lexer.Position
 	Return *astReturn `parser:"\"return\" @@"`
 	Op     *astOp     `parser:"| @@"`
 }
@@ -139,13 +142,19 @@ type astReturn struct {
 
 type astOp struct {
 	Pos     lexer.Position
-	Results []*astDef    `parser:"( @@ ( \",\" @@ )* \"=\" )?"`
-	Name    lexer.Token  `parser:"@Ident"`
-	Args    []*astRef    `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
-	Attrs   []*astAttr   `parser:"( \"{\" ( @@ ( \",\" @@ )* )? \"}\" )?"`
-	Types   []*astWord   `parser:"( \":\" @@ ( \",\" @@ )* )?"`
-	Locs    []*astLoc    `parser:"( \"loc\" \"(\" @@ ( \",\" @@ )* \")\" )?"`
-	Regions []*astRegion `parser:"( \"{\" @@* \"}\" )?"`
+	Results []*astDef   `parser:"( @@ ( \",\" @@ )* \"=\" )?"`
+	Name    lexer.Token `parser:"@Ident"`
+	Args    []*astRef   `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
+	Attrs   []*astAttr  `parser:"( \"{\" ( @@ ( \",\" @@ )* )? \"}\" )?"`
+	Types   []*astWord  `parser:"( \":\" @@ ( \",\" @@ )* )?"`
+	Locs    []*astLoc   `parser:"( \"loc\" \"(\" @@ ( \",\" @@ )* \")\" )?"`
+	Block   *astBlock   `parser:"@@?"`
+}
+
+// astBlock is an op's regions in braces.
+type astBlock struct {
+	Regions []*astRegion `parser:"\"{\" @@*"`
+	Close   lexer.Token  `parser:"@\"}\""`
 }
 
 type astAttr struct {
@@ -161,7 +170,8 @@ type astRegion struct {
 	Pos    lexer.Position
 	Name   lexer.Token `parser:"@(Ident | String)"`
 	Params []*astParam `parser:"\"(\" ( @@ ( \",\" @@ )* )? \")\""`
-	Body   []*astStmt  `parser:"\"{\" @@* \"}\""`
+	Body   []*astStmt  `parser:"\"{\" @@*"`
+	Close  lexer.Token `parser:"@\"}\""`
 }
 
 // Single tokens in lists are wrapped in structs: participle replaces a

@@ -22,11 +22,12 @@ const (
 	tokIdent
 	tokArrow
 	tokPunct
+	tokList
 )
 
 var kirSymbols = map[string]lexer.TokenType{
 	"EOF": tokEOF, "String": tokString, "ConstRef": tokConstRef, "ValueRef": tokValueRef,
-	"Hex": tokHex, "Float": tokFloat, "Int": tokInt, "Ident": tokIdent, "Arrow": tokArrow, "Punct": tokPunct,
+	"Hex": tokHex, "Float": tokFloat, "Int": tokInt, "Ident": tokIdent, "Arrow": tokArrow, "Punct": tokPunct, "List": tokList,
 }
 
 // kirLexDef is the lexer.Definition of the text form. It carries the
@@ -52,8 +53,9 @@ func (d kirLexDef) LexString(filename string, src string) (lexer.Lexer, error) {
 }
 
 type kirLexer struct {
-	src []byte
-	pos lexer.Position // position of src[pos.Offset]
+	src     []byte
+	pos     lexer.Position // position of src[pos.Offset]
+	afterEq bool           // the last token was "="
 }
 
 func isNameByte(c byte) bool {
@@ -100,8 +102,11 @@ func (l *kirLexer) Next() (lexer.Token, error) {
 	if i >= len(src) {
 		return lexer.EOFToken(start), nil
 	}
+	afterEq := l.afterEq
+	l.afterEq = false
 	tok := func(t lexer.TokenType, end int) (lexer.Token, error) {
 		l.advance(end - i)
+		l.afterEq = t == tokPunct && src[i] == '='
 		return lexer.Token{Type: t, Value: string(src[i:end]), Pos: start}, nil
 	}
 	// quoted returns the end of a string literal starting at j ('"').
@@ -128,6 +133,9 @@ func (l *kirLexer) Next() (lexer.Token, error) {
 		return j
 	}
 	c := src[i]
+	if c == '[' && afterEq {
+		return l.list()
+	}
 	switch {
 	case c == '"':
 		end, err := quoted(i)
@@ -212,6 +220,49 @@ func (l *kirLexer) Next() (lexer.Token, error) {
 		return tok(tokPunct, i+1)
 	}
 	return lexer.Token{}, &lexer.Error{Msg: "unexpected character " + quoteByte(c), Pos: start}
+}
+
+// list scans a literal list, "[" after "=" (a constant's values or a list
+// attribute), as one List token, so that a constant of a million elements
+// costs one token instead of two million: the converter reads the
+// literals from the source itself (converter.eachLiteral), one at a time.
+// The token's Value is "[" and its Pos the bracket's; the list ends at the
+// first "]" outside strings and comments, as the grammar's list of tokens
+// did. A string not closed on its line, or a list no "]" closes, is an
+// error here.
+func (l *kirLexer) list() (lexer.Token, error) {
+	src, start := l.src, l.pos
+	line, lineStart := start.Line, start.Offset-(start.Column-1)
+	for j := start.Offset + 1; j < len(src); j++ {
+		switch src[j] {
+		case '\n':
+			line, lineStart = line+1, j+1
+		case '"':
+			at := lexer.Position{Filename: start.Filename, Offset: j, Line: line, Column: j - lineStart + 1}
+			for j++; j < len(src) && src[j] != '"'; j++ {
+				if src[j] == '\\' {
+					j++
+				}
+				if j < len(src) && src[j] == '\n' {
+					return lexer.Token{}, &lexer.Error{Msg: "unterminated string literal", Pos: at}
+				}
+			}
+			if j >= len(src) {
+				return lexer.Token{}, &lexer.Error{Msg: "unterminated string literal", Pos: at}
+			}
+		case '/':
+			if j+1 < len(src) && src[j+1] == '/' {
+				for j < len(src) && src[j] != '\n' {
+					j++
+				}
+				j-- // the newline is counted by the loop
+			}
+		case ']':
+			l.pos = lexer.Position{Filename: start.Filename, Offset: j + 1, Line: line, Column: j + 1 - lineStart + 1}
+			return lexer.Token{Type: tokList, Value: "[", Pos: start}, nil
+		}
+	}
+	return lexer.Token{}, &lexer.Error{Msg: "list not closed by ]", Pos: start}
 }
 
 func quoteByte(c byte) string {

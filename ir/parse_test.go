@@ -31,6 +31,7 @@ func @main(%x "x": f32[2], %c "c": bool[]) -> ("y": f32[2], "z": f32[*]) {
 	}
 	want := `// kiln IR
 
+// a comment
 const @k : f32[] = -2.0
 const @pair : c64[] = (1.0, -0.5)
 
@@ -71,8 +72,8 @@ func TestParseRegionsWithoutAttrs(t *testing.T) {
 		t.Fatal(err)
 	}
 	op := tree.Items[0].Func.Body[0].Op
-	if len(op.Regions) != 1 || len(op.Attrs) != 0 {
-		t.Fatalf("regions %d attrs %d", len(op.Regions), len(op.Attrs))
+	if op.Block == nil || len(op.Block.Regions) != 1 || len(op.Attrs) != 0 {
+		t.Fatalf("block %v attrs %d", op.Block, len(op.Attrs))
 	}
 }
 
@@ -108,6 +109,9 @@ func TestParseErrors(t *testing.T) {
 		{head + "  %1 = Nope(%x) : f32[2]\n  return %1\n}", "e.kir:2:8: unknown op \"Nope\""},
 		{head + "  %1 = Add(%x, %x) : f32[9]\n  return %x\n}", "e.kir:2:22: Add result 0: declared f32[9], inferred f32[2]"},
 		{head + "  %1 = Add(%x, %x) {bogus = 1} : f32[2]\n  return %1\n}", "e.kir:2:21: Add has no attribute \"bogus\""},
+		{head + "  %1 = Reul(%x) : f32[2]\n  return %1\n}", "e.kir:2:8: unknown op \"Reul\" (did you mean \"Relu\"?)"},
+		{head + "  %1 = relu(%x) : f32[2]\n  return %1\n}", "e.kir:2:8: unknown op \"relu\" (did you mean \"Relu\"?)"},
+		{head + "  %1 = Softmax(%x) {axsi = 0} : f32[2]\n  return %1\n}", "e.kir:2:21: Softmax has no attribute \"axsi\" (did you mean \"axis\"?)"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {is = [1.5]} : f32[2], f32[2]\n  return %x\n}", "expected an integer"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {i = 1, i = 2} : f32[2], f32[2]\n  return %x\n}", "attribute \"i\" given twice"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {s = 2} : f32[2], f32[2]\n  return %x\n}", "attribute \"s\" of kirtest.Attrs is string, got a number"},
@@ -119,6 +123,18 @@ func TestParseErrors(t *testing.T) {
 		{head + "  %1, %2 = kirtest.Attrs(%x) {f = 1e999} : f32[2], f32[2]\n  return %x\n}", "e.kir:2:35: 1e999 out of range for f32"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {fs = [1.0, -3.5e38]} : f32[2], f32[2]\n  return %x\n}", "-3.5e38 out of range for f32"},
 		{strings.Repeat("seq<", 300), "nesting deeper than 200"},
+		// A literal list is one token whose literals are read afterwards:
+		// errors inside it keep their positions and their order (a bad
+		// literal, then the count, then a value of the wrong type).
+		{"const @a : f32[2] = [1.0, \"x\", 3.0]", "e.kir:1:21: 3 values for f32[2] (2 elements)"},
+		{"const @a : f32[3] = [1.0, \"x\", 3.0]", "e.kir:1:27: expected a number"},
+		{"const @a : f32[2] = [1.0,\n $]", "e.kir:2:2: unexpected character '$'"},
+		{"const @a : f32[2] = [1.0, 2.0", "e.kir:1:21: list not closed by ]"},
+		{"const @a : f32[2] = [1.0, 2.0 // ]", "e.kir:1:21: list not closed by ]"},
+		{"const @a : string[1] = [\"ab\ncd\"]", "e.kir:1:25: unterminated string literal"},
+		{"const @a : f32[1000000000000] = [1.0]", "e.kir:1:33: 1 values for f32[1000000000000] (1000000000000 elements)"},
+		{"const @a : f32[2] = [1.0,]", "e.kir:1:21: expected a value"},
+		{head + "  %1 = Transpose(%x) {perm = [0, (1]} : f32[2]\n  return %1\n}", "e.kir:2:34: expected (re, im)"},
 	} {
 		_, err := Parse("e.kir", []byte(tc.src), ParseOptions{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -134,6 +150,31 @@ func TestFormatFloat32(t *testing.T) {
 	}{{1, "1.0"}, {1e-5, "1e-05"}, {0.1, "0.1"}, {123456, "123456.0"}, {1e20, "1e+20"}, {-2.5, "-2.5"}, {16777216, "1.6777216e+07"}} {
 		if got := FormatFloat32(tc.f); got != tc.want {
 			t.Errorf("FormatFloat32(%v) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
+
+// TestParseLists reads literal lists that span lines, hold comments, and
+// hold strings with brackets, quotes and slashes: the list token ends at
+// the first "]" outside strings and comments.
+func TestParseLists(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+	}{
+		{"const @a : f32[3] = [1.0,\n  2.0,\n  3]", "const @a : f32[3] = [1.0, 2.0, 3.0]\n"},
+		{"const @a : f32[2] = [1.0, // a ] in a comment\n 2.0]", "const @a : f32[2] = [1.0, 2.0] // a ] in a comment\n"},
+		{"const @a : string[3] = [\"]\", \"//\", \"\\\"]\"]", "const @a : string[3] = [\"]\", \"//\", \"\\\"]\"]\n"},
+		{"const @a : c64[2] = [(1.0, -2.0), (inf, nan)]", "const @a : c64[2] = [(1.0, -2.0), (inf, nan)]\n"},
+		{"const @a : i64[0] = []", "const @a : i64[0] = []\n"},
+	} {
+		m, err := Parse("l.kir", []byte(tc.src), ParseOptions{})
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.src, err)
+			continue
+		}
+		want := "// kiln IR\n\n" + tc.want
+		if got := m.String(); got != want {
+			t.Errorf("Parse(%q) prints\n%s\nwant\n%s", tc.src, got, want)
 		}
 	}
 }

@@ -62,11 +62,14 @@ func ValueNames(f *Func) map[*Value]string {
 }
 
 type printer struct {
-	b     strings.Builder
-	opts  PrintOptions
-	names map[*Value]string // how each value defined so far prints
-	seen  map[string]int    // how many values of the function carry a name
-	next  int               // the number for the next unnamed value
+	b        strings.Builder
+	opts     PrintOptions
+	names    map[*Value]string // how each value defined so far prints
+	comments *Comments         // the module's comments, or nil
+	// commented and trailed mark the lines whose comments are printed.
+	commented, trailed map[Anchor]bool
+	seen               map[string]int // how many values of the function carry a name
+	next               int            // the number for the next unnamed value
 }
 
 func (p *printer) printf(format string, args ...any) { fmt.Fprintf(&p.b, format, args...) }
@@ -78,11 +81,16 @@ func (p *printer) indent(n int) {
 }
 
 func (p *printer) module(m *Module) {
-	p.b.WriteString("// kiln IR\n")
+	p.comments = m.Comments
+	p.commented, p.trailed = map[Anchor]bool{}, map[Anchor]bool{}
+	p.b.WriteString(printHeader + "\n")
 	if len(m.Meta) > 0 {
 		p.b.WriteByte('\n')
 		for _, e := range m.Meta {
-			p.printf("meta %s = %s\n", strconv.Quote(e.Key), strconv.Quote(e.Value))
+			a := Anchor{Kind: AnchorMeta, Name: e.Key}
+			p.commentsAbove(a, 0)
+			p.printf("meta %s = %s", strconv.Quote(e.Key), strconv.Quote(e.Value))
+			p.endLine(a)
 		}
 	}
 	if len(m.Syms) > 0 {
@@ -96,7 +104,10 @@ func (p *printer) module(m *Module) {
 			if !isIdent(name) {
 				name = strconv.Quote(name)
 			}
-			p.printf("sym %s in [%d, %s]\n", name, s.Min, max)
+			a := Anchor{Kind: AnchorSym, Name: s.Name}
+			p.commentsAbove(a, 0)
+			p.printf("sym %s in [%d, %s]", name, s.Min, max)
+			p.endLine(a)
 		}
 	}
 	if len(m.Consts) > 0 {
@@ -108,6 +119,10 @@ func (p *printer) module(m *Module) {
 	for _, f := range m.Funcs {
 		p.b.WriteByte('\n')
 		p.function(f)
+	}
+	if end := (Anchor{Kind: AnchorModuleEnd}); p.comments != nil && len(p.comments.Above[end]) > 0 {
+		p.b.WriteByte('\n')
+		p.commentsAbove(end, 0)
 	}
 }
 
@@ -136,16 +151,19 @@ func isGlobalIdent(s string) bool {
 
 func (p *printer) constant(v *Value) {
 	c := v.Const
+	a := Anchor{Kind: AnchorConst, Value: v}
+	p.commentsAbove(a, 0)
 	p.printf("const %s : %s = ", globalName(c.Name), v.Type)
 	n := v.Type.Shape.NumElements()
 	if c.Source != nil && v.Type.DType != String && (p.opts.InlineLimit >= 0 && n > int64(p.opts.InlineLimit)) {
 		sum := c.SHA256()
-		p.printf("file(%s, offset=%d, length=%d, sha256=%q)\n",
+		p.printf("file(%s, offset=%d, length=%d, sha256=%q)",
 			strconv.Quote(p.relPath(c.Source.Path)), c.Source.Offset, c.Source.Length, hex.EncodeToString(sum[:]))
+		p.endLine(a)
 		return
 	}
 	p.b.WriteString(formatConstData(v))
-	p.b.WriteByte('\n')
+	p.endLine(a)
 }
 
 // relPath returns path as seen from opts.BaseDir, with forward slashes.
@@ -319,6 +337,8 @@ func (p *printer) function(f *Func) {
 			p.next = n + 1
 		}
 	})
+	fa := Anchor{Kind: AnchorFunc, Func: f}
+	p.commentsAbove(fa, 0)
 	p.printf("func %s(", globalName(f.Name))
 	for i, v := range f.Body.Params {
 		if i > 0 {
@@ -347,9 +367,13 @@ func (p *printer) function(f *Func) {
 		}
 		p.printf("%s: %s", strconv.Quote(name), t)
 	}
-	p.b.WriteString(") {\n")
+	p.b.WriteString(") {")
+	p.endLine(fa)
 	p.body(f.Body, 1)
-	p.b.WriteString("}\n")
+	end := Anchor{Kind: AnchorEnd, Region: f.Body}
+	p.commentsAbove(end, 1)
+	p.b.WriteString("}")
+	p.endLine(end)
 }
 
 // define names v and returns how it prints: %name, or %name#k for the
@@ -399,6 +423,8 @@ func (p *printer) body(r *Region, depth int) {
 	for _, op := range r.Ops {
 		p.op(op, depth)
 	}
+	ret := Anchor{Kind: AnchorReturn, Region: r}
+	p.commentsAbove(ret, depth)
 	p.indent(depth)
 	p.b.WriteString("return")
 	for i, v := range r.Results {
@@ -407,10 +433,12 @@ func (p *printer) body(r *Region, depth int) {
 		}
 		p.b.WriteString(" " + p.ref(v))
 	}
-	p.b.WriteByte('\n')
+	p.endLine(ret)
 }
 
 func (p *printer) op(op *Op, depth int) {
+	a := Anchor{Kind: AnchorOp, Op: op}
+	p.commentsAbove(a, depth)
 	p.indent(depth)
 	for i, v := range op.Results {
 		if i > 0 {
@@ -455,11 +483,14 @@ func (p *printer) op(op *Op, depth int) {
 		p.printf(" loc(%s)", op.Loc)
 	}
 	if len(op.Regions) == 0 {
-		p.b.WriteByte('\n')
+		p.endLine(a)
 		return
 	}
-	p.b.WriteString(" {\n")
+	p.b.WriteString(" {")
+	p.endLine(a)
 	for _, r := range op.Regions {
+		ra := Anchor{Kind: AnchorRegion, Region: r}
+		p.commentsAbove(ra, depth+1)
 		p.indent(depth + 1)
 		p.b.WriteString(attrName(r.Name) + "(")
 		for i, v := range r.Params {
@@ -468,13 +499,20 @@ func (p *printer) op(op *Op, depth int) {
 			}
 			p.printf("%s: %s", p.define(v), v.Type)
 		}
-		p.b.WriteString(") {\n")
+		p.b.WriteString(") {")
+		p.endLine(ra)
 		p.body(r, depth+2)
+		end := Anchor{Kind: AnchorEnd, Region: r}
+		p.commentsAbove(end, depth+2)
 		p.indent(depth + 1)
-		p.b.WriteString("}\n")
+		p.b.WriteString("}")
+		p.endLine(end)
 	}
+	end := Anchor{Kind: AnchorOpEnd, Op: op}
+	p.commentsAbove(end, depth+1)
 	p.indent(depth)
-	p.b.WriteString("}\n")
+	p.b.WriteString("}")
+	p.endLine(end)
 }
 
 // attrName prints attribute and region names bare when they are

@@ -173,7 +173,7 @@ func (v *verifier) region(r *Region, where string) {
 func (v *verifier) op(op *Op, at string) {
 	d := Lookup(op.Name)
 	if d == nil {
-		v.errorf(at, "unknown op %q", op.Name)
+		v.errorf(at, "unknown op %q%s", op.Name, opHint(op.Name))
 		return
 	}
 	lo, hi := Arity(d.Inputs)
@@ -199,7 +199,7 @@ func (v *verifier) op(op *Op, at string) {
 		ad := d.attr(a.Name)
 		switch {
 		case ad == nil:
-			v.errorf(at, "unknown attribute %q", a.Name)
+			v.errorf(at, "unknown attribute %q%s", a.Name, d.attrHint(a.Name))
 		case a.Value.Kind != ad.Kind:
 			v.errorf(at, "attribute %q is %v, want %v", a.Name, a.Value.Kind, ad.Kind)
 		case a.Value.Kind == AttrTensor && (a.Value.Tensor == nil || !v.defined[a.Value.Tensor]):

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kiln-ml/kiln/internal/suggest"
 	"github.com/kiln-ml/kiln/ir/interp"
 )
 
@@ -131,51 +132,10 @@ func commandNames() []string {
 // by edit distance, when it is close enough to be a likely typo, and ""
 // otherwise.
 func didYouMean(s string, candidates []string) string {
-	if m := closest(s, candidates); m != "" {
+	if m := suggest.Closest(s, candidates); m != "" {
 		return fmt.Sprintf("; did you mean %q?", m)
 	}
 	return ""
-}
-
-// closest returns the candidate nearest to s by edit distance, or "" when
-// none is within a third of the longer name (at least 1, at most 3 edits).
-func closest(s string, candidates []string) string {
-	best, bestD := "", 0
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		limit := min(max(max(len(s), len(c))/3, 1), 3)
-		if d <= limit && (best == "" || d < bestD) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the edit distance between a and b in bytes, counting an
-// insertion, a deletion, a substitution or a swap of two neighbours
-// ("rnu" for "run") as one edit.
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }
 
 func findCommand(name string) *command {

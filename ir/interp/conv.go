@@ -102,16 +102,39 @@ func nnKernelShape(op *ir.Op, w *Tensor) ([]int64, error) {
 // weight fixed while sweeping an output row, so the innermost loop walks
 // contiguous memory.
 func nnConv(x, w, b []float64, g *nnGeom, n, c, m, group int) []float64 {
+	osz := g.outSize()
+	y := make([]float64, n*m*osz)
+	nnConvEach(x, w, b, g, n, c, m, group, func(off int, acc []float64) {
+		copy(y[off:], acc)
+	})
+	return y
+}
+
+// nnConvOut is nnConv storing straight into a new tensor of dtype d: one
+// output channel is float64 at a time, not the whole output.
+func nnConvOut(d ir.DType, shape []int, x, w, b []float64, g *nnGeom, n, c, m, group int) *Tensor {
+	out := NewTensor(d, shape)
+	nnConvEach(x, w, b, g, n, c, m, group, func(off int, acc []float64) {
+		nnStoreFloats(out, off, acc)
+	})
+	return out
+}
+
+// nnConvEach computes the convolution one (batch, output channel) plane at
+// a time and hands each to emit with its offset in the output; the plane's
+// buffer is reused for the next one.
+func nnConvEach(x, w, b []float64, g *nnGeom, n, c, m, group int, emit func(off int, acc []float64)) {
 	isz, osz, ksz := g.inSize(), g.outSize(), g.kSize()
 	cg, mg := c/group, m/group
-	y := make([]float64, n*m*osz)
+	acc := make([]float64, osz)
 	for ni := 0; ni < n; ni++ {
 		for oc := 0; oc < m; oc++ {
-			acc := y[(ni*m+oc)*osz : (ni*m+oc+1)*osz]
+			var bias float64
 			if b != nil {
-				for i := range acc {
-					acc[i] = b[oc]
-				}
+				bias = b[oc]
+			}
+			for i := range acc {
+				acc[i] = bias
 			}
 			grp := oc / mg
 			for icg := 0; icg < cg; icg++ {
@@ -126,9 +149,9 @@ func nnConv(x, w, b []float64, g *nnGeom, n, c, m, group int) []float64 {
 					}
 				}
 			}
+			emit((ni*m+oc)*osz, acc)
 		}
 	}
-	return y
 }
 
 // nnConvTap adds wv * x at kernel offset (k0, k1, k2) to every output
@@ -202,8 +225,7 @@ func kernelConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, err
 		}
 	}
-	y := nnConv(xf, wf, bf, g, n, ch, m, group)
-	return []Value{nnFromFloats(x.DType, shape, y)}, nil
+	return []Value{nnConvOut(x.DType, shape, xf, wf, bf, g, n, ch, m, group)}, nil
 }
 
 // nnZeroPoint returns a zero point as float64s: absent means 0; it must be
@@ -262,8 +284,7 @@ func kernelConvInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	nnShiftChannels(xf, xz, 1)
 	nnShiftChannels(wf, wz, w.Len()/m)
 	// Padding contributes x_zero_point, i.e. zero after the shift.
-	y := nnConv(xf, wf, nil, g, n, ch, m, group)
-	return []Value{nnFromFloats(ir.I32, shape, y)}, nil
+	return []Value{nnConvOut(ir.I32, shape, xf, wf, nil, g, n, ch, m, group)}, nil
 }
 
 // nnScale returns a scale operand's values: a scalar or, with perAxis, one

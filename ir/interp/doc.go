@@ -10,5 +10,9 @@
 // so that kernels keep their spelling for now. Tensor files and the byte
 // conversion of constants live in ir/tensor too.
 //
+// A run holds only the values still to be read: each region activation
+// drops a value after the op that reads it last (liveness.go), so memory
+// follows the widest point of the graph rather than its length.
+//
 // interp imports ir, ir/tensor and the standard library only.
 package interp

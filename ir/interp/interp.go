@@ -22,6 +22,7 @@ type Interp struct {
 	mu     sync.Mutex
 	consts map[*ir.Value]*Tensor
 	onOp   func(*ir.Op)
+	live   sync.Map // *ir.Region → deadAfter (liveness.go)
 }
 
 // Options configures an interpreter.
@@ -33,7 +34,9 @@ type Options struct {
 	OnOp func(op *ir.Op)
 }
 
-// New returns an interpreter for m. m should have passed ir.Verify.
+// New returns an interpreter for m. m should have passed ir.Verify, and
+// must not change while the interpreter is used: what each region reads
+// last is computed on its first run and kept.
 func New(m *ir.Module, opts Options) *Interp {
 	return &Interp{m: m, rng: rand.New(rand.NewSource(opts.Seed)), consts: map[*ir.Value]*Tensor{}, onOp: opts.OnOp}
 }
@@ -215,7 +218,8 @@ func (in *Interp) region(r *ir.Region, params []Value, parent *env) ([]Value, er
 	for i, p := range r.Params {
 		e.vals[p] = params[i]
 	}
-	for _, op := range r.Ops {
+	dead := in.liveness(r)
+	for i, op := range r.Ops {
 		if err := e.ctx.Err(); err != nil {
 			return nil, &OpError{op, err}
 		}
@@ -224,6 +228,10 @@ func (in *Interp) region(r *ir.Region, params []Value, parent *env) ([]Value, er
 		}
 		if err := in.op(op, e); err != nil {
 			return nil, err
+		}
+		// Drop what no later op reads, so the garbage collector can take it.
+		for _, v := range dead[i] {
+			delete(e.vals, v)
 		}
 	}
 	out := make([]Value, len(r.Results))

@@ -25,39 +25,49 @@ func numericAsF64(t *Tensor) ([]float64, error) {
 // round to nearest; integers round half to even and saturate.
 func nnFromFloats(d ir.DType, shape []int, v []float64) *Tensor {
 	out := NewTensor(d, shape)
+	nnStoreFloats(out, 0, v)
+	return out
+}
+
+// nnStoreFloats stores v into out's elements from off on, converting as
+// nnFromFloats does, so a kernel can fill its output a piece at a time
+// instead of holding all of it as float64.
+func nnStoreFloats(out *Tensor, off int, v []float64) {
 	switch z := out.Data.(type) {
 	case []float32:
+		z = z[off : off+len(v)]
 		for i, f := range v {
 			z[i] = float32(f)
 		}
 	case []float64:
-		copy(z, v)
+		copy(z[off:off+len(v)], v)
 	case []ir.Float16:
+		z = z[off : off+len(v)]
 		for i, f := range v {
 			z[i] = ir.F16FromFloat32(float32(f))
 		}
 	case []ir.BFloat16:
+		z = z[off : off+len(v)]
 		for i, f := range v {
 			z[i] = ir.BF16FromFloat32(float32(f))
 		}
 	case []int8:
-		nnNarrow(z, v, math.MinInt8, math.MaxInt8)
+		nnNarrow(z[off:], v, math.MinInt8, math.MaxInt8)
 	case []int16:
-		nnNarrow(z, v, math.MinInt16, math.MaxInt16)
+		nnNarrow(z[off:], v, math.MinInt16, math.MaxInt16)
 	case []int32:
-		nnNarrow(z, v, math.MinInt32, math.MaxInt32)
+		nnNarrow(z[off:], v, math.MinInt32, math.MaxInt32)
 	case []int64:
-		nnNarrow(z, v, math.MinInt64, math.MaxInt64)
+		nnNarrow(z[off:], v, math.MinInt64, math.MaxInt64)
 	case []uint8:
-		nnNarrow(z, v, 0, math.MaxUint8)
+		nnNarrow(z[off:], v, 0, math.MaxUint8)
 	case []uint16:
-		nnNarrow(z, v, 0, math.MaxUint16)
+		nnNarrow(z[off:], v, 0, math.MaxUint16)
 	case []uint32:
-		nnNarrow(z, v, 0, math.MaxUint32)
+		nnNarrow(z[off:], v, 0, math.MaxUint32)
 	case []uint64:
-		nnNarrow(z, v, 0, math.MaxUint64)
+		nnNarrow(z[off:], v, 0, math.MaxUint64)
 	}
-	return out
 }
 
 func nnNarrow[T number](dst []T, src []float64, lo, hi float64) {
