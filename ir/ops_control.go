@@ -241,12 +241,31 @@ func inferIf(op *Op) ([]Type, error) {
 	out := make([]Type, len(th.Results))
 	for i := range out {
 		ta, tb := th.Results[i].Type, el.Results[i].Type
-		if ta.Kind != InvalidKind && tb.Kind != InvalidKind && ta.Kind != tb.Kind {
+		if typesConflict(ta, tb) {
 			return nil, fmt.Errorf("output %d: then_branch gives %v, else_branch %v", i, ta, tb)
 		}
 		out[i] = JoinTypes(ta, tb)
 	}
 	return out, nil
+}
+
+// typesConflict reports whether a and b cannot be one value's type whatever
+// the unknown parts turn out to be: different kinds, or different element
+// types (at any depth of sequences and optionals). Shapes may differ: an
+// If's branches may give different shapes, and the join keeps what they
+// share.
+func typesConflict(a, b Type) bool {
+	switch {
+	case a.Kind == InvalidKind || b.Kind == InvalidKind:
+		return false
+	case a.Kind != b.Kind:
+		return true
+	case a.Kind == TensorKind:
+		return a.DType != InvalidDType && b.DType != InvalidDType && a.DType != b.DType
+	case a.Elem == nil || b.Elem == nil:
+		return false
+	}
+	return typesConflict(*a.Elem, *b.Elem)
 }
 
 // scanStackedType is the type of a scan output built from body values of type

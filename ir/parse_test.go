@@ -122,6 +122,8 @@ func TestParseErrors(t *testing.T) {
 		{head + "  %y#1 = Add(%x, %x) : f32[2]\n  return %y\n}", "e.kir:3:10: undefined value %y"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {f = 1e999} : f32[2], f32[2]\n  return %x\n}", "e.kir:2:35: 1e999 out of range for f32"},
 		{head + "  %1, %2 = kirtest.Attrs(%x) {fs = [1.0, -3.5e38]} : f32[2], f32[2]\n  return %x\n}", "-3.5e38 out of range for f32"},
+		{"func @f(%c: bool[], %x: f32[2], %y: i64[2]) -> (\"z\": f32[2]) {\n  %z = If(%c) : f32[2] {\n    then_branch() {\n      return %x\n    }\n    else_branch() {\n      return %y\n    }\n  }\n  return %z\n}",
+			"If: output 0: then_branch gives f32[2], else_branch i64[2]"},
 		{strings.Repeat("seq<", 300), "nesting deeper than 200"},
 		// A literal list is one token whose literals are read afterwards:
 		// errors inside it keep their positions and their order (a bad
