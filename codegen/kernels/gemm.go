@@ -1,7 +1,8 @@
 // Package kernels is the kernel library that kiln's code generator copies
 // verbatim into the Go packages it writes. Each file here is ordinary Go,
-// tested in this folder, that imports only the standard library and names
-// nothing outside its own file, so codegen can carry it into a generated
+// tested in this folder, that imports only the standard library, names
+// nothing outside its own file and exports nothing (the generated package
+// should not grow API from it), so codegen can carry it into a generated
 // package by replacing the package clause alone.
 package kernels
 
@@ -22,15 +23,15 @@ const (
 	gemmNC = 512
 )
 
-// GemmScratchLen is the length of the scratch slice Gemm packs into.
-const GemmScratchLen = gemmMC*gemmKC + gemmKC*gemmNC
+// gemmScratchLen is the length of the scratch slice gemm packs into.
+const gemmScratchLen = gemmMC*gemmKC + gemmKC*gemmNC
 
-// Gemm computes C = A·B, or C += A·B when acc is set, for an m×k matrix A
+// gemm computes C = A·B, or C += A·B when acc is set, for an m×k matrix A
 // and a k×n matrix B in float32. Matrices are given by slice and strides:
 // A[i][p] is a[i*ars+p*acs], B[p][j] is b[p*brs+j*bcs] and C[i][j] is
 // c[i*ldc+j], so a transposed operand is a swap of its strides. scratch
-// must hold GemmScratchLen elements; it is overwritten.
-func Gemm(m, n, k int, a []float32, ars, acs int, b []float32, brs, bcs int, c []float32, ldc int, acc bool, scratch []float32) {
+// must hold gemmScratchLen elements; it is overwritten.
+func gemm(m, n, k int, a []float32, ars, acs int, b []float32, brs, bcs int, c []float32, ldc int, acc bool, scratch []float32) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -46,7 +47,7 @@ func Gemm(m, n, k int, a []float32, ars, acs int, b []float32, brs, bcs int, c [
 		return
 	}
 	pa := scratch[:gemmMC*gemmKC]
-	pb := scratch[gemmMC*gemmKC : GemmScratchLen]
+	pb := scratch[gemmMC*gemmKC : gemmScratchLen]
 	for j0 := 0; j0 < n; j0 += gemmNC {
 		nb := min(gemmNC, n-j0)
 		for p0 := 0; p0 < k; p0 += gemmKC {

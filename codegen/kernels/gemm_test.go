@@ -25,7 +25,7 @@ func naiveGemm(m, n, k int, a []float32, ars, acs int, b []float32, brs, bcs int
 
 func TestGemm(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	scratch := make([]float32, GemmScratchLen)
+	scratch := make([]float32, gemmScratchLen)
 	cases := []struct {
 		m, n, k        int
 		transA, transB bool
@@ -66,7 +66,7 @@ func TestGemm(t *testing.T) {
 			}
 			want := append([]float32(nil), c...)
 			naiveGemm(tc.m, tc.n, tc.k, a, ars, acs, b, brs, bcs, want, ldc, tc.acc)
-			Gemm(tc.m, tc.n, tc.k, a, ars, acs, b, brs, bcs, c, ldc, tc.acc, scratch)
+			gemm(tc.m, tc.n, tc.k, a, ars, acs, b, brs, bcs, c, ldc, tc.acc, scratch)
 			for i := 0; i < tc.m; i++ {
 				for j := 0; j < ldc; j++ {
 					got, w := c[i*ldc+j], want[i*ldc+j]
@@ -90,10 +90,10 @@ func BenchmarkGemm(b *testing.B) {
 			for i := range x {
 				x[i], y[i] = float32(i%7), float32(i%5)
 			}
-			scratch := make([]float32, GemmScratchLen)
+			scratch := make([]float32, gemmScratchLen)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				Gemm(n, n, n, x, n, 1, y, n, 1, z, n, false, scratch)
+				gemm(n, n, n, x, n, 1, y, n, 1, z, n, false, scratch)
 			}
 			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

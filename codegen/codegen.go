@@ -1,0 +1,277 @@
+package codegen
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"go/format"
+	"go/token"
+	"sort"
+	"strings"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// WeightsMode says where a generated package finds its weights.
+type WeightsMode string
+
+// Weights modes: embedded in the binary with go:embed, or read from a file
+// beside it.
+const (
+	WeightsEmbed WeightsMode = "embed"
+	WeightsFile  WeightsMode = "file"
+)
+
+// WeightsFileName is the name of the weights blob in a generated package.
+const WeightsFileName = "weights.bin"
+
+// Source describes the model a module came from, for the generated header
+// and the manifest.
+type Source struct {
+	Name   string // file name of the model, without its folder
+	Format string // "onnx", "kir"
+	SHA256 string // hex SHA-256 of the model file's bytes
+}
+
+// Options controls Compile.
+type Options struct {
+	// Package is the generated package's name; "model" when empty.
+	Package string
+	// Dims binds symbolic dims to sizes. Every symbol the module's shapes
+	// use must be bound (codegen emits static shapes only) and lie within
+	// the bounds the module declares for it.
+	Dims map[string]int64
+	// Weights says where the package finds its weights; embed when empty.
+	Weights WeightsMode
+	// Source names the model in the header and the manifest.
+	Source Source
+	// KilnVersion is written into the header and the manifest.
+	KilnVersion string
+}
+
+// Package is a generated Go package: its files by name (Go sources, the
+// weights blob and manifest.json), ready to be written into one folder.
+type Package struct {
+	Files    map[string][]byte
+	Manifest *Manifest
+}
+
+// FileNames returns the package's file names, sorted.
+func (p *Package) FileNames() []string {
+	names := make([]string, 0, len(p.Files))
+	for n := range p.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Compile generates a Go package that computes function @main of m (or
+// its only function). It refuses, with one error each, modules with ops it
+// has no kernel for (listing every op type and its nodes), symbols left
+// unbound or bound outside their bounds, and values that are not float32
+// tensors of static shape.
+func Compile(m *ir.Module, opts Options) (*Package, error) {
+	if opts.Package == "" {
+		opts.Package = "model"
+	}
+	if !token.IsIdentifier(opts.Package) || opts.Package == "main" {
+		return nil, fmt.Errorf("package name %q is not a valid Go identifier for a library package", opts.Package)
+	}
+	switch opts.Weights {
+	case "":
+		opts.Weights = WeightsEmbed
+	case WeightsEmbed, WeightsFile:
+	default:
+		return nil, fmt.Errorf("weights mode %q: want %q or %q", opts.Weights, WeightsEmbed, WeightsFile)
+	}
+	f := m.Func("main")
+	if f == nil {
+		if len(m.Funcs) != 1 {
+			return nil, fmt.Errorf("module has no function @main and %d functions", len(m.Funcs))
+		}
+		f = m.Funcs[0]
+	}
+	if err := checkSupported(f); err != nil {
+		return nil, err
+	}
+	// Work on a copy without dead ops: the emitter declares one Go
+	// variable per value and the Go compiler refuses unused ones.
+	m = m.Clone()
+	f = m.Func(f.Name)
+	ir.RemoveDeadOps(f.Body)
+	bind, err := bindDims(m, f, opts.Dims)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newGraph(m, f, bind)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.emitKernels(); err != nil {
+		return nil, err
+	}
+	g.plan()
+	blob := g.weightsBlob()
+	sum := sha256.Sum256(blob)
+	g.weightsSHA = hex.EncodeToString(sum[:])
+	files := map[string][]byte{}
+	gen := map[string]string{
+		"model.go":   g.modelSource(opts),
+		"kernels.go": g.kernelSource(opts),
+	}
+	if g.needGemm {
+		gen["gemm.go"] = header(opts) + strings.Replace(stripPackageDoc(gemmSource), "package kernels", "package "+opts.Package, 1)
+	}
+	for name, src := range gen {
+		b, err := format.Source([]byte(src))
+		if err != nil {
+			// The emitter wrote invalid Go: a bug in kiln, with the text
+			// to find it.
+			return nil, fmt.Errorf("internal error: generated %s does not parse: %v\n%s", name, err, numbered(src))
+		}
+		files[name] = b
+	}
+	files[WeightsFileName] = blob
+	man := g.manifest(opts)
+	mj, err := man.JSON()
+	if err != nil {
+		return nil, err
+	}
+	files["manifest.json"] = mj
+	return &Package{Files: files, Manifest: man}, nil
+}
+
+// stripPackageDoc drops the comment above the package clause of a kernel
+// library file: it documents codegen/kernels, not the generated package.
+func stripPackageDoc(src string) string {
+	i := strings.Index(src, "\npackage ")
+	if i < 0 {
+		return src
+	}
+	return src[i+1:]
+}
+
+// numbered returns src with line numbers, for internal error messages.
+func numbered(src string) string {
+	var b bytes.Buffer
+	for i, l := range strings.Split(src, "\n") {
+		fmt.Fprintf(&b, "%5d  %s\n", i+1, l)
+	}
+	return b.String()
+}
+
+// header is the comment every generated Go file opens with.
+func header(opts Options) string {
+	var b strings.Builder
+	b.WriteString("// Code generated by kiln compile. DO NOT EDIT.\n")
+	fmt.Fprintf(&b, "//\n// Source: %s (sha256 %s)\n", opts.Source.Name, opts.Source.SHA256)
+	fmt.Fprintf(&b, "// kiln: %s\n\n", opts.KilnVersion)
+	return b.String()
+}
+
+// checkSupported lists, in one error, every op type of f that codegen has
+// no kernel for, with the nodes that use it.
+func checkSupported(f *ir.Func) error {
+	bad := map[string][]string{}
+	var names []string
+	for _, op := range f.Body.Ops {
+		if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op)) {
+			continue
+		}
+		if _, ok := bad[op.Name]; !ok {
+			names = append(names, op.Name)
+		}
+		bad[op.Name] = append(bad[op.Name], nodeName(op))
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "codegen has no kernel for %d op type(s):", len(names))
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n  %s: %s", n, strings.Join(bad[n], ", "))
+	}
+	return fmt.Errorf("%s", b.String())
+}
+
+// nodeName names op for messages: its source locations, or its op name.
+func nodeName(op *ir.Op) string {
+	if len(op.Loc) > 0 {
+		return op.Loc.String()
+	}
+	return op.Name
+}
+
+// isView reports whether op's result can share operand 0's storage: the
+// op table's View trait with one result of operand 0's element type.
+func isView(op *ir.Op) bool {
+	d := ir.Lookup(op.Name)
+	return d != nil && d.Has(ir.View) && len(op.Results) == 1 && len(op.Args) > 0 && op.Args[0] != nil &&
+		op.Args[0].Type.DType == op.Results[0].Type.DType
+}
+
+// bindDims checks opts.Dims against the symbols f's shapes use and the
+// module's bounds, and returns the binding. Every symbol must be bound.
+func bindDims(m *ir.Module, f *ir.Func, dims map[string]int64) (map[string]int64, error) {
+	used := map[string]bool{}
+	note := func(t ir.Type) {
+		if t.Kind == ir.TensorKind && t.Shape.Ranked {
+			for _, d := range t.Shape.Dims {
+				for _, s := range d.Symbols() {
+					used[s] = true
+				}
+			}
+		}
+	}
+	for _, p := range f.Body.Params {
+		note(p.Type)
+	}
+	for _, op := range f.Body.Ops {
+		for _, r := range op.Results {
+			note(r.Type)
+		}
+	}
+	var problems []string
+	var unbound []string
+	for s := range used {
+		if _, ok := dims[s]; !ok {
+			unbound = append(unbound, s)
+		}
+	}
+	sort.Strings(unbound)
+	if len(unbound) > 0 {
+		problems = append(problems, fmt.Sprintf("symbolic dims not bound (give --dim NAME=N): %s", strings.Join(unbound, ", ")))
+	}
+	var names []string
+	for s := range dims {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	for _, s := range names {
+		v := dims[s]
+		if !used[s] {
+			problems = append(problems, fmt.Sprintf("--dim %s: the module has no symbol %q", s, s))
+			continue
+		}
+		lo, hi := int64(0), int64(-1)
+		for _, b := range m.Syms {
+			if b.Name == s {
+				lo, hi = b.Min, b.Max
+			}
+		}
+		if v < lo || (hi >= 0 && v > hi) {
+			h := "?"
+			if hi >= 0 {
+				h = fmt.Sprint(hi)
+			}
+			problems = append(problems, fmt.Sprintf("--dim %s=%d: outside the symbol's bounds [%d, %s]", s, v, lo, h))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return dims, nil
+}

@@ -1,0 +1,252 @@
+package codegen
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+//go:embed kernels/gemm.go
+var gemmSource string
+
+// storage says where a value's elements live at run time.
+type storage uint8
+
+const (
+	inInput  storage = iota // the caller's input slice
+	inWeight                // a slice of the weights blob
+	inArena                 // the session's activation arena
+)
+
+// val is one float32 tensor value of the function with its static shape
+// and where its elements live. A view shares its root's storage.
+type val struct {
+	v     *ir.Value
+	shape []int
+	n     int    // element count
+	name  string // Go variable in Run
+	root  *val   // storage owner: itself unless a view
+	where storage
+	index int     // input or weight index
+	buf   *buffer // arena buffer, for roots in the arena
+}
+
+// call is one op of the function as the generated Run executes it.
+type call struct {
+	op   *ir.Op
+	fn   *kfunc
+	args []*val // data operands, then results
+	view bool   // a view: no call, the result aliases operand 0
+}
+
+// kfunc is one generated kernel function, shared by every identical op
+// instance.
+type kfunc struct {
+	name    string
+	op      string
+	comment string
+	params  []string
+	body    string
+	scratch bool // takes the session's col and pack slices
+	shapes  string
+	flops   int64
+	bytes   int64
+	uses    int
+}
+
+// graph holds what Compile knows about the function it compiles.
+type graph struct {
+	m        *ir.Module
+	f        *ir.Func
+	bind     map[string]int64
+	vals     map[*ir.Value]*val
+	inputs   []*val
+	weights  []*val
+	calls    []*call
+	funcs    []*kfunc
+	byBody   map[string]*kfunc
+	perOp    map[string]int
+	nextVar  int
+	colLen   int
+	needGemm bool
+
+	uses       ir.UseMap
+	bufs       []*buffer
+	arenaLen   int
+	weightsSHA string
+	weightOff  []int64
+}
+
+func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
+	g := &graph{m: m, f: f, bind: bind, vals: map[*ir.Value]*val{}, byBody: map[string]*kfunc{}, perOp: map[string]int{}}
+	g.uses = ir.Uses(f.Body)
+	var problems []string
+	for i, p := range f.Body.Params {
+		v, err := g.newVal(p)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("input %q: %v", f.InputNames[i], err))
+			continue
+		}
+		v.where, v.index = inInput, i
+		g.inputs = append(g.inputs, v)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return g, nil
+}
+
+// newVal records v with its shape evaluated under the binding; it must be
+// a float32 tensor.
+func (g *graph) newVal(v *ir.Value) (*val, error) {
+	t := v.Type
+	if t.Kind != ir.TensorKind {
+		return nil, fmt.Errorf("is a %s, codegen handles tensors only", t)
+	}
+	if t.DType != ir.F32 {
+		return nil, fmt.Errorf("is %s, codegen handles f32 tensors only so far", t)
+	}
+	shape, err := g.evalShape(t.Shape)
+	if err != nil {
+		return nil, err
+	}
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	x := &val{v: v, shape: shape, n: n, name: fmt.Sprintf("v%d", g.nextVar)}
+	g.nextVar++
+	x.root = x
+	g.vals[v] = x
+	return x, nil
+}
+
+// evalShape evaluates a shape under the binding.
+func (g *graph) evalShape(s ir.Shape) ([]int, error) {
+	if !s.Ranked {
+		return nil, fmt.Errorf("has unknown rank")
+	}
+	out := make([]int, len(s.Dims))
+	for i, d := range s.Dims {
+		n, ok := d.Eval(g.bind)
+		if !ok {
+			return nil, fmt.Errorf("dim %d (%s) is not known once the symbols are bound", i, d)
+		}
+		if n < 0 || n > 1<<40 {
+			return nil, fmt.Errorf("dim %d (%s) evaluates to %d", i, d, n)
+		}
+		out[i] = int(n)
+	}
+	return out, nil
+}
+
+// data returns the val of an operand the generated code reads: an earlier
+// value or a constant, which becomes a weight.
+func (g *graph) data(v *ir.Value) (*val, error) {
+	if x, ok := g.vals[v]; ok {
+		return x, nil
+	}
+	if !v.IsConst() {
+		return nil, fmt.Errorf("internal error: value %s used before it is defined", v.Name)
+	}
+	x, err := g.newVal(v)
+	if err != nil {
+		return nil, fmt.Errorf("constant @%s %v", v.Const.Name, err)
+	}
+	x.where, x.index = inWeight, len(g.weights)
+	g.weights = append(g.weights, x)
+	return x, nil
+}
+
+// emitKernels builds the call list: one kernel per op, identical ones
+// shared, views resolved to their roots.
+func (g *graph) emitKernels() error {
+	for _, op := range g.f.Body.Ops {
+		if err := g.emitOp(op); err != nil {
+			return fmt.Errorf("%s %s: %w", op.Name, nodeName(op), err)
+		}
+	}
+	for i, r := range g.f.Body.Results {
+		if _, err := g.data(r); err != nil {
+			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
+		}
+	}
+	return nil
+}
+
+func (g *graph) emitOp(op *ir.Op) error {
+	if isView(op) {
+		src, err := g.data(op.Args[0])
+		if err != nil {
+			return err
+		}
+		y, err := g.newVal(op.Results[0])
+		if err != nil {
+			return fmt.Errorf("result %v", err)
+		}
+		if y.n != src.n {
+			return fmt.Errorf("view of %d elements as %d", src.n, y.n)
+		}
+		y.root = src.root
+		y.where = src.storage().where
+		g.calls = append(g.calls, &call{op: op, args: []*val{src, y}, view: true})
+		return nil
+	}
+	e := emitters[op.Name]
+	c := &opCtx{g: g, op: op}
+	k, err := e(c)
+	if err != nil {
+		return err
+	}
+	args := make([]*val, 0, len(k.in)+len(op.Results))
+	for _, v := range k.in {
+		x, err := g.data(v)
+		if err != nil {
+			return err
+		}
+		args = append(args, x)
+	}
+	for i, r := range op.Results {
+		if i >= k.nout {
+			if len(g.uses[r]) > 0 {
+				return fmt.Errorf("result %d is read, but codegen computes only the first %d", i, k.nout)
+			}
+			continue
+		}
+		y, err := g.newVal(r)
+		if err != nil {
+			return fmt.Errorf("result %d %v", i, err)
+		}
+		y.where = inArena
+		args = append(args, y)
+	}
+	if k.gemm {
+		g.needGemm = true
+	}
+	g.colLen = max(g.colLen, k.colLen)
+	key := op.Name + "\x00" + strings.Join(k.params, ",") + "\x00" + k.comment + "\x00" + k.body
+	fn := g.byBody[key]
+	if fn == nil {
+		g.perOp[op.Name]++
+		fn = &kfunc{
+			name:    fmt.Sprintf("%s%d", strings.ToLower(op.Name[:1])+op.Name[1:], g.perOp[op.Name]),
+			op:      op.Name,
+			comment: k.comment,
+			params:  k.params,
+			body:    k.body,
+			scratch: k.gemm || k.colLen > 0,
+			shapes:  k.shapes,
+			flops:   k.flops,
+		}
+		for _, a := range args {
+			fn.bytes += int64(a.n) * 4
+		}
+		g.byBody[key] = fn
+		g.funcs = append(g.funcs, fn)
+	}
+	fn.uses++
+	g.calls = append(g.calls, &call{op: op, fn: fn, args: args})
+	return nil
+}
