@@ -369,7 +369,7 @@ func emitPool(c *opCtx) (*kernel, error) {
 		init, acc, fin = "float32(math.Inf(-1))", "if v := xp[ih*%d+iw]; v > s {\ns = v\n}", "s"
 		acc = fmt.Sprintf(acc, W)
 	} else {
-		init, acc, fin = "0", fmt.Sprintf("s += xp[ih*%d+iw]\ncnt++", W), "s / float32(cnt)"
+		init, acc, fin = "float32(0)", fmt.Sprintf("s += xp[ih*%d+iw]\ncnt++", W), "s / float32(cnt)"
 	}
 	loLimH, hiLimH, loLimW, hiLimW := 0, H, 0, W
 	countPad := !isMax && c.op.Int("count_include_pad") != 0
