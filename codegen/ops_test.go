@@ -1,7 +1,9 @@
 package codegen
 
 import (
+	"math"
 	"math/rand"
+	"path/filepath"
 
 	"github.com/kiln-ml/kiln/ir/interp"
 	"github.com/kiln-ml/kiln/ir/tensor"
@@ -69,5 +71,52 @@ func TestCompiledOps(t *testing.T) {
 			continue
 		}
 		t.Logf("output %q %v: max |diff| %.3g", name, want.Shape, d)
+	}
+}
+
+// TestWeightsFile runs the ops module compiled with --weights file: the
+// weights read from weights.bin give the embedded package's outputs bit
+// for bit, and a blob with one byte changed is refused.
+func TestWeightsFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds generated packages with the Go toolchain")
+	}
+	h := buildHarness(t)
+	data := make([]float32, 2*4*9*9)
+	for i := range data {
+		data[i] = float32(i%13) / 7
+	}
+	in := tensor.FromSlice([]int{2, 4, 9, 9}, data)
+	path := filepath.Join(h.dir, "opsfile", WeightsFileName)
+	got, err := h.runWeights("opsfile", []*tensor.Tensor{in}, []string{"x"}, 1, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := h.run(t, "ops", []*tensor.Tensor{in}, []string{"x"}, 1)
+	for name, w := range want.Outputs {
+		g := got.Outputs[name]
+		if len(g) != len(w) {
+			t.Fatalf("output %q: %d elements, want %d", name, len(g), len(w))
+		}
+		for i := range w {
+			if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
+				t.Fatalf("output %q element %d: %v from the file, %v embedded", name, i, g[i], w[i])
+			}
+		}
+	}
+	blob, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob[len(blob)/2] ^= 1
+	bad := filepath.Join(t.TempDir(), WeightsFileName)
+	if err := os.WriteFile(bad, blob, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.runWeights("opsfile", []*tensor.Tensor{in}, []string{"x"}, 1, bad); err == nil || !strings.Contains(err.Error(), "sha256") {
+		t.Fatalf("changed weights: error %v, want a sha256 mismatch", err)
+	}
+	if _, err := h.runWeights("opsfile", []*tensor.Tensor{in}, []string{"x"}, 1, bad+".missing"); err == nil {
+		t.Fatal("missing weights file: no error")
 	}
 }

@@ -27,17 +27,19 @@ const (
 
 // modelCase is a shared model compiled and run by the harness.
 type modelCase struct {
-	pkg   string           // Go package name in the harness module
-	model string           // file under ../shared/models/onnx, or "" for module
+	pkg    string // Go package name in the harness module
+	model  string // file under ../shared/models/onnx, or "" for module
 	module func() (*ir.Module, error)
-	ref   string           // reference case under ../shared/models/reference/onnx
-	dims  map[string]int64 // --dim binding
+	ref    string           // reference case under ../shared/models/reference/onnx
+	dims   map[string]int64 // --dim binding
+	file   bool             // --weights file: the harness calls LoadFile
 }
 
 var modelCases = []modelCase{
 	{pkg: "mnist", model: "mnist-8.onnx", ref: "mnist-8"},
 	{pkg: "mobilenet", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
+	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
 }
 
 // harness is one temporary Go module holding every compiled model case and
@@ -92,7 +94,13 @@ func buildHarness(t *testing.T) *harness {
 				return
 			}
 			h.modules[c.pkg] = m
-			p, err := Compile(m, Options{Package: c.pkg, Dims: c.dims, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test"})
+			opts := Options{Package: c.pkg, Dims: c.dims, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test"}
+			load := c.pkg + ".Load()"
+			if c.file {
+				opts.Weights = WeightsFile
+				load = c.pkg + ".LoadFile(spec.WeightsPath)"
+			}
+			p, err := Compile(m, opts)
 			if err != nil {
 				h.err = fmt.Errorf("%s: %w", c.model, err)
 				return
@@ -102,7 +110,7 @@ func buildHarness(t *testing.T) *harness {
 			}
 			fmt.Fprintf(&imports, "%q\n", "x/"+c.pkg)
 			fmt.Fprintf(&cases, `case %q:
-	m, err := %[1]s.Load()
+	m, err := %[2]s
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -141,7 +149,7 @@ func buildHarness(t *testing.T) *harness {
 		errs = append(errs, err.Error())
 	}
 	return res, per, errs, nil
-`, c.pkg)
+`, c.pkg, load)
 		}
 		files["cmd/run/main.go"] = []byte(fmt.Sprintf(harnessMain, imports.String(), cases.String()))
 		for name, b := range files {
@@ -196,9 +204,10 @@ type input struct {
 }
 
 type spec struct {
-	Pkg    string
-	Inputs []input
-	Iters  int
+	Pkg         string
+	Inputs      []input
+	Iters       int
+	WeightsPath string
 }
 
 type result struct {
@@ -268,22 +277,34 @@ func readRefCase(t *testing.T, name string) (refCaseFile, string) {
 // runHarness runs one compiled case on inputs, iters times.
 func (h *harness) run(t *testing.T, pkg string, inputs []*tensor.Tensor, names []string, iters int) harnessResult {
 	t.Helper()
+	res, err := h.runWeights(pkg, inputs, names, iters, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// runWeights runs the harness; weights is the path LoadFile reads for a
+// --weights file package.
+func (h *harness) runWeights(pkg string, inputs []*tensor.Tensor, names []string, iters int, weights string) (harnessResult, error) {
 	type input struct {
 		Name  string
 		Shape []int
 		Data  []float32
 	}
 	spec := struct {
-		Pkg    string
-		Inputs []input
-		Iters  int
-	}{Pkg: pkg, Iters: iters}
+		Pkg         string
+		Inputs      []input
+		Iters       int
+		WeightsPath string
+	}{Pkg: pkg, Iters: iters, WeightsPath: weights}
 	for i, x := range inputs {
 		spec.Inputs = append(spec.Inputs, input{Name: names[i], Shape: x.Shape, Data: tensor.Data[float32](x)})
 	}
+	var res harnessResult
 	b, err := json.Marshal(spec)
 	if err != nil {
-		t.Fatal(err)
+		return res, err
 	}
 	cmd := exec.Command(h.bin)
 	cmd.Stdin = strings.NewReader(string(b))
@@ -291,13 +312,10 @@ func (h *harness) run(t *testing.T, pkg string, inputs []*tensor.Tensor, names [
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("harness: %v\n%s", err, stderr.String())
+		return res, fmt.Errorf("harness: %v: %s", err, stderr.String())
 	}
-	var res harnessResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatal(err)
-	}
-	return res
+	err = json.Unmarshal(out, &res)
+	return res, err
 }
 
 // compareClose checks got against want elementwise within

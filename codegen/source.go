@@ -357,7 +357,11 @@ func (g *graph) kernelSource(opts Options) string {
 		if fn.scratch {
 			params += ", col, pack []float32"
 		}
-		fmt.Fprintf(&b, "// %s computes %s\n// (%d call(s)).\nfunc %s(%s) {\n%s}\n\n", fn.name, fn.comment, fn.uses, fn.name, params, fn.body)
+		calls := "one call"
+		if fn.uses > 1 {
+			calls = fmt.Sprintf("%d calls", fn.uses)
+		}
+		fmt.Fprintf(&b, "// %s computes %s\n// (%s).\nfunc %s(%s) {\n%s}\n\n", fn.name, fn.comment, calls, fn.name, params, fn.body)
 	}
 	return b.String()
 }
