@@ -177,7 +177,7 @@ func checkSupported(f *ir.Func) error {
 	bad := map[string][]string{}
 	var names []string
 	for _, op := range f.Body.Ops {
-		if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op)) {
+		if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
 			continue
 		}
 		if _, ok := bad[op.Name]; !ok {
@@ -203,6 +203,33 @@ func nodeName(op *ir.Op) string {
 		return op.Loc.String()
 	}
 	return op.Name
+}
+
+// foldable reports whether op computes only small integer tensors whose
+// elements ir.ShapeValue knows as dim expressions (a shape subgraph:
+// Shape, Gather, Slice, Concat, Cast of shapes, ...). Once the symbols are
+// bound they are constants, so codegen folds such ops instead of emitting
+// them; kernels that read their values (Slice's starts, ReduceMean's
+// axes) read them at compile time.
+func foldable(op *ir.Op) bool {
+	if len(op.Regions) > 0 || ir.HasSideEffects(op) || len(op.Results) == 0 {
+		return false
+	}
+	for _, r := range op.Results {
+		if r.Type.Kind != ir.TensorKind || !(r.Type.DType.IsInt() || r.Type.DType == ir.Bool) {
+			return false
+		}
+		elems, ok := ir.ShapeValue(r)
+		if !ok {
+			return false
+		}
+		for _, e := range elems {
+			if !e.IsKnown() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isView reports whether op's result can share operand 0's storage: the

@@ -41,6 +41,36 @@ func init() {
 	})
 	emitters["Tanh"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Tanh(float64(v)))", nil })
 	emitters["Clip"] = emitUnary(clipStmt)
+	emitters["Sqrt"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Sqrt(float64(v)))", nil })
+	emitters["Exp"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Exp(float64(v)))", nil })
+	emitters["Erf"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Erf(float64(v)))", nil })
+	emitters["Neg"] = emitUnary(func(*opCtx) (string, error) { return "v = -v", nil })
+	emitters["HardSigmoid"] = emitUnary(func(c *opCtx) (string, error) {
+		// ONNX: max(0, min(1, alpha*x + beta)).
+		return fmt.Sprintf("v = %s*v + %s\nif v < 0 {\nv = 0\n}\nif v > 1 {\nv = 1\n}", f32Lit(c.op.Float("alpha")), f32Lit(c.op.Float("beta"))), nil
+	})
+	emitters["Pow"] = emitUnary(powStmt)
+}
+
+// powStmt writes Pow with a constant scalar exponent, squares and square
+// roots spelled out.
+func powStmt(c *opCtx) (string, error) {
+	fs, ok := ir.ConstFloats(c.op.Args[1])
+	if !ok || len(fs) != 1 {
+		return "", fmt.Errorf("the exponent is not a constant scalar; codegen handles Pow by a constant only")
+	}
+	switch e := fs[0]; e {
+	case 1:
+		return "", nil
+	case 2:
+		return "v = v * v", nil
+	case 3:
+		return "v = v * v * v", nil
+	case 0.5:
+		return "v = float32(math.Sqrt(float64(v)))", nil
+	default:
+		return fmt.Sprintf("v = float32(math.Pow(float64(v), %v))", e), nil
+	}
 }
 
 // opCtx gives an emitter the op and the static shapes of its values.

@@ -563,3 +563,158 @@ y[i] = x[i]*k + d
 `, numel(xs), N, C, inner, float64(c.op.Float("epsilon")))
 	return &kernel{in: c.op.Args[:5], params: []string{"x", "scale", "bias", "mean", "variance", "y"}, nout: 1, comment: "BatchNormalization (inference) over " + shapes, body: body, shapes: shapes, flops: 2 * int64(numel(xs))}, nil
 }
+
+func init() {
+	emitters["ReduceMean"] = emitReduceMean
+	emitters["Slice"] = emitSlice
+}
+
+// emitReduceMean writes ReduceMean over axes that form one contiguous
+// run (the normalizations exporters decompose reduce the last axis).
+func emitReduceMean(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	var axes []int64
+	if len(c.op.Args) > 1 && c.op.Args[1] != nil {
+		if axes, err = c.g.knownInts(c.op.Args[1]); err != nil {
+			return nil, fmt.Errorf("axes: %w", err)
+		}
+	}
+	mask, noop, err := ir.ReduceAxes(axes, len(xs), c.op.Int("noop_with_empty_axes") != 0)
+	if err != nil {
+		return nil, err
+	}
+	first, last := -1, -1
+	for i, m := range mask {
+		if m && xs[i] != 1 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	for i := first; i >= 0 && i <= last; i++ {
+		if !mask[i] && xs[i] != 1 {
+			return nil, fmt.Errorf("axes %v of %s are not contiguous; codegen reduces one run of axes", axes, typeText(xs))
+		}
+	}
+	n := 1
+	if first >= 0 && !noop {
+		n = numel(xs[first : last+1])
+	} else {
+		first, last = len(xs), len(xs)-1
+	}
+	outer, inner := numel(xs[:first]), numel(xs[last+1:])
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	shapes := fmt.Sprintf("%s -> %s", typeText(xs), typeText(ys))
+	body := fmt.Sprintf(`x = x[:%[1]d]
+y = y[:%[2]d]
+for o := 0; o < %[3]d; o++ {
+for in := 0; in < %[5]d; in++ {
+var s float32
+for i := 0; i < %[4]d; i++ {
+s += x[(o*%[4]d+i)*%[5]d+in]
+}
+y[o*%[5]d+in] = s / %[4]d
+}
+}
+`, numel(xs), numel(ys), outer, n, inner)
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("ReduceMean of %d elements: %s", n, shapes), body: body, shapes: shapes, flops: int64(numel(xs))}, nil
+}
+
+// emitSlice writes Slice with starts, ends, axes and steps known at
+// compile time as nested loops over the output.
+func emitSlice(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	read := func(i int) ([]int64, error) {
+		if i >= len(c.op.Args) || c.op.Args[i] == nil {
+			return nil, nil
+		}
+		return c.g.knownInts(c.op.Args[i])
+	}
+	starts, err := read(1)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := read(2)
+	if err != nil {
+		return nil, err
+	}
+	axes, err := read(3)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := read(4)
+	if err != nil {
+		return nil, err
+	}
+	r := len(xs)
+	begin := make([]int, r)
+	step := make([]int, r)
+	for i := range step {
+		step[i] = 1
+	}
+	if len(ends) != len(starts) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("starts, ends, axes, steps differ in length")
+	}
+	for i := range starts {
+		ax := i
+		if axes != nil {
+			a, err := ir.NormAxis(axes[i], r)
+			if err != nil {
+				return nil, err
+			}
+			ax = a
+		}
+		st := int64(1)
+		if steps != nil {
+			st = steps[i]
+		}
+		if st == 0 {
+			return nil, fmt.Errorf("step 0 on axis %d", ax)
+		}
+		b, e := ir.SliceBounds(int64(xs[ax]), starts[i], ends[i], st)
+		if ir.SliceLen(int64(xs[ax]), starts[i], ends[i], st) != int64(ys[ax]) {
+			return nil, fmt.Errorf("axis %d: slice [%d:%d:%d] of %d is not %d long", ax, b, e, st, xs[ax], ys[ax])
+		}
+		begin[ax], step[ax] = int(b), int(st)
+	}
+	inStride := make([]int, r)
+	s := 1
+	for i := r - 1; i >= 0; i-- {
+		inStride[i] = s
+		s *= xs[i]
+	}
+	base := 0
+	var dims, st []int
+	for i := 0; i < r; i++ {
+		base += begin[i] * inStride[i]
+		if ys[i] == 1 {
+			continue
+		}
+		dims = append(dims, ys[i])
+		st = append(st, step[i]*inStride[i])
+	}
+	if len(dims) == 0 {
+		dims, st = []int{1}, []int{0}
+	}
+	shapes := fmt.Sprintf("%s -> %s", typeText(xs), typeText(ys))
+	var b strings.Builder
+	fmt.Fprintf(&b, "x = x[:%d]\ny = y[:%d]\n", numel(xs), numel(ys))
+	writeLoops(&b, dims, [][]int{st}, func(idx []string) string {
+		return fmt.Sprintf("y[i] = x[%d+%s]\ni++", base, idx[0])
+	}, "i := 0\n")
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Slice from %v step %v: %s", begin, step, shapes), body: b.String(), shapes: shapes}, nil
+}

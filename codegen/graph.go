@@ -177,6 +177,14 @@ func (g *graph) emitKernels() error {
 }
 
 func (g *graph) emitOp(op *ir.Op) error {
+	if foldable(op) {
+		for _, r := range op.Results {
+			if _, err := g.knownInts(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if isView(op) {
 		src, err := g.data(op.Args[0])
 		if err != nil {
@@ -249,4 +257,25 @@ func (g *graph) emitOp(op *ir.Op) error {
 	fn.uses++
 	g.calls = append(g.calls, &call{op: op, fn: fn, args: args})
 	return nil
+}
+
+// knownInts returns the elements of an integer tensor known at compile
+// time: a constant, or a shape value evaluated under the binding.
+func (g *graph) knownInts(v *ir.Value) ([]int64, error) {
+	if vals, ok := ir.ConstInts(v); ok {
+		return vals, nil
+	}
+	elems, ok := ir.ShapeValue(v)
+	if !ok {
+		return nil, fmt.Errorf("value %s is not known at compile time", v.Name)
+	}
+	out := make([]int64, len(elems))
+	for i, e := range elems {
+		n, ok := e.Eval(g.bind)
+		if !ok {
+			return nil, fmt.Errorf("value %s: element %d (%s) is not known once the symbols are bound", v.Name, i, e)
+		}
+		out[i] = n
+	}
+	return out, nil
 }

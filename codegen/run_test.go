@@ -38,6 +38,8 @@ type modelCase struct {
 var modelCases = []modelCase{
 	{pkg: "mnist", model: "mnist-8.onnx", ref: "mnist-8"},
 	{pkg: "mobilenet", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}},
+	{pkg: "paddleocrcls", model: "paddleocr-cls.onnx", ref: "paddleocr-cls", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 48, "p2o.DynamicDimension.2": 192}},
+	{pkg: "paddleocrrec", model: "paddleocr-rec.onnx", ref: "paddleocr-rec", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 320}},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
 }
@@ -364,7 +366,7 @@ func TestCompiledModels(t *testing.T) {
 				interpIn[x.Name] = v
 			}
 			iters := 20
-			if mc.pkg == "mobilenet" {
+			if mc.pkg != "mnist" {
 				iters = 3
 			}
 			res := h.run(t, mc.pkg, inputs, names, iters)
