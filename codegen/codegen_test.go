@@ -245,3 +245,54 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestMemoryPlan checks the plan of real modules: buffers live at the same
+// call never share bytes, every buffer lies inside the arena and is
+// aligned, and the arena is at least the largest live set.
+func TestMemoryPlan(t *testing.T) {
+	cases := map[string]struct {
+		load func() (*ir.Module, error)
+		dims map[string]int64
+	}{
+		"ops": {opsModule, map[string]int64{"n": 2}},
+		"mobilenetv2": {func() (*ir.Module, error) {
+			return onnx.Import(testenv.SharedONNXModel(t, "mobilenetv2.onnx"))
+		}, map[string]int64{"batch": 1}},
+		"paddleocr-rec": {func() (*ir.Module, error) {
+			return onnx.Import(testenv.SharedONNXModel(t, "paddleocr-rec.onnx"))
+		}, map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 320}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, err := c.load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Compile(m, Options{Dims: c.dims})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := p.Manifest.Memory
+			bufs := mem.Buffers
+			if len(bufs) == 0 {
+				t.Fatal("no buffers")
+			}
+			for i, a := range bufs {
+				if a.Offset%64 != 0 || a.Offset+a.Bytes > mem.ArenaBytes || a.Start > a.End {
+					t.Errorf("buffer %d: offset %d, %d bytes, live %d..%d in an arena of %d", i, a.Offset, a.Bytes, a.Start, a.End, mem.ArenaBytes)
+				}
+				for j := i + 1; j < len(bufs); j++ {
+					b := bufs[j]
+					if a.Start <= b.End && b.Start <= a.End && a.Offset < b.Offset+b.Bytes && b.Offset < a.Offset+a.Bytes {
+						t.Errorf("buffers %d %v and %d %v are live together and overlap", i, a.Values, j, b.Values)
+					}
+				}
+			}
+			if mem.ArenaBytes < mem.LiveBytesMax {
+				t.Errorf("arena %d bytes < max live %d", mem.ArenaBytes, mem.LiveBytesMax)
+			}
+			t.Logf("%d buffers, arena %d bytes, max live %d bytes (%.1f%% above), scratch %d bytes",
+				len(bufs), mem.ArenaBytes, mem.LiveBytesMax, 100*float64(mem.ArenaBytes-mem.LiveBytesMax)/float64(mem.LiveBytesMax), mem.ScratchBytes)
+		})
+	}
+}
