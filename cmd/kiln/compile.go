@@ -100,6 +100,19 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "compile", err)
 		}
 	}
+	// A Go file an earlier compile wrote and this one does not (gemm.go for
+	// a model without GEMMs) would join the package: remove it.
+	for _, f := range codegen.GeneratedFiles() {
+		if _, ok := p.Files[f]; ok || !strings.HasSuffix(f, ".go") {
+			continue
+		}
+		dst := filepath.Join(*out, f)
+		if b, err := safefile.ReadFile(dst); err == nil && strings.HasPrefix(string(b), codegen.GeneratedHeader) {
+			if err := os.Remove(dst); err != nil {
+				return fail(stderr, "compile", err)
+			}
+		}
+	}
 	mem := p.Manifest.Memory
 	fmt.Fprintf(stdout, "wrote package %s to %s: %d kernels, %d weights (%d bytes), arena %d bytes, scratch %d bytes\n",
 		name, *out, len(p.Manifest.Kernels), len(p.Manifest.Weights.Tensors), p.Manifest.Weights.Bytes, mem.ArenaBytes, mem.ScratchBytes)
