@@ -99,3 +99,25 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestGemmCPUTime reports the GEMM's speed in CPU time, which a loaded
+// machine distorts less than wall time (go test -run GemmCPUTime -v).
+func TestGemmCPUTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing only")
+	}
+	const n = 256
+	x := make([]float32, n*n)
+	y := make([]float32, n*n)
+	z := make([]float32, n*n)
+	scratch := make([]float32, gemmScratchLen)
+	start := cpuTime()
+	const reps = 5
+	for i := 0; i < reps; i++ {
+		gemm(n, n, n, x, n, 1, y, n, 1, z, n, false, scratch)
+	}
+	d := cpuTime() - start
+	if d > 0 {
+		t.Logf("%dx%dx%d: %.2f GFLOP/s of CPU time", n, n, n, 2*n*n*n*reps/d.Seconds()/1e9)
+	}
+}
