@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -133,6 +134,37 @@ func buildHarness(t *testing.T) *harness {
 	for k, v := range out {
 		res[k] = v.F32
 	}
+	// Sessions on other goroutines sharing the model give the same bits.
+	var wg sync.WaitGroup
+	same := make([]bool, 2)
+	for g := range same {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := m.NewSession().RunNamed(in)
+			if err != nil {
+				return
+			}
+			ok := len(o) == len(out)
+			for k, v := range o {
+				w := out[k].F32
+				if len(v.F32) != len(w) {
+					ok = false
+					continue
+				}
+				for i := range w {
+					if math.Float32bits(v.F32[i]) != math.Float32bits(w[i]) {
+						ok = false
+					}
+				}
+			}
+			same[g] = ok
+		}()
+	}
+	wg.Wait()
+	if !same[0] || !same[1] {
+		return nil, 0, nil, fmt.Errorf("concurrent sessions gave different outputs")
+	}
 	// Bad inputs must give errors, not panics.
 	var errs []string
 	if _, err := s.Run(%[1]s.Inputs{}); err != nil {
@@ -188,13 +220,17 @@ func buildHarness(t *testing.T) *harness {
 
 // harnessMain is the program that runs a compiled model: it reads a JSON
 // spec (model package, inputs, iterations) on stdin and writes a JSON
-// result (outputs, time per run, the errors bad inputs gave).
+// result (outputs, time per run, the errors bad inputs gave). It fails
+// when two sessions run concurrently on other goroutines disagree with
+// the first one.
 const harnessMain = `package main
 
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"sync"
 	"time"
 
 %s)
@@ -418,4 +454,14 @@ func TestCompiledModels(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMain removes the harness module after the tests.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if theHarness.dir != "" {
+		os.RemoveAll(theHarness.dir)
+	}
+	os.Exit(code)
 }
