@@ -99,33 +99,61 @@ func emitConv(c *opCtx) (*kernel, error) {
 		if hasBias {
 			bias = "b[c]"
 		}
+		// Output columns [owLo, owHi) read only inside the input row, so
+		// their taps along w need no test and are unrolled.
+		owLo := min((PL+SW-1)/SW, OW)
+		owHi := OW
+		if last := W - 1 - (KW-1)*DW + PL; last < 0 {
+			owHi = owLo
+		} else {
+			owHi = max(owLo, min(OW, last/SW+1))
+		}
+		var taps []string
+		for kw := 0; kw < KW; kw++ {
+			taps = append(taps, fmt.Sprintf("xr[%d]*wr[%d]", kw*DW, kw))
+		}
 		fmt.Fprintf(&b, `for n := 0; n < %[1]d; n++ {
 for c := 0; c < %[2]d; c++ {
 xp := x[(n*%[2]d+c)*%[3]d : (n*%[2]d+c+1)*%[3]d]
 yp := y[(n*%[2]d+c)*%[4]d : (n*%[2]d+c+1)*%[4]d]
 wk := w[c*%[5]d : (c+1)*%[5]d]
+bias := float32(%[8]s)
 for oh := 0; oh < %[6]d; oh++ {
-for ow := 0; ow < %[7]d; ow++ {
-s := float32(%[8]s)
-for kh := 0; kh < %[9]d; kh++ {
-ih := oh*%[10]d - %[11]d + kh*%[12]d
-if ih < 0 || ih >= %[13]d {
-continue
+ih0 := oh*%[10]d - %[11]d
+khLo, khHi := 0, %[9]d
+for khLo < khHi && ih0+khLo*%[12]d < 0 {
+khLo++
 }
-for kw := 0; kw < %[14]d; kw++ {
-iw := ow*%[15]d - %[16]d + kw*%[17]d
-if iw < 0 || iw >= %[18]d {
-continue
+for khHi > khLo && ih0+(khHi-1)*%[12]d >= %[13]d {
+khHi--
 }
-s += xp[ih*%[18]d+iw] * wk[kh*%[14]d+kw]
+row := yp[oh*%[7]d : (oh+1)*%[7]d]
+for ow := range row {
+iw0 := ow*%[15]d - %[16]d
+s := bias
+if ow >= %[19]d && ow < %[20]d {
+for kh := khLo; kh < khHi; kh++ {
+xr := xp[(ih0+kh*%[12]d)*%[18]d+iw0:]
+wr := wk[kh*%[14]d : (kh+1)*%[14]d]
+s += %[21]s
+}
+} else {
+for kh := khLo; kh < khHi; kh++ {
+xr := xp[(ih0+kh*%[12]d)*%[18]d : (ih0+kh*%[12]d+1)*%[18]d]
+wr := wk[kh*%[14]d : (kh+1)*%[14]d]
+for kw, wv := range wr {
+if iw := iw0 + kw*%[17]d; iw >= 0 && iw < %[18]d {
+s += xr[iw] * wv
 }
 }
-yp[oh*%[7]d+ow] = s
+}
+}
+row[ow] = s
 }
 }
 }
 }
-`, N, C, H*W, OHW, KH*KW, OH, OW, bias, KH, SH, PT, DH, H, KW, SW, PL, DW, W)
+`, N, C, H*W, OHW, KH*KW, OH, OW, bias, KH, SH, PT, DH, H, KW, SW, PL, DW, W, owLo, owHi, strings.Join(taps, " + "))
 		k.body = b.String()
 		return k, nil
 	}
