@@ -296,3 +296,17 @@ func TestMemoryPlan(t *testing.T) {
 		})
 	}
 }
+
+func TestFuncBase(t *testing.T) {
+	for in, want := range map[string]string{
+		"Conv":               "conv",
+		"MaxPool":            "maxPool",
+		"kiln.FusedConv":     "kilnFusedConv",
+		"com.microsoft.Gelu": "comMicrosoftGelu",
+		"9x":                 "op9x",
+	} {
+		if got := funcBase(in); got != want {
+			t.Errorf("funcBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

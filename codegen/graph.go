@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -239,7 +240,7 @@ func (g *graph) emitOp(op *ir.Op) error {
 	if fn == nil {
 		g.perOp[op.Name]++
 		fn = &kfunc{
-			name:    fmt.Sprintf("%s%d", strings.ToLower(op.Name[:1])+op.Name[1:], g.perOp[op.Name]),
+			name:    fmt.Sprintf("%s%d", funcBase(op.Name), g.perOp[op.Name]),
 			op:      op.Name,
 			comment: k.comment,
 			params:  k.params,
@@ -278,4 +279,29 @@ func (g *graph) knownInts(v *ir.Value) ([]int64, error) {
 		out[i] = n
 	}
 	return out, nil
+}
+
+// funcBase turns an op name into the start of a Go function name:
+// MaxPool → maxPool, kiln.FusedConv → kilnFusedConv.
+func funcBase(op string) string {
+	var b strings.Builder
+	up := false
+	for _, r := range op {
+		switch {
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if b.Len() == 0 {
+				r = unicode.ToLower(r)
+			} else if up {
+				r = unicode.ToUpper(r)
+			}
+			up = false
+			b.WriteRune(r)
+		default:
+			up = true
+		}
+	}
+	if b.Len() == 0 || !unicode.IsLetter(rune(b.String()[0])) {
+		return "op" + b.String()
+	}
+	return b.String()
 }
