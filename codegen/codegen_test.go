@@ -283,7 +283,7 @@ func TestMemoryPlan(t *testing.T) {
 				}
 				for j := i + 1; j < len(bufs); j++ {
 					b := bufs[j]
-					if a.Start <= b.End && b.Start <= a.End && a.Offset < b.Offset+b.Bytes && b.Offset < a.Offset+a.Bytes {
+					if a.Arena == b.Arena && a.Start <= b.End && b.Start <= a.End && a.Offset < b.Offset+b.Bytes && b.Offset < a.Offset+a.Bytes {
 						t.Errorf("buffers %d %v and %d %v are live together and overlap", i, a.Values, j, b.Values)
 					}
 				}

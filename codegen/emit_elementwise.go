@@ -10,8 +10,10 @@ import (
 )
 
 // kernel is what an emitter makes of one op instance: the body of its Go
-// function (parameters are []float32 slices named by params, data operands
-// first, then results), and the facts the manifest records.
+// function (parameters are slices named by params, data operands first,
+// then results, each of its value's Go element type), and the facts the
+// manifest records. A kernel that fails returns an error from its body
+// and nil at its end.
 type kernel struct {
 	in      []*ir.Value
 	params  []string
@@ -21,6 +23,7 @@ type kernel struct {
 	shapes  string
 	flops   int64
 	gemm    bool // calls the packed GEMM
+	fails   bool // the body may return an error
 	colLen  int  // scratch elements it needs besides the GEMM's packing
 }
 
@@ -102,12 +105,15 @@ func (c *opCtx) arg(i int) ([]int, error) {
 func (c *opCtx) out(i int) ([]int, error) { return c.shape(c.op.Results[i]) }
 
 // typeText spells a shape as the IR does, for comments: f32[1,8,28,28].
-func typeText(shape []int) string {
+func typeText(shape []int) string { return dtypeText(ir.F32, shape) }
+
+// dtypeText spells a tensor type as the IR does: i64[1,16].
+func dtypeText(d ir.DType, shape []int) string {
 	parts := make([]string, len(shape))
-	for i, d := range shape {
-		parts[i] = strconv.Itoa(d)
+	for i, n := range shape {
+		parts[i] = strconv.Itoa(n)
 	}
-	return "f32[" + strings.Join(parts, ",") + "]"
+	return d.String() + "[" + strings.Join(parts, ",") + "]"
 }
 
 func numel(shape []int) int {

@@ -25,12 +25,13 @@ const (
 // and where its elements live. A view shares its root's storage.
 type val struct {
 	v     *ir.Value
+	dtype ir.DType // F32 or I64
 	shape []int
 	n     int    // element count
 	name  string // Go variable in Run
 	root  *val   // storage owner: itself unless a view
 	where storage
-	index int     // input or weight index
+	index int     // input index, or weight index among weights of its dtype
 	buf   *buffer // arena buffer, for roots in the arena
 }
 
@@ -49,6 +50,8 @@ type kfunc struct {
 	op      string
 	comment string
 	params  []string
+	types   []string // Go element type of each parameter
+	fails   bool     // returns an error (an index out of range)
 	body    string
 	scratch bool // takes the session's col and pack slices
 	shapes  string
@@ -75,7 +78,7 @@ type graph struct {
 
 	uses       ir.UseMap
 	bufs       []*buffer
-	arenaLen   int
+	arenaLen   map[ir.DType]int // elements of each arena
 	weightsSHA string
 	weightOff  []int64
 }
@@ -100,14 +103,14 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 }
 
 // newVal records v with its shape evaluated under the binding; it must be
-// a float32 tensor.
+// a tensor of an element type codegen stores (storedTypes).
 func (g *graph) newVal(v *ir.Value) (*val, error) {
 	t := v.Type
 	if t.Kind != ir.TensorKind {
 		return nil, fmt.Errorf("is a %s, codegen handles tensors only", t)
 	}
-	if t.DType != ir.F32 {
-		return nil, fmt.Errorf("is %s, codegen handles f32 tensors only so far", t)
+	if goElem[t.DType] == "" {
+		return nil, fmt.Errorf("is %s, codegen handles f32 and i64 tensors only so far", t)
 	}
 	shape, err := g.evalShape(t.Shape)
 	if err != nil {
@@ -117,7 +120,7 @@ func (g *graph) newVal(v *ir.Value) (*val, error) {
 	for _, d := range shape {
 		n *= d
 	}
-	x := &val{v: v, shape: shape, n: n, name: fmt.Sprintf("v%d", g.nextVar)}
+	x := &val{v: v, dtype: t.DType, shape: shape, n: n, name: fmt.Sprintf("v%d", g.nextVar)}
 	g.nextVar++
 	x.root = x
 	g.vals[v] = x
@@ -156,7 +159,12 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	if err != nil {
 		return nil, fmt.Errorf("constant @%s %v", v.Const.Name, err)
 	}
-	x.where, x.index = inWeight, len(g.weights)
+	x.where = inWeight
+	for _, w := range g.weights {
+		if w.dtype == x.dtype {
+			x.index++
+		}
+	}
 	g.weights = append(g.weights, x)
 	return x, nil
 }
@@ -235,7 +243,14 @@ func (g *graph) emitOp(op *ir.Op) error {
 		g.needGemm = true
 	}
 	g.colLen = max(g.colLen, k.colLen)
-	key := op.Name + "\x00" + strings.Join(k.params, ",") + "\x00" + k.comment + "\x00" + k.body
+	var types []string
+	for _, a := range args {
+		types = append(types, goElem[a.dtype])
+	}
+	if len(types) != len(k.params) {
+		return fmt.Errorf("internal error: kernel has %d parameters for %d values", len(k.params), len(types))
+	}
+	key := op.Name + "\x00" + strings.Join(k.params, ",") + "\x00" + strings.Join(types, ",") + "\x00" + k.comment + "\x00" + k.body
 	fn := g.byBody[key]
 	if fn == nil {
 		g.perOp[op.Name]++
@@ -244,13 +259,15 @@ func (g *graph) emitOp(op *ir.Op) error {
 			op:      op.Name,
 			comment: k.comment,
 			params:  k.params,
+			types:   types,
+			fails:   k.fails,
 			body:    k.body,
 			scratch: k.gemm || k.colLen > 0,
 			shapes:  k.shapes,
 			flops:   k.flops,
 		}
 		for _, a := range args {
-			fn.bytes += int64(a.n) * 4
+			fn.bytes += int64(a.n) * int64(a.dtype.Size())
 		}
 		g.byBody[key] = fn
 		g.funcs = append(g.funcs, fn)
@@ -305,3 +322,20 @@ func funcBase(op string) string {
 	}
 	return b.String()
 }
+
+// goElem is the Go element type codegen stores each element type in; an
+// element type not listed is not supported yet.
+var goElem = map[ir.DType]string{ir.F32: "float32", ir.I64: "int64"}
+
+// tensorField is the field of the generated Tensor holding each element
+// type's data.
+var tensorField = map[ir.DType]string{ir.F32: "F32", ir.I64: "I64"}
+
+// arenaVar is the name Run gives each element type's arena.
+var arenaVar = map[ir.DType]string{ir.F32: "a", ir.I64: "ai"}
+
+// weightsVar is the name Run gives each element type's weights.
+var weightsVar = map[ir.DType]string{ir.F32: "w", ir.I64: "wi"}
+
+// storedTypes lists the element types codegen stores, in a fixed order.
+var storedTypes = []ir.DType{ir.F32, ir.I64}

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/kiln-ml/kiln/ir"
 )
 
 // ManifestSchemaVersion is the version of manifest.json's schema
@@ -92,10 +90,12 @@ type ManifestMemory struct {
 	Buffers      []ManifestBuffer `json:"buffers"`
 }
 
-// ManifestBuffer is one arena buffer: byte offset and size, the live range
+// ManifestBuffer is one arena buffer: its arena (one per element type),
+// byte offset in it and size, the live range
 // as indices into the calls of Run (first write, last read), and the values
 // it holds (views and in-place results share their source's buffer).
 type ManifestBuffer struct {
+	Arena  string   `json:"arena"`
 	Offset int64    `json:"offset"`
 	Bytes  int64    `json:"bytes"`
 	Start  int      `json:"start"`
@@ -164,7 +164,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 			for j, d := range x.v.Type.Shape.Dims {
 				sym[j] = d.String()
 			}
-			out = append(out, ManifestIO{Name: names[i], GoName: gn[i], DType: ir.F32.String(), Shape: x.shape, SymbolicShape: sym})
+			out = append(out, ManifestIO{Name: names[i], GoName: gn[i], DType: x.dtype.String(), Shape: x.shape, SymbolicShape: sym})
 		}
 		return out
 	}
@@ -178,7 +178,10 @@ func (g *graph) manifest(opts Options) *Manifest {
 	for i, w := range g.weights {
 		man.Weights.Tensors = append(man.Weights.Tensors, ManifestWeight{Name: w.v.Const.Name, DType: w.v.Type.DType.String(), Shape: w.shape, Offset: g.weightOff[i], Bytes: int64(len(w.v.Const.Bytes))})
 	}
-	mem := ManifestMemory{ArenaBytes: int64(g.arenaLen) * 4, ScratchBytes: int64(g.colLen) * 4, Buffers: []ManifestBuffer{}}
+	mem := ManifestMemory{ScratchBytes: int64(g.colLen) * 4, Buffers: []ManifestBuffer{}}
+	for _, d := range storedTypes {
+		mem.ArenaBytes += int64(g.arenaLen[d]) * int64(d.Size())
+	}
 	if g.needGemm {
 		mem.ScratchBytes += gemmScratchBytes
 	}
@@ -187,13 +190,14 @@ func (g *graph) manifest(opts Options) *Manifest {
 		var live int64
 		for _, b := range g.bufs {
 			if b.start <= i && i <= b.end {
-				live += int64(b.size) * 4
+				live += int64(b.size) * int64(b.dtype.Size())
 			}
 		}
 		mem.LiveBytesMax = max(mem.LiveBytesMax, live)
 	}
 	for _, b := range g.bufs {
-		mb := ManifestBuffer{Offset: int64(b.offset) * 4, Bytes: int64(b.size) * 4, Start: b.start, End: b.end}
+		sz := int64(b.dtype.Size())
+		mb := ManifestBuffer{Arena: b.dtype.String(), Offset: int64(b.offset) * sz, Bytes: int64(b.size) * sz, Start: b.start, End: b.end}
 		for _, v := range b.values {
 			mb.Values = append(mb.Values, v.v.Name)
 		}

@@ -55,9 +55,10 @@ func TestCompiledOps(t *testing.T) {
 		x[i] = float32(rng.NormFloat64())
 	}
 	in := tensor.FromSlice([]int{2, 4, 9, 9}, x)
-	res := h.run(t, "ops", []*tensor.Tensor{in}, []string{"x"}, 1)
+	ids := tensor.FromSlice([]int{2, 3}, []int64{0, -1, 6, 3, -7, 2})
+	res := h.run(t, "ops", []*tensor.Tensor{in, ids}, []string{"x", "ids"}, 1)
 	m := h.modules["ops"]
-	ref, err := interp.New(m, interp.Options{}).RunNamed("main", map[string]interp.Value{"x": in})
+	ref, err := interp.New(m, interp.Options{}).RunNamed("main", map[string]interp.Value{"x": in, "ids": ids})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +72,11 @@ func TestCompiledOps(t *testing.T) {
 			continue
 		}
 		t.Logf("output %q %v: max |diff| %.3g", name, want.Shape, d)
+	}
+	// An index out of range is an error of Run, naming the node.
+	bad := tensor.FromSlice([]int{2, 3}, []int64{0, 1, 7, 0, 0, 0})
+	if _, err := h.runWeights("ops", []*tensor.Tensor{in, bad}, []string{"x", "ids"}, 1, ""); err == nil || !strings.Contains(err.Error(), "index 7 out of range [-7, 7)") || !strings.Contains(err.Error(), "Gather") {
+		t.Errorf("index out of range: error %v", err)
 	}
 }
 
@@ -87,12 +93,14 @@ func TestWeightsFile(t *testing.T) {
 		data[i] = float32(i%13) / 7
 	}
 	in := tensor.FromSlice([]int{2, 4, 9, 9}, data)
+	ids := tensor.FromSlice([]int{2, 3}, []int64{1, 2, 3, 4, 5, 6})
+	args, names := []*tensor.Tensor{in, ids}, []string{"x", "ids"}
 	path := filepath.Join(h.dir, "opsfile", WeightsFileName)
-	got, err := h.runWeights("opsfile", []*tensor.Tensor{in}, []string{"x"}, 1, path)
+	got, err := h.runWeights("opsfile", args, names, 1, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := h.run(t, "ops", []*tensor.Tensor{in}, []string{"x"}, 1)
+	want := h.run(t, "ops", args, names, 1)
 	for name, w := range want.Outputs {
 		g := got.Outputs[name]
 		if len(g) != len(w) {
@@ -113,10 +121,10 @@ func TestWeightsFile(t *testing.T) {
 	if err := os.WriteFile(bad, blob, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.runWeights("opsfile", []*tensor.Tensor{in}, []string{"x"}, 1, bad); err == nil || !strings.Contains(err.Error(), "sha256") {
+	if _, err := h.runWeights("opsfile", args, names, 1, bad); err == nil || !strings.Contains(err.Error(), "sha256") {
 		t.Fatalf("changed weights: error %v, want a sha256 mismatch", err)
 	}
-	if _, err := h.runWeights("opsfile", []*tensor.Tensor{in}, []string{"x"}, 1, bad+".missing"); err == nil {
+	if _, err := h.runWeights("opsfile", args, names, 1, bad+".missing"); err == nil {
 		t.Fatal("missing weights file: no error")
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
-// arenaAlign is the alignment, in float32 elements, of every buffer in the
-// arena: 64 bytes, a cache line.
+// arenaAlign is the alignment, in elements, of every buffer in an arena:
+// 64 bytes (a cache line) for float32, 128 for int64.
 const arenaAlign = 16
 
 // buffer is one allocation in the activation arena: the storage of a value
@@ -17,7 +17,8 @@ const arenaAlign = 16
 // graph.calls); a function output lives to the end.
 type buffer struct {
 	id         int
-	size       int // elements
+	dtype      ir.DType // which arena
+	size       int      // elements
 	start, end int
 	offset     int // elements from the arena's start
 	values     []*val
@@ -52,7 +53,7 @@ func (g *graph) plan() {
 				}
 				continue
 			}
-			b := &buffer{id: len(g.bufs), size: y.n, start: i, end: max(i, lastUse[y])}
+			b := &buffer{id: len(g.bufs), dtype: y.dtype, size: y.n, start: i, end: max(i, lastUse[y])}
 			y.buf = b
 			g.bufs = append(g.bufs, b)
 		}
@@ -77,11 +78,12 @@ func (g *graph) plan() {
 		}
 		return order[i].start < order[j].start
 	})
+	g.arenaLen = map[ir.DType]int{}
 	var placed []*buffer
 	for _, b := range order {
 		var live []*buffer
 		for _, p := range placed {
-			if p.start <= b.end && b.start <= p.end {
+			if p.dtype == b.dtype && p.start <= b.end && b.start <= p.end {
 				live = append(live, p)
 			}
 		}
@@ -103,7 +105,7 @@ func (g *graph) plan() {
 			best = at
 		}
 		b.offset = best
-		g.arenaLen = max(g.arenaLen, alignUp(best+b.size))
+		g.arenaLen[b.dtype] = max(g.arenaLen[b.dtype], alignUp(best+b.size))
 		placed = append(placed, b)
 	}
 }
@@ -133,7 +135,7 @@ func (g *graph) inPlaceSource(c *call, i int, y *val, lastUse map[*val]int) *val
 	}
 	for _, a := range c.args[:len(c.args)-1] {
 		r := a.storage()
-		if r.where == inArena && r.buf != nil && a.n == y.n && sameShape(a.shape, y.shape) && lastUse[r] == i {
+		if r.where == inArena && r.buf != nil && a.dtype == y.dtype && a.n == y.n && sameShape(a.shape, y.shape) && lastUse[r] == i {
 			return a
 		}
 	}

@@ -41,6 +41,7 @@ var modelCases = []modelCase{
 	{pkg: "mobilenet", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}},
 	{pkg: "paddleocrcls", model: "paddleocr-cls.onnx", ref: "paddleocr-cls", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 48, "p2o.DynamicDimension.2": 192}},
 	{pkg: "paddleocrrec", model: "paddleocr-rec.onnx", ref: "paddleocr-rec", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 320}},
+	{pkg: "minilm", model: "minilm-like-opset17.onnx", ref: "minilm-like-opset17", dims: map[string]int64{"batch": 1, "seq": 16}},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
 }
@@ -120,7 +121,7 @@ func buildHarness(t *testing.T) *harness {
 	s := m.NewSession()
 	in := map[string]%[1]s.Tensor{}
 	for _, x := range spec.Inputs {
-		in[x.Name] = %[1]s.Tensor{Shape: x.Shape, F32: x.Data}
+		in[x.Name] = %[1]s.Tensor{Shape: x.Shape, F32: x.Data, I64: x.I64}
 	}
 	var out map[string]%[1]s.Tensor
 	start := time.Now()
@@ -174,7 +175,7 @@ func buildHarness(t *testing.T) *harness {
 	for k, v := range in {
 		shape := append([]int(nil), v.Shape...)
 		shape[len(shape)-1]++
-		bad[k] = %[1]s.Tensor{Shape: shape, F32: v.F32}
+		bad[k] = %[1]s.Tensor{Shape: shape, F32: v.F32, I64: v.I64}
 	}
 	if _, err := s.RunNamed(bad); err != nil {
 		errs = append(errs, err.Error())
@@ -239,6 +240,7 @@ type input struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	I64   []int64
 }
 
 type spec struct {
@@ -329,6 +331,7 @@ func (h *harness) runWeights(pkg string, inputs []*tensor.Tensor, names []string
 		Name  string
 		Shape []int
 		Data  []float32
+		I64   []int64
 	}
 	spec := struct {
 		Pkg         string
@@ -336,10 +339,19 @@ func (h *harness) runWeights(pkg string, inputs []*tensor.Tensor, names []string
 		Iters       int
 		WeightsPath string
 	}{Pkg: pkg, Iters: iters, WeightsPath: weights}
-	for i, x := range inputs {
-		spec.Inputs = append(spec.Inputs, input{Name: names[i], Shape: x.Shape, Data: tensor.Data[float32](x)})
-	}
 	var res harnessResult
+	for i, x := range inputs {
+		in := input{Name: names[i], Shape: x.Shape}
+		switch x.DType {
+		case ir.F32:
+			in.Data = tensor.Data[float32](x)
+		case ir.I64:
+			in.I64 = tensor.Data[int64](x)
+		default:
+			return res, fmt.Errorf("input %q: %s", names[i], x.DType)
+		}
+		spec.Inputs = append(spec.Inputs, in)
+	}
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return res, err

@@ -66,8 +66,9 @@ func shapeList(shape []int) string {
 
 // describe is the doc text of one input or output.
 func (g *graph) describe(x *val, bind string) string {
-	s := fmt.Sprintf("float32, shape %s", strings.ReplaceAll(typeText(x.shape), "f32", ""))
-	if sym := symbolicShape(x.v.Type.Shape); sym != strings.ReplaceAll(typeText(x.shape), "f32", "") {
+	static := strings.TrimPrefix(dtypeText(x.dtype, x.shape), x.dtype.String())
+	s := fmt.Sprintf("%s (field %s), shape %s", goElem[x.dtype], tensorField[x.dtype], static)
+	if sym := symbolicShape(x.v.Type.Shape); sym != static {
 		s += fmt.Sprintf(" (declared %s%s)", sym, bind)
 	}
 	return s
@@ -97,7 +98,7 @@ func (g *graph) expr(x *val) string {
 	}
 	switch x.where {
 	case inWeight:
-		return fmt.Sprintf("w[%d]", x.index)
+		return fmt.Sprintf("%s[%d]", weightsVar[x.dtype], x.index)
 	case inInput:
 		return x.name
 	}
@@ -127,13 +128,16 @@ func (g *graph) modelSource(opts Options) string {
 	}
 	b.WriteString("\"encoding/binary\"\n\"fmt\"\n\"math\"\n)\n\n")
 
-	b.WriteString(`// Tensor is a dense float32 tensor in row-major (C) order. Other element
-// types will get their own data field.
+	b.WriteString(`// Tensor is a dense tensor in row-major (C) order. The field of its
+// element type holds the data (F32 for float32, I64 for int64); its
+// length is the product of Shape.
 type Tensor struct {
 	// Shape holds the dims, outermost first.
 	Shape []int
-	// F32 holds the elements; its length is the product of Shape.
+	// F32 holds float32 elements.
 	F32 []float32
+	// I64 holds int64 elements.
+	I64 []int64
 }
 
 `)
@@ -150,13 +154,30 @@ type Tensor struct {
 
 	// Weights.
 	fmt.Fprintf(&b, "// weightsSize and weightsSHA256 describe %s, the little-endian blob\n// of every weight, each 64-byte aligned.\nconst (\nweightsSize = %d\nweightsSHA256 = %q\n)\n\n", WeightsFileName, g.blobLen(), g.weightsSHA)
-	b.WriteString("// weightTable gives each weight's byte offset in the blob and its\n// element count.\n")
-	fmt.Fprintf(&b, "var weightTable = [%d]struct{ off, n int }{\n", len(g.weights))
-	for i, w := range g.weights {
-		fmt.Fprintf(&b, "{%d, %d}, // @%s %s\n", g.weightOff[i], w.n, w.v.Const.Name, typeText(w.shape))
+	count := map[ir.DType]int{}
+	for _, w := range g.weights {
+		count[w.dtype]++
+	}
+	for _, d := range storedTypes {
+		if d != ir.F32 && count[d] == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "// %s gives each %s weight's byte offset in the blob and its\n// element count.\n", weightTableName(d), goElem[d])
+		fmt.Fprintf(&b, "var %s = [%d]struct{ off, n int }{\n", weightTableName(d), count[d])
+		for i, w := range g.weights {
+			if w.dtype == d {
+				fmt.Fprintf(&b, "{%d, %d}, // @%s %s\n", g.weightOff[i], w.n, w.v.Const.Name, dtypeText(d, w.shape))
+			}
+		}
+		b.WriteString("}\n\n")
+	}
+	b.WriteString("// Model holds the weights, decoded once. It is read-only after Load and\n// safe to share between goroutines.\ntype Model struct {\n")
+	for _, d := range storedTypes {
+		if d == ir.F32 || count[d] > 0 {
+			fmt.Fprintf(&b, "%s [%d][]%s\n", weightsField(d), count[d], goElem[d])
+		}
 	}
 	b.WriteString("}\n\n")
-	fmt.Fprintf(&b, "// Model holds the weights, decoded once. It is read-only after Load and\n// safe to share between goroutines.\ntype Model struct {\nweights [%d][]float32\n}\n\n", len(g.weights))
 	if opts.Weights == WeightsEmbed {
 		fmt.Fprintf(&b, "//go:embed %s\nvar weightsBlob []byte\n\n", WeightsFileName)
 		b.WriteString("// Load returns the model with the weights embedded in the package.\nfunc Load() (*Model, error) {\nreturn newModel(weightsBlob)\n}\n\n")
@@ -204,57 +225,63 @@ func newModel(blob []byte) (*Model, error) {
 		}
 		m.weights[i] = dst
 	}
-	return m, nil
-}
-
 `)
+	if count[ir.I64] > 0 {
+		b.WriteString(`for i, w := range weightTableI64 {
+		src := blob[w.off : w.off+8*w.n]
+		dst := make([]int64, w.n)
+		for j := range dst {
+			dst[j] = int64(binary.LittleEndian.Uint64(src[8*j:]))
+		}
+		m.weightsI64[i] = dst
+	}
+`)
+	}
+	b.WriteString("return m, nil\n}\n\n")
 	// Session.
-	fmt.Fprintf(&b, `// arenaLen is the activation arena's length in float32 elements, as the
-// memory plan in manifest.json lays it out; colLen is the im2col scratch.
-const (
-	arenaLen = %d
-	colLen   = %d
-)
-
-// Session runs the model. It owns the activation arena, so each goroutine
-// needs its own; a session may run any number of times.
-type Session struct {
-	m     *Model
-	arena []float32
-	col   []float32
-	pack  []float32
-}
-
-// NewSession returns a session with its own arena.
-func (m *Model) NewSession() *Session {
-	s := &Session{m: m, arena: make([]float32, arenaLen), col: make([]float32, colLen)}
-`, g.arenaLen, g.colLen)
+	i64Arena := g.arenaLen[ir.I64] > 0
+	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, as the\n// memory plan in manifest.json lays it out; colLen is the im2col scratch.\nconst (\narenaLen = %d\ncolLen = %d\n", g.arenaLen[ir.F32], g.colLen)
+	if i64Arena {
+		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
+	}
+	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
+	if i64Arena {
+		b.WriteString("arenaI64 []int64\n")
+	}
+	b.WriteString("col []float32\npack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen), col: make([]float32, colLen)}\n")
+	if i64Arena {
+		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
+	}
 	if g.needGemm {
 		b.WriteString("s.pack = make([]float32, gemmScratchLen)\n")
 	}
 	b.WriteString("return s\n}\n\n")
 
-	b.WriteString(`// checkInput returns an error unless t holds float32 data of exactly
-// shape want.
-func checkInput(name string, t Tensor, want ...int) error {
-	if t.Shape == nil && t.F32 == nil {
+	b.WriteString(`// checkInput returns an error unless t holds data of element type elem
+// ("float32" or "int64") and exactly shape want.
+func checkInput(name string, t Tensor, elem string, want ...int) error {
+	if t.Shape == nil && t.F32 == nil && t.I64 == nil {
 		return fmt.Errorf("input %q is missing", name)
 	}
-	if t.F32 == nil {
-		return fmt.Errorf("input %q: no float32 data (F32 is nil)", name)
+	n, ok := len(t.F32), t.F32 != nil
+	if elem == "int64" {
+		n, ok = len(t.I64), t.I64 != nil
+	}
+	if !ok {
+		return fmt.Errorf("input %q: want %s data", name, elem)
 	}
 	if len(t.Shape) != len(want) {
 		return fmt.Errorf("input %q: shape %v has rank %d, want %v", name, t.Shape, len(t.Shape), want)
 	}
-	n := 1
+	size := 1
 	for i, d := range t.Shape {
 		if d != want[i] {
 			return fmt.Errorf("input %q: shape %v, want %v (dim %d)", name, t.Shape, want, i)
 		}
-		n *= d
+		size *= d
 	}
-	if len(t.F32) != n {
-		return fmt.Errorf("input %q: %d elements for shape %v, want %d", name, len(t.F32), t.Shape, n)
+	if n != size {
+		return fmt.Errorf("input %q: %d elements for shape %v, want %d", name, n, t.Shape, size)
 	}
 	return nil
 }
@@ -263,13 +290,17 @@ func checkInput(name string, t Tensor, want ...int) error {
 	// Run.
 	b.WriteString("// Run computes the outputs for in. It returns an error, and no outputs,\n// when an input is missing or has the wrong shape.\nfunc (s *Session) Run(in Inputs) (Outputs, error) {\nvar out Outputs\n")
 	for i, x := range g.inputs {
-		fmt.Fprintf(&b, "if err := checkInput(%q, in.%s, %s); err != nil {\nreturn out, err\n}\n", g.f.InputNames[i], inNames[i], shapeList(x.shape))
+		fmt.Fprintf(&b, "if err := checkInput(%q, in.%s, %q, %s); err != nil {\nreturn out, err\n}\n", g.f.InputNames[i], inNames[i], goElem[x.dtype], shapeList(x.shape))
 	}
-	if len(g.weights) > 0 {
-		b.WriteString("w := &s.m.weights\n")
+	for _, d := range storedTypes {
+		if count[d] > 0 {
+			fmt.Fprintf(&b, "%s := &s.m.%s\n", weightsVar[d], weightsField(d))
+		}
 	}
-	if len(g.bufs) > 0 {
-		b.WriteString("a := s.arena\n")
+	for _, d := range storedTypes {
+		if g.arenaLen[d] > 0 {
+			fmt.Fprintf(&b, "%s := s.%s\n", arenaVar[d], arenaField(d))
+		}
 	}
 	read := map[*val]bool{}
 	for _, c := range g.calls {
@@ -282,13 +313,13 @@ func checkInput(name string, t Tensor, want ...int) error {
 	}
 	for i, x := range g.inputs {
 		if read[x] {
-			fmt.Fprintf(&b, "%s := in.%s.F32 // %q\n", x.name, inNames[i], g.f.InputNames[i])
+			fmt.Fprintf(&b, "%s := in.%s.%s // %q\n", x.name, inNames[i], tensorField[x.dtype], g.f.InputNames[i])
 		}
 	}
 	for _, c := range g.calls {
 		y := c.args[len(c.args)-1]
 		if c.view {
-			fmt.Fprintf(&b, "// %s %s: %s is a view of %s\n", c.op.Name, quoteLocs(c.op), typeText(y.shape), g.expr(c.args[0]))
+			fmt.Fprintf(&b, "// %s %s: %s is a view of %s\n", c.op.Name, quoteLocs(c.op), dtypeText(y.dtype, y.shape), g.expr(c.args[0]))
 			continue
 		}
 		nres := c.nres()
@@ -299,7 +330,7 @@ func checkInput(name string, t Tensor, want ...int) error {
 			if st != r {
 				note = " // in place over " + st.name
 			}
-			fmt.Fprintf(&b, "%s := a[%d:%d:%d]%s\n", r.name, off, off+r.n, off+r.n, note)
+			fmt.Fprintf(&b, "%s := %s[%d:%d:%d]%s\n", r.name, arenaVar[r.dtype], off, off+r.n, off+r.n, note)
 		}
 		var args []string
 		for _, a := range c.args {
@@ -308,11 +339,15 @@ func checkInput(name string, t Tensor, want ...int) error {
 		if c.fn.scratch {
 			args = append(args, "s.col", "s.pack")
 		}
-		fmt.Fprintf(&b, "%s(%s) // %s %s\n", c.fn.name, strings.Join(args, ", "), c.op.Name, quoteLocs(c.op))
+		if c.fn.fails {
+			fmt.Fprintf(&b, "if err := %s(%s); err != nil {\nreturn Outputs{}, fmt.Errorf(\"%%s: %%w\", %q, err)\n}\n", c.fn.name, strings.Join(args, ", "), c.op.Name+" "+quoteLocs(c.op))
+		} else {
+			fmt.Fprintf(&b, "%s(%s) // %s %s\n", c.fn.name, strings.Join(args, ", "), c.op.Name, quoteLocs(c.op))
+		}
 	}
 	for i, r := range g.f.Body.Results {
 		x := g.vals[r]
-		fmt.Fprintf(&b, "out.%s = Tensor{Shape: []int{%s}, F32: append([]float32(nil), %s...)}\n", outNames[i], shapeList(x.shape), g.expr(x))
+		fmt.Fprintf(&b, "out.%s = Tensor{Shape: []int{%s}, %s: append([]%s(nil), %s...)}\n", outNames[i], shapeList(x.shape), tensorField[x.dtype], goElem[x.dtype], g.expr(x))
 	}
 	b.WriteString("return out, nil\n}\n\n")
 
@@ -343,25 +378,68 @@ func (g *graph) kernelSource(opts Options) string {
 	var b strings.Builder
 	b.WriteString(header(opts))
 	fmt.Fprintf(&b, "package %s\n\n", opts.Package)
-	usesMath := false
-	for _, fn := range g.funcs {
-		if strings.Contains(fn.body, "math.") {
-			usesMath = true
+	var imports []string
+	for _, pkg := range []string{"fmt", "math"} {
+		for _, fn := range g.funcs {
+			if strings.Contains(fn.body, pkg+".") {
+				imports = append(imports, pkg)
+				break
+			}
 		}
 	}
-	if usesMath {
-		b.WriteString("import \"math\"\n\n")
+	if len(imports) > 0 {
+		b.WriteString("import (\n")
+		for _, p := range imports {
+			fmt.Fprintf(&b, "%q\n", p)
+		}
+		b.WriteString(")\n\n")
 	}
 	for _, fn := range g.funcs {
-		params := strings.Join(fn.params, ", ") + " []float32"
+		var ps []string
+		for i, p := range fn.params {
+			if i+1 < len(fn.params) && fn.types[i+1] == fn.types[i] {
+				ps = append(ps, p)
+			} else {
+				ps = append(ps, p+" []"+fn.types[i])
+			}
+		}
+		params := strings.Join(ps, ", ")
 		if fn.scratch {
 			params += ", col, pack []float32"
+		}
+		if fn.fails {
+			params += ") (error"
 		}
 		calls := "one call"
 		if fn.uses > 1 {
 			calls = fmt.Sprintf("%d calls", fn.uses)
 		}
-		fmt.Fprintf(&b, "// %s computes %s\n// (%s).\nfunc %s(%s) {\n%s}\n\n", fn.name, fn.comment, calls, fn.name, params, fn.body)
+		body := fn.body
+		if fn.fails {
+			body += "return nil\n"
+		}
+		fmt.Fprintf(&b, "// %s computes %s\n// (%s).\nfunc %s(%s) {\n%s}\n\n", fn.name, fn.comment, calls, fn.name, params, body)
 	}
 	return b.String()
+}
+
+func weightTableName(d ir.DType) string {
+	if d == ir.F32 {
+		return "weightTable"
+	}
+	return "weightTable" + tensorField[d]
+}
+
+func weightsField(d ir.DType) string {
+	if d == ir.F32 {
+		return "weights"
+	}
+	return "weights" + tensorField[d]
+}
+
+func arenaField(d ir.DType) string {
+	if d == ir.F32 {
+		return "arena"
+	}
+	return "arena" + tensorField[d]
 }
