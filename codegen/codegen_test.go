@@ -99,14 +99,14 @@ func @main(%x: f32[2,3]) -> ("a": f32[2,3], "b": f32[2,3], "c": f32[2,3]) {
 		{name: "bad package", src: dynamic, opts: Options{Package: "main", Dims: map[string]int64{"n": 2}}, want: []string{"package name"}},
 		{name: "bad weights mode", src: dynamic, opts: Options{Weights: "mmap", Dims: map[string]int64{"n": 2}}, want: []string{"weights mode"}},
 		{
-			name: "not f32",
+			name: "element type not stored",
 			src: `
-func @main(%x: i64[2]) -> ("y": i64[2]) {
-  %y = Relu(%x) : i64[2]
+func @main(%x: f64[2]) -> ("y": f64[2]) {
+  %y = Relu(%x) : f64[2]
   return %y
 }
 `,
-			want: []string{`input "x"`, "f32"},
+			want: []string{`input "x"`, "f64", "f32 and i64"},
 		},
 	}
 	for _, tc := range cases {
