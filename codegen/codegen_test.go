@@ -310,3 +310,11 @@ func TestFuncBase(t *testing.T) {
 		}
 	}
 }
+
+func TestGoNames(t *testing.T) {
+	got := goNames([]string{"input_ids", "Plus214_Output_0", "/a/b:0", "9lives", "x", "X", "", "naïve"})
+	want := []string{"InputIds", "Plus214Output0", "AB0", "X9lives", "X", "X_2", "X_3", "NaVe"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("goNames = %q, want %q", got, want)
+	}
+}

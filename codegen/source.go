@@ -10,7 +10,8 @@ import (
 )
 
 // goNames gives each external name an exported Go identifier, unique
-// among names.
+// among names: letters and digits kept, each run of other characters
+// dropped and the letter after it capitalized (input_ids → InputIds).
 func goNames(names []string) []string {
 	out := make([]string, len(names))
 	seen := map[string]bool{}
@@ -25,10 +26,6 @@ func goNames(names []string) []string {
 					up = false
 				}
 				b.WriteRune(r)
-			case r == '_':
-				if b.Len() > 0 {
-					b.WriteRune(r)
-				}
 			default:
 				up = true
 			}
