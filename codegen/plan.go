@@ -125,12 +125,13 @@ func (c *call) nres() int {
 }
 
 // inPlaceSource returns the operand of call i whose buffer result y may
-// reuse: an elementwise or broadcast op (by the op table's kind) whose
-// operand has y's shape, lives in the arena, and is read by nothing after
-// this call.
+// reuse: an op with the InPlace trait whose operand has y's shape and
+// element type, lives in the arena, and is read by nothing after this
+// call. Codegen's kernels for such ops read each element before writing
+// the same index, so the overlap is safe.
 func (g *graph) inPlaceSource(c *call, i int, y *val, lastUse map[*val]int) *val {
 	d := ir.Lookup(c.op.Name)
-	if d == nil || (d.Kind != ir.Elementwise && d.Kind != ir.Broadcast) || len(c.op.Results) != 1 {
+	if d == nil || !d.Has(ir.InPlace) || len(c.op.Results) != 1 {
 		return nil
 	}
 	for _, a := range c.args[:len(c.args)-1] {
