@@ -1,4 +1,17 @@
-// Package codegen will emit specialized, dependency-free Go packages from an
-// ir.Module, with a memory plan and a machine-readable manifest. It imports
-// ir only.
+// Package codegen turns an ir.Module into a Go package that runs it: kernels
+// specialized per op instance (shapes, strides and attributes as constants),
+// weights in one little-endian blob, activation arenas (one per element
+// type) laid out by a memory planner, and a manifest.json that records all
+// of it (docs/manifest.md). Compile does the work and returns the files;
+// writing them is the caller's business.
+//
+// The emitters (emit_*.go) are codegen's kernel table, keyed by op name as
+// the interpreter's kernels are; ops with the View trait need none, and
+// integer shape subgraphs are folded once the symbolic dims are bound.
+// plan.go is the memory planner, source.go writes the package's API and
+// Run, manifest.go the manifest.
+//
+// codegen imports ir and the standard library. The code it writes imports
+// only the standard library; the kernel library it carries into generated
+// packages lives in codegen/kernels as ordinary, tested Go.
 package codegen

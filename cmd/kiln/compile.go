@@ -1,0 +1,133 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/kiln-ml/kiln/codegen"
+	"github.com/kiln-ml/kiln/internal/safefile"
+)
+
+func init() {
+	commands = append(commands, command{
+		name:    "compile",
+		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file]",
+		summary: "compile a model into a Go package that needs only the standard library, with manifest.json",
+		run:     runCompile,
+	})
+}
+
+func runCompile(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("compile", stderr)
+	out := fs.String("o", "", "write the package into `DIR` (created if missing)")
+	pkg := fs.String("package", "", "the generated package's `NAME` (default: the folder's name when it is a Go identifier, else model)")
+	weights := fs.String("weights", "embed", "where the package finds its weights: `embed` (go:embed) or file (weights.bin beside the binary)")
+	var dims listFlag
+	fs.Var(&dims, "dim", "bind a symbolic dim: `NAME=N` (repeatable); every symbol the model uses must be bound")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "want exactly one model")
+	}
+	if *out == "" {
+		return usageError(fs, "-o DIR is required")
+	}
+	if *weights != "embed" && *weights != "file" {
+		return usageError(fs, "--weights %s: want embed or file", *weights)
+	}
+	bind := map[string]int64{}
+	for _, d := range dims {
+		name, val, ok := strings.Cut(d, "=")
+		n, err := strconv.ParseInt(val, 10, 64)
+		if !ok || name == "" || err != nil || n < 0 {
+			return usageError(fs, "--dim %s: want NAME=N with N a non-negative integer", d)
+		}
+		if _, dup := bind[name]; dup {
+			return usageError(fs, "--dim %s: %s is bound twice", d, name)
+		}
+		bind[name] = n
+	}
+	name := *pkg
+	if name == "" {
+		name = "model"
+		if base := filepath.Base(filepath.Clean(*out)); isGoPackageName(base) {
+			name = base
+		}
+	}
+	path := fs.Arg(0)
+	src, err := safefile.ReadFile(path)
+	if err != nil {
+		return fail(stderr, "compile", err)
+	}
+	sum := sha256.Sum256(src)
+	m, err := loadModel(path)
+	if err != nil {
+		return fail(stderr, "compile", err)
+	}
+	defer m.Close()
+	format := "onnx"
+	if strings.HasSuffix(path, ".kir") {
+		format = "kir"
+	}
+	p, err := codegen.Compile(m, codegen.Options{
+		Package:     name,
+		Dims:        bind,
+		Weights:     codegen.WeightsMode(*weights),
+		Source:      codegen.Source{Name: filepath.Base(path), Format: format, SHA256: hex.EncodeToString(sum[:])},
+		KilnVersion: versionLine(),
+	})
+	if err != nil {
+		return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))
+	}
+	if err := os.MkdirAll(*out, 0o777); err != nil {
+		return fail(stderr, "compile", err)
+	}
+	for _, f := range p.FileNames() {
+		dst := filepath.Join(*out, f)
+		if err := safefile.Check(dst, path); err != nil {
+			return fail(stderr, "compile", err)
+		}
+	}
+	for _, f := range p.FileNames() {
+		if err := safefile.WriteFile(filepath.Join(*out, f), p.Files[f]); err != nil {
+			return fail(stderr, "compile", err)
+		}
+	}
+	// A Go file an earlier compile wrote and this one does not (gemm.go for
+	// a model without GEMMs) would join the package: remove it.
+	for _, f := range codegen.GeneratedFiles() {
+		if _, ok := p.Files[f]; ok || !strings.HasSuffix(f, ".go") {
+			continue
+		}
+		dst := filepath.Join(*out, f)
+		if b, err := safefile.ReadFile(dst); err == nil && strings.HasPrefix(string(b), codegen.GeneratedHeader) {
+			if err := os.Remove(dst); err != nil {
+				return fail(stderr, "compile", err)
+			}
+		}
+	}
+	mem := p.Manifest.Memory
+	fmt.Fprintf(stdout, "wrote package %s to %s: %d kernels, %d weights (%d bytes), arena %d bytes, scratch %d bytes\n",
+		name, *out, len(p.Manifest.Kernels), len(p.Manifest.Weights.Tensors), p.Manifest.Weights.Bytes, mem.ArenaBytes, mem.ScratchBytes)
+	return exitOK
+}
+
+// isGoPackageName reports whether s can name a generated library package.
+func isGoPackageName(s string) bool {
+	if s == "" || s == "main" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

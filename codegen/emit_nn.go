@@ -1,0 +1,748 @@
+package codegen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+func init() {
+	emitters["Conv"] = emitConv
+	emitters["MatMul"] = emitMatMul
+	emitters["Gemm"] = emitGemm
+	emitters["MaxPool"] = emitPool
+	emitters["AveragePool"] = emitPool
+	emitters["GlobalAveragePool"] = emitGlobalAveragePool
+	emitters["Softmax"] = emitSoftmax
+	emitters["Transpose"] = emitTranspose
+	emitters["Concat"] = emitConcat
+	emitters["BatchNormalization"] = emitBatchNorm
+}
+
+// window2D resolves the two spatial windows of a Conv or pooling op over
+// an input of spatial size h×w.
+func window2D(op *ir.Op, kernel []int64, h, w int, ceil bool) (oh, ow int, ws [2]ir.Window, err error) {
+	wins, err := ir.Windows(2, kernel, op.Ints("strides"), ir.WindowDilations(op), op.Ints("pads"))
+	if err != nil {
+		return 0, 0, ws, err
+	}
+	var outs [2]int64
+	for i, in := range []int{h, w} {
+		outs[i], ws[i], err = wins[i].Resolve(int64(in), op.Str("auto_pad"), ceil)
+		if err != nil {
+			return 0, 0, ws, err
+		}
+	}
+	return int(outs[0]), int(outs[1]), ws, nil
+}
+
+// emitConv writes a 2-D convolution. Depthwise convolutions (one input and
+// one output channel per group) get a direct loop; every other one is
+// im2col (skipped for 1×1, stride 1, unpadded) and the packed GEMM per
+// group, with the bias written first and accumulated into.
+func emitConv(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	wsh, err := c.arg(1)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) != 4 || len(wsh) != 4 {
+		return nil, fmt.Errorf("codegen handles 2-D convolutions only; X is %s", typeText(xs))
+	}
+	hasBias := len(c.op.Args) > 2 && c.op.Args[2] != nil
+	kernelShape := c.op.Ints("kernel_shape")
+	if kernelShape == nil {
+		kernelShape = []int64{int64(wsh[2]), int64(wsh[3])}
+	}
+	N, C, H, W := xs[0], xs[1], xs[2], xs[3]
+	M, Cg, KH, KW := wsh[0], wsh[1], wsh[2], wsh[3]
+	G := int(c.op.Int("group"))
+	OH, OW, win, err := window2D(c.op, kernelShape, H, W, false)
+	if err != nil {
+		return nil, err
+	}
+	if G < 1 || C%G != 0 || M%G != 0 || Cg != C/G || OH != ys[2] || OW != ys[3] || ys[1] != M || ys[0] != N {
+		return nil, fmt.Errorf("inconsistent shapes: X %s, W %s, group %d, Y %s", typeText(xs), typeText(wsh), G, typeText(ys))
+	}
+	SH, SW := int(win[0].Stride), int(win[1].Stride)
+	DH, DW := int(win[0].Dilation), int(win[1].Dilation)
+	PT, PL := int(win[0].PadBegin), int(win[1].PadBegin)
+	Mg := M / G
+	OHW := OH * OW
+	K := Cg * KH * KW
+	in := []*ir.Value{c.op.Args[0], c.op.Args[1]}
+	params := []string{"x", "w"}
+	if hasBias {
+		in = append(in, c.op.Args[2])
+		params = append(params, "b")
+	}
+	params = append(params, "y")
+	shapes := fmt.Sprintf("%s, %s -> %s", typeText(xs), typeText(wsh), typeText(ys))
+	desc := fmt.Sprintf("Conv %s, group %d, stride %dx%d, dilation %dx%d, pads %d,%d,%d,%d", shapes, G, SH, SW, DH, DW, PT, PL, win[0].PadEnd, win[1].PadEnd)
+	k := &kernel{in: in, params: params, nout: 1, shapes: shapes, flops: 2 * int64(N) * int64(M) * int64(OHW) * int64(K)}
+	var b strings.Builder
+	fmt.Fprintf(&b, "x = x[:%d]\nw = w[:%d]\ny = y[:%d]\n", numel(xs), numel(wsh), numel(ys))
+	if hasBias {
+		fmt.Fprintf(&b, "b = b[:%d]\n", M)
+	}
+	if G == C && M == C {
+		k.comment = desc + ": depthwise, direct"
+		bias := "0"
+		if hasBias {
+			bias = "b[c]"
+		}
+		// Output columns [owLo, owHi) read only inside the input row, so
+		// their taps along w need no test and are unrolled.
+		owLo := min((PL+SW-1)/SW, OW)
+		owHi := OW
+		if last := W - 1 - (KW-1)*DW + PL; last < 0 {
+			owHi = owLo
+		} else {
+			owHi = max(owLo, min(OW, last/SW+1))
+		}
+		var taps []string
+		for kw := 0; kw < KW; kw++ {
+			taps = append(taps, fmt.Sprintf("xr[%d]*wr[%d]", kw*DW, kw))
+		}
+		fmt.Fprintf(&b, `for n := 0; n < %[1]d; n++ {
+for c := 0; c < %[2]d; c++ {
+xp := x[(n*%[2]d+c)*%[3]d : (n*%[2]d+c+1)*%[3]d]
+yp := y[(n*%[2]d+c)*%[4]d : (n*%[2]d+c+1)*%[4]d]
+wk := w[c*%[5]d : (c+1)*%[5]d]
+bias := float32(%[8]s)
+for oh := 0; oh < %[6]d; oh++ {
+ih0 := oh*%[10]d - %[11]d
+khLo, khHi := 0, %[9]d
+for khLo < khHi && ih0+khLo*%[12]d < 0 {
+khLo++
+}
+for khHi > khLo && ih0+(khHi-1)*%[12]d >= %[13]d {
+khHi--
+}
+row := yp[oh*%[7]d : (oh+1)*%[7]d]
+for ow := range row {
+iw0 := ow*%[15]d - %[16]d
+s := bias
+if ow >= %[19]d && ow < %[20]d {
+for kh := khLo; kh < khHi; kh++ {
+xr := xp[(ih0+kh*%[12]d)*%[18]d+iw0:]
+wr := wk[kh*%[14]d : (kh+1)*%[14]d]
+s += %[21]s
+}
+} else {
+for kh := khLo; kh < khHi; kh++ {
+xr := xp[(ih0+kh*%[12]d)*%[18]d : (ih0+kh*%[12]d+1)*%[18]d]
+wr := wk[kh*%[14]d : (kh+1)*%[14]d]
+for kw, wv := range wr {
+if iw := iw0 + kw*%[17]d; iw >= 0 && iw < %[18]d {
+s += xr[iw] * wv
+}
+}
+}
+}
+row[ow] = s
+}
+}
+}
+}
+`, N, C, H*W, OHW, KH*KW, OH, OW, bias, KH, SH, PT, DH, H, KW, SW, PL, DW, W, owLo, owHi, strings.Join(taps, " + "))
+		k.body = b.String()
+		return k, nil
+	}
+	k.gemm = true
+	direct := KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && win[0].PadEnd == 0 && win[1].PadEnd == 0
+	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor g := 0; g < %d; g++ {\n", N, G)
+	fmt.Fprintf(&b, "xg := x[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", C, Cg, H*W, C, Cg, H*W)
+	fmt.Fprintf(&b, "yg := y[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", M, Mg, OHW, M, Mg, OHW)
+	src := "xg"
+	if direct {
+		k.comment = desc + ": 1x1, GEMM on the input"
+	} else {
+		k.comment = desc + ": im2col and GEMM"
+		k.colLen = K * OHW
+		src = "col"
+		fmt.Fprintf(&b, `r := 0
+for c := 0; c < %[1]d; c++ {
+xc := xg[c*%[2]d : (c+1)*%[2]d]
+for kh := 0; kh < %[3]d; kh++ {
+for kw := 0; kw < %[4]d; kw++ {
+row := col[r*%[5]d : (r+1)*%[5]d]
+for oh := 0; oh < %[6]d; oh++ {
+ih := oh*%[8]d - %[9]d + kh*%[10]d
+dst := row[oh*%[7]d : (oh+1)*%[7]d]
+if ih < 0 || ih >= %[11]d {
+for i := range dst {
+dst[i] = 0
+}
+continue
+}
+xr := xc[ih*%[12]d : (ih+1)*%[12]d]
+for ow := range dst {
+iw := ow*%[13]d - %[14]d + kw*%[15]d
+if iw < 0 || iw >= %[12]d {
+dst[ow] = 0
+} else {
+dst[ow] = xr[iw]
+}
+}
+}
+r++
+}
+}
+}
+`, Cg, H*W, KH, KW, OHW, OH, OW, SH, PT, DH, H, W, SW, PL, DW)
+	}
+	if hasBias {
+		fmt.Fprintf(&b, "for m := 0; m < %d; m++ {\nbm := b[g*%d+m]\nrow := yg[m*%d : (m+1)*%d]\nfor i := range row {\nrow[i] = bm\n}\n}\n", Mg, Mg, OHW, OHW)
+	}
+	fmt.Fprintf(&b, "gemm(%d, %d, %d, w[g*%d:], %d, 1, %s, %d, 1, yg, %d, %v, pack)\n", Mg, OHW, K, Mg*K, K, src, OHW, OHW, hasBias)
+	b.WriteString("}\n}\n")
+	k.body = b.String()
+	return k, nil
+}
+
+// emitMatMul writes a (batched, broadcasting) matrix product as one GEMM
+// per output matrix; a 1-D operand is a row (A) or column (B) vector.
+func emitMatMul(c *opCtx) (*kernel, error) {
+	as, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := c.arg(1)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	a2, b2 := as, bs
+	if len(a2) == 1 {
+		a2 = []int{1, as[0]}
+	}
+	if len(b2) == 1 {
+		b2 = []int{bs[0], 1}
+	}
+	if len(a2) < 2 || len(b2) < 2 {
+		return nil, fmt.Errorf("operands %s and %s: want rank 1 or more", typeText(as), typeText(bs))
+	}
+	M, K := a2[len(a2)-2], a2[len(a2)-1]
+	K2, N := b2[len(b2)-2], b2[len(b2)-1]
+	if K != K2 {
+		return nil, fmt.Errorf("inner dims differ: %s × %s", typeText(as), typeText(bs))
+	}
+	ab, bb := a2[:len(a2)-2], b2[:len(b2)-2]
+	r := max(len(ab), len(bb))
+	batch := make([]int, r)
+	for i := range batch {
+		da, db := 1, 1
+		if j := i - (r - len(ab)); j >= 0 {
+			da = ab[j]
+		}
+		if j := i - (r - len(bb)); j >= 0 {
+			db = bb[j]
+		}
+		if da != db && da != 1 && db != 1 {
+			return nil, fmt.Errorf("batch dims do not broadcast: %s × %s", typeText(as), typeText(bs))
+		}
+		batch[i] = max(da, db)
+	}
+	nb := numel(batch)
+	if nb*M*N != numel(ys) {
+		return nil, fmt.Errorf("result %s does not match %s × %s", typeText(ys), typeText(as), typeText(bs))
+	}
+	shapes := fmt.Sprintf("%s, %s -> %s", typeText(as), typeText(bs), typeText(ys))
+	var b strings.Builder
+	fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), numel(bs), numel(ys))
+	offset := func(opBatch []int, mat int) string {
+		// The operand's offset for flat output batch index bi.
+		var terms []string
+		stride := mat
+		outStride := 1
+		for i := r - 1; i >= 0; i-- {
+			j := i - (r - len(opBatch))
+			if j >= 0 && opBatch[j] != 1 {
+				terms = append(terms, fmt.Sprintf("(bi/%d%%%d)*%d", outStride, batch[i], stride))
+				stride *= opBatch[j]
+			}
+			outStride *= batch[i]
+		}
+		if len(terms) == 0 {
+			return "0"
+		}
+		return strings.Join(terms, "+")
+	}
+	call := fmt.Sprintf("gemm(%d, %d, %d, a[ao:], %d, 1, b[bo:], %d, 1, y[bi*%d:], %d, false, pack)\n", M, N, K, K, N, M*N, N)
+	if nb == 1 {
+		b.WriteString("ao, bo, bi := 0, 0, 0\n" + call)
+	} else {
+		fmt.Fprintf(&b, "for bi := 0; bi < %d; bi++ {\nao := %s\nbo := %s\n%s}\n", nb, offset(ab, M*K), offset(bb, K*N), call)
+	}
+	return &kernel{
+		in: c.op.Args[:2], params: []string{"a", "b", "y"}, nout: 1,
+		comment: "MatMul " + shapes, body: b.String(), shapes: shapes,
+		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true,
+	}, nil
+}
+
+// emitGemm writes Y = alpha·A'·B' + beta·C with the transposes as strides.
+func emitGemm(c *opCtx) (*kernel, error) {
+	as, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := c.arg(1)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) != 2 || len(bs) != 2 || len(ys) != 2 {
+		return nil, fmt.Errorf("want 2-D operands, have %s and %s", typeText(as), typeText(bs))
+	}
+	ta, tb := c.op.Int("transA") != 0, c.op.Int("transB") != 0
+	M, K := as[0], as[1]
+	ars, acs := K, 1
+	if ta {
+		M, K = as[1], as[0]
+		ars, acs = 1, M
+	}
+	K2, N := bs[0], bs[1]
+	brs, bcs := N, 1
+	if tb {
+		K2, N = bs[1], bs[0]
+		brs, bcs = 1, K2
+	}
+	if K != K2 || ys[0] != M || ys[1] != N {
+		return nil, fmt.Errorf("inconsistent shapes %s, %s -> %s", typeText(as), typeText(bs), typeText(ys))
+	}
+	alpha, beta := c.op.Float("alpha"), c.op.Float("beta")
+	in := []*ir.Value{c.op.Args[0], c.op.Args[1]}
+	params := []string{"a", "b"}
+	shapes := fmt.Sprintf("%s, %s", typeText(as), typeText(bs))
+	var b strings.Builder
+	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, a, %d, %d, b, %d, %d, y, %d, false, pack)\n", M*N, M, N, K, ars, acs, brs, bcs, N)
+	hasC := len(c.op.Args) > 2 && c.op.Args[2] != nil && beta != 0
+	if hasC {
+		cs, err := c.arg(2)
+		if err != nil {
+			return nil, err
+		}
+		if len(cs) > 2 {
+			return nil, fmt.Errorf("C is %s, want rank 2 or less", typeText(cs))
+		}
+		in = append(in, c.op.Args[2])
+		params = append(params, "c")
+		shapes += ", " + typeText(cs)
+		dims, strides := broadcastLoops([]int{M, N}, cs)
+		writeLoops(&b, dims, strides, func(idx []string) string {
+			return fmt.Sprintf("y[i] = %s*y[i] + %s*c[%s]\ni++", f32Lit(alpha), f32Lit(beta), idx[0])
+		}, "i := 0\n")
+	} else if alpha != 1 {
+		fmt.Fprintf(&b, "for i := range y {\ny[i] *= %s\n}\n", f32Lit(alpha))
+	}
+	params = append(params, "y")
+	shapes += " -> " + typeText(ys)
+	return &kernel{
+		in: in, params: params, nout: 1,
+		comment: fmt.Sprintf("Gemm %s, transA %v, transB %v, alpha %v, beta %v", shapes, ta, tb, alpha, beta),
+		body:    b.String(), shapes: shapes, flops: 2 * int64(M) * int64(N) * int64(K), gemm: true,
+	}, nil
+}
+
+// emitPool writes MaxPool or AveragePool over 2-D windows.
+func emitPool(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) != 4 {
+		return nil, fmt.Errorf("codegen handles 2-D pooling only; X is %s", typeText(xs))
+	}
+	isMax := c.op.Name == "MaxPool"
+	ceil := c.op.Int("ceil_mode") != 0
+	OH, OW, win, err := window2D(c.op, c.op.Ints("kernel_shape"), xs[2], xs[3], ceil)
+	if err != nil {
+		return nil, err
+	}
+	if ys[2] != OH || ys[3] != OW {
+		return nil, fmt.Errorf("result %s, want %dx%d windows", typeText(ys), OH, OW)
+	}
+	H, W := xs[2], xs[3]
+	KH, KW := int(win[0].Kernel), int(win[1].Kernel)
+	SH, SW := int(win[0].Stride), int(win[1].Stride)
+	DH, DW := int(win[0].Dilation), int(win[1].Dilation)
+	PT, PL := int(win[0].PadBegin), int(win[1].PadBegin)
+	// count_include_pad counts the explicitly padded extent, not positions
+	// that ceil_mode reaches beyond it.
+	_, rh, _ := win[0].Resolve(int64(H), c.op.Str("auto_pad"), false)
+	_, rw, _ := win[1].Resolve(int64(W), c.op.Str("auto_pad"), false)
+	shapes := fmt.Sprintf("%s -> %s", typeText(xs), typeText(ys))
+	var init, acc, fin string
+	if isMax {
+		init, acc, fin = "float32(math.Inf(-1))", "if v := xp[ih*%d+iw]; v > s {\ns = v\n}", "s"
+		acc = fmt.Sprintf(acc, W)
+	} else {
+		init, acc, fin = "float32(0)", fmt.Sprintf("s += xp[ih*%d+iw]\ncnt++", W), "s / float32(cnt)"
+	}
+	loLimH, hiLimH, loLimW, hiLimW := 0, H, 0, W
+	countPad := !isMax && c.op.Int("count_include_pad") != 0
+	var b strings.Builder
+	fmt.Fprintf(&b, "x = x[:%d]\ny = y[:%d]\n", numel(xs), numel(ys))
+	fmt.Fprintf(&b, "for p := 0; p < %d; p++ {\nxp := x[p*%d : (p+1)*%d]\nyp := y[p*%d : (p+1)*%d]\n", xs[0]*xs[1], H*W, H*W, OH*OW, OH*OW)
+	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nfor ow := 0; ow < %d; ow++ {\ns := %s\n", OH, OW, init)
+	if !isMax {
+		b.WriteString("cnt := 0\n")
+	}
+	if countPad {
+		// The divisor counts every position inside the padded extent.
+		fmt.Fprintf(&b, "for kh := 0; kh < %d; kh++ {\nih := oh*%d - %d + kh*%d\nfor kw := 0; kw < %d; kw++ {\niw := ow*%d - %d + kw*%d\n", KH, SH, PT, DH, KW, SW, PL, DW)
+		fmt.Fprintf(&b, "if ih >= %d && ih < %d && iw >= %d && iw < %d {\ncnt++\n}\n", -PT, H+int(rh.PadEnd), -PL, W+int(rw.PadEnd))
+		fmt.Fprintf(&b, "if ih >= %d && ih < %d && iw >= %d && iw < %d {\ns += xp[ih*%d+iw]\n}\n}\n}\n", loLimH, hiLimH, loLimW, hiLimW, W)
+	} else {
+		fmt.Fprintf(&b, "for kh := 0; kh < %d; kh++ {\nih := oh*%d - %d + kh*%d\nif ih < 0 || ih >= %d {\ncontinue\n}\n", KH, SH, PT, DH, H)
+		fmt.Fprintf(&b, "for kw := 0; kw < %d; kw++ {\niw := ow*%d - %d + kw*%d\nif iw < 0 || iw >= %d {\ncontinue\n}\n%s\n}\n}\n", KW, SW, PL, DW, W, acc)
+	}
+	fmt.Fprintf(&b, "yp[oh*%d+ow] = %s\n}\n}\n}\n", OW, fin)
+	return &kernel{
+		in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1,
+		comment: fmt.Sprintf("%s %s, window %dx%d, stride %dx%d, dilation %dx%d, pads %d,%d,%d,%d", c.op.Name, shapes, KH, KW, SH, SW, DH, DW, PT, PL, rh.PadEnd, rw.PadEnd),
+		body:    b.String(), shapes: shapes, flops: int64(numel(ys)) * int64(KH*KW),
+	}, nil
+}
+
+// emitGlobalAveragePool writes the mean over every spatial position.
+func emitGlobalAveragePool(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) < 3 {
+		return nil, fmt.Errorf("X is %s, want rank 3 or more", typeText(xs))
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	planes, size := xs[0]*xs[1], numel(xs[2:])
+	shapes := fmt.Sprintf("%s -> %s", typeText(xs), typeText(ys))
+	body := fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nfor p := range y {\nvar s float32\nfor _, v := range x[p*%d : (p+1)*%d] {\ns += v\n}\ny[p] = s / %d\n}\n", planes*size, planes, size, size, size)
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: "GlobalAveragePool " + shapes, body: body, shapes: shapes, flops: int64(planes * size)}, nil
+}
+
+// emitSoftmax writes Softmax along one axis (opset-13 semantics), the
+// maximum subtracted first.
+func emitSoftmax(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	ax, err := ir.NormAxis(c.op.Int("axis"), len(xs))
+	if err != nil {
+		return nil, err
+	}
+	outer, n, inner := numel(xs[:ax]), xs[ax], numel(xs[ax+1:])
+	shapes := typeText(xs)
+	body := fmt.Sprintf(`x = x[:%[1]d]
+y = y[:%[1]d]
+for o := 0; o < %[2]d; o++ {
+for in := 0; in < %[4]d; in++ {
+base := o*%[5]d + in
+m := float32(math.Inf(-1))
+for i := 0; i < %[3]d; i++ {
+m = max(m, x[base+i*%[4]d])
+}
+var sum float64
+for i := 0; i < %[3]d; i++ {
+e := math.Exp(float64(x[base+i*%[4]d] - m))
+y[base+i*%[4]d] = float32(e)
+sum += e
+}
+for i := 0; i < %[3]d; i++ {
+y[base+i*%[4]d] = float32(float64(y[base+i*%[4]d]) / sum)
+}
+}
+}
+`, numel(xs), outer, n, inner, n*inner)
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Softmax over axis %d of %s", ax, shapes), body: body, shapes: shapes, flops: 4 * int64(numel(xs))}, nil
+}
+
+// emitTranspose writes a permutation as nested loops over the output
+// reading the input with permuted strides.
+func emitTranspose(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	perm, err := ir.TransposePerm(c.op, len(xs))
+	if err != nil {
+		return nil, err
+	}
+	inStride := make([]int, len(xs))
+	s := 1
+	for i := len(xs) - 1; i >= 0; i-- {
+		inStride[i] = s
+		s *= xs[i]
+	}
+	var dims []int
+	var st []int
+	for i, p := range perm {
+		if ys[i] == 1 {
+			continue
+		}
+		dims = append(dims, ys[i])
+		st = append(st, inStride[p])
+	}
+	if len(dims) == 0 {
+		dims, st = []int{1}, []int{0}
+	}
+	shapes := fmt.Sprintf("%s -> %s", typeText(xs), typeText(ys))
+	var b strings.Builder
+	fmt.Fprintf(&b, "x = x[:%d]\ny = y[:%d]\n", numel(xs), numel(ys))
+	writeLoops(&b, dims, [][]int{st}, func(idx []string) string { return "y[i] = x[" + idx[0] + "]\ni++" }, "i := 0\n")
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Transpose %v: %s", perm, shapes), body: b.String(), shapes: shapes}, nil
+}
+
+// emitConcat writes a concatenation as block copies.
+func emitConcat(c *opCtx) (*kernel, error) {
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	ax, err := ir.NormAxis(c.op.Int("axis"), len(ys))
+	if err != nil {
+		return nil, err
+	}
+	outer, inner := numel(ys[:ax]), numel(ys[ax+1:])
+	var b strings.Builder
+	var params, texts []string
+	fmt.Fprintf(&b, "y = y[:%d]\n", numel(ys))
+	off := 0
+	for i := range c.op.Args {
+		xs, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		p := fmt.Sprintf("x%d", i)
+		params = append(params, p)
+		texts = append(texts, typeText(xs))
+		chunk := xs[ax] * inner
+		fmt.Fprintf(&b, "for o := 0; o < %d; o++ {\ncopy(y[o*%d+%d:o*%d+%d], %s[o*%d:(o+1)*%d])\n}\n", outer, ys[ax]*inner, off, ys[ax]*inner, off+chunk, p, chunk, chunk)
+		off += chunk
+	}
+	shapes := strings.Join(texts, ", ") + " -> " + typeText(ys)
+	return &kernel{in: c.op.Args, params: append(params, "y"), nout: 1, comment: fmt.Sprintf("Concat on axis %d: %s", ax, shapes), body: b.String(), shapes: shapes}, nil
+}
+
+// emitBatchNorm writes inference-mode BatchNormalization: per channel
+// y = (x-mean)/sqrt(var+epsilon)*scale + B.
+func emitBatchNorm(c *opCtx) (*kernel, error) {
+	if c.op.Int("training_mode") != 0 {
+		return nil, fmt.Errorf("training_mode is set; codegen handles inference only")
+	}
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) < 2 {
+		return nil, fmt.Errorf("X is %s, want rank 2 or more", typeText(xs))
+	}
+	for i := 1; i < 5; i++ {
+		s, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		if numel(s) != xs[1] {
+			return nil, fmt.Errorf("operand %d is %s, want %d channels", i, typeText(s), xs[1])
+		}
+	}
+	N, C, inner := xs[0], xs[1], numel(xs[2:])
+	shapes := typeText(xs)
+	body := fmt.Sprintf(`x = x[:%[1]d]
+y = y[:%[1]d]
+for n := 0; n < %[2]d; n++ {
+for c := 0; c < %[3]d; c++ {
+k := float32(float64(scale[c]) / math.Sqrt(float64(variance[c])+%[5]v))
+d := bias[c] - mean[c]*k
+o := (n*%[3]d + c) * %[4]d
+for i := o; i < o+%[4]d; i++ {
+y[i] = x[i]*k + d
+}
+}
+}
+`, numel(xs), N, C, inner, float64(c.op.Float("epsilon")))
+	return &kernel{in: c.op.Args[:5], params: []string{"x", "scale", "bias", "mean", "variance", "y"}, nout: 1, comment: "BatchNormalization (inference) over " + shapes, body: body, shapes: shapes, flops: 2 * int64(numel(xs))}, nil
+}
+
+func init() {
+	emitters["ReduceMean"] = emitReduceMean
+	emitters["Slice"] = emitSlice
+}
+
+// emitReduceMean writes ReduceMean over axes that form one contiguous
+// run (the normalizations exporters decompose reduce the last axis).
+func emitReduceMean(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	var axes []int64
+	if len(c.op.Args) > 1 && c.op.Args[1] != nil {
+		if axes, err = c.g.knownInts(c.op.Args[1]); err != nil {
+			return nil, fmt.Errorf("axes: %w", err)
+		}
+	}
+	mask, noop, err := ir.ReduceAxes(axes, len(xs), c.op.Int("noop_with_empty_axes") != 0)
+	if err != nil {
+		return nil, err
+	}
+	first, last := -1, -1
+	for i, m := range mask {
+		if m && xs[i] != 1 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	for i := first; i >= 0 && i <= last; i++ {
+		if !mask[i] && xs[i] != 1 {
+			return nil, fmt.Errorf("axes %v of %s are not contiguous; codegen reduces one run of axes", axes, typeText(xs))
+		}
+	}
+	n := 1
+	if first >= 0 && !noop {
+		n = numel(xs[first : last+1])
+	} else {
+		first, last = len(xs), len(xs)-1
+	}
+	outer, inner := numel(xs[:first]), numel(xs[last+1:])
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	shapes := fmt.Sprintf("%s -> %s", typeText(xs), typeText(ys))
+	body := fmt.Sprintf(`x = x[:%[1]d]
+y = y[:%[2]d]
+for o := 0; o < %[3]d; o++ {
+for in := 0; in < %[5]d; in++ {
+var s float32
+for i := 0; i < %[4]d; i++ {
+s += x[(o*%[4]d+i)*%[5]d+in]
+}
+y[o*%[5]d+in] = s / %[4]d
+}
+}
+`, numel(xs), numel(ys), outer, n, inner)
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("ReduceMean of %d elements: %s", n, shapes), body: body, shapes: shapes, flops: int64(numel(xs))}, nil
+}
+
+// emitSlice writes Slice with starts, ends, axes and steps known at
+// compile time as nested loops over the output.
+func emitSlice(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.out(0)
+	if err != nil {
+		return nil, err
+	}
+	read := func(i int) ([]int64, error) {
+		if i >= len(c.op.Args) || c.op.Args[i] == nil {
+			return nil, nil
+		}
+		return c.g.knownInts(c.op.Args[i])
+	}
+	starts, err := read(1)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := read(2)
+	if err != nil {
+		return nil, err
+	}
+	axes, err := read(3)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := read(4)
+	if err != nil {
+		return nil, err
+	}
+	r := len(xs)
+	begin := make([]int, r)
+	step := make([]int, r)
+	for i := range step {
+		step[i] = 1
+	}
+	if len(ends) != len(starts) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("starts, ends, axes, steps differ in length")
+	}
+	for i := range starts {
+		ax := i
+		if axes != nil {
+			a, err := ir.NormAxis(axes[i], r)
+			if err != nil {
+				return nil, err
+			}
+			ax = a
+		}
+		st := int64(1)
+		if steps != nil {
+			st = steps[i]
+		}
+		if st == 0 {
+			return nil, fmt.Errorf("step 0 on axis %d", ax)
+		}
+		b, e := ir.SliceBounds(int64(xs[ax]), starts[i], ends[i], st)
+		if ir.SliceLen(int64(xs[ax]), starts[i], ends[i], st) != int64(ys[ax]) {
+			return nil, fmt.Errorf("axis %d: slice [%d:%d:%d] of %d is not %d long", ax, b, e, st, xs[ax], ys[ax])
+		}
+		begin[ax], step[ax] = int(b), int(st)
+	}
+	inStride := make([]int, r)
+	s := 1
+	for i := r - 1; i >= 0; i-- {
+		inStride[i] = s
+		s *= xs[i]
+	}
+	base := 0
+	var dims, st []int
+	for i := 0; i < r; i++ {
+		base += begin[i] * inStride[i]
+		if ys[i] == 1 {
+			continue
+		}
+		dims = append(dims, ys[i])
+		st = append(st, step[i]*inStride[i])
+	}
+	if len(dims) == 0 {
+		dims, st = []int{1}, []int{0}
+	}
+	shapes := fmt.Sprintf("%s -> %s", typeText(xs), typeText(ys))
+	var b strings.Builder
+	fmt.Fprintf(&b, "x = x[:%d]\ny = y[:%d]\n", numel(xs), numel(ys))
+	writeLoops(&b, dims, [][]int{st}, func(idx []string) string {
+		return fmt.Sprintf("y[i] = x[%d+%s]\ni++", base, idx[0])
+	}, "i := 0\n")
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Slice from %v step %v: %s", begin, step, shapes), body: b.String(), shapes: shapes}, nil
+}

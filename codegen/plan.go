@@ -1,0 +1,177 @@
+package codegen
+
+import (
+	"sort"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// arenaAlign is the alignment, in elements, of every buffer in an arena:
+// 64 bytes (a cache line) for float32, 128 for int64.
+const arenaAlign = 16
+
+// buffer is one allocation in the activation arena: the storage of a value
+// computed by a kernel, of the views of it and of the elementwise results
+// computed in place over it. Its live range runs from the call that first
+// writes it to the last call that reads it (inclusive, indices into
+// graph.calls); a function output lives to the end.
+type buffer struct {
+	id         int
+	dtype      ir.DType // which arena
+	size       int      // elements
+	start, end int
+	offset     int // elements from the arena's start
+	values     []*val
+}
+
+// plan assigns arena offsets: liveness over the call order, in-place
+// elementwise results where the operand dies at that call, then
+// greedy-by-size placement, each buffer in the smallest gap between
+// buffers live at the same time that holds it (best fit), else above them.
+func (g *graph) plan() {
+	// Last call reading each root.
+	lastUse := map[*val]int{}
+	for i, c := range g.calls {
+		for _, a := range c.args[:len(c.args)-c.nres()] {
+			lastUse[a.root] = i
+		}
+	}
+	end := len(g.calls)
+	for _, r := range g.f.Body.Results {
+		lastUse[g.vals[r].root] = end
+	}
+	for i, c := range g.calls {
+		if c.view {
+			continue
+		}
+		for _, y := range c.args[len(c.args)-c.nres():] {
+			if src := g.inPlaceSource(c, i, y, lastUse); src != nil {
+				r := src.storage()
+				y.root = r
+				if lastUse[y] > lastUse[r] {
+					lastUse[r] = lastUse[y]
+				}
+				continue
+			}
+			b := &buffer{id: len(g.bufs), dtype: y.dtype, size: y.n, start: i, end: max(i, lastUse[y])}
+			y.buf = b
+			g.bufs = append(g.bufs, b)
+		}
+	}
+	// A later reader of an in-place result or a view extends its root.
+	for v, i := range lastUse {
+		if b := v.storage().buf; b != nil && i > b.end {
+			b.end = i
+		}
+	}
+	for _, c := range g.calls {
+		for _, a := range c.args {
+			if b := a.storage().buf; b != nil && !containsVal(b.values, a) {
+				b.values = append(b.values, a)
+			}
+		}
+	}
+	order := append([]*buffer(nil), g.bufs...)
+	sort.SliceStable(order, func(i, j int) bool {
+		if order[i].size != order[j].size {
+			return order[i].size > order[j].size
+		}
+		return order[i].start < order[j].start
+	})
+	g.arenaLen = map[ir.DType]int{}
+	var placed []*buffer
+	for _, b := range order {
+		var live []*buffer
+		for _, p := range placed {
+			if p.dtype == b.dtype && p.start <= b.end && b.start <= p.end {
+				live = append(live, p)
+			}
+		}
+		sort.Slice(live, func(i, j int) bool {
+			if live[i].offset != live[j].offset {
+				return live[i].offset < live[j].offset
+			}
+			return live[i].id < live[j].id
+		})
+		best, bestGap := -1, 0
+		at := 0
+		for _, p := range live {
+			if gap := p.offset - at; gap >= b.size && (best < 0 || gap < bestGap) {
+				best, bestGap = at, gap
+			}
+			at = max(at, alignUp(p.offset+p.size))
+		}
+		if best < 0 {
+			best = at
+		}
+		b.offset = best
+		g.arenaLen[b.dtype] = max(g.arenaLen[b.dtype], alignUp(best+b.size))
+		placed = append(placed, b)
+	}
+}
+
+// nres is the number of results among a call's args.
+func (c *call) nres() int {
+	if c.view {
+		return 1
+	}
+	n := 0
+	for _, a := range c.args {
+		if a.v.Def == c.op {
+			n++
+		}
+	}
+	return n
+}
+
+// inPlaceSource returns the operand of call i whose buffer result y may
+// reuse: an op with the InPlace trait whose operand has y's shape and
+// element type, lives in the arena, and is read by nothing after this
+// call. Codegen's kernels for such ops read each element before writing
+// the same index, so the overlap is safe.
+func (g *graph) inPlaceSource(c *call, i int, y *val, lastUse map[*val]int) *val {
+	d := ir.Lookup(c.op.Name)
+	if d == nil || !d.Has(ir.InPlace) || len(c.op.Results) != 1 {
+		return nil
+	}
+	for _, a := range c.args[:len(c.args)-1] {
+		r := a.storage()
+		if r.where == inArena && r.buf != nil && a.dtype == y.dtype && a.n == y.n && sameShape(a.shape, y.shape) && lastUse[r] == i {
+			return a
+		}
+	}
+	return nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func containsVal(vs []*val, v *val) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func alignUp(n int) int { return (n + arenaAlign - 1) / arenaAlign * arenaAlign }
+
+// storage returns the val that owns v's elements: v itself, or what its
+// view or in-place chain leads to.
+func (v *val) storage() *val {
+	r := v
+	for r.root != r {
+		r = r.root
+	}
+	return r
+}

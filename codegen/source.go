@@ -1,0 +1,442 @@
+package codegen
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// goNames gives each external name an exported Go identifier, unique
+// among names: letters and digits kept, each run of other characters
+// dropped and the letter after it capitalized (input_ids → InputIds).
+func goNames(names []string) []string {
+	out := make([]string, len(names))
+	seen := map[string]bool{}
+	for i, n := range names {
+		var b strings.Builder
+		up := true
+		for _, r := range n {
+			switch {
+			case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+				if up {
+					r = unicode.ToUpper(r)
+					up = false
+				}
+				b.WriteRune(r)
+			default:
+				up = true
+			}
+		}
+		s := b.String()
+		if s == "" || !unicode.IsLetter(rune(s[0])) {
+			s = "X" + s
+		}
+		base := s
+		for k := 2; seen[s]; k++ {
+			s = fmt.Sprintf("%s_%d", base, k)
+		}
+		seen[s] = true
+		out[i] = s
+	}
+	return out
+}
+
+// symbolicShape spells a declared shape with its symbols: [batch,3,224,224].
+func symbolicShape(s ir.Shape) string {
+	parts := make([]string, len(s.Dims))
+	for i, d := range s.Dims {
+		parts[i] = d.String()
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+func shapeList(shape []int) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = fmt.Sprint(d)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describe is the doc text of one input or output.
+func (g *graph) describe(x *val, bind string) string {
+	static := strings.TrimPrefix(dtypeText(x.dtype, x.shape), x.dtype.String())
+	s := fmt.Sprintf("%s (field %s), shape %s", goElem[x.dtype], tensorField[x.dtype], static)
+	if sym := symbolicShape(x.v.Type.Shape); sym != static {
+		s += fmt.Sprintf(" (declared %s%s)", sym, bind)
+	}
+	return s
+}
+
+// bindingText spells the dim binding: " with batch=1".
+func (g *graph) bindingText() string {
+	var names []string
+	for n := range g.bind {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s=%d", n, g.bind[n]))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " with " + strings.Join(parts, ", ")
+}
+
+// expr is the Go expression for a value's elements inside Run.
+func (g *graph) expr(x *val) string {
+	if d := x.v.Def; d != nil && isView(d) {
+		return g.expr(g.vals[d.Args[0]])
+	}
+	switch x.where {
+	case inWeight:
+		return fmt.Sprintf("%s[%d]", weightsVar[x.dtype], x.index)
+	case inInput:
+		return x.name
+	}
+	return x.name
+}
+
+// modelSource writes model.go: the package's API and Run.
+func (g *graph) modelSource(opts Options) string {
+	var b strings.Builder
+	b.WriteString(header(opts))
+	inNames := goNames(g.f.InputNames)
+	outNames := goNames(g.f.OutputNames)
+	bind := g.bindingText()
+	fmt.Fprintf(&b, "// Package %s runs the model %s, compiled by kiln into Go that needs\n// only the standard library.\n//\n", opts.Package, opts.Source.Name)
+	b.WriteString("// Load the weights once (Load")
+	if opts.Weights == WeightsFile {
+		b.WriteString(" or LoadFile")
+	}
+	b.WriteString("), then give each goroutine its own Session:\n//\n")
+	b.WriteString("//\tm, err := " + opts.Package + ".Load()\n//\t...\n//\ts := m.NewSession()\n//\tout, err := s.Run(" + opts.Package + ".Inputs{...})\n")
+	fmt.Fprintf(&b, "package %s\n\n", opts.Package)
+	b.WriteString("import (\n")
+	if opts.Weights == WeightsEmbed {
+		b.WriteString("_ \"embed\"\n")
+	} else {
+		b.WriteString("\"crypto/sha256\"\n\"encoding/hex\"\n\"os\"\n\"path/filepath\"\n")
+	}
+	b.WriteString("\"encoding/binary\"\n\"fmt\"\n\"math\"\n)\n\n")
+
+	b.WriteString(`// Tensor is a dense tensor in row-major (C) order. The field of its
+// element type holds the data (F32 for float32, I64 for int64); its
+// length is the product of Shape.
+type Tensor struct {
+	// Shape holds the dims, outermost first.
+	Shape []int
+	// F32 holds float32 elements.
+	F32 []float32
+	// I64 holds int64 elements.
+	I64 []int64
+}
+
+`)
+	b.WriteString("// Inputs are the model's inputs, one field per input. Each must have\n// exactly the shape given.\ntype Inputs struct {\n")
+	for i, x := range g.inputs {
+		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s Tensor\n", inNames[i], g.f.InputNames[i], g.describe(x, bind), inNames[i])
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// Outputs are the model's outputs, one field per output, in slices\n// that Run allocates for each call.\ntype Outputs struct {\n")
+	for i, r := range g.f.Body.Results {
+		fmt.Fprintf(&b, "// %s is output %q: %s.\n%s Tensor\n", outNames[i], g.f.OutputNames[i], g.describe(g.vals[r], bind), outNames[i])
+	}
+	b.WriteString("}\n\n")
+
+	// Weights.
+	fmt.Fprintf(&b, "// weightsSize and weightsSHA256 describe %s, the little-endian blob\n// of every weight, each 64-byte aligned.\nconst (\nweightsSize = %d\nweightsSHA256 = %q\n)\n\n", WeightsFileName, g.blobLen(), g.weightsSHA)
+	count := map[ir.DType]int{}
+	for _, w := range g.weights {
+		count[w.dtype]++
+	}
+	for _, d := range storedTypes {
+		if d != ir.F32 && count[d] == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "// %s gives each %s weight's byte offset in the blob and its\n// element count.\n", weightTableName(d), goElem[d])
+		fmt.Fprintf(&b, "var %s = [%d]struct{ off, n int }{\n", weightTableName(d), count[d])
+		for i, w := range g.weights {
+			if w.dtype == d {
+				fmt.Fprintf(&b, "{%d, %d}, // @%s %s\n", g.weightOff[i], w.n, w.v.Const.Name, dtypeText(d, w.shape))
+			}
+		}
+		b.WriteString("}\n\n")
+	}
+	b.WriteString("// Model holds the weights, decoded once. It is read-only after Load and\n// safe to share between goroutines.\ntype Model struct {\n")
+	for _, d := range storedTypes {
+		if d == ir.F32 || count[d] > 0 {
+			fmt.Fprintf(&b, "%s [%d][]%s\n", weightsField(d), count[d], goElem[d])
+		}
+	}
+	b.WriteString("}\n\n")
+	if opts.Weights == WeightsEmbed {
+		fmt.Fprintf(&b, "//go:embed %s\nvar weightsBlob []byte\n\n", WeightsFileName)
+		b.WriteString("// Load returns the model with the weights embedded in the package.\nfunc Load() (*Model, error) {\nreturn newModel(weightsBlob)\n}\n\n")
+	} else {
+		fmt.Fprintf(&b, `// Load reads the weights from %[1]s in the folder of the running
+// executable.
+func Load() (*Model, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding %[1]s: %%w", err)
+	}
+	return LoadFile(filepath.Join(filepath.Dir(exe), %[1]q))
+}
+
+// LoadFile reads the weights from path and checks them against the
+// size and SHA-256 recorded when the package was generated.
+func LoadFile(path string) (*Model, error) {
+	blob, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(blob) != weightsSize {
+		return nil, fmt.Errorf("%%s: %%d bytes, want %%d", path, len(blob), weightsSize)
+	}
+	sum := sha256.Sum256(blob)
+	if hex.EncodeToString(sum[:]) != weightsSHA256 {
+		return nil, fmt.Errorf("%%s: sha256 does not match the weights this package was generated with", path)
+	}
+	return newModel(blob)
+}
+
+`, WeightsFileName)
+	}
+	b.WriteString(`// newModel decodes the weights blob.
+func newModel(blob []byte) (*Model, error) {
+	if len(blob) != weightsSize {
+		return nil, fmt.Errorf("weights: %d bytes, want %d", len(blob), weightsSize)
+	}
+	m := &Model{}
+	for i, w := range weightTable {
+		src := blob[w.off : w.off+4*w.n]
+		dst := make([]float32, w.n)
+		for j := range dst {
+			dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))
+		}
+		m.weights[i] = dst
+	}
+`)
+	if count[ir.I64] > 0 {
+		b.WriteString(`for i, w := range weightTableI64 {
+		src := blob[w.off : w.off+8*w.n]
+		dst := make([]int64, w.n)
+		for j := range dst {
+			dst[j] = int64(binary.LittleEndian.Uint64(src[8*j:]))
+		}
+		m.weightsI64[i] = dst
+	}
+`)
+	}
+	b.WriteString("return m, nil\n}\n\n")
+	// Session.
+	i64Arena := g.arenaLen[ir.I64] > 0
+	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, as the\n// memory plan in manifest.json lays it out; colLen is the im2col scratch.\nconst (\narenaLen = %d\ncolLen = %d\n", g.arenaLen[ir.F32], g.colLen)
+	if i64Arena {
+		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
+	}
+	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
+	if i64Arena {
+		b.WriteString("arenaI64 []int64\n")
+	}
+	b.WriteString("col []float32\npack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen), col: make([]float32, colLen)}\n")
+	if i64Arena {
+		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
+	}
+	if g.needGemm {
+		b.WriteString("s.pack = make([]float32, gemmScratchLen)\n")
+	}
+	b.WriteString("return s\n}\n\n")
+
+	b.WriteString(`// checkInput returns an error unless t holds data of element type elem
+// ("float32" or "int64") and exactly shape want.
+func checkInput(name string, t Tensor, elem string, want ...int) error {
+	if t.Shape == nil && t.F32 == nil && t.I64 == nil {
+		return fmt.Errorf("input %q is missing", name)
+	}
+	n, ok := len(t.F32), t.F32 != nil
+	if elem == "int64" {
+		n, ok = len(t.I64), t.I64 != nil
+	}
+	if !ok {
+		return fmt.Errorf("input %q: want %s data", name, elem)
+	}
+	if len(t.Shape) != len(want) {
+		return fmt.Errorf("input %q: shape %v has rank %d, want %v", name, t.Shape, len(t.Shape), want)
+	}
+	size := 1
+	for i, d := range t.Shape {
+		if d != want[i] {
+			return fmt.Errorf("input %q: shape %v, want %v (dim %d)", name, t.Shape, want, i)
+		}
+		size *= d
+	}
+	if n != size {
+		return fmt.Errorf("input %q: %d elements for shape %v, want %d", name, n, t.Shape, size)
+	}
+	return nil
+}
+
+`)
+	// Run.
+	b.WriteString("// Run computes the outputs for in. It returns an error, and no outputs,\n// when an input is missing or has the wrong shape.\nfunc (s *Session) Run(in Inputs) (Outputs, error) {\nvar out Outputs\n")
+	for i, x := range g.inputs {
+		fmt.Fprintf(&b, "if err := checkInput(%q, in.%s, %q, %s); err != nil {\nreturn out, err\n}\n", g.f.InputNames[i], inNames[i], goElem[x.dtype], shapeList(x.shape))
+	}
+	for _, d := range storedTypes {
+		if count[d] > 0 {
+			fmt.Fprintf(&b, "%s := &s.m.%s\n", weightsVar[d], weightsField(d))
+		}
+	}
+	for _, d := range storedTypes {
+		if g.arenaLen[d] > 0 {
+			fmt.Fprintf(&b, "%s := s.%s\n", arenaVar[d], arenaField(d))
+		}
+	}
+	read := map[*val]bool{}
+	for _, c := range g.calls {
+		for _, a := range c.args {
+			read[a.storage()] = true
+		}
+	}
+	for _, r := range g.f.Body.Results {
+		read[g.vals[r].storage()] = true
+	}
+	for i, x := range g.inputs {
+		if read[x] {
+			fmt.Fprintf(&b, "%s := in.%s.%s // %q\n", x.name, inNames[i], tensorField[x.dtype], g.f.InputNames[i])
+		}
+	}
+	for _, c := range g.calls {
+		y := c.args[len(c.args)-1]
+		if c.view {
+			fmt.Fprintf(&b, "// %s %s: %s is a view of %s\n", c.op.Name, quoteLocs(c.op), dtypeText(y.dtype, y.shape), g.expr(c.args[0]))
+			continue
+		}
+		nres := c.nres()
+		for _, r := range c.args[len(c.args)-nres:] {
+			st := r.storage()
+			off := st.buf.offset
+			note := ""
+			if st != r {
+				note = " // in place over " + st.name
+			}
+			fmt.Fprintf(&b, "%s := %s[%d:%d:%d]%s\n", r.name, arenaVar[r.dtype], off, off+r.n, off+r.n, note)
+		}
+		var args []string
+		for _, a := range c.args {
+			args = append(args, g.expr(a))
+		}
+		if c.fn.scratch {
+			args = append(args, "s.col", "s.pack")
+		}
+		if c.fn.fails {
+			fmt.Fprintf(&b, "if err := %s(%s); err != nil {\nreturn Outputs{}, fmt.Errorf(\"%%s: %%w\", %q, err)\n}\n", c.fn.name, strings.Join(args, ", "), c.op.Name+" "+quoteLocs(c.op))
+		} else {
+			fmt.Fprintf(&b, "%s(%s) // %s %s\n", c.fn.name, strings.Join(args, ", "), c.op.Name, quoteLocs(c.op))
+		}
+	}
+	for i, r := range g.f.Body.Results {
+		x := g.vals[r]
+		fmt.Fprintf(&b, "out.%s = Tensor{Shape: []int{%s}, %s: append([]%s(nil), %s...)}\n", outNames[i], shapeList(x.shape), tensorField[x.dtype], goElem[x.dtype], g.expr(x))
+	}
+	b.WriteString("return out, nil\n}\n\n")
+
+	// RunNamed.
+	b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them. An unknown input name is an error.\nfunc (s *Session) RunNamed(in map[string]Tensor) (map[string]Tensor, error) {\nvar x Inputs\nfor name, t := range in {\nswitch name {\n")
+	for i := range g.inputs {
+		fmt.Fprintf(&b, "case %q:\nx.%s = t\n", g.f.InputNames[i], inNames[i])
+	}
+	b.WriteString("default:\nreturn nil, fmt.Errorf(\"unknown input %q\", name)\n}\n}\n")
+	b.WriteString("out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nreturn map[string]Tensor{\n")
+	for i := range g.f.OutputNames {
+		fmt.Fprintf(&b, "%q: out.%s,\n", g.f.OutputNames[i], outNames[i])
+	}
+	b.WriteString("}, nil\n}\n")
+	return b.String()
+}
+
+// quoteLocs names an op's source nodes for a comment.
+func quoteLocs(op *ir.Op) string {
+	if len(op.Loc) == 0 {
+		return ""
+	}
+	return op.Loc.String()
+}
+
+// kernelSource writes kernels.go: one function per distinct kernel.
+func (g *graph) kernelSource(opts Options) string {
+	var b strings.Builder
+	b.WriteString(header(opts))
+	fmt.Fprintf(&b, "package %s\n\n", opts.Package)
+	var imports []string
+	for _, pkg := range []string{"fmt", "math"} {
+		for _, fn := range g.funcs {
+			if strings.Contains(fn.body, pkg+".") {
+				imports = append(imports, pkg)
+				break
+			}
+		}
+	}
+	if len(imports) > 0 {
+		b.WriteString("import (\n")
+		for _, p := range imports {
+			fmt.Fprintf(&b, "%q\n", p)
+		}
+		b.WriteString(")\n\n")
+	}
+	for _, fn := range g.funcs {
+		var ps []string
+		for i, p := range fn.params {
+			if i+1 < len(fn.params) && fn.types[i+1] == fn.types[i] {
+				ps = append(ps, p)
+			} else {
+				ps = append(ps, p+" []"+fn.types[i])
+			}
+		}
+		params := strings.Join(ps, ", ")
+		if fn.scratch {
+			params += ", col, pack []float32"
+		}
+		if fn.fails {
+			params += ") (error"
+		}
+		calls := "one call"
+		if fn.uses > 1 {
+			calls = fmt.Sprintf("%d calls", fn.uses)
+		}
+		body := fn.body
+		if fn.fails {
+			body += "return nil\n"
+		}
+		fmt.Fprintf(&b, "// %s computes %s\n// (%s).\nfunc %s(%s) {\n%s}\n\n", fn.name, fn.comment, calls, fn.name, params, body)
+	}
+	return b.String()
+}
+
+func weightTableName(d ir.DType) string {
+	if d == ir.F32 {
+		return "weightTable"
+	}
+	return "weightTable" + tensorField[d]
+}
+
+func weightsField(d ir.DType) string {
+	if d == ir.F32 {
+		return "weights"
+	}
+	return "weights" + tensorField[d]
+}
+
+func arenaField(d ir.DType) string {
+	if d == ir.F32 {
+		return "arena"
+	}
+	return "arena" + tensorField[d]
+}
