@@ -12,47 +12,11 @@ import (
 // optionals). Scan-8 has a leading batch dim and a sequence_lens input;
 // Scan-9 dropped both and added per-input/output axes and directions.
 func init() {
-	register("If", 1, 0, convIf)
+	register("If", 1, 0, direct())
 	register("Loop", 1, 0, convLoop)
 	register("Scan", 8, 8, convScan8)
 	register("Scan", 9, 0, direct())
 	register("SequenceMap", 17, 0, direct())
-}
-
-// convIf converts If and checks what the op table's inference leaves
-// open: ONNX requires both branches to give each output the same element
-// type (shapes may differ), so a then_branch f32 against an else_branch
-// i64 is a defective model, not an output of unknown type.
-func convIf(c *converter, n *node) ([]*ir.Value, error) {
-	op, err := c.directOp(n, "If", n.Inputs)
-	if err != nil {
-		return nil, err
-	}
-	th, el := op.Region("then_branch"), op.Region("else_branch")
-	for i := range min(len(th.Results), len(el.Results)) {
-		a, b := th.Results[i].Type, el.Results[i].Type
-		if !elemTypesAgree(a, b) {
-			return nil, fmt.Errorf("output %d: then_branch gives %v, else_branch %v: the branches must agree in element type", i, a, b)
-		}
-	}
-	return op.Results, nil
-}
-
-// elemTypesAgree reports whether a and b can describe one value, shapes
-// aside: the same kind and element type all the way down wherever both
-// say.
-func elemTypesAgree(a, b ir.Type) bool {
-	switch {
-	case a.Kind == ir.InvalidKind || b.Kind == ir.InvalidKind:
-		return true
-	case a.Kind != b.Kind:
-		return false
-	case a.Kind == ir.TensorKind:
-		return a.DType == ir.InvalidDType || b.DType == ir.InvalidDType || a.DType == b.DType
-	case a.Elem == nil || b.Elem == nil:
-		return true
-	}
-	return elemTypesAgree(*a.Elem, *b.Elem)
 }
 
 // convLoop pads the operand list so M and cond always have their slots.

@@ -161,7 +161,7 @@ func TestImportIfBranchTypes(t *testing.T) {
 		want      string // "" when legal
 	}{
 		{"f32 vs i64", branch("t", castTo(f, "x", "t_out")), branch("e", castTo(onnxpb.TensorProto_INT64, "x", "e_out")),
-			`node "if" (If): output 0: then_branch gives f32[2], else_branch i64[2]: the branches must agree in element type`},
+			`node "if" (If): If: output 0: then_branch gives f32[2], else_branch i64[2]`},
 		{"seq f32 vs seq i64",
 			branch("t", opNode("SequenceConstruct", []string{"x"}, []string{"t_out"})),
 			branch("e", castTo(onnxpb.TensorProto_INT64, "x", "xi"), opNode("SequenceConstruct", []string{"xi"}, []string{"e_out"})),
