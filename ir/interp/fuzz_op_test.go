@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // FuzzOp builds one op of a fuzzer-chosen type with fuzzer-chosen operand
@@ -17,6 +18,10 @@ import (
 // is where size arithmetic goes wrong.
 func FuzzOp(f *testing.F) {
 	ops := fuzzableOps()
+	// A small allocation budget: an op asked for a huge output must be
+	// refused with an error, never abort the fuzzing process.
+	old := tensor.SetMaxBytes(256 << 20)
+	f.Cleanup(func() { tensor.SetMaxBytes(old) })
 	for i := range ops {
 		// One seed per op: a plausible arity with float operands.
 		f.Add(uint16(i), []byte{2, 1, 2, 3, 4, 1, 2, 3, 4, 0, 0, 0, 0})

@@ -26,7 +26,9 @@ type Optional = tensor.Optional
 // NumElements returns the product of the dims of shape (tensor.NumElements).
 func NumElements(shape []int) int { return tensor.NumElements(shape) }
 
-// NewTensor allocates a zero tensor (tensor.New).
+// NewTensor allocates a zero tensor (tensor.New). Over the memory budget it
+// panics with a *tensor.SizeError, which the interpreter reports as an
+// error of the op that allocated.
 func NewTensor(d ir.DType, shape []int) *Tensor { return tensor.New(d, shape) }
 
 // FromSlice wraps data as a tensor (tensor.FromSlice).
@@ -39,7 +41,9 @@ func Scalar[T any](v T) *Tensor { return tensor.Scalar(v) }
 func Data[T any](t *Tensor) []T { return tensor.Data[T](t) }
 
 // makeSlice returns a zeroed slice of n elements of d's storage type.
+// It panics with a *tensor.SizeError over the memory budget.
 func makeSlice(d ir.DType, n int) any {
+	tensor.Reserve(d, n)
 	data := ir.MakeElems(d, n)
 	if data == nil {
 		panic("interp: no storage for dtype " + d.String())
