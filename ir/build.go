@@ -149,8 +149,16 @@ func checkOperandCounts(d *OpDef, op *Op) error {
 		return fmt.Errorf("%d operands, want %s", len(op.Args), arityString(lo, hi))
 	}
 	for i, a := range op.Args {
-		if a == nil && i < len(d.Inputs) && !d.Inputs[i].Optional && !d.Inputs[i].Variadic {
-			return fmt.Errorf("required operand %d (%s) is absent", i, d.Inputs[i].Name)
+		if a != nil {
+			continue
+		}
+		decl := d.Inputs[min(i, len(d.Inputs)-1)]
+		switch {
+		case decl.Variadic:
+			// A variadic operand may have no items, but an item is a value.
+			return fmt.Errorf("operand %d (an item of variadic %s) is absent", i, decl.Name)
+		case !decl.Optional:
+			return fmt.Errorf("required operand %d (%s) is absent", i, decl.Name)
 		}
 	}
 	rmin, rmax := Arity(d.Outputs)

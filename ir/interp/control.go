@@ -63,7 +63,7 @@ func ctlStackScanOutput(vals []Value, axis int, reverse bool, body ir.Type) (*Te
 	if len(vals) == 0 {
 		return ctlEmptyStacked(body), nil
 	}
-	ts := make([]*Tensor, len(vals))
+	ts := scratch[*Tensor](len(vals))
 	for i, v := range vals {
 		t, ok := v.(*Tensor)
 		if !ok {
@@ -107,7 +107,7 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if k < 0 {
 		return nil, fmt.Errorf("body returns %d values, want at least %d", len(body.Results), 1+n)
 	}
-	scans := make([][]Value, k)
+	scans := scratch[[]Value](k)
 	for i := int64(0); (trips < 0 || i < trips) && cond; i++ {
 		params := append([]Value{Scalar(i), Scalar(cond)}, carried...)
 		res, err := c.RunRegion(body, params)
@@ -161,7 +161,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return 0
 	}
 	// Slice every scan input along its axis up front.
-	slices := make([][]*Tensor, m)
+	slices := scratch[[]*Tensor](m)
 	length := -1
 	for j := 0; j < m; j++ {
 		t, ok := args[n+j].(*Tensor)
@@ -176,7 +176,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("scan input %d has %d steps along axis %d, scan input 0 has %d", j, t.Shape[axis], axis, length)
 		}
 		length = t.Shape[axis]
-		sizes := make([]int, length)
+		sizes := scratch[int](length)
 		for i := range sizes {
 			sizes[i] = 1
 		}
@@ -185,7 +185,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	state := append([]Value(nil), args[:n]...)
-	scans := make([][]Value, k)
+	scans := scratch[[]Value](k)
 	for step := 0; step < length; step++ {
 		params := append([]Value(nil), state...)
 		for j := 0; j < m; j++ {
@@ -230,9 +230,9 @@ func kernelSequenceMap(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("additional input %d has %d elements, input_sequence %d", i, len(s.Items), length)
 		}
 	}
-	outs := make([][]Value, len(body.Results))
+	outs := scratch[[]Value](len(body.Results))
 	for e := 0; e < length; e++ {
-		params := make([]Value, len(args))
+		params := scratch[Value](len(args))
 		for i, a := range args {
 			if s, ok := a.(*Sequence); ok {
 				params[i] = s.Items[e]
@@ -248,7 +248,7 @@ func kernelSequenceMap(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			outs[j] = append(outs[j], res[j])
 		}
 	}
-	result := make([]Value, len(outs))
+	result := scratch[Value](len(outs))
 	for j, items := range outs {
 		result[j] = &Sequence{Elem: seqResultElem(op, j, seqFirstItem(items)), Items: items}
 	}

@@ -80,7 +80,7 @@ func (in *Interp) RunNamed(fn string, inputs map[string]Value) ([]Value, error) 
 	if f == nil {
 		return nil, fmt.Errorf("no function %q in module", fn)
 	}
-	args := make([]Value, len(f.InputNames))
+	args := scratch[Value](len(f.InputNames))
 	var missing []string
 	for i, n := range f.InputNames {
 		v, ok := inputs[n]
@@ -234,7 +234,7 @@ func (in *Interp) region(r *ir.Region, params []Value, parent *env) ([]Value, er
 			return nil, err
 		}
 	}
-	out := make([]Value, len(r.Results))
+	out := scratch[Value](len(r.Results))
 	for i, v := range r.Results {
 		x, err := in.value(v, e)
 		if err != nil {
@@ -289,7 +289,7 @@ func (in *Interp) op(op *ir.Op, e *env) (err error) {
 	if k == nil {
 		return &OpError{op, fmt.Errorf("no interpreter kernel for op %s", op.Name)}
 	}
-	args := make([]Value, len(op.Args))
+	args := scratch[Value](len(op.Args))
 	for i, a := range op.Args {
 		if a == nil {
 			continue
@@ -371,7 +371,7 @@ func (in *Interp) fits(d ir.DType, shape []int) error {
 	if err != nil || b <= in.maxMem {
 		return nil
 	}
-	s := make([]int64, len(shape))
+	s := scratch[int64](len(shape))
 	for i, x := range shape {
 		s[i] = int64(x)
 	}

@@ -1,6 +1,8 @@
 package interp
 
 import (
+	"unsafe"
+
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
@@ -62,3 +64,13 @@ func dtypeOf(data any) ir.DType {
 
 // copyData copies src's elements into dst (tensor.CopyData).
 func copyData(dst, src any) { tensor.CopyData(dst, src) }
+
+// scratch returns a zeroed []T of n elements for a kernel's working space,
+// after checking n against the memory budget: over it, it panics with a
+// *tensor.SizeError, which the interpreter reports as the op's error.
+// Kernels use it wherever n comes from attributes or data.
+func scratch[T any, N ~int | ~int64 | ~int32](n N) []T {
+	var z T
+	tensor.ReserveBytes(int(n), unsafe.Sizeof(z))
+	return make([]T, int(n))
+}

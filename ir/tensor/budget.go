@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -53,10 +54,16 @@ type SizeError struct {
 // Error names the shape, the bytes and the budget.
 func (e *SizeError) Error() string {
 	what := fmt.Sprintf("%d elements of %v", e.Count, e.DType)
+	if e.DType == ir.InvalidDType {
+		what = fmt.Sprintf("scratch space of %d elements", e.Count)
+	}
 	if e.Shape != nil {
 		what = fmt.Sprintf("%v%v", e.DType, e.Shape)
 	}
-	if e.Bytes < 0 || e.Count < 0 {
+	if e.Count < 0 {
+		return fmt.Sprintf("tensor %s: negative or overflowing size", what)
+	}
+	if e.Bytes < 0 {
 		return fmt.Sprintf("tensor %s: size overflows int64", what)
 	}
 	return fmt.Sprintf("tensor %s needs %d bytes, over the memory budget of %d bytes", what, e.Bytes, e.Limit)
@@ -103,5 +110,19 @@ func CheckShape(d ir.DType, shape []int) error {
 func Reserve(d ir.DType, count int) {
 	if err := CheckSize(d, nil, int64(count)); err != nil {
 		panic(err)
+	}
+}
+
+// ReserveBytes panics with a *SizeError when count elements of size bytes
+// each exceed the budget (or the count is negative or overflows). It is
+// Reserve for Go element types that are no tensor dtype.
+func ReserveBytes(count int, size uintptr) {
+	limit := MaxBytes()
+	if count < 0 || (size > 0 && int64(count) > limit/int64(size)) {
+		b := int64(-1)
+		if count >= 0 && int64(count) <= math.MaxInt64/int64(max(size, 1)) {
+			b = int64(count) * int64(size)
+		}
+		panic(&SizeError{DType: ir.InvalidDType, Count: int64(count), Bytes: b, Limit: limit})
 	}
 }
