@@ -62,7 +62,7 @@ func nnPlanMatMul(as, bs []int) (*nnMatMulPlan, error) {
 // nnMatMulRun multiplies per the plan, walking B's rows so the innermost
 // loop is contiguous.
 func nnMatMulRun[T float64 | int64](p *nnMatMulPlan, a, b []T) []T {
-	y := scratch[T](len(p.aOff)*p.m*p.n)
+	y := scratch[T](len(p.aOff) * p.m * p.n)
 	for bi := range p.aOff {
 		am, bm := a[p.aOff[bi]:], b[p.bOff[bi]:]
 		ym := y[bi*p.m*p.n:]
@@ -252,7 +252,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	bf, _ := numericAsF64(b)
 	alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
-	y := scratch[float64](m*n)
+	y := scratch[float64](m * n)
 	for i := 0; i < m; i++ {
 		for kk := 0; kk < k; kk++ {
 			av := af[i*k+kk]
@@ -298,7 +298,7 @@ func kernelDet(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	n := x.Shape[r-1]
 	xf, _ := numericAsF64(x)
-	out := scratch[float64](len(xf)/max(1, n*n))
+	out := scratch[float64](len(xf) / max(1, n*n))
 	if n == 0 {
 		out = scratch[float64](NumElements(x.Shape[:r-2]))
 		for i := range out {
