@@ -1,9 +1,12 @@
 package interp
 
 import (
+	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
@@ -28,6 +31,14 @@ func FuzzOp(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint16, program []byte) {
 		d := ops[int(which)%len(ops)]
+		// A hang is a crash too: an op must refuse work it cannot finish,
+		// not loop over astronomically many positions. The watchdog
+		// panics with every goroutine's stack so the report shows where.
+		watchdog := time.AfterFunc(fuzzOpDeadline, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("%s: still running after %v:\n%s", d.Name, fuzzOpDeadline, buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		r := &fuzzReader{b: program}
 		m, inputs, err := buildFuzzOp(d, r)
 		if err != nil {
@@ -42,6 +53,10 @@ func FuzzOp(f *testing.F) {
 		}
 	})
 }
+
+// fuzzOpDeadline is how long one FuzzOp input may take (on a loaded
+// machine; an input normally takes well under a millisecond).
+const fuzzOpDeadline = 10 * time.Second
 
 // fuzzableOps returns the ops a single node can exercise: every declared op
 // except those with regions, whose bodies a byte string cannot sensibly

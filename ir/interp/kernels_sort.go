@@ -311,6 +311,9 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	n := ir.RangeLen(vals[0], vals[1], vals[2])
+	if d.IsInt() {
+		n = ir.RangeLenInt(ivals[0], ivals[1], ivals[2])
+	}
 	if n > 1<<31 {
 		return nil, fmt.Errorf("range of %d elements is too large", n)
 	}
