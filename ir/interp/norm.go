@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -182,7 +183,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if t == nil {
 			return nil, nil, nil
 		}
-		if _, err := BroadcastShape(t.Shape, norm); err != nil || len(t.Shape) > len(norm) || NumElements(t.Shape) > NumElements(norm) {
+		if b, err := BroadcastShape(t.Shape, norm); err != nil || !slices.Equal(b, norm) {
 			return nil, nil, fmt.Errorf("%s shape %v does not broadcast to the normalized dims %v", what, t.Shape, norm)
 		}
 		v, err := numericAsF64(t)

@@ -55,7 +55,7 @@ type SizeError struct {
 func (e *SizeError) Error() string {
 	what := fmt.Sprintf("%d elements of %v", e.Count, e.DType)
 	if e.DType == ir.InvalidDType {
-		what = fmt.Sprintf("scratch space of %d elements", e.Count)
+		what = fmt.Sprintf("of %d elements (working space)", e.Count)
 	}
 	if e.Shape != nil {
 		what = fmt.Sprintf("%v%v", e.DType, e.Shape)
