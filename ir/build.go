@@ -45,12 +45,8 @@ func InferTypes(op *Op) error {
 		if err != nil {
 			return fmt.Errorf("%s: result %d: %w", op.Name, i, err)
 		}
-		if t.IsTensor() {
-			if sizes, ok := t.Shape.Sizes(); ok {
-				if _, err := ElemCount(sizes); err != nil {
-					return fmt.Errorf("%s: result %d: %w", op.Name, i, err)
-				}
-			}
+		if err := checkElemCounts([]Type{t}); err != nil {
+			return fmt.Errorf("%s: result %d: %w", op.Name, i, err)
 		}
 		res.Type = t
 	}
@@ -67,6 +63,23 @@ type InternalError struct {
 
 func (e *InternalError) Error() string {
 	return fmt.Sprintf("internal error (%s inference panicked): %v", e.Op, e.Value)
+}
+
+// checkElemCounts refuses static tensor types whose element count
+// overflows int64: every dim fits, but no tensor of them can exist, and
+// size arithmetic downstream would wrap.
+func checkElemCounts(types []Type) error {
+	for _, t := range types {
+		if !t.IsTensor() {
+			continue
+		}
+		if sizes, ok := t.Shape.Sizes(); ok {
+			if _, err := ElemCount(sizes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // inferRecovered runs d's InferFunc, turning a panic into an

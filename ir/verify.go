@@ -239,7 +239,10 @@ func (v *verifier) op(op *Op, at string) {
 	if len(v.errs) > 0 {
 		return // inference on a malformed op would only repeat the problem
 	}
-	types, err := d.Infer(op)
+	types, err := inferRecovered(d, op)
+	if err == nil {
+		err = checkElemCounts(types)
+	}
 	if err != nil {
 		v.errorf(at, "%v", err)
 		return
