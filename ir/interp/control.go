@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 func init() {
@@ -108,6 +109,10 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("body returns %d values, want at least %d", len(body.Results), 1+n)
 	}
 	scans := scratch[[]Value](k)
+	// A scan output grows every iteration; once its slices outweigh the
+	// memory budget, stacking them would be refused, so stop there rather
+	// than hold them all until the loop ends.
+	scanBytes := scratch[int64](k)
 	for i := int64(0); (trips < 0 || i < trips) && cond; i++ {
 		params := append([]Value{Scalar(i), Scalar(cond)}, carried...)
 		res, err := c.RunRegion(body, params)
@@ -128,6 +133,14 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		carried = res[1 : 1+n]
 		for j := range scans {
 			scans[j] = append(scans[j], res[1+n+j])
+			if t, ok := res[1+n+j].(*Tensor); ok {
+				if b, err := ir.MemBytes(t.DType, int64(t.Len())); err == nil {
+					scanBytes[j] += b
+				}
+				if limit := tensor.MaxBytes(); scanBytes[j] > limit {
+					return nil, fmt.Errorf("iteration %d: scan output %d holds %d bytes, over the memory budget of %d bytes", i, j, scanBytes[j], limit)
+				}
+			}
 		}
 	}
 	out := append([]Value(nil), carried...)

@@ -157,6 +157,17 @@ func @main(%x: f32[1]) -> ("y": f32[?]) {
   }
   return %y
 }`, []Value{f32(1)}, "run", []string{`node "double"`, "iteration 18", "f32[524288] needs 2097152 bytes", "memory budget of 1048576 bytes"}, 1 << 20},
+		// A Loop of a billion iterations scanning a 1 KiB vector: refused
+		// when the slices held pass the budget, not at the end.
+		{"loop scan growth", `func @main(%n: i64[], %x: f32[256]) -> ("y": f32[256], "s": f32[?,256]) {
+  %y, %s = Loop(%n, _, %x) : f32[256], f32[?,256] loc("scanner") {
+    body(%i: i64[], %c: bool[], %v: f32[256]) {
+      %w = Neg(%v) : f32[256]
+      return %c, %w, %w
+    }
+  }
+  return %y, %s
+}`, []Value{Scalar(int64(1e9)), f32(256)}, "run", []string{`node "scanner"`, "iteration 1024", "scan output 0 holds 1049600 bytes", "memory budget of 1048576 bytes"}, 1 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
