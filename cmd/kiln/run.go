@@ -66,7 +66,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.time, "time", false, "report the load and run times")
 	fs.IntVar(&o.top, "top", 5, "how many of a class vector's largest values to list")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after `D` (e.g. 30s; 0: no limit)")
-	fs.Int64Var(&o.maxMiB, "max-memory", 0, "refuse any one tensor over `MiB` mebibytes, naming the node, shape and bytes (0: half the physical memory)")
+	fs.Int64Var(&o.maxMiB, "max-memory", 0, "refuse any one tensor of the inputs or the run over `MiB` mebibytes, naming the node, shape and bytes (0: half the physical memory)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -79,8 +79,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if o.maxMiB > 1<<30 {
 		return usageError(fs, "--max-memory %d MiB is beyond any machine", o.maxMiB)
 	}
-	// The budget bounds every tensor allocation of this process, inputs
-	// and outputs included, not only the run's.
+	// The budget bounds every tensor allocation of loading the inputs
+	// and of the run.
 	maxBytes := o.maxMiB << 20
 	tensor.SetMaxBytes(maxBytes)
 	// Bare files after the model are inputs, as --input's are.
@@ -137,6 +137,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	start = time.Now()
 	res, err := runInterp(ctx, m, f, b.values, o.seed, maxBytes)
 	runTime := time.Since(start)
+	// The budget bounds the model's tensors; summarizing and writing
+	// the outputs (which may widen them to f64) take the default one.
+	tensor.SetMaxBytes(0)
 	if err != nil {
 		return runFailed(stderr, err, o.timeout)
 	}
