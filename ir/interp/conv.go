@@ -104,7 +104,7 @@ func nnKernelShape(op *ir.Op, w *Tensor) ([]int64, error) {
 func nnConv(x, w, b []float64, g *nnGeom, n, c, m, group int) []float64 {
 	isz, osz, ksz := g.inSize(), g.outSize(), g.kSize()
 	cg, mg := c/group, m/group
-	y := scratch[float64](n * m * osz)
+	y := scratchOf[float64](n, m, osz)
 	for ni := 0; ni < n; ni++ {
 		for oc := 0; oc < m; oc++ {
 			acc := y[(ni*m+oc)*osz : (ni*m+oc+1)*osz]
@@ -393,7 +393,7 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	wf, _ := numericAsF64(w)
 	isz, osz, ksz := g.inSize(), g.outSize(), g.kSize()
 	cg := ch / group
-	y := scratch[float64](n * m * osz)
+	y := scratchOf[float64](n, m, osz)
 	if b := ts[2]; b != nil {
 		if b.Len() != m {
 			return nil, fmt.Errorf("bias has %d elements for %d output channels", b.Len(), m)

@@ -132,6 +132,10 @@ func @main() -> ("y": f32[?,?,?]) {
   %y = HannWindow(%n) : f32[?]
   return %y
 }`, []Value{Scalar(int64(1 << 40))}, "run", []string{"memory budget"}, 0},
+		{"melweightmatrix size product overflows", `func @main(%m: i64[], %n: i64[], %r: i64[], %lo: f32[], %hi: f32[]) -> ("y": f32[?,?]) {
+  %y = MelWeightMatrix(%m, %n, %r, %lo, %hi) : f32[?,?]
+  return %y
+}`, []Value{Scalar(int64(1 << 40)), Scalar(int64(1 << 40)), Scalar(int64(16000)), Scalar(float32(0)), Scalar(float32(8000))}, "run", []string{"negative or overflowing size"}, 0},
 		{"range tiny float delta", `func @main(%a: f32[], %b: f32[], %d: f32[]) -> ("y": f32[?]) {
   %y = Range(%a, %b, %d) : f32[?]
   return %y

@@ -474,7 +474,7 @@ func kernelNonZero(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	r := len(x.Shape)
-	out := scratch[int64](r * len(flat))
+	out := scratchOf[int64](r, len(flat))
 	st := Strides(x.Shape)
 	for j, f := range flat {
 		for d := 0; d < r; d++ {

@@ -42,7 +42,7 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	if hasIgnore {
 		ignore = op.Int("ignore_index")
 	}
-	loss := scratch[float64](N * inner)
+	loss := scratchOf[float64](N, inner)
 	wsum := 0.0
 	for n := 0; n < N; n++ {
 		for d := 0; d < inner; d++ {

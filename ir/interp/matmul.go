@@ -252,7 +252,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	bf, _ := numericAsF64(b)
 	alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
-	y := scratch[float64](m * n)
+	y := scratchOf[float64](m, n)
 	for i := 0; i < m; i++ {
 		for kk := 0; kk < k; kk++ {
 			av := af[i*k+kk]

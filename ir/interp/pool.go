@@ -63,10 +63,10 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	isz, osz := g.inSize(), g.outSize()
-	y := scratch[float64](planes * osz)
+	y := scratchOf[float64](planes, osz)
 	var idx []int64
 	if op.Name == "MaxPool" && len(op.Results) > 1 {
-		idx = scratch[int64](planes * osz)
+		idx = scratchOf[int64](planes, osz)
 	}
 	// inRange reports whether input coordinate i on axis a lies inside the
 	// input, and whether it lies inside the explicitly padded extent.
@@ -286,7 +286,7 @@ func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	n, ch, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	nr := rois.Shape[0]
-	y := scratch[float64](nr * ch * ph * pw)
+	y := scratchOf[float64](nr, ch, ph, pw)
 	for r := 0; r < nr; r++ {
 		b := int(rf[r*5])
 		if b < 0 || b >= n {

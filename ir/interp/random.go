@@ -133,7 +133,7 @@ func kernelMultinomial(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("no classes to draw from")
 	}
 	rng := randomSource(c, op)
-	res := scratch[float64](batch * n)
+	res := scratchOf[float64](batch, n)
 	probs := scratch[float64](len(logits))
 	for b := 0; b < batch; b++ {
 		softmaxLine("Softmax", logits, probs, b*classes, 1, classes)

@@ -351,7 +351,7 @@ func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	outer := NumElements(x.Shape[:ax])
 	n := x.Shape[ax]
 	inner := NumElements(x.Shape[ax+1:])
-	res := scratch[int64](outer * inner)
+	res := scratchOf[int64](outer, inner)
 	for o := 0; o < outer; o++ {
 		for in := 0; in < inner; in++ {
 			base := o*n*inner + in

@@ -323,9 +323,9 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		}
 		return ((t*dirs+d)*B + b) * H
 	}
-	y := scratch[float64](S * dirs * B * H)
-	yh := scratch[float64](dirs * B * H)
-	yc := scratch[float64](dirs * B * H)
+	y := scratchOf[float64](S, dirs, B, H)
+	yh := scratchOf[float64](dirs, B, H)
+	yc := scratchOf[float64](dirs, B, H)
 	var clip float64
 	if op.Has("clip") {
 		clip = float64(op.Float("clip"))
@@ -334,12 +334,12 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		reverse := dir == "reverse" || d == 1
 		wd := w[d*G*H*I : (d+1)*G*H*I]
 		rd := r[d*G*H*H : (d+1)*G*H*H]
-		wb, rb := scratch[float64](G*H), scratch[float64](G*H)
+		wb, rb := scratchOf[float64](G, H), scratchOf[float64](G, H)
 		if bias != nil {
 			copy(wb, bias[d*2*G*H:])
 			copy(rb, bias[d*2*G*H+G*H:])
 		}
-		s := &rnnStep{hidden: H, gx: scratch[float64](G * H), gh: scratch[float64](G * H), r: rd, rb: rb,
+		s := &rnnStep{hidden: H, gx: scratchOf[float64](G, H), gh: scratchOf[float64](G, H), r: rd, rb: rb,
 			act: acts[d*cell.acts : (d+1)*cell.acts], clip: clip,
 			linearReset: op.Declares("linear_before_reset") && op.Int("linear_before_reset") != 0,
 			inputForget: op.Declares("input_forget") && op.Int("input_forget") != 0}

@@ -185,7 +185,7 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := scratch[float64](batch * frames * bins * 2)
+	out := scratchOf[float64](batch, frames, bins, 2)
 	re, im := scratch[float64](frameLen), scratch[float64](frameLen)
 	for b := 0; b < batch; b++ {
 		for f := 0; f < frames; f++ {
@@ -298,7 +298,7 @@ func kernelMelWeightMatrix(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		hz := 700 * (math.Pow(10, (float64(i)*step+loMel)/2595) - 1)
 		pts[i] = int(math.Floor(float64(dftLen+1) * hz / float64(rate)))
 	}
-	v := scratch[float64](rows * cols)
+	v := scratchOf[float64](rows, cols)
 	set := func(r, col int, x float64) error {
 		if r < 0 || r >= rows {
 			return fmt.Errorf("filter %d reaches spectrum bin %d of %d", col, r, rows)

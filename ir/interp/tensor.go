@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -73,4 +74,15 @@ func scratch[T any, N ~int | ~int64 | ~int32](n N) []T {
 	var z T
 	tensor.ReserveBytes(int(n), unsafe.Sizeof(z))
 	return make([]T, int(n))
+}
+
+// scratchOf is scratch for n = the product of dims, overflow-checked: a
+// product that overflows is refused like one over the budget, never
+// wrapped to a small (or negative) length.
+func scratchOf[T any](dims ...int) []T {
+	n, err := ir.ElemCountInts(dims)
+	if err != nil || n > math.MaxInt {
+		panic(&tensor.SizeError{DType: ir.InvalidDType, Count: -1, Bytes: -1, Limit: tensor.MaxBytes()})
+	}
+	return scratch[T](int(n))
 }

@@ -152,7 +152,7 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	// No pool n-gram is longer than the number of levels in ngram_counts.
 	maxN = min(maxN, len(counts))
-	tf := scratch[float64](rows * nOut)
+	tf := scratchOf[float64](rows, nOut)
 	gram := scratch[string](max(maxN, 0))
 	for r := 0; r < rows; r++ {
 		row := items[r*cols : (r+1)*cols]
