@@ -33,7 +33,7 @@ func InferTypes(op *Op) error {
 	if ps := ContractProblems(op); len(ps) > 0 {
 		return fmt.Errorf("%s: %s", op.Name, ps[0])
 	}
-	types, err := d.Infer(op)
+	types, err := inferRecovered(d, op)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op.Name, err)
 	}
@@ -45,9 +45,52 @@ func InferTypes(op *Op) error {
 		if err != nil {
 			return fmt.Errorf("%s: result %d: %w", op.Name, i, err)
 		}
+		if err := checkElemCounts([]Type{t}); err != nil {
+			return fmt.Errorf("%s: result %d: %w", op.Name, i, err)
+		}
 		res.Type = t
 	}
 	return nil
+}
+
+// InternalError is a panic of kiln's own code (an input its checks missed)
+// recovered and reported as an error. Its message says "internal error"
+// and what panicked, never a Go stack trace.
+type InternalError struct {
+	Op    string // the op being processed
+	Value any    // the panic value
+}
+
+func (e *InternalError) Error() string {
+	return fmt.Sprintf("internal error (%s inference panicked): %v", e.Op, e.Value)
+}
+
+// checkElemCounts refuses static tensor types whose element count
+// overflows int64: every dim fits, but no tensor of them can exist, and
+// size arithmetic downstream would wrap.
+func checkElemCounts(types []Type) error {
+	for _, t := range types {
+		if !t.IsTensor() {
+			continue
+		}
+		if sizes, ok := t.Shape.Sizes(); ok {
+			if _, err := ElemCount(sizes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// inferRecovered runs d's InferFunc, turning a panic into an
+// *InternalError so a hostile model cannot crash the caller.
+func inferRecovered(d *OpDef, op *Op) (types []Type, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			types, err = nil, &InternalError{Op: op.Name, Value: r}
+		}
+	}()
+	return d.Infer(op)
 }
 
 // MergeTypes combines two descriptions of one value's type, keeping the more

@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Convolutions, declared at their opset-17 ONNX form (Conv-11,
 // ConvTranspose-11, ConvInteger-10, QLinearConv-10).
@@ -162,13 +165,25 @@ func ConvTransposeWindows(op *Op, in []int64, kernel []int64) (out []int64, ws [
 		if opad != nil {
 			op0 = opad[i]
 		}
-		full := w.Stride*(in[i]-1) + op0 + w.Extent()
+		full, ok := CheckedMul(w.Stride, in[i]-1)
+		ext, ok2 := w.extent()
+		if ok && ok2 {
+			full, ok = CheckedAdd(full, op0)
+		}
+		if ok && ok2 {
+			full, ok = CheckedAdd(full, ext)
+		}
+		if !ok || !ok2 {
+			return nil, nil, w.overflow(in[i])
+		}
 		target := int64(-1)
 		switch {
 		case oshape != nil:
 			target = oshape[i]
 		case autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER":
-			target = in[i] * w.Stride
+			if target, ok = CheckedMul(in[i], w.Stride); !ok {
+				return nil, nil, w.overflow(in[i])
+			}
 		case autoPad == "VALID":
 			w.PadBegin, w.PadEnd = 0, 0
 		}
@@ -189,7 +204,16 @@ func ConvTransposeWindows(op *Op, in []int64, kernel []int64) (out []int64, ws [
 			}
 			out[i] = target
 		} else {
-			out[i] = full - w.PadBegin - w.PadEnd
+			o, ok := CheckedAdd(full, -w.PadBegin)
+			if ok && w.PadBegin != math.MinInt64 && w.PadEnd != math.MinInt64 {
+				o, ok = CheckedAdd(o, -w.PadEnd)
+			} else {
+				ok = false
+			}
+			if !ok {
+				return nil, nil, w.overflow(in[i])
+			}
+			out[i] = o
 		}
 		if out[i] < 0 {
 			return nil, nil, fmt.Errorf("spatial dim %d: negative output size %d", i, out[i])
@@ -216,7 +240,11 @@ func inferConvTranspose(op *Op) ([]Type, error) {
 	out := UnknownDims(len(x.Shape.Dims))
 	out.Dims[0] = x.Shape.Dims[0]
 	if w.Shape.Ranked && len(w.Shape.Dims) >= 2 && w.Shape.Dims[1].IsStatic() {
-		out.Dims[1] = Static(w.Shape.Dims[1].Size * op.Int("group"))
+		c, ok := CheckedMul(w.Shape.Dims[1].Size, op.Int("group"))
+		if !ok {
+			return nil, fmt.Errorf("output channels %d times group %d overflow", w.Shape.Dims[1].Size, op.Int("group"))
+		}
+		out.Dims[1] = Static(c)
 	}
 	kernel := convKernelShape(op, w.Shape)
 	in, ok := Shape{Ranked: true, Dims: x.Shape.Dims[2:]}.Sizes()

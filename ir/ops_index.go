@@ -3,6 +3,7 @@ package ir
 import (
 	"fmt"
 	"math"
+	"math/big"
 )
 
 // Indexing ops: slicing, gathers and scatters, selection by condition,
@@ -464,7 +465,7 @@ func inferRange(op *Op) ([]Type, error) {
 		l, ok2 := KnownInts(op.Arg(1))
 		dl, ok3 := KnownInts(op.Arg(2))
 		if ok1 && ok2 && ok3 && len(s) == 1 && len(l) == 1 && len(dl) == 1 && dl[0] != 0 {
-			return []Type{TensorType(d, ShapeOf(RangeLen(float64(s[0]), float64(l[0]), float64(dl[0]))))}, nil
+			return []Type{TensorType(d, ShapeOf(RangeLenInt(s[0], l[0], dl[0])))}, nil
 		}
 	} else if d.IsFloat() {
 		s, ok1 := ConstFloats(op.Arg(0))
@@ -498,13 +499,39 @@ func rangeLenDim(start, limit, delta Dim) Dim {
 }
 
 // RangeLen is Range's element count: max(ceil((limit-start)/delta), 0).
+// A count past int64 saturates at math.MaxInt64 (an element count no
+// memory budget admits, so it is refused rather than wrapped to an empty
+// range), and a NaN gives 0.
 func RangeLen(start, limit, delta float64) int64 {
-	n := (limit - start) / delta
-	c := int64(n)
-	if float64(c) < n {
-		c++
+	n := math.Ceil((limit - start) / delta)
+	switch {
+	case math.IsNaN(n) || n <= 0:
+		return 0
+	case n >= math.MaxInt64:
+		return math.MaxInt64
 	}
-	return max(c, 0)
+	return int64(n)
+}
+
+// RangeLenInt is RangeLen for integer operands, computed exactly (in
+// float64, a difference past 2^53 would round); it saturates likewise.
+// delta must be nonzero.
+func RangeLenInt(start, limit, delta int64) int64 {
+	diff := new(big.Int).Sub(big.NewInt(limit), big.NewInt(start))
+	d := big.NewInt(delta)
+	if diff.Sign() == 0 || diff.Sign() != d.Sign() {
+		return 0
+	}
+	diff.Abs(diff)
+	d.Abs(d)
+	q, r := new(big.Int).QuoRem(diff, d, new(big.Int))
+	if r.Sign() != 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsInt64() {
+		return math.MaxInt64
+	}
+	return q.Int64()
 }
 
 func inferOneHot(op *Op) ([]Type, error) {

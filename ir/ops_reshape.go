@@ -731,7 +731,10 @@ func inferDepthSpace(toSpace bool) InferFunc {
 			dm := s.Dims[i]
 			f := b
 			if i == 1 {
-				f = b * b
+				var ok bool
+				if f, ok = CheckedMul(b, b); !ok {
+					return fmt.Errorf("blocksize %d: its square overflows", b)
+				}
 			}
 			if !dm.IsStatic() {
 				out.Dims[i] = Unknown()
@@ -743,7 +746,11 @@ func inferDepthSpace(toSpace bool) InferFunc {
 				return nil
 			}
 			if mul {
-				out.Dims[i] = Static(dm.Size * f)
+				n, ok := CheckedMul(dm.Size, f)
+				if !ok {
+					return fmt.Errorf("dim %d of size %d times %d overflows", i, dm.Size, f)
+				}
+				out.Dims[i] = Static(n)
 				return nil
 			}
 			if dm.Size%f != 0 {

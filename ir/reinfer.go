@@ -80,12 +80,10 @@ func inferOp(op *Op) (types []Type, err error) {
 	if d == nil {
 		return nil, fmt.Errorf("unknown op %q", op.Name)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			types, err = nil, fmt.Errorf("inference failed: %v", r)
-		}
-	}()
-	types, err = d.Infer(op)
+	types, err = inferRecovered(d, op)
+	if err == nil {
+		err = checkElemCounts(types)
+	}
 	if err != nil {
 		return nil, err
 	}

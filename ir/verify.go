@@ -144,7 +144,17 @@ func (v *verifier) define(where string, x *Value) {
 	v.scope[len(v.scope)-1][x] = true
 }
 
+// MaxRegionDepth is how deeply regions may nest (a Loop in an If in a
+// Loop ...). Models nest a few levels; the bound keeps every recursion
+// over regions (verification, inference, the interpreter) far from the
+// Go stack's limit on hostile input.
+const MaxRegionDepth = 256
+
 func (v *verifier) region(r *Region, where string) {
+	if len(v.scope) > MaxRegionDepth {
+		v.errorf(where, "regions nest more than %d deep", MaxRegionDepth)
+		return
+	}
 	v.scope = append(v.scope, map[*Value]bool{})
 	defer func() { v.scope = v.scope[:len(v.scope)-1] }()
 	for i, p := range r.Params {
@@ -239,7 +249,10 @@ func (v *verifier) op(op *Op, at string) {
 	if len(v.errs) > 0 {
 		return // inference on a malformed op would only repeat the problem
 	}
-	types, err := d.Infer(op)
+	types, err := inferRecovered(d, op)
+	if err == nil {
+		err = checkElemCounts(types)
+	}
 	if err != nil {
 		v.errorf(at, "%v", err)
 		return

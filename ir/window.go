@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Window is how a sliding window (a convolution kernel or a pooling window)
 // covers one spatial axis: its extent, step, dilation and the explicit
@@ -11,7 +14,24 @@ type Window struct {
 }
 
 // Extent returns the number of input positions the dilated window spans.
+// It assumes the extent fits an int64; Resolve and ResolveDim check that
+// (see extent).
 func (w Window) Extent() int64 { return (w.Kernel-1)*w.Dilation + 1 }
+
+// extent is Extent, with false when it overflows.
+func (w Window) extent() (int64, bool) {
+	e, ok := CheckedMul(w.Kernel-1, w.Dilation)
+	if !ok {
+		return 0, false
+	}
+	return CheckedAdd(e, 1)
+}
+
+// overflow is Resolve's refusal of a window whose arithmetic
+// overflows int64.
+func (w Window) overflow(in int64) error {
+	return fmt.Errorf("window (kernel %d, stride %d, dilation %d, pads %d,%d) over %d positions: size arithmetic overflows", w.Kernel, w.Stride, w.Dilation, w.PadBegin, w.PadEnd, in)
+}
 
 // Resolve computes the output size of the window sliding over in input
 // positions. autoPad is ONNX's auto_pad (NOTSET, SAME_UPPER, SAME_LOWER,
@@ -24,20 +44,31 @@ func (w Window) Resolve(in int64, autoPad string, ceil bool) (out int64, res Win
 	if w.Kernel < 1 || w.Stride < 1 || w.Dilation < 1 {
 		return 0, w, fmt.Errorf("kernel %d, stride %d, dilation %d: each must be positive", w.Kernel, w.Stride, w.Dilation)
 	}
-	ext := w.Extent()
+	if in < 0 {
+		return 0, w, fmt.Errorf("negative input size %d", in)
+	}
+	ext, ok := w.extent()
+	if !ok {
+		return 0, w, w.overflow(in)
+	}
 	switch autoPad {
 	case "", "NOTSET":
 		if w.PadBegin < 0 || w.PadEnd < 0 {
 			return 0, w, fmt.Errorf("negative pads %d,%d", w.PadBegin, w.PadEnd)
 		}
-		span := in + w.PadBegin + w.PadEnd - ext
+		padded, ok1 := CheckedAdd(in, w.PadBegin)
+		padded, ok2 := CheckedAdd(padded, w.PadEnd)
+		if !ok1 || !ok2 {
+			return 0, w, w.overflow(in)
+		}
+		span := padded - ext
 		if span < 0 {
-			return 0, w, fmt.Errorf("window extent %d exceeds padded input %d", ext, in+w.PadBegin+w.PadEnd)
+			return 0, w, fmt.Errorf("window extent %d exceeds padded input %d", ext, padded)
 		}
 		out = span/w.Stride + 1
 		if ceil && span%w.Stride != 0 {
 			out++
-			if (out-1)*w.Stride >= in+w.PadBegin {
+			if last, ok := CheckedMul(out-1, w.Stride); !ok || last >= in+w.PadBegin {
 				out--
 			}
 		}
@@ -48,8 +79,18 @@ func (w Window) Resolve(in int64, autoPad string, ceil bool) (out int64, res Win
 		}
 		out = (in-ext)/w.Stride + 1
 	case "SAME_UPPER", "SAME_LOWER":
-		out = (in + w.Stride - 1) / w.Stride
-		total := max(0, (out-1)*w.Stride+ext-in)
+		out = in / w.Stride
+		if in%w.Stride != 0 {
+			out++
+		}
+		reach, ok := CheckedMul(max(out-1, 0), w.Stride)
+		if ok {
+			reach, ok = CheckedAdd(reach, ext)
+		}
+		if !ok {
+			return 0, w, w.overflow(in)
+		}
+		total := max(0, reach-in)
 		if autoPad == "SAME_UPPER" {
 			w.PadBegin = total / 2
 		} else {
@@ -72,7 +113,10 @@ func (w Window) ResolveDim(in Dim, autoPad string, ceil bool) Dim {
 	if in.IsUnknown() || w.Kernel < 1 || w.Stride < 1 || w.Dilation < 1 {
 		return Unknown()
 	}
-	ext := w.Extent()
+	ext, ok := w.extent()
+	if !ok || w.PadBegin > math.MaxInt64/4 || w.PadEnd > math.MaxInt64/4 || ext > math.MaxInt64/4 {
+		return Unknown()
+	}
 	stride := Static(w.Stride)
 	switch autoPad {
 	case "", "NOTSET":

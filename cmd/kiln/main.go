@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kiln-ml/kiln/ir/tensor"
 	"io"
 	"os"
 	"runtime/debug"
@@ -90,6 +91,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 func runCommand(c *command, args []string, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
+			// An allocation over the memory budget (an input or output
+			// too large for --max-memory) is the user's limit, not a bug.
+			if se, ok := r.(*tensor.SizeError); ok {
+				fmt.Fprintf(stderr, "kiln %s: %v\n", c.name, se)
+				code = exitFailure
+				return
+			}
 			fmt.Fprintf(stderr, "kiln %s: internal error while running %s: %v\n", c.name, commandLine(c.name, args), r)
 			if debugging() {
 				stderr.Write(debug.Stack())

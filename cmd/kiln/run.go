@@ -25,7 +25,7 @@ import (
 func init() {
 	commands = append(commands, command{
 		name:    "run",
-		usage:   "kiln run MODEL|FILE.kir [[NAME=]FILE]... [--input [NAME=]FILE]... [--random-inputs [--seed N] [--dim NAME=N]...] [--out DIR] [--json] [--time] [--timeout D]",
+		usage:   "kiln run MODEL|FILE.kir [[NAME=]FILE]... [--input [NAME=]FILE]... [--random-inputs [--seed N] [--dim NAME=N]...] [--out DIR] [--json] [--time] [--timeout D] [--max-memory MiB]",
 		summary: "run a model in the reference interpreter on .npy or .pb (TensorProto) inputs and summarize its outputs",
 		run:     runRun,
 	})
@@ -51,6 +51,7 @@ type runOptions struct {
 	time    bool
 	top     int
 	timeout time.Duration
+	maxMiB  int64
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
@@ -65,15 +66,23 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.time, "time", false, "report the load and run times")
 	fs.IntVar(&o.top, "top", 5, "how many of a class vector's largest values to list")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after `D` (e.g. 30s; 0: no limit)")
+	fs.Int64Var(&o.maxMiB, "max-memory", 0, "refuse any one tensor of the inputs or the run over `MiB` mebibytes, naming the node, shape and bytes (0: half the physical memory)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() < 1 {
 		return usageError(fs, "want a model")
 	}
-	if o.timeout < 0 || o.top < 0 {
-		return usageError(fs, "--timeout and --top must not be negative")
+	if o.timeout < 0 || o.top < 0 || o.maxMiB < 0 {
+		return usageError(fs, "--timeout, --top and --max-memory must not be negative")
 	}
+	if o.maxMiB > 1<<30 {
+		return usageError(fs, "--max-memory %d MiB is beyond any machine", o.maxMiB)
+	}
+	// The budget bounds every tensor allocation of loading the inputs
+	// and of the run.
+	maxBytes := o.maxMiB << 20
+	tensor.SetMaxBytes(maxBytes)
 	// Bare files after the model are inputs, as --input's are.
 	o.inputs = append(fs.Args()[1:], o.inputs...)
 	if len(o.dims) > 0 && !o.random {
@@ -126,8 +135,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 	start = time.Now()
-	res, err := runInterp(ctx, m, f, b.values, o.seed)
+	res, err := runInterp(ctx, m, f, b.values, o.seed, maxBytes)
 	runTime := time.Since(start)
+	// The budget bounds the model's tensors; summarizing and writing
+	// the outputs (which may widen them to f64) take the default one.
+	tensor.SetMaxBytes(0)
 	if err != nil {
 		return runFailed(stderr, err, o.timeout)
 	}
@@ -188,9 +200,9 @@ func (e *errStopped) Unwrap() error { return e.cause }
 // interpreter stops at its next op; a kernel that keeps going for a
 // second after that is left behind (the command exits anyway) and the
 // error names it.
-func runInterp(ctx context.Context, m *ir.Module, f *ir.Func, inputs []tensor.Value, seed int64) ([]tensor.Value, error) {
+func runInterp(ctx context.Context, m *ir.Module, f *ir.Func, inputs []tensor.Value, seed, maxMemory int64) ([]tensor.Value, error) {
 	var current atomic.Pointer[ir.Op]
-	in := interp.New(m, interp.Options{Seed: seed, OnOp: func(op *ir.Op) { current.Store(op) }})
+	in := interp.New(m, interp.Options{Seed: seed, MaxMemory: maxMemory, OnOp: func(op *ir.Op) { current.Store(op) }})
 	type result struct {
 		vals []tensor.Value
 		err  error

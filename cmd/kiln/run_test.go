@@ -269,3 +269,30 @@ func TestRunInterrupt(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// growKir fills a tensor whose size comes from its input.
+const growKir = `func @main(%s "s": i64[1]) -> ("y": f32[?]) {
+  %y = ConstantOfShape(%s) : f32[?] loc("fill")
+  return %y
+}
+`
+
+// --max-memory refuses a tensor over the budget with an error naming the
+// node, the shape and the bytes; without it the same run succeeds.
+func TestRunMaxMemory(t *testing.T) {
+	t.Cleanup(func() { tensor.SetMaxBytes(0) })
+	dir := t.TempDir()
+	model := writeFile(t, dir, "grow.kir", growKir)
+	s := writeNPY(t, dir, "s.npy", tensor.FromSlice([]int{1}, []int64{1 << 19}))
+	code, _, stderr := runCLI("run", model, s, "--max-memory", "1")
+	want := `node "fill" (ConstantOfShape): tensor f32[524288] needs 2097152 bytes, over the memory budget of 1048576 bytes`
+	if code != exitFailure || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q, want %q", code, stderr, want)
+	}
+	if code, _, stderr := runCLI("run", model, s, "--max-memory", "3"); code != 0 {
+		t.Errorf("under a 3 MiB budget: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ := runCLI("run", model, s, "--max-memory", "-1"); code != exitUsage {
+		t.Errorf("negative --max-memory: exit %d, want %d", code, exitUsage)
+	}
+}

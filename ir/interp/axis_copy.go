@@ -72,7 +72,7 @@ func seqStackAxis(ts []*Tensor, axis int) (*Tensor, error) {
 	if axis < 0 || axis > r {
 		return nil, fmt.Errorf("new axis %d out of range for rank %d", axis, r)
 	}
-	ex := make([]*Tensor, len(ts))
+	ex := scratch[*Tensor](len(ts))
 	for i, t := range ts {
 		if !slices.Equal(t.Shape, ts[0].Shape) {
 			return nil, fmt.Errorf("tensor %d has shape %v, tensor 0 has %v", i, t.Shape, ts[0].Shape)
@@ -103,7 +103,7 @@ func seqSplitAxis(t *Tensor, axis int, sizes []int, drop bool) ([]*Tensor, error
 	}
 	outer, inner := copyAxisBlocks(t.Shape, axis)
 	src := reflect.ValueOf(t.Data)
-	out := make([]*Tensor, len(sizes))
+	out := scratch[*Tensor](len(sizes))
 	start := 0
 	for k, s := range sizes {
 		shape := append([]int(nil), t.Shape...)

@@ -12,7 +12,7 @@ func BroadcastShape(shapes ...[]int) ([]int, error) {
 	for _, s := range shapes {
 		rank = max(rank, len(s))
 	}
-	out := make([]int, rank)
+	out := scratch[int](rank)
 	for i := range out {
 		out[i] = 1
 	}
@@ -33,7 +33,7 @@ func BroadcastShape(shapes ...[]int) ([]int, error) {
 
 // Strides returns the C-order strides of shape.
 func Strides(shape []int) []int {
-	st := make([]int, len(shape))
+	st := scratch[int](len(shape))
 	acc := 1
 	for i := len(shape) - 1; i >= 0; i-- {
 		st[i] = acc
@@ -46,9 +46,9 @@ func Strides(shape []int) []int {
 // index of an operand of shape in (right-aligned; size-1 dims repeat).
 func BroadcastIndex(in, out []int) []int {
 	n := NumElements(out)
-	idx := make([]int, n)
+	idx := scratch[int](n)
 	// Strides of in aligned to out's rank, 0 where in broadcasts.
-	st := make([]int, len(out))
+	st := scratch[int](len(out))
 	inSt := Strides(in)
 	off := len(out) - len(in)
 	for i := range in {
@@ -56,7 +56,7 @@ func BroadcastIndex(in, out []int) []int {
 			st[off+i] = inSt[i]
 		}
 	}
-	coord := make([]int, len(out))
+	coord := scratch[int](len(out))
 	p := 0
 	for k := 0; k < n; k++ {
 		idx[k] = p

@@ -229,7 +229,7 @@ func castFromString(t *Tensor, to ir.DType) (*Tensor, error) {
 	// Integers parse exactly when written as integers; anything else (or any
 	// float target) parses as a float64 and is then converted.
 	if to == ir.U64 {
-		vals := make([]uint64, len(src))
+		vals := scratch[uint64](len(src))
 		ok := true
 		for i, s := range src {
 			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
@@ -244,7 +244,7 @@ func castFromString(t *Tensor, to ir.DType) (*Tensor, error) {
 		}
 	}
 	if to.IsInt() {
-		vals := make([]int64, len(src))
+		vals := scratch[int64](len(src))
 		ok := true
 		for i, s := range src {
 			v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
@@ -258,7 +258,7 @@ func castFromString(t *Tensor, to ir.DType) (*Tensor, error) {
 			return CastTensor(FromSlice(t.Shape, vals), to)
 		}
 	}
-	vals := make([]float64, len(src))
+	vals := scratch[float64](len(src))
 	for i, s := range src {
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil && !isRangeErr(err) {
@@ -289,7 +289,7 @@ func isRangeErr(err error) bool {
 // rounded to nearest even at 16 bits is rounded correctly (float32 keeps
 // more than two bits beyond float16's and bfloat16's precision).
 func roundToOddF32(xs []float64) []float32 {
-	out := make([]float32, len(xs))
+	out := scratch[float32](len(xs))
 	for i, x := range xs {
 		f := float32(x)
 		if x != x || float64(f) == x {

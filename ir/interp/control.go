@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 func init() {
@@ -63,7 +64,7 @@ func ctlStackScanOutput(vals []Value, axis int, reverse bool, body ir.Type) (*Te
 	if len(vals) == 0 {
 		return ctlEmptyStacked(body), nil
 	}
-	ts := make([]*Tensor, len(vals))
+	ts := scratch[*Tensor](len(vals))
 	for i, v := range vals {
 		t, ok := v.(*Tensor)
 		if !ok {
@@ -107,7 +108,11 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if k < 0 {
 		return nil, fmt.Errorf("body returns %d values, want at least %d", len(body.Results), 1+n)
 	}
-	scans := make([][]Value, k)
+	scans := scratch[[]Value](k)
+	// A scan output grows every iteration; once its slices outweigh the
+	// memory budget, stacking them would be refused, so stop there rather
+	// than hold them all until the loop ends.
+	scanBytes := scratch[int64](k)
 	for i := int64(0); (trips < 0 || i < trips) && cond; i++ {
 		params := append([]Value{Scalar(i), Scalar(cond)}, carried...)
 		res, err := c.RunRegion(body, params)
@@ -128,6 +133,14 @@ func kernelLoop(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		carried = res[1 : 1+n]
 		for j := range scans {
 			scans[j] = append(scans[j], res[1+n+j])
+			if t, ok := res[1+n+j].(*Tensor); ok {
+				if b, err := ir.MemBytes(t.DType, int64(t.Len())); err == nil {
+					scanBytes[j] += b
+				}
+				if limit := tensor.MaxBytes(); scanBytes[j] > limit {
+					return nil, fmt.Errorf("iteration %d: scan output %d holds %d bytes, over the memory budget of %d bytes", i, j, scanBytes[j], limit)
+				}
+			}
 		}
 	}
 	out := append([]Value(nil), carried...)
@@ -161,7 +174,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return 0
 	}
 	// Slice every scan input along its axis up front.
-	slices := make([][]*Tensor, m)
+	slices := scratch[[]*Tensor](m)
 	length := -1
 	for j := 0; j < m; j++ {
 		t, ok := args[n+j].(*Tensor)
@@ -176,7 +189,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("scan input %d has %d steps along axis %d, scan input 0 has %d", j, t.Shape[axis], axis, length)
 		}
 		length = t.Shape[axis]
-		sizes := make([]int, length)
+		sizes := scratch[int](length)
 		for i := range sizes {
 			sizes[i] = 1
 		}
@@ -185,7 +198,7 @@ func kernelScan(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	state := append([]Value(nil), args[:n]...)
-	scans := make([][]Value, k)
+	scans := scratch[[]Value](k)
 	for step := 0; step < length; step++ {
 		params := append([]Value(nil), state...)
 		for j := 0; j < m; j++ {
@@ -230,9 +243,9 @@ func kernelSequenceMap(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("additional input %d has %d elements, input_sequence %d", i, len(s.Items), length)
 		}
 	}
-	outs := make([][]Value, len(body.Results))
+	outs := scratch[[]Value](len(body.Results))
 	for e := 0; e < length; e++ {
-		params := make([]Value, len(args))
+		params := scratch[Value](len(args))
 		for i, a := range args {
 			if s, ok := a.(*Sequence); ok {
 				params[i] = s.Items[e]
@@ -248,7 +261,7 @@ func kernelSequenceMap(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			outs[j] = append(outs[j], res[j])
 		}
 	}
-	result := make([]Value, len(outs))
+	result := scratch[Value](len(outs))
 	for j, items := range outs {
 		result[j] = &Sequence{Elem: seqResultElem(op, j, seqFirstItem(items)), Items: items}
 	}

@@ -40,7 +40,7 @@ func nnWindowGeom(op *ir.Op, spatial []int, kernel []int64, ceil bool) (*nnGeom,
 	for i := range g.in {
 		g.in[i], g.out[i], g.k[i], g.s[i], g.d[i] = 1, 1, 1, 1, 1
 	}
-	outSp := make([]int, nsp)
+	outSp := scratch[int](nsp)
 	off := 3 - nsp
 	for i, w := range ws {
 		n, r, err := w.Resolve(int64(spatial[i]), op.Str("auto_pad"), ceil)
@@ -81,7 +81,7 @@ func nnConvSetup(op *ir.Op, x, w *Tensor) (g *nnGeom, outShape []int, n, c, m, g
 // nnKernelShape returns the spatial dims of weight w, checking them
 // against the kernel_shape attribute when the op carries one.
 func nnKernelShape(op *ir.Op, w *Tensor) ([]int64, error) {
-	kernel := make([]int64, w.Rank()-2)
+	kernel := scratch[int64](w.Rank() - 2)
 	for i, k := range w.Shape[2:] {
 		kernel[i] = int64(k)
 	}
@@ -126,7 +126,7 @@ func nnConvOut(d ir.DType, shape []int, x, w, b []float64, g *nnGeom, n, c, m, g
 func nnConvEach(x, w, b []float64, g *nnGeom, n, c, m, group int, emit func(off int, acc []float64)) {
 	isz, osz, ksz := g.inSize(), g.outSize(), g.kSize()
 	cg, mg := c/group, m/group
-	acc := make([]float64, osz)
+	acc := scratchOf[float64](osz)
 	for ni := 0; ni < n; ni++ {
 		for oc := 0; oc < m; oc++ {
 			var bias float64
@@ -387,7 +387,7 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	mg := w.Shape[1]
 	m := mg * group
 	nsp := x.Rank() - 2
-	in := make([]int64, nsp)
+	in := scratch[int64](nsp)
 	for i := range in {
 		in[i] = int64(x.Shape[2+i])
 	}
@@ -414,7 +414,7 @@ func kernelConvTranspose(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	wf, _ := numericAsF64(w)
 	isz, osz, ksz := g.inSize(), g.outSize(), g.kSize()
 	cg := ch / group
-	y := make([]float64, n*m*osz)
+	y := scratchOf[float64](n, m, osz)
 	if b := ts[2]; b != nil {
 		if b.Len() != m {
 			return nil, fmt.Errorf("bias has %d elements for %d output channels", b.Len(), m)

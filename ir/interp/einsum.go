@@ -21,8 +21,8 @@ func kernelEinsum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("no operands")
 	}
 	d := ts[0].DType
-	ranks := make([]int, len(ts))
-	data := make([][]float64, len(ts))
+	ranks := scratch[int](len(ts))
+	data := scratch[[]float64](len(ts))
 	for i, t := range ts {
 		if t.DType != d {
 			return nil, fmt.Errorf("operand %d is %v, operand 0 is %v", i, t.DType, d)
@@ -36,7 +36,7 @@ func kernelEinsum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := make([]int, p.NumLabels)
+	size := scratch[int](p.NumLabels)
 	for i := range size {
 		size[i] = 1
 	}
@@ -54,9 +54,9 @@ func kernelEinsum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	// Per operand and label, the stride the label contributes (0 for a
 	// broadcast size-1 dim); repeated labels add their strides.
-	strides := make([][]int, len(ts))
+	strides := scratch[[]int](len(ts))
 	for i, labels := range p.Inputs {
-		strides[i] = make([]int, p.NumLabels)
+		strides[i] = scratch[int](p.NumLabels)
 		st := Strides(ts[i].Shape)
 		for k, l := range labels {
 			if ts[i].Shape[k] != 1 {
@@ -64,17 +64,17 @@ func kernelEinsum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 	}
-	outShape := make([]int, len(p.Output))
+	outShape := scratch[int](len(p.Output))
 	for i, l := range p.Output {
 		outShape[i] = size[l]
 	}
-	outSt := make([]int, p.NumLabels)
+	outSt := scratch[int](p.NumLabels)
 	for i, st := range Strides(outShape) {
 		outSt[p.Output[i]] = st
 	}
-	y := make([]float64, NumElements(outShape))
+	y := scratch[float64](NumElements(outShape))
 	total := NumElements(size)
-	coord := make([]int, p.NumLabels)
+	coord := scratch[int](p.NumLabels)
 	for it := 0; it < total; it++ {
 		prod := 1.0
 		for i := range ts {

@@ -1,11 +1,15 @@
 package interp
 
 import (
+	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // FuzzOp builds one op of a fuzzer-chosen type with fuzzer-chosen operand
@@ -17,12 +21,24 @@ import (
 // is where size arithmetic goes wrong.
 func FuzzOp(f *testing.F) {
 	ops := fuzzableOps()
+	// A small allocation budget: an op asked for a huge output must be
+	// refused with an error, never abort the fuzzing process.
+	old := tensor.SetMaxBytes(256 << 20)
+	f.Cleanup(func() { tensor.SetMaxBytes(old) })
 	for i := range ops {
 		// One seed per op: a plausible arity with float operands.
 		f.Add(uint16(i), []byte{2, 1, 2, 3, 4, 1, 2, 3, 4, 0, 0, 0, 0})
 	}
 	f.Fuzz(func(t *testing.T, which uint16, program []byte) {
 		d := ops[int(which)%len(ops)]
+		// A hang is a crash too: an op must refuse work it cannot finish,
+		// not loop over astronomically many positions. The watchdog
+		// panics with every goroutine's stack so the report shows where.
+		watchdog := time.AfterFunc(fuzzOpDeadline, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("%s: still running after %v:\n%s", d.Name, fuzzOpDeadline, buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		r := &fuzzReader{b: program}
 		m, inputs, err := buildFuzzOp(d, r)
 		if err != nil {
@@ -37,6 +53,10 @@ func FuzzOp(f *testing.F) {
 		}
 	})
 }
+
+// fuzzOpDeadline is how long one FuzzOp input may take (on a loaded
+// machine; an input normally takes well under a millisecond).
+const fuzzOpDeadline = 10 * time.Second
 
 // fuzzableOps returns the ops a single node can exercise: every declared op
 // except those with regions, whose bodies a byte string cannot sensibly

@@ -23,6 +23,7 @@ type Interp struct {
 	consts map[*ir.Value]*Tensor
 	onOp   func(*ir.Op)
 	live   sync.Map // *ir.Region → deadAfter (liveness.go)
+	maxMem int64
 }
 
 // Options configures an interpreter.
@@ -32,13 +33,20 @@ type Options struct {
 	// If and Scan bodies) included, so a caller can tell which op a long
 	// run is in. Concurrent Runs call it concurrently.
 	OnOp func(op *ir.Op)
+	// MaxMemory, when positive, is the most bytes one tensor may take: an
+	// op whose result type is statically larger is refused before its
+	// kernel runs, and a result the kernel made larger is refused after.
+	// Allocation itself is bounded by the process-wide budget of package
+	// tensor (tensor.SetMaxBytes, by default half the physical memory);
+	// an allocation over it is an *OpError wrapping a *tensor.SizeError.
+	MaxMemory int64
 }
 
 // New returns an interpreter for m. m should have passed ir.Verify, and
 // must not change while the interpreter is used: what each region reads
 // last is computed on its first run and kept.
 func New(m *ir.Module, opts Options) *Interp {
-	return &Interp{m: m, rng: rand.New(rand.NewSource(opts.Seed)), consts: map[*ir.Value]*Tensor{}, onOp: opts.OnOp}
+	return &Interp{m: m, rng: rand.New(rand.NewSource(opts.Seed)), consts: map[*ir.Value]*Tensor{}, onOp: opts.OnOp, maxMem: opts.MaxMemory}
 }
 
 // Run evaluates function fn (the first one when fn is "") on inputs given
@@ -75,7 +83,7 @@ func (in *Interp) RunNamed(fn string, inputs map[string]Value) ([]Value, error) 
 	if f == nil {
 		return nil, fmt.Errorf("no function %q in module", fn)
 	}
-	args := make([]Value, len(f.InputNames))
+	args := scratch[Value](len(f.InputNames))
 	var missing []string
 	for i, n := range f.InputNames {
 		v, ok := inputs[n]
@@ -234,7 +242,7 @@ func (in *Interp) region(r *ir.Region, params []Value, parent *env) ([]Value, er
 			delete(e.vals, v)
 		}
 	}
-	out := make([]Value, len(r.Results))
+	out := scratch[Value](len(r.Results))
 	for i, v := range r.Results {
 		x, err := in.value(v, e)
 		if err != nil {
@@ -289,7 +297,7 @@ func (in *Interp) op(op *ir.Op, e *env) (err error) {
 	if k == nil {
 		return &OpError{op, fmt.Errorf("no interpreter kernel for op %s", op.Name)}
 	}
-	args := make([]Value, len(op.Args))
+	args := scratch[Value](len(op.Args))
 	for i, a := range op.Args {
 		if a == nil {
 			continue
@@ -298,10 +306,20 @@ func (in *Interp) op(op *ir.Op, e *env) (err error) {
 			return &OpError{op, fmt.Errorf("operand %d: %w", i, err)}
 		}
 	}
+	if err := in.checkResultSizes(op); err != nil {
+		return &OpError{op, err}
+	}
 	defer func() {
 		// A kernel that panics has met an input its checks missed; report
-		// it as an error of this op rather than killing the caller.
+		// it as an error of this op rather than killing the caller. An
+		// allocation over the memory budget panics with a *SizeError by
+		// design (allocators have no error result): that is the op's
+		// error, not an internal one.
 		if r := recover(); r != nil {
+			if se, ok := r.(*tensor.SizeError); ok {
+				err = &OpError{op, se}
+				return
+			}
 			err = &OpError{op, &PanicError{Value: r, Stack: debug.Stack()}}
 		}
 	}()
@@ -316,9 +334,56 @@ func (in *Interp) op(op *ir.Op, e *env) (err error) {
 		return &OpError{op, fmt.Errorf("kernel returned %d results, op has %d", len(res), len(op.Results))}
 	}
 	for i, r := range op.Results {
+		if t, ok := res[i].(*Tensor); ok && in.maxMem > 0 {
+			if err := in.fits(t.DType, t.Shape); err != nil {
+				return &OpError{op, fmt.Errorf("result %d: %w", i, err)}
+			}
+		}
 		e.vals[r] = res[i]
 	}
 	return nil
+}
+
+// checkResultSizes refuses an op whose result types, where inference knows
+// them statically, exceed the memory budget: the kernel would be refused
+// its allocation anyway, and some would first spend long loops.
+func (in *Interp) checkResultSizes(op *ir.Op) error {
+	for i, r := range op.Results {
+		if !r.Type.IsTensor() || !r.Type.Shape.IsStatic() || !r.Type.DType.Valid() {
+			continue
+		}
+		sizes, _ := r.Type.Shape.Sizes()
+		n, err := ir.ElemCount(sizes)
+		if err != nil {
+			n = -1
+		}
+		if err := tensor.CheckSize(r.Type.DType, sizes, n); err != nil {
+			return fmt.Errorf("result %d: %w", i, err)
+		}
+		if in.maxMem > 0 && n >= 0 {
+			if b, err := ir.MemBytes(r.Type.DType, n); err == nil && b > in.maxMem {
+				return fmt.Errorf("result %d: %w", i, &tensor.SizeError{DType: r.Type.DType, Shape: sizes, Count: n, Bytes: b, Limit: in.maxMem})
+			}
+		}
+	}
+	return nil
+}
+
+// fits checks a run-time tensor against Options.MaxMemory.
+func (in *Interp) fits(d ir.DType, shape []int) error {
+	n, err := ir.ElemCountInts(shape)
+	if err != nil {
+		return err
+	}
+	b, err := ir.MemBytes(d, n)
+	if err != nil || b <= in.maxMem {
+		return nil
+	}
+	s := scratch[int64](len(shape))
+	for i, x := range shape {
+		s[i] = int64(x)
+	}
+	return &tensor.SizeError{DType: d, Shape: s, Count: n, Bytes: b, Limit: in.maxMem}
 }
 
 // constant decodes a module constant once and caches it.

@@ -37,7 +37,7 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	r := len(x.Shape)
-	axes := make([]int64, len(starts))
+	axes := scratch[int64](len(starts))
 	for i := range axes {
 		axes[i] = int64(i)
 	}
@@ -46,7 +46,7 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, err
 		}
 	}
-	steps := make([]int64, len(starts))
+	steps := scratch[int64](len(starts))
 	for i := range steps {
 		steps[i] = 1
 	}
@@ -58,10 +58,10 @@ func kernelSlice(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if len(ends) != len(starts) || len(axes) != len(starts) || len(steps) != len(starts) {
 		return nil, fmt.Errorf("starts, ends, axes, steps have lengths %d, %d, %d, %d", len(starts), len(ends), len(axes), len(steps))
 	}
-	first := make([]int, r)
-	step := make([]int, r)
+	first := scratch[int](r)
+	step := scratch[int](r)
 	shape := append([]int{}, x.Shape...)
-	seen := make([]bool, r)
+	seen := scratch[bool](r)
 	for i := range r {
 		step[i] = 1
 	}
@@ -118,7 +118,7 @@ func kernelGather(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	n := x.Shape[ax]
-	norm := make([]int, len(ind))
+	norm := scratch[int](len(ind))
 	for i, v := range ind {
 		if norm[i], err = wrapIndex(v, n, "index"); err != nil {
 			return nil, err
@@ -146,8 +146,8 @@ func axisElementIndex(dshape, ishape []int, ind []int64, axis int) ([]int, error
 		return nil, fmt.Errorf("indices have rank %d, data %d", len(ishape), len(dshape))
 	}
 	dst := Strides(dshape)
-	out := make([]int, len(ind))
-	coord := make([]int, len(ishape))
+	out := scratch[int](len(ind))
+	coord := scratch[int](len(ishape))
 	for k := range ind {
 		p := 0
 		for d, cd := range coord {
@@ -444,7 +444,7 @@ func kernelEyeLike(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		d = v.DType
 	}
 	k := int(op.Int("k"))
-	vals := make([]float64, x.Len())
+	vals := scratch[float64](x.Len())
 	for i := 0; i < x.Shape[0]; i++ {
 		if j := i + k; j >= 0 && j < x.Shape[1] {
 			vals[i*x.Shape[1]+j] = 1
@@ -474,7 +474,7 @@ func kernelNonZero(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	r := len(x.Shape)
-	out := make([]int64, r*len(flat))
+	out := scratchOf[int64](r, len(flat))
 	st := Strides(x.Shape)
 	for j, f := range flat {
 		for d := 0; d < r; d++ {
@@ -592,7 +592,7 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	inner := NumElements(it.Shape[ax:])
-	idx := make([]int, NumElements(shape))
+	idx := scratch[int](NumElements(shape))
 	for k := range idx {
 		o, rest := k/(depth*inner), k%(depth*inner)
 		d, i := rest/inner, rest%inner

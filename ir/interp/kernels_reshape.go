@@ -29,7 +29,7 @@ func single(t *Tensor) []Value { return []Value{t} }
 // ReshapeTarget resolves Reshape's shape operand against the input shape:
 // 0 copies the input dim (unless allowzero), one -1 takes what is left.
 func ReshapeTarget(in []int, shape []int64, allowzero bool) ([]int, error) {
-	out := make([]int, len(shape))
+	out := scratch[int](len(shape))
 	infer := -1
 	known := 1
 	for i, s := range shape {
@@ -104,7 +104,7 @@ func kernelSqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	x := ts[0]
-	drop := make([]bool, len(x.Shape))
+	drop := scratch[bool](len(x.Shape))
 	if ts[1] != nil {
 		axes, err := tensorInt64s(ts[1], "axes")
 		if err != nil {
@@ -145,7 +145,7 @@ func kernelUnsqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	r := len(x.Shape) + len(axes)
-	ins := make([]bool, r)
+	ins := scratch[bool](r)
 	for _, a := range axes {
 		ax, err := wrapAxis(a, r, "axes")
 		if err != nil {
@@ -171,9 +171,9 @@ func kernelUnsqueeze(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 
 // permuteDims permutes x's dims: output dim i is input dim perm[i].
 func permuteDims(x *Tensor, perm []int) *Tensor {
-	out := make([]int, len(perm))
+	out := scratch[int](len(perm))
 	st := Strides(x.Shape)
-	pst := make([]int, len(perm))
+	pst := scratch[int](len(perm))
 	for i, p := range perm {
 		out[i] = x.Shape[p]
 		pst[i] = st[p]
@@ -272,7 +272,7 @@ func kernelSplit(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			sizes = append(sizes, x.Shape[ax]/n)
 		}
 	}
-	out := make([]Value, n)
+	out := scratch[Value](n)
 	off := 0
 	for i, s := range sizes {
 		out[i] = sliceAlongAxis(x, ax, off, s)
@@ -330,7 +330,7 @@ func kernelTile(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if len(rep) != len(x.Shape) {
 		return nil, fmt.Errorf("repeats has %d entries for rank %d", len(rep), len(x.Shape))
 	}
-	shape := make([]int, len(rep))
+	shape := scratch[int](len(rep))
 	for i, r := range rep {
 		shape[i] = x.Shape[i] * r
 	}
@@ -444,7 +444,7 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if mode != "constant" && mode != "reflect" && mode != "edge" {
 		return nil, fmt.Errorf("unknown mode %q", mode)
 	}
-	shape := make([]int, r)
+	shape := scratch[int](r)
 	for i := range shape {
 		shape[i] = x.Shape[i] + int(pads[i]+pads[i+r])
 		if shape[i] < 0 {

@@ -109,7 +109,7 @@ func resizeWeights(p resizeParams, xo float64) (offs []int, ws []float64, err er
 }
 
 func buildResizeAxis(p resizeParams, inLen, outLen int, scale, roiStart, roiEnd float64) (resizeAxis, error) {
-	ax := resizeAxis{taps: make([][]resizeTap, outLen), outside: make([]bool, outLen)}
+	ax := resizeAxis{taps: scratch[[]resizeTap](outLen), outside: scratch[bool](outLen)}
 	floatOut := scale * float64(inLen)
 	for x := 0; x < outLen; x++ {
 		xo, err := resizeOrigCoord(p.coord, float64(x), scale, inLen, floatOut, roiStart, roiEnd)
@@ -175,7 +175,7 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("scales: %w", err)
 		}
 	}
-	out := make([]int, r)
+	out := scratch[int](r)
 	switch {
 	case scales != nil:
 		if len(scales) != r {
@@ -199,7 +199,7 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if out, err = dimsFromInt64(sz, "sizes"); err != nil {
 			return nil, err
 		}
-		scales = make([]float64, r)
+		scales = scratch[float64](r)
 		for i := range scales {
 			scales[i] = float64(out[i]) / float64(x.Shape[i])
 		}
@@ -218,7 +218,7 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("roi has %d entries for rank %d", len(roi), r)
 		}
 	}
-	axes := make([]resizeAxis, r)
+	axes := scratch[resizeAxis](r)
 	for i := range axes {
 		rs, re := 0.0, 1.0
 		if roi != nil {
@@ -245,8 +245,8 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	extrap := float64(op.Float("extrapolation_value"))
 	st := Strides(x.Shape)
-	res := make([]float64, NumElements(out))
-	coord := make([]int, r)
+	res := scratch[float64](NumElements(out))
+	coord := scratch[int](r)
 	for k := range res {
 		outside := false
 		for d, cd := range coord {

@@ -27,7 +27,7 @@ func moveAxisLast(x *Tensor, axis int) (*Tensor, []int) {
 		}
 	}
 	perm = append(perm, axis)
-	inv := make([]int, r)
+	inv := scratch[int](r)
 	for i, p := range perm {
 		inv[p] = i
 	}
@@ -68,7 +68,7 @@ func kernelTopK(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	var vidx []int
 	var ind []int64
-	order := make([]int, n)
+	order := scratch[int](n)
 	for r := 0; r < rows; r++ {
 		for i := range order {
 			order[i] = r*n + i
@@ -115,7 +115,7 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 		rowsT = permuteDims(x, perm)
-		inv = make([]int, len(perm))
+		inv = scratch[int](len(perm))
 		for i, p := range perm {
 			inv[p] = i
 		}
@@ -145,14 +145,14 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	// Group equal rows by a stable sort: each group's first member is the
 	// row's first occurrence. Unsorted mode orders groups by that
 	// occurrence, sorted mode by value.
-	byValue := make([]int, n)
+	byValue := scratch[int](n)
 	for i := range byValue {
 		byValue[i] = i
 	}
 	sort.SliceStable(byValue, func(i, j int) bool { return rowCmp(byValue[i], byValue[j]) < 0 })
 	var firsts []int
 	var counts []int64
-	group := make([]int, n) // row -> group
+	group := scratch[int](n) // row -> group
 	for k, row := range byValue {
 		if k == 0 || rowCmp(byValue[k-1], row) != 0 {
 			firsts = append(firsts, row)
@@ -161,24 +161,24 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		group[row] = len(firsts) - 1
 		counts[len(counts)-1]++
 	}
-	order := make([]int, len(firsts)) // order[j]: the group that is output j
+	order := scratch[int](len(firsts)) // order[j]: the group that is output j
 	for i := range order {
 		order[i] = i
 	}
 	if op.Int("sorted") == 0 {
 		sort.Slice(order, func(i, j int) bool { return firsts[order[i]] < firsts[order[j]] })
 	}
-	pos := make([]int64, len(order)) // group -> output position
+	pos := scratch[int64](len(order)) // group -> output position
 	for j, g := range order {
 		pos[g] = int64(j)
 	}
-	inverse := make([]int64, n)
+	inverse := scratch[int64](n)
 	for row, g := range group {
 		inverse[row] = pos[g]
 	}
 	var take []int
-	indices := make([]int64, len(order))
-	cnt := make([]int64, len(order))
+	indices := scratch[int64](len(order))
+	cnt := scratch[int64](len(order))
 	for j, u := range order {
 		for i := 0; i < width; i++ {
 			take = append(take, firsts[u]*width+i)
@@ -201,7 +201,7 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 }
 
 func cumsumTyped[T number](x []T, outer, n, inner int, exclusive, reverse bool) []T {
-	out := make([]T, len(x))
+	out := scratch[T](len(x))
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			var acc T
@@ -311,12 +311,15 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	n := ir.RangeLen(vals[0], vals[1], vals[2])
+	if d.IsInt() {
+		n = ir.RangeLenInt(ivals[0], ivals[1], ivals[2])
+	}
 	if n > 1<<31 {
 		return nil, fmt.Errorf("range of %d elements is too large", n)
 	}
 	if d.IsInt() {
-		out := make([]float64, n)
-		iv := make([]int64, n)
+		out := scratch[float64](n)
+		iv := scratch[int64](n)
 		for i := range iv {
 			iv[i] = ivals[0] + int64(i)*ivals[2]
 			out[i] = float64(iv[i])
@@ -330,7 +333,7 @@ func kernelRange(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		return single(t), nil
 	}
-	out := make([]float64, n)
+	out := scratch[float64](n)
 	for i := range out {
 		out[i] = vals[0] + float64(i)*vals[2]
 	}

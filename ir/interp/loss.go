@@ -42,7 +42,7 @@ func nllLoss(op *ir.Op, logp []float64, shape []int, target, weight *Tensor) ([]
 	if hasIgnore {
 		ignore = op.Int("ignore_index")
 	}
-	loss := make([]float64, N*inner)
+	loss := scratchOf[float64](N, inner)
 	wsum := 0.0
 	for n := 0; n < N; n++ {
 		for d := 0; d < inner; d++ {
@@ -119,7 +119,7 @@ func kernelSoftmaxCrossEntropy(c *Ctx, op *ir.Op, args []Value) ([]Value, error)
 	if err != nil {
 		return nil, err
 	}
-	logp := make([]float64, len(v))
+	logp := scratch[float64](len(v))
 	C, inner := x.Shape[1], NumElements(x.Shape[2:])
 	for n := 0; n < x.Shape[0]; n++ {
 		for d := 0; d < inner; d++ {

@@ -62,7 +62,7 @@ func nnPlanMatMul(as, bs []int) (*nnMatMulPlan, error) {
 // nnMatMulRun multiplies per the plan, walking B's rows so the innermost
 // loop is contiguous.
 func nnMatMulRun[T float64 | int64](p *nnMatMulPlan, a, b []T) []T {
-	y := make([]T, len(p.aOff)*p.m*p.n)
+	y := scratch[T](len(p.aOff) * p.m * p.n)
 	for bi := range p.aOff {
 		am, bm := a[p.aOff[bi]:], b[p.bOff[bi]:]
 		ym := y[bi*p.m*p.n:]
@@ -113,7 +113,7 @@ func kernelMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 // index along an axis of length n: a scalar repeats, a 1-D tensor of n
 // values is taken as is.
 func nnZeroPointAlong(t *Tensor, n int, what string) ([]float64, error) {
-	out := make([]float64, n)
+	out := scratch[float64](n)
 	if t == nil {
 		return out, nil
 	}
@@ -204,7 +204,7 @@ func kernelQLinearMatMul(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	af := make([]float64, len(acc))
+	af := scratch[float64](len(acc))
 	for i, v := range acc {
 		af[i] = float64(v)
 	}
@@ -252,7 +252,7 @@ func kernelGemm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	bf, _ := numericAsF64(b)
 	alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
-	y := make([]float64, m*n)
+	y := scratchOf[float64](m, n)
 	for i := 0; i < m; i++ {
 		for kk := 0; kk < k; kk++ {
 			av := af[i*k+kk]
@@ -298,9 +298,9 @@ func kernelDet(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	n := x.Shape[r-1]
 	xf, _ := numericAsF64(x)
-	out := make([]float64, len(xf)/max(1, n*n))
+	out := scratch[float64](len(xf) / max(1, n*n))
 	if n == 0 {
-		out = make([]float64, NumElements(x.Shape[:r-2]))
+		out = scratch[float64](NumElements(x.Shape[:r-2]))
 		for i := range out {
 			out[i] = 1
 		}

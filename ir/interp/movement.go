@@ -13,7 +13,7 @@ import (
 
 // takeFlatSlice returns src[idx[0]], src[idx[1]], ...
 func takeFlatSlice[T any](src []T, idx []int) []T {
-	out := make([]T, len(idx))
+	out := scratch[T](len(idx))
 	for i, j := range idx {
 		out[i] = src[j]
 	}
@@ -112,14 +112,14 @@ func putFlat(dst, src *Tensor, idx []int) {
 
 // filledWith returns a tensor of shape filled with the single element of v.
 func filledWith(v *Tensor, shape []int) *Tensor {
-	return takeFlat(v, shape, make([]int, NumElements(shape)))
+	return takeFlat(v, shape, scratch[int](NumElements(shape)))
 }
 
 // elemsAsInt64 reads an integer (or bool) tensor's elements as int64.
 func elemsAsInt64(t *Tensor) ([]int64, error) {
 	switch {
 	case t.DType == ir.Bool:
-		out := make([]int64, t.Len())
+		out := scratch[int64](t.Len())
 		for i, x := range Data[bool](t) {
 			if x {
 				out[i] = 1
@@ -135,7 +135,7 @@ func elemsAsInt64(t *Tensor) ([]int64, error) {
 // elemsAsFloat64 reads a real numeric or bool tensor's elements as float64.
 func elemsAsFloat64(t *Tensor) ([]float64, error) {
 	if b, ok := t.Data.([]bool); ok {
-		out := make([]float64, len(b))
+		out := scratch[float64](len(b))
 		for i, x := range b {
 			if x {
 				out[i] = 1
@@ -170,7 +170,7 @@ func tensorFromFloat64(d ir.DType, shape []int, v []float64) (*Tensor, error) {
 // elemNonZero reports for each element whether it is non-zero (non-empty for
 // strings, true for bools).
 func elemNonZero(t *Tensor) ([]bool, error) {
-	out := make([]bool, t.Len())
+	out := scratch[bool](t.Len())
 	switch s := t.Data.(type) {
 	case []bool:
 		copy(out, s)
@@ -224,9 +224,9 @@ func elemOrder(t *Tensor) (func(i, j int) int, error) {
 // for coordinates that read nothing (flat index -1).
 func gatherIndexMap(out []int, inStrides []int, f func(coord []int) bool) []int {
 	n := NumElements(out)
-	idx := make([]int, n)
-	coord := make([]int, len(out))
-	tmp := make([]int, len(out))
+	idx := scratch[int](n)
+	coord := scratch[int](len(out))
+	tmp := scratch[int](len(out))
 	for k := 0; k < n; k++ {
 		copy(tmp, coord)
 		if f(tmp) {
@@ -251,7 +251,7 @@ func gatherIndexMap(out []int, inStrides []int, f func(coord []int) bool) []int 
 
 // dimsFromInt64 converts an i64 shape to ints, rejecting negative dims.
 func dimsFromInt64(v []int64, what string) ([]int, error) {
-	out := make([]int, len(v))
+	out := scratch[int](len(v))
 	for i, x := range v {
 		if x < 0 {
 			return nil, fmt.Errorf("%s[%d] is %d", what, i, x)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 
 	"github.com/kiln-ml/kiln/ir"
 )
@@ -35,8 +36,8 @@ func nnGroups(shape []int, reduce []bool) (group []int, ngroups, size int) {
 
 // nnMoments returns the mean and the population variance of each group.
 func nnMoments(x []float64, group []int, ngroups, size int) (mean, variance []float64) {
-	mean = make([]float64, ngroups)
-	variance = make([]float64, ngroups)
+	mean = scratch[float64](ngroups)
+	variance = scratch[float64](ngroups)
 	for i, v := range x {
 		mean[group[i]] += v
 	}
@@ -56,7 +57,7 @@ func nnMoments(x []float64, group []int, ngroups, size int) (mean, variance []fl
 // nnChannelParams reads per-channel operands (scale, bias, mean, var) of
 // c values each.
 func nnChannelParams(ts []*Tensor, c int, names ...string) ([][]float64, error) {
-	out := make([][]float64, len(ts))
+	out := scratch[[]float64](len(ts))
 	for i, t := range ts {
 		if t.Len() != c {
 			return nil, fmt.Errorf("%s has shape %v; want %d values", names[i], t.Shape, c)
@@ -93,14 +94,14 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if training {
 		// Batch statistics over N and the spatial dims; the running ones
 		// move towards them by (1 - momentum).
-		reduce := make([]bool, x.Rank())
+		reduce := scratch[bool](x.Rank())
 		for i := range reduce {
 			reduce[i] = i != 1
 		}
 		group, ng, size := nnGroups(x.Shape, reduce)
 		bm, bv := nnMoments(xf, group, ng, size)
 		mom := float64(op.Float("momentum"))
-		rm, rv := make([]float64, ch), make([]float64, ch)
+		rm, rv := scratch[float64](ch), scratch[float64](ch)
 		for i := range rm {
 			rm[i] = mean[i]*mom + bm[i]*(1-mom)
 			rv[i] = variance[i]*mom + bv[i]*(1-mom)
@@ -108,7 +109,7 @@ func kernelBatchNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		mean, variance = bm, bv
 		out = []Value{nil, nnFromFloats(ts[3].DType, ts[3].Shape, rm), nnFromFloats(ts[4].DType, ts[4].Shape, rv)}
 	}
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		k := (i / inner) % ch
 		y[i] = scale[k]*(v-mean[k])/math.Sqrt(variance[k]+eps) + bias[k]
@@ -138,14 +139,14 @@ func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	xf, _ := numericAsF64(x)
-	reduce := make([]bool, x.Rank())
+	reduce := scratch[bool](x.Rank())
 	for i := 2; i < len(reduce); i++ {
 		reduce[i] = true
 	}
 	group, ng, size := nnGroups(x.Shape, reduce)
 	mean, variance := nnMoments(xf, group, ng, size)
 	eps := float64(op.Float("epsilon"))
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		g := group[i]
 		k := g % ch
@@ -165,7 +166,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	norm := x.Shape[axis:]
-	reduce := make([]bool, x.Rank())
+	reduce := scratch[bool](x.Rank())
 	for i := axis; i < len(reduce); i++ {
 		reduce[i] = true
 	}
@@ -173,7 +174,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	mean, variance := nnMoments(xf, group, ng, size)
 	eps := float64(op.Float("epsilon"))
-	inv := make([]float64, ng)
+	inv := scratch[float64](ng)
 	for g := range inv {
 		inv[g] = 1 / math.Sqrt(variance[g]+eps)
 	}
@@ -182,7 +183,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if t == nil {
 			return nil, nil, nil
 		}
-		if _, err := BroadcastShape(t.Shape, norm); err != nil || len(t.Shape) > len(norm) || NumElements(t.Shape) > NumElements(norm) {
+		if b, err := BroadcastShape(t.Shape, norm); err != nil || !slices.Equal(b, norm) {
 			return nil, nil, fmt.Errorf("%s shape %v does not broadcast to the normalized dims %v", what, t.Shape, norm)
 		}
 		v, err := numericAsF64(t)
@@ -196,7 +197,7 @@ func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		g := group[i]
 		j := i % size
@@ -237,7 +238,7 @@ func kernelLRN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	ch, inner := x.Shape[1], NumElements(x.Shape[2:])
 	// The window runs from c - floor((size-1)/2) to c + ceil((size-1)/2).
 	lo, hi := (size-1)/2, size-1-(size-1)/2
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		k := (i / inner) % ch
 		base := i - k*inner
@@ -261,7 +262,7 @@ func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if axes == nil {
 		axes = []int64{0, 2, 3}
 	}
-	reduce := make([]bool, x.Rank())
+	reduce := scratch[bool](x.Rank())
 	for _, a := range axes {
 		ax, err := ir.NormAxis(a, x.Rank())
 		if err != nil {
@@ -272,7 +273,7 @@ func kernelMVN(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	group, ng, size := nnGroups(x.Shape, reduce)
 	xf, _ := numericAsF64(x)
 	mean, variance := nnMoments(xf, group, ng, size)
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		// MeanVarianceNormalization-9's function body adds 1e-9 to the
 		// standard deviation, not to the variance.
@@ -295,11 +296,11 @@ func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if p != 1 && p != 2 {
 		return nil, fmt.Errorf("p=%d; LpNormalization allows 1 or 2", p)
 	}
-	reduce := make([]bool, x.Rank())
+	reduce := scratch[bool](x.Rank())
 	reduce[axis] = true
 	group, ng, _ := nnGroups(x.Shape, reduce)
 	xf, _ := numericAsF64(x)
-	norm := make([]float64, ng)
+	norm := scratch[float64](ng)
 	for i, v := range xf {
 		if p == 1 {
 			norm[group[i]] += math.Abs(v)
@@ -312,7 +313,7 @@ func kernelLpNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			norm[g] = math.Sqrt(norm[g])
 		}
 	}
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		y[i] = v / norm[group[i]]
 	}
@@ -356,7 +357,7 @@ func kernelDropout(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		rng = rand.New(rand.NewSource(op.Int("seed")))
 	}
 	xf, _ := numericAsF64(x)
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		m[i] = rng.Float64() >= ratio
 		if m[i] {

@@ -8,7 +8,7 @@ import "fmt"
 // (nil for absent optional operands), so a kernel can test ts[i] != nil
 // instead of len(args) > i && args[i] != nil.
 func tensorOperands(args []Value, need, total int) ([]*Tensor, error) {
-	ts := make([]*Tensor, max(len(args), total))
+	ts := scratch[*Tensor](max(len(args), total))
 	for i, a := range args {
 		if a == nil {
 			continue

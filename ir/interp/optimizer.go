@@ -44,9 +44,9 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	n := len(vs) / g
 	// in[k][i] is group k's i-th tensor as float64.
-	in := make([][][]float64, g)
+	in := scratch[[][]float64](g)
 	for k := 0; k < g; k++ {
-		in[k] = make([][]float64, n)
+		in[k] = scratch[[]float64](n)
 		for i := 0; i < n; i++ {
 			t := vs[k*n+i]
 			if !slices.Equal(t.Shape, vs[i].Shape) {
@@ -68,10 +68,10 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	case "Adagrad":
 		decay := float64(op.Float("decay_factor"))
 		r := R / (1 + T*decay)
-		xs, hs := make([][]float64, n), make([][]float64, n)
+		xs, hs := scratch[[]float64](n), scratch[[]float64](n)
 		for i := 0; i < n; i++ {
 			X, G, H := in[0][i], in[1][i], in[2][i]
-			xs[i], hs[i] = make([]float64, len(X)), make([]float64, len(X))
+			xs[i], hs[i] = scratch[float64](len(X)), scratch[float64](len(X))
 			for j := range X {
 				gr := norm*X[j] + G[j]
 				hs[i][j] = H[j] + gr*gr
@@ -86,10 +86,10 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if T > 0 {
 			ra = R * math.Sqrt(1-math.Pow(beta, T)) / (1 - math.Pow(alpha, T))
 		}
-		xs, vs2, hs := make([][]float64, n), make([][]float64, n), make([][]float64, n)
+		xs, vs2, hs := scratch[[]float64](n), scratch[[]float64](n), scratch[[]float64](n)
 		for i := 0; i < n; i++ {
 			X, G, V, H := in[0][i], in[1][i], in[2][i], in[3][i]
-			xs[i], vs2[i], hs[i] = make([]float64, len(X)), make([]float64, len(X)), make([]float64, len(X))
+			xs[i], vs2[i], hs[i] = scratch[float64](len(X)), scratch[float64](len(X)), scratch[float64](len(X))
 			for j := range X {
 				gr := norm*X[j] + G[j]
 				vs2[i][j] = alpha*V[j] + (1-alpha)*gr
@@ -109,10 +109,10 @@ func kernelOptimizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if T <= 0 {
 			beta = 1
 		}
-		xs, vs2 := make([][]float64, n), make([][]float64, n)
+		xs, vs2 := scratch[[]float64](n), scratch[[]float64](n)
 		for i := 0; i < n; i++ {
 			X, G, V := in[0][i], in[1][i], in[2][i]
-			xs[i], vs2[i] = make([]float64, len(X)), make([]float64, len(X))
+			xs[i], vs2[i] = scratch[float64](len(X)), scratch[float64](len(X))
 			for j := range X {
 				gr := norm*X[j] + G[j]
 				vs2[i][j] = alpha*V[j] + beta*gr

@@ -63,10 +63,10 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	isz, osz := g.inSize(), g.outSize()
-	y := make([]float64, planes*osz)
+	y := scratchOf[float64](planes, osz)
 	var idx []int64
 	if op.Name == "MaxPool" && len(op.Results) > 1 {
-		idx = make([]int64, planes*osz)
+		idx = scratchOf[int64](planes, osz)
 	}
 	// inRange reports whether input coordinate i on axis a lies inside the
 	// input, and whether it lies inside the explicitly padded extent.
@@ -158,7 +158,7 @@ func kernelGlobalPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if op.Declares("p") {
 		p = float64(op.Int("p"))
 	}
-	y := make([]float64, planes)
+	y := scratch[float64](planes)
 	for pl := range y {
 		vs := xf[pl*inner : (pl+1)*inner]
 		acc := 0.0
@@ -204,7 +204,7 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if x.Rank() < 3 {
 		return nil, fmt.Errorf("input has rank %d, want at least 3", x.Rank())
 	}
-	in := make([]int64, x.Rank()-2)
+	in := scratch[int64](x.Rank() - 2)
 	for i := range in {
 		in[i] = int64(x.Shape[2+i])
 	}
@@ -235,7 +235,7 @@ func kernelMaxUnpool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	xf, _ := numericAsF64(x)
-	y := make([]float64, NumElements(shape))
+	y := scratch[float64](NumElements(shape))
 	// Indices are flat positions in MaxPool's input, whose shape is the
 	// default output shape. An explicit (larger) output_shape keeps each
 	// element at the same spatial coordinates, as ONNX's MaxUnpool test
@@ -286,7 +286,7 @@ func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	n, ch, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	nr := rois.Shape[0]
-	y := make([]float64, nr*ch*ph*pw)
+	y := scratchOf[float64](nr, ch, ph, pw)
 	for r := 0; r < nr; r++ {
 		b := int(rf[r*5])
 		if b < 0 || b >= n {

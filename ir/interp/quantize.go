@@ -18,7 +18,7 @@ func init() {
 // the coordinate along axis for per-axis (1-D) ones (QuantizeLinear-13 and
 // DequantizeLinear-13 added axis).
 func nnQuantParams(op *ir.Op, shape []int, scale, zp *Tensor) ([]int, error) {
-	idx := make([]int, NumElements(shape))
+	idx := scratch[int](NumElements(shape))
 	if scale.Len() == 1 && scale.Rank() <= 1 {
 		if zp != nil && zp.Len() != 1 {
 			return nil, fmt.Errorf("zero point %v does not match the scalar scale", zp.Shape)
@@ -85,7 +85,7 @@ func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if zp != nil {
 		zf, _ = numericAsF64(zp)
 	}
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		j := idx[i]
 		z := zf[0]
@@ -124,7 +124,7 @@ func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if zp != nil {
 		zf, _ = numericAsF64(zp)
 	}
-	y := make([]float64, len(xf))
+	y := scratch[float64](len(xf))
 	for i, v := range xf {
 		j := idx[i]
 		z := zf[0]
@@ -156,7 +156,7 @@ func kernelDynamicQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, erro
 	if scale != 0 {
 		zp = float32(math.RoundToEven(float64(min(max(-lo/scale, 0), 255))))
 	}
-	y := make([]uint8, len(xs))
+	y := scratch[uint8](len(xs))
 	for i, v := range xs {
 		if scale == 0 {
 			y[i] = uint8(zp)

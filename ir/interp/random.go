@@ -50,7 +50,7 @@ func kernelRandomFill(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("%s produces float tensors, dtype is %v", op.Name, d)
 	}
 	rng := randomSource(c, op)
-	v := make([]float64, NumElements(shape))
+	v := scratch[float64](NumElements(shape))
 	switch op.Name {
 	case "RandomUniform", "RandomUniformLike":
 		lo, hi := float64(op.Float("low")), float64(op.Float("high"))
@@ -88,7 +88,7 @@ func kernelBernoulli(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		d = v.DType
 	}
 	rng := randomSource(c, op)
-	draws := make([]float64, len(p))
+	draws := scratch[float64](len(p))
 	for i, pi := range p {
 		if math.IsNaN(pi) || pi < 0 || pi > 1 {
 			return nil, fmt.Errorf("probability %v at flat index %d is outside [0, 1]", pi, i)
@@ -98,7 +98,7 @@ func kernelBernoulli(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	if d == ir.Bool {
-		b := make([]bool, len(draws))
+		b := scratch[bool](len(draws))
 		for i, v := range draws {
 			b[i] = v == 1
 		}
@@ -133,8 +133,8 @@ func kernelMultinomial(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, fmt.Errorf("no classes to draw from")
 	}
 	rng := randomSource(c, op)
-	res := make([]float64, batch*n)
-	probs := make([]float64, len(logits))
+	res := scratchOf[float64](batch, n)
+	probs := scratch[float64](len(logits))
 	for b := 0; b < batch; b++ {
 		softmaxLine("Softmax", logits, probs, b*classes, 1, classes)
 		row := probs[b*classes : (b+1)*classes]

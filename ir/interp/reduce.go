@@ -31,8 +31,8 @@ func reduceGroups(shape []int, mask []bool, keep bool) (group []int, outShape []
 	}
 	outLen = NumElements(outShape)
 	n := NumElements(shape)
-	group = make([]int, n)
-	idx := make([]int, len(shape))
+	group = scratch[int](n)
+	idx := scratch[int](len(shape))
 	for flat := 0; flat < n; flat++ {
 		o := 0
 		for _, k := range kept {
@@ -129,8 +129,8 @@ func kernelReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 // identity of the reduction, which is what ONNX defines for reducing an
 // empty set (0, 1, -inf, +inf; NaN for the mean).
 func reduceF64(name string, v []float64, group []int, outLen int) ([]float64, error) {
-	acc := make([]float64, outLen)
-	count := make([]int, outLen)
+	acc := scratch[float64](outLen)
+	count := scratch[int](outLen)
 	for _, g := range group {
 		count[g]++
 	}
@@ -222,8 +222,8 @@ func reduceExactInt[T int64 | uint64](name string, x *Tensor, group []int, outSh
 		return nil, false
 	}
 	v := widenIntTensor[T](x)
-	acc := make([]T, outLen)
-	count := make([]int, outLen)
+	acc := scratch[T](outLen)
+	count := scratch[int](outLen)
 	for _, g := range group {
 		count[g]++
 	}
@@ -351,7 +351,7 @@ func kernelArgReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	outer := NumElements(x.Shape[:ax])
 	n := x.Shape[ax]
 	inner := NumElements(x.Shape[ax+1:])
-	res := make([]int64, outer*inner)
+	res := scratchOf[int64](outer, inner)
 	for o := 0; o < outer; o++ {
 		for in := 0; in < inner; in++ {
 			base := o*n*inner + in

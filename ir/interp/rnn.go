@@ -101,7 +101,7 @@ func rnnActivations(op *ir.Op, cell recurrentCell, dirs int) ([]rnnActivation, e
 		return nil, fmt.Errorf("%d activations, want %d per direction", len(names), cell.acts)
 	}
 	alphas, betas := op.Floats("activation_alpha"), op.Floats("activation_beta")
-	out := make([]rnnActivation, len(names))
+	out := scratch[rnnActivation](len(names))
 	for i, n := range names {
 		ln := strings.ToLower(n)
 		def, ok := rnnActivationDefaults[ln]
@@ -154,13 +154,13 @@ var cellRNN = recurrentCell{gates: 1, acts: 1, defaults: []string{"Tanh"}, step:
 // projection, which gh cannot hold, so it is recomputed here.
 var cellGRU = recurrentCell{gates: 3, acts: 2, defaults: []string{"Sigmoid", "Tanh"}, step: func(s *rnnStep) {
 	H := s.hidden
-	z := make([]float64, H)
-	r := make([]float64, H)
+	z := scratch[float64](H)
+	r := scratch[float64](H)
 	for j := 0; j < H; j++ {
 		z[j] = s.act[0].apply(s.clipped(s.gx[j] + s.gh[j]))
 		r[j] = s.act[0].apply(s.clipped(s.gx[H+j] + s.gh[H+j]))
 	}
-	hh := make([]float64, H)
+	hh := scratch[float64](H)
 	for j := 0; j < H; j++ {
 		var rec float64
 		if s.linearReset {
@@ -280,7 +280,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 	h0, _ := rnnFloats(ts[5])
 	c0, _ := rnnFloats(ts[6])
 	peep, _ := rnnFloats(ts[7])
-	lens := make([]int, B)
+	lens := scratch[int](B)
 	for b := range lens {
 		lens[b] = S
 	}
@@ -323,9 +323,9 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		}
 		return ((t*dirs+d)*B + b) * H
 	}
-	y := make([]float64, S*dirs*B*H)
-	yh := make([]float64, dirs*B*H)
-	yc := make([]float64, dirs*B*H)
+	y := scratchOf[float64](S, dirs, B, H)
+	yh := scratchOf[float64](dirs, B, H)
+	yc := scratchOf[float64](dirs, B, H)
 	var clip float64
 	if op.Has("clip") {
 		clip = float64(op.Float("clip"))
@@ -334,12 +334,12 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 		reverse := dir == "reverse" || d == 1
 		wd := w[d*G*H*I : (d+1)*G*H*I]
 		rd := r[d*G*H*H : (d+1)*G*H*H]
-		wb, rb := make([]float64, G*H), make([]float64, G*H)
+		wb, rb := scratchOf[float64](G, H), scratchOf[float64](G, H)
 		if bias != nil {
 			copy(wb, bias[d*2*G*H:])
 			copy(rb, bias[d*2*G*H+G*H:])
 		}
-		s := &rnnStep{hidden: H, gx: make([]float64, G*H), gh: make([]float64, G*H), r: rd, rb: rb,
+		s := &rnnStep{hidden: H, gx: scratchOf[float64](G, H), gh: scratchOf[float64](G, H), r: rd, rb: rb,
 			act: acts[d*cell.acts : (d+1)*cell.acts], clip: clip,
 			linearReset: op.Declares("linear_before_reset") && op.Int("linear_before_reset") != 0,
 			inputForget: op.Declares("input_forget") && op.Int("input_forget") != 0}
@@ -347,7 +347,7 @@ func runRecurrent(op *ir.Op, args []Value, cell recurrentCell) ([]Value, error) 
 			s.p = peep[d*3*H : (d+1)*3*H]
 		}
 		for b := 0; b < B; b++ {
-			s.h, s.c = make([]float64, H), make([]float64, H)
+			s.h, s.c = scratch[float64](H), scratch[float64](H)
 			if h0 != nil {
 				copy(s.h, h0[stateAt(d, b):])
 			}

@@ -88,7 +88,7 @@ func kernelGridSample(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		return ((v+1)*float64(size) - 1) / 2
 	}
-	y := make([]float64, n*ch*ho*wo)
+	y := scratchOf[float64](n, ch, ho, wo)
 	for ni := 0; ni < n; ni++ {
 		for cc := 0; cc < ch; cc++ {
 			plane := xf[(ni*ch+cc)*h*w : (ni*ch+cc+1)*h*w]
@@ -165,7 +165,7 @@ func kernelRoiAlign(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	bi, _ := elemsAsInt64(bidx)
 	n, ch, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	nr := rois.Shape[0]
-	y := make([]float64, nr*ch*oh*ow)
+	y := scratchOf[float64](nr, ch, oh, ow)
 	offset := 0.0
 	if halfPixel {
 		offset = 0.5

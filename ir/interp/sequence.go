@@ -107,7 +107,7 @@ func kernelSequenceConstruct(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := make([]Value, len(ts))
+	items := scratch[Value](len(ts))
 	for i, t := range ts {
 		if t.DType != ts[0].DType {
 			return nil, fmt.Errorf("input %d is %v, input 0 is %v", i, t.DType, ts[0].DType)
@@ -200,7 +200,7 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	switch st := ts[1]; {
 	case st == nil:
 		// Without split every slice has size 1, and keepdims=0 drops the axis.
-		sizes = make([]int, n)
+		sizes = scratch[int](n)
 		for i := range sizes {
 			sizes[i] = 1
 		}
@@ -236,7 +236,7 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := make([]Value, len(parts))
+	items := scratch[Value](len(parts))
 	for i, p := range parts {
 		items[i] = p
 	}
@@ -251,7 +251,7 @@ func kernelConcatFromSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) 
 	if len(s.Items) == 0 {
 		return nil, fmt.Errorf("concatenating an empty sequence")
 	}
-	ts := make([]*Tensor, len(s.Items))
+	ts := scratch[*Tensor](len(s.Items))
 	for i, it := range s.Items {
 		t, ok := it.(*Tensor)
 		if !ok {

@@ -42,7 +42,7 @@ func scalarRealOperand(t *Tensor, what string) (float64, error) {
 // float64, reducing k*j mod n first so the twiddle angles stay exact; the
 // oracle wants accuracy, not speed.
 func dftLine(re, im []float64, n, outLen int, inverse bool) (ore, oim []float64) {
-	ore, oim = make([]float64, outLen), make([]float64, outLen)
+	ore, oim = scratch[float64](outLen), scratch[float64](outLen)
 	sign := -1.0
 	if inverse {
 		sign = 1
@@ -106,8 +106,8 @@ func kernelDFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	inner := NumElements(x.Shape[ax+1 : r-1])
 	outShape := append([]int{}, x.Shape...)
 	outShape[ax], outShape[r-1] = outLen, 2
-	out := make([]float64, NumElements(outShape))
-	re, im := make([]float64, inLen), make([]float64, inLen)
+	out := scratch[float64](NumElements(outShape))
+	re, im := scratch[float64](inLen), scratch[float64](inLen)
 	inverse := op.Int("inverse") != 0
 	for o := 0; o < outer; o++ {
 		for in := 0; in < inner; in++ {
@@ -185,8 +185,8 @@ func kernelSTFT(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, batch*frames*bins*2)
-	re, im := make([]float64, frameLen), make([]float64, frameLen)
+	out := scratchOf[float64](batch, frames, bins, 2)
+	re, im := scratch[float64](frameLen), scratch[float64](frameLen)
 	for b := 0; b < batch; b++ {
 		for f := 0; f < frames; f++ {
 			for k := 0; k < frameLen; k++ {
@@ -231,7 +231,7 @@ func kernelWindow(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if op.Int("periodic") == 0 {
 		den = float64(size - 1)
 	}
-	v := make([]float64, size)
+	v := scratch[float64](size)
 	for i := range v {
 		a := 2 * math.Pi * float64(i) / den
 		switch op.Name {
@@ -293,12 +293,12 @@ func kernelMelWeightMatrix(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	loMel, hiMel := toMel(lo), toMel(hi)
 	npts := cols + 2
 	step := (hiMel - loMel) / float64(npts)
-	pts := make([]int, npts)
+	pts := scratch[int](npts)
 	for i := range pts {
 		hz := 700 * (math.Pow(10, (float64(i)*step+loMel)/2595) - 1)
 		pts[i] = int(math.Floor(float64(dftLen+1) * hz / float64(rate)))
 	}
-	v := make([]float64, rows*cols)
+	v := scratchOf[float64](rows, cols)
 	set := func(r, col int, x float64) error {
 		if r < 0 || r >= rows {
 			return fmt.Errorf("filter %d reaches spectrum bin %d of %d", col, r, rows)

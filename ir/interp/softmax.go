@@ -38,7 +38,7 @@ func kernelSoftmaxFamily(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	outer := NumElements(x.Shape[:ax])
 	n := x.Shape[ax]
 	inner := NumElements(x.Shape[ax+1:])
-	out := make([]float64, len(v))
+	out := scratch[float64](len(v))
 	for o := 0; o < outer; o++ {
 		for in := 0; in < inner; in++ {
 			base := o*n*inner + in

@@ -1,6 +1,9 @@
 package interp
 
 import (
+	"math"
+	"unsafe"
+
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
@@ -26,7 +29,9 @@ type Optional = tensor.Optional
 // NumElements returns the product of the dims of shape (tensor.NumElements).
 func NumElements(shape []int) int { return tensor.NumElements(shape) }
 
-// NewTensor allocates a zero tensor (tensor.New).
+// NewTensor allocates a zero tensor (tensor.New). Over the memory budget it
+// panics with a *tensor.SizeError, which the interpreter reports as an
+// error of the op that allocated.
 func NewTensor(d ir.DType, shape []int) *Tensor { return tensor.New(d, shape) }
 
 // FromSlice wraps data as a tensor (tensor.FromSlice).
@@ -39,7 +44,9 @@ func Scalar[T any](v T) *Tensor { return tensor.Scalar(v) }
 func Data[T any](t *Tensor) []T { return tensor.Data[T](t) }
 
 // makeSlice returns a zeroed slice of n elements of d's storage type.
+// It panics with a *tensor.SizeError over the memory budget.
 func makeSlice(d ir.DType, n int) any {
+	tensor.Reserve(d, n)
 	data := ir.MakeElems(d, n)
 	if data == nil {
 		panic("interp: no storage for dtype " + d.String())
@@ -58,3 +65,24 @@ func dtypeOf(data any) ir.DType {
 
 // copyData copies src's elements into dst (tensor.CopyData).
 func copyData(dst, src any) { tensor.CopyData(dst, src) }
+
+// scratch returns a zeroed []T of n elements for a kernel's working space,
+// after checking n against the memory budget: over it, it panics with a
+// *tensor.SizeError, which the interpreter reports as the op's error.
+// Kernels use it wherever n comes from attributes or data.
+func scratch[T any, N ~int | ~int64 | ~int32](n N) []T {
+	var z T
+	tensor.ReserveBytes(int(n), unsafe.Sizeof(z))
+	return make([]T, int(n))
+}
+
+// scratchOf is scratch for n = the product of dims, overflow-checked: a
+// product that overflows is refused like one over the budget, never
+// wrapped to a small (or negative) length.
+func scratchOf[T any](dims ...int) []T {
+	n, err := ir.ElemCountInts(dims)
+	if err != nil || n > math.MaxInt {
+		panic(&tensor.SizeError{DType: ir.InvalidDType, Count: -1, Bytes: -1, Limit: tensor.MaxBytes()})
+	}
+	return scratch[T](int(n))
+}

@@ -152,8 +152,8 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	// No pool n-gram is longer than the number of levels in ngram_counts.
 	maxN = min(maxN, len(counts))
-	tf := make([]float64, rows*nOut)
-	gram := make([]string, max(maxN, 0))
+	tf := scratchOf[float64](rows, nOut)
+	gram := scratch[string](max(maxN, 0))
 	for r := 0; r < rows; r++ {
 		row := items[r*cols : (r+1)*cols]
 		for n := minN; n <= maxN; n++ {
@@ -175,7 +175,7 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	// Weights are per pool n-gram (by ordinal), applied at its output index.
-	weightAt := make([]float64, nOut)
+	weightAt := scratch[float64](nOut)
 	for i := range weightAt {
 		weightAt[i] = 1
 	}

@@ -66,9 +66,13 @@ func (t *Tensor) Len() int { return NumElements(t.Shape) }
 func (t *Tensor) Rank() int { return len(t.Shape) }
 
 // New allocates a zero tensor of dtype d and the given shape. It panics
-// when d is not a valid element type: callers pass a type the verifier has
-// checked.
+// when d is not a valid element type (callers pass a type the verifier has
+// checked), and with a *SizeError when the shape has a negative dim, its
+// size overflows or its storage exceeds the memory budget (see MaxBytes).
 func New(d ir.DType, shape []int) *Tensor {
+	if err := CheckShape(d, shape); err != nil {
+		panic(err)
+	}
 	data := ir.MakeElems(d, NumElements(shape))
 	if data == nil {
 		panic("tensor: no storage for dtype " + d.String())
