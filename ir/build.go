@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Build appends an op to r, infers its result types from the op table and
 // returns it. nresults is the number of results the caller wants (ops with
@@ -163,7 +166,7 @@ func checkOperandCounts(d *OpDef, op *Op) error {
 	}
 	for i, a := range op.Args {
 		if a == nil && !d.mayBeAbsent(i) {
-			return fmt.Errorf("required operand %d (%s) is absent", i, d.operandDecl(i).Name)
+			return errors.New(d.absentOperand(i))
 		}
 	}
 	rmin, rmax := Arity(d.Outputs)
@@ -218,6 +221,16 @@ func (d *OpDef) operandDecl(i int) Operand {
 		return d.Inputs[i]
 	}
 	return d.Inputs[len(d.Inputs)-1]
+}
+
+// absentOperand describes operand position i being absent where it may
+// not be, for Build and Verify alike.
+func (d *OpDef) absentOperand(i int) string {
+	if decl := d.operandDecl(i); decl.Variadic {
+		// A variadic operand may have no items, but an item is a value.
+		return fmt.Sprintf("operand %d (an item of variadic %s) is absent", i, decl.Name)
+	}
+	return fmt.Sprintf("required operand %d (%s) is absent", i, d.operandDecl(i).Name)
 }
 
 // mayBeAbsent reports whether operand position i may be nil: only an

@@ -18,10 +18,10 @@ func TestAbsentOperands(t *testing.T) {
 		attrs []Attr
 		want  string // "" when legal
 	}{
-		{"SequenceConstruct", []bool{false, true}, nil, "SequenceConstruct: required operand 1 (inputs) is absent"},
-		{"SequenceConstruct", []bool{true}, nil, "SequenceConstruct: required operand 0 (inputs) is absent"},
-		{"Concat", []bool{false, false, true}, []Attr{{Name: "axis", Value: IntAttr(0)}}, "Concat: required operand 2 (inputs) is absent"},
-		{"Sum", []bool{false, true}, nil, "Sum: required operand 1 (data_0) is absent"},
+		{"SequenceConstruct", []bool{false, true}, nil, "SequenceConstruct: operand 1 (an item of variadic inputs) is absent"},
+		{"SequenceConstruct", []bool{true}, nil, "SequenceConstruct: operand 0 (an item of variadic inputs) is absent"},
+		{"Concat", []bool{false, false, true}, []Attr{{Name: "axis", Value: IntAttr(0)}}, "Concat: operand 2 (an item of variadic inputs) is absent"},
+		{"Sum", []bool{false, true}, nil, "Sum: operand 1 (an item of variadic data_0) is absent"},
 		{"Clip", []bool{false, true, true}, nil, ""},
 		{"Concat", []bool{false, false}, []Attr{{Name: "axis", Value: IntAttr(0)}}, ""},
 	} {

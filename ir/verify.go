@@ -193,7 +193,7 @@ func (v *verifier) op(op *Op, at string) {
 	for i, a := range op.Args {
 		if a == nil {
 			if (hi < 0 || i < hi) && !d.mayBeAbsent(i) {
-				v.errorf(at, "required operand %d (%s) is absent", i, d.operandDecl(i).Name)
+				v.errorf(at, "%s", d.absentOperand(i))
 			}
 			continue
 		}
