@@ -104,6 +104,29 @@ func (c *opCtx) arg(i int) ([]int, error) {
 // out returns result i's shape.
 func (c *opCtx) out(i int) ([]int, error) { return c.shape(c.op.Results[i]) }
 
+// unaryShapes returns the shapes of operand 0 and result 0, the opening of
+// every one-input emitter.
+func (c *opCtx) unaryShapes() (x, y []int, err error) {
+	if x, err = c.arg(0); err != nil {
+		return nil, nil, err
+	}
+	y, err = c.out(0)
+	return x, y, err
+}
+
+// binaryShapes returns the shapes of operands 0 and 1 and result 0, the
+// opening of every two-input emitter.
+func (c *opCtx) binaryShapes() (a, b, y []int, err error) {
+	if a, err = c.arg(0); err != nil {
+		return nil, nil, nil, err
+	}
+	if b, err = c.arg(1); err != nil {
+		return nil, nil, nil, err
+	}
+	y, err = c.out(0)
+	return a, b, y, err
+}
+
 // typeText spells a shape as the IR does, for comments: f32[1,8,28,28].
 func typeText(shape []int) string { return dtypeText(ir.F32, shape) }
 
@@ -155,15 +178,7 @@ var binaryExprs = map[string]string{
 // shapes one.
 func emitBinary(expr string) emitter {
 	return func(c *opCtx) (*kernel, error) {
-		as, err := c.arg(0)
-		if err != nil {
-			return nil, err
-		}
-		bs, err := c.arg(1)
-		if err != nil {
-			return nil, err
-		}
-		ys, err := c.out(0)
+		as, bs, ys, err := c.binaryShapes()
 		if err != nil {
 			return nil, err
 		}

@@ -36,15 +36,7 @@ func emitCast(c *opCtx) (*kernel, error) {
 // computed at run time are checked as they are read, and one out of range
 // is an error of Run.
 func emitGather(c *opCtx) (*kernel, error) {
-	xs, err := c.arg(0)
-	if err != nil {
-		return nil, err
-	}
-	is, err := c.arg(1)
-	if err != nil {
-		return nil, err
-	}
-	ys, err := c.out(0)
+	xs, is, ys, err := c.binaryShapes()
 	if err != nil {
 		return nil, err
 	}

@@ -42,15 +42,7 @@ func window2D(op *ir.Op, kernel []int64, h, w int, ceil bool) (oh, ow int, ws [2
 // im2col (skipped for 1×1, stride 1, unpadded) and the packed GEMM per
 // group, with the bias written first and accumulated into.
 func emitConv(c *opCtx) (*kernel, error) {
-	xs, err := c.arg(0)
-	if err != nil {
-		return nil, err
-	}
-	wsh, err := c.arg(1)
-	if err != nil {
-		return nil, err
-	}
-	ys, err := c.out(0)
+	xs, wsh, ys, err := c.binaryShapes()
 	if err != nil {
 		return nil, err
 	}
@@ -212,15 +204,7 @@ r++
 // emitMatMul writes a (batched, broadcasting) matrix product as one GEMM
 // per output matrix; a 1-D operand is a row (A) or column (B) vector.
 func emitMatMul(c *opCtx) (*kernel, error) {
-	as, err := c.arg(0)
-	if err != nil {
-		return nil, err
-	}
-	bs, err := c.arg(1)
-	if err != nil {
-		return nil, err
-	}
-	ys, err := c.out(0)
+	as, bs, ys, err := c.binaryShapes()
 	if err != nil {
 		return nil, err
 	}
@@ -295,15 +279,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 
 // emitGemm writes Y = alpha·A'·B' + beta·C with the transposes as strides.
 func emitGemm(c *opCtx) (*kernel, error) {
-	as, err := c.arg(0)
-	if err != nil {
-		return nil, err
-	}
-	bs, err := c.arg(1)
-	if err != nil {
-		return nil, err
-	}
-	ys, err := c.out(0)
+	as, bs, ys, err := c.binaryShapes()
 	if err != nil {
 		return nil, err
 	}
@@ -362,11 +338,7 @@ func emitGemm(c *opCtx) (*kernel, error) {
 
 // emitPool writes MaxPool or AveragePool over 2-D windows.
 func emitPool(c *opCtx) (*kernel, error) {
-	xs, err := c.arg(0)
-	if err != nil {
-		return nil, err
-	}
-	ys, err := c.out(0)
+	xs, ys, err := c.unaryShapes()
 	if err != nil {
 		return nil, err
 	}
@@ -484,11 +456,7 @@ y[base+i*%[4]d] = float32(float64(y[base+i*%[4]d]) / sum)
 // emitTranspose writes a permutation as nested loops over the output
 // reading the input with permuted strides.
 func emitTranspose(c *opCtx) (*kernel, error) {
-	xs, err := c.arg(0)
-	if err != nil {
-		return nil, err
-	}
-	ys, err := c.out(0)
+	xs, ys, err := c.unaryShapes()
 	if err != nil {
 		return nil, err
 	}
@@ -658,11 +626,7 @@ y[o*%[5]d+in] = s / %[4]d
 // emitSlice writes Slice with starts, ends, axes and steps known at
 // compile time as nested loops over the output.
 func emitSlice(c *opCtx) (*kernel, error) {
-	xs, err := c.arg(0)
-	if err != nil {
-		return nil, err
-	}
-	ys, err := c.out(0)
+	xs, ys, err := c.unaryShapes()
 	if err != nil {
 		return nil, err
 	}
