@@ -282,7 +282,7 @@ func kernelConvInteger(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	wf, _ := numericAsF64(w)
 	nnShiftChannels(xf, xz, 1)
-	nnShiftChannels(wf, wz, w.Len()/m)
+	nnShiftChannels(wf, wz, w.Len()/max(m, 1)) // no output channels: w is empty
 	// Padding contributes x_zero_point, i.e. zero after the shift.
 	return []Value{nnConvOut(ir.I32, shape, xf, wf, nil, g, n, ch, m, group)}, nil
 }
@@ -361,7 +361,7 @@ func kernelQLinearConv(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	wf, _ := numericAsF64(w)
 	nnShiftChannels(xf, xz, 1)
-	nnShiftChannels(wf, wz, w.Len()/m)
+	nnShiftChannels(wf, wz, w.Len()/max(m, 1)) // no output channels: w is empty
 	acc := nnConv(xf, wf, bf, g, n, ch, m, group)
 	y := nnRequantize(acc, g.outSize(), xs[0], ws, ys[0], yz[0])
 	return []Value{nnFromFloats(yzT.DType, shape, y)}, nil
