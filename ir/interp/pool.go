@@ -18,6 +18,10 @@ func init() {
 	Register("MaxRoiPool", kernelMaxRoiPool)
 }
 
+// maxWindowSteps bounds the kernel positions one pooling op visits (about
+// a minute of work); real models stay orders of magnitude below it.
+const maxWindowSteps = 1 << 36
+
 // kernelPool runs AveragePool, MaxPool and LpPool: one window walk, three
 // ways of folding the window.
 func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
@@ -63,6 +67,18 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	isz, osz := g.inSize(), g.outSize()
+	// The walk visits every kernel position of every window, inside the
+	// input or not, so its length comes from attributes: a kernel of 10^9
+	// with pads to match gives a tiny output and a walk that never ends.
+	steps, ok := int64(planes), true
+	for _, f := range []int{osz, g.k[0], g.k[1], g.k[2]} {
+		if ok {
+			steps, ok = ir.CheckedMul(steps, int64(f))
+		}
+	}
+	if !ok || steps > maxWindowSteps {
+		return nil, fmt.Errorf("%d windows of kernel %v take more than %d steps", planes*osz, g.k, maxWindowSteps)
+	}
 	y := scratchOf[float64](planes, osz)
 	var idx []int64
 	if op.Name == "MaxPool" && len(op.Results) > 1 {
