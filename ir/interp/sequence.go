@@ -217,6 +217,16 @@ func kernelSplitToSequence(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		default:
 			return nil, fmt.Errorf("split is %v, want int32 or int64", st.DType)
 		}
+		if len(st.Shape) > 1 {
+			return nil, fmt.Errorf("split has rank %d, want a scalar or a 1-D list", len(st.Shape))
+		}
+		// Each size is checked before it becomes an int, so that huge
+		// sizes cannot wrap around to a sum that matches the axis.
+		for _, v := range vals {
+			if v < 0 || v > int64(n) && len(st.Shape) == 1 {
+				return nil, fmt.Errorf("split size %d is outside 0..%d (the axis length)", v, n)
+			}
+		}
 		if len(st.Shape) == 0 {
 			// A scalar split gives chunks of that size, the last one shorter.
 			k := int(vals[0])
