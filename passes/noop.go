@@ -59,6 +59,9 @@ func runNoop(m *ir.Module, st Stats) error {
 		uses := ir.Uses(body)
 		rp := replacer{}
 		var err error
+		// Dropouts carry the Random trait (they draw when training), so
+		// dce keeps them: the ones found to be no-ops go here.
+		var dropouts []*ir.Op
 		rp.walk(body, func(op *ir.Op) {
 			if err != nil || len(op.Results) == 0 {
 				return
@@ -66,6 +69,9 @@ func runNoop(m *ir.Module, st Stats) error {
 			if x := noopInput(op, uses); x != nil {
 				rp[op.Results[0]] = x
 				st.Add("removed "+op.Name, 1)
+				if op.Name == "Dropout" {
+					dropouts = append(dropouts, op)
+				}
 				return
 			}
 			switch op.Name {
@@ -89,6 +95,13 @@ func runNoop(m *ir.Module, st Stats) error {
 		})
 		if err != nil {
 			return err
+		}
+		for _, op := range dropouts {
+			// Nothing reads the op now: its output was redirected and
+			// its mask was unread.
+			if err := ir.EraseOp(op); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
