@@ -4,8 +4,10 @@
 // ./golden -update` rewrites the expectations, and a mismatch shows as a
 // -want +got line diff to review like any code change.
 //
-// The package imports ir and the frontends; only cmd/kiln imports it,
-// for LineDiff (`kiln fmt -d`).
+// The non-test code is small and imports no other kiln package: LineDiff
+// (also behind `kiln fmt -d`) and Archive, which the golden tests of other
+// packages (passes, ...) use to read their cases and rewrite them with
+// -update.
 package golden
 
 import (

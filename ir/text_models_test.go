@@ -1,12 +1,10 @@
 package ir_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -116,38 +114,19 @@ func TestRoundTripSharedModels(t *testing.T) {
 // at path (../shared/models/reference/onnx/*/case.json).
 func referenceInputs(t *testing.T, path string) []interp.Value {
 	t.Helper()
-	ref := filepath.Join(filepath.Dir(path), "..", "reference", "onnx")
-	cases, _ := filepath.Glob(filepath.Join(ref, "*", "case.json"))
-	sort.Strings(cases)
-	for _, c := range cases {
-		b, err := os.ReadFile(c)
+	files, ok := testenv.ReferenceInputFiles(path)
+	if !ok {
+		t.Fatalf("no reference case for %s", path)
+	}
+	var out []interp.Value
+	for _, f := range files {
+		x, err := tensor.ReadNPYFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cs struct {
-			Model  string `json:"model"`
-			Inputs []struct {
-				File string `json:"file"`
-			} `json:"inputs"`
-		}
-		if err := json.Unmarshal(b, &cs); err != nil {
-			t.Fatalf("%s: %v", c, err)
-		}
-		if filepath.Base(cs.Model) != filepath.Base(path) {
-			continue
-		}
-		var out []interp.Value
-		for _, in := range cs.Inputs {
-			x, err := tensor.ReadNPYFile(filepath.Join(filepath.Dir(c), in.File))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, x)
-		}
-		return out
+		out = append(out, x)
 	}
-	t.Fatalf("no reference case for %s", path)
-	return nil
+	return out
 }
 
 func TestRoundTripBackendModels(t *testing.T) {

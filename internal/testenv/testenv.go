@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 )
 
@@ -58,4 +60,34 @@ func SharedONNXModel(tb testing.TB, name string) string {
 		tb.Skipf("no shared %s: %v", name, err)
 	}
 	return p
+}
+
+// ReferenceInputFiles returns the input .npy files, in the model's input
+// order, of the first reference case in ../shared/models/reference/onnx
+// (by folder name) recorded for the shared model at modelPath; ok is false
+// when there is none.
+func ReferenceInputFiles(modelPath string) (files []string, ok bool) {
+	ref := filepath.Join(filepath.Dir(modelPath), "..", "reference", "onnx")
+	cases, _ := filepath.Glob(filepath.Join(ref, "*", "case.json"))
+	sort.Strings(cases)
+	for _, c := range cases {
+		b, err := os.ReadFile(c)
+		if err != nil {
+			continue
+		}
+		var cs struct {
+			Model  string `json:"model"`
+			Inputs []struct {
+				File string `json:"file"`
+			} `json:"inputs"`
+		}
+		if json.Unmarshal(b, &cs) != nil || filepath.Base(cs.Model) != filepath.Base(modelPath) {
+			continue
+		}
+		for _, in := range cs.Inputs {
+			files = append(files, filepath.Join(filepath.Dir(c), in.File))
+		}
+		return files, true
+	}
+	return nil, false
 }

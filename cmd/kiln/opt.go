@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kiln-ml/kiln/internal/safefile"
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/passes"
+)
+
+func init() {
+	commands = append(commands,
+		command{
+			name:    "opt",
+			usage:   "kiln opt [--passes LIST|none|default] [--disable-pass LIST] [--print-before P|all] [--print-after P|all] [--dump-dir DIR] [--time-passes] [--list] [-o FILE.kir] MODEL.onnx|FILE.kir",
+			summary: "run optimization passes over a model and print the resulting text IR",
+			run:     runOpt,
+		},
+		command{
+			name:    "stats",
+			usage:   "kiln stats [--passes LIST|none|default] [--disable-pass LIST] [--json] MODEL.onnx|FILE.kir",
+			summary: "count a model's ops by type, as imported or after a pipeline of passes",
+			run:     runStats,
+		})
+}
+
+// pipelineFlags are the flags opt and stats share.
+type pipelineFlags struct {
+	passes, disable *string
+}
+
+func addPipelineFlags(fs interface {
+	String(name, value, usage string) *string
+}) pipelineFlags {
+	return pipelineFlags{
+		passes:  fs.String("passes", "default", "comma-separated `LIST` of passes to run, or none, or default ("+strings.Join(passes.Default, ",")+")"),
+		disable: fs.String("disable-pass", "", "comma-separated `LIST` of passes to leave out of the pipeline"),
+	}
+}
+
+func (p pipelineFlags) pipeline() ([]*passes.Pass, error) {
+	var off []string
+	if *p.disable != "" {
+		for _, n := range strings.Split(*p.disable, ",") {
+			off = append(off, strings.TrimSpace(n))
+		}
+	}
+	return passes.ParsePipeline(*p.passes, off)
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func runOpt(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("opt", stderr)
+	pf := addPipelineFlags(fs)
+	before := fs.String("print-before", "", "print the module before each pass in `LIST` (comma-separated, or all) to stderr")
+	after := fs.String("print-after", "", "print the module after each pass in `LIST` (comma-separated, or all) to stderr")
+	dumpDir := fs.String("dump-dir", "", "write the module after each pass into `DIR` as numbered .kir files")
+	timePasses := fs.Bool("time-passes", false, "print each pass's time, op counts and statistics to stderr")
+	list := fs.Bool("list", false, "list the passes and exit")
+	out := fs.String("o", "", "write the text IR to `FILE` instead of stdout")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *list {
+		for _, n := range passes.Names() {
+			p, _ := passes.Lookup(n)
+			fmt.Fprintf(stdout, "%-8s %s\n", n, p.Summary)
+		}
+		fmt.Fprintf(stdout, "\ndefault pipeline: %s\n", strings.Join(passes.Default, ","))
+		return exitOK
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "want exactly one model")
+	}
+	pipeline, err := pf.pipeline()
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	for _, names := range []string{*before, *after} {
+		for _, n := range splitList(names) {
+			if n == "all" {
+				continue
+			}
+			if _, err := passes.Lookup(n); err != nil {
+				return usageError(fs, "%v", err)
+			}
+		}
+	}
+	model := fs.Arg(0)
+	m, err := loadModel(model)
+	if err != nil {
+		return fail(stderr, "opt", err)
+	}
+	defer m.Close()
+	if err := checkOutputs(moduleFiles(model, m), *out); err != nil {
+		return fail(stderr, "opt", err)
+	}
+	results, err := passes.Run(m, pipeline, passes.Instrument{
+		PrintBefore: splitList(*before),
+		PrintAfter:  splitList(*after),
+		DumpDir:     *dumpDir,
+		Verify:      true,
+		Out:         stderr,
+	})
+	if *timePasses {
+		passes.WriteTimes(stderr, results)
+	}
+	if err != nil {
+		return fail(stderr, "opt", err)
+	}
+	opts := ir.PrintOptions{}
+	if *out != "" {
+		opts.BaseDir = filepath.Dir(*out)
+	} else if err := absSources(m); err != nil {
+		return fail(stderr, "opt", err)
+	}
+	var buf bytes.Buffer
+	if err := ir.Print(&buf, m, opts); err != nil {
+		return fail(stderr, "opt", err)
+	}
+	if *out == "" {
+		_, err = stdout.Write(buf.Bytes())
+	} else {
+		err = safefile.WriteFile(*out, buf.Bytes())
+	}
+	if err != nil {
+		return fail(stderr, "opt", err)
+	}
+	return exitOK
+}
+
+func runStats(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("stats", stderr)
+	pf := addPipelineFlags(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "want exactly one model")
+	}
+	if !isSet(fs, "passes") {
+		*pf.passes = "none"
+	}
+	pipeline, err := pf.pipeline()
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	m, err := loadModel(fs.Arg(0))
+	if err != nil {
+		return fail(stderr, "stats", err)
+	}
+	defer m.Close()
+	imported := passes.CountOps(m)
+	results, err := passes.Run(m, pipeline, passes.Instrument{Verify: true, Out: stderr})
+	if err != nil {
+		return fail(stderr, "stats", err)
+	}
+	type passStats struct {
+		Pass  string         `json:"pass"`
+		Stats map[string]int `json:"stats"`
+	}
+	rep := struct {
+		Model    string         `json:"model"`
+		Imported int            `json:"imported_ops"`
+		Ops      int            `json:"ops"`
+		ByType   map[string]int `json:"by_type"`
+		Passes   []passStats    `json:"passes"`
+	}{Model: filepath.Base(fs.Arg(0)), Imported: imported, Ops: passes.CountOps(m), ByType: passes.Histogram(m), Passes: []passStats{}}
+	for _, r := range results {
+		rep.Passes = append(rep.Passes, passStats{r.Pass, r.Stats})
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "%s: %d ops imported, %d after the pipeline\n", rep.Model, rep.Imported, rep.Ops)
+	for _, r := range results {
+		fmt.Fprintf(stdout, "  %-6s %s\n", r.Pass, r.Stats)
+	}
+	names := make([]string, 0, len(rep.ByType))
+	for n := range rep.ByType {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if rep.ByType[names[i]] != rep.ByType[names[j]] {
+			return rep.ByType[names[i]] > rep.ByType[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	for _, n := range names {
+		fmt.Fprintf(stdout, "%6d %s\n", rep.ByType[n], n)
+	}
+	return exitOK
+}
+
+// isSet reports whether the command line set flag name.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
