@@ -13,39 +13,58 @@ import (
 	"github.com/kiln-ml/kiln/internal/safefile"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/passes"
+	"github.com/kiln-ml/kiln/targets"
 )
 
 func init() {
 	commands = append(commands,
 		command{
 			name:    "opt",
-			usage:   "kiln opt [--passes LIST|none|default] [--disable-pass LIST] [--print-before P|all] [--print-after P|all] [--dump-dir DIR] [--time-passes] [--list] [-o FILE.kir] MODEL.onnx|FILE.kir",
+			usage:   "kiln opt [--passes LIST|none|default] [--target PROFILE] [--disable-pass LIST] [--print-before P|all] [--print-after P|all] [--dump-dir DIR] [--time-passes] [--list] [-o FILE.kir] MODEL.onnx|FILE.kir",
 			summary: "run optimization passes over a model and print the resulting text IR",
 			run:     runOpt,
 		},
 		command{
+			name:    "targets",
+			usage:   "kiln targets [--json]",
+			summary: "list the built-in target profiles",
+			run:     runTargets,
+		},
+		command{
 			name:    "stats",
-			usage:   "kiln stats [--passes LIST|none|default] [--disable-pass LIST] [--json] MODEL.onnx|FILE.kir",
+			usage:   "kiln stats [--passes LIST|none|default] [--target PROFILE] [--disable-pass LIST] [--json] MODEL.onnx|FILE.kir",
 			summary: "count a model's ops by type, as imported or after a pipeline of passes",
 			run:     runStats,
 		})
 }
 
-// pipelineFlags are the flags opt and stats share.
+// pipelineFlags are the flags opt, stats and dump share.
 type pipelineFlags struct {
-	passes, disable *string
+	passes, disable, target *string
+	fs                      *flag.FlagSet
 }
 
-func addPipelineFlags(fs interface {
-	String(name, value, usage string) *string
-}) pipelineFlags {
+func addPipelineFlags(fs *flag.FlagSet, defaultPasses string) pipelineFlags {
 	return pipelineFlags{
-		passes:  fs.String("passes", "default", "comma-separated `LIST` of passes to run, or none, or default ("+strings.Join(passes.Default, ",")+")"),
+		passes:  fs.String("passes", defaultPasses, "comma-separated `LIST` of passes to run, or none, or default ("+strings.Join(passes.Default, ",")+")"),
 		disable: fs.String("disable-pass", "", "comma-separated `LIST` of passes to leave out of the pipeline"),
+		target:  fs.String("target", "", "run the pipeline of target `PROFILE` (a built-in name, see kiln targets, or a .target file) unless --passes is given"),
+		fs:      fs,
 	}
 }
 
+// pipeline returns the passes the flags choose: --passes when given, else
+// the target's pipeline when --target is given, else the flag's default.
 func (p pipelineFlags) pipeline() ([]*passes.Pass, error) {
+	if *p.target != "" {
+		prof, err := targets.Lookup(*p.target)
+		if err != nil {
+			return nil, err
+		}
+		if !isSet(p.fs, "passes") {
+			*p.passes = prof.Passes
+		}
+	}
 	var off []string
 	if *p.disable != "" {
 		for _, n := range strings.Split(*p.disable, ",") {
@@ -64,7 +83,7 @@ func splitList(s string) []string {
 
 func runOpt(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("opt", stderr)
-	pf := addPipelineFlags(fs)
+	pf := addPipelineFlags(fs, "default")
 	before := fs.String("print-before", "", "print the module before each pass in `LIST` (comma-separated, or all) to stderr")
 	after := fs.String("print-after", "", "print the module after each pass in `LIST` (comma-separated, or all) to stderr")
 	dumpDir := fs.String("dump-dir", "", "write the module after each pass into `DIR` as numbered .kir files")
@@ -144,16 +163,13 @@ func runOpt(args []string, stdout, stderr io.Writer) int {
 
 func runStats(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("stats", stderr)
-	pf := addPipelineFlags(fs)
+	pf := addPipelineFlags(fs, "none")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
 		return usageError(fs, "want exactly one model")
-	}
-	if !isSet(fs, "passes") {
-		*pf.passes = "none"
 	}
 	pipeline, err := pf.pipeline()
 	if err != nil {
@@ -217,4 +233,47 @@ func isSet(fs *flag.FlagSet, name string) bool {
 		}
 	})
 	return set
+}
+
+func runTargets(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("targets", stderr)
+	asJSON := fs.Bool("json", false, "print the profiles as JSON")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return usageError(fs, "takes no arguments")
+	}
+	ps := targets.Builtin()
+	if *asJSON {
+		type view struct {
+			*targets.Profile
+			DTypes []string
+		}
+		var vs []view
+		for _, p := range ps {
+			v := view{Profile: p}
+			for _, d := range p.DTypes {
+				v.DTypes = append(v.DTypes, d.String())
+			}
+			vs = append(vs, v)
+		}
+		b, _ := json.MarshalIndent(vs, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
+	}
+	for _, p := range ps {
+		budget := "no RAM budget"
+		if p.RAMBudget > 0 {
+			budget = "RAM budget " + targets.FormatBytes(p.RAMBudget)
+		}
+		threads := fmt.Sprintf("%d threads", p.Threads)
+		if p.Threads == 1 {
+			threads = "1 thread"
+		} else if p.Threads == 0 {
+			threads = "a thread per CPU"
+		}
+		fmt.Fprintf(stdout, "%-17s %s\n%17s %s, %s, %s; passes %s\n", p.Name, p.Summary, "", p.Arch, threads, budget, p.Passes)
+	}
+	return exitOK
 }

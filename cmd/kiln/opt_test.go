@@ -98,3 +98,25 @@ func TestStatsJSON(t *testing.T) {
 		t.Errorf("ops %d (by_type sums to %d, %d Identity) of %d imported", rep.Ops, sum, rep.ByType["Identity"], rep.Imported)
 	}
 }
+
+func TestTargetsAndDumpTarget(t *testing.T) {
+	code, stdout, stderr := runCLI("targets")
+	if code != 0 || !strings.Contains(stdout, "board-512mb") || !strings.Contains(stdout, "RAM budget 256MiB") {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.kir")
+	os.WriteFile(in, []byte(optSrc), 0o644)
+	code, stdout, stderr = runCLI("dump", "--target", "generic", in)
+	if code != 0 || strings.Contains(stdout, "Identity") || !strings.Contains(stdout, "Mul(%a, %a)") {
+		t.Errorf("dump --target generic (exit %d) did not run the pipeline:\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI("dump", in)
+	if code != 0 || !strings.Contains(stdout, "Identity") {
+		t.Errorf("dump without --target changed the module:\n%s", stdout)
+	}
+	code, _, stderr = runCLI("dump", "--target", "genric", in)
+	if code != exitUsage || !strings.Contains(stderr, `did you mean "generic"?`) {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

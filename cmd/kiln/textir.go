@@ -10,13 +10,14 @@ import (
 	"github.com/kiln-ml/kiln/golden"
 	"github.com/kiln-ml/kiln/internal/safefile"
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/passes"
 )
 
 func init() {
 	commands = append(commands,
 		command{
 			name:    "dump",
-			usage:   "kiln dump [-o FILE.kir] [--data-out FILE] [--inline N] MODEL.onnx|FILE.kir",
+			usage:   "kiln dump [-o FILE.kir] [--data-out FILE] [--inline N] [--target PROFILE | --passes LIST] MODEL.onnx|FILE.kir",
 			summary: "import a model (ONNX or .kir) and print it as kiln text IR",
 			run:     runDump,
 		},
@@ -91,11 +92,16 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "write the text IR to `FILE` instead of stdout")
 	dataOut := fs.String("data-out", "", "write large constants' bytes to `FILE` and refer to it from the IR")
 	inline := fs.Int("inline", 0, "largest constant (in elements) printed inline although it lies in a file (0: 16, -1: all)")
+	pf := addPipelineFlags(fs, "none")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
 		return usageError(fs, "want exactly one model")
+	}
+	pipeline, err := pf.pipeline()
+	if err != nil {
+		return usageError(fs, "%v", err)
 	}
 	model := fs.Arg(0)
 	m, err := loadModel(model)
@@ -103,6 +109,9 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "dump", err)
 	}
 	defer m.Close()
+	if _, err := passes.Run(m, pipeline, passes.Instrument{Verify: true, Out: stderr}); err != nil {
+		return fail(stderr, "dump", err)
+	}
 	if err := checkOutputs(moduleFiles(model, m), *out, *dataOut); err != nil {
 		return fail(stderr, "dump", err)
 	}
