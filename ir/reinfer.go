@@ -73,6 +73,12 @@ func (ri *reinferrer) affected(op *Op) bool {
 	return false
 }
 
+// InferredTypes returns the result types op's inference computes from its
+// operands as they are now, without storing them or merging them with what
+// the results claim: a pass uses it to check that a changed operand still
+// gives the types the results have.
+func InferredTypes(op *Op) ([]Type, error) { return inferOp(op) }
+
 // inferOp runs op's inference function, turning a panic (inference code
 // meeting operands a pass left in an unexpected state) into an error.
 func inferOp(op *Op) (types []Type, err error) {

@@ -48,7 +48,14 @@ func runFold(m *ir.Module, st Stats) error {
 		rp := replacer{}
 		var err error
 		rp.walk(body, func(op *ir.Op) {
-			if err != nil || !foldable(op) {
+			if err != nil {
+				return
+			}
+			if op.Name == "Reshape" && constShapeReshape(m, op, names) {
+				st.Add("reshape shapes made constant", 1)
+				return
+			}
+			if !foldable(op) {
 				return
 			}
 			var vals []*ir.Value
@@ -81,6 +88,57 @@ func runFold(m *ir.Module, st Stats) error {
 		}
 	}
 	return nil
+}
+
+// constShapeReshape gives a Reshape whose shape operand is computed (an
+// exporter's Shape → Gather → Unsqueeze → Concat chain over symbolic dims)
+// a constant shape operand with the same meaning, when the types know
+// every element of the computed shape: a static element stays, an element
+// equal to the input's dim at the same position becomes 0 (copy that dim),
+// and at most one other becomes -1 (inferred from the element count). The
+// shape subgraph is then dead. It reports whether it rewrote op.
+func constShapeReshape(m *ir.Module, op *ir.Op, names map[string]bool) bool {
+	x, shape := op.Arg(0), op.Arg(1)
+	if x == nil || shape == nil || shape.IsConst() || op.Int("allowzero") != 0 || !x.Type.Shape.Ranked {
+		return false
+	}
+	elems, ok := ir.ShapeValue(shape)
+	if !ok {
+		return false
+	}
+	in := x.Type.Shape.Dims
+	out := make([]int64, len(elems))
+	inferred := false
+	for i, d := range elems {
+		switch {
+		case !d.IsKnown():
+			return false
+		case d.IsStatic() && d.Size > 0:
+			out[i] = d.Size
+		case d.IsStatic():
+			return false // a literal 0 would mean "copy" here
+		case i < len(in) && d.Equal(in[i]):
+			out[i] = 0
+		case !inferred:
+			out[i], inferred = -1, true
+		default:
+			return false
+		}
+	}
+	b, err := ir.EncodeInt64s(ir.I64, out)
+	if err != nil {
+		return false
+	}
+	c := m.AddConst(freshConstName(names, shape), ir.TensorType(ir.I64, ir.ShapeOf(int64(len(out)))), &ir.Constant{Bytes: b})
+	old := op.Args[1]
+	op.Args[1] = c
+	// The new operand must give the same type; if inference disagrees,
+	// put the old one back.
+	if types, err := ir.InferredTypes(op); err != nil || len(types) != 1 || !types[0].Equal(op.Results[0].Type) {
+		op.Args[1] = old
+		return false
+	}
+	return true
 }
 
 // foldable reports whether op may be replaced by constants at all.
