@@ -86,6 +86,12 @@ func f32Tensor(name string, dims ...uint64) testTensor {
 	return testTensor{name: name, typ: 0, dims: dims, data: data}
 }
 
+// withKVs is a file holding only the given metadata.
+func withKVs(kvs ...testKV) testSpec { return testSpec{kvs: kvs} }
+
+// withTensors is a file holding only the given tensors.
+func withTensors(ts ...testTensor) testSpec { return testSpec{tensors: ts} }
+
 // build encodes s.
 func (s testSpec) build() []byte {
 	var b bytes.Buffer
