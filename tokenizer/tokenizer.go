@@ -18,6 +18,7 @@ type Tokenizer struct {
 	special []int32 // control, unknown and user-defined tokens, longest text first
 	lstrip  map[int32]bool
 	rstrip  map[int32]bool
+	eog     map[int32]bool
 }
 
 // New checks v and builds its tokenizer. Empty token texts are renamed
@@ -71,6 +72,10 @@ func New(v Vocab) (*Tokenizer, error) {
 	})
 	t.lstrip = idSet(v.LStrip)
 	t.rstrip = idSet(v.RStrip)
+	t.eog = idSet(v.EOG)
+	if v.EOS != NoToken {
+		t.eog[v.EOS] = true
+	}
 	return t, nil
 }
 
@@ -93,6 +98,9 @@ func (t *Tokenizer) BOS() int32 { return t.v.BOS }
 
 // EOS returns the end-of-sequence id, NoToken if there is none.
 func (t *Tokenizer) EOS() int32 { return t.v.EOS }
+
+// IsEOG reports whether id ends a generation: EOS or one of Vocab.EOG.
+func (t *Tokenizer) IsEOG(id int32) bool { return t.eog[id] }
 
 // AddBOS reports whether Encode with addSpecial starts with BOS.
 func (t *Tokenizer) AddBOS() bool { return t.v.AddBOS }

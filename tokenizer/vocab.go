@@ -61,6 +61,9 @@ type Vocab struct {
 	// CleanSpaces makes Decode drop the space before ?!., and some
 	// apostrophes, as BPE vocabularies' decoders do.
 	CleanSpaces bool
+	// EOG lists the tokens that end a generation: EOS, and end-of-turn
+	// tokens of chat models.
+	EOG []int32
 	// LStrip and RStrip list special tokens that, found in text, swallow
 	// the whitespace before (LStrip) or after (RStrip) them.
 	LStrip, RStrip []int32
@@ -124,10 +127,13 @@ func (v *Vocab) check() error {
 	if v.AddEOS && v.EOS == NoToken {
 		return fmt.Errorf("tokenizer: AddEOS without an EOS token")
 	}
-	for _, ids := range [][]int32{v.LStrip, v.RStrip} {
-		for _, id := range ids {
+	for _, l := range []struct {
+		name string
+		ids  []int32
+	}{{"LStrip", v.LStrip}, {"RStrip", v.RStrip}, {"EOG", v.EOG}} {
+		for _, id := range l.ids {
 			if id < 0 || int(id) >= n {
-				return fmt.Errorf("tokenizer: strip token id %d outside the %d tokens", id, n)
+				return fmt.Errorf("tokenizer: %s id %d outside the %d tokens", l.name, id, n)
 			}
 		}
 	}
