@@ -38,7 +38,7 @@ var eogTexts = []string{"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", 
 // tokenizer.ggml.* metadata. A missing or malformed key gives an error
 // naming it. A special token id outside the vocabulary is ignored (the
 // model's default stays), as llama.cpp does: converters write 2^32-1 for
-// "none".
+// "none". A default id outside the vocabulary becomes NoToken.
 func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 	v, err := VocabFromGGUF(f)
 	if err != nil {
@@ -131,6 +131,13 @@ func VocabFromGGUF(f *gguf.File) (Vocab, error) {
 			return Vocab{}, badKey(f, s.key, "a bool")
 		}
 		*s.b = b
+	}
+	// A model's default id that this vocabulary is too small for means
+	// no such token.
+	for _, id := range []*int32{&v.BOS, &v.EOS, &v.UNK, &v.SEP, &v.PAD} {
+		if *id >= int32(n) {
+			*id = NoToken
+		}
 	}
 	// End-of-generation tokens: EOS, the EOT and EOM keys, and tokens
 	// known by their text, which become control tokens.
