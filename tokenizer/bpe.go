@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"strings"
 )
 
@@ -51,23 +50,52 @@ type bpeBigram struct {
 	rank        int
 }
 
-// bpeQueue pops the lowest rank first, the leftmost on ties.
+// bpeQueue is a binary heap that pops the lowest rank first, the leftmost
+// on ties.
 type bpeQueue []bpeBigram
 
-func (q bpeQueue) Len() int { return len(q) }
-func (q bpeQueue) Less(i, j int) bool {
+func (q bpeQueue) less(i, j int) bool {
 	if q[i].rank != q[j].rank {
 		return q[i].rank < q[j].rank
 	}
 	return q[i].left < q[j].left
 }
-func (q bpeQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *bpeQueue) Push(x any)   { *q = append(*q, x.(bpeBigram)) }
-func (q *bpeQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+
+func (q *bpeQueue) push(b bpeBigram) {
+	*q = append(*q, b)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *bpeQueue) pop() bpeBigram {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && h.less(c+1, c) {
+			c++
+		}
+		if !h.less(c, i) {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+	*q = h
+	return top
 }
 
 // bpeState is scratch space reused across the words of one encoding.
@@ -120,8 +148,8 @@ func (t *Tokenizer) bpeWord(word string, st *bpeState, out []int32) []int32 {
 	for i := 1; i < len(st.syms); i++ {
 		t.addBigram(word, st, i-1, i)
 	}
-	for st.queue.Len() > 0 {
-		b := heap.Pop(&st.queue).(bpeBigram)
+	for len(st.queue) > 0 {
+		b := st.queue.pop()
 		l, r := &st.syms[b.left], &st.syms[b.right]
 		if l.n == 0 || r.n == 0 || l.n != b.llen || r.n != b.rlen {
 			continue
@@ -164,7 +192,7 @@ func (t *Tokenizer) addBigram(word string, st *bpeState, left, right int) {
 	if !ok {
 		return
 	}
-	heap.Push(&st.queue, bpeBigram{left: left, right: right, llen: l.n, rlen: r.n, rank: rank})
+	st.queue.push(bpeBigram{left: left, right: right, llen: l.n, rlen: r.n, rank: rank})
 }
 
 // buildRanks reads the merges: each is "left right", split at the first

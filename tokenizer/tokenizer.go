@@ -19,6 +19,9 @@ type Tokenizer struct {
 	lstrip  map[int32]bool
 	rstrip  map[int32]bool
 	eog     map[int32]bool
+	// spmWords: no token has U+2581 after anything but U+2581, so
+	// SentencePiece merging can go word by word (see encodeSPM).
+	spmWords bool
 }
 
 // New checks v and builds its tokenizer. Empty token texts are renamed
@@ -53,6 +56,21 @@ func New(v Vocab) (*Tokenizer, error) {
 				// (or nothing when there is none) for a byte it cannot
 				// spell.
 				t.byteTok[b] = v.UNK
+			}
+		}
+	}
+	if v.Model == ModelSPM {
+		t.spmWords = true
+		for _, s := range t.v.Tokens {
+			for i := strings.Index(s, "\u2581"); i >= 0; {
+				if i > 0 && !strings.HasSuffix(s[:i], "\u2581") {
+					t.spmWords = false
+				}
+				j := strings.Index(s[i+1:], "\u2581")
+				if j < 0 {
+					break
+				}
+				i += 1 + j
 			}
 		}
 	}
