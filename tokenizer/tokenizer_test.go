@@ -288,3 +288,22 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("NewVocab(gpt2, tekken): %v", err)
 	}
 }
+
+// TestSPMAcrossWords: a vocabulary with a token that spans a "▁" inside
+// it ("x▁y") merges across words, so encodeSPM must not cut the text.
+func TestSPMAcrossWords(t *testing.T) {
+	v, err := NewVocab(ModelSPM, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Tokens = []string{"<unk>", "<s>", "</s>", "▁", "x", "y", "x▁", "x▁y", "▁x"}
+	v.Scores = []float32{0, 0, 0, -9, -9, -9, 0, 1, -5}
+	tk := mustNew(t, v)
+	if tk.spmWords {
+		t.Fatal("word-by-word merging enabled for a vocabulary with x▁y")
+	}
+	// "▁x▁y": x+▁ (0) beats ▁+x (-5), then x▁+y (1).
+	if got := tk.Encode("x y", false); !slices.Equal(got, []int32{3, 7}) {
+		t.Errorf("Encode(x y) = %v, want [3 7]", got)
+	}
+}

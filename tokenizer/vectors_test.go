@@ -183,3 +183,28 @@ func TestGreedyPrompts(t *testing.T) {
 		})
 	}
 }
+
+// TestSPMWordByWord checks encodeSPM's shortcut against the plain
+// algorithm (one merge queue over the whole text) on the vectors and the
+// War and Peace excerpt, for both SentencePiece vocabularies.
+func TestSPMWordByWord(t *testing.T) {
+	raw, err := os.ReadFile(sharedFile(t, "data", "text", "wap-excerpt-a.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"llama-spm", "phi-3"} {
+		path := sharedFile(t, "data", "tokenizer-tests", "ggml-vocab-"+name+".gguf")
+		tk := openTokenizer(t, path)
+		if !tk.spmWords {
+			t.Fatalf("%s: the word-by-word shortcut does not apply", name)
+		}
+		whole := *tk
+		whole.spmWords = false
+		inputs, _ := readVectors(t, path)
+		for _, text := range append(inputs, string(raw), "a\xe2\x96 b\xd0 c") {
+			if got, want := tk.Encode(text, true), whole.Encode(text, true); !slices.Equal(got, want) {
+				t.Errorf("%s: %.40q: word by word %v, whole text %v", name, text, got, want)
+			}
+		}
+	}
+}
