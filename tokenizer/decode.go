@@ -63,9 +63,12 @@ func parseByteToken(s string) (byte, bool) {
 }
 
 // Decode returns the text of ids: their pieces joined, control tokens
-// left out, the space a SentencePiece encoding put before the text removed,
-// and for BPE and WordPiece vocabularies spaces before punctuation cleaned
-// up as their decoders do. An id outside the vocabulary is an error.
+// left out, and for BPE and WordPiece vocabularies spaces before
+// punctuation cleaned up as their decoders do. When the vocabulary adds a
+// space prefix, the first id's piece loses its leading space; as in
+// llama.cpp, that is BOS's (empty) piece when the ids start with BOS, so
+// [BOS ▁Once] decodes as " Once" (DecodeSpecial with removeSpecial gives
+// the same). An id outside the vocabulary is an error.
 func (t *Tokenizer) Decode(ids []int32) (string, error) {
 	return t.DecodeSpecial(ids, false, false)
 }

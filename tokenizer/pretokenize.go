@@ -71,7 +71,8 @@ func supportedPre() string {
 	return strings.Join(names, ", ")
 }
 
-// preTokenize splits text into the words BPE merges within.
+// split cuts text into the words BPE merges within, as lengths in code
+// points.
 func (p *preTokenizer) split(cps []rune) []int {
 	pieces := []int{len(cps)}
 	if len(cps) == 0 {
