@@ -179,7 +179,7 @@ func TestFromGGUFErrors(t *testing.T) {
 		{"duplicate", replaceKV(spmKVs(), keyTokens, []string{"<unk>", "<s>", "</s>", "▁", "a", "a"}), `tokens 4 and 5 are both "a"`},
 		{"no merges", replaceKV(bpe, keyMerges, nil), "tokenizer.ggml.merges: missing"},
 		{"merges type", replaceKV(bpe, keyMerges, []int32{1}), "tokenizer.ggml.merges: want an array of strings"},
-		{"unknown pre", replaceKV(bpe, keyPre, "qwen2"), `unsupported BPE pre-tokenizer "qwen2"`},
+		{"unknown pre", replaceKV(bpe, keyPre, "tekken"), `unsupported BPE pre-tokenizer "tekken"`},
 		{"pre type", replaceKV(bpe, keyPre, uint32(2)), "tokenizer.ggml.pre: want a string"},
 	}
 	for _, tc := range tests {

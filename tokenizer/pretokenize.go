@@ -25,6 +25,7 @@ type preTokenizer struct {
 //
 //	gpt2:   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 //	llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+//	qwen2:  the same with \p{N} for \p{N}{1,3}
 //
 // and the simpler ones llama.cpp runs before or after them: runs of
 // punctuation ([\p{P}\$\+<=>\^~\|]+, falcon's adds the backtick), runs of
@@ -34,6 +35,7 @@ var (
 	gpt2Family = preTokenizer{splits: []splitter{splitGPT2}}
 	llama3     = preTokenizer{splits: []splitter{splitLlama3}, ignoreMerges: true, addBOS: true}
 	starcoder  = preTokenizer{splits: []splitter{splitEach(isNumber), splitGPT2}}
+	qwen2      = preTokenizer{splits: []splitter{llama3Style(1)}, keepSpaces: true}
 )
 
 // preTokenizers maps tokenizer.ggml.pre values to pre-tokenizers. An empty
@@ -57,6 +59,10 @@ var preTokenizers = map[string]preTokenizer{
 	"minerva-7b": starcoder,
 	"command-r":  {splits: starcoder.splits, keepSpaces: true},
 	"smollm":     {splits: starcoder.splits, keepSpaces: true},
+
+	"qwen2": qwen2, "deepseek-r1-qwen": qwen2,
+	"megrez":    {splits: qwen2.splits},
+	"stablelm2": {splits: qwen2.splits},
 }
 
 // supportedPre lists the supported pre-tokenizer names for error messages.
@@ -312,7 +318,17 @@ func splitGPT2(cps []rune, pieces []int) []int {
 }
 
 // splitLlama3 is the llama3 regex.
-func splitLlama3(cps []rune, pieces []int) []int {
+var splitLlama3 = llama3Style(3)
+
+// llama3Style is the llama3 regex with numbers in groups of up to
+// maxDigits code points: \p{N}{1,3} for llama3, \p{N} for qwen2.
+func llama3Style(maxDigits int) splitter {
+	return func(cps []rune, pieces []int) []int {
+		return splitLlama3Style(cps, pieces, maxDigits)
+	}
+}
+
+func splitLlama3Style(cps []rune, pieces []int, maxDigits int) []int {
 	return eachPiece(cps, pieces, func(s *scanner) {
 		for pos := s.start; pos < s.end; {
 			if n := s.contraction(pos, true); n > 0 {
@@ -330,12 +346,12 @@ func splitLlama3(cps []rune, pieces []int) []int {
 				s.cut(pos)
 				continue
 			}
-			// \p{N}{1,3}
+			// \p{N}{1,maxDigits}
 			if f&fNumber != 0 {
 				first := pos
 				for s.flags(pos)&fNumber != 0 {
 					pos++
-					if pos-first >= 3 {
+					if pos-first >= maxDigits {
 						s.cut(pos)
 						first = pos
 					}

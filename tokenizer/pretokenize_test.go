@@ -93,6 +93,20 @@ func TestPreTokenizeASCII(t *testing.T) {
 		{"llama3", "''' ``` \"\"\"", []string{"'''", " ```", " \"\"\""}},
 		{"falcon", "''' ``` \"\"\"", []string{"'''", " ", "```", " ", "\"\"\""}},
 		{"default", "''' ``` \"\"\"", []string{"'''", " ```", " ", "\"\"\""}},
+		{"qwen2", "Hello world", []string{"Hello", " world"}},
+		{"qwen2", " Hello  world", []string{" Hello", " ", " world"}},
+		{"qwen2", "I've been 'told he's there, 'RE you sure? 'M not", []string{"I", "'ve", " been", " '", "told", " he", "'s", " there", ",", " '", "RE", " you", " sure", "?", " '", "M", " not"}},
+		{"qwen2", "a'll 'LL 'd 'D 'x", []string{"a", "'ll", " '", "LL", " '", "d", " '", "D", " '", "x"}},
+		{"qwen2", "3 33 333 3333 33333 1234567", []string{"3", " ", "3", "3", " ", "3", "3", "3", " ", "3", "3", "3", "3", " ", "3", "3", "3", "3", "3", " ", "1", "2", "3", "4", "5", "6", "7"}},
+		{"qwen2", "3.3 3..3 3...3 x123y", []string{"3", ".", "3", " ", "3", "..", "3", " ", "3", "...", "3", " x", "1", "2", "3", "y"}},
+		{"qwen2", "  \n  \n\n x\t\ty ", []string{"  \n  \n\n", " x", "\t", "\ty", " "}},
+		{"qwen2", "\n =", []string{"\n", " ="}},
+		{"qwen2", "!!!!!! ?? ...", []string{"!!!!!!", " ??", " ..."}},
+		{"qwen2", "a+b=c <=> ^~|` $5", []string{"a", "+b", "=c", " <=>", " ^~|`", " $", "5"}},
+		{"qwen2", "(normal) [x] {y} @z #1 %2 &3 *4", []string{"(normal", ")", " [", "x", "]", " {", "y", "}", " @", "z", " #", "1", " %", "2", " &", "3", " *", "4"}},
+		{"qwen2", "    Hello\n    Hello", []string{"   ", " Hello", "\n", "   ", " Hello"}},
+		{"qwen2", "line\r\nbreak\r\n\r\n  end", []string{"line", "\r\n", "break", "\r\n\r\n", " ", " end"}},
+		{"qwen2", "''' ``` \"\"\"", []string{"'''", " ```", " \"\"\""}},
 	}
 	for _, tc := range tests {
 		if got := preSplit(t, tc.pre, tc.text); !slices.Equal(got, tc.want) {

@@ -270,7 +270,7 @@ func TestNewErrors(t *testing.T) {
 		{"bos", func(v *Vocab) { v.BOS = 4 }, "BOS id 4 outside the 4 tokens"},
 		{"add bos", func(v *Vocab) { v.BOS = NoToken }, "AddBOS without a BOS token"},
 		{"model", func(v *Vocab) { v.Model = "t5" }, `unsupported tokenizer model "t5"`},
-		{"pre", func(v *Vocab) { v.Model, v.Pre = ModelBPE, "qwen2" }, `unsupported BPE pre-tokenizer "qwen2"`},
+		{"pre", func(v *Vocab) { v.Model, v.Pre = ModelBPE, "tekken" }, `unsupported BPE pre-tokenizer "tekken"`},
 		{"eog", func(v *Vocab) { v.EOG = []int32{-2} }, "EOG id -2"},
 	}
 	for _, tc := range tests {
