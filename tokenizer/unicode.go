@@ -1,5 +1,7 @@
 package tokenizer
 
+//go:generate go run gen_nfd.go
+
 import (
 	"sort"
 	"unicode"
