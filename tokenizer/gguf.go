@@ -62,11 +62,6 @@ func VocabFromGGUF(f *gguf.File) (Vocab, error) {
 	if err != nil {
 		return Vocab{}, fmt.Errorf("%s / %s: %w", keyModel, keyPre, err)
 	}
-	if model != ModelBPE {
-		// Only BPE vocabularies have pre-tokenizers; the key is kept
-		// for the record only.
-		v.Pre = pre
-	}
 	if err := requireKey(f, keyTokens); err != nil {
 		return Vocab{}, err
 	}

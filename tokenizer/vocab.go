@@ -84,7 +84,6 @@ func NewVocab(model, pre string) (Vocab, error) {
 		v.AddBOS, v.CleanSpaces = true, true
 	case ModelBPE:
 		v.BOS, v.EOS = 11, 11
-		v.CleanSpaces = true
 		p, ok := preTokenizers[pre]
 		if !ok {
 			return Vocab{}, fmt.Errorf("tokenizer: unsupported BPE pre-tokenizer %q (supported: %s)", pre, supportedPre())
