@@ -18,8 +18,9 @@ func init() {
 	Register("MaxRoiPool", kernelMaxRoiPool)
 }
 
-// maxWindowSteps bounds the kernel positions one pooling op visits (about
-// a minute of work); real models stay orders of magnitude below it.
+// maxWindowSteps bounds the kernel positions inside the input that one
+// pooling op visits (about a minute of work); real models stay orders of
+// magnitude below it.
 const maxWindowSteps = 1 << 36
 
 // kernelPool runs AveragePool, MaxPool and LpPool: one window walk, three
@@ -67,11 +68,13 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	xf, _ := numericAsF64(x)
 	planes := x.Shape[0] * x.Shape[1]
 	isz, osz := g.inSize(), g.outSize()
-	// The walk visits every kernel position of every window, inside the
-	// input or not, so its length comes from attributes: a kernel of 10^9
-	// with pads to match gives a tiny output and a walk that never ends.
+	// The walk visits, per window and axis, only the kernel positions
+	// inside the input (a range computed from the window's start), and
+	// counts those inside the padded extent arithmetically: a kernel of
+	// 10^9 with pads to match costs what its few inside positions cost.
+	// The bound is on that real work.
 	steps, ok := int64(planes), true
-	for _, f := range []int{osz, g.k[0], g.k[1], g.k[2]} {
+	for _, f := range []int{osz, min(g.k[0], g.in[0]), min(g.k[1], g.in[1]), min(g.k[2], g.in[2])} {
 		if ok {
 			steps, ok = ir.CheckedMul(steps, int64(f))
 		}
@@ -84,33 +87,35 @@ func kernelPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if op.Name == "MaxPool" && len(op.Results) > 1 {
 		idx = scratchOf[int64](planes, osz)
 	}
-	// inRange reports whether input coordinate i on axis a lies inside the
-	// input, and whether it lies inside the explicitly padded extent.
-	inRange := func(a, i int) (inside, padded bool) {
-		return i >= 0 && i < g.in[a], i >= -g.p[a] && i < g.in[a]+padEnd[a]
+	// kRange returns the kernel positions k in [lo, hi) of axis a, for the
+	// window starting at output o, whose input coordinate lies in
+	// [from, to), and how many there are.
+	kRange := func(a, o, from, to int) (lo, hi int) {
+		base := o*g.s[a] - g.p[a]
+		lo = max(0, ceilDiv(from-base, g.d[a]))
+		hi = min(g.k[a], floorDiv(to-1-base, g.d[a])+1)
+		return lo, max(lo, hi)
 	}
 	for pl := 0; pl < planes; pl++ {
 		xin := xf[pl*isz : (pl+1)*isz]
 		oi := pl * osz
 		for o0 := 0; o0 < g.out[0]; o0++ {
+			lo0, hi0 := kRange(0, o0, 0, g.in[0])
+			plo0, phi0 := kRange(0, o0, -g.p[0], g.in[0]+padEnd[0])
 			for o1 := 0; o1 < g.out[1]; o1++ {
+				lo1, hi1 := kRange(1, o1, 0, g.in[1])
+				plo1, phi1 := kRange(1, o1, -g.p[1], g.in[1]+padEnd[1])
 				for o2 := 0; o2 < g.out[2]; o2++ {
-					sum, best, bestAt, count, padded := 0.0, math.Inf(-1), -1, 0, 0
-					for k0 := 0; k0 < g.k[0]; k0++ {
+					lo2, hi2 := kRange(2, o2, 0, g.in[2])
+					plo2, phi2 := kRange(2, o2, -g.p[2], g.in[2]+padEnd[2])
+					padded := (phi0 - plo0) * (phi1 - plo1) * (phi2 - plo2)
+					sum, best, bestAt, count := 0.0, math.Inf(-1), -1, 0
+					for k0 := lo0; k0 < hi0; k0++ {
 						i0 := o0*g.s[0] + k0*g.d[0] - g.p[0]
-						in0, pad0 := inRange(0, i0)
-						for k1 := 0; k1 < g.k[1]; k1++ {
+						for k1 := lo1; k1 < hi1; k1++ {
 							i1 := o1*g.s[1] + k1*g.d[1] - g.p[1]
-							in1, pad1 := inRange(1, i1)
-							for k2 := 0; k2 < g.k[2]; k2++ {
+							for k2 := lo2; k2 < hi2; k2++ {
 								i2 := o2*g.s[2] + k2*g.d[2] - g.p[2]
-								in2, pad2 := inRange(2, i2)
-								if pad0 && pad1 && pad2 {
-									padded++
-								}
-								if !(in0 && in1 && in2) {
-									continue
-								}
 								flat := (i0*g.in[1]+i1)*g.in[2] + i2
 								v := xin[flat]
 								count++
@@ -338,3 +343,15 @@ func kernelMaxRoiPool(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	return []Value{nnFromFloats(x.DType, []int{nr, ch, ph, pw}, y)}, nil
 }
+
+// floorDiv and ceilDiv divide rounding toward minus and plus infinity;
+// b > 0.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
