@@ -91,7 +91,7 @@ func Names() []string {
 
 // Default is the pipeline a module gets when neither the target profile
 // nor the command line names one.
-var Default = []string{"noop", "fold", "cse", "fuse", "dce"}
+var Default = []string{"noop", "fold", "cse", "fuse", "epilogue", "dce"}
 
 // ParsePipeline reads a comma-separated list of pass names ("noop,cse,dce"),
 // "none" for the empty pipeline or "default" for Default, and removes the
@@ -225,32 +225,73 @@ func dump(m *ir.Module, dir string, i int, name string) error {
 }
 
 // CountOps counts the ops of every function of m, those inside nested
-// regions included.
+// regions included, except the ops of a fused op's epilogue region: those
+// are part of their fused op (one kernel, docs/ir.md).
 func CountOps(m *ir.Module) int {
 	n := 0
 	for _, f := range m.Funcs {
-		n += countRegion(f.Body)
+		n += countRegion(f.Body, false)
 	}
 	return n
 }
 
-func countRegion(r *ir.Region) int {
+// CountAllOps is CountOps with the epilogue ops counted too.
+func CountAllOps(m *ir.Module) int {
+	n := 0
+	for _, f := range m.Funcs {
+		n += countRegion(f.Body, true)
+	}
+	return n
+}
+
+// CountKernels estimates the kernels codegen emits for m: the ops
+// CountOps counts, less those with the View trait (they share their
+// operand's storage and need no code).
+func CountKernels(m *ir.Module) int {
+	n := 0
+	var walk func(r *ir.Region)
+	walk = func(r *ir.Region) {
+		for _, op := range r.Ops {
+			if d := ir.Lookup(op.Name); d == nil || !d.Has(ir.View) {
+				n++
+			}
+			if _, _, fused := ir.FusedBase(op.Name); fused {
+				continue
+			}
+			for _, sub := range op.Regions {
+				walk(sub)
+			}
+		}
+	}
+	for _, f := range m.Funcs {
+		walk(f.Body)
+	}
+	return n
+}
+
+func countRegion(r *ir.Region, epilogues bool) int {
 	n := len(r.Ops)
 	for _, op := range r.Ops {
+		if _, _, fused := ir.FusedBase(op.Name); fused && !epilogues {
+			continue
+		}
 		for _, sub := range op.Regions {
-			n += countRegion(sub)
+			n += countRegion(sub, epilogues)
 		}
 	}
 	return n
 }
 
-// Histogram counts the ops of m by op name, nested regions included.
+// Histogram counts the ops of m by op name as CountOps counts them.
 func Histogram(m *ir.Module) map[string]int {
 	h := map[string]int{}
 	var walk func(r *ir.Region)
 	walk = func(r *ir.Region) {
 		for _, op := range r.Ops {
 			h[op.Name]++
+			if _, _, fused := ir.FusedBase(op.Name); fused {
+				continue
+			}
 			for _, sub := range op.Regions {
 				walk(sub)
 			}

@@ -193,9 +193,11 @@ func runStats(args []string, stdout, stderr io.Writer) int {
 		Model    string         `json:"model"`
 		Imported int            `json:"imported_ops"`
 		Ops      int            `json:"ops"`
+		AllOps   int            `json:"ops_with_epilogues"`
+		Kernels  int            `json:"kernels"`
 		ByType   map[string]int `json:"by_type"`
 		Passes   []passStats    `json:"passes"`
-	}{Model: filepath.Base(fs.Arg(0)), Imported: imported, Ops: passes.CountOps(m), ByType: passes.Histogram(m), Passes: []passStats{}}
+	}{Model: filepath.Base(fs.Arg(0)), Imported: imported, Ops: passes.CountOps(m), AllOps: passes.CountAllOps(m), Kernels: passes.CountKernels(m), ByType: passes.Histogram(m), Passes: []passStats{}}
 	for _, r := range results {
 		rep.Passes = append(rep.Passes, passStats{r.Pass, r.Stats})
 	}
@@ -204,7 +206,7 @@ func runStats(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", b)
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "%s: %d ops imported, %d after the pipeline\n", rep.Model, rep.Imported, rep.Ops)
+	fmt.Fprintf(stdout, "%s: %d ops imported, %d after the pipeline (%d with the ops of fused epilogues), about %d kernels\n", rep.Model, rep.Imported, rep.Ops, rep.AllOps, rep.Kernels)
 	for _, r := range results {
 		fmt.Fprintf(stdout, "  %-6s %s\n", r.Pass, r.Stats)
 	}

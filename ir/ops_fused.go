@@ -1,0 +1,131 @@
+package ir
+
+import "fmt"
+
+// Fused producers: Conv, Gemm and MatMul with an elementwise epilogue, as
+// docs/ir.md's namespace policy describes them. kiln.FusedX takes X's
+// operands (optional ones as nil when absent), then any number of extra
+// operands, and owns one region, "epilogue", whose params are scalars of
+// X's element type: the accumulator element first, then one element of
+// each extra operand broadcast to the output. The region's ops must be
+// elementwise or broadcast in kind; its one result is the output element.
+// The result type is X's; extra operands must broadcast to it without
+// changing it.
+
+// fusedBases maps each fused op to the op it extends.
+var fusedBases = map[string]string{
+	"kiln.FusedConv":   "Conv",
+	"kiln.FusedGemm":   "Gemm",
+	"kiln.FusedMatMul": "MatMul",
+}
+
+// FusedBase returns the op a kiln.Fused* op extends and how many leading
+// operands are that op's; ok is false for other ops.
+func FusedBase(name string) (base string, n int, ok bool) {
+	base, ok = fusedBases[name]
+	if !ok {
+		return "", 0, false
+	}
+	return base, len(Lookup(base).Inputs), true
+}
+
+func init() {
+	// The operands, types and attributes repeat the base ops' (ops_conv.go,
+	// ops_matmul.go) with the extra operands after them; TestFusedMirrorsBase
+	// checks that they stay in step.
+	fused := func(name, base string, inputs []Operand, types []TypeConstraint, attrs []AttrDef) {
+		Register(&OpDef{
+			Name:      name,
+			Doc:       base + " followed by the elementwise epilogue region, applied to each output element in the kernel's write-out",
+			Kind:      Opaque,
+			Inputs:    append(inputs, VarOpt("extra:T")),
+			Outputs:   In("Y:T"),
+			Types:     types,
+			Attrs:     attrs,
+			Regions:   []string{"epilogue"},
+			RegionSig: fusedSignature,
+			Infer:     inferFused,
+		})
+	}
+	fused("kiln.FusedConv", "Conv", []Operand{Req("X:T"), Req("W:T"), Opt("B:T")}, []TypeConstraint{TC("T", FloatNoBF16)}, convAttrs())
+	fused("kiln.FusedGemm", "Gemm", []Operand{Req("A:T"), Req("B:T"), Opt("C:T")}, []TypeConstraint{TC("T", matmulTypes)},
+		[]AttrDef{AFloat("alpha", 1), AFloat("beta", 1), ABool("transA", 0), ABool("transB", 0)})
+	fused("kiln.FusedMatMul", "MatMul", In("A:T", "B:T"), []TypeConstraint{TC("T", matmulTypes)}, nil)
+}
+
+// BaseOp returns a copy of the fused op f as its base op (name, leading
+// operands, attributes and results), for inference and kernels that
+// compute the producer alone.
+func BaseOp(f *Op) (*Op, error) {
+	base, n, ok := FusedBase(f.Name)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a fused op", f.Name)
+	}
+	if len(f.Args) < n {
+		n = len(f.Args)
+	}
+	return &Op{Name: base, Args: f.Args[:n], Results: f.Results, Attrs: f.Attrs, Loc: f.Loc, Parent: f.Parent}, nil
+}
+
+// fusedExtras returns the extra operands of fused op f.
+func fusedExtras(f *Op) []*Value {
+	_, n, _ := FusedBase(f.Name)
+	if len(f.Args) <= n {
+		return nil
+	}
+	return f.Args[n:]
+}
+
+func fusedSignature(op *Op, _ int) (RegionSignature, error) {
+	if len(op.Args) == 0 || op.Args[0] == nil || !op.Args[0].Type.IsTensor() {
+		return RegionSignature{}, fmt.Errorf("operand 0 is not a tensor")
+	}
+	scalar := TensorType(op.Args[0].Type.DType, ShapeOf())
+	params := []Type{scalar}
+	for range fusedExtras(op) {
+		params = append(params, scalar)
+	}
+	return RegionSignature{Params: params, Results: []Type{scalar}}, nil
+}
+
+func inferFused(op *Op) ([]Type, error) {
+	b, err := BaseOp(op)
+	if err != nil {
+		return nil, err
+	}
+	types, err := Lookup(b.Name).Infer(b)
+	if err != nil {
+		return nil, err
+	}
+	out := types[0]
+	for i, x := range fusedExtras(op) {
+		if x == nil || !x.Type.IsTensor() {
+			return nil, fmt.Errorf("extra operand %d is absent or not a tensor", i)
+		}
+		if x.Type.DType != out.DType {
+			return nil, fmt.Errorf("extra operand %d is %v, want %v elements", i, x.Type.DType, out.DType)
+		}
+		if out.Shape.Ranked && x.Type.Shape.Ranked {
+			s, err := BroadcastShapes(out.Shape, x.Type.Shape)
+			if err != nil {
+				return nil, fmt.Errorf("extra operand %d: %w", i, err)
+			}
+			if !s.Equal(out.Shape) {
+				return nil, fmt.Errorf("extra operand %d of shape %v broadcasts the output %v to %v", i, x.Type.Shape, out.Shape, s)
+			}
+		}
+	}
+	if len(op.Regions) == 1 {
+		r := op.Regions[0]
+		for _, inner := range r.Ops {
+			d := Lookup(inner.Name)
+			if d == nil || (d.Kind != Elementwise && d.Kind != Broadcast) || len(inner.Regions) > 0 {
+				return nil, fmt.Errorf("epilogue op %s is not elementwise", inner.Name)
+			}
+		}
+		if len(r.Results) != 1 {
+			return nil, fmt.Errorf("epilogue returns %d values, want 1", len(r.Results))
+		}
+	}
+	return []Type{out}, nil
+}
