@@ -22,6 +22,10 @@ const (
 	// MaxArrayDepth caps the nesting of arrays of arrays: an array at
 	// the top level has depth 1.
 	MaxArrayDepth = 8
+	// MaxNestedArrays caps the arrays held in arrays, over the whole
+	// file. Each takes about ten times the memory its 12 bytes in the
+	// file do, and ggml itself writes no nested arrays.
+	MaxNestedArrays = 1 << 20
 	// MaxKeyBytes caps a metadata key, as the GGUF format does.
 	MaxKeyBytes = 65535
 	// MaxNameBytes caps a tensor name: ggml keeps names in 64-byte
@@ -54,6 +58,8 @@ const (
 type reader struct {
 	b   []byte
 	off int64
+	// nested counts the arrays read as elements of arrays so far.
+	nested int64
 }
 
 // left returns the bytes not yet read.
@@ -292,6 +298,11 @@ func readArray(r *reader, field string, depth int) (Value, error) {
 		a.data = strs
 		return v, nil
 	case TypeBool, TypeArray:
+		if elem == TypeArray {
+			if r.nested += int64(n); r.nested > MaxNestedArrays {
+				return Value{}, errAt(nat, "%s: arrays of arrays hold more than %d arrays in all", field, MaxNestedArrays)
+			}
+		}
 		vals := make([]Value, n)
 		for i := range vals {
 			if vals[i], err = readValue(r, elem, elemField(i), depth); err != nil {
