@@ -90,6 +90,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // tokens such as "<s>" read as themselves
 		if err := enc.Encode(info); err != nil {
 			return fail(stderr, "inspect", err)
 		}

@@ -1,6 +1,7 @@
 package gguf
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 // MarshalJSON encodes the value as plain JSON: numbers, booleans,
 // strings, arrays (an array of uint8 too, not base64). Floats that JSON
 // cannot hold are the strings "NaN", "+Inf" and "-Inf"; bytes of a string
-// that are not UTF-8 become U+FFFD, as encoding/json does.
+// that are not UTF-8 become U+FFFD, as encoding/json does; <, > and & are
+// not escaped (marshal with an Encoder whose SetEscapeHTML is false to
+// keep them so).
 func (v Value) MarshalJSON() ([]byte, error) {
 	return v.appendJSON(nil)
 }
@@ -22,8 +25,7 @@ func (v Value) appendJSON(b []byte) ([]byte, error) {
 		case float64:
 			return appendFloat(b, x, 64), nil
 		case string:
-			s, err := json.Marshal(x)
-			return append(b, s...), err
+			return appendString(b, x)
 		}
 		s, err := json.Marshal(v.x)
 		return append(b, s...), err
@@ -40,6 +42,19 @@ func (v Value) appendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	return append(b, ']'), nil
+}
+
+// appendString appends s as a JSON string, leaving <, > and & as they
+// are: tokens such as "<s>" read as themselves (encoding/json escapes
+// them for HTML unless told not to).
+func appendString(b []byte, s string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 }
 
 // appendFloat appends x in the shortest form that reads back to the same

@@ -1,14 +1,17 @@
 package gguf
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
 func TestMarshalJSON(t *testing.T) {
 	f, err := Parse(withKVs(
 		kvStr("s", "a\"b"),
+		kvStr("tok", "<s>&"),
 		kvF32("f", 0.1),
 		kvF32("nan", float32(math.NaN())),
 		kvRaw("inf", uint32(TypeFloat64), le64(math.Float64bits(math.Inf(-1)))),
@@ -21,6 +24,7 @@ func TestMarshalJSON(t *testing.T) {
 	}
 	want := map[string]string{
 		"s":      `"a\"b"`,
+		"tok":    `"<s>&"`,
 		"f":      `0.1`,
 		"nan":    `"NaN"`,
 		"inf":    `"-Inf"`,
@@ -29,8 +33,11 @@ func TestMarshalJSON(t *testing.T) {
 		"nested": `[[true],[]]`,
 	}
 	for _, kv := range f.KV {
-		b, err := json.Marshal(kv.Value)
-		if err != nil || string(b) != want[kv.Key] {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		err := enc.Encode(kv.Value)
+		if b := strings.TrimSuffix(buf.String(), "\n"); err != nil || b != want[kv.Key] {
 			t.Errorf("%s: %s %v, want %s", kv.Key, b, err, want[kv.Key])
 		}
 	}
