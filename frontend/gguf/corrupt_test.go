@@ -1,6 +1,7 @@
 package gguf
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -52,6 +53,8 @@ func TestCorrupt(t *testing.T) {
 		{name: "array element type", spec: withKVs(kvArr("k", encArr(13, 0))), offset: 37, want: "unknown array element type 13"},
 		{name: "array element", spec: withKVs(kvArr("k", encArr(uint32(TypeBool), 2, []byte{0}, []byte{7}))), offset: 50, want: `key 0 "k"[1]: bool byte 7`},
 		{name: "arrays nested too deep", spec: withKVs(kvArr("k", nested(MaxArrayDepth+1))), offset: 37 + 12*MaxArrayDepth, want: "arrays nested deeper than 8"},
+		{name: "too many nested arrays", spec: withKVs(kvArr("k", encArr(uint32(TypeArray), MaxNestedArrays/2, manyEmpty(MaxNestedArrays/2))), kvArr("l", encArr(uint32(TypeArray), MaxNestedArrays/2+1, manyEmpty(MaxNestedArrays/2+1)))),
+			offset: 37 + 12 + 12*MaxNestedArrays/2 + 8 + 1 + 4 + 4, want: `key 1 "l": arrays of arrays hold more than 1048576 arrays in all`},
 		{name: "alignment type", spec: withKVs(kvRaw("general.alignment", uint32(TypeUint64), le64(32))), offset: 24, want: `key 0 "general.alignment": type uint64, want uint32`},
 		{name: "alignment zero", spec: withKVs(kvU32("general.alignment", 0)), offset: 24, want: "0 is not a power of two and a multiple of 8"},
 		{name: "alignment not a power of two", spec: withKVs(kvU32("general.alignment", 24)), offset: 24, want: "24 is not a power of two"},
@@ -111,6 +114,12 @@ func nested(depth int) []byte {
 		return encArr(uint32(TypeUint8), 0)
 	}
 	return encArr(uint32(TypeArray), 1, nested(depth-1))
+}
+
+// manyEmpty encodes n empty arrays of uint8, the elements of an array of
+// arrays.
+func manyEmpty(n int) []byte {
+	return bytes.Repeat(encArr(uint32(TypeUint8), 0), n)
 }
 
 func TestNestingAtTheLimit(t *testing.T) {

@@ -12,7 +12,8 @@ import (
 
 // File is an opened GGUF file: its metadata, its tensor table and, mapped
 // read-only, its bytes. Close releases the mapping; TensorData fails
-// after it.
+// after it, while the metadata and the tensor table, which are copied out
+// of the file, stay readable.
 type File struct {
 	// Version is the format version, 2 or 3.
 	Version uint32
@@ -21,6 +22,7 @@ type File struct {
 	Alignment int64
 	// DataOffset is where the data section starts in the file: the end
 	// of the header rounded up to Alignment. Tensor offsets count from it.
+	// A file without tensors (a vocabulary) may end before it.
 	DataOffset int64
 	// Size is the file's size in bytes.
 	Size int64

@@ -22,6 +22,10 @@ const (
 	// MaxArrayDepth caps the nesting of arrays of arrays: an array at
 	// the top level has depth 1.
 	MaxArrayDepth = 8
+	// MaxNestedArrays caps the arrays held in arrays, over the whole
+	// file. Each takes about ten times the memory its 12 bytes in the
+	// file do, and ggml itself writes no nested arrays.
+	MaxNestedArrays = 1 << 20
 	// MaxKeyBytes caps a metadata key, as the GGUF format does.
 	MaxKeyBytes = 65535
 	// MaxNameBytes caps a tensor name: ggml keeps names in 64-byte
@@ -33,6 +37,10 @@ const (
 	// general.alignment.
 	DefaultAlignment = 32
 )
+
+// prealloc caps the capacity reserved from a count read in the file
+// before the elements behind it are read.
+const prealloc = 1 << 12
 
 // magic is the four bytes a GGUF file starts with.
 const magic = "GGUF"
@@ -54,6 +62,8 @@ const (
 type reader struct {
 	b   []byte
 	off int64
+	// nested counts the arrays read as elements of arrays so far.
+	nested int64
 }
 
 // left returns the bytes not yet read.
@@ -139,10 +149,10 @@ func parse(data []byte) (*File, error) {
 		Version:   version,
 		Alignment: DefaultAlignment,
 		Size:      int64(len(data)),
-		KV:        make([]KV, 0, nKV),
-		Tensors:   make([]TensorInfo, 0, nTensors),
-		keys:      make(map[string]int, nKV),
-		tensors:   make(map[string]int, nTensors),
+		KV:        make([]KV, 0, min(nKV, prealloc)),
+		Tensors:   make([]TensorInfo, 0, min(nTensors, prealloc)),
+		keys:      make(map[string]int, min(nKV, prealloc)),
+		tensors:   make(map[string]int, min(nTensors, prealloc)),
 		data:      data,
 	}
 	for i := range int(nKV) {
@@ -280,29 +290,41 @@ func readArray(r *reader, field string, depth int) (Value, error) {
 	}
 	a := &array{elem: elem, n: int(n)}
 	v := Value{TypeArray, a}
+	// Variable-sized elements are appended as they are read, so a
+	// count the file cannot back costs no more memory than its bytes.
 	elemField := func(i int) string { return field + "[" + strconv.Itoa(i) + "]" }
 	switch elem {
 	case TypeString:
-		strs := make([]string, n)
-		for i := range strs {
-			if strs[i], err = r.str(elemField(i), MaxStringBytes); err != nil {
+		strs := make([]string, 0, min(n, prealloc))
+		for i := range int(n) {
+			e, err := r.str(elemField(i), MaxStringBytes)
+			if err != nil {
 				return Value{}, err
 			}
+			strs = append(strs, e)
 		}
 		a.data = strs
 		return v, nil
-	case TypeBool, TypeArray:
-		vals := make([]Value, n)
-		for i := range vals {
-			if vals[i], err = readValue(r, elem, elemField(i), depth); err != nil {
+	case TypeArray:
+		if r.nested += int64(n); r.nested > MaxNestedArrays {
+			return Value{}, errAt(nat, "%s: arrays of arrays hold more than %d arrays in all", field, MaxNestedArrays)
+		}
+		vals := make([]Value, 0, min(n, prealloc))
+		for i := range int(n) {
+			e, err := readArray(r, elemField(i), depth+1)
+			if err != nil {
 				return Value{}, err
 			}
+			vals = append(vals, e)
 		}
-		if elem == TypeBool {
-			a.data = fill(len(vals), func(i int) bool { return vals[i].x.(bool) })
-		} else {
-			a.data = vals
+		a.data = vals
+		return v, nil
+	case TypeBool:
+		s, _ := r.take(int64(n), field)
+		if i := slices.IndexFunc(s, func(b byte) bool { return b > 1 }); i >= 0 {
+			return Value{}, errAt(r.off-int64(n)+int64(i), "%s: bool byte %d is neither 0 nor 1", elemField(i), s[i])
 		}
+		a.data = fill(int(n), func(i int) bool { return s[i] == 1 })
 		return v, nil
 	}
 	s, _ := r.take(int64(n)*elem.size(), field)

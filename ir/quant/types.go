@@ -10,7 +10,8 @@ import "fmt"
 type GGMLType uint32
 
 // The ggml type ids. Ids 4 and 5 (Q4_2, Q4_3), 31 to 33 and 36 to 38
-// (the repacked ARM layouts) were retired from the format and are refused.
+// (the repacked ARM layouts) were retired from the format and are refused
+// (Retired names them). Ids above 40 are not known yet.
 const (
 	F32     GGMLType = 0
 	F16     GGMLType = 1
@@ -87,8 +88,8 @@ var types = map[GGMLType]TypeInfo{
 	BF16:    {"BF16", 1, 2},
 	TQ1_0:   {"TQ1_0", 256, 54},
 	TQ2_0:   {"TQ2_0", 256, 66},
-	MXFP4:   {"MXFP4", 32, 17},
-	NVFP4:   {"NVFP4", 64, 36},
+	MXFP4:   {"MXFP4", 32, 17}, // one E8M0 exponent byte, 32 4-bit values
+	NVFP4:   {"NVFP4", 64, 36}, // four E4M3 scales, one per 16 values; 64 4-bit values
 }
 
 // retired names the ids ggml once defined and has since removed from the
