@@ -120,8 +120,6 @@ func (g *graph) modelSource(opts Options) string {
 	b.WriteString("import (\n")
 	if opts.Weights == WeightsEmbed {
 		b.WriteString("_ \"embed\"\n")
-	} else {
-		b.WriteString("\"crypto/sha256\"\n\"encoding/hex\"\n\"os\"\n\"path/filepath\"\n")
 	}
 	b.WriteString("\"encoding/binary\"\n\"fmt\"\n\"math\"\n)\n\n")
 
@@ -178,35 +176,6 @@ type Tensor struct {
 	if opts.Weights == WeightsEmbed {
 		fmt.Fprintf(&b, "//go:embed %s\nvar weightsBlob []byte\n\n", WeightsFileName)
 		b.WriteString("// Load returns the model with the weights embedded in the package.\nfunc Load() (*Model, error) {\nreturn newModel(weightsBlob)\n}\n\n")
-	} else {
-		fmt.Fprintf(&b, `// Load reads the weights from %[1]s in the folder of the running
-// executable.
-func Load() (*Model, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("finding %[1]s: %%w", err)
-	}
-	return LoadFile(filepath.Join(filepath.Dir(exe), %[1]q))
-}
-
-// LoadFile reads the weights from path and checks them against the
-// size and SHA-256 recorded when the package was generated.
-func LoadFile(path string) (*Model, error) {
-	blob, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(blob) != weightsSize {
-		return nil, fmt.Errorf("%%s: %%d bytes, want %%d", path, len(blob), weightsSize)
-	}
-	sum := sha256.Sum256(blob)
-	if hex.EncodeToString(sum[:]) != weightsSHA256 {
-		return nil, fmt.Errorf("%%s: sha256 does not match the weights this package was generated with", path)
-	}
-	return newModel(blob)
-}
-
-`, WeightsFileName)
 	}
 	b.WriteString(`// newModel decodes the weights blob.
 func newModel(blob []byte) (*Model, error) {
