@@ -36,16 +36,16 @@ const (
 	detOutEnv   = "KILN_DETERMINISM_OUT"
 )
 
-// compileShared imports a shared model and compiles it with its
-// sharedDims binding and weights mode w.
-func compileShared(path string, w WeightsMode) (*Package, error) {
+// compileShared imports a shared model and compiles it into package pkg
+// with its sharedDims binding and weights mode w.
+func compileShared(path, pkg string, w WeightsMode) (*Package, error) {
 	name := strings.TrimSuffix(filepath.Base(path), ".onnx")
 	m, err := onnx.Import(path)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Close()
-	return Compile(m, Options{Package: "model", Dims: sharedDims[name], Weights: w, Source: Source{Name: filepath.Base(path), Format: "onnx"}, KilnVersion: "test"})
+	return Compile(m, Options{Package: pkg, Dims: sharedDims[name], Weights: w, Source: Source{Name: filepath.Base(path), Format: "onnx"}, KilnVersion: "test"})
 }
 
 // TestDeterminismHelper is not a test on its own: TestCompileTwiceIdentical
@@ -57,7 +57,7 @@ func TestDeterminismHelper(t *testing.T) {
 	if path == "" || out == "" {
 		t.Skip("runs only as TestCompileTwiceIdentical's subprocess")
 	}
-	p, err := compileShared(path, WeightsMode(os.Getenv("KILN_DETERMINISM_WEIGHTS")))
+	p, err := compileShared(path, "model", WeightsMode(os.Getenv("KILN_DETERMINISM_WEIGHTS")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestCompileTwiceIdentical(t *testing.T) {
 		for _, w := range []WeightsMode{WeightsEmbed, WeightsFile} {
 			t.Run(name+"/"+string(w), func(t *testing.T) {
 				start := time.Now()
-				here, err := compileShared(path, w)
+				here, err := compileShared(path, "model", w)
 				if err != nil {
 					if strings.Contains(err.Error(), "codegen has no kernel") || strings.Contains(err.Error(), "codegen handles") {
 						t.Skipf("not compiled: %v", err)

@@ -206,7 +206,7 @@ func newModel(blob []byte) (*Model, error) {
 	b.WriteString("return m, nil\n}\n\n")
 	// Session.
 	i64Arena := g.arenaLen[ir.I64] > 0
-	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, as the\n// memory plan in manifest.json lays it out; colLen is the im2col scratch.\nconst (\narenaLen = %d\ncolLen = %d\n", g.arenaLen[ir.F32], g.colLen)
+	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, im2col\n// columns included, as the memory plan in manifest.json lays it out.\nconst (\narenaLen = %d\n", g.arenaLen[ir.F32])
 	if i64Arena {
 		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
 	}
@@ -214,7 +214,7 @@ func newModel(blob []byte) (*Model, error) {
 	if i64Arena {
 		b.WriteString("arenaI64 []int64\n")
 	}
-	b.WriteString("col []float32\npack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen), col: make([]float32, colLen)}\n")
+	b.WriteString("pack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen)}\n")
 	if i64Arena {
 		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
 	}
@@ -303,7 +303,11 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			args = append(args, g.expr(a))
 		}
 		if c.fn.scratch {
-			args = append(args, "s.col", "s.pack")
+			col := "nil"
+			if cb := c.colBuf; cb != nil {
+				col = fmt.Sprintf("%s[%d:%d:%d]", arenaVar[cb.dtype], cb.offset, cb.offset+cb.size, cb.offset+cb.size)
+			}
+			args = append(args, col, "s.pack")
 		}
 		if c.fn.fails {
 			fmt.Fprintf(&b, "if err := %s(%s); err != nil {\nreturn Outputs{}, fmt.Errorf(\"%%s: %%w\", %q, err)\n}\n", c.fn.name, strings.Join(args, ", "), c.op.Name+" "+quoteLocs(c.op))
