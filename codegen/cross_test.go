@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +20,6 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
-	"github.com/kiln-ml/kiln/frontend/onnx"
 	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
@@ -34,7 +35,7 @@ type crossCase struct {
 	ref   string
 }
 
-// crossCases are small: mnist-8 (Conv, MatMul, pooling), paddleocr-cls
+// crossCases are small (kiln compile makes their packages): mnist-8 (Conv, MatMul, pooling), paddleocr-cls
 // (53 Convs, depthwise ones included, and a MatMul) and mnist-8 again
 // with --weights file, so the mapped (linux/arm64) and read (wasip1)
 // weights paths run too.
@@ -139,8 +140,9 @@ const crossCaseSource = `	case %[1]q:
 		return res, nil
 `
 
-// writeCrossModule compiles the cases and writes the module.
-func writeCrossModule(t *testing.T) (*crossModule, error) {
+// writeCrossModule builds the kiln command, compiles the cases with
+// kiln compile and writes the module.
+func writeCrossModule(t *testing.T, goBin string) (*crossModule, error) {
 	dir, err := os.MkdirTemp("", "kiln-cross-test-")
 	if err != nil {
 		return nil, err
@@ -149,26 +151,27 @@ func writeCrossModule(t *testing.T) (*crossModule, error) {
 	for _, tg := range []crossTarget{crossNative, crossArm64, crossWasm} {
 		c.once[tg] = new(sync.Once)
 	}
+	// The packages come from the kiln command, as a user makes them.
+	kiln := filepath.Join(dir, "kiln")
+	build := exec.Command(goBin, "build", "-o", kiln, "github.com/kiln-ml/kiln/cmd/kiln")
+	build.Env = append(os.Environ(), "GOFLAGS=", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return c, fmt.Errorf("building kiln: %v\n%s", err, out)
+	}
 	files := map[string][]byte{"go.mod": []byte("module x\n\ngo 1.22\n")}
 	var imports, cases strings.Builder
 	for _, cc := range crossCases {
-		m, err := onnx.Import(testenv.SharedONNXModel(t, cc.model))
-		if err != nil {
-			return c, err
+		args := []string{"compile", testenv.SharedONNXModel(t, cc.model), "-o", filepath.Join(dir, cc.pkg), "--package", cc.pkg}
+		for _, name := range slices.Sorted(maps.Keys(cc.dims)) {
+			args = append(args, "--dim", fmt.Sprintf("%s=%d", name, cc.dims[name]))
 		}
-		opts := Options{Package: cc.pkg, Dims: cc.dims, Source: Source{Name: cc.model, Format: "onnx"}, KilnVersion: "test"}
 		load := cc.pkg + ".Load()"
 		if cc.file {
-			opts.Weights = WeightsFile
+			args = append(args, "--weights", string(WeightsFile))
 			load = cc.pkg + ".LoadFile(s.WeightsPath)"
 		}
-		p, err := Compile(m, opts)
-		m.Close()
-		if err != nil {
-			return c, fmt.Errorf("%s: %w", cc.model, err)
-		}
-		for name, b := range p.Files {
-			files[cc.pkg+"/"+name] = b
+		if out, err := exec.Command(kiln, args...).CombinedOutput(); err != nil {
+			return c, fmt.Errorf("kiln %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		fmt.Fprintf(&imports, "\t%q\n", "x/"+cc.pkg)
 		fmt.Fprintf(&cases, crossCaseSource, cc.pkg, load)
@@ -198,7 +201,7 @@ func crossBuild(t *testing.T, tg crossTarget) (*crossModule, string) {
 	for _, cc := range crossCases {
 		testenv.SharedONNXModel(t, cc.model)
 	}
-	crossOnce.Do(func() { theCross, crossErr = writeCrossModule(t) })
+	crossOnce.Do(func() { theCross, crossErr = writeCrossModule(t, goBin) })
 	if crossErr != nil {
 		t.Fatal(crossErr)
 	}
