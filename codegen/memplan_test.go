@@ -14,12 +14,18 @@ import (
 
 // memModels are the models whose memory plan TestMemoryPlanMeasured
 // checks, with their sharedDims binding (minilm at sequence 128).
-var memModels = []struct{ pkg, model string }{
-	{"mnist", "mnist-8"},
-	{"mobilenet", "mobilenetv2"},
-	{"minilm", "minilm-like-opset17"},
-	{"rec", "paddleocr-rec"},
-	{"vad", "silero-vad-v5"},
+// mobilenetv2 comes twice, the second time with --weights file, for
+// TestMemoryPlanMeasured's loading check.
+var memModels = []struct {
+	pkg, model string
+	file       bool
+}{
+	{"mnist", "mnist-8", false},
+	{"mobilenet", "mobilenetv2", false},
+	{"minilm", "minilm-like-opset17", false},
+	{"rec", "paddleocr-rec", false},
+	{"vad", "silero-vad-v5", false},
+	{"mobilenetfile", "mobilenetv2", true},
 }
 
 // memMain measures one compiled model: with the collector off, the heap
@@ -47,8 +53,10 @@ type input struct {
 }
 
 type spec struct {
-	Pkg    string
-	Inputs []input
+	Pkg         string
+	Inputs      []input
+	Load        bool // measure loading the weights instead
+	WeightsPath string
 }
 
 // keep holds the session measured.
@@ -118,7 +126,15 @@ func main() {
 
 // memCase is one case of memMain's switch.
 const memCase = `	case %[1]q:
-		m, lerr := %[1]s.Load()
+		if s.Load {
+			r, err = measure(func() (int64, error) {
+				m, err := %[2]s
+				keep = m
+				return 0, err
+			})
+			break
+		}
+		m, lerr := %[2]s
 		if lerr != nil {
 			err = lerr
 			break
@@ -176,12 +192,17 @@ func TestMemoryPlanMeasured(t *testing.T) {
 	var imports, cases strings.Builder
 	type compiled struct {
 		pkg, model string
+		file       bool
 		man        *Manifest
 	}
 	var built []compiled
 	for _, mm := range memModels {
 		path := testenv.SharedONNXModel(t, mm.model+".onnx")
-		p, err := compileShared(path, mm.pkg, WeightsEmbed)
+		w, load := WeightsEmbed, mm.pkg+".Load()"
+		if mm.file {
+			w, load = WeightsFile, mm.pkg+".LoadFile(s.WeightsPath)"
+		}
+		p, err := compileShared(path, mm.pkg, w)
 		if err != nil {
 			if strings.Contains(err.Error(), "codegen has no kernel") {
 				t.Logf("%s: not compiled: %v", mm.model, strings.SplitN(err.Error(), "\n", 2)[0])
@@ -193,8 +214,8 @@ func TestMemoryPlanMeasured(t *testing.T) {
 			files[mm.pkg+"/"+name] = b
 		}
 		fmt.Fprintf(&imports, "\t%q\n", "x/"+mm.pkg)
-		fmt.Fprintf(&cases, memCase, mm.pkg)
-		built = append(built, compiled{mm.pkg, mm.model, p.Manifest})
+		fmt.Fprintf(&cases, memCase, mm.pkg, load)
+		built = append(built, compiled{mm.pkg, mm.model, mm.file, p.Manifest})
 	}
 	files["cmd/mem/main.go"] = []byte(fmt.Sprintf(memMain, imports.String(), cases.String()))
 	for name, b := range files {
@@ -213,36 +234,49 @@ func TestMemoryPlanMeasured(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	type result struct {
+		HeapBytes, OutBytes, TouchBytes int64
+		Mallocs                         uint64
+	}
+	// run measures c: one Run, or with load, loading the weights.
+	run := func(t *testing.T, c compiled, load bool) result {
+		t.Helper()
+		type input struct {
+			Name  string
+			Shape []int
+			DType string
+		}
+		spec := struct {
+			Pkg         string
+			Inputs      []input
+			Load        bool
+			WeightsPath string
+		}{Pkg: c.pkg, Load: load}
+		if c.file {
+			spec.WeightsPath = filepath.Join(dir, c.pkg, WeightsFileName)
+		}
+		for _, x := range c.man.Inputs {
+			spec.Inputs = append(spec.Inputs, input{x.Name, x.Shape, x.DType})
+		}
+		b, err := json.Marshal(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := runCommand(exec.Command(bin), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r result
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
 	t.Logf("| model | predicted peak | measured (heap) | deviation | touched pages | max live + scratch |")
+	loadHeap := map[string]int64{}
 	for _, c := range built {
-		t.Run(c.model, func(t *testing.T) {
-			type input struct {
-				Name  string
-				Shape []int
-				DType string
-			}
-			spec := struct {
-				Pkg    string
-				Inputs []input
-			}{Pkg: c.pkg}
-			for _, x := range c.man.Inputs {
-				spec.Inputs = append(spec.Inputs, input{x.Name, x.Shape, x.DType})
-			}
-			b, err := json.Marshal(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := runCommand(exec.Command(bin), b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r struct {
-				HeapBytes, OutBytes, TouchBytes int64
-				Mallocs                         uint64
-			}
-			if err := json.Unmarshal(out, &r); err != nil {
-				t.Fatal(err)
-			}
+		t.Run(c.pkg, func(t *testing.T) {
+			r := run(t, c, false)
 			mem := c.man.Memory
 			measured := r.HeapBytes - r.OutBytes
 			dev := float64(measured-mem.PeakBytes) / float64(mem.PeakBytes)
@@ -250,10 +284,26 @@ func TestMemoryPlanMeasured(t *testing.T) {
 			if r.TouchBytes >= 0 {
 				touched = fmt.Sprint(r.TouchBytes - r.OutBytes)
 			}
-			t.Logf("| %s | %d | %d | %+.1f%% | %s | %d |", c.model, mem.PeakBytes, measured, 100*dev, touched, mem.LiveBytesMax+mem.ScratchBytes)
+			name := c.model
+			if c.file {
+				name += " (--weights file)"
+			}
+			t.Logf("| %s | %d | %d | %+.1f%% | %s | %d |", name, mem.PeakBytes, measured, 100*dev, touched, mem.LiveBytesMax+mem.ScratchBytes)
 			t.Logf("%d allocations in NewSession and Run; outputs %d bytes", r.Mallocs, r.OutBytes)
 			if dev > 0.10 || dev < -0.10 {
 				t.Errorf("measured %d bytes of activation memory, predicted %d (%+.1f%%, target within 10%%)", measured, mem.PeakBytes, 100*dev)
+			}
+			if c.model == "mobilenetv2" {
+				loadHeap[c.pkg] = run(t, c, true).HeapBytes
+				t.Logf("loading %d bytes of weights allocated %d bytes of heap", c.man.Weights.Bytes, loadHeap[c.pkg])
+				// Embedded weights are decoded into the heap; mapped ones
+				// are used where they are.
+				if c.file && loadHeap[c.pkg] > c.man.Weights.Bytes/100 {
+					t.Errorf("--weights file: loading allocated %d bytes, want under 1%% of the %d-byte blob (the weights should alias the mapping)", loadHeap[c.pkg], c.man.Weights.Bytes)
+				}
+				if !c.file && loadHeap[c.pkg] < c.man.Weights.Bytes {
+					t.Errorf("embedded: loading allocated %d bytes, less than the %d-byte blob it decodes: the measurement is off", loadHeap[c.pkg], c.man.Weights.Bytes)
+				}
 			}
 		})
 	}
