@@ -33,8 +33,10 @@ define apt-install
 	fi
 endef
 
+# qemu-user-static runs the linux/arm64 build of compiled models
+# (codegen's TestCrossArm64).
 deps-test:
-	$(call apt-install,libonnx-testdata protobuf-compiler)
+	$(call apt-install,libonnx-testdata protobuf-compiler qemu-user-static)
 
 deps-demo:
 	$(call apt-install,espeak-ng sox)
@@ -54,9 +56,10 @@ vet:
 	$(GO) vet ./...
 
 # The conformance test runs once more at the end, verbosely, so its table
-# closes the log.
+# closes the log. KILN_REQUIRE_QEMU=1 makes a missing qemu-aarch64-static a
+# failure instead of a skip.
 test: deps fmt-check vet
-	KILN_REQUIRE_ORT=1 $(GO) test -timeout 40m ./...
+	KILN_REQUIRE_ORT=1 KILN_REQUIRE_QEMU=1 $(GO) test -timeout 40m ./...
 	$(GO) test -count=1 -timeout 20m -v -run '^TestConformance$$' ./frontend/onnx/onnxtest
 
 check: test

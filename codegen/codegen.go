@@ -61,7 +61,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gemm.go", "kernels.go", "manifest.json", "model.go", WeightsFileName}
+	return []string{"gemm.go", "kernels.go", "manifest.json", "model.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -130,6 +130,11 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	gen := map[string]string{
 		"model.go":   g.modelSource(opts),
 		"kernels.go": g.kernelSource(opts),
+	}
+	if opts.Weights == WeightsFile {
+		for name, src := range g.weightsFileSources(opts) {
+			gen[name] = src
+		}
 	}
 	if g.needGemm {
 		gen["gemm.go"] = header(opts) + strings.Replace(stripPackageDoc(gemmSource), "package kernels", "package "+opts.Package, 1)

@@ -41,6 +41,11 @@ type call struct {
 	fn   *kfunc
 	args []*val // data operands, then results
 	view bool   // a view: no call, the result aliases operand 0
+	// col is the im2col scratch the kernel needs (elements), and colBuf
+	// its buffer: the planner places it in the arena, live at this call
+	// only.
+	col    int
+	colBuf *buffer
 }
 
 // kfunc is one generated kernel function, shared by every identical op
@@ -73,7 +78,6 @@ type graph struct {
 	byBody   map[string]*kfunc
 	perOp    map[string]int
 	nextVar  int
-	colLen   int
 	needGemm bool
 
 	uses       ir.UseMap
@@ -242,7 +246,6 @@ func (g *graph) emitOp(op *ir.Op) error {
 	if k.gemm {
 		g.needGemm = true
 	}
-	g.colLen = max(g.colLen, k.colLen)
 	var types []string
 	for _, a := range args {
 		types = append(types, goElem[a.dtype])
@@ -273,7 +276,7 @@ func (g *graph) emitOp(op *ir.Op) error {
 		g.funcs = append(g.funcs, fn)
 	}
 	fn.uses++
-	g.calls = append(g.calls, &call{op: op, fn: fn, args: args})
+	g.calls = append(g.calls, &call{op: op, fn: fn, args: args, col: k.colLen})
 	return nil
 }
 

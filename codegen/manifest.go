@@ -101,6 +101,9 @@ type ManifestBuffer struct {
 	Start  int      `json:"start"`
 	End    int      `json:"end"`
 	Values []string `json:"values"`
+	// Scratch says what a buffer holding no value is for: "im2col", a
+	// Conv kernel's columns, live during its call only.
+	Scratch string `json:"scratch,omitempty"`
 }
 
 // ManifestKernel is one generated kernel function.
@@ -178,7 +181,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 	for i, w := range g.weights {
 		man.Weights.Tensors = append(man.Weights.Tensors, ManifestWeight{Name: w.v.Const.Name, DType: w.v.Type.DType.String(), Shape: w.shape, Offset: g.weightOff[i], Bytes: int64(len(w.v.Const.Bytes))})
 	}
-	mem := ManifestMemory{ScratchBytes: int64(g.colLen) * 4, Buffers: []ManifestBuffer{}}
+	mem := ManifestMemory{Buffers: []ManifestBuffer{}}
 	for _, d := range storedTypes {
 		mem.ArenaBytes += int64(g.arenaLen[d]) * int64(d.Size())
 	}
@@ -197,7 +200,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 	}
 	for _, b := range g.bufs {
 		sz := int64(b.dtype.Size())
-		mb := ManifestBuffer{Arena: b.dtype.String(), Offset: int64(b.offset) * sz, Bytes: int64(b.size) * sz, Start: b.start, End: b.end}
+		mb := ManifestBuffer{Arena: b.dtype.String(), Offset: int64(b.offset) * sz, Bytes: int64(b.size) * sz, Start: b.start, End: b.end, Values: []string{}, Scratch: b.scratch}
 		for _, v := range b.values {
 			mb.Values = append(mb.Values, v.v.Name)
 		}

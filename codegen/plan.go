@@ -22,11 +22,13 @@ type buffer struct {
 	start, end int
 	offset     int // elements from the arena's start
 	values     []*val
+	scratch    string // what a buffer holding no value is for: "im2col"
 }
 
 // plan assigns arena offsets: liveness over the call order, in-place
-// elementwise results where the operand dies at that call, then
-// greedy-by-size placement, each buffer in the smallest gap between
+// elementwise results where the operand dies at that call, im2col
+// columns as buffers live during their call only, then greedy-by-size
+// placement, each buffer in the smallest gap between
 // buffers live at the same time that holds it (best fit), else above them.
 func (g *graph) plan() {
 	// Last call reading each root.
@@ -56,6 +58,12 @@ func (g *graph) plan() {
 			b := &buffer{id: len(g.bufs), dtype: y.dtype, size: y.n, start: i, end: max(i, lastUse[y])}
 			y.buf = b
 			g.bufs = append(g.bufs, b)
+		}
+		// The im2col columns live during this call only, so they can
+		// take arena space the call's operands and results leave free.
+		if c.col > 0 {
+			c.colBuf = &buffer{id: len(g.bufs), dtype: ir.F32, size: c.col, start: i, end: i, scratch: "im2col"}
+			g.bufs = append(g.bufs, c.colBuf)
 		}
 	}
 	// A later reader of an in-place result or a view extends its root.

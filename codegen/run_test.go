@@ -475,5 +475,8 @@ func TestMain(m *testing.M) {
 	if theHarness.dir != "" {
 		os.RemoveAll(theHarness.dir)
 	}
+	if theCross != nil {
+		os.RemoveAll(theCross.dir)
+	}
 	os.Exit(code)
 }

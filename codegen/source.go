@@ -120,8 +120,6 @@ func (g *graph) modelSource(opts Options) string {
 	b.WriteString("import (\n")
 	if opts.Weights == WeightsEmbed {
 		b.WriteString("_ \"embed\"\n")
-	} else {
-		b.WriteString("\"crypto/sha256\"\n\"encoding/hex\"\n\"os\"\n\"path/filepath\"\n")
 	}
 	b.WriteString("\"encoding/binary\"\n\"fmt\"\n\"math\"\n)\n\n")
 
@@ -178,35 +176,6 @@ type Tensor struct {
 	if opts.Weights == WeightsEmbed {
 		fmt.Fprintf(&b, "//go:embed %s\nvar weightsBlob []byte\n\n", WeightsFileName)
 		b.WriteString("// Load returns the model with the weights embedded in the package.\nfunc Load() (*Model, error) {\nreturn newModel(weightsBlob)\n}\n\n")
-	} else {
-		fmt.Fprintf(&b, `// Load reads the weights from %[1]s in the folder of the running
-// executable.
-func Load() (*Model, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("finding %[1]s: %%w", err)
-	}
-	return LoadFile(filepath.Join(filepath.Dir(exe), %[1]q))
-}
-
-// LoadFile reads the weights from path and checks them against the
-// size and SHA-256 recorded when the package was generated.
-func LoadFile(path string) (*Model, error) {
-	blob, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(blob) != weightsSize {
-		return nil, fmt.Errorf("%%s: %%d bytes, want %%d", path, len(blob), weightsSize)
-	}
-	sum := sha256.Sum256(blob)
-	if hex.EncodeToString(sum[:]) != weightsSHA256 {
-		return nil, fmt.Errorf("%%s: sha256 does not match the weights this package was generated with", path)
-	}
-	return newModel(blob)
-}
-
-`, WeightsFileName)
 	}
 	b.WriteString(`// newModel decodes the weights blob.
 func newModel(blob []byte) (*Model, error) {
@@ -237,7 +206,7 @@ func newModel(blob []byte) (*Model, error) {
 	b.WriteString("return m, nil\n}\n\n")
 	// Session.
 	i64Arena := g.arenaLen[ir.I64] > 0
-	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, as the\n// memory plan in manifest.json lays it out; colLen is the im2col scratch.\nconst (\narenaLen = %d\ncolLen = %d\n", g.arenaLen[ir.F32], g.colLen)
+	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, im2col\n// columns included, as the memory plan in manifest.json lays it out.\nconst (\narenaLen = %d\n", g.arenaLen[ir.F32])
 	if i64Arena {
 		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
 	}
@@ -245,7 +214,7 @@ func newModel(blob []byte) (*Model, error) {
 	if i64Arena {
 		b.WriteString("arenaI64 []int64\n")
 	}
-	b.WriteString("col []float32\npack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen), col: make([]float32, colLen)}\n")
+	b.WriteString("pack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen)}\n")
 	if i64Arena {
 		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
 	}
@@ -334,7 +303,11 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			args = append(args, g.expr(a))
 		}
 		if c.fn.scratch {
-			args = append(args, "s.col", "s.pack")
+			col := "nil"
+			if cb := c.colBuf; cb != nil {
+				col = fmt.Sprintf("%s[%d:%d:%d]", arenaVar[cb.dtype], cb.offset, cb.offset+cb.size, cb.offset+cb.size)
+			}
+			args = append(args, col, "s.pack")
 		}
 		if c.fn.fails {
 			fmt.Fprintf(&b, "if err := %s(%s); err != nil {\nreturn Outputs{}, fmt.Errorf(\"%%s: %%w\", %q, err)\n}\n", c.fn.name, strings.Join(args, ", "), c.op.Name+" "+quoteLocs(c.op))

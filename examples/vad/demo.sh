@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a real trained model, fetched at demo time, run by kiln's
-# interpreter on speech made here. Nothing model-like is kept in the repo:
+# interpreter on speech made here, and compiled to Go by kiln compile and
+# run on the same frames, with both latencies. Nothing model-like is kept in the repo:
 # the model comes from the npm package @ricky0123/vad-web (pinned), the
 # audio from espeak-ng.
 set -euo pipefail
@@ -36,4 +37,25 @@ awk -v d1="$d1" -v d2="$d2" 'BEGIN {
 	printf "audio: %s, speech synthesized at %.2f-%.2f s and %.2f-%.2f s (espeak-ng output, incl. its own short edges)\n", "demo-out/speech.wav", a, b, c, d
 }'
 
-go run ./examples/vad -model "$model" -wav "$OUT/speech.wav"
+# The same model compiled to Go by kiln compile, built with the runner
+# examples/vad/compiled/main.go in a module of its own (vaddemo), then run
+# by examples/vad on the frames it gives the interpreter. While codegen
+# cannot compile the model, the demo says why and runs the interpreter only.
+comp="$CACHE/compiled"
+rm -rf "$comp"
+mkdir -p "$comp"
+compiled=()
+echo "kiln compile $model -o $comp/silero ..."
+if go run ./cmd/kiln compile "$model" -o "$comp/silero" --package silero \
+	--dim input.0=1 --dim input.1=512 --dim state.1=1 2>"$comp/compile.log"; then
+	cp examples/vad/compiled/main.go "$comp/main.go"
+	printf 'module vaddemo\n\ngo 1.22\n' >"$comp/go.mod"
+	(cd "$comp" && GOWORK=off GOFLAGS= CGO_ENABLED=0 go build -o vad-compiled main.go)
+	compiled=(-compiled "$comp/vad-compiled")
+else
+	echo "kiln compile cannot compile this model yet; only the interpreter runs:"
+	sed 's/^/  /' "$comp/compile.log"
+fi
+echo
+
+go run ./examples/vad -model "$model" -wav "$OUT/speech.wav" "${compiled[@]}"
