@@ -78,6 +78,8 @@ FUZZFLAGS ?= -fuzzminimizetime 5s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./ir
 	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./frontend/onnx
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./frontend/gguf
+	$(GO) test -run '^$$' -fuzz '^FuzzOp$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./ir/interp
 
 # Regenerates the ONNX protobuf bindings from the onnx.proto Debian's
 # libonnx-dev installs, with the protoc-gen-go version go.mod pins.
