@@ -46,7 +46,7 @@ func TestOptRunsPipeline(t *testing.T) {
 	for _, f := range files {
 		names = append(names, filepath.Base(f))
 	}
-	if got := strings.Join(names, " "); got != "00-input.kir 01-noop.kir 02-fold.kir 03-cse.kir 04-fuse.kir 05-dce.kir" {
+	if got := strings.Join(names, " "); got != "00-input.kir 01-noop.kir 02-fold.kir 03-cse.kir 04-fuse.kir 05-epilogue.kir 06-dce.kir" {
 		t.Errorf("dump dir holds %s", got)
 	}
 	// --passes none prints the module as it was read.
