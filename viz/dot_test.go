@@ -4,13 +4,10 @@ import (
 	"encoding/binary"
 	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"golang.org/x/tools/txtar"
 
 	"github.com/kiln-ml/kiln/golden"
 	"github.com/kiln-ml/kiln/ir"
@@ -37,7 +34,7 @@ func TestDOTGolden(t *testing.T) {
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), ".txtar")
 		t.Run(name, func(t *testing.T) {
-			ar, err := txtar.ParseFile(path)
+			ar, err := golden.ReadArchive(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,31 +50,18 @@ func TestDOTGolden(t *testing.T) {
 			if string(again) != string(got) {
 				t.Fatal("two DOT runs on one module differ")
 			}
-			want, ok := archiveFile(ar, "want.dot")
-			if string(got) == want {
-				return
+			if err := ar.Check("want.dot", string(got), *update); err != nil {
+				t.Error(err)
 			}
-			if *update {
-				setArchiveFile(ar, "want.dot", string(got))
-				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("updated %s", path)
-				return
-			}
-			if !ok {
-				t.Fatalf("%s has no want.dot (go test ./viz -update writes it)", path)
-			}
-			t.Errorf("%s: want.dot mismatch (-want +got):\n%s", path, golden.LineDiff(want, string(got)))
 		})
 	}
 }
 
 // caseModule returns the module of a testdata case: its input.kir
 // parsed, or the module its builder makes.
-func caseModule(t *testing.T, name string, ar *txtar.Archive) *ir.Module {
+func caseModule(t *testing.T, name string, ar *golden.Archive) *ir.Module {
 	t.Helper()
-	if src, ok := archiveFile(ar, "input.kir"); ok {
+	if src, ok := ar.File("input.kir"); ok {
 		m, err := ir.Parse(name+".kir", []byte(src), ir.ParseOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -90,25 +74,6 @@ func caseModule(t *testing.T, name string, ar *txtar.Archive) *ir.Module {
 		t.Fatalf("case %s has no input.kir and no builder", name)
 	}
 	return b()
-}
-
-func archiveFile(ar *txtar.Archive, name string) (string, bool) {
-	for _, f := range ar.Files {
-		if f.Name == name {
-			return string(f.Data), true
-		}
-	}
-	return "", false
-}
-
-func setArchiveFile(ar *txtar.Archive, name, data string) {
-	for i := range ar.Files {
-		if ar.Files[i].Name == name {
-			ar.Files[i].Data = []byte(data)
-			return
-		}
-	}
-	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
 }
 
 // Hostile names used by hostileModule and the checks on its output.

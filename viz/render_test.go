@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/tools/txtar"
+	"github.com/kiln-ml/kiln/golden"
 )
 
 // svgContent is what an SVG document holds that a reader sees: the text
@@ -78,7 +78,7 @@ func TestSVG(t *testing.T) {
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), ".txtar")
 		t.Run(name, func(t *testing.T) {
-			ar, err := txtar.ParseFile(path)
+			ar, err := golden.ReadArchive(path)
 			if err != nil {
 				t.Fatal(err)
 			}
