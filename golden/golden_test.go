@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/tools/txtar"
-
 	"github.com/kiln-ml/kiln/frontend/onnx"
 	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
@@ -46,12 +44,12 @@ func TestGolden(t *testing.T) {
 }
 
 func runCase(t *testing.T, path string) {
-	ar, err := txtar.ParseFile(path)
+	ar, err := ReadArchive(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := map[string]string{}
-	for _, f := range ar.Files {
+	for _, f := range ar.ar.Files {
 		files[f.Name] = string(f.Data)
 	}
 	base, err := filepath.Abs(filepath.Dir(path))
@@ -117,35 +115,12 @@ func runCase(t *testing.T, path string) {
 	default:
 		t.Fatalf("%s: needs an input.kir or a model file", path)
 	}
-	want, ok := files[wantName]
-	if !ok && !*update {
-		t.Fatalf("%s: no %s (run go test ./golden -update to create it)", path, wantName)
+	if err := ar.Check(wantName, got, *update); err != nil {
+		t.Error(err)
 	}
-	if got == want {
-		return
-	}
-	if *update {
-		setFile(ar, wantName, got)
-		if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("updated %s", wantName)
-		return
-	}
-	t.Errorf("%s: %s mismatch (-want +got):\n%s", path, wantName, LineDiff(want, got))
 }
 
 func hasFile(files map[string]string, name string) bool { _, ok := files[name]; return ok }
-
-func setFile(ar *txtar.Archive, name, data string) {
-	for i := range ar.Files {
-		if ar.Files[i].Name == name {
-			ar.Files[i].Data = []byte(data)
-			return
-		}
-	}
-	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
-}
 
 func printed(t *testing.T, m *ir.Module, opts ir.PrintOptions) string {
 	t.Helper()
