@@ -53,7 +53,7 @@ func TestBuildAndRun(t *testing.T) {
 	m := parse(t, smallModule)
 	x := tensor.FromSlice([]int{3, 2}, []float32{1, 1, -4, 2, 6, -0.5})
 	ids := tensor.FromSlice([]int{3}, []int64{2, 0, 1})
-	dims, err := BindDims(m.Funcs[0], []*tensor.Tensor{x, ids}, nil)
+	dims, err := BindDims(m, m.Funcs[0], []*tensor.Tensor{x, ids}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,11 +204,12 @@ func @main(%a: f32[b,s], %m: i64[b,s], %p: f32[b,2,s+1]) -> ("y": f32[b,s]) {
 		{"rank", []*tensor.Tensor{f32(2, 5, 1), i64(2, 5), f32(2, 2, 6)}, nil, "", "rank 3"},
 		{"dtype", []*tensor.Tensor{f32(2, 5), f32(2, 5), f32(2, 2, 6)}, nil, "", "dtype f32, the model wants i64"},
 		{"given", []*tensor.Tensor{f32(2, 5), i64(2, 5), f32(2, 2, 6)}, map[string]int64{"b": 1}, "", "--dim made b 1"},
+		{"bounds", []*tensor.Tensor{f32(5, 5), i64(5, 5), f32(5, 2, 6)}, nil, "", `input "a": dim 0 (b) is 5, outside b's bounds [1, 4]`},
 		{"count", []*tensor.Tensor{f32(2, 5)}, nil, "", "1 inputs given, the model takes 3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := BindDims(f, tc.in, tc.given)
+			got, err := BindDims(m, f, tc.in, tc.given)
 			if tc.errHas != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.errHas) {
 					t.Fatalf("err %v, want one containing %q", err, tc.errHas)

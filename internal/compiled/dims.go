@@ -9,14 +9,19 @@ import (
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
-// BindDims checks inputs against f's parameters and binds each symbolic
-// dim to the size the inputs give it. given holds sizes fixed beforehand
+// BindDims checks inputs against the parameters of f (a function of m)
+// and binds each symbolic dim to the size the inputs give it, within the
+// bounds m declares for it. given holds sizes fixed beforehand
 // (--dim); an input disagreeing with them, with a static dim, with its
 // rank or dtype, or two inputs giving one symbol different sizes is an
 // error naming the input and both sizes. Every input must be a tensor.
-func BindDims(f *ir.Func, inputs []*tensor.Tensor, given map[string]int64) (map[string]int64, error) {
+func BindDims(m *ir.Module, f *ir.Func, inputs []*tensor.Tensor, given map[string]int64) (map[string]int64, error) {
 	if len(inputs) != len(f.Body.Params) {
 		return nil, fmt.Errorf("%d inputs given, the model takes %d", len(inputs), len(f.Body.Params))
+	}
+	bounds := map[string]ir.SymBound{}
+	for _, b := range m.Syms {
+		bounds[b.Name] = b
 	}
 	bind := map[string]int64{}
 	from := map[string]string{}
@@ -55,6 +60,9 @@ func BindDims(f *ir.Func, inputs []*tensor.Tensor, given map[string]int64) (map[
 				s := d.Symbols()[0]
 				if n, ok := bind[s]; ok && n != got {
 					return nil, fmt.Errorf("input %q: dim %d (%s) is %d, but %s made %s %d", name, j, s, got, from[s], s, n)
+				}
+				if b, ok := bounds[s]; ok && (got < b.Min || b.Max >= 0 && got > b.Max) {
+					return nil, fmt.Errorf("input %q: dim %d (%s) is %d, outside %s's bounds %s", name, j, s, got, s, boundsText(b))
 				}
 				bind[s], from[s] = got, fmt.Sprintf("input %q", name)
 			case d.IsKnown():
@@ -97,4 +105,12 @@ func DimsList(dims map[string]int64) string {
 		parts[i] = fmt.Sprintf("%s=%d", n, dims[n])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// boundsText prints bounds as [min, max], "?" for no maximum.
+func boundsText(b ir.SymBound) string {
+	if b.Max < 0 {
+		return fmt.Sprintf("[%d, ?]", b.Min)
+	}
+	return fmt.Sprintf("[%d, %d]", b.Min, b.Max)
 }
