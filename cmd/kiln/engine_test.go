@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -159,4 +160,22 @@ func TestRunCompiledWithoutGo(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "Go toolchain") || !strings.Contains(stderr, "install Go") || !strings.Contains(stderr, "--engine interp") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
+}
+
+// runChild runs exe (the test binary, which acts as kiln; see TestMain)
+// with args and extra environment, and returns its exit code and output.
+func runChild(t *testing.T, exe string, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), o.String(), e.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, o.String(), e.String()
 }
