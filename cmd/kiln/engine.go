@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -113,6 +112,3 @@ func runCompiledOnce(ctx context.Context, m *ir.Module, f *ir.Func, model string
 	}
 	return res, build, nil
 }
-
-// ctxErrIs reports whether err is (or wraps) target, a context error.
-func ctxErrIs(err, target error) bool { return errors.Is(err, target) }

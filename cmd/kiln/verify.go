@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -164,15 +165,21 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 
 // verifyFailed reports a failed build or run of the compiled model.
 func verifyFailed(stderr io.Writer, err error, timeout time.Duration) int {
-	switch {
-	case ctxErrIs(err, context.Canceled):
-		fmt.Fprintln(stderr, "kiln verify: interrupted")
-		return exitInterrupted
-	case ctxErrIs(err, context.DeadlineExceeded):
+	if errors.Is(err, context.DeadlineExceeded) {
 		fmt.Fprintf(stderr, "kiln verify: timed out after %v\n", timeout)
 		return exitFailure
 	}
-	return fail(stderr, "verify", err)
+	return verifyFailedAs(stderr, "verify", err)
+}
+
+// verifyFailedAs reports a failed build or run of the compiled model for
+// command name: an interruption exits 130.
+func verifyFailedAs(stderr io.Writer, name string, err error) int {
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "kiln %s: interrupted\n", name)
+		return exitInterrupted
+	}
+	return fail(stderr, name, err)
 }
 
 // printVerify prints one line per output and a closing verdict.
