@@ -213,8 +213,14 @@ func build(ctx context.Context, units []Unit, opts Options, single bool) (*Progr
 	return p, errs, err
 }
 
-// compileUnit runs codegen on u and writes the package into dir.
-func compileUnit(u Unit, pkg string, opts Options, dir string) (*genUnit, error) {
+// compileUnit runs codegen on u and writes the package into dir. A panic
+// in codegen (a bug in kiln) is this unit's error, not the set's end.
+func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g, err = nil, fmt.Errorf("internal error in codegen (a bug in kiln): %v", r)
+		}
+	}()
 	f := mainFunc(u.Module)
 	if f == nil {
 		return nil, errors.New("module has no function @main")
@@ -229,7 +235,7 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (*genUnit, error)
 	if err != nil {
 		return nil, err
 	}
-	g := &genUnit{name: u.Name, pkg: pkg, manifest: p.Manifest}
+	g = &genUnit{name: u.Name, pkg: pkg, manifest: p.Manifest}
 	for _, v := range f.Body.Params {
 		g.inTypes = append(g.inTypes, v.Type.DType)
 	}
