@@ -69,7 +69,7 @@ func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeou
 	errs := map[string]error{}
 	if len(set) > 0 {
 		var err error
-		p, errs, err = compiled.BuildSet(ctx, set, compiled.Options{KilnVersion: versionLine(), Progress: progress})
+		p, errs, err = compiled.BuildSet(ctx, set, compiled.Options{KilnVersion: versionLine(), BuildID: buildID(), Progress: progress})
 		if err != nil {
 			return nil, err
 		}

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kiln-ml/kiln/codegen"
@@ -74,6 +76,7 @@ func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, 
 	}
 	p, err := compiled.Build(ctx, compiled.Unit{Module: m, Dims: dims, Source: src}, compiled.Options{
 		KilnVersion: versionLine(),
+		BuildID:     buildID(),
 		Threads:     threads,
 		Progress:    progress,
 	})
@@ -111,4 +114,40 @@ func runCompiledOnce(ctx context.Context, m *ir.Module, f *ir.Func, model string
 		res[i] = t
 	}
 	return res, build, nil
+}
+
+var (
+	buildIDOnce sync.Once
+	buildIDText string
+)
+
+// buildID tells this kiln binary from others with the same version line:
+// empty when the version names a clean commit, else the sha256 of the
+// executable (a build from a modified tree, or one whose commit Go could
+// not record, says nothing about its code generator otherwise).
+func buildID() string {
+	buildIDOnce.Do(func() {
+		v := versionLine()
+		if strings.Contains(v, ", revision ") && !strings.Contains(v, "revision unknown") && !strings.Contains(v, "+dirty") {
+			return
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			buildIDText = "unknown:" + v
+			return
+		}
+		f, err := os.Open(exe)
+		if err != nil {
+			buildIDText = "unknown:" + exe
+			return
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			buildIDText = "unknown:" + exe
+			return
+		}
+		buildIDText = hex.EncodeToString(h.Sum(nil))
+	})
+	return buildIDText
 }

@@ -30,6 +30,11 @@ type Options struct {
 	CacheDir string
 	// KilnVersion is part of every key and goes into the generated header.
 	KilnVersion string
+	// BuildID identifies the kiln binary beyond its version (a hash of
+	// the executable when the version names no clean commit), so that a
+	// rebuilt kiln whose codegen changed never reuses an older entry. It
+	// is part of the key only.
+	BuildID string
 	// Threads is the thread count asked for. codegen has no thread option
 	// yet, so it only keys the entry; 0 is the default.
 	Threads int
@@ -121,7 +126,7 @@ func build(ctx context.Context, units []Unit, opts Options, single bool) (*Progr
 	}
 	// The key: everything the executable depends on.
 	key := newHasher()
-	key.add(formatVersion, opts.KilnVersion, tc.version, runtime.GOOS, runtime.GOARCH, strconv.Itoa(opts.Threads))
+	key.add(formatVersion, opts.KilnVersion, opts.BuildID, tc.version, runtime.GOOS, runtime.GOARCH, strconv.Itoa(opts.Threads))
 	seen := map[string]bool{}
 	for _, u := range units {
 		if seen[u.Name] {
