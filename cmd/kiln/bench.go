@@ -310,17 +310,28 @@ func runBenchProcess(cmd *exec.Cmd, engine string, threads int, timeout time.Dur
 		}
 		return nil, fmt.Errorf("%s: %v: %s", engine, err, msg)
 	}
-	var r struct {
-		RunNS []int64 `json:"run_ns"`
-	}
+	var r benchChildReport
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.RunNS) == 0 {
 		return nil, fmt.Errorf("%s: no run times in its output %q", engine, strings.TrimSpace(out.String()))
 	}
-	return &benchResult{Engine: engine, RunNS: r.RunNS, PeakRSS: peakRSS(cmd.ProcessState)}, nil
+	if r.PeakRSS <= 0 {
+		// Where the child cannot read its own peak: the rusage of the
+		// wait, which on Linux would also count the parent's pages the
+		// child started with, before its exec.
+		r.PeakRSS = peakRSS(cmd.ProcessState)
+	}
+	return &benchResult{Engine: engine, RunNS: r.RunNS, PeakRSS: r.PeakRSS}, nil
+}
+
+// benchChildReport is what every engine's process prints: its run times
+// and its own peak RSS (VmHWM of /proc/self/status, 0 when unknown).
+type benchChildReport struct {
+	RunNS   []int64 `json:"run_ns"`
+	PeakRSS int64   `json:"peak_rss_bytes"`
 }
 
 // runBenchChild is the child side of kiln bench for the interpreter and
-// ONNX Runtime: it prints {"run_ns": [...]}.
+// ONNX Runtime: it prints a benchChildReport.
 func runBenchChild(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags(benchChildCommand, stderr)
 	engine := fs.String("engine", engineInterp, "interp or ort")
@@ -387,8 +398,27 @@ func runBenchChild(args []string, stdout, stderr io.Writer) int {
 		}
 		ns[i] = time.Since(start).Nanoseconds()
 	}
-	if err := json.NewEncoder(stdout).Encode(map[string][]int64{"run_ns": ns}); err != nil {
+	if err := json.NewEncoder(stdout).Encode(benchChildReport{RunNS: ns, PeakRSS: selfPeakRSS()}); err != nil {
 		return fail(stderr, benchChildCommand, err)
 	}
 	return exitOK
+}
+
+// selfPeakRSS is this process's peak resident set size (VmHWM in
+// /proc/self/status), or 0 where that file does not exist.
+func selfPeakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if len(f) == 2 && f[1] == "kB" {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n << 10
+			}
+		}
+	}
+	return 0
 }

@@ -161,9 +161,28 @@ func mainErr(args []string) error {
 			}
 			ns[i] = time.Since(start).Nanoseconds()
 		}
-		return json.NewEncoder(os.Stdout).Encode(map[string][]int64{"run_ns": ns})
+		return json.NewEncoder(os.Stdout).Encode(map[string]any{"run_ns": ns, "peak_rss_bytes": peakRSS()})
 	}
 	return fmt.Errorf("usage: kiln-compiled run UNIT INDIR OUTDIR | bench UNIT INDIR WARMUP N")
+}
+
+// peakRSS is this process's peak resident set size in bytes (VmHWM in
+// /proc/self/status), or 0 where that file does not exist.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if len(f) == 2 && f[1] == "kB" {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n << 10
+			}
+		}
+	}
+	return 0
 }
 
 // readNPY reads a little-endian, C-order .npy file of float32 or int64.

@@ -22,7 +22,7 @@ import (
 
 // formatVersion changes whenever the layout of an entry or the generated
 // main changes, so that old entries are not reused.
-const formatVersion = "kiln-compiled-1"
+const formatVersion = "kiln-compiled-2"
 
 // Options configure Build and BuildSet.
 type Options struct {
