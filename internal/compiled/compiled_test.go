@@ -237,3 +237,27 @@ func TestCacheDir(t *testing.T) {
 		t.Errorf("with XDG_CACHE_HOME: %s", d)
 	}
 }
+
+// TestBuildIgnoresUserGoSettings: settings meant for the user's own
+// projects (a vendor folder, a workspace, a toolchain switch) do not
+// reach the build of the generated module.
+func TestBuildIgnoresUserGoSettings(t *testing.T) {
+	needGo(t)
+	t.Setenv("GOFLAGS", "-mod=vendor")
+	t.Setenv("GOWORK", filepath.Join(t.TempDir(), "go.work"))
+	t.Setenv("GOTOOLCHAIN", "go1.99.0")
+	m := parse(t, smallModule)
+	p, err := Build(context.Background(), Unit{Module: m, Dims: map[string]int64{"n": 1}}, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Run(context.Background(), "model", []*tensor.Tensor{
+		tensor.FromSlice([]int{1, 2}, []float32{2, -3}), tensor.FromSlice([]int{1}, []int64{1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// y = relu([2*0.5, -3*-2]) = [1, 6]; g = row 1 of the table.
+	if y, g := tensor.Data[float32](out[0]), tensor.Data[float32](out[1]); y[0] != 1 || y[1] != 6 || g[0] != 3 || g[1] != 4 {
+		t.Errorf("y %v g %v, want [1 6] and [3 4]", y, g)
+	}
+}
