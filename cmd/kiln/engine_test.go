@@ -179,3 +179,26 @@ func runChild(t *testing.T, exe string, env []string, args ...string) (code int,
 	}
 	return 0, o.String(), e.String()
 }
+
+// TestRunCompiledTimeout: --timeout covers building; a run stopped while
+// building leaves no temporary folder in the cache.
+func TestRunCompiledTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds compiled programs with the Go toolchain")
+	}
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	t.Setenv(compiled.CacheEnv, cache)
+	model := writeFile(t, dir, "affine.kir", affineKir)
+	x := writeNPY(t, dir, "x.npy", tensor.FromSlice([]int{1, 3}, []float32{1, 2, 3}))
+	code, _, stderr := runCLI("run", model, x, "--engine", "compiled", "--timeout", "300ms")
+	if code != exitFailure || !strings.Contains(stderr, "kiln run: timed out after 300ms") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	ents, _ := os.ReadDir(cache)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "tmp-") {
+			t.Errorf("%s left in the cache", e.Name())
+		}
+	}
+}

@@ -34,6 +34,9 @@ func findGo(ctx context.Context) (*toolchain, error) {
 	cmd.Env = buildEnv()
 	out, err := cmd.Output()
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		msg := ""
 		if ee, ok := err.(*exec.ExitError); ok {
 			msg = ": " + strings.TrimSpace(string(ee.Stderr))
