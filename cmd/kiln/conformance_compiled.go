@@ -23,8 +23,8 @@ import (
 // does not import, data that does not read).
 type compiledTest struct {
 	dir     string
-	unit    string
 	sets    []string // test_data_set_* folders
+	units   []string // the unit each set runs in: one per distinct dim binding
 	params  []*ir.Value
 	results []*ir.Value
 	outputs []string
@@ -38,8 +38,7 @@ type compiledTest struct {
 // are. Models codegen refuses fail at stage "compile" with its reason.
 func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeout time.Duration, progress io.Writer, perTest func(done, total int, r onnxtest.Result)) ([]onnxtest.Result, error) {
 	tests := make([]*compiledTest, len(dirs))
-	units := make([]compiled.Unit, len(dirs))
-	ok := make([]bool, len(dirs))
+	units := make([][]compiled.Unit, len(dirs))
 	var wg sync.WaitGroup
 	jobs := make(chan int)
 	for w := 0; w < workers; w++ {
@@ -47,7 +46,7 @@ func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeou
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				tests[i], units[i], ok[i] = prepareCompiledTest(dirs[i], fmt.Sprintf("t%d", i))
+				tests[i], units[i] = prepareCompiledTest(dirs[i], fmt.Sprintf("t%d", i))
 			}
 		}()
 	}
@@ -57,13 +56,15 @@ func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeou
 	close(jobs)
 	wg.Wait()
 	var set []compiled.Unit
+	imported := 0
 	for i := range dirs {
-		if ok[i] {
-			set = append(set, units[i])
+		set = append(set, units[i]...)
+		if len(units[i]) > 0 {
+			imported++
 		}
 	}
 	if progress != nil {
-		fmt.Fprintf(progress, "kiln conformance: %d of %d models imported; compiling them into one program\n", len(set), len(dirs))
+		fmt.Fprintf(progress, "kiln conformance: %d of %d models imported; compiling them into one program\n", imported, len(dirs))
 	}
 	var p *compiled.Program
 	errs := map[string]error{}
@@ -74,18 +75,23 @@ func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeou
 			return nil, err
 		}
 	}
-	for _, u := range set {
-		// The modules are not needed once built.
-		u.Module.Close()
+	for _, us := range units {
+		// The modules are not needed once built (a test's units share one).
+		if len(us) > 0 {
+			us[0].Module.Close()
+		}
 	}
 	for i, t := range tests {
 		if t.done != nil {
 			continue
 		}
-		if err := errs[t.unit]; err != nil {
-			r := onnxtest.TestID(dirs[i])
-			r.Outcome, r.Stage, r.Reason = onnxtest.Failed, "compile", oneLine(err.Error())
-			t.done = &r
+		for _, u := range units[i] {
+			if err := errs[u.Name]; err != nil {
+				r := onnxtest.TestID(dirs[i])
+				r.Outcome, r.Stage, r.Reason = onnxtest.Failed, "compile", oneLine(err.Error())
+				t.done = &r
+				break
+			}
 		}
 	}
 	index := map[string]*compiledTest{}
@@ -101,20 +107,21 @@ func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeou
 	}}), nil
 }
 
-// prepareCompiledTest imports dir's model and binds its dims from the
-// first data set's inputs. ok is false when the test's result is known
-// already (t.done).
-func prepareCompiledTest(dir, unit string) (t *compiledTest, u compiled.Unit, ok bool) {
-	t = &compiledTest{dir: dir, unit: unit}
-	failed := func(stage string, err error) (*compiledTest, compiled.Unit, bool) {
+// prepareCompiledTest imports dir's model and binds its dims from each
+// data set's inputs: each distinct binding is a unit of its own (named
+// unit, unit.1, ...), since the generated code is static-shaped. No units
+// means the test's result is known already (t.done).
+func prepareCompiledTest(dir, unit string) (t *compiledTest, units []compiled.Unit) {
+	t = &compiledTest{dir: dir}
+	failed := func(stage string, err error) (*compiledTest, []compiled.Unit) {
 		r := onnxtest.TestID(dir)
 		r.Outcome, r.Stage, r.Reason = onnxtest.Failed, stage, oneLine(strings.ReplaceAll(err.Error(), filepath.Join(dir, "model.onnx")+": ", ""))
 		t.done = &r
-		return t, u, false
+		return t, nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			t, u, ok = failed("import", fmt.Errorf("internal error (a bug in kiln): %v", r))
+			t, units = failed("import", fmt.Errorf("internal error (a bug in kiln): %v", r))
 		}
 	}()
 	model := filepath.Join(dir, "model.onnx")
@@ -131,23 +138,37 @@ func prepareCompiledTest(dir, unit string) (t *compiledTest, u compiled.Unit, ok
 		}
 		return failed("load", err)
 	}
-	vals, err := readTestValues(t.sets[0], "input", t.params)
-	if err != nil {
-		m.Close()
-		return failed("load", fmt.Errorf("%s: %w", filepath.Base(t.sets[0]), err))
-	}
-	in, err := tensorInputs(f, vals)
-	if err != nil {
-		m.Close()
-		return failed("compile", err)
-	}
-	dims, err := compiled.BindDims(m, f, in, nil)
-	if err != nil {
-		m.Close()
-		return failed("load", fmt.Errorf("%s: %w", filepath.Base(t.sets[0]), err))
-	}
 	src, _ := modelSource(model)
-	return t, compiled.Unit{Name: unit, Module: m, Dims: dims, Source: src}, true
+	byBinding := map[string]string{}
+	for _, set := range t.sets {
+		vals, err := readTestValues(set, "input", t.params)
+		if err != nil {
+			m.Close()
+			return failed("load", fmt.Errorf("%s: %w", filepath.Base(set), err))
+		}
+		in, err := tensorInputs(f, vals)
+		if err != nil {
+			m.Close()
+			return failed("compile", err)
+		}
+		dims, err := compiled.BindDims(m, f, in, nil)
+		if err != nil {
+			m.Close()
+			return failed("load", fmt.Errorf("%s: %w", filepath.Base(set), err))
+		}
+		key := compiled.DimsList(dims)
+		name, ok := byBinding[key]
+		if !ok {
+			name = unit
+			if len(units) > 0 {
+				name = fmt.Sprintf("%s.%d", unit, len(units))
+			}
+			byBinding[key] = name
+			units = append(units, compiled.Unit{Name: name, Module: m, Dims: dims, Source: src})
+		}
+		t.units = append(t.units, name)
+	}
+	return t, units
 }
 
 // runCompiledTest runs every data set of t in the program and compares
@@ -160,9 +181,12 @@ func runCompiledTest(ctx context.Context, p *compiled.Program, t *compiledTest, 
 		r.Time = time.Since(start)
 		return r
 	}
+	if p == nil {
+		return fail("compile", fmt.Errorf("no program was built (a bug in kiln)"))
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	for _, set := range t.sets {
+	for k, set := range t.sets {
 		name := filepath.Base(set)
 		vals, err := readTestValues(set, "input", t.params)
 		if err != nil {
@@ -179,7 +203,7 @@ func runCompiledTest(ctx context.Context, p *compiled.Program, t *compiledTest, 
 				return fail("load", fmt.Errorf("%s: input %d is not a tensor", name, i))
 			}
 		}
-		got, err := p.Run(ctx, t.unit, in)
+		got, err := p.Run(ctx, t.units[k], in)
 		if err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
 				r.Outcome, r.Stage, r.Reason = onnxtest.Failed, "timeout", fmt.Sprintf("no result within %v", timeout)

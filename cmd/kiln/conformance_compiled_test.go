@@ -32,12 +32,15 @@ func writeReluTest(t *testing.T, dir string, x, y []float32) {
 }
 
 // TestConformanceCompiled runs a small suite with the compiled engine:
-// passing, refused (naming the op), wrong expected data, data without
-// folder and inputs contradicting the model, in the order found.
+// passing (with data sets of two lengths), refused (naming the op),
+// wrong expected data and no data, in the order found.
 func TestConformanceCompiled(t *testing.T) {
 	needGoBuild(t)
 	root := filepath.Join(t.TempDir(), "suite")
 	writeReluTest(t, filepath.Join(root, "test_a_ok"), []float32{-1, 2, 3}, []float32{0, 2, 3})
+	// A second data set of another length: a unit of its own.
+	writeProto(t, filepath.Join(root, "test_a_ok", "test_data_set_1", "input_0.pb"), f32Tensor("x", 5, -5))
+	writeProto(t, filepath.Join(root, "test_a_ok", "test_data_set_1", "output_0.pb"), f32Tensor("y", 5, 0))
 	writeReluTest(t, filepath.Join(root, "test_b_wrong"), []float32{-1, 2, 3}, []float32{0, 2, 4})
 	writeProto(t, filepath.Join(root, "test_c_nodata", "model.onnx"), reluModel())
 	sin := reluModel()
