@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 )
 
 // CacheEnv is the environment variable that names the cache folder
@@ -80,4 +83,72 @@ func publish(tmp, dst string) error {
 	}
 	os.RemoveAll(tmp)
 	return fmt.Errorf("storing the compiled program in the cache: %w", err)
+}
+
+// indexFile lists an entry's units: "ok NAME PACKAGE OUTPUTS" or
+// "failed NAME REASON" lines, so that a cached entry answers like a fresh
+// build.
+const indexFile = "units.txt"
+
+func writeIndex(dir string, units []*genUnit, errs map[string]error) error {
+	var b strings.Builder
+	for _, u := range units {
+		fmt.Fprintf(&b, "ok %s %s %d\n", strconv.Quote(u.name), u.pkg, len(u.outTypes))
+	}
+	names := make([]string, 0, len(errs))
+	for n := range errs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "failed %s %s\n", strconv.Quote(n), strconv.Quote(errs[n].Error()))
+	}
+	return os.WriteFile(filepath.Join(dir, indexFile), []byte(b.String()), 0o666)
+}
+
+// readEntry reads a published entry's index.
+func readEntry(dir string) (*Program, map[string]error, error) {
+	b, err := os.ReadFile(filepath.Join(dir, indexFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Program{Exe: filepath.Join(dir, exeName), Dir: dir, units: map[string]*unitInfo{}}
+	errs := map[string]error{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		kind, rest, _ := strings.Cut(l, " ")
+		name, rest, err := unquotePrefix(rest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", indexFile, err)
+		}
+		switch kind {
+		case "ok":
+			var pkg string
+			var n int
+			if _, err := fmt.Sscanf(rest, "%s %d", &pkg, &n); err != nil {
+				return nil, nil, fmt.Errorf("%s: %q: %w", indexFile, l, err)
+			}
+			p.units[name] = &unitInfo{pkg: pkg, outputs: n}
+		case "failed":
+			reason, _, err := unquotePrefix(rest)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", indexFile, err)
+			}
+			errs[name] = errors.New(reason)
+		default:
+			return nil, nil, fmt.Errorf("%s: bad line %q", indexFile, l)
+		}
+	}
+	return p, errs, nil
+}
+
+// unquotePrefix reads a Go-quoted string at the start of s and returns it
+// and the rest, trimmed.
+func unquotePrefix(s string) (string, string, error) {
+	s = strings.TrimSpace(s)
+	q, err := strconv.QuotedPrefix(s)
+	if err != nil {
+		return "", "", err
+	}
+	v, err := strconv.Unquote(q)
+	return v, strings.TrimSpace(s[len(q):]), err
 }

@@ -1,13 +1,11 @@
 package compiled
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/kiln-ml/kiln/codegen"
 	"github.com/kiln-ml/kiln/ir"
-	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // formatVersion changes whenever the layout of an entry or the generated
@@ -84,8 +81,8 @@ func (p *Program) Manifest(unit string) ([]byte, error) {
 // unitPackage is the package name (and folder) of the i-th unit. A
 // single unit is "model"; in a set, units are u0, u1, ... in the order
 // given.
-func unitPackage(name string, i int) string {
-	if i < 0 {
+func unitPackage(i int, single bool) string {
+	if single {
 		return "model"
 	}
 	return "u" + strconv.Itoa(i)
@@ -158,10 +155,7 @@ func build(ctx context.Context, units []Unit, opts Options, single bool) (*Progr
 	errs := map[string]error{}
 	var gen []*genUnit
 	for i, u := range units {
-		pkg := unitPackage(u.Name, i)
-		if single {
-			pkg = unitPackage(u.Name, -1)
-		}
+		pkg := unitPackage(i, single)
 		g, err := compileUnit(u, pkg, opts, filepath.Join(tmp, pkg))
 		if err != nil {
 			errs[u.Name] = err
@@ -288,161 +282,6 @@ func writeMain(dir string, units []*genUnit, tc *toolchain) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "main.go"), src, 0o666)
-}
-
-// indexFile lists an entry's units: "ok NAME PACKAGE OUTPUTS" or
-// "failed NAME REASON" lines, so that a cached entry answers like a fresh
-// build.
-const indexFile = "units.txt"
-
-func writeIndex(dir string, units []*genUnit, errs map[string]error) error {
-	var b strings.Builder
-	for _, u := range units {
-		fmt.Fprintf(&b, "ok %s %s %d\n", strconv.Quote(u.name), u.pkg, len(u.outTypes))
-	}
-	names := make([]string, 0, len(errs))
-	for n := range errs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(&b, "failed %s %s\n", strconv.Quote(n), strconv.Quote(errs[n].Error()))
-	}
-	return os.WriteFile(filepath.Join(dir, indexFile), []byte(b.String()), 0o666)
-}
-
-// readEntry reads a published entry's index.
-func readEntry(dir string) (*Program, map[string]error, error) {
-	b, err := os.ReadFile(filepath.Join(dir, indexFile))
-	if err != nil {
-		return nil, nil, err
-	}
-	p := &Program{Exe: filepath.Join(dir, exeName), Dir: dir, units: map[string]*unitInfo{}}
-	errs := map[string]error{}
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		kind, rest, _ := strings.Cut(l, " ")
-		name, rest, err := unquotePrefix(rest)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", indexFile, err)
-		}
-		switch kind {
-		case "ok":
-			var pkg string
-			var n int
-			if _, err := fmt.Sscanf(rest, "%s %d", &pkg, &n); err != nil {
-				return nil, nil, fmt.Errorf("%s: %q: %w", indexFile, l, err)
-			}
-			p.units[name] = &unitInfo{pkg: pkg, outputs: n}
-		case "failed":
-			reason, _, err := unquotePrefix(rest)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", indexFile, err)
-			}
-			errs[name] = errors.New(reason)
-		default:
-			return nil, nil, fmt.Errorf("%s: bad line %q", indexFile, l)
-		}
-	}
-	return p, errs, nil
-}
-
-// unquotePrefix reads a Go-quoted string at the start of s and returns it
-// and the rest, trimmed.
-func unquotePrefix(s string) (string, string, error) {
-	s = strings.TrimSpace(s)
-	q, err := strconv.QuotedPrefix(s)
-	if err != nil {
-		return "", "", err
-	}
-	v, err := strconv.Unquote(q)
-	return v, strings.TrimSpace(s[len(q):]), err
-}
-
-// Units returns the names of the units the program holds, sorted.
-func (p *Program) Units() []string {
-	names := make([]string, 0, len(p.units))
-	for n := range p.units {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Command returns the command running the program with args (see the
-// generated main's doc: "run UNIT INDIR OUTDIR" or "bench UNIT INDIR
-// WARMUP N").
-func (p *Program) Command(ctx context.Context, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, p.Exe, args...)
-}
-
-// Run runs unit once on inputs (in the function's input order) in a
-// child process and returns its outputs.
-func (p *Program) Run(ctx context.Context, unit string, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	u, ok := p.units[unit]
-	if !ok {
-		return nil, fmt.Errorf("the program holds no unit %q", unit)
-	}
-	work, err := os.MkdirTemp("", "kiln-run-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	in, out := filepath.Join(work, "in"), filepath.Join(work, "out")
-	if err := WriteInputs(in, inputs); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(out, 0o777); err != nil {
-		return nil, err
-	}
-	cmd := p.Command(ctx, "run", unit, in, out)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		return nil, childError(ctx, err, stderr.String())
-	}
-	res := make([]*tensor.Tensor, u.outputs)
-	for i := range res {
-		t, err := tensor.ReadNPYFile(filepath.Join(out, strconv.Itoa(i)+".npy"))
-		if err != nil {
-			return nil, fmt.Errorf("reading output %d of the compiled program: %w", i, err)
-		}
-		res[i] = t
-	}
-	return res, nil
-}
-
-// childError describes a failed run of the program: its message, or how
-// it died.
-func childError(ctx context.Context, err error, stderr string) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	msg := strings.TrimSpace(stderr)
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 && msg != "" && !strings.Contains(msg, "\ngoroutine ") {
-		return fmt.Errorf("compiled model: %s", msg)
-	}
-	if i := strings.Index(msg, "\n\ngoroutine "); i >= 0 {
-		msg = msg[:i]
-	}
-	if len(msg) > 2000 {
-		msg = msg[:2000] + "..."
-	}
-	return fmt.Errorf("compiled model crashed (%v): %s", err, msg)
-}
-
-// WriteInputs writes inputs as dir/0.npy, dir/1.npy, ... (creating dir),
-// the layout the program reads.
-func WriteInputs(dir string, inputs []*tensor.Tensor) error {
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
-	for i, t := range inputs {
-		if err := tensor.WriteNPYFile(filepath.Join(dir, strconv.Itoa(i)+".npy"), t); err != nil {
-			return fmt.Errorf("input %d: %w", i, err)
-		}
-	}
-	return nil
 }
 
 func progress(w io.Writer, format string, args ...any) {
