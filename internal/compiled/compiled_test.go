@@ -261,3 +261,31 @@ func TestBuildIgnoresUserGoSettings(t *testing.T) {
 		t.Errorf("y %v g %v, want [1 6] and [3 4]", y, g)
 	}
 }
+
+// TestScalarsAndEmpty runs rank-0 and zero-size tensors through the
+// generated main's .npy reader and writer.
+func TestScalarsAndEmpty(t *testing.T) {
+	needGo(t)
+	m := parse(t, `const @two : f32[] = 2.0
+
+func @main(%x: f32[], %e: f32[0,3]) -> ("y": f32[], "f": f32[0,3]) {
+  %y = Mul(%x, @two) : f32[]
+  %f = Neg(%e) : f32[0,3]
+  return %y, %f
+}
+`)
+	p, err := Build(context.Background(), Unit{Module: m}, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Run(context.Background(), "model", []*tensor.Tensor{tensor.Scalar(float32(1.5)), tensor.FromSlice([]int{0, 3}, []float32{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y := out[0]; len(y.Shape) != 0 || tensor.Data[float32](y)[0] != 3 {
+		t.Errorf("y = %v %v, want the scalar 3", y.Shape, y.Data)
+	}
+	if f := out[1]; len(f.Shape) != 2 || f.Shape[0] != 0 || f.Shape[1] != 3 || len(tensor.Data[float32](f)) != 0 {
+		t.Errorf("f = %v %v, want an empty [0 3]", f.Shape, f.Data)
+	}
+}
