@@ -91,8 +91,9 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	if *engine == engineCompiled {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
-		results, err = conformanceCompiled(ctx, tests, *workers, *timeout, progressTo(stderr, *verbose), opts.Progress)
-		if err != nil {
+		results, err = conformanceCompiled(ctx, tests, *workers, *timeout, *memMiB<<20, progressTo(stderr, *verbose), opts.Progress)
+		if err != nil || ctx.Err() != nil {
+			// Tests stopped by Ctrl-C would read as failures: no report.
 			if ctx.Err() != nil {
 				fmt.Fprintln(stderr, "kiln conformance: interrupted")
 				return exitInterrupted

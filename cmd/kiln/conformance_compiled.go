@@ -34,9 +34,10 @@ type compiledTest struct {
 // conformanceCompiled runs the tests with the compiled engine: every model
 // codegen accepts is compiled into one program (one build for the whole
 // run), then each test runs in its own process of that program, under the
-// time limit, and its outputs are compared as the interpreter engine's
-// are. Models codegen refuses fail at stage "compile" with its reason.
-func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeout time.Duration, progress io.Writer, perTest func(done, total int, r onnxtest.Result)) ([]onnxtest.Result, error) {
+// time limit and a soft memory limit (GOMEMLIMIT: the generated code
+// allocates its arena once, so nothing grows without bound), and its
+// outputs are compared as the interpreter engine's are. Models codegen refuses fail at stage "compile" with its reason.
+func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeout time.Duration, memLimit int64, progress io.Writer, perTest func(done, total int, r onnxtest.Result)) ([]onnxtest.Result, error) {
 	tests := make([]*compiledTest, len(dirs))
 	units := make([][]compiled.Unit, len(dirs))
 	var wg sync.WaitGroup
@@ -103,7 +104,7 @@ func conformanceCompiled(ctx context.Context, dirs []string, workers int, timeou
 		if t.done != nil {
 			return *t.done
 		}
-		return runCompiledTest(ctx, p, t, timeout)
+		return runCompiledTest(ctx, p, t, timeout, memLimit)
 	}}), nil
 }
 
@@ -173,7 +174,7 @@ func prepareCompiledTest(dir, unit string) (t *compiledTest, units []compiled.Un
 
 // runCompiledTest runs every data set of t in the program and compares
 // the outputs.
-func runCompiledTest(ctx context.Context, p *compiled.Program, t *compiledTest, timeout time.Duration) onnxtest.Result {
+func runCompiledTest(ctx context.Context, p *compiled.Program, t *compiledTest, timeout time.Duration, memLimit int64) onnxtest.Result {
 	start := time.Now()
 	r := onnxtest.TestID(t.dir)
 	fail := func(stage string, err error) onnxtest.Result {
@@ -203,7 +204,7 @@ func runCompiledTest(ctx context.Context, p *compiled.Program, t *compiledTest, 
 				return fail("load", fmt.Errorf("%s: input %d is not a tensor", name, i))
 			}
 		}
-		got, err := p.Run(ctx, t.units[k], in)
+		got, err := p.RunEnv(ctx, t.units[k], in, []string{fmt.Sprintf("GOMEMLIMIT=%dB", memLimit)})
 		if err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
 				r.Outcome, r.Stage, r.Reason = onnxtest.Failed, "timeout", fmt.Sprintf("no result within %v", timeout)

@@ -35,6 +35,11 @@ func (p *Program) Command(ctx context.Context, args ...string) *exec.Cmd {
 // Run runs unit once on inputs (in the function's input order) in a
 // child process and returns its outputs.
 func (p *Program) Run(ctx context.Context, unit string, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return p.RunEnv(ctx, unit, inputs, nil)
+}
+
+// RunEnv is Run with env added to the child's environment.
+func (p *Program) RunEnv(ctx context.Context, unit string, inputs []*tensor.Tensor, env []string) ([]*tensor.Tensor, error) {
 	u, ok := p.units[unit]
 	if !ok {
 		return nil, fmt.Errorf("the program holds no unit %q", unit)
@@ -52,6 +57,9 @@ func (p *Program) Run(ctx context.Context, unit string, inputs []*tensor.Tensor)
 		return nil, err
 	}
 	cmd := p.Command(ctx, "run", unit, in, out)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = time.Second
