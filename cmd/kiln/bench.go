@@ -222,7 +222,11 @@ func printBench(w io.Writer, rep benchReport, results []*benchResult) {
 	if rep.Dims != "" {
 		dims = " (" + rep.Dims + ")"
 	}
-	fmt.Fprintf(w, "%s%s: %d threads, %d warm-up and %d timed runs\n", filepath.Base(rep.Model), dims, rep.Threads, rep.Warmup, rep.Runs)
+	threads := "1 thread"
+	if rep.Threads != 1 {
+		threads = fmt.Sprintf("%d threads", rep.Threads)
+	}
+	fmt.Fprintf(w, "%s%s: %s, %d warm-up and %d timed runs\n", filepath.Base(rep.Model), dims, threads, rep.Warmup, rep.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "engine\tmedian\tp90\tpeak RSS\t")
 	for _, r := range results {

@@ -43,7 +43,7 @@ func TestBenchEngines(t *testing.T) {
 		}
 	}
 	code, stdout, stderr := runCLI("bench", model, "--dim", "n=2", "-n", "2")
-	if code != exitOK || !strings.Contains(stdout, "affine.kir (n=2): 1 threads, 3 warm-up and 2 timed runs") || !strings.Contains(stdout, "compiled") {
+	if code != exitOK || !strings.Contains(stdout, "affine.kir (n=2): 1 thread, 3 warm-up and 2 timed runs") || !strings.Contains(stdout, "compiled") {
 		t.Errorf("table: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
