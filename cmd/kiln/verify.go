@@ -200,10 +200,14 @@ func printVerify(w io.Writer, r verifyReport) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3g\t%.3g\t%.6f\t%s\n", printable(d.Name), d.DType, shapeText(d.Shape), d.MaxAbs, d.MaxRel, d.Cosine, verdict)
 	}
 	tw.Flush()
+	outputs := "outputs"
+	if len(r.Outputs) == 1 {
+		outputs = "output"
+	}
 	if failed == 0 {
-		fmt.Fprintf(w, "pass: %d outputs within rtol %g, atol %g of ONNX Runtime\n", len(r.Outputs), r.RTol, r.ATol)
+		fmt.Fprintf(w, "pass: %d %s within rtol %g, atol %g of ONNX Runtime\n", len(r.Outputs), outputs, r.RTol, r.ATol)
 	} else {
-		fmt.Fprintf(w, "FAIL: %d of %d outputs beyond rtol %g, atol %g of ONNX Runtime\n", failed, len(r.Outputs), r.RTol, r.ATol)
+		fmt.Fprintf(w, "FAIL: %d of %d %s beyond rtol %g, atol %g of ONNX Runtime\n", failed, len(r.Outputs), outputs, r.RTol, r.ATol)
 	}
 }
 

@@ -110,7 +110,7 @@ func TestVerifyBackendAdd(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	// Add is exact in both engines.
-	if !strings.Contains(stdout, "sum     f32    [3,4,5]  0            0            1.000000  ok") || !strings.Contains(stdout, "pass: 1 outputs within rtol 0.001, atol 0.0001") {
+	if !strings.Contains(stdout, "sum     f32    [3,4,5]  0            0            1.000000  ok") || !strings.Contains(stdout, "pass: 1 output within rtol 0.001, atol 0.0001") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 }
@@ -134,7 +134,7 @@ func TestVerifyMNIST(t *testing.T) {
 		t.Errorf("report %+v", r)
 	}
 	code, stdout, _ = runCLI("verify", model, "--rtol", "0", "--atol", "0")
-	if code != exitFailure || !strings.Contains(stdout, "FAIL: 1 of 1 outputs beyond rtol 0, atol 0") {
+	if code != exitFailure || !strings.Contains(stdout, "FAIL: 1 of 1 output beyond rtol 0, atol 0") {
 		t.Errorf("zero tolerance: exit %d\n%s", code, stdout)
 	}
 }
