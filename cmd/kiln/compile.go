@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -62,25 +60,20 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	path := fs.Arg(0)
-	src, err := safefile.ReadFile(path)
+	src, err := modelSource(path)
 	if err != nil {
 		return fail(stderr, "compile", err)
 	}
-	sum := sha256.Sum256(src)
 	m, err := loadModel(path)
 	if err != nil {
 		return fail(stderr, "compile", err)
 	}
 	defer m.Close()
-	format := "onnx"
-	if strings.HasSuffix(path, ".kir") {
-		format = "kir"
-	}
 	p, err := codegen.Compile(m, codegen.Options{
 		Package:     name,
 		Dims:        bind,
 		Weights:     codegen.WeightsMode(*weights),
-		Source:      codegen.Source{Name: filepath.Base(path), Format: format, SHA256: hex.EncodeToString(sum[:])},
+		Source:      src,
 		KilnVersion: versionLine(),
 	})
 	if err != nil {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -20,8 +22,8 @@ import (
 func init() {
 	commands = append(commands, command{
 		name:    "conformance",
-		usage:   "kiln conformance [--json] [--timeout D] [--mem-limit MiB] [-j N] DIR...",
-		summary: "run ONNX backend test cases, each in its own process, and report each result",
+		usage:   "kiln conformance [--engine interp|compiled] [--json] [--timeout D] [--mem-limit MiB] [-j N] [-v] DIR...",
+		summary: "run ONNX backend test cases, each in its own process, in the interpreter or compiled to Go, and report each result",
 		run:     runConformance,
 	})
 }
@@ -44,11 +46,16 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 	memMiB := fs.Int64("mem-limit", defaultMemLimitMiB, "memory limit of one test in MiB")
 	maxWorkers := 4 * runtime.NumCPU()
 	workers := fs.Int("j", runtime.GOMAXPROCS(0), fmt.Sprintf("tests to run at once (at most %d, 4 per CPU)", maxWorkers))
+	engine := fs.String("engine", engineInterp, "run the tests in the reference interpreter (`interp`) or compiled to Go (compiled: all models built into one program)")
+	verbose := fs.Bool("v", false, "report compiling and building even when stderr is not a terminal")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() == 0 {
 		return usageError(fs, "no test folders given")
+	}
+	if *engine != engineInterp && *engine != engineCompiled {
+		return usageError(fs, "--engine %s: want interp or compiled", *engine)
 	}
 	if *workers < 1 || *timeout <= 0 || *memMiB <= 0 {
 		return usageError(fs, "-j, --timeout and --mem-limit must be positive")
@@ -80,7 +87,22 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	start := time.Now()
-	results := onnxtest.RunAll(tests, opts)
+	var results []onnxtest.Result
+	if *engine == engineCompiled {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		results, err = conformanceCompiled(ctx, tests, *workers, *timeout, *memMiB<<20, progressTo(stderr, *verbose), opts.Progress)
+		if err != nil || ctx.Err() != nil {
+			// Tests stopped by Ctrl-C would read as failures: no report.
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "kiln conformance: interrupted")
+				return exitInterrupted
+			}
+			return fail(stderr, "conformance", err)
+		}
+	} else {
+		results = onnxtest.RunAll(tests, opts)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", " ")
@@ -98,7 +120,7 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	if isTerminal(stderr) {
+	if isTerminal(stderr) || *verbose {
 		fmt.Fprintf(stderr, "kiln conformance: %d tests in %.1fs on %d workers\n", len(results), time.Since(start).Seconds(), *workers)
 	}
 	fmt.Fprintln(stdout, n)

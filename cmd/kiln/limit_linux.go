@@ -27,3 +27,13 @@ func limitAddressSpace(mem int64) error {
 	lim := uint64(pages*int64(os.Getpagesize()) + mem)
 	return syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: lim, Max: lim})
 }
+
+// peakRSS is the peak resident set size of an exited child process, from
+// the rusage wait4 returned (ru_maxrss, in KiB on Linux; it includes the
+// pages the child shared with its parent before exec); 0 when unknown.
+func peakRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss * 1024
+	}
+	return 0
+}

@@ -197,5 +197,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && findCommand(os.Args[1]) != nil {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if sharedTestCache != "" {
+		os.RemoveAll(sharedTestCache)
+	}
+	os.Exit(code)
 }

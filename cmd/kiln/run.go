@@ -25,8 +25,8 @@ import (
 func init() {
 	commands = append(commands, command{
 		name:    "run",
-		usage:   "kiln run MODEL|FILE.kir [[NAME=]FILE]... [--input [NAME=]FILE]... [--random-inputs [--seed N] [--dim NAME=N]...] [--out DIR] [--json] [--time] [--timeout D] [--max-memory MiB]",
-		summary: "run a model in the reference interpreter on .npy or .pb (TensorProto) inputs and summarize its outputs",
+		usage:   "kiln run MODEL|FILE.kir [[NAME=]FILE]... [--input [NAME=]FILE]... [--random-inputs [--seed N] [--dim NAME=N]...] [--engine interp|compiled] [--out DIR] [--json] [--time] [--timeout D] [--max-memory MiB] [-v]",
+		summary: "run a model in the reference interpreter or compiled to Go on .npy or .pb (TensorProto) inputs and summarize its outputs",
 		run:     runRun,
 	})
 }
@@ -52,6 +52,8 @@ type runOptions struct {
 	top     int
 	timeout time.Duration
 	maxMiB  int64
+	engine  string
+	verbose bool
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
@@ -67,11 +69,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.top, "top", 5, "how many of a class vector's largest values to list")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop the run after `D` (e.g. 30s; 0: no limit)")
 	fs.Int64Var(&o.maxMiB, "max-memory", 0, "refuse any one tensor of the inputs or the run over `MiB` mebibytes, naming the node, shape and bytes (0: half the physical memory)")
+	fs.StringVar(&o.engine, "engine", engineInterp, "run in the reference interpreter (`interp`) or compiled to Go (compiled: built with the Go toolchain into a cache, then run)")
+	fs.BoolVar(&o.verbose, "v", false, "report the compiled engine's slow steps (compiling, building) even when stderr is not a terminal")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() < 1 {
 		return usageError(fs, "want a model")
+	}
+	if o.engine != engineInterp && o.engine != engineCompiled {
+		return usageError(fs, "--engine %s: want interp or compiled", o.engine)
 	}
 	if o.timeout < 0 || o.top < 0 || o.maxMiB < 0 {
 		return usageError(fs, "--timeout, --top and --max-memory must not be negative")
@@ -134,9 +141,15 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
+	var res []tensor.Value
+	var buildTime time.Duration
 	start = time.Now()
-	res, err := runInterp(ctx, m, f, b.values, o.seed, maxBytes)
-	runTime := time.Since(start)
+	if o.engine == engineCompiled {
+		res, buildTime, err = runCompiledOnce(ctx, m, f, model, b.values, progressTo(stderr, o.verbose))
+	} else {
+		res, err = runInterp(ctx, m, f, b.values, o.seed, maxBytes)
+	}
+	runTime := time.Since(start) - buildTime
 	// The budget bounds the model's tensors; summarizing and writing
 	// the outputs (which may widen them to f64) take the default one.
 	tensor.SetMaxBytes(0)
@@ -159,6 +172,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		report := runReport{Outputs: sums}
 		if o.time {
 			report.LoadSeconds, report.RunSeconds = loadTime.Seconds(), runTime.Seconds()
+			report.BuildSeconds = buildTime.Seconds()
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -170,7 +184,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			s.print(stdout)
 		}
 		if o.time {
-			fmt.Fprintf(stderr, "kiln run: load %v, run %v\n", loadTime.Round(time.Microsecond), runTime.Round(time.Microsecond))
+			build := ""
+			if o.engine == engineCompiled {
+				build = fmt.Sprintf(", compile and build %v", buildTime.Round(time.Microsecond))
+			}
+			fmt.Fprintf(stderr, "kiln run: load %v%s, run %v\n", loadTime.Round(time.Microsecond), build, runTime.Round(time.Microsecond))
 		}
 	}
 	return exitOK
@@ -178,9 +196,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 
 // runReport is kiln run --json's output.
 type runReport struct {
-	Outputs     []outputSummary `json:"outputs"`
-	LoadSeconds float64         `json:"load_seconds,omitempty"`
-	RunSeconds  float64         `json:"run_seconds,omitempty"`
+	Outputs      []outputSummary `json:"outputs"`
+	LoadSeconds  float64         `json:"load_seconds,omitempty"`
+	BuildSeconds float64         `json:"build_seconds,omitempty"` // --engine compiled: compiling and building (0 when cached)
+	RunSeconds   float64         `json:"run_seconds,omitempty"`
 }
 
 // errStopped is runInterp's error when ctx ended a kernel that would not

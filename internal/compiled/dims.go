@@ -1,0 +1,116 @@
+package compiled
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
+)
+
+// BindDims checks inputs against the parameters of f (a function of m)
+// and binds each symbolic dim to the size the inputs give it, within the
+// bounds m declares for it. given holds sizes fixed beforehand
+// (--dim); an input disagreeing with them, with a static dim, with its
+// rank or dtype, or two inputs giving one symbol different sizes is an
+// error naming the input and both sizes. Every input must be a tensor.
+func BindDims(m *ir.Module, f *ir.Func, inputs []*tensor.Tensor, given map[string]int64) (map[string]int64, error) {
+	if len(inputs) != len(f.Body.Params) {
+		return nil, fmt.Errorf("%d inputs given, the model takes %d", len(inputs), len(f.Body.Params))
+	}
+	bounds := map[string]ir.SymBound{}
+	for _, b := range m.Syms {
+		bounds[b.Name] = b
+	}
+	bind := map[string]int64{}
+	from := map[string]string{}
+	for s, n := range given {
+		bind[s], from[s] = n, "--dim"
+	}
+	// Plain symbols first; expressions over them are checked after.
+	type deferred struct {
+		input, axis int
+		dim         ir.Dim
+	}
+	var exprs []deferred
+	for i, p := range f.Body.Params {
+		t, x := p.Type, inputs[i]
+		name := f.InputNames[i]
+		if !t.IsTensor() {
+			return nil, fmt.Errorf("input %q is a %v; the compiled engine takes tensors", name, t)
+		}
+		if x.DType != t.DType {
+			return nil, fmt.Errorf("input %q: dtype %v, the model wants %v", name, x.DType, t.DType)
+		}
+		if !t.Shape.Ranked {
+			return nil, fmt.Errorf("input %q: the model does not give its rank, so the compiled engine cannot specialize it", name)
+		}
+		if len(x.Shape) != len(t.Shape.Dims) {
+			return nil, fmt.Errorf("input %q: shape %v has rank %d, the model wants %v", name, x.Shape, len(x.Shape), t.Shape)
+		}
+		for j, d := range t.Shape.Dims {
+			got := int64(x.Shape[j])
+			switch {
+			case d.IsStatic():
+				if got != d.Size {
+					return nil, fmt.Errorf("input %q: shape %v, the model wants %v (dim %d is %d, want %d)", name, x.Shape, t.Shape, j, got, d.Size)
+				}
+			case d.IsKnown() && isSymbol(d):
+				s := d.Symbols()[0]
+				if n, ok := bind[s]; ok && n != got {
+					return nil, fmt.Errorf("input %q: dim %d (%s) is %d, but %s made %s %d", name, j, s, got, from[s], s, n)
+				}
+				if b, ok := bounds[s]; ok && (got < b.Min || b.Max >= 0 && got > b.Max) {
+					return nil, fmt.Errorf("input %q: dim %d (%s) is %d, outside %s's bounds %s", name, j, s, got, s, boundsText(b))
+				}
+				bind[s], from[s] = got, fmt.Sprintf("input %q", name)
+			case d.IsKnown():
+				exprs = append(exprs, deferred{i, j, d})
+			default:
+				return nil, fmt.Errorf("input %q: dim %d has no name or size in the model, so the compiled engine cannot specialize it", name, j)
+			}
+		}
+	}
+	for _, e := range exprs {
+		name := f.InputNames[e.input]
+		got := int64(inputs[e.input].Shape[e.axis])
+		for _, s := range e.dim.Symbols() {
+			if _, ok := bind[s]; !ok {
+				return nil, fmt.Errorf("input %q: dim %d (%v) uses %s, which no input fixes; give --dim %s=N", name, e.axis, e.dim, s, s)
+			}
+		}
+		if n, ok := e.dim.Eval(bind); !ok || n != got {
+			return nil, fmt.Errorf("input %q: dim %d is %d, but %v is %d", name, e.axis, got, e.dim, n)
+		}
+	}
+	return bind, nil
+}
+
+// isSymbol reports whether d is one symbol, not an expression.
+func isSymbol(d ir.Dim) bool {
+	s := d.Symbols()
+	return len(s) == 1 && d.String() == s[0]
+}
+
+// DimsList prints a binding as "a=1, b=2" for messages.
+func DimsList(dims map[string]int64) string {
+	names := make([]string, 0, len(dims))
+	for n := range dims {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s=%d", n, dims[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// boundsText prints bounds as [min, max], "?" for no maximum.
+func boundsText(b ir.SymBound) string {
+	if b.Max < 0 {
+		return fmt.Sprintf("[%d, ?]", b.Min)
+	}
+	return fmt.Sprintf("[%d, %d]", b.Min, b.Max)
+}
