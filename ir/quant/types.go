@@ -44,6 +44,7 @@ const (
 	TQ1_0   GGMLType = 34
 	TQ2_0   GGMLType = 35
 	MXFP4   GGMLType = 39
+	NVFP4   GGMLType = 40
 )
 
 // TypeInfo describes one ggml type: its name as ggml spells it, how many
@@ -87,6 +88,27 @@ var types = map[GGMLType]TypeInfo{
 	TQ1_0:   {"TQ1_0", 256, 54},
 	TQ2_0:   {"TQ2_0", 256, 66},
 	MXFP4:   {"MXFP4", 32, 17},
+	NVFP4:   {"NVFP4", 64, 36},
+}
+
+// retired names the ids ggml once defined and has since removed from the
+// format: files holding them are refused, with the name as a hint.
+var retired = map[GGMLType]string{
+	4:  "Q4_2",
+	5:  "Q4_3",
+	31: "Q4_0_4_4",
+	32: "Q4_0_4_8",
+	33: "Q4_0_8_8",
+	36: "IQ4_NL_4_4",
+	37: "IQ4_NL_4_8",
+	38: "IQ4_NL_8_8",
+}
+
+// Retired returns the name of a type id ggml has retired, and false for
+// any other id.
+func Retired(t GGMLType) (string, bool) {
+	n, ok := retired[t]
+	return n, ok
 }
 
 // Info returns t's description, and false for an id ggml does not define
