@@ -21,18 +21,31 @@ var quantizers = map[GGMLType]quantizer{
 	Q8_0: quantQ8_0,
 	Q8_1: quantQ8_1,
 	Q8_K: quantQ8_K,
+	Q2_K: quantQ2_K,
+	Q3_K: quantQ3_K,
+	Q4_K: quantQ4_K,
+	Q5_K: quantQ5_K,
+	Q6_K: quantQ6_K,
 }
 
 // CanQuantize reports whether QuantizeRow writes t.
 func CanQuantize(t GGMLType) bool { return quantizers[t] != nil }
 
 // QuantizeRow encodes src as blocks of type t into dst, which must be
-// exactly the row's bytes. It computes what ggml's round-to-nearest
-// reference quantize_row_*_ref functions compute, byte for byte: the same
+// exactly the row's bytes. It computes what ggml's reference
+// quantize_row_*_ref functions compute, byte for byte: the same
 // float32 operations in the same order, the scales rounded to f16 ties to
 // even. A value that is not finite is refused (ggml's result for it is
-// undefined). Q8_0, Q8_1 and Q8_K are also the activation formats the dot
-// products take (see VecDot).
+// undefined). It writes F32, F16, BF16, the legacy formats (Q4_0, Q4_1,
+// Q5_0, Q5_1, Q8_0), the K-quants Q2_K to Q6_K (the reference forms that
+// llama-quantize uses without an importance matrix: a weighted search for
+// each group's scale and minimum, see kquantize.go) and the activation
+// formats the dot products take, Q8_0, Q8_1 and Q8_K (see VecDot). The
+// IQ4 formats are not written yet.
+//
+// One difference from ggml is deliberate: Q8_K's group sums of an
+// all-zero block are written as zeros, where ggml leaves whatever the
+// buffer held.
 func QuantizeRow(t GGMLType, src []float32, dst []byte) error {
 	f := quantizers[t]
 	if f == nil {
@@ -52,10 +65,14 @@ func QuantizeRow(t GGMLType, src []float32, dst []byte) error {
 	return nil
 }
 
-// nearestInt rounds f to the nearest integer, ties to even. ggml's
-// nearest_int adds 1.5·2^23 in float32 and reads the low mantissa bits,
-// which is exactly this rounding for |f| < 2^22, the range it is used in.
-func nearestInt(f float32) int { return int(math.RoundToEven(float64(f))) }
+// nearestInt is ggml's nearest_int: it adds 1.5·2^23 in float32 and reads
+// the low 23 mantissa bits, which rounds to the nearest integer, ties to
+// even, for |f| < 2^22. Larger values (ggml asserts they do not occur)
+// give what ggml's release builds give.
+func nearestInt(f float32) int {
+	v := f + 12582912
+	return int(math.Float32bits(v)&0x7fffff) - 0x400000
+}
 
 // roundAway rounds half away from zero, as C's roundf.
 func roundAway(f float32) float32 { return float32(math.Round(float64(f))) }
@@ -100,10 +117,17 @@ func absMax(x []float32) float32 {
 	return amax
 }
 
+// minMax compares as ggml does (not with min/max, which order -0 below
+// +0 and would change the sign of a stored zero minimum).
 func minMax(x []float32) (lo, hi float32) {
 	lo, hi = math.MaxFloat32, -math.MaxFloat32
 	for _, v := range x {
-		lo, hi = min(lo, v), max(hi, v)
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
 	return lo, hi
 }

@@ -43,9 +43,34 @@ func testRows() map[string][]float32 {
 // TestQuantizeRoundTrip quantizes each test row with every type
 // QuantizeRow writes and checks each decoded value against the bound its
 // format allows (legacyBound; Q8_1 shares Q8_0's, Q8_K keeps its scale
-// as float32 so has no f16 term; F16 and BF16 round to nearest).
+// as float32 so has no f16 term; F16 and BF16 round to nearest), and for
+// the K-quants the row's RMS error against rmsCeiling. The K-quants skip
+// the tiny row: their f16 super-block scale is the largest group scale
+// over 63 (or 15), which underflows f16 for values near 1e-7.
 func TestQuantizeRoundTrip(t *testing.T) {
 	for name, x := range testRows() {
+		for _, ty := range []quant.GGMLType{quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K} {
+			if name == "tiny" {
+				continue
+			}
+			n, _ := quant.RowBytes(ty, int64(len(x)))
+			b := make([]byte, n)
+			y := make([]float32, len(x))
+			if err := quant.QuantizeRow(ty, x, b); err != nil {
+				t.Fatalf("%s %s: %v", name, ty, err)
+			}
+			if err := quant.DequantizeRow(ty, b, y); err != nil {
+				t.Fatalf("%s %s: %v", name, ty, err)
+			}
+			var sq float64
+			for i := range x {
+				e := float64(x[i]) - float64(y[i])
+				sq += e * e
+			}
+			if rms, ceil := math.Sqrt(sq/float64(len(x))), rmsCeiling(ty, x); rms > ceil {
+				t.Errorf("%s %s: RMS error %g over the ceiling %g", name, ty, rms, ceil)
+			}
+		}
 		for _, ty := range []quant.GGMLType{quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q8_1, quant.Q8_K,
 			quant.Q4_0, quant.Q4_1, quant.Q5_0, quant.Q5_1} {
 			n, _ := quant.RowBytes(ty, int64(len(x)))
