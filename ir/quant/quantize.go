@@ -26,6 +26,9 @@ var quantizers = map[GGMLType]quantizer{
 	Q4_K: quantQ4_K,
 	Q5_K: quantQ5_K,
 	Q6_K: quantQ6_K,
+
+	IQ4_NL: quantIQ4_NL,
+	IQ4_XS: quantIQ4_XS,
 }
 
 // CanQuantize reports whether QuantizeRow writes t.
@@ -39,9 +42,9 @@ func CanQuantize(t GGMLType) bool { return quantizers[t] != nil }
 // undefined). It writes F32, F16, BF16, the legacy formats (Q4_0, Q4_1,
 // Q5_0, Q5_1, Q8_0), the K-quants Q2_K to Q6_K (the reference forms that
 // llama-quantize uses without an importance matrix: a weighted search for
-// each group's scale and minimum, see kquantize.go) and the activation
-// formats the dot products take, Q8_0, Q8_1 and Q8_K (see VecDot). The
-// IQ4 formats are not written yet.
+// each group's scale and minimum, see kquantize.go), IQ4_NL and IQ4_XS
+// as llama-quantize writes them (see iq4quantize.go) and the activation
+// formats the dot products take, Q8_0, Q8_1 and Q8_K (see VecDot).
 //
 // One difference from ggml is deliberate: Q8_K's group sums of an
 // all-zero block are written as zeros, where ggml leaves whatever the

@@ -44,12 +44,12 @@ func testRows() map[string][]float32 {
 // QuantizeRow writes and checks each decoded value against the bound its
 // format allows (legacyBound; Q8_1 shares Q8_0's, Q8_K keeps its scale
 // as float32 so has no f16 term; F16 and BF16 round to nearest), and for
-// the K-quants the row's RMS error against rmsCeiling. The K-quants skip
+// the K-quants and IQ4 the row's RMS error against rmsCeiling. These skip
 // the tiny row: their f16 super-block scale is the largest group scale
-// over 63 (or 15), which underflows f16 for values near 1e-7.
+// over 63 (or 15, 32, 128), which underflows f16 for values near 1e-7.
 func TestQuantizeRoundTrip(t *testing.T) {
 	for name, x := range testRows() {
-		for _, ty := range []quant.GGMLType{quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K} {
+		for _, ty := range []quant.GGMLType{quant.Q2_K, quant.Q3_K, quant.Q4_K, quant.Q5_K, quant.Q6_K, quant.IQ4_NL, quant.IQ4_XS} {
 			if name == "tiny" {
 				continue
 			}

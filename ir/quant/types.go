@@ -7,9 +7,10 @@
 //   - DequantizeRow (and DequantizeQ4_0, ...): F32, F16, BF16, Q4_0, Q4_1,
 //     Q5_0, Q5_1, Q8_0, Q2_K to Q6_K, IQ4_NL and IQ4_XS to float32, as
 //     ggml's dequantize_row_* functions;
-//   - QuantizeRow: the reference quantizers (quantize_row_*_ref) of F16,
-//     BF16, the legacy formats, Q2_K to Q6_K, and the activation formats
-//     Q8_0, Q8_1 and Q8_K;
+//   - QuantizeRow: ggml's quantizers as llama-quantize runs them without
+//     an importance matrix, for F16, BF16, the legacy formats, Q2_K to
+//     Q6_K, IQ4_NL and IQ4_XS, and the activation formats Q8_0, Q8_1 and
+//     Q8_K;
 //   - VecDot: a row of weight blocks times activations quantized to
 //     VecDotType's format, with the integer accumulation and float order
 //     of ggml's scalar ggml_vec_dot_* kernels.
