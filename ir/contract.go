@@ -394,7 +394,11 @@ func checkTypes(op *Op, d *OpDef, report func(string, ...any)) {
 		}
 		dt := innerDType(t)
 		if dt != InvalidDType && !c.Types.Has(dt) {
-			report("%s is %v, want %v (%s)", pos, t, c.Types, c.Name)
+			hint := ""
+			if dt.IsBlock() && what == "operand" {
+				hint = "; a block-quantized value must be decoded by Cast first"
+			}
+			report("%s is %v, want %v (%s)%s", pos, t, c.Types, c.Name, hint)
 			return
 		}
 		if o.Mixed || dt == InvalidDType {

@@ -127,7 +127,7 @@ func TestBlockTextErrors(t *testing.T) {
 		{"const @w : q8_0[] = 3", "a q8_0 constant is a list of its block bytes or a file(...) reference"},
 		{"func @main(%x: q4_k[3,200]) -> (\"x\": q4_k[3,200]) {\n  return %x\n}", "innermost dim 200 is not a whole number of 256-element q4_k blocks"},
 		{"func @main(%x: q4_0[]) -> (\"x\": q4_0[]) {\n  return %x\n}", "a q4_0 scalar is less than one 32-element block"},
-		{"func @main(%x: q4_0[2,32]) -> (\"y\": q4_0[2,32]) {\n  %y = Relu(%x) : q4_0[2,32]\n  return %y\n}", "operand 0 (X) is q4_0[2,32]"},
+		{"func @main(%x: q4_0[2,32]) -> (\"y\": q4_0[2,32]) {\n  %y = Relu(%x) : q4_0[2,32]\n  return %y\n}", "operand 0 (X) is q4_0[2,32], want a signed numeric type (T); a block-quantized value must be decoded by Cast first"},
 	} {
 		_, err := Parse("e.kir", []byte("// kiln IR\n\n"+c.src+"\n"), ParseOptions{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
