@@ -104,3 +104,60 @@ func TestVecDotErrors(t *testing.T) {
 		}
 	}
 }
+
+// vecDotCases builds, for each weight type, a row of 512 weights and 512
+// activations from fixed formulas, quantized with QuantizeRow (whose
+// bytes are ggml's, see TestSharedModels).
+func vecDotCases(t *testing.T) []struct {
+	t    GGMLType
+	w, a []byte
+} {
+	var out []struct {
+		t    GGMLType
+		w, a []byte
+	}
+	const n = 512
+	xw, xa := make([]float32, n), make([]float32, n)
+	for i := range xw {
+		xw[i] = float32(math.Sin(float64(i)*0.37)) * float32(1+i%7)
+		xa[i] = float32(math.Cos(float64(i)*0.11)) * 3
+	}
+	for _, ty := range []GGMLType{Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS} {
+		at, _ := VecDotType(ty)
+		wb, _ := RowBytes(ty, n)
+		ab, _ := RowBytes(at, n)
+		w, a := make([]byte, wb), make([]byte, ab)
+		if err := QuantizeRow(ty, xw, w); err != nil {
+			t.Fatal(err)
+		}
+		if err := QuantizeRow(at, xa, a); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, struct {
+			t    GGMLType
+			w, a []byte
+		}{ty, w, a})
+	}
+	return out
+}
+
+// TestVecDotGGML compares VecDot on vecDotCases with the float32 bits
+// ggml's scalar reference kernels (ggml_vec_dot_*_generic, ggml commit
+// d99724f2, built outside the project) gave for the same bytes. Any
+// change in the order of the float operations shows here.
+func TestVecDotGGML(t *testing.T) {
+	want := map[GGMLType]uint32{
+		Q4_0: 0x40f7b720, Q4_1: 0x3f61c680, Q5_0: 0x41ca098a, Q5_1: 0x414acdb8,
+		Q8_0: 0x4164d62a, Q2_K: 0x411a1ca8, Q3_K: 0x421a91be, Q4_K: 0x41a7b1e7,
+		Q5_K: 0x40d91753, Q6_K: 0x414497b9, IQ4_NL: 0xbfbe7ec0, IQ4_XS: 0x40412318,
+	}
+	for _, c := range vecDotCases(t) {
+		got, err := VecDot(c.t, c.w, c.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Float32bits(got) != want[c.t] {
+			t.Errorf("%s: got %v (%#08x), ggml gave %v (%#08x)", c.t, got, math.Float32bits(got), math.Float32frombits(want[c.t]), want[c.t])
+		}
+	}
+}
