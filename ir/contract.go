@@ -14,7 +14,10 @@ import (
 // the traits instead of asking an op's name.
 
 // TypeSet is a set of element types, one bit per DType.
-type TypeSet uint32
+type TypeSet uint64
+
+// Every DType needs its bit: this fails to compile past 64 element types.
+var _ [64 - numDTypes]struct{}
 
 // Types returns the set holding ds.
 func Types(ds ...DType) TypeSet {
