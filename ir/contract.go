@@ -14,7 +14,10 @@ import (
 // the traits instead of asking an op's name.
 
 // TypeSet is a set of element types, one bit per DType.
-type TypeSet uint32
+type TypeSet uint64
+
+// Every DType needs its bit: this fails to compile past 64 element types.
+var _ [64 - numDTypes]struct{}
 
 // Types returns the set holding ds.
 func Types(ds ...DType) TypeSet {
@@ -47,6 +50,9 @@ var (
 	FloatNoBF16 = Types(F16, F32, F64)
 	// QuantTypes are the 8-bit integer types of ONNX's quantized ops.
 	QuantTypes = Types(I8, U8)
+	// BlockTypes are ggml's block-quantized types (DType.IsBlock). Only
+	// Cast takes them, to decode them to a number type.
+	BlockTypes = Types(Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)
 )
 
 var typeSetNames = []struct {
@@ -391,7 +397,11 @@ func checkTypes(op *Op, d *OpDef, report func(string, ...any)) {
 		}
 		dt := innerDType(t)
 		if dt != InvalidDType && !c.Types.Has(dt) {
-			report("%s is %v, want %v (%s)", pos, t, c.Types, c.Name)
+			hint := ""
+			if dt.IsBlock() && what == "operand" {
+				hint = "; a block-quantized value must be decoded by Cast first"
+			}
+			report("%s is %v, want %v (%s)%s", pos, t, c.Types, c.Name, hint)
 			return
 		}
 		if o.Mixed || dt == InvalidDType {
