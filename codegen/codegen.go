@@ -103,9 +103,6 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		}
 		f = m.Funcs[0]
 	}
-	if err := checkSupported(f); err != nil {
-		return nil, err
-	}
 	// Work on a copy without dead ops: the emitter declares one Go
 	// variable per value and the Go compiler refuses unused ones.
 	m = m.Clone()
@@ -115,10 +112,20 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	declared := declaredShapes(f)
+	failed, err := specialize(f, bind)
+	if err != nil {
+		return nil, err
+	}
+	ir.RemoveDeadOps(f.Body)
+	if err := checkSupported(f); err != nil {
+		return nil, err
+	}
 	g, err := newGraph(m, f, bind)
 	if err != nil {
 		return nil, err
 	}
+	g.declared, g.failed = declared, failed
 	if err := g.emitKernels(); err != nil {
 		return nil, err
 	}
@@ -181,20 +188,31 @@ func header(opts Options) string {
 	return b.String()
 }
 
-// checkSupported lists, in one error, every op type of f that codegen has
-// no kernel for, with the nodes that use it.
+// checkSupported lists, in one error, every op type of f (in the regions
+// of control flow too) that codegen has no kernel for, with the nodes that
+// use it.
 func checkSupported(f *ir.Func) error {
 	bad := map[string][]string{}
 	var names []string
-	for _, op := range f.Body.Ops {
-		if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
-			continue
+	var walk func(r *ir.Region)
+	walk = func(r *ir.Region) {
+		for _, op := range r.Ops {
+			if len(op.Regions) > 0 && regionEmitters[op.Name] != nil {
+				for _, sub := range op.Regions {
+					walk(sub)
+				}
+				continue
+			}
+			if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
+				continue
+			}
+			if _, ok := bad[op.Name]; !ok {
+				names = append(names, op.Name)
+			}
+			bad[op.Name] = append(bad[op.Name], nodeName(op))
 		}
-		if _, ok := bad[op.Name]; !ok {
-			names = append(names, op.Name)
-		}
-		bad[op.Name] = append(bad[op.Name], nodeName(op))
 	}
+	walk(f.Body)
 	if len(names) == 0 {
 		return nil
 	}
@@ -311,4 +329,17 @@ func bindDims(m *ir.Module, f *ir.Func, dims map[string]int64) (map[string]int64
 		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return dims, nil
+}
+
+// declaredShapes returns the shapes f declares for its inputs and then
+// its outputs, symbols and all, for the generated doc comments.
+func declaredShapes(f *ir.Func) []ir.Shape {
+	var out []ir.Shape
+	for _, p := range f.Body.Params {
+		out = append(out, p.Type.Shape.Clone())
+	}
+	for _, r := range f.Body.Results {
+		out = append(out, r.Type.Shape.Clone())
+	}
+	return out
 }

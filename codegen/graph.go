@@ -41,6 +41,8 @@ type call struct {
 	fn   *kfunc
 	args []*val // data operands, then results
 	view bool   // a view: no call, the result aliases operand 0
+	ctl  ctlKind // control flow in Run instead of a kernel call
+	msg  string  // the error of a ctlFail
 }
 
 // kfunc is one generated kernel function, shared by every identical op
@@ -76,6 +78,13 @@ type graph struct {
 	colLen   int
 	needGemm bool
 
+	// declared holds the shapes the function declares for its inputs,
+	// then its outputs, before specialization made them static.
+	declared []ir.Shape
+	// failed holds the If branches that cannot run under the binding,
+	// with the error Run returns when one is taken.
+	failed map[*ir.Region]error
+
 	uses       ir.UseMap
 	bufs       []*buffer
 	arenaLen   map[ir.DType]int // elements of each arena
@@ -88,6 +97,10 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 	g.uses = ir.Uses(f.Body)
 	var problems []string
 	for i, p := range f.Body.Params {
+		if p.Type.Kind == ir.TensorKind && !ioTypes[p.Type.DType] {
+			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes f32 and i64 inputs only so far", f.InputNames[i], p.Type))
+			continue
+		}
 		v, err := g.newVal(p)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("input %q: %v", f.InputNames[i], err))
@@ -110,7 +123,7 @@ func (g *graph) newVal(v *ir.Value) (*val, error) {
 		return nil, fmt.Errorf("is a %s, codegen handles tensors only", t)
 	}
 	if goElem[t.DType] == "" {
-		return nil, fmt.Errorf("is %s, codegen handles f32 and i64 tensors only so far", t)
+		return nil, fmt.Errorf("is %s, codegen handles f32, f64, i64, i32 and bool tensors only so far", t)
 	}
 	shape, err := g.evalShape(t.Shape)
 	if err != nil {
@@ -181,11 +194,17 @@ func (g *graph) emitKernels() error {
 		if _, err := g.data(r); err != nil {
 			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
 		}
+		if !ioTypes[r.Type.DType] {
+			return fmt.Errorf("output %q: is %s, a compiled model gives f32 and i64 outputs only so far", g.f.OutputNames[i], r.Type)
+		}
 	}
 	return nil
 }
 
 func (g *graph) emitOp(op *ir.Op) error {
+	if re := regionEmitters[op.Name]; re != nil && len(op.Regions) > 0 {
+		return re(g, op)
+	}
 	if foldable(op) {
 		for _, r := range op.Results {
 			if _, err := g.knownInts(r); err != nil {
@@ -325,17 +344,31 @@ func funcBase(op string) string {
 
 // goElem is the Go element type codegen stores each element type in; an
 // element type not listed is not supported yet.
-var goElem = map[ir.DType]string{ir.F32: "float32", ir.I64: "int64"}
+var goElem = map[ir.DType]string{ir.F32: "float32", ir.I64: "int64", ir.Bool: "bool", ir.I32: "int32", ir.F64: "float64"}
 
 // tensorField is the field of the generated Tensor holding each element
-// type's data.
-var tensorField = map[ir.DType]string{ir.F32: "F32", ir.I64: "I64"}
+// type's data, and the suffix of the names of its weights and arena.
+var tensorField = map[ir.DType]string{ir.F32: "F32", ir.I64: "I64", ir.Bool: "Bool", ir.I32: "I32", ir.F64: "F64"}
+
+// ioTypes are the element types a generated package's inputs and outputs
+// may have: the fields of its Tensor.
+var ioTypes = map[ir.DType]bool{ir.F32: true, ir.I64: true}
 
 // arenaVar is the name Run gives each element type's arena.
-var arenaVar = map[ir.DType]string{ir.F32: "a", ir.I64: "ai"}
+var arenaVar = map[ir.DType]string{ir.F32: "a", ir.I64: "ai", ir.Bool: "ab", ir.I32: "ai32", ir.F64: "af64"}
 
 // weightsVar is the name Run gives each element type's weights.
-var weightsVar = map[ir.DType]string{ir.F32: "w", ir.I64: "wi"}
+var weightsVar = map[ir.DType]string{ir.F32: "w", ir.I64: "wi", ir.Bool: "wb", ir.I32: "wi32", ir.F64: "wf64"}
+
+// weightDecode is the Go expression decoding element j of each element
+// type from the little-endian bytes src.
+var weightDecode = map[ir.DType]string{
+	ir.F32:  "math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))",
+	ir.I64:  "int64(binary.LittleEndian.Uint64(src[8*j:]))",
+	ir.Bool: "src[j] != 0",
+	ir.I32:  "int32(binary.LittleEndian.Uint32(src[4*j:]))",
+	ir.F64:  "math.Float64frombits(binary.LittleEndian.Uint64(src[8*j:]))",
+}
 
 // storedTypes lists the element types codegen stores, in a fixed order.
-var storedTypes = []ir.DType{ir.F32, ir.I64}
+var storedTypes = []ir.DType{ir.F32, ir.I64, ir.Bool, ir.I32, ir.F64}

@@ -32,7 +32,13 @@ func (g *graph) plan() {
 	// Last call reading each root.
 	lastUse := map[*val]int{}
 	for i, c := range g.calls {
-		for _, a := range c.args[:len(c.args)-c.nres()] {
+		reads := c.args[:len(c.args)-c.nres()]
+		if c.ctl == ctlCopy {
+			// The copy writes an If's result, already placed: it must
+			// stay live up to here.
+			reads = c.args
+		}
+		for _, a := range reads {
 			lastUse[a.root] = i
 		}
 	}
@@ -41,7 +47,7 @@ func (g *graph) plan() {
 		lastUse[g.vals[r].root] = end
 	}
 	for i, c := range g.calls {
-		if c.view {
+		if c.view || c.ctl == ctlCopy {
 			continue
 		}
 		for _, y := range c.args[len(c.args)-c.nres():] {

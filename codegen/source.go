@@ -62,10 +62,10 @@ func shapeList(shape []int) string {
 }
 
 // describe is the doc text of one input or output.
-func (g *graph) describe(x *val, bind string) string {
+func (g *graph) describe(x *val, decl ir.Shape, bind string) string {
 	static := strings.TrimPrefix(dtypeText(x.dtype, x.shape), x.dtype.String())
 	s := fmt.Sprintf("%s (field %s), shape %s", goElem[x.dtype], tensorField[x.dtype], static)
-	if sym := symbolicShape(x.v.Type.Shape); sym != static {
+	if sym := symbolicShape(decl); sym != static {
 		s += fmt.Sprintf(" (declared %s%s)", sym, bind)
 	}
 	return s
@@ -140,12 +140,12 @@ type Tensor struct {
 `)
 	b.WriteString("// Inputs are the model's inputs, one field per input. Each must have\n// exactly the shape given.\ntype Inputs struct {\n")
 	for i, x := range g.inputs {
-		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s Tensor\n", inNames[i], g.f.InputNames[i], g.describe(x, bind), inNames[i])
+		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s Tensor\n", inNames[i], g.f.InputNames[i], g.describe(x, g.declared[i], bind), inNames[i])
 	}
 	b.WriteString("}\n\n")
 	b.WriteString("// Outputs are the model's outputs, one field per output, in slices\n// that Run allocates for each call.\ntype Outputs struct {\n")
 	for i, r := range g.f.Body.Results {
-		fmt.Fprintf(&b, "// %s is output %q: %s.\n%s Tensor\n", outNames[i], g.f.OutputNames[i], g.describe(g.vals[r], bind), outNames[i])
+		fmt.Fprintf(&b, "// %s is output %q: %s.\n%s Tensor\n", outNames[i], g.f.OutputNames[i], g.describe(g.vals[r], g.declared[len(g.inputs)+i], bind), outNames[i])
 	}
 	b.WriteString("}\n\n")
 
@@ -214,40 +214,33 @@ func newModel(blob []byte) (*Model, error) {
 		return nil, fmt.Errorf("weights: %d bytes, want %d", len(blob), weightsSize)
 	}
 	m := &Model{}
-	for i, w := range weightTable {
-		src := blob[w.off : w.off+4*w.n]
-		dst := make([]float32, w.n)
-		for j := range dst {
-			dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))
-		}
-		m.weights[i] = dst
-	}
 `)
-	if count[ir.I64] > 0 {
-		b.WriteString(`for i, w := range weightTableI64 {
-		src := blob[w.off : w.off+8*w.n]
-		dst := make([]int64, w.n)
-		for j := range dst {
-			dst[j] = int64(binary.LittleEndian.Uint64(src[8*j:]))
+	for _, d := range storedTypes {
+		if d != ir.F32 && count[d] == 0 {
+			continue
 		}
-		m.weightsI64[i] = dst
-	}
-`)
+		fmt.Fprintf(&b, "for i, w := range %s {\nsrc := blob[w.off : w.off+%d*w.n]\ndst := make([]%s, w.n)\nfor j := range dst {\ndst[j] = %s\n}\nm.%s[i] = dst\n}\n",
+			weightTableName(d), d.Size(), goElem[d], weightDecode[d], weightsField(d))
 	}
 	b.WriteString("return m, nil\n}\n\n")
 	// Session.
-	i64Arena := g.arenaLen[ir.I64] > 0
 	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, as the\n// memory plan in manifest.json lays it out; colLen is the im2col scratch.\nconst (\narenaLen = %d\ncolLen = %d\n", g.arenaLen[ir.F32], g.colLen)
-	if i64Arena {
-		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
+	for _, d := range storedTypes[1:] {
+		if g.arenaLen[d] > 0 {
+			fmt.Fprintf(&b, "arenaLen%s = %d // the %s arena\n", tensorField[d], g.arenaLen[d], goElem[d])
+		}
 	}
 	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
-	if i64Arena {
-		b.WriteString("arenaI64 []int64\n")
+	for _, d := range storedTypes[1:] {
+		if g.arenaLen[d] > 0 {
+			fmt.Fprintf(&b, "%s []%s\n", arenaField(d), goElem[d])
+		}
 	}
 	b.WriteString("col []float32\npack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen), col: make([]float32, colLen)}\n")
-	if i64Arena {
-		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
+	for _, d := range storedTypes[1:] {
+		if g.arenaLen[d] > 0 {
+			fmt.Fprintf(&b, "s.%s = make([]%s, arenaLen%s)\n", arenaField(d), goElem[d], tensorField[d])
+		}
 	}
 	if g.needGemm {
 		b.WriteString("s.pack = make([]float32, gemmScratchLen)\n")
@@ -314,6 +307,27 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 	}
 	for _, c := range g.calls {
+		switch c.ctl {
+		case ctlIf:
+			for _, r := range c.args[1:] {
+				off := r.storage().buf.offset
+				fmt.Fprintf(&b, "%s := %s[%d:%d:%d]\n", r.name, arenaVar[r.dtype], off, off+r.n, off+r.n)
+			}
+			fmt.Fprintf(&b, "if %s[0] { // If %s\n", g.expr(c.args[0]), quoteLocs(c.op))
+			continue
+		case ctlElse:
+			b.WriteString("} else {\n")
+			continue
+		case ctlEnd:
+			b.WriteString("}\n")
+			continue
+		case ctlCopy:
+			fmt.Fprintf(&b, "copy(%s, %s)\n", g.expr(c.args[1]), g.expr(c.args[0]))
+			continue
+		case ctlFail:
+			fmt.Fprintf(&b, "return Outputs{}, fmt.Errorf(\"%%s\", %q)\n", c.msg)
+			continue
+		}
 		y := c.args[len(c.args)-1]
 		if c.view {
 			fmt.Fprintf(&b, "// %s %s: %s is a view of %s\n", c.op.Name, quoteLocs(c.op), dtypeText(y.dtype, y.shape), g.expr(c.args[0]))
