@@ -113,7 +113,7 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		return nil, err
 	}
 	declared := declaredShapes(f)
-	failed, err := specialize(f, bind)
+	failed, err := specialize(m, f, bind)
 	if err != nil {
 		return nil, err
 	}

@@ -165,6 +165,20 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	if x, ok := g.vals[v]; ok {
 		return x, nil
 	}
+	if !v.IsConst() && v.Def != nil && foldable(v.Def) {
+		// A folded shape value read as data (a position offset added to
+		// a Range): its elements become a weight.
+		c, err := g.foldedConst(v)
+		if err != nil {
+			return nil, err
+		}
+		x, err := g.data(c)
+		if err != nil {
+			return nil, err
+		}
+		g.vals[v] = x
+		return x, nil
+	}
 	if !v.IsConst() {
 		return nil, fmt.Errorf("internal error: value %s used before it is defined", v.Name)
 	}
@@ -180,6 +194,48 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	}
 	g.weights = append(g.weights, x)
 	return x, nil
+}
+
+// foldedConst returns a module constant holding the elements of v, an
+// integer or bool tensor folded at compile time.
+func (g *graph) foldedConst(v *ir.Value) (*ir.Value, error) {
+	ints, err := g.knownInts(v)
+	if err != nil {
+		return nil, err
+	}
+	var data any
+	switch v.Type.DType {
+	case ir.I64:
+		data = ints
+	case ir.I32:
+		d := make([]int32, len(ints))
+		for i, x := range ints {
+			d[i] = int32(x)
+		}
+		data = d
+	case ir.Bool:
+		d := make([]bool, len(ints))
+		for i, x := range ints {
+			d[i] = x != 0
+		}
+		data = d
+	default:
+		return nil, fmt.Errorf("value %s: folded %s values are not stored yet", v.Name, v.Type.DType)
+	}
+	b, err := ir.EncodeElems(data)
+	if err != nil {
+		return nil, err
+	}
+	shape, err := g.evalShape(v.Type.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("value %s %v", v.Name, err)
+	}
+	sizes := make([]int64, len(shape))
+	for i, d := range shape {
+		sizes[i] = int64(d)
+	}
+	name := "folded." + v.Name
+	return &ir.Value{Type: ir.TensorType(v.Type.DType, ir.ShapeOf(sizes...)), Const: &ir.Constant{Name: name, Bytes: b}}, nil
 }
 
 // emitKernels builds the call list: one kernel per op, identical ones

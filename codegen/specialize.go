@@ -14,7 +14,7 @@ import (
 // has static shapes wherever the model's computation allows, which is
 // what the emitters need; an If whose condition depends on input data
 // stays and compiles into a Go if statement.
-func specialize(f *ir.Func, bind map[string]int64) (map[*ir.Region]error, error) {
+func specialize(m *ir.Module, f *ir.Func, bind map[string]int64) (map[*ir.Region]error, error) {
 	for i, p := range f.Body.Params {
 		t := p.Type
 		if t.Kind != ir.TensorKind || !t.Shape.Ranked {
@@ -30,13 +30,14 @@ func specialize(f *ir.Func, bind map[string]int64) (map[*ir.Region]error, error)
 		}
 		p.Type = ir.TensorType(t.DType, ir.ShapeOf(sizes...))
 	}
-	s := &specializer{failed: map[*ir.Region]error{}}
+	s := &specializer{m: m, failed: map[*ir.Region]error{}}
 	return s.failed, s.region(f.Body)
 }
 
 // specializer holds what specialize learns on its way: the branches of
 // Ifs decided at run time that cannot run under the binding.
 type specializer struct {
+	m *ir.Module
 	// failed maps each such branch, emptied, to the reason: a Silero
 	// VAD's 8 kHz branch given a 16 kHz chunk length breaks a Squeeze.
 	// ONNX Runtime fails there too, at run time; so does the compiled
@@ -72,6 +73,15 @@ func (s *specializer) region(r *ir.Region) error {
 		}
 		if err := reinferOp(op); err != nil {
 			return err
+		}
+		last, err := lower1D(s.m, op)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", op.Name, nodeName(op), err)
+		}
+		if last != nil {
+			for r.Ops[i] != last {
+				i++
+			}
 		}
 	}
 	return nil
