@@ -39,8 +39,8 @@ type val struct {
 type call struct {
 	op   *ir.Op
 	fn   *kfunc
-	args []*val // data operands, then results
-	view bool   // a view: no call, the result aliases operand 0
+	args []*val  // data operands, then results
+	view bool    // a view: no call, the result aliases operand 0
 	ctl  ctlKind // control flow in Run instead of a kernel call
 	msg  string  // the error of a ctlFail
 }
