@@ -85,13 +85,34 @@ func @main(%x: f32[n,3]) -> ("y": f32[n,3]) {
 			name: "unsupported ops",
 			src: `
 func @main(%x: f32[2,3]) -> ("a": f32[2,3], "b": f32[2,3], "c": f32[2,3]) {
-  %a = Sin(%x) : f32[2,3] loc("sin_1")
-  %b = Sin(%a) : f32[2,3] loc("sin_2")
-  %c = Cos(%x) : f32[2,3] loc("cos_1")
+  %a = Selu(%x) : f32[2,3] loc("selu_1")
+  %b = Selu(%a) : f32[2,3] loc("selu_2")
+  %c = Elu(%x) : f32[2,3] loc("elu_1")
   return %a, %b, %c
 }
 `,
-			want: []string{"2 op type(s)", `Cos: "cos_1"`, `Sin: "sin_1", "sin_2"`},
+			want: []string{"2 op type(s)", `Elu: "elu_1"`, `Selu: "selu_1", "selu_2"`},
+		},
+		{
+			name: "unsupported ops in regions",
+			src: `
+const @zero : i64[] = 0
+func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
+  %c = Equal(%s, @zero) : bool[]
+  %y = If(%c) : f32[2,3] {
+    then_branch() {
+      %a = Selu(%x) : f32[2,3] loc("selu_then")
+      return %a
+    }
+    else_branch() {
+      %b = Elu(%x) : f32[2,3] loc("elu_else")
+      return %b
+    }
+  }
+  return %y
+}
+`,
+			want: []string{"2 op type(s)", `Elu: "elu_else"`, `Selu: "selu_then"`},
 		},
 		{name: "unbound dim", src: dynamic, want: []string{"not bound", "n"}},
 		{name: "dim above bound", src: dynamic, opts: Options{Dims: map[string]int64{"n": 5}}, want: []string{"n=5", "[1, 4]"}},

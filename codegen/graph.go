@@ -43,6 +43,8 @@ type call struct {
 	view bool    // a view: no call, the result aliases operand 0
 	ctl  ctlKind // control flow in Run instead of a kernel call
 	msg  string  // the error of a ctlFail
+	nctl int     // the number of results among the args of a control call
+	loop *iterLoop
 }
 
 // kfunc is one generated kernel function, shared by every identical op

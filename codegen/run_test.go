@@ -51,6 +51,7 @@ var modelCases = []modelCase{
 	{pkg: "storiesprefill", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-prefill", dims: map[string]int64{"batch": 1, "seq": 5, "past_seq": 0}},
 	{pkg: "storiesstep", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-step", dims: map[string]int64{"batch": 2, "seq": 1, "past_seq": 6}},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
+	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
 }
 
@@ -142,6 +143,13 @@ func buildHarness(t *testing.T) *harness {
 	res := map[string][]float32{}
 	for k, v := range out {
 		res[k] = v.F32
+		if v.I64 != nil {
+			// Small integers, exact as float32.
+			res[k] = make([]float32, len(v.I64))
+			for i, x := range v.I64 {
+				res[k][i] = float32(x)
+			}
+		}
 	}
 	// Sessions on other goroutines sharing the model give the same bits.
 	var wg sync.WaitGroup

@@ -93,6 +93,10 @@ func (g *graph) expr(x *val) string {
 	if d := x.v.Def; d != nil && isView(d) {
 		return g.expr(g.vals[d.Args[0]])
 	}
+	if x.v.Param != nil && x.root != x {
+		// A loop body's carried param: the loop's result holds it.
+		return g.expr(x.root)
+	}
 	switch x.where {
 	case inWeight:
 		return fmt.Sprintf("%s[%d]", weightsVar[x.dtype], x.index)
@@ -323,6 +327,12 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			continue
 		case ctlCopy:
 			fmt.Fprintf(&b, "copy(%s, %s)\n", g.expr(c.args[1]), g.expr(c.args[0]))
+			continue
+		case ctlLoop:
+			g.writeLoopBegin(&b, c)
+			continue
+		case ctlLoopEnd:
+			g.writeLoopEnd(&b, c)
 			continue
 		case ctlFail:
 			fmt.Fprintf(&b, "return Outputs{}, fmt.Errorf(\"%%s\", %q)\n", c.msg)

@@ -66,6 +66,9 @@ func (s *specializer) region(r *ir.Region) error {
 			}
 			continue
 		}
+		if err := bodyParams(op); err != nil {
+			return err
+		}
 		for _, sub := range op.Regions {
 			if err := s.region(sub); err != nil {
 				return err
@@ -74,6 +77,7 @@ func (s *specializer) region(r *ir.Region) error {
 		if err := reinferOp(op); err != nil {
 			return err
 		}
+		loopTrips(op)
 		last, err := lower1D(s.m, op)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", op.Name, nodeName(op), err)
