@@ -12,14 +12,14 @@ import (
 type ctlKind uint8
 
 const (
-	ctlNone ctlKind = iota
-	ctlIf           // if cond { : args are the condition, then the If's results
-	ctlElse         // } else {
-	ctlEnd          // }
-	ctlCopy         // copy(dst, src): args are src, then dst (a result of op)
-	ctlFail         // return the error msg: a branch that cannot run
-	ctlLoop         // a Loop or Scan begins: its carried values are set, the for statement opens
-	ctlLoopEnd      // the iteration's results are stored, the for statement closes
+	ctlNone    ctlKind = iota
+	ctlIf              // if cond { : args are the condition, then the If's results
+	ctlElse            // } else {
+	ctlEnd             // }
+	ctlCopy            // copy(dst, src): args are src, then dst (a result of op)
+	ctlFail            // return the error msg: a branch that cannot run
+	ctlLoop            // a Loop or Scan begins: its carried values are set, the for statement opens
+	ctlLoopEnd         // the iteration's results are stored, the for statement closes
 )
 
 // regionEmitters lists the ops with regions codegen compiles: their
