@@ -15,7 +15,7 @@ func init() {
 
 // emitCast writes a conversion between the element types codegen stores.
 // float32 to int64 truncates toward zero, as ONNX's Cast does for values
-// in range.
+// in range; to bool is "not zero", from bool 0 or 1.
 func emitCast(c *opCtx) (*kernel, error) {
 	xs, err := c.arg(0)
 	if err != nil {
@@ -23,11 +23,20 @@ func emitCast(c *opCtx) (*kernel, error) {
 	}
 	from, to := c.op.Args[0].Type.DType, c.op.Results[0].Type.DType
 	if goElem[from] == "" || goElem[to] == "" {
-		return nil, fmt.Errorf("cast from %s to %s: codegen handles f32 and i64 only so far", from, to)
+		return nil, fmt.Errorf("cast from %s to %s: codegen handles f32, f64, i64, i32 and bool only so far", from, to)
 	}
 	n := numel(xs)
 	shapes := fmt.Sprintf("%s -> %s", dtypeText(from, xs), dtypeText(to, xs))
-	body := fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nfor i, v := range x {\ny[i] = %s(v)\n}\n", n, n, goElem[to])
+	conv := fmt.Sprintf("y[i] = %s(v)", goElem[to])
+	switch {
+	case from == to:
+		conv = "y[i] = v"
+	case to == ir.Bool:
+		conv = "y[i] = v != 0"
+	case from == ir.Bool:
+		conv = "y[i] = 0\nif v {\ny[i] = 1\n}"
+	}
+	body := fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nfor i, v := range x {\n%s\n}\n", n, n, conv)
 	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: "Cast " + shapes, body: body, shapes: shapes}, nil
 }
 
