@@ -122,12 +122,22 @@ func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
 		{
 			name: "element type not stored",
 			src: `
-func @main(%x: f64[2]) -> ("y": f64[2]) {
-  %y = Relu(%x) : f64[2]
+func @main(%x: f16[2]) -> ("y": f16[2]) {
+  %y = Relu(%x) : f16[2]
   return %y
 }
 `,
-			want: []string{`input "x"`, "f64", "f32 and i64"},
+			want: []string{`input "x"`, "f16", "f32, f64, i64, i32 and bool"},
+		},
+		{
+			name: "float32 kernel on f64",
+			src: `
+func @main(%x: f64[2]) -> ("y": f64[2]) {
+  %y = Sigmoid(%x) : f64[2]
+  return %y
+}
+`,
+			want: []string{"Sigmoid", "f64", "f32 only"},
 		},
 	}
 	for _, tc := range cases {

@@ -18,8 +18,9 @@ func init() {
 // emitConvTranspose writes a 2-D ConvTranspose as a scatter: each input
 // element adds its products with the kernel taps into the outputs it
 // reaches, y[oh] for oh = ih*stride - pad + kh*dilation. The output starts
-// as the bias. Pads come from the attribute, or, with auto_pad or
-// output_shape, from the total padding ONNX defines.
+// as the bias. Pads are those ir.ConvTransposeWindows resolves (the
+// attribute, or with auto_pad or output_shape the total padding ONNX
+// defines).
 func emitConvTranspose(c *opCtx) (*kernel, error) {
 	xs, wsh, ys, err := c.binaryShapes()
 	if err != nil {
@@ -41,31 +42,20 @@ func emitConvTranspose(c *opCtx) (*kernel, error) {
 	if ys[0] != N || ys[1] != M {
 		return nil, fmt.Errorf("Y %s does not fit X %s and W %s", typeText(ys), typeText(xs), typeText(wsh))
 	}
-	ints := func(name string, def int64) [2]int {
-		v := c.op.Ints(name)
-		if len(v) != 2 {
-			return [2]int{int(def), int(def)}
-		}
-		return [2]int{int(v[0]), int(v[1])}
-	}
-	stride, dil, outPad := ints("strides", 1), ints("dilations", 1), ints("output_padding", 0)
 	if ks := c.op.Ints("kernel_shape"); len(ks) == 2 && (int(ks[0]) != KH || int(ks[1]) != KW) {
 		return nil, fmt.Errorf("kernel_shape %v does not match W %s", ks, typeText(wsh))
 	}
-	var padBegin [2]int
-	in, k, out := [2]int{H, W}, [2]int{KH, KW}, [2]int{OH, OW}
-	autoPad := c.op.Str("auto_pad")
-	if pads := c.op.Ints("pads"); len(pads) == 4 && (autoPad == "NOTSET" || autoPad == "") && c.op.Ints("output_shape") == nil {
-		padBegin = [2]int{int(pads[0]), int(pads[1])}
-	} else {
-		for i := range padBegin {
-			total := stride[i]*(in[i]-1) + outPad[i] + (k[i]-1)*dil[i] + 1 - out[i]
-			if autoPad == "SAME_UPPER" {
-				padBegin[i] = total / 2
-			} else {
-				padBegin[i] = total - total/2
-			}
-		}
+	// The pads as the op table resolves them (auto_pad, output_shape).
+	outs, win, err := ir.ConvTransposeWindows(c.op, []int64{int64(H), int64(W)}, []int64{int64(KH), int64(KW)})
+	if err != nil {
+		return nil, err
+	}
+	if int(outs[0]) != OH || int(outs[1]) != OW {
+		return nil, fmt.Errorf("Y %s, but the windows give %dx%d", typeText(ys), outs[0], outs[1])
+	}
+	var stride, dil, padBegin [2]int
+	for i, w := range win {
+		stride[i], dil[i], padBegin[i] = int(w.Stride), int(w.Dilation), int(w.PadBegin)
 	}
 	hasBias := c.op.Arg(2) != nil
 	in2 := []*ir.Value{c.op.Args[0], c.op.Args[1]}

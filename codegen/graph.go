@@ -100,7 +100,7 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 	var problems []string
 	for i, p := range f.Body.Params {
 		if p.Type.Kind == ir.TensorKind && !ioTypes[p.Type.DType] {
-			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes f32 and i64 inputs only so far", f.InputNames[i], p.Type))
+			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes f32, f64, i64, i32 and bool inputs only so far", f.InputNames[i], p.Type))
 			continue
 		}
 		v, err := g.newVal(p)
@@ -253,7 +253,7 @@ func (g *graph) emitKernels() error {
 			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
 		}
 		if !ioTypes[r.Type.DType] {
-			return fmt.Errorf("output %q: is %s, a compiled model gives f32 and i64 outputs only so far", g.f.OutputNames[i], r.Type)
+			return fmt.Errorf("output %q: is %s, a compiled model gives f32, f64, i64, i32 and bool outputs only so far", g.f.OutputNames[i], r.Type)
 		}
 	}
 	return nil
@@ -287,6 +287,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 		y.where = src.storage().where
 		g.calls = append(g.calls, &call{op: op, args: []*val{src, y}, view: true})
 		return nil
+	}
+	if err := checkKernelTypes(op); err != nil {
+		return err
 	}
 	e := emitters[op.Name]
 	c := &opCtx{g: g, op: op}
@@ -410,7 +413,7 @@ var tensorField = map[ir.DType]string{ir.F32: "F32", ir.I64: "I64", ir.Bool: "Bo
 
 // ioTypes are the element types a generated package's inputs and outputs
 // may have: the fields of its Tensor.
-var ioTypes = map[ir.DType]bool{ir.F32: true, ir.I64: true}
+var ioTypes = map[ir.DType]bool{ir.F32: true, ir.I64: true, ir.F64: true, ir.I32: true, ir.Bool: true}
 
 // arenaVar is the name Run gives each element type's arena.
 var arenaVar = map[ir.DType]string{ir.F32: "a", ir.I64: "ai", ir.Bool: "ab", ir.I32: "ai32", ir.F64: "af64"}

@@ -130,8 +130,9 @@ func (g *graph) modelSource(opts Options) string {
 	b.WriteString("\"encoding/binary\"\n\"fmt\"\n\"math\"\n)\n\n")
 
 	b.WriteString(`// Tensor is a dense tensor in row-major (C) order. The field of its
-// element type holds the data (F32 for float32, I64 for int64); its
-// length is the product of Shape.
+// element type holds the data (F32 for float32, F64 for float64, I64 for
+// int64, I32 for int32, Bool for bool); its length is the product of
+// Shape.
 type Tensor struct {
 	// Shape holds the dims, outermost first.
 	Shape []int
@@ -139,6 +140,12 @@ type Tensor struct {
 	F32 []float32
 	// I64 holds int64 elements.
 	I64 []int64
+	// F64 holds float64 elements.
+	F64 []float64
+	// I32 holds int32 elements.
+	I32 []int32
+	// Bool holds bool elements.
+	Bool []bool
 }
 
 `)
@@ -252,17 +259,25 @@ func newModel(blob []byte) (*Model, error) {
 	b.WriteString("return s\n}\n\n")
 
 	b.WriteString(`// checkInput returns an error unless t holds data of element type elem
-// ("float32" or "int64") and exactly shape want.
+// ("float32", "int64", ...) and exactly shape want. A tensor with no
+// elements may leave its data nil.
 func checkInput(name string, t Tensor, elem string, want ...int) error {
-	if t.Shape == nil && t.F32 == nil && t.I64 == nil {
+	if t.Shape == nil && t.F32 == nil && t.I64 == nil && t.F64 == nil && t.I32 == nil && t.Bool == nil {
 		return fmt.Errorf("input %q is missing", name)
 	}
-	n, ok := len(t.F32), t.F32 != nil
-	if elem == "int64" {
+	var n int
+	var ok bool
+	switch elem {
+	case "float32":
+		n, ok = len(t.F32), t.F32 != nil
+	case "int64":
 		n, ok = len(t.I64), t.I64 != nil
-	}
-	if !ok {
-		return fmt.Errorf("input %q: want %s data", name, elem)
+	case "float64":
+		n, ok = len(t.F64), t.F64 != nil
+	case "int32":
+		n, ok = len(t.I32), t.I32 != nil
+	case "bool":
+		n, ok = len(t.Bool), t.Bool != nil
 	}
 	if len(t.Shape) != len(want) {
 		return fmt.Errorf("input %q: shape %v has rank %d, want %v", name, t.Shape, len(t.Shape), want)
@@ -273,6 +288,9 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			return fmt.Errorf("input %q: shape %v, want %v (dim %d)", name, t.Shape, want, i)
 		}
 		size *= d
+	}
+	if !ok && size > 0 {
+		return fmt.Errorf("input %q: want %s data", name, elem)
 	}
 	if n != size {
 		return fmt.Errorf("input %q: %d elements for shape %v, want %d", name, n, t.Shape, size)
@@ -373,7 +391,11 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 	b.WriteString("return out, nil\n}\n\n")
 
 	// RunNamed.
-	b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them. An unknown input name is an error.\nfunc (s *Session) RunNamed(in map[string]Tensor) (map[string]Tensor, error) {\nvar x Inputs\nfor name, t := range in {\nswitch name {\n")
+	loopVars := "name, t"
+	if len(g.inputs) == 0 {
+		loopVars = "name" // a model without inputs reads no tensor
+	}
+	b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them. An unknown input name is an error.\nfunc (s *Session) RunNamed(in map[string]Tensor) (map[string]Tensor, error) {\nvar x Inputs\nfor " + loopVars + " := range in {\nswitch name {\n")
 	for i := range g.inputs {
 		fmt.Fprintf(&b, "case %q:\nx.%s = t\n", g.f.InputNames[i], inNames[i])
 	}
