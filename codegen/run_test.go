@@ -408,6 +408,18 @@ func compareClose(got, want []float32, rtol, atol float64) (float64, error) {
 	return worst, nil
 }
 
+// maxRelative returns the largest |got-want|/|want| over the elements
+// with |want| of at least 1e-3, where a relative error means something.
+func maxRelative(got, want []float32) float64 {
+	worst := 0.0
+	for i := range want {
+		if w := math.Abs(float64(want[i])); w >= 1e-3 && i < len(got) {
+			worst = max(worst, math.Abs(float64(got[i])-float64(want[i]))/w)
+		}
+	}
+	return worst
+}
+
 // TestCompiledModels compiles the shared models, builds them with the Go
 // toolchain and checks their outputs against ONNX Runtime's stored ones
 // and the interpreter's, then that bad inputs give errors. It logs the
@@ -463,7 +475,7 @@ func TestCompiledModels(t *testing.T) {
 				if err != nil {
 					t.Errorf("output %q vs ONNX Runtime: %v", o.Name, err)
 				} else {
-					t.Logf("output %q: max |diff| %.3g vs ONNX Runtime", o.Name, d)
+					t.Logf("output %q: max |diff| %.3g, max relative %.3g vs ONNX Runtime", o.Name, d, maxRelative(got, tensor.Data[float32](want)))
 				}
 				for i, n := range f.OutputNames {
 					if n != o.Name {

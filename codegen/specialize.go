@@ -123,10 +123,21 @@ func (s *specializer) ifBranches(op *ir.Op) error {
 	return nil
 }
 
-// reinferOp infers op's result types from its operands alone: the shapes
-// the source model claimed are dropped first, as they may hold symbols of
-// its own that the binding does not know.
+// reinferOp infers op's result types again from its operands. The source
+// model's claims are kept where they are static numbers (a slice whose
+// length inference cannot see, one element per loop iteration) and
+// dropped where they are symbols of its own, which the binding does not
+// know; when a kept claim contradicts inference under this binding (an
+// exporter that wrote its trace's batch size), inference alone decides.
 func reinferOp(op *ir.Op) error {
+	for _, res := range op.Results {
+		if res.Type.Kind == ir.TensorKind {
+			res.Type = ir.TensorType(res.Type.DType, staticPart(res.Type.Shape))
+		}
+	}
+	if err := ir.InferTypes(op); err == nil {
+		return nil
+	}
 	for _, res := range op.Results {
 		if res.Type.Kind == ir.TensorKind {
 			res.Type = ir.TensorType(res.Type.DType, ir.UnrankedShape())
@@ -136,4 +147,20 @@ func reinferOp(op *ir.Op) error {
 		return fmt.Errorf("%s %s: %w", op.Name, nodeName(op), err)
 	}
 	return nil
+}
+
+// staticPart keeps a shape's rank and static dims, every other dim
+// unknown.
+func staticPart(s ir.Shape) ir.Shape {
+	if !s.Ranked {
+		return s
+	}
+	dims := make([]ir.Dim, len(s.Dims))
+	for i, d := range s.Dims {
+		dims[i] = ir.Unknown()
+		if d.IsStatic() {
+			dims[i] = d
+		}
+	}
+	return ir.Shape{Ranked: true, Dims: dims}
 }
