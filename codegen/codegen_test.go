@@ -85,13 +85,13 @@ func @main(%x: f32[n,3]) -> ("y": f32[n,3]) {
 			name: "unsupported ops",
 			src: `
 func @main(%x: f32[2,3]) -> ("a": f32[2,3], "b": f32[2,3], "c": f32[2,3]) {
-  %a = Selu(%x) : f32[2,3] loc("selu_1")
-  %b = Selu(%a) : f32[2,3] loc("selu_2")
-  %c = Elu(%x) : f32[2,3] loc("elu_1")
+  %a = Hardmax(%x) : f32[2,3] loc("hardmax_1")
+  %b = Hardmax(%a) : f32[2,3] loc("hardmax_2")
+  %c = LpNormalization(%x) : f32[2,3] loc("lpnorm_1")
   return %a, %b, %c
 }
 `,
-			want: []string{"2 op type(s)", `Elu: "elu_1"`, `Selu: "selu_1", "selu_2"`},
+			want: []string{"2 op type(s)", `Hardmax: "hardmax_1", "hardmax_2"`, `LpNormalization: "lpnorm_1"`},
 		},
 		{
 			name: "unsupported ops in regions",
@@ -101,18 +101,18 @@ func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
   %c = Equal(%s, @zero) : bool[]
   %y = If(%c) : f32[2,3] {
     then_branch() {
-      %a = Selu(%x) : f32[2,3] loc("selu_then")
+      %a = Hardmax(%x) : f32[2,3] loc("hardmax_then")
       return %a
     }
     else_branch() {
-      %b = Elu(%x) : f32[2,3] loc("elu_else")
+      %b = LpNormalization(%x) : f32[2,3] loc("lpnorm_else")
       return %b
     }
   }
   return %y
 }
 `,
-			want: []string{"2 op type(s)", `Elu: "elu_else"`, `Selu: "selu_then"`},
+			want: []string{"2 op type(s)", `Hardmax: "hardmax_then"`, `LpNormalization: "lpnorm_else"`},
 		},
 		{name: "unbound dim", src: dynamic, want: []string{"not bound", "n"}},
 		{name: "dim above bound", src: dynamic, opts: Options{Dims: map[string]int64{"n": 5}}, want: []string{"n=5", "[1, 4]"}},

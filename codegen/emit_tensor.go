@@ -12,6 +12,87 @@ func init() {
 	emitters["Range"] = emitRange
 	emitters["ConstantOfShape"] = emitConstantOfShape
 	emitters["Expand"] = emitExpand
+	emitters["Trilu"] = emitTrilu
+	emitters["Dropout"] = emitDropout
+	emitters["CastLike"] = emitCast
+}
+
+// emitTrilu writes Trilu: each matrix of the last two dims keeps the
+// elements on and above (upper) or on and below diagonal k, zero
+// elsewhere, k known at compile time.
+func emitTrilu(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) < 2 {
+		return nil, fmt.Errorf("input is %s, want rank 2 or more", typeText(xs))
+	}
+	k := int64(0)
+	if a := c.op.Arg(1); a != nil {
+		v, err := c.g.knownInts(a)
+		if err != nil || len(v) != 1 {
+			return nil, fmt.Errorf("k is not known at compile time")
+		}
+		k = v[0]
+	}
+	r := len(xs)
+	rows, cols := xs[r-2], xs[r-1]
+	keep := "j-i >= k"
+	if c.op.Int("upper") == 0 {
+		keep = "j-i <= k"
+	}
+	dt := c.op.Args[0].Type.DType
+	var zero string
+	switch dt {
+	case ir.Bool:
+		zero = "false"
+	default:
+		zero = "0"
+	}
+	body := fmt.Sprintf(`x = x[:%[1]d]
+y = y[:%[1]d]
+const k = %[5]d
+for m := 0; m < %[2]d; m++ {
+for i := 0; i < %[3]d; i++ {
+for j := 0; j < %[4]d; j++ {
+at := (m*%[3]d+i)*%[4]d + j
+if %[6]s {
+y[at] = x[at]
+} else {
+y[at] = %[7]s
+}
+}
+}
+}
+`, numel(xs), numel(xs[:r-2]), rows, cols, k, keep, zero)
+	shapes := dtypeText(dt, xs)
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Trilu (upper %d, k %d) of %s", c.op.Int("upper"), k, shapes), body: body, shapes: shapes}, nil
+}
+
+// emitDropout writes Dropout at inference: the data unchanged and, when
+// read, an all-true mask. training_mode must be absent or known false
+// (training drops elements at random).
+func emitDropout(c *opCtx) (*kernel, error) {
+	if a := c.op.Arg(2); a != nil {
+		v, err := c.g.knownInts(a)
+		if err != nil || len(v) != 1 || v[0] != 0 {
+			return nil, fmt.Errorf("training_mode is not known false; codegen compiles inference only")
+		}
+	}
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	n := numel(xs)
+	params := []string{"x", "y"}
+	body := fmt.Sprintf("copy(y[:%d], x[:%d])\n", n, n)
+	if len(c.op.Results) > 1 {
+		params = append(params, "mask")
+		body += fmt.Sprintf("mask = mask[:%d]\nfor i := range mask {\nmask[i] = true\n}\n", n)
+	}
+	shapes := dtypeText(c.op.Args[0].Type.DType, xs)
+	return &kernel{in: c.op.Args[:1], params: params, nout: len(c.op.Results), comment: "Dropout (inference) of " + shapes, body: body, shapes: shapes}, nil
 }
 
 // emitPad writes Pad with pads known at compile time. Each axis gets a

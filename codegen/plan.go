@@ -241,3 +241,14 @@ func (g *graph) loopEnd(b int) int {
 	}
 	return len(g.calls)
 }
+
+// usesArena reports whether Run needs the arena of element type d: some
+// buffer lives there, if only a zero-size one.
+func (g *graph) usesArena(d ir.DType) bool {
+	for _, b := range g.bufs {
+		if b.dtype == d {
+			return true
+		}
+	}
+	return false
+}

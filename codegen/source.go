@@ -237,19 +237,19 @@ func newModel(blob []byte) (*Model, error) {
 	// Session.
 	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, as the\n// memory plan in manifest.json lays it out; colLen is the im2col scratch.\nconst (\narenaLen = %d\ncolLen = %d\n", g.arenaLen[ir.F32], g.colLen)
 	for _, d := range storedTypes[1:] {
-		if g.arenaLen[d] > 0 {
+		if g.usesArena(d) {
 			fmt.Fprintf(&b, "arenaLen%s = %d // the %s arena\n", tensorField[d], g.arenaLen[d], goElem[d])
 		}
 	}
 	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
 	for _, d := range storedTypes[1:] {
-		if g.arenaLen[d] > 0 {
+		if g.usesArena(d) {
 			fmt.Fprintf(&b, "%s []%s\n", arenaField(d), goElem[d])
 		}
 	}
 	b.WriteString("col []float32\npack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen), col: make([]float32, colLen)}\n")
 	for _, d := range storedTypes[1:] {
-		if g.arenaLen[d] > 0 {
+		if g.usesArena(d) {
 			fmt.Fprintf(&b, "s.%s = make([]%s, arenaLen%s)\n", arenaField(d), goElem[d], tensorField[d])
 		}
 	}
@@ -310,7 +310,7 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 	}
 	for _, d := range storedTypes {
-		if g.arenaLen[d] > 0 {
+		if g.usesArena(d) {
 			fmt.Fprintf(&b, "%s := s.%s\n", arenaVar[d], arenaField(d))
 		}
 	}
