@@ -119,6 +119,18 @@ func emitLayerNorm(c *opCtx) (*kernel, error) {
 		}
 	}
 	shapes := typeText(xs)
+	// The optional Mean and InvStdDev results, one per normalized row.
+	outs := []string{"y"}
+	stats := ""
+	for i, name := range []string{"meanOut", "invStdOut"} {
+		if i+1 < len(c.op.Results) && c.op.Results[i+1] != nil {
+			if t := c.op.Results[i+1].Type.DType; t != ir.F32 {
+				return nil, fmt.Errorf("result %d is %s; codegen computes f32 statistics only", i+1, t)
+			}
+			outs = append(outs, name)
+			stats += fmt.Sprintf("%s[o] = float32(%s)\n", name, []string{"mean", "inv"}[i])
+		}
+	}
 	body := fmt.Sprintf(`x = x[:%[1]d]
 y = y[:%[1]d]
 scale = scale[:%[3]d]
@@ -139,7 +151,7 @@ inv := 1 / math.Sqrt(sq/%[3]d+%[4]v)
 for i, v := range row {
 dst[i] = float32((float64(v)-mean)*inv)*scale[i]%[5]s
 }
-}
-`, numel(xs), outer, n, float64(c.op.Float("epsilon")), bias)
-	return &kernel{in: in, params: append(params, "y"), nout: 1, comment: fmt.Sprintf("LayerNormalization over the last %d elements of %s", n, shapes), body: body, shapes: shapes, flops: 8 * int64(numel(xs))}, nil
+%[6]s}
+`, numel(xs), outer, n, float64(c.op.Float("epsilon")), bias, stats)
+	return &kernel{in: in, params: append(params, outs...), nout: len(outs), comment: fmt.Sprintf("LayerNormalization over the last %d elements of %s", n, shapes), body: body, shapes: shapes, flops: 8 * int64(numel(xs))}, nil
 }
