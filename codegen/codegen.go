@@ -78,10 +78,15 @@ func (p *Package) FileNames() []string {
 }
 
 // Compile generates a Go package that computes function @main of m (or
-// its only function). It refuses, with one error each, modules with ops it
-// has no kernel for (listing every op type and its nodes), symbols left
-// unbound or bound outside their bounds, and values that are not float32
-// tensors of static shape.
+// its only function). It first specializes the function for the dim
+// binding (static input shapes, types inferred again, Ifs whose condition
+// is then known replaced by the branch taken); If, Loop and Scan left
+// compile into Go control flow in Run. It refuses, with one error each,
+// modules with ops it has no kernel for (listing every op type and its
+// nodes, inside regions too), input symbols left unbound or bound outside
+// their bounds, values that are not tensors of static shape (f32, f64,
+// i64, i32 or bool; f32 or i64 for inputs and outputs), and loops whose
+// carried values change shape.
 func Compile(m *ir.Module, opts Options) (*Package, error) {
 	if opts.Package == "" {
 		opts.Package = "model"
@@ -103,9 +108,6 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		}
 		f = m.Funcs[0]
 	}
-	if err := checkSupported(f); err != nil {
-		return nil, err
-	}
 	// Work on a copy without dead ops: the emitter declares one Go
 	// variable per value and the Go compiler refuses unused ones.
 	m = m.Clone()
@@ -115,10 +117,20 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	declared := declaredShapes(f)
+	failed, err := specialize(m, f, bind)
+	if err != nil {
+		return nil, err
+	}
+	ir.RemoveDeadOps(f.Body)
+	if err := checkSupported(f); err != nil {
+		return nil, err
+	}
 	g, err := newGraph(m, f, bind)
 	if err != nil {
 		return nil, err
 	}
+	g.declared, g.failed = declared, failed
 	if err := g.emitKernels(); err != nil {
 		return nil, err
 	}
@@ -186,20 +198,31 @@ func header(opts Options) string {
 	return b.String()
 }
 
-// checkSupported lists, in one error, every op type of f that codegen has
-// no kernel for, with the nodes that use it.
+// checkSupported lists, in one error, every op type of f (in the regions
+// of control flow too) that codegen has no kernel for, with the nodes that
+// use it.
 func checkSupported(f *ir.Func) error {
 	bad := map[string][]string{}
 	var names []string
-	for _, op := range f.Body.Ops {
-		if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
-			continue
+	var walk func(r *ir.Region)
+	walk = func(r *ir.Region) {
+		for _, op := range r.Ops {
+			if len(op.Regions) > 0 && regionEmitters[op.Name] != nil {
+				for _, sub := range op.Regions {
+					walk(sub)
+				}
+				continue
+			}
+			if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
+				continue
+			}
+			if _, ok := bad[op.Name]; !ok {
+				names = append(names, op.Name)
+			}
+			bad[op.Name] = append(bad[op.Name], nodeName(op))
 		}
-		if _, ok := bad[op.Name]; !ok {
-			names = append(names, op.Name)
-		}
-		bad[op.Name] = append(bad[op.Name], nodeName(op))
 	}
+	walk(f.Body)
 	if len(names) == 0 {
 		return nil
 	}
@@ -256,29 +279,44 @@ func isView(op *ir.Op) bool {
 }
 
 // bindDims checks opts.Dims against the symbols f's shapes use and the
-// module's bounds, and returns the binding. Every symbol must be bound.
+// module's bounds, and returns the binding. Every symbol of the inputs'
+// shapes must be bound; the others (a source model's names for the dims
+// of intermediate values) follow from them once specialize has inferred
+// the types again, but may be bound too.
 func bindDims(m *ir.Module, f *ir.Func, dims map[string]int64) (map[string]int64, error) {
 	used := map[string]bool{}
-	note := func(t ir.Type) {
+	inInputs := map[string]bool{}
+	note := func(t ir.Type, set map[string]bool) {
 		if t.Kind == ir.TensorKind && t.Shape.Ranked {
 			for _, d := range t.Shape.Dims {
 				for _, s := range d.Symbols() {
-					used[s] = true
+					set[s] = true
 				}
 			}
 		}
 	}
 	for _, p := range f.Body.Params {
-		note(p.Type)
+		note(p.Type, used)
+		note(p.Type, inInputs)
 	}
-	for _, op := range f.Body.Ops {
-		for _, r := range op.Results {
-			note(r.Type)
+	var walk func(r *ir.Region)
+	walk = func(r *ir.Region) {
+		for _, op := range r.Ops {
+			for _, res := range op.Results {
+				note(res.Type, used)
+			}
+			for _, sub := range op.Regions {
+				for _, p := range sub.Params {
+					note(p.Type, used)
+				}
+				walk(sub)
+			}
 		}
 	}
+	walk(f.Body)
 	var problems []string
 	var unbound []string
-	for s := range used {
+	for s := range inInputs {
 		if _, ok := dims[s]; !ok {
 			unbound = append(unbound, s)
 		}
@@ -316,4 +354,17 @@ func bindDims(m *ir.Module, f *ir.Func, dims map[string]int64) (map[string]int64
 		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return dims, nil
+}
+
+// declaredShapes returns the shapes f declares for its inputs and then
+// its outputs, symbols and all, for the generated doc comments.
+func declaredShapes(f *ir.Func) []ir.Shape {
+	var out []ir.Shape
+	for _, p := range f.Body.Params {
+		out = append(out, p.Type.Shape.Clone())
+	}
+	for _, r := range f.Body.Results {
+		out = append(out, r.Type.Shape.Clone())
+	}
+	return out
 }

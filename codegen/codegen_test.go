@@ -85,13 +85,34 @@ func @main(%x: f32[n,3]) -> ("y": f32[n,3]) {
 			name: "unsupported ops",
 			src: `
 func @main(%x: f32[2,3]) -> ("a": f32[2,3], "b": f32[2,3], "c": f32[2,3]) {
-  %a = Sin(%x) : f32[2,3] loc("sin_1")
-  %b = Sin(%a) : f32[2,3] loc("sin_2")
-  %c = Cos(%x) : f32[2,3] loc("cos_1")
+  %a = Hardmax(%x) : f32[2,3] loc("hardmax_1")
+  %b = Hardmax(%a) : f32[2,3] loc("hardmax_2")
+  %c = LpNormalization(%x) : f32[2,3] loc("lpnorm_1")
   return %a, %b, %c
 }
 `,
-			want: []string{"2 op type(s)", `Cos: "cos_1"`, `Sin: "sin_1", "sin_2"`},
+			want: []string{"2 op type(s)", `Hardmax: "hardmax_1", "hardmax_2"`, `LpNormalization: "lpnorm_1"`},
+		},
+		{
+			name: "unsupported ops in regions",
+			src: `
+const @zero : i64[] = 0
+func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
+  %c = Equal(%s, @zero) : bool[]
+  %y = If(%c) : f32[2,3] {
+    then_branch() {
+      %a = Hardmax(%x) : f32[2,3] loc("hardmax_then")
+      return %a
+    }
+    else_branch() {
+      %b = LpNormalization(%x) : f32[2,3] loc("lpnorm_else")
+      return %b
+    }
+  }
+  return %y
+}
+`,
+			want: []string{"2 op type(s)", `Hardmax: "hardmax_then"`, `LpNormalization: "lpnorm_else"`},
 		},
 		{name: "unbound dim", src: dynamic, want: []string{"not bound", "n"}},
 		{name: "dim above bound", src: dynamic, opts: Options{Dims: map[string]int64{"n": 5}}, want: []string{"n=5", "[1, 4]"}},
@@ -101,12 +122,22 @@ func @main(%x: f32[2,3]) -> ("a": f32[2,3], "b": f32[2,3], "c": f32[2,3]) {
 		{
 			name: "element type not stored",
 			src: `
-func @main(%x: f64[2]) -> ("y": f64[2]) {
-  %y = Relu(%x) : f64[2]
+func @main(%x: f16[2]) -> ("y": f16[2]) {
+  %y = Relu(%x) : f16[2]
   return %y
 }
 `,
-			want: []string{`input "x"`, "f64", "f32 and i64"},
+			want: []string{`input "x"`, "f16", "f32, f64, i64, i32 and bool"},
+		},
+		{
+			name: "float32 kernel on f64",
+			src: `
+func @main(%x: f64[2]) -> ("y": f64[2]) {
+  %y = Sigmoid(%x) : f64[2]
+  return %y
+}
+`,
+			want: []string{"Sigmoid", "f64", "f32 only"},
 		},
 	}
 	for _, tc := range cases {

@@ -5,11 +5,16 @@
 // of it (docs/manifest.md). Compile does the work and returns the files;
 // writing them is the caller's business.
 //
-// The emitters (emit_*.go) are codegen's kernel table, keyed by op name as
-// the interpreter's kernels are; ops with the View trait need none, and
-// integer shape subgraphs are folded once the symbolic dims are bound.
-// plan.go is the memory planner, source.go writes the package's API and
-// Run, manifest.go the manifest.
+// specialize.go fixes the function to the dim binding first: static input
+// shapes, every type inferred again, Ifs whose condition is then known
+// inlined (their untaken branches never inferred), and 1-D convolutions
+// rewritten over views as 2-D ones (lower.go). The emitters (emit_*.go) are
+// codegen's kernel table, keyed by op name as the interpreter's kernels
+// are; ops with the View trait need none, and integer shape subgraphs are
+// folded once the symbolic dims are bound. emit_control.go compiles the
+// If, Loop and Scan left into Go control flow in Run. plan.go is the
+// memory planner, source.go writes the package's API and Run, manifest.go
+// the manifest.
 //
 // codegen imports ir and the standard library. The code it writes imports
 // only the standard library; the kernel library it carries into generated

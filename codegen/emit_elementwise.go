@@ -186,7 +186,14 @@ func emitBinary(expr string) emitter {
 		n := numel(ys)
 		var b strings.Builder
 		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), numel(bs), n)
-		if len(dims) == 1 && strides[0][0] == 1 && strides[1][0] == 1 {
+		fails := false
+		if c.op.Name == "Div" && c.op.Args[0].Type.DType.IsInt() {
+			// Go panics on an integer division by zero: Run reports it.
+			fails = true
+			writeLoops(&b, dims, strides, func(idx []string) string {
+				return "if b[" + idx[1] + "] == 0 {\nreturn fmt.Errorf(\"integer division by zero\")\n}\ny[i] = a[" + idx[0] + "] / b[" + idx[1] + "]\ni++"
+			}, "i := 0\n")
+		} else if len(dims) == 1 && strides[0][0] == 1 && strides[1][0] == 1 {
 			fmt.Fprintf(&b, "for i := range y {\ny[i] = %s\n}\n", fmt.Sprintf(expr, "a[i]", "b[i]"))
 		} else {
 			writeLoops(&b, dims, strides, func(idx []string) string {
@@ -202,6 +209,7 @@ func emitBinary(expr string) emitter {
 			body:    b.String(),
 			shapes:  shapes,
 			flops:   int64(n),
+			fails:   fails,
 		}, nil
 	}
 }

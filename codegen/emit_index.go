@@ -15,7 +15,7 @@ func init() {
 
 // emitCast writes a conversion between the element types codegen stores.
 // float32 to int64 truncates toward zero, as ONNX's Cast does for values
-// in range.
+// in range; to bool is "not zero", from bool 0 or 1.
 func emitCast(c *opCtx) (*kernel, error) {
 	xs, err := c.arg(0)
 	if err != nil {
@@ -23,11 +23,20 @@ func emitCast(c *opCtx) (*kernel, error) {
 	}
 	from, to := c.op.Args[0].Type.DType, c.op.Results[0].Type.DType
 	if goElem[from] == "" || goElem[to] == "" {
-		return nil, fmt.Errorf("cast from %s to %s: codegen handles f32 and i64 only so far", from, to)
+		return nil, fmt.Errorf("cast from %s to %s: codegen handles f32, f64, i64, i32 and bool only so far", from, to)
 	}
 	n := numel(xs)
 	shapes := fmt.Sprintf("%s -> %s", dtypeText(from, xs), dtypeText(to, xs))
-	body := fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nfor i, v := range x {\ny[i] = %s(v)\n}\n", n, n, goElem[to])
+	conv := fmt.Sprintf("y[i] = %s(v)", goElem[to])
+	switch {
+	case from == to:
+		conv = "y[i] = v"
+	case to == ir.Bool:
+		conv = "y[i] = v != 0"
+	case from == ir.Bool:
+		conv = "y[i] = 0\nif v {\ny[i] = 1\n}"
+	}
+	body := fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nfor i, v := range x {\n%s\n}\n", n, n, conv)
 	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: "Cast " + shapes, body: body, shapes: shapes}, nil
 }
 
@@ -110,6 +119,18 @@ func emitLayerNorm(c *opCtx) (*kernel, error) {
 		}
 	}
 	shapes := typeText(xs)
+	// The optional Mean and InvStdDev results, one per normalized row.
+	outs := []string{"y"}
+	stats := ""
+	for i, name := range []string{"meanOut", "invStdOut"} {
+		if i+1 < len(c.op.Results) && c.op.Results[i+1] != nil {
+			if t := c.op.Results[i+1].Type.DType; t != ir.F32 {
+				return nil, fmt.Errorf("result %d is %s; codegen computes f32 statistics only", i+1, t)
+			}
+			outs = append(outs, name)
+			stats += fmt.Sprintf("%s[o] = float32(%s)\n", name, []string{"mean", "inv"}[i])
+		}
+	}
 	body := fmt.Sprintf(`x = x[:%[1]d]
 y = y[:%[1]d]
 scale = scale[:%[3]d]
@@ -130,7 +151,7 @@ inv := 1 / math.Sqrt(sq/%[3]d+%[4]v)
 for i, v := range row {
 dst[i] = float32((float64(v)-mean)*inv)*scale[i]%[5]s
 }
-}
-`, numel(xs), outer, n, float64(c.op.Float("epsilon")), bias)
-	return &kernel{in: in, params: append(params, "y"), nout: 1, comment: fmt.Sprintf("LayerNormalization over the last %d elements of %s", n, shapes), body: body, shapes: shapes, flops: 8 * int64(numel(xs))}, nil
+%[6]s}
+`, numel(xs), outer, n, float64(c.op.Float("epsilon")), bias, stats)
+	return &kernel{in: in, params: append(params, outs...), nout: len(outs), comment: fmt.Sprintf("LayerNormalization over the last %d elements of %s", n, shapes), body: body, shapes: shapes, flops: 8 * int64(numel(xs))}, nil
 }

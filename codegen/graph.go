@@ -39,8 +39,12 @@ type val struct {
 type call struct {
 	op   *ir.Op
 	fn   *kfunc
-	args []*val // data operands, then results
-	view bool   // a view: no call, the result aliases operand 0
+	args []*val  // data operands, then results
+	view bool    // a view: no call, the result aliases operand 0
+	ctl  ctlKind // control flow in Run instead of a kernel call
+	msg  string  // the error of a ctlFail
+	nctl int     // the number of results among the args of a control call
+	loop *iterLoop
 	// col is the im2col scratch the kernel needs (elements), and colBuf
 	// its buffer: the planner places it in the arena, live at this call
 	// only.
@@ -80,6 +84,13 @@ type graph struct {
 	nextVar  int
 	needGemm bool
 
+	// declared holds the shapes the function declares for its inputs,
+	// then its outputs, before specialization made them static.
+	declared []ir.Shape
+	// failed holds the If branches that cannot run under the binding,
+	// with the error Run returns when one is taken.
+	failed map[*ir.Region]error
+
 	uses       ir.UseMap
 	bufs       []*buffer
 	arenaLen   map[ir.DType]int // elements of each arena
@@ -92,6 +103,10 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 	g.uses = ir.Uses(f.Body)
 	var problems []string
 	for i, p := range f.Body.Params {
+		if p.Type.Kind == ir.TensorKind && !ioTypes[p.Type.DType] {
+			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes f32, f64, i64, i32 and bool inputs only so far", f.InputNames[i], p.Type))
+			continue
+		}
 		v, err := g.newVal(p)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("input %q: %v", f.InputNames[i], err))
@@ -114,7 +129,7 @@ func (g *graph) newVal(v *ir.Value) (*val, error) {
 		return nil, fmt.Errorf("is a %s, codegen handles tensors only", t)
 	}
 	if goElem[t.DType] == "" {
-		return nil, fmt.Errorf("is %s, codegen handles f32 and i64 tensors only so far", t)
+		return nil, fmt.Errorf("is %s, codegen handles f32, f64, i64, i32 and bool tensors only so far", t)
 	}
 	shape, err := g.evalShape(t.Shape)
 	if err != nil {
@@ -156,6 +171,20 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	if x, ok := g.vals[v]; ok {
 		return x, nil
 	}
+	if !v.IsConst() && v.Def != nil && foldable(v.Def) {
+		// A folded shape value read as data (a position offset added to
+		// a Range): its elements become a weight.
+		c, err := g.foldedConst(v)
+		if err != nil {
+			return nil, err
+		}
+		x, err := g.data(c)
+		if err != nil {
+			return nil, err
+		}
+		g.vals[v] = x
+		return x, nil
+	}
 	if !v.IsConst() {
 		return nil, fmt.Errorf("internal error: value %s used before it is defined", v.Name)
 	}
@@ -173,6 +202,48 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	return x, nil
 }
 
+// foldedConst returns a module constant holding the elements of v, an
+// integer or bool tensor folded at compile time.
+func (g *graph) foldedConst(v *ir.Value) (*ir.Value, error) {
+	ints, err := g.knownInts(v)
+	if err != nil {
+		return nil, err
+	}
+	var data any
+	switch v.Type.DType {
+	case ir.I64:
+		data = ints
+	case ir.I32:
+		d := make([]int32, len(ints))
+		for i, x := range ints {
+			d[i] = int32(x)
+		}
+		data = d
+	case ir.Bool:
+		d := make([]bool, len(ints))
+		for i, x := range ints {
+			d[i] = x != 0
+		}
+		data = d
+	default:
+		return nil, fmt.Errorf("value %s: folded %s values are not stored yet", v.Name, v.Type.DType)
+	}
+	b, err := ir.EncodeElems(data)
+	if err != nil {
+		return nil, err
+	}
+	shape, err := g.evalShape(v.Type.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("value %s %v", v.Name, err)
+	}
+	sizes := make([]int64, len(shape))
+	for i, d := range shape {
+		sizes[i] = int64(d)
+	}
+	name := "folded." + v.Name
+	return &ir.Value{Type: ir.TensorType(v.Type.DType, ir.ShapeOf(sizes...)), Const: &ir.Constant{Name: name, Bytes: b}}, nil
+}
+
 // emitKernels builds the call list: one kernel per op, identical ones
 // shared, views resolved to their roots.
 func (g *graph) emitKernels() error {
@@ -185,11 +256,17 @@ func (g *graph) emitKernels() error {
 		if _, err := g.data(r); err != nil {
 			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
 		}
+		if !ioTypes[r.Type.DType] {
+			return fmt.Errorf("output %q: is %s, a compiled model gives f32, f64, i64, i32 and bool outputs only so far", g.f.OutputNames[i], r.Type)
+		}
 	}
 	return nil
 }
 
 func (g *graph) emitOp(op *ir.Op) error {
+	if re := regionEmitters[op.Name]; re != nil && len(op.Regions) > 0 {
+		return re(g, op)
+	}
 	if foldable(op) {
 		for _, r := range op.Results {
 			if _, err := g.knownInts(r); err != nil {
@@ -214,6 +291,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 		y.where = src.storage().where
 		g.calls = append(g.calls, &call{op: op, args: []*val{src, y}, view: true})
 		return nil
+	}
+	if err := checkKernelTypes(op); err != nil {
+		return err
 	}
 	e := emitters[op.Name]
 	c := &opCtx{g: g, op: op}
@@ -328,17 +408,31 @@ func funcBase(op string) string {
 
 // goElem is the Go element type codegen stores each element type in; an
 // element type not listed is not supported yet.
-var goElem = map[ir.DType]string{ir.F32: "float32", ir.I64: "int64"}
+var goElem = map[ir.DType]string{ir.F32: "float32", ir.I64: "int64", ir.Bool: "bool", ir.I32: "int32", ir.F64: "float64"}
 
 // tensorField is the field of the generated Tensor holding each element
-// type's data.
-var tensorField = map[ir.DType]string{ir.F32: "F32", ir.I64: "I64"}
+// type's data, and the suffix of the names of its weights and arena.
+var tensorField = map[ir.DType]string{ir.F32: "F32", ir.I64: "I64", ir.Bool: "Bool", ir.I32: "I32", ir.F64: "F64"}
+
+// ioTypes are the element types a generated package's inputs and outputs
+// may have: the fields of its Tensor.
+var ioTypes = map[ir.DType]bool{ir.F32: true, ir.I64: true, ir.F64: true, ir.I32: true, ir.Bool: true}
 
 // arenaVar is the name Run gives each element type's arena.
-var arenaVar = map[ir.DType]string{ir.F32: "a", ir.I64: "ai"}
+var arenaVar = map[ir.DType]string{ir.F32: "a", ir.I64: "ai", ir.Bool: "ab", ir.I32: "ai32", ir.F64: "af64"}
 
 // weightsVar is the name Run gives each element type's weights.
-var weightsVar = map[ir.DType]string{ir.F32: "w", ir.I64: "wi"}
+var weightsVar = map[ir.DType]string{ir.F32: "w", ir.I64: "wi", ir.Bool: "wb", ir.I32: "wi32", ir.F64: "wf64"}
+
+// weightDecode is the Go expression decoding element j of each element
+// type from the little-endian bytes src.
+var weightDecode = map[ir.DType]string{
+	ir.F32:  "math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))",
+	ir.I64:  "int64(binary.LittleEndian.Uint64(src[8*j:]))",
+	ir.Bool: "src[j] != 0",
+	ir.I32:  "int32(binary.LittleEndian.Uint32(src[4*j:]))",
+	ir.F64:  "math.Float64frombits(binary.LittleEndian.Uint64(src[8*j:]))",
+}
 
 // storedTypes lists the element types codegen stores, in a fixed order.
-var storedTypes = []ir.DType{ir.F32, ir.I64}
+var storedTypes = []ir.DType{ir.F32, ir.I64, ir.Bool, ir.I32, ir.F64}

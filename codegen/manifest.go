@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kiln-ml/kiln/ir"
 )
 
 // ManifestSchemaVersion is the version of manifest.json's schema
@@ -159,12 +161,12 @@ func (g *graph) manifest(opts Options) *Manifest {
 		}
 		man.Dims = append(man.Dims, d)
 	}
-	io := func(names []string, vals []*val) []ManifestIO {
+	io := func(names []string, vals []*val, decl []ir.Shape) []ManifestIO {
 		out := []ManifestIO{}
 		gn := goNames(names)
 		for i, x := range vals {
-			sym := make([]string, len(x.v.Type.Shape.Dims))
-			for j, d := range x.v.Type.Shape.Dims {
+			sym := make([]string, len(decl[i].Dims))
+			for j, d := range decl[i].Dims {
 				sym[j] = d.String()
 			}
 			out = append(out, ManifestIO{Name: names[i], GoName: gn[i], DType: x.dtype.String(), Shape: x.shape, SymbolicShape: sym})
@@ -175,8 +177,8 @@ func (g *graph) manifest(opts Options) *Manifest {
 	for _, r := range g.f.Body.Results {
 		outs = append(outs, g.vals[r])
 	}
-	man.Inputs = io(g.f.InputNames, g.inputs)
-	man.Outputs = io(g.f.OutputNames, outs)
+	man.Inputs = io(g.f.InputNames, g.inputs, g.declared[:len(g.inputs)])
+	man.Outputs = io(g.f.OutputNames, outs, g.declared[len(g.inputs):])
 	man.Weights = ManifestBlob{Mode: string(opts.Weights), File: WeightsFileName, Bytes: g.blobLen(), SHA256: g.weightsSHA, Align: weightAlign, Tensors: []ManifestWeight{}}
 	for i, w := range g.weights {
 		man.Weights.Tensors = append(man.Weights.Tensors, ManifestWeight{Name: w.v.Const.Name, DType: w.v.Type.DType.String(), Shape: w.shape, Offset: g.weightOff[i], Bytes: int64(len(w.v.Const.Bytes))})

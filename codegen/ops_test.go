@@ -19,8 +19,17 @@ import (
 // opsModule reads testdata/ops.kir.tmpl and fills its {{name:count}}
 // placeholders with seeded random values (standard normal; {{name+:count}}
 // positive, for variances and divisors).
-func opsModule() (*ir.Module, error) {
-	src, err := os.ReadFile("testdata/ops.kir.tmpl")
+func opsModule() (*ir.Module, error) { return templateModule("testdata/ops.kir.tmpl") }
+
+// controlModule is testdata/control.kir.tmpl filled as opsModule fills
+// ops.kir.tmpl.
+func controlModule() (*ir.Module, error) { return templateModule("testdata/control.kir.tmpl") }
+
+// templateModule reads a .kir template and fills its {{name:count}}
+// placeholders with seeded random values (standard normal; {{name+:count}}
+// positive, for variances and divisors).
+func templateModule(path string) (*ir.Module, error) {
+	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +48,7 @@ func opsModule() (*ir.Module, error) {
 		}
 		return "[" + strings.Join(vals, ", ") + "]"
 	})
-	return ir.Parse("ops.kir", []byte(text), ir.ParseOptions{})
+	return ir.Parse(filepath.Base(strings.TrimSuffix(path, ".tmpl")), []byte(text), ir.ParseOptions{})
 }
 
 // TestCompiledOps runs the compiled ops module on seeded random input and

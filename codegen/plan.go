@@ -34,16 +34,23 @@ func (g *graph) plan() {
 	// Last call reading each root.
 	lastUse := map[*val]int{}
 	for i, c := range g.calls {
-		for _, a := range c.args[:len(c.args)-c.nres()] {
+		reads := c.args[:len(c.args)-c.nres()]
+		if c.ctl == ctlCopy {
+			// The copy writes an If's result, already placed: it must
+			// stay live up to here.
+			reads = c.args
+		}
+		for _, a := range reads {
 			lastUse[a.root] = i
 		}
 	}
+	g.extendOverLoops(lastUse)
 	end := len(g.calls)
 	for _, r := range g.f.Body.Results {
 		lastUse[g.vals[r].root] = end
 	}
 	for i, c := range g.calls {
-		if c.view {
+		if c.view || c.ctl == ctlCopy {
 			continue
 		}
 		for _, y := range c.args[len(c.args)-c.nres():] {
@@ -123,6 +130,12 @@ func (c *call) nres() int {
 	if c.view {
 		return 1
 	}
+	if c.ctl != ctlNone {
+		if c.ctl == ctlCopy {
+			return 1
+		}
+		return c.nctl
+	}
 	n := 0
 	for _, a := range c.args {
 		if a.v.Def == c.op {
@@ -182,4 +195,68 @@ func (v *val) storage() *val {
 		r = r.root
 	}
 	return r
+}
+
+// extendOverLoops keeps every value that a loop body reads but that was
+// computed before the loop live to the loop's end: the next iteration
+// reads it again.
+func (g *graph) extendOverLoops(lastUse map[*val]int) {
+	def := map[*val]int{}
+	var open []int
+	for i, c := range g.calls {
+		for _, y := range c.args[len(c.args)-c.nres():] {
+			if _, ok := def[y.root]; !ok {
+				def[y.root] = i
+			}
+		}
+		switch c.ctl {
+		case ctlLoop:
+			open = append(open, i)
+			continue
+		case ctlLoopEnd:
+			open = open[:len(open)-1]
+			continue
+		}
+		if len(open) == 0 {
+			continue
+		}
+		for _, a := range c.args[:len(c.args)-c.nres()] {
+			d, ok := def[a.root]
+			for _, b := range open {
+				if ok && d < b {
+					// Read across every loop opened after its definition.
+					lastUse[a.root] = max(lastUse[a.root], g.loopEnd(b))
+				}
+			}
+		}
+	}
+}
+
+// loopEnd returns the index of the ctlLoopEnd call closing the loop that
+// call b opens.
+func (g *graph) loopEnd(b int) int {
+	depth := 0
+	for i := b; i < len(g.calls); i++ {
+		switch g.calls[i].ctl {
+		case ctlLoop:
+			depth++
+		case ctlLoopEnd:
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return len(g.calls)
+}
+
+// usesArena reports whether Run needs the arena of element type d: some
+// buffer lives there, if only a zero-size one.
+func (g *graph) usesArena(d ir.DType) bool {
+	for _, b := range g.bufs {
+		if b.dtype == d {
+			return true
+		}
+	}
+	return false
 }

@@ -62,10 +62,10 @@ func shapeList(shape []int) string {
 }
 
 // describe is the doc text of one input or output.
-func (g *graph) describe(x *val, bind string) string {
+func (g *graph) describe(x *val, decl ir.Shape, bind string) string {
 	static := strings.TrimPrefix(dtypeText(x.dtype, x.shape), x.dtype.String())
 	s := fmt.Sprintf("%s (field %s), shape %s", goElem[x.dtype], tensorField[x.dtype], static)
-	if sym := symbolicShape(x.v.Type.Shape); sym != static {
+	if sym := symbolicShape(decl); sym != static {
 		s += fmt.Sprintf(" (declared %s%s)", sym, bind)
 	}
 	return s
@@ -92,6 +92,10 @@ func (g *graph) bindingText() string {
 func (g *graph) expr(x *val) string {
 	if d := x.v.Def; d != nil && isView(d) {
 		return g.expr(g.vals[d.Args[0]])
+	}
+	if x.v.Param != nil && x.root != x {
+		// A loop body's carried param: the loop's result holds it.
+		return g.expr(x.root)
 	}
 	switch x.where {
 	case inWeight:
@@ -124,8 +128,9 @@ func (g *graph) modelSource(opts Options) string {
 	b.WriteString("\"encoding/binary\"\n\"fmt\"\n\"math\"\n)\n\n")
 
 	b.WriteString(`// Tensor is a dense tensor in row-major (C) order. The field of its
-// element type holds the data (F32 for float32, I64 for int64); its
-// length is the product of Shape.
+// element type holds the data (F32 for float32, F64 for float64, I64 for
+// int64, I32 for int32, Bool for bool); its length is the product of
+// Shape.
 type Tensor struct {
 	// Shape holds the dims, outermost first.
 	Shape []int
@@ -133,17 +138,23 @@ type Tensor struct {
 	F32 []float32
 	// I64 holds int64 elements.
 	I64 []int64
+	// F64 holds float64 elements.
+	F64 []float64
+	// I32 holds int32 elements.
+	I32 []int32
+	// Bool holds bool elements.
+	Bool []bool
 }
 
 `)
 	b.WriteString("// Inputs are the model's inputs, one field per input. Each must have\n// exactly the shape given.\ntype Inputs struct {\n")
 	for i, x := range g.inputs {
-		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s Tensor\n", inNames[i], g.f.InputNames[i], g.describe(x, bind), inNames[i])
+		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s Tensor\n", inNames[i], g.f.InputNames[i], g.describe(x, g.declared[i], bind), inNames[i])
 	}
 	b.WriteString("}\n\n")
 	b.WriteString("// Outputs are the model's outputs, one field per output, in slices\n// that Run allocates for each call.\ntype Outputs struct {\n")
 	for i, r := range g.f.Body.Results {
-		fmt.Fprintf(&b, "// %s is output %q: %s.\n%s Tensor\n", outNames[i], g.f.OutputNames[i], g.describe(g.vals[r], bind), outNames[i])
+		fmt.Fprintf(&b, "// %s is output %q: %s.\n%s Tensor\n", outNames[i], g.f.OutputNames[i], g.describe(g.vals[r], g.declared[len(g.inputs)+i], bind), outNames[i])
 	}
 	b.WriteString("}\n\n")
 
@@ -183,40 +194,33 @@ func newModel(blob []byte) (*Model, error) {
 		return nil, fmt.Errorf("weights: %d bytes, want %d", len(blob), weightsSize)
 	}
 	m := &Model{}
-	for i, w := range weightTable {
-		src := blob[w.off : w.off+4*w.n]
-		dst := make([]float32, w.n)
-		for j := range dst {
-			dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))
-		}
-		m.weights[i] = dst
-	}
 `)
-	if count[ir.I64] > 0 {
-		b.WriteString(`for i, w := range weightTableI64 {
-		src := blob[w.off : w.off+8*w.n]
-		dst := make([]int64, w.n)
-		for j := range dst {
-			dst[j] = int64(binary.LittleEndian.Uint64(src[8*j:]))
+	for _, d := range storedTypes {
+		if d != ir.F32 && count[d] == 0 {
+			continue
 		}
-		m.weightsI64[i] = dst
-	}
-`)
+		fmt.Fprintf(&b, "for i, w := range %s {\nsrc := blob[w.off : w.off+%d*w.n]\ndst := make([]%s, w.n)\nfor j := range dst {\ndst[j] = %s\n}\nm.%s[i] = dst\n}\n",
+			weightTableName(d), d.Size(), goElem[d], weightDecode[d], weightsField(d))
 	}
 	b.WriteString("return m, nil\n}\n\n")
 	// Session.
-	i64Arena := g.arenaLen[ir.I64] > 0
 	fmt.Fprintf(&b, "// arenaLen is the float32 activation arena's length in elements, im2col\n// columns included, as the memory plan in manifest.json lays it out.\nconst (\narenaLen = %d\n", g.arenaLen[ir.F32])
-	if i64Arena {
-		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
+	for _, d := range storedTypes[1:] {
+		if g.usesArena(d) {
+			fmt.Fprintf(&b, "arenaLen%s = %d // the %s arena\n", tensorField[d], g.arenaLen[d], goElem[d])
+		}
 	}
 	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
-	if i64Arena {
-		b.WriteString("arenaI64 []int64\n")
+	for _, d := range storedTypes[1:] {
+		if g.usesArena(d) {
+			fmt.Fprintf(&b, "%s []%s\n", arenaField(d), goElem[d])
+		}
 	}
 	b.WriteString("pack []float32\n}\n\n// NewSession returns a session with its own arena.\nfunc (m *Model) NewSession() *Session {\ns := &Session{m: m, arena: make([]float32, arenaLen)}\n")
-	if i64Arena {
-		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
+	for _, d := range storedTypes[1:] {
+		if g.usesArena(d) {
+			fmt.Fprintf(&b, "s.%s = make([]%s, arenaLen%s)\n", arenaField(d), goElem[d], tensorField[d])
+		}
 	}
 	if g.needGemm {
 		b.WriteString("s.pack = make([]float32, gemmScratchLen)\n")
@@ -224,17 +228,25 @@ func newModel(blob []byte) (*Model, error) {
 	b.WriteString("return s\n}\n\n")
 
 	b.WriteString(`// checkInput returns an error unless t holds data of element type elem
-// ("float32" or "int64") and exactly shape want.
+// ("float32", "int64", ...) and exactly shape want. A tensor with no
+// elements may leave its data nil.
 func checkInput(name string, t Tensor, elem string, want ...int) error {
-	if t.Shape == nil && t.F32 == nil && t.I64 == nil {
+	if t.Shape == nil && t.F32 == nil && t.I64 == nil && t.F64 == nil && t.I32 == nil && t.Bool == nil {
 		return fmt.Errorf("input %q is missing", name)
 	}
-	n, ok := len(t.F32), t.F32 != nil
-	if elem == "int64" {
+	var n int
+	var ok bool
+	switch elem {
+	case "float32":
+		n, ok = len(t.F32), t.F32 != nil
+	case "int64":
 		n, ok = len(t.I64), t.I64 != nil
-	}
-	if !ok {
-		return fmt.Errorf("input %q: want %s data", name, elem)
+	case "float64":
+		n, ok = len(t.F64), t.F64 != nil
+	case "int32":
+		n, ok = len(t.I32), t.I32 != nil
+	case "bool":
+		n, ok = len(t.Bool), t.Bool != nil
 	}
 	if len(t.Shape) != len(want) {
 		return fmt.Errorf("input %q: shape %v has rank %d, want %v", name, t.Shape, len(t.Shape), want)
@@ -245,6 +257,9 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			return fmt.Errorf("input %q: shape %v, want %v (dim %d)", name, t.Shape, want, i)
 		}
 		size *= d
+	}
+	if !ok && size > 0 {
+		return fmt.Errorf("input %q: want %s data", name, elem)
 	}
 	if n != size {
 		return fmt.Errorf("input %q: %d elements for shape %v, want %d", name, n, t.Shape, size)
@@ -264,7 +279,7 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 	}
 	for _, d := range storedTypes {
-		if g.arenaLen[d] > 0 {
+		if g.usesArena(d) {
 			fmt.Fprintf(&b, "%s := s.%s\n", arenaVar[d], arenaField(d))
 		}
 	}
@@ -283,6 +298,33 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 	}
 	for _, c := range g.calls {
+		switch c.ctl {
+		case ctlIf:
+			for _, r := range c.args[1:] {
+				off := r.storage().buf.offset
+				fmt.Fprintf(&b, "%s := %s[%d:%d:%d]\n", r.name, arenaVar[r.dtype], off, off+r.n, off+r.n)
+			}
+			fmt.Fprintf(&b, "if %s[0] { // If %s\n", g.expr(c.args[0]), quoteLocs(c.op))
+			continue
+		case ctlElse:
+			b.WriteString("} else {\n")
+			continue
+		case ctlEnd:
+			b.WriteString("}\n")
+			continue
+		case ctlCopy:
+			fmt.Fprintf(&b, "copy(%s, %s)\n", g.expr(c.args[1]), g.expr(c.args[0]))
+			continue
+		case ctlLoop:
+			g.writeLoopBegin(&b, c)
+			continue
+		case ctlLoopEnd:
+			g.writeLoopEnd(&b, c)
+			continue
+		case ctlFail:
+			fmt.Fprintf(&b, "return Outputs{}, fmt.Errorf(\"%%s\", %q)\n", c.msg)
+			continue
+		}
 		y := c.args[len(c.args)-1]
 		if c.view {
 			fmt.Fprintf(&b, "// %s %s: %s is a view of %s\n", c.op.Name, quoteLocs(c.op), dtypeText(y.dtype, y.shape), g.expr(c.args[0]))
@@ -322,7 +364,11 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 	b.WriteString("return out, nil\n}\n\n")
 
 	// RunNamed.
-	b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them. An unknown input name is an error.\nfunc (s *Session) RunNamed(in map[string]Tensor) (map[string]Tensor, error) {\nvar x Inputs\nfor name, t := range in {\nswitch name {\n")
+	loopVars := "name, t"
+	if len(g.inputs) == 0 {
+		loopVars = "name" // a model without inputs reads no tensor
+	}
+	b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them. An unknown input name is an error.\nfunc (s *Session) RunNamed(in map[string]Tensor) (map[string]Tensor, error) {\nvar x Inputs\nfor " + loopVars + " := range in {\nswitch name {\n")
 	for i := range g.inputs {
 		fmt.Fprintf(&b, "case %q:\nx.%s = t\n", g.f.InputNames[i], inNames[i])
 	}
