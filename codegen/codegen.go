@@ -23,6 +23,10 @@ const (
 	WeightsFile  WeightsMode = "file"
 )
 
+// maxThreads bounds Options.Threads: each thread costs a session one GEMM
+// packing buffer (about 0.6 MB).
+const maxThreads = 256
+
 // WeightsFileName is the name of the weights blob in a generated package.
 const WeightsFileName = "weights.bin"
 
@@ -48,6 +52,10 @@ type Options struct {
 	Source Source
 	// KilnVersion is written into the header and the manifest.
 	KilnVersion string
+	// Threads is how many goroutines a GEMM splits its work over (each
+	// session runs its GEMMs on up to Threads goroutines and keeps that
+	// many packing buffers); 0 means 1. Results do not depend on it.
+	Threads int
 }
 
 // Package is a generated Go package: its files by name (Go sources, the
@@ -96,6 +104,12 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	default:
 		return nil, fmt.Errorf("weights mode %q: want %q or %q", opts.Weights, WeightsEmbed, WeightsFile)
 	}
+	if opts.Threads == 0 {
+		opts.Threads = 1
+	}
+	if opts.Threads < 1 || opts.Threads > maxThreads {
+		return nil, fmt.Errorf("threads %d: want 1 to %d", opts.Threads, maxThreads)
+	}
 	f := m.Func("main")
 	if f == nil {
 		if len(m.Funcs) != 1 {
@@ -132,7 +146,7 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		"kernels.go": g.kernelSource(opts),
 	}
 	if g.needGemm {
-		gen["gemm.go"] = header(opts) + strings.Replace(stripPackageDoc(gemmSource), "package kernels", "package "+opts.Package, 1)
+		gen["gemm.go"] = gemmFile(opts)
 	}
 	for name, src := range gen {
 		b, err := format.Source([]byte(src))

@@ -195,7 +195,7 @@ r++
 	if hasBias {
 		fmt.Fprintf(&b, "for m := 0; m < %d; m++ {\nbm := b[g*%d+m]\nrow := yg[m*%d : (m+1)*%d]\nfor i := range row {\nrow[i] = bm\n}\n}\n", Mg, Mg, OHW, OHW)
 	}
-	fmt.Fprintf(&b, "gemm(%d, %d, %d, w[g*%d:], %d, 1, %s, %d, 1, yg, %d, %v, pack)\n", Mg, OHW, K, Mg*K, K, src, OHW, OHW, hasBias)
+	fmt.Fprintf(&b, "gemm(%d, %d, %d, gemmMat{data: w[g*%d:], rs: %d, cs: 1}, gemmMat{data: %s, rs: %d, cs: 1}, yg, %d, %v, pack, gemmThreads)\n", Mg, OHW, K, Mg*K, K, src, OHW, OHW, hasBias)
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
@@ -264,7 +264,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		}
 		return strings.Join(terms, "+")
 	}
-	call := fmt.Sprintf("gemm(%d, %d, %d, a[ao:], %d, 1, b[bo:], %d, 1, y[bi*%d:], %d, false, pack)\n", M, N, K, K, N, M*N, N)
+	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, gemmMat{data: b[bo:], rs: %d, cs: 1}, y[bi*%d:], %d, false, pack, gemmThreads)\n", M, N, K, K, N, M*N, N)
 	if nb == 1 {
 		b.WriteString("ao, bo, bi := 0, 0, 0\n" + call)
 	} else {
@@ -307,7 +307,7 @@ func emitGemm(c *opCtx) (*kernel, error) {
 	params := []string{"a", "b"}
 	shapes := fmt.Sprintf("%s, %s", typeText(as), typeText(bs))
 	var b strings.Builder
-	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, a, %d, %d, b, %d, %d, y, %d, false, pack)\n", M*N, M, N, K, ars, acs, brs, bcs, N)
+	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, gemmMat{data: a, rs: %d, cs: %d}, gemmMat{data: b, rs: %d, cs: %d}, y, %d, false, pack, gemmThreads)\n", M*N, M, N, K, ars, acs, brs, bcs, N)
 	hasC := len(c.op.Args) > 2 && c.op.Args[2] != nil && beta != 0
 	if hasC {
 		cs, err := c.arg(2)

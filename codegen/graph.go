@@ -1,16 +1,12 @@
 package codegen
 
 import (
-	_ "embed"
 	"fmt"
 	"strings"
 	"unicode"
 
 	"github.com/kiln-ml/kiln/ir"
 )
-
-//go:embed kernels/gemm.go
-var gemmSource string
 
 // storage says where a value's elements live at run time.
 type storage uint8

@@ -183,7 +183,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 		mem.ArenaBytes += int64(g.arenaLen[d]) * int64(d.Size())
 	}
 	if g.needGemm {
-		mem.ScratchBytes += gemmScratchBytes
+		mem.ScratchBytes += gemmScratchBytes * int64(max(1, opts.Threads))
 	}
 	mem.PeakBytes = mem.ArenaBytes + mem.ScratchBytes
 	for i := range g.calls {

@@ -241,6 +241,9 @@ func newModel(blob []byte) (*Model, error) {
 	if i64Arena {
 		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
 	}
+	if g.needGemm {
+		fmt.Fprintf(&b, "gemmThreads = %d // goroutines a GEMM splits its work over\n", opts.Threads)
+	}
 	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
 	if i64Arena {
 		b.WriteString("arenaI64 []int64\n")
@@ -250,7 +253,7 @@ func newModel(blob []byte) (*Model, error) {
 		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
 	}
 	if g.needGemm {
-		b.WriteString("s.pack = make([]float32, gemmScratchLen)\n")
+		b.WriteString("s.pack = make([]float32, gemmThreads*gemmScratchLen)\n")
 	}
 	b.WriteString("return s\n}\n\n")
 
