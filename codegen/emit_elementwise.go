@@ -25,6 +25,9 @@ type kernel struct {
 	gemm    bool // calls the packed GEMM
 	fails   bool // the body may return an error
 	colLen  int  // scratch elements it needs besides the GEMM's packing
+	// packed maps the index in in of a constant operand to the layout the
+	// kernel reads it in from the weights blob (prepack.go).
+	packed map[int]weightPack
 }
 
 // emitter writes the kernel of one op instance.

@@ -81,7 +81,20 @@ func emitConv(c *opCtx) (*kernel, error) {
 	desc := fmt.Sprintf("Conv %s, group %d, stride %dx%d, dilation %dx%d, pads %d,%d,%d,%d", shapes, G, SH, SW, DH, DW, PT, PL, win[0].PadEnd, win[1].PadEnd)
 	k := &kernel{in: in, params: params, nout: 1, shapes: shapes, flops: 2 * int64(N) * int64(M) * int64(OHW) * int64(K)}
 	var b strings.Builder
-	fmt.Fprintf(&b, "x = x[:%d]\nw = w[:%d]\ny = y[:%d]\n", numel(xs), numel(wsh), numel(ys))
+	// A constant W is stored packed for the GEMM, group after group.
+	var wPack *weightPack
+	if G != C || M != C {
+		if _, ok := constF32(c.op.Args[1], numel(wsh)); ok {
+			p := packA(G, Mg, K)
+			wPack = &p
+			k.packed = map[int]weightPack{1: p}
+		}
+	}
+	wLen := numel(wsh)
+	if wPack != nil {
+		wLen = wPack.n
+	}
+	fmt.Fprintf(&b, "x = x[:%d]\nw = w[:%d]\ny = y[:%d]\n", numel(xs), wLen, numel(ys))
 	if hasBias {
 		fmt.Fprintf(&b, "b = b[:%d]\n", M)
 	}
@@ -195,7 +208,11 @@ r++
 	if hasBias {
 		fmt.Fprintf(&b, "for m := 0; m < %d; m++ {\nbm := b[g*%d+m]\nrow := yg[m*%d : (m+1)*%d]\nfor i := range row {\nrow[i] = bm\n}\n}\n", Mg, Mg, OHW, OHW)
 	}
-	fmt.Fprintf(&b, "gemm(%d, %d, %d, gemmMat{data: w[g*%d:], rs: %d, cs: 1}, gemmMat{data: %s, rs: %d, cs: 1}, yg, %d, %v, pack, gemmThreads)\n", Mg, OHW, K, Mg*K, K, src, OHW, OHW, hasBias)
+	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
+	if wPack != nil {
+		am = fmt.Sprintf("gemmMat{data: w[g*%d:], packed: true}", wPack.n/G)
+	}
+	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, gemmMat{data: %s, rs: %d, cs: 1}, yg, %d, %v, pack, gemmThreads)\n", Mg, OHW, K, am, src, OHW, OHW, hasBias)
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
@@ -264,16 +281,30 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		}
 		return strings.Join(terms, "+")
 	}
-	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, gemmMat{data: b[bo:], rs: %d, cs: 1}, y[bi*%d:], %d, false, pack, gemmThreads)\n", M, N, K, K, N, M*N, N)
+	// A constant B that every batch shares is stored packed for the GEMM.
+	bm := fmt.Sprintf("gemmMat{data: b[bo:], rs: %d, cs: 1}", N)
+	var packed map[int]weightPack
+	if _, ok := constF32(c.op.Args[1], numel(bs)); ok && numel(bb) == 1 {
+		p := packB(K, N, N, 1)
+		packed = map[int]weightPack{1: p}
+		bm = "gemmMat{data: b, packed: true}"
+		b.Reset()
+		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), p.n, numel(ys))
+	}
+	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, gemmThreads)\n", M, N, K, K, bm, M*N, N)
+	bo := "bo := " + offset(bb, K*N) + "\n"
+	if packed != nil {
+		bo = ""
+	}
 	if nb == 1 {
-		b.WriteString("ao, bo, bi := 0, 0, 0\n" + call)
+		fmt.Fprintf(&b, "ao, bi := 0, 0\n%s%s", bo, call)
 	} else {
-		fmt.Fprintf(&b, "for bi := 0; bi < %d; bi++ {\nao := %s\nbo := %s\n%s}\n", nb, offset(ab, M*K), offset(bb, K*N), call)
+		fmt.Fprintf(&b, "for bi := 0; bi < %d; bi++ {\nao := %s\n%s%s}\n", nb, offset(ab, M*K), bo, call)
 	}
 	return &kernel{
 		in: c.op.Args[:2], params: []string{"a", "b", "y"}, nout: 1,
 		comment: "MatMul " + shapes, body: b.String(), shapes: shapes,
-		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true,
+		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true, packed: packed,
 	}, nil
 }
 
@@ -307,7 +338,14 @@ func emitGemm(c *opCtx) (*kernel, error) {
 	params := []string{"a", "b"}
 	shapes := fmt.Sprintf("%s, %s", typeText(as), typeText(bs))
 	var b strings.Builder
-	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, gemmMat{data: a, rs: %d, cs: %d}, gemmMat{data: b, rs: %d, cs: %d}, y, %d, false, pack, gemmThreads)\n", M*N, M, N, K, ars, acs, brs, bcs, N)
+	// A constant B is stored packed for the GEMM.
+	bm := fmt.Sprintf("gemmMat{data: b, rs: %d, cs: %d}", brs, bcs)
+	var packed map[int]weightPack
+	if _, ok := constF32(c.op.Args[1], numel(bs)); ok {
+		packed = map[int]weightPack{1: packB(K, N, brs, bcs)}
+		bm = "gemmMat{data: b, packed: true}"
+	}
+	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, gemmMat{data: a, rs: %d, cs: %d}, %s, y, %d, false, pack, gemmThreads)\n", M*N, M, N, K, ars, acs, bm, N)
 	hasC := len(c.op.Args) > 2 && c.op.Args[2] != nil && beta != 0
 	if hasC {
 		cs, err := c.arg(2)
@@ -332,7 +370,7 @@ func emitGemm(c *opCtx) (*kernel, error) {
 	return &kernel{
 		in: in, params: params, nout: 1,
 		comment: fmt.Sprintf("Gemm %s, transA %v, transB %v, alpha %v, beta %v", shapes, ta, tb, alpha, beta),
-		body:    b.String(), shapes: shapes, flops: 2 * int64(M) * int64(N) * int64(K), gemm: true,
+		body:    b.String(), shapes: shapes, flops: 2 * int64(M) * int64(N) * int64(K), gemm: true, packed: packed,
 	}, nil
 }
 

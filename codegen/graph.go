@@ -29,6 +29,11 @@ type val struct {
 	where storage
 	index int     // input index, or weight index among weights of its dtype
 	buf   *buffer // arena buffer, for roots in the arena
+	// packed holds a weight's little-endian bytes rearranged at compile
+	// time (see prepack.go), layout names the arrangement; nil for a
+	// weight stored as the constant is.
+	packed []byte
+	layout string
 }
 
 // call is one op of the function as the generated Run executes it.
@@ -71,6 +76,7 @@ type graph struct {
 	nextVar  int
 	colLen   int
 	needGemm bool
+	packedW  map[string]*val // packed weights by constant and layout
 
 	uses       ir.UseMap
 	bufs       []*buffer
@@ -214,8 +220,14 @@ func (g *graph) emitOp(op *ir.Op) error {
 		return err
 	}
 	args := make([]*val, 0, len(k.in)+len(op.Results))
-	for _, v := range k.in {
-		x, err := g.data(v)
+	for i, v := range k.in {
+		var x *val
+		var err error
+		if p, ok := k.packed[i]; ok {
+			x, err = g.packedWeight(v, p)
+		} else {
+			x, err = g.data(v)
+		}
 		if err != nil {
 			return err
 		}

@@ -79,6 +79,9 @@ type ManifestWeight struct {
 	Shape  []int  `json:"shape"`
 	Offset int64  `json:"offset"`
 	Bytes  int64  `json:"bytes"`
+	// Layout names a compile-time rearrangement of the elements (the
+	// GEMM's packed panels); empty when they are stored as in the model.
+	Layout string `json:"layout,omitempty"`
 }
 
 // ManifestMemory is the memory plan of a session.
@@ -176,7 +179,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 	man.Outputs = io(g.f.OutputNames, outs)
 	man.Weights = ManifestBlob{Mode: string(opts.Weights), File: WeightsFileName, Bytes: g.blobLen(), SHA256: g.weightsSHA, Align: weightAlign, Tensors: []ManifestWeight{}}
 	for i, w := range g.weights {
-		man.Weights.Tensors = append(man.Weights.Tensors, ManifestWeight{Name: w.v.Const.Name, DType: w.v.Type.DType.String(), Shape: w.shape, Offset: g.weightOff[i], Bytes: int64(len(w.v.Const.Bytes))})
+		man.Weights.Tensors = append(man.Weights.Tensors, ManifestWeight{Name: w.v.Const.Name, DType: w.v.Type.DType.String(), Shape: w.shape, Offset: g.weightOff[i], Bytes: int64(len(w.weightBytes())), Layout: w.layout})
 	}
 	mem := ManifestMemory{ScratchBytes: int64(g.colLen) * 4, Buffers: []ManifestBuffer{}}
 	for _, d := range storedTypes {

@@ -163,7 +163,11 @@ type Tensor struct {
 		fmt.Fprintf(&b, "var %s = [%d]struct{ off, n int }{\n", weightTableName(d), count[d])
 		for i, w := range g.weights {
 			if w.dtype == d {
-				fmt.Fprintf(&b, "{%d, %d}, // @%s %s\n", g.weightOff[i], w.n, w.v.Const.Name, dtypeText(d, w.shape))
+				note := ""
+				if w.layout != "" {
+					note = ", as " + w.layout
+				}
+				fmt.Fprintf(&b, "{%d, %d}, // @%s %s%s\n", g.weightOff[i], w.n, w.v.Const.Name, dtypeText(d, w.shape), note)
 			}
 		}
 		b.WriteString("}\n\n")
