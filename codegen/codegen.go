@@ -69,7 +69,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gemm.go", "kernels.go", "manifest.json", "model.go", WeightsFileName}
+	return []string{"gemm.go", "kernels.go", "manifest.json", "mathf.go", "model.go", WeightsFileName}
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -147,6 +147,12 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	}
 	if g.needGemm {
 		gen["gemm.go"] = gemmFile(opts)
+	}
+	for _, fn := range g.funcs {
+		if needMathf(fn.body) {
+			gen["mathf.go"] = mathfFile(opts)
+			break
+		}
 	}
 	for name, src := range gen {
 		b, err := format.Source([]byte(src))

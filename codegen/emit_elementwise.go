@@ -43,13 +43,13 @@ func init() {
 	}
 	emitters["Relu"] = emitUnary(func(*opCtx) (string, error) { return "if v < 0 {\nv = 0\n}", nil })
 	emitters["Sigmoid"] = emitUnary(func(*opCtx) (string, error) {
-		return "v = float32(1 / (1 + math.Exp(-float64(v))))", nil
+		return "v = sigmoidf(v)", nil
 	})
-	emitters["Tanh"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Tanh(float64(v)))", nil })
+	emitters["Tanh"] = emitUnary(func(*opCtx) (string, error) { return "v = tanhf(v)", nil })
 	emitters["Clip"] = emitUnary(clipStmt)
 	emitters["Sqrt"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Sqrt(float64(v)))", nil })
-	emitters["Exp"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Exp(float64(v)))", nil })
-	emitters["Erf"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Erf(float64(v)))", nil })
+	emitters["Exp"] = emitUnary(func(*opCtx) (string, error) { return "v = expf(v)", nil })
+	emitters["Erf"] = emitUnary(func(*opCtx) (string, error) { return "v = erff(v)", nil })
 	emitters["Neg"] = emitUnary(func(*opCtx) (string, error) { return "v = -v", nil })
 	emitters["HardSigmoid"] = emitUnary(func(c *opCtx) (string, error) {
 		// ONNX: max(0, min(1, alpha*x + beta)).

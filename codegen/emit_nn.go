@@ -455,7 +455,8 @@ func emitGlobalAveragePool(c *opCtx) (*kernel, error) {
 }
 
 // emitSoftmax writes Softmax along one axis (opset-13 semantics), the
-// maximum subtracted first.
+// maximum subtracted first, the exponentials in float32 (expf) and their
+// sum in float64.
 func emitSoftmax(c *opCtx) (*kernel, error) {
 	xs, err := c.arg(0)
 	if err != nil {
@@ -478,12 +479,13 @@ m = max(m, x[base+i*%[4]d])
 }
 var sum float64
 for i := 0; i < %[3]d; i++ {
-e := math.Exp(float64(x[base+i*%[4]d] - m))
-y[base+i*%[4]d] = float32(e)
-sum += e
+e := expf(x[base+i*%[4]d] - m)
+y[base+i*%[4]d] = e
+sum += float64(e)
 }
+r := float32(1 / sum)
 for i := 0; i < %[3]d; i++ {
-y[base+i*%[4]d] = float32(float64(y[base+i*%[4]d]) / sum)
+y[base+i*%[4]d] *= r
 }
 }
 }

@@ -12,7 +12,28 @@ var (
 	gemmSource string
 	//go:embed kernels/microkernel_generic.go
 	microSource string
+	//go:embed kernels/mathf.go
+	mathfSource string
 )
+
+// mathfFuncs are the functions of kernels/mathf.go that kernel bodies call.
+var mathfFuncs = []string{"expf(", "sigmoidf(", "tanhf(", "erff("}
+
+// needMathf reports whether a kernel body calls a function of mathf.go.
+func needMathf(body string) bool {
+	for _, f := range mathfFuncs {
+		if strings.Contains(body, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// mathfFile is the generated package's mathf.go: the float32 exp, sigmoid,
+// tanh and erf, in package pkg.
+func mathfFile(opts Options) string {
+	return header(opts) + strings.Replace(mathfSource, "package kernels", "package "+opts.Package, 1)
+}
 
 // gemmFile is the generated package's gemm.go: the packed GEMM and its
 // micro-kernel, in package pkg.
