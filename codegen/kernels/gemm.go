@@ -16,23 +16,26 @@ import "sync"
 // This file is a blocked, packed single-precision GEMM. The loops follow the
 // usual three-level blocking: panels of B (kc×nc) and A (mc×kc) are copied
 // into contiguous, zero-padded micro-panels, and a register-blocked
-// micro-kernel (gemmMicro, mr×nr, in microkernel_generic.go) computes each
-// tile of C from one micro-panel of A and one of B. gemmMicro is the one
-// unit to replace per architecture.
+// micro-kernel (gemmMicro, mr×nr) computes each tile of C from one
+// micro-panel of A and one of B. gemmMicro and its tile size are the one
+// unit to replace per architecture: microkernel_generic.go (2×4, portable
+// scalar Go) or microkernel_simd.go (4×16, vectors of 8 float32s through
+// the experimental simd/archsimd package when built with
+// GOEXPERIMENT=simd on amd64, portable loops elsewhere).
 //
 // An operand may also come already packed (gemmMat.packed), laid out over
-// the whole matrix as PackA and PackB in pack.go write it: A as panels of
+// the whole matrix as PackA and PackB in pack.go write it for the tile
+// size the package is built with: A as panels of
 // gemmMR rows, panel i holding rows [i·mr, i·mr+mr) step by step of p
 // (element (r, p) of the panel at p·mr+r), each panel k steps long; B as
 // panels of gemmNR columns, element (p, c) of panel j at p·nr+c. A panel's
 // steps [p0, p0+kb) are then one contiguous run, which is all the
 // micro-kernel needs, so constant weights are never packed at run time.
 
-// Blocking sizes: mr×nr is the micro-kernel tile, kc the depth of a packed
-// panel, mc and nc its rows and columns.
+// Blocking sizes: kc is the depth of a packed panel, mc and nc its rows
+// and columns (multiples of every micro-kernel's tile). The micro-kernel's
+// file declares its tile, gemmMR×gemmNR.
 const (
-	gemmMR = 2
-	gemmNR = 4
 	gemmKC = 256
 	gemmMC = 64
 	gemmNC = 512

@@ -50,11 +50,11 @@ func checkGemm(t *testing.T, rng *rand.Rand, tc gemmCase) {
 	old := append([]float32(nil), c...)
 	am := gemmMat{data: a, rs: ars, cs: acs}
 	if tc.packA {
-		am = gemmMat{data: PackA(tc.m, tc.k, a, ars, acs), packed: true}
+		am = gemmMat{data: testTile.PackA(tc.m, tc.k, a, ars, acs), packed: true}
 	}
 	bm := gemmMat{data: b, rs: brs, cs: bcs}
 	if tc.packB {
-		bm = gemmMat{data: PackB(tc.k, tc.n, b, brs, bcs), packed: true}
+		bm = gemmMat{data: testTile.PackB(tc.k, tc.n, b, brs, bcs), packed: true}
 	}
 	threads := max(1, tc.threads)
 	gemm(tc.m, tc.n, tc.k, am, bm, c, ldc, tc.acc, make([]float32, threads*gemmScratchLen), threads)
@@ -147,7 +147,7 @@ func TestGemmThreadsSameBits(t *testing.T) {
 		var first []float32
 		for threads := 1; threads <= 4; threads++ {
 			c := make([]float32, m*n)
-			gemm(m, n, k, gemmMat{data: a, rs: k, cs: 1}, gemmMat{data: PackB(k, n, b, n, 1), packed: true}, c, n, false, make([]float32, threads*gemmScratchLen), threads)
+			gemm(m, n, k, gemmMat{data: a, rs: k, cs: 1}, gemmMat{data: testTile.PackB(k, n, b, n, 1), packed: true}, c, n, false, make([]float32, threads*gemmScratchLen), threads)
 			if first == nil {
 				first = c
 				continue
@@ -161,13 +161,19 @@ func TestGemmThreadsSameBits(t *testing.T) {
 	}
 }
 
-// TestPanelSizes keeps pack.go's exported panel sizes equal to the GEMM's.
-func TestPanelSizes(t *testing.T) {
-	if PanelRows != gemmMR || PanelCols != gemmNR {
-		t.Fatalf("PanelRows, PanelCols = %d, %d; gemm's micro-tile is %dx%d", PanelRows, PanelCols, gemmMR, gemmNR)
+// testTile is the tile of the micro-kernel this build has.
+var testTile = Tile{gemmMR, gemmNR}
+
+// TestTiles keeps pack.go's tiles equal to the micro-kernels' and the
+// blocking sizes multiples of them.
+func TestTiles(t *testing.T) {
+	if testTile != GenericTile && testTile != SIMDTile {
+		t.Fatalf("the micro-kernel's tile %v is neither GenericTile %v nor SIMDTile %v", testTile, GenericTile, SIMDTile)
 	}
-	if gemmMC%gemmMR != 0 || gemmNC%gemmNR != 0 {
-		t.Fatalf("mc %d and nc %d must be multiples of mr %d and nr %d", gemmMC, gemmNC, gemmMR, gemmNR)
+	for _, tl := range []Tile{GenericTile, SIMDTile} {
+		if gemmMC%tl.Rows != 0 || gemmNC%tl.Cols != 0 {
+			t.Fatalf("mc %d and nc %d must be multiples of the tile %v", gemmMC, gemmNC, tl)
+		}
 	}
 }
 
@@ -192,7 +198,9 @@ var gemmBenchShapes = []struct {
 
 // BenchmarkGemm reports the GEMM's GFLOP/s (2·m·n·k per product) at 1 and
 // 2 threads, with the constant operand packed as the code generator
-// stores weights (A for the convs, B for the others).
+// stores weights (A for the convs, B for the others): by wall time, and
+// by the process's CPU time scaled by the thread count (what the
+// threads would do on otherwise idle cores).
 func BenchmarkGemm(b *testing.B) {
 	for _, sh := range gemmBenchShapes {
 		for _, threads := range []int{1, 2} {
@@ -209,16 +217,23 @@ func BenchmarkGemm(b *testing.B) {
 				am := gemmMat{data: x, rs: sh.k, cs: 1}
 				bm := gemmMat{data: y, rs: sh.n, cs: 1}
 				if sh.m > sh.k {
-					am = gemmMat{data: PackA(sh.m, sh.k, x, sh.k, 1), packed: true}
+					am = gemmMat{data: testTile.PackA(sh.m, sh.k, x, sh.k, 1), packed: true}
 				} else {
-					bm = gemmMat{data: PackB(sh.k, sh.n, y, sh.n, 1), packed: true}
+					bm = gemmMat{data: testTile.PackB(sh.k, sh.n, y, sh.n, 1), packed: true}
 				}
 				scratch := make([]float32, threads*gemmScratchLen)
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				for i := 0; i < b.N; i++ {
 					gemm(sh.m, sh.n, sh.k, am, bm, z, sh.n, false, scratch, threads)
 				}
-				b.ReportMetric(2*float64(sh.m)*float64(sh.n)*float64(sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				flop := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k) * float64(b.N)
+				b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpu := cpuTime() - cpu0; cpu > 0 {
+					// Per core busy: on a loaded machine wall time also
+					// counts the time other processes held the cores.
+					b.ReportMetric(flop/cpu.Seconds()/1e9*float64(threads), "GFLOP/s-cpu")
+				}
 			})
 		}
 	}

@@ -1,4 +1,12 @@
+//go:build !kiln_simd
+
 package kernels
+
+// gemmMR×gemmNR is the micro-kernel's tile.
+const (
+	gemmMR = 2
+	gemmNR = 4
+)
 
 // gemmMicro computes the gemmMR×gemmNR tile t = A·B of one micro-panel of
 // A (kb steps of gemmMR values) and one of B (kb steps of gemmNR values),
