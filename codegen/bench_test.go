@@ -43,8 +43,10 @@ var (
 	benchHarness harness
 )
 
-// BenchmarkModels times the compiled package (at 1 and 2 threads), the
-// interpreter and ONNX Runtime (1 and 2 intra-op threads) on the same
+// BenchmarkModels times the compiled package (at 1 and 2 threads, with
+// the scalar micro-kernel and with the vector one, which the harness's
+// GOEXPERIMENT=simd build enables), the interpreter and ONNX Runtime (1
+// and 2 intra-op threads) on the same
 // inputs, in one run, and reports the median wall time per run (ms/run)
 // and the CPU time per run (cpu-ms/run). The timings are its own, not
 // b.N's: run it with -benchtime 1x.
@@ -60,6 +62,7 @@ func BenchmarkModels(b *testing.B) {
 		testenv.SharedONNXModel(b, bm.model)
 		for _, t := range benchThreads {
 			cases = append(cases, modelCase{pkg: benchPkg(bm.pkg, t), model: bm.model, dims: bm.dims, threads: t})
+			cases = append(cases, modelCase{pkg: benchPkg(bm.pkg+"simd", t), model: bm.model, dims: bm.dims, threads: t, simd: true})
 		}
 	}
 	benchOnce.Do(func() { newHarness(&benchHarness, goBin, cases) })
@@ -73,14 +76,16 @@ func BenchmarkModels(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, t := range benchThreads {
-			b.Run(bm.pkg+"/compiled/threads="+strconv.Itoa(t), func(b *testing.B) {
-				res, err := h.runSpec(benchPkg(bm.pkg, t), inputs, names, *benchIters, "", true)
-				if err != nil {
-					b.Fatal(err)
-				}
-				reportRun(b, time.Duration(res.NsPerRun), time.Duration(res.CPUNsPerRun))
-			})
+		for _, kind := range []string{"", "simd"} {
+			for _, t := range benchThreads {
+				b.Run(bm.pkg+"/compiled"+kind+"/threads="+strconv.Itoa(t), func(b *testing.B) {
+					res, err := h.runSpec(benchPkg(bm.pkg+kind, t), inputs, names, *benchIters, "", true)
+					if err != nil {
+						b.Fatal(err)
+					}
+					reportRun(b, time.Duration(res.NsPerRun), time.Duration(res.CPUNsPerRun))
+				})
+			}
 		}
 		b.Run(bm.pkg+"/interp", func(b *testing.B) {
 			in := interp.New(m, interp.Options{})

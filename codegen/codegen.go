@@ -52,6 +52,11 @@ type Options struct {
 	Source Source
 	// KilnVersion is written into the header and the manifest.
 	KilnVersion string
+	// SIMD selects the GEMM's vector micro-kernel (4×16 tile, AVX2 FMA
+	// through the experimental simd/archsimd package when the package is
+	// built with GOEXPERIMENT=simd for amd64, portable loops otherwise)
+	// instead of the scalar one (2×4), and packs weights for its tile.
+	SIMD bool
 	// Threads is how many goroutines a GEMM splits its work over (each
 	// session runs its GEMMs on up to Threads goroutines and keeps that
 	// many packing buffers); 0 means 1. Results do not depend on it.
@@ -69,7 +74,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gemm.go", "kernels.go", "manifest.json", "mathf.go", "model.go", WeightsFileName}
+	return []string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", WeightsFileName}
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -133,6 +138,7 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.tile = tile(opts)
 	if err := g.emitKernels(); err != nil {
 		return nil, err
 	}
@@ -146,7 +152,9 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		"kernels.go": g.kernelSource(opts),
 	}
 	if g.needGemm {
-		gen["gemm.go"] = gemmFile(opts)
+		for name, src := range gemmFiles(opts) {
+			gen[name] = src
+		}
 	}
 	for _, fn := range g.funcs {
 		if needMathf(fn.body) {

@@ -85,7 +85,7 @@ func emitConv(c *opCtx) (*kernel, error) {
 	var wPack *weightPack
 	if G != C || M != C {
 		if _, ok := constF32(c.op.Args[1], numel(wsh)); ok {
-			p := packA(G, Mg, K)
+			p := packA(c.g.tile, G, Mg, K)
 			wPack = &p
 			k.packed = map[int]weightPack{1: p}
 		}
@@ -285,7 +285,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 	bm := fmt.Sprintf("gemmMat{data: b[bo:], rs: %d, cs: 1}", N)
 	var packed map[int]weightPack
 	if _, ok := constF32(c.op.Args[1], numel(bs)); ok && numel(bb) == 1 {
-		p := packB(K, N, N, 1)
+		p := packB(c.g.tile, K, N, N, 1)
 		packed = map[int]weightPack{1: p}
 		bm = "gemmMat{data: b, packed: true}"
 		b.Reset()
@@ -342,7 +342,7 @@ func emitGemm(c *opCtx) (*kernel, error) {
 	bm := fmt.Sprintf("gemmMat{data: b, rs: %d, cs: %d}", brs, bcs)
 	var packed map[int]weightPack
 	if _, ok := constF32(c.op.Args[1], numel(bs)); ok {
-		packed = map[int]weightPack{1: packB(K, N, brs, bcs)}
+		packed = map[int]weightPack{1: packB(c.g.tile, K, N, brs, bcs)}
 		bm = "gemmMat{data: b, packed: true}"
 	}
 	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, gemmMat{data: a, rs: %d, cs: %d}, %s, y, %d, false, pack, gemmThreads)\n", M*N, M, N, K, ars, acs, bm, N)

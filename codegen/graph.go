@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/kiln-ml/kiln/codegen/kernels"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -77,6 +78,7 @@ type graph struct {
 	colLen   int
 	needGemm bool
 	packedW  map[string]*val // packed weights by constant and layout
+	tile     kernels.Tile    // the GEMM micro-kernel's tile, for packing
 
 	uses       ir.UseMap
 	bufs       []*buffer

@@ -3,6 +3,8 @@ package codegen
 import (
 	_ "embed"
 	"strings"
+
+	"github.com/kiln-ml/kiln/codegen/kernels"
 )
 
 // The kernel library files codegen carries into generated packages
@@ -12,6 +14,12 @@ var (
 	gemmSource string
 	//go:embed kernels/microkernel_generic.go
 	microSource string
+	//go:embed kernels/microkernel_simd.go
+	microSIMDSource string
+	//go:embed kernels/microkernel_simd_amd64.go
+	microSIMDAMD64Source string
+	//go:embed kernels/microkernel_nosimd.go
+	microNoSIMDSource string
 	//go:embed kernels/mathf.go
 	mathfSource string
 )
@@ -35,11 +43,33 @@ func mathfFile(opts Options) string {
 	return header(opts) + strings.Replace(mathfSource, "package kernels", "package "+opts.Package, 1)
 }
 
-// gemmFile is the generated package's gemm.go: the packed GEMM and its
-// micro-kernel, in package pkg.
-func gemmFile(opts Options) string {
-	return header(opts) + strings.Replace(stripPackageDoc(gemmSource), "package kernels", "package "+opts.Package, 1) +
-		"\n" + stripPackageClause(microSource)
+// gemmFiles are the generated package's GEMM files: gemm.go, the packed
+// GEMM with the micro-kernel unit Options.SIMD selects, and for the vector
+// unit the two files that choose, by build constraint, between the
+// archsimd kernel and portable loops.
+func gemmFiles(opts Options) map[string]string {
+	gemm := header(opts) + strings.Replace(stripPackageDoc(gemmSource), "package kernels", "package "+opts.Package, 1) + "\n"
+	if !opts.SIMD {
+		return map[string]string{"gemm.go": gemm + stripPackageClause(microSource)}
+	}
+	// The kiln_simd tag selects the unit inside kiln; a generated package
+	// holds only this unit, so its constraints drop the tag.
+	tagged := func(src, constraint string) string {
+		return header(opts) + "//go:build " + constraint + "\n\npackage " + opts.Package + "\n" + stripPackageClause(src)
+	}
+	return map[string]string{
+		"gemm.go":            gemm + stripPackageClause(microSIMDSource),
+		"gemm_simd_amd64.go": tagged(microSIMDAMD64Source, "goexperiment.simd && amd64"),
+		"gemm_nosimd.go":     tagged(microNoSIMDSource, "!(goexperiment.simd && amd64)"),
+	}
+}
+
+// tile is the micro-kernel tile the package's GEMM packs for.
+func tile(opts Options) kernels.Tile {
+	if opts.SIMD {
+		return kernels.SIMDTile
+	}
+	return kernels.GenericTile
 }
 
 // stripPackageClause drops everything up to and including the package

@@ -37,16 +37,16 @@ func constF32(v *ir.Value, n int) ([]float32, bool) {
 
 // packA is the layout of a constant holding groups matrices A, each m×k
 // and stored row-major one after the other (a Conv's weights), each packed
-// by kernels.PackA; group g's panels start at g·packedLenA(m, k).
-func packA(groups, m, k int) weightPack {
-	per := kernels.PackedLenA(m, k)
+// by t.PackA; group g's panels start at g·t.PackedLenA(m, k).
+func packA(t kernels.Tile, groups, m, k int) weightPack {
+	per := t.PackedLenA(m, k)
 	return weightPack{
-		layout: fmt.Sprintf("gemm A panels: %d×[%d×%d]", groups, m, k),
+		layout: fmt.Sprintf("gemm A panels of %d rows: %d×[%d×%d]", t.Rows, groups, m, k),
 		n:      groups * per,
 		pack: func(w []float32) []float32 {
 			out := make([]float32, 0, groups*per)
 			for g := 0; g < groups; g++ {
-				out = append(out, kernels.PackA(m, k, w[g*m*k:], k, 1)...)
+				out = append(out, t.PackA(m, k, w[g*m*k:], k, 1)...)
 			}
 			return out
 		},
@@ -54,12 +54,12 @@ func packA(groups, m, k int) weightPack {
 }
 
 // packB is the layout of a constant k×n matrix B (element [p][j] at
-// p·rs+j·cs) packed by kernels.PackB.
-func packB(k, n, rs, cs int) weightPack {
+// p·rs+j·cs) packed by t.PackB.
+func packB(t kernels.Tile, k, n, rs, cs int) weightPack {
 	return weightPack{
-		layout: fmt.Sprintf("gemm B panels: [%d×%d] strides %d,%d", k, n, rs, cs),
-		n:      kernels.PackedLenB(k, n),
-		pack:   func(w []float32) []float32 { return kernels.PackB(k, n, w, rs, cs) },
+		layout: fmt.Sprintf("gemm B panels of %d columns: [%d×%d] strides %d,%d", t.Cols, k, n, rs, cs),
+		n:      t.PackedLenB(k, n),
+		pack:   func(w []float32) []float32 { return t.PackB(k, n, w, rs, cs) },
 	}
 }
 

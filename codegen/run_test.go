@@ -35,6 +35,7 @@ type modelCase struct {
 	dims    map[string]int64 // --dim binding
 	file    bool             // --weights file: the harness calls LoadFile
 	threads int              // Options.Threads
+	simd    bool             // Options.SIMD
 }
 
 var modelCases = []modelCase{
@@ -43,6 +44,9 @@ var modelCases = []modelCase{
 	{pkg: "paddleocrcls", model: "paddleocr-cls.onnx", ref: "paddleocr-cls", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 48, "p2o.DynamicDimension.2": 192}},
 	{pkg: "paddleocrrec", model: "paddleocr-rec.onnx", ref: "paddleocr-rec", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 320}},
 	{pkg: "minilm", model: "minilm-like-opset17.onnx", ref: "minilm-like-opset17", dims: map[string]int64{"batch": 1, "seq": 16}},
+	// The vector micro-kernel: the harness is built with GOEXPERIMENT=simd.
+	{pkg: "mobilenetsimd", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}, simd: true, threads: 2},
+	{pkg: "minilmsimd", model: "minilm-like-opset17.onnx", ref: "minilm-like-opset17", dims: map[string]int64{"batch": 1, "seq": 16}, simd: true},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
 }
@@ -108,7 +112,7 @@ func newHarness(h *harness, goBin string, modelCases []modelCase) {
 				return
 			}
 			h.modules[c.pkg] = m
-			opts := Options{Package: c.pkg, Dims: c.dims, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test", Threads: c.threads}
+			opts := Options{Package: c.pkg, Dims: c.dims, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test", Threads: c.threads, SIMD: c.simd}
 			load := c.pkg + ".Load()"
 			if c.file {
 				opts.Weights = WeightsFile
@@ -230,14 +234,17 @@ func newHarness(h *harness, goBin string, modelCases []modelCase) {
 		h.bin = filepath.Join(dir, "run")
 		cmd := exec.Command(goBin, "build", "-o", h.bin, "./cmd/run")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off", "CGO_ENABLED=0")
+		env := append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off", "CGO_ENABLED=0")
+		// Built with the vector micro-kernel's experiment, vetted without
+		// it, so both of its build-constrained files are checked.
+		cmd.Env = append(env, "GOEXPERIMENT=simd")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			h.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return
 		}
 		vet := exec.Command(goBin, "vet", "./...")
 		vet.Dir = dir
-		vet.Env = cmd.Env
+		vet.Env = append(env, "GOEXPERIMENT=")
 		if out, err := vet.CombinedOutput(); err != nil {
 			h.err = fmt.Errorf("go vet: %v\n%s", err, out)
 		}

@@ -57,7 +57,7 @@ func TestCompileCommand(t *testing.T) {
 		{[]string{"compile", "-o", out, "--dim", "n=9", kir}, exitFailure, "", "outside the symbol's bounds"},
 		{[]string{"compile", "-o", out, "--dim", "n=2", "/nonexistent/model.onnx"}, exitFailure, "", "kiln compile:"},
 		{[]string{"compile", "-o", out, "--dim", "n=2", kir}, exitOK, "wrote package relu", ""},
-		{[]string{"compile", "-o", out, "--package", "other", "--weights", "file", "--threads", "2", "--dim", "n=3", kir}, exitOK, "wrote package other", ""},
+		{[]string{"compile", "-o", out, "--package", "other", "--weights", "file", "--threads", "2", "--simd", "--dim", "n=3", kir}, exitOK, "wrote package other", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

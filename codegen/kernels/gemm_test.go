@@ -186,14 +186,15 @@ var gemmBenchShapes = []struct {
 	{"64", 64, 64, 64},
 	{"256", 256, 256, 256},
 	{"1024", 1024, 1024, 1024},
-	// mobilenetv2 (batch 1, 224×224): the 1×1 expansion conv 24→144 at
-	// 56×56, weights as A, the image as B.
-	{"mobilenetv2-conv", 144, 3136, 24},
-	// mobilenetv2: the last 1×1 conv 320→1280 at 7×7.
+	// mobilenetv2 (batch 1, 224×224), its two convs of most FLOPs, weights
+	// as A and the image as B: the 1×1 expansion 16→96 at 112×112 and the
+	// last 1×1 conv 320→1280 at 7×7.
+	{"mobilenetv2-expand", 96, 12544, 16},
 	{"mobilenetv2-last", 1280, 49, 320},
-	// minilm (seq 128): the feed-forward MatMuls 384→1536 and back.
-	{"minilm-ffn1", 128, 1536, 384},
-	{"minilm-ffn2", 128, 384, 1536},
+	// minilm-like (seq 128, hidden 256): the feed-forward MatMuls 256→1024
+	// and back.
+	{"minilm-ffn1", 128, 1024, 256},
+	{"minilm-ffn2", 128, 256, 1024},
 }
 
 // BenchmarkGemm reports the GEMM's GFLOP/s (2·m·n·k per product) at 1 and
