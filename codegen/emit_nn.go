@@ -100,66 +100,10 @@ func emitConv(c *opCtx) (*kernel, error) {
 	}
 	if G == C && M == C {
 		k.comment = desc + ": depthwise, direct"
-		bias := "0"
-		if hasBias {
-			bias = "b[c]"
-		}
-		// Output columns [owLo, owHi) read only inside the input row, so
-		// their taps along w need no test and are unrolled.
-		owLo := min((PL+SW-1)/SW, OW)
-		owHi := OW
-		if last := W - 1 - (KW-1)*DW + PL; last < 0 {
-			owHi = owLo
-		} else {
-			owHi = max(owLo, min(OW, last/SW+1))
-		}
-		var taps []string
-		for kw := 0; kw < KW; kw++ {
-			taps = append(taps, fmt.Sprintf("xr[%d]*wr[%d]", kw*DW, kw))
-		}
-		fmt.Fprintf(&b, `for n := 0; n < %[1]d; n++ {
-for c := 0; c < %[2]d; c++ {
-xp := x[(n*%[2]d+c)*%[3]d : (n*%[2]d+c+1)*%[3]d]
-yp := y[(n*%[2]d+c)*%[4]d : (n*%[2]d+c+1)*%[4]d]
-wk := w[c*%[5]d : (c+1)*%[5]d]
-bias := float32(%[8]s)
-for oh := 0; oh < %[6]d; oh++ {
-ih0 := oh*%[10]d - %[11]d
-khLo, khHi := 0, %[9]d
-for khLo < khHi && ih0+khLo*%[12]d < 0 {
-khLo++
-}
-for khHi > khLo && ih0+(khHi-1)*%[12]d >= %[13]d {
-khHi--
-}
-row := yp[oh*%[7]d : (oh+1)*%[7]d]
-for ow := range row {
-iw0 := ow*%[15]d - %[16]d
-s := bias
-if ow >= %[19]d && ow < %[20]d {
-for kh := khLo; kh < khHi; kh++ {
-xr := xp[(ih0+kh*%[12]d)*%[18]d+iw0:]
-wr := wk[kh*%[14]d : (kh+1)*%[14]d]
-s += %[21]s
-}
-} else {
-for kh := khLo; kh < khHi; kh++ {
-xr := xp[(ih0+kh*%[12]d)*%[18]d : (ih0+kh*%[12]d+1)*%[18]d]
-wr := wk[kh*%[14]d : (kh+1)*%[14]d]
-for kw, wv := range wr {
-if iw := iw0 + kw*%[17]d; iw >= 0 && iw < %[18]d {
-s += xr[iw] * wv
-}
-}
-}
-}
-row[ow] = s
-}
-}
-}
-}
-`, N, C, H*W, OHW, KH*KW, OH, OW, bias, KH, SH, PT, DH, H, KW, SW, PL, DW, W, owLo, owHi, strings.Join(taps, " + "))
-		k.body = b.String()
+		k.body = b.String() + depthwiseBody(depthwise{
+			N: N, C: C, H: H, W: W, OH: OH, OW: OW, KH: KH, KW: KW,
+			SH: SH, SW: SW, DH: DH, DW: DW, PT: PT, PL: PL, bias: hasBias,
+		})
 		return k, nil
 	}
 	k.gemm = true
@@ -749,4 +693,88 @@ func emitSlice(c *opCtx) (*kernel, error) {
 		return fmt.Sprintf("y[i] = x[%d+%s]\ni++", base, idx[0])
 	}, "i := 0\n")
 	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Slice from %v step %v: %s", begin, step, shapes), body: b.String(), shapes: shapes}, nil
+}
+
+// depthwise is a depthwise convolution's geometry: one input and one output
+// channel per group.
+type depthwise struct {
+	N, C, H, W, OH, OW, KH, KW int
+	SH, SW, DH, DW, PT, PL     int
+	bias                       bool
+}
+
+// depthwiseBody writes a depthwise convolution as direct loops. Outputs
+// whose window lies inside the input (rows [ohLo, ohHi), columns [owLo,
+// owHi), known at compile time) take every tap unrolled, the weights held
+// in locals and each input row sliced once per tap row, so no bound is
+// tested per tap; the border outputs test each tap.
+func depthwiseBody(d depthwise) string {
+	bias := "0"
+	if d.bias {
+		bias = "b[c]"
+	}
+	// inside returns [lo, hi): the outputs along one axis whose window of
+	// k taps (dilation dil, stride st, leading pad pad) lies in [0, n).
+	inside := func(out, n, k, st, dil, pad int) (int, int) {
+		lo := min((pad+st-1)/st, out)
+		last := n - 1 - (k-1)*dil + pad // the largest window start, plus pad
+		if last < 0 {
+			return lo, lo
+		}
+		return lo, max(lo, min(out, last/st+1))
+	}
+	ohLo, ohHi := inside(d.OH, d.H, d.KH, d.SH, d.DH, d.PT)
+	owLo, owHi := inside(d.OW, d.W, d.KW, d.SW, d.DW, d.PL)
+	var b strings.Builder
+	fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
+// every tap against the input's bounds.
+edge := func(xp, wk []float32, bias float32, oh, ow int) float32 {
+s := bias
+for kh := 0; kh < %[1]d; kh++ {
+ih := oh*%[3]d - %[4]d + kh*%[5]d
+if ih < 0 || ih >= %[6]d {
+continue
+}
+for kw := 0; kw < %[2]d; kw++ {
+if iw := ow*%[7]d - %[8]d + kw*%[9]d; iw >= 0 && iw < %[10]d {
+s += xp[ih*%[10]d+iw] * wk[kh*%[2]d+kw]
+}
+}
+}
+return s
+}
+`, d.KH, d.KW, d.SH, d.PT, d.DH, d.H, d.SW, d.PL, d.DW, d.W)
+	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\n", d.N, d.C)
+	fmt.Fprintf(&b, "xp := x[(n*%[1]d+c)*%[2]d : (n*%[1]d+c+1)*%[2]d]\nyp := y[(n*%[1]d+c)*%[3]d : (n*%[1]d+c+1)*%[3]d]\n", d.C, d.H*d.W, d.OH*d.OW)
+	fmt.Fprintf(&b, "wk := w[c*%[1]d : (c+1)*%[1]d]\nbias := float32(%[2]s)\n", d.KH*d.KW, bias)
+	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nrow := yp[oh*%d : (oh+1)*%d]\n", d.OH, d.OW, d.OW)
+	if ohLo < ohHi && owLo < owHi {
+		fmt.Fprintf(&b, "if oh >= %d && oh < %d {\n", ohLo, ohHi)
+		var wl, ws []string
+		for i := 0; i < d.KH*d.KW; i++ {
+			wl = append(wl, fmt.Sprintf("wk[%d]", i))
+			ws = append(ws, fmt.Sprintf("w%d", i))
+		}
+		fmt.Fprintf(&b, "%s := %s\n", strings.Join(ws, ", "), strings.Join(wl, ", "))
+		fmt.Fprintf(&b, "ih0 := oh*%d - %d\n", d.SH, d.PT)
+		span := (d.KW-1)*d.DW + 1
+		for kh := 0; kh < d.KH; kh++ {
+			fmt.Fprintf(&b, "r%d := xp[(ih0+%d)*%d : (ih0+%d)*%d+%d]\n", kh, kh*d.DH, d.W, kh*d.DH, d.W, d.W)
+		}
+		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
+		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\niw := ow*%d - %d\ns := bias\n", owLo, owHi, d.SW, d.PL)
+		for kh := 0; kh < d.KH; kh++ {
+			fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
+			var taps []string
+			for kw := 0; kw < d.KW; kw++ {
+				taps = append(taps, fmt.Sprintf("q%d[%d]*w%d", kh, kw*d.DW, kh*d.KW+kw))
+			}
+			fmt.Fprintf(&b, "s += %s\n", strings.Join(taps, " + "))
+		}
+		b.WriteString("row[ow] = s\n}\n")
+		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
+		b.WriteString("continue\n}\n")
+	}
+	b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n}\n}\n}\n")
+	return b.String()
 }
