@@ -208,9 +208,9 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 
 // gemmBlock computes the product of the micro-panels of A (mb rows, the
 // panels aStride apart) and of B (nb columns, bStride apart), each kb
-// steps long, into C: added to it when acc is set, else stored. Partial
-// tiles at the edges go through a local tile so the micro-kernel always
-// computes a full one.
+// steps long, into C: added to it when acc is set, else stored. Full tiles
+// are written by the micro-kernel itself; partial tiles at the edges go
+// through a local tile so the micro-kernel always computes a full one.
 func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool) {
 	var tile [gemmMR * gemmNR]float32
 	for j0 := 0; j0 < nb; j0 += gemmNR {
@@ -219,7 +219,11 @@ func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride 
 		for i0 := 0; i0 < mb; i0 += gemmMR {
 			ap := pa[(i0/gemmMR)*aStride:]
 			mr := min(gemmMR, mb-i0)
-			gemmMicro(kb, ap, bp, &tile)
+			if mr == gemmMR && nr == gemmNR {
+				gemmMicro(kb, ap, bp, c[i0*ldc+j0:], ldc, acc)
+				continue
+			}
+			gemmMicro(kb, ap, bp, tile[:], gemmNR, false)
 			for i := 0; i < mr; i++ {
 				row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nr]
 				t := tile[i*gemmNR : i*gemmNR+nr]

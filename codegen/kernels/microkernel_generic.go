@@ -8,9 +8,10 @@ const (
 	gemmNR = 4
 )
 
-// gemmMicro computes the gemmMR×gemmNR tile t = A·B of one micro-panel of
-// A (kb steps of gemmMR values) and one of B (kb steps of gemmNR values),
-// keeping the accumulators in registers. It is the unit to replace by an
+// gemmMicro computes the gemmMR×gemmNR tile A·B of one micro-panel of A
+// (kb steps of gemmMR values) and one of B (kb steps of gemmNR values),
+// keeping the accumulators in registers, and stores it into c (row i of
+// the tile at c[i*ldc:]), or adds it there when acc is set. It is the unit to replace by an
 // architecture-specific kernel; this one is portable Go.
 //
 // 2×4 is the largest tile whose eight accumulators and six operands fit
@@ -23,7 +24,7 @@ const (
 // GFLOP/s (v3) with its operands in L1: scalar code cannot come near the
 // core's vector FMA peak, which needs the assembly kernel that is to
 // replace this one.
-func gemmMicro(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
+func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	var c00, c01, c02, c03 float32
 	var c10, c11, c12, c13 float32
 	a = a[:kb*gemmMR]
@@ -66,8 +67,18 @@ func gemmMicro(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
 		c12 += a1 * b2
 		c13 += a1 * b3
 	}
-	*t = [gemmMR * gemmNR]float32{
-		c00, c01, c02, c03,
-		c10, c11, c12, c13,
+	r0 := (*[gemmNR]float32)(c[:gemmNR])
+	r1 := (*[gemmNR]float32)(c[ldc : ldc+gemmNR])
+	if acc {
+		c00 += r0[0]
+		c01 += r0[1]
+		c02 += r0[2]
+		c03 += r0[3]
+		c10 += r1[0]
+		c11 += r1[1]
+		c12 += r1[2]
+		c13 += r1[3]
 	}
+	*r0 = [gemmNR]float32{c00, c01, c02, c03}
+	*r1 = [gemmNR]float32{c10, c11, c12, c13}
 }

@@ -7,6 +7,6 @@ package kernels
 const gemmHaveSIMD = false
 
 // gemmMicroSIMD stands in for the vector kernel and is never called.
-func gemmMicroSIMD(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
-	gemmMicroPortable(kb, a, b, t)
+func gemmMicroSIMD(kb int, a, b []float32, c []float32, ldc int, acc bool) {
+	gemmMicroPortable(kb, a, b, c, ldc, acc)
 }

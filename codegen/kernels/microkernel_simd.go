@@ -17,20 +17,22 @@ const (
 	gemmNR = 16
 )
 
-// gemmMicro computes the gemmMR×gemmNR tile t = A·B of one micro-panel of
-// A (kb steps of gemmMR values) and one of B (kb steps of gemmNR values).
-func gemmMicro(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
+// gemmMicro computes the gemmMR×gemmNR tile A·B of one micro-panel of A
+// (kb steps of gemmMR values) and one of B (kb steps of gemmNR values) and
+// stores it into c (row i of the tile at c[i*ldc:]), or adds it there
+// when acc is set.
+func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	if gemmHaveSIMD {
-		gemmMicroSIMD(kb, a, b, t)
+		gemmMicroSIMD(kb, a, b, c, ldc, acc)
 		return
 	}
-	gemmMicroPortable(kb, a, b, t)
+	gemmMicroPortable(kb, a, b, c, ldc, acc)
 }
 
 // gemmMicroPortable is gemmMicro in plain Go: correct everywhere, and far
 // slower than the vector kernel, whose tile shape it keeps.
-func gemmMicroPortable(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
-	*t = [gemmMR * gemmNR]float32{}
+func gemmMicroPortable(kb int, a, b []float32, c []float32, ldc int, acc bool) {
+	var t [gemmMR * gemmNR]float32
 	a = a[:kb*gemmMR]
 	b = b[:kb*gemmNR]
 	for p := 0; p < kb; p++ {
@@ -40,6 +42,16 @@ func gemmMicroPortable(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
 			row := (*[gemmNR]float32)(t[i*gemmNR:])
 			for j, bv := range bp {
 				row[j] += av * bv
+			}
+		}
+	}
+	for i := 0; i < gemmMR; i++ {
+		row := (*[gemmNR]float32)(c[i*ldc : i*ldc+gemmNR])
+		for j, v := range t[i*gemmNR : (i+1)*gemmNR] {
+			if acc {
+				row[j] += v
+			} else {
+				row[j] = v
 			}
 		}
 	}

@@ -13,7 +13,7 @@ var gemmHaveSIMD = archsimd.X86.AVX2() && archsimd.X86.FMA()
 // Each step is eight fused multiply-adds. A 6×16 tile (twelve
 // accumulators) measured slower here. Re-slicing by whole steps keeps
 // bounds checks out of the loop.
-func gemmMicroSIMD(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
+func gemmMicroSIMD(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
 	a = a[:kb*gemmMR]
 	b = b[:kb*gemmNR]
@@ -35,12 +35,26 @@ func gemmMicroSIMD(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
 		a = a[gemmMR:]
 		b = b[gemmNR:]
 	}
-	c00.Store((*[8]float32)(t[0:8]))
-	c01.Store((*[8]float32)(t[8:16]))
-	c10.Store((*[8]float32)(t[16:24]))
-	c11.Store((*[8]float32)(t[24:32]))
-	c20.Store((*[8]float32)(t[32:40]))
-	c21.Store((*[8]float32)(t[40:48]))
-	c30.Store((*[8]float32)(t[48:56]))
-	c31.Store((*[8]float32)(t[56:64]))
+	r0 := c[0:gemmNR]
+	r1 := c[ldc : ldc+gemmNR]
+	r2 := c[2*ldc : 2*ldc+gemmNR]
+	r3 := c[3*ldc : 3*ldc+gemmNR]
+	if acc {
+		c00 = c00.Add(archsimd.LoadFloat32x8((*[8]float32)(r0[0:8])))
+		c01 = c01.Add(archsimd.LoadFloat32x8((*[8]float32)(r0[8:16])))
+		c10 = c10.Add(archsimd.LoadFloat32x8((*[8]float32)(r1[0:8])))
+		c11 = c11.Add(archsimd.LoadFloat32x8((*[8]float32)(r1[8:16])))
+		c20 = c20.Add(archsimd.LoadFloat32x8((*[8]float32)(r2[0:8])))
+		c21 = c21.Add(archsimd.LoadFloat32x8((*[8]float32)(r2[8:16])))
+		c30 = c30.Add(archsimd.LoadFloat32x8((*[8]float32)(r3[0:8])))
+		c31 = c31.Add(archsimd.LoadFloat32x8((*[8]float32)(r3[8:16])))
+	}
+	c00.Store((*[8]float32)(r0[0:8]))
+	c01.Store((*[8]float32)(r0[8:16]))
+	c10.Store((*[8]float32)(r1[0:8]))
+	c11.Store((*[8]float32)(r1[8:16]))
+	c20.Store((*[8]float32)(r2[0:8]))
+	c21.Store((*[8]float32)(r2[8:16]))
+	c30.Store((*[8]float32)(r3[0:8]))
+	c31.Store((*[8]float32)(r3[8:16]))
 }
