@@ -57,9 +57,10 @@ type Options struct {
 	// built with GOEXPERIMENT=simd for amd64, portable loops otherwise)
 	// instead of the scalar one (2×4), and packs weights for its tile.
 	SIMD bool
-	// Threads is how many goroutines a GEMM splits its work over (each
-	// session runs its GEMMs on up to Threads goroutines and keeps that
-	// many packing buffers); 0 means 1. Results do not depend on it.
+	// Threads is how many goroutines a GEMM, and an elementwise kernel of
+	// 2^15 elements or more, splits its work over (each session keeps one
+	// GEMM packing buffer per thread); 0 means 1. Results do not depend
+	// on it: every element is computed the same way on any split.
 	Threads int
 }
 
@@ -74,7 +75,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", WeightsFileName}
+	return []string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName}
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -139,6 +140,7 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		return nil, err
 	}
 	g.tile = tile(opts)
+	g.threads = opts.Threads
 	if err := g.emitKernels(); err != nil {
 		return nil, err
 	}
@@ -155,6 +157,9 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		for name, src := range gemmFiles(opts) {
 			gen[name] = src
 		}
+	}
+	if g.needPar {
+		gen["parallel.go"] = libraryFile(opts, parallelSource)
 	}
 	for _, fn := range g.funcs {
 		if needMathf(fn.body) {

@@ -25,6 +25,7 @@ type kernel struct {
 	gemm    bool // calls the packed GEMM
 	fails   bool // the body may return an error
 	colLen  int  // scratch elements it needs besides the GEMM's packing
+	par     bool // calls parallelFor
 	// packed maps the index in in of a constant operand to the layout the
 	// kernel reads it in from the weights blob (prepack.go).
 	packed map[int]weightPack
@@ -78,6 +79,15 @@ func powStmt(c *opCtx) (string, error) {
 		return fmt.Sprintf("v = float32(math.Pow(float64(v), %v))", e), nil
 	}
 }
+
+// parallelMin mirrors kernels/parallel.go's parallelMin: an elementwise
+// kernel of fewer elements runs on one goroutine.
+const parallelMin = 1 << 15
+
+// parallel reports whether an elementwise kernel over n elements splits
+// over goroutines: when the package runs more than one thread and n is at
+// least parallelMin.
+func (c *opCtx) parallel(n int) bool { return c.g.threads > 1 && n >= parallelMin }
 
 // opCtx gives an emitter the op and the static shapes of its values.
 type opCtx struct {
@@ -189,8 +199,13 @@ func emitBinary(expr string) emitter {
 		n := numel(ys)
 		var b strings.Builder
 		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), numel(bs), n)
+		par := false
 		if len(dims) == 1 && strides[0][0] == 1 && strides[1][0] == 1 {
-			fmt.Fprintf(&b, "for i := range y {\ny[i] = %s\n}\n", fmt.Sprintf(expr, "a[i]", "b[i]"))
+			loop := fmt.Sprintf("for i := range y {\ny[i] = %s\n}\n", fmt.Sprintf(expr, "a[i]", "b[i]"))
+			if par = c.parallel(n); par {
+				loop = fmt.Sprintf("parallelFor(%d, threads, func(lo, hi int) {\na, b, y := a[lo:hi], b[lo:hi], y[lo:hi]\n%s})\n", n, loop)
+			}
+			b.WriteString(loop)
 		} else {
 			writeLoops(&b, dims, strides, func(idx []string) string {
 				return "y[i] = " + fmt.Sprintf(expr, "a["+idx[0]+"]", "b["+idx[1]+"]") + "\ni++"
@@ -205,6 +220,7 @@ func emitBinary(expr string) emitter {
 			body:    b.String(),
 			shapes:  shapes,
 			flops:   int64(n),
+			par:     par,
 		}, nil
 	}
 }
@@ -306,14 +322,20 @@ func emitUnary(stmt func(*opCtx) (string, error)) emitter {
 		}
 		n := numel(xs)
 		shapes := typeText(xs)
+		loop := fmt.Sprintf("for i, v := range x {\n%s\ny[i] = v\n}\n", s)
+		par := c.parallel(n)
+		if par {
+			loop = fmt.Sprintf("parallelFor(%d, threads, func(lo, hi int) {\nx, y := x[lo:hi], y[lo:hi]\n%s})\n", n, loop)
+		}
 		return &kernel{
 			in:      c.op.Args[:1],
 			params:  []string{"x", "y"},
 			nout:    1,
 			comment: fmt.Sprintf("%s over %s", c.op.Name, shapes),
-			body:    fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nfor i, v := range x {\n%s\ny[i] = v\n}\n", n, n, s),
+			body:    fmt.Sprintf("x = x[:%d]\ny = y[:%d]\n%s", n, n, loop),
 			shapes:  shapes,
 			flops:   int64(n),
+			par:     par,
 		}, nil
 	}
 }

@@ -156,7 +156,7 @@ r++
 	if wPack != nil {
 		am = fmt.Sprintf("gemmMat{data: w[g*%d:], packed: true}", wPack.n/G)
 	}
-	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, gemmMat{data: %s, rs: %d, cs: 1}, yg, %d, %v, pack, gemmThreads)\n", Mg, OHW, K, am, src, OHW, OHW, hasBias)
+	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, gemmMat{data: %s, rs: %d, cs: 1}, yg, %d, %v, pack, threads)\n", Mg, OHW, K, am, src, OHW, OHW, hasBias)
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
@@ -235,7 +235,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		b.Reset()
 		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), p.n, numel(ys))
 	}
-	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, gemmThreads)\n", M, N, K, K, bm, M*N, N)
+	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads)\n", M, N, K, K, bm, M*N, N)
 	bo := "bo := " + offset(bb, K*N) + "\n"
 	if packed != nil {
 		bo = ""
@@ -289,7 +289,7 @@ func emitGemm(c *opCtx) (*kernel, error) {
 		packed = map[int]weightPack{1: packB(c.g.tile, K, N, brs, bcs)}
 		bm = "gemmMat{data: b, packed: true}"
 	}
-	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, gemmMat{data: a, rs: %d, cs: %d}, %s, y, %d, false, pack, gemmThreads)\n", M*N, M, N, K, ars, acs, bm, N)
+	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, gemmMat{data: a, rs: %d, cs: %d}, %s, y, %d, false, pack, threads)\n", M*N, M, N, K, ars, acs, bm, N)
 	hasC := len(c.op.Args) > 2 && c.op.Args[2] != nil && beta != 0
 	if hasC {
 		cs, err := c.arg(2)

@@ -79,6 +79,8 @@ type graph struct {
 	needGemm bool
 	packedW  map[string]*val // packed weights by constant and layout
 	tile     kernels.Tile    // the GEMM micro-kernel's tile, for packing
+	threads  int             // Options.Threads
+	needPar  bool            // a kernel calls parallelFor
 
 	uses       ir.UseMap
 	bufs       []*buffer
@@ -251,6 +253,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 	}
 	if k.gemm {
 		g.needGemm = true
+	}
+	if k.par {
+		g.needPar = true
 	}
 	g.colLen = max(g.colLen, k.colLen)
 	var types []string

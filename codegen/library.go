@@ -22,7 +22,15 @@ var (
 	microNoSIMDSource string
 	//go:embed kernels/mathf.go
 	mathfSource string
+	//go:embed kernels/parallel.go
+	parallelSource string
 )
+
+// libraryFile is a one-file unit of the kernel library as the generated
+// package's file, in package pkg.
+func libraryFile(opts Options, src string) string {
+	return header(opts) + strings.Replace(src, "package kernels", "package "+opts.Package, 1)
+}
 
 // mathfFuncs are the functions of kernels/mathf.go that kernel bodies call.
 var mathfFuncs = []string{"expf(", "sigmoidf(", "tanhf(", "erff("}
@@ -39,9 +47,7 @@ func needMathf(body string) bool {
 
 // mathfFile is the generated package's mathf.go: the float32 exp, sigmoid,
 // tanh and erf, in package pkg.
-func mathfFile(opts Options) string {
-	return header(opts) + strings.Replace(mathfSource, "package kernels", "package "+opts.Package, 1)
-}
+func mathfFile(opts Options) string { return libraryFile(opts, mathfSource) }
 
 // gemmFiles are the generated package's GEMM files: gemm.go, the packed
 // GEMM with the micro-kernel unit Options.SIMD selects, and for the vector

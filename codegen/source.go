@@ -245,8 +245,8 @@ func newModel(blob []byte) (*Model, error) {
 	if i64Arena {
 		fmt.Fprintf(&b, "arenaLenI64 = %d // the int64 arena\n", g.arenaLen[ir.I64])
 	}
-	if g.needGemm {
-		fmt.Fprintf(&b, "gemmThreads = %d // goroutines a GEMM splits its work over\n", opts.Threads)
+	if g.needGemm || g.needPar {
+		fmt.Fprintf(&b, "threads = %d // goroutines a GEMM or a large elementwise kernel splits its work over\n", opts.Threads)
 	}
 	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
 	if i64Arena {
@@ -257,7 +257,7 @@ func newModel(blob []byte) (*Model, error) {
 		b.WriteString("s.arenaI64 = make([]int64, arenaLenI64)\n")
 	}
 	if g.needGemm {
-		b.WriteString("s.pack = make([]float32, gemmThreads*gemmScratchLen)\n")
+		b.WriteString("s.pack = make([]float32, threads*gemmScratchLen)\n")
 	}
 	b.WriteString("return s\n}\n\n")
 

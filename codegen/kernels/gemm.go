@@ -1,6 +1,6 @@
 // Package kernels is the kernel library that kiln's code generator copies
 // verbatim into the Go packages it writes. Each file copied (gemm.go with
-// microkernel_generic.go, which together are one unit; mathf.go) is
+// one micro-kernel unit; mathf.go; parallel.go) is
 // ordinary Go, tested in this folder, that imports only the standard
 // library, names nothing outside its unit and exports nothing (the
 // generated package should not grow API from it), so codegen can carry it
