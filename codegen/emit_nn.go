@@ -111,43 +111,45 @@ func emitConv(c *opCtx) (*kernel, error) {
 	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor g := 0; g < %d; g++ {\n", N, G)
 	fmt.Fprintf(&b, "xg := x[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", C, Cg, H*W, C, Cg, H*W)
 	fmt.Fprintf(&b, "yg := y[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", M, Mg, OHW, M, Mg, OHW)
-	src := "xg"
+	src, bPacked := "xg", false
 	if direct {
 		k.comment = desc + ": 1x1, GEMM on the input"
 	} else {
-		k.comment = desc + ": im2col and GEMM"
-		k.colLen = K * OHW
+		// im2col writes B straight into the GEMM's packed panel layout
+		// (row p of B at step p of each panel of NR columns, the last
+		// panel padded with zeros), so the GEMM does not copy it again.
+		k.comment = desc + ": im2col into packed panels and GEMM"
+		NR := c.g.tile.Cols
+		k.colLen = c.g.tile.PackedLenB(K, OHW)
 		src = "col"
-		fmt.Fprintf(&b, `r := 0
-for c := 0; c < %[1]d; c++ {
+		bPacked = true
+		fmt.Fprintf(&b, `for c := 0; c < %[1]d; c++ {
 xc := xg[c*%[2]d : (c+1)*%[2]d]
 for kh := 0; kh < %[3]d; kh++ {
 for kw := 0; kw < %[4]d; kw++ {
-row := col[r*%[5]d : (r+1)*%[5]d]
+o, jj := ((c*%[3]d+kh)*%[4]d+kw)*%[5]d, 0
 for oh := 0; oh < %[6]d; oh++ {
 ih := oh*%[8]d - %[9]d + kh*%[10]d
-dst := row[oh*%[7]d : (oh+1)*%[7]d]
-if ih < 0 || ih >= %[11]d {
-for i := range dst {
-dst[i] = 0
-}
-continue
-}
-xr := xc[ih*%[12]d : (ih+1)*%[12]d]
-for ow := range dst {
+inRow := ih >= 0 && ih < %[11]d
+for ow := 0; ow < %[7]d; ow++ {
 iw := ow*%[13]d - %[14]d + kw*%[15]d
-if iw < 0 || iw >= %[12]d {
-dst[ow] = 0
-} else {
-dst[ow] = xr[iw]
+v := float32(0)
+if inRow && iw >= 0 && iw < %[12]d {
+v = xc[ih*%[12]d+iw]
+}
+col[o+jj] = v
+if jj++; jj == %[5]d {
+jj, o = 0, o+%[16]d
 }
 }
 }
-r++
+for ; jj > 0 && jj < %[5]d; jj++ {
+col[o+jj] = 0
 }
 }
 }
-`, Cg, H*W, KH, KW, OHW, OH, OW, SH, PT, DH, H, W, SW, PL, DW)
+}
+`, Cg, H*W, KH, KW, NR, OH, OW, SH, PT, DH, H, W, SW, PL, DW, NR*K)
 	}
 	if hasBias {
 		fmt.Fprintf(&b, "for m := 0; m < %d; m++ {\nbm := b[g*%d+m]\nrow := yg[m*%d : (m+1)*%d]\nfor i := range row {\nrow[i] = bm\n}\n}\n", Mg, Mg, OHW, OHW)
@@ -156,7 +158,11 @@ r++
 	if wPack != nil {
 		am = fmt.Sprintf("gemmMat{data: w[g*%d:], packed: true}", wPack.n/G)
 	}
-	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, gemmMat{data: %s, rs: %d, cs: 1}, yg, %d, %v, pack, threads)\n", Mg, OHW, K, am, src, OHW, OHW, hasBias)
+	bm := fmt.Sprintf("gemmMat{data: %s, rs: %d, cs: 1}", src, OHW)
+	if bPacked {
+		bm = fmt.Sprintf("gemmMat{data: %s, packed: true}", src)
+	}
+	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, %v, pack, threads)\n", Mg, OHW, K, am, bm, OHW, hasBias)
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
