@@ -23,6 +23,10 @@ const (
 	WeightsFile  WeightsMode = "file"
 )
 
+// maxThreads bounds Options.Threads: each thread costs a session one GEMM
+// packing buffer (about 0.6 MB).
+const maxThreads = 256
+
 // WeightsFileName is the name of the weights blob in a generated package.
 const WeightsFileName = "weights.bin"
 
@@ -48,6 +52,16 @@ type Options struct {
 	Source Source
 	// KilnVersion is written into the header and the manifest.
 	KilnVersion string
+	// SIMD selects the GEMM's vector micro-kernel (4×16 tile, AVX2 FMA
+	// through the experimental simd/archsimd package when the package is
+	// built with GOEXPERIMENT=simd for amd64, portable loops otherwise)
+	// instead of the scalar one (2×4), and packs weights for its tile.
+	SIMD bool
+	// Threads is how many goroutines a GEMM, and an elementwise kernel of
+	// 2^15 elements or more, splits its work over (each session keeps one
+	// GEMM packing buffer per thread); 0 means 1. Results do not depend
+	// on it: every element is computed the same way on any split.
+	Threads int
 }
 
 // Package is a generated Go package: its files by name (Go sources, the
@@ -61,7 +75,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gemm.go", "kernels.go", "manifest.json", "model.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}
+	return []string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -101,6 +115,12 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	default:
 		return nil, fmt.Errorf("weights mode %q: want %q or %q", opts.Weights, WeightsEmbed, WeightsFile)
 	}
+	if opts.Threads == 0 {
+		opts.Threads = 1
+	}
+	if opts.Threads < 1 || opts.Threads > maxThreads {
+		return nil, fmt.Errorf("threads %d: want 1 to %d", opts.Threads, maxThreads)
+	}
 	f := m.Func("main")
 	if f == nil {
 		if len(m.Funcs) != 1 {
@@ -131,6 +151,8 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		return nil, err
 	}
 	g.declared, g.failed = declared, failed
+	g.tile = tile(opts)
+	g.threads = opts.Threads
 	if err := g.emitKernels(); err != nil {
 		return nil, err
 	}
@@ -149,7 +171,18 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		}
 	}
 	if g.needGemm {
-		gen["gemm.go"] = header(opts) + strings.Replace(stripPackageDoc(gemmSource), "package kernels", "package "+opts.Package, 1)
+		for name, src := range gemmFiles(opts) {
+			gen[name] = src
+		}
+	}
+	if g.needPar {
+		gen["parallel.go"] = libraryFile(opts, parallelSource)
+	}
+	for _, fn := range g.funcs {
+		if needMathf(fn.body) {
+			gen["mathf.go"] = mathfFile(opts)
+			break
+		}
 	}
 	for name, src := range gen {
 		b, err := format.Source([]byte(src))

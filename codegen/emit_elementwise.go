@@ -25,6 +25,10 @@ type kernel struct {
 	gemm    bool // calls the packed GEMM
 	fails   bool // the body may return an error
 	colLen  int  // scratch elements it needs besides the GEMM's packing
+	par     bool // calls parallelFor
+	// packed maps the index in in of a constant operand to the layout the
+	// kernel reads it in from the weights blob (prepack.go).
+	packed map[int]weightPack
 }
 
 // emitter writes the kernel of one op instance.
@@ -40,13 +44,13 @@ func init() {
 	}
 	emitters["Relu"] = emitUnary(func(*opCtx) (string, error) { return "if v < 0 {\nv = 0\n}", nil })
 	emitters["Sigmoid"] = emitUnary(func(*opCtx) (string, error) {
-		return "v = float32(1 / (1 + math.Exp(-float64(v))))", nil
+		return "v = sigmoidf(v)", nil
 	})
-	emitters["Tanh"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Tanh(float64(v)))", nil })
+	emitters["Tanh"] = emitUnary(func(*opCtx) (string, error) { return "v = tanhf(v)", nil })
 	emitters["Clip"] = emitUnary(clipStmt)
 	emitters["Sqrt"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Sqrt(float64(v)))", nil })
-	emitters["Exp"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Exp(float64(v)))", nil })
-	emitters["Erf"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Erf(float64(v)))", nil })
+	emitters["Exp"] = emitUnary(func(*opCtx) (string, error) { return "v = expf(v)", nil })
+	emitters["Erf"] = emitUnary(func(*opCtx) (string, error) { return "v = erff(v)", nil })
 	emitters["Neg"] = emitUnary(func(*opCtx) (string, error) { return "v = -v", nil })
 	emitters["HardSigmoid"] = emitUnary(func(c *opCtx) (string, error) {
 		// ONNX: max(0, min(1, alpha*x + beta)).
@@ -75,6 +79,15 @@ func powStmt(c *opCtx) (string, error) {
 		return fmt.Sprintf("v = float32(math.Pow(float64(v), %v))", e), nil
 	}
 }
+
+// parallelMin mirrors kernels/parallel.go's parallelMin: an elementwise
+// kernel of fewer elements runs on one goroutine.
+const parallelMin = 1 << 15
+
+// parallel reports whether an elementwise kernel over n elements splits
+// over goroutines: when the package runs more than one thread and n is at
+// least parallelMin.
+func (c *opCtx) parallel(n int) bool { return c.g.threads > 1 && n >= parallelMin }
 
 // opCtx gives an emitter the op and the static shapes of its values.
 type opCtx struct {
@@ -186,7 +199,7 @@ func emitBinary(expr string) emitter {
 		n := numel(ys)
 		var b strings.Builder
 		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), numel(bs), n)
-		fails := false
+		fails, par := false, false
 		if c.op.Name == "Div" && c.op.Args[0].Type.DType.IsInt() {
 			// Go panics on an integer division by zero: Run reports it.
 			fails = true
@@ -194,7 +207,11 @@ func emitBinary(expr string) emitter {
 				return "if b[" + idx[1] + "] == 0 {\nreturn fmt.Errorf(\"integer division by zero\")\n}\ny[i] = a[" + idx[0] + "] / b[" + idx[1] + "]\ni++"
 			}, "i := 0\n")
 		} else if len(dims) == 1 && strides[0][0] == 1 && strides[1][0] == 1 {
-			fmt.Fprintf(&b, "for i := range y {\ny[i] = %s\n}\n", fmt.Sprintf(expr, "a[i]", "b[i]"))
+			loop := fmt.Sprintf("for i := range y {\ny[i] = %s\n}\n", fmt.Sprintf(expr, "a[i]", "b[i]"))
+			if par = c.parallel(n); par {
+				loop = fmt.Sprintf("parallelFor(%d, threads, func(lo, hi int) {\na, b, y := a[lo:hi], b[lo:hi], y[lo:hi]\n%s})\n", n, loop)
+			}
+			b.WriteString(loop)
 		} else {
 			writeLoops(&b, dims, strides, func(idx []string) string {
 				return "y[i] = " + fmt.Sprintf(expr, "a["+idx[0]+"]", "b["+idx[1]+"]") + "\ni++"
@@ -210,6 +227,7 @@ func emitBinary(expr string) emitter {
 			shapes:  shapes,
 			flops:   int64(n),
 			fails:   fails,
+			par:     par,
 		}, nil
 	}
 }
@@ -311,14 +329,20 @@ func emitUnary(stmt func(*opCtx) (string, error)) emitter {
 		}
 		n := numel(xs)
 		shapes := typeText(xs)
+		loop := fmt.Sprintf("for i, v := range x {\n%s\ny[i] = v\n}\n", s)
+		par := c.parallel(n)
+		if par {
+			loop = fmt.Sprintf("parallelFor(%d, threads, func(lo, hi int) {\nx, y := x[lo:hi], y[lo:hi]\n%s})\n", n, loop)
+		}
 		return &kernel{
 			in:      c.op.Args[:1],
 			params:  []string{"x", "y"},
 			nout:    1,
 			comment: fmt.Sprintf("%s over %s", c.op.Name, shapes),
-			body:    fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nfor i, v := range x {\n%s\ny[i] = v\n}\n", n, n, s),
+			body:    fmt.Sprintf("x = x[:%d]\ny = y[:%d]\n%s", n, n, loop),
 			shapes:  shapes,
 			flops:   int64(n),
+			par:     par,
 		}, nil
 	}
 }

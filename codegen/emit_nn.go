@@ -81,72 +81,29 @@ func emitConv(c *opCtx) (*kernel, error) {
 	desc := fmt.Sprintf("Conv %s, group %d, stride %dx%d, dilation %dx%d, pads %d,%d,%d,%d", shapes, G, SH, SW, DH, DW, PT, PL, win[0].PadEnd, win[1].PadEnd)
 	k := &kernel{in: in, params: params, nout: 1, shapes: shapes, flops: 2 * int64(N) * int64(M) * int64(OHW) * int64(K)}
 	var b strings.Builder
-	fmt.Fprintf(&b, "x = x[:%d]\nw = w[:%d]\ny = y[:%d]\n", numel(xs), numel(wsh), numel(ys))
+	// A constant W is stored packed for the GEMM, group after group.
+	var wPack *weightPack
+	if G != C || M != C {
+		if _, ok := constF32(c.op.Args[1], numel(wsh)); ok {
+			p := packA(c.g.tile, G, Mg, K)
+			wPack = &p
+			k.packed = map[int]weightPack{1: p}
+		}
+	}
+	wLen := numel(wsh)
+	if wPack != nil {
+		wLen = wPack.n
+	}
+	fmt.Fprintf(&b, "x = x[:%d]\nw = w[:%d]\ny = y[:%d]\n", numel(xs), wLen, numel(ys))
 	if hasBias {
 		fmt.Fprintf(&b, "b = b[:%d]\n", M)
 	}
 	if G == C && M == C {
 		k.comment = desc + ": depthwise, direct"
-		bias := "0"
-		if hasBias {
-			bias = "b[c]"
-		}
-		// Output columns [owLo, owHi) read only inside the input row, so
-		// their taps along w need no test and are unrolled.
-		owLo := min((PL+SW-1)/SW, OW)
-		owHi := OW
-		if last := W - 1 - (KW-1)*DW + PL; last < 0 {
-			owHi = owLo
-		} else {
-			owHi = max(owLo, min(OW, last/SW+1))
-		}
-		var taps []string
-		for kw := 0; kw < KW; kw++ {
-			taps = append(taps, fmt.Sprintf("xr[%d]*wr[%d]", kw*DW, kw))
-		}
-		fmt.Fprintf(&b, `for n := 0; n < %[1]d; n++ {
-for c := 0; c < %[2]d; c++ {
-xp := x[(n*%[2]d+c)*%[3]d : (n*%[2]d+c+1)*%[3]d]
-yp := y[(n*%[2]d+c)*%[4]d : (n*%[2]d+c+1)*%[4]d]
-wk := w[c*%[5]d : (c+1)*%[5]d]
-bias := float32(%[8]s)
-for oh := 0; oh < %[6]d; oh++ {
-ih0 := oh*%[10]d - %[11]d
-khLo, khHi := 0, %[9]d
-for khLo < khHi && ih0+khLo*%[12]d < 0 {
-khLo++
-}
-for khHi > khLo && ih0+(khHi-1)*%[12]d >= %[13]d {
-khHi--
-}
-row := yp[oh*%[7]d : (oh+1)*%[7]d]
-for ow := range row {
-iw0 := ow*%[15]d - %[16]d
-s := bias
-if ow >= %[19]d && ow < %[20]d {
-for kh := khLo; kh < khHi; kh++ {
-xr := xp[(ih0+kh*%[12]d)*%[18]d+iw0:]
-wr := wk[kh*%[14]d : (kh+1)*%[14]d]
-s += %[21]s
-}
-} else {
-for kh := khLo; kh < khHi; kh++ {
-xr := xp[(ih0+kh*%[12]d)*%[18]d : (ih0+kh*%[12]d+1)*%[18]d]
-wr := wk[kh*%[14]d : (kh+1)*%[14]d]
-for kw, wv := range wr {
-if iw := iw0 + kw*%[17]d; iw >= 0 && iw < %[18]d {
-s += xr[iw] * wv
-}
-}
-}
-}
-row[ow] = s
-}
-}
-}
-}
-`, N, C, H*W, OHW, KH*KW, OH, OW, bias, KH, SH, PT, DH, H, KW, SW, PL, DW, W, owLo, owHi, strings.Join(taps, " + "))
-		k.body = b.String()
+		k.body = b.String() + depthwiseBody(depthwise{
+			N: N, C: C, H: H, W: W, OH: OH, OW: OW, KH: KH, KW: KW,
+			SH: SH, SW: SW, DH: DH, DW: DW, PT: PT, PL: PL, bias: hasBias,
+		})
 		return k, nil
 	}
 	k.gemm = true
@@ -154,48 +111,58 @@ row[ow] = s
 	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor g := 0; g < %d; g++ {\n", N, G)
 	fmt.Fprintf(&b, "xg := x[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", C, Cg, H*W, C, Cg, H*W)
 	fmt.Fprintf(&b, "yg := y[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", M, Mg, OHW, M, Mg, OHW)
-	src := "xg"
+	src, bPacked := "xg", false
 	if direct {
 		k.comment = desc + ": 1x1, GEMM on the input"
 	} else {
-		k.comment = desc + ": im2col and GEMM"
-		k.colLen = K * OHW
+		// im2col writes B straight into the GEMM's packed panel layout
+		// (row p of B at step p of each panel of NR columns, the last
+		// panel padded with zeros), so the GEMM does not copy it again.
+		k.comment = desc + ": im2col into packed panels and GEMM"
+		NR := c.g.tile.Cols
+		k.colLen = c.g.tile.PackedLenB(K, OHW)
 		src = "col"
-		fmt.Fprintf(&b, `r := 0
-for c := 0; c < %[1]d; c++ {
+		bPacked = true
+		fmt.Fprintf(&b, `for c := 0; c < %[1]d; c++ {
 xc := xg[c*%[2]d : (c+1)*%[2]d]
 for kh := 0; kh < %[3]d; kh++ {
 for kw := 0; kw < %[4]d; kw++ {
-row := col[r*%[5]d : (r+1)*%[5]d]
+o, jj := ((c*%[3]d+kh)*%[4]d+kw)*%[5]d, 0
 for oh := 0; oh < %[6]d; oh++ {
 ih := oh*%[8]d - %[9]d + kh*%[10]d
-dst := row[oh*%[7]d : (oh+1)*%[7]d]
-if ih < 0 || ih >= %[11]d {
-for i := range dst {
-dst[i] = 0
-}
-continue
-}
-xr := xc[ih*%[12]d : (ih+1)*%[12]d]
-for ow := range dst {
+inRow := ih >= 0 && ih < %[11]d
+for ow := 0; ow < %[7]d; ow++ {
 iw := ow*%[13]d - %[14]d + kw*%[15]d
-if iw < 0 || iw >= %[12]d {
-dst[ow] = 0
-} else {
-dst[ow] = xr[iw]
+v := float32(0)
+if inRow && iw >= 0 && iw < %[12]d {
+v = xc[ih*%[12]d+iw]
+}
+col[o+jj] = v
+if jj++; jj == %[5]d {
+jj, o = 0, o+%[16]d
 }
 }
 }
-r++
+for ; jj > 0 && jj < %[5]d; jj++ {
+col[o+jj] = 0
 }
 }
 }
-`, Cg, H*W, KH, KW, OHW, OH, OW, SH, PT, DH, H, W, SW, PL, DW)
+}
+`, Cg, H*W, KH, KW, NR, OH, OW, SH, PT, DH, H, W, SW, PL, DW, NR*K)
 	}
 	if hasBias {
 		fmt.Fprintf(&b, "for m := 0; m < %d; m++ {\nbm := b[g*%d+m]\nrow := yg[m*%d : (m+1)*%d]\nfor i := range row {\nrow[i] = bm\n}\n}\n", Mg, Mg, OHW, OHW)
 	}
-	fmt.Fprintf(&b, "gemm(%d, %d, %d, w[g*%d:], %d, 1, %s, %d, 1, yg, %d, %v, pack)\n", Mg, OHW, K, Mg*K, K, src, OHW, OHW, hasBias)
+	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
+	if wPack != nil {
+		am = fmt.Sprintf("gemmMat{data: w[g*%d:], packed: true}", wPack.n/G)
+	}
+	bm := fmt.Sprintf("gemmMat{data: %s, rs: %d, cs: 1}", src, OHW)
+	if bPacked {
+		bm = fmt.Sprintf("gemmMat{data: %s, packed: true}", src)
+	}
+	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, %v, pack, threads)\n", Mg, OHW, K, am, bm, OHW, hasBias)
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
@@ -264,16 +231,30 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		}
 		return strings.Join(terms, "+")
 	}
-	call := fmt.Sprintf("gemm(%d, %d, %d, a[ao:], %d, 1, b[bo:], %d, 1, y[bi*%d:], %d, false, pack)\n", M, N, K, K, N, M*N, N)
+	// A constant B that every batch shares is stored packed for the GEMM.
+	bm := fmt.Sprintf("gemmMat{data: b[bo:], rs: %d, cs: 1}", N)
+	var packed map[int]weightPack
+	if _, ok := constF32(c.op.Args[1], numel(bs)); ok && numel(bb) == 1 {
+		p := packB(c.g.tile, K, N, N, 1)
+		packed = map[int]weightPack{1: p}
+		bm = "gemmMat{data: b, packed: true}"
+		b.Reset()
+		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), p.n, numel(ys))
+	}
+	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads)\n", M, N, K, K, bm, M*N, N)
+	bo := "bo := " + offset(bb, K*N) + "\n"
+	if packed != nil {
+		bo = ""
+	}
 	if nb == 1 {
-		b.WriteString("ao, bo, bi := 0, 0, 0\n" + call)
+		fmt.Fprintf(&b, "ao, bi := 0, 0\n%s%s", bo, call)
 	} else {
-		fmt.Fprintf(&b, "for bi := 0; bi < %d; bi++ {\nao := %s\nbo := %s\n%s}\n", nb, offset(ab, M*K), offset(bb, K*N), call)
+		fmt.Fprintf(&b, "for bi := 0; bi < %d; bi++ {\nao := %s\n%s%s}\n", nb, offset(ab, M*K), bo, call)
 	}
 	return &kernel{
 		in: c.op.Args[:2], params: []string{"a", "b", "y"}, nout: 1,
 		comment: "MatMul " + shapes, body: b.String(), shapes: shapes,
-		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true,
+		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true, packed: packed,
 	}, nil
 }
 
@@ -307,7 +288,14 @@ func emitGemm(c *opCtx) (*kernel, error) {
 	params := []string{"a", "b"}
 	shapes := fmt.Sprintf("%s, %s", typeText(as), typeText(bs))
 	var b strings.Builder
-	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, a, %d, %d, b, %d, %d, y, %d, false, pack)\n", M*N, M, N, K, ars, acs, brs, bcs, N)
+	// A constant B is stored packed for the GEMM.
+	bm := fmt.Sprintf("gemmMat{data: b, rs: %d, cs: %d}", brs, bcs)
+	var packed map[int]weightPack
+	if _, ok := constF32(c.op.Args[1], numel(bs)); ok {
+		packed = map[int]weightPack{1: packB(c.g.tile, K, N, brs, bcs)}
+		bm = "gemmMat{data: b, packed: true}"
+	}
+	fmt.Fprintf(&b, "y = y[:%d]\ngemm(%d, %d, %d, gemmMat{data: a, rs: %d, cs: %d}, %s, y, %d, false, pack, threads)\n", M*N, M, N, K, ars, acs, bm, N)
 	hasC := len(c.op.Args) > 2 && c.op.Args[2] != nil && beta != 0
 	if hasC {
 		cs, err := c.arg(2)
@@ -332,7 +320,7 @@ func emitGemm(c *opCtx) (*kernel, error) {
 	return &kernel{
 		in: in, params: params, nout: 1,
 		comment: fmt.Sprintf("Gemm %s, transA %v, transB %v, alpha %v, beta %v", shapes, ta, tb, alpha, beta),
-		body:    b.String(), shapes: shapes, flops: 2 * int64(M) * int64(N) * int64(K), gemm: true,
+		body:    b.String(), shapes: shapes, flops: 2 * int64(M) * int64(N) * int64(K), gemm: true, packed: packed,
 	}, nil
 }
 
@@ -417,7 +405,8 @@ func emitGlobalAveragePool(c *opCtx) (*kernel, error) {
 }
 
 // emitSoftmax writes Softmax along one axis (opset-13 semantics), the
-// maximum subtracted first.
+// maximum subtracted first, the exponentials in float32 (expf) and their
+// sum in float64.
 func emitSoftmax(c *opCtx) (*kernel, error) {
 	xs, err := c.arg(0)
 	if err != nil {
@@ -440,12 +429,13 @@ m = max(m, x[base+i*%[4]d])
 }
 var sum float64
 for i := 0; i < %[3]d; i++ {
-e := math.Exp(float64(x[base+i*%[4]d] - m))
-y[base+i*%[4]d] = float32(e)
-sum += e
+e := expf(x[base+i*%[4]d] - m)
+y[base+i*%[4]d] = e
+sum += float64(e)
 }
+r := float32(1 / sum)
 for i := 0; i < %[3]d; i++ {
-y[base+i*%[4]d] = float32(float64(y[base+i*%[4]d]) / sum)
+y[base+i*%[4]d] *= r
 }
 }
 }
@@ -709,4 +699,88 @@ func emitSlice(c *opCtx) (*kernel, error) {
 		return fmt.Sprintf("y[i] = x[%d+%s]\ni++", base, idx[0])
 	}, "i := 0\n")
 	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Slice from %v step %v: %s", begin, step, shapes), body: b.String(), shapes: shapes}, nil
+}
+
+// depthwise is a depthwise convolution's geometry: one input and one output
+// channel per group.
+type depthwise struct {
+	N, C, H, W, OH, OW, KH, KW int
+	SH, SW, DH, DW, PT, PL     int
+	bias                       bool
+}
+
+// depthwiseBody writes a depthwise convolution as direct loops. Outputs
+// whose window lies inside the input (rows [ohLo, ohHi), columns [owLo,
+// owHi), known at compile time) take every tap unrolled, the weights held
+// in locals and each input row sliced once per tap row, so no bound is
+// tested per tap; the border outputs test each tap.
+func depthwiseBody(d depthwise) string {
+	bias := "0"
+	if d.bias {
+		bias = "b[c]"
+	}
+	// inside returns [lo, hi): the outputs along one axis whose window of
+	// k taps (dilation dil, stride st, leading pad pad) lies in [0, n).
+	inside := func(out, n, k, st, dil, pad int) (int, int) {
+		lo := min((pad+st-1)/st, out)
+		last := n - 1 - (k-1)*dil + pad // the largest window start, plus pad
+		if last < 0 {
+			return lo, lo
+		}
+		return lo, max(lo, min(out, last/st+1))
+	}
+	ohLo, ohHi := inside(d.OH, d.H, d.KH, d.SH, d.DH, d.PT)
+	owLo, owHi := inside(d.OW, d.W, d.KW, d.SW, d.DW, d.PL)
+	var b strings.Builder
+	fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
+// every tap against the input's bounds.
+edge := func(xp, wk []float32, bias float32, oh, ow int) float32 {
+s := bias
+for kh := 0; kh < %[1]d; kh++ {
+ih := oh*%[3]d - %[4]d + kh*%[5]d
+if ih < 0 || ih >= %[6]d {
+continue
+}
+for kw := 0; kw < %[2]d; kw++ {
+if iw := ow*%[7]d - %[8]d + kw*%[9]d; iw >= 0 && iw < %[10]d {
+s += xp[ih*%[10]d+iw] * wk[kh*%[2]d+kw]
+}
+}
+}
+return s
+}
+`, d.KH, d.KW, d.SH, d.PT, d.DH, d.H, d.SW, d.PL, d.DW, d.W)
+	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\n", d.N, d.C)
+	fmt.Fprintf(&b, "xp := x[(n*%[1]d+c)*%[2]d : (n*%[1]d+c+1)*%[2]d]\nyp := y[(n*%[1]d+c)*%[3]d : (n*%[1]d+c+1)*%[3]d]\n", d.C, d.H*d.W, d.OH*d.OW)
+	fmt.Fprintf(&b, "wk := w[c*%[1]d : (c+1)*%[1]d]\nbias := float32(%[2]s)\n", d.KH*d.KW, bias)
+	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nrow := yp[oh*%d : (oh+1)*%d]\n", d.OH, d.OW, d.OW)
+	if ohLo < ohHi && owLo < owHi {
+		fmt.Fprintf(&b, "if oh >= %d && oh < %d {\n", ohLo, ohHi)
+		var wl, ws []string
+		for i := 0; i < d.KH*d.KW; i++ {
+			wl = append(wl, fmt.Sprintf("wk[%d]", i))
+			ws = append(ws, fmt.Sprintf("w%d", i))
+		}
+		fmt.Fprintf(&b, "%s := %s\n", strings.Join(ws, ", "), strings.Join(wl, ", "))
+		fmt.Fprintf(&b, "ih0 := oh*%d - %d\n", d.SH, d.PT)
+		span := (d.KW-1)*d.DW + 1
+		for kh := 0; kh < d.KH; kh++ {
+			fmt.Fprintf(&b, "r%d := xp[(ih0+%d)*%d : (ih0+%d)*%d+%d]\n", kh, kh*d.DH, d.W, kh*d.DH, d.W, d.W)
+		}
+		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
+		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\niw := ow*%d - %d\ns := bias\n", owLo, owHi, d.SW, d.PL)
+		for kh := 0; kh < d.KH; kh++ {
+			fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
+			var taps []string
+			for kw := 0; kw < d.KW; kw++ {
+				taps = append(taps, fmt.Sprintf("q%d[%d]*w%d", kh, kw*d.DW, kh*d.KW+kw))
+			}
+			fmt.Fprintf(&b, "s += %s\n", strings.Join(taps, " + "))
+		}
+		b.WriteString("row[ow] = s\n}\n")
+		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
+		b.WriteString("continue\n}\n")
+	}
+	b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n}\n}\n}\n")
+	return b.String()
 }

@@ -1,16 +1,13 @@
 package codegen
 
 import (
-	_ "embed"
 	"fmt"
 	"strings"
 	"unicode"
 
+	"github.com/kiln-ml/kiln/codegen/kernels"
 	"github.com/kiln-ml/kiln/ir"
 )
-
-//go:embed kernels/gemm.go
-var gemmSource string
 
 // storage says where a value's elements live at run time.
 type storage uint8
@@ -33,6 +30,11 @@ type val struct {
 	where storage
 	index int     // input index, or weight index among weights of its dtype
 	buf   *buffer // arena buffer, for roots in the arena
+	// packed holds a weight's little-endian bytes rearranged at compile
+	// time (see prepack.go), layout names the arrangement; nil for a
+	// weight stored as the constant is.
+	packed []byte
+	layout string
 }
 
 // call is one op of the function as the generated Run executes it.
@@ -83,6 +85,10 @@ type graph struct {
 	perOp    map[string]int
 	nextVar  int
 	needGemm bool
+	packedW  map[string]*val // packed weights by constant and layout
+	tile     kernels.Tile    // the GEMM micro-kernel's tile, for packing
+	threads  int             // Options.Threads
+	needPar  bool            // a kernel calls parallelFor
 
 	// declared holds the shapes the function declares for its inputs,
 	// then its outputs, before specialization made them static.
@@ -302,8 +308,14 @@ func (g *graph) emitOp(op *ir.Op) error {
 		return err
 	}
 	args := make([]*val, 0, len(k.in)+len(op.Results))
-	for _, v := range k.in {
-		x, err := g.data(v)
+	for i, v := range k.in {
+		var x *val
+		var err error
+		if p, ok := k.packed[i]; ok {
+			x, err = g.packedWeight(v, p)
+		} else {
+			x, err = g.data(v)
+		}
 		if err != nil {
 			return err
 		}
@@ -325,6 +337,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 	}
 	if k.gemm {
 		g.needGemm = true
+	}
+	if k.par {
+		g.needPar = true
 	}
 	var types []string
 	for _, a := range args {

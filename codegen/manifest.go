@@ -81,6 +81,9 @@ type ManifestWeight struct {
 	Shape  []int  `json:"shape"`
 	Offset int64  `json:"offset"`
 	Bytes  int64  `json:"bytes"`
+	// Layout names a compile-time rearrangement of the elements (the
+	// GEMM's packed panels); empty when they are stored as in the model.
+	Layout string `json:"layout,omitempty"`
 }
 
 // ManifestMemory is the memory plan of a session.
@@ -181,14 +184,14 @@ func (g *graph) manifest(opts Options) *Manifest {
 	man.Outputs = io(g.f.OutputNames, outs, g.declared[len(g.inputs):])
 	man.Weights = ManifestBlob{Mode: string(opts.Weights), File: WeightsFileName, Bytes: g.blobLen(), SHA256: g.weightsSHA, Align: weightAlign, Tensors: []ManifestWeight{}}
 	for i, w := range g.weights {
-		man.Weights.Tensors = append(man.Weights.Tensors, ManifestWeight{Name: w.v.Const.Name, DType: w.v.Type.DType.String(), Shape: w.shape, Offset: g.weightOff[i], Bytes: int64(len(w.v.Const.Bytes))})
+		man.Weights.Tensors = append(man.Weights.Tensors, ManifestWeight{Name: w.v.Const.Name, DType: w.v.Type.DType.String(), Shape: w.shape, Offset: g.weightOff[i], Bytes: int64(len(w.weightBytes())), Layout: w.layout})
 	}
 	mem := ManifestMemory{Buffers: []ManifestBuffer{}}
 	for _, d := range storedTypes {
 		mem.ArenaBytes += int64(g.arenaLen[d]) * int64(d.Size())
 	}
 	if g.needGemm {
-		mem.ScratchBytes += gemmScratchBytes
+		mem.ScratchBytes += gemmScratchBytes * int64(max(1, opts.Threads))
 	}
 	mem.PeakBytes = mem.ArenaBytes + mem.ScratchBytes
 	for i := range g.calls {

@@ -28,12 +28,14 @@ const (
 
 // modelCase is a shared model compiled and run by the harness.
 type modelCase struct {
-	pkg    string // Go package name in the harness module
-	model  string // file under ../shared/models/onnx, or "" for module
-	module func() (*ir.Module, error)
-	ref    string           // reference case under ../shared/models/reference/onnx
-	dims   map[string]int64 // --dim binding
-	file   bool             // --weights file: the harness calls LoadFile
+	pkg     string // Go package name in the harness module
+	model   string // file under ../shared/models/onnx, or "" for module
+	module  func() (*ir.Module, error)
+	ref     string           // reference case under ../shared/models/reference/onnx
+	dims    map[string]int64 // --dim binding
+	file    bool             // --weights file: the harness calls LoadFile
+	threads int              // Options.Threads
+	simd    bool             // Options.SIMD
 }
 
 var modelCases = []modelCase{
@@ -50,6 +52,12 @@ var modelCases = []modelCase{
 	{pkg: "vad5k8", model: "silero-vad-v5.onnx", ref: "silero-vad-v5-sr8000", dims: map[string]int64{"input.0": 1, "input.1": 256, "state.1": 1}},
 	{pkg: "storiesprefill", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-prefill", dims: map[string]int64{"batch": 1, "seq": 5, "past_seq": 0}},
 	{pkg: "storiesstep", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-step", dims: map[string]int64{"batch": 2, "seq": 1, "past_seq": 6}},
+	// The vector micro-kernel: the harness is built with GOEXPERIMENT=simd.
+	// mnist's second conv has 14×14 outputs, not a multiple of the 16
+	// columns of a panel: im2col pads the last one.
+	{pkg: "mnistsimd", model: "mnist-8.onnx", ref: "mnist-8", simd: true},
+	{pkg: "mobilenetsimd", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}, simd: true, threads: 2},
+	{pkg: "minilmsimd", model: "minilm-like-opset17.onnx", ref: "minilm-like-opset17", dims: map[string]int64{"batch": 1, "seq": 16}, simd: true},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
@@ -82,8 +90,17 @@ func buildHarness(t *testing.T) *harness {
 			testenv.SharedONNXModel(t, c.model)
 		}
 	}
-	harnessOnce.Do(func() {
-		h := &theHarness
+	harnessOnce.Do(func() { newHarness(&theHarness, goBin, modelCases) })
+	if theHarness.err != nil {
+		t.Fatal(theHarness.err)
+	}
+	return &theHarness
+}
+
+// newHarness fills h: cases compiled into one module, its cmd/run built
+// with the Go toolchain goBin and vetted. h.err says what failed.
+func newHarness(h *harness, goBin string, modelCases []modelCase) {
+	func() {
 		h.modules = map[string]*ir.Module{}
 		dir, err := os.MkdirTemp("", "kiln-codegen-test-")
 		if err != nil {
@@ -107,7 +124,7 @@ func buildHarness(t *testing.T) *harness {
 				return
 			}
 			h.modules[c.pkg] = m
-			opts := Options{Package: c.pkg, Dims: c.dims, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test"}
+			opts := Options{Package: c.pkg, Dims: c.dims, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test", Threads: c.threads, SIMD: c.simd}
 			load := c.pkg + ".Load()"
 			if c.file {
 				opts.Weights = WeightsFile
@@ -133,6 +150,25 @@ func buildHarness(t *testing.T) *harness {
 		in[x.Name] = %[1]s.Tensor{Shape: x.Shape, F32: x.Data, I64: x.I64}
 	}
 	var out map[string]%[1]s.Tensor
+	if spec.Bench {
+		// One run to warm up, then the median wall time of Iters runs;
+		// cpuPerRun is the process's CPU time over them.
+		if _, err := s.RunNamed(in); err != nil {
+			return nil, 0, nil, err
+		}
+		times := make([]time.Duration, spec.Iters)
+		cpu0 := cpuTime()
+		for i := range times {
+			start := time.Now()
+			if out, err = s.RunNamed(in); err != nil {
+				return nil, 0, nil, err
+			}
+			times[i] = time.Since(start)
+		}
+		cpuPerRun = (cpuTime() - cpu0) / time.Duration(spec.Iters)
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		return nil, times[len(times)/2], nil, nil
+	}
 	start := time.Now()
 	for i := 0; i < spec.Iters; i++ {
 		if out, err = s.RunNamed(in); err != nil {
@@ -221,22 +257,21 @@ func buildHarness(t *testing.T) *harness {
 		h.bin = filepath.Join(dir, "run")
 		cmd := exec.Command(goBin, "build", "-o", h.bin, "./cmd/run")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off", "CGO_ENABLED=0")
+		env := append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off", "CGO_ENABLED=0")
+		// Built with the vector micro-kernel's experiment, vetted without
+		// it, so both of its build-constrained files are checked.
+		cmd.Env = append(env, "GOEXPERIMENT=simd")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			h.err = fmt.Errorf("go build: %v\n%s", err, out)
 			return
 		}
 		vet := exec.Command(goBin, "vet", "./...")
 		vet.Dir = dir
-		vet.Env = cmd.Env
+		vet.Env = append(env, "GOEXPERIMENT=")
 		if out, err := vet.CombinedOutput(); err != nil {
 			h.err = fmt.Errorf("go vet: %v\n%s", err, out)
 		}
-	})
-	if theHarness.err != nil {
-		t.Fatal(theHarness.err)
-	}
-	return &theHarness
+	}()
 }
 
 // harnessMain is the program that runs a compiled model: it reads a JSON
@@ -251,10 +286,24 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 %s)
+
+// cpuPerRun is the CPU time per run a benchmark measured.
+var cpuPerRun time.Duration
+
+// cpuTime returns the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 type input struct {
 	Name  string
@@ -268,11 +317,13 @@ type spec struct {
 	Inputs      []input
 	Iters       int
 	WeightsPath string
+	Bench       bool
 }
 
 type result struct {
 	Outputs map[string][]float32
 	NsPerRun int64
+	CPUNsPerRun int64
 	Errors   []string
 }
 
@@ -293,7 +344,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(result{Outputs: out, NsPerRun: per.Nanoseconds(), Errors: errs}); err != nil {
+	if err := json.NewEncoder(os.Stdout).Encode(result{Outputs: out, NsPerRun: per.Nanoseconds(), CPUNsPerRun: cpuPerRun.Nanoseconds(), Errors: errs}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -302,9 +353,10 @@ func main() {
 
 // harnessResult is what the harness prints.
 type harnessResult struct {
-	Outputs  map[string][]float32
-	NsPerRun int64
-	Errors   []string
+	Outputs     map[string][]float32
+	NsPerRun    int64 // mean wall time per run; the median in a benchmark
+	CPUNsPerRun int64 // CPU time per run, in a benchmark
+	Errors      []string
 }
 
 // refCaseFile is the part of a reference case.json the tests read.
@@ -347,6 +399,12 @@ func (h *harness) run(t *testing.T, pkg string, inputs []*tensor.Tensor, names [
 // runWeights runs the harness; weights is the path LoadFile reads for a
 // --weights file package.
 func (h *harness) runWeights(pkg string, inputs []*tensor.Tensor, names []string, iters int, weights string) (harnessResult, error) {
+	return h.runSpec(pkg, inputs, names, iters, weights, false)
+}
+
+// runSpec runs the harness; with bench set it times iters runs after a
+// warm-up and checks nothing.
+func (h *harness) runSpec(pkg string, inputs []*tensor.Tensor, names []string, iters int, weights string, bench bool) (harnessResult, error) {
 	type input struct {
 		Name  string
 		Shape []int
@@ -358,7 +416,8 @@ func (h *harness) runWeights(pkg string, inputs []*tensor.Tensor, names []string
 		Inputs      []input
 		Iters       int
 		WeightsPath string
-	}{Pkg: pkg, Iters: iters, WeightsPath: weights}
+		Bench       bool
+	}{Pkg: pkg, Iters: iters, WeightsPath: weights, Bench: bench}
 	var res harnessResult
 	for i, x := range inputs {
 		in := input{Name: names[i], Shape: x.Shape}
@@ -506,8 +565,10 @@ func TestCompiledModels(t *testing.T) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if theHarness.dir != "" {
-		os.RemoveAll(theHarness.dir)
+	for _, h := range []*harness{&theHarness, &benchHarness} {
+		if h.dir != "" {
+			os.RemoveAll(h.dir)
+		}
 	}
 	if theCross != nil {
 		os.RemoveAll(theCross.dir)

@@ -172,7 +172,11 @@ type Tensor struct {
 		fmt.Fprintf(&b, "var %s = [%d]struct{ off, n int }{\n", weightTableName(d), count[d])
 		for i, w := range g.weights {
 			if w.dtype == d {
-				fmt.Fprintf(&b, "{%d, %d}, // @%s %s\n", g.weightOff[i], w.n, w.v.Const.Name, dtypeText(d, w.shape))
+				note := ""
+				if w.layout != "" {
+					note = ", as " + w.layout
+				}
+				fmt.Fprintf(&b, "{%d, %d}, // @%s %s%s\n", g.weightOff[i], w.n, w.v.Const.Name, dtypeText(d, w.shape), note)
 			}
 		}
 		b.WriteString("}\n\n")
@@ -210,6 +214,9 @@ func newModel(blob []byte) (*Model, error) {
 			fmt.Fprintf(&b, "arenaLen%s = %d // the %s arena\n", tensorField[d], g.arenaLen[d], goElem[d])
 		}
 	}
+	if g.needGemm || g.needPar {
+		fmt.Fprintf(&b, "threads = %d // goroutines a GEMM or a large elementwise kernel splits its work over\n", opts.Threads)
+	}
 	b.WriteString(")\n\n// Session runs the model. It owns the activation arena, so each goroutine\n// needs its own; a session may run any number of times.\ntype Session struct {\nm *Model\narena []float32\n")
 	for _, d := range storedTypes[1:] {
 		if g.usesArena(d) {
@@ -223,7 +230,7 @@ func newModel(blob []byte) (*Model, error) {
 		}
 	}
 	if g.needGemm {
-		b.WriteString("s.pack = make([]float32, gemmScratchLen)\n")
+		b.WriteString("s.pack = make([]float32, threads*gemmScratchLen)\n")
 	}
 	b.WriteString("return s\n}\n\n")
 

@@ -14,7 +14,7 @@ const weightAlign = 64
 func (g *graph) blobLen() int64 {
 	var n int64
 	for _, w := range g.weights {
-		n = (n+weightAlign-1)/weightAlign*weightAlign + int64(len(w.v.Const.Bytes))
+		n = (n+weightAlign-1)/weightAlign*weightAlign + int64(len(w.weightBytes()))
 	}
 	return n
 }
@@ -30,7 +30,7 @@ func (g *graph) weightsBlob() []byte {
 			blob = append(blob, 0)
 		}
 		g.weightOff[i] = int64(len(blob))
-		blob = append(blob, w.v.Const.Bytes...)
+		blob = append(blob, w.weightBytes()...)
 	}
 	return blob
 }

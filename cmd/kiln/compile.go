@@ -15,7 +15,7 @@ import (
 func init() {
 	commands = append(commands, command{
 		name:    "compile",
-		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file]",
+		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file] [--threads N] [--simd]",
 		summary: "compile a model into a Go package that needs only the standard library, with manifest.json",
 		run:     runCompile,
 	})
@@ -26,6 +26,8 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "write the package into `DIR` (created if missing)")
 	pkg := fs.String("package", "", "the generated package's `NAME` (default: the folder's name when it is a Go identifier, else model)")
 	weights := fs.String("weights", "embed", "where the package finds its weights: `embed` (go:embed) or file (weights.bin beside the binary)")
+	threads := fs.Int("threads", 1, "split each GEMM over `N` goroutines (1 to 256); results do not depend on it")
+	simd := fs.Bool("simd", false, "write the GEMM's vector micro-kernel: AVX2 FMA through simd/archsimd when the package is built with GOEXPERIMENT=simd for amd64, portable loops otherwise")
 	var dims listFlag
 	fs.Var(&dims, "dim", "bind a symbolic dim: `NAME=N` (repeatable); every symbol the model uses must be bound")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -39,6 +41,9 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	}
 	if *weights != "embed" && *weights != "file" {
 		return usageError(fs, "--weights %s: want embed or file", *weights)
+	}
+	if *threads < 1 || *threads > 256 {
+		return usageError(fs, "--threads %d: want 1 to 256", *threads)
 	}
 	bind := map[string]int64{}
 	for _, d := range dims {
@@ -75,6 +80,8 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 		Weights:     codegen.WeightsMode(*weights),
 		Source:      src,
 		KilnVersion: versionLine(),
+		Threads:     *threads,
+		SIMD:        *simd,
 	})
 	if err != nil {
 		return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))

@@ -52,11 +52,12 @@ func TestCompileCommand(t *testing.T) {
 		{[]string{"compile", "-o", out, "--dim", "n", kir}, exitUsage, "", "want NAME=N"},
 		{[]string{"compile", "-o", out, "--dim", "n=1", "--dim", "n=2", kir}, exitUsage, "", "bound twice"},
 		{[]string{"compile", "-o", out, "--weights", "mmap", "--dim", "n=1", kir}, exitUsage, "", "want embed or file"},
+		{[]string{"compile", "-o", out, "--threads", "0", "--dim", "n=1", kir}, exitUsage, "", "--threads 0: want 1 to 256"},
 		{[]string{"compile", "-o", out, kir}, exitFailure, "", "not bound"},
 		{[]string{"compile", "-o", out, "--dim", "n=9", kir}, exitFailure, "", "outside the symbol's bounds"},
 		{[]string{"compile", "-o", out, "--dim", "n=2", "/nonexistent/model.onnx"}, exitFailure, "", "kiln compile:"},
 		{[]string{"compile", "-o", out, "--dim", "n=2", kir}, exitOK, "wrote package relu", ""},
-		{[]string{"compile", "-o", out, "--package", "other", "--weights", "file", "--dim", "n=3", kir}, exitOK, "wrote package other", ""},
+		{[]string{"compile", "-o", out, "--package", "other", "--weights", "file", "--threads", "2", "--simd", "--dim", "n=3", kir}, exitOK, "wrote package other", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -1,62 +1,157 @@
 // Package kernels is the kernel library that kiln's code generator copies
-// verbatim into the Go packages it writes. Each file here is ordinary Go,
-// tested in this folder, that imports only the standard library, names
-// nothing outside its own file and exports nothing (the generated package
-// should not grow API from it), so codegen can carry it into a generated
-// package by replacing the package clause alone.
+// verbatim into the Go packages it writes. Each file copied (gemm.go with
+// one micro-kernel unit; mathf.go; parallel.go) is
+// ordinary Go, tested in this folder, that imports only the standard
+// library, names nothing outside its unit and exports nothing (the
+// generated package should not grow API from it), so codegen can carry it
+// into a generated package by replacing the package clause alone.
+//
+// pack.go is the exception: it runs at compile time, inside kiln, to lay
+// out constant weights in the panel layout the GEMM reads, and it is the
+// one file that exports names. It is never copied.
 package kernels
+
+import "sync"
 
 // This file is a blocked, packed single-precision GEMM. The loops follow the
 // usual three-level blocking: panels of B (kc×nc) and A (mc×kc) are copied
 // into contiguous, zero-padded micro-panels, and a register-blocked
 // micro-kernel (gemmMicro, mr×nr) computes each tile of C from one
-// micro-panel of A and one of B. gemmMicro is the one unit to replace per
-// architecture.
+// micro-panel of A and one of B. gemmMicro and its tile size are the one
+// unit to replace per architecture: microkernel_generic.go (2×4, portable
+// scalar Go) or microkernel_simd.go (4×16, vectors of 8 float32s through
+// the experimental simd/archsimd package when built with
+// GOEXPERIMENT=simd on amd64, portable loops elsewhere).
+//
+// An operand may also come already packed (gemmMat.packed), laid out over
+// the whole matrix as PackA and PackB in pack.go write it for the tile
+// size the package is built with: A as panels of
+// gemmMR rows, panel i holding rows [i·mr, i·mr+mr) step by step of p
+// (element (r, p) of the panel at p·mr+r), each panel k steps long; B as
+// panels of gemmNR columns, element (p, c) of panel j at p·nr+c. A panel's
+// steps [p0, p0+kb) are then one contiguous run, which is all the
+// micro-kernel needs, so constant weights are never packed at run time.
 
-// Blocking sizes: mr×nr is the micro-kernel tile, kc the depth of a packed
-// panel, mc and nc its rows and columns.
+// Blocking sizes: kc is the depth of a packed panel, mc and nc its rows
+// and columns (multiples of every micro-kernel's tile). The micro-kernel's
+// file declares its tile, gemmMR×gemmNR.
 const (
-	gemmMR = 2
-	gemmNR = 4
 	gemmKC = 256
 	gemmMC = 64
 	gemmNC = 512
 )
 
-// gemmScratchLen is the length of the scratch slice gemm packs into.
+// gemmScratchLen is the length of the scratch slice one thread of gemm
+// packs into; gemm with t threads needs t times as much.
 const gemmScratchLen = gemmMC*gemmKC + gemmKC*gemmNC
 
+// gemmMinParallel is the least m·n·k worth splitting over goroutines: below
+// it, starting them costs more than the work saved.
+const gemmMinParallel = 1 << 18
+
+// gemmMat is one operand of gemm: either a strided matrix (element [r][c]
+// at data[r*rs+c*cs], so a transposed operand is a swap of its strides) or,
+// when packed is set, a whole matrix in the panel layout described above.
+type gemmMat struct {
+	data   []float32
+	rs, cs int
+	packed bool
+}
+
 // gemm computes C = A·B, or C += A·B when acc is set, for an m×k matrix A
-// and a k×n matrix B in float32. Matrices are given by slice and strides:
-// A[i][p] is a[i*ars+p*acs], B[p][j] is b[p*brs+j*bcs] and C[i][j] is
-// c[i*ldc+j], so a transposed operand is a swap of its strides. scratch
-// must hold gemmScratchLen elements; it is overwritten.
-func gemm(m, n, k int, a []float32, ars, acs int, b []float32, brs, bcs int, c []float32, ldc int, acc bool, scratch []float32) {
+// and a k×n matrix B in float32, C[i][j] being c[i*ldc+j]. It splits the
+// columns (or, when they are too few, the rows) of C over up to threads
+// goroutines; every element of C is computed by the same sequence of
+// operations whatever the split, so the result does not depend on threads.
+// scratch must hold threads·gemmScratchLen elements; it is overwritten.
+func gemm(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []float32, threads int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if !acc {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			for j := range row {
-				row[j] = 0
+	if k <= 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
 			}
 		}
-	}
-	if k <= 0 {
 		return
 	}
+	threads = max(1, min(threads, len(scratch)/gemmScratchLen))
+	if threads == 1 || m*n*k < gemmMinParallel {
+		gemmSerial(m, n, k, a, b, c, ldc, acc, scratch[:gemmScratchLen])
+		return
+	}
+	// Split whole micro-tiles so packed operands split at panel edges.
+	var wg sync.WaitGroup
+	if n >= threads*gemmNR*4 || n >= m {
+		step := (n + threads - 1) / threads
+		step = (step + gemmNR - 1) / gemmNR * gemmNR
+		for t, j0 := 0, 0; j0 < n; t, j0 = t+1, j0+step {
+			wg.Add(1)
+			go func(t, j0 int) {
+				defer wg.Done()
+				gemmSerial(m, min(step, n-j0), k, a, b.cols(j0, k), c[j0:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen])
+			}(t, j0)
+		}
+	} else {
+		step := (m + threads - 1) / threads
+		step = (step + gemmMR - 1) / gemmMR * gemmMR
+		for t, i0 := 0, 0; i0 < m; t, i0 = t+1, i0+step {
+			wg.Add(1)
+			go func(t, i0 int) {
+				defer wg.Done()
+				gemmSerial(min(step, m-i0), n, k, a.rows(i0, k), b, c[i0*ldc:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen])
+			}(t, i0)
+		}
+	}
+	wg.Wait()
+}
+
+// rows returns A from row i0 on (i0 a multiple of gemmMR when packed).
+func (a gemmMat) rows(i0, k int) gemmMat {
+	if a.packed {
+		a.data = a.data[i0*k:]
+	} else {
+		a.data = a.data[i0*a.rs:]
+	}
+	return a
+}
+
+// cols returns B from column j0 on (j0 a multiple of gemmNR when packed).
+func (b gemmMat) cols(j0, k int) gemmMat {
+	if b.packed {
+		b.data = b.data[j0*k:]
+	} else {
+		b.data = b.data[j0*b.cs:]
+	}
+	return b
+}
+
+// gemmSerial is gemm on one goroutine with one thread's scratch.
+func gemmSerial(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []float32) {
 	pa := scratch[:gemmMC*gemmKC]
 	pb := scratch[gemmMC*gemmKC : gemmScratchLen]
 	for j0 := 0; j0 < n; j0 += gemmNC {
 		nb := min(gemmNC, n-j0)
 		for p0 := 0; p0 < k; p0 += gemmKC {
 			kb := min(gemmKC, k-p0)
-			gemmPackB(kb, nb, b[p0*brs+j0*bcs:], brs, bcs, pb)
+			// Panels of B for steps [p0, p0+kb) and columns [j0, j0+nb):
+			// where the first starts, and how far apart they are.
+			bp, bStride := pb, gemmNR*kb
+			if b.packed {
+				bp, bStride = b.data[j0*k+p0*gemmNR:], gemmNR*k
+			} else {
+				gemmPackB(kb, nb, b.data[p0*b.rs+j0*b.cs:], b.rs, b.cs, pb)
+			}
 			for i0 := 0; i0 < m; i0 += gemmMC {
 				mb := min(gemmMC, m-i0)
-				gemmPackA(mb, kb, a[i0*ars+p0*acs:], ars, acs, pa)
-				gemmBlock(mb, nb, kb, pa, pb, c[i0*ldc+j0:], ldc)
+				ap, aStride := pa, gemmMR*kb
+				if a.packed {
+					ap, aStride = a.data[i0*k+p0*gemmMR:], gemmMR*k
+				} else {
+					gemmPackA(mb, kb, a.data[i0*a.rs+p0*a.cs:], a.rs, a.cs, pa)
+				}
+				gemmBlock(mb, nb, kb, ap, aStride, bp, bStride, c[i0*ldc+j0:], ldc, acc || p0 > 0)
 			}
 		}
 	}
@@ -89,6 +184,14 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 	o := 0
 	for j0 := 0; j0 < nb; j0 += gemmNR {
 		r := min(gemmNR, nb-j0)
+		if r == gemmNR && bcs == 1 {
+			for p := 0; p < kb; p++ {
+				row := b[p*brs+j0 : p*brs+j0+gemmNR]
+				copy(pb[o:o+gemmNR], row)
+				o += gemmNR
+			}
+			continue
+		}
 		for p := 0; p < kb; p++ {
 			row := b[p*brs:]
 			for j := 0; j < gemmNR; j++ {
@@ -103,58 +206,35 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 	}
 }
 
-// gemmBlock adds the product of packed blocks pa (mb×kb) and pb (kb×nb) to
-// C, one micro-tile at a time; partial tiles at the edges go through a
-// local tile so the micro-kernel always computes a full one.
-func gemmBlock(mb, nb, kb int, pa, pb []float32, c []float32, ldc int) {
+// gemmBlock computes the product of the micro-panels of A (mb rows, the
+// panels aStride apart) and of B (nb columns, bStride apart), each kb
+// steps long, into C: added to it when acc is set, else stored. Full tiles
+// are written by the micro-kernel itself; partial tiles at the edges go
+// through a local tile so the micro-kernel always computes a full one.
+func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool) {
 	var tile [gemmMR * gemmNR]float32
 	for j0 := 0; j0 < nb; j0 += gemmNR {
-		bp := pb[(j0/gemmNR)*gemmNR*kb:]
+		bp := pb[(j0/gemmNR)*bStride:]
 		nr := min(gemmNR, nb-j0)
 		for i0 := 0; i0 < mb; i0 += gemmMR {
-			ap := pa[(i0/gemmMR)*gemmMR*kb:]
+			ap := pa[(i0/gemmMR)*aStride:]
 			mr := min(gemmMR, mb-i0)
-			gemmMicro(kb, ap, bp, &tile)
+			if mr == gemmMR && nr == gemmNR {
+				gemmMicro(kb, ap, bp, c[i0*ldc+j0:], ldc, acc)
+				continue
+			}
+			gemmMicro(kb, ap, bp, tile[:], gemmNR, false)
 			for i := 0; i < mr; i++ {
 				row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nr]
-				for j := range row {
-					row[j] += tile[i*gemmNR+j]
+				t := tile[i*gemmNR : i*gemmNR+nr]
+				if acc {
+					for j := range row {
+						row[j] += t[j]
+					}
+				} else {
+					copy(row, t)
 				}
 			}
 		}
-	}
-}
-
-// gemmMicro computes the gemmMR×gemmNR tile t = A·B of one micro-panel of
-// A (kb steps of gemmMR values) and one of B (kb steps of gemmNR values),
-// keeping the accumulators in registers. It is the unit to replace by an
-// architecture-specific kernel. 2×4 is the largest tile whose eight
-// accumulators and six operands fit the sixteen floating-point registers
-// Go's compiler allocates on amd64 without spilling; measured in CPU time
-// it ran about 1.6 times faster than a 4×4 tile that spills.
-func gemmMicro(kb int, a, b []float32, t *[gemmMR * gemmNR]float32) {
-	var c00, c01, c02, c03 float32
-	var c10, c11, c12, c13 float32
-	a = a[:kb*gemmMR]
-	b = b[:kb*gemmNR]
-	// Re-slicing by a whole step each iteration lets the compiler prove
-	// every index in range, so the loop has no bounds checks.
-	for len(a) >= gemmMR && len(b) >= gemmNR {
-		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
-		a0, a1 := a[0], a[1]
-		c00 += a0 * b0
-		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
-		c10 += a1 * b0
-		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
-		a = a[gemmMR:]
-		b = b[gemmNR:]
-	}
-	*t = [gemmMR * gemmNR]float32{
-		c00, c01, c02, c03,
-		c10, c11, c12, c13,
 	}
 }

@@ -1,0 +1,12 @@
+//go:build kiln_simd && !(goexperiment.simd && amd64)
+
+package kernels
+
+// gemmHaveSIMD is false: without GOEXPERIMENT=simd on amd64 there is no
+// vector kernel to run.
+const gemmHaveSIMD = false
+
+// gemmMicroSIMD stands in for the vector kernel and is never called.
+func gemmMicroSIMD(kb int, a, b []float32, c []float32, ldc int, acc bool) {
+	gemmMicroPortable(kb, a, b, c, ldc, acc)
+}

@@ -1,0 +1,58 @@
+//go:build kiln_simd
+
+package kernels
+
+// This is the micro-kernel unit for vector hardware: a 4×16 tile, whose
+// rows of 16 are two vectors of 8 float32s. Built with GOEXPERIMENT=simd
+// for amd64, gemmMicroSIMD (microkernel_simd_amd64.go) computes it with
+// AVX2 fused multiply-adds when the CPU has them; elsewhere, and on CPUs
+// without them, gemmMicroPortable computes the same tile in plain Go.
+// Within kiln the unit is selected by the build tag kiln_simd; the code
+// generator writes it into a package instead of microkernel_generic.go
+// when asked for (codegen.Options.SIMD).
+
+// gemmMR×gemmNR is the micro-kernel's tile.
+const (
+	gemmMR = 4
+	gemmNR = 16
+)
+
+// gemmMicro computes the gemmMR×gemmNR tile A·B of one micro-panel of A
+// (kb steps of gemmMR values) and one of B (kb steps of gemmNR values) and
+// stores it into c (row i of the tile at c[i*ldc:]), or adds it there
+// when acc is set.
+func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
+	if gemmHaveSIMD {
+		gemmMicroSIMD(kb, a, b, c, ldc, acc)
+		return
+	}
+	gemmMicroPortable(kb, a, b, c, ldc, acc)
+}
+
+// gemmMicroPortable is gemmMicro in plain Go: correct everywhere, and far
+// slower than the vector kernel, whose tile shape it keeps.
+func gemmMicroPortable(kb int, a, b []float32, c []float32, ldc int, acc bool) {
+	var t [gemmMR * gemmNR]float32
+	a = a[:kb*gemmMR]
+	b = b[:kb*gemmNR]
+	for p := 0; p < kb; p++ {
+		ap := (*[gemmMR]float32)(a[p*gemmMR:])
+		bp := (*[gemmNR]float32)(b[p*gemmNR:])
+		for i, av := range ap {
+			row := (*[gemmNR]float32)(t[i*gemmNR:])
+			for j, bv := range bp {
+				row[j] += av * bv
+			}
+		}
+	}
+	for i := 0; i < gemmMR; i++ {
+		row := (*[gemmNR]float32)(c[i*ldc : i*ldc+gemmNR])
+		for j, v := range t[i*gemmNR : (i+1)*gemmNR] {
+			if acc {
+				row[j] += v
+			} else {
+				row[j] = v
+			}
+		}
+	}
+}
