@@ -51,10 +51,10 @@ func @main(%x "x": f32[n,3]) -> ("y": f32[n,3]) {
 }
 `
 
-// sinKir uses ops codegen has no kernels for.
-const sinKir = `func @main(%x "x": f32[4]) -> ("y": f32[4]) {
-  %s = Sin(%x) : f32[4] loc("the_sin")
-  %y = Cos(%s) : f32[4] loc("the_cos")
+// refusedKir uses ops codegen has no kernels for.
+const refusedKir = `func @main(%x "x": f32[4]) -> ("y": f32[4]) {
+  %s = Hardmax(%x) : f32[4] loc("the_hardmax")
+  %y = LpNormalization(%s) : f32[4] loc("the_lpnorm")
   return %y
 }
 `
@@ -108,7 +108,7 @@ func TestRunCompiledErrors(t *testing.T) {
 	needGoBuild(t)
 	dir := t.TempDir()
 	affine := writeFile(t, dir, "affine.kir", affineKir)
-	sin := writeFile(t, dir, "sin.kir", sinKir)
+	refused := writeFile(t, dir, "refused.kir", refusedKir)
 	wrongCols := writeNPY(t, dir, "x4.npy", tensor.FromSlice([]int{2, 4}, make([]float32, 8)))
 	tooMany := writeNPY(t, dir, "x9.npy", tensor.FromSlice([]int{9, 3}, make([]float32, 27)))
 	ints := writeNPY(t, dir, "xi.npy", tensor.FromSlice([]int{2, 3}, make([]int64, 6)))
@@ -125,8 +125,8 @@ func TestRunCompiledErrors(t *testing.T) {
 			[]string{`input "x": dim 0 (n) is 9, outside n's bounds [1, 8]`}},
 		{"wrong dtype", []string{"run", affine, ints, "--engine", "compiled"}, exitFailure,
 			[]string{`input "x": dtype i64, the model wants f32`}},
-		{"refused ops", []string{"run", sin, x4, "--engine", "compiled"}, exitFailure,
-			[]string{"Sin", "Cos", "the_sin", "the_cos"}},
+		{"refused ops", []string{"run", refused, x4, "--engine", "compiled"}, exitFailure,
+			[]string{"Hardmax", "LpNormalization", "the_hardmax", "the_lpnorm"}},
 		{"bad engine", []string{"run", affine, wrongCols, "--engine", "jit"}, exitUsage,
 			[]string{"--engine jit: want interp or compiled"}},
 	}

@@ -32,8 +32,8 @@ type Options struct {
 	// rebuilt kiln whose codegen changed never reuses an older entry. It
 	// is part of the key only.
 	BuildID string
-	// Threads is the thread count asked for. codegen has no thread option
-	// yet, so it only keys the entry; 0 is the default.
+	// Threads is the number of goroutines the generated kernels split
+	// their work over (codegen.Options.Threads); 0 or 1 is one.
 	Threads int
 	// Progress, when set, receives one line per slow step (compiling,
 	// building) for a person watching.
@@ -230,6 +230,7 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err 
 		Weights:     codegen.WeightsEmbed,
 		Source:      u.Source,
 		KilnVersion: opts.KilnVersion,
+		Threads:     opts.Threads,
 	})
 	if err != nil {
 		return nil, err
