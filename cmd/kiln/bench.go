@@ -27,7 +27,7 @@ const benchChildCommand = "bench-child"
 func init() {
 	commands = append(commands, command{
 		name:    "bench",
-		usage:   "kiln bench MODEL [[NAME=]FILE]... [--input [NAME=]FILE]... [--engine compiled|interp] [--threads N] [--dim NAME=N]... [-n N] [--warmup N] [--seed S] [--vs-ort] [--json] [--timeout D] [-v]",
+		usage:   "kiln bench MODEL [[NAME=]FILE]... [--input [NAME=]FILE]... [--engine compiled|interp] [--threads N] [--simd] [--dim NAME=N]... [-n N] [--warmup N] [--seed S] [--vs-ort] [--json] [--timeout D] [-v]",
 		summary: "time a model's runs (median, p90) and peak memory, each engine in its own process; --vs-ort beside ONNX Runtime",
 		run:     runBench,
 	})
@@ -80,7 +80,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&inputs, "input", "an input `[NAME=]FILE` (.npy or .pb); inputs not given are seeded random values of their dtype and shape")
 	fs.Var(&dims, "dim", "size of a symbolic dim of the random inputs, as `NAME=N`; repeat")
 	engine := fs.String("engine", engineCompiled, "the engine to time: `compiled` or interp")
-	threads := fs.Int("threads", 1, "threads: ONNX Runtime's intra-op threads and GOMAXPROCS of kiln's engines (codegen has no thread option yet, so the compiled code runs on one)")
+	threads := fs.Int("threads", 1, "threads: the compiled kernels' goroutines (kiln compile --threads), ONNX Runtime's intra-op threads and GOMAXPROCS of kiln's engines")
+	simd := fs.Bool("simd", false, "compiled engine: the GEMM's vector micro-kernel, built with GOEXPERIMENT=simd (kiln compile --simd)")
 	n := fs.Int("n", 20, "timed runs")
 	warmup := fs.Int("warmup", 3, "untimed runs before the timed ones")
 	seed := fs.Int64("seed", 0, "seed of the random inputs")
@@ -156,7 +157,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	names := []string{*engine}
 	counts := []string{strconv.Itoa(*warmup), strconv.Itoa(*n)}
 	if *engine == engineCompiled {
-		p, err := buildCompiled(ctx, m, f, model, in, nil, *threads, progressTo(stderr, *verbose))
+		p, err := buildCompiled(ctx, m, f, model, in, nil, *threads, *simd, progressTo(stderr, *verbose))
 		if err != nil {
 			m.Close()
 			return verifyFailedAs(stderr, "bench", err)

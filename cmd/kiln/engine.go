@@ -65,7 +65,7 @@ func tensorInputs(f *ir.Func, values []tensor.Value) ([]*tensor.Tensor, error) {
 
 // buildCompiled binds m's symbolic dims from the inputs' shapes (and
 // given), and builds (or finds in the cache) the compiled program.
-func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, inputs []*tensor.Tensor, given map[string]int64, threads int, progress io.Writer) (*compiled.Program, error) {
+func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, inputs []*tensor.Tensor, given map[string]int64, threads int, simd bool, progress io.Writer) (*compiled.Program, error) {
 	dims, err := compiled.BindDims(m, f, inputs, given)
 	if err != nil {
 		return nil, err
@@ -78,6 +78,7 @@ func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, 
 		KilnVersion: versionLine(),
 		BuildID:     buildID(),
 		Threads:     threads,
+		SIMD:        simd,
 		Progress:    progress,
 	})
 	if err != nil {
@@ -100,7 +101,7 @@ func runCompiledOnce(ctx context.Context, m *ir.Module, f *ir.Func, model string
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := buildCompiled(ctx, m, f, model, inputs, nil, 0, progress)
+	p, err := buildCompiled(ctx, m, f, model, inputs, nil, 0, false, progress)
 	build := time.Since(start)
 	if err != nil {
 		return nil, build, err

@@ -117,7 +117,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	p, err := buildCompiled(ctx, m, f, model, in, nil, 0, progressTo(stderr, *verbose))
+	p, err := buildCompiled(ctx, m, f, model, in, nil, 0, false, progressTo(stderr, *verbose))
 	if err != nil {
 		return verifyFailed(stderr, err, *timeout)
 	}

@@ -35,6 +35,10 @@ type Options struct {
 	// Threads is the number of goroutines the generated kernels split
 	// their work over (codegen.Options.Threads); 0 or 1 is one.
 	Threads int
+	// SIMD writes the GEMM's vector micro-kernel (codegen.Options.SIMD)
+	// and builds with GOEXPERIMENT=simd, which the kernel's AVX2 form
+	// needs on amd64.
+	SIMD bool
 	// Progress, when set, receives one line per slow step (compiling,
 	// building) for a person watching.
 	Progress io.Writer
@@ -123,7 +127,7 @@ func build(ctx context.Context, units []Unit, opts Options, single bool) (*Progr
 	}
 	// The key: everything the executable depends on.
 	key := newHasher()
-	key.add(formatVersion, opts.KilnVersion, opts.BuildID, tc.version, runtime.GOOS, runtime.GOARCH, strconv.Itoa(opts.Threads))
+	key.add(formatVersion, opts.KilnVersion, opts.BuildID, tc.version, runtime.GOOS, runtime.GOARCH, strconv.Itoa(opts.Threads), strconv.FormatBool(opts.SIMD))
 	seen := map[string]bool{}
 	for _, u := range units {
 		if seen[u.Name] {
@@ -169,7 +173,7 @@ func build(ctx context.Context, units []Unit, opts Options, single bool) (*Progr
 		if err := writeMain(tmp, gen, tc); err != nil {
 			return nil, nil, err
 		}
-		err := tc.build(ctx, tmp, filepath.Join(tmp, exeName))
+		err := tc.build(ctx, tmp, filepath.Join(tmp, exeName), opts.SIMD)
 		if err == nil {
 			break
 		}
@@ -231,6 +235,7 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err 
 		Source:      u.Source,
 		KilnVersion: opts.KilnVersion,
 		Threads:     opts.Threads,
+		SIMD:        opts.SIMD,
 	})
 	if err != nil {
 		return nil, err

@@ -77,11 +77,15 @@ func buildEnv() []string {
 	)
 }
 
-// build runs go build in dir, writing the executable to out.
-func (t *toolchain) build(ctx context.Context, dir, out string) error {
+// build runs go build in dir, writing the executable to out; simd turns
+// on GOEXPERIMENT=simd (the vector GEMM's AVX2 form).
+func (t *toolchain) build(ctx context.Context, dir, out string, simd bool) error {
 	cmd := exec.CommandContext(ctx, t.goCmd, "build", "-trimpath", "-o", out, ".")
 	cmd.Dir = dir
 	cmd.Env = buildEnv()
+	if simd {
+		cmd.Env = append(cmd.Env, "GOEXPERIMENT=simd")
+	}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {
