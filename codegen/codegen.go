@@ -52,6 +52,9 @@ type Options struct {
 	Source Source
 	// KilnVersion is written into the header and the manifest.
 	KilnVersion string
+	// Passes names the passes run on the module before Compile, in order,
+	// for the manifest.
+	Passes []string
 	// SIMD selects the GEMM's vector micro-kernel (4×16 tile, AVX2 FMA
 	// through the experimental simd/archsimd package when the package is
 	// built with GOEXPERIMENT=simd for amd64, portable loops otherwise)
@@ -132,6 +135,12 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	// variable per value and the Go compiler refuses unused ones.
 	m = m.Clone()
 	f = m.Func(f.Name)
+	// Fused ops (the epilogue pass's) compile as their definition until
+	// codegen has kernels for them: the base op's kernel, then the
+	// epilogue's ops as elementwise kernels.
+	if _, err := ir.Unfuse(f.Body); err != nil {
+		return nil, err
+	}
 	ir.RemoveDeadOps(f.Body)
 	bind, err := bindDims(m, f, opts.Dims)
 	if err != nil {

@@ -141,7 +141,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 		Package:       opts.Package,
 		Source:        ManifestSource{File: opts.Source.Name, Format: opts.Source.Format, SHA256: opts.Source.SHA256, Opsets: []ManifestOpset{}},
 		Dims:          []ManifestDim{},
-		Passes:        []string{},
+		Passes:        append([]string{}, opts.Passes...),
 	}
 	for _, e := range g.m.Meta {
 		if d, ok := strings.CutPrefix(e.Key, "source.opset."); ok {

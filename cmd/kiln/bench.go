@@ -27,7 +27,7 @@ const benchChildCommand = "bench-child"
 func init() {
 	commands = append(commands, command{
 		name:    "bench",
-		usage:   "kiln bench MODEL [[NAME=]FILE]... [--input [NAME=]FILE]... [--engine compiled|interp] [--threads N] [--simd] [--dim NAME=N]... [-n N] [--warmup N] [--seed S] [--vs-ort] [--json] [--timeout D] [-v]",
+		usage:   "kiln bench MODEL [[NAME=]FILE]... [--input [NAME=]FILE]... [--engine compiled|interp] [--threads N] [--simd] [--passes LIST | --target PROFILE] [--dim NAME=N]... [-n N] [--warmup N] [--seed S] [--vs-ort] [--json] [--timeout D] [-v]",
 		summary: "time a model's runs (median, p90) and peak memory, each engine in its own process; --vs-ort beside ONNX Runtime",
 		run:     runBench,
 	})
@@ -62,6 +62,8 @@ type benchReport struct {
 	Engine          string  `json:"engine"`
 	Dims            string  `json:"dims,omitempty"`
 	Threads         int     `json:"threads"`
+	SIMD            bool    `json:"simd,omitempty"`
+	Passes          string  `json:"passes,omitempty"`
 	Warmup          int     `json:"warmup"`
 	Runs            int     `json:"runs"`
 	MedianMS        float64 `json:"median_ms"`
@@ -82,6 +84,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	engine := fs.String("engine", engineCompiled, "the engine to time: `compiled` or interp")
 	threads := fs.Int("threads", 1, "threads: the compiled kernels' goroutines (kiln compile --threads), ONNX Runtime's intra-op threads and GOMAXPROCS of kiln's engines")
 	simd := fs.Bool("simd", false, "compiled engine: the GEMM's vector micro-kernel, built with GOEXPERIMENT=simd (kiln compile --simd)")
+	pf := addPipelineFlags(fs, "none")
 	n := fs.Int("n", 20, "timed runs")
 	warmup := fs.Int("warmup", 3, "untimed runs before the timed ones")
 	seed := fs.Int64("seed", 0, "seed of the random inputs")
@@ -100,6 +103,10 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	if *n < 1 || *warmup < 0 || *threads < 1 || *timeout < 0 {
 		return usageError(fs, "-n and --threads must be at least 1, --warmup and --timeout not negative")
+	}
+	pipeline, err := pf.pipeline()
+	if err != nil {
+		return usageError(fs, "%v", err)
 	}
 	model := fs.Arg(0)
 	if *vsORT {
@@ -157,7 +164,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	names := []string{*engine}
 	counts := []string{strconv.Itoa(*warmup), strconv.Itoa(*n)}
 	if *engine == engineCompiled {
-		p, err := buildCompiled(ctx, m, f, model, in, nil, *threads, *simd, progressTo(stderr, *verbose))
+		p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{threads: *threads, simd: *simd, pipeline: pipeline}, progressTo(stderr, *verbose))
 		if err != nil {
 			m.Close()
 			return verifyFailedAs(stderr, "bench", err)
@@ -193,7 +200,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		results = append(results, r)
 	}
 
-	rep := benchReport{Model: model, Engine: *engine, Dims: compiled.DimsList(bound), Threads: *threads, Warmup: *warmup, Runs: *n,
+	var passNames []string
+	for _, p := range pipeline {
+		passNames = append(passNames, p.Name)
+	}
+	rep := benchReport{Model: model, Engine: *engine, Dims: compiled.DimsList(bound), Threads: *threads, SIMD: *simd, Passes: strings.Join(passNames, ","), Warmup: *warmup, Runs: *n,
 		MedianMS: results[0].percentile(0.5), P90MS: results[0].percentile(0.9), PeakRSSBytes: results[0].PeakRSS}
 	if *vsORT {
 		o := results[1]

@@ -10,12 +10,13 @@ import (
 
 	"github.com/kiln-ml/kiln/codegen"
 	"github.com/kiln-ml/kiln/internal/safefile"
+	"github.com/kiln-ml/kiln/passes"
 )
 
 func init() {
 	commands = append(commands, command{
 		name:    "compile",
-		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file] [--threads N] [--simd]",
+		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file] [--threads N] [--simd] [--passes LIST | --target PROFILE]",
 		summary: "compile a model into a Go package that needs only the standard library, with manifest.json",
 		run:     runCompile,
 	})
@@ -28,6 +29,7 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	weights := fs.String("weights", "embed", "where the package finds its weights: `embed` (go:embed) or file (weights.bin beside the binary)")
 	threads := fs.Int("threads", 1, "split each GEMM over `N` goroutines (1 to 256); results do not depend on it")
 	simd := fs.Bool("simd", false, "write the GEMM's vector micro-kernel: AVX2 FMA through simd/archsimd when the package is built with GOEXPERIMENT=simd for amd64, portable loops otherwise")
+	pf := addPipelineFlags(fs, "none")
 	var dims listFlag
 	fs.Var(&dims, "dim", "bind a symbolic dim: `NAME=N` (repeatable); every symbol the model uses must be bound")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -44,6 +46,10 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	}
 	if *threads < 1 || *threads > 256 {
 		return usageError(fs, "--threads %d: want 1 to 256", *threads)
+	}
+	pipeline, err := pf.pipeline()
+	if err != nil {
+		return usageError(fs, "%v", err)
 	}
 	bind := map[string]int64{}
 	for _, d := range dims {
@@ -74,6 +80,13 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "compile", err)
 	}
 	defer m.Close()
+	var ran []string
+	if _, err := passes.Run(m, pipeline, passes.Instrument{Verify: true, Out: stderr}); err != nil {
+		return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))
+	}
+	for _, p := range pipeline {
+		ran = append(ran, p.Name)
+	}
 	p, err := codegen.Compile(m, codegen.Options{
 		Package:     name,
 		Dims:        bind,
@@ -82,6 +95,7 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 		KilnVersion: versionLine(),
 		Threads:     *threads,
 		SIMD:        *simd,
+		Passes:      ran,
 	})
 	if err != nil {
 		return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))

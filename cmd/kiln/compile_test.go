@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiln-ml/kiln/passes"
 )
 
 const compileKIR = `sym n in [1, 4]
@@ -104,5 +106,38 @@ func TestCompileCommand(t *testing.T) {
 	}
 	if !strings.Contains(string(src), "// Source: m.kir (sha256 "+man.Source.SHA256+")") || !strings.Contains(string(src), "package other") {
 		t.Errorf("model.go header:\n%s", src[:min(len(src), 400)])
+	}
+}
+
+// kiln compile --passes runs the pipeline first and records it in the
+// manifest; the optimized module still compiles (fused epilogues compile
+// as their definition).
+func TestCompilePasses(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.kir")
+	if err := os.WriteFile(in, []byte(optSrc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "pkg")
+	code, _, stderr := runCLI("compile", in, "-o", out, "--target", "generic")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man struct {
+		Passes []string `json:"passes"`
+	}
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(man.Passes, ","), strings.Join(passes.Default, ","); got != want {
+		t.Errorf("manifest passes %q, want %q", got, want)
+	}
+	code, _, stderr = runCLI("compile", in, "-o", out, "--passes", "nope")
+	if code != exitUsage || !strings.Contains(stderr, `unknown pass "nope"`) {
+		t.Errorf("exit %d: %s", code, stderr)
 	}
 }

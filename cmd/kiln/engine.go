@@ -17,6 +17,7 @@ import (
 	"github.com/kiln-ml/kiln/internal/safefile"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
+	"github.com/kiln-ml/kiln/passes"
 )
 
 // Engines that run a model.
@@ -63,12 +64,30 @@ func tensorInputs(f *ir.Func, values []tensor.Value) ([]*tensor.Tensor, error) {
 	return ts, nil
 }
 
+// engineOpts are the compiled engine's code generation choices.
+type engineOpts struct {
+	threads  int
+	simd     bool
+	pipeline []*passes.Pass // run on a copy of the module before codegen
+}
+
 // buildCompiled binds m's symbolic dims from the inputs' shapes (and
-// given), and builds (or finds in the cache) the compiled program.
-func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, inputs []*tensor.Tensor, given map[string]int64, threads int, simd bool, progress io.Writer) (*compiled.Program, error) {
+// given), runs eo's passes on a copy of m, and builds (or finds in the
+// cache) the compiled program.
+func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, inputs []*tensor.Tensor, given map[string]int64, eo engineOpts, progress io.Writer) (*compiled.Program, error) {
 	dims, err := compiled.BindDims(m, f, inputs, given)
 	if err != nil {
 		return nil, err
+	}
+	var ran []string
+	if len(eo.pipeline) > 0 {
+		m = m.Clone()
+		if _, err := passes.Run(m, eo.pipeline, passes.Instrument{Verify: true}); err != nil {
+			return nil, err
+		}
+		for _, p := range eo.pipeline {
+			ran = append(ran, p.Name)
+		}
 	}
 	src, err := modelSource(model)
 	if err != nil {
@@ -77,8 +96,9 @@ func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, 
 	p, err := compiled.Build(ctx, compiled.Unit{Module: m, Dims: dims, Source: src}, compiled.Options{
 		KilnVersion: versionLine(),
 		BuildID:     buildID(),
-		Threads:     threads,
-		SIMD:        simd,
+		Threads:     eo.threads,
+		SIMD:        eo.simd,
+		Passes:      ran,
 		Progress:    progress,
 	})
 	if err != nil {
@@ -101,7 +121,7 @@ func runCompiledOnce(ctx context.Context, m *ir.Module, f *ir.Func, model string
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := buildCompiled(ctx, m, f, model, inputs, nil, 0, false, progress)
+	p, err := buildCompiled(ctx, m, f, model, inputs, nil, engineOpts{}, progress)
 	build := time.Since(start)
 	if err != nil {
 		return nil, build, err

@@ -22,7 +22,7 @@ import (
 func init() {
 	commands = append(commands, command{
 		name:    "verify",
-		usage:   "kiln verify MODEL.onnx [[NAME=]FILE]... [--input [NAME=]FILE]... [--dim NAME=N]... [--rtol R] [--atol A] [--seed S] [--json] [--timeout D] [-v]",
+		usage:   "kiln verify MODEL.onnx [[NAME=]FILE]... [--input [NAME=]FILE]... [--dim NAME=N]... [--passes LIST | --target PROFILE] [--rtol R] [--atol A] [--seed S] [--json] [--timeout D] [-v]",
 		summary: "run a model compiled to Go and in ONNX Runtime on the same inputs and compare every output",
 		run:     runVerify,
 	})
@@ -68,6 +68,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the comparison as JSON")
 	timeout := fs.Duration("timeout", 0, "stop after `D`, building included (0: no limit)")
 	verbose := fs.Bool("v", false, "report compiling and building even when stderr is not a terminal")
+	pf := addPipelineFlags(fs, "none")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -76,6 +77,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	if !(*rtol >= 0) || !(*atol >= 0) || *timeout < 0 {
 		return usageError(fs, "--rtol, --atol and --timeout must not be negative")
+	}
+	pipeline, err := pf.pipeline()
+	if err != nil {
+		return usageError(fs, "%v", err)
 	}
 	model := fs.Arg(0)
 	if strings.HasSuffix(model, ".kir") {
@@ -117,7 +122,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	p, err := buildCompiled(ctx, m, f, model, in, nil, 0, false, progressTo(stderr, *verbose))
+	p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{pipeline: pipeline}, progressTo(stderr, *verbose))
 	if err != nil {
 		return verifyFailed(stderr, err, *timeout)
 	}

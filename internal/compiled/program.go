@@ -39,6 +39,9 @@ type Options struct {
 	// and builds with GOEXPERIMENT=simd, which the kernel's AVX2 form
 	// needs on amd64.
 	SIMD bool
+	// Passes names the passes the caller ran on the modules, for the
+	// manifest (the module text, which keys the cache, shows their work).
+	Passes []string
 	// Progress, when set, receives one line per slow step (compiling,
 	// building) for a person watching.
 	Progress io.Writer
@@ -236,6 +239,7 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err 
 		KilnVersion: opts.KilnVersion,
 		Threads:     opts.Threads,
 		SIMD:        opts.SIMD,
+		Passes:      opts.Passes,
 	})
 	if err != nil {
 		return nil, err
