@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kiln-ml/kiln/internal/safefile"
-	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/passes"
 	"github.com/kiln-ml/kiln/targets"
 )
@@ -140,22 +137,7 @@ func runOpt(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "opt", err)
 	}
-	opts := ir.PrintOptions{}
-	if *out != "" {
-		opts.BaseDir = filepath.Dir(*out)
-	} else if err := absSources(m); err != nil {
-		return fail(stderr, "opt", err)
-	}
-	var buf bytes.Buffer
-	if err := ir.Print(&buf, m, opts); err != nil {
-		return fail(stderr, "opt", err)
-	}
-	if *out == "" {
-		_, err = stdout.Write(buf.Bytes())
-	} else {
-		err = safefile.WriteFile(*out, buf.Bytes())
-	}
-	if err != nil {
+	if err := writeModule(m, *out, 0, stdout); err != nil {
 		return fail(stderr, "opt", err)
 	}
 	return exitOK

@@ -127,28 +127,32 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "dump", err)
 		}
 	}
-	// File references are printed relative to where the text goes, so
-	// that the output of `kiln dump -o dir/x.kir` parses from dir. Text on
-	// stdout may be saved anywhere: there they are absolute.
-	opts := ir.PrintOptions{InlineLimit: *inline}
-	if *out != "" {
-		opts.BaseDir = filepath.Dir(*out)
-	} else if err := absSources(m); err != nil {
-		return fail(stderr, "dump", err)
-	}
-	var buf bytes.Buffer
-	if err := ir.Print(&buf, m, opts); err != nil {
-		return fail(stderr, "dump", err)
-	}
-	if *out == "" {
-		_, err = stdout.Write(buf.Bytes())
-	} else {
-		err = safefile.WriteFile(*out, buf.Bytes())
-	}
-	if err != nil {
+	if err := writeModule(m, *out, *inline, stdout); err != nil {
 		return fail(stderr, "dump", err)
 	}
 	return exitOK
+}
+
+// writeModule prints m as text to the file out, or to stdout when out is
+// "". File references are printed relative to where the text goes, so
+// that the output of `kiln dump -o dir/x.kir` parses from dir; text on
+// stdout may be saved anywhere, so there they are absolute.
+func writeModule(m *ir.Module, out string, inline int, stdout io.Writer) error {
+	opts := ir.PrintOptions{InlineLimit: inline}
+	if out != "" {
+		opts.BaseDir = filepath.Dir(out)
+	} else if err := absSources(m); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := ir.Print(&buf, m, opts); err != nil {
+		return err
+	}
+	if out == "" {
+		_, err := stdout.Write(buf.Bytes())
+		return err
+	}
+	return safefile.WriteFile(out, buf.Bytes())
 }
 
 // absSources makes the file paths of m's constants absolute.
