@@ -19,7 +19,7 @@ import (
 // accepts.
 const (
 	MinOpset = 1
-	MaxOpset = 17
+	MaxOpset = 26
 )
 
 // Import reads the ONNX model at path and returns it as a module with one

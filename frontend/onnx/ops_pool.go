@@ -12,12 +12,12 @@ import (
 // one direct rule covers each op, except LpPool-1 and GlobalLpPool-1 whose
 // p was a float attribute.
 func init() {
-	register("AveragePool", 1, 0, direct())
+	register("AveragePool", 1, 18, direct())
 	register("MaxPool", 1, 0, direct())
 	register("GlobalAveragePool", 1, 0, direct())
 	register("GlobalMaxPool", 1, 0, direct())
 	register("LpPool", 1, 1, convLpPool1)
-	register("LpPool", 2, 0, direct())
+	register("LpPool", 2, 17, direct())
 	register("GlobalLpPool", 1, 1, convLpPool1)
 	register("GlobalLpPool", 2, 0, direct())
 	register("MaxUnpool", 9, 0, direct())
@@ -34,7 +34,7 @@ func init() {
 		return c.emit("RoiAlign", n.Inputs, attrs, n.Outputs)
 	})
 	register("RoiAlign", 16, 0, direct())
-	register("GridSample", 16, 0, direct())
+	register("GridSample", 16, 19, direct())
 }
 
 // convLpPool1 converts LpPool-1 and GlobalLpPool-1, whose p was a float

@@ -28,7 +28,7 @@ func init() {
 	// Split-1 took split as an optional second input or an attribute;
 	// Split-2..11 as an attribute; Split-13 as an input.
 	register("Split", 1, 12, attrToInputs("Split", "split"))
-	register("Split", 13, 0, direct())
+	register("Split", 13, 17, direct())
 	// Slice-1 had starts, ends and axes attributes; Slice-10 made them
 	// inputs and added steps.
 	register("Slice", 1, 9, attrToInputs("Slice", "starts", "ends", "axes"))
@@ -41,8 +41,8 @@ func init() {
 	register("Scatter", 9, 0, func(c *converter, n *node) ([]*ir.Value, error) {
 		return c.directAs(n, "ScatterElements", n.Inputs)
 	})
-	register("ScatterElements", 11, 0, direct()) // reduction from -16
-	register("ScatterND", 11, 0, direct())       // reduction from -16
+	register("ScatterElements", 11, 17, direct()) // reduction from -16
+	register("ScatterND", 11, 17, direct())       // reduction from -16
 	register("Expand", 8, 0, direct())
 	// Tile-1 took (input, tiles, axis): tiles copies along one axis.
 	register("Tile", 1, 5, convTile1)
@@ -50,7 +50,7 @@ func init() {
 	// Pad-1 had paddings and value attributes, Pad-2 pads and value; Pad-11
 	// made pads and constant_value inputs.
 	register("Pad", 1, 10, convPad1)
-	register("Pad", 11, 0, direct())
+	register("Pad", 11, 17, direct())
 	register("Shape", 1, 0, direct()) // start/end from Shape-15
 	register("Size", 1, 0, direct())
 	register("ConstantOfShape", 9, 0, direct())
@@ -72,7 +72,7 @@ func init() {
 	// Resize-10 had only mode, with asymmetric coordinates; Resize-11 added
 	// roi, sizes and the coordinate/nearest/cubic attributes.
 	register("Resize", 10, 10, convResize10)
-	register("Resize", 11, 0, direct())
+	register("Resize", 11, 17, direct())
 	// Upsample: -1 had height_scale/width_scale, -7 a scales attribute, -9
 	// a scales input; Upsample-10 only marks it deprecated (by Resize), so
 	// it is still read in the -9 form.
