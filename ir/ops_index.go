@@ -11,7 +11,12 @@ import (
 // (Range, OneHot, EyeLike, Trilu's mask).
 // scatterReduction declares the reduction of ScatterElements-16 and
 // ScatterND-16 (max and min arrived in opset 18).
-func scatterReduction() AttrDef { return AEnum("reduction", "none", "none", "add", "mul") }
+// scatterReduction is ScatterElements' and ScatterND's reduction: add and
+// mul from opset 16, max and min from 18 (the importer refuses those two
+// at older opsets).
+func scatterReduction() AttrDef {
+	return AEnum("reduction", "none", "none", "add", "mul", "max", "min")
+}
 
 func init() {
 	Register(&OpDef{
