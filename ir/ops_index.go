@@ -158,6 +158,14 @@ func init() {
 		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
 		Infer: InferSameAsInput,
 	})
+	Register(&OpDef{
+		Name: "CumProd", Doc: "cumulative product along axis, optionally exclusive (starting at 1) and/or reversed",
+		Kind: Opaque, Inputs: In("x:T", "axis:T2"), Outputs: In("y:T"),
+		// CumProd-26: CumSum's types.
+		Types: []TypeConstraint{TC("T", FloatTypes|Types(I32, I64, U32, U64)), TC("T2", IndexTypes)},
+		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
+		Infer: InferSameAsInput,
+	})
 }
 
 // inferIndexShaped gives a result of data's dtype and shape's shape.

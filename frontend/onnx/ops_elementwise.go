@@ -44,6 +44,14 @@ func init() {
 	} {
 		register(op, since, 0, direct())
 	}
+	// Opsets 18 to 26: new ops (Mish-22 and the opset-22 bfloat16
+	// versions only add a type).
+	for op, since := range map[string]int64{
+		"BitwiseAnd": 18, "BitwiseOr": 18, "BitwiseXor": 18, "BitwiseNot": 18, "Mish": 18,
+		"Gelu": 20, "Swish": 24, "BitCast": 26,
+	} {
+		register(op, since, 0, direct())
+	}
 	// ThresholdedRelu was an experimental op before opset 10, with the same
 	// alpha (default 1.0); exporters of that time did emit it.
 	register("ThresholdedRelu", 1, 0, direct())
