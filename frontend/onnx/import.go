@@ -558,6 +558,20 @@ func direct(ignore ...string) convertFunc {
 	}
 }
 
+// directWithout is direct for an op version that lacks attributes a later
+// version added to the kiln op: a node carrying one of them is refused,
+// naming the model's opset.
+func directWithout(later ...string) convertFunc {
+	return func(c *converter, n *node) ([]*ir.Value, error) {
+		for _, a := range later {
+			if n.Has(a) {
+				return nil, fmt.Errorf("attribute %s is not part of %s at opset %d", a, n.proto.GetOpType(), n.Opset)
+			}
+		}
+		return c.directAs(n, n.proto.GetOpType(), n.Inputs)
+	}
+}
+
 // directAs converts n to kiln op name with the given operands.
 func (c *converter) directAs(n *node, name string, args []*ir.Value, ignore ...string) ([]*ir.Value, error) {
 	op, err := c.directOp(n, name, args, ignore...)

@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases()}
 }
 
 // attrs is a row's attribute list.
@@ -251,4 +251,67 @@ func mustCast(t *interp.Tensor, d ir.DType) *interp.Tensor {
 		panic(err) // the rows only cast floats to floats
 	}
 	return out
+}
+
+// nnCases: AveragePool-19 dilations, LpPool-18 ceil_mode and dilations,
+// GroupNormalization-18/21, RMSNormalization-23.
+func nnCases() []opCase {
+	var cs []opCase
+	img := func(r *rand.Rand) []opIn { return ins(feed(randF32(r, -2, 2, 2, 3, 9, 10))) }
+	for _, c := range []struct {
+		name string
+		a    []*onnxpb.AttributeProto
+	}{
+		{"dilations", attrs(aInts("kernel_shape", 3, 2), aInts("dilations", 2, 3))},
+		{"dilations strides pads", attrs(aInts("kernel_shape", 2, 2), aInts("dilations", 2, 2), aInts("strides", 2, 1), aInts("pads", 1, 0, 1, 1))},
+		{"dilations ceil_mode", attrs(aInts("kernel_shape", 2, 3), aInts("dilations", 2, 1), aInts("strides", 2, 3), aInt("ceil_mode", 1))},
+		{"dilations count_include_pad", attrs(aInts("kernel_shape", 3, 3), aInts("dilations", 1, 2), aInts("pads", 1, 1, 1, 1), aInt("count_include_pad", 1))},
+		// auto_pad SAME with dilations is left out: kiln pads for the
+		// dilated kernel as the spec's formula says (output ceil(in /
+		// stride)), ONNX Runtime 1.30 for the undilated one.
+		{"auto_pad SAME_UPPER", attrs(aInts("kernel_shape", 3, 2), aStr("auto_pad", "SAME_UPPER"), aInts("strides", 2, 2))},
+	} {
+		cs = append(cs, opCase{name: "AveragePool-19 " + c.name, opset: 19, op: "AveragePool", attrs: c.a, outs: dt(ir.F32, 1), in: img})
+	}
+	for _, c := range []struct {
+		name string
+		a    []*onnxpb.AttributeProto
+	}{
+		{"p=2 dilations", attrs(aInts("kernel_shape", 3, 2), aInts("dilations", 2, 3))},
+		{"p=1 ceil_mode", attrs(aInts("kernel_shape", 2, 2), aInts("strides", 2, 3), aInt("ceil_mode", 1), aInt("p", 1))},
+		{"p=3 dilations pads", attrs(aInts("kernel_shape", 2, 2), aInts("dilations", 3, 2), aInts("pads", 1, 0, 0, 1), aInt("p", 3))},
+	} {
+		cs = append(cs, opCase{name: "LpPool-18 " + c.name, opset: 18, op: "LpPool", attrs: c.a, outs: dt(ir.F32, 1), in: img})
+	}
+	cs = append(cs, opCase{name: "LpPool-22 p=2 ceil_mode", opset: 22, op: "LpPool", outs: dt(ir.F32, 1), in: img,
+		attrs: attrs(aInts("kernel_shape", 3, 3), aInts("strides", 2, 2), aInt("ceil_mode", 1))})
+	for _, g := range []int64{1, 2, 6} {
+		cs = append(cs,
+			opCase{name: fmt.Sprintf("GroupNormalization-18 %d groups", g), opset: 18, op: "GroupNormalization",
+				attrs: attrs(aInt("num_groups", g)), outs: dt(ir.F32, 1),
+				in: func(r *rand.Rand) []opIn {
+					return ins(feed(randF32(r, -3, 3, 2, 6, 4, 5)), feed(randF32(r, 0.5, 1.5, int(g))), feed(randF32(r, -1, 1, int(g))))
+				}},
+			opCase{name: fmt.Sprintf("GroupNormalization-21 %d groups", g), opset: 21, op: "GroupNormalization",
+				attrs: attrs(aInt("num_groups", g), aFloat("epsilon", 1e-3)), outs: dt(ir.F32, 1),
+				in: func(r *rand.Rand) []opIn {
+					return ins(feed(randF32(r, -3, 3, 2, 6, 7)), feed(randF32(r, 0.5, 1.5, 6)), feed(randF32(r, -1, 1, 6)))
+				}},
+		)
+	}
+	cs = append(cs,
+		opCase{name: "RMSNormalization-23 last axis", opset: 23, op: "RMSNormalization", outs: dt(ir.F32, 1),
+			in: func(r *rand.Rand) []opIn { return ins(feed(randF32(r, -3, 3, 2, 3, 8)), feed(randF32(r, 0.5, 1.5, 8))) }},
+		opCase{name: "RMSNormalization-23 axis 1 broadcast scale", opset: 23, op: "RMSNormalization", outs: dt(ir.F32, 1),
+			attrs: attrs(aInt("axis", 1), aFloat("epsilon", 0.1)),
+			in: func(r *rand.Rand) []opIn {
+				return ins(feed(randF32(r, -3, 3, 2, 3, 8)), feed(randF32(r, 0.5, 1.5, 1, 8)))
+			}},
+		opCase{name: "RMSNormalization-23 f64 axis -2", opset: 23, op: "RMSNormalization", outs: dt(ir.F64, 1),
+			attrs: attrs(aInt("axis", -2)),
+			in: func(r *rand.Rand) []opIn {
+				return ins(feed(randF64(r, -3, 3, 2, 3, 8)), feed(randF64(r, 0.5, 1.5, 3, 8)))
+			}},
+	)
+	return cs
 }
