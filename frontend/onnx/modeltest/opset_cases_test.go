@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases()}
 }
 
 // attrs is a row's attribute list.
@@ -364,5 +364,49 @@ func resizeCases() []opCase {
 		in: func(r *rand.Rand) []opIn {
 			return ins(feed(img(r)), ini(f32s(0.1, -0.2, 0.9, 1.1)), none, ini(i64s(5, 6)))
 		}})
+	return cs
+}
+
+// samplingCases: DFT-20 (axis an input), GridSample-20 (renamed modes).
+func samplingCases() []opCase {
+	var cs []opCase
+	sig := func(r *rand.Rand) *interp.Tensor { return randF32(r, -1, 1, 2, 8, 3, 1) }
+	for _, c := range []struct {
+		name string
+		axis *interp.Tensor
+		n    *interp.Tensor
+		a    []*onnxpb.AttributeProto
+	}{
+		{"axis default -2", nil, nil, nil},
+		{"axis 1", interp.Scalar(int64(1)), nil, nil},
+		{"axis 1 onesided", interp.Scalar(int64(1)), nil, attrs(aInt("onesided", 1))},
+		{"axis -3 inverse dft_length 6", interp.Scalar(int64(-3)), interp.Scalar(int64(6)), attrs(aInt("inverse", 1))},
+		{"axis 2 dft_length 5", interp.Scalar(int64(2)), interp.Scalar(int64(5)), nil},
+	} {
+		cs = append(cs, opCase{name: "DFT-20 " + c.name, opset: 20, op: "DFT", attrs: c.a, outs: dt(ir.F32, 1),
+			atol: 1e-6, why: "ONNX Runtime sums the DFT in float32: parts that are exactly 0 (the imaginary DC term) come out as a few 1e-7; kiln sums in float64",
+			in: func(r *rand.Rand) []opIn {
+				in := []opIn{feed(sig(r)), none, none}
+				if c.n != nil {
+					in[1] = ini(c.n)
+				}
+				if c.axis != nil {
+					in[2] = ini(c.axis)
+				}
+				return in
+			}})
+	}
+	for _, mode := range []string{"linear", "nearest", "cubic"} {
+		for _, pad := range []string{"zeros", "border", "reflection"} {
+			for _, ac := range []int64{0, 1} {
+				cs = append(cs, opCase{name: fmt.Sprintf("GridSample-20 %s %s align_corners=%d", mode, pad, ac), opset: 20,
+					op: "GridSample", outs: dt(ir.F32, 1),
+					attrs: attrs(aStr("mode", mode), aStr("padding_mode", pad), aInt("align_corners", ac)),
+					in: func(r *rand.Rand) []opIn {
+						return ins(feed(randF32(r, -1, 1, 1, 2, 4, 5)), feed(randF32(r, -1.2, 1.2, 1, 3, 4, 2)))
+					}})
+			}
+		}
+	}
 	return cs
 }
