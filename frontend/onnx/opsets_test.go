@@ -84,10 +84,7 @@ var refusedAbove17 = map[string]map[int64]string{
 	"DequantizeLinear": {19: notYet, 21: notYet, 23: notYet, 24: notYet, 25: notYet},
 	"Col2Im":           {18: notYet},
 	"QuantizeLinear":   {19: notYet, 21: notYet, 23: notYet, 24: notYet, 25: notYet},
-	"RegexFullMatch":   {20: notYet},
 	"RotaryEmbedding":  {23: notYet},
-	"StringConcat":     {20: notYet},
-	"StringSplit":      {20: notYet},
 	"TensorScatter":    {24: notYet},
 }
 
