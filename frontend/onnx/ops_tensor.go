@@ -60,6 +60,7 @@ func init() {
 	// add element types.
 	register("Pad", 18, 18, padNoWrap)
 	register("Pad", 19, 0, direct())
+	register("CenterCropPad", 18, 0, direct())
 	register("Shape", 1, 0, direct()) // start/end from Shape-15
 	register("Size", 1, 0, direct())
 	register("ConstantOfShape", 9, 0, direct())

@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases()}
 }
 
 // attrs is a row's attribute list.
@@ -450,6 +450,58 @@ func stringCases() []opCase {
 	} {
 		cs = append(cs, opCase{name: "StringSplit-20 " + c.name, opset: 20, op: "StringSplit", attrs: c.a,
 			outs: []ir.DType{ir.String, ir.I64}, in: w})
+	}
+	return cs
+}
+
+// imageCases: CenterCropPad-18 and Col2Im-18.
+func imageCases() []opCase {
+	var cs []opCase
+	for _, c := range []struct {
+		name  string
+		shape []int64
+		axes  []int64
+	}{
+		{"crop even", []int64{2, 4, 4}, nil},
+		{"crop odd pad odd", []int64{4, 3, 8}, nil},
+		{"axes pad", []int64{10, 2}, []int64{1, 2}},
+		{"negative axes", []int64{3}, []int64{-1}},
+	} {
+		var a []*onnxpb.AttributeProto
+		if c.axes != nil {
+			a = attrs(aInts("axes", c.axes...))
+		}
+		cs = append(cs, opCase{name: "CenterCropPad-18 " + c.name, opset: 18, op: "CenterCropPad", attrs: a,
+			outs: dt(ir.F32, 1),
+			in:   func(r *rand.Rand) []opIn { return ins(feed(randF32(r, -1, 1, 3, 5, 6)), ini(i64s(c.shape...))) }})
+	}
+	// int32 shapes, which the spec allows, fail ONNX Runtime's function
+	// body for CenterCropPad; kiln takes them.
+	cs = append(cs, opCase{name: "CenterCropPad-18 int64 data", opset: 18, op: "CenterCropPad",
+		outs: dt(ir.I64, 1),
+		in: func(r *rand.Rand) []opIn {
+			return ins(feed(randInt[int64](r, -9, 9, 4, 7)), ini(i64s(7, 4)))
+		}})
+	for _, c := range []struct {
+		name     string
+		img, blk []int64
+		ch, l    int
+		a        []*onnxpb.AttributeProto
+	}{
+		{"2-D", []int64{5, 5}, []int64{1, 5}, 1, 5, nil},
+		{"2-D dilations pads strides", []int64{6, 7}, []int64{2, 2}, 2, 3 * 4,
+			attrs(aInts("dilations", 2, 1), aInts("pads", 1, 0, 1, 1), aInts("strides", 2, 2))},
+		{"1-D", []int64{8}, []int64{3}, 2, 6, nil},
+		{"3-D", []int64{3, 4, 3}, []int64{2, 2, 2}, 1, 2 * 3 * 2, nil},
+	} {
+		k := 1
+		for _, b := range c.blk {
+			k *= int(b)
+		}
+		cs = append(cs, opCase{name: "Col2Im-18 " + c.name, opset: 18, op: "Col2Im", attrs: c.a, outs: dt(ir.F32, 1),
+			in: func(r *rand.Rand) []opIn {
+				return ins(feed(randF32(r, -1, 1, 2, c.ch*k, c.l)), ini(i64s(c.img...)), ini(i64s(c.blk...)))
+			}})
 	}
 	return cs
 }
