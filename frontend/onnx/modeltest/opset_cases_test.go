@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases(), quantCases()}
 }
 
 // attrs is a row's attribute list.
@@ -503,5 +503,61 @@ func imageCases() []opCase {
 				return ins(feed(randF32(r, -1, 1, 2, c.ch*k, c.l)), ini(i64s(c.img...)), ini(i64s(c.blk...)))
 			}})
 	}
+	return cs
+}
+
+// quantCases: QuantizeLinear/DequantizeLinear-19 and -21 (per tensor, per
+// axis, blocked, 16-bit, output_dtype). Not covered live: int32 input to
+// QuantizeLinear (ONNX Runtime 1.30 has no such kernel) and float16
+// outputs (onnxruntime_go 1.27 cannot read them back), which leaves
+// DequantizeLinear-23's output_dtype to the unit tests.
+func quantCases() []opCase {
+	var cs []opCase
+	x := func(r *rand.Rand) *interp.Tensor { return randF32(r, -30, 30, 4, 6) }
+	q := func(name string, opset int64, out ir.DType, in func(r *rand.Rand) []opIn, a ...*onnxpb.AttributeProto) {
+		cs = append(cs, opCase{name: fmt.Sprintf("QuantizeLinear-%d %s", opset, name), opset: opset, op: "QuantizeLinear",
+			attrs: a, outs: dt(out, 1), in: in})
+	}
+	dq := func(name string, opset int64, out ir.DType, in func(r *rand.Rand) []opIn, a ...*onnxpb.AttributeProto) {
+		cs = append(cs, opCase{name: fmt.Sprintf("DequantizeLinear-%d %s", opset, name), opset: opset, op: "DequantizeLinear",
+			attrs: a, outs: dt(out, 1), in: in})
+	}
+	q("per tensor uint8", 19, ir.U8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), ini(interp.Scalar(float32(0.25))), ini(interp.Scalar(uint8(128))))
+	})
+	q("per axis int8", 19, ir.I8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), ini(f32s(0.2, 0.3, 0.5, 1)), ini(interp.FromSlice([]int{4}, []int8{0, -3, 5, 1})))
+	}, aInt("axis", 0))
+	q("no zero point", 21, ir.U8, func(r *rand.Rand) []opIn { return ins(feed(x(r)), ini(interp.Scalar(float32(0.2)))) })
+	q("output_dtype int16", 21, ir.I16, func(r *rand.Rand) []opIn {
+		return ins(feed(randF32(r, -3000, 3000, 4, 6)), ini(interp.Scalar(float32(0.05))))
+	}, aInt("output_dtype", int64(onnx.ONNXDType(ir.I16))))
+	q("uint16 zero point", 21, ir.U16, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), ini(interp.Scalar(float32(0.001))), ini(interp.Scalar(uint16(30000))))
+	})
+	q("blocked axis 1", 21, ir.I8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), feed(randF32(r, 0.1, 0.5, 4, 2)), feed(randInt[int8](r, -5, 5, 4, 2)))
+	}, aInt("axis", 1), aInt("block_size", 3))
+	q("blocked uneven axis 0", 21, ir.U8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), feed(randF32(r, 0.1, 0.5, 2, 6)), feed(randInt[uint8](r, 100, 150, 2, 6)))
+	}, aInt("axis", 0), aInt("block_size", 3))
+	q("float16 input and scale", 21, ir.I8, func(r *rand.Rand) []opIn {
+		return ins(feed(mustCast(x(r), ir.F16)), ini(mustCast(f32s(0.5), ir.F16)), ini(interp.FromSlice([]int{1}, []int8{2})))
+	})
+	dq("per tensor int8", 19, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int8](r, -128, 127, 4, 6)), ini(interp.Scalar(float32(0.1))), ini(interp.Scalar(int8(3))))
+	})
+	dq("per axis uint8", 19, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[uint8](r, 0, 255, 4, 6)), ini(randF32(r, 0.01, 1, 6)), ini(randInt[uint8](r, 0, 255, 6)))
+	}, aInt("axis", -1))
+	dq("int32 no zero point", 19, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int32](r, -1e6, 1e6, 4, 6)), ini(interp.Scalar(float32(0.003))))
+	})
+	dq("int16", 21, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int16](r, -32768, 32767, 4, 6)), ini(interp.Scalar(float32(0.01))), ini(interp.Scalar(int16(-7))))
+	})
+	dq("blocked", 21, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int8](r, -128, 127, 4, 6)), feed(randF32(r, 0.01, 1, 4, 3)), feed(randInt[int8](r, -3, 3, 4, 3)))
+	}, aInt("axis", 1), aInt("block_size", 2))
 	return cs
 }
