@@ -79,12 +79,11 @@ var typeOnlyAbove17 = map[string][]int64{
 // refusedAbove17 are op versions kiln does not import yet, with the
 // reason; the README's table of gaps repeats them.
 var refusedAbove17 = map[string]map[int64]string{
-	"DeformConv":      {19: "no kiln op yet", 22: "no kiln op yet"},
-	"ImageDecoder":    {20: "decodes image files; no kiln op (no image codecs in the interpreter)"},
-	"AffineGrid":      {20: notYet},
-	"Attention":       {23: notYet, 24: notYet, 25: notYet},
-	"RotaryEmbedding": {23: notYet},
-	"TensorScatter":   {24: notYet},
+	"DeformConv":    {19: "no kiln op yet", 22: "no kiln op yet"},
+	"ImageDecoder":  {20: "decodes image files; no kiln op (no image codecs in the interpreter)"},
+	"AffineGrid":    {20: notYet},
+	"Attention":     {23: notYet, 24: notYet, 25: notYet},
+	"TensorScatter": {24: notYet},
 }
 
 // notYet is the reason of op versions not done in the opset-18 work so far.

@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases(), quantCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases(), quantCases(), attentionCases()}
 }
 
 // attrs is a row's attribute list.
@@ -559,5 +559,40 @@ func quantCases() []opCase {
 	dq("blocked", 21, ir.F32, func(r *rand.Rand) []opIn {
 		return ins(feed(randInt[int8](r, -128, 127, 4, 6)), feed(randF32(r, 0.01, 1, 4, 3)), feed(randInt[int8](r, -3, 3, 4, 3)))
 	}, aInt("axis", 1), aInt("block_size", 2))
+	return cs
+}
+
+// attentionCases: RotaryEmbedding-23 (4-D and 3-D input, interleaved,
+// partial rotation, position_ids).
+func attentionCases() []opCase {
+	var cs []opCase
+	const b, h, sq, d = 2, 3, 4, 8
+	for _, c := range []struct {
+		name  string
+		rank3 bool
+		pos   bool
+		a     []*onnxpb.AttributeProto
+		rd    int
+	}{
+		{"4-D", false, false, nil, d},
+		{"4-D interleaved", false, false, attrs(aInt("interleaved", 1)), d},
+		{"4-D position_ids partial", false, true, attrs(aInt("rotary_embedding_dim", 4)), 4},
+		{"3-D num_heads", true, false, attrs(aInt("num_heads", h)), d},
+		{"3-D position_ids interleaved", true, true, attrs(aInt("num_heads", h), aInt("interleaved", 1)), d},
+	} {
+		cs = append(cs, opCase{name: "RotaryEmbedding-23 " + c.name, opset: 23, op: "RotaryEmbedding", attrs: c.a,
+			outs: dt(ir.F32, 1),
+			in: func(r *rand.Rand) []opIn {
+				x := randF32(r, -1, 1, b, h, sq, d)
+				if c.rank3 {
+					x = randF32(r, -1, 1, b, sq, h*d)
+				}
+				if c.pos {
+					return ins(feed(x), feed(randF32(r, -1, 1, 10, c.rd/2)), feed(randF32(r, -1, 1, 10, c.rd/2)),
+						feed(randInt[int64](r, 0, 9, b, sq)))
+				}
+				return ins(feed(x), feed(randF32(r, -1, 1, b, sq, c.rd/2)), feed(randF32(r, -1, 1, b, sq, c.rd/2)))
+			}})
+	}
 	return cs
 }
