@@ -40,6 +40,7 @@ func init() {
 	register("RoiAlign", 16, 0, direct())
 	register("GridSample", 16, 19, direct())
 	register("GridSample", 20, 0, convGridSample20)
+	register("AffineGrid", 20, 0, direct())
 }
 
 // convGridSample20 converts GridSample-20, which renamed the modes

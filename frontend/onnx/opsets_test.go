@@ -81,7 +81,6 @@ var typeOnlyAbove17 = map[string][]int64{
 var refusedAbove17 = map[string]map[int64]string{
 	"DeformConv":    {19: "no kiln op yet", 22: "no kiln op yet"},
 	"ImageDecoder":  {20: "decodes image files; no kiln op (no image codecs in the interpreter)"},
-	"AffineGrid":    {20: notYet},
 	"Attention":     {23: notYet, 24: notYet, 25: notYet},
 	"TensorScatter": {24: notYet},
 }

@@ -367,7 +367,8 @@ func resizeCases() []opCase {
 	return cs
 }
 
-// samplingCases: DFT-20 (axis an input), GridSample-20 (renamed modes).
+// samplingCases: DFT-20 (axis an input), AffineGrid-20, GridSample-20
+// (renamed modes).
 func samplingCases() []opCase {
 	var cs []opCase
 	sig := func(r *rand.Rand) *interp.Tensor { return randF32(r, -1, 1, 2, 8, 3, 1) }
@@ -395,6 +396,24 @@ func samplingCases() []opCase {
 				}
 				return in
 			}})
+	}
+	for _, c := range []struct {
+		name  string
+		size  []int64
+		theta []int
+		ac    int64
+	}{
+		{"2-D", []int64{2, 3, 4, 5}, []int{2, 2, 3}, 0},
+		{"2-D align_corners", []int64{2, 3, 4, 5}, []int{2, 2, 3}, 1},
+		{"3-D", []int64{1, 1, 3, 2, 4}, []int{1, 3, 4}, 0},
+		// A dim of size 1 with align_corners is left out: kiln puts its
+		// one point at -1 as ONNX's reference does, ONNX Runtime 1.30 does
+		// not.
+		{"3-D align_corners", []int64{2, 1, 2, 3, 2}, []int{2, 3, 4}, 1},
+	} {
+		cs = append(cs, opCase{name: "AffineGrid-20 " + c.name, opset: 20, op: "AffineGrid", outs: dt(ir.F32, 1),
+			attrs: attrs(aInt("align_corners", c.ac)),
+			in:    func(r *rand.Rand) []opIn { return ins(feed(randF32(r, -1.5, 1.5, c.theta...)), ini(i64s(c.size...))) }})
 	}
 	for _, mode := range []string{"linear", "nearest", "cubic"} {
 		for _, pad := range []string{"zeros", "border", "reflection"} {
