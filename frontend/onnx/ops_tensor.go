@@ -80,6 +80,7 @@ func init() {
 	register("TopK", 10, 0, direct())
 	register("CumSum", 11, 0, direct())
 	register("CumProd", 26, 0, direct())
+	register("TensorScatter", 24, 0, direct())
 	// Resize-10 had only mode, with asymmetric coordinates; Resize-11 added
 	// roi, sizes and the coordinate/nearest/cubic attributes.
 	register("Resize", 10, 10, convResize10)

@@ -79,10 +79,9 @@ var typeOnlyAbove17 = map[string][]int64{
 // refusedAbove17 are op versions kiln does not import yet, with the
 // reason; the README's table of gaps repeats them.
 var refusedAbove17 = map[string]map[int64]string{
-	"DeformConv":    {19: "no kiln op yet", 22: "no kiln op yet"},
-	"ImageDecoder":  {20: "decodes image files; no kiln op (no image codecs in the interpreter)"},
-	"Attention":     {23: attentionGap, 24: attentionGap, 25: attentionGap},
-	"TensorScatter": {24: "not implemented yet (a KV-cache update; write_indices per batch, linear or circular mode)"},
+	"DeformConv":   {19: "no kiln op yet", 22: "no kiln op yet"},
+	"ImageDecoder": {20: "decodes image files; no kiln op (no image codecs in the interpreter)"},
+	"Attention":    {23: attentionGap, 24: attentionGap, 25: attentionGap},
 }
 
 // attentionGap is why Attention-23/24/25 are refused.

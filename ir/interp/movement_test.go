@@ -104,6 +104,8 @@ func TestMovementErrors(t *testing.T) {
 		{"col2im shapes", kernelCol2Im, movementTestOp("Col2Im", 1), []Value{FromSlice([]int{1, 4, 3}, make([]float32, 12)), vec[int64](3, 3), vec[int64](2)}, "equal-length"},
 		{"centercroppad sizes", kernelCenterCropPad, movementTestOp("CenterCropPad", 1), []Value{x, vec[int64](1)}, "1 sizes for rank 2"},
 		{"centercroppad negative", kernelCenterCropPad, movementTestOp("CenterCropPad", 1), []Value{x, vec[int64](1, -1)}, "shape[1] is -1"},
+		{"tensorscatter linear overflow", kernelTensorScatter, movementTestOp("TensorScatter", 1, ir.Attr{Name: "axis", Value: ir.IntAttr(1)}), []Value{x, FromSlice([]int{2, 2}, []float32{1, 2, 3, 4}), vec[int64](0, 2)}, "lands outside"},
+		{"tensorscatter batch axis", kernelTensorScatter, movementTestOp("TensorScatter", 1, ir.Attr{Name: "axis", Value: ir.IntAttr(0)}), []Value{x, x, nil}, "batch dim"},
 		{"pad axes length", kernelPad, movementTestOp("Pad", 1), []Value{x, vec[int64](1, 1, 1, 1), nil, vec[int64](1)}, "for 1 axes"},
 		{"pad axes twice", kernelPad, movementTestOp("Pad", 1), []Value{x, vec[int64](1, 1, 1, 1), nil, vec[int64](1, -1)}, "given twice"},
 		{"pad wrap cropped away", kernelPad, movementTestOp("Pad", 1, ir.Attr{Name: "mode", Value: ir.StringAttr("wrap")}), []Value{x, vec[int64](-3, 3), nil, vec[int64](1)}, "cropped to nothing"},

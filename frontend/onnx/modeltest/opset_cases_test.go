@@ -582,9 +582,38 @@ func quantCases() []opCase {
 }
 
 // attentionCases: RotaryEmbedding-23 (4-D and 3-D input, interleaved,
-// partial rotation, position_ids).
+// partial rotation, position_ids), TensorScatter-24.
 func attentionCases() []opCase {
 	var cs []opCase
+	for _, c := range []struct {
+		name  string
+		axis  int64
+		mode  string
+		idx   []int64
+		upLen int
+	}{
+		{"prefill no write_indices", -2, "linear", nil, 3},
+		{"linear write_indices", -2, "linear", []int64{0, 2}, 3},
+		{"circular wraps", -2, "circular", []int64{4, 6}, 3},
+		{"axis 1", 1, "linear", []int64{1, 0}, 2},
+	} {
+		cs = append(cs, opCase{name: "TensorScatter-24 " + c.name, opset: 24, op: "TensorScatter", outs: dt(ir.F32, 1),
+			attrs: attrs(aInt("axis", c.axis), aStr("mode", c.mode)),
+			in: func(r *rand.Rand) []opIn {
+				past := randF32(r, -1, 1, 2, 3, 6, 4)
+				shape := []int{2, 3, 6, 4}
+				a := int(c.axis)
+				if a < 0 {
+					a += 4
+				}
+				shape[a] = c.upLen
+				in := ins(feed(past), feed(randF32(r, -1, 1, shape...)))
+				if c.idx != nil {
+					in = append(in, feed(i64s(c.idx...)))
+				}
+				return in
+			}})
+	}
 	const b, h, sq, d = 2, 3, 4, 8
 	for _, c := range []struct {
 		name  string
