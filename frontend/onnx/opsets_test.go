@@ -81,11 +81,7 @@ var typeOnlyAbove17 = map[string][]int64{
 var refusedAbove17 = map[string]map[int64]string{
 	"DeformConv":   {19: "no kiln op yet", 22: "no kiln op yet"},
 	"ImageDecoder": {20: "decodes image files; no kiln op (no image codecs in the interpreter)"},
-	"Attention":    {23: attentionGap, 24: attentionGap, 25: attentionGap},
 }
-
-// attentionGap is why Attention-23/24/25 are refused.
-const attentionGap = "not implemented yet: the attention kernel (causal, grouped-query heads, masks, softcap, past/present KV, qk_matmul_output) is still to write"
 
 func TestOpsetsAbove17Classified(t *testing.T) {
 	if MaxOpset != 26 {
