@@ -11,7 +11,12 @@ import (
 // (Range, OneHot, EyeLike, Trilu's mask).
 // scatterReduction declares the reduction of ScatterElements-16 and
 // ScatterND-16 (max and min arrived in opset 18).
-func scatterReduction() AttrDef { return AEnum("reduction", "none", "none", "add", "mul") }
+// scatterReduction is ScatterElements' and ScatterND's reduction: add and
+// mul from opset 16, max and min from 18 (the importer refuses those two
+// at older opsets).
+func scatterReduction() AttrDef {
+	return AEnum("reduction", "none", "none", "add", "mul", "max", "min")
+}
 
 func init() {
 	Register(&OpDef{
@@ -149,6 +154,37 @@ func init() {
 		Name: "CumSum", Doc: "cumulative sum along axis, optionally exclusive and/or reversed",
 		Kind: Opaque, Inputs: In("x:T", "axis:T2"), Outputs: In("y:T"),
 		// CumSum-14: floats and the 32/64-bit integers.
+		Types: []TypeConstraint{TC("T", FloatTypes|Types(I32, I64, U32, U64)), TC("T2", IndexTypes)},
+		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
+		Infer: InferSameAsInput,
+	})
+	// TensorScatter-24: a KV-cache update.
+	Register(&OpDef{
+		Name: "TensorScatter", Doc: "a copy of past_cache with update written along axis from write_indices[b] on (linear), or wrapping around (circular)",
+		Kind: Opaque, Inputs: []Operand{Req("past_cache:T"), Req("update:T"), Opt("write_indices:I")}, Outputs: In("present_cache:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{AInt("axis", -2), AEnum("mode", "linear", "linear", "circular")},
+		Infer: func(op *Op) ([]Type, error) {
+			x, err := inferOperand(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			if r := x.Type.Shape.Rank(); r >= 0 {
+				ax, err := NormAxis(op.Int("axis"), r)
+				if err != nil {
+					return nil, err
+				}
+				if ax == 0 {
+					return nil, fmt.Errorf("axis cannot be the batch dim 0")
+				}
+			}
+			return []Type{x.Type}, nil
+		},
+	})
+	Register(&OpDef{
+		Name: "CumProd", Doc: "cumulative product along axis, optionally exclusive (starting at 1) and/or reversed",
+		Kind: Opaque, Inputs: In("x:T", "axis:T2"), Outputs: In("y:T"),
+		// CumProd-26: CumSum's types.
 		Types: []TypeConstraint{TC("T", FloatTypes|Types(I32, I64, U32, U64)), TC("T2", IndexTypes)},
 		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
 		Infer: InferSameAsInput,

@@ -2,11 +2,45 @@ package ir
 
 import "fmt"
 
-// Pooling and sampling ops, at their opset-17 ONNX forms (AveragePool-11,
-// MaxPool-12, LpPool-11, Global*Pool, MaxUnpool-11, MaxRoiPool-1,
-// RoiAlign-16, GridSample-16).
+// Pooling and sampling ops, at their opset-17 ONNX forms (MaxPool-12,
+// Global*Pool, MaxUnpool-11, MaxRoiPool-1, RoiAlign-16, GridSample-16)
+// or later (AveragePool-19 with dilations, LpPool-18 with ceil_mode and
+// dilations; the importer refuses those attributes at older opsets).
 
 func init() {
+	// AffineGrid-20: the sampling grid GridSample reads, from affine
+	// matrices.
+	Register(&OpDef{
+		Name:    "AffineGrid",
+		Doc:     "sampling grid [N,H,W,2] (or [N,D,H,W,3]) of theta [N,2,3] (or [N,3,4]) applied to normalized output coordinates",
+		Kind:    Opaque,
+		Inputs:  In("theta:T1", "size:T2"),
+		Outputs: In("grid:T1"),
+		Types:   []TypeConstraint{TC("T1", FloatTypes), TC("T2", I64Type)},
+		Attrs:   []AttrDef{ABool("align_corners", 0)},
+		Infer: func(op *Op) ([]Type, error) {
+			th, err := nnTensorArg(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			sz, ok := KnownInts(op.Arg(1))
+			if !ok {
+				return []Type{TensorType(th.DType, UnrankedShape())}, nil
+			}
+			if len(sz) != 4 && len(sz) != 5 {
+				return nil, fmt.Errorf("size has %d entries, want 4 (N,C,H,W) or 5 (N,C,D,H,W)", len(sz))
+			}
+			dims := []int64{sz[0]}
+			dims = append(dims, sz[2:]...)
+			dims = append(dims, int64(len(sz)-2))
+			for _, d := range dims {
+				if d < 0 {
+					return nil, fmt.Errorf("size %v is negative", sz)
+				}
+			}
+			return []Type{TensorType(th.DType, ShapeOf(dims...))}, nil
+		},
+	})
 	Register(&OpDef{
 		Name:    "AveragePool",
 		Doc:     "N-D average pooling; count_include_pad decides whether padding counts in the divisor",
@@ -14,7 +48,7 @@ func init() {
 		Inputs:  In("X:T"),
 		Outputs: In("Y:T"),
 		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
-		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), ABool("count_include_pad", 0),
+		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), ABool("count_include_pad", 0), AInts("dilations").AtLeast(1),
 			ARequired("kernel_shape", AttrInts).AtLeast(1), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
 		Infer: inferPool,
 	})
@@ -44,8 +78,8 @@ func init() {
 		Inputs:  In("X:T"),
 		Outputs: In("Y:T"),
 		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
-		Attrs: []AttrDef{autoPad(), ARequired("kernel_shape", AttrInts).AtLeast(1), AInt("p", 2),
-			AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
+		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), AInts("dilations").AtLeast(1),
+			ARequired("kernel_shape", AttrInts).AtLeast(1), AInt("p", 2), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
 		Infer: inferPool,
 	})
 	for _, g := range []struct{ name, doc string }{
