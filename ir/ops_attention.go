@@ -56,5 +56,13 @@ func inferAttention(op *Op) ([]Type, error) {
 	if r == 4 && v.Shape.Rank() == 4 {
 		y = TensorType(q.DType, Shape{Ranked: true, Dims: []Dim{q.Shape.Dims[0], q.Shape.Dims[1], q.Shape.Dims[2], v.Shape.Dims[3]}})
 	}
+	// 3-D: Y is [batch, q_seq, q_num_heads * v_head_size], with the
+	// value head size v_hidden / kv_num_heads.
+	if r == 3 && v.Shape.Rank() == 3 && v.Shape.Dims[2].IsStatic() {
+		qh, kvh := op.Int("q_num_heads"), op.Int("kv_num_heads")
+		if kvh > 0 && v.Shape.Dims[2].Size%kvh == 0 {
+			y = TensorType(q.DType, Shape{Ranked: true, Dims: []Dim{q.Shape.Dims[0], q.Shape.Dims[1], DimInt(qh * (v.Shape.Dims[2].Size / kvh))}})
+		}
+	}
 	return []Type{y, unk(k.DType, 4), unk(v.DType, 4), unk(q.DType, 4)}, nil
 }

@@ -40,6 +40,8 @@ var fusedOf = map[string]string{"Conv": "kiln.FusedConv", "Gemm": "kiln.FusedGem
 
 func runEpilogue(m *ir.Module, st Stats) error {
 	for _, f := range m.Funcs {
+		// Dead readers would make gathered values look shared.
+		ir.RemoveDeadOps(f.Body)
 		for {
 			uses := ir.Uses(f.Body)
 			done := true

@@ -9,12 +9,12 @@ import (
 
 // fuseRules are the rewrite rules of the fuse pass, tried in this order
 // at each op.
-var fuseRules = []*Rule{ruleLayerNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm}
+var fuseRules = []*Rule{ruleLayerNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention}
 
 func init() {
 	register(&Pass{
 		Name:    "fuse",
-		Summary: "rewrites exporter patterns into single ops (LayerNorm, BatchNorm into Conv, MatMul+Add into Gemm)",
+		Summary: "rewrites exporter patterns into single ops (LayerNorm, GELU, attention, BatchNorm into Conv, MatMul+Add into Gemm)",
 		Doc: `Fusion by rewrite rules, run by one worklist driver (rules.go): a rule's
 pattern is matched at every op its root names, ops the match covers must
 not be read from outside it, and the first rule that matches rewrites the
@@ -238,4 +238,113 @@ func nameOf(v *ir.Value) string {
 		return v.Const.Name
 	}
 	return v.Name
+}
+
+// ruleGeluErf recognizes the exact GELU as exporters write it:
+// x * (erf(x / sqrt 2) + 1) * 0.5.
+var ruleGeluErf = &Rule{
+	Name: "gelu-erf",
+	Doc:  "x * (Erf(x / sqrt 2) + 1) * 0.5 becomes Gelu (opset 20, approximate none)",
+	Pattern: P("Mul",
+		P("Mul", V("x", "f32"), P("Add", P("Erf", P("Div", Same("x"), V("sqrt2", "scalar"))), V("one", "scalar")).C()).C(),
+		V("half", "scalar")).C(),
+	Where: func(m *Match) bool {
+		s2, ok1 := scalarFloat(m.Vals["sqrt2"])
+		one, ok2 := scalarFloat(m.Vals["one"])
+		half, ok3 := scalarFloat(m.Vals["half"])
+		return ok1 && ok2 && ok3 && math.Abs(s2-math.Sqrt2) < 1e-6 && one == 1 && half == 0.5 &&
+			m.Vals["x"].Type.Equal(m.All[len(m.All)-1].Results[0].Type)
+	},
+	Build: func(b *ir.Builder, m *Match) ([]*ir.Value, error) {
+		op, err := b.Build("Gelu", []*ir.Value{m.Vals["x"]}, nil, 1)
+		if err != nil {
+			return nil, err
+		}
+		op.Loc = ir.MergeLocs(m.All...)
+		return op.Results, nil
+	},
+}
+
+// ruleAttention recognizes multi-head attention as BERT-style exporters
+// write it: the projections reshaped to [b,s,H,D] and transposed to heads
+// (K straight to [b,H,D,s]), Q K^T divided by a scale, an additive mask,
+// Softmax over the last axis, times V, transposed back and reshaped to
+// [b,s,H*D]. It becomes one Attention (opset 23) on the 3-D projections,
+// with q_num_heads = kv_num_heads = H and scale = 1/divisor.
+var ruleAttention = &Rule{
+	Name: "attention",
+	Doc:  "Reshape/Transpose to heads, MatMul(Q, K^T), Div scale, Add mask, Softmax, MatMul V, Transpose and Reshape back become Attention",
+	Pattern: P("Reshape",
+		P("Transpose",
+			P("MatMul",
+				P("Softmax",
+					P("Add",
+						P("Div",
+							P("MatMul",
+								P("Transpose", P("Reshape", V("q", "f32")).As("rq")).As("tq"),
+								P("Transpose", P("Reshape", V("k", "f32")).As("rk")).As("tk")),
+							V("div", "scalar")),
+						V("mask", "f32")).C()).As("softmax"),
+				P("Transpose", P("Reshape", V("v", "f32")).As("rv")).As("tv")),
+		).As("to"),
+	).As("out"),
+	Where: func(m *Match) bool {
+		q, k, v := m.Vals["q"].Type, m.Vals["k"].Type, m.Vals["v"].Type
+		out := m.Ops["out"].Results[0].Type
+		if !knownType(q) || q.Shape.Rank() != 3 || !q.Equal(k) || !q.Equal(v) || !out.Equal(q) {
+			return false
+		}
+		// Each projection reshaped to [b, s, H, D].
+		rq := m.Ops["rq"].Results[0].Type
+		if rq.Shape.Rank() != 4 || !m.Ops["rk"].Results[0].Type.Equal(rq) || !m.Ops["rv"].Results[0].Type.Equal(rq) {
+			return false
+		}
+		heads, hd := rq.Shape.Dims[2], rq.Shape.Dims[3]
+		if !heads.IsStatic() || !hd.IsStatic() || !q.Shape.Dims[2].IsStatic() || heads.Size*hd.Size != q.Shape.Dims[2].Size ||
+			!rq.Shape.Dims[0].Equal(q.Shape.Dims[0]) || !rq.Shape.Dims[1].Equal(q.Shape.Dims[1]) {
+			return false
+		}
+		perm := func(name string, want ...int64) bool {
+			p := transposePerm(m.Ops[name], 4)
+			if len(p) != len(want) {
+				return false
+			}
+			for i := range p {
+				if p[i] != want[i] {
+					return false
+				}
+			}
+			return true
+		}
+		if !perm("tq", 0, 2, 1, 3) || !perm("tk", 0, 2, 3, 1) || !perm("tv", 0, 2, 1, 3) || !perm("to", 0, 2, 1, 3) {
+			return false
+		}
+		sm := m.Ops["softmax"]
+		if ax := sm.Int("axis"); ax != -1 && ax != 3 {
+			return false
+		}
+		if d, ok := scalarFloat(m.Vals["div"]); !ok || !(d > 0) {
+			return false
+		}
+		// The mask adds to [b, H, s, s] without changing it.
+		mask := m.Vals["mask"].Type
+		return mask.Shape.Ranked && mask.Shape.Rank() <= 4 && sm.Results[0].Type.Shape.Rank() == 4
+	},
+	Build: func(b *ir.Builder, m *Match) ([]*ir.Value, error) {
+		d, _ := scalarFloat(m.Vals["div"])
+		heads := m.Ops["rq"].Results[0].Type.Shape.Dims[2].Size
+		op, err := b.Build("Attention", []*ir.Value{m.Vals["q"], m.Vals["k"], m.Vals["v"], m.Vals["mask"]}, []ir.Attr{
+			{Name: "kv_num_heads", Value: ir.IntAttr(heads)},
+			{Name: "q_num_heads", Value: ir.IntAttr(heads)},
+			{Name: "scale", Value: ir.FloatAttr(float32(1 / d))},
+		}, 1)
+		if err != nil {
+			return nil, err
+		}
+		if !op.Results[0].Type.Equal(m.Ops["out"].Results[0].Type) {
+			return nil, nil // inference disagrees: leave the pattern
+		}
+		op.Loc = ir.MergeLocs(m.All...)
+		return op.Results, nil
+	},
 }

@@ -224,6 +224,9 @@ func applyRules(m *ir.Module, rules []*Rule, st Stats) error {
 		byRoot[r.Pattern.Op] = append(byRoot[r.Pattern.Op], r)
 	}
 	for _, f := range m.Funcs {
+		// Dead readers (a folded shape subgraph's Shape of an
+		// intermediate) would make matches look shared.
+		ir.RemoveDeadOps(f.Body)
 		n := 0
 		for changed := true; changed; {
 			changed = false

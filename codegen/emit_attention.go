@@ -1,0 +1,167 @@
+package codegen
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// Kernels for the ops the fusion passes make: Gelu and Attention.
+
+func init() {
+	emitters["Gelu"] = emitUnary(func(c *opCtx) (string, error) {
+		if c.op.Str("approximate") == "tanh" {
+			// x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
+			return "v = 0.5 * v * (1 + tanhf(0.7978846*(v+0.044715*v*v*v)))", nil
+		}
+		// x/2 * (1 + erf(x / sqrt 2)).
+		return "v = 0.5 * v * (1 + erff(v*0.70710677))", nil
+	})
+	emitters["Attention"] = emitAttention
+	f32Kernels["Gelu"] = true
+	f32Kernels["Attention"] = true
+}
+
+// emitAttention writes Attention (opset 23) on 3-D Q, K, V ([batch, seq,
+// heads*head_size]) without a KV cache: per batch, head and query, the
+// scores Q·K (float32 dot products) times scale plus the float mask
+// (broadcast to [batch, heads, q_seq, kv_seq]; -inf above the diagonal
+// when is_causal), a softmax summed in float64 as the Softmax kernel does,
+// and the probabilities times V. Grouped-query heads share K and V heads.
+// Other forms (4-D inputs, caches, softcap, bool masks, the qk output) are
+// refused.
+func emitAttention(c *opCtx) (*kernel, error) {
+	op := c.op
+	if len(op.Results) != 1 {
+		return nil, fmt.Errorf("Attention with its optional outputs (caches, qk_matmul_output) has no codegen kernel yet")
+	}
+	for i := 4; i < len(op.Args); i++ {
+		if op.Args[i] != nil {
+			return nil, fmt.Errorf("Attention with past_key/past_value or nonpad_kv_seqlen has no codegen kernel yet")
+		}
+	}
+	if op.Float("softcap") != 0 || op.Int("qk_matmul_output_mode") != 0 {
+		return nil, fmt.Errorf("Attention with softcap or qk_matmul_output_mode has no codegen kernel yet")
+	}
+	qs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := c.arg(1)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := c.arg(2)
+	if err != nil {
+		return nil, err
+	}
+	if len(qs) != 3 || len(ks) != 3 || len(vs) != 3 || !op.Has("q_num_heads") || !op.Has("kv_num_heads") {
+		return nil, fmt.Errorf("Attention on 4-D Q, K, V has no codegen kernel yet (3-D with q_num_heads and kv_num_heads only)")
+	}
+	qh, kvh := int(op.Int("q_num_heads")), int(op.Int("kv_num_heads"))
+	B, S, T := qs[0], qs[1], ks[1]
+	if kvh <= 0 || qh%kvh != 0 || qs[2]%qh != 0 || ks[2]%kvh != 0 || vs[2]%kvh != 0 || ks[0] != B || vs[0] != B || vs[1] != T {
+		return nil, fmt.Errorf("Attention shapes Q %v, K %v, V %v do not fit %d query and %d key/value heads", qs, ks, vs, qh, kvh)
+	}
+	D, Dv := qs[2]/qh, vs[2]/kvh
+	if ks[2]/kvh != D {
+		return nil, fmt.Errorf("Attention: Q head size %d, K head size %d", D, ks[2]/kvh)
+	}
+	scale := float32(1 / math.Sqrt(float64(D)))
+	if op.Has("scale") {
+		scale = op.Float("scale")
+	}
+	in := op.Args[:3]
+	params := []string{"q", "k", "v"}
+	maskExpr := ""
+	if len(op.Args) > 3 && op.Args[3] != nil {
+		if op.Args[3].Type.DType != ir.F32 {
+			return nil, fmt.Errorf("Attention with a %v mask has no codegen kernel yet (float32 only)", op.Args[3].Type.DType)
+		}
+		ms, err := c.arg(3)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) > 4 {
+			return nil, fmt.Errorf("Attention mask of rank %d", len(ms))
+		}
+		// Strides of the mask over [batch, heads, q_seq, kv_seq], right
+		// aligned, 0 where it broadcasts.
+		full := []int{B, qh, S, T}
+		strides := make([]int, 4)
+		st := 1
+		for i := len(ms) - 1; i >= 0; i-- {
+			j := 4 - len(ms) + i
+			switch {
+			case ms[i] == full[j]:
+				strides[j] = st
+			case ms[i] == 1:
+			default:
+				return nil, fmt.Errorf("Attention mask %v does not broadcast to %v", ms, full)
+			}
+			st *= ms[i]
+		}
+		in = op.Args[:4]
+		params = append(params, "mask")
+		maskExpr = fmt.Sprintf(" + mask[b*%d+h*%d+s*%d+t*%d]", strides[0], strides[1], strides[2], strides[3])
+	}
+	causal := ""
+	if op.Int("is_causal") != 0 {
+		causal = fmt.Sprintf("if t > s+%d {\nacc = float32(math.Inf(-1))\n}\n", T-S)
+	}
+	params = append(params, "y")
+	shapes := fmt.Sprintf("Q %v K %v V %v, %d/%d heads", qs, ks, vs, qh, kvh)
+	body := fmt.Sprintf(`q = q[:%[1]d]
+k = k[:%[2]d]
+v = v[:%[3]d]
+y = y[:%[4]d]
+var scores [%[7]d]float32
+for b := 0; b < %[5]d; b++ {
+for h := 0; h < %[8]d; h++ {
+kh := h / %[9]d
+for s := 0; s < %[6]d; s++ {
+qo := (b*%[6]d+s)*%[10]d + h*%[12]d
+m := float32(math.Inf(-1))
+for t := 0; t < %[7]d; t++ {
+ko := (b*%[7]d+t)*%[11]d + kh*%[12]d
+var acc float32
+for d := 0; d < %[12]d; d++ {
+acc += q[qo+d] * k[ko+d]
+}
+acc = acc*%[14]s%[15]s
+%[16]sscores[t] = acc
+m = max(m, acc)
+}
+var sum float64
+for t := 0; t < %[7]d; t++ {
+e := expf(scores[t] - m)
+scores[t] = e
+sum += float64(e)
+}
+r := float32(1 / sum)
+yo := (b*%[6]d+s)*%[17]d + h*%[13]d
+for d := 0; d < %[13]d; d++ {
+y[yo+d] = 0
+}
+for t := 0; t < %[7]d; t++ {
+p := scores[t] * r
+vo := (b*%[7]d+t)*%[18]d + kh*%[13]d
+for d := 0; d < %[13]d; d++ {
+y[yo+d] += p * v[vo+d]
+}
+}
+}
+}
+}
+`, B*S*qs[2], B*T*ks[2], B*T*vs[2], B*S*qh*Dv, B, S, T, qh, qh/kvh, qs[2], ks[2], D, Dv, f32Lit(scale), maskExpr, causal, qh*Dv, vs[2])
+	return &kernel{
+		in:      in,
+		params:  params,
+		nout:    1,
+		comment: "Attention: " + shapes,
+		body:    body,
+		shapes:  shapes,
+		flops:   int64(2*B*qh*S*T*(D+Dv)) + int64(4*B*qh*S*T),
+	}, nil
+}
