@@ -11,16 +11,24 @@ import (
 	"github.com/kiln-ml/kiln/codegen"
 	"github.com/kiln-ml/kiln/internal/safefile"
 	"github.com/kiln-ml/kiln/passes"
+	"github.com/kiln-ml/kiln/targets"
 )
 
 func init() {
 	commands = append(commands, command{
 		name:    "compile",
-		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file] [--threads N] [--simd] [--passes LIST | --target PROFILE]",
+		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file] [--threads N] [--simd] [--passes LIST | --target PROFILE [--allow-over-budget]]",
 		summary: "compile a model into a Go package that needs only the standard library, with manifest.json",
 		run:     runCompile,
 	})
 }
+
+// runtimeOverhead is what a compiled model's process holds besides its
+// weights and activations, for the RAM-budget check: the Go runtime, the
+// code and the stacks. A compiled mnist-8 (under 1 MiB of weights and
+// arena) peaks at 2.7 MiB resident (kiln bench, 2026-12-03); 4 MiB leaves
+// room for larger code.
+const runtimeOverhead = 4 << 20
 
 func runCompile(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("compile", stderr)
@@ -30,6 +38,7 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	threads := fs.Int("threads", 1, "split each GEMM over `N` goroutines (1 to 256); results do not depend on it")
 	simd := fs.Bool("simd", false, "write the GEMM's vector micro-kernel: AVX2 FMA through simd/archsimd when the package is built with GOEXPERIMENT=simd for amd64, portable loops otherwise")
 	pf := addPipelineFlags(fs, "none")
+	overBudget := fs.Bool("allow-over-budget", false, "compile even when the model does not fit the --target profile's RAM budget")
 	var dims listFlag
 	fs.Var(&dims, "dim", "bind a symbolic dim: `NAME=N` (repeatable); every symbol the model uses must be bound")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -99,6 +108,15 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	})
 	if err != nil {
 		return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))
+	}
+	if *pf.target != "" && !*overBudget {
+		prof, err := targets.Lookup(*pf.target)
+		if err != nil {
+			return usageError(fs, "%v", err)
+		}
+		if err := prof.CheckBudget(p.Manifest.Weights.Bytes, p.Manifest.Memory.PeakBytes, runtimeOverhead); err != nil {
+			return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))
+		}
 	}
 	if err := os.MkdirAll(*out, 0o777); err != nil {
 		return fail(stderr, "compile", err)

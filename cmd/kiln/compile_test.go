@@ -141,3 +141,27 @@ func TestCompilePasses(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+// A model over the --target profile's RAM budget is refused, saying by
+// how much, unless --allow-over-budget.
+func TestCompileRAMBudget(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.kir")
+	os.WriteFile(in, []byte(optSrc), 0o644)
+	prof := filepath.Join(dir, "tiny.target")
+	os.WriteFile(prof, []byte("name tiny\narch any\npasses none\nram-budget 1MiB\n"), 0o644)
+	out := filepath.Join(dir, "pkg")
+	code, _, stderr := runCLI("compile", in, "-o", out, "--target", prof)
+	if code != exitFailure || !strings.Contains(stderr, "over target tiny's RAM budget of 1MiB; --allow-over-budget compiles it anyway") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused compile left %s behind", out)
+	}
+	if code, _, stderr := runCLI("compile", in, "-o", out, "--target", prof, "--allow-over-budget"); code != 0 {
+		t.Errorf("--allow-over-budget: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI("compile", in, "-o", out, "--target", "generic"); code != 0 {
+		t.Errorf("generic (no budget): exit %d: %s", code, stderr)
+	}
+}
