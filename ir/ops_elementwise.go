@@ -118,6 +118,33 @@ func init() {
 	unaryAttrs("Shrink", "elementwise X+bias where X < -lambd, X-bias where X > lambd, else 0", IntTypes|FloatNoBF16,
 		AFloat("bias", 0), AFloat("lambd", 0.5))
 
+	// Activations of opsets 18 to 24: Mish-18 (bfloat16 from -22), Gelu-20
+	// (exact, or the tanh approximation), Swish-24 (x * sigmoid(alpha*x)).
+	unaryAttrs("Mish", "elementwise X * tanh(ln(1 + e ** X))", FloatNoBF16)
+	unaryAttrs("Gelu", "elementwise X/2 * (1 + erf(X/sqrt(2))), or with approximate=tanh X/2 * (1 + tanh(sqrt(2/pi) * (X + 0.044715 X**3)))",
+		FloatTypes, AEnum("approximate", "none", "none", "tanh"))
+	unaryAttrs("Swish", "elementwise X * sigmoid(alpha * X)", FloatTypes, AFloat("alpha", 1))
+
+	// Bitwise ops (opset 18) on every integer type.
+	for _, op := range []struct{ name, doc string }{
+		{"BitwiseAnd", "elementwise bitwise and of integers with broadcasting"},
+		{"BitwiseOr", "elementwise bitwise or of integers with broadcasting"},
+		{"BitwiseXor", "elementwise bitwise xor of integers with broadcasting"},
+	} {
+		Register(&OpDef{Name: op.name, Doc: op.doc, Kind: Broadcast, Traits: Commutative | InPlace,
+			Inputs: In("A:T", "B:T"), Outputs: In("C:T"), Types: []TypeConstraint{TC("T", IntTypes)},
+			Infer: inferBroadcastSameDType})
+	}
+	Register(&OpDef{Name: "BitwiseNot", Doc: "elementwise bitwise complement of integers", Kind: Elementwise,
+		Traits: InPlace, Inputs: In("X:T"), Outputs: In("Y:T"), Types: []TypeConstraint{TC("T", IntTypes)},
+		Infer: InferSameAsInput})
+	// BitCast-26 reinterprets each element's bytes (little endian) as
+	// another type of the same width.
+	Register(&OpDef{Name: "BitCast", Doc: "reinterprets each element's bits as element type to, of the same width",
+		Kind: Elementwise, Inputs: In("input:T1"), Outputs: In("output:T2"),
+		Types: []TypeConstraint{TC("T1", AllTypes&^StringType), TC("T2", AllTypes&^StringType)},
+		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferBitCast})
+
 	Register(&OpDef{Name: "Clip", Doc: "elementwise clamp of input to [min, max] (absent bounds: the type's range)",
 		Kind: Broadcast, Traits: InPlace, Inputs: []Operand{Req("input:T"), Opt("min:T"), Opt("max:T")}, Outputs: In("output:T"),
 		Types: []TypeConstraint{TC("T", NumericTypes)}, Infer: InferSameAsInput})
@@ -146,10 +173,11 @@ func init() {
 	Register(&OpDef{Name: "IsNaN", Doc: "elementwise test for NaN", Kind: Elementwise,
 		Inputs: In("X:T1"), Outputs: In("Y:T2"), Types: []TypeConstraint{TC("T1", FloatTypes), TC("T2", BoolType)},
 		Infer: inferSameShapeBool})
-	// IsInf-10 is declared for float32 and float64 only.
+	// IsInf-10 is declared for float32 and float64 only; IsInf-20 adds
+	// float16 and bfloat16, which kiln accepts at every version.
 	Register(&OpDef{Name: "IsInf", Doc: "elementwise test for infinity (of the signs selected by detect_negative/detect_positive)",
 		Kind: Elementwise, Inputs: In("X:T1"), Outputs: In("Y:T2"),
-		Types: []TypeConstraint{TC("T1", Types(F32, F64)), TC("T2", BoolType)},
+		Types: []TypeConstraint{TC("T1", FloatTypes), TC("T2", BoolType)},
 		Attrs: []AttrDef{ABool("detect_negative", 1), ABool("detect_positive", 1)}, Infer: inferSameShapeBool})
 
 	Register(&OpDef{Name: "Where", Doc: "elementwise condition ? X : Y with broadcasting of all three",
@@ -261,6 +289,21 @@ func inferCast(op *Op) ([]Type, error) {
 		return nil, fmt.Errorf("attribute to: want an element type")
 	}
 	return []Type{TensorType(to.DType, x.Type.Shape)}, nil
+}
+
+func inferBitCast(op *Op) ([]Type, error) {
+	ts, err := inferCast(op)
+	if err != nil {
+		return nil, err
+	}
+	from, to := op.Arg(0).Type.DType, ts[0].DType
+	if from == String || to == String {
+		return nil, fmt.Errorf("cannot bitcast strings")
+	}
+	if from.Size() != to.Size() {
+		return nil, fmt.Errorf("cannot bitcast %v (%d bytes) to %v (%d bytes)", from, from.Size(), to, to.Size())
+	}
+	return ts, nil
 }
 
 func inferCastLike(op *Op) ([]Type, error) {

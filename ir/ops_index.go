@@ -11,7 +11,12 @@ import (
 // (Range, OneHot, EyeLike, Trilu's mask).
 // scatterReduction declares the reduction of ScatterElements-16 and
 // ScatterND-16 (max and min arrived in opset 18).
-func scatterReduction() AttrDef { return AEnum("reduction", "none", "none", "add", "mul") }
+// scatterReduction is ScatterElements' and ScatterND's reduction: add and
+// mul from opset 16, max and min from 18 (the importer refuses those two
+// at older opsets).
+func scatterReduction() AttrDef {
+	return AEnum("reduction", "none", "none", "add", "mul", "max", "min")
+}
 
 func init() {
 	Register(&OpDef{
@@ -149,6 +154,14 @@ func init() {
 		Name: "CumSum", Doc: "cumulative sum along axis, optionally exclusive and/or reversed",
 		Kind: Opaque, Inputs: In("x:T", "axis:T2"), Outputs: In("y:T"),
 		// CumSum-14: floats and the 32/64-bit integers.
+		Types: []TypeConstraint{TC("T", FloatTypes|Types(I32, I64, U32, U64)), TC("T2", IndexTypes)},
+		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
+		Infer: InferSameAsInput,
+	})
+	Register(&OpDef{
+		Name: "CumProd", Doc: "cumulative product along axis, optionally exclusive (starting at 1) and/or reversed",
+		Kind: Opaque, Inputs: In("x:T", "axis:T2"), Outputs: In("y:T"),
+		// CumProd-26: CumSum's types.
 		Types: []TypeConstraint{TC("T", FloatTypes|Types(I32, I64, U32, U64)), TC("T2", IndexTypes)},
 		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
 		Infer: InferSameAsInput,

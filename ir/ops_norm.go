@@ -49,6 +49,47 @@ func init() {
 		Attrs: []AttrDef{AInt("axis", -1), AFloat("epsilon", 1e-5), AInt("stash_type", 1)},
 		Infer: inferLayerNorm,
 	})
+	// GroupNormalization has GroupNormalization-21's form: scale and bias
+	// per channel (GroupNormalization-18 had them per group; the importer
+	// repeats them over each group's channels). The statistics are always
+	// computed in float64, at least stash_type's precision.
+	Register(&OpDef{
+		Name:    "GroupNormalization",
+		Doc:     "normalizes each group of C/num_groups channels over its channels and spatial dims, then scale and bias per channel",
+		Kind:    Opaque,
+		Inputs:  In("X:T", "scale:T", "bias:T"),
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatTypes)},
+		Attrs: []AttrDef{AFloat("epsilon", 1e-5), ARequired("num_groups", AttrInt).AtLeast(1),
+			AInt("stash_type", 1)},
+		Infer: InferSameAsInput,
+	})
+	// RMSNormalization-23: X / sqrt(mean(X*X over axis..) + epsilon) * scale.
+	Register(&OpDef{
+		Name:    "RMSNormalization",
+		Doc:     "X divided by its root mean square over dims axis.. (plus epsilon), times scale",
+		Kind:    Opaque,
+		Inputs:  In("X:T", "scale:V"),
+		Outputs: In("Y:V"),
+		Types:   []TypeConstraint{TC("T", FloatTypes), TC("V", FloatTypes)},
+		Attrs:   []AttrDef{AInt("axis", -1), AFloat("epsilon", 1e-5), AInt("stash_type", 1)},
+		Infer: func(op *Op) ([]Type, error) {
+			x, err := nnTensorArg(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			s, err := nnTensorArg(op, 1)
+			if err != nil {
+				return nil, err
+			}
+			if x.Shape.Ranked {
+				if _, err := NormAxis(op.Int("axis"), len(x.Shape.Dims)); err != nil {
+					return nil, err
+				}
+			}
+			return []Type{TensorType(s.DType, x.Shape)}, nil
+		},
+	})
 	Register(&OpDef{
 		Name:    "LRN",
 		Doc:     "local response normalization across size neighbouring channels",

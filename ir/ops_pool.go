@@ -2,9 +2,10 @@ package ir
 
 import "fmt"
 
-// Pooling and sampling ops, at their opset-17 ONNX forms (AveragePool-11,
-// MaxPool-12, LpPool-11, Global*Pool, MaxUnpool-11, MaxRoiPool-1,
-// RoiAlign-16, GridSample-16).
+// Pooling and sampling ops, at their opset-17 ONNX forms (MaxPool-12,
+// Global*Pool, MaxUnpool-11, MaxRoiPool-1, RoiAlign-16, GridSample-16)
+// or later (AveragePool-19 with dilations, LpPool-18 with ceil_mode and
+// dilations; the importer refuses those attributes at older opsets).
 
 func init() {
 	Register(&OpDef{
@@ -14,7 +15,7 @@ func init() {
 		Inputs:  In("X:T"),
 		Outputs: In("Y:T"),
 		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
-		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), ABool("count_include_pad", 0),
+		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), ABool("count_include_pad", 0), AInts("dilations").AtLeast(1),
 			ARequired("kernel_shape", AttrInts).AtLeast(1), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
 		Infer: inferPool,
 	})
@@ -44,8 +45,8 @@ func init() {
 		Inputs:  In("X:T"),
 		Outputs: In("Y:T"),
 		Types:   []TypeConstraint{TC("T", FloatNoBF16)},
-		Attrs: []AttrDef{autoPad(), ARequired("kernel_shape", AttrInts).AtLeast(1), AInt("p", 2),
-			AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
+		Attrs: []AttrDef{autoPad(), ABool("ceil_mode", 0), AInts("dilations").AtLeast(1),
+			ARequired("kernel_shape", AttrInts).AtLeast(1), AInt("p", 2), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
 		Infer: inferPool,
 	})
 	for _, g := range []struct{ name, doc string }{

@@ -8,7 +8,9 @@ import "fmt"
 // and one kernel serve every version, and the importer turns the older axes
 // attribute into a constant operand. noop_with_empty_axes (ReduceSum-13,
 // all of them at 18) is declared on each: 0 means absent or empty axes reduce
-// every axis, 1 makes the op an identity.
+// every axis, 1 reduces over the empty set of axes: the plain reductions
+// are then identities, the composite ones keep their elementwise steps
+// (ReduceLogSum is log(x), ReduceSumSquare x*x).
 var reduceOpDocs = [][2]string{
 	{"ReduceSum", "sum over axes; the empty set sums to 0"},
 	{"ReduceMean", "arithmetic mean over axes; the empty set gives NaN (0/0)"},
@@ -25,10 +27,12 @@ var reduceOpDocs = [][2]string{
 func init() {
 	for _, d := range reduceOpDocs {
 		// The Reduce ops take the floats and 32/64-bit integers;
-		// ReduceMax-13 and ReduceMin-13 also the 8-bit integers.
+		// ReduceMax-13 and ReduceMin-13 also the 8-bit integers, and
+		// ReduceMax-20 and ReduceMin-20 bool (any and all). kiln accepts
+		// bool at every version of the two.
 		types := FloatTypes | Types(I32, I64, U32, U64)
 		if d[0] == "ReduceMax" || d[0] == "ReduceMin" {
-			types |= QuantTypes
+			types |= QuantTypes | BoolType
 		}
 		Register(&OpDef{
 			Name:    d[0],

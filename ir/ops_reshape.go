@@ -44,10 +44,12 @@ func init() {
 		Infer: inferConcat, ShapeValue: shapeValueConcat,
 	})
 	Register(&OpDef{
-		Name: "Split", Doc: "splits along axis into parts of the given sizes (default: equal parts)",
+		Name: "Split", Doc: "splits along axis into parts of the given sizes (default: equal parts; with num_outputs the last may be smaller)",
 		Kind: Injective, Inputs: []Operand{Req("input:T"), Opt("split:I")}, Outputs: []Operand{Var("outputs:T")},
 		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
-		Attrs: []AttrDef{AInt("axis", 0)},
+		// num_outputs (Split-18) must equal the number of results; without
+		// split it allows an uneven dim: parts of ceil(d/n), the last smaller.
+		Attrs: []AttrDef{AInt("axis", 0), AOptional("num_outputs", AttrInt).AtLeast(1)},
 		Infer: inferSplit,
 	})
 	Register(&OpDef{
@@ -84,10 +86,11 @@ func init() {
 		Infer: inferConstantOfShape, ShapeValue: shapeValueConstantOfShape,
 	})
 	Register(&OpDef{
-		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect or edge mode",
-		Kind: Injective, Inputs: []Operand{Req("data:T"), Req("pads:I"), Opt("constant_value:T")}, Outputs: In("output:T"),
-		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
-		Attrs: []AttrDef{AEnum("mode", "constant", "constant", "reflect", "edge")},
+		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect, edge or wrap mode, on every axis or those axes lists",
+		Kind: Injective, Inputs: []Operand{Req("data:T"), Req("pads:I"), Opt("constant_value:T"), Opt("axes:A")}, Outputs: In("output:T"),
+		// axes is Pad-18's, wrap Pad-19's (the importer refuses wrap before).
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type), TC("A", IndexTypes)},
+		Attrs: []AttrDef{AEnum("mode", "constant", "constant", "reflect", "edge", "wrap")},
 		Infer: inferPad,
 	})
 	Register(&OpDef{
@@ -524,6 +527,13 @@ func inferSplit(op *Op) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
+	uneven := op.Has("num_outputs")
+	if uneven && op.Int("num_outputs") != int64(n) {
+		return nil, fmt.Errorf("num_outputs is %d but the op has %d results", op.Int("num_outputs"), n)
+	}
+	if uneven && op.Arg(1) != nil {
+		return nil, fmt.Errorf("split and num_outputs are both given")
+	}
 	var sizes []Dim
 	if sp := op.Arg(1); sp != nil {
 		if vals, ok := KnownInts(sp); ok {
@@ -543,11 +553,12 @@ func inferSplit(op *Op) ([]Type, error) {
 			}
 		}
 	} else if dm := s.Dims[ax]; dm.IsStatic() {
-		if dm.Size%int64(n) != 0 {
-			return nil, fmt.Errorf("dim %d of size %d does not split into %d equal parts", ax, dm.Size, n)
+		parts, err := SplitParts(dm.Size, int64(n), uneven)
+		if err != nil {
+			return nil, fmt.Errorf("dim %d: %w", ax, err)
 		}
-		for range n {
-			sizes = append(sizes, Static(dm.Size/int64(n)))
+		for _, p := range parts {
+			sizes = append(sizes, Static(p))
 		}
 	} else if q := dm.FloorDiv(Static(int64(n))); q.IsKnown() && q.Mul(Static(int64(n))).Equal(dm) {
 		// An expression that divides exactly (2*seq in two parts).
@@ -565,6 +576,36 @@ func inferSplit(op *Op) ([]Type, error) {
 		out[i] = TensorType(d, sh)
 	}
 	return out, nil
+}
+
+// SplitParts gives the sizes Split cuts a dim of size d into, for n results
+// and no split operand: equal parts, or with uneven (Split-18's
+// num_outputs) parts of ceil(d/n) with a smaller last one, as ONNX
+// defines it. It errors when no such split exists.
+func SplitParts(d, n int64, uneven bool) ([]int64, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("no outputs to split into")
+	}
+	parts := make([]int64, n)
+	if d%n == 0 {
+		for i := range parts {
+			parts[i] = d / n
+		}
+		return parts, nil
+	}
+	if !uneven {
+		return nil, fmt.Errorf("size %d does not split into %d equal parts", d, n)
+	}
+	q := d/n + 1
+	last := d - q*(n-1)
+	if last < 0 {
+		return nil, fmt.Errorf("size %d does not split into %d parts of %d and a smaller last one", d, n, q)
+	}
+	for i := range parts {
+		parts[i] = q
+	}
+	parts[n-1] = last
+	return parts, nil
 }
 
 // shapeOperandDims evaluates a shape operand (Expand, ConstantOfShape, ...) into
@@ -665,6 +706,35 @@ func inferConstantOfShape(op *Op) ([]Type, error) {
 	return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
 }
 
+// PadsForAxes expands Pad's pads operand to [begins..., ends...] over all
+// rank axes. With an axes operand (hasAxes; Pad-18) pads holds a begin and
+// an end for each axis listed, in that order, and the other axes get none.
+func PadsForAxes(pads, axes []int64, hasAxes bool, rank int) ([]int64, error) {
+	if !hasAxes {
+		if len(pads) != 2*rank {
+			return nil, fmt.Errorf("pads has %d entries for rank %d", len(pads), rank)
+		}
+		return pads, nil
+	}
+	if len(pads) != 2*len(axes) {
+		return nil, fmt.Errorf("pads has %d entries for %d axes", len(pads), len(axes))
+	}
+	full := make([]int64, 2*rank)
+	seen := make([]bool, rank)
+	for i, a := range axes {
+		ax, err := NormAxis(a, rank)
+		if err != nil {
+			return nil, err
+		}
+		if seen[ax] {
+			return nil, fmt.Errorf("axis %d given twice", a)
+		}
+		seen[ax] = true
+		full[ax], full[ax+rank] = pads[i], pads[i+len(axes)]
+	}
+	return full, nil
+}
+
 func inferPad(op *Op) ([]Type, error) {
 	x, err := inferOperand(op, 0)
 	if err != nil {
@@ -672,7 +742,7 @@ func inferPad(op *Op) ([]Type, error) {
 	}
 	s := x.Type.Shape
 	switch m := op.Str("mode"); m {
-	case "constant", "reflect", "edge":
+	case "constant", "reflect", "edge", "wrap":
 	default:
 		return nil, fmt.Errorf("unknown mode %q", m)
 	}
@@ -680,12 +750,17 @@ func inferPad(op *Op) ([]Type, error) {
 		return []Type{x.Type}, nil
 	}
 	pads, ok := KnownInts(op.Arg(1))
+	var axes []int64
+	if a := op.Arg(3); a != nil && ok {
+		axes, ok = KnownInts(a)
+	}
 	if !ok {
 		return []Type{TensorType(x.Type.DType, UnknownDims(len(s.Dims)))}, nil
 	}
 	r := len(s.Dims)
-	if len(pads) != 2*r {
-		return nil, fmt.Errorf("pads has %d entries for rank %d", len(pads), r)
+	pads, err = PadsForAxes(pads, axes, op.Arg(3) != nil, r)
+	if err != nil {
+		return nil, err
 	}
 	out := s.Clone()
 	for i := range out.Dims {

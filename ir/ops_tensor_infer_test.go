@@ -69,7 +69,7 @@ func TestTensorFamilyInfer(t *testing.T) {
 		{"expand", "Expand", []operand{in(F32, sym(3, 1)), ci(2, 1, 6)}, nil, 1, "f32[2,3,6]"},
 		{"tile", "Tile", []operand{x, ci(1, 2, 3)}, nil, 1, "f32[batch,2*seq,36]"},
 		{"pad", "Pad", []operand{x, ci(0, 0, 1, 0, 0, -2)}, nil, 1, "f32[batch,seq,11]"},
-		{"pad bad mode", "Pad", []operand{x, ci(0, 0, 0, 0, 0, 0)}, []Attr{{"mode", StringAttr("wrap")}}, 1, `error: attribute "mode" is "wrap", want one of`},
+		{"pad bad mode", "Pad", []operand{x, ci(0, 0, 0, 0, 0, 0)}, []Attr{{"mode", StringAttr("mirror")}}, 1, `error: attribute "mode" is "mirror", want one of`},
 		{"shape start end", "Shape", []operand{x}, []Attr{{"start", IntAttr(-2)}, {"end", IntAttr(100)}}, 1, "i64[2]"},
 		{"size", "Size", []operand{x}, nil, 1, "i64[]"},
 		{"constantofshape default", "ConstantOfShape", []operand{ci(2, 3)}, nil, 1, "f32[2,3]"},

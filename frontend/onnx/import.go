@@ -19,7 +19,7 @@ import (
 // accepts.
 const (
 	MinOpset = 1
-	MaxOpset = 17
+	MaxOpset = 26
 )
 
 // Import reads the ONNX model at path and returns it as a module with one
@@ -555,6 +555,20 @@ func (c *converter) constI64(name string, shape []int64, vals []int64) *ir.Value
 func direct(ignore ...string) convertFunc {
 	return func(c *converter, n *node) ([]*ir.Value, error) {
 		return c.directAs(n, n.proto.GetOpType(), n.Inputs, ignore...)
+	}
+}
+
+// directWithout is direct for an op version that lacks attributes a later
+// version added to the kiln op: a node carrying one of them is refused,
+// naming the model's opset.
+func directWithout(later ...string) convertFunc {
+	return func(c *converter, n *node) ([]*ir.Value, error) {
+		for _, a := range later {
+			if n.Has(a) {
+				return nil, fmt.Errorf("attribute %s is not part of %s at opset %d", a, n.proto.GetOpType(), n.Opset)
+			}
+		}
+		return c.directAs(n, n.proto.GetOpType(), n.Inputs)
 	}
 }
 

@@ -40,7 +40,15 @@ func init() {
 		"Mod": 10, "IsInf": 10,
 		"Round": 11, "BitShift": 11,
 		"Celu": 12, "GreaterOrEqual": 12, "LessOrEqual": 12,
-		"HardSwish": 14, "CastLike": 15,
+		"HardSwish": 14,
+	} {
+		register(op, since, 0, direct())
+	}
+	// Opsets 18 to 26: new ops (Mish-22 and the opset-22 bfloat16
+	// versions only add a type).
+	for op, since := range map[string]int64{
+		"BitwiseAnd": 18, "BitwiseOr": 18, "BitwiseXor": 18, "BitwiseNot": 18, "Mish": 18,
+		"Gelu": 20, "Swish": 24, "BitCast": 26,
 	} {
 		register(op, since, 0, direct())
 	}
@@ -51,7 +59,19 @@ func init() {
 	register("Clip", 6, 10, convClipAttrs)
 	register("Clip", 11, 0, direct())
 	register("Cast", 1, 5, convCast1)
-	register("Cast", 6, 0, direct())
+	// Cast-19 added saturate and Cast-24 round_mode; both only act on
+	// conversions to float8 types, which kiln does not have (the importer
+	// refuses those types), so they are dropped. Later versions only add
+	// element types.
+	for _, op := range []string{"Cast", "CastLike"} {
+		since := int64(6)
+		if op == "CastLike" {
+			since = 15
+		}
+		register(op, since, 18, direct())
+		register(op, 19, 23, direct("saturate"))
+		register(op, 24, 0, direct("saturate", "round_mode"))
+	}
 }
 
 // legacyBroadcast converts a pre-opset-7 binary op. Without broadcast=1 the

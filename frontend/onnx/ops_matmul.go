@@ -13,7 +13,7 @@ func init() {
 	register("Det", 11, 0, direct())
 	// QuantizeLinear-10 and DequantizeLinear-10 were per-tensor only;
 	// axis (default 1) arrived at 13 and changes nothing for scalars.
-	register("QuantizeLinear", 10, 0, direct())
-	register("DequantizeLinear", 10, 0, direct())
+	register("QuantizeLinear", 10, 18, direct())
+	register("DequantizeLinear", 10, 18, direct())
 	register("DynamicQuantizeLinear", 11, 0, direct())
 }

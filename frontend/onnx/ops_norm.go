@@ -18,6 +18,49 @@ func init() {
 	register("LpNormalization", 1, 0, direct())
 	register("Dropout", 1, 11, convDropoutLegacy)
 	register("Dropout", 12, 0, direct())
+	register("GroupNormalization", 18, 20, convGroupNorm18)
+	register("GroupNormalization", 21, 0, direct())
+	register("RMSNormalization", 23, 0, direct())
+}
+
+// convGroupNorm18 converts GroupNormalization-18, whose scale and bias hold
+// one value per group: each is repeated over its group's channels
+// (reshape to [G,1], expand to [G,C/G], reshape to [C]), which needs the
+// channel count C to be static.
+func convGroupNorm18(c *converter, n *node) ([]*ir.Value, error) {
+	x, scale, bias := n.In(0), n.In(1), n.In(2)
+	if x == nil || scale == nil || bias == nil {
+		return nil, fmt.Errorf("needs X, scale and bias")
+	}
+	s := x.Type.Shape
+	if !s.Ranked || len(s.Dims) < 2 || !s.Dims[1].IsStatic() {
+		return nil, fmt.Errorf("GroupNormalization-18 needs a static channel dim (X is %v) to spread per-group scale and bias over channels", x.Type)
+	}
+	ch, g := s.Dims[1].Size, n.Int("num_groups", 0)
+	if g < 1 || ch%g != 0 {
+		return nil, fmt.Errorf("num_groups %d does not divide %d channels", g, ch)
+	}
+	loc := string(n.loc())
+	perChannel := func(v *ir.Value, what string) (*ir.Value, error) {
+		r, err := c.emit1("Reshape", []*ir.Value{v, c.constI64(loc+"."+what+".groups", []int64{2}, []int64{g, 1})})
+		if err != nil {
+			return nil, err
+		}
+		e, err := c.emit1("Expand", []*ir.Value{r, c.constI64(loc+"."+what+".expand", []int64{2}, []int64{g, ch / g})})
+		if err != nil {
+			return nil, err
+		}
+		return c.emit1("Reshape", []*ir.Value{e, c.constI64(loc+"."+what+".channels", []int64{1}, []int64{ch})})
+	}
+	sc, err := perChannel(scale, "scale")
+	if err != nil {
+		return nil, err
+	}
+	b, err := perChannel(bias, "bias")
+	if err != nil {
+		return nil, err
+	}
+	return c.directAs(n, "GroupNormalization", []*ir.Value{x, sc, b})
 }
 
 // convBatchNormLegacy converts BatchNormalization-1..9. They had no

@@ -12,12 +12,16 @@ import (
 // one direct rule covers each op, except LpPool-1 and GlobalLpPool-1 whose
 // p was a float attribute.
 func init() {
-	register("AveragePool", 1, 0, direct())
+	// AveragePool-19 added dilations, LpPool-18 ceil_mode and dilations;
+	// the opset-22 versions only add bfloat16.
+	register("AveragePool", 1, 18, directWithout("dilations"))
+	register("AveragePool", 19, 0, direct())
 	register("MaxPool", 1, 0, direct())
 	register("GlobalAveragePool", 1, 0, direct())
 	register("GlobalMaxPool", 1, 0, direct())
 	register("LpPool", 1, 1, convLpPool1)
-	register("LpPool", 2, 0, direct())
+	register("LpPool", 2, 17, directWithout("ceil_mode", "dilations"))
+	register("LpPool", 18, 0, direct())
 	register("GlobalLpPool", 1, 1, convLpPool1)
 	register("GlobalLpPool", 2, 0, direct())
 	register("MaxUnpool", 9, 0, direct())
@@ -34,7 +38,7 @@ func init() {
 		return c.emit("RoiAlign", n.Inputs, attrs, n.Outputs)
 	})
 	register("RoiAlign", 16, 0, direct())
-	register("GridSample", 16, 0, direct())
+	register("GridSample", 16, 19, direct())
 }
 
 // convLpPool1 converts LpPool-1 and GlobalLpPool-1, whose p was a float

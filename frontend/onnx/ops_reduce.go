@@ -16,6 +16,9 @@ func init() {
 	for _, name := range []string{"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
 		"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"} {
 		register(name, 1, 17, convReduceAxesAttr)
+		// Opset 18 moved axes to an input, kiln's form (ReduceMax-20 and
+		// ReduceMin-20 only add bool).
+		register(name, 18, 0, direct())
 	}
 	// ArgMax/ArgMin-11 allow negative axes and -12 adds select_last_index;
 	// kiln's op covers both, so every version maps directly.

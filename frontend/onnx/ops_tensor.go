@@ -28,7 +28,9 @@ func init() {
 	// Split-1 took split as an optional second input or an attribute;
 	// Split-2..11 as an attribute; Split-13 as an input.
 	register("Split", 1, 12, attrToInputs("Split", "split"))
-	register("Split", 13, 0, direct())
+	register("Split", 13, 17, direct())
+	// Split-18 added num_outputs, which lets the last part be smaller.
+	register("Split", 18, 0, direct())
 	// Slice-1 had starts, ends and axes attributes; Slice-10 made them
 	// inputs and added steps.
 	register("Slice", 1, 9, attrToInputs("Slice", "starts", "ends", "axes"))
@@ -41,8 +43,11 @@ func init() {
 	register("Scatter", 9, 0, func(c *converter, n *node) ([]*ir.Value, error) {
 		return c.directAs(n, "ScatterElements", n.Inputs)
 	})
-	register("ScatterElements", 11, 0, direct()) // reduction from -16
-	register("ScatterND", 11, 0, direct())       // reduction from -16
+	// reduction arrived at -16 (none, add, mul); -18 added max and min.
+	for _, op := range []string{"ScatterElements", "ScatterND"} {
+		register(op, 11, 17, scatterNoMinMax)
+		register(op, 18, 0, direct())
+	}
 	register("Expand", 8, 0, direct())
 	// Tile-1 took (input, tiles, axis): tiles copies along one axis.
 	register("Tile", 1, 5, convTile1)
@@ -50,7 +55,11 @@ func init() {
 	// Pad-1 had paddings and value attributes, Pad-2 pads and value; Pad-11
 	// made pads and constant_value inputs.
 	register("Pad", 1, 10, convPad1)
-	register("Pad", 11, 0, direct())
+	register("Pad", 11, 17, padNoWrap)
+	// Pad-18 added the axes input, Pad-19 wrap mode; later versions only
+	// add element types.
+	register("Pad", 18, 18, padNoWrap)
+	register("Pad", 19, 0, direct())
 	register("Shape", 1, 0, direct()) // start/end from Shape-15
 	register("Size", 1, 0, direct())
 	register("ConstantOfShape", 9, 0, direct())
@@ -69,10 +78,11 @@ func init() {
 	register("TopK", 1, 9, convTopK1)
 	register("TopK", 10, 0, direct())
 	register("CumSum", 11, 0, direct())
+	register("CumProd", 26, 0, direct())
 	// Resize-10 had only mode, with asymmetric coordinates; Resize-11 added
 	// roi, sizes and the coordinate/nearest/cubic attributes.
 	register("Resize", 10, 10, convResize10)
-	register("Resize", 11, 0, direct())
+	register("Resize", 11, 17, direct())
 	// Upsample: -1 had height_scale/width_scale, -7 a scales attribute, -9
 	// a scales input; Upsample-10 only marks it deprecated (by Resize), so
 	// it is still read in the -9 form.
@@ -179,6 +189,24 @@ func (c *converter) padValueConst(name string, d ir.DType, f float64) (*ir.Value
 // scalesConst adds an f32 constant.
 func (c *converter) scalesConst(name string, shape []int64, vals []float32) *ir.Value {
 	return c.addConst(name, &tensorData{dtype: ir.F32, shape: shape, bytes: ir.EncodeSlice(vals)})
+}
+
+// scatterNoMinMax converts ScatterElements and ScatterND before opset 18,
+// whose reduction did not include max and min yet.
+func scatterNoMinMax(c *converter, n *node) ([]*ir.Value, error) {
+	if r := n.Str("reduction", "none"); r == "max" || r == "min" {
+		return nil, fmt.Errorf("reduction %s needs opset 18 (the model imports opset %d)", r, n.Opset)
+	}
+	return c.directAs(n, n.proto.GetOpType(), n.Inputs)
+}
+
+// padNoWrap converts Pad-11 to -18, whose modes did not include wrap yet
+// (kiln's Pad takes it, as Pad-19 does).
+func padNoWrap(c *converter, n *node) ([]*ir.Value, error) {
+	if m := n.Str("mode", "constant"); m == "wrap" {
+		return nil, fmt.Errorf("mode wrap needs opset 19 (the model imports opset %d)", n.Opset)
+	}
+	return c.directAs(n, "Pad", n.Inputs)
 }
 
 func convPad1(c *converter, n *node) ([]*ir.Value, error) {

@@ -68,6 +68,23 @@ func init() {
 		registerUnary(name, constUnary(floatsOnly(f)))
 	}
 
+	registerUnary("Mish", constUnary(floatsOnly(func(x float64) float64 { return x * math.Tanh(softplus(x)) })))
+	registerUnary("Gelu", func(op *ir.Op) unaryFuncs {
+		if op.Str("approximate") == "tanh" {
+			k := math.Sqrt(2 / math.Pi)
+			return floatsOnly(func(x float64) float64 { return x / 2 * (1 + math.Tanh(k*(x+0.044715*x*x*x))) })
+		}
+		return floatsOnly(func(x float64) float64 { return x / 2 * (1 + math.Erf(x/math.Sqrt2)) })
+	})
+	registerUnary("Swish", func(op *ir.Op) unaryFuncs {
+		alpha := float64(op.Float("alpha"))
+		return floatsOnly(func(x float64) float64 { return x * sigmoid(alpha*x) })
+	})
+	registerUnary("BitwiseNot", constUnary(unaryFuncs{
+		i: func(x int64) int64 { return ^x },
+		u: func(x uint64) uint64 { return ^x },
+	}))
+
 	registerUnary("HardSigmoid", func(op *ir.Op) unaryFuncs {
 		alpha, beta := float64(op.Float("alpha")), float64(op.Float("beta"))
 		return floatsOnly(func(x float64) float64 { return max(0, min(1, alpha*x+beta)) })

@@ -35,6 +35,20 @@ func init() {
 		}
 		return binaryFuncs{u: func(x, y uint64) uint64 { return x >> y }}
 	})
+	// Bitwise ops work on the widened values: narrowing back keeps the low
+	// bits, which are those of the narrow operation.
+	registerBinary("BitwiseAnd", constBinary(binaryFuncs{
+		i: func(x, y int64) int64 { return x & y },
+		u: func(x, y uint64) uint64 { return x & y },
+	}))
+	registerBinary("BitwiseOr", constBinary(binaryFuncs{
+		i: func(x, y int64) int64 { return x | y },
+		u: func(x, y uint64) uint64 { return x | y },
+	}))
+	registerBinary("BitwiseXor", constBinary(binaryFuncs{
+		i: func(x, y int64) int64 { return x ^ y },
+		u: func(x, y uint64) uint64 { return x ^ y },
+	}))
 	registerBinary("PRelu", constBinary(binaryFuncs{
 		i: func(x, s int64) int64 { return cond(x < 0, s*x, x) },
 		u: func(x, s uint64) uint64 { return x },

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 func init() {
@@ -20,6 +21,38 @@ func init() {
 			return nil, fmt.Errorf("Cast: attribute to missing")
 		}
 		out, err := CastTensor(ts[0], to.DType)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{out}, nil
+	})
+	Register("BitCast", func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+		ts, err := tensorOperands(args, 1, 1)
+		if err != nil {
+			return nil, err
+		}
+		to, ok := op.Attr("to")
+		if !ok || to.Kind != ir.AttrDType {
+			return nil, fmt.Errorf("BitCast: attribute to missing")
+		}
+		x := ts[0]
+		if x.DType == ir.String || to.DType == ir.String || x.DType.Size() != to.DType.Size() {
+			return nil, fmt.Errorf("cannot bitcast %v to %v", x.DType, to.DType)
+		}
+		b, err := tensor.EncodeBytes(x)
+		if err != nil {
+			return nil, err
+		}
+		if to.DType == ir.Bool {
+			// A bool byte other than 0 or 1 has no kiln value; ONNX leaves
+			// such bit patterns unspecified.
+			for _, v := range b {
+				if v > 1 {
+					return nil, fmt.Errorf("byte %d is not a bool", v)
+				}
+			}
+		}
+		out, err := tensor.DecodeBytes(to.DType, x.Shape, b)
 		if err != nil {
 			return nil, err
 		}

@@ -265,11 +265,12 @@ func kernelSplit(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			return nil, fmt.Errorf("split %v does not divide dim %d (%d) into %d outputs", sp, ax, x.Shape[ax], n)
 		}
 	} else {
-		if x.Shape[ax]%n != 0 {
-			return nil, fmt.Errorf("dim %d (%d) does not split into %d equal parts", ax, x.Shape[ax], n)
+		parts, err := ir.SplitParts(int64(x.Shape[ax]), int64(n), op.Has("num_outputs"))
+		if err != nil {
+			return nil, fmt.Errorf("dim %d: %w", ax, err)
 		}
-		for range n {
-			sizes = append(sizes, x.Shape[ax]/n)
+		for _, p := range parts {
+			sizes = append(sizes, int(p))
 		}
 	}
 	out := scratch[Value](n)
@@ -426,8 +427,23 @@ func padSource(o, before, n int, mode string) (int, bool) {
 	return 0, false
 }
 
+// wrapSource maps output index o of a wrap-padded dim of size n to its
+// source (Pad-19). Negative pads crop first, and the padding repeats the
+// cropped window [lo, hi) circularly, as ONNX's definition crops before it
+// pads. The caller checked the window is not empty.
+func wrapSource(o, before, after, n int) int {
+	lo, hi := max(0, -before), n-max(0, -after)
+	i := o - before - lo
+	l := hi - lo
+	i %= l
+	if i < 0 {
+		i += l
+	}
+	return lo + i
+}
+
 func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := tensorOperands(args, 2, 3)
+	ts, err := tensorOperands(args, 2, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -436,12 +452,18 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	var axes []int64
+	if ts[3] != nil {
+		if axes, err = tensorInt64s(ts[3], "axes"); err != nil {
+			return nil, err
+		}
+	}
 	r := len(x.Shape)
-	if len(pads) != 2*r {
-		return nil, fmt.Errorf("pads has %d entries for rank %d", len(pads), r)
+	if pads, err = ir.PadsForAxes(pads, axes, ts[3] != nil, r); err != nil {
+		return nil, err
 	}
 	mode := op.Str("mode")
-	if mode != "constant" && mode != "reflect" && mode != "edge" {
+	if mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap" {
 		return nil, fmt.Errorf("unknown mode %q", mode)
 	}
 	shape := scratch[int](r)
@@ -453,12 +475,19 @@ func kernelPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if mode != "constant" && x.Shape[i] == 0 && shape[i] > 0 {
 			return nil, fmt.Errorf("%s padding of an empty dim %d", mode, i)
 		}
+		if mode == "wrap" && shape[i] > 0 && x.Shape[i]+int(min(pads[i], 0)+min(pads[i+r], 0)) <= 0 {
+			return nil, fmt.Errorf("wrap padding of dim %d, cropped to nothing by pads %v", i, pads)
+		}
 	}
 	if err := checkElemCount(shape, "output shape"); err != nil {
 		return nil, err
 	}
 	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool {
 		for d := range coord {
+			if mode == "wrap" {
+				coord[d] = wrapSource(coord[d], int(pads[d]), int(pads[d+r]), x.Shape[d])
+				continue
+			}
 			s, ok := padSource(coord[d], int(pads[d]), x.Shape[d], mode)
 			if !ok {
 				return false

@@ -13,6 +13,7 @@ func init() {
 	Register("TopK", kernelTopK)
 	Register("Unique", kernelUnique)
 	Register("CumSum", kernelCumSum)
+	Register("CumProd", kernelCumSum)
 	Register("Range", kernelRange)
 }
 
@@ -200,11 +201,19 @@ func kernelUnique(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	return []Value{y, FromSlice([]int{k}, indices), FromSlice([]int{n}, inverse), FromSlice([]int{k}, cnt)}, nil
 }
 
-func cumsumTyped[T number](x []T, outer, n, inner int, exclusive, reverse bool) []T {
+// cumsumTyped is CumSum, or CumProd when prod is set (the exclusive
+// product starts at 1).
+func cumsumTyped[T number](x []T, outer, n, inner int, exclusive, reverse, prod bool) []T {
 	out := scratch[T](len(x))
+	step := func(acc, v T) T { return acc + v }
+	var start T
+	if prod {
+		step = func(acc, v T) T { return acc * v }
+		start = 1
+	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
-			var acc T
+			acc := start
 			for s := 0; s < n; s++ {
 				j := s
 				if reverse {
@@ -213,9 +222,9 @@ func cumsumTyped[T number](x []T, outer, n, inner int, exclusive, reverse bool) 
 				p := (o*n+j)*inner + i
 				if exclusive {
 					out[p] = acc
-					acc += x[p]
+					acc = step(acc, x[p])
 				} else {
-					acc += x[p]
+					acc = step(acc, x[p])
 					out[p] = acc
 				}
 			}
@@ -242,35 +251,35 @@ func kernelCumSum(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	outer, n, inner := NumElements(x.Shape[:ax]), x.Shape[ax], NumElements(x.Shape[ax+1:])
-	ex, rev := op.Int("exclusive") != 0, op.Int("reverse") != 0
+	ex, rev, prod := op.Int("exclusive") != 0, op.Int("reverse") != 0, op.Name == "CumProd"
 	var data any
 	switch s := x.Data.(type) {
 	case []float32:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []float64:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []int32:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []int64:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []uint32:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []uint64:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []int8:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []int16:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []uint8:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []uint16:
-		data = cumsumTyped(s, outer, n, inner, ex, rev)
+		data = cumsumTyped(s, outer, n, inner, ex, rev, prod)
 	case []ir.Float16, []ir.BFloat16:
 		f := ToF32(x)
-		r := &Tensor{DType: ir.F32, Shape: x.Shape, Data: cumsumTyped(Data[float32](f), outer, n, inner, ex, rev)}
+		r := &Tensor{DType: ir.F32, Shape: x.Shape, Data: cumsumTyped(Data[float32](f), outer, n, inner, ex, rev, prod)}
 		return single(FromF32(r, x.DType)), nil
 	default:
-		return nil, fmt.Errorf("CumSum does not support %v", x.DType)
+		return nil, fmt.Errorf("%s does not support %v", op.Name, x.DType)
 	}
 	return single(&Tensor{DType: x.DType, Shape: slices.Clone(x.Shape), Data: data}), nil
 }

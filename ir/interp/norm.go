@@ -13,6 +13,8 @@ func init() {
 	Register("BatchNormalization", kernelBatchNorm)
 	Register("InstanceNormalization", kernelInstanceNorm)
 	Register("LayerNormalization", kernelLayerNorm)
+	Register("GroupNormalization", kernelGroupNorm)
+	Register("RMSNormalization", kernelRMSNorm)
 	Register("LRN", kernelLRN)
 	Register("MeanVarianceNormalization", kernelMVN)
 	Register("LpNormalization", kernelLpNorm)
@@ -153,6 +155,81 @@ func kernelInstanceNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		y[i] = ps[0][k]*(v-mean[g])/math.Sqrt(variance[g]+eps) + ps[1][k]
 	}
 	return []Value{nnFromFloats(x.DType, x.Shape, y)}, nil
+}
+
+func kernelGroupNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := floatTensorOperands(args, 3, 3)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if x.Rank() < 2 {
+		return nil, fmt.Errorf("X has rank %d, want at least 2", x.Rank())
+	}
+	ch, ng := x.Shape[1], int(op.Int("num_groups"))
+	if ng < 1 || ch%ng != 0 {
+		return nil, fmt.Errorf("num_groups %d does not divide %d channels", ng, ch)
+	}
+	ps, err := nnChannelParams(ts[1:3], ch, "scale", "bias")
+	if err != nil {
+		return nil, err
+	}
+	xf, _ := numericAsF64(x)
+	// A group's channels are adjacent, so each (n, group) is one
+	// contiguous run of C/num_groups * spatial elements.
+	inner := NumElements(x.Shape[2:])
+	size := ch / ng * inner
+	if size == 0 {
+		return []Value{x.Clone()}, nil
+	}
+	group := scratch[int](len(xf))
+	for i := range group {
+		group[i] = i / size
+	}
+	mean, variance := nnMoments(xf, group, len(xf)/size, size)
+	eps := float64(op.Float("epsilon"))
+	y := scratch[float64](len(xf))
+	for i, v := range xf {
+		g, k := group[i], (i/inner)%ch
+		y[i] = ps[0][k]*(v-mean[g])/math.Sqrt(variance[g]+eps) + ps[1][k]
+	}
+	return []Value{nnFromFloats(x.DType, x.Shape, y)}, nil
+}
+
+func kernelRMSNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := floatTensorOperands(args, 2, 2)
+	if err != nil {
+		return nil, err
+	}
+	x, sc := ts[0], ts[1]
+	axis, err := ir.NormAxis(op.Int("axis"), x.Rank())
+	if err != nil {
+		return nil, err
+	}
+	norm := x.Shape[axis:]
+	if b, err := BroadcastShape(sc.Shape, norm); err != nil || !slices.Equal(b, norm) {
+		return nil, fmt.Errorf("scale shape %v does not broadcast to the normalized dims %v", sc.Shape, norm)
+	}
+	scIdx := BroadcastIndex(sc.Shape, norm)
+	sv, err := numericAsF64(sc)
+	if err != nil {
+		return nil, err
+	}
+	xf, _ := numericAsF64(x)
+	size := NumElements(norm)
+	eps := float64(op.Float("epsilon"))
+	y := scratch[float64](len(xf))
+	for start := 0; start < len(xf) && size > 0; start += size {
+		ss := 0.0
+		for _, v := range xf[start : start+size] {
+			ss += v * v
+		}
+		inv := 1 / math.Sqrt(ss/float64(size)+eps)
+		for j, v := range xf[start : start+size] {
+			y[start+j] = v * inv * sv[scIdx[j]]
+		}
+	}
+	return []Value{nnFromFloats(sc.DType, x.Shape, y)}, nil
 }
 
 func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {

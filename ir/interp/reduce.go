@@ -91,16 +91,24 @@ func kernelReduce(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	mask, noop, err := ir.ReduceAxes(axes, x.Rank(), op.Int("noop_with_empty_axes") != 0)
+	// With noop_with_empty_axes and no axes the op reduces over the empty
+	// set (mask all false): each element is its own group, so the plain
+	// reductions return the input while the composite ones still apply
+	// their elementwise steps (ReduceLogSum gives log(x), ReduceSumSquare
+	// x*x, ReduceL1 |x|), as ONNX's spec text and ONNX Runtime have it.
+	mask, _, err := ir.ReduceAxes(axes, x.Rank(), op.Int("noop_with_empty_axes") != 0)
 	if err != nil {
 		return nil, err
-	}
-	if noop {
-		return []Value{x}, nil
 	}
 	keep := op.Int("keepdims") != 0
 	group, outShape, outLen := reduceGroups(x.Shape, mask, keep)
 	switch x.DType {
+	case ir.Bool:
+		out, err := reduceBool(op.Name, x, group, outShape)
+		if err != nil {
+			return nil, err
+		}
+		return []Value{out}, nil
 	case ir.I8, ir.I16, ir.I32, ir.I64:
 		if out, ok := reduceExactInt[int64](op.Name, x, group, outShape, outLen); ok {
 			return []Value{out}, nil
@@ -209,6 +217,29 @@ func reduceF64(name string, v []float64, group []int, outLen int) ([]float64, er
 		return nil, fmt.Errorf("no reduction named %s", name)
 	}
 	return acc, nil
+}
+
+// reduceBool computes ReduceMax (any) and ReduceMin (all) of a bool
+// tensor (ONNX opset 20); an empty group keeps the identity, false for
+// the maximum and true for the minimum, as false < true.
+func reduceBool(name string, x *Tensor, group []int, outShape []int) (*Tensor, error) {
+	isMax := name == "ReduceMax"
+	if !isMax && name != "ReduceMin" {
+		return nil, fmt.Errorf("%s does not take bool", name)
+	}
+	out := NewTensor(ir.Bool, outShape)
+	acc := Data[bool](out)
+	for i := range acc {
+		acc[i] = !isMax
+	}
+	for i, e := range Data[bool](x) {
+		if isMax {
+			acc[group[i]] = acc[group[i]] || e
+		} else {
+			acc[group[i]] = acc[group[i]] && e
+		}
+	}
+	return out, nil
 }
 
 // reduceExactInt computes the reductions whose integer results float64

@@ -11,7 +11,9 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
+	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
 // ortLibRel is where `make test` installs ONNX Runtime's CPU library (from
@@ -159,6 +161,26 @@ func toORT(t *interp.Tensor) (ort.Value, error) {
 		return newORTValue(shape, d)
 	case []bool:
 		return newORTValue(shape, d)
+	case []string:
+		s, err := ort.NewStringTensor(ort.NewShape(shape...))
+		if err != nil {
+			return nil, err
+		}
+		if err := s.SetContents(d); err != nil {
+			s.Destroy()
+			return nil, err
+		}
+		return s, nil
+	case []ir.Float16, []ir.BFloat16:
+		b, err := tensor.EncodeBytes(t)
+		if err != nil {
+			return nil, err
+		}
+		var et ort.TensorElementDataType = ort.TensorElementDataTypeFloat16
+		if t.DType == ir.BF16 {
+			et = ort.TensorElementDataTypeBFloat16
+		}
+		return ort.NewCustomDataTensor(ort.NewShape(shape...), b, et)
 	}
 	return nil, fmt.Errorf("dtype %v is not fed to ONNX Runtime by these tests", t.DType)
 }
@@ -197,8 +219,34 @@ func fromORT(v ort.Value) (*interp.Tensor, error) {
 		return fromORTTensor(x)
 	case *ort.Tensor[bool]:
 		return fromORTTensor(x)
+	case *ort.StringTensor:
+		s, err := x.GetContents()
+		if err != nil {
+			return nil, err
+		}
+		return interp.FromSlice(ortShape(x.GetShape()), s), nil
+	case *ort.CustomDataTensor:
+		var d ir.DType
+		switch ort.TensorElementDataType(x.DataType()) {
+		case ort.TensorElementDataTypeFloat16:
+			d = ir.F16
+		case ort.TensorElementDataTypeBFloat16:
+			d = ir.BF16
+		default:
+			return nil, fmt.Errorf("ONNX Runtime returned element type %d, which these tests do not read", x.DataType())
+		}
+		return tensor.DecodeBytes(d, ortShape(x.GetShape()), x.GetData())
 	}
 	return nil, fmt.Errorf("ONNX Runtime returned a %T, which these tests do not read", v)
+}
+
+// ortShape converts an ONNX Runtime shape.
+func ortShape(s ort.Shape) []int {
+	out := make([]int, len(s))
+	for i, d := range s {
+		out[i] = int(d)
+	}
+	return out
 }
 
 func fromORTTensor[T ort.TensorData](x *ort.Tensor[T]) (*interp.Tensor, error) {
