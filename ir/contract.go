@@ -47,6 +47,9 @@ var (
 	FloatNoBF16 = Types(F16, F32, F64)
 	// QuantTypes are the 8-bit integer types of ONNX's quantized ops.
 	QuantTypes = Types(I8, U8)
+	// BlockTypes are ggml's block-quantized types (DType.IsBlock). Only
+	// Cast takes them, to decode them to a number type.
+	BlockTypes = Types(Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)
 )
 
 var typeSetNames = []struct {

@@ -17,7 +17,8 @@ import (
 const DataFileAlign = 64
 
 // WriteDataFile writes the bytes of every large constant of m (more than
-// DefaultInlineLimit elements, not strings) into one file at path, each at a
+// DefaultInlineLimit elements, not strings) and of every block-typed one
+// into one file at path, each at a
 // DataFileAlign-aligned offset in module order, and points the constants'
 // Source at it. Printing m afterwards refers to the file instead of either
 // spelling the values out or pointing into the source model; this is what
@@ -46,7 +47,7 @@ func WriteData(m *Module, w io.Writer, path string, commit func() error) error {
 	var done []placed
 	var pad [DataFileAlign]byte
 	for _, v := range m.Consts {
-		if v.Const == nil || v.Type.DType == String || v.Type.Shape.NumElements() <= DefaultInlineLimit {
+		if v.Const == nil || v.Type.DType == String || (v.Type.Shape.NumElements() <= DefaultInlineLimit && !v.Type.DType.IsBlock()) {
 			continue
 		}
 		if r := off % DataFileAlign; r != 0 {

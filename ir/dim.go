@@ -835,14 +835,17 @@ func ShapeUpperBound(s Shape, syms []SymBound) (int64, bool) {
 // under m's symbol bounds (ShapeUpperBound times the element size); ok is
 // false for non-tensor types, string tensors and unbounded shapes.
 func (m *Module) MaxBytes(t Type) (int64, bool) {
-	if !t.IsTensor() || t.DType == String || t.DType.Size() <= 0 {
+	if !t.IsTensor() || t.DType == String || !t.DType.Valid() {
 		return 0, false
 	}
 	n, ok := ShapeUpperBound(t.Shape, m.Syms)
 	if !ok {
 		return 0, false
 	}
-	return mulInt(n, int64(t.DType.Size()))
+	i := t.DType.Info()
+	// A block type's bound counts whole blocks: a symbolic innermost dim
+	// may bound to a count that is not a multiple of the block length.
+	return mulInt((n+int64(i.BlockLen)-1)/int64(i.BlockLen), int64(i.BlockBytes))
 }
 
 // ParseDim reads the text form of one dim: an integer, "?", or an

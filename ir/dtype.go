@@ -9,9 +9,12 @@ import (
 // frontends map their formats' codes onto it.
 type DType uint8
 
-// Element types. Every ONNX tensor element type has one; quantized block
-// types (ggml's Q4_0, Q4_K, ...) will be added after BF16 and described by
-// the block fields of DTypeInfo.
+// Element types. Every ONNX tensor element type has one. The block types
+// after C128 are ggml's quantized formats (package ir/quant decodes them):
+// BlockLen consecutive elements of a tensor's innermost dim are stored
+// together in BlockBytes bytes, so a value of such a type has an innermost
+// dim that is a whole number of blocks, and its elements have no one-element
+// form.
 const (
 	InvalidDType DType = iota
 	F32
@@ -30,6 +33,18 @@ const (
 	String
 	C64
 	C128
+	Q4_0   // ggml Q4_0: 32 elements, an f16 scale and 4-bit codes
+	Q4_1   // ggml Q4_1: 32 elements, f16 scale and minimum, 4-bit codes
+	Q5_0   // ggml Q5_0: 32 elements, an f16 scale and 5-bit codes
+	Q5_1   // ggml Q5_1: 32 elements, f16 scale and minimum, 5-bit codes
+	Q8_0   // ggml Q8_0: 32 elements, an f16 scale and int8 codes
+	Q2_K   // ggml Q2_K: 256 elements in 16 groups with 4-bit scales and minimums, 2-bit codes
+	Q3_K   // ggml Q3_K: 256 elements in 16 groups with 6-bit scales, 3-bit codes
+	Q4_K   // ggml Q4_K: 256 elements in 8 groups with 6-bit scales and minimums, 4-bit codes
+	Q5_K   // ggml Q5_K: 256 elements in 8 groups with 6-bit scales and minimums, 5-bit codes
+	Q6_K   // ggml Q6_K: 256 elements in 16 groups with int8 scales, 6-bit codes
+	IQ4_NL // ggml IQ4_NL: 32 elements, an f16 scale and 4-bit indices into a non-uniform grid
+	IQ4_XS // ggml IQ4_XS: 256 elements in 8 groups with 6-bit scales, IQ4_NL's grid
 	numDTypes
 )
 
@@ -64,6 +79,18 @@ var dtypeInfo = [numDTypes]DTypeInfo{
 	String:       {Name: "string", BlockLen: 1, BlockBytes: 0},
 	C64:          {Name: "c64", BlockLen: 1, BlockBytes: 8, Complex: true, Signed: true},
 	C128:         {Name: "c128", BlockLen: 1, BlockBytes: 16, Complex: true, Signed: true},
+	Q4_0:         {Name: "q4_0", BlockLen: 32, BlockBytes: 18},
+	Q4_1:         {Name: "q4_1", BlockLen: 32, BlockBytes: 20},
+	Q5_0:         {Name: "q5_0", BlockLen: 32, BlockBytes: 22},
+	Q5_1:         {Name: "q5_1", BlockLen: 32, BlockBytes: 24},
+	Q8_0:         {Name: "q8_0", BlockLen: 32, BlockBytes: 34},
+	Q2_K:         {Name: "q2_k", BlockLen: 256, BlockBytes: 84},
+	Q3_K:         {Name: "q3_k", BlockLen: 256, BlockBytes: 110},
+	Q4_K:         {Name: "q4_k", BlockLen: 256, BlockBytes: 144},
+	Q5_K:         {Name: "q5_k", BlockLen: 256, BlockBytes: 176},
+	Q6_K:         {Name: "q6_k", BlockLen: 256, BlockBytes: 210},
+	IQ4_NL:       {Name: "iq4_nl", BlockLen: 32, BlockBytes: 18},
+	IQ4_XS:       {Name: "iq4_xs", BlockLen: 256, BlockBytes: 136},
 }
 
 // Info returns the description of d.
@@ -82,8 +109,43 @@ func (d DType) String() string {
 	return dtypeInfo[d].Name
 }
 
-// Size returns the byte size of one element of a scalar type, 0 for string.
-func (d DType) Size() int { return d.Info().BlockBytes }
+// Size returns the byte size of one element of a scalar type, 0 for string
+// and for block types, whose elements have no size of their own (use
+// ByteSize).
+func (d DType) Size() int {
+	if i := d.Info(); i.BlockLen == 1 {
+		return i.BlockBytes
+	}
+	return 0
+}
+
+// IsBlock reports whether d is a block-quantized type (BlockLen > 1).
+func (d DType) IsBlock() bool { return d.Info().BlockLen > 1 }
+
+// BlockShapeError returns an error when t, or a type t holds (the element
+// of a sequence or optional), is a tensor of a block type whose innermost
+// dim is not a whole number of blocks, or a scalar of one. Unknown and
+// symbolic innermost dims pass: they are checked when they are known.
+func BlockShapeError(t Type) error {
+	for t.Kind != TensorKind {
+		if t.Elem == nil {
+			return nil
+		}
+		t = *t.Elem
+	}
+	i := t.DType.Info()
+	if i.BlockLen <= 1 || !t.Shape.Ranked {
+		return nil
+	}
+	if len(t.Shape.Dims) == 0 {
+		return fmt.Errorf("%v: a %s scalar is less than one %d-element block", t, i.Name, i.BlockLen)
+	}
+	last := t.Shape.Dims[len(t.Shape.Dims)-1]
+	if last.IsStatic() && last.Size%int64(i.BlockLen) != 0 {
+		return fmt.Errorf("%v: innermost dim %d is not a whole number of %d-element %s blocks", t, last.Size, i.BlockLen, i.Name)
+	}
+	return nil
+}
 
 // IsFloat reports whether d is a real floating-point type.
 func (d DType) IsFloat() bool { return d.Info().Float }

@@ -58,7 +58,10 @@ func TestLayers(t *testing.T) {
 		{"internal/suggest", nil},
 		{"ir", []string{"internal/safefile", "internal/suggest"}},
 		{"ir/tensor", []string{"ir", "internal/safefile", "internal/suggest"}},
-		{"ir/interp", []string{"ir", "ir/tensor", "internal/safefile", "internal/suggest"}},
+		// ir/quant (ggml's block formats) sits beside ir/tensor: the
+		// interpreter's Cast decodes blocks through it.
+		{"ir/quant", []string{"ir", "internal/safefile", "internal/suggest"}},
+		{"ir/interp", []string{"ir", "ir/tensor", "ir/quant", "internal/safefile", "internal/suggest"}},
 		{"frontend/onnx", []string{"frontend/onnx/onnxpb", "ir", "ir/tensor", "internal/safefile", "internal/suggest"}},
 	}
 	for _, tc := range tests {

@@ -205,9 +205,11 @@ func init() {
 
 	// Cast-13 and CastLike-15 convert between every non-complex type.
 	castTypes := AllTypes &^ ComplexTypes
-	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string)",
+	// Cast also decodes ggml's block types (to any type it casts f32 to):
+	// the one way a block-quantized value enters computation.
+	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string; block types decode)",
 		Kind: Elementwise, Inputs: In("input:T1"), Outputs: In("output:T2"),
-		Types: []TypeConstraint{TC("T1", castTypes), TC("T2", castTypes)},
+		Types: []TypeConstraint{TC("T1", castTypes|BlockTypes), TC("T2", castTypes)},
 		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast,
 		ShapeValue: shapeValueCast})
 	Register(&OpDef{Name: "CastLike", Doc: "elementwise conversion to the element type of target_type",

@@ -388,10 +388,21 @@ func (c *converter) constant(a *astConst) error {
 		if err := c.fileData(a.File, k, size); err != nil {
 			return err
 		}
+	case a.List != nil && t.DType.IsBlock():
+		// A block type's payload is spelled as its raw block bytes.
+		size, err := t.ByteSize()
+		if err != nil {
+			return c.errorf(a.List.Pos, "constant type %v: %v", t, err)
+		}
+		if err := c.listData(a.List, t, size, k); err != nil {
+			return err
+		}
 	case a.List != nil:
 		if err := c.listData(a.List, t, n, k); err != nil {
 			return err
 		}
+	case t.DType.IsBlock():
+		return c.errorf(a.Scalar.Pos, "a %v constant is a list of its block bytes or a file(...) reference", t.DType)
 	default:
 		e, err := c.literal(a.Scalar.Tokens, a.Scalar.Pos)
 		if err != nil {

@@ -71,8 +71,14 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 // only thing that grows with the list. Errors come in the order a
 // whole-list reading gives them: a malformed literal first, then a wrong
 // count, then the first value that does not fit the element type.
+//
+// For a block type, n counts the payload's bytes and the list spells them
+// as u8 values.
 func (c *converter) listData(l *astList, t Type, n int64, k *Constant) error {
 	d := t.DType
+	if d.IsBlock() {
+		d = U8
+	}
 	size := int64(d.Size())
 	// A literal and its comma take at least two bytes, so no list in the
 	// text holds more than len(src)/2+1 values. A larger n fails the count
@@ -106,6 +112,9 @@ func (c *converter) listData(l *astList, t Type, n int64, k *Constant) error {
 	})
 	if err != nil {
 		return err
+	}
+	if count != n && t.DType.IsBlock() {
+		return c.errorf(l.Pos, "%d bytes for %v (%d bytes of blocks)", count, t, n)
 	}
 	if count != n {
 		return c.errorf(l.Pos, "%d values for %v (%d elements)", count, t, n)

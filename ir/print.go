@@ -23,7 +23,9 @@ type PrintOptions struct {
 	// InlineLimit is the largest element count of a constant that prints its
 	// values inline even though its bytes lie in a file. 0 means
 	// DefaultInlineLimit; a negative limit prints every constant inline.
-	// String tensors and constants without a Source always print inline.
+	// String tensors and constants without a Source always print inline;
+	// block-typed constants (q4_0, q4_k, ...) with a Source always print
+	// as their file reference, and without one as their raw block bytes.
 	InlineLimit int
 }
 
@@ -155,7 +157,10 @@ func (p *printer) constant(v *Value) {
 	p.commentsAbove(a, 0)
 	p.printf("const %s : %s = ", globalName(c.Name), v.Type)
 	n := v.Type.Shape.NumElements()
-	if c.Source != nil && v.Type.DType != String && (p.opts.InlineLimit >= 0 && n > int64(p.opts.InlineLimit)) {
+	inline := p.opts.InlineLimit < 0 || n <= int64(p.opts.InlineLimit)
+	// Block-typed constants have no readable values: with a source they
+	// always print as their file reference.
+	if c.Source != nil && v.Type.DType != String && (!inline || v.Type.DType.IsBlock()) {
 		sum := c.SHA256()
 		p.printf("file(%s, offset=%d, length=%d, sha256=%q)",
 			strconv.Quote(p.relPath(c.Source.Path)), c.Source.Offset, c.Source.Length, hex.EncodeToString(sum[:]))

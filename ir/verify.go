@@ -114,6 +114,10 @@ func (v *verifier) checkConst(c *Value) {
 		}
 		return
 	}
+	if err := BlockShapeError(t); err != nil {
+		v.errorf(name, "constant type %v", err)
+		return
+	}
 	want, err := t.ByteSize()
 	if err != nil {
 		v.errorf(name, "constant type %v: %v", t, err)
@@ -142,6 +146,9 @@ func (v *verifier) define(where string, x *Value) {
 	}
 	v.defined[x] = true
 	v.scope[len(v.scope)-1][x] = true
+	if err := BlockShapeError(x.Type); err != nil {
+		v.errorf(where, "%v", err)
+	}
 }
 
 // MaxRegionDepth is how deeply regions may nest (a Loop in an If in a

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
+	"github.com/kiln-ml/kiln/ir/quant"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
@@ -77,10 +78,18 @@ func init() {
 // float16/bfloat16 rounds to nearest even, numbers to strings use the
 // shortest decimal that reads back to the same value (as numpy prints
 // them), and strings parse as decimal numbers including "inf" and "nan" in
-// any case with an optional sign. It returns a new tensor.
+// any case with an optional sign. A tensor of a ggml block type decodes
+// to f32 as ggml does (ir/quant) and is then cast to to. It returns a new
+// tensor.
 func CastTensor(t *Tensor, to ir.DType) (*Tensor, error) {
 	from := t.DType
 	switch {
+	case from.IsBlock():
+		f, err := dequantize(t)
+		if err != nil {
+			return nil, err
+		}
+		return CastTensor(f, to)
 	case from == to:
 		return t.Clone(), nil
 	case from == ir.String:
@@ -357,4 +366,22 @@ func shortest16(x float64, d ir.DType) float64 {
 		}
 	}
 	return x
+}
+
+// dequantize decodes a tensor of a ggml block type to f32, bit for bit as
+// ggml does (ir/quant). Blocks lie along the innermost dim, so the whole
+// tensor decodes as one row.
+func dequantize(t *Tensor) (*Tensor, error) {
+	if err := t.Check(); err != nil {
+		return nil, err
+	}
+	g, ok := quant.FromIRType(t.DType)
+	if !ok {
+		return nil, fmt.Errorf("Cast from %v is not supported", t.DType)
+	}
+	out := tensor.New(ir.F32, t.Shape)
+	if err := quant.DequantizeRow(g, t.Data.([]byte), tensor.Data[float32](out)); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

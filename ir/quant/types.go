@@ -1,7 +1,23 @@
-// Package quant describes ggml's tensor element types: the type ids GGUF
-// files store, and for each its block length (elements per block) and
-// block size in bytes. Dequantization and quantization of the block
-// formats kiln supports live beside this table.
+// Package quant describes ggml's tensor element types and computes with
+// their blocks as ggml does, bit for bit:
+//
+//   - the type ids GGUF files store, with each type's block length and
+//     block size (Info, RowBytes), and the kiln element type holding the
+//     same bytes (IRType, FromIRType);
+//   - DequantizeRow (and DequantizeQ4_0, ...): F32, F16, BF16, Q4_0, Q4_1,
+//     Q5_0, Q5_1, Q8_0, Q2_K to Q6_K, IQ4_NL and IQ4_XS to float32, as
+//     ggml's dequantize_row_* functions;
+//   - QuantizeRow: ggml's quantizers as llama-quantize runs them without
+//     an importance matrix, for F16, BF16, the legacy formats, Q2_K to
+//     Q6_K, IQ4_NL and IQ4_XS, and the activation formats Q8_0, Q8_1 and
+//     Q8_K;
+//   - VecDot: a row of weight blocks times activations quantized to
+//     VecDotType's format, with the integer accumulation and float order
+//     of ggml's scalar ggml_vec_dot_* kernels.
+//
+// It imports only package ir. The float operations are written so that
+// none is fused into a multiply-add: results do not depend on the
+// machine.
 package quant
 
 import "fmt"

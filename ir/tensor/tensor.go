@@ -105,6 +105,9 @@ func Data[T any](t *Tensor) []T { return t.Data.([]T) }
 // dtype's storage type, no negative dims, and as many elements as the shape
 // has. Tensors from outside (callers' inputs, files) are checked before use.
 func (t *Tensor) Check() error {
+	if t.DType.IsBlock() {
+		return t.checkBlocks()
+	}
 	d, n := ir.ElemsDType(t.Data)
 	if !t.DType.Valid() || d != t.DType {
 		return fmt.Errorf("tensor of dtype %v holds %T", t.DType, t.Data)
@@ -116,6 +119,26 @@ func (t *Tensor) Check() error {
 	}
 	if NumElements(t.Shape) != n {
 		return fmt.Errorf("shape %v does not match its %d elements", t.Type().Shape, n)
+	}
+	return nil
+}
+
+// checkBlocks checks a tensor of a block-quantized type, whose Data is its
+// raw block bytes ([]byte) and whose innermost dim is whole blocks.
+func (t *Tensor) checkBlocks() error {
+	b, ok := t.Data.([]byte)
+	if !ok {
+		return fmt.Errorf("tensor of dtype %v holds %T, want its block bytes", t.DType, t.Data)
+	}
+	if err := ir.BlockShapeError(t.Type()); err != nil {
+		return err
+	}
+	want, err := t.DType.ByteSize(int64(NumElements(t.Shape)))
+	if err != nil {
+		return err
+	}
+	if int64(len(b)) != want {
+		return fmt.Errorf("%d bytes for %v%v (want %d)", len(b), t.DType, t.Shape, want)
 	}
 	return nil
 }
@@ -189,7 +212,8 @@ func (t *Tensor) String() string {
 
 // DecodeBytes converts little-endian raw bytes to a tensor of dtype d and
 // the given shape (copying them; see ir.DecodeElems). The byte count must
-// be what the shape needs.
+// be what the shape needs. A block-quantized type keeps its raw block
+// bytes as Data ([]byte).
 func DecodeBytes(d ir.DType, shape []int, b []byte) (*Tensor, error) {
 	n := NumElements(shape)
 	want, err := d.ByteSize(int64(n))
@@ -198,6 +222,14 @@ func DecodeBytes(d ir.DType, shape []int, b []byte) (*Tensor, error) {
 	}
 	if int64(len(b)) != want {
 		return nil, fmt.Errorf("%d bytes for %v%v (want %d)", len(b), d, shape, want)
+	}
+	if d.IsBlock() {
+		// Blocks stay blocks: only Cast decodes them (ir/quant).
+		t := &Tensor{DType: d, Shape: append([]int{}, shape...), Data: append([]byte{}, b...)}
+		if err := t.Check(); err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
 	data, err := ir.DecodeElems(d, b)
 	if err != nil {
