@@ -1,0 +1,194 @@
+package llm
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kiln-ml/kiln/frontend/gguf"
+	"github.com/kiln-ml/kiln/internal/testenv"
+)
+
+// References from ../shared/models/reference (llama.cpp, F16 KV cache).
+
+type greedyRef struct {
+	Models map[string]struct {
+		PromptIDs    []int32 `json:"prompt_ids"`
+		GeneratedIDs []int32 `json:"generated_ids"`
+		MinMargin    float64 `json:"min_margin"`
+	} `json:"models"`
+	Prompt string `json:"prompt"`
+}
+
+type logitsRef struct {
+	Models map[string]struct {
+		PromptIDs []int32   `json:"prompt_ids"`
+		Logits    []float32 `json:"logits"`
+	} `json:"models"`
+	Prompt string `json:"prompt"`
+}
+
+type pplRef struct {
+	Results map[string]struct {
+		PPL       float64 `json:"ppl"`
+		PlusMinus float64 `json:"ppl_plus_minus"`
+		Chunks    int     `json:"n_chunks"`
+		Ctx       int     `json:"n_ctx"`
+	} `json:"results"`
+}
+
+func readRef(t *testing.T, name string, v any) {
+	t.Helper()
+	p, ok := testenv.Shared("models", "reference", name)
+	if !ok {
+		t.Skip("no shared reference files")
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Skip(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func loadShared(t *testing.T, file string, opts gguf.LiftOptions) *Model {
+	t.Helper()
+	p, ok := testenv.Shared("models", "gguf", file)
+	if !ok {
+		t.Skip("no shared GGUF files")
+	}
+	m, err := Load(p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// stories are the stories260K files: trained weights, every greedy margin
+// at least 0.01 in llama.cpp's run.
+var stories = []string{"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"}
+
+func TestGreedyMatchesLlamaCpp(t *testing.T) {
+	var ref greedyRef
+	readRef(t, "llamacpp-greedy.json", &ref)
+	for _, q := range stories {
+		file := "stories260K-" + q + ".gguf"
+		t.Run(file, func(t *testing.T) {
+			r, ok := ref.Models[file]
+			if !ok || r.MinMargin < 0.01 {
+				t.Skipf("%s: no reference or min_margin %g < 0.01", file, r.MinMargin)
+			}
+			m := loadShared(t, file, gguf.LiftOptions{KVF16: true})
+			prompt := m.Tokenizer.Encode(ref.Prompt, true)
+			if !slices.Equal(prompt, r.PromptIDs) {
+				t.Fatalf("prompt ids %v, want %v", prompt, r.PromptIDs)
+			}
+			got, err := m.Generate(prompt, len(r.GeneratedIDs), Sampling{TopP: 1}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, r.GeneratedIDs) {
+				t.Errorf("greedy ids\n got %v\nwant %v", got, r.GeneratedIDs)
+			}
+		})
+	}
+}
+
+// logitsAgreement returns the cosine similarity of a and b and their max
+// abs difference relative to b's range.
+func logitsAgreement(a, b []float32) (cos, relDiff float64) {
+	var dot, na, nb, worst float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		dot += x * y
+		na += x * x
+		nb += y * y
+		worst = max(worst, math.Abs(x-y))
+		lo, hi = min(lo, y), max(hi, y)
+	}
+	return dot / math.Sqrt(na*nb), worst / (hi - lo)
+}
+
+func TestLogitsMatchLlamaCpp(t *testing.T) {
+	var ref logitsRef
+	readRef(t, "llamacpp-logits.json", &ref)
+	files := make([]string, 0, len(ref.Models))
+	for f := range ref.Models {
+		files = append(files, f)
+	}
+	slices.Sort(files)
+	for _, file := range files {
+		t.Run(file, func(t *testing.T) {
+			if strings.HasPrefix(file, "llama58m") && testing.Short() {
+				t.Skip("the 58M model in -short mode")
+			}
+			r := ref.Models[file]
+			m := loadShared(t, file, gguf.LiftOptions{KVF16: true})
+			if prompt := m.Tokenizer.Encode(ref.Prompt, true); !slices.Equal(prompt, r.PromptIDs) {
+				t.Fatalf("prompt ids %v, want %v", prompt, r.PromptIDs)
+			}
+			rows, err := m.NewSession().Eval(r.PromptIDs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rows[len(rows)-1]
+			if len(got) != len(r.Logits) {
+				t.Fatalf("%d logits, want %d", len(got), len(r.Logits))
+			}
+			cos, rel := logitsAgreement(got, r.Logits)
+			t.Logf("cosine %.7f, max abs diff %.5f%% of the range", cos, 100*rel)
+			if cos < 0.9999 || rel > 0.01 {
+				t.Errorf("cosine %.7f (want >= 0.9999), max abs diff %.4f of the range (want <= 0.01)", cos, rel)
+			}
+		})
+	}
+}
+
+func TestPerplexityMatchesLlamaCpp(t *testing.T) {
+	var ref pplRef
+	readRef(t, "llamacpp-ppl-a.json", &ref)
+	text, ok := testenv.Shared("models", "data", "text", "wap-excerpt-a.txt")
+	if !ok {
+		t.Skip("no shared text")
+	}
+	b, err := os.ReadFile(text)
+	if err != nil {
+		t.Skip(err)
+	}
+	files := []string{"stories260K-f32.gguf"}
+	if !testing.Short() {
+		files = nil
+		for _, q := range stories {
+			files = append(files, "stories260K-"+q+".gguf")
+		}
+	}
+	for _, file := range files {
+		t.Run(file, func(t *testing.T) {
+			r, ok := ref.Results[file]
+			if !ok {
+				t.Skip("no reference")
+			}
+			m := loadShared(t, file, gguf.LiftOptions{KVF16: true})
+			got, err := m.Perplexity(m.Tokenizer.Encode(string(b), true), r.Ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("PPL %.4f +/- %.5f over %d chunks; llama.cpp %.4f +/- %.5f", got.PPL, got.PlusMinus, got.Chunks, r.PPL, r.PlusMinus)
+			if got.Chunks != r.Chunks {
+				t.Errorf("%d chunks, want %d", got.Chunks, r.Chunks)
+			}
+			if d := math.Abs(got.PPL-r.PPL) / r.PPL; d > 0.005 {
+				t.Errorf("PPL %.4f differs from llama.cpp's %.4f by %.3f%% (> 0.5%%)", got.PPL, r.PPL, 100*d)
+			}
+		})
+	}
+}
+
+var _ = filepath.Join
