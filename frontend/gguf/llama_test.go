@@ -175,4 +175,3 @@ func TestLiftLlamaRefusals(t *testing.T) {
 		})
 	}
 }
-
