@@ -175,3 +175,33 @@ func TestLiftLlamaRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestLiftLlamaTextRoundTrip: the lifted module prints as text IR (weights
+// as references into the GGUF file) and parses back to the same text.
+func TestLiftLlamaTextRoundTrip(t *testing.T) {
+	p, ok := testenv.Shared("models", "gguf", "stories260K-q4_0.gguf")
+	if !ok {
+		t.Skip("no shared GGUF files")
+	}
+	f, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, _, err := LiftLlama(f, p, LiftOptions{KVF16: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := m.String()
+	m2, err := ir.Parse("stories.kir", []byte(text), ir.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if text2 := m2.String(); text2 != text {
+		t.Errorf("text round trip differs")
+	}
+	if !strings.Contains(text, "q4_0[64,64]") {
+		t.Errorf("no q4_0 weights in the text")
+	}
+}
