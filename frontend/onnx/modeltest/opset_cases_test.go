@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), llmCases()}
 }
 
 // attrs is a row's attribute list.
