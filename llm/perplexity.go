@@ -15,19 +15,21 @@ type PerplexityResult struct {
 
 // Perplexity scores ids (the whole text tokenized once, BOS first) as
 // llama.cpp's llama-perplexity does: the ids are cut into len(ids)/ctx
-// chunks of ctx tokens (the rest is unused), each chunk's first token is
-// replaced by BOS, and each chunk is evaluated from an empty cache; only
-// the second half is scored, the logits at positions ctx/2 .. ctx-2
+// chunks of ctx tokens (the rest is unused; fewer than two chunks is
+// refused, as the tool does), each chunk's first token is replaced by
+// BOS, and each chunk is evaluated from an empty cache; only the second
+// half is scored, the logits at positions ctx/2 .. ctx-2
 // predicting the tokens after them. progress, when not nil, is called
 // after each chunk with the running estimate.
 func (m *Model) Perplexity(ids []int32, ctx int, progress func(chunk, chunks int, ppl float64)) (PerplexityResult, error) {
 	if ctx < 4 || ctx > m.Config.Context {
 		return PerplexityResult{}, fmt.Errorf("context %d must be in [4, %d] (the model's context)", ctx, m.Config.Context)
 	}
-	chunks := len(ids) / ctx
-	if chunks == 0 {
-		return PerplexityResult{}, fmt.Errorf("%d tokens are fewer than one chunk of %d", len(ids), ctx)
+	// llama-perplexity refuses texts shorter than two chunks.
+	if len(ids) < 2*ctx {
+		return PerplexityResult{}, fmt.Errorf("the text has %d tokens; a context of %d needs at least %d", len(ids), ctx, 2*ctx)
 	}
+	chunks := len(ids) / ctx
 	bos := m.Tokenizer.BOS()
 	first := ctx / 2
 	var nll, nll2 float64

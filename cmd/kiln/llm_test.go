@@ -79,7 +79,7 @@ func TestLLMCommandsRefuse(t *testing.T) {
 		{[]string{"logits", model, "--prompt", "x", "--engine", "gpu"}, exitFailure, "unknown --engine"},
 		{[]string{"generate", model, "--top-p", "0"}, exitUsage, "top-p"},
 		{[]string{"perplexity", model}, exitUsage, "--file is required"},
-		{[]string{"perplexity", model, "--file", text, "--ctx", "64"}, exitFailure, "fewer than one chunk"},
+		{[]string{"perplexity", model, "--file", text, "--ctx", "64"}, exitFailure, "needs at least 128"},
 		{[]string{"perplexity", model, "--file", text, "--ctx", "4096"}, exitFailure, "model's context"},
 		{[]string{"generate", filepath.Join(dir, "none.gguf"), "--prompt", "x"}, exitFailure, "none.gguf"},
 	} {
