@@ -118,14 +118,16 @@ func logitsAgreement(a, b []float32) (cos, relDiff float64) {
 
 // logitsGaps lists the files whose logits miss the agreement bar, with
 // the reason; a listed file that passes fails the test, so the list stays
-// exact. llama.cpp multiplies K-quant and IQ4 weights by activations
-// quantized to 8 bits per block (ggml's vec_dot_type), which the
-// interpreter, dequantizing the weights exactly and keeping activations
-// in float32, does not reproduce; the compiled engine will.
+// exact. The interpreter multiplies by exactly dequantized weights, while
+// llama.cpp quantizes the activations to 8 bits per block and sums block
+// products in its SIMD order; on these random-weight files (near-tied
+// logits) that is enough to miss cosine 0.9999. Multiplying as ggml's
+// reference block dot product does (ir/quant.VecDot) was tried: it moved
+// iq4_xs and q6_k over the bar and q3_k_m, q4_k_s and q5_k_m under it.
 var logitsGaps = map[string]string{
-	"kq-random-iq4_xs.gguf":       "cosine 0.99989: activations quantized to q8_K in llama.cpp",
-	"kq-random-q6_k.gguf":         "cosine 0.99989: activations quantized to q8_K in llama.cpp",
-	"llama58m-random-q4_k_m.gguf": "cosine 0.99982: activations quantized to q8_K in llama.cpp",
+	"kq-random-iq4_xs.gguf":       "cosine 0.99989",
+	"kq-random-q6_k.gguf":         "cosine 0.99989",
+	"llama58m-random-q4_k_m.gguf": "cosine 0.99982",
 }
 
 // long reports whether the slow reference checks run (KILN_LONG=1).

@@ -36,7 +36,9 @@ type LlamaConfig struct {
 // LiftOptions chooses how LiftLlama builds the module.
 type LiftOptions struct {
 	// KVF16 rounds keys and values to float16 before they enter the cache
-	// (and attention), as llama.cpp's default F16 KV cache stores them.
+	// (and attention), as llama.cpp's default F16 KV cache stores them,
+	// and queries too, as llama.cpp converts them to float16 to multiply
+	// them with the cached keys.
 	KVF16 bool
 }
 
@@ -394,7 +396,7 @@ func (l *lifter) function(name string, seq ir.Dim) error {
 			return err
 		}
 		if l.opts.KVF16 {
-			for _, p := range []**ir.Value{&k, &v} {
+			for _, p := range []**ir.Value{&q, &k, &v} {
 				h, err := l.op1("Cast", []*ir.Value{*p}, ir.Attr{Name: "to", Value: ir.DTypeAttr(ir.F16)})
 				if err != nil {
 					return err

@@ -118,9 +118,9 @@ func TestLiftLlamaTiny(t *testing.T) {
 	if want := float32(math.Cos(0.005)); got != want {
 		t.Errorf("rope.cos[2][1] = %v, want %v", got, want)
 	}
-	// KVF16 adds a round trip through f16 for each of k and v.
-	if n := opCounts(m, LlamaPrefill); n["Cast"] != 4 || n["Attention"] != 1 {
-		t.Errorf("op counts %v: want 4 Casts (k and v to f16 and back) and 1 Attention", n)
+	// KVF16 adds a round trip through f16 for each of q, k and v.
+	if n := opCounts(m, LlamaPrefill); n["Cast"] != 6 || n["Attention"] != 1 {
+		t.Errorf("op counts %v: want 6 Casts (q, k and v to f16 and back) and 1 Attention", n)
 	}
 }
 
