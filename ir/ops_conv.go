@@ -23,6 +23,17 @@ func convAttrs() []AttrDef {
 }
 
 func init() {
+	// Col2Im-18: the inverse of im2col, summing overlapping blocks.
+	Register(&OpDef{
+		Name:    "Col2Im",
+		Doc:     "rearranges [N, C*prod(block_shape), L] column blocks into [N, C, image_shape...], summing overlaps",
+		Kind:    Opaque,
+		Inputs:  In("input:T", "image_shape:I", "block_shape:I"),
+		Outputs: In("output:T"),
+		Types:   []TypeConstraint{TC("T", NumericTypes), TC("I", I64Type)},
+		Attrs:   []AttrDef{AInts("dilations").AtLeast(1), AInts("pads").AtLeast(0), AInts("strides").AtLeast(1)},
+		Infer:   inferCol2Im,
+	})
 	Register(&OpDef{
 		Name:    "Conv",
 		Doc:     "N-D grouped, strided, dilated, padded convolution (cross-correlation) plus optional bias",
@@ -302,4 +313,50 @@ func convTransposeDim(in Dim, w Window, opad int64, autoPad string) Dim {
 		return Unknown()
 	}
 	return in.Add(DimInt(-1)).Mul(Static(w.Stride)).Add(DimInt(opad + w.Extent() - w.PadBegin - w.PadEnd))
+}
+
+func inferCol2Im(op *Op) ([]Type, error) {
+	x, err := nnTensorArg(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	if x.Shape.Ranked && len(x.Shape.Dims) != 3 {
+		return nil, fmt.Errorf("input has rank %d, want 3 ([N, C*prod(block_shape), L])", len(x.Shape.Dims))
+	}
+	img, okI := KnownInts(op.Arg(1))
+	blk, okB := KnownInts(op.Arg(2))
+	if !okI || !okB || !x.Shape.Ranked {
+		n := 2
+		if okI {
+			n += len(img)
+		}
+		if !okI {
+			return []Type{TensorType(x.DType, UnrankedShape())}, nil
+		}
+		return []Type{TensorType(x.DType, UnknownDims(n))}, nil
+	}
+	if len(blk) != len(img) {
+		return nil, fmt.Errorf("block_shape has %d dims, image_shape %d", len(blk), len(img))
+	}
+	k := int64(1)
+	for _, b := range blk {
+		if b < 1 {
+			return nil, fmt.Errorf("block_shape %v must be positive", blk)
+		}
+		k *= b
+	}
+	dims := []Dim{x.Shape.Dims[0], Unknown()}
+	if c := x.Shape.Dims[1]; c.IsStatic() {
+		if c.Size%k != 0 {
+			return nil, fmt.Errorf("input dim 1 (%d) is not a multiple of prod(block_shape) %d", c.Size, k)
+		}
+		dims[1] = Static(c.Size / k)
+	}
+	for _, v := range img {
+		if v < 0 {
+			return nil, fmt.Errorf("image_shape %v is negative", img)
+		}
+		dims = append(dims, Static(v))
+	}
+	return []Type{TensorType(x.DType, Shape{Ranked: true, Dims: dims})}, nil
 }

@@ -149,8 +149,8 @@ func init() {
 		Kind: Broadcast, Traits: InPlace, Inputs: []Operand{Req("input:T"), Opt("min:T"), Opt("max:T")}, Outputs: In("output:T"),
 		Types: []TypeConstraint{TC("T", NumericTypes)}, Infer: InferSameAsInput})
 
-	// Logic and comparisons (bool results). Equal-13 also compares bools;
-	// strings only from Equal-19, after kiln's opset.
+	// Logic and comparisons (bool results). Equal-13 also compares bools,
+	// Equal-19 strings (kiln accepts them at every version).
 	for _, op := range []struct {
 		name, doc string
 		types     TypeSet
@@ -159,7 +159,7 @@ func init() {
 		{"And", "elementwise logical and of bool tensors with broadcasting", BoolType, Commutative | InPlace},
 		{"Or", "elementwise logical or of bool tensors with broadcasting", BoolType, Commutative | InPlace},
 		{"Xor", "elementwise logical xor of bool tensors with broadcasting", BoolType, Commutative | InPlace},
-		{"Equal", "elementwise A == B with broadcasting", NumericTypes | BoolType, Commutative},
+		{"Equal", "elementwise A == B with broadcasting", NumericTypes | BoolType | StringType, Commutative},
 		{"Greater", "elementwise A > B with broadcasting", NumericTypes, 0},
 		{"Less", "elementwise A < B with broadcasting", NumericTypes, 0},
 		{"GreaterOrEqual", "elementwise A >= B with broadcasting", NumericTypes, 0},

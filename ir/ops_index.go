@@ -158,6 +158,29 @@ func init() {
 		Attrs: []AttrDef{ABool("exclusive", 0), ABool("reverse", 0)},
 		Infer: InferSameAsInput,
 	})
+	// TensorScatter-24: a KV-cache update.
+	Register(&OpDef{
+		Name: "TensorScatter", Doc: "a copy of past_cache with update written along axis from write_indices[b] on (linear), or wrapping around (circular)",
+		Kind: Opaque, Inputs: []Operand{Req("past_cache:T"), Req("update:T"), Opt("write_indices:I")}, Outputs: In("present_cache:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Attrs: []AttrDef{AInt("axis", -2), AEnum("mode", "linear", "linear", "circular")},
+		Infer: func(op *Op) ([]Type, error) {
+			x, err := inferOperand(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			if r := x.Type.Shape.Rank(); r >= 0 {
+				ax, err := NormAxis(op.Int("axis"), r)
+				if err != nil {
+					return nil, err
+				}
+				if ax == 0 {
+					return nil, fmt.Errorf("axis cannot be the batch dim 0")
+				}
+			}
+			return []Type{x.Type}, nil
+		},
+	})
 	Register(&OpDef{
 		Name: "CumProd", Doc: "cumulative product along axis, optionally exclusive (starting at 1) and/or reversed",
 		Kind: Opaque, Inputs: In("x:T", "axis:T2"), Outputs: In("y:T"),

@@ -2,28 +2,13 @@ package ir
 
 import "fmt"
 
-// The ops language models are built from, mirroring ONNX opset 23
-// (RotaryEmbedding-23, Attention-23); RMSNormalization-23 is declared with
-// the other normalizations in ops_norm.go. The GGUF lifter emits them and
-// an ONNX model that already has them imports them unchanged (docs/ir.md,
+// Attention-23, the op language models are built around, mirroring ONNX
+// opset 23; RMSNormalization-23 and RotaryEmbedding-23 are declared with
+// the normalizations in ops_norm.go. The GGUF lifter emits them and an
+// ONNX model that already has them imports them unchanged (docs/ir.md,
 // "Ops that ONNX lacks: the namespace policy").
 
 func init() {
-	// RotaryEmbedding-23. X is [batch, num_heads, seq, head_size], or
-	// [batch, seq, hidden] with num_heads given. With position_ids
-	// ([batch, seq]) the caches are [max_position, rotary_dim/2] and are
-	// indexed by position; without them they are [batch, seq, rotary_dim/2].
-	Register(&OpDef{
-		Name:    "RotaryEmbedding",
-		Doc:     "rotates pairs of each head's first rotary_embedding_dim elements (adjacent pairs when interleaved, else the two halves) by the cached cos/sin of their position",
-		Kind:    Opaque,
-		Inputs:  []Operand{Req("X:T"), Req("cos_cache:T"), Req("sin_cache:T"), Opt("position_ids:M")},
-		Outputs: In("Y:T"),
-		Types:   []TypeConstraint{TC("T", FloatTypes), TC("M", I64Type)},
-		Attrs: []AttrDef{ABool("interleaved", 0), AInt("num_heads", 0).AtLeast(0),
-			AInt("rotary_embedding_dim", 0).AtLeast(0)},
-		Infer: inferRotaryEmbedding,
-	})
 	// Attention-23: softmax(Q K^T * scale + mask) V per head, query heads
 	// sharing key/value heads in groups (q_num_heads/kv_num_heads), keys
 	// and values appended to past_key/past_value (present_key/value).
@@ -45,33 +30,6 @@ func init() {
 			AFloat("softcap", 0), AOptional("softmax_precision", AttrInt)},
 		Infer: inferAttention,
 	})
-}
-
-func inferRotaryEmbedding(op *Op) ([]Type, error) {
-	x, err := nnTensorArg(op, 0)
-	if err != nil {
-		return nil, err
-	}
-	if r := x.Shape.Rank(); r >= 0 && r != 3 && r != 4 {
-		return nil, fmt.Errorf("X is %v, want 3-D [batch, seq, hidden] or 4-D [batch, heads, seq, head_size]", x)
-	}
-	if x.Shape.Rank() == 3 && op.Int("num_heads") == 0 {
-		return nil, fmt.Errorf("3-D X needs num_heads")
-	}
-	want := 2
-	if op.Arg(3) == nil {
-		want = 3
-	}
-	for i, name := range []string{"cos_cache", "sin_cache"} {
-		c, err := nnTensorArg(op, 1+i)
-		if err != nil {
-			return nil, err
-		}
-		if r := c.Shape.Rank(); r >= 0 && r != want {
-			return nil, fmt.Errorf("%s is %v, want rank %d (%s position_ids)", name, c, want, map[bool]string{true: "with", false: "without"}[want == 2])
-		}
-	}
-	return []Type{x}, nil
 }
 
 // attnLayout gives the batch, heads, seq and head-size dims of an

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// TestLLMInfer checks the inferred types of RotaryEmbedding, Attention
-// and their refusals, with the symbolic dims a KV cache has.
+// TestLLMInfer checks the inferred types of RotaryEmbedding and Attention
+// as the GGUF lifter uses them, with the symbolic dims a KV cache has, and
+// Attention's refusals.
 func TestLLMInfer(t *testing.T) {
 	f32 := func(dims ...Dim) Type { return TensorType(F32, Shape{Ranked: true, Dims: dims}) }
 	i64 := func(dims ...Dim) Type { return TensorType(I64, Shape{Ranked: true, Dims: dims}) }
@@ -28,10 +29,6 @@ func TestLLMInfer(t *testing.T) {
 			attrs: []Attr{{"interleaved", IntAttr(1)}, {"num_heads", IntAttr(8)}}, nres: 1, want: []string{"f32[1,seq,64]"}},
 		{name: "rope 4-D without positions", op: "RotaryEmbedding",
 			args: []Type{f32(s(2), s(4), seq, s(8)), f32(s(2), seq, s(4)), f32(s(2), seq, s(4))}, nres: 1, want: []string{"f32[2,4,seq,8]"}},
-		{name: "rope 3-D needs num_heads", op: "RotaryEmbedding",
-			args: []Type{f32(s(1), seq, s(64)), f32(s(128), s(4)), f32(s(128), s(4)), i64(s(1), seq)}, nres: 1, err: "needs num_heads"},
-		{name: "rope cache rank", op: "RotaryEmbedding",
-			args: []Type{f32(s(1), s(2), seq, s(8)), f32(s(128), s(4)), f32(s(128), s(4))}, nres: 1, err: "want rank 3"},
 		{name: "attention 3-D grouped with cache", op: "Attention",
 			args:  []Type{f32(s(1), seq, s(64)), f32(s(1), seq, s(32)), f32(s(1), seq, s(32)), {}, f32(s(1), s(4), past, s(8)), f32(s(1), s(4), past, s(8))},
 			attrs: append(heads(8, 4), Attr{"is_causal", IntAttr(1)}), nres: 3,

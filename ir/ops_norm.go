@@ -90,6 +90,18 @@ func init() {
 			return []Type{TensorType(s.DType, x.Shape)}, nil
 		},
 	})
+	// RotaryEmbedding-23 (RoPE): rotates pairs of each head's first
+	// rotary_embedding_dim features by position-dependent angles.
+	Register(&OpDef{
+		Name:    "RotaryEmbedding",
+		Doc:     "rotary position embedding of X [B,H,S,D] or [B,S,H*D]: halves (or interleaved pairs) rotated by cos/sin caches, at position_ids when given",
+		Kind:    Opaque,
+		Inputs:  []Operand{Req("X:T"), Req("cos_cache:T"), Req("sin_cache:T"), Opt("position_ids:M")},
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatTypes), TC("M", I64Type)},
+		Attrs:   []AttrDef{ABool("interleaved", 0), AInt("num_heads", 0).AtLeast(0), AInt("rotary_embedding_dim", 0).AtLeast(0)},
+		Infer:   InferSameAsInput,
+	})
 	Register(&OpDef{
 		Name:    "LRN",
 		Doc:     "local response normalization across size neighbouring channels",

@@ -8,6 +8,39 @@ import "fmt"
 // dilations; the importer refuses those attributes at older opsets).
 
 func init() {
+	// AffineGrid-20: the sampling grid GridSample reads, from affine
+	// matrices.
+	Register(&OpDef{
+		Name:    "AffineGrid",
+		Doc:     "sampling grid [N,H,W,2] (or [N,D,H,W,3]) of theta [N,2,3] (or [N,3,4]) applied to normalized output coordinates",
+		Kind:    Opaque,
+		Inputs:  In("theta:T1", "size:T2"),
+		Outputs: In("grid:T1"),
+		Types:   []TypeConstraint{TC("T1", FloatTypes), TC("T2", I64Type)},
+		Attrs:   []AttrDef{ABool("align_corners", 0)},
+		Infer: func(op *Op) ([]Type, error) {
+			th, err := nnTensorArg(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			sz, ok := KnownInts(op.Arg(1))
+			if !ok {
+				return []Type{TensorType(th.DType, UnrankedShape())}, nil
+			}
+			if len(sz) != 4 && len(sz) != 5 {
+				return nil, fmt.Errorf("size has %d entries, want 4 (N,C,H,W) or 5 (N,C,D,H,W)", len(sz))
+			}
+			dims := []int64{sz[0]}
+			dims = append(dims, sz[2:]...)
+			dims = append(dims, int64(len(sz)-2))
+			for _, d := range dims {
+				if d < 0 {
+					return nil, fmt.Errorf("size %v is negative", sz)
+				}
+			}
+			return []Type{TensorType(th.DType, ShapeOf(dims...))}, nil
+		},
+	})
 	Register(&OpDef{
 		Name:    "AveragePool",
 		Doc:     "N-D average pooling; count_include_pad decides whether padding counts in the divisor",

@@ -93,6 +93,15 @@ func init() {
 		Attrs: []AttrDef{AEnum("mode", "constant", "constant", "reflect", "edge", "wrap")},
 		Infer: inferPad,
 	})
+	// CenterCropPad-18: each listed axis is cropped or zero-padded to its
+	// size in shape, centred (the odd element goes to the end).
+	Register(&OpDef{
+		Name: "CenterCropPad", Doc: "crops or zero-pads the axes listed (default all) to shape, centred",
+		Kind: Injective, Inputs: In("input_data:T", "shape:Tind"), Outputs: In("output_data:T"),
+		Types: []TypeConstraint{TC("T", AllTypes), TC("Tind", IndexTypes)},
+		Attrs: []AttrDef{AInts("axes")},
+		Infer: inferCenterCropPad,
+	})
 	Register(&OpDef{
 		Name: "DepthToSpace", Doc: "moves channel blocks into spatial blocks (DCR or CRD order)",
 		Kind: Injective, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
@@ -704,6 +713,76 @@ func inferConstantOfShape(op *Op) ([]Type, error) {
 		return []Type{TensorType(d, UnrankedShape())}, nil
 	}
 	return []Type{TensorType(d, Shape{Ranked: true, Dims: dims})}, nil
+}
+
+// CenterCropAxes resolves CenterCropPad's axes attribute (nil: every
+// axis) for a rank and checks there is one size in shape per axis.
+func CenterCropAxes(axes []int64, nshape, rank int) ([]int, error) {
+	if axes == nil {
+		if nshape != rank {
+			return nil, fmt.Errorf("shape has %d sizes for rank %d", nshape, rank)
+		}
+		out := make([]int, rank)
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	if nshape != len(axes) {
+		return nil, fmt.Errorf("shape has %d sizes for %d axes", nshape, len(axes))
+	}
+	out := make([]int, len(axes))
+	seen := make([]bool, rank)
+	for i, a := range axes {
+		n, err := NormAxis(a, rank)
+		if err != nil {
+			return nil, err
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("axis %d given twice", a)
+		}
+		seen[n], out[i] = true, n
+	}
+	return out, nil
+}
+
+func inferCenterCropPad(op *Op) ([]Type, error) {
+	x, err := inferOperand(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Type.Shape
+	if !s.Ranked {
+		return []Type{x.Type}, nil
+	}
+	var axes []int64
+	if op.Has("axes") {
+		axes = op.Ints("axes")
+	}
+	out := s.Clone()
+	sizes, ok := KnownInts(op.Arg(1))
+	if !ok {
+		for _, a := range axes {
+			if n, err := NormAxis(a, len(s.Dims)); err == nil {
+				out.Dims[n] = Unknown()
+			}
+		}
+		if axes == nil {
+			out = UnknownDims(len(s.Dims))
+		}
+		return []Type{TensorType(x.Type.DType, out)}, nil
+	}
+	ax, err := CenterCropAxes(axes, len(sizes), len(s.Dims))
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range ax {
+		if sizes[i] < 0 {
+			return nil, fmt.Errorf("shape[%d] is %d", i, sizes[i])
+		}
+		out.Dims[a] = Static(sizes[i])
+	}
+	return []Type{TensorType(x.Type.DType, out)}, nil
 }
 
 // PadsForAxes expands Pad's pads operand to [begins..., ends...] over all

@@ -5,9 +5,11 @@ import (
 	"math"
 )
 
-// Resize follows ONNX Resize-13: scales or sizes pick the output shape, and
+// Resize follows ONNX Resize-19: scales or sizes pick the output shape, and
 // the attributes pick how an output coordinate maps back to the input and
-// how the input is sampled there.
+// how the input is sampled there. Resize-18 added antialias, axes and
+// keep_aspect_ratio_policy, Resize-19 half_pixel_symmetric; the importer
+// refuses them at older opsets.
 func init() {
 	Register(&OpDef{
 		Name: "Resize", Doc: "resamples X to new spatial sizes (nearest, linear or cubic interpolation)",
@@ -16,8 +18,11 @@ func init() {
 		Attrs: []AttrDef{
 			// tf_half_pixel_for_nn is spelled as ONNX's backend tests and
 			// models of Resize-11/-13 spell it (ONNX dropped it in 18).
-			AEnum("coordinate_transformation_mode", "half_pixel", "half_pixel", "pytorch_half_pixel",
+			AEnum("coordinate_transformation_mode", "half_pixel", "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
 				"align_corners", "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"),
+			ABool("antialias", 0),
+			AInts("axes"),
+			AEnum("keep_aspect_ratio_policy", "stretch", "stretch", "not_larger", "not_smaller"),
 			AFloat("cubic_coeff_a", -0.75),
 			ABool("exclude_outside", 0),
 			AFloat("extrapolation_value", 0),
@@ -51,6 +56,80 @@ func resizeDim(dim Dim, scale float64) Dim {
 	return Unknown()
 }
 
+// ResizeShape computes Resize's output shape and per-axis scales from the
+// input shape in and the scales or sizes operand (one of them nil), which
+// give the axes listed in axes (nil: every axis), under
+// keep_aspect_ratio_policy policy (Resize-18): not_larger and not_smaller
+// use one scale, the smallest or largest sizes[i]/in[axes[i]], rounded
+// half up to each listed axis. Unlisted axes keep their size and scale 1.
+func ResizeShape(in []int64, scales []float64, sizes []int64, axes []int64, policy string) ([]int64, []float64, error) {
+	r := len(in)
+	if axes == nil {
+		axes = make([]int64, r)
+		for i := range axes {
+			axes[i] = int64(i)
+		}
+	}
+	ax := make([]int, len(axes))
+	seen := make([]bool, r)
+	for i, a := range axes {
+		n, err := NormAxis(a, r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("axes: %w", err)
+		}
+		if seen[n] {
+			return nil, nil, fmt.Errorf("axes: axis %d given twice", a)
+		}
+		seen[n], ax[i] = true, n
+	}
+	out := append([]int64{}, in...)
+	sc := make([]float64, r)
+	for i := range sc {
+		sc[i] = 1
+	}
+	switch {
+	case scales != nil:
+		if len(scales) != len(ax) {
+			return nil, nil, fmt.Errorf("scales has %d entries for %d axes", len(scales), len(ax))
+		}
+		for i, a := range ax {
+			if !(scales[i] > 0) || math.IsInf(scales[i], 0) {
+				return nil, nil, fmt.Errorf("scales[%d] is %v", i, scales[i])
+			}
+			sc[a], out[a] = scales[i], ResizeOutDim(in[a], scales[i])
+		}
+	case sizes != nil:
+		if len(sizes) != len(ax) {
+			return nil, nil, fmt.Errorf("sizes has %d entries for %d axes", len(sizes), len(ax))
+		}
+		for i, a := range ax {
+			if sizes[i] < 0 {
+				return nil, nil, fmt.Errorf("sizes[%d] is %d", i, sizes[i])
+			}
+			out[a], sc[a] = sizes[i], float64(sizes[i])/float64(in[a])
+		}
+		if policy == "not_larger" || policy == "not_smaller" {
+			s := sc[ax[0]]
+			for _, a := range ax[1:] {
+				if policy == "not_larger" {
+					s = min(s, sc[a])
+				} else {
+					s = max(s, sc[a])
+				}
+			}
+			if math.IsInf(s, 0) || math.IsNaN(s) {
+				return nil, nil, fmt.Errorf("sizes %v give no aspect-preserving scale for %v", sizes, in)
+			}
+			for _, a := range ax {
+				sc[a], out[a] = s, int64(math.Floor(s*float64(in[a])+0.5))
+			}
+		}
+	default:
+		return nil, nil, fmt.Errorf("neither scales nor sizes given")
+	}
+	return out, sc, nil
+}
+
 func inferResize(op *Op) ([]Type, error) {
 	x, err := inferOperand(op, 0)
 	if err != nil {
@@ -74,6 +153,31 @@ func inferResize(op *Op) ([]Type, error) {
 		return []Type{x.Type}, nil
 	}
 	r := len(s.Dims)
+	if op.Has("axes") || op.Str("keep_aspect_ratio_policy") != "stretch" {
+		// Resize-18's forms: static when the input shape and the scales
+		// or sizes are.
+		in, okIn := s.Sizes()
+		var scales []float64
+		var sizes []int64
+		ok := false
+		if sz := op.Arg(3); sz != nil {
+			sizes, ok = ConstInts(sz)
+		} else if sc := op.Arg(2); sc != nil {
+			scales, ok = ConstFloats(sc)
+		}
+		if okIn && ok {
+			var axes []int64
+			if op.Has("axes") {
+				axes = op.Ints("axes")
+			}
+			out, _, err := ResizeShape(in, scales, sizes, axes, op.Str("keep_aspect_ratio_policy"))
+			if err != nil {
+				return nil, err
+			}
+			return []Type{TensorType(d, ShapeOf(out...))}, nil
+		}
+		return []Type{TensorType(d, UnknownDims(r))}, nil
+	}
 	if sz := op.Arg(3); sz != nil {
 		dims, ok := shapeOperandDims(sz)
 		if ok && len(dims) == r {

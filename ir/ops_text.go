@@ -3,6 +3,37 @@ package ir
 import "fmt"
 
 func init() {
+	// String ops of opset 20.
+	Register(&OpDef{
+		Name: "StringConcat", Doc: "elementwise X + Y of strings with broadcasting",
+		Kind: Broadcast, Inputs: In("X:T", "Y:T"), Outputs: In("Z:T"),
+		Types: []TypeConstraint{TC("T", StringType)}, Infer: inferBroadcastSameDType,
+	})
+	Register(&OpDef{
+		Name: "RegexFullMatch", Doc: "elementwise: whether the whole string matches pattern (RE2 syntax)",
+		Kind: Elementwise, Inputs: In("X:T1"), Outputs: In("Y:T2"),
+		Types: []TypeConstraint{TC("T1", StringType), TC("T2", BoolType)},
+		Attrs: []AttrDef{AString("pattern", "")}, Infer: inferSameShapeBool,
+	})
+	Register(&OpDef{
+		Name: "StringSplit", Doc: "splits each string on delimiter (empty: runs of whitespace), at most maxsplit times; Y pads with empty strings, Z counts the parts",
+		Kind: Opaque, Inputs: In("X:T1"), Outputs: In("Y:T1", "Z:T3"),
+		Types: []TypeConstraint{TC("T1", StringType), TC("T3", I64Type)},
+		Attrs: []AttrDef{AString("delimiter", ""), AOptional("maxsplit", AttrInt).AtLeast(0)},
+		Infer: func(op *Op) ([]Type, error) {
+			x, err := inferOperand(op, 0)
+			if err != nil {
+				return nil, err
+			}
+			s := x.Type.Shape
+			if !s.Ranked {
+				return []Type{TensorType(String, UnrankedShape()), TensorType(I64, UnrankedShape())}, nil
+			}
+			y := s.Clone()
+			y.Dims = append(y.Dims, Unknown())
+			return []Type{TensorType(String, y), TensorType(I64, s)}, nil
+		},
+	})
 	Register(&OpDef{
 		Name:    "StringNormalizer",
 		Doc:     "drops stopwords from a [C] or [1, C] string tensor and changes case (LOWER, UPPER or NONE); an all-dropped input gives one empty string",

@@ -1,5 +1,11 @@
 package onnx
 
+import (
+	"fmt"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
 func init() {
 	// Gemm-1 and -6 carried a broadcast attribute: without it C had to be
 	// [M, N] already, with it C broadcast unidirectionally, which numpy
@@ -13,7 +19,46 @@ func init() {
 	register("Det", 11, 0, direct())
 	// QuantizeLinear-10 and DequantizeLinear-10 were per-tensor only;
 	// axis (default 1) arrived at 13 and changes nothing for scalars.
-	register("QuantizeLinear", 10, 18, direct())
-	register("DequantizeLinear", 10, 18, direct())
+	// -19 added float8 (and QuantizeLinear's saturate, which only acts on
+	// float8), -21 block_size, QuantizeLinear's output_dtype and the int4
+	// and 16-bit types, -23 DequantizeLinear's output_dtype and
+	// QuantizeLinear's precision, -24/-25 more narrow types. Each range
+	// refuses the attributes of later versions.
+	register("QuantizeLinear", 10, 18, convQDQ("block_size", "output_dtype", "saturate", "precision"))
+	register("QuantizeLinear", 19, 20, convQDQ("block_size", "output_dtype", "precision"))
+	register("QuantizeLinear", 21, 22, convQDQ("precision"))
+	register("QuantizeLinear", 23, 0, convQDQ())
+	register("DequantizeLinear", 10, 20, convQDQ("block_size", "output_dtype"))
+	register("DequantizeLinear", 21, 22, convQDQ("output_dtype"))
+	register("DequantizeLinear", 23, 0, convQDQ())
 	register("DynamicQuantizeLinear", 11, 0, direct())
+}
+
+// convQDQ converts QuantizeLinear and DequantizeLinear, refusing the
+// attributes named (a later version's). saturate is dropped: it only acts
+// on float8 outputs, a type kiln refuses. output_dtype 0 means unset.
+// precision (QuantizeLinear-23) names the type x / y_scale is computed in;
+// kiln, like ONNX Runtime, divides in float32, so only 0 (the scale's
+// type) and float32 are taken.
+func convQDQ(later ...string) convertFunc {
+	return func(c *converter, n *node) ([]*ir.Value, error) {
+		name := n.proto.GetOpType()
+		for _, a := range later {
+			if n.Has(a) {
+				return nil, fmt.Errorf("attribute %s is not part of %s at opset %d", a, name, n.Opset)
+			}
+		}
+		ignore := []string{"saturate", "precision"}
+		if p := n.Int("precision", 0); p != 0 && p != 1 {
+			return nil, fmt.Errorf("precision %d is not supported (kiln computes x / y_scale in float32)", p)
+		}
+		if n.Int("output_dtype", 0) == 0 {
+			ignore = append(ignore, "output_dtype")
+		}
+		attrs, _, err := c.attrs(n, ir.Lookup(name), ignore)
+		if err != nil {
+			return nil, err
+		}
+		return c.emit(name, n.Inputs, attrs, 1)
+	}
 }

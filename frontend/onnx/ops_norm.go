@@ -21,6 +21,7 @@ func init() {
 	register("GroupNormalization", 18, 20, convGroupNorm18)
 	register("GroupNormalization", 21, 0, direct())
 	register("RMSNormalization", 23, 0, direct())
+	register("RotaryEmbedding", 23, 0, direct())
 }
 
 // convGroupNorm18 converts GroupNormalization-18, whose scale and bias hold

@@ -39,6 +39,30 @@ func init() {
 	})
 	register("RoiAlign", 16, 0, direct())
 	register("GridSample", 16, 19, direct())
+	register("GridSample", 20, 0, convGridSample20)
+	register("AffineGrid", 20, 0, direct())
+}
+
+// convGridSample20 converts GridSample-20, which renamed the modes
+// (bilinear and bicubic became linear and cubic, now the default) and
+// allowed N-D inputs. kiln's GridSample is GridSample-16's 2-D sampler, so
+// other ranks are refused.
+func convGridSample20(c *converter, n *node) ([]*ir.Value, error) {
+	if x := n.In(0); x != nil {
+		if r := x.Type.Shape.Rank(); r >= 0 && r != 4 {
+			return nil, fmt.Errorf("X has rank %d: kiln's GridSample samples 2-D images ([N,C,H,W]) only", r)
+		}
+	}
+	mode := map[string]string{"linear": "bilinear", "cubic": "bicubic", "nearest": "nearest"}[n.Str("mode", "linear")]
+	if mode == "" {
+		return nil, fmt.Errorf("unknown mode %q", n.Str("mode", "linear"))
+	}
+	attrs, _, err := c.attrs(n, ir.Lookup("GridSample"), []string{"mode"})
+	if err != nil {
+		return nil, err
+	}
+	attrs = append(attrs, ir.Attr{Name: "mode", Value: ir.StringAttr(mode)})
+	return c.emit("GridSample", n.Inputs, attrs, 1)
 }
 
 // convLpPool1 converts LpPool-1 and GlobalLpPool-1, whose p was a float

@@ -60,6 +60,7 @@ func init() {
 	// add element types.
 	register("Pad", 18, 18, padNoWrap)
 	register("Pad", 19, 0, direct())
+	register("CenterCropPad", 18, 0, direct())
 	register("Shape", 1, 0, direct()) // start/end from Shape-15
 	register("Size", 1, 0, direct())
 	register("ConstantOfShape", 9, 0, direct())
@@ -79,10 +80,15 @@ func init() {
 	register("TopK", 10, 0, direct())
 	register("CumSum", 11, 0, direct())
 	register("CumProd", 26, 0, direct())
+	register("TensorScatter", 24, 0, direct())
 	// Resize-10 had only mode, with asymmetric coordinates; Resize-11 added
 	// roi, sizes and the coordinate/nearest/cubic attributes.
 	register("Resize", 10, 10, convResize10)
-	register("Resize", 11, 17, direct())
+	// Resize-18 added antialias, axes and keep_aspect_ratio_policy,
+	// Resize-19 the half_pixel_symmetric mode.
+	register("Resize", 11, 17, resizeBefore19("antialias", "axes", "keep_aspect_ratio_policy"))
+	register("Resize", 18, 18, resizeBefore19())
+	register("Resize", 19, 0, direct())
 	// Upsample: -1 had height_scale/width_scale, -7 a scales attribute, -9
 	// a scales input; Upsample-10 only marks it deprecated (by Resize), so
 	// it is still read in the -9 form.
@@ -189,6 +195,17 @@ func (c *converter) padValueConst(name string, d ir.DType, f float64) (*ir.Value
 // scalesConst adds an f32 constant.
 func (c *converter) scalesConst(name string, shape []int64, vals []float32) *ir.Value {
 	return c.addConst(name, &tensorData{dtype: ir.F32, shape: shape, bytes: ir.EncodeSlice(vals)})
+}
+
+// resizeBefore19 converts Resize-11 to -18: half_pixel_symmetric is
+// refused, and so are the attributes named (those a later version added).
+func resizeBefore19(later ...string) convertFunc {
+	return func(c *converter, n *node) ([]*ir.Value, error) {
+		if m := n.Str("coordinate_transformation_mode", ""); m == "half_pixel_symmetric" {
+			return nil, fmt.Errorf("coordinate_transformation_mode %s needs opset 19 (the model imports opset %d)", m, n.Opset)
+		}
+		return directWithout(later...)(c, n)
+	}
 }
 
 // scatterNoMinMax converts ScatterElements and ScatterND before opset 18,

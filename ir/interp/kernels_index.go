@@ -14,6 +14,7 @@ func init() {
 	Register("GatherND", kernelGatherND)
 	Register("ScatterElements", kernelScatterElements)
 	Register("ScatterND", kernelScatterND)
+	Register("TensorScatter", kernelTensorScatter)
 	Register("Trilu", kernelTrilu)
 	Register("EyeLike", kernelEyeLike)
 	Register("NonZero", kernelNonZero)
@@ -605,4 +606,65 @@ func kernelOneHot(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	return single(takeFlat(vals, shape, idx)), nil
+}
+
+// kernelTensorScatter is TensorScatter-24: update (past_cache's shape with
+// a shorter axis) is written into a copy of past_cache along axis,
+// starting at write_indices[b] for batch b (0 when absent); in circular
+// mode the positions wrap around the axis, in linear mode they must fit.
+func kernelTensorScatter(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 2, 3)
+	if err != nil {
+		return nil, err
+	}
+	past, up := ts[0], ts[1]
+	r := past.Rank()
+	ax, err := ir.NormAxis(op.Int("axis"), r)
+	if err != nil {
+		return nil, err
+	}
+	if ax == 0 {
+		return nil, fmt.Errorf("axis cannot be the batch dim 0")
+	}
+	if up.DType != past.DType || up.Rank() != r {
+		return nil, fmt.Errorf("update %v%v does not match past_cache %v%v", up.DType, up.Shape, past.DType, past.Shape)
+	}
+	for d := range r {
+		if d != ax && up.Shape[d] != past.Shape[d] || d == ax && up.Shape[d] > past.Shape[d] {
+			return nil, fmt.Errorf("update %v does not fit past_cache %v along axis %d", up.Shape, past.Shape, ax)
+		}
+	}
+	nb := past.Shape[0]
+	wi := scratch[int64](nb)
+	if ts[2] != nil {
+		v, err := tensorInt64s(ts[2], "write_indices")
+		if err != nil {
+			return nil, err
+		}
+		if len(v) != nb {
+			return nil, fmt.Errorf("write_indices has %d values for batch %d", len(v), nb)
+		}
+		copy(wi, v)
+	}
+	circular := op.Str("mode") == "circular"
+	maxLen := int64(past.Shape[ax])
+	idx := gatherIndexMap(up.Shape, Strides(past.Shape), func(coord []int) bool {
+		p := wi[coord[0]] + int64(coord[ax])
+		if circular && maxLen > 0 {
+			p = ((p % maxLen) + maxLen) % maxLen
+		}
+		if p < 0 || p >= maxLen {
+			return false
+		}
+		coord[ax] = int(p)
+		return true
+	})
+	for i, j := range idx {
+		if j < 0 {
+			return nil, fmt.Errorf("update element %d lands outside the cache's %d positions (linear mode: write_indices + sequence length must fit)", i, maxLen)
+		}
+	}
+	out := past.Clone()
+	putFlat(out, up, idx)
+	return single(out), nil
 }

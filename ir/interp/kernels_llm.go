@@ -8,14 +8,13 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
-// Kernels of the language-model ops of ir/ops_llm.go. Both compute in
-// float64 and round once to the result's element type: at least as
-// accurate as ONNX Runtime's float32 kernels and llama.cpp's (which keeps
-// f32 accumulators over f16 or f32 operands), so the interpreter stays the
-// reference the others are measured against.
+// The kernel of Attention (ir/ops_llm.go). It computes in float64 and
+// rounds once to the result's element type: at least as accurate as ONNX
+// Runtime's float32 kernels and llama.cpp's (which keeps f32 accumulators
+// over f16 or f32 operands), so the interpreter stays the reference the
+// others are measured against.
 
 func init() {
-	Register("RotaryEmbedding", kernelRotaryEmbedding)
 	Register("Attention", kernelAttention)
 }
 
@@ -67,84 +66,6 @@ func unheads4D(dt ir.DType, data []float64, b, h, s, d int, rank3 bool) *Tensor 
 		}
 	}
 	return nnFromFloats(dt, []int{b, s, h * d}, out)
-}
-
-func kernelRotaryEmbedding(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
-	ts, err := floatTensorOperands(args, 3, 4)
-	if err != nil {
-		return nil, err
-	}
-	x, cosT, sinT, posT := ts[0], ts[1], ts[2], ts[3]
-	xs, b, h, s, d, err := heads4D(x, int(op.Int("num_heads")), "X")
-	if err != nil {
-		return nil, err
-	}
-	rd := int(op.Int("rotary_embedding_dim"))
-	if rd == 0 {
-		rd = d
-	}
-	if rd%2 != 0 || rd > d {
-		return nil, fmt.Errorf("rotary_embedding_dim %d must be even and at most the head size %d", rd, d)
-	}
-	half := rd / 2
-	var pos []int64
-	if posT != nil {
-		if pos, err = tensorInt64s(posT, "position_ids"); err != nil {
-			return nil, err
-		}
-		if posT.Rank() != 2 || posT.Shape[0] != b || posT.Shape[1] != s {
-			return nil, fmt.Errorf("position_ids has shape %v, want [%d %d]", posT.Shape, b, s)
-		}
-	}
-	for _, t := range []*Tensor{cosT, sinT} {
-		want := []int{b, s, half}
-		if pos != nil {
-			want = []int{-1, half}
-		}
-		ok := t.Rank() == len(want)
-		for i := 0; ok && i < len(want); i++ {
-			ok = want[i] < 0 || t.Shape[i] == want[i]
-		}
-		if !ok {
-			return nil, fmt.Errorf("cos/sin cache has shape %v, want %v (-1: any)", t.Shape, want)
-		}
-	}
-	cs, err := numericAsF64(cosT)
-	if err != nil {
-		return nil, err
-	}
-	sn, err := numericAsF64(sinT)
-	if err != nil {
-		return nil, err
-	}
-	out := scratch[float64](len(xs))
-	copy(out, xs)
-	for bi := 0; bi < b; bi++ {
-		for si := 0; si < s; si++ {
-			row := (bi*s + si) * half
-			if pos != nil {
-				p := pos[bi*s+si]
-				if p < 0 || p >= int64(cosT.Shape[0]) {
-					return nil, fmt.Errorf("position_ids[%d][%d] = %d is outside the caches' %d positions", bi, si, p, cosT.Shape[0])
-				}
-				row = int(p) * half
-			}
-			for hi := 0; hi < h; hi++ {
-				v := out[((bi*h+hi)*s+si)*d:][:d]
-				for k := 0; k < half; k++ {
-					i1, i2 := k, k+half
-					if op.Int("interleaved") != 0 {
-						i1, i2 = 2*k, 2*k+1
-					}
-					co, si := cs[row+k], sn[row+k]
-					x1, x2 := v[i1], v[i2]
-					v[i1] = x1*co - x2*si
-					v[i2] = x2*co + x1*si
-				}
-			}
-		}
-	}
-	return []Value{unheads4D(x.DType, out, b, h, s, d, x.Rank() == 3)}, nil
 }
 
 func attnHeads(op *ir.Op, name string) int {

@@ -20,6 +20,7 @@ func init() {
 	Register("Size", kernelSize)
 	Register("ConstantOfShape", kernelConstantOfShape)
 	Register("Pad", kernelPad)
+	Register("CenterCropPad", kernelCenterCropPad)
 	Register("DepthToSpace", kernelDepthToSpace)
 	Register("SpaceToDepth", kernelSpaceToDepth)
 }
@@ -425,6 +426,66 @@ func padSource(o, before, n int, mode string) (int, bool) {
 		return i, true
 	}
 	return 0, false
+}
+
+// kernelCenterCropPad crops or zero-pads each listed axis to its size in
+// shape around the centre: the output starts (in - out)/2 into the input
+// when cropping, the input (out - in)/2 into the output when padding,
+// rounding down both ways as ONNX's reference does.
+func kernelCenterCropPad(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 2, 2)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	sizes, err := tensorInt64s(ts[1], "shape")
+	if err != nil {
+		return nil, err
+	}
+	var axes []int64
+	if op.Has("axes") {
+		axes = op.Ints("axes")
+	}
+	r := len(x.Shape)
+	ax, err := ir.CenterCropAxes(axes, len(sizes), r)
+	if err != nil {
+		return nil, err
+	}
+	shape := append([]int{}, x.Shape...)
+	shift := scratch[int](r) // input index = output index + shift
+	for i, a := range ax {
+		if sizes[i] < 0 || sizes[i] > maxKernelElements {
+			return nil, fmt.Errorf("shape[%d] is %d", i, sizes[i])
+		}
+		n := int(sizes[i])
+		shift[a] = (x.Shape[a] - n) / 2
+		if n > x.Shape[a] {
+			shift[a] = -((n - x.Shape[a]) / 2)
+		}
+		shape[a] = n
+	}
+	if err := checkElemCount(shape, "output shape"); err != nil {
+		return nil, err
+	}
+	idx := gatherIndexMap(shape, Strides(x.Shape), func(coord []int) bool {
+		for d := range coord {
+			coord[d] += shift[d]
+			if coord[d] < 0 || coord[d] >= x.Shape[d] {
+				return false
+			}
+		}
+		return true
+	})
+	out := NewTensor(x.DType, shape)
+	var dst, src []int
+	for k, j := range idx {
+		if j >= 0 {
+			dst = append(dst, k)
+			src = append(src, j)
+		}
+	}
+	putFlat(out, takeFlat(x, []int{len(src)}, src), dst)
+	return single(out), nil
 }
 
 // wrapSource maps output index o of a wrap-padded dim of size n to its

@@ -29,17 +29,24 @@ type resizeParams struct {
 	mode, coord, nearest string
 	cubicA               float64
 	excludeOutside       bool
+	antialias            bool
 }
 
 // resizeOrigCoord maps output coordinate x back to the input as ONNX
 // Resize-13 specifies. outLen is in*scale before flooring: ONNX's reference
 // uses it (not the integer output size) for align_corners and
 // tf_crop_and_resize, which matters when scales are given.
-func resizeOrigCoord(mode string, x, scale float64, inLen int, outLen float64, roiStart, roiEnd float64) (float64, error) {
+func resizeOrigCoord(mode string, x, scale float64, inLen int, outLen float64, outInt int, roiStart, roiEnd float64) (float64, error) {
 	in := float64(inLen)
 	switch mode {
 	case "half_pixel":
 		return (x+0.5)/scale - 0.5, nil
+	case "half_pixel_symmetric":
+		// Resize-19: half_pixel, shifted so that the centres of input and
+		// output line up when the integer output size differs from
+		// in*scale.
+		adj := float64(outInt) / outLen
+		return in/2*(1-adj) + (x+0.5)/scale - 0.5, nil
 	case "pytorch_half_pixel":
 		if outLen > 1 {
 			return (x+0.5)/scale - 0.5, nil
@@ -65,9 +72,13 @@ func resizeOrigCoord(mode string, x, scale float64, inLen int, outLen float64, r
 
 // resizeWeights returns the interpolation taps around input coordinate
 // xo: offsets relative to floor(xo) and their weights.
-func resizeWeights(p resizeParams, xo float64) (offs []int, ws []float64, err error) {
+func resizeWeights(p resizeParams, xo, scale float64) (offs []int, ws []float64, err error) {
 	f := math.Floor(xo)
 	t := xo - f
+	if p.antialias && scale < 1 && (p.mode == "linear" || p.mode == "cubic") {
+		offs, ws := resizeAntialiasWeights(p, t, scale)
+		return offs, ws, nil
+	}
 	switch p.mode {
 	case "nearest":
 		if t == 0 {
@@ -92,27 +103,58 @@ func resizeWeights(p resizeParams, xo float64) (offs []int, ws []float64, err er
 	case "linear":
 		return []int{0, 1}, []float64{1 - t, t}, nil
 	case "cubic":
-		a := p.cubicA
-		w := func(s float64) float64 { // Keys' cubic kernel at distance s
-			s = math.Abs(s)
-			switch {
-			case s <= 1:
-				return ((a+2)*s-(a+3))*s*s + 1
-			case s < 2:
-				return ((a*s-5*a)*s+8*a)*s - 4*a
-			}
-			return 0
-		}
+		w := func(s float64) float64 { return keysCubic(p.cubicA, s) }
 		return []int{-1, 0, 1, 2}, []float64{w(t + 1), w(t), w(1 - t), w(2 - t)}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown mode %q", p.mode)
+}
+
+// resizeAntialiasWeights is Resize-18's antialias filter for downscaling
+// (scale < 1): the linear or cubic kernel stretched by 1/scale, so that
+// about 1/scale times more inputs contribute, normalized to sum 1. t is
+// the input coordinate's distance past floor; offsets are relative to
+// floor, from 1-ceil(support/scale) to its mirror, as ONNX's reference
+// takes them.
+func resizeAntialiasWeights(p resizeParams, t, scale float64) ([]int, []float64) {
+	support := 1.0
+	kern := func(s float64) float64 { return max(0, 1-math.Abs(s)) }
+	if p.mode == "cubic" {
+		support = 2
+		kern = func(s float64) float64 { return keysCubic(p.cubicA, s) }
+	}
+	start := int(math.Floor(-support/scale)) + 1
+	var offs []int
+	var ws []float64
+	sum := 0.0
+	for i := start; i <= 1-start; i++ {
+		w := kern(scale * (float64(i) - t))
+		offs, ws = append(offs, i), append(ws, w)
+		sum += w
+	}
+	for i := range ws {
+		ws[i] /= sum
+	}
+	return offs, ws
+}
+
+// keysCubic is Keys' cubic convolution kernel with coefficient a at
+// distance s.
+func keysCubic(a, s float64) float64 {
+	s = math.Abs(s)
+	switch {
+	case s <= 1:
+		return ((a+2)*s-(a+3))*s*s + 1
+	case s < 2:
+		return ((a*s-5*a)*s+8*a)*s - 4*a
+	}
+	return 0
 }
 
 func buildResizeAxis(p resizeParams, inLen, outLen int, scale, roiStart, roiEnd float64) (resizeAxis, error) {
 	ax := resizeAxis{taps: scratch[[]resizeTap](outLen), outside: scratch[bool](outLen)}
 	floatOut := scale * float64(inLen)
 	for x := 0; x < outLen; x++ {
-		xo, err := resizeOrigCoord(p.coord, float64(x), scale, inLen, floatOut, roiStart, roiEnd)
+		xo, err := resizeOrigCoord(p.coord, float64(x), scale, inLen, floatOut, outLen, roiStart, roiEnd)
 		if err != nil {
 			return ax, err
 		}
@@ -120,7 +162,7 @@ func buildResizeAxis(p resizeParams, inLen, outLen int, scale, roiStart, roiEnd 
 			ax.outside[x] = true
 			continue
 		}
-		offs, ws, err := resizeWeights(p, xo)
+		offs, ws, err := resizeWeights(p, xo, scale)
 		if err != nil {
 			return ax, err
 		}
@@ -168,6 +210,7 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		nearest:        op.Str("nearest_mode"),
 		cubicA:         float64(op.Float("cubic_coeff_a")),
 		excludeOutside: op.Int("exclude_outside") != 0,
+		antialias:      op.Int("antialias") != 0,
 	}
 	var scales []float64
 	if st := ts[2]; st != nil && st.Len() > 0 {
@@ -176,7 +219,58 @@ func kernelResize(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	out := scratch[int](r)
+	var listed []int64
+	if op.Has("axes") {
+		listed = op.Ints("axes")
+	}
+	policy := op.Str("keep_aspect_ratio_policy")
+	if listed != nil || policy != "stretch" {
+		// Resize-18's forms: scales, sizes and roi name only the listed
+		// axes, and sizes may keep the aspect ratio.
+		var sizes []int64
+		if scales == nil && ts[3] != nil {
+			if sizes, err = tensorInt64s(ts[3], "sizes"); err != nil {
+				return nil, err
+			}
+		}
+		in := scratch[int64](r)
+		for i, d := range x.Shape {
+			in[i] = int64(d)
+		}
+		o, sc, err := ir.ResizeShape(in, scales, sizes, listed, policy)
+		if err != nil {
+			return nil, err
+		}
+		if out, err = dimsFromInt64(o, "output shape"); err != nil {
+			return nil, err
+		}
+		scales = sc
+		for i, s := range scales {
+			if float64(x.Shape[i])*s > maxKernelElements {
+				return nil, fmt.Errorf("scales[%d] is %v", i, s)
+			}
+		}
+		if rt := ts[1]; rt != nil && rt.Len() > 0 && listed != nil {
+			roi, err := elemsAsFloat64(rt)
+			if err != nil {
+				return nil, fmt.Errorf("roi: %w", err)
+			}
+			if len(roi) != 2*len(listed) {
+				return nil, fmt.Errorf("roi has %d entries for %d axes", len(roi), len(listed))
+			}
+			full := scratch[float64](2 * r)
+			for i := range r {
+				full[i], full[i+r] = 0, 1
+			}
+			for i, a := range listed {
+				d, _ := ir.NormAxis(a, r) // ResizeShape checked the axes
+				full[d], full[d+r] = roi[i], roi[i+len(listed)]
+			}
+			ts[1] = FromSlice([]int{2 * r}, full)
+		}
+	}
 	switch {
+	case listed != nil || policy != "stretch":
 	case scales != nil:
 		if len(scales) != r {
 			return nil, fmt.Errorf("scales has %d entries for rank %d", len(scales), r)

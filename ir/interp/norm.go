@@ -15,6 +15,7 @@ func init() {
 	Register("LayerNormalization", kernelLayerNorm)
 	Register("GroupNormalization", kernelGroupNorm)
 	Register("RMSNormalization", kernelRMSNorm)
+	Register("RotaryEmbedding", kernelRotaryEmbedding)
 	Register("LRN", kernelLRN)
 	Register("MeanVarianceNormalization", kernelMVN)
 	Register("LpNormalization", kernelLpNorm)
@@ -230,6 +231,100 @@ func kernelRMSNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 	}
 	return []Value{nnFromFloats(sc.DType, x.Shape, y)}, nil
+}
+
+// kernelRotaryEmbedding is RotaryEmbedding-23. For each batch b, position
+// s and head h, the head's first rd features are rotated in pairs (x1, x2)
+// (the two halves, or even and odd features when interleaved) by the
+// angle whose cosine and sine are the caches' row for (b, s), or for
+// position_ids[b, s] when given: x1' = cos*x1 - sin*x2, x2' = sin*x1 +
+// cos*x2. The other features pass through.
+func kernelRotaryEmbedding(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 3, 4)
+	if err != nil {
+		return nil, err
+	}
+	x, cosT, sinT, pos := ts[0], ts[1], ts[2], ts[3]
+	if err := nnFloatDType(x.DType); err != nil {
+		return nil, err
+	}
+	var nb, ns, nh, hd int
+	switch x.Rank() {
+	case 4: // [B, H, S, D]
+		nb, nh, ns, hd = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	case 3: // [B, S, H*D]
+		nb, ns = x.Shape[0], x.Shape[1]
+		nh = int(op.Int("num_heads"))
+		if nh < 1 || x.Shape[2]%nh != 0 {
+			return nil, fmt.Errorf("X %v is 3-D: num_heads (%d) must divide its last dim", x.Shape, nh)
+		}
+		hd = x.Shape[2] / nh
+	default:
+		return nil, fmt.Errorf("X has shape %v, want [B,H,S,D] or [B,S,H*D]", x.Shape)
+	}
+	rd := int(op.Int("rotary_embedding_dim"))
+	if rd == 0 {
+		rd = hd
+	}
+	if rd > hd || rd%2 != 0 {
+		return nil, fmt.Errorf("rotary_embedding_dim %d: want an even number up to the head size %d", rd, hd)
+	}
+	half := rd / 2
+	var posv []int64
+	if pos != nil {
+		if posv, err = tensorInt64s(pos, "position_ids"); err != nil {
+			return nil, err
+		}
+		if pos.Rank() != 2 || pos.Shape[0] != nb || pos.Shape[1] != ns {
+			return nil, fmt.Errorf("position_ids has shape %v, want [%d, %d]", pos.Shape, nb, ns)
+		}
+		if cosT.Rank() != 2 || fmt.Sprint(cosT.Shape) != fmt.Sprint(sinT.Shape) || cosT.Shape[1] != half {
+			return nil, fmt.Errorf("with position_ids, cos_cache and sin_cache must be [max_position, %d], not %v and %v", half, cosT.Shape, sinT.Shape)
+		}
+	} else if cosT.Rank() != 3 || fmt.Sprint(cosT.Shape) != fmt.Sprint(sinT.Shape) || cosT.Shape[0] != nb || cosT.Shape[1] != ns || cosT.Shape[2] != half {
+		return nil, fmt.Errorf("without position_ids, cos_cache and sin_cache must be [%d, %d, %d], not %v and %v", nb, ns, half, cosT.Shape, sinT.Shape)
+	}
+	xf, _ := numericAsF64(x)
+	cf, err := numericAsF64(cosT)
+	if err != nil {
+		return nil, err
+	}
+	sf, err := numericAsF64(sinT)
+	if err != nil {
+		return nil, err
+	}
+	inter := op.Int("interleaved") != 0
+	y := scratch[float64](len(xf))
+	copy(y, xf)
+	for b := range nb {
+		for s := range ns {
+			row := b*ns + s
+			if posv != nil {
+				p := posv[row]
+				if p < 0 || p >= int64(cosT.Shape[0]) {
+					return nil, fmt.Errorf("position_ids[%d][%d] = %d is outside the caches' %d rows", b, s, p, cosT.Shape[0])
+				}
+				row = int(p)
+			}
+			cr, sr := cf[row*half:(row+1)*half], sf[row*half:(row+1)*half]
+			for h := range nh {
+				base := ((b*nh+h)*ns + s) * hd // [B,H,S,D]
+				if x.Rank() == 3 {
+					base = (b*ns+s)*nh*hd + h*hd
+				}
+				for i := range half {
+					i1, i2 := base+i, base+i+half
+					if inter {
+						i1, i2 = base+2*i, base+2*i+1
+					}
+					x1, x2 := xf[i1], xf[i2]
+					y[i1] = cr[i]*x1 - sr[i]*x2
+					y[i2] = sr[i]*x1 + cr[i]*x2
+				}
+			}
+		}
+	}
+	return []Value{nnFromFloats(x.DType, x.Shape, y)}, nil
 }
 
 func kernelLayerNorm(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {

@@ -25,12 +25,15 @@ func nnQuantParams(op *ir.Op, shape []int, scale, zp *Tensor) ([]int, error) {
 		}
 		return idx, nil
 	}
-	if scale.Rank() != 1 {
-		return nil, fmt.Errorf("scale has shape %v; want a scalar or 1-D per-axis scales", scale.Shape)
-	}
 	axis, err := ir.NormAxis(op.Int("axis"), len(shape))
 	if err != nil {
 		return nil, err
+	}
+	if b := op.Int("block_size"); b > 0 {
+		return nnQuantBlocks(shape, scale, zp, axis, int(min(b, int64(1)<<40)))
+	}
+	if scale.Rank() != 1 {
+		return nil, fmt.Errorf("scale has shape %v; want a scalar or 1-D per-axis scales", scale.Shape)
 	}
 	if scale.Len() != shape[axis] || (zp != nil && zp.Len() != scale.Len()) {
 		return nil, fmt.Errorf("scale %v / zero point do not match dim %d (%d) of %v", scale.Shape, axis, shape[axis], shape)
@@ -42,6 +45,32 @@ func nnQuantParams(op *ir.Op, shape []int, scale, zp *Tensor) ([]int, error) {
 	return idx, nil
 }
 
+// nnQuantBlocks maps elements to scales for blocked quantization (-21):
+// scale has x's rank and dims, except along axis, where each scale covers
+// block_size consecutive elements (ceil(dim/block_size) of them).
+func nnQuantBlocks(shape []int, scale, zp *Tensor, axis, block int) ([]int, error) {
+	want := append([]int{}, shape...)
+	want[axis] = (shape[axis] + block - 1) / block
+	if fmt.Sprint(scale.Shape) != fmt.Sprint(want) || (zp != nil && fmt.Sprint(zp.Shape) != fmt.Sprint(want)) {
+		return nil, fmt.Errorf("blocked scale %v / zero point: want %v for input %v and block_size %d along axis %d", scale.Shape, want, shape, block, axis)
+	}
+	idx := scratch[int](NumElements(shape))
+	coord := scratch[int](len(shape))
+	st := Strides(want)
+	for i := range idx {
+		unflatten(i, shape, coord)
+		j := 0
+		for d, c := range coord {
+			if d == axis {
+				c /= block
+			}
+			j += c * st[d]
+		}
+		idx[i] = j
+	}
+	return idx, nil
+}
+
 // nnQuantRange returns the saturation bounds of the quantized type d.
 func nnQuantRange(d ir.DType) (lo, hi float64, err error) {
 	switch d {
@@ -49,6 +78,10 @@ func nnQuantRange(d ir.DType) (lo, hi float64, err error) {
 		return 0, 255, nil
 	case ir.I8:
 		return -128, 127, nil
+	case ir.U16:
+		return 0, 65535, nil
+	case ir.I16:
+		return -32768, 32767, nil
 	case ir.I32:
 		return math.MinInt32, math.MaxInt32, nil
 	}
@@ -62,12 +95,15 @@ func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	x, scale, zp := ts[0], ts[1], ts[2]
 	od := ir.U8
+	if a, ok := op.Attr("output_dtype"); ok && op.Has("output_dtype") {
+		od = a.DType
+	}
 	if zp != nil {
 		od = zp.DType
 	}
 	lo, hi, err := nnQuantRange(od)
 	if err != nil || od == ir.I32 {
-		return nil, fmt.Errorf("output type %v: want uint8 or int8", od)
+		return nil, fmt.Errorf("output type %v: want uint8, int8, uint16 or int16", od)
 	}
 	idx, err := nnQuantParams(op, x.Shape, scale, zp)
 	if err != nil {
@@ -133,7 +169,11 @@ func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		y[i] = float64(float32(v-z) * float32(sf[j]))
 	}
-	return []Value{nnFromFloats(scale.DType, x.Shape, y)}, nil
+	od := scale.DType
+	if a, ok := op.Attr("output_dtype"); ok && op.Has("output_dtype") {
+		od = a.DType
+	}
+	return []Value{nnFromFloats(od, x.Shape, y)}, nil
 }
 
 func kernelDynamicQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {

@@ -9,6 +9,7 @@ import (
 
 func init() {
 	Register("GridSample", kernelGridSample)
+	Register("AffineGrid", kernelAffineGrid)
 	Register("RoiAlign", kernelRoiAlign)
 }
 
@@ -243,4 +244,74 @@ func nnRoiBilinear(plane []float64, h, w int, y, x float64) [4]float64 {
 		hy * hx * plane[yl*w+xl], hy * lx * plane[yl*w+xh],
 		ly * hx * plane[yh*w+xl], ly * lx * plane[yh*w+xh],
 	}
+}
+
+// kernelAffineGrid is AffineGrid-20: output position (d, h, w) has the
+// normalized coordinates (x, y, z) of its column, row and slice in [-1, 1]
+// (the corner pixels' centres with align_corners, their outer edges
+// without), and the grid holds theta times (x, y[, z], 1).
+func kernelAffineGrid(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 2, 2)
+	if err != nil {
+		return nil, err
+	}
+	theta := ts[0]
+	size, err := tensorInt64s(ts[1], "size")
+	if err != nil {
+		return nil, err
+	}
+	if len(size) != 4 && len(size) != 5 {
+		return nil, fmt.Errorf("size has %d entries, want 4 (N,C,H,W) or 5 (N,C,D,H,W)", len(size))
+	}
+	nd := len(size) - 2
+	sp, err := dimsFromInt64(size[2:], "size")
+	if err != nil {
+		return nil, err
+	}
+	n := int(size[0])
+	if theta.Rank() != 3 || theta.Shape[0] != n || theta.Shape[1] != nd || theta.Shape[2] != nd+1 {
+		return nil, fmt.Errorf("theta has shape %v, want [%d, %d, %d]", theta.Shape, n, nd, nd+1)
+	}
+	tf, err := numericAsF64(theta)
+	if err != nil {
+		return nil, err
+	}
+	ac := op.Int("align_corners") != 0
+	coord := func(i, len int) float64 {
+		if ac {
+			if len == 1 {
+				return -1 // ONNX's reference: the one point at -1
+			}
+			return -1 + 2*float64(i)/float64(len-1)
+		}
+		return (2*float64(i)+1)/float64(len) - 1
+	}
+	outShape := append(append([]int{n}, sp...), nd)
+	if err := checkElemCount(outShape, "output shape"); err != nil {
+		return nil, err
+	}
+	y := scratch[float64](NumElements(outShape))
+	pts := NumElements(sp)
+	idx := scratch[int](nd)
+	v := scratch[float64](nd + 1)
+	for b := range n {
+		th := tf[b*nd*(nd+1) : (b+1)*nd*(nd+1)]
+		for p := range pts {
+			unflatten(p, sp, idx)
+			// v = (x, y[, z], 1): x runs along the last spatial dim.
+			for k := range nd {
+				v[k] = coord(idx[nd-1-k], sp[nd-1-k])
+			}
+			v[nd] = 1
+			out := y[(b*pts+p)*nd : (b*pts+p+1)*nd]
+			for r := range nd {
+				s := 0.0
+				for k := range nd + 1 {
+					s += th[r*(nd+1)+k] * v[k]
+				}
+				out[r] = s
+			}
+		}
+	}
+	return []Value{nnFromFloats(theta.DType, outShape, y)}, nil
 }

@@ -2,14 +2,32 @@ package interp
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/kiln-ml/kiln/ir"
 )
 
 func init() {
 	Register("StringNormalizer", kernelStringNormalizer)
+	Register("StringConcat", func(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+		ts, err := tensorOperands(args, 2, 2)
+		if err != nil {
+			return nil, err
+		}
+		if ts[0].DType != ir.String || ts[1].DType != ir.String {
+			return nil, fmt.Errorf("StringConcat takes strings, not %v and %v", ts[0].DType, ts[1].DType)
+		}
+		out, err := Binary(ts[0], ts[1], ir.String, func(x, y string) string { return x + y })
+		if err != nil {
+			return nil, err
+		}
+		return single(out), nil
+	})
+	Register("RegexFullMatch", kernelRegexFullMatch)
+	Register("StringSplit", kernelStringSplit)
 	Register("TfIdfVectorizer", kernelTfIdfVectorizer)
 }
 
@@ -204,4 +222,88 @@ func kernelTfIdfVectorizer(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		return nil, err
 	}
 	return []Value{out}, nil
+}
+
+// kernelRegexFullMatch matches each string against pattern as a whole. Go's
+// regexp package implements RE2's syntax, the one ONNX names.
+func kernelRegexFullMatch(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	if ts[0].DType != ir.String {
+		return nil, fmt.Errorf("RegexFullMatch takes strings, not %v", ts[0].DType)
+	}
+	re, err := regexp.Compile(`\A(?:` + op.Str("pattern") + `)\z`)
+	if err != nil {
+		return nil, fmt.Errorf("pattern: %w", err)
+	}
+	return single(Unary(ts[0], ir.Bool, re.MatchString)), nil
+}
+
+// kernelStringSplit splits each string (StringSplit-20): on delimiter, or
+// with an empty delimiter on runs of whitespace with leading and trailing
+// whitespace ignored; after maxsplit splits the rest is one last part.
+func kernelStringSplit(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := tensorOperands(args, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	x := ts[0]
+	if x.DType != ir.String {
+		return nil, fmt.Errorf("StringSplit takes strings, not %v", x.DType)
+	}
+	maxsplit := -1
+	if op.Has("maxsplit") {
+		maxsplit = int(min(op.Int("maxsplit"), int64(1)<<30))
+	}
+	delim := op.Str("delimiter")
+	in := Data[string](x)
+	parts := scratch[[]string](len(in))
+	width := 0
+	for i, s := range in {
+		if delim != "" {
+			n := -1
+			if maxsplit >= 0 {
+				n = maxsplit + 1
+			}
+			parts[i] = strings.SplitN(s, delim, n)
+		} else {
+			parts[i] = splitWhitespace(s, maxsplit)
+		}
+		width = max(width, len(parts[i]))
+	}
+	yShape := append(append([]int{}, x.Shape...), width)
+	if err := checkElemCount(yShape, "output shape"); err != nil {
+		return nil, err
+	}
+	y, z := NewTensor(ir.String, yShape), NewTensor(ir.I64, x.Shape)
+	yd, zd := Data[string](y), Data[int64](z)
+	for i, p := range parts {
+		copy(yd[i*width:], p)
+		zd[i] = int64(len(p))
+	}
+	return []Value{y, z}, nil
+}
+
+// splitWhitespace splits s on runs of whitespace, ignoring leading
+// whitespace, at most maxsplit times (negative: no limit); the rest after
+// the last split, trailing whitespace and all, is the last part.
+func splitWhitespace(s string, maxsplit int) []string {
+	var out []string
+	for {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		if s == "" {
+			return out
+		}
+		if maxsplit >= 0 && len(out) == maxsplit {
+			return append(out, s)
+		}
+		end := strings.IndexFunc(s, unicode.IsSpace)
+		if end < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:end])
+		s = s[end:]
+	}
 }

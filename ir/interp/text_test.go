@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -54,5 +55,37 @@ func TestNLLLossIgnoreAndWeights(t *testing.T) {
 	}
 	if _, err := runOneOpModuleErr("NegativeLogLikelihoodLoss", nil, 1, x, FromSlice([]int{3}, []int64{1, 2, 0})); err == nil {
 		t.Errorf("target 2 with 2 classes: no error")
+	}
+}
+
+// TestStringSplitEdges pins the cases where kiln follows ONNX's reference
+// (Python's str.split) and ONNX Runtime 1.30 does not: an empty string
+// split on a delimiter is one empty part, and the rest after maxsplit
+// whitespace splits keeps its trailing whitespace.
+func TestStringSplitEdges(t *testing.T) {
+	x := FromSlice([]int{2}, []string{"", " a  b c "})
+	cases := []struct {
+		name      string
+		attrs     []ir.Attr
+		want      []string
+		wantCount []int64
+	}{
+		{"comma", []ir.Attr{{Name: "delimiter", Value: ir.StringAttr(",")}}, []string{"", " a  b c "}, []int64{1, 1}},
+		{"whitespace", nil, []string{"", "", "", "a", "b", "c"}, []int64{0, 3}},
+		{"whitespace maxsplit 1", []ir.Attr{{Name: "maxsplit", Value: ir.IntAttr(1)}}, []string{"", "", "a", "b c "}, []int64{0, 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			op := &ir.Op{Name: "StringSplit", Results: make([]*ir.Value, 2)}
+			op.SetAttrs(c.attrs)
+			out, err := kernelStringSplit(nil, op, []Value{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, z := out[0].(*Tensor), out[1].(*Tensor)
+			if !reflect.DeepEqual(Data[string](y), c.want) || !reflect.DeepEqual(Data[int64](z), c.wantCount) {
+				t.Errorf("got %q %v, want %q %v", Data[string](y), Data[int64](z), c.want, c.wantCount)
+			}
+		})
 	}
 }

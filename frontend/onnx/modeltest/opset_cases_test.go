@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), llmCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases(), quantCases(), attentionCases(), llmCases()}
 }
 
 // attrs is a row's attribute list.
@@ -313,5 +313,334 @@ func nnCases() []opCase {
 				return ins(feed(randF64(r, -3, 3, 2, 3, 8)), feed(randF64(r, 0.5, 1.5, 3, 8)))
 			}},
 	)
+	return cs
+}
+
+// resizeCases: Resize-18 axes, keep_aspect_ratio_policy and antialias,
+// Resize-19 half_pixel_symmetric. Two forms are left out because kiln,
+// which follows the coordinate formulas of ONNX's spec and reference,
+// and ONNX Runtime 1.30 differ on them: antialias with align_corners, and
+// half_pixel_symmetric nearest upscaling by a scale whose output size
+// is not whole (7 by 1.6: 18 of 198 values differ).
+func resizeCases() []opCase {
+	var cs []opCase
+	img := func(r *rand.Rand) *interp.Tensor { return randF32(r, -1, 1, 1, 2, 7, 9) }
+	scales := func(v ...float32) func(r *rand.Rand) []opIn {
+		return func(r *rand.Rand) []opIn { return ins(feed(img(r)), none, ini(f32s(v...))) }
+	}
+	sizes := func(v ...int64) func(r *rand.Rand) []opIn {
+		return func(r *rand.Rand) []opIn { return ins(feed(img(r)), none, none, ini(i64s(v...))) }
+	}
+	add := func(name string, opset int64, in func(r *rand.Rand) []opIn, a ...*onnxpb.AttributeProto) {
+		cs = append(cs, opCase{name: fmt.Sprintf("Resize-%d %s", opset, name), opset: opset, op: "Resize",
+			attrs: a, outs: dt(ir.F32, 1), in: in})
+	}
+	lin, cub := aStr("mode", "linear"), aStr("mode", "cubic")
+	add("axes scales linear", 18, scales(0.5, 1.5), lin, aInts("axes", 2, 3))
+	add("axes negative sizes nearest", 18, sizes(11, 4), aInts("axes", -1, -2))
+	add("axes sizes cubic", 18, sizes(5), cub, aInts("axes", 2))
+	for _, pol := range []string{"not_larger", "not_smaller", "stretch"} {
+		add("keep_aspect_ratio_policy "+pol, 18, sizes(10, 10), lin, aInts("axes", 2, 3), aStr("keep_aspect_ratio_policy", pol))
+	}
+	add("keep_aspect_ratio_policy not_smaller all axes", 18, sizes(1, 2, 3, 3), aStr("keep_aspect_ratio_policy", "not_smaller"))
+	add("antialias linear downscale", 18, scales(1, 1, 0.6, 0.45), lin, aInt("antialias", 1))
+	add("antialias cubic downscale sizes", 18, sizes(1, 2, 3, 4), cub, aInt("antialias", 1))
+	add("antialias cubic upscale", 18, scales(1, 1, 1.5, 1.2), cub, aInt("antialias", 1))
+	add("antialias linear axes exclude_outside", 18, scales(0.5, 0.34), lin, aInt("antialias", 1),
+		aInts("axes", 2, 3), aInt("exclude_outside", 1))
+	add("antialias linear asymmetric", 18, scales(1, 1, 0.5, 0.7), lin, aInt("antialias", 1),
+		aStr("coordinate_transformation_mode", "asymmetric"))
+	add("antialias linear pytorch_half_pixel", 18, scales(1, 1, 0.5, 0.7), lin, aInt("antialias", 1),
+		aStr("coordinate_transformation_mode", "pytorch_half_pixel"))
+	add("half_pixel_symmetric linear", 19, scales(1, 1, 0.7, 1.3), lin,
+		aStr("coordinate_transformation_mode", "half_pixel_symmetric"))
+	add("half_pixel_symmetric nearest downscale", 19, scales(1, 1, 1, 0.6),
+		aStr("coordinate_transformation_mode", "half_pixel_symmetric"))
+	add("half_pixel_symmetric cubic sizes", 19, sizes(1, 2, 4, 13), cub,
+		aStr("coordinate_transformation_mode", "half_pixel_symmetric"))
+	cs = append(cs, opCase{name: "Resize-18 axes roi tf_crop_and_resize", opset: 18, op: "Resize", outs: dt(ir.F32, 1),
+		attrs: attrs(lin, aInts("axes", 2, 3), aStr("coordinate_transformation_mode", "tf_crop_and_resize"),
+			aFloat("extrapolation_value", 0.5)),
+		in: func(r *rand.Rand) []opIn {
+			return ins(feed(img(r)), ini(f32s(0.1, -0.2, 0.9, 1.1)), none, ini(i64s(5, 6)))
+		}})
+	return cs
+}
+
+// samplingCases: DFT-20 (axis an input), AffineGrid-20, GridSample-20
+// (renamed modes).
+func samplingCases() []opCase {
+	var cs []opCase
+	sig := func(r *rand.Rand) *interp.Tensor { return randF32(r, -1, 1, 2, 8, 3, 1) }
+	for _, c := range []struct {
+		name string
+		axis *interp.Tensor
+		n    *interp.Tensor
+		a    []*onnxpb.AttributeProto
+	}{
+		{"axis default -2", nil, nil, nil},
+		{"axis 1", interp.Scalar(int64(1)), nil, nil},
+		{"axis 1 onesided", interp.Scalar(int64(1)), nil, attrs(aInt("onesided", 1))},
+		{"axis -3 inverse dft_length 6", interp.Scalar(int64(-3)), interp.Scalar(int64(6)), attrs(aInt("inverse", 1))},
+		{"axis 2 dft_length 5", interp.Scalar(int64(2)), interp.Scalar(int64(5)), nil},
+	} {
+		cs = append(cs, opCase{name: "DFT-20 " + c.name, opset: 20, op: "DFT", attrs: c.a, outs: dt(ir.F32, 1),
+			atol: 1e-6, why: "ONNX Runtime sums the DFT in float32: parts that are exactly 0 (the imaginary DC term) come out as a few 1e-7; kiln sums in float64",
+			in: func(r *rand.Rand) []opIn {
+				in := []opIn{feed(sig(r)), none, none}
+				if c.n != nil {
+					in[1] = ini(c.n)
+				}
+				if c.axis != nil {
+					in[2] = ini(c.axis)
+				}
+				return in
+			}})
+	}
+	for _, c := range []struct {
+		name  string
+		size  []int64
+		theta []int
+		ac    int64
+	}{
+		{"2-D", []int64{2, 3, 4, 5}, []int{2, 2, 3}, 0},
+		{"2-D align_corners", []int64{2, 3, 4, 5}, []int{2, 2, 3}, 1},
+		{"3-D", []int64{1, 1, 3, 2, 4}, []int{1, 3, 4}, 0},
+		// A dim of size 1 with align_corners is left out: kiln puts its
+		// one point at -1 as ONNX's reference does, ONNX Runtime 1.30 does
+		// not.
+		{"3-D align_corners", []int64{2, 1, 2, 3, 2}, []int{2, 3, 4}, 1},
+	} {
+		cs = append(cs, opCase{name: "AffineGrid-20 " + c.name, opset: 20, op: "AffineGrid", outs: dt(ir.F32, 1),
+			attrs: attrs(aInt("align_corners", c.ac)),
+			in:    func(r *rand.Rand) []opIn { return ins(feed(randF32(r, -1.5, 1.5, c.theta...)), ini(i64s(c.size...))) }})
+	}
+	for _, mode := range []string{"linear", "nearest", "cubic"} {
+		for _, pad := range []string{"zeros", "border", "reflection"} {
+			for _, ac := range []int64{0, 1} {
+				cs = append(cs, opCase{name: fmt.Sprintf("GridSample-20 %s %s align_corners=%d", mode, pad, ac), opset: 20,
+					op: "GridSample", outs: dt(ir.F32, 1),
+					attrs: attrs(aStr("mode", mode), aStr("padding_mode", pad), aInt("align_corners", ac)),
+					in: func(r *rand.Rand) []opIn {
+						return ins(feed(randF32(r, -1, 1, 1, 2, 4, 5)), feed(randF32(r, -1.2, 1.2, 1, 3, 4, 2)))
+					}})
+			}
+		}
+	}
+	return cs
+}
+
+// strs is a string tensor.
+func strs(shape []int, v ...string) *interp.Tensor { return interp.FromSlice(shape, v) }
+
+// stringCases: StringConcat-20, RegexFullMatch-20, StringSplit-20, and
+// Equal-19 on strings. The inputs are fixed words rather than random
+// bytes: the ops' edge cases are in the text.
+func stringCases() []opCase {
+	words := strs([]int{2, 3}, "kiln", "", "a,b,,c", "  two  words ", "x@y.org", "naïve café")
+	w := func(*rand.Rand) []opIn { return ins(feed(words)) }
+	var cs []opCase
+	cs = append(cs,
+		opCase{name: "StringConcat-20 broadcast", opset: 20, op: "StringConcat", outs: dt(ir.String, 1),
+			in: func(*rand.Rand) []opIn { return ins(feed(words), feed(strs([]int{3}, "-", "", "é"))) }},
+		opCase{name: "Equal-19 strings", opset: 19, op: "Equal", outs: dt(ir.Bool, 1),
+			in: func(*rand.Rand) []opIn { return ins(feed(words), feed(strs([]int{3}, "kiln", "", "x"))) }},
+	)
+	for _, p := range []string{`[a-z]+`, `.*@.*\.org`, `(a,)*b.*`, `\s*\w+\s+\w+\s*`, `na.ve caf.`, ``} {
+		cs = append(cs, opCase{name: fmt.Sprintf("RegexFullMatch-20 %q", p), opset: 20, op: "RegexFullMatch",
+			attrs: attrs(aStr("pattern", p)), outs: dt(ir.Bool, 1), in: w})
+	}
+	// kiln splits as ONNX's reference (Python's str.split) does; ONNX
+	// Runtime 1.30 differs on two edge cases left out here: an empty
+	// string split on a delimiter (one empty part in kiln, none in ONNX
+	// Runtime) and the rest after maxsplit whitespace splits (kiln keeps
+	// its trailing whitespace, ONNX Runtime trims it).
+	split := strs([]int{2, 3}, "kiln", "a,b,,c", ",lead", "  two  words", "x@y.org  ", "  naïve  café,")
+	w = func(*rand.Rand) []opIn { return ins(feed(split)) }
+	for _, c := range []struct {
+		name string
+		a    []*onnxpb.AttributeProto
+	}{
+		{"whitespace", nil},
+		{"whitespace maxsplit 1", attrs(aInt("maxsplit", 1))},
+		{"comma", attrs(aStr("delimiter", ","))},
+		{"comma maxsplit 2", attrs(aStr("delimiter", ","), aInt("maxsplit", 2))},
+		{"two spaces", attrs(aStr("delimiter", "  "))},
+	} {
+		cs = append(cs, opCase{name: "StringSplit-20 " + c.name, opset: 20, op: "StringSplit", attrs: c.a,
+			outs: []ir.DType{ir.String, ir.I64}, in: w})
+	}
+	return cs
+}
+
+// imageCases: CenterCropPad-18 and Col2Im-18.
+func imageCases() []opCase {
+	var cs []opCase
+	for _, c := range []struct {
+		name  string
+		shape []int64
+		axes  []int64
+	}{
+		{"crop even", []int64{2, 4, 4}, nil},
+		{"crop odd pad odd", []int64{4, 3, 8}, nil},
+		{"axes pad", []int64{10, 2}, []int64{1, 2}},
+		{"negative axes", []int64{3}, []int64{-1}},
+	} {
+		var a []*onnxpb.AttributeProto
+		if c.axes != nil {
+			a = attrs(aInts("axes", c.axes...))
+		}
+		cs = append(cs, opCase{name: "CenterCropPad-18 " + c.name, opset: 18, op: "CenterCropPad", attrs: a,
+			outs: dt(ir.F32, 1),
+			in:   func(r *rand.Rand) []opIn { return ins(feed(randF32(r, -1, 1, 3, 5, 6)), ini(i64s(c.shape...))) }})
+	}
+	// int32 shapes, which the spec allows, fail ONNX Runtime's function
+	// body for CenterCropPad; kiln takes them.
+	cs = append(cs, opCase{name: "CenterCropPad-18 int64 data", opset: 18, op: "CenterCropPad",
+		outs: dt(ir.I64, 1),
+		in: func(r *rand.Rand) []opIn {
+			return ins(feed(randInt[int64](r, -9, 9, 4, 7)), ini(i64s(7, 4)))
+		}})
+	for _, c := range []struct {
+		name     string
+		img, blk []int64
+		ch, l    int
+		a        []*onnxpb.AttributeProto
+	}{
+		{"2-D", []int64{5, 5}, []int64{1, 5}, 1, 5, nil},
+		{"2-D dilations pads strides", []int64{6, 7}, []int64{2, 2}, 2, 3 * 4,
+			attrs(aInts("dilations", 2, 1), aInts("pads", 1, 0, 1, 1), aInts("strides", 2, 2))},
+		{"1-D", []int64{8}, []int64{3}, 2, 6, nil},
+		{"3-D", []int64{3, 4, 3}, []int64{2, 2, 2}, 1, 2 * 3 * 2, nil},
+	} {
+		k := 1
+		for _, b := range c.blk {
+			k *= int(b)
+		}
+		cs = append(cs, opCase{name: "Col2Im-18 " + c.name, opset: 18, op: "Col2Im", attrs: c.a, outs: dt(ir.F32, 1),
+			in: func(r *rand.Rand) []opIn {
+				return ins(feed(randF32(r, -1, 1, 2, c.ch*k, c.l)), ini(i64s(c.img...)), ini(i64s(c.blk...)))
+			}})
+	}
+	return cs
+}
+
+// quantCases: QuantizeLinear/DequantizeLinear-19 and -21 (per tensor, per
+// axis, blocked, 16-bit, output_dtype). Not covered live: int32 input to
+// QuantizeLinear (ONNX Runtime 1.30 has no such kernel) and float16
+// outputs (onnxruntime_go 1.27 cannot read them back), which leaves
+// DequantizeLinear-23's output_dtype to the unit tests.
+func quantCases() []opCase {
+	var cs []opCase
+	x := func(r *rand.Rand) *interp.Tensor { return randF32(r, -30, 30, 4, 6) }
+	q := func(name string, opset int64, out ir.DType, in func(r *rand.Rand) []opIn, a ...*onnxpb.AttributeProto) {
+		cs = append(cs, opCase{name: fmt.Sprintf("QuantizeLinear-%d %s", opset, name), opset: opset, op: "QuantizeLinear",
+			attrs: a, outs: dt(out, 1), in: in})
+	}
+	dq := func(name string, opset int64, out ir.DType, in func(r *rand.Rand) []opIn, a ...*onnxpb.AttributeProto) {
+		cs = append(cs, opCase{name: fmt.Sprintf("DequantizeLinear-%d %s", opset, name), opset: opset, op: "DequantizeLinear",
+			attrs: a, outs: dt(out, 1), in: in})
+	}
+	q("per tensor uint8", 19, ir.U8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), ini(interp.Scalar(float32(0.25))), ini(interp.Scalar(uint8(128))))
+	})
+	q("per axis int8", 19, ir.I8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), ini(f32s(0.2, 0.3, 0.5, 1)), ini(interp.FromSlice([]int{4}, []int8{0, -3, 5, 1})))
+	}, aInt("axis", 0))
+	q("no zero point", 21, ir.U8, func(r *rand.Rand) []opIn { return ins(feed(x(r)), ini(interp.Scalar(float32(0.2)))) })
+	q("output_dtype int16", 21, ir.I16, func(r *rand.Rand) []opIn {
+		return ins(feed(randF32(r, -3000, 3000, 4, 6)), ini(interp.Scalar(float32(0.05))))
+	}, aInt("output_dtype", int64(onnx.ONNXDType(ir.I16))))
+	q("uint16 zero point", 21, ir.U16, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), ini(interp.Scalar(float32(0.001))), ini(interp.Scalar(uint16(30000))))
+	})
+	q("blocked axis 1", 21, ir.I8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), feed(randF32(r, 0.1, 0.5, 4, 2)), feed(randInt[int8](r, -5, 5, 4, 2)))
+	}, aInt("axis", 1), aInt("block_size", 3))
+	q("blocked uneven axis 0", 21, ir.U8, func(r *rand.Rand) []opIn {
+		return ins(feed(x(r)), feed(randF32(r, 0.1, 0.5, 2, 6)), feed(randInt[uint8](r, 100, 150, 2, 6)))
+	}, aInt("axis", 0), aInt("block_size", 3))
+	q("float16 input and scale", 21, ir.I8, func(r *rand.Rand) []opIn {
+		return ins(feed(mustCast(x(r), ir.F16)), ini(mustCast(f32s(0.5), ir.F16)), ini(interp.FromSlice([]int{1}, []int8{2})))
+	})
+	dq("per tensor int8", 19, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int8](r, -128, 127, 4, 6)), ini(interp.Scalar(float32(0.1))), ini(interp.Scalar(int8(3))))
+	})
+	dq("per axis uint8", 19, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[uint8](r, 0, 255, 4, 6)), ini(randF32(r, 0.01, 1, 6)), ini(randInt[uint8](r, 0, 255, 6)))
+	}, aInt("axis", -1))
+	dq("int32 no zero point", 19, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int32](r, -1e6, 1e6, 4, 6)), ini(interp.Scalar(float32(0.003))))
+	})
+	dq("int16", 21, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int16](r, -32768, 32767, 4, 6)), ini(interp.Scalar(float32(0.01))), ini(interp.Scalar(int16(-7))))
+	})
+	dq("blocked", 21, ir.F32, func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int8](r, -128, 127, 4, 6)), feed(randF32(r, 0.01, 1, 4, 3)), feed(randInt[int8](r, -3, 3, 4, 3)))
+	}, aInt("axis", 1), aInt("block_size", 2))
+	return cs
+}
+
+// attentionCases: RotaryEmbedding-23 (4-D and 3-D input, interleaved,
+// partial rotation, position_ids), TensorScatter-24.
+func attentionCases() []opCase {
+	var cs []opCase
+	for _, c := range []struct {
+		name  string
+		axis  int64
+		mode  string
+		idx   []int64
+		upLen int
+	}{
+		{"prefill no write_indices", -2, "linear", nil, 3},
+		{"linear write_indices", -2, "linear", []int64{0, 2}, 3},
+		{"circular wraps", -2, "circular", []int64{4, 6}, 3},
+		{"axis 1", 1, "linear", []int64{1, 0}, 2},
+	} {
+		cs = append(cs, opCase{name: "TensorScatter-24 " + c.name, opset: 24, op: "TensorScatter", outs: dt(ir.F32, 1),
+			attrs: attrs(aInt("axis", c.axis), aStr("mode", c.mode)),
+			in: func(r *rand.Rand) []opIn {
+				past := randF32(r, -1, 1, 2, 3, 6, 4)
+				shape := []int{2, 3, 6, 4}
+				a := int(c.axis)
+				if a < 0 {
+					a += 4
+				}
+				shape[a] = c.upLen
+				in := ins(feed(past), feed(randF32(r, -1, 1, shape...)))
+				if c.idx != nil {
+					in = append(in, feed(i64s(c.idx...)))
+				}
+				return in
+			}})
+	}
+	const b, h, sq, d = 2, 3, 4, 8
+	for _, c := range []struct {
+		name  string
+		rank3 bool
+		pos   bool
+		a     []*onnxpb.AttributeProto
+		rd    int
+	}{
+		{"4-D", false, false, nil, d},
+		{"4-D interleaved", false, false, attrs(aInt("interleaved", 1)), d},
+		{"4-D position_ids partial", false, true, attrs(aInt("rotary_embedding_dim", 4)), 4},
+		{"3-D num_heads", true, false, attrs(aInt("num_heads", h)), d},
+		{"3-D position_ids interleaved", true, true, attrs(aInt("num_heads", h), aInt("interleaved", 1)), d},
+	} {
+		cs = append(cs, opCase{name: "RotaryEmbedding-23 " + c.name, opset: 23, op: "RotaryEmbedding", attrs: c.a,
+			outs: dt(ir.F32, 1),
+			in: func(r *rand.Rand) []opIn {
+				x := randF32(r, -1, 1, b, h, sq, d)
+				if c.rank3 {
+					x = randF32(r, -1, 1, b, sq, h*d)
+				}
+				if c.pos {
+					return ins(feed(x), feed(randF32(r, -1, 1, 10, c.rd/2)), feed(randF32(r, -1, 1, 10, c.rd/2)),
+						feed(randInt[int64](r, 0, 9, b, sq)))
+				}
+				return ins(feed(x), feed(randF32(r, -1, 1, b, sq, c.rd/2)), feed(randF32(r, -1, 1, b, sq, c.rd/2)))
+			}})
+	}
 	return cs
 }
