@@ -412,7 +412,13 @@ func (l *lifter) function(name string, seq ir.Dim) error {
 			return err
 		}
 		present[2*i], present[2*i+1] = rs[1], rs[2]
-		y, err := l.op1("Reshape", []*ir.Value{rs[0], l.shapeConst(fmt.Sprintf("shape.rows%d", qDim), -1, int64(qDim))})
+		// A static sequence length (decode's 1) keeps the row count static
+		// whatever Attention's inference knows of its result.
+		rows, rowsName := int64(-1), fmt.Sprintf("shape.rows%d", qDim)
+		if n, ok := seq.Int(); ok {
+			rows, rowsName = n, fmt.Sprintf("shape.%dx%d", n, qDim)
+		}
+		y, err := l.op1("Reshape", []*ir.Value{rs[0], l.shapeConst(rowsName, rows, int64(qDim))})
 		if err != nil {
 			return err
 		}

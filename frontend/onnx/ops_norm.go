@@ -22,6 +22,11 @@ func init() {
 	register("GroupNormalization", 21, 0, direct())
 	register("RMSNormalization", 23, 0, direct())
 	register("RotaryEmbedding", 23, 0, direct())
+	// Attention-24 added nonpad_kv_seqlen, Attention-25 sliding windows;
+	// kiln refuses both forms.
+	register("Attention", 23, 23, direct())
+	register("Attention", 24, 24, convAttention)
+	register("Attention", 25, 0, convAttention)
 }
 
 // convGroupNorm18 converts GroupNormalization-18, whose scale and bias hold
@@ -154,4 +159,19 @@ func convDropoutLegacy(c *converter, n *node) ([]*ir.Value, error) {
 		td.bytes = append(td.bytes, one...)
 	}
 	return []*ir.Value{res[0], c.addConst(string(n.loc())+".mask", td)}, nil
+}
+
+// convAttention converts Attention-24 and -25 when they use no form kiln
+// lacks: nonpad_kv_seqlen (input 6) and sliding windows (-25's
+// left_window_size and right_window_size other than -1) are refused.
+func convAttention(c *converter, n *node) ([]*ir.Value, error) {
+	if n.In(6) != nil {
+		return nil, fmt.Errorf("input nonpad_kv_seqlen is not supported")
+	}
+	for _, a := range []string{"left_window_size", "right_window_size"} {
+		if n.Int(a, -1) != -1 {
+			return nil, fmt.Errorf("%s %d: sliding-window attention is not supported", a, n.Int(a, -1))
+		}
+	}
+	return c.directAs(n, "Attention", n.Inputs, "left_window_size", "right_window_size")
 }

@@ -81,12 +81,7 @@ var typeOnlyAbove17 = map[string][]int64{
 var refusedAbove17 = map[string]map[int64]string{
 	"DeformConv":   {19: "no kiln op yet", 22: "no kiln op yet"},
 	"ImageDecoder": {20: "decodes image files; no kiln op (no image codecs in the interpreter)"},
-	"Attention":    {24: attentionGap, 25: attentionGap},
 }
-
-// attentionGap is why Attention-24/25 are refused (Attention-23 is
-// imported: frontend/onnx/ops_llm.go).
-const attentionGap = "not implemented yet: Attention-24's nonpad_kv_seqlen input (an external static cache) is not part of kiln's op"
 
 func TestOpsetsAbove17Classified(t *testing.T) {
 	if MaxOpset != 26 {

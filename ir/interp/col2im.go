@@ -66,6 +66,10 @@ func kernelCol2Im(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	outShape := append([]int{x.Shape[0], 1}, size...)
+	if err := checkElemCount(outShape, "output shape"); err != nil {
+		return nil, err
+	}
 	k := 1
 	nblocks := scratch[int](nd)
 	l := 1
@@ -73,20 +77,32 @@ func kernelCol2Im(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		if b[d] < 1 || dil[d] < 1 || str[d] < 1 {
 			return nil, fmt.Errorf("block_shape, dilations and strides must be positive")
 		}
-		k *= b[d]
-		span := dil[d]*(b[d]-1) + 1
-		nblocks[d] = (size[d]+pads[d]+pads[d+nd]-span)/str[d] + 1
-		if nblocks[d] < 1 {
+		// Bounded so that the block arithmetic below cannot overflow; the
+		// image size itself is bounded by the output check above.
+		for _, v := range []int{b[d], dil[d], str[d], pads[d], pads[d+nd]} {
+			if v > maxKernelElements {
+				return nil, fmt.Errorf("block_shape, dilations, pads or strides value %d is too large", v)
+			}
+		}
+		span := int64(dil[d])*int64(b[d]-1) + 1
+		nb := (int64(size[d])+int64(pads[d])+int64(pads[d+nd])-span)/int64(str[d]) + 1
+		if nb < 1 {
 			return nil, fmt.Errorf("block %v (dilated) does not fit image %v with pads %v", b, size, pads)
 		}
-		l *= nblocks[d]
+		nblocks[d] = int(nb)
+		kk, ok1 := ir.CheckedMul(int64(k), int64(b[d]))
+		ll, ok2 := ir.CheckedMul(int64(l), nb)
+		if !ok1 || !ok2 || kk > int64(max(x.Shape[1], 1)) || ll > int64(max(x.Shape[2], 1)) {
+			return nil, fmt.Errorf("input %v: dim 1 must be a multiple of prod(block_shape) %v and dim 2 the block count", x.Shape, b)
+		}
+		k, l = int(kk), int(ll)
 	}
 	n, ck, xl := x.Shape[0], x.Shape[1], x.Shape[2]
 	if ck%k != 0 || xl != l {
 		return nil, fmt.Errorf("input %v: dim 1 must be a multiple of prod(block_shape) %d and dim 2 the block count %d", x.Shape, k, l)
 	}
 	ch := ck / k
-	outShape := append([]int{n, ch}, size...)
+	outShape = append([]int{n, ch}, size...)
 	if err := checkElemCount(outShape, "output shape"); err != nil {
 		return nil, err
 	}

@@ -294,7 +294,7 @@ func TestLLMKernelErrors(t *testing.T) {
   %y = Attention(%q, %k, %k) : f32[1,3,1,4]
   return %y
 }
-`, "not a multiple"},
+`, "do not fit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := ir.Parse("t.kir", []byte(tc.src), ir.ParseOptions{})

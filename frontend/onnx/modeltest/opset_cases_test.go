@@ -23,7 +23,7 @@ func TestOpsetsAbove17(t *testing.T) {
 
 // allOpCases is every group of harness rows.
 func allOpCases() [][]opCase {
-	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases(), quantCases(), attentionCases(), llmCases()}
+	return [][]opCase{reduceCases(), tensorCases(), elementwiseCases(), nnCases(), resizeCases(), samplingCases(), stringCases(), imageCases(), quantCases(), attentionCases()}
 }
 
 // attrs is a row's attribute list.
@@ -581,10 +581,68 @@ func quantCases() []opCase {
 	return cs
 }
 
-// attentionCases: RotaryEmbedding-23 (4-D and 3-D input, interleaved,
-// partial rotation, position_ids), TensorScatter-24.
+// attentionCases: Attention-23/24 (4-D and 3-D, grouped kv heads, bool
+// and float masks, causal with and without a past, softcap, scale,
+// present caches, qk_matmul_output), RotaryEmbedding-23 (4-D and 3-D
+// input, interleaved, partial rotation, position_ids), TensorScatter-24.
 func attentionCases() []opCase {
 	var cs []opCase
+	const B, Hq, Hkv, Sq, Skv, P, D = 2, 4, 2, 3, 5, 2, 8
+	for _, c := range []struct {
+		name  string
+		opset int64
+		rank3 bool
+		mask  string // "", "bool", "float", "short"
+		past  bool
+		a     []*onnxpb.AttributeProto
+		nOut  int
+	}{
+		{"4-D", 23, false, "", false, nil, 1},
+		{"4-D grouped heads float mask", 23, false, "float", false, nil, 1},
+		{"4-D bool mask", 23, false, "bool", false, nil, 1},
+		// A mask shorter than the kv length (kiln pads it with masked
+		// positions, as ONNX's reference does) is refused by ONNX Runtime
+		// 1.30: no row.
+		{"4-D causal", 23, false, "", false, attrs(aInt("is_causal", 1)), 1},
+		{"4-D past present", 23, false, "", true, nil, 3},
+		{"4-D causal past", 23, false, "", true, attrs(aInt("is_causal", 1)), 3},
+		{"4-D softcap scale", 23, false, "float", false, attrs(aFloat("softcap", 2), aFloat("scale", 0.7)), 1},
+		{"4-D qk output mode 0", 23, false, "float", false, attrs(aInt("qk_matmul_output_mode", 0)), 4},
+		{"4-D qk output mode 3", 23, false, "float", true, attrs(aInt("qk_matmul_output_mode", 3)), 4},
+		{"3-D heads", 23, true, "", false, attrs(aInt("q_num_heads", Hq), aInt("kv_num_heads", Hkv)), 1},
+		{"3-D causal bool mask", 24, true, "bool", false, attrs(aInt("q_num_heads", Hq), aInt("kv_num_heads", Hkv), aInt("is_causal", 1)), 1},
+		{"4-D opset 24 past", 24, false, "float", true, nil, 3},
+	} {
+		cs = append(cs, opCase{name: fmt.Sprintf("Attention-%d %s", c.opset, c.name), opset: c.opset, op: "Attention",
+			attrs: c.a, outs: dt(ir.F32, c.nOut),
+			in: func(r *rand.Rand) []opIn {
+				q, k, v := randF32(r, -1, 1, B, Hq, Sq, D), randF32(r, -1, 1, B, Hkv, Skv, D), randF32(r, -1, 1, B, Hkv, Skv, D)
+				if c.rank3 {
+					q, k, v = randF32(r, -1, 1, B, Sq, Hq*D), randF32(r, -1, 1, B, Skv, Hkv*D), randF32(r, -1, 1, B, Skv, Hkv*D)
+				}
+				total := Skv
+				if c.past {
+					total += P
+				}
+				in := ins(feed(q), feed(k), feed(v), none)
+				switch c.mask {
+				case "float":
+					in[3] = feed(randF32(r, -2, 0, Sq, total))
+				case "bool":
+					// Every row keeps its first key, so no row is fully masked.
+					m := randBool(r, B, 1, Sq, total)
+					d := interp.Data[bool](m)
+					for i := 0; i < len(d); i += total {
+						d[i] = true
+					}
+					in[3] = feed(m)
+				}
+				if c.past {
+					in = append(in, feed(randF32(r, -1, 1, B, Hkv, P, D)), feed(randF32(r, -1, 1, B, Hkv, P, D)))
+				}
+				return in
+			}})
+	}
 	for _, c := range []struct {
 		name  string
 		axis  int64
