@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kiln-ml/kiln/frontend/gguf"
+	"github.com/kiln-ml/kiln/internal/safefile"
+	"github.com/kiln-ml/kiln/llm"
+)
+
+// The language-model commands: generate, logits and perplexity over a
+// GGUF file, run by the llm package.
+
+func init() {
+	commands = append(commands,
+		command{
+			name:    "generate",
+			usage:   "kiln generate MODEL.gguf --prompt TEXT [-n N] [--temp T --top-k K --top-p P --seed S] [--ids] [--stats] [--engine interp]",
+			summary: "continue a prompt with a GGUF language model (greedy at --temp 0)",
+			run:     runGenerate,
+		},
+		command{
+			name:    "logits",
+			usage:   "kiln logits MODEL.gguf --prompt TEXT [--engine interp]",
+			summary: "print the logits after the prompt's last token, one per line",
+			run:     runLogits,
+		},
+		command{
+			name:    "perplexity",
+			usage:   "kiln perplexity MODEL.gguf --file TEXT [--ctx N] [--engine interp]",
+			summary: "perplexity of a text file as llama.cpp's llama-perplexity computes it",
+			run:     runPerplexity,
+		})
+}
+
+// engineFlag adds --engine and returns a check of its value.
+func engineFlag(fs *flag.FlagSet) func() error {
+	e := fs.String("engine", "interp", "what runs the model: interp (the reference interpreter) or compiled")
+	return func() error {
+		switch *e {
+		case "interp":
+			return nil
+		case "compiled":
+			return fmt.Errorf("--engine compiled is not available yet for language models; use --engine interp")
+		}
+		return fmt.Errorf("unknown --engine %q (want interp or compiled)", *e)
+	}
+}
+
+// loadLLM loads a GGUF model with llama.cpp's F16 KV cache rounding.
+func loadLLM(path string) (*llm.Model, error) {
+	return llm.Load(path, gguf.LiftOptions{KVF16: true})
+}
+
+func runGenerate(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("generate", stderr)
+	prompt := fs.String("prompt", "", "the text to continue")
+	n := fs.Int("n", 32, "tokens to generate at most")
+	temp := fs.Float64("temp", 0, "sampling temperature; 0 is greedy")
+	topK := fs.Int("top-k", 40, "sample among the K most likely tokens (0: all)")
+	topP := fs.Float64("top-p", 0.95, "sample among the most likely tokens whose probability reaches P")
+	seed := fs.Int64("seed", 1, "random seed for sampling")
+	ids := fs.Bool("ids", false, "print one line of token ids (the prompt's with BOS, then the generated ones) instead of text")
+	stats := fs.Bool("stats", false, "print prefill_tok_s=, decode_tok_s= and peak_rss_mb= lines after the output")
+	engine := engineFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "want exactly one model")
+	}
+	if *n < 0 {
+		return usageError(fs, "-n %d must be >= 0", *n)
+	}
+	if _, err := llm.NewSampler(llm.Sampling{Temp: *temp, TopK: *topK, TopP: *topP}); err != nil {
+		return usageError(fs, "%v", err)
+	}
+	if err := engine(); err != nil {
+		return fail(stderr, "generate", err)
+	}
+	m, err := loadLLM(fs.Arg(0))
+	if err != nil {
+		return fail(stderr, "generate", err)
+	}
+	defer m.Close()
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	pids := m.Tokenizer.Encode(*prompt, true)
+	if len(pids) == 0 {
+		return fail(stderr, "generate", fmt.Errorf("the prompt has no tokens"))
+	}
+	if !*ids {
+		fmt.Fprint(w, *prompt)
+		w.Flush()
+	}
+	// The first call evaluates the prompt; each later one a token.
+	var prefill, decode time.Duration
+	var decoded int
+	last := time.Now()
+	var pending []byte // a piece may end inside a UTF-8 sequence
+	out, err := m.Generate(pids, *n, llm.Sampling{Temp: *temp, TopK: *topK, TopP: *topP, Seed: *seed}, func(id int32) error {
+		now := time.Now()
+		if prefill == 0 {
+			prefill = now.Sub(last)
+		} else {
+			decode += now.Sub(last)
+			decoded++
+		}
+		if !*ids && !m.Tokenizer.IsEOG(id) {
+			pending = append(pending, m.Tokenizer.Piece(id, false)...)
+			k := completeUTF8(pending)
+			w.Write(pending[:k])
+			pending = append(pending[:0], pending[k:]...)
+			w.Flush()
+		}
+		last = time.Now()
+		return nil
+	})
+	if err != nil {
+		return fail(stderr, "generate", err)
+	}
+	if *ids {
+		all := make([]string, 0, len(pids)+len(out))
+		for _, id := range append(append([]int32{}, pids...), out...) {
+			all = append(all, strconv.Itoa(int(id)))
+		}
+		fmt.Fprintln(w, strings.Join(all, " "))
+	} else {
+		w.Write(pending)
+		fmt.Fprintln(w)
+	}
+	if *stats {
+		fmt.Fprintf(w, "prefill_tok_s=%.2f\n", rate(len(pids), prefill))
+		fmt.Fprintf(w, "decode_tok_s=%.2f\n", rate(decoded, decode))
+		fmt.Fprintf(w, "peak_rss_mb=%.1f\n", peakRSSMiB())
+	}
+	return exitOK
+}
+
+// completeUTF8 returns the length of b's longest prefix that does not end
+// inside a UTF-8 sequence.
+func completeUTF8(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-4; i-- {
+		c := b[i]
+		if c < 0x80 {
+			return len(b)
+		}
+		if c >= 0xC0 {
+			need := 2
+			if c >= 0xF0 {
+				need = 4
+			} else if c >= 0xE0 {
+				need = 3
+			}
+			if len(b)-i >= need {
+				return len(b)
+			}
+			return i
+		}
+	}
+	return len(b)
+}
+
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+func runLogits(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("logits", stderr)
+	prompt := fs.String("prompt", "", "the text to evaluate")
+	engine := engineFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "want exactly one model")
+	}
+	if err := engine(); err != nil {
+		return fail(stderr, "logits", err)
+	}
+	m, err := loadLLM(fs.Arg(0))
+	if err != nil {
+		return fail(stderr, "logits", err)
+	}
+	defer m.Close()
+	rows, err := m.NewSession().Eval(m.Tokenizer.Encode(*prompt, true))
+	if err != nil {
+		return fail(stderr, "logits", err)
+	}
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	for _, v := range rows[len(rows)-1] {
+		w.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
+		w.WriteByte('\n')
+	}
+	return exitOK
+}
+
+func runPerplexity(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("perplexity", stderr)
+	file := fs.String("file", "", "the text file to score")
+	ctx := fs.Int("ctx", 512, "tokens per chunk (at most the model's context)")
+	engine := engineFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "want exactly one model")
+	}
+	if *file == "" {
+		return usageError(fs, "--file is required")
+	}
+	if err := engine(); err != nil {
+		return fail(stderr, "perplexity", err)
+	}
+	text, err := safefile.ReadFile(*file)
+	if err != nil {
+		return fail(stderr, "perplexity", err)
+	}
+	m, err := loadLLM(fs.Arg(0))
+	if err != nil {
+		return fail(stderr, "perplexity", err)
+	}
+	defer m.Close()
+	ids := m.Tokenizer.Encode(string(text), true)
+	fmt.Fprintf(stderr, "perplexity: %d tokens, %d chunks of %d\n", len(ids), len(ids)/max(*ctx, 1), *ctx)
+	res, err := m.Perplexity(ids, *ctx, func(c, n int, ppl float64) {
+		fmt.Fprintf(stderr, "[%d/%d] %.4f\n", c, n, ppl)
+	})
+	if err != nil {
+		return fail(stderr, "perplexity", err)
+	}
+	fmt.Fprintf(stdout, "Final estimate: PPL = %.4f +/- %.5f\n", res.PPL, res.PlusMinus)
+	return exitOK
+}
