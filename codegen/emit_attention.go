@@ -24,11 +24,11 @@ func init() {
 }
 
 // emitAttention writes Attention (opset 23) on 3-D Q, K, V ([batch, seq,
-// heads*head_size]) without a KV cache: per batch, head and query, the
-// scores Q·K (float32 dot products) times scale plus the float mask
-// (broadcast to [batch, heads, q_seq, kv_seq]; -inf above the diagonal
-// when is_causal), a softmax summed in float64 as the Softmax kernel does,
-// and the probabilities times V. Grouped-query heads share K and V heads.
+// heads*head_size]) without a KV cache: per batch and head, the scores
+// Q K^T on the packed GEMM (strided views, nothing copied), times scale
+// plus the float mask (broadcast to [batch, heads, q_seq, kv_seq]; -inf
+// above the diagonal when is_causal), a softmax summed in float64 as the
+// Softmax kernel does, and the probabilities times V on the GEMM. Grouped-query heads share K and V heads.
 // Other forms (4-D inputs, caches, softcap, bool masks, the qk output) are
 // refused.
 func emitAttention(c *opCtx) (*kernel, error) {
@@ -108,50 +108,49 @@ func emitAttention(c *opCtx) (*kernel, error) {
 	}
 	causal := ""
 	if op.Int("is_causal") != 0 {
-		causal = fmt.Sprintf("if t > s+%d {\nacc = float32(math.Inf(-1))\n}\n", T-S)
+		// No cache, so the diagonal starts at key 0 (ONNX: key j is masked
+		// after query i + the past length).
+		causal = "if t > s {\nacc = float32(math.Inf(-1))\n}\n"
 	}
 	params = append(params, "y")
 	shapes := fmt.Sprintf("Q %v K %v V %v, %d/%d heads", qs, ks, vs, qh, kvh)
+	// Per batch and head: scores = Q_h K_h^T on the packed GEMM into the
+	// scratch (S×T), scale, mask and softmax row by row, then Y_h = P V_h
+	// on the GEMM, written straight into Y's head columns.
 	body := fmt.Sprintf(`q = q[:%[1]d]
 k = k[:%[2]d]
 v = v[:%[3]d]
 y = y[:%[4]d]
-var scores [%[7]d]float32
+p := col[:%[6]d*%[7]d]
 for b := 0; b < %[5]d; b++ {
 for h := 0; h < %[8]d; h++ {
 kh := h / %[9]d
+gemm(%[6]d, %[7]d, %[12]d, gemmMat{data: q[b*%[6]d*%[10]d+h*%[12]d:], rs: %[10]d, cs: 1}, gemmMat{data: k[b*%[7]d*%[11]d+kh*%[12]d:], rs: 1, cs: %[11]d}, p, %[7]d, false, pack, threads)
 for s := 0; s < %[6]d; s++ {
-qo := (b*%[6]d+s)*%[10]d + h*%[12]d
+row := p[s*%[7]d : (s+1)*%[7]d]
 m := float32(math.Inf(-1))
-for t := 0; t < %[7]d; t++ {
-ko := (b*%[7]d+t)*%[11]d + kh*%[12]d
-var acc float32
-for d := 0; d < %[12]d; d++ {
-acc += q[qo+d] * k[ko+d]
-}
-acc = acc*%[14]s%[15]s
-%[16]sscores[t] = acc
+for t := range row {
+acc := row[t]*%[14]s%[15]s
+%[16]srow[t] = acc
 m = max(m, acc)
 }
+if math.IsInf(float64(m), -1) {
+// A fully masked row weighs nothing, as ONNX's reference has it.
+clear(row)
+continue
+}
 var sum float64
-for t := 0; t < %[7]d; t++ {
-e := expf(scores[t] - m)
-scores[t] = e
+for t := range row {
+e := expf(row[t] - m)
+row[t] = e
 sum += float64(e)
 }
 r := float32(1 / sum)
-yo := (b*%[6]d+s)*%[17]d + h*%[13]d
-for d := 0; d < %[13]d; d++ {
-y[yo+d] = 0
-}
-for t := 0; t < %[7]d; t++ {
-p := scores[t] * r
-vo := (b*%[7]d+t)*%[18]d + kh*%[13]d
-for d := 0; d < %[13]d; d++ {
-y[yo+d] += p * v[vo+d]
+for t := range row {
+row[t] *= r
 }
 }
-}
+gemm(%[6]d, %[13]d, %[7]d, gemmMat{data: p, rs: %[7]d, cs: 1}, gemmMat{data: v[b*%[7]d*%[18]d+kh*%[13]d:], rs: %[18]d, cs: 1}, y[b*%[6]d*%[17]d+h*%[13]d:], %[17]d, false, pack, threads)
 }
 }
 `, B*S*qs[2], B*T*ks[2], B*T*vs[2], B*S*qh*Dv, B, S, T, qh, qh/kvh, qs[2], ks[2], D, Dv, f32Lit(scale), maskExpr, causal, qh*Dv, vs[2])
@@ -163,5 +162,7 @@ y[yo+d] += p * v[vo+d]
 		body:    body,
 		shapes:  shapes,
 		flops:   int64(2*B*qh*S*T*(D+Dv)) + int64(4*B*qh*S*T),
+		gemm:    true,
+		colLen:  S * T,
 	}, nil
 }

@@ -25,6 +25,10 @@ func opsModule() (*ir.Module, error) { return templateModule("testdata/ops.kir.t
 // ops.kir.tmpl.
 func controlModule() (*ir.Module, error) { return templateModule("testdata/control.kir.tmpl") }
 
+// attentionModule is testdata/attention.kir.tmpl filled as opsModule
+// fills ops.kir.tmpl.
+func attentionModule() (*ir.Module, error) { return templateModule("testdata/attention.kir.tmpl") }
+
 // templateModule reads a .kir template and fills its {{name:count}}
 // placeholders with seeded random values (standard normal; {{name+:count}}
 // positive, for variances and divisors).
