@@ -3,11 +3,13 @@ package codegen
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/kiln-ml/kiln/ir"
 )
 
-// Kernels for the ops the fusion passes make: Gelu and Attention.
+// Kernels for the ops the fusion passes make: Gelu, RMSNormalization and
+// Attention.
 
 func init() {
 	emitters["Gelu"] = emitUnary(func(c *opCtx) (string, error) {
@@ -19,6 +21,8 @@ func init() {
 		return "v = 0.5 * v * (1 + erff(v*0.70710677))", nil
 	})
 	emitters["Attention"] = emitAttention
+	emitters["RMSNormalization"] = emitRMSNorm
+	f32Kernels["RMSNormalization"] = true
 	f32Kernels["Gelu"] = true
 	f32Kernels["Attention"] = true
 }
@@ -164,5 +168,50 @@ gemm(%[6]d, %[13]d, %[7]d, gemmMat{data: p, rs: %[7]d, cs: 1}, gemmMat{data: v[b
 		flops:   int64(2*B*qh*S*T*(D+Dv)) + int64(4*B*qh*S*T),
 		gemm:    true,
 		colLen:  S * T,
+	}, nil
+}
+
+// emitRMSNorm writes RMSNormalization over the dims from axis on: each
+// row divided by the root of its mean square plus epsilon (accumulated in
+// float64, as the LayerNormalization kernel does), times scale, which
+// must hold one element per row element.
+func emitRMSNorm(c *opCtx) (*kernel, error) {
+	xs, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	ax, err := ir.NormAxis(c.op.Int("axis"), len(xs))
+	if err != nil {
+		return nil, err
+	}
+	ss, err := c.arg(1)
+	if err != nil {
+		return nil, err
+	}
+	outer, n := numel(xs[:ax]), numel(xs[ax:])
+	if numel(ss) != n {
+		return nil, fmt.Errorf("scale is %s, want %d elements (codegen does not broadcast it yet)", typeText(ss), n)
+	}
+	shapes := typeText(xs)
+	body := fmt.Sprintf(`x = x[:%[1]d]
+y = y[:%[1]d]
+scale = scale[:%[3]d]
+for o := 0; o < %[2]d; o++ {
+row := x[o*%[3]d : (o+1)*%[3]d]
+dst := y[o*%[3]d : (o+1)*%[3]d]
+var sum float64
+for _, v := range row {
+sum += float64(v) * float64(v)
+}
+inv := 1 / math.Sqrt(sum/%[3]d+%[4]s)
+for i, v := range row {
+dst[i] = float32(float64(v)*inv) * scale[i]
+}
+}
+`, numel(xs), outer, n, strconv.FormatFloat(float64(c.op.Float("epsilon")), 'g', -1, 64))
+	return &kernel{
+		in: c.op.Args[:2], params: []string{"x", "scale", "y"}, nout: 1,
+		comment: fmt.Sprintf("RMSNormalization over the last %d elements of %s", n, shapes),
+		body:    body, shapes: shapes, flops: 4 * int64(numel(xs)),
 	}, nil
 }

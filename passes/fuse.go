@@ -9,12 +9,12 @@ import (
 
 // fuseRules are the rewrite rules of the fuse pass, tried in this order
 // at each op.
-var fuseRules = []*Rule{ruleLayerNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention}
+var fuseRules = []*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention}
 
 func init() {
 	register(&Pass{
 		Name:    "fuse",
-		Summary: "rewrites exporter patterns into single ops (LayerNorm, GELU, attention, BatchNorm into Conv, MatMul+Add into Gemm)",
+		Summary: "rewrites exporter patterns into single ops (LayerNorm, RMSNorm, GELU, attention, BatchNorm into Conv, MatMul+Add into Gemm)",
 		Doc: `Fusion by rewrite rules, run by one worklist driver (rules.go): a rule's
 pattern is matched at every op its root names, ops the match covers must
 not be read from outside it, and the first rule that matches rewrites the
@@ -343,6 +343,39 @@ var ruleAttention = &Rule{
 		}
 		if !op.Results[0].Type.Equal(m.Ops["out"].Results[0].Type) {
 			return nil, nil // inference disagrees: leave the pattern
+		}
+		op.Loc = ir.MergeLocs(m.All...)
+		return op.Results, nil
+	},
+}
+
+// ruleRMSNorm recognizes RMSNorm as LLaMA-style exporters write it:
+// x * (1 / sqrt(mean(x*x) + eps)) * w over the last axis.
+var ruleRMSNorm = &Rule{
+	Name: "rmsnorm",
+	Doc:  "x * (1 / Sqrt(ReduceMean(x*x) + eps)) * w over the last axis becomes RMSNormalization (opset 23)",
+	Pattern: P("Mul",
+		P("Mul", V("x", "f32"),
+			P("Div", V("one", "scalar"),
+				P("Sqrt", P("Add", P("ReduceMean", P("Mul", Same("x"), Same("x")), V("axes", "const")).As("mean"), V("eps", "scalar")).C()))).C(),
+		V("w", "const", "f32")).C(),
+	Where: func(m *Match) bool {
+		x := m.Vals["x"].Type
+		if !x.Shape.Ranked || x.Shape.Rank() == 0 || m.Ops["mean"].Int("keepdims") != 1 || !isLastAxis(m.Vals["axes"], x.Shape.Rank()) {
+			return false
+		}
+		one, ok1 := scalarFloat(m.Vals["one"])
+		eps, ok2 := scalarFloat(m.Vals["eps"])
+		last := x.Shape.Dims[x.Shape.Rank()-1]
+		w := m.Vals["w"].Type
+		return ok1 && one == 1 && ok2 && eps >= 0 && last.IsStatic() && w.Shape.Rank() == 1 && w.Shape.Dims[0].Equal(last)
+	},
+	Build: func(b *ir.Builder, m *Match) ([]*ir.Value, error) {
+		eps, _ := scalarFloat(m.Vals["eps"])
+		op, err := b.Build("RMSNormalization", []*ir.Value{m.Vals["x"], m.Vals["w"]},
+			[]ir.Attr{{Name: "axis", Value: ir.IntAttr(-1)}, {Name: "epsilon", Value: ir.FloatAttr(float32(eps))}}, 1)
+		if err != nil {
+			return nil, err
 		}
 		op.Loc = ir.MergeLocs(m.All...)
 		return op.Results, nil
