@@ -8,6 +8,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/kiln-ml/kiln/internal/ortconv"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
@@ -94,7 +95,7 @@ func (s *ortSession) run(inputs map[string]*tensor.Tensor) ([]*tensor.Tensor, er
 		if !ok {
 			return nil, fmt.Errorf("no value for ONNX Runtime's input %q", n)
 		}
-		v, err := toORT(x)
+		v, err := ortconv.ToValue(x)
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", n, err)
 		}
@@ -107,7 +108,7 @@ func (s *ortSession) run(inputs map[string]*tensor.Tensor) ([]*tensor.Tensor, er
 	res := make([]*tensor.Tensor, len(outs))
 	var firstErr error
 	for i, o := range outs {
-		t, err := fromORT(o)
+		t, err := ortconv.FromValue(o)
 		o.Destroy()
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("ONNX Runtime's output %q: %w", s.output[i], err)
@@ -115,87 +116,4 @@ func (s *ortSession) run(inputs map[string]*tensor.Tensor) ([]*tensor.Tensor, er
 		res[i] = t
 	}
 	return res, firstErr
-}
-
-func toORT(t *tensor.Tensor) (ort.Value, error) {
-	shape := make([]int64, len(t.Shape))
-	for i, d := range t.Shape {
-		shape[i] = int64(d)
-	}
-	switch d := t.Data.(type) {
-	case []float32:
-		return newORTValue(shape, d)
-	case []float64:
-		return newORTValue(shape, d)
-	case []int8:
-		return newORTValue(shape, d)
-	case []int16:
-		return newORTValue(shape, d)
-	case []int32:
-		return newORTValue(shape, d)
-	case []int64:
-		return newORTValue(shape, d)
-	case []uint8:
-		return newORTValue(shape, d)
-	case []uint16:
-		return newORTValue(shape, d)
-	case []uint32:
-		return newORTValue(shape, d)
-	case []uint64:
-		return newORTValue(shape, d)
-	case []bool:
-		return newORTValue(shape, d)
-	}
-	return nil, fmt.Errorf("%v tensors are not passed to ONNX Runtime", t.DType)
-}
-
-// newORTValue copies data into an ONNX Runtime tensor; rank 0 becomes an
-// ONNX Runtime scalar, as onnxruntime_go refuses empty shapes.
-func newORTValue[T ort.TensorData](shape []int64, data []T) (ort.Value, error) {
-	if len(shape) == 0 {
-		return ort.NewScalar(data[0])
-	}
-	return ort.NewTensor(ort.NewShape(shape...), append([]T{}, data...))
-}
-
-func fromORT(v ort.Value) (*tensor.Tensor, error) {
-	switch x := v.(type) {
-	case *ort.Tensor[float32]:
-		return fromORTTensor(x)
-	case *ort.Tensor[float64]:
-		return fromORTTensor(x)
-	case *ort.Tensor[int8]:
-		return fromORTTensor(x)
-	case *ort.Tensor[int16]:
-		return fromORTTensor(x)
-	case *ort.Tensor[int32]:
-		return fromORTTensor(x)
-	case *ort.Tensor[int64]:
-		return fromORTTensor(x)
-	case *ort.Tensor[uint8]:
-		return fromORTTensor(x)
-	case *ort.Tensor[uint16]:
-		return fromORTTensor(x)
-	case *ort.Tensor[uint32]:
-		return fromORTTensor(x)
-	case *ort.Tensor[uint64]:
-		return fromORTTensor(x)
-	case *ort.Tensor[bool]:
-		return fromORTTensor(x)
-	}
-	return nil, fmt.Errorf("ONNX Runtime returned a %T, which kiln does not read", v)
-}
-
-func fromORTTensor[T ort.TensorData](x *ort.Tensor[T]) (*tensor.Tensor, error) {
-	shape := make([]int, len(x.GetShape()))
-	n := 1
-	for i, d := range x.GetShape() {
-		shape[i] = int(d)
-		n *= int(d)
-	}
-	data := x.GetData()
-	if len(data) != n {
-		return nil, fmt.Errorf("output of shape %v holds %d values", shape, len(data))
-	}
-	return tensor.FromSlice(shape, append([]T{}, data...)), nil
 }
