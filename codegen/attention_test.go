@@ -9,8 +9,9 @@ import (
 )
 
 // TestCompiledAttention runs testdata/attention.kir.tmpl (Gelu exact and
-// tanh; Attention without mask, with a float mask, and causal with
-// grouped-query heads) compiled and in the interpreter on seeded random
+// tanh; RMSNormalization; a fused MatMul and a fused Conv whose epilogues
+// codegen writes into their kernels; Attention without mask, with a float
+// mask, and causal with grouped-query heads) compiled and in the interpreter on seeded random
 // inputs. Tolerance: the compiled kernels sum dot products in float32 on
 // the GEMM and use the float32 erff/tanhf/expf (relative errors up to
 // 2.3e-7), the interpreter accumulates in float64.
@@ -27,8 +28,8 @@ func TestCompiledAttention(t *testing.T) {
 		}
 		return tensor.FromSlice(shape, x)
 	}
-	names := []string{"x", "q", "k", "v", "qs", "kg", "vg"}
-	in := []*tensor.Tensor{rnd(2, 6), rnd(2, 3, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 4), rnd(2, 5, 4)}
+	names := []string{"x", "q", "k", "v", "qs", "kg", "vg", "fx", "cx"}
+	in := []*tensor.Tensor{rnd(2, 6), rnd(2, 3, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 4), rnd(2, 5, 4), rnd(2, 3, 4), rnd(2, 2, 5, 5)}
 	res := h.run(t, "attention", in, names, 1)
 	m := h.modules["attention"]
 	feeds := map[string]interp.Value{}

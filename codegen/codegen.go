@@ -135,10 +135,10 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	// variable per value and the Go compiler refuses unused ones.
 	m = m.Clone()
 	f = m.Func(f.Name)
-	// Fused ops (the epilogue pass's) compile as their definition until
-	// codegen has kernels for them: the base op's kernel, then the
-	// epilogue's ops as elementwise kernels.
-	if _, err := ir.Unfuse(f.Body); err != nil {
+	// Fused ops (the epilogue pass's) whose epilogue codegen cannot write
+	// (emit_fused.go) compile as their definition: the base op's kernel,
+	// then the epilogue's ops as elementwise kernels.
+	if _, err := ir.UnfuseIf(f.Body, func(op *ir.Op) bool { return !fusedEmittable(op) }); err != nil {
 		return nil, err
 	}
 	ir.RemoveDeadOps(f.Body)
@@ -256,6 +256,9 @@ func checkSupported(f *ir.Func) error {
 				continue
 			}
 			if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
+				continue
+			}
+			if fusedEmittable(op) {
 				continue
 			}
 			if _, ok := bad[op.Name]; !ok {

@@ -131,79 +131,93 @@ func inferFused(op *Op) ([]Type, error) {
 }
 
 // Unfuse replaces every kiln.Fused* op in r and its nested regions by its
-// definition: the base op, then the epilogue's ops applied to whole
-// tensors (the accumulator and the extra operands, which broadcast to
-// it). It is how a consumer without fused kernels (codegen, for now) takes
-// a module the epilogue pass has run on, and returns the number of ops
-// unfused.
+// definition (UnfuseOp) and returns the number of ops unfused.
 func Unfuse(r *Region) (int, error) {
+	return UnfuseIf(r, func(*Op) bool { return true })
+}
+
+// UnfuseIf is Unfuse for the fused ops keep reports true for.
+func UnfuseIf(r *Region, keep func(*Op) bool) (int, error) {
 	n := 0
 	for _, op := range append([]*Op(nil), r.Ops...) {
 		for _, sub := range op.Regions {
-			k, err := Unfuse(sub)
+			k, err := UnfuseIf(sub, keep)
 			if err != nil {
 				return n, err
 			}
 			n += k
 		}
-		base, nb, ok := FusedBase(op.Name)
-		if !ok {
+		if _, _, ok := FusedBase(op.Name); !ok || !keep(op) {
 			continue
 		}
-		if len(op.Regions) != 1 {
-			return n, fmt.Errorf("%s has %d regions, want the epilogue", op.Name, len(op.Regions))
-		}
-		b := BuildBefore(op)
-		args := op.Args
-		if len(args) > nb {
-			args = args[:nb]
-		}
-		// Trailing absent optional operands are left off.
-		for len(args) > 0 && args[len(args)-1] == nil {
-			args = args[:len(args)-1]
-		}
-		bop, err := b.Build(base, args, op.Attrs, 1)
-		if err != nil {
-			return n, fmt.Errorf("unfusing %s: %w", op.Name, err)
-		}
-		bop.Loc = op.Loc
-		epi := op.Regions[0]
-		remap := map[*Value]*Value{epi.Params[0]: bop.Results[0]}
-		for i, x := range fusedExtras(op) {
-			if i+1 < len(epi.Params) {
-				remap[epi.Params[i+1]] = x
-			}
-		}
-		for _, e := range epi.Ops {
-			eargs := make([]*Value, len(e.Args))
-			for i, a := range e.Args {
-				if v, ok := remap[a]; ok {
-					eargs[i] = v
-				} else {
-					eargs[i] = a
-				}
-			}
-			ne, err := b.Build(e.Name, eargs, e.Attrs, len(e.Results))
-			if err != nil {
-				return n, fmt.Errorf("unfusing %s: %w", op.Name, err)
-			}
-			ne.Loc = op.Loc
-			for i, res := range e.Results {
-				remap[res] = ne.Results[i]
-			}
-		}
-		out, ok := remap[epi.Results[0]]
-		if !ok {
-			out = epi.Results[0]
-		}
-		if out.Def != nil && out.Def.Parent == r {
-			out.Name = op.Results[0].Name
-		}
-		ReplaceAllUses(r.Root(), op.Results[0], out)
-		if err := EraseOp(op); err != nil {
+		if err := UnfuseOp(op); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, nil
+}
+
+// UnfuseOp replaces the fused op op by its definition: the base op, then
+// the epilogue's ops applied to whole tensors (the accumulator and the
+// extra operands, which broadcast to it). It is how a consumer without a
+// kernel for a fused op (codegen, for epilogues it cannot emit) takes a
+// module the epilogue pass has run on.
+func UnfuseOp(op *Op) error {
+	base, nb, ok := FusedBase(op.Name)
+	if !ok {
+		return fmt.Errorf("%s is not a fused op", op.Name)
+	}
+	r := op.Parent
+	if len(op.Regions) != 1 {
+		return fmt.Errorf("%s has %d regions, want the epilogue", op.Name, len(op.Regions))
+	}
+	b := BuildBefore(op)
+	args := op.Args
+	if len(args) > nb {
+		args = args[:nb]
+	}
+	// Trailing absent optional operands are left off.
+	for len(args) > 0 && args[len(args)-1] == nil {
+		args = args[:len(args)-1]
+	}
+	bop, err := b.Build(base, args, op.Attrs, 1)
+	if err != nil {
+		return fmt.Errorf("unfusing %s: %w", op.Name, err)
+	}
+	bop.Loc = op.Loc
+	epi := op.Regions[0]
+	remap := map[*Value]*Value{epi.Params[0]: bop.Results[0]}
+	for i, x := range fusedExtras(op) {
+		if i+1 < len(epi.Params) {
+			remap[epi.Params[i+1]] = x
+		}
+	}
+	for _, e := range epi.Ops {
+		eargs := make([]*Value, len(e.Args))
+		for i, a := range e.Args {
+			if v, ok := remap[a]; ok {
+				eargs[i] = v
+			} else {
+				eargs[i] = a
+			}
+		}
+		ne, err := b.Build(e.Name, eargs, e.Attrs, len(e.Results))
+		if err != nil {
+			return fmt.Errorf("unfusing %s: %w", op.Name, err)
+		}
+		ne.Loc = op.Loc
+		for i, res := range e.Results {
+			remap[res] = ne.Results[i]
+		}
+	}
+	out, ok := remap[epi.Results[0]]
+	if !ok {
+		out = epi.Results[0]
+	}
+	if out.Def != nil && out.Def.Parent == r {
+		out.Name = op.Results[0].Name
+	}
+	ReplaceAllUses(r.Root(), op.Results[0], out)
+	return EraseOp(op)
 }
