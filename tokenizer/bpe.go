@@ -50,58 +50,18 @@ type bpeBigram struct {
 	rank        int
 }
 
-// bpeQueue is a binary heap that pops the lowest rank first, the leftmost
-// on ties.
-type bpeQueue []bpeBigram
-
-func (q bpeQueue) less(i, j int) bool {
-	if q[i].rank != q[j].rank {
-		return q[i].rank < q[j].rank
+// before orders BPE merges: the lowest rank first, the leftmost on ties.
+func (b bpeBigram) before(o bpeBigram) bool {
+	if b.rank != o.rank {
+		return b.rank < o.rank
 	}
-	return q[i].left < q[j].left
-}
-
-func (q *bpeQueue) push(b bpeBigram) {
-	*q = append(*q, b)
-	h := *q
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (q *bpeQueue) pop() bpeBigram {
-	h := *q
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	for i := 0; ; {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if c+1 < n && h.less(c+1, c) {
-			c++
-		}
-		if !h.less(c, i) {
-			break
-		}
-		h[i], h[c] = h[c], h[i]
-		i = c
-	}
-	*q = h
-	return top
+	return b.left < o.left
 }
 
 // bpeState is scratch space reused across the words of one encoding.
 type bpeState struct {
 	syms  []bpeSymbol
-	queue bpeQueue
+	queue mergeQueue[bpeBigram]
 	word  []byte
 }
 

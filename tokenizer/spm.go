@@ -12,54 +12,13 @@ type spmBigram struct {
 	size        int
 }
 
-// spmQueue is a binary heap that pops the highest score first, the
-// leftmost on ties. (Written out rather than through container/heap: the
-// queue holds a bigram per symbol of the whole text, and the interface
-// calls cost more than the comparisons.)
-type spmQueue []spmBigram
-
-func (q spmQueue) less(i, j int) bool {
-	if q[i].score != q[j].score {
-		return q[i].score > q[j].score
+// before orders SentencePiece merges: the highest score first, the
+// leftmost on ties.
+func (b spmBigram) before(o spmBigram) bool {
+	if b.score != o.score {
+		return b.score > o.score
 	}
-	return q[i].left < q[j].left
-}
-
-func (q *spmQueue) push(b spmBigram) {
-	*q = append(*q, b)
-	h := *q
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (q *spmQueue) pop() spmBigram {
-	h := *q
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	for i := 0; ; {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if c+1 < n && h.less(c+1, c) {
-			c++
-		}
-		if !h.less(c, i) {
-			break
-		}
-		h[i], h[c] = h[c], h[i]
-		i = c
-	}
-	*q = h
-	return top
+	return b.left < o.left
 }
 
 // spmState is one SentencePiece encoding: the symbols (runs of text that
@@ -67,7 +26,7 @@ func (q *spmQueue) pop() spmBigram {
 type spmState struct {
 	text  string
 	syms  []bpeSymbol
-	queue spmQueue
+	queue mergeQueue[spmBigram]
 }
 
 // encodeSPM appends the ids of text, a fragment without special tokens:
