@@ -8,18 +8,10 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
-// Kernels for the ops the fusion passes make: Gelu, RMSNormalization and
-// Attention.
+// Kernels for the ops the fusion passes make: RMSNormalization and
+// Attention (Gelu is one of unaryStmts).
 
 func init() {
-	emitters["Gelu"] = emitUnary(func(c *opCtx) (string, error) {
-		if c.op.Str("approximate") == "tanh" {
-			// x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
-			return "v = 0.5 * v * (1 + tanhf(0.7978846*(v+0.044715*v*v*v)))", nil
-		}
-		// x/2 * (1 + erf(x / sqrt 2)).
-		return "v = 0.5 * v * (1 + erff(v*0.70710677))", nil
-	})
 	emitters["Attention"] = emitAttention
 	emitters["RMSNormalization"] = emitRMSNorm
 	f32Kernels["RMSNormalization"] = true

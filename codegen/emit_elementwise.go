@@ -42,21 +42,37 @@ func init() {
 	for name, expr := range binaryExprs {
 		emitters[name] = emitBinary(expr)
 	}
-	emitters["Relu"] = emitUnary(func(*opCtx) (string, error) { return "if v < 0 {\nv = 0\n}", nil })
-	emitters["Sigmoid"] = emitUnary(func(*opCtx) (string, error) {
-		return "v = sigmoidf(v)", nil
-	})
-	emitters["Tanh"] = emitUnary(func(*opCtx) (string, error) { return "v = tanhf(v)", nil })
-	emitters["Clip"] = emitUnary(clipStmt)
-	emitters["Sqrt"] = emitUnary(func(*opCtx) (string, error) { return "v = float32(math.Sqrt(float64(v)))", nil })
-	emitters["Exp"] = emitUnary(func(*opCtx) (string, error) { return "v = expf(v)", nil })
-	emitters["Erf"] = emitUnary(func(*opCtx) (string, error) { return "v = erff(v)", nil })
-	emitters["Neg"] = emitUnary(func(*opCtx) (string, error) { return "v = -v", nil })
-	emitters["HardSigmoid"] = emitUnary(func(c *opCtx) (string, error) {
+	for name, stmt := range unaryStmts {
+		emitters[name] = emitUnary(stmt)
+	}
+}
+
+// unaryStmts are the float32 unary ops codegen writes as one statement on
+// v, the element: emitUnary wraps them in a loop, and fused epilogues
+// (emit_fused.go) apply them inside the producer's kernel. A statement
+// reads only the op's attributes and constant operands, never c.g.
+var unaryStmts = map[string]func(*opCtx) (string, error){
+	"Relu":    func(*opCtx) (string, error) { return "if v < 0 {\nv = 0\n}", nil },
+	"Sigmoid": func(*opCtx) (string, error) { return "v = sigmoidf(v)", nil },
+	"Tanh":    func(*opCtx) (string, error) { return "v = tanhf(v)", nil },
+	"Clip":    clipStmt,
+	"Sqrt":    func(*opCtx) (string, error) { return "v = float32(math.Sqrt(float64(v)))", nil },
+	"Exp":     func(*opCtx) (string, error) { return "v = expf(v)", nil },
+	"Erf":     func(*opCtx) (string, error) { return "v = erff(v)", nil },
+	"Neg":     func(*opCtx) (string, error) { return "v = -v", nil },
+	"HardSigmoid": func(c *opCtx) (string, error) {
 		// ONNX: max(0, min(1, alpha*x + beta)).
 		return fmt.Sprintf("v = %s*v + %s\nif v < 0 {\nv = 0\n}\nif v > 1 {\nv = 1\n}", f32Lit(c.op.Float("alpha")), f32Lit(c.op.Float("beta"))), nil
-	})
-	emitters["Pow"] = emitUnary(powStmt)
+	},
+	"Pow": powStmt,
+	"Gelu": func(c *opCtx) (string, error) {
+		if c.op.Str("approximate") == "tanh" {
+			// x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
+			return "v = 0.5 * v * (1 + tanhf(0.7978846*(v+0.044715*v*v*v)))", nil
+		}
+		// x/2 * (1 + erf(x / sqrt 2)).
+		return "v = 0.5 * v * (1 + erff(v*0.70710677))", nil
+	},
 }
 
 // powStmt writes Pow with a constant scalar exponent, squares and square

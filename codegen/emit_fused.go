@@ -10,7 +10,8 @@ import (
 // The fused producers of the epilogue pass: the base op's kernel, then
 // one loop over its output that applies the epilogue's ops to each
 // element while it is still in cache, instead of one kernel and one
-// buffer per elementwise op. Epilogues with an op outside epilogueStmts,
+// buffer per elementwise op. Epilogues with an op outside unaryStmts and
+// epilogueBinary,
 // or a non-float32 producer, are compiled as their definition instead
 // (ir.UnfuseOp, before anything else; see fusedEmittable).
 
@@ -20,38 +21,15 @@ func init() {
 	}
 }
 
-// epilogueUnary are the unary epilogue ops: a statement on v.
-var epilogueUnary = map[string]func(op *ir.Op) (string, bool){
-	"Relu":    func(*ir.Op) (string, bool) { return "if v < 0 {\nv = 0\n}", true },
-	"Sigmoid": func(*ir.Op) (string, bool) { return "v = sigmoidf(v)", true },
-	"Tanh":    func(*ir.Op) (string, bool) { return "v = tanhf(v)", true },
-	"Erf":     func(*ir.Op) (string, bool) { return "v = erff(v)", true },
-	"Exp":     func(*ir.Op) (string, bool) { return "v = expf(v)", true },
-	"Neg":     func(*ir.Op) (string, bool) { return "v = -v", true },
-	"Gelu": func(op *ir.Op) (string, bool) {
-		if op.Str("approximate") == "tanh" {
-			return "v = 0.5 * v * (1 + tanhf(0.7978846*(v+0.044715*v*v*v)))", true
-		}
-		return "v = 0.5 * v * (1 + erff(v*0.70710677))", true
-	},
-	"HardSigmoid": func(op *ir.Op) (string, bool) {
-		return fmt.Sprintf("v = %s*v + %s\nif v < 0 {\nv = 0\n}\nif v > 1 {\nv = 1\n}", f32Lit(op.Float("alpha")), f32Lit(op.Float("beta"))), true
-	},
-	"Clip": func(op *ir.Op) (string, bool) {
-		var b strings.Builder
-		for i, cmp := range []string{"<", ">"} {
-			if i+1 >= len(op.Args) || op.Args[i+1] == nil {
-				continue
-			}
-			fs, ok := ir.ConstFloats(op.Args[i+1])
-			if !ok || len(fs) != 1 {
-				return "", false
-			}
-			lit := f32Lit(float32(fs[0]))
-			fmt.Fprintf(&b, "if v %s %s {\nv = %s\n}\n", cmp, lit, lit)
-		}
-		return b.String(), true
-	},
+// epilogueStmt returns the statement on v of a unary epilogue op (one of
+// unaryStmts), or false.
+func epilogueStmt(op *ir.Op) (string, bool) {
+	f := unaryStmts[op.Name]
+	if f == nil {
+		return "", false
+	}
+	s, err := f(&opCtx{op: op})
+	return s, err == nil
 }
 
 // epilogueBinary are the binary epilogue ops: an expression of two
@@ -79,11 +57,8 @@ func fusedEmittable(op *ir.Op) bool {
 		if len(e.Results) != 1 {
 			return false
 		}
-		if f := epilogueUnary[e.Name]; f != nil {
+		if _, ok := epilogueStmt(e); ok {
 			if len(e.Args) == 0 || !known[e.Args[0]] {
-				return false
-			}
-			if _, ok := f(e); !ok {
 				return false
 			}
 		} else if _, ok := epilogueBinary[e.Name]; ok {
@@ -188,8 +163,7 @@ func emitFused(c *opCtx) (*kernel, error) {
 		}
 		for n, e := range epi.Ops {
 			t := fmt.Sprintf("t%d", n)
-			if f := epilogueUnary[e.Name]; f != nil {
-				stmt, _ := f(e)
+			if stmt, ok := epilogueStmt(e); ok {
 				fmt.Fprintf(&b, "v = %s\n%s\n%s := v\n", ref(e.Args[0]), stmt, t)
 			} else {
 				fmt.Fprintf(&b, "%s := %s\n", t, fmt.Sprintf(epilogueBinary[e.Name], ref(e.Args[0]), ref(e.Args[1])))
