@@ -106,7 +106,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	pipeline, err := pf.pipeline()
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return pipelineFailure(fs, stderr, "bench", err)
 	}
 	model := fs.Arg(0)
 	if *vsORT {

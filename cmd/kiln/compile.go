@@ -58,7 +58,7 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	}
 	pipeline, err := pf.pipeline()
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return pipelineFailure(fs, stderr, "compile", err)
 	}
 	bind := map[string]int64{}
 	for _, d := range dims {

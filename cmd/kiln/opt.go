@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -56,6 +58,9 @@ func (p pipelineFlags) pipeline() ([]*passes.Pass, error) {
 	if *p.target != "" {
 		prof, err := targets.Lookup(*p.target)
 		if err != nil {
+			if strings.ContainsRune(*p.target, os.PathSeparator) || strings.HasSuffix(*p.target, ".target") {
+				return nil, &profileError{err} // a file that would not read or parse
+			}
 			return nil, err
 		}
 		if !isSet(p.fs, "passes") {
@@ -103,7 +108,7 @@ func runOpt(args []string, stdout, stderr io.Writer) int {
 	}
 	pipeline, err := pf.pipeline()
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return pipelineFailure(fs, stderr, "opt", err)
 	}
 	for _, names := range []string{*before, *after} {
 		for _, n := range splitList(names) {
@@ -155,7 +160,7 @@ func runStats(args []string, stdout, stderr io.Writer) int {
 	}
 	pipeline, err := pf.pipeline()
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return pipelineFailure(fs, stderr, "stats", err)
 	}
 	m, err := loadModel(fs.Arg(0))
 	if err != nil {
@@ -260,4 +265,21 @@ func runTargets(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%-17s %s\n%17s %s, %s, %s; passes %s\n", p.Name, p.Summary, "", p.Arch, threads, budget, p.Passes)
 	}
 	return exitOK
+}
+
+// profileError is a --target profile that could not be read or parsed: a
+// bad input (exit 1), where a bad pass name is a usage error.
+type profileError struct{ err error }
+
+func (e *profileError) Error() string { return e.err.Error() }
+
+// pipelineFailure reports an error of pipelineFlags.pipeline for command
+// name: a bad profile file fails the command, anything else is a usage
+// error.
+func pipelineFailure(fs *flag.FlagSet, stderr io.Writer, name string, err error) int {
+	var pe *profileError
+	if errors.As(err, &pe) {
+		return fail(stderr, name, err)
+	}
+	return usageError(fs, "%v", err)
 }

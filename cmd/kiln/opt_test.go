@@ -120,3 +120,28 @@ func TestTargetsAndDumpTarget(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+// A --target file that does not read or parse fails the command (exit 1)
+// naming the file and line; a mistyped built-in name is a usage error.
+func TestTargetFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.kir")
+	os.WriteFile(in, []byte(optSrc), 0o644)
+	bad := filepath.Join(dir, "bad.target")
+	os.WriteFile(bad, []byte("name x\nbogus 1\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"stats", "--target", bad, in}, exitFailure, "bad.target:2: unknown key \"bogus\""},
+		{[]string{"compile", in, "-o", filepath.Join(dir, "pkg"), "--target", bad}, exitFailure, "bad.target:2"},
+		{[]string{"opt", "--target", dir, in}, exitFailure, "not a regular file"},
+		{[]string{"dump", "--target", "genric", in}, exitUsage, `did you mean "generic"?`},
+	} {
+		code, _, stderr := runCLI(c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}

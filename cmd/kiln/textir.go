@@ -101,7 +101,7 @@ func runDump(args []string, stdout, stderr io.Writer) int {
 	}
 	pipeline, err := pf.pipeline()
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return pipelineFailure(fs, stderr, "dump", err)
 	}
 	model := fs.Arg(0)
 	m, err := loadModel(model)

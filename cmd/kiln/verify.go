@@ -80,7 +80,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	pipeline, err := pf.pipeline()
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return pipelineFailure(fs, stderr, "verify", err)
 	}
 	model := fs.Arg(0)
 	if strings.HasSuffix(model, ".kir") {
