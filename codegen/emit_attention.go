@@ -40,6 +40,9 @@ func emitAttention(c *opCtx) (*kernel, error) {
 	if op.Float("softcap") != 0 || op.Int("qk_matmul_output_mode") != 0 {
 		return nil, fmt.Errorf("Attention with softcap or qk_matmul_output_mode has no codegen kernel yet")
 	}
+	if p := op.Int("softmax_precision"); op.Has("softmax_precision") && p != 1 && p != 11 {
+		return nil, fmt.Errorf("Attention with softmax_precision %d (weights rounded to a narrower type) has no codegen kernel yet", p)
+	}
 	qs, err := c.arg(0)
 	if err != nil {
 		return nil, err

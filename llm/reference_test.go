@@ -118,16 +118,18 @@ func logitsAgreement(a, b []float32) (cos, relDiff float64) {
 
 // logitsGaps lists the files whose logits miss the agreement bar, with
 // the reason; a listed file that passes fails the test, so the list stays
-// exact. The interpreter multiplies by exactly dequantized weights, while
-// llama.cpp quantizes the activations to 8 bits per block and sums block
-// products in its SIMD order; on these random-weight files (near-tied
-// logits) that is enough to miss cosine 0.9999. Multiplying as ggml's
-// reference block dot product does (ir/quant.VecDot) was tried: it moved
-// iq4_xs and q6_k over the bar and q3_k_m, q4_k_s and q5_k_m under it.
+// exact. The lift computes as ggml's CPU backend does: block weights
+// multiply activations rounded to 8-bit blocks with integer dot products
+// (kiln.MatMulBlocks), F16 weights multiply activations rounded to F16,
+// and with the F16 cache llama.cpp used the softmax weights are rounded to
+// F16 before they multiply V (Attention's softmax_precision). That brought
+// every kq-random and stories260K file but three to within 1e-7 of
+// llama.cpp's logit range (iq4_nl and the repacked Q4_0 of stories260K are
+// at cosine 0.99998 and 0.999994). The 58M model stays at cosine 0.99988
+// (max abs diff 0.84% of the range); its types are the ones that agree
+// exactly on the other files, so the difference lies elsewhere, not found.
 var logitsGaps = map[string]string{
-	"kq-random-iq4_xs.gguf":       "cosine 0.99989",
-	"kq-random-q6_k.gguf":         "cosine 0.99989",
-	"llama58m-random-q4_k_m.gguf": "cosine 0.99982",
+	"llama58m-random-q4_k_m.gguf": "cosine 0.99988",
 }
 
 // long reports whether the slow reference checks run (KILN_LONG=1).

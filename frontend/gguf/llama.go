@@ -285,6 +285,24 @@ func (l *lifter) linear(x *ir.Value, name string, out, in int) (*ir.Value, error
 		return nil, err
 	}
 	l.loc = ir.Loc(name)
+	// Block-quantized weights multiply as ggml does, with the activations
+	// rounded to 8-bit blocks (kiln.MatMulBlocks); float weights through a
+	// float32 Gemm.
+	if g, ok := quant.FromIRType(w.Type.DType); ok {
+		if _, ok := quant.VecDotType(g); ok {
+			return l.op1("kiln.MatMulBlocks", []*ir.Value{x, w})
+		}
+	}
+	if w.Type.DType == ir.F16 {
+		// ggml multiplies F16 weights by activations rounded to F16.
+		h, err := l.op1("Cast", []*ir.Value{x}, ir.Attr{Name: "to", Value: ir.DTypeAttr(ir.F16)})
+		if err != nil {
+			return nil, err
+		}
+		if x, err = l.f32(h); err != nil {
+			return nil, err
+		}
+	}
 	if w, err = l.f32(w); err != nil {
 		return nil, err
 	}
@@ -406,8 +424,13 @@ func (l *lifter) function(name string, seq ir.Dim) error {
 				}
 			}
 		}
-		rs, err := l.op("Attention", []*ir.Value{q, k, v, nil, past[2*i], past[2*i+1]},
-			[]ir.Attr{attrI("is_causal", 1), attrI("kv_num_heads", int64(c.KVHeads)), attrI("q_num_heads", int64(c.Heads))}, 3)
+		attnAttrs := []ir.Attr{attrI("is_causal", 1), attrI("kv_num_heads", int64(c.KVHeads)), attrI("q_num_heads", int64(c.Heads))}
+		if l.opts.KVF16 {
+			// With an F16 cache llama.cpp multiplies the softmax weights,
+			// rounded to F16, by V: ONNX's FLOAT16 softmax precision.
+			attnAttrs = append(attnAttrs, attrI("softmax_precision", 10))
+		}
+		rs, err := l.op("Attention", []*ir.Value{q, k, v, nil, past[2*i], past[2*i+1]}, attnAttrs, 3)
 		if err != nil {
 			return err
 		}

@@ -168,6 +168,10 @@ func kernelAttention(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		scale = float64(op.Float("scale"))
 	}
 	softcap := float64(op.Float("softcap"))
+	round, err := softmaxRounding(op)
+	if err != nil {
+		return nil, err
+	}
 	causal := op.Int("is_causal") != 0
 	mode := op.Int("qk_matmul_output_mode")
 	grp := nqh / nkh
@@ -218,6 +222,9 @@ func kernelAttention(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 					if sum > 0 {
 						w[j] /= sum
 					}
+					if round != nil {
+						w[j] = round(w[j])
+					}
 					switch mode {
 					case 0, 1:
 						out[j] = scores[j]
@@ -254,4 +261,28 @@ func kernelAttention(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		nnFromFloats(ts[0].DType, []int{nb, nqh, nq, total}, qkOut),
 	}
 	return res[:max(1, len(op.Results))], nil
+}
+
+// softmaxRounding reads Attention's softmax_precision, an ONNX element type
+// code: the precision the softmax is computed in. The kernel computes it in
+// float64 whatever the code and then, for FLOAT16 (10) and BFLOAT16 (16),
+// rounds each weight to that type before it multiplies V: the result a
+// half-precision softmax delivers, at the accuracy of a wide one. That is
+// also how llama.cpp's CPU backend with an F16 cache multiplies the
+// weights by V (converted to F16 for the dot product), which the GGUF lift
+// relies on. FLOAT (1) and DOUBLE (11), or no attribute, round nothing.
+func softmaxRounding(op *ir.Op) (func(float64) float64, error) {
+	if !op.Has("softmax_precision") {
+		return nil, nil
+	}
+	switch p := op.Int("softmax_precision"); p {
+	case 1, 11:
+		return nil, nil
+	case 10:
+		return func(x float64) float64 { return float64(ir.F16FromFloat32(float32(x)).Float32()) }, nil
+	case 16:
+		return func(x float64) float64 { return float64(ir.BF16FromFloat32(float32(x)).Float32()) }, nil
+	default:
+		return nil, fmt.Errorf("softmax_precision %d is not a floating-point element type (1, 10, 11 or 16)", p)
+	}
 }
