@@ -49,8 +49,10 @@ type qdOptions struct {
 	reduceRange bool     // reduce_range: 7-bit weight ranges
 	constBOnly  bool     // MatMulConstBOnly: activation×activation MatMuls stay float
 	// convPerChannel quantizes Conv weights per output channel, which
-	// quantize_dynamic does not do: a hand-made variant to exercise
-	// ConvInteger's 1-D weight zero point.
+	// quantize_dynamic does not do: a hand-made variant. ONNX Runtime's
+	// ConvInteger refuses a 1-D weight zero point ("Non per-tensor
+	// quantization is not supported now"), so this needs symmetric int8
+	// weights, whose zero points are all 0 and are written as one scalar.
 	convPerChannel bool
 }
 
@@ -238,7 +240,11 @@ func quantizeDynamic(mp *onnxpb.ModelProto, o qdOptions) (*onnxpb.ModelProto, in
 		if axis < 0 {
 			st = interp.Scalar(scales[0])
 		}
-		zt, err := zpTensor(o.weight, zps, axis < 0)
+		scalarZP := axis < 0
+		if o.convPerChannel && axis == 0 && o.weight == ir.I8 {
+			scalarZP, zps = true, zps[:1] // all 0: symmetric
+		}
+		zt, err := zpTensor(o.weight, zps, scalarZP)
 		if err != nil {
 			return "", "", "", err
 		}
