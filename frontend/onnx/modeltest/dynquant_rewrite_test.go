@@ -54,6 +54,8 @@ type qdOptions struct {
 	// quantization is not supported now"), so this needs symmetric int8
 	// weights, whose zero points are all 0 and are written as one scalar.
 	convPerChannel bool
+	// long marks a setting the tests run only with KILN_LONG=1.
+	long bool
 }
 
 func (o qdOptions) String() string {
@@ -150,14 +152,15 @@ func qdWeight(w *interp.Tensor, d ir.DType, axis int, reduce bool) (q *interp.Te
 	} else {
 		n := w.Shape[axis]
 		inner := interp.NumElements(w.Shape[axis+1:])
-		for c := 0; c < n; c++ {
-			var sl []float32
-			var at []int
-			for i := range x {
-				if (i/inner)%n == c {
-					sl = append(sl, x[i])
-					at = append(at, i)
-				}
+		slices := make([][]int, n) // flat indices of each channel
+		for i := range x {
+			c := (i / inner) % n
+			slices[c] = append(slices[c], i)
+		}
+		for _, at := range slices {
+			sl := make([]float32, len(at))
+			for j, i := range at {
+				sl[j] = x[i]
 			}
 			lo, hi := sl[0], sl[0]
 			for _, v := range sl {
