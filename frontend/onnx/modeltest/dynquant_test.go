@@ -518,8 +518,11 @@ func TestDynQuantStacks(t *testing.T) {
 	}
 }
 
-// TestDynQuantTrace (debug) exposes every value of the quantized
-// transformer and prints the first ones that differ between the engines.
+// TestDynQuantTrace is a debugging aid, run with KILN_DYNQ_TRACE=1: it
+// makes every value of the quantized transformer stack (QInt8 per
+// channel, the setting whose codes flip) an output and prints the first
+// 25 that differ between the engines, which shows where the float ulps
+// come from.
 func TestDynQuantTrace(t *testing.T) {
 	if os.Getenv("KILN_DYNQ_TRACE") == "" {
 		t.Skip("set KILN_DYNQ_TRACE=1")
@@ -557,22 +560,8 @@ func TestDynQuantTrace(t *testing.T) {
 			qm.Graph.Output = append(qm.Graph.Output, valueInfo(o, types[o], nil))
 		}
 	}
-	b, _ := proto.Marshal(qm)
-	path := filepath.Join(t.TempDir(), "q.onnx")
-	os.WriteFile(path, b, 0o644)
 	feeds := map[string]*interp.Tensor{"x": newGraph("input", 99).normal(0, 1, xShape...)}
-	ref, err := newORTSession(t, path).run(feeds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.ImportBytes(b, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := runKiln(m, feeds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, ref := runBoth(t, qm, feeds)
 	shown := 0
 	for _, o := range order {
 		g, r := got[o], ref[o]

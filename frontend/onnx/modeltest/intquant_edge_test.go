@@ -192,6 +192,14 @@ func intQuantEdgeCases() []opCase {
 			ini(interp.Scalar(float32(0.7))), ini(interp.Scalar(uint8(125))))
 	}, ir.U8)
 
+	qmm("half steps", func(r *rand.Rand) []opIn {
+		// a_scale·b_scale/y_scale = 0.5: every odd accumulator lands
+		// half-way between two codes.
+		return ins(feed(randInt[uint8](r, 0, 255, 5, 7)), ini(interp.Scalar(float32(0.5))), ini(interp.Scalar(uint8(128))),
+			ini(randInt[uint8](r, 126, 130, 7, 6)), ini(interp.Scalar(float32(1))), ini(interp.Scalar(uint8(128))),
+			ini(interp.Scalar(float32(1))), ini(interp.Scalar(uint8(128))))
+	}, ir.U8)
+
 	qc := func(name string, attrs []*onnxpb.AttributeProto, in func(r *rand.Rand) []opIn) {
 		cs = append(cs, opCase{name: "QLinearConv " + name, opset: 10, op: "QLinearConv", outs: dt(ir.U8, 1), attrs: attrs, in: in})
 	}
