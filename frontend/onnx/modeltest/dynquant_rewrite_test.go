@@ -22,9 +22,9 @@ import (
 //     <x>_zero_point), shared by every node that reads that tensor.
 //   - MatMul whose B is a float initializer becomes MatMulInteger(A_q, W_q,
 //     A_zp, W_zp) → Cast to float → Mul by the product of the two scales
-//     (one Mul node of the scales). With MatMulConstBOnly off (the tool's
-//     default before it became on), a MatMul of two activations is
-//     quantized too, both sides by DynamicQuantizeLinear.
+//     (one Mul node of the scales). With the tool's MatMulConstBOnly
+//     option off, a MatMul of two activations (attention's scores and
+//     context) is quantized too, both sides by DynamicQuantizeLinear.
 //   - Conv whose weight is a float initializer becomes ConvInteger with the
 //     same attributes → Cast → Mul by the scales, then its bias, reshaped to
 //     [1,-1,1,...], is added in float. ConvInteger weights are always per
