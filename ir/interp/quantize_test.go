@@ -89,3 +89,22 @@ func TestDynamicQuantizeLinearEdges(t *testing.T) {
 		})
 	}
 }
+
+// TestMatMulIntegerPerRowZeroPoint checks a 1-D a_zero_point, one per row
+// of A, which the spec allows and ONNX Runtime 1.30 refuses (so no live
+// row covers it).
+func TestMatMulIntegerPerRowZeroPoint(t *testing.T) {
+	a := FromSlice([]int{2, 3}, []uint8{1, 2, 3, 10, 20, 30})
+	b := FromSlice([]int{3, 2}, []int8{1, -1, 2, 0, -3, 5})
+	azp := FromSlice([]int{2}, []uint8{2, 20})
+	bzp := FromSlice([]int{2}, []int8{1, -1})
+	// (A - [2;20]) = [[-1 0 1] [-10 0 10]]; (B - [1 -1]) = [[0 0] [1 1] [-4 6]].
+	want := []int32{-4, 6, -40, 60}
+	out, err := kernelMatMulInteger(nil, &ir.Op{Name: "MatMulInteger"}, []Value{a, b, azp, bzp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Data[int32](out[0].(*Tensor)); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

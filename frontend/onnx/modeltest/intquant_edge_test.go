@@ -158,6 +158,14 @@ func intQuantEdgeCases() []opCase {
 		return ins(feed(randInt[uint8](r, 0, 255, 2, 5, 33)), feed(randInt[uint8](r, 0, 255, 33, 4)),
 			ini(interp.Scalar(uint8(255))), ini(randInt[uint8](r, 0, 255, 4)))
 	})
+	mmi("i8 x i8", func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int8](r, -128, 127, 4, 50)), ini(randInt[int8](r, -128, 127, 50, 3)),
+			ini(interp.Scalar(int8(-128))), ini(interp.Scalar(int8(127))))
+	})
+	mmi("i8 x u8", func(r *rand.Rand) []opIn {
+		return ins(feed(randInt[int8](r, -128, 127, 4, 50)), ini(randInt[uint8](r, 0, 255, 50, 3)),
+			ini(interp.Scalar(int8(3))), ini(interp.Scalar(uint8(200))))
+	})
 	mmi("no zero points", func(r *rand.Rand) []opIn {
 		return ins(feed(randInt[uint8](r, 0, 255, 6, 8)), ini(randInt[int8](r, -128, 127, 8, 3)))
 	})
