@@ -168,7 +168,7 @@ func runBoth(t *testing.T, mp *onnxpb.ModelProto, feeds map[string]*interp.Tenso
 		t.Fatal(err)
 	}
 	if dir := os.Getenv("KILN_DYNQ_KEEP"); dir != "" {
-		_ = os.WriteFile(filepath.Join(dir, sanitize(t.Name())+".onnx"), b, 0o644)
+		_ = os.WriteFile(filepath.Join(dir, testFileName(t.Name())+".onnx"), b, 0o644)
 	}
 	ref, err = newORTSession(t, path).run(feeds)
 	if err != nil {
@@ -435,8 +435,8 @@ func dqlParams(x []float32) (float32, float32) {
 	return s, float32(math.RoundToEven(float64(min(max(-lo/s, 0), 255))))
 }
 
-// sanitize makes a test name a file name.
-func sanitize(s string) string {
+// testFileName makes a test name a file name.
+func testFileName(s string) string {
 	b := []byte(s)
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {

@@ -62,9 +62,9 @@ func dqlEdgeCases() []dqlEdgeCase {
 	// Sizes 37 and 1000 reach both the vector loops and the scalar tails.
 	return []dqlEdgeCase{
 		{"random", func(r *rand.Rand) *interp.Tensor { return randF32(r, -3, 5, 1000) }},
-		{"all zero", func(r *rand.Rand) *interp.Tensor { return fill(0, 4, 9) }},
-		{"constant positive", func(r *rand.Rand) *interp.Tensor { return fill(3.25, 37) }},
-		{"constant negative", func(r *rand.Rand) *interp.Tensor { return fill(-0.7, 37) }},
+		{"all zero", func(r *rand.Rand) *interp.Tensor { return constF32(0, 4, 9) }},
+		{"constant positive", func(r *rand.Rand) *interp.Tensor { return constF32(3.25, 37) }},
+		{"constant negative", func(r *rand.Rand) *interp.Tensor { return constF32(-0.7, 37) }},
 		{"only positive", func(r *rand.Rand) *interp.Tensor { return randF32(r, 0.5, 9, 1000) }},
 		{"only negative", func(r *rand.Rand) *interp.Tensor { return randF32(r, -9, -0.5, 1000) }},
 		{"huge range", func(r *rand.Rand) *interp.Tensor { return randF32(r, -3e37, 1e38, 1000) }},
@@ -72,10 +72,10 @@ func dqlEdgeCases() []dqlEdgeCase {
 		{"denormal range", func(r *rand.Rand) *interp.Tensor { return randF32(r, -1e-40, 1e-40, 37) }},
 		{"half steps", func(*rand.Rand) *interp.Tensor { return halfSteps() }},
 		{"negative half steps", func(*rand.Rand) *interp.Tensor { return negHalfSteps() }},
-		{"one element", func(*rand.Rand) *interp.Tensor { return fill(-2, 1) }},
-		{"NaN", func(r *rand.Rand) *interp.Tensor { return withNaN(randF32(r, -3, 5, 37), 5) }},
-		{"NaN first", func(r *rand.Rand) *interp.Tensor { return withNaN(randF32(r, -3, 5, 37), 0) }},
-		{"NaN in tail", func(r *rand.Rand) *interp.Tensor { return withNaN(randF32(r, -3, 5, 37), 36) }},
+		{"one element", func(*rand.Rand) *interp.Tensor { return constF32(-2, 1) }},
+		{"NaN", func(r *rand.Rand) *interp.Tensor { return withNaNAt(randF32(r, -3, 5, 37), 5) }},
+		{"NaN first", func(r *rand.Rand) *interp.Tensor { return withNaNAt(randF32(r, -3, 5, 37), 0) }},
+		{"NaN in tail", func(r *rand.Rand) *interp.Tensor { return withNaNAt(randF32(r, -3, 5, 37), 36) }},
 		{"negative infinity", func(r *rand.Rand) *interp.Tensor {
 			x := randF32(r, -3, 5, 37)
 			interp.Data[float32](x)[3] = float32(math.Inf(-1))
@@ -88,7 +88,7 @@ func dqlEdgeCases() []dqlEdgeCase {
 			return x
 		}},
 		{"scale underflows", func(r *rand.Rand) *interp.Tensor { return randF32(r, -1e-44, 1e-44, 37) }},
-		{"NaN only", func(r *rand.Rand) *interp.Tensor { return withNaN(fill(0, 3), 0, 1, 2) }},
+		{"NaN only", func(r *rand.Rand) *interp.Tensor { return withNaNAt(constF32(0, 3), 0, 1, 2) }},
 		{"infinity", func(r *rand.Rand) *interp.Tensor {
 			x := randF32(r, -3, 5, 37)
 			interp.Data[float32](x)[7] = float32(math.Inf(1))
@@ -97,8 +97,8 @@ func dqlEdgeCases() []dqlEdgeCase {
 	}
 }
 
-// fill is a float32 tensor of shape holding v everywhere.
-func fill(v float32, shape ...int) *interp.Tensor {
+// constF32 is a float32 tensor of shape holding v everywhere.
+func constF32(v float32, shape ...int) *interp.Tensor {
 	d := make([]float32, interp.NumElements(shape))
 	for i := range d {
 		d[i] = v
@@ -128,8 +128,8 @@ func negHalfSteps() *interp.Tensor {
 	return t
 }
 
-// withNaN puts a NaN at a few positions of a float32 tensor.
-func withNaN(t *interp.Tensor, at ...int) *interp.Tensor {
+// withNaNAt puts a NaN at a few positions of a float32 tensor.
+func withNaNAt(t *interp.Tensor, at ...int) *interp.Tensor {
 	d := interp.Data[float32](t)
 	for _, i := range at {
 		d[i] = float32(math.NaN())
