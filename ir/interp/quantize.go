@@ -176,6 +176,23 @@ func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	return []Value{nnFromFloats(od, x.Shape, y)}, nil
 }
 
+// kernelDynamicQuantizeLinear quantizes x to uint8 with a scale and zero
+// point from x's own range, as ONNX Runtime computes them. The spec gives
+// the formulas (range widened to contain 0, scale = range/255, zero point
+// = saturate(round(-min/scale)), y = saturate(round(x/scale) + zero
+// point), rounding half to even) but not their edge cases; models
+// quantized by ONNX Runtime's quantize_dynamic are run and checked with
+// ONNX Runtime, so kiln takes its choices (measured against ONNX Runtime
+// 1.30 in frontend/onnx/modeltest, TestIntegerQuantEdges; docs/quantization.md):
+//
+//   - every step in float32, x/scale a true division (not a multiply by
+//     the reciprocal): a one-ulp difference in x/scale flips a code when it
+//     lies near a half;
+//   - NaN is left out of the range, and quantizes to 0;
+//   - a range of zero width (all zeros, or only NaN) gives scale 1 and
+//     zero point 0, where the spec's formula would divide by zero;
+//   - a NaN zero point (the range holds -Inf, so -min/scale is Inf/Inf)
+//     saturates to 255, as C++'s std::min(255, NaN) returns 255.
 func kernelDynamicQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	ts, err := tensorOperands(args, 1, 1)
 	if err != nil {
@@ -189,21 +206,28 @@ func kernelDynamicQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, erro
 	// The range always includes 0 so that 0 is exactly representable.
 	var lo, hi float32
 	for _, v := range xs {
-		lo, hi = min(lo, v), max(hi, v)
+		if v == v { // NaN compares false both ways and is skipped
+			lo, hi = min(lo, v), max(hi, v)
+		}
 	}
-	scale := (hi - lo) / 255
-	var zp float32
-	if scale != 0 {
-		zp = float32(math.RoundToEven(float64(min(max(-lo/scale, 0), 255))))
+	scale := float32(1)
+	if hi != lo {
+		scale = (hi - lo) / 255
+	}
+	zp := float32(255)
+	if z := 0 - lo/scale; z == z {
+		zp = float32(math.RoundToEven(float64(min(max(z, 0), 255))))
 	}
 	y := scratch[uint8](len(xs))
 	for i, v := range xs {
-		if scale == 0 {
-			y[i] = uint8(zp)
-			continue
+		q := v / scale
+		if q != q {
+			continue // NaN (also Inf/Inf): 0
 		}
-		q := math.RoundToEven(float64(v/scale)) + float64(zp)
-		y[i] = uint8(math.Min(math.Max(q, 0), 255))
+		// Clamping before rounding equals clamping after: both bounds
+		// are integers.
+		q = min(max(q, -zp), 255-zp)
+		y[i] = uint8(float32(math.RoundToEven(float64(q))) + zp)
 	}
 	return []Value{FromSlice(x.Shape, y), Scalar(scale), Scalar(uint8(zp))}, nil
 }
