@@ -446,12 +446,26 @@ func testFileName(s string) string {
 	return string(b)
 }
 
+// dynQuantFlips lists the cases whose outputs leave rtol 1e-3 / atol 1e-4
+// because a quantized code flipped: a float difference of an ulp upstream
+// (kiln's LayerNormalization, Softmax and Erf sum in another order than
+// ONNX Runtime's vectorized kernels) moved a value across a rounding
+// boundary, which no integer kernel can undo (docs/quantization.md). A
+// case out of tolerance must be listed here and must show the flip; a
+// listed case within tolerance fails the test, so the list stays exact.
+// The stacks run at sequence 8, and at 32 with KILN_LONG=1, whose keys
+// carry " (KILN_LONG)".
+var dynQuantFlips = map[string]bool{
+	"TestDynQuantShared/minilm-like-opset17_QUInt8_per_channel_reduce_range":             true,
+	"TestDynQuantShared/minilm-like-opset17_QUInt8_per_channel_reduce_range (KILN_LONG)": true,
+	"TestDynQuantStacks/transformer_QUInt8_per_channel_reduce_range (KILN_LONG)":         true,
+	"TestDynQuantStacks/transformer_QInt8_reduce_range_activation-matmuls (KILN_LONG)":   true,
+	"TestDynQuantStacks/transformer_QInt8_per_channel (KILN_LONG)":                       true,
+}
+
 // checkDynQuant logs a model's agreement with ONNX Runtime and fails the
-// test when a replayed integer node disagrees, or when the outputs are
-// out of tolerance although every quantized code agreed. Outputs out of
-// tolerance after a code flip are logged, with the flip: a float
-// difference of an ulp upstream moved a value across a rounding boundary,
-// which no integer kernel can undo (docs/quantization.md).
+// test when a replayed integer node disagrees, or when the outputs are out
+// of tolerance other than as dynQuantFlips allows.
 func checkDynQuant(t *testing.T, res dynQuantResult) {
 	t.Helper()
 	t.Logf("%d integer ops, %d nodes replayed exactly; outputs (mean |y| %.3g; ONNX Runtime fused vs unfused max abs diff %.3g): max abs err %.3g, max rel err %.3g, %d/%d outside rtol %g atol %g; %s",
@@ -462,8 +476,17 @@ func checkDynQuant(t *testing.T, res dynQuantResult) {
 	if res.meanAbs < 1e-3 {
 		t.Errorf("degenerate model: mean |output| %.3g", res.meanAbs)
 	}
-	if res.err != nil && strings.HasPrefix(res.report, "every") {
-		t.Error(res.err)
+	key := t.Name()
+	if os.Getenv("KILN_LONG") == "1" {
+		key += " (KILN_LONG)"
+	}
+	switch listed := dynQuantFlips[key]; {
+	case res.err != nil && !listed:
+		t.Errorf("%v (%s; not a listed flip)", res.err, res.report)
+	case res.err != nil && strings.HasPrefix(res.report, "every"):
+		t.Errorf("%v although every quantized code agreed", res.err)
+	case res.err == nil && listed:
+		t.Errorf("listed in dynQuantFlips but within tolerance: remove it from the list")
 	}
 }
 
