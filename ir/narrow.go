@@ -127,13 +127,17 @@ func (f MiniFloat) Float64(code uint8) float64 {
 }
 
 // Encode rounds x to the format, to nearest with ties to even, as ONNX's
-// Cast-19 and QuantizeLinear-19 do. With saturate, a finite value beyond
-// the largest one becomes ±Max, and so does an infinity, except in the
-// fnuz formats, where an infinity is NaN. Without saturate, out-of-range
-// values and infinities become an infinity where the format has one
-// (E5M2), else NaN. NaN keeps its sign where the format has signed NaNs.
-// E2M1 has neither: it always saturates, and NaN becomes +Max (S.11.1, as
-// ONNX Runtime converts it).
+// Cast-19 and QuantizeLinear-19 do, bit for bit as ONNX Runtime 1.30 does.
+// With saturate, a value beyond the largest finite one, infinities
+// included, becomes ±Max. Without saturate, out-of-range values and
+// infinities become NaN, or in E5M2 an infinity, with two quirks of ONNX
+// Runtime (and of ONNX's reference conversion) kept on purpose: in E4M3FN
+// a value in [480, 496] becomes ±448 (the truncated code would be the NaN
+// pattern, which the conversion turns into the largest value before
+// rounding), and in E5M2 a finite value in [61440, 65536), which rounds
+// past the largest value, becomes NaN rather than an infinity. NaN keeps
+// its sign where the format has signed NaNs. E2M1 has neither NaN nor
+// infinities: it always saturates, and NaN becomes +6.
 func (f MiniFloat) Encode(x float64, saturate bool) uint8 {
 	neg := math.Signbit(x)
 	var sign uint8
@@ -151,15 +155,21 @@ func (f MiniFloat) Encode(x float64, saturate bool) uint8 {
 		if !f.Inf && !f.FN && !f.UZ { // E2M1
 			return sign | maxCode
 		}
-		if math.IsInf(x, 0) && f.UZ {
-			c, _ := f.NaN(neg)
-			return c
-		}
 		if saturate {
 			return sign | maxCode
 		}
 		if f.Inf {
+			if _, ex := math.Frexp(f.Max); math.Abs(x) < math.Ldexp(1, ex) {
+				// Rounded past Max within the top binade: NaN (see above).
+				return sign | f.expMask() | f.mantMask()
+			}
 			return sign | f.expMask()
+		}
+		if f.FN {
+			top := f.Max - f.Float64(maxCode-1)
+			if a := math.Abs(x); a >= f.Max+top && a <= f.Max+1.5*top {
+				return sign | maxCode // the E4M3FN quirk above
+			}
 		}
 		c, _ := f.NaN(neg)
 		return c

@@ -132,27 +132,29 @@ func TestMiniFloatEncode(t *testing.T) {
 		{F8E4M3FN, 1 + 1.0/16 + 1e-9, 0x39, 0x39}, // just above the tie
 		{F8E4M3FN, 464, 0x7e, 0x7e},               // tie between 448 and 480 rounds to even 448
 		{F8E4M3FN, 465, 0x7e, 0x7f},               // beyond: saturates or is NaN
-		{F8E4M3FN, -1000, 0xfe, 0xff},
+		{F8E4M3FN, -1000, 0xfe, 0xff}, {F8E4M3FN, 480, 0x7e, 0x7e}, {F8E4M3FN, -496, 0xfe, 0xfe}, {F8E4M3FN, 497, 0x7e, 0x7f},
 		{F8E4M3FN, inf, 0x7e, 0x7f}, {F8E4M3FN, -inf, 0xfe, 0xff},
 		{F8E4M3FN, nan, 0x7f, 0x7f}, {F8E4M3FN, math.Copysign(0, -1), 0x80, 0x80},
 		{F8E4M3FN, math.Ldexp(1, -10), 0x00, 0x00}, // half the smallest subnormal: tie to 0
 		{F8E4M3FN, 3 * math.Ldexp(1, -11), 0x01, 0x01},
 		{F8E4M3FN, math.Ldexp(3, -10), 0x02, 0x02}, // 1.5 subnormal steps: tie to even 2
 		{F8E4M3FN, -math.Ldexp(1, -11), 0x80, 0x80},
-		// E4M3FNUZ: no -0, Inf is NaN even when saturating.
+		// E4M3FNUZ: no -0; infinities saturate or are NaN.
 		{F8E4M3FNUZ, math.Copysign(0, -1), 0x00, 0x00},
 		{F8E4M3FNUZ, -math.Ldexp(1, -12), 0x00, 0x00},
 		{F8E4M3FNUZ, -1, 0xc0, 0xc0},
 		{F8E4M3FNUZ, 300, 0x7f, 0x80}, {F8E4M3FNUZ, -300, 0xff, 0x80},
-		{F8E4M3FNUZ, inf, 0x80, 0x80}, {F8E4M3FNUZ, nan, 0x80, 0x80},
+		{F8E4M3FNUZ, inf, 0x7f, 0x80}, {F8E4M3FNUZ, -inf, 0xff, 0x80}, {F8E4M3FNUZ, nan, 0x80, 0x80},
 		// E5M2: the largest is 1.75 * 2^15; 61440 is the tie with 2^16,
-		// whose even neighbour is the infinity.
-		{F8E5M2, 60000, 0x7b, 0x7b}, {F8E5M2, 61440, 0x7b, 0x7c},
+		// whose even neighbour is past the largest value: NaN without
+		// saturation below 2^16 (ONNX Runtime's conversion), infinity
+		// from 2^16 on.
+		{F8E5M2, 60000, 0x7b, 0x7b}, {F8E5M2, 61440, 0x7b, 0x7f}, {F8E5M2, -62000, 0xfb, 0xff},
 		{F8E5M2, 70000, 0x7b, 0x7c}, {F8E5M2, -70000, 0xfb, 0xfc},
 		{F8E5M2, inf, 0x7b, 0x7c}, {F8E5M2, -inf, 0xfb, 0xfc}, {F8E5M2, nan, 0x7f, 0x7f},
 		{F8E5M2, 1.125, 0x3c, 0x3c}, {F8E5M2, 1.375, 0x3e, 0x3e},
 		// E5M2FNUZ.
-		{F8E5M2FNUZ, 1e6, 0x7f, 0x80}, {F8E5M2FNUZ, inf, 0x80, 0x80},
+		{F8E5M2FNUZ, 1e6, 0x7f, 0x80}, {F8E5M2FNUZ, inf, 0x7f, 0x80},
 		{F8E5M2FNUZ, math.Copysign(0, -1), 0x00, 0x00},
 		// E2M1: always saturates.
 		{F4E2M1, 5, 0x6, 0x6}, {F4E2M1, 2.5, 0x4, 0x4}, {F4E2M1, 0.25, 0x0, 0x0},
