@@ -31,4 +31,6 @@ func (s *ortSession) run(map[string]*interp.Tensor) (map[string]*interp.Tensor, 
 	panic("unreachable: ortAvailable skipped")
 }
 
-func tryORTSession(string) (*ortSession, error) { return nil, errors.New("built without cgo: no ONNX Runtime") }
+func tryORTSession(string) (*ortSession, error) {
+	return nil, errors.New("built without cgo: no ONNX Runtime")
+}
