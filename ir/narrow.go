@@ -131,7 +131,7 @@ func (f MiniFloat) Float64(code uint8) float64 {
 // With saturate, a value beyond the largest finite one, infinities
 // included, becomes ±Max. Without saturate, out-of-range values and
 // infinities become NaN, or in E5M2 an infinity, with two quirks of ONNX
-// Runtime (and of ONNX's reference conversion) kept on purpose: in E4M3FN
+// Runtime kept on purpose: in E4M3FN
 // a value in [480, 496] becomes ±448 (the truncated code would be the NaN
 // pattern, which the conversion turns into the largest value before
 // rounding), and in E5M2 a finite value in [61440, 65536), which rounds

@@ -60,7 +60,7 @@ func init() {
 	register("Clip", 11, 0, direct())
 	register("Cast", 1, 5, convCast1)
 	// Cast-19 added the float8 types and saturate (kiln's attribute of the
-	// same name), -21 int4 and uint4, -23 float4e2m1. round_mode (-25)
+	// same name), -21 int4 and uint4, -23 float4e2m1. round_mode (-24)
 	// only acts on conversions to float8e8m0, a type kiln does not have
 	// (the importer refuses it), so it is dropped.
 	for _, op := range []string{"Cast", "CastLike"} {
