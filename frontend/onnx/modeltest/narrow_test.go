@@ -307,6 +307,18 @@ func TestNarrowCastORT(t *testing.T) {
 			},
 			outs: map[string]ir.DType{"y": ir.F32}})
 	}
+	// Constant nodes holding narrow tensors (an odd count packs a padded
+	// byte).
+	for _, d := range []ir.DType{ir.F8E4M3FN, ir.F8E5M2FNUZ, ir.I4, ir.U4} {
+		name := fmt.Sprintf("Constant %v", d)
+		cases = append(cases, graphCase{name: name, opset: 21,
+			inits: map[string]*interp.Tensor{"s": interp.Scalar(float32(0.5))},
+			nodes: []*onnxpb.NodeProto{
+				gNode("Constant", nil, []string{"k"}, aTensor("value", randNarrow(name, d, 7))),
+				gNode("DequantizeLinear", []string{"k", "s"}, []string{"y"}),
+			},
+			outs: map[string]ir.DType{"y": ir.F32}})
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { runGraphCase(t, c) })
 	}
