@@ -18,6 +18,11 @@ import (
 //	u8  []uint8      u16 []uint16     u32 []uint32     u64  []uint64
 //	bool []bool      string []string  c64 []complex64 c128 []complex128
 //
+// The narrow types (narrow.go) are held one element per byte: []uint8 for
+// f8e4m3fn, f8e4m3fnuz, f8e5m2, f8e5m2fnuz, u4 and f4e2m1, []int8 for i4.
+// ElemsDType cannot tell them from u8 and i8, so their byte form goes
+// through DecodeNarrow and EncodeNarrow, which take the type.
+//
 // Strings have no byte form: a string constant keeps its values in
 // Constant.Strings. Complex elements are (real, imaginary) pairs of floats;
 // a bool is one byte, 0 or 1 (any other byte decodes as true).
@@ -31,6 +36,9 @@ func (i DTypeInfo) ByteSize(n int64) (int64, error) {
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("negative element count %d", n)
+	}
+	if i.Bits == 4 {
+		return n/2 + n%2, nil // two per byte, an odd count padded
 	}
 	if n%int64(i.BlockLen) != 0 {
 		return 0, fmt.Errorf("%d %s elements are not a whole number of %d-element blocks", n, i.Name, i.BlockLen)
@@ -75,9 +83,10 @@ func (t Type) ByteSize() (int64, error) {
 }
 
 // MakeElems returns a zeroed slice of n elements of d's Go storage type, or
-// nil when d has none.
+// nil when d has none. A narrow type's storage is that of its
+// StorageDType.
 func MakeElems(d DType, n int) any {
-	switch d {
+	switch d.StorageDType() {
 	case F32:
 		return make([]float32, n)
 	case F64:
@@ -162,6 +171,9 @@ func elemCount(d DType, b []byte) (int, error) {
 	if d == String || !d.Valid() {
 		return 0, fmt.Errorf("%v elements have no byte form", d)
 	}
+	if d.IsPacked() {
+		return 0, fmt.Errorf("%v elements are packed two per byte; their count is not in their bytes", d)
+	}
 	if d.Info().BlockLen != 1 {
 		return 0, fmt.Errorf("%v elements are stored in blocks and have no one-element form", d)
 	}
@@ -178,6 +190,9 @@ func DecodeElems(d DType, b []byte) (any, error) {
 	n, err := elemCount(d, b)
 	if err != nil {
 		return nil, err
+	}
+	if d.IsNarrow() {
+		return DecodeNarrow(d, b, n)
 	}
 	le := binary.LittleEndian
 	switch d {

@@ -53,6 +53,18 @@ var (
 	// BlockTypes are ggml's block-quantized types (DType.IsBlock). Only
 	// Cast takes them, to decode them to a number type.
 	BlockTypes = Types(Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)
+	// Float8Types are ONNX's float8 formats (opset 19).
+	Float8Types = Types(F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ)
+	// Int4Types are ONNX's 4-bit integers (opset 21).
+	Int4Types = Types(I4, U4)
+	// NarrowTypes are ONNX's narrow types (DType.IsNarrow): float8, int4,
+	// uint4 and float4 (opset 23). They have no arithmetic; Cast, the
+	// quantize ops and the data-movement ops whose ONNX versions list them
+	// take them.
+	NarrowTypes = Float8Types | Int4Types | Types(F4E2M1)
+	// MovableTypes are AllTypes and NarrowTypes: the element types of ops
+	// that only move elements (Identity, Reshape, Transpose, ...).
+	MovableTypes = AllTypes | NarrowTypes
 )
 
 var typeSetNames = []struct {
@@ -60,6 +72,7 @@ var typeSetNames = []struct {
 	name string
 }{
 	{AllTypes, "any element type"},
+	{MovableTypes, "any element type (narrow ones too)"},
 	{NumericTypes, "a numeric type"},
 	{SignedNumeric, "a signed numeric type"},
 	{FloatTypes, "a float type"},

@@ -45,6 +45,17 @@ const (
 	Q6_K   // ggml Q6_K: 256 elements in 16 groups with int8 scales, 6-bit codes
 	IQ4_NL // ggml IQ4_NL: 32 elements, an f16 scale and 4-bit indices into a non-uniform grid
 	IQ4_XS // ggml IQ4_XS: 256 elements in 8 groups with 6-bit scales, IQ4_NL's grid
+
+	// ONNX's narrow types (see narrow.go): four 8-bit floats, two 4-bit
+	// integers and a 4-bit float. They are held one element per byte in
+	// memory and packed as ONNX stores them in their byte form.
+	F8E4M3FN   // float8: 4 exponent bits, 3 mantissa bits, no infinities, NaN S.1111.111
+	F8E4M3FNUZ // float8: 4 exponent bits (bias 8), no infinities or -0, one NaN (0x80)
+	F8E5M2     // float8: 5 exponent bits, 2 mantissa bits, IEEE-style infinities and NaNs
+	F8E5M2FNUZ // float8: 5 exponent bits (bias 16), no infinities or -0, one NaN (0x80)
+	I4         // 4-bit signed integer, -8..7; two per byte, low nibble first
+	U4         // 4-bit unsigned integer, 0..15; two per byte, low nibble first
+	F4E2M1     // float4: 2 exponent bits, 1 mantissa bit, no infinities or NaN; two per byte
 	numDTypes
 )
 
@@ -59,6 +70,15 @@ type DTypeInfo struct {
 	Int        bool // integer (signed or unsigned)
 	Signed     bool
 	Complex    bool
+	// Narrow marks ONNX's 8- and 4-bit float8, int4, uint4 and float4
+	// types. Their elements are held one per byte in memory (the Go
+	// storage type of StorageDType) and have no arithmetic: Cast, the
+	// quantize ops and data movement take them.
+	Narrow bool
+	// Bits is the width of one element in the byte form when it is not a
+	// whole byte: 4 for the packed types (two elements per byte, low
+	// nibble first, an odd count padded with a zero nibble), else 0.
+	Bits int
 }
 
 var dtypeInfo = [numDTypes]DTypeInfo{
@@ -91,6 +111,13 @@ var dtypeInfo = [numDTypes]DTypeInfo{
 	Q6_K:         {Name: "q6_k", BlockLen: 256, BlockBytes: 210},
 	IQ4_NL:       {Name: "iq4_nl", BlockLen: 32, BlockBytes: 18},
 	IQ4_XS:       {Name: "iq4_xs", BlockLen: 256, BlockBytes: 136},
+	F8E4M3FN:     {Name: "f8e4m3fn", BlockLen: 1, BlockBytes: 1, Signed: true, Narrow: true},
+	F8E4M3FNUZ:   {Name: "f8e4m3fnuz", BlockLen: 1, BlockBytes: 1, Signed: true, Narrow: true},
+	F8E5M2:       {Name: "f8e5m2", BlockLen: 1, BlockBytes: 1, Signed: true, Narrow: true},
+	F8E5M2FNUZ:   {Name: "f8e5m2fnuz", BlockLen: 1, BlockBytes: 1, Signed: true, Narrow: true},
+	I4:           {Name: "i4", BlockLen: 1, BlockBytes: 1, Signed: true, Narrow: true, Bits: 4},
+	U4:           {Name: "u4", BlockLen: 1, BlockBytes: 1, Narrow: true, Bits: 4},
+	F4E2M1:       {Name: "f4e2m1", BlockLen: 1, BlockBytes: 1, Signed: true, Narrow: true, Bits: 4},
 }
 
 // Info returns the description of d.
@@ -109,11 +136,11 @@ func (d DType) String() string {
 	return dtypeInfo[d].Name
 }
 
-// Size returns the byte size of one element of a scalar type, 0 for string
-// and for block types, whose elements have no size of their own (use
-// ByteSize).
+// Size returns the byte size of one element of a scalar type, 0 for string,
+// for block types and for the packed 4-bit types, whose elements have no
+// byte size of their own (use ByteSize).
 func (d DType) Size() int {
-	if i := d.Info(); i.BlockLen == 1 {
+	if i := d.Info(); i.BlockLen == 1 && i.Bits == 0 {
 		return i.BlockBytes
 	}
 	return 0

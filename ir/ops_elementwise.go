@@ -203,22 +203,27 @@ func init() {
 			ShapeValue: arithShapeValue[op.name]})
 	}
 
-	// Cast-13 and CastLike-15 convert between every non-complex type.
-	castTypes := AllTypes &^ ComplexTypes
+	// Cast-13 and CastLike-15 convert between every non-complex type;
+	// -19 added the float8 types and saturate (which only acts on
+	// conversions to float8: out-of-range values and infinities become the
+	// largest finite value instead of NaN or infinity), -21 int4 and uint4,
+	// -23 float4e2m1.
+	castTypes := AllTypes&^ComplexTypes | NarrowTypes
 	// Cast also decodes ggml's block types (to any type it casts f32 to):
 	// the one way a block-quantized value enters computation.
-	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string; block types decode)",
+	Register(&OpDef{Name: "Cast", Doc: "elementwise conversion to element type to (numbers, bool, string, narrow types; block types decode)",
 		Kind: Elementwise, Inputs: In("input:T1"), Outputs: In("output:T2"),
 		Types: []TypeConstraint{TC("T1", castTypes|BlockTypes), TC("T2", castTypes)},
-		Attrs: []AttrDef{ARequired("to", AttrDType)}, Infer: inferCast,
+		Attrs: []AttrDef{ARequired("to", AttrDType), AInt("saturate", 1).Range(0, 1)}, Infer: inferCast,
 		ShapeValue: shapeValueCast})
 	Register(&OpDef{Name: "CastLike", Doc: "elementwise conversion to the element type of target_type",
 		Kind: Elementwise, Inputs: In("input:T1", "target_type:T2"), Outputs: In("output:T2"),
-		Types: []TypeConstraint{TC("T1", castTypes), TC("T2", castTypes)}, Infer: inferCastLike})
+		Types: []TypeConstraint{TC("T1", castTypes), TC("T2", castTypes)},
+		Attrs: []AttrDef{AInt("saturate", 1).Range(0, 1)}, Infer: inferCastLike})
 
 	Register(&OpDef{Name: "Identity", Doc: "returns its operand (tensor, sequence or optional)",
 		Kind: Elementwise, Traits: View, Inputs: In("input:V"), Outputs: In("output:V"),
-		Types: []TypeConstraint{TCOf("V", AnyKind, AllTypes)}, Infer: InferSameAsInput,
+		Types: []TypeConstraint{TCOf("V", AnyKind, MovableTypes)}, Infer: InferSameAsInput,
 		ShapeValue: shapeValuePassThrough})
 }
 

@@ -3,10 +3,11 @@ package ir
 import "fmt"
 
 // Linear quantization ops: QuantizeLinear and DequantizeLinear at their
-// opset-21 forms (per tensor, per axis, or blocked along axis with
-// block_size; float16/bfloat16 scales; 16-bit integers; output_dtype, which
-// DequantizeLinear-23 also has), without the float8, int4, float4 and int2
-// types kiln does not have; DynamicQuantizeLinear-11.
+// opset-23 forms (per tensor, per axis, or blocked along axis with
+// block_size; float16/bfloat16 scales; 16-bit integers; the float8 types
+// with saturate (-19), int4 and uint4 (-21) and float4e2m1 (-23);
+// output_dtype, which DequantizeLinear-23 also has), without the int2 and
+// float8e8m0 types kiln does not have; DynamicQuantizeLinear-11.
 
 func init() {
 	Register(&OpDef{
@@ -15,11 +16,13 @@ func init() {
 		Kind:    Opaque, // per-axis parameters do not broadcast numpy-style
 		Inputs:  []Operand{Req("x:T1"), Req("y_scale:F"), Opt("y_zero_point:T2")},
 		Outputs: In("y:T2"),
-		// QuantizeLinear-21: float32/16, bfloat16 or int32 in, 8- and
-		// 16-bit integers out (the zero point's type, else output_dtype,
-		// else uint8).
-		Types: []TypeConstraint{TC("T1", Types(F32, F16, BF16, I32)), TC("F", Types(F32, F16, BF16)), TC("T2", Types(U8, I8, U16, I16))},
-		Attrs: []AttrDef{AInt("axis", 1), AInt("block_size", 0).AtLeast(0), AOptional("output_dtype", AttrDType)},
+		// QuantizeLinear-23: float32/16, bfloat16 or int32 in; 4-, 8- and
+		// 16-bit integers, float8 or float4 out (the zero point's type,
+		// else output_dtype, else uint8). A float8 or float4 output is
+		// x / y_scale + y_zero_point rounded as Cast rounds, saturating
+		// unless saturate is 0 (float4 always saturates).
+		Types: []TypeConstraint{TC("T1", Types(F32, F16, BF16, I32)), TC("F", Types(F32, F16, BF16)), TC("T2", Types(U8, I8, U16, I16)|NarrowTypes)},
+		Attrs: []AttrDef{AInt("axis", 1), AInt("block_size", 0).AtLeast(0), AOptional("output_dtype", AttrDType), AInt("saturate", 1).Range(0, 1)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)
 			if err != nil {
@@ -36,10 +39,10 @@ func init() {
 				}
 				d = op.Args[2].Type.DType
 			}
-			switch d {
-			case U8, I8, U16, I16:
+			switch {
+			case d == U8, d == I8, d == U16, d == I16, d.IsNarrow():
 			default:
-				return nil, fmt.Errorf("output type %v, want u8, i8, u16 or i16", d)
+				return nil, fmt.Errorf("output type %v, want u8, i8, u16, i16 or a narrow type (float8, int4, uint4, float4)", d)
 			}
 			return []Type{TensorType(d, x.Shape)}, nil
 		},
@@ -51,7 +54,7 @@ func init() {
 		Inputs:  []Operand{Req("x:T"), Req("x_scale:F"), Opt("x_zero_point:T")},
 		Outputs: In("y:F2"),
 		// The output is x_scale's type, or output_dtype (-23).
-		Types: []TypeConstraint{TC("T", Types(U8, I8, U16, I16, I32)), TC("F", Types(F32, F16, BF16)), TC("F2", Types(F32, F16, BF16))},
+		Types: []TypeConstraint{TC("T", Types(U8, I8, U16, I16, I32)|NarrowTypes), TC("F", Types(F32, F16, BF16)), TC("F2", Types(F32, F16, BF16))},
 		Attrs: []AttrDef{AInt("axis", 1), AInt("block_size", 0).AtLeast(0), AOptional("output_dtype", AttrDType)},
 		Infer: func(op *Op) ([]Type, error) {
 			x, err := nnTensorArg(op, 0)

@@ -4,36 +4,39 @@ import "fmt"
 
 // Ops that move data without computing on it: reshapes, transposes,
 // concatenation and splitting, broadcasting copies, padding. Their kernels are
-// generic over every element type, strings and bools included.
+// generic over every element type, strings and bools included. Those whose
+// ONNX versions list the narrow types (Reshape-19/21, Flatten, Squeeze,
+// Unsqueeze, Transpose and Pad-21, Shape and Size-19/21) take them too
+// (MovableTypes): their elements move as the bytes they are held in.
 func init() {
 	Register(&OpDef{
 		Name: "Reshape", Doc: "the data with a new shape (0 copies the input dim unless allowzero, -1 is inferred)",
 		Kind: Injective, Traits: View, Inputs: In("data:T", "shape:I"), Outputs: In("reshaped:T"),
-		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Types: []TypeConstraint{TC("T", MovableTypes), TC("I", I64Type)},
 		Attrs: []AttrDef{ABool("allowzero", 0)},
 		Infer: inferReshape, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Flatten", Doc: "reshapes to 2-D: dims before axis form the rows, the rest the columns",
-		Kind: Injective, Traits: View, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", AllTypes)},
+		Kind: Injective, Traits: View, Inputs: In("input:T"), Outputs: In("output:T"), Types: []TypeConstraint{TC("T", MovableTypes)},
 		Attrs: []AttrDef{AInt("axis", 1)},
 		Infer: inferFlatten, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Squeeze", Doc: "removes size-1 dims (the given axes, or all of them)",
 		Kind: Injective, Traits: View, Inputs: []Operand{Req("data:T"), Opt("axes:I")}, Outputs: In("squeezed:T"),
-		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Types: []TypeConstraint{TC("T", MovableTypes), TC("I", I64Type)},
 		Infer: inferSqueeze, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Unsqueeze", Doc: "inserts size-1 dims at the given axes of the output",
 		Kind: Injective, Traits: View, Inputs: In("data:T", "axes:I"), Outputs: In("expanded:T"),
-		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type)},
+		Types: []TypeConstraint{TC("T", MovableTypes), TC("I", I64Type)},
 		Infer: inferUnsqueeze, ShapeValue: shapeValuePassThrough,
 	})
 	Register(&OpDef{
 		Name: "Transpose", Doc: "permutes dims: output dim i is input dim perm[i] (default: reversed)",
-		Kind: Injective, Inputs: In("data:T"), Outputs: In("transposed:T"), Types: []TypeConstraint{TC("T", AllTypes)},
+		Kind: Injective, Inputs: In("data:T"), Outputs: In("transposed:T"), Types: []TypeConstraint{TC("T", MovableTypes)},
 		Attrs: []AttrDef{AInts("perm")},
 		Infer: inferTranspose, ShapeValue: shapeValueTranspose,
 	})
@@ -67,14 +70,14 @@ func init() {
 	Register(&OpDef{
 		Name: "Shape", Doc: "the input's shape (dims start..end) as an i64 vector",
 		Kind: Opaque, Inputs: In("data:T"), Outputs: In("shape:T1"),
-		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
+		Types: []TypeConstraint{TC("T", MovableTypes), TC("T1", I64Type)},
 		Attrs: []AttrDef{AInt("start", 0), AOptional("end", AttrInt)},
 		Infer: inferShapeOp, ShapeValue: shapeValueShape,
 	})
 	Register(&OpDef{
 		Name: "Size", Doc: "the input's element count as an i64 scalar",
 		Kind: Opaque, Inputs: In("data:T"), Outputs: In("size:T1"),
-		Types: []TypeConstraint{TC("T", AllTypes), TC("T1", I64Type)},
+		Types: []TypeConstraint{TC("T", MovableTypes), TC("T1", I64Type)},
 		Infer: func(op *Op) ([]Type, error) { return []Type{TensorType(I64, ShapeOf())}, nil }, ShapeValue: shapeValueSize,
 	})
 	Register(&OpDef{
@@ -89,7 +92,7 @@ func init() {
 		Name: "Pad", Doc: "pads with pads=[begins..., ends...] (negative crops) in constant, reflect, edge or wrap mode, on every axis or those axes lists",
 		Kind: Injective, Inputs: []Operand{Req("data:T"), Req("pads:I"), Opt("constant_value:T"), Opt("axes:A")}, Outputs: In("output:T"),
 		// axes is Pad-18's, wrap Pad-19's (the importer refuses wrap before).
-		Types: []TypeConstraint{TC("T", AllTypes), TC("I", I64Type), TC("A", IndexTypes)},
+		Types: []TypeConstraint{TC("T", MovableTypes), TC("I", I64Type), TC("A", IndexTypes)},
 		Attrs: []AttrDef{AEnum("mode", "constant", "constant", "reflect", "edge", "wrap")},
 		Infer: inferPad,
 	})

@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"errors"
 	"math"
 	"strconv"
 )
@@ -55,6 +56,18 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 		}
 		return nil
 	}
+	if d.IsNarrow() {
+		codes := make([]byte, len(elems))
+		for i, e := range elems {
+			v, err := c.narrowLit(d, e)
+			if err != nil {
+				return err
+			}
+			codes[i] = v
+		}
+		k.Bytes = narrowPayload(d, codes)
+		return nil
+	}
 	size := d.Size()
 	b := make([]byte, len(elems)*size)
 	for i, e := range elems {
@@ -64,6 +77,81 @@ func (c *converter) constData(d DType, elems []*literal, k *Constant) error {
 	}
 	k.Bytes = b
 	return nil
+}
+
+// narrowPayload returns the byte form of narrow elements given one per
+// byte (codes, or int4 values as their low nibble).
+func narrowPayload(d DType, codes []byte) []byte {
+	if d.IsPacked() {
+		return packNibbles(codes)
+	}
+	return codes
+}
+
+// narrowLit reads literal e as one element of narrow type d: an integer
+// for i4 and u4, a number (rounded to nearest even), inf where the type
+// has infinities, nan or nan(0x..) (a NaN code of the type) for the float
+// types. A number beyond the type's range is refused, as for f16.
+func (c *converter) narrowLit(d DType, e *literal) (byte, error) {
+	switch d {
+	case I4:
+		if e.kind != litInt {
+			return 0, c.errorf(e.pos, "expected an integer")
+		}
+		v, err := strconv.ParseInt(e.text, 10, 8)
+		if e.neg {
+			v = -v
+		}
+		if err != nil || v < -8 || v > 7 {
+			return 0, c.errorf(e.pos, "%s out of range for i4", e.text)
+		}
+		return byte(v) & 0xf, nil
+	case U4:
+		v, err := c.litUint(e, 8)
+		if err != nil {
+			return 0, err
+		}
+		if v > 15 {
+			return 0, c.errorf(e.pos, "%d out of range for u4", v)
+		}
+		return byte(v), nil
+	}
+	f, _ := MiniFloatOf(d)
+	switch e.kind {
+	case litNaNBits:
+		code, err := strconv.ParseUint(e.text[2:], 16, 8)
+		if err != nil || !f.IsNaN(byte(code)) {
+			return 0, c.errorf(e.pos, "nan(%s) is not the code of a NaN of %v", e.text, d)
+		}
+		return byte(code), nil
+	case litWord:
+		switch {
+		case e.text == "inf" && f.Inf:
+			return f.Encode(math.Inf(sign(e.neg)), false), nil
+		case e.text == "nan" && !e.neg:
+			if code, ok := f.NaN(false); ok {
+				return code, nil
+			}
+			return 0, c.errorf(e.pos, "%v has no NaN", d)
+		case e.text == "inf":
+			return 0, c.errorf(e.pos, "%v has no infinities", d)
+		}
+		return 0, c.errorf(e.pos, "expected a number, got %q", e.text)
+	case litInt, litFloat:
+		s := e.text
+		if e.neg {
+			s = "-" + s
+		}
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, c.errorf(e.pos, "bad number %s", s)
+		}
+		if math.IsInf(x, 0) || !f.InRange(x) {
+			return 0, c.errorf(e.pos, "%s out of range for %v", s, d)
+		}
+		return f.Encode(x, true), nil
+	}
+	return 0, c.errorf(e.pos, "expected a number")
 }
 
 // listData stores the n values of list l as the payload of a constant of
@@ -80,6 +168,9 @@ func (c *converter) listData(l *astList, t Type, n int64, k *Constant) error {
 		d = U8
 	}
 	size := int64(d.Size())
+	if d.IsNarrow() {
+		size = 1 // one code per element, packed at the end
+	}
 	// A literal and its comma take at least two bytes, so no list in the
 	// text holds more than len(src)/2+1 values. A larger n fails the count
 	// check below; not allocating for it keeps a hostile shape from costing
@@ -105,6 +196,8 @@ func (c *converter) listData(l *astList, t Type, n int64, k *Constant) error {
 			firstErr = c.errorf(e.pos, "expected a string")
 		case d == String:
 			strs[i] = e.text
+		case d.IsNarrow():
+			b[i], firstErr = c.narrowLit(d, e)
 		default:
 			firstErr = c.storeLit(d, e, b[i*size:])
 		}
@@ -122,9 +215,12 @@ func (c *converter) listData(l *astList, t Type, n int64, k *Constant) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	if d == String {
+	switch {
+	case d == String:
 		k.Strings = strs
-	} else {
+	case d.IsNarrow():
+		k.Bytes = narrowPayload(d, b)
+	default:
 		k.Bytes = b
 	}
 	return nil

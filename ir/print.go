@@ -209,6 +209,9 @@ func formatConstData(v *Value) string {
 		for _, s := range c.Strings {
 			elems = append(elems, strconv.Quote(s))
 		}
+	case d.IsNarrow() && wholePayload(v):
+		data, _ := DecodeNarrow(d, c.Bytes, int(n))
+		elems = formatNarrow(d, data)
 	case d.Valid() && d.Info().BlockLen == 1 && wholePayload(v):
 		size := d.Size()
 		for i := int64(0); i < n; i++ {
@@ -224,6 +227,36 @@ func formatConstData(v *Value) string {
 		return elems[0]
 	}
 	return "[" + strings.Join(elems, ", ") + "]"
+}
+
+// formatNarrow formats the elements of a narrow type held in memory (see
+// DecodeNarrow): integers for i4 and u4, values for the float8 and float4
+// types, whose NaN codes print as "nan" for the canonical one (positive,
+// MiniFloat.NaN) and as nan(0x..) with their code otherwise.
+func formatNarrow(d DType, data any) []string {
+	var out []string
+	switch x := data.(type) {
+	case []int8:
+		for _, v := range x {
+			out = append(out, strconv.Itoa(int(v)))
+		}
+	case []uint8:
+		f, mini := MiniFloatOf(d)
+		canon, _ := f.NaN(false)
+		for _, v := range x {
+			switch {
+			case !mini:
+				out = append(out, strconv.Itoa(int(v)))
+			case f.IsNaN(v) && v == canon:
+				out = append(out, "nan")
+			case f.IsNaN(v):
+				out = append(out, fmt.Sprintf("nan(0x%02x)", v))
+			default:
+				out = append(out, FormatFloat32(float32(f.Float64(v))))
+			}
+		}
+	}
+	return out
 }
 
 // Canonical NaN bit patterns: these print as plain "nan"; every other NaN

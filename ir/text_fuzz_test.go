@@ -35,6 +35,20 @@ func @main(%%0 "x": u8[4,16]) -> ("y": u8[4,16]) {
   return %%1
 }
 `, sum)))
+	// The narrow types: every spelling their constants have.
+	f.Add([]byte(`const @a : f8e4m3fn[5] = [448, -0, nan, nan(0xff), 0.001953125]
+const @b : f8e5m2[4] = [inf, -inf, nan(0x7d), 57344]
+const @c : f8e4m3fnuz[2] = [nan, -240]
+const @d : f8e5m2fnuz[] = 0.5
+const @e : i4[3] = [-8, 7, 0]
+const @g : u4[2,2] = [15, 0, 1, 2]
+const @h : f4e2m1[3] = [6, -0.5, 0]
+func @main(%0 "x": f8e4m3fn[5]) -> ("y": f32[5], "z": i4[3]) {
+  %1 = Cast(%0) {to=f32, saturate=0} : f32[5]
+  %2 = Identity(@e) : i4[3]
+  return %1, %2
+}
+`))
 	for _, path := range testenv.SharedONNXModels() {
 		m, err := onnx.Import(path)
 		if err != nil {

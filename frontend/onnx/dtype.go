@@ -26,7 +26,28 @@ var onnxDTypes = map[onnxpb.TensorProto_DataType]ir.DType{
 	onnxpb.TensorProto_COMPLEX64:  ir.C64,
 	onnxpb.TensorProto_COMPLEX128: ir.C128,
 	onnxpb.TensorProto_BFLOAT16:   ir.BF16,
+	// The narrow types came after the protobuf bindings kiln carries, so
+	// their codes are spelled here (onnx.proto: 17 to 20 from ONNX 1.14,
+	// 21 and 22 from 1.16, 23 from 1.18).
+	onnxFloat8E4M3FN:   ir.F8E4M3FN,
+	onnxFloat8E4M3FNUZ: ir.F8E4M3FNUZ,
+	onnxFloat8E5M2:     ir.F8E5M2,
+	onnxFloat8E5M2FNUZ: ir.F8E5M2FNUZ,
+	onnxUint4:          ir.U4,
+	onnxInt4:           ir.I4,
+	onnxFloat4E2M1:     ir.F4E2M1,
 }
+
+// TensorProto.DataType codes of the narrow types.
+const (
+	onnxFloat8E4M3FN   onnxpb.TensorProto_DataType = 17
+	onnxFloat8E4M3FNUZ onnxpb.TensorProto_DataType = 18
+	onnxFloat8E5M2     onnxpb.TensorProto_DataType = 19
+	onnxFloat8E5M2FNUZ onnxpb.TensorProto_DataType = 20
+	onnxUint4          onnxpb.TensorProto_DataType = 21
+	onnxInt4           onnxpb.TensorProto_DataType = 22
+	onnxFloat4E2M1     onnxpb.TensorProto_DataType = 23
+)
 
 // DType returns the kiln element type of an ONNX TensorProto.DataType code.
 func DType(code int32) (ir.DType, error) {

@@ -59,18 +59,18 @@ func init() {
 	register("Clip", 6, 10, convClipAttrs)
 	register("Clip", 11, 0, direct())
 	register("Cast", 1, 5, convCast1)
-	// Cast-19 added saturate and Cast-24 round_mode; both only act on
-	// conversions to float8 types, which kiln does not have (the importer
-	// refuses those types), so they are dropped. Later versions only add
-	// element types.
+	// Cast-19 added the float8 types and saturate (kiln's attribute of the
+	// same name), -21 int4 and uint4, -23 float4e2m1. round_mode (-24)
+	// only acts on conversions to float8e8m0, a type kiln does not have
+	// (the importer refuses it), so it is dropped.
 	for _, op := range []string{"Cast", "CastLike"} {
 		since := int64(6)
 		if op == "CastLike" {
 			since = 15
 		}
-		register(op, since, 18, direct())
-		register(op, 19, 23, direct("saturate"))
-		register(op, 24, 0, direct("saturate", "round_mode"))
+		register(op, since, 18, directWithout("saturate"))
+		register(op, 19, 23, direct())
+		register(op, 24, 0, direct("round_mode"))
 	}
 }
 

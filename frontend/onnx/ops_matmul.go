@@ -35,8 +35,7 @@ func init() {
 }
 
 // convQDQ converts QuantizeLinear and DequantizeLinear, refusing the
-// attributes named (a later version's). saturate is dropped: it only acts
-// on float8 outputs, a type kiln refuses. output_dtype 0 means unset.
+// attributes named (a later version's). output_dtype 0 means unset.
 // precision (QuantizeLinear-23) names the type x / y_scale is computed in;
 // kiln, like ONNX Runtime, divides in float32, so only 0 (the scale's
 // type) and float32 are taken.
@@ -48,7 +47,12 @@ func convQDQ(later ...string) convertFunc {
 				return nil, fmt.Errorf("attribute %s is not part of %s at opset %d", a, name, n.Opset)
 			}
 		}
-		ignore := []string{"saturate", "precision"}
+		// saturate is QuantizeLinear's (-19, float8 outputs); a
+		// DequantizeLinear node never had it and drops it as before.
+		ignore := []string{"precision"}
+		if name == "DequantizeLinear" {
+			ignore = append(ignore, "saturate")
+		}
 		if p := n.Int("precision", 0); p != 0 && p != 1 {
 			return nil, fmt.Errorf("precision %d is not supported (kiln computes x / y_scale in float32)", p)
 		}

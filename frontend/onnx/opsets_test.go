@@ -45,8 +45,8 @@ var onnxVersionsAbove17 = map[string][]int64{
 // it is refused by the op's contract.
 var typeOnlyAbove17 = map[string][]int64{
 	// opset 19, 21, 23, 24, 25: float8, then int4/uint4, float4e2m1,
-	// float8e8m0, int2/uint2 (Cast-19's saturate and Cast-24's round_mode
-	// only act on float8 targets: the rules at 19 and 24 drop them).
+	// float8e8m0, int2/uint2 (the rule at 19 takes Cast-19's saturate; the
+	// one at 24 drops Cast-24's round_mode, which only acts on float8e8m0).
 	"Cast": {21, 23, 25}, "CastLike": {21, 23, 25}, "Constant": {19, 21, 23, 24, 25},
 	"ConstantOfShape": {20, 21, 23, 24, 25}, "Flatten": {21, 23, 24, 25}, "Identity": {19, 21, 23, 24, 25},
 	"If": {19, 21, 23, 24, 25}, "Loop": {19, 21, 23, 24, 25}, "Scan": {19, 21, 23, 24, 25},

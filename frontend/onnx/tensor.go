@@ -95,6 +95,10 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 			return nil, fmt.Errorf("raw_data has %d bytes, %v%v needs %d", len(tp.RawData), d, tp.Dims, size)
 		}
 		out.bytes = tp.RawData
+		if d.IsPacked() && n%2 == 1 && tp.RawData[size-1]&0xf0 != 0 {
+			out.bytes = append([]byte(nil), tp.RawData...)
+			clearPadding(d, n, out.bytes)
+		}
 		return out, nil
 	}
 	count, per := len(tp.Int32Data), int64(1)
@@ -112,7 +116,11 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 	case ir.U32, ir.U64:
 		count = len(tp.Uint64Data)
 	}
-	if int64(count) != n*per {
+	want := n * per
+	if d.IsPacked() {
+		want = size // int32_data holds the packed bytes
+	}
+	if int64(count) != want {
 		return nil, fmt.Errorf("%d typed values for %d elements of %v", count, n, d)
 	}
 	if err := checkTypedRange(tp, d); err != nil {
@@ -134,6 +142,19 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 			vals[i] = uint32(v)
 		}
 		b = ir.EncodeSlice(vals)
+	case ir.F8E4M3FN, ir.F8E4M3FNUZ, ir.F8E5M2, ir.F8E5M2FNUZ:
+		// int32_data carries each float8 value's bits.
+		b = make([]byte, len(tp.Int32Data))
+		for i, v := range tp.Int32Data {
+			b[i] = byte(v)
+		}
+	case ir.I4, ir.U4, ir.F4E2M1:
+		// int32_data carries the packed bytes, two elements each.
+		b = make([]byte, len(tp.Int32Data))
+		for i, v := range tp.Int32Data {
+			b[i] = byte(v)
+		}
+		clearPadding(d, n, b)
 	case ir.F16, ir.BF16: // int32_data carries their bits
 		vals := make([]uint16, len(tp.Int32Data))
 		for i, v := range tp.Int32Data {
@@ -151,6 +172,14 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalLoader) (*tensorData, erro
 	}
 	out.bytes = b
 	return out, nil
+}
+
+// clearPadding zeroes the padding nibble of n packed 4-bit elements, so
+// that a constant's payload is the one its printed values parse back to.
+func clearPadding(d ir.DType, n int64, b []byte) {
+	if d.IsPacked() && n%2 == 1 && len(b) > 0 {
+		b[len(b)-1] &= 0x0f
+	}
 }
 
 // TensorFromProto converts an ONNX TensorProto (without external data) to
@@ -195,8 +224,8 @@ func TensorToProto(name string, t *tensor.Tensor) (*onnxpb.TensorProto, error) {
 
 // checkTypedRange checks that the typed values of a tensor whose type is
 // narrower than its ONNX carrier field fit that type: int32_data holds i8,
-// i16, u8, u16 and bool values, and the bits of f16 and bf16 values, and
-// uint64_data holds u32 values. A value that does not fit is an error, not
+// i16, u8, u16 and bool values, the bits of f16, bf16 and float8 values
+// and the packed bytes of 4-bit ones, and uint64_data holds u32 values. A value that does not fit is an error, not
 // silently cut to its low bits.
 func checkTypedRange(tp *onnxpb.TensorProto, d ir.DType) error {
 	var lo, hi int64
@@ -209,6 +238,8 @@ func checkTypedRange(tp *onnxpb.TensorProto, d ir.DType) error {
 		lo, hi = 0, math.MaxUint8
 	case ir.U16, ir.F16, ir.BF16:
 		lo, hi = 0, math.MaxUint16
+	case ir.F8E4M3FN, ir.F8E4M3FNUZ, ir.F8E5M2, ir.F8E5M2FNUZ, ir.I4, ir.U4, ir.F4E2M1:
+		lo, hi = 0, math.MaxUint8 // float8 bits, or two packed 4-bit elements
 	case ir.Bool:
 		lo, hi = 0, 1
 	case ir.U32:

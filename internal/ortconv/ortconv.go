@@ -17,11 +17,24 @@ import (
 // ToValue copies t into a new ONNX Runtime value (the caller destroys
 // it): every numeric element type, bool, string, float16 and bfloat16;
 // rank 0 becomes an ONNX Runtime scalar, as onnxruntime_go refuses empty
-// shapes for tensors.
+// shapes for tensors. float8, int4 and uint4 tensors are passed as their
+// ONNX byte form; FromValue reads float8 back (onnxruntime_go does not
+// copy the packed 4-bit types' outputs correctly).
 func ToValue(t *tensor.Tensor) (ort.Value, error) {
 	shape := make([]int64, len(t.Shape))
 	for i, d := range t.Shape {
 		shape[i] = int64(d)
+	}
+	if et, ok := narrowORT[t.DType]; ok {
+		// Narrow types cross as their ONNX byte form.
+		b, err := tensor.EncodeBytes(t)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == 0 {
+			return nil, fmt.Errorf("empty %v tensors are not passed to ONNX Runtime", t.DType)
+		}
+		return ort.NewCustomDataTensor(ort.NewShape(shape...), b, et)
 	}
 	switch d := t.Data.(type) {
 	case []float32:
@@ -68,6 +81,17 @@ func ToValue(t *tensor.Tensor) (ort.Value, error) {
 		return ort.NewCustomDataTensor(ort.NewShape(shape...), b, et)
 	}
 	return nil, fmt.Errorf("%v tensors are not passed to ONNX Runtime", t.DType)
+}
+
+// narrowORT maps the narrow types to ONNX Runtime's element types (the
+// ONNX TensorProto codes).
+var narrowORT = map[ir.DType]ort.TensorElementDataType{
+	ir.F8E4M3FN:   ort.TensorElementDataTypeFloat8E4M3FN,
+	ir.F8E4M3FNUZ: ort.TensorElementDataTypeFloat8E4M3FNUZ,
+	ir.F8E5M2:     ort.TensorElementDataTypeFloat8E5M2,
+	ir.F8E5M2FNUZ: ort.TensorElementDataTypeFloat8E5M2FNUZ,
+	ir.I4:         ort.TensorElementDataTypeInt4,
+	ir.U4:         ort.TensorElementDataTypeUint4,
 }
 
 // newORTValue copies data into an ONNX Runtime tensor, or a scalar for
@@ -118,7 +142,17 @@ func FromValue(v ort.Value) (*tensor.Tensor, error) {
 			d = ir.F16
 		case ort.TensorElementDataTypeBFloat16:
 			d = ir.BF16
+		case ort.TensorElementDataTypeFloat8E4M3FN:
+			d = ir.F8E4M3FN
+		case ort.TensorElementDataTypeFloat8E4M3FNUZ:
+			d = ir.F8E4M3FNUZ
+		case ort.TensorElementDataTypeFloat8E5M2:
+			d = ir.F8E5M2
+		case ort.TensorElementDataTypeFloat8E5M2FNUZ:
+			d = ir.F8E5M2FNUZ
 		default:
+			// onnxruntime_go copies one byte per element of other types,
+			// which is not the byte form of the packed 4-bit ones.
 			return nil, fmt.Errorf("ONNX Runtime returned element type %d, which kiln does not read", x.DataType())
 		}
 		return tensor.DecodeBytes(d, ortShape(x.GetShape()), x.GetData())

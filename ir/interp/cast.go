@@ -21,7 +21,7 @@ func init() {
 		if !ok || to.Kind != ir.AttrDType {
 			return nil, fmt.Errorf("Cast: attribute to missing")
 		}
-		out, err := CastTensor(ts[0], to.DType)
+		out, err := CastSaturate(ts[0], to.DType, op.Int("saturate") != 0)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +64,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		out, err := CastTensor(ts[0], ts[1].DType)
+		out, err := CastSaturate(ts[0], ts[1].DType, op.Int("saturate") != 0)
 		if err != nil {
 			return nil, err
 		}
@@ -82,8 +82,17 @@ func init() {
 // to f32 as ggml does (ir/quant) and is then cast to to. It returns a new
 // tensor.
 func CastTensor(t *Tensor, to ir.DType) (*Tensor, error) {
+	return CastSaturate(t, to, true)
+}
+
+// CastSaturate is CastTensor with Cast-19's saturate attribute, which only
+// acts on conversions to the float8 types (see castNarrow); CastTensor
+// saturates, as ONNX's default does.
+func CastSaturate(t *Tensor, to ir.DType, saturate bool) (*Tensor, error) {
 	from := t.DType
 	switch {
+	case from.IsNarrow() || to.IsNarrow():
+		return castNarrow(t, to, saturate)
 	case from.IsBlock():
 		f, err := dequantize(t)
 		if err != nil {

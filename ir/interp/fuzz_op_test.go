@@ -87,7 +87,8 @@ func (r *fuzzReader) byte() byte {
 }
 
 // fuzzDTypes are the element types operands are drawn from.
-var fuzzDTypes = []ir.DType{ir.F32, ir.I64, ir.Bool, ir.I32, ir.F16, ir.U8, ir.F64, ir.String}
+var fuzzDTypes = []ir.DType{ir.F32, ir.I64, ir.Bool, ir.I32, ir.F16, ir.U8, ir.F64, ir.String,
+	ir.F8E4M3FN, ir.F8E4M3FNUZ, ir.F8E5M2, ir.F8E5M2FNUZ, ir.I4, ir.U4, ir.F4E2M1}
 
 // fuzzInts are the integer attribute values drawn: ordinary ones and the
 // ones that break size arithmetic.
@@ -257,6 +258,13 @@ func fillFuzzTensor(t *Tensor, r *fuzzReader) {
 	case []uint8:
 		for i := range d {
 			d[i] = r.byte()
+			if t.DType.IsPacked() {
+				d[i] &= 0xf // u4 and f4e2m1 hold 4-bit codes
+			}
+		}
+	case []int8: // i4
+		for i := range d {
+			d[i] = int8(r.byte()) >> 4
 		}
 	case []bool:
 		for i := range d {

@@ -84,6 +84,13 @@ func nnQuantRange(d ir.DType) (lo, hi float64, err error) {
 		return -32768, 32767, nil
 	case ir.I32:
 		return math.MinInt32, math.MaxInt32, nil
+	case ir.I4:
+		return -8, 7, nil
+	case ir.U4:
+		return 0, 15, nil
+	}
+	if f, ok := ir.MiniFloatOf(d); ok {
+		return -f.Max, f.Max, nil
 	}
 	return 0, 0, fmt.Errorf("%v is not a quantized type", d)
 }
@@ -103,7 +110,7 @@ func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	lo, hi, err := nnQuantRange(od)
 	if err != nil || od == ir.I32 {
-		return nil, fmt.Errorf("output type %v: want uint8, int8, uint16 or int16", od)
+		return nil, fmt.Errorf("output type %v: want uint8, int8, uint16, int16 or a narrow type", od)
 	}
 	idx, err := nnQuantParams(op, x.Shape, scale, zp)
 	if err != nil {
@@ -119,7 +126,30 @@ func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	zf := []float64{0}
 	if zp != nil {
-		zf, _ = numericAsF64(zp)
+		if zf, err = quantValues(zp); err != nil {
+			return nil, err
+		}
+	}
+	if f, ok := ir.MiniFloatOf(od); ok {
+		// float8 and float4: x / y_scale + y_zero_point in float32, then
+		// rounded as Cast rounds (QuantizeLinear-19's saturate).
+		out := NewTensor(od, x.Shape)
+		z, sat := Data[uint8](out), op.Int("saturate") != 0
+		for i, v := range xf {
+			j := idx[i]
+			zv := zf[0]
+			if len(zf) > 1 {
+				zv = zf[j]
+			}
+			q := float32(v) / float32(sf[j])
+			if zv != 0 {
+				// Adding a zero point of 0 would turn -0 into +0, which
+				// ONNX Runtime does not do.
+				q += float32(zv)
+			}
+			z[i] = f.Encode(float64(q), sat)
+		}
+		return []Value{out}, nil
 	}
 	y := scratch[float64](len(xf))
 	for i, v := range xf {
@@ -133,6 +163,18 @@ func kernelQuantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		y[i] = math.Min(math.Max(q, lo), hi)
 	}
 	return []Value{nnFromFloats(od, x.Shape, y)}, nil
+}
+
+// quantValues returns the values of a quantized tensor (an integer type or
+// a narrow one, widened exactly) as float64s.
+func quantValues(t *Tensor) ([]float64, error) {
+	if t.DType.IsNarrow() {
+		if err := t.Check(); err != nil {
+			return nil, err
+		}
+		t = widenNarrow(t)
+	}
+	return numericAsF64(t)
 }
 
 func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
@@ -154,11 +196,16 @@ func kernelDequantizeLinear(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	xf, _ := numericAsF64(x)
+	xf, err := quantValues(x)
+	if err != nil {
+		return nil, err
+	}
 	sf, _ := numericAsF64(scale)
 	zf := []float64{0}
 	if zp != nil {
-		zf, _ = numericAsF64(zp)
+		if zf, err = quantValues(zp); err != nil {
+			return nil, err
+		}
 	}
 	y := scratch[float64](len(xf))
 	for i, v := range xf {

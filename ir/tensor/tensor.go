@@ -16,7 +16,9 @@ type Value interface {
 // Tensor is a dense, C-ordered tensor. Data holds a slice of the Go storage
 // type of DType (see ir.MakeElems): []float32, []float64, []ir.Float16,
 // []ir.BFloat16, []int8, []int16, []int32, []int64, []uint8, []uint16,
-// []uint32, []uint64, []bool, []string, []complex64 or []complex128.
+// []uint32, []uint64, []bool, []string, []complex64 or []complex128; the
+// narrow types hold one element per byte ([]uint8, []int8 for i4; see
+// ir.DecodeNarrow).
 type Tensor struct {
 	DType ir.DType
 	Shape []int
@@ -109,8 +111,13 @@ func (t *Tensor) Check() error {
 		return t.checkBlocks()
 	}
 	d, n := ir.ElemsDType(t.Data)
-	if !t.DType.Valid() || d != t.DType {
+	if !t.DType.Valid() || d != t.DType.StorageDType() {
 		return fmt.Errorf("tensor of dtype %v holds %T", t.DType, t.Data)
+	}
+	if t.DType.IsNarrow() {
+		if err := ir.CheckNarrow(t.DType, t.Data); err != nil {
+			return err
+		}
 	}
 	for _, s := range t.Shape {
 		if s < 0 {
@@ -231,6 +238,13 @@ func DecodeBytes(d ir.DType, shape []int, b []byte) (*Tensor, error) {
 		}
 		return t, nil
 	}
+	if d.IsNarrow() {
+		data, err := ir.DecodeNarrow(d, b, n)
+		if err != nil {
+			return nil, err
+		}
+		return &Tensor{DType: d, Shape: append([]int{}, shape...), Data: data}, nil
+	}
 	data, err := ir.DecodeElems(d, b)
 	if err != nil {
 		return nil, err
@@ -245,6 +259,9 @@ func EncodeBytes(t *Tensor) ([]byte, error) {
 	}
 	if err := t.Check(); err != nil {
 		return nil, err
+	}
+	if t.DType.IsNarrow() {
+		return ir.EncodeNarrow(t.DType, t.Data)
 	}
 	return ir.EncodeElems(t.Data)
 }

@@ -30,3 +30,7 @@ func newORTSession(t testing.TB, model string) *ortSession { t.Helper(); return 
 func (s *ortSession) run(map[string]*interp.Tensor) (map[string]*interp.Tensor, error) {
 	panic("unreachable: ortAvailable skipped")
 }
+
+func tryORTSession(string) (*ortSession, error) {
+	return nil, errors.New("built without cgo: no ONNX Runtime")
+}
