@@ -1,0 +1,79 @@
+package llmrt
+
+func init() {
+	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dot4: dot4Q6_K, dequant: dequantQ6_K}
+}
+
+// q6Codes unpacks a Q6_K block's 256 signed codes (ql[128], qh[64]): per
+// half of 128, elements l, l+32, l+64, l+96 take the low or high nibble
+// of ql[l] or ql[l+32] and two bits of qh[l], minus 32.
+func q6Codes(x []byte, out *[256]int8) {
+	for h := 0; h < 2; h++ {
+		l4 := (*[64]byte)(x[h*64:])
+		h2 := (*[32]byte)(x[128+h*32:])
+		o := (*[128]int8)(out[h*128:])
+		for l := 0; l < 32; l++ {
+			o[l] = int8(l4[l]&0xf|(h2[l]&3)<<4) - 32
+			o[l+32] = int8(l4[l+32]&0xf|(h2[l]>>2&3)<<4) - 32
+			o[l+64] = int8(l4[l]>>4|(h2[l]>>4&3)<<4) - 32
+			o[l+96] = int8(l4[l+32]>>4|(h2[l]>>6&3)<<4) - 32
+		}
+	}
+}
+
+// Q6_K block: ql[128] | qh[64] | scales[16] int8 | d f16; group g of 16
+// elements uses scales[g].
+func dequantQ6_K(src []byte, dst []float32) {
+	var c [256]int8
+	for b := 0; b < len(dst)/256; b++ {
+		blk, y := src[b*210:b*210+210], dst[b*256:b*256+256]
+		q6Codes(blk, &c)
+		d := f16(blk, 208)
+		for i := range y {
+			y[i] = float32(d*float32(int8(blk[192+i/16]))) * float32(c[i])
+		}
+	}
+}
+
+// q6KBlock returns Σ scale·code·q8 of one block, exactly.
+func q6KBlock(x, y []byte) int32 {
+	var c [256]int8
+	q6Codes(x, &c)
+	q8 := (*[256]byte)(y[4:])
+	var isum int32
+	for g := 0; g < 16; g++ {
+		cc := (*[16]int8)(c[g*16:])
+		yy := (*[16]byte)(q8[g*16:])
+		var s0, s1 int32
+		for l := 0; l < 16; l += 2 {
+			s0 += int32(cc[l]) * int32(int8(yy[l]))
+			s1 += int32(cc[l+1]) * int32(int8(yy[l+1]))
+		}
+		isum += int32(int8(x[192+g])) * (s0 + s1)
+	}
+	return isum
+}
+
+// dotQ6_K adds d·dy·isum per block.
+func dotQ6_K(w, a []byte, nb int) float32 {
+	var sum float32
+	for b := 0; b < nb; b++ {
+		x, y := w[b*210:b*210+210], a[b*292:b*292+292]
+		sum += float32(f16(x, 208)*q8KScale(y)) * float32(q6KBlock(x, y))
+	}
+	return sum
+}
+
+// dot4Q6_K is dotQ6_K of four rows stride bytes apart.
+func dot4Q6_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
+	var s [4]float32
+	for b := 0; b < nb; b++ {
+		y := a[b*292 : b*292+292]
+		dy := q8KScale(y)
+		for r := 0; r < 4; r++ {
+			x := w[r*stride+b*210 : r*stride+b*210+210]
+			s[r] += float32(f16(x, 208)*dy) * float32(q6KBlock(x, y))
+		}
+	}
+	*out = s
+}
