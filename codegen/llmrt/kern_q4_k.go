@@ -35,15 +35,24 @@ func dequantQ4_K(src []byte, dst []float32) {
 }
 
 // q4KBlock returns one block's exact integer sums against a Q8_K block:
-// Σ scale·code·q8 and Σ min·(group sums).
+// Σ scale·code·q8 and Σ min·(group sums). Each code byte serves two
+// sub-blocks, low nibble and high.
 func q4KBlock(x, y []byte) (isum, summ int32) {
 	sc := x[4:16]
-	for j := 0; j < 8; j++ {
-		s, m := scaleMinK4(j, sc)
-		q := (*[32]byte)(x[16+32*(j/2):])
-		yy := (*[32]byte)(y[4+32*j:])
-		isum += s * isum32x4(q, uint(4*(j%2)), yy)
-		summ += m * (q8KSum(y, 2*j) + q8KSum(y, 2*j+1))
+	for c := 0; c < 4; c++ {
+		q := (*[32]byte)(x[16+32*c:])
+		y0 := (*[32]byte)(y[4+64*c:])
+		y1 := (*[32]byte)(y[4+64*c+32:])
+		var s0, t0 int32
+		for l := 0; l < 32; l += 2 {
+			a, b := q[l], q[l+1]
+			s0 += int32(a&0xf)*int32(int8(y0[l])) + int32(b&0xf)*int32(int8(y0[l+1]))
+			t0 += int32(a>>4)*int32(int8(y1[l])) + int32(b>>4)*int32(int8(y1[l+1]))
+		}
+		d0, m0 := scaleMinK4(2*c, sc)
+		d1, m1 := scaleMinK4(2*c+1, sc)
+		isum += d0*s0 + d1*t0
+		summ += m0*(q8KSum(y, 4*c)+q8KSum(y, 4*c+1)) + m1*(q8KSum(y, 4*c+2)+q8KSum(y, 4*c+3))
 	}
 	return isum, summ
 }

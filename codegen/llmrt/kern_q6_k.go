@@ -35,23 +35,38 @@ func dequantQ6_K(src []byte, dst []float32) {
 	}
 }
 
-// q6KBlock returns Σ scale·code·q8 of one block, exactly.
+// q6KBlock returns Σ scale·code·q8 of one block, exactly. The codes are
+// unpacked as they are multiplied, four quarters of 32 at a time, and
+// their offset of 32 is taken out through Q8_K's group sums.
 func q6KBlock(x, y []byte) int32 {
-	var c [256]int8
-	q6Codes(x, &c)
-	q8 := (*[256]byte)(y[4:])
-	var isum int32
-	for g := 0; g < 16; g++ {
-		cc := (*[16]int8)(c[g*16:])
-		yy := (*[16]byte)(q8[g*16:])
-		var s0, s1 int32
-		for l := 0; l < 16; l += 2 {
-			s0 += int32(cc[l]) * int32(int8(yy[l]))
-			s1 += int32(cc[l+1]) * int32(int8(yy[l+1]))
+	q8 := (*[256]byte)(y[4:260])
+	var isum, off int32
+	for h := 0; h < 2; h++ {
+		for half := 0; half < 2; half++ {
+			o := h*64 + half*16
+			a := (*[16]byte)(x[o:])
+			b := (*[16]byte)(x[o+32:])
+			hh := (*[16]byte)(x[128+h*32+half*16:])
+			yb := h*128 + half*16
+			y0 := (*[16]byte)(q8[yb:])
+			y1 := (*[16]byte)(q8[yb+32:])
+			y2 := (*[16]byte)(q8[yb+64:])
+			y3 := (*[16]byte)(q8[yb+96:])
+			var s0, s1, s2, s3 int32
+			for l := 0; l < 16; l++ {
+				av, bv, hv := a[l], b[l], hh[l]
+				s0 += int32(av&0xf|(hv&3)<<4) * int32(int8(y0[l]))
+				s1 += int32(bv&0xf|(hv>>2&3)<<4) * int32(int8(y1[l]))
+				s2 += int32(av>>4|(hv>>4&3)<<4) * int32(int8(y2[l]))
+				s3 += int32(bv>>4|(hv>>6&3)<<4) * int32(int8(y3[l]))
+			}
+			g := h*8 + half
+			c0, c1, c2, c3 := int32(int8(x[192+g])), int32(int8(x[194+g])), int32(int8(x[196+g])), int32(int8(x[198+g]))
+			isum += c0*s0 + c1*s1 + c2*s2 + c3*s3
+			off += c0*q8KSum(y, g) + c1*q8KSum(y, g+2) + c2*q8KSum(y, g+4) + c3*q8KSum(y, g+6)
 		}
-		isum += int32(int8(x[192+g])) * (s0 + s1)
 	}
-	return isum
+	return isum - 32*off
 }
 
 // dotQ6_K adds d·dy·isum per block.

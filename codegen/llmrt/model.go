@@ -9,28 +9,28 @@ import (
 // Config holds a llama model's hyperparameters as the compiler read them
 // from the GGUF metadata, and the sizes the package was compiled for.
 type Config struct {
-	Embed   int // embedding width
-	Layers  int // transformer blocks
-	Heads   int // query heads
-	KVHeads int // key/value heads (grouped-query attention when fewer)
-	HeadDim int // Embed / Heads
-	FFN     int // feed-forward width
-	Vocab   int // vocabulary size (token_embd's rows)
+	Embed   int `json:"embed"`    // embedding width
+	Layers  int `json:"layers"`   // transformer blocks
+	Heads   int `json:"heads"`    // query heads
+	KVHeads int `json:"kv_heads"` // key/value heads (grouped-query attention when fewer)
+	HeadDim int `json:"head_dim"` // Embed / Heads
+	FFN     int `json:"ffn"`      // feed-forward width
+	Vocab   int `json:"vocab"`    // vocabulary size (token_embd's rows)
 	// Context is the number of positions a session's KV cache holds.
-	Context int
+	Context int `json:"context"`
 	// RopeDim leading dims of each head are rotated, adjacent pairs
 	// (llama.cpp's normal mode), by position·RopeScale·RopeBase^(-2k/RopeDim).
-	RopeDim   int
-	RopeBase  float64
-	RopeScale float64
-	Eps       float32 // RMSNorm epsilon
+	RopeDim   int     `json:"rope_dim"`
+	RopeBase  float64 `json:"rope_base"`
+	RopeScale float64 `json:"rope_scale"`
+	Eps       float32 `json:"eps"` // RMSNorm epsilon
 	// Threads is the number of goroutines a session splits each linear
 	// layer's output rows over (results are identical for any count).
-	Threads int
+	Threads int `json:"threads"`
 	// KVF32 keeps the KV cache in float32; otherwise keys, values and
 	// queries are rounded to binary16, as llama.cpp's default F16 cache
 	// stores them.
-	KVF32 bool
+	KVF32 bool `json:"kv_f32"`
 }
 
 // TensorInfo locates one weight tensor in the weights blob: its GGUF
