@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -82,4 +82,38 @@ func dot4Q4_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
 		}
 	}
 	*out = s
+}
+
+// dotNQ4_K is dotQ4_K of one row with n activation rows, the codes and
+// scales unpacked once per block.
+func dotNQ4_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
+	var c [256]int8
+	var sc, mn [8]int32
+	for t := 0; t < n; t++ {
+		out[t*stride] = 0
+	}
+	for b := 0; b < nb; b++ {
+		x := w[b*144 : b*144+144]
+		for k := 0; k < 4; k++ {
+			q := (*[32]byte)(x[16+32*k:])
+			lo, hi := (*[32]int8)(c[64*k:]), (*[32]int8)(c[64*k+32:])
+			for l := 0; l < 32; l++ {
+				lo[l], hi[l] = int8(q[l]&0xf), int8(q[l]>>4)
+			}
+		}
+		for j := 0; j < 8; j++ {
+			sc[j], mn[j] = scaleMinK4(j, x[4:16])
+		}
+		d, dmin := f16(x, 0), f16(x, 2)
+		for t := 0; t < n; t++ {
+			y := a[t*actRow+b*292 : t*actRow+b*292+292]
+			var isum, summ int32
+			for j := 0; j < 8; j++ {
+				isum += sc[j] * dot32i8((*[32]int8)(c[32*j:]), (*[32]byte)(y[4+32*j:]))
+				summ += mn[j] * (q8KSum(y, 2*j) + q8KSum(y, 2*j+1))
+			}
+			dy := q8KScale(y)
+			out[t*stride] += float32(float32(d*dy)*float32(isum)) - float32(float32(dmin*dy)*float32(summ))
+		}
+	}
 }

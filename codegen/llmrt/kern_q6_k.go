@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dot4: dot4Q6_K, dequant: dequantQ6_K}
+	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dot4: dot4Q6_K, dotN: dotNQ6_K, dequant: dequantQ6_K}
 }
 
 // q6Codes unpacks a Q6_K block's 256 signed codes (ql[128], qh[64]): per
@@ -91,4 +91,34 @@ func dot4Q6_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
 		}
 	}
 	*out = s
+}
+
+// dotNQ6_K is dotQ6_K of one row with n activation rows, the codes
+// unpacked once per block.
+func dotNQ6_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
+	var c [256]int8
+	for t := 0; t < n; t++ {
+		out[t*stride] = 0
+	}
+	for b := 0; b < nb; b++ {
+		x := w[b*210 : b*210+210]
+		q6Codes(x, &c)
+		d := f16(x, 208)
+		for t := 0; t < n; t++ {
+			y := a[t*actRow+b*292 : t*actRow+b*292+292]
+			var isum int32
+			for h := 0; h < 16; h += 2 {
+				// Two groups of 16 share one 32-code product call.
+				cc := (*[32]int8)(c[16*h:])
+				yy := (*[32]byte)(y[4+16*h:])
+				var s0, s1 int32
+				for l := 0; l < 16; l++ {
+					s0 += int32(cc[l]) * int32(int8(yy[l]))
+					s1 += int32(cc[l+16]) * int32(int8(yy[l+16]))
+				}
+				isum += int32(int8(x[192+h]))*s0 + int32(int8(x[193+h]))*s1
+			}
+			out[t*stride] += float32(d*q8KScale(y)) * float32(isum)
+		}
+	}
 }

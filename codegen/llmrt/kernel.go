@@ -35,7 +35,12 @@ type kernel struct {
 	// dot4 multiplies four weight rows of nb blocks each, stride bytes
 	// apart in w, with one activation row: the activation blocks are read
 	// once for the four rows. nil when the type has none.
-	dot4    func(w []byte, stride int, a []byte, nb int, out *[4]float32)
+	dot4 func(w []byte, stride int, a []byte, nb int, out *[4]float32)
+	// dotN multiplies one weight row of nb blocks with n activation rows
+	// actRow bytes apart, writing out[t·stride] for each: the row's codes
+	// are unpacked once per block for all n (prefill). Its results are
+	// dot's, bit for bit. nil when the type has none.
+	dotN    func(w, a []byte, actRow, n, nb int, out []float32, stride int)
 	dequant func(src []byte, dst []float32)
 }
 

@@ -332,6 +332,12 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 		nb := cols / k.blockLen
 		var four [4]float32
 		r := r0
+		if k.dotN != nil && n > 1 {
+			for ; r < r1; r++ {
+				k.dotN(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act, actRow, n, nb, out[r:], w.rows)
+			}
+			return
+		}
 		for ; r < r1; r++ {
 			if k.dot4 != nil && r%4 == 0 && r+4 <= r1 {
 				data := w.data[r*w.rowBytes:]
