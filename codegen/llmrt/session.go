@@ -383,3 +383,6 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 	}
 	wg.Wait()
 }
+
+// Context returns the number of positions the session's cache holds.
+func (s *Session) Context() int { return s.m.cfg.Context }
