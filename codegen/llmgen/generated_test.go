@@ -49,7 +49,8 @@ func pkgName(file string) string {
 // first logits must be the in-process runtime's exactly (the same code,
 // carried into the package), and the stories260K files' greedy ids are
 // llama.cpp's. Every generated Go file is gofmt-clean, and a second
-// compile gives the same bytes. Without KILN_LONG=1 the 58M-parameter
+// compile gives the same bytes. A --weights file package's Load reads
+// weights.bin and refuses another file. Without KILN_LONG=1 the 58M-parameter
 // model is left out (its 40 MB blob slows the build).
 func TestGeneratedPackages(t *testing.T) {
 	goCmd, err := exec.LookPath("go")
@@ -130,7 +131,7 @@ func TestGeneratedPackages(t *testing.T) {
 	// Each package has its own types, so main calls each through a
 	// generated switch.
 	var body strings.Builder
-	body.WriteString("package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n" + imports.String() + ")\n\n")
+	body.WriteString("package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n" + imports.String() + "\t\"gen/m_file\"\n)\n\n")
 	body.WriteString("func main() {\n\tfor _, name := range os.Args[1:] {\n\t\tswitch name {\n")
 	for _, path := range files {
 		name := pkgName(path)
@@ -141,6 +142,30 @@ func TestGeneratedPackages(t *testing.T) {
 		fmt.Fprintf(&body, "\t\t\tids, err := m.Generate(%q, %s.GenerateOptions{MaxTokens: %d}, nil)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", prompt, name, n)
 		fmt.Fprintf(&body, "\t\t\tlogits, err := m.NewSession().Prefill(m.Encode(%q, true))\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", prompt)
 		body.WriteString("\t\t\tfmt.Printf(\"%s %v %v\\n\", name, ids, logits[:4])\n")
+	}
+	// A --weights file package: Load reads weights.bin and refuses a
+	// file that is not it.
+	if path, ok := testenv.Shared("models", "gguf", "stories260K-q8_0.gguf"); ok {
+		p, err := Compile(path, Options{Package: "m_file", Context: 64, WeightsFile: true, KilnVersion: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pd := filepath.Join(dir, "m_file")
+		if err := os.MkdirAll(pd, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		for f, b := range p.Files {
+			if err := os.WriteFile(filepath.Join(pd, f), b, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body.WriteString("\t\tcase \"m_file\":\n\t\t\tif _, err := m_file.Load(\"go.mod\"); err == nil {\n\t\t\t\tpanic(\"Load took go.mod\")\n\t\t\t}\n")
+		body.WriteString("\t\t\tm, err := m_file.Load(\"m_file/weights.bin\")\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n")
+		fmt.Fprintf(&body, "\t\t\tids, err := m.Generate(%q, m_file.GenerateOptions{MaxTokens: %d}, nil)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tfmt.Println(name, ids)\n", prompt, n)
+		if w, ok := want[pkgName(path)]; ok {
+			ids, _, _ := strings.Cut(w, "] ")
+			want["m_file"] = ids + "]"
+		}
 	}
 	body.WriteString("\t\t}\n\t}\n}\n")
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(body.String()), 0o666); err != nil {
@@ -162,7 +187,9 @@ func TestGeneratedPackages(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	out, err := exec.Command(filepath.Join(dir, "gen"), names...).CombinedOutput()
+	cmd := exec.Command(filepath.Join(dir, "gen"), names...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("running the generated packages: %v\n%s", err, out)
 	}
