@@ -69,19 +69,66 @@ func dotQ4_K(w, a []byte, nb int) float32 {
 	return sum
 }
 
-// dot4Q4_K is dotQ4_K of four rows stride bytes apart.
+// dot4Q4_K is dotQ4_K of four rows stride bytes apart. One 64-bit
+// multiply makes the four rows' products with an activation code: the
+// rows' codes sit in 16-bit lanes of one word (nibbles of four bytes
+// masked at once), and the lanes' signed sums are taken apart every 16
+// elements, before they could overflow (|Σ| <= 16·15·127 < 2^15). The
+// integer sums are exact, so the results are dotQ4_K's, bit for bit.
 func dot4Q4_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
+	const nib = 0x000F000F000F000F
 	var s [4]float32
+	var isum, summ [4]int32
 	for b := 0; b < nb; b++ {
 		y := a[b*292 : b*292+292]
+		x0 := w[b*144 : b*144+144]
+		x1 := w[stride+b*144 : stride+b*144+144]
+		x2 := w[2*stride+b*144 : 2*stride+b*144+144]
+		x3 := w[3*stride+b*144 : 3*stride+b*144+144]
+		isum, summ = [4]int32{}, [4]int32{}
+		for c := 0; c < 4; c++ {
+			for h := 0; h < 2; h++ {
+				o := 16 + 32*c + 16*h
+				q0, q1, q2, q3 := (*[16]byte)(x0[o:]), (*[16]byte)(x1[o:]), (*[16]byte)(x2[o:]), (*[16]byte)(x3[o:])
+				ylo := (*[16]byte)(y[4+64*c+16*h:])
+				yhi := (*[16]byte)(y[4+64*c+32+16*h:])
+				var lo, hi int64
+				for l := 0; l < 16; l++ {
+					v := uint64(q0[l]) | uint64(q1[l])<<16 | uint64(q2[l])<<32 | uint64(q3[l])<<48
+					lo += int64(v&nib) * int64(int8(ylo[l]))
+					hi += int64(v>>4&nib) * int64(int8(yhi[l]))
+				}
+				l0, l1, l2, l3 := lanes16(lo)
+				h0, h1, h2, h3 := lanes16(hi)
+				for r, x := range [4][]byte{x0, x1, x2, x3} {
+					d0, _ := scaleMinK4(2*c, x[4:16])
+					d1, _ := scaleMinK4(2*c+1, x[4:16])
+					isum[r] += d0*[4]int32{l0, l1, l2, l3}[r] + d1*[4]int32{h0, h1, h2, h3}[r]
+				}
+			}
+		}
 		dy := q8KScale(y)
-		for r := 0; r < 4; r++ {
-			x := w[r*stride+b*144 : r*stride+b*144+144]
-			isum, summ := q4KBlock(x, y)
-			s[r] += float32(float32(f16(x, 0)*dy)*float32(isum)) - float32(float32(f16(x, 2)*dy)*float32(summ))
+		for r, x := range [4][]byte{x0, x1, x2, x3} {
+			for j := 0; j < 8; j++ {
+				_, m := scaleMinK4(j, x[4:16])
+				summ[r] += m * (q8KSum(y, 2*j) + q8KSum(y, 2*j+1))
+			}
+			s[r] += float32(float32(f16(x, 0)*dy)*float32(isum[r])) - float32(float32(f16(x, 2)*dy)*float32(summ[r]))
 		}
 	}
 	*out = s
+}
+
+// lanes16 takes apart four signed 16-bit lane sums packed in acc as
+// S0 + S1·2^16 + S2·2^32 + S3·2^48, each |Si| < 2^15.
+func lanes16(acc int64) (s0, s1, s2, s3 int32) {
+	s0 = int32(int16(acc))
+	acc = (acc - int64(s0)) >> 16
+	s1 = int32(int16(acc))
+	acc = (acc - int64(s1)) >> 16
+	s2 = int32(int16(acc))
+	acc = (acc - int64(s2)) >> 16
+	return s0, s1, s2, int32(acc)
 }
 
 // dotNQ4_K is dotQ4_K of one row with n activation rows, the codes and
