@@ -92,35 +92,8 @@ func (sm *Sampler) Next(logits []float32) int32 {
 // Generate feeds prompt (token ids, BOS included if wanted) into a fresh
 // session and samples up to n tokens, calling onToken with each; it stops
 // early at an end-of-generation token (which is passed to onToken) or at
-// the context's end. It returns the generated ids.
+// the context's end. It returns the generated ids. (GenerateWith on the
+// interpreter.)
 func (m *Model) Generate(prompt []int32, n int, s Sampling, onToken func(id int32) error) ([]int32, error) {
-	sm, err := NewSampler(s)
-	if err != nil {
-		return nil, err
-	}
-	sess := m.NewSession()
-	rows, err := sess.Eval(prompt)
-	if err != nil {
-		return nil, err
-	}
-	logits := rows[len(rows)-1]
-	var out []int32
-	for len(out) < n {
-		id := sm.Next(logits)
-		out = append(out, id)
-		if onToken != nil {
-			if err := onToken(id); err != nil {
-				return out, err
-			}
-		}
-		if m.Tokenizer.IsEOG(id) || len(out) == n || sess.Pos() >= m.Config.Context {
-			break
-		}
-		rows, err := sess.Eval([]int32{id})
-		if err != nil {
-			return out, err
-		}
-		logits = rows[0]
-	}
-	return out, nil
+	return GenerateWith(m.NewSession().Engine(), m.Tokenizer, prompt, n, s, onToken)
 }

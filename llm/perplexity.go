@@ -25,24 +25,31 @@ func (m *Model) Perplexity(ids []int32, ctx int, progress func(chunk, chunks int
 	if ctx < 4 || ctx > m.Config.Context {
 		return PerplexityResult{}, fmt.Errorf("context %d must be in [4, %d] (the model's context)", ctx, m.Config.Context)
 	}
+	sess := m.NewSession()
+	return perplexity(func(chunk []int32) ([][]float32, error) {
+		sess.Reset()
+		return sess.Eval(chunk)
+	}, m.Tokenizer.BOS(), ids, ctx, progress)
+}
+
+// perplexity scores ids chunk by chunk, eval running each chunk from an
+// empty cache.
+func perplexity(eval func(chunk []int32) ([][]float32, error), bos int32, ids []int32, ctx int, progress func(chunk, chunks int, ppl float64)) (PerplexityResult, error) {
 	// llama-perplexity refuses texts shorter than two chunks.
 	if len(ids) < 2*ctx {
 		return PerplexityResult{}, fmt.Errorf("the text has %d tokens; a context of %d needs at least %d", len(ids), ctx, 2*ctx)
 	}
 	chunks := len(ids) / ctx
-	bos := m.Tokenizer.BOS()
 	first := ctx / 2
 	var nll, nll2 float64
 	count := 0
-	sess := m.NewSession()
 	chunk := make([]int32, ctx)
 	for c := 0; c < chunks; c++ {
 		copy(chunk, ids[c*ctx:(c+1)*ctx])
 		if bos >= 0 {
 			chunk[0] = bos
 		}
-		sess.Reset()
-		rows, err := sess.Eval(chunk)
+		rows, err := eval(chunk)
 		if err != nil {
 			return PerplexityResult{}, fmt.Errorf("chunk %d: %w", c, err)
 		}

@@ -31,6 +31,9 @@ func init() {
 const runtimeOverhead = 4 << 20
 
 func runCompile(args []string, stdout, stderr io.Writer) int {
+	if ggufArg(args) {
+		return runCompileLLM(args, stdout, stderr)
+	}
 	fs := newFlags("compile", stderr)
 	out := fs.String("o", "", "write the package into `DIR` (created if missing)")
 	pkg := fs.String("package", "", "the generated package's `NAME` (default: the folder's name when it is a Go identifier, else model)")

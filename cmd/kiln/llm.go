@@ -2,7 +2,7 @@ package main
 
 import (
 	"bufio"
-	"flag"
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -21,36 +21,22 @@ func init() {
 	commands = append(commands,
 		command{
 			name:    "generate",
-			usage:   "kiln generate MODEL.gguf --prompt TEXT [-n N] [--temp T --top-k K --top-p P --seed S] [--ids] [--stats] [--engine interp]",
+			usage:   "kiln generate MODEL.gguf --prompt TEXT [-n N] [--temp T --top-k K --top-p P --seed S] [--ids] [--stats] [--engine interp|compiled] [--threads N]",
 			summary: "continue a prompt with a GGUF language model (greedy at --temp 0)",
 			run:     runGenerate,
 		},
 		command{
 			name:    "logits",
-			usage:   "kiln logits MODEL.gguf --prompt TEXT [--engine interp]",
+			usage:   "kiln logits MODEL.gguf --prompt TEXT [--engine interp|compiled] [--threads N]",
 			summary: "print the logits after the prompt's last token, one per line",
 			run:     runLogits,
 		},
 		command{
 			name:    "perplexity",
-			usage:   "kiln perplexity MODEL.gguf --file TEXT [--ctx N] [--engine interp]",
+			usage:   "kiln perplexity MODEL.gguf --file TEXT [--ctx N] [--engine interp|compiled] [--threads N]",
 			summary: "perplexity of a text file as llama.cpp's llama-perplexity computes it",
 			run:     runPerplexity,
 		})
-}
-
-// engineFlag adds --engine and returns a check of its value.
-func engineFlag(fs *flag.FlagSet) func() error {
-	e := fs.String("engine", "interp", "what runs the model: interp (the reference interpreter) or compiled")
-	return func() error {
-		switch *e {
-		case "interp":
-			return nil
-		case "compiled":
-			return fmt.Errorf("--engine compiled is not available yet for language models; use --engine interp")
-		}
-		return fmt.Errorf("unknown --engine %q (want interp or compiled)", *e)
-	}
 }
 
 // loadLLM loads a GGUF model with llama.cpp's F16 KV cache rounding.
@@ -68,7 +54,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Int64("seed", 1, "random seed for sampling")
 	ids := fs.Bool("ids", false, "print one line of token ids (the prompt's with BOS, then the generated ones) instead of text")
 	stats := fs.Bool("stats", false, "print prefill_tok_s=, decode_tok_s= and peak_rss_mb= lines after the output")
-	engine := engineFlag(fs)
+	lf := addLLMFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -81,17 +67,17 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if _, err := llm.NewSampler(llm.Sampling{Temp: *temp, TopK: *topK, TopP: *topP}); err != nil {
 		return usageError(fs, "%v", err)
 	}
-	if err := engine(); err != nil {
-		return fail(stderr, "generate", err)
+	if code, ok := lf.check(fs, "generate", stderr); !ok {
+		return code
 	}
-	m, err := loadLLM(fs.Arg(0))
+	r, err := openLLM(context.Background(), fs.Arg(0), lf, stderr)
 	if err != nil {
 		return fail(stderr, "generate", err)
 	}
-	defer m.Close()
+	defer r.close()
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
-	pids := m.Tokenizer.Encode(*prompt, true)
+	pids := r.tok.Encode(*prompt, true)
 	if len(pids) == 0 {
 		return fail(stderr, "generate", fmt.Errorf("the prompt has no tokens"))
 	}
@@ -104,7 +90,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	var decoded int
 	last := time.Now()
 	var pending []byte // a piece may end inside a UTF-8 sequence
-	out, err := m.Generate(pids, *n, llm.Sampling{Temp: *temp, TopK: *topK, TopP: *topP, Seed: *seed}, func(id int32) error {
+	out, err := llm.GenerateWith(r.eng, r.tok, pids, *n, llm.Sampling{Temp: *temp, TopK: *topK, TopP: *topP, Seed: *seed}, func(id int32) error {
 		now := time.Now()
 		if prefill == 0 {
 			prefill = now.Sub(last)
@@ -112,8 +98,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			decode += now.Sub(last)
 			decoded++
 		}
-		if !*ids && !m.Tokenizer.IsEOG(id) {
-			pending = append(pending, m.Tokenizer.Piece(id, false)...)
+		if !*ids && !r.tok.IsEOG(id) {
+			pending = append(pending, r.tok.Piece(id, false)...)
 			k := completeUTF8(pending)
 			w.Write(pending[:k])
 			pending = append(pending[:0], pending[k:]...)
@@ -138,7 +124,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if *stats {
 		fmt.Fprintf(w, "prefill_tok_s=%.2f\n", rate(len(pids), prefill))
 		fmt.Fprintf(w, "decode_tok_s=%.2f\n", rate(decoded, decode))
-		fmt.Fprintf(w, "peak_rss_mb=%.1f\n", peakRSSMiB())
+		fmt.Fprintf(w, "peak_rss_mb=%.1f\n", r.rss())
 	}
 	return exitOK
 }
@@ -177,22 +163,26 @@ func rate(n int, d time.Duration) float64 {
 func runLogits(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("logits", stderr)
 	prompt := fs.String("prompt", "", "the text to evaluate")
-	engine := engineFlag(fs)
+	lf := addLLMFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
 		return usageError(fs, "want exactly one model")
 	}
-	if err := engine(); err != nil {
-		return fail(stderr, "logits", err)
+	if code, ok := lf.check(fs, "logits", stderr); !ok {
+		return code
 	}
-	m, err := loadLLM(fs.Arg(0))
+	r, err := openLLM(context.Background(), fs.Arg(0), lf, stderr)
 	if err != nil {
 		return fail(stderr, "logits", err)
 	}
-	defer m.Close()
-	rows, err := m.NewSession().Eval(m.Tokenizer.Encode(*prompt, true))
+	defer r.close()
+	ids := r.tok.Encode(*prompt, true)
+	if len(ids) == 0 {
+		return fail(stderr, "logits", fmt.Errorf("the prompt has no tokens"))
+	}
+	rows, err := r.eng.Eval(ids, false)
 	if err != nil {
 		return fail(stderr, "logits", err)
 	}
@@ -209,7 +199,7 @@ func runPerplexity(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("perplexity", stderr)
 	file := fs.String("file", "", "the text file to score")
 	ctx := fs.Int("ctx", 512, "tokens per chunk (at most the model's context)")
-	engine := engineFlag(fs)
+	lf := addLLMFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -219,21 +209,21 @@ func runPerplexity(args []string, stdout, stderr io.Writer) int {
 	if *file == "" {
 		return usageError(fs, "--file is required")
 	}
-	if err := engine(); err != nil {
-		return fail(stderr, "perplexity", err)
+	if code, ok := lf.check(fs, "perplexity", stderr); !ok {
+		return code
 	}
 	text, err := safefile.ReadFile(*file)
 	if err != nil {
 		return fail(stderr, "perplexity", err)
 	}
-	m, err := loadLLM(fs.Arg(0))
+	r, err := openLLM(context.Background(), fs.Arg(0), lf, stderr)
 	if err != nil {
 		return fail(stderr, "perplexity", err)
 	}
-	defer m.Close()
-	ids := m.Tokenizer.Encode(string(text), true)
+	defer r.close()
+	ids := r.tok.Encode(string(text), true)
 	fmt.Fprintf(stderr, "perplexity: %d tokens, %d chunks of %d\n", len(ids), len(ids)/max(*ctx, 1), *ctx)
-	res, err := m.Perplexity(ids, *ctx, func(c, n int, ppl float64) {
+	res, err := llm.PerplexityWith(r.eng, r.tok.BOS(), ids, *ctx, func(c, n int, ppl float64) {
 		fmt.Fprintf(stderr, "[%d/%d] %.4f\n", c, n, ppl)
 	})
 	if err != nil {

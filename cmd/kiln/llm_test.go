@@ -75,7 +75,7 @@ func TestLLMCommandsRefuse(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"generate", model, "--prompt", "x", "--engine", "compiled"}, exitFailure, "not available yet"},
+		{[]string{"generate", model, "--prompt", "x", "--threads", "0"}, exitUsage, "--threads"},
 		{[]string{"logits", model, "--prompt", "x", "--engine", "gpu"}, exitFailure, "unknown --engine"},
 		{[]string{"generate", model, "--top-p", "0"}, exitUsage, "top-p"},
 		{[]string{"perplexity", model}, exitUsage, "--file is required"},

@@ -1,0 +1,206 @@
+package llmgen
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/kiln-ml/kiln/codegen/llmrt"
+	"github.com/kiln-ml/kiln/internal/testenv"
+)
+
+// sharedGGUF lists the GGUF files of ../shared/models/gguf.
+func sharedGGUF(t *testing.T) []string {
+	dir, ok := testenv.Shared("models", "gguf")
+	if !ok {
+		t.Skip("no shared GGUF files")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.gguf"))
+	if err != nil || len(files) == 0 {
+		t.Skip("no shared GGUF files")
+	}
+	sort.Strings(files)
+	return files
+}
+
+// pkgName is a Go package name for a GGUF file name.
+func pkgName(file string) string {
+	var b strings.Builder
+	b.WriteString("m_")
+	for _, r := range strings.TrimSuffix(filepath.Base(file), ".gguf") {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// TestGeneratedPackages compiles every shared GGUF file into a package,
+// builds them all into one program with the Go toolchain (go vet clean)
+// and runs it: each package's greedy continuation of a prompt and its
+// first logits must be the in-process runtime's exactly (the same code,
+// carried into the package), and the stories260K files' greedy ids are
+// llama.cpp's. Every generated Go file is gofmt-clean, and a second
+// compile gives the same bytes. A --weights file package's Load reads
+// weights.bin and refuses another file. Without KILN_LONG=1 the 58M-parameter
+// model is left out (its 40 MB blob slows the build).
+func TestGeneratedPackages(t *testing.T) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	var ref greedyRef
+	readRef(t, "llamacpp-greedy.json", &ref)
+	files := sharedGGUF(t)
+	dir := t.TempDir()
+	const prompt, n = "Once upon a time", 12
+	var imports strings.Builder
+	want := map[string]string{}
+	for _, path := range files {
+		base := filepath.Base(path)
+		if strings.HasPrefix(base, "llama58m") && os.Getenv("KILN_LONG") == "" {
+			continue
+		}
+		name := pkgName(path)
+		opts := Options{Package: name, Context: 64, KilnVersion: "test"}
+		p, err := Compile(path, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", base, err)
+		}
+		again, err := Compile(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(p.FileNames()) != fmt.Sprint(again.FileNames()) {
+			t.Fatalf("%s: two compiles wrote %v and %v", base, p.FileNames(), again.FileNames())
+		}
+		for _, f := range p.FileNames() {
+			if !bytes.Equal(p.Files[f], again.Files[f]) {
+				t.Errorf("%s: %s differs between two compiles", base, f)
+			}
+			if strings.HasSuffix(f, ".go") {
+				if !bytes.HasPrefix(p.Files[f], []byte(GeneratedHeader+"\n//\n// Source: "+base+" (sha256 ")) {
+					t.Errorf("%s: %s lacks the header naming the source", base, f)
+				}
+				if got, err := format.Source(p.Files[f]); err != nil || !bytes.Equal(got, p.Files[f]) {
+					t.Errorf("%s: %s is not gofmt-clean (%v)", base, f, err)
+				}
+			}
+		}
+		pd := filepath.Join(dir, name)
+		if err := os.MkdirAll(pd, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		for f, b := range p.Files {
+			if err := os.WriteFile(filepath.Join(pd, f), b, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fmt.Fprintf(&imports, "\t%q\n", "gen/"+name)
+
+		// The in-process runtime over the same layout.
+		m, _ := planModel(t, base, opts)
+		var line strings.Builder
+		ids, err := m.Generate(prompt, llmrt.GenerateOptions{MaxTokens: n}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits, err := m.NewSession().Prefill(m.Encode(prompt, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&line, "%v %v", ids, logits[:4])
+		want[name] = line.String()
+		if r, ok := ref.Models[base]; ok && r.MinMargin >= 0.01 {
+			for i, id := range ids {
+				if id != r.GeneratedIDs[i] {
+					t.Errorf("%s: greedy ids %v, llama.cpp %v", base, ids, r.GeneratedIDs[:n])
+					break
+				}
+			}
+		}
+	}
+	// Each package has its own types, so main calls each through a
+	// generated switch.
+	var body strings.Builder
+	body.WriteString("package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n" + imports.String() + "\t\"gen/m_file\"\n)\n\n")
+	body.WriteString("func main() {\n\tfor _, name := range os.Args[1:] {\n\t\tswitch name {\n")
+	for _, path := range files {
+		name := pkgName(path)
+		if _, ok := want[name]; !ok {
+			continue
+		}
+		fmt.Fprintf(&body, "\t\tcase %q:\n\t\t\tm, err := %s.New()\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", name, name)
+		fmt.Fprintf(&body, "\t\t\tids, err := m.Generate(%q, %s.GenerateOptions{MaxTokens: %d}, nil)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", prompt, name, n)
+		fmt.Fprintf(&body, "\t\t\tlogits, err := m.NewSession().Prefill(m.Encode(%q, true))\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", prompt)
+		body.WriteString("\t\t\tfmt.Printf(\"%s %v %v\\n\", name, ids, logits[:4])\n")
+	}
+	// A --weights file package: Load reads weights.bin and refuses a
+	// file that is not it.
+	if path, ok := testenv.Shared("models", "gguf", "stories260K-q8_0.gguf"); ok {
+		p, err := Compile(path, Options{Package: "m_file", Context: 64, WeightsFile: true, KilnVersion: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pd := filepath.Join(dir, "m_file")
+		if err := os.MkdirAll(pd, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		for f, b := range p.Files {
+			if err := os.WriteFile(filepath.Join(pd, f), b, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body.WriteString("\t\tcase \"m_file\":\n\t\t\tif _, err := m_file.Load(\"go.mod\"); err == nil {\n\t\t\t\tpanic(\"Load took go.mod\")\n\t\t\t}\n")
+		body.WriteString("\t\t\tm, err := m_file.Load(\"m_file/weights.bin\")\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n")
+		fmt.Fprintf(&body, "\t\t\tids, err := m.Generate(%q, m_file.GenerateOptions{MaxTokens: %d}, nil)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tfmt.Println(name, ids)\n", prompt, n)
+		if w, ok := want[pkgName(path)]; ok {
+			ids, _, _ := strings.Cut(w, "] ")
+			want["m_file"] = ids + "]"
+		}
+	}
+	body.WriteString("\t\t}\n\t}\n}\n")
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(body.String()), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module gen\n\ngo 1.22\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "GOPROXY=off", "CGO_ENABLED=0")
+	for _, args := range [][]string{{"vet", "./..."}, {"build", "-o", "gen", "."}} {
+		cmd := exec.Command(goCmd, args...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	cmd := exec.Command(filepath.Join(dir, "gen"), names...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("running the generated packages: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, rest, _ := strings.Cut(l, " ")
+		got[name] = rest
+	}
+	for _, name := range names {
+		if got[name] != want[name] {
+			t.Errorf("%s: the generated package gives %q, the runtime in process %q", name, got[name], want[name])
+		}
+	}
+}

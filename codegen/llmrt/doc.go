@@ -1,0 +1,13 @@
+// Package llmrt is the runtime of compiled language models: the llama
+// forward pass over a weights blob, the ggml block kernels (activations
+// quantized per block to 8 bits and multiplied with integer dot products,
+// as ggml's vec_dot functions do), the F16 key/value cache, the
+// SentencePiece tokenizer and the sampler.
+//
+// Its files are Go source that codegen/llmgen copies into every package
+// `kiln compile MODEL.gguf` writes (the package clause renamed; a block
+// type's kernel file only when the model has tensors of that type), so it
+// imports nothing but the standard library. It is compiled and tested
+// here, in kiln, against ir/quant's reference dot products and
+// dequantization; doc.go and the tests stay behind.
+package llmrt

@@ -1,0 +1,49 @@
+package llmrt
+
+// The ggml tensor type ids a compiled model's weights may have (the
+// numbers GGUF stores).
+const (
+	typeF32    = 0
+	typeF16    = 1
+	typeQ4_0   = 2
+	typeQ4_1   = 3
+	typeQ5_0   = 6
+	typeQ5_1   = 7
+	typeQ8_0   = 8
+	typeQ2_K   = 10
+	typeQ3_K   = 11
+	typeQ4_K   = 12
+	typeQ5_K   = 13
+	typeQ6_K   = 14
+	typeIQ4_NL = 20
+	typeIQ4_XS = 23
+)
+
+// A kernel is what the forward pass needs of one weight type: its block
+// geometry, the activation format its dot product takes, the dot product
+// of one row of weight blocks with a quantized activation row, and the
+// dequantization of a row (for the token embedding, whose rows are
+// gathered, never multiplied).
+type kernel struct {
+	name       string
+	act        int
+	blockLen   int
+	blockBytes int
+	// dot multiplies nb weight blocks w with nb activation blocks a (in
+	// format act); nil for F32 and F16, which multiply float32 rows.
+	dot func(w, a []byte, nb int) float32
+	// dot4 multiplies four weight rows of nb blocks each, stride bytes
+	// apart in w, with one activation row: the activation blocks are read
+	// once for the four rows. nil when the type has none.
+	dot4 func(w []byte, stride int, a []byte, nb int, out *[4]float32)
+	// dotN multiplies one weight row of nb blocks with n activation rows
+	// actRow bytes apart, writing out[t·stride] for each: the row's codes
+	// are unpacked once per block for all n (prefill). Its results are
+	// dot's, bit for bit. nil when the type has none.
+	dotN    func(w, a []byte, actRow, n, nb int, out []float32, stride int)
+	dequant func(src []byte, dst []float32)
+}
+
+// kernels holds the kernels of the types this package carries; each
+// type's file adds its own.
+var kernels = map[uint32]*kernel{}

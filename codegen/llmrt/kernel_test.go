@@ -1,0 +1,188 @@
+package llmrt
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/kiln-ml/kiln/ir/quant"
+)
+
+// actOf maps ir/quant's activation types to this package's formats.
+var actOf = map[quant.GGMLType]int{quant.Q8_0: actQ8_0, quant.Q8_1: actQ8_1, quant.Q8_K: actQ8_K}
+
+func randRow(r *rand.Rand, n int, scale float64) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * scale)
+	}
+	return x
+}
+
+// TestKernels checks every weight type the shared GGUF files use against
+// ir/quant: dequantization bit for bit, the activation quantizers byte for
+// byte, and the dot products against quant.VecDot (exactly for the
+// 32-element formats, whose per-block float order is ggml's; within
+// float32 rounding of the row's magnitude for the K-quants and IQ4_XS,
+// whose integer sums are exact per block where ggml's reference adds
+// eight lanes across the row).
+func TestKernels(t *testing.T) {
+	cases := []struct {
+		typ   quant.GGMLType
+		exact bool
+	}{
+		{quant.F32, true}, {quant.F16, true},
+		{quant.Q8_0, true}, {quant.Q4_0, true}, {quant.Q4_1, true}, {quant.Q5_0, true}, {quant.Q5_1, true}, {quant.IQ4_NL, true},
+		{quant.Q2_K, false}, {quant.Q3_K, false}, {quant.Q4_K, false}, {quant.Q5_K, false}, {quant.Q6_K, false}, {quant.IQ4_XS, false},
+	}
+	r := rand.New(rand.NewSource(7))
+	for _, c := range cases {
+		t.Run(c.typ.String(), func(t *testing.T) {
+			k := kernels[uint32(c.typ)]
+			if k == nil {
+				t.Fatalf("no kernel for %s", c.typ)
+			}
+			info, _ := quant.Info(c.typ)
+			if k.blockLen != info.BlockLen || k.blockBytes != info.BlockBytes {
+				t.Fatalf("block %d/%d bytes, ir/quant says %d/%d", k.blockLen, k.blockBytes, info.BlockLen, info.BlockBytes)
+			}
+			for trial, n := range []int{256, 512, 1536} {
+				w := make([][]float32, 4)
+				wb := make([]byte, 0)
+				rowBytes := n / info.BlockLen * info.BlockBytes
+				for i := range w {
+					w[i] = randRow(r, n, 0.05)
+					b := make([]byte, rowBytes)
+					if err := quant.QuantizeRow(c.typ, w[i], b); err != nil {
+						t.Fatal(err)
+					}
+					wb = append(wb, b...)
+				}
+				// Dequantization, bit for bit.
+				got, want := make([]float32, n), make([]float32, n)
+				k.dequant(wb[:rowBytes], got)
+				if err := quant.DequantizeRow(c.typ, wb[:rowBytes], want); err != nil {
+					t.Fatal(err)
+				}
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n=%d: dequant[%d] = %g, ir/quant %g", n, i, got[i], want[i])
+					}
+				}
+				x := randRow(r, n, 1+float64(trial))
+				if k.dot == nil {
+					continue
+				}
+				at, _ := quant.VecDotType(c.typ)
+				if actOf[at] != k.act {
+					t.Fatalf("activation format %d, ir/quant says %s", k.act, at)
+				}
+				ai, _ := quant.Info(at)
+				qa := make([]byte, n/ai.BlockLen*ai.BlockBytes)
+				quantizeAct(k.act, x, qa)
+				wantA := make([]byte, len(qa))
+				if err := quant.QuantizeRow(at, x, wantA); err != nil {
+					t.Fatal(err)
+				}
+				if string(qa) != string(wantA) {
+					t.Fatalf("n=%d: activations quantized to %s differ from ir/quant's", n, at)
+				}
+				var four [4]float32
+				if k.dot4 != nil {
+					k.dot4(wb, rowBytes, qa, n/k.blockLen, &four)
+				}
+				// dotN over three activation rows (the second this one).
+				var many [3]float32
+				if k.dotN != nil {
+					x2 := randRow(r, n, 0.5)
+					q2 := make([]byte, len(qa))
+					quantizeAct(k.act, x2, q2)
+					acts := append(append(append([]byte{}, q2...), qa...), q2...)
+					k.dotN(wb[:rowBytes], acts, len(qa), 3, n/k.blockLen, many[:], 1)
+					if want := k.dot(wb[:rowBytes], q2, n/k.blockLen); many[0] != want || many[2] != want {
+						t.Errorf("n=%d: dotN rows 0 and 2 give %g and %g, dot %g", n, many[0], many[2], want)
+					}
+					if want := k.dot(wb[:rowBytes], qa, n/k.blockLen); many[1] != want {
+						t.Errorf("n=%d: dotN row 1 gives %g, dot %g", n, many[1], want)
+					}
+				}
+				for i := range w {
+					row := wb[i*rowBytes : (i+1)*rowBytes]
+					want, err := quant.VecDot(c.typ, row, qa)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := k.dot(row, qa, n/k.blockLen)
+					// The bound for a different order of float32
+					// additions: a few ulps of the sum of magnitudes.
+					deq := make([]float32, n)
+					k.dequant(row, deq)
+					xd := make([]float32, n)
+					if err := quant.DequantizeRow(at, qa, xd); err != nil {
+						t.Fatal(err)
+					}
+					mag := 0.0
+					for j := range deq {
+						mag += math.Abs(float64(deq[j]) * float64(xd[j]))
+					}
+					tol := 4 * float64(n/k.blockLen) * mag * 0x1p-24
+					if c.exact {
+						tol = 0
+					}
+					if d := math.Abs(float64(got - want)); d > tol {
+						t.Errorf("n=%d row %d: dot %g, ir/quant %g (diff %g > %g)", n, i, got, want, d, tol)
+					}
+					if k.dot4 != nil && four[i] != got {
+						t.Errorf("n=%d row %d: dot4 %g, dot %g", n, i, four[i], got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFloatDots checks the F32 and F16 row products against float64 sums.
+func TestFloatDots(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for _, n := range []int{1, 7, 64, 172} {
+		w, x := randRow(r, n, 1), randRow(r, n, 1)
+		h := make([]byte, 2*n)
+		for i := range x {
+			x[i] = roundF16(x[i])
+			v := f16Encode(w[i])
+			h[2*i], h[2*i+1] = byte(v), byte(v>>8)
+			w[i] = f16Decode(v)
+		}
+		want, mag := 0.0, 0.0
+		for i := range w {
+			want += float64(w[i]) * float64(x[i])
+			mag += math.Abs(float64(w[i]) * float64(x[i]))
+		}
+		for name, got := range map[string]float32{"f32": dotF32(w, x), "f16": dotF16(h, x)} {
+			if d := math.Abs(float64(got) - want); d > float64(n)*mag*0x1p-24 {
+				t.Errorf("%s n=%d: %g, want %g", name, n, got, want)
+			}
+		}
+	}
+}
+
+// TestHalf checks the binary16 conversions against ir/quant's on every
+// binary16 value and on float32 values around the rounding boundaries.
+func TestHalf(t *testing.T) {
+	for i := 0; i < 1<<16; i++ {
+		got, want := f16Decode(uint16(i)), quant.F16ToF32(uint16(i))
+		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Fatalf("f16Decode(%#x) = %g, want %g", i, got, want)
+		}
+	}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 200000; i++ {
+		f := math.Float32frombits(r.Uint32())
+		if f != f {
+			continue
+		}
+		if got, want := f16Encode(f), quant.F32ToF16(f); got != want {
+			t.Fatalf("f16Encode(%g) = %#x, want %#x", f, got, want)
+		}
+	}
+}

@@ -1,0 +1,388 @@
+package llmrt
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Session evaluates tokens one call after another against a KV cache of
+// Config.Context positions. A session is not safe for concurrent use;
+// give each goroutine its own.
+type Session struct {
+	m       *Model
+	pos     int
+	threads int
+	// The KV cache, per layer [Context][KVHeads·HeadDim]: binary16 bits
+	// (llama.cpp's default) or, with Config.KVF32, float32.
+	k16, v16 [][]uint16
+	k32, v32 [][]float32
+
+	// Scratch, grown to the largest batch seen, reused across calls.
+	rows                         int
+	x, xn, q, k, v, att, o, g, u []float32
+	act                          []byte
+	actF                         []float32
+	scores                       []float32
+	logits                       []float32
+}
+
+// NewSession returns a session with an empty cache and Config.Threads
+// worker goroutines per linear layer.
+func (m *Model) NewSession() *Session {
+	c := m.cfg
+	s := &Session{m: m, threads: max(c.Threads, 1)}
+	kv := c.Context * c.KVHeads * c.HeadDim
+	for i := 0; i < c.Layers; i++ {
+		if c.KVF32 {
+			s.k32 = append(s.k32, make([]float32, kv))
+			s.v32 = append(s.v32, make([]float32, kv))
+		} else {
+			s.k16 = append(s.k16, make([]uint16, kv))
+			s.v16 = append(s.v16, make([]uint16, kv))
+		}
+	}
+	return s
+}
+
+// SetThreads sets the number of goroutines each linear layer's rows are
+// split over (at least 1). The logits do not depend on it.
+func (s *Session) SetThreads(n int) { s.threads = max(n, 1) }
+
+// Reset empties the cache.
+func (s *Session) Reset() { s.pos = 0 }
+
+// Pos returns the number of tokens in the cache.
+func (s *Session) Pos() int { return s.pos }
+
+// Prefill evaluates ids at the next positions and returns the logits
+// after the last one (Vocab values, valid until the next call).
+func (s *Session) Prefill(ids []int32) ([]float32, error) {
+	if err := s.eval(ids, false); err != nil {
+		return nil, err
+	}
+	return s.logits[:s.m.cfg.Vocab], nil
+}
+
+// PrefillAll is Prefill returning the logits after every token: len(ids)
+// rows of Vocab values, row-major (valid until the next call).
+func (s *Session) PrefillAll(ids []int32) ([]float32, error) {
+	if err := s.eval(ids, true); err != nil {
+		return nil, err
+	}
+	return s.logits[:len(ids)*s.m.cfg.Vocab], nil
+}
+
+// Step evaluates one token and returns the logits after it.
+func (s *Session) Step(id int32) ([]float32, error) { return s.Prefill([]int32{id}) }
+
+// grow sizes the scratch for n tokens.
+func (s *Session) grow(n int, all bool) {
+	c := s.m.cfg
+	if n > s.rows {
+		qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+		width := max(c.Embed, qDim, c.FFN)
+		s.x, s.xn = make([]float32, n*c.Embed), make([]float32, n*width)
+		s.q, s.att, s.o = make([]float32, n*qDim), make([]float32, n*qDim), make([]float32, n*c.Embed)
+		s.k, s.v = make([]float32, n*kvDim), make([]float32, n*kvDim)
+		s.g, s.u = make([]float32, n*c.FFN), make([]float32, n*c.FFN)
+		s.actF = make([]float32, n*width)
+		s.act = make([]byte, n*(width/32)*36+n*(width/256+1)*292)
+		s.rows = n
+	}
+	if len(s.scores) < c.Context {
+		s.scores = make([]float32, c.Context)
+	}
+	rows := 1
+	if all {
+		rows = n
+	}
+	if len(s.logits) < rows*c.Vocab {
+		s.logits = make([]float32, rows*c.Vocab)
+	}
+}
+
+// eval runs the forward pass over ids at positions pos.. and writes the
+// logits of the last token (or of all, with all) into s.logits.
+func (s *Session) eval(ids []int32, all bool) error {
+	c := s.m.cfg
+	n := len(ids)
+	if n == 0 {
+		return fmt.Errorf("no tokens to evaluate")
+	}
+	if s.pos+n > c.Context {
+		return fmt.Errorf("%w: %d cached + %d new tokens exceed the context of %d", ErrContextFull, s.pos, n, c.Context)
+	}
+	for i, id := range ids {
+		if id < 0 || int(id) >= c.Vocab {
+			return fmt.Errorf("token %d: id %d is outside the vocabulary of %d", i, id, c.Vocab)
+		}
+	}
+	s.grow(n, all)
+	m := s.m
+	E := c.Embed
+	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	x := s.x[:n*E]
+	// Token embedding: only the gathered rows are dequantized.
+	for t, id := range ids {
+		w := m.tokEmbd
+		w.k.dequant(w.data[int(id)*w.rowBytes:(int(id)+1)*w.rowBytes], x[t*E:(t+1)*E])
+	}
+	for li := range m.layers {
+		L := &m.layers[li]
+		xn := s.xn[:n*E]
+		rmsNorm(x, L.attnNorm, c.Eps, xn)
+		q, k, v := s.q[:n*qDim], s.k[:n*kvDim], s.v[:n*kvDim]
+		s.linear(L.q, xn, n, q)
+		s.linear(L.k, xn, n, k)
+		s.linear(L.v, xn, n, v)
+		for t := 0; t < n; t++ {
+			s.rope(q[t*qDim:(t+1)*qDim], c.Heads, s.pos+t)
+			s.rope(k[t*kvDim:(t+1)*kvDim], c.KVHeads, s.pos+t)
+		}
+		s.store(li, k, v, n)
+		att := s.att[:n*qDim]
+		s.attention(li, q, n, att)
+		o := s.o[:n*E]
+		s.linear(L.o, att, n, o)
+		for i := range x {
+			x[i] += o[i]
+		}
+		rmsNorm(x, L.ffnNorm, c.Eps, xn)
+		g, u := s.g[:n*c.FFN], s.u[:n*c.FFN]
+		s.linear(L.gate, xn, n, g)
+		s.linear(L.up, xn, n, u)
+		for i, gv := range g {
+			// SiLU as ggml computes it: x/(1+e^-x).
+			g[i] = gv / (1 + float32(math.Exp(float64(-gv)))) * u[i]
+		}
+		s.linear(L.down, g, n, o)
+		for i := range x {
+			x[i] += o[i]
+		}
+	}
+	first := 0
+	if !all {
+		first = n - 1
+	}
+	rows := n - first
+	xn := s.xn[:rows*E]
+	rmsNorm(x[first*E:], m.outNorm, c.Eps, xn)
+	s.linear(m.output, xn, rows, s.logits[:rows*c.Vocab])
+	s.pos += n
+	return nil
+}
+
+// rmsNorm writes x·w/sqrt(mean(x²)+eps) row by row, the mean of squares
+// summed in float64 as ggml does.
+func rmsNorm(x, w []float32, eps float32, out []float32) {
+	E := len(w)
+	for r := 0; r+E <= len(x); r += E {
+		row := x[r : r+E]
+		sum := 0.0
+		for _, v := range row {
+			sum += float64(v * v)
+		}
+		scale := 1 / float32(math.Sqrt(float64(float32(sum/float64(E))+eps)))
+		o := out[r : r+E]
+		for i, v := range row {
+			o[i] = v * scale * w[i]
+		}
+	}
+}
+
+// rope rotates the first RopeDim dims of each head of one token's row,
+// adjacent pairs, at position p.
+func (s *Session) rope(row []float32, heads, p int) {
+	c := s.m.cfg
+	half := c.RopeDim / 2
+	cs, sn := s.m.cos[p*half:(p+1)*half], s.m.sin[p*half:(p+1)*half]
+	for h := 0; h < heads; h++ {
+		v := row[h*c.HeadDim:]
+		for i := 0; i < half; i++ {
+			x0, x1 := v[2*i], v[2*i+1]
+			v[2*i] = x0*cs[i] - x1*sn[i]
+			v[2*i+1] = x0*sn[i] + x1*cs[i]
+		}
+	}
+}
+
+// store writes n tokens' keys and values into layer li's cache.
+func (s *Session) store(li int, k, v []float32, n int) {
+	kvDim := s.m.cfg.KVHeads * s.m.cfg.HeadDim
+	off := s.pos * kvDim
+	if s.m.cfg.KVF32 {
+		copy(s.k32[li][off:], k[:n*kvDim])
+		copy(s.v32[li][off:], v[:n*kvDim])
+		return
+	}
+	kc, vc := s.k16[li][off:off+n*kvDim], s.v16[li][off:off+n*kvDim]
+	for i := range kc {
+		kc[i] = f16Encode(k[i])
+		vc[i] = f16Encode(v[i])
+	}
+}
+
+// attention computes causal grouped-query attention of n query rows (at
+// positions pos..pos+n-1) over the cache: scores q·k/sqrt(HeadDim), a
+// softmax whose sum is kept in float64 as ggml's, and the weighted sum of
+// values. With the F16 cache the queries are rounded to binary16 first,
+// as llama.cpp converts them to multiply the cached keys.
+func (s *Session) attention(li int, q []float32, n int, out []float32) {
+	c := s.m.cfg
+	hd, qDim, kvDim := c.HeadDim, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	group := c.Heads / c.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	var qh [512]float32
+	qv := qh[:0]
+	if hd > len(qh) {
+		qv = make([]float32, hd)
+	} else {
+		qv = qh[:hd]
+	}
+	for t := 0; t < n; t++ {
+		p := s.pos + t
+		sc := s.scores[:p+1]
+		for h := 0; h < c.Heads; h++ {
+			kvh := h / group
+			copy(qv, q[t*qDim+h*hd:t*qDim+(h+1)*hd])
+			if !c.KVF32 {
+				for i := range qv {
+					qv[i] = roundF16(qv[i])
+				}
+			}
+			top := float32(math.Inf(-1))
+			for j := 0; j <= p; j++ {
+				var d float32
+				if c.KVF32 {
+					d = dotF32(s.k32[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], qv)
+				} else {
+					d = dotH(s.k16[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], qv)
+				}
+				sc[j] = d * scale
+				top = max(top, sc[j])
+			}
+			sum := 0.0
+			for j := range sc {
+				sc[j] = float32(math.Exp(float64(sc[j] - top)))
+				sum += float64(sc[j])
+			}
+			inv := float32(1 / sum)
+			o := out[t*qDim+h*hd : t*qDim+(h+1)*hd]
+			clear(o)
+			for j, w := range sc {
+				w *= inv
+				if c.KVF32 {
+					vr := s.v32[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
+					for i := range o {
+						o[i] += w * vr[i]
+					}
+				} else {
+					vr := s.v16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
+					w = roundF16(w)
+					for i := range o {
+						o[i] += w * f16Table[vr[i]]
+					}
+				}
+			}
+		}
+	}
+}
+
+// dotH is the dot product of binary16 keys with float32 queries.
+func dotH(k []uint16, q []float32) float32 {
+	var s0, s1 float32
+	k = k[:len(q)]
+	i := 0
+	for ; i+1 < len(q); i += 2 {
+		s0 += f16Table[k[i]] * q[i]
+		s1 += f16Table[k[i+1]] * q[i+1]
+	}
+	if i < len(q) {
+		s0 += f16Table[k[i]] * q[i]
+	}
+	return s0 + s1
+}
+
+// linear writes out[t][r] = W[r]·x[t] for n rows of activations x,
+// quantizing each activation row once to the format W's type takes and
+// splitting W's rows over the session's goroutines in runs of four.
+func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
+	k := w.k
+	cols := w.cols
+	var act []byte
+	var actF []float32
+	actRow := 0
+	switch k.act {
+	case actF32:
+		actF = x[:n*cols]
+	case actF16:
+		actF = s.actF[:n*cols]
+		for i, v := range x[:n*cols] {
+			actF[i] = roundF16(v)
+		}
+	default:
+		actRow = cols / actBlockLen[k.act] * actBlockBytes[k.act]
+		act = s.act[:n*actRow]
+		for t := 0; t < n; t++ {
+			quantizeAct(k.act, x[t*cols:(t+1)*cols], act[t*actRow:(t+1)*actRow])
+		}
+	}
+	run := func(r0, r1 int) {
+		nb := cols / k.blockLen
+		var four [4]float32
+		r := r0
+		if k.dotN != nil && n > 1 {
+			for ; r < r1; r++ {
+				k.dotN(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act, actRow, n, nb, out[r:], w.rows)
+			}
+			return
+		}
+		for ; r < r1; r++ {
+			if k.dot4 != nil && r%4 == 0 && r+4 <= r1 {
+				data := w.data[r*w.rowBytes:]
+				for t := 0; t < n; t++ {
+					k.dot4(data, w.rowBytes, act[t*actRow:(t+1)*actRow], nb, &four)
+					copy(out[t*w.rows+r:t*w.rows+r+4], four[:])
+				}
+				r += 3
+				continue
+			}
+			for t := 0; t < n; t++ {
+				var d float32
+				switch k.act {
+				case actF32:
+					d = dotF32(w.f32[r*cols:(r+1)*cols], actF[t*cols:(t+1)*cols])
+				case actF16:
+					d = dotF16(w.data[r*w.rowBytes:(r+1)*w.rowBytes], actF[t*cols:(t+1)*cols])
+				default:
+					d = k.dot(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act[t*actRow:(t+1)*actRow], nb)
+				}
+				out[t*w.rows+r] = d
+			}
+		}
+	}
+	th := s.threads
+	// Splitting pays only when each goroutine gets enough work.
+	if th > 1 && w.rows*cols*n < 1<<15 {
+		th = 1
+	}
+	if th == 1 {
+		run(0, w.rows)
+		return
+	}
+	chunk := max((w.rows/4+th-1)/th*4, 4)
+	var wg sync.WaitGroup
+	for r0 := 0; r0 < w.rows; r0 += chunk {
+		r1 := min(r0+chunk, w.rows)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(r0, r1)
+		}()
+	}
+	wg.Wait()
+}
+
+// Context returns the number of positions the session's cache holds.
+func (s *Session) Context() int { return s.m.cfg.Context }
