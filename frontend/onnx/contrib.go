@@ -24,7 +24,6 @@ func init() {
 		"BiasGelu":                         convMSBiasGelu,
 		"QuickGelu":                        convMSQuickGelu,
 		"BiasAdd":                          convMSBiasAdd,
-		"SimplifiedLayerNormalization":     convMSSimplifiedLayerNorm,
 		"SkipLayerNormalization":           convMSSkipLayerNorm,
 		"SkipSimplifiedLayerNormalization": convMSSkipSimplifiedLayerNorm,
 		"FusedMatMul":                      convMSFusedMatMul,
@@ -39,6 +38,10 @@ func init() {
 	} {
 		registerDomain(domainMicrosoft, op, 1, 0, conv)
 	}
+	// ONNX Runtime declares SimplifiedLayerNormalization in the default
+	// domain (version 1, beside its LayerNormalization), not in
+	// com.microsoft: models carry it there.
+	register("SimplifiedLayerNormalization", 1, 0, convMSSimplifiedLayerNorm)
 }
 
 // msAttrs refuses every attribute of n not in known, naming them all: a
@@ -612,9 +615,8 @@ func convMSEmbedLayerNorm(c *converter, n *node) ([]*ir.Value, error) {
 		return nil, fmt.Errorf("segment_ids and segment_embedding must be given together")
 	}
 	wantMask := n.Outputs > 1 && n.proto.Output[1] != ""
-	mit := n.Int("mask_index_type", 1)
-	if wantMask && (mit != 1 || n.In(7) == nil) {
-		return nil, fmt.Errorf("output 1 (mask_index) is supported only as the per-row count of a given mask (mask_index_type 1; here %d, mask given: %v)", mit, n.In(7) != nil)
+	if mit := n.Int("mask_index_type", 1); wantMask && mit != 1 {
+		return nil, fmt.Errorf("output 1 (mask_index) is supported only as the per-row count of the mask (mask_index_type 1, here %d)", mit)
 	}
 	gather := func(table, idx *ir.Value) (*ir.Value, error) {
 		return c.emit1("Gather", []*ir.Value{table, idx}, ir.Attr{Name: "axis", Value: ir.IntAttr(0)})
@@ -660,7 +662,20 @@ func convMSEmbedLayerNorm(c *converter, n *node) ([]*ir.Value, error) {
 		return nil, err
 	}
 	var mask *ir.Value
-	if wantMask {
+	if wantMask && n.In(7) == nil {
+		// No mask: every row's count is 0, as ONNX Runtime writes it.
+		b, err := c.emit1("Shape", []*ir.Value{ids}, ir.Attr{Name: "start", Value: ir.IntAttr(0)}, ir.Attr{Name: "end", Value: ir.IntAttr(1)})
+		if err != nil {
+			return nil, err
+		}
+		z, err := c.emit1("ConstantOfShape", []*ir.Value{b})
+		if err != nil {
+			return nil, err
+		}
+		if mask, err = c.emit1("Cast", []*ir.Value{z}, ir.Attr{Name: "to", Value: ir.DTypeAttr(ir.I32)}); err != nil {
+			return nil, err
+		}
+	} else if wantMask {
 		loc := strings.TrimPrefix(string(c.cur.loc()), "#")
 		m, err := c.emit1("ReduceSum", []*ir.Value{n.In(7), c.constI64(loc+".axes", []int64{1}, []int64{1})}, ir.Attr{Name: "keepdims", Value: ir.IntAttr(0)})
 		if err != nil {
@@ -710,6 +725,9 @@ func convMSMultiHeadAttention(c *converter, n *node) ([]*ir.Value, error) {
 		return nil, fmt.Errorf("num_heads=%d: need at least 1", heads)
 	}
 	q, k, v := n.In(0), n.In(1), n.In(2)
+	if !q.Type.Shape.Ranked || !k.Type.Shape.Ranked || !v.Type.Shape.Ranked {
+		return nil, fmt.Errorf("query, key and value need known ranks (3)")
+	}
 	if b := n.In(3); b != nil {
 		var err error
 		if q, k, v, err = c.addPackedBias(b, q, k, v); err != nil {
@@ -725,6 +743,13 @@ func convMSMultiHeadAttention(c *converter, n *node) ([]*ir.Value, error) {
 		attrs = append(attrs, ir.Attr{Name: "scale", Value: ir.FloatAttr(s)})
 	}
 	if n.Int("unidirectional", 0) != 0 {
+		// ONNX Runtime aligns the causal mask to the end of the keys,
+		// Attention-23 to the end of the past: they agree when the new
+		// keys are as many as the queries.
+		qs, ks := n.In(0).Type.Shape.Dims[1], n.In(1).Type.Shape.Dims[1]
+		if !qs.Equal(ks) {
+			return nil, fmt.Errorf("unidirectional attention needs as many new keys as queries (query %v, key %v)", n.In(0).Type, n.In(1).Type)
+		}
 		attrs = append(attrs, ir.Attr{Name: "is_causal", Value: ir.IntAttr(1)})
 	}
 	args := []*ir.Value{q, k, v, mask, n.In(6), n.In(7)}
