@@ -142,3 +142,85 @@ func inferMatMulNBits(op *Op) ([]Type, error) {
 	s2.Dims[len(s2.Dims)-1] = DimInt(l.N)
 	return []Type{TensorType(a.DType, s2)}, nil
 }
+
+// com.microsoft.GroupQueryAttention is ONNX Runtime's decoder attention
+// with a KV cache whose fill differs per batch row: seqlens_k[b] + 1 is
+// row b's total length, so the new tokens of row b sit at positions
+// total_b - S .. total_b - 1 (0 .. S-1 on the first prompt, when S equals
+// total_sequence_length), and each query attends causally to the keys up
+// to its own position (and within local_window_size when that is
+// positive). Those lengths are data, so no Attention-23 node means the
+// same, and the op keeps its own name. Inputs follow the contrib spec up to
+// attention_bias; position_ids and head_sink, which come after
+// sin_cache in the spec, are refused by the importer. Query may pack
+// Q, K and V ([B,S,(num_heads+2*kv_num_heads)*H]) with key and value
+// absent. present_key/present_value are [B, kv_num_heads,
+// max(total_sequence_length, past length), H], positions past a row's
+// total zero.
+func init() {
+	Register(&OpDef{
+		Name: "com.microsoft.GroupQueryAttention",
+		Doc:  "causal grouped-query attention over a per-row filled KV cache (seqlens_k), with optional rotary embedding of Q and K, softcap and a local window",
+		Kind: Opaque,
+		Inputs: []Operand{Req("query:T"), Opt("key:T"), Opt("value:T"), Opt("past_key:T"), Opt("past_value:T"),
+			Req("seqlens_k:M"), Req("total_sequence_length:M"), Opt("cos_cache:T"), Opt("sin_cache:T"), Opt("attention_bias:T")},
+		Outputs: []Operand{Req("output:T"), Opt("present_key:T"), Opt("present_value:T")},
+		Types:   []TypeConstraint{TC("T", Types(F32, F16)), TC("M", Types(I32))},
+		Attrs: []AttrDef{ARequired("num_heads", AttrInt).AtLeast(1), ARequired("kv_num_heads", AttrInt).AtLeast(1),
+			AFloat("scale", 0), AFloat("softcap", 0), AInt("local_window_size", -1), ABool("do_rotary", 0),
+			ABool("rotary_interleaved", 0)},
+		Infer: inferGroupQueryAttention,
+	})
+}
+
+func inferGroupQueryAttention(op *Op) ([]Type, error) {
+	q, err := nnTensorArg(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	nq, nkv := op.Int("num_heads"), op.Int("kv_num_heads")
+	if nq%nkv != 0 {
+		return nil, fmt.Errorf("num_heads %d is not a multiple of kv_num_heads %d", nq, nkv)
+	}
+	if (op.Arg(1) == nil) != (op.Arg(2) == nil) {
+		return nil, fmt.Errorf("key and value must be given together (or both left out with packed QKV)")
+	}
+	if (op.Arg(3) == nil) != (op.Arg(4) == nil) {
+		return nil, fmt.Errorf("past_key and past_value must be given together")
+	}
+	if op.Int("do_rotary") != 0 && (op.Arg(7) == nil || op.Arg(8) == nil) {
+		return nil, fmt.Errorf("do_rotary needs cos_cache and sin_cache")
+	}
+	if r := q.Shape.Rank(); r >= 0 && r != 3 {
+		return nil, fmt.Errorf("query is %v, want rank 3", q)
+	}
+	for i, what := range []string{"key", "value"} {
+		if a := op.Arg(1 + i); a != nil && a.Type.IsTensor() && a.Type.Shape.Ranked && a.Type.Shape.Rank() != 3 {
+			return nil, fmt.Errorf("%s is %v, want rank 3", what, a.Type)
+		}
+	}
+	for i, what := range []string{"past_key", "past_value"} {
+		if a := op.Arg(3 + i); a != nil && a.Type.IsTensor() && a.Type.Shape.Ranked && a.Type.Shape.Rank() != 4 {
+			return nil, fmt.Errorf("%s is %v, want rank 4 [B, kv_num_heads, past, head_size]", what, a.Type)
+		}
+	}
+	if !q.Shape.Ranked {
+		u := TensorType(q.DType, UnrankedShape())
+		return []Type{u, TensorType(q.DType, UnknownDims(4)), TensorType(q.DType, UnknownDims(4))}, nil
+	}
+	b, s, w := q.Shape.Dims[0], q.Shape.Dims[1], q.Shape.Dims[2]
+	out, head := Unknown(), Unknown()
+	if w.IsStatic() {
+		per := nq
+		if op.Arg(1) == nil {
+			per = nq + 2*nkv
+		}
+		if w.Size%per != 0 {
+			return nil, fmt.Errorf("query's last dim %d is not a multiple of %d heads", w.Size, per)
+		}
+		head = DimInt(w.Size / per)
+		out = DimInt(nq * head.Size)
+	}
+	present := TensorType(q.DType, Shape{Ranked: true, Dims: []Dim{b, DimInt(nkv), Unknown(), head}})
+	return []Type{TensorType(q.DType, Shape{Ranked: true, Dims: []Dim{b, s, out}}), present, present}, nil
+}

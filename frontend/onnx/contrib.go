@@ -906,9 +906,34 @@ func convMSAttention(c *converter, n *node) ([]*ir.Value, error) {
 	return c.emit("Attention", args, attrs, 1)
 }
 
-// convMSGroupQueryAttention keeps the op (com.microsoft.GroupQueryAttention):
-// its per-batch sequence lengths (seqlens_k) are data, so no fixed
-// Attention-23 node means the same.
+// convMSGroupQueryAttention keeps the op (com.microsoft.GroupQueryAttention,
+// ir/ops_contrib.go): its per-row sequence lengths (seqlens_k) are data,
+// so no fixed Attention-23 node means the same. position_ids, head_sink,
+// smooth_softmax and the qk output are refused.
 func convMSGroupQueryAttention(c *converter, n *node) ([]*ir.Value, error) {
-	return nil, fmt.Errorf("not supported yet")
+	if err := msAttrs(n, "num_heads", "kv_num_heads", "scale", "softcap", "local_window_size", "do_rotary", "rotary_interleaved", "smooth_softmax", "qk_output"); err != nil {
+		return nil, err
+	}
+	names := []string{"query", "key", "value", "past_key", "past_value", "seqlens_k", "total_sequence_length", "cos_cache", "sin_cache", "position_ids", "attention_bias", "head_sink"}
+	if err := msInputs(n, names, 0, 5, 6); err != nil {
+		return nil, err
+	}
+	for _, i := range []int{9, 11} {
+		if n.In(i) != nil {
+			return nil, fmt.Errorf("input %d (%s) is not supported", i, names[i])
+		}
+	}
+	for _, a := range []string{"smooth_softmax", "qk_output"} {
+		if v := n.Int(a, 0); v != 0 {
+			return nil, fmt.Errorf("%s=%d is not supported (only 0)", a, v)
+		}
+	}
+	if err := msOutputs(n, []string{"output", "present_key", "present_value", "output_qk"}, "kiln does not output the scores", 3); err != nil {
+		return nil, err
+	}
+	args := append(append([]*ir.Value(nil), n.Inputs[:min(len(n.Inputs), 9)]...), n.In(10))
+	for len(args) > 7 && args[len(args)-1] == nil {
+		args = args[:len(args)-1]
+	}
+	return c.directAs(n, "com.microsoft.GroupQueryAttention", args, "smooth_softmax", "qk_output")
 }

@@ -144,6 +144,7 @@ func contribCases() []opCase {
 	cs = append(cs, rotaryCases()...)
 	cs = append(cs, embedCases()...)
 	cs = append(cs, msAttentionCases()...)
+	cs = append(cs, gqaCases()...)
 	for i := range cs {
 		if cs[i].rtol == 0 && cs[i].atol == 0 && needsSumTol(cs[i].op) {
 			cs[i].atol, cs[i].why = sumATol, sumWhy
@@ -442,6 +443,63 @@ func msAttentionCases() []opCase {
 					d[i] = 1
 				}
 				in = append(in, feed(m))
+			}
+			return in
+		}))
+	}
+	return cs
+}
+
+// gqaCases: GroupQueryAttention on the first prompt, decoding one token
+// and a chunk over a past cache, rows of different fill (seqlens_k),
+// rotary (halves and interleaved), packed QKV, softcap and scale, a local
+// window and an attention bias.
+func gqaCases() []opCase {
+	var cs []opCase
+	const Nq, Nkv, maxPos = 4, 2, 16
+	for _, c := range []struct {
+		name    string
+		a       []*onnxpb.AttributeProto
+		b, h    int // batch, head size
+		s, past int
+		fill    []int32 // seqlens_k per row
+		rotary  bool
+		packed  bool
+		bias    bool
+	}{
+		{"prompt", nil, 2, 8, 4, 0, []int32{3, 3}, false, false, false},
+		{"decode past", nil, 2, 8, 1, 5, []int32{5, 5}, false, false, false},
+		{"decode rows of different fill", nil, 2, 8, 1, 5, []int32{5, 3}, false, false, false},
+		// ONNX Runtime 1.30 takes a chunk over a past cache (S > 1) only
+		// with batch 1, and rotary only with head sizes a multiple of 16.
+		{"chunk over past", nil, 1, 8, 2, 3, []int32{4}, false, false, false},
+		{"prompt rotary", attrs(aInt("do_rotary", 1)), 2, 16, 4, 0, []int32{3, 3}, true, false, false},
+		{"decode rotary interleaved", attrs(aInt("do_rotary", 1), aInt("rotary_interleaved", 1)), 2, 16, 1, 4, []int32{4, 2}, true, false, false},
+		{"chunk rotary", attrs(aInt("do_rotary", 1)), 1, 16, 3, 2, []int32{4}, true, false, false},
+		{"prompt packed qkv", nil, 2, 8, 3, 0, []int32{2, 2}, false, true, false},
+		{"softcap scale", attrs(aFloat("softcap", 1.5), aFloat("scale", 0.5)), 2, 8, 1, 4, []int32{4, 4}, false, false, false},
+		{"local window 2", attrs(aInt("local_window_size", 2)), 2, 8, 5, 0, []int32{4, 4}, false, false, false},
+		{"attention bias", nil, 1, 8, 2, 3, []int32{4}, false, false, true},
+	} {
+		a := append(attrs(aInt("num_heads", Nq), aInt("kv_num_heads", Nkv)), c.a...)
+		// ONNX Runtime needs the present outputs: without them its
+		// decode output differs, so every row names all three.
+		cs = append(cs, msCase(c.name, "GroupQueryAttention", a, dt(ir.F32, 3), func(r *rand.Rand) []opIn {
+			B, H := c.b, c.h
+			total := c.past + c.s
+			in := ins(feed(randF32(r, -1, 1, B, c.s, Nq*H)), feed(randF32(r, -1, 1, B, c.s, Nkv*H)), feed(randF32(r, -1, 1, B, c.s, Nkv*H)), none, none,
+				feed(interp.FromSlice([]int{B}, c.fill)), feed(interp.FromSlice([]int{1}, []int32{int32(total)})), none, none, none, none)
+			if c.packed {
+				in[0], in[1], in[2] = feed(randF32(r, -1, 1, B, c.s, (Nq+2*Nkv)*H)), none, none
+			}
+			if c.past > 0 {
+				in[3], in[4] = feed(randF32(r, -1, 1, B, Nkv, c.past, H)), feed(randF32(r, -1, 1, B, Nkv, c.past, H))
+			}
+			if c.rotary {
+				in[7], in[8] = ini(randF32(r, -1, 1, maxPos, H/2)), ini(randF32(r, -1, 1, maxPos, H/2))
+			}
+			if c.bias {
+				in[10] = feed(randF32(r, -2, 0, 1, 1, c.s, total))
 			}
 			return in
 		}))
