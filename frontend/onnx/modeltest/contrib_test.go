@@ -564,6 +564,15 @@ func TestContribErrors(t *testing.T) {
 		{msCase("mha causal cross", "MultiHeadAttention", attrs(aInt("num_heads", 1), aInt("unidirectional", 1)), f32, func(r *rand.Rand) []opIn {
 			return ins(feed(randF32(r, -1, 1, 1, 2, 4)), feed(randF32(r, -1, 1, 1, 3, 4)), feed(randF32(r, -1, 1, 1, 3, 4)))
 		}), "as many new keys as queries"},
+		{msCase("gqa heads", "GroupQueryAttention", attrs(aInt("num_heads", 3), aInt("kv_num_heads", 2)), dt(ir.F32, 3), gqaIn(nil)), "num_heads 3 is not a multiple of kv_num_heads 2"},
+		{msCase("gqa smooth softmax", "GroupQueryAttention", attrs(aInt("num_heads", 2), aInt("kv_num_heads", 1), aInt("smooth_softmax", 1)), dt(ir.F32, 3), gqaIn(nil)), "smooth_softmax=1"},
+		{msCase("gqa position ids", "GroupQueryAttention", attrs(aInt("num_heads", 2), aInt("kv_num_heads", 1)), dt(ir.F32, 3), gqaIn(func(in []opIn) []opIn {
+			return append(in, none, none, feed(interp.FromSlice([]int{1, 2}, []int64{0, 1})))
+		})), "input 9 (position_ids)"},
+		{msCase("gqa rotary without caches", "GroupQueryAttention", attrs(aInt("num_heads", 2), aInt("kv_num_heads", 1), aInt("do_rotary", 1)), dt(ir.F32, 3), gqaIn(nil)), "do_rotary needs cos_cache"},
+		{msCase("gqa missing seqlens", "GroupQueryAttention", attrs(aInt("num_heads", 2), aInt("kv_num_heads", 1)), dt(ir.F32, 3), func(r *rand.Rand) []opIn {
+			return ins(feed(randF32(r, -1, 1, 1, 2, 16)), feed(randF32(r, -1, 1, 1, 2, 8)), feed(randF32(r, -1, 1, 1, 2, 8)))
+		}), "input 5 (seqlens_k) is required"},
 		{msCase("attention past", "Attention", attrs(aInt("num_heads", 1)), f32, func(r *rand.Rand) []opIn {
 			return ins(feed(randF32(r, -1, 1, 1, 2, 4)), ini(randF32(r, -1, 1, 4, 12)), none, none, feed(randF32(r, -1, 1, 2, 1, 1, 1, 4)))
 		}), "input 4 (past)"},
@@ -589,5 +598,51 @@ func TestContribErrors(t *testing.T) {
 				t.Errorf("error %q; want it to name node \"n\" (%s) and contain %q", err, c.row.op, c.want)
 			}
 		})
+	}
+}
+
+// gqaIn is a small GroupQueryAttention prompt (2 query heads, 1 kv head,
+// head size 8), changed by more when given.
+func gqaIn(more func([]opIn) []opIn) func(r *rand.Rand) []opIn {
+	return func(r *rand.Rand) []opIn {
+		in := ins(feed(randF32(r, -1, 1, 1, 2, 16)), feed(randF32(r, -1, 1, 1, 2, 8)), feed(randF32(r, -1, 1, 1, 2, 8)), none, none,
+			feed(interp.FromSlice([]int{1}, []int32{1})), feed(interp.FromSlice([]int{1}, []int32{2})))
+		if more != nil {
+			in = more(in)
+		}
+		return in
+	}
+}
+
+// TestContribBiasAdd checks BiasAdd, which ONNX Runtime implements only on
+// CUDA, against X + bias + skip summed here element by element.
+func TestContribBiasAdd(t *testing.T) {
+	row := msCase("[2,3,8]", "BiasAdd", nil, dt(ir.F32, 1), func(r *rand.Rand) []opIn {
+		return ins(feed(randF32(r, -1, 1, 2, 3, 8)), ini(randF32(r, -1, 1, 8)), feed(randF32(r, -1, 1, 2, 3, 8)))
+	})
+	in := row.in(rowRand(row.name))
+	mp, feeds, outs, err := row.build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proto.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.ImportBytes(b, "biasadd.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := runKiln(m, feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, bias, skip := interp.Data[float32](in[0].t), interp.Data[float32](in[1].t), interp.Data[float32](in[2].t)
+	want := make([]float32, len(x))
+	for i := range x {
+		want[i] = x[i] + bias[i%8] + skip[i]
+	}
+	if err := compareOutput(got[outs[0]], interp.FromSlice([]int{2, 3, 8}, want), 1e-6, 0); err != nil {
+		t.Error(err)
 	}
 }
