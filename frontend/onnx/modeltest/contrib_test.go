@@ -37,16 +37,6 @@ func msCase(name, op string, a []*onnxpb.AttributeProto, outs []ir.DType, in fun
 	return opCase{name: "ms." + op + " " + name, opset: msOpset, op: op, domain: msDomain, attrs: a, outs: outs, in: in}
 }
 
-// Tolerances of the rows whose ONNX Runtime kernels sum in float32 (GEMM
-// blocking, attention): kiln sums in float64, so an output that is a sum of
-// K products of magnitude about 1 differs by a few float32 roundings of
-// the running sum, about sqrt(K) * 2^-24 * K in absolute terms for random
-// signs; outputs near zero make rtol alone too strict.
-const (
-	sumATol = 2e-6
-	sumWhy  = "ONNX Runtime accumulates the products in float32 (blocked GEMM), kiln in float64: absolute differences of a few float32 roundings of sums of up to 300 terms near 1"
-)
-
 func contribCases() []opCase {
 	var cs []opCase
 	f32 := dt(ir.F32, 1)
@@ -145,22 +135,7 @@ func contribCases() []opCase {
 	cs = append(cs, embedCases()...)
 	cs = append(cs, msAttentionCases()...)
 	cs = append(cs, gqaCases()...)
-	for i := range cs {
-		if cs[i].rtol == 0 && cs[i].atol == 0 && needsSumTol(cs[i].op) {
-			cs[i].atol, cs[i].why = sumATol, sumWhy
-		}
-	}
 	return cs
-}
-
-// needsSumTol: the ops whose ONNX Runtime kernels sum long float32 dot
-// products.
-func needsSumTol(op string) bool {
-	switch op {
-	case "FusedMatMul", "MatMulNBits", "MultiHeadAttention", "Attention", "GroupQueryAttention":
-		return true
-	}
-	return false
 }
 
 // nbitsCases: MatMulNBits with bits 4 and 8, every block size from 16 to
