@@ -211,6 +211,9 @@ func inferGroupQueryAttention(op *Op) ([]Type, error) {
 	b, s, w := q.Shape.Dims[0], q.Shape.Dims[1], q.Shape.Dims[2]
 	out, head := Unknown(), Unknown()
 	if w.IsStatic() {
+		if nq > w.Size || nkv > w.Size {
+			return nil, fmt.Errorf("query's last dim %d is smaller than num_heads %d or kv_num_heads %d", w.Size, nq, nkv)
+		}
 		per := nq
 		if op.Arg(1) == nil {
 			per = nq + 2*nkv

@@ -139,6 +139,9 @@ func kernelGroupQueryAttention(_ *Ctx, op *ir.Op, args []Value) ([]Value, error)
 		return nil, fmt.Errorf("query has shape %v, want [B,S,hidden]", q.Shape)
 	}
 	B, S := q.Shape[0], q.Shape[1]
+	if nq > q.Shape[2] || nkv > q.Shape[2] {
+		return nil, fmt.Errorf("query has shape %v: fewer features than num_heads %d or kv_num_heads %d", q.Shape, nq, nkv)
+	}
 	packed := ts[1] == nil
 	per := nq
 	if packed {
