@@ -538,6 +538,17 @@ func convMSRotaryEmbedding(c *converter, n *node) ([]*ir.Value, error) {
 			attrs = append(attrs, ir.Attr{Name: a, Value: ir.IntAttr(n.Int(a, 0))})
 		}
 	}
+	// The contrib op finds the head count of a 3-D input from the caches
+	// (head size 2 * cos_cache's last dim) when num_heads is left out;
+	// RotaryEmbedding-23 needs it given.
+	if x.Type.Shape.Rank() == 3 && !n.Has("num_heads") && !n.Has("rotary_embedding_dim") {
+		cs := n.In(2).Type.Shape
+		hidden := x.Type.Shape.Dims[2]
+		if !cs.Ranked || cs.Rank() != 2 || !cs.Dims[1].IsStatic() || !hidden.IsStatic() || cs.Dims[1].Size < 1 || hidden.Size%(2*cs.Dims[1].Size) != 0 {
+			return nil, fmt.Errorf("a 3-D input without num_heads needs a static hidden size that is a multiple of 2 * cos_cache's last dim (input %v, cos_cache %v)", x.Type, n.In(2).Type)
+		}
+		attrs = append(attrs, ir.Attr{Name: "num_heads", Value: ir.IntAttr(hidden.Size / (2 * cs.Dims[1].Size))})
+	}
 	return c.emit("RotaryEmbedding", []*ir.Value{x, n.In(2), n.In(3), pos}, attrs, 1)
 }
 

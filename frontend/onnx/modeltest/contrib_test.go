@@ -286,6 +286,7 @@ func rotaryCases() []opCase {
 		rot    int
 	}{
 		{"3-D halves", attrs(aInt("num_heads", N)), false, false, H},
+		{"3-D heads from the caches", nil, false, false, H},
 		{"3-D interleaved offset", attrs(aInt("interleaved", 1), aInt("num_heads", N)), false, true, H},
 		{"4-D halves offset", nil, true, true, H},
 		{"4-D interleaved", attrs(aInt("interleaved", 1)), true, false, H},
