@@ -10,8 +10,9 @@ import "fmt"
 // N rows of ceil(K/block_size) blocks, each block_size codes of bits bits
 // packed low bits first into block_size*bits/8 bytes; a code q of row n in
 // block b stands for (q - zero_point[n,b]) * scales[n,b]. The zero points
-// are packed the same way, ceil(blocks*bits/8) bytes per row, and default
-// to 2^(bits-1) when absent. The optional g_idx input of the contrib spec
+// are packed the same way, ceil(blocks*bits/8) bytes per row, or are
+// float values of A's type, one per block, and default to 2^(bits-1) when
+// absent. The optional g_idx input of the contrib spec
 // (a permutation of K for act-order quantization) has no place here: the
 // importer refuses it by name.
 func init() {
@@ -21,9 +22,9 @@ func init() {
 		Kind:    Opaque,
 		Inputs:  []Operand{Req("A:T1"), Req("B:T2"), Req("scales:T1"), Opt("zero_points:T3"), Opt("bias:T1")},
 		Outputs: In("Y:T1"),
-		Types:   []TypeConstraint{TC("T1", Types(F32, F16)), TC("T2", Types(U8)), TC("T3", Types(U8))},
+		Types:   []TypeConstraint{TC("T1", Types(F32, F16)), TC("T2", Types(U8)), TC("T3", Types(U8, F32, F16))},
 		Attrs: []AttrDef{ARequired("K", AttrInt).AtLeast(1), ARequired("N", AttrInt).AtLeast(1),
-			AInt("bits", 4).Range(4, 8), ARequired("block_size", AttrInt).Range(16, 1<<20),
+			AInt("bits", 4).Range(2, 8), ARequired("block_size", AttrInt).Range(16, 1<<20),
 			AInt("accuracy_level", 0).Range(0, 4)},
 		Infer: inferMatMulNBits,
 	})
@@ -49,8 +50,8 @@ func MatMulNBitsLayout(op *Op) (NBitsLayout, error) {
 	if l.K < 1 || l.N < 1 {
 		return l, fmt.Errorf("K %d and N %d must be positive", l.K, l.N)
 	}
-	if l.Bits != 4 && l.Bits != 8 {
-		return l, fmt.Errorf("bits %d: kiln supports 4 and 8", l.Bits)
+	if l.Bits != 2 && l.Bits != 4 && l.Bits != 8 {
+		return l, fmt.Errorf("bits %d: kiln supports 2, 4 and 8", l.Bits)
 	}
 	l.Blocks = (l.K + l.BlockSize - 1) / l.BlockSize
 	l.BlobBytes = l.BlockSize * l.Bits / 8
@@ -126,7 +127,14 @@ func inferMatMulNBits(op *Op) ([]Type, error) {
 		return nil, err
 	}
 	if zp := op.Arg(3); zp != nil && zp.Type.IsTensor() {
-		if err := elemsAre(zp.Type, "zero_points", l.N, l.ZeroPointRowBytes); err != nil {
+		per := l.ZeroPointRowBytes
+		if zp.Type.DType.IsFloat() {
+			if zp.Type.DType != a.DType {
+				return nil, fmt.Errorf("zero_points is %v; float zero points must have A's type %v", zp.Type, a.DType)
+			}
+			per = l.Blocks
+		}
+		if err := elemsAre(zp.Type, "zero_points", l.N, per); err != nil {
 			return nil, err
 		}
 	}

@@ -390,7 +390,7 @@ func convMSFusedMatMul(c *converter, n *node) ([]*ir.Value, error) {
 }
 
 // convMSMatMulNBits keeps the op with its packed blocks
-// (com.microsoft.MatMulNBits); g_idx and float zero points are refused.
+// (com.microsoft.MatMulNBits); g_idx is refused.
 func convMSMatMulNBits(c *converter, n *node) ([]*ir.Value, error) {
 	if err := msAttrs(n, "K", "N", "bits", "block_size", "accuracy_level"); err != nil {
 		return nil, err
@@ -401,14 +401,11 @@ func convMSMatMulNBits(c *converter, n *node) ([]*ir.Value, error) {
 	if n.In(4) != nil {
 		return nil, fmt.Errorf("input 4 (g_idx) is not supported: kiln reads blocks in K order only (act-order g_idx is deprecated in the contrib spec)")
 	}
-	if zp := n.In(3); zp != nil && zp.Type.IsTensor() && zp.Type.DType != ir.U8 {
-		return nil, fmt.Errorf("input 3 (zero_points) is %v: only packed uint8 zero points are supported", zp.Type)
-	}
 	if b := n.In(1); b.Type.IsTensor() && b.Type.DType != ir.U8 {
 		return nil, fmt.Errorf("input 1 (B) is %v: only uint8 blocks are supported", b.Type)
 	}
-	if bits := n.Int("bits", 4); bits != 4 && bits != 8 {
-		return nil, fmt.Errorf("bits=%d is not supported (4 or 8)", bits)
+	if bits := n.Int("bits", 4); bits != 2 && bits != 4 && bits != 8 {
+		return nil, fmt.Errorf("bits=%d is not supported (2, 4 or 8)", bits)
 	}
 	args := []*ir.Value{n.In(0), n.In(1), n.In(2), n.In(3), n.In(5)}
 	for len(args) > 3 && args[len(args)-1] == nil {

@@ -44,11 +44,19 @@ func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	scales := Data[float32](ToF32(sc))
 	codes := Data[uint8](b)
 	var zps []uint8
-	if zpT != nil {
-		if zpT.DType != ir.U8 || int64(zpT.Len()) != l.N*l.ZeroPointRowBytes {
+	var zpf []float32
+	switch {
+	case zpT == nil:
+	case zpT.DType == ir.U8:
+		if int64(zpT.Len()) != l.N*l.ZeroPointRowBytes {
 			return nil, fmt.Errorf("zero_points is %v%v, want %d u8 values (N=%d rows of %d packed bytes)", zpT.DType, zpT.Shape, l.N*l.ZeroPointRowBytes, l.N, l.ZeroPointRowBytes)
 		}
 		zps = Data[uint8](zpT)
+	default:
+		if zpT.DType != a.DType || int64(zpT.Len()) != l.N*l.Blocks {
+			return nil, fmt.Errorf("zero_points is %v%v, want u8 or %d %v values (N=%d by %d blocks)", zpT.DType, zpT.Shape, l.N*l.Blocks, a.DType, l.N, l.Blocks)
+		}
+		zpf = Data[float32](ToF32(zpT))
 	}
 	var bias []float32
 	if biasT != nil {
@@ -83,7 +91,11 @@ func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			kn := min(bs, K-k0) // the last block may be padded past K
 			for j := 0; j < kn; j++ {
 				q := blob[j/perByte] >> (uint(j%perByte) * uint(l.Bits)) & mask
-				w[j] = float32(int32(q)-int32(zp)) * s
+				if zpf != nil {
+					w[j] = (float32(q) - zpf[n*int(l.Blocks)+blk]) * s
+				} else {
+					w[j] = float32(int32(q)-int32(zp)) * s
+				}
 			}
 			for r := 0; r < rows; r++ {
 				row := av[r*K+k0 : r*K+k0+kn]
