@@ -300,7 +300,8 @@ func convMSSkipLayerNorm(c *converter, n *node) ([]*ir.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(outs, s), nil
+	// outs is the op's own result list: append to a copy.
+	return append(slices.Clone(outs), s), nil
 }
 
 // convMSSkipSimplifiedLayerNorm: RMSNormalization over the last axis of
@@ -836,8 +837,10 @@ func (c *converter) attentionMask(n *node, pad, bias *ir.Value, d ir.DType) (*ir
 // by a packed [hidden, 3*hidden] weight with bias) as MatMul, Add, Split
 // and Attention-23 with num_heads heads. Supported: qkv_hidden_sizes
 // (three sizes, Q and K equal), mask_index [B,T] (1 attends), attention_bias,
-// unidirectional, scale. The combined past/present state, the other
-// mask_index layouts and rotary forms are refused.
+// unidirectional, scale, the combined past/present state [2,B,N,P,H]
+// (split into Attention-23's past key and value, its presents stacked
+// back). past_sequence_length, the other mask_index layouts and rotary
+// forms are refused.
 func convMSAttention(c *converter, n *node) ([]*ir.Value, error) {
 	if err := msAttrs(n, "num_heads", "mask_filter_value", "scale", "unidirectional", "qkv_hidden_sizes"); err != nil {
 		return nil, err
@@ -846,12 +849,13 @@ func convMSAttention(c *converter, n *node) ([]*ir.Value, error) {
 	if err := msInputs(n, names, 0, 1); err != nil {
 		return nil, err
 	}
-	for _, i := range []int{4, 6} {
-		if n.In(i) != nil {
-			return nil, fmt.Errorf("input %d (%s) is not supported", i, names[i])
-		}
+	if n.In(6) != nil {
+		return nil, fmt.Errorf("input 6 (past_sequence_length) is not supported")
 	}
-	if err := msOutputs(n, []string{"output", "present"}, "kiln has no combined past/present state", 1); err != nil {
+	if err := msOutputs(n, []string{"output", "present"}, ""); err != nil {
+		return nil, err
+	}
+	if err := msRank(n.In(4), "past", 5); err != nil {
 		return nil, err
 	}
 	if err := msRank(n.In(0), "input", 3); err != nil {
@@ -907,11 +911,42 @@ func convMSAttention(c *converter, n *node) ([]*ir.Value, error) {
 	if n.Int("unidirectional", 0) != 0 {
 		attrs = append(attrs, ir.Attr{Name: "is_causal", Value: ir.IntAttr(1)})
 	}
-	args := []*ir.Value{qkv[0], qkv[1], qkv[2]}
-	if mask != nil {
-		args = append(args, mask)
+	args := []*ir.Value{qkv[0], qkv[1], qkv[2], mask}
+	past := n.In(4)
+	if past == nil {
+		if n.Outputs > 1 && n.proto.Output[1] != "" {
+			return nil, fmt.Errorf("output 1 (present) needs input 4 (past)")
+		}
+		for len(args) > 3 && args[len(args)-1] == nil {
+			args = args[:len(args)-1]
+		}
+		return c.emit("Attention", args, attrs, 1)
 	}
-	return c.emit("Attention", args, attrs, 1)
+	// The combined state past [2,B,N,P,H] is past_key and past_value;
+	// present is present_key and present_value stacked the same way.
+	for i := int64(0); i < 2; i++ {
+		pk, err := c.emit1("Gather", []*ir.Value{past, c.constI64(fmt.Sprintf("%s.past%d", loc, i), nil, []int64{i})}, ir.Attr{Name: "axis", Value: ir.IntAttr(0)})
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, pk)
+	}
+	res, err := c.emit("Attention", args, attrs, 3)
+	if err != nil {
+		return nil, err
+	}
+	outs := slices.Clone(res) // res is the op's own result list
+	axis0 := c.constI64(loc+".axis0", []int64{1}, []int64{0})
+	for i := 1; i < 3; i++ {
+		if outs[i], err = c.emit1("Unsqueeze", []*ir.Value{outs[i], axis0}); err != nil {
+			return nil, err
+		}
+	}
+	present, err := c.emit1("Concat", []*ir.Value{outs[1], outs[2]}, ir.Attr{Name: "axis", Value: ir.IntAttr(0)})
+	if err != nil {
+		return nil, err
+	}
+	return []*ir.Value{outs[0], present}, nil
 }
 
 // convMSGroupQueryAttention keeps the op (com.microsoft.GroupQueryAttention,

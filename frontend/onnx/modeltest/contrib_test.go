@@ -428,28 +428,40 @@ func msAttentionCases() []opCase {
 		sizes []int64
 		mask  bool
 		bias  bool
+		past  bool
 	}{
-		{"plain", nil, nil, false, true},
-		{"unidirectional mask", attrs(aInt("unidirectional", 1)), nil, true, true},
-		{"qkv sizes scale", attrs(aFloat("scale", 0.25)), []int64{D, D, 2 * D}, false, true},
+		{"plain", nil, nil, false, true, false},
+		{"unidirectional mask", attrs(aInt("unidirectional", 1)), nil, true, true, false},
+		{"qkv sizes scale", attrs(aFloat("scale", 0.25)), []int64{D, D, 2 * D}, false, true, false},
+		{"past present", nil, nil, false, true, true},
+		{"unidirectional past present mask", attrs(aInt("unidirectional", 1)), nil, true, true, true},
 	} {
 		a := append(attrs(aInt("num_heads", N)), c.a...)
 		if c.sizes != nil {
 			a = append(a, aInts("qkv_hidden_sizes", c.sizes...))
 		}
-		cs = append(cs, msCase(c.name, "Attention", a, dt(ir.F32, 1), func(r *rand.Rand) []opIn {
+		nOut := 1
+		if c.past {
+			nOut = 2
+		}
+		cs = append(cs, msCase(c.name, "Attention", a, dt(ir.F32, nOut), func(r *rand.Rand) []opIn {
 			width := 3 * D
 			if c.sizes != nil {
 				width = int(c.sizes[0] + c.sizes[1] + c.sizes[2])
 			}
-			in := ins(feed(randF32(r, -1, 1, B, S, D)), ini(randF32(r, -0.5, 0.5, D, width)), ini(randF32(r, -0.2, 0.2, width)))
+			in := ins(feed(randF32(r, -1, 1, B, S, D)), ini(randF32(r, -0.5, 0.5, D, width)), ini(randF32(r, -0.2, 0.2, width)), none, none)
+			total := S
+			if c.past {
+				total += P
+				in[4] = feed(randF32(r, -1, 1, 2, B, N, P, H))
+			}
 			if c.mask {
-				m := randInt[int32](r, 0, 1, B, S)
+				m := randInt[int32](r, 0, 1, B, total)
 				d := interp.Data[int32](m)
-				for i := 0; i < len(d); i += S {
+				for i := 0; i < len(d); i += total {
 					d[i] = 1
 				}
-				in = append(in, feed(m))
+				in[3] = feed(m)
 			}
 			return in
 		}))
@@ -581,8 +593,12 @@ func TestContribErrors(t *testing.T) {
 			return ins(feed(randF32(r, -1, 1, 1, 2, 16)), feed(randF32(r, -1, 1, 1, 2, 8)), feed(randF32(r, -1, 1, 1, 2, 8)))
 		}), "input 5 (seqlens_k) is required"},
 		{msCase("attention past", "Attention", attrs(aInt("num_heads", 1)), f32, func(r *rand.Rand) []opIn {
-			return ins(feed(randF32(r, -1, 1, 1, 2, 4)), ini(randF32(r, -1, 1, 4, 12)), none, none, feed(randF32(r, -1, 1, 2, 1, 1, 1, 4)))
-		}), "input 4 (past)"},
+			return ins(feed(randF32(r, -1, 1, 1, 2, 4)), ini(randF32(r, -1, 1, 4, 12)), none, none, feed(randF32(r, -1, 1, 2, 1, 1, 1, 4)),
+				none, feed(interp.FromSlice([]int{1}, []int32{1})))
+		}), "input 6 (past_sequence_length)"},
+		{msCase("attention past rank", "Attention", attrs(aInt("num_heads", 1)), f32, func(r *rand.Rand) []opIn {
+			return ins(feed(randF32(r, -1, 1, 1, 2, 4)), ini(randF32(r, -1, 1, 4, 12)), none, none, feed(randF32(r, -1, 1, 2, 1, 1, 4)))
+		}), "input past is f32[2,1,1,4]"},
 	} {
 		t.Run(c.row.name, func(t *testing.T) {
 			mp, _, _, err := c.row.build(c.row.in(rowRand(c.row.name)))
