@@ -89,7 +89,7 @@ func msOutputs(n *node, names []string, why string, refused ...int) error {
 	return nil
 }
 
-// msOperand checks an input's rank (when known); what names it in errors.
+// msRank checks an input's rank (when known); what names it in errors.
 func msRank(v *ir.Value, what string, ranks ...int) error {
 	if v == nil || !v.Type.IsTensor() || !v.Type.Shape.Ranked {
 		return nil
@@ -743,7 +743,7 @@ func convMSMultiHeadAttention(c *converter, n *node) ([]*ir.Value, error) {
 			return nil, err
 		}
 	}
-	mask, err := c.attentionMask(n, n.In(4), n.In(5), q.Type.DType)
+	mask, err := c.attentionMask(n.In(4), n.In(5))
 	if err != nil {
 		return nil, err
 	}
@@ -805,7 +805,7 @@ func (c *converter) addPackedBias(b, q, k, v *ir.Value) (*ir.Value, *ir.Value, *
 // Where(padding, bias, -inf). ONNX Runtime adds mask_filter_value (a large
 // negative number) where kiln masks with -inf: the weights agree except in
 // a row with every key masked, which kiln gives zero weights.
-func (c *converter) attentionMask(n *node, pad, bias *ir.Value, d ir.DType) (*ir.Value, error) {
+func (c *converter) attentionMask(pad, bias *ir.Value) (*ir.Value, error) {
 	if pad == nil {
 		return bias, nil
 	}
@@ -900,7 +900,7 @@ func convMSAttention(c *converter, n *node) ([]*ir.Value, error) {
 	if mi != nil && mi.Type.Shape.Rank() != 2 {
 		return nil, fmt.Errorf("input 3 (mask_index) is %v; only the [batch, total length] mask is supported", mi.Type)
 	}
-	mask, err := c.attentionMask(n, mi, n.In(5), qkv[0].Type.DType)
+	mask, err := c.attentionMask(mi, n.In(5))
 	if err != nil {
 		return nil, err
 	}
