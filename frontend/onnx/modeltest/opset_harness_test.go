@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,9 @@ type opCase struct {
 	why        string
 	// domain, when set, is the node's domain (imported at version 1).
 	domain string
+	// absentOuts are output positions left unnamed (optional outputs not
+	// requested); outs still has an entry for each.
+	absentOuts []int
 }
 
 // rowRand is the fixed-seed source of a row's inputs.
@@ -155,12 +159,18 @@ func (c opCase) build(ins []opIn) (*onnxpb.ModelProto, map[string]*interp.Tensor
 		names = names[:len(names)-1]
 	}
 	var outs []string
+	var nodeOuts []string
 	for i, d := range c.outs {
+		if slices.Contains(c.absentOuts, i) {
+			nodeOuts = append(nodeOuts, "")
+			continue
+		}
 		name := fmt.Sprintf("out%d", i)
 		outs = append(outs, name)
+		nodeOuts = append(nodeOuts, name)
 		g.Output = append(g.Output, valueInfo(name, d, nil))
 	}
-	n := &onnxpb.NodeProto{Name: proto.String("n"), OpType: proto.String(c.op), Input: names, Output: outs, Attribute: c.attrs}
+	n := &onnxpb.NodeProto{Name: proto.String("n"), OpType: proto.String(c.op), Input: names, Output: nodeOuts, Attribute: c.attrs}
 	imports := []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(c.opset)}}
 	if c.domain != "" {
 		n.Domain = proto.String(c.domain)

@@ -1,0 +1,396 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/kiln-ml/kiln/ir"
+)
+
+// Kernels of the com.microsoft ops kiln keeps under their own name
+// (ir/ops_contrib.go).
+
+func init() {
+	Register("com.microsoft.MatMulNBits", kernelMatMulNBits)
+	Register("com.microsoft.GroupQueryAttention", kernelGroupQueryAttention)
+}
+
+// kernelMatMulNBits multiplies A [..., K] by the transpose of the
+// block-quantized B [N, K]. It never expands B: for each output column n it
+// dequantizes one block of B's row n at a time into a block_size buffer and
+// takes its dot product with the matching slice of each row of A. Each
+// dequantized weight is rounded to float32, (code - zero_point) * scale in
+// float32 as ONNX Runtime's CPU kernel forms it, and the sums are taken in
+// float64.
+func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := floatTensorOperands(args, 3, 5)
+	if err != nil {
+		return nil, err
+	}
+	a, b, sc, zpT, biasT := ts[0], ts[1], ts[2], ts[3], ts[4]
+	l, err := ir.MatMulNBitsLayout(op)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Shape) == 0 || int64(a.Shape[len(a.Shape)-1]) != l.K {
+		return nil, fmt.Errorf("A has shape %v; its last dim must be K=%d", a.Shape, l.K)
+	}
+	if b.DType != ir.U8 || len(b.Shape) != 3 || int64(b.Shape[0]) != l.N || int64(b.Shape[1]) != l.Blocks || int64(b.Shape[2]) != l.BlobBytes {
+		return nil, fmt.Errorf("B is %v%v, want u8[%d,%d,%d] (N, blocks of %d codes, bytes a block)", b.DType, b.Shape, l.N, l.Blocks, l.BlobBytes, l.BlockSize)
+	}
+	if sc.DType != a.DType || int64(sc.Len()) != l.N*l.Blocks {
+		return nil, fmt.Errorf("scales is %v%v, want %d %v values (N=%d by %d blocks)", sc.DType, sc.Shape, l.N*l.Blocks, a.DType, l.N, l.Blocks)
+	}
+	scales := Data[float32](ToF32(sc))
+	codes := Data[uint8](b)
+	var zps []uint8
+	var zpf []float32
+	switch {
+	case zpT == nil:
+	case zpT.DType == ir.U8:
+		if int64(zpT.Len()) != l.N*l.ZeroPointRowBytes {
+			return nil, fmt.Errorf("zero_points is %v%v, want %d u8 values (N=%d rows of %d packed bytes)", zpT.DType, zpT.Shape, l.N*l.ZeroPointRowBytes, l.N, l.ZeroPointRowBytes)
+		}
+		zps = Data[uint8](zpT)
+	default:
+		if zpT.DType != a.DType || int64(zpT.Len()) != l.N*l.Blocks {
+			return nil, fmt.Errorf("zero_points is %v%v, want u8 or %d %v values (N=%d by %d blocks)", zpT.DType, zpT.Shape, l.N*l.Blocks, a.DType, l.N, l.Blocks)
+		}
+		zpf = Data[float32](ToF32(zpT))
+	}
+	var bias []float32
+	if biasT != nil {
+		if biasT.DType != a.DType || int64(biasT.Len()) != l.N || len(biasT.Shape) != 1 {
+			return nil, fmt.Errorf("bias is %v%v, want %v[%d]", biasT.DType, biasT.Shape, a.DType, l.N)
+		}
+		bias = Data[float32](ToF32(biasT))
+	}
+	K, N, bs := int(l.K), int(l.N), int(l.BlockSize)
+	rows := a.Len() / K
+	outShape := append(append([]int(nil), a.Shape[:len(a.Shape)-1]...), N)
+	if _, err := ir.ElemCountInts(outShape); err != nil {
+		return nil, err
+	}
+	av := Data[float32](ToF32(a))
+	acc := scratch[float64](rows * N)
+	w := scratch[float32](bs)
+	mask := uint8(1)<<l.Bits - 1
+	perByte := 8 / int(l.Bits)
+	for n := 0; n < N; n++ {
+		for blk := 0; blk < int(l.Blocks); blk++ {
+			zp := uint8(1) << (l.Bits - 1)
+			if zps != nil {
+				// Zero points pack like codes: ceil(blocks*bits/8) bytes a
+				// row, low bits first.
+				i := blk / perByte
+				zp = zps[n*int(l.ZeroPointRowBytes)+i] >> (uint(blk%perByte) * uint(l.Bits)) & mask
+			}
+			s := scales[n*int(l.Blocks)+blk]
+			blob := codes[(n*int(l.Blocks)+blk)*int(l.BlobBytes):][:l.BlobBytes]
+			k0 := blk * bs
+			kn := min(bs, K-k0) // the last block may be padded past K
+			for j := 0; j < kn; j++ {
+				q := blob[j/perByte] >> (uint(j%perByte) * uint(l.Bits)) & mask
+				if zpf != nil {
+					w[j] = (float32(q) - zpf[n*int(l.Blocks)+blk]) * s
+				} else {
+					w[j] = float32(int32(q)-int32(zp)) * s
+				}
+			}
+			for r := 0; r < rows; r++ {
+				row := av[r*K+k0 : r*K+k0+kn]
+				sum := 0.0
+				for j, x := range row {
+					sum += float64(x) * float64(w[j])
+				}
+				acc[r*N+n] += sum
+			}
+		}
+	}
+	if bias != nil {
+		for r := 0; r < rows; r++ {
+			for n := range N {
+				acc[r*N+n] += float64(bias[n])
+			}
+		}
+	}
+	return []Value{nnFromFloats(a.DType, outShape, acc)}, nil
+}
+
+// gqaScalarInt reads total_sequence_length: one int32 value.
+func gqaScalarInt(t *Tensor, what string) (int, error) {
+	v, err := tensorInt64s(t, what)
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 1 {
+		return 0, fmt.Errorf("%s has shape %v, want one value", what, t.Shape)
+	}
+	return int(v[0]), nil
+}
+
+// kernelGroupQueryAttention computes com.microsoft.GroupQueryAttention
+// (ir/ops_contrib.go) in float64: per batch row b, total_b =
+// seqlens_k[b] + 1 and past_b = total_b - S (0 on the first prompt, S ==
+// total_sequence_length > 1); the present caches take past_b positions of
+// the past and then the S new keys and values (rotated when do_rotary, as
+// the queries, at positions past_b + s); query s attends to keys
+// 0..past_b+s, the last local_window_size of them when that is positive,
+// with scores scaled, softcapped and biased, then softmax.
+func kernelGroupQueryAttention(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
+	ts, err := floatTensorOperands(args, 1, 10)
+	if err != nil {
+		return nil, err
+	}
+	nq, nkv := int(op.Int("num_heads")), int(op.Int("kv_num_heads"))
+	if nq < 1 || nkv < 1 || nq%nkv != 0 {
+		return nil, fmt.Errorf("num_heads %d and kv_num_heads %d: need num_heads a multiple of kv_num_heads", nq, nkv)
+	}
+	q := ts[0]
+	if q.Rank() != 3 {
+		return nil, fmt.Errorf("query has shape %v, want [B,S,hidden]", q.Shape)
+	}
+	B, S := q.Shape[0], q.Shape[1]
+	if nq > q.Shape[2] || nkv > q.Shape[2] {
+		return nil, fmt.Errorf("query has shape %v: fewer features than num_heads %d or kv_num_heads %d", q.Shape, nq, nkv)
+	}
+	packed := ts[1] == nil
+	per := nq
+	if packed {
+		per = nq + 2*nkv
+	}
+	if ts[1] == nil != (ts[2] == nil) {
+		return nil, fmt.Errorf("key and value must be given together")
+	}
+	if q.Shape[2]%per != 0 {
+		return nil, fmt.Errorf("query has shape %v: its last dim is not a multiple of %d heads", q.Shape, per)
+	}
+	H := q.Shape[2] / per
+	qv, err := numericAsF64(q)
+	if err != nil {
+		return nil, err
+	}
+	// q, k, v element accessors over [B,S,heads*H] rows.
+	qAt := func(b, s, h, d int) float64 { return qv[(b*S+s)*per*H+h*H+d] }
+	var kAt, vAt func(b, s, h, d int) float64
+	if packed {
+		kAt = func(b, s, h, d int) float64 { return qv[(b*S+s)*per*H+(nq+h)*H+d] }
+		vAt = func(b, s, h, d int) float64 { return qv[(b*S+s)*per*H+(nq+nkv+h)*H+d] }
+	} else {
+		for i, what := range []string{"key", "value"} {
+			if t := ts[1+i]; t.Rank() != 3 || t.Shape[0] != B || t.Shape[1] != S || t.Shape[2] != nkv*H {
+				return nil, fmt.Errorf("%s has shape %v, want [%d,%d,%d]", what, t.Shape, B, S, nkv*H)
+			}
+		}
+		kv, err := numericAsF64(ts[1])
+		if err != nil {
+			return nil, err
+		}
+		vv, err := numericAsF64(ts[2])
+		if err != nil {
+			return nil, err
+		}
+		kAt = func(b, s, h, d int) float64 { return kv[(b*S+s)*nkv*H+h*H+d] }
+		vAt = func(b, s, h, d int) float64 { return vv[(b*S+s)*nkv*H+h*H+d] }
+	}
+	past := 0
+	var pk, pv []float64
+	if (ts[3] == nil) != (ts[4] == nil) {
+		return nil, fmt.Errorf("past_key and past_value must be given together")
+	}
+	if ts[3] != nil {
+		for i, what := range []string{"past_key", "past_value"} {
+			t := ts[3+i]
+			if t.Rank() != 4 || t.Shape[0] != B || t.Shape[1] != nkv || t.Shape[3] != H || t.Shape[2] != ts[3].Shape[2] {
+				return nil, fmt.Errorf("%s has shape %v, want [%d,%d,past,%d]", what, t.Shape, B, nkv, H)
+			}
+		}
+		past = ts[3].Shape[2]
+		if pk, err = numericAsF64(ts[3]); err != nil {
+			return nil, err
+		}
+		if pv, err = numericAsF64(ts[4]); err != nil {
+			return nil, err
+		}
+	}
+	if ts[5] == nil || ts[6] == nil {
+		return nil, fmt.Errorf("seqlens_k and total_sequence_length are required")
+	}
+	seqlens, err := tensorInt64s(ts[5], "seqlens_k")
+	if err != nil {
+		return nil, err
+	}
+	if len(seqlens) != B {
+		return nil, fmt.Errorf("seqlens_k has shape %v, want [%d]", ts[5].Shape, B)
+	}
+	total, err := gqaScalarInt(ts[6], "total_sequence_length")
+	if err != nil {
+		return nil, err
+	}
+	if total < 1 || total > max(past, 0)+S && total > S {
+		return nil, fmt.Errorf("total_sequence_length %d is outside 1..past %d + sequence %d", total, past, S)
+	}
+	T := max(total, past)
+	firstPrompt := S > 1 && S == total
+	pastOf := make([]int, B)
+	for b, l := range seqlens {
+		tb := int(l) + 1
+		if tb < 1 || tb > T {
+			return nil, fmt.Errorf("seqlens_k[%d] = %d: the row's length %d is outside 1..%d", b, l, tb, T)
+		}
+		if !firstPrompt {
+			pastOf[b] = tb - S
+			if pastOf[b] < 0 || pastOf[b] > past {
+				return nil, fmt.Errorf("seqlens_k[%d] = %d: the row's past length %d is outside 0..%d (past_key's length)", b, l, pastOf[b], past)
+			}
+		} else if tb > S {
+			return nil, fmt.Errorf("seqlens_k[%d] = %d exceeds the prompt length %d", b, l, S)
+		}
+	}
+	// Rotary tables.
+	rotary := op.Int("do_rotary") != 0
+	var cosT, sinT []float64
+	half := 0
+	if rotary {
+		c, s := ts[7], ts[8]
+		if c == nil || s == nil || c.Rank() != 2 || fmt.Sprint(c.Shape) != fmt.Sprint(s.Shape) || 2*c.Shape[1] > H || c.Shape[1] < 1 {
+			return nil, fmt.Errorf("do_rotary needs cos_cache and sin_cache of one shape [max_position, rotary_dim/2] with rotary_dim <= head size %d", H)
+		}
+		half = c.Shape[1]
+		if cosT, err = numericAsF64(c); err != nil {
+			return nil, err
+		}
+		if sinT, err = numericAsF64(s); err != nil {
+			return nil, err
+		}
+	}
+	interleaved := op.Int("rotary_interleaved") != 0
+	rotate := func(x []float64, pos int) error {
+		if !rotary {
+			return nil
+		}
+		if pos*half >= len(cosT) {
+			return fmt.Errorf("position %d is past the rotary caches' %d rows", pos, len(cosT)/half)
+		}
+		for i := 0; i < half; i++ {
+			i1, i2 := i, i+half
+			if interleaved {
+				i1, i2 = 2*i, 2*i+1
+			}
+			c, s := cosT[pos*half+i], sinT[pos*half+i]
+			x1, x2 := x[i1], x[i2]
+			x[i1], x[i2] = x1*c-x2*s, x2*c+x1*s
+		}
+		return nil
+	}
+	// The present caches, with the new keys rotated.
+	if _, err := ir.ElemCountInts([]int{B, nkv, T, H}); err != nil {
+		return nil, err
+	}
+	presK := scratch[float64](B * nkv * T * H)
+	presV := scratch[float64](B * nkv * T * H)
+	row := scratch[float64](H)
+	for b := 0; b < B; b++ {
+		for h := 0; h < nkv; h++ {
+			for p := 0; p < pastOf[b]; p++ {
+				src := ((b*nkv+h)*past + p) * H
+				dst := ((b*nkv+h)*T + p) * H
+				copy(presK[dst:dst+H], pk[src:src+H])
+				copy(presV[dst:dst+H], pv[src:src+H])
+			}
+			for s := 0; s < S; s++ {
+				pos := pastOf[b] + s
+				if pos >= T {
+					break
+				}
+				for d := 0; d < H; d++ {
+					row[d] = kAt(b, s, h, d)
+					presV[((b*nkv+h)*T+pos)*H+d] = vAt(b, s, h, d)
+				}
+				if err := rotate(row, pos); err != nil {
+					return nil, err
+				}
+				copy(presK[((b*nkv+h)*T+pos)*H:], row)
+			}
+		}
+	}
+	// The bias, broadcast to [B, num_heads, S, T].
+	var bias []float64
+	var biasIdx []int
+	if t := ts[9]; t != nil {
+		target := []int{B, nq, S, T}
+		if t.Rank() != 4 || t.Shape[3] != T {
+			return nil, fmt.Errorf("attention_bias has shape %v, want [B or 1, num_heads or 1, %d, %d]", t.Shape, S, T)
+		}
+		if bs, err := BroadcastShape(t.Shape, target); err != nil || fmt.Sprint(bs) != fmt.Sprint(target) {
+			return nil, fmt.Errorf("attention_bias %v does not broadcast to %v", t.Shape, target)
+		}
+		biasIdx = BroadcastIndex(t.Shape, target)
+		if bias, err = numericAsF64(t); err != nil {
+			return nil, err
+		}
+	}
+	scale := float64(op.Float("scale"))
+	if scale == 0 {
+		scale = 1 / math.Sqrt(float64(H))
+	}
+	softcap := float64(op.Float("softcap"))
+	window := int(op.Int("local_window_size"))
+	group := nq / nkv
+	out := scratch[float64](B * S * nq * H)
+	qrow := scratch[float64](H)
+	scores := scratch[float64](T)
+	for b := 0; b < B; b++ {
+		for h := 0; h < nq; h++ {
+			kh := h / group
+			for s := 0; s < S; s++ {
+				pos := pastOf[b] + s
+				last := min(pos, int(seqlens[b]))
+				first := 0
+				if window > 0 {
+					first = max(0, pos-window+1)
+				}
+				if last < first {
+					continue // no key to attend to: zeros
+				}
+				for d := 0; d < H; d++ {
+					qrow[d] = qAt(b, s, h, d)
+				}
+				if err := rotate(qrow, pos); err != nil {
+					return nil, err
+				}
+				mx := math.Inf(-1)
+				for j := first; j <= last; j++ {
+					dot := 0.0
+					for d := 0; d < H; d++ {
+						dot += qrow[d] * presK[((b*nkv+kh)*T+j)*H+d]
+					}
+					x := dot * scale
+					if softcap > 0 {
+						x = softcap * math.Tanh(x/softcap)
+					}
+					if bias != nil {
+						x += bias[biasIdx[((b*nq+h)*S+s)*T+j]]
+					}
+					scores[j] = x
+					mx = max(mx, x)
+				}
+				sum := 0.0
+				for j := first; j <= last; j++ {
+					scores[j] = math.Exp(scores[j] - mx)
+					sum += scores[j]
+				}
+				o := out[((b*S+s)*nq+h)*H:][:H]
+				for j := first; j <= last; j++ {
+					w := scores[j] / sum
+					for d := 0; d < H; d++ {
+						o[d] += w * presV[((b*nkv+kh)*T+j)*H+d]
+					}
+				}
+			}
+		}
+	}
+	d := q.DType
+	return []Value{nnFromFloats(d, []int{B, S, nq * H}, out), nnFromFloats(d, []int{B, nkv, T, H}, presK),
+		nnFromFloats(d, []int{B, nkv, T, H}, presV)}, nil
+}
