@@ -97,6 +97,11 @@ type graph struct {
 	// with the error Run returns when one is taken.
 	failed map[*ir.Region]error
 
+	// ranges are the dims Run reads from its inputs (buildRanged), and
+	// runtime maps each kernel that reads them to their names.
+	ranges  []runDim
+	runtime map[string][]string
+
 	uses       ir.UseMap
 	bufs       []*buffer
 	arenaLen   map[ir.DType]int // elements of each arena
@@ -348,7 +353,14 @@ func (g *graph) emitOp(op *ir.Op) error {
 	if len(types) != len(k.params) {
 		return fmt.Errorf("internal error: kernel has %d parameters for %d values", len(k.params), len(types))
 	}
-	key := op.Name + "\x00" + strings.Join(k.params, ",") + "\x00" + strings.Join(types, ",") + "\x00" + k.comment + "\x00" + k.body
+	key := op.Name + "\x00" + strings.Join(k.params, ",")
+	if len(g.ranges) > 0 {
+		// Kernels identical at one binding may differ at another (a
+		// seq of 128 beside a static 128): buildRanged shares them
+		// once their bodies are written over the run-time dims.
+		key = fmt.Sprint(len(g.calls)) + "\x00" + key
+	}
+	key = key + "\x00" + strings.Join(types, ",") + "\x00" + k.comment + "\x00" + k.body
 	fn := g.byBody[key]
 	if fn == nil {
 		g.perOp[op.Name]++
