@@ -319,6 +319,18 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			fmt.Fprintf(&b, "%s := in.%s.%s // %q\n", x.name, inNames[i], tensorField[x.dtype], g.f.InputNames[i])
 		}
 	}
+	for _, x := range g.locals {
+		parts := make([]string, len(x.local))
+		for i, n := range x.local {
+			switch x.dtype {
+			case ir.Bool:
+				parts[i] = fmt.Sprint(n != 0)
+			default:
+				parts[i] = fmt.Sprint(n)
+			}
+		}
+		fmt.Fprintf(&b, "%s := []%s{%s} // %s, from the dims\n", x.name, goElem[x.dtype], strings.Join(parts, ", "), x.v.Name)
+	}
 	for _, c := range g.calls {
 		switch c.ctl {
 		case ctlIf:
