@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"math/big"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,6 +184,10 @@ func buildRanged(m *ir.Module, fname string, opts Options, rs []runDim) (*build,
 	}
 	builds := []*build{hi}
 	for _, p := range probes[1:] {
+		if slices.Equal(p, top) {
+			builds = append(builds, hi)
+			continue
+		}
 		bd, err := buildAt(m, fname, opts, bindAt(p), place, dyn...)
 		if err != nil {
 			return nil, fmt.Errorf("at %s: %w", pointText(dyn, p), err)
@@ -200,7 +205,7 @@ func buildRanged(m *ir.Module, fname string, opts Options, rs []runDim) (*build,
 	}
 	for i := range hi.g.bufs {
 		for k, bd := range builds {
-			if bd.g.bufs[i].size > place[i] {
+			if inside(dyn, probes[k]) && bd.g.bufs[i].size > place[i] {
 				return nil, fmt.Errorf("buffer %d of the memory plan holds %d elements at %s, more than its %d at the upper bounds: its size does not grow with the dims", i, bd.g.bufs[i].size, pointText(dyn, probes[k]), place[i])
 			}
 		}
@@ -214,26 +219,30 @@ func buildRanged(m *ir.Module, fname string, opts Options, rs []runDim) (*build,
 	return hi, nil
 }
 
-// probePoints returns the bindings buildRanged specializes at, the upper
-// bounds first, then a grid of up to three sizes per dim (where the
-// polynomials are fitted), then a few more points (where they are
-// checked): the lower bounds, one above them, bounds mixed, and sizes
-// picked by a fixed pseudo-random sequence. grid is the number of points
-// from the start that form the grid.
+// probePoints returns the bindings buildRanged specializes at: the upper
+// bounds first (where buffers are placed), then a grid of three sizes
+// per dim (where the polynomials are fitted; grid is its number of
+// points, which follow the first), then a few more points (where they
+// are checked): the lowest probed sizes, one above them, bounds mixed,
+// and sizes picked by a fixed pseudo-random sequence.
 func probePoints(dyn []runDim) (points [][]int64, grid int) {
 	vals := make([][]int64, len(dyn))
+	top := make([]int64, len(dyn))
 	for i, r := range dyn {
-		r.lo = probeLow(r)
-		switch span := r.hi - r.lo; {
-		case span < 3:
-			for v := r.hi; v >= r.lo; v-- {
+		top[i] = r.hi
+		lo := probeLow(r)
+		span := r.hi - lo
+		// Three distinct sizes, inside the range when it holds three
+		// from lo up, else reaching past hi (a size the model takes,
+		// used to fit, never to place buffers).
+		for _, v := range []int64{r.hi, lo + span/2, lo + 1 + span/5, lo, lo + 1, r.hi + 1, r.hi + 2} {
+			if len(vals[i]) < 3 && v >= lo && !slices.Contains(vals[i], v) {
 				vals[i] = append(vals[i], v)
 			}
-		default:
-			vals[i] = []int64{r.hi, r.lo + span/2, r.lo + 1 + span/5}
 		}
 	}
-	// The grid, the upper bounds first (every first choice).
+	points = append(points, top)
+	// The grid.
 	idx := make([]int, len(dyn))
 	for {
 		p := make([]int64, len(dyn))
@@ -254,9 +263,9 @@ func probePoints(dyn []runDim) (points [][]int64, grid int) {
 			break
 		}
 	}
-	grid = len(points)
+	grid = len(points) - 1
 	seen := map[string]bool{}
-	for _, p := range points {
+	for _, p := range points[1:] {
 		seen[fmt.Sprint(p)] = true
 	}
 	add := func(p []int64) {
@@ -282,6 +291,16 @@ func probePoints(dyn []runDim) (points [][]int64, grid int) {
 		add(p)
 	}
 	return points, grid
+}
+
+// inside reports whether p lies within the ranges.
+func inside(dyn []runDim, p []int64) bool {
+	for i, r := range dyn {
+		if p[i] < r.lo || p[i] > r.hi {
+			return false
+		}
+	}
+	return true
 }
 
 // probeLow is the smallest size buildRanged specializes dim r at: 2
@@ -761,8 +780,8 @@ func (t *templater) blame(p piece, vals []int64, err error) error {
 		// The dim matters when two grid points differing only in it
 		// give different values.
 		found := false
-		for a := 0; a < t.grid && !found; a++ {
-			for b := a + 1; b < t.grid && !found; b++ {
+		for a := 1; a <= t.grid && !found; a++ {
+			for b := a + 1; b <= t.grid && !found; b++ {
 				found = onlyDiffers(t.probes[a], t.probes[b], i) && vals[a] != vals[b]
 			}
 		}
@@ -810,7 +829,7 @@ func (t *templater) fit(vals []int64) (*poly, error) {
 	// The grid's distinct values per dim give the degrees.
 	for i := range t.dyn {
 		set := map[int64]bool{}
-		for _, p := range t.probes[:t.grid] {
+		for _, p := range t.probes[1 : 1+t.grid] {
 			set[p[i]] = true
 		}
 		deg[i] = len(set) - 1
@@ -841,9 +860,9 @@ func (t *templater) fit(vals []int64) (*poly, error) {
 	for r := 0; r < n; r++ {
 		a[r] = make([]*big.Rat, n+1)
 		for c, ex := range exps {
-			a[r][c] = new(big.Rat).SetInt(monomial(t.probes[r], ex))
+			a[r][c] = new(big.Rat).SetInt(monomial(t.probes[1+r], ex))
 		}
-		a[r][n] = new(big.Rat).SetInt64(vals[r])
+		a[r][n] = new(big.Rat).SetInt64(vals[1+r])
 	}
 	for c := 0; c < n; c++ {
 		piv := -1
@@ -883,7 +902,10 @@ func (t *templater) fit(vals []int64) (*poly, error) {
 		p.exps = append(p.exps, ex)
 		p.coefs = append(p.coefs, v.Num().Int64())
 	}
-	for k := t.grid; k < len(t.probes); k++ {
+	for k := range t.probes {
+		if k >= 1 && k <= t.grid {
+			continue
+		}
 		if got := p.eval(t.probes[k]); got != vals[k] {
 			return nil, fmt.Errorf("it is no polynomial in the dims (fitted %s gives %d at %s, not %d)", p.text(t.dyn), got, pointText(t.dyn, t.probes[k]), vals[k])
 		}

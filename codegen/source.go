@@ -326,7 +326,7 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			case ir.Bool:
 				parts[i] = fmt.Sprint(n != 0)
 			default:
-				parts[i] = fmt.Sprint(n)
+				parts[i] = fmt.Sprintf("%s(%d)", goElem[x.dtype], n)
 			}
 		}
 		fmt.Fprintf(&b, "%s := []%s{%s} // %s, from the dims\n", x.name, goElem[x.dtype], strings.Join(parts, ", "), x.v.Name)
