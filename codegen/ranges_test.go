@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kiln-ml/kiln/frontend/onnx"
+	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 	"github.com/kiln-ml/kiln/ir/tensor"
@@ -329,5 +331,35 @@ func TestRangesDeterministic(t *testing.T) {
 	}
 	if !bytes.Contains(a.Files["model.go"], []byte("readDim(")) {
 		t.Errorf("model.go does not read n from its inputs")
+	}
+}
+
+// TestRangesThreads compiles minilm with its dims read at run time for
+// two threads: elementwise kernels split over goroutines whatever the
+// size (parallelFor runs small ones on the caller), so their form does
+// not change inside the range.
+func TestRangesThreads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a shared model at many sizes")
+	}
+	m, err := onnx.Import(testenv.SharedONNXModel(t, "minilm-like-opset17.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(m, Options{Threads: 2, Ranges: map[string]DimRange{"batch": {1, 4}, "seq": {1, 128}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(p.Files["kernels.go"], []byte("parallelFor(")) {
+		t.Errorf("no kernel splits over goroutines")
+	}
+	var rt []string
+	for _, d := range p.Manifest.Dims {
+		if d.Runtime {
+			rt = append(rt, fmt.Sprintf("%s=%d..%d", d.Name, d.Min, d.Max))
+		}
+	}
+	if got := strings.Join(rt, ","); got != "batch=1..4,seq=1..128" || !p.Manifest.Memory.AtUpperBounds {
+		t.Errorf("manifest: run-time dims %q, at upper bounds %v", got, p.Manifest.Memory.AtUpperBounds)
 	}
 }

@@ -63,7 +63,7 @@ var modelCases = []modelCase{
 	{pkg: "minilmdyn", model: "minilm-like-opset17.onnx", ranges: map[string]DimRange{"batch": {1, 3}, "seq": {1, 64}}},
 	{pkg: "minilm14dyn", model: "minilm-like-opset14.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 32}}},
 	{pkg: "storiesdyn", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}},
-	{pkg: "mobilenetdyn", model: "mobilenetv2.onnx", ranges: map[string]DimRange{"batch": {1, 2}}},
+	{pkg: "mobilenetdyn", model: "mobilenetv2.onnx", ranges: map[string]DimRange{"batch": {1, 2}}, threads: 2},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attention", module: attentionModule, dims: map[string]int64{"n": 2}},
