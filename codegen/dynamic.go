@@ -334,6 +334,10 @@ type templater struct {
 	// kernelDims maps each kernel function that reads dims at run time
 	// to their names.
 	kernelDims map[string][]string
+	// inv is the inverse of the grid's monomial matrix; fits memoizes
+	// the polynomials fitted, by the values at every probe.
+	inv  [][]*big.Rat
+	fits map[string]*poly
 }
 
 // weightDiff names the first weight whose bytes differ from the upper
@@ -376,8 +380,13 @@ func lexPieces(src string) ([]piece, error) {
 	last := 0
 	depth := 0
 	fn := ""
-	var prev []token.Token
-	var prevLit []string
+	// The two tokens before this one, newest last.
+	var prev [2]token.Token
+	var prevLit [2]string
+	push := func(tok token.Token, lit string) {
+		prev[0], prevLit[0] = prev[1], prevLit[1]
+		prev[1], prevLit[1] = tok, lit
+	}
 	wantName := false
 	for {
 		pos, tok, lit := s.Scan()
@@ -386,7 +395,7 @@ func lexPieces(src string) ([]piece, error) {
 		}
 		off := file.Offset(pos)
 		if tok == token.SEMICOLON && lit == "\n" {
-			prev, prevLit = append(prev, tok), append(prevLit, lit)
+			push(tok, lit)
 			continue
 		}
 		text := lit
@@ -408,9 +417,9 @@ func lexPieces(src string) ([]piece, error) {
 			out = append(out, splitDigits(text, tok, fn)...)
 		default:
 			p := piece{text: text, fn: fn}
-			if tok == token.LPAREN && len(prev) > 0 && prev[len(prev)-1] == token.IDENT {
-				p.call = prevLit[len(prevLit)-1]
-				p.decl = len(prev) > 1 && prev[len(prev)-2] == token.FUNC
+			if tok == token.LPAREN && prev[1] == token.IDENT {
+				p.call = prevLit[1]
+				p.decl = prev[0] == token.FUNC
 			}
 			out = append(out, p)
 		}
@@ -438,7 +447,7 @@ func lexPieces(src string) ([]piece, error) {
 				fn = ""
 			}
 		}
-		prev, prevLit = append(prev, tok), append(prevLit, lit)
+		push(tok, lit)
 		last = end
 	}
 	if len(errs) > 0 {
@@ -855,44 +864,31 @@ func (t *templater) fit(vals []int64) (*poly, error) {
 	if n != t.grid {
 		return nil, fmt.Errorf("internal error: %d monomials for %d grid points", n, t.grid)
 	}
-	// Solve the n×n system exactly.
-	a := make([][]*big.Rat, n)
-	for r := 0; r < n; r++ {
-		a[r] = make([]*big.Rat, n+1)
-		for c, ex := range exps {
-			a[r][c] = new(big.Rat).SetInt(monomial(t.probes[1+r], ex))
-		}
-		a[r][n] = new(big.Rat).SetInt64(vals[1+r])
+	key := fmt.Sprint(vals)
+	if p, ok := t.fits[key]; ok {
+		return p, nil
 	}
-	for c := 0; c < n; c++ {
-		piv := -1
-		for r := c; r < n; r++ {
-			if a[r][c].Sign() != 0 {
-				piv = r
-				break
-			}
+	if t.inv == nil {
+		inv, err := gridInverse(t.probes[1:1+n], exps)
+		if err != nil {
+			return nil, err
 		}
-		if piv < 0 {
-			return nil, fmt.Errorf("internal error: singular grid")
-		}
-		a[c], a[piv] = a[piv], a[c]
-		inv := new(big.Rat).Inv(a[c][c])
-		for k := c; k <= n; k++ {
-			a[c][k].Mul(a[c][k], inv)
-		}
+		t.inv = inv
+	}
+	// The coefficients are the inverse of the grid's monomial matrix
+	// times the values there.
+	coef := make([]*big.Rat, n)
+	for c := range coef {
+		coef[c] = new(big.Rat)
 		for r := 0; r < n; r++ {
-			if r == c || a[r][c].Sign() == 0 {
-				continue
-			}
-			f := new(big.Rat).Set(a[r][c])
-			for k := c; k <= n; k++ {
-				a[r][k].Sub(a[r][k], new(big.Rat).Mul(f, a[c][k]))
+			if t.inv[c][r].Sign() != 0 && vals[1+r] != 0 {
+				coef[c].Add(coef[c], new(big.Rat).Mul(t.inv[c][r], new(big.Rat).SetInt64(vals[1+r])))
 			}
 		}
 	}
 	p := &poly{}
 	for c, ex := range exps {
-		v := a[c][n]
+		v := coef[c]
 		if v.Sign() == 0 {
 			continue
 		}
@@ -910,7 +906,59 @@ func (t *templater) fit(vals []int64) (*poly, error) {
 			return nil, fmt.Errorf("it is no polynomial in the dims (fitted %s gives %d at %s, not %d)", p.text(t.dyn), got, pointText(t.dyn, t.probes[k]), vals[k])
 		}
 	}
+	if t.fits == nil {
+		t.fits = map[string]*poly{}
+	}
+	t.fits[key] = p
 	return p, nil
+}
+
+// gridInverse returns the inverse of the matrix of monomials exps at the
+// grid points, exactly (Gauss-Jordan over rationals).
+func gridInverse(points [][]int64, exps [][]int) ([][]*big.Rat, error) {
+	n := len(exps)
+	a := make([][]*big.Rat, n)
+	for r := 0; r < n; r++ {
+		a[r] = make([]*big.Rat, 2*n)
+		for c, ex := range exps {
+			a[r][c] = new(big.Rat).SetInt(monomial(points[r], ex))
+		}
+		for c := n; c < 2*n; c++ {
+			a[r][c] = new(big.Rat)
+		}
+		a[r][n+r].SetInt64(1)
+	}
+	for c := 0; c < n; c++ {
+		piv := -1
+		for r := c; r < n; r++ {
+			if a[r][c].Sign() != 0 {
+				piv = r
+				break
+			}
+		}
+		if piv < 0 {
+			return nil, fmt.Errorf("internal error: singular grid")
+		}
+		a[c], a[piv] = a[piv], a[c]
+		inv := new(big.Rat).Inv(a[c][c])
+		for k := c; k < 2*n; k++ {
+			a[c][k].Mul(a[c][k], inv)
+		}
+		for r := 0; r < n; r++ {
+			if r == c || a[r][c].Sign() == 0 {
+				continue
+			}
+			f := new(big.Rat).Set(a[r][c])
+			for k := c; k < 2*n; k++ {
+				a[r][k].Sub(a[r][k], new(big.Rat).Mul(f, a[c][k]))
+			}
+		}
+	}
+	out := make([][]*big.Rat, n)
+	for r := range out {
+		out[r] = a[r][n:]
+	}
+	return out, nil
 }
 
 func monomial(p []int64, ex []int) *big.Int {
