@@ -176,7 +176,7 @@ func buildRanged(m *ir.Module, fname string, opts Options, rs []runDim) (*build,
 	top := probes[0]
 	hi, err := buildAt(m, fname, opts, bindAt(top), nil, dyn...)
 	if err != nil {
-		return nil, fmt.Errorf("at %s: %w", pointText(dyn, top), err)
+		return nil, fmt.Errorf("compiling for the upper bounds %s: %w", pointText(dyn, top), err)
 	}
 	place := make([]int, len(hi.g.bufs))
 	for i, b := range hi.g.bufs {
@@ -190,7 +190,7 @@ func buildRanged(m *ir.Module, fname string, opts Options, rs []runDim) (*build,
 		}
 		bd, err := buildAt(m, fname, opts, bindAt(p), place, dyn...)
 		if err != nil {
-			return nil, fmt.Errorf("at %s: %w", pointText(dyn, p), err)
+			return nil, fmt.Errorf("compiling for %s to read %s at run time: %w; narrow the range or bind the dim with --dim NAME=N", pointText(dyn, p), dimList(dyn), err)
 		}
 		builds = append(builds, bd)
 	}
@@ -291,6 +291,15 @@ func probePoints(dyn []runDim) (points [][]int64, grid int) {
 		add(p)
 	}
 	return points, grid
+}
+
+// dimList names the dims: "seq", "batch, seq".
+func dimList(dyn []runDim) string {
+	var n []string
+	for _, r := range dyn {
+		n = append(n, r.name)
+	}
+	return strings.Join(n, ", ")
 }
 
 // inside reports whether p lies within the ranges.

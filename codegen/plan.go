@@ -92,7 +92,7 @@ func (g *graph) plan(place []int) error {
 		}
 	}
 	if place != nil && len(place) != len(g.bufs) {
-		return fmt.Errorf("the memory plan has %d buffers here and %d at the dims' upper bounds", len(g.bufs), len(place))
+		return fmt.Errorf("the memory plan has %d buffers here and %d at the dims' upper bounds: the computation changes with the dims (an If they decide, a branch that cannot run at some sizes)", len(g.bufs), len(place))
 	}
 	size := func(b *buffer) int {
 		if place != nil {

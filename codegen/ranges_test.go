@@ -363,3 +363,46 @@ func TestRangesThreads(t *testing.T) {
 		t.Errorf("manifest: run-time dims %q, at upper bounds %v", got, p.Manifest.Memory.AtUpperBounds)
 	}
 }
+
+// TestRangesRefused checks that what cannot read a dim at run time is
+// refused at compile time, naming the op, the node and the dim, or the
+// size, and saying how to bind it.
+func TestRangesRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles shared models at many sizes")
+	}
+	cases := []struct {
+		model  string
+		dims   map[string]int64
+		ranges map[string]DimRange
+		want   []string
+	}{
+		// Pad's kernel is written differently for each chunk length.
+		{"silero-vad-v4.onnx", map[string]int64{"batch": 1}, map[string]DimRange{"sequence": {256, 512}},
+			[]string{"the Pad kernel", `node "Pad_63"`, "dim sequence", "--dim NAME=N"}},
+		// A stride-2 convolution halves the width, rounding up: no
+		// polynomial.
+		{"paddleocr-rec.onnx", map[string]int64{"p2o.DynamicDimension.0": 1}, map[string]DimRange{"p2o.DynamicDimension.1": {160, 640}},
+			[]string{"cannot be computed at run time from p2o.DynamicDimension.1", "320 at p2o.DynamicDimension.1=640", "129 at p2o.DynamicDimension.1=257", "bind p2o.DynamicDimension.1 with --dim"}},
+		// Silero VAD v5 takes two chunk lengths, not the sizes between:
+		// a size inside the range gives another computation.
+		{"silero-vad-v5.onnx", map[string]int64{"input.0": 1, "state.1": 1}, map[string]DimRange{"input.1": {256, 512}},
+			[]string{"compiling for input.1=", "to read input.1 at run time", "narrow the range or bind the dim"}},
+	}
+	for _, c := range cases {
+		m, err := onnx.Import(testenv.SharedONNXModel(t, c.model))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Compile(m, Options{Dims: c.dims, Ranges: c.ranges})
+		if err == nil {
+			t.Errorf("%s: compiled", c.model)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", c.model, err, w)
+			}
+		}
+	}
+}
