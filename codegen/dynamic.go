@@ -677,6 +677,56 @@ func (t *templater) share(out map[string]string) {
 			delete(t.kernelDims, dup.name)
 		}
 	}
+	t.renumber(out)
+}
+
+// renumber names the kernels left after sharing matMul1, matMul2, ... in
+// order again, through temporary names so that no rename meets a name
+// still in use.
+func (t *templater) renumber(out map[string]string) {
+	g := t.builds[0].g
+	count := map[string]int{}
+	type rename struct{ from, tmp, to string }
+	var rs []rename
+	for i, fn := range g.funcs {
+		count[fn.op]++
+		to := fmt.Sprintf("%s%d", funcBase(fn.op), count[fn.op])
+		if to != fn.name {
+			rs = append(rs, rename{fn.name, fmt.Sprintf("kilnRenamed%d", i), to})
+		}
+	}
+	for _, phase := range []func(r rename) (string, string){
+		func(r rename) (string, string) { return r.from, r.tmp },
+		func(r rename) (string, string) { return r.tmp, r.to },
+	} {
+		for name, text := range out {
+			for _, r := range rs {
+				from, to := phase(r)
+				text = replaceCalls(text, from, to)
+				text = strings.ReplaceAll(text, "\n// "+from+" computes ", "\n// "+to+" computes ")
+			}
+			out[name] = text
+		}
+	}
+	for _, r := range rs {
+		if d, ok := t.kernelDims[r.from]; ok {
+			delete(t.kernelDims, r.from)
+			t.kernelDims[r.tmp] = d
+		}
+	}
+	for _, r := range rs {
+		if d, ok := t.kernelDims[r.tmp]; ok {
+			delete(t.kernelDims, r.tmp)
+			t.kernelDims[r.to] = d
+		}
+	}
+	byName := map[string]*kfunc{}
+	for _, fn := range g.funcs {
+		byName[fn.name] = fn
+	}
+	for _, r := range rs {
+		byName[r.from].name = r.to
+	}
 }
 
 // replaceCalls renames the calls of function from in Go source to to.
