@@ -6,7 +6,6 @@ import (
 	"go/scanner"
 	"go/token"
 	"math/big"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,10 +30,10 @@ type runDim struct {
 
 // runtimeDims returns the dims of f's inputs that stay symbolic in the
 // package, sorted by name: those opts.Ranges gives, and those neither it
-// nor opts.Dims gives that the module bounds. A range of one size is a
-// binding (added to opts.Dims by the caller through the returned map).
-// A symbol of the inputs with no size and no upper bound anywhere is an
-// error naming it and saying how to bound it.
+// nor opts.Dims gives that the module bounds (buildRanged binds those
+// whose range holds one size). A symbol of the inputs with no size and
+// no upper bound anywhere is an error naming it and saying how to bound
+// it, as is one that no input has as a dim of its own.
 func runtimeDims(m *ir.Module, f *ir.Func, opts Options) ([]runDim, error) {
 	inputs := map[string]bool{}
 	plain := map[string]bool{}
@@ -67,7 +66,7 @@ func runtimeDims(m *ir.Module, f *ir.Func, opts Options) ([]runDim, error) {
 		case !inputs[s]:
 			problems = append(problems, fmt.Sprintf("--dim %s=%d..%d: no input of the module has a dim %q", s, r.Min, r.Max, s))
 			continue
-		case opts.Dims != nil && hasKey(opts.Dims, s):
+		case hasKey(opts.Dims, s):
 			problems = append(problems, fmt.Sprintf("dim %s is given both a size and a range", s))
 			continue
 		case r.Min < 0 || r.Max < r.Min:
@@ -773,10 +772,7 @@ func (t *templater) sameForm(a, b []piece, k int) error {
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
 		if a[i].num != b[i].num || (!a[i].num && a[i].text != b[i].text) {
-			if os.Getenv("KILN_DEBUG") != "" {
-				fmt.Fprintf(os.Stderr, "form differs: %q against %q\n", pieceContext(a, i), pieceContext(b, i))
-			}
-			return t.formError(a[i].fn, k)
+			return fmt.Errorf("%w (the code reads %q at one size, %q at the other)", t.formError(a[i].fn, k), pieceContext(a, i), pieceContext(b, i))
 		}
 	}
 	if len(a) != len(b) {
@@ -882,8 +878,8 @@ func onlyDiffers(a, b []int64, i int) bool {
 	return true
 }
 
-// poly is a polynomial in the dims with integer coefficients: terms maps
-// exponent tuples (one per dim, as a string of digits) to coefficients.
+// poly is a polynomial in the dims with integer coefficients: one
+// exponent per dim for each term, and the term's coefficient.
 type poly struct {
 	exps  [][]int
 	coefs []int64
