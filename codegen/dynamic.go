@@ -785,13 +785,13 @@ func (t *templater) sameForm(a, b []piece, k int) error {
 	return nil
 }
 
-// context is the text around piece i, for debugging.
+// pieceContext is the text around piece i, on one line, for messages.
 func pieceContext(ps []piece, i int) string {
 	var b strings.Builder
-	for k := max(0, i-12); k < min(len(ps), i+6); k++ {
+	for k := max(0, i-6); k < min(len(ps), i+4); k++ {
 		b.WriteString(ps[k].text)
 	}
-	return b.String()
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 func (t *templater) formError(fn string, k int) error {
