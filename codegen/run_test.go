@@ -61,7 +61,6 @@ var modelCases = []modelCase{
 	{pkg: "minilmsimd", model: "minilm-like-opset17.onnx", ref: "minilm-like-opset17", dims: map[string]int64{"batch": 1, "seq": 16}, simd: true},
 	// One package for a range of sizes (ranges_test.go).
 	{pkg: "minilmdyn", model: "minilm-like-opset17.onnx", ranges: map[string]DimRange{"batch": {1, 3}, "seq": {1, 64}}},
-	{pkg: "minilm14dyn", model: "minilm-like-opset14.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 32}}},
 	{pkg: "storiesdyn", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}},
 	{pkg: "mobilenetdyn", model: "mobilenetv2.onnx", ranges: map[string]DimRange{"batch": {1, 2}}, threads: 2},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
