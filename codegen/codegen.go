@@ -42,10 +42,15 @@ type Source struct {
 type Options struct {
 	// Package is the generated package's name; "model" when empty.
 	Package string
-	// Dims binds symbolic dims to sizes. Every symbol the module's shapes
-	// use must be bound (codegen emits static shapes only) and lie within
-	// the bounds the module declares for it.
+	// Dims binds symbolic dims to sizes: the package is specialized to
+	// them. Each must lie within the bounds the module declares for it.
 	Dims map[string]int64
+	// Ranges gives symbolic dims that stay symbolic in the package: Run
+	// reads their sizes from the inputs and checks them against these
+	// bounds. A symbol of the inputs in neither Dims nor Ranges takes the
+	// bounds the module declares for it, and is refused when it has no
+	// upper bound.
+	Ranges map[string]DimRange
 	// Weights says where the package finds its weights; embed when empty.
 	Weights WeightsMode
 	// Source names the model in the header and the manifest.
@@ -131,10 +136,58 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		}
 		f = m.Funcs[0]
 	}
+	ranges, err := runtimeDims(m, f, opts)
+	if err != nil {
+		return nil, err
+	}
+	var bd *build
+	if len(ranges) == 0 {
+		bd, err = buildAt(m, f.Name, opts, opts.Dims, nil)
+	} else {
+		bd, err = buildRanged(m, f.Name, opts, ranges)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, gen, blob := bd.g, bd.gen, bd.blob
+	files := map[string][]byte{}
+	for name, src := range gen {
+		b, err := format.Source([]byte(src))
+		if err != nil {
+			// The emitter wrote invalid Go: a bug in kiln, with the text
+			// to find it.
+			return nil, fmt.Errorf("internal error: generated %s does not parse: %v\n%s", name, err, numbered(src))
+		}
+		files[name] = b
+	}
+	files[WeightsFileName] = blob
+	man := g.manifest(opts)
+	mj, err := man.JSON()
+	if err != nil {
+		return nil, err
+	}
+	files["manifest.json"] = mj
+	return &Package{Files: files, Manifest: man}, nil
+}
+
+// build is one specialization of the function: its graph, the Go sources
+// by file name (not yet formatted) and the weights blob.
+type build struct {
+	g    *graph
+	gen  map[string]string
+	blob []byte
+}
+
+// buildAt specializes function fname of m (Compile clones m first) for the
+// binding bind and writes its sources. place, when not nil, gives the
+// size each arena buffer is placed with (by buffer id): the sizes at the
+// upper bounds, for a package whose dims are read at run time; ranges
+// names those dims.
+func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, place []int, ranges ...runDim) (*build, error) {
 	// Work on a copy without dead ops: the emitter declares one Go
 	// variable per value and the Go compiler refuses unused ones.
 	m = m.Clone()
-	f = m.Func(f.Name)
+	f := m.Func(fname)
 	// Fused ops (the epilogue pass's) whose epilogue codegen cannot write
 	// (emit_fused.go) compile as their definition: the base op's kernel,
 	// then the epilogue's ops as elementwise kernels.
@@ -142,7 +195,7 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		return nil, err
 	}
 	ir.RemoveDeadOps(f.Body)
-	bind, err := bindDims(m, f, opts.Dims)
+	bind, err := bindDims(m, f, bind)
 	if err != nil {
 		return nil, err
 	}
@@ -162,14 +215,16 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 	g.declared, g.failed = declared, failed
 	g.tile = tile(opts)
 	g.threads = opts.Threads
+	g.ranges = ranges
 	if err := g.emitKernels(); err != nil {
 		return nil, err
 	}
-	g.plan()
+	if err := g.plan(place); err != nil {
+		return nil, err
+	}
 	blob := g.weightsBlob()
 	sum := sha256.Sum256(blob)
 	g.weightsSHA = hex.EncodeToString(sum[:])
-	files := map[string][]byte{}
 	gen := map[string]string{
 		"model.go":   g.modelSource(opts),
 		"kernels.go": g.kernelSource(opts),
@@ -193,23 +248,7 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 			break
 		}
 	}
-	for name, src := range gen {
-		b, err := format.Source([]byte(src))
-		if err != nil {
-			// The emitter wrote invalid Go: a bug in kiln, with the text
-			// to find it.
-			return nil, fmt.Errorf("internal error: generated %s does not parse: %v\n%s", name, err, numbered(src))
-		}
-		files[name] = b
-	}
-	files[WeightsFileName] = blob
-	man := g.manifest(opts)
-	mj, err := man.JSON()
-	if err != nil {
-		return nil, err
-	}
-	files["manifest.json"] = mj
-	return &Package{Files: files, Manifest: man}, nil
+	return &build{g: g, gen: gen, blob: blob}, nil
 }
 
 // stripPackageDoc drops the comment above the package clause of a kernel

@@ -16,6 +16,19 @@
 // memory planner, source.go writes the package's API and Run, manifest.go
 // the manifest.
 //
+// A package may read some dims at run time (Options.Ranges, dynamic.go):
+// buildRanged specializes the function at several bindings inside their
+// ranges (probes), each laid out with the buffer offsets of the upper
+// bounds, and requires the sources to agree but for integer literals;
+// each literal that varies is fitted as a polynomial in the dims (integer
+// coefficients, degree two at most in each), checked at further probes,
+// and written as a Go expression over the sizes Run reads from its inputs
+// (dimVals, passed to each kernel that needs them). Static dims stay
+// constants. A kernel whose code changes form with a dim, a weight that
+// depends on one, or a size that is no such polynomial (a strided
+// convolution's floor division) is refused with an error naming the op,
+// the node and the dim.
+//
 // codegen imports ir and the standard library. The code it writes imports
 // only the standard library; the kernel library it carries into generated
 // packages lives in codegen/kernels as ordinary, tested Go.

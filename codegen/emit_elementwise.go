@@ -102,8 +102,11 @@ const parallelMin = 1 << 15
 
 // parallel reports whether an elementwise kernel over n elements splits
 // over goroutines: when the package runs more than one thread and n is at
-// least parallelMin.
-func (c *opCtx) parallel(n int) bool { return c.g.threads > 1 && n >= parallelMin }
+// least parallelMin, or may be (dims read at run time: parallelFor then
+// decides, running fewer elements on the calling goroutine).
+func (c *opCtx) parallel(n int) bool {
+	return c.g.threads > 1 && (n >= parallelMin || len(c.g.ranges) > 0)
+}
 
 // opCtx gives an emitter the op and the static shapes of its values.
 type opCtx struct {

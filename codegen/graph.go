@@ -16,6 +16,7 @@ const (
 	inInput  storage = iota // the caller's input slice
 	inWeight                // a slice of the weights blob
 	inArena                 // the session's activation arena
+	inLocal                 // a slice Run writes from the dims it reads (folded shape values)
 )
 
 // val is one float32 tensor value of the function with its static shape
@@ -35,6 +36,8 @@ type val struct {
 	// weight stored as the constant is.
 	packed []byte
 	layout string
+	// local holds the elements of a folded value Run writes (inLocal).
+	local []int64
 }
 
 // call is one op of the function as the generated Run executes it.
@@ -96,6 +99,12 @@ type graph struct {
 	// failed holds the If branches that cannot run under the binding,
 	// with the error Run returns when one is taken.
 	failed map[*ir.Region]error
+
+	// ranges are the dims Run reads from its inputs (buildRanged), and
+	// runtime maps each kernel that reads them to their names.
+	ranges  []runDim
+	runtime map[string][]string
+	locals  []*val // folded values Run writes, in a package with ranges
 
 	uses       ir.UseMap
 	bufs       []*buffer
@@ -179,7 +188,21 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	}
 	if !v.IsConst() && v.Def != nil && foldable(v.Def) {
 		// A folded shape value read as data (a position offset added to
-		// a Range): its elements become a weight.
+		// a Range): its elements become a weight, or, when they depend on
+		// dims read at run time, a slice Run writes.
+		if len(g.ranges) > 0 {
+			ints, err := g.knownInts(v)
+			if err != nil {
+				return nil, err
+			}
+			x, err := g.newVal(v)
+			if err != nil {
+				return nil, err
+			}
+			x.where, x.local = inLocal, ints
+			g.locals = append(g.locals, x)
+			return x, nil
+		}
 		c, err := g.foldedConst(v)
 		if err != nil {
 			return nil, err
@@ -348,7 +371,14 @@ func (g *graph) emitOp(op *ir.Op) error {
 	if len(types) != len(k.params) {
 		return fmt.Errorf("internal error: kernel has %d parameters for %d values", len(k.params), len(types))
 	}
-	key := op.Name + "\x00" + strings.Join(k.params, ",") + "\x00" + strings.Join(types, ",") + "\x00" + k.comment + "\x00" + k.body
+	key := op.Name + "\x00" + strings.Join(k.params, ",")
+	if len(g.ranges) > 0 {
+		// Kernels identical at one binding may differ at another (a
+		// seq of 128 beside a static 128): buildRanged shares them
+		// once their bodies are written over the run-time dims.
+		key = fmt.Sprint(len(g.calls)) + "\x00" + key
+	}
+	key = key + "\x00" + strings.Join(types, ",") + "\x00" + k.comment + "\x00" + k.body
 	fn := g.byBody[key]
 	if fn == nil {
 		g.perOp[op.Name]++

@@ -12,8 +12,9 @@ import (
 
 // ManifestSchemaVersion is the version of manifest.json's schema
 // (docs/manifest.md). It changes when a field changes meaning or goes away;
-// new fields do not change it.
-const ManifestSchemaVersion = 1
+// new fields do not change it. Version 2: dims read at run time, whose
+// min and max are the range the package accepts.
+const ManifestSchemaVersion = 2
 
 // Manifest is manifest.json: what a generated package was made from and
 // what it holds, for tools and people. docs/manifest.md documents every
@@ -47,12 +48,15 @@ type ManifestOpset struct {
 }
 
 // ManifestDim is one symbolic dim: the size it was bound to and the bounds
-// the module declares (max -1: unbounded).
+// the module declares (max -1: unbounded), or for a dim Run reads at run
+// time (Runtime), the range the package accepts, Value being its upper
+// bound, the size the memory plan is laid out for.
 type ManifestDim struct {
-	Name  string `json:"name"`
-	Value int64  `json:"value"`
-	Min   int64  `json:"min"`
-	Max   int64  `json:"max"`
+	Name    string `json:"name"`
+	Value   int64  `json:"value"`
+	Min     int64  `json:"min"`
+	Max     int64  `json:"max"`
+	Runtime bool   `json:"runtime,omitempty"`
 }
 
 // ManifestIO is one input or output of the generated Run.
@@ -93,6 +97,10 @@ type ManifestMemory struct {
 	PeakBytes    int64            `json:"predicted_peak_bytes"`
 	LiveBytesMax int64            `json:"max_live_bytes"`
 	Buffers      []ManifestBuffer `json:"buffers"`
+	// AtUpperBounds says that the sizes are those at the upper bounds of
+	// the dims read at run time: the worst case, which the arena holds
+	// (offsets are fixed; smaller inputs use the start of each buffer).
+	AtUpperBounds bool `json:"at_upper_bounds,omitempty"`
 }
 
 // ManifestBuffer is one arena buffer: its arena (one per element type),
@@ -120,6 +128,9 @@ type ManifestKernel struct {
 	FLOPs      int64    `json:"flops"`
 	BytesMoved int64    `json:"bytes_moved"`
 	Nodes      []string `json:"nodes"`
+	// RuntimeDims names the dims the kernel reads at run time (its
+	// shapes, flops and bytes are then those at their upper bounds).
+	RuntimeDims []string `json:"runtime_dims,omitempty"`
 }
 
 // JSON returns the manifest as indented JSON with a final newline.
@@ -160,6 +171,11 @@ func (g *graph) manifest(opts Options) *Manifest {
 		for _, s := range g.m.Syms {
 			if s.Name == n {
 				d.Min, d.Max = s.Min, s.Max
+			}
+		}
+		for _, r := range g.ranges {
+			if r.name == n {
+				d.Min, d.Max, d.Runtime = r.lo, r.hi, true
 			}
 		}
 		man.Dims = append(man.Dims, d)
@@ -211,6 +227,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 		}
 		mem.Buffers = append(mem.Buffers, mb)
 	}
+	mem.AtUpperBounds = len(g.ranges) > 0
 	man.Memory = mem
 	nodes := map[*kfunc][]string{}
 	for _, c := range g.calls {
@@ -220,7 +237,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 	}
 	man.Kernels = []ManifestKernel{}
 	for _, fn := range g.funcs {
-		man.Kernels = append(man.Kernels, ManifestKernel{Func: fn.name, Op: fn.op, Shapes: fn.shapes, Calls: fn.uses, FLOPs: fn.flops, BytesMoved: fn.bytes, Nodes: nodes[fn]})
+		man.Kernels = append(man.Kernels, ManifestKernel{Func: fn.name, Op: fn.op, Shapes: fn.shapes, Calls: fn.uses, FLOPs: fn.flops, BytesMoved: fn.bytes, Nodes: nodes[fn], RuntimeDims: g.runtime[fn.name]})
 	}
 	return man
 }

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -30,7 +31,11 @@ type buffer struct {
 // columns as buffers live during their call only, then greedy-by-size
 // placement, each buffer in the smallest gap between
 // buffers live at the same time that holds it (best fit), else above them.
-func (g *graph) plan() {
+// place, when not nil, gives the size each buffer is placed with, by
+// buffer id (the sizes at the upper bounds of dims read at run time), so
+// that every binding in their range gets the same offsets; it must list
+// every buffer.
+func (g *graph) plan(place []int) error {
 	// Last call reading each root.
 	lastUse := map[*val]int{}
 	for i, c := range g.calls {
@@ -86,10 +91,19 @@ func (g *graph) plan() {
 			}
 		}
 	}
+	if place != nil && len(place) != len(g.bufs) {
+		return fmt.Errorf("the memory plan has %d buffers here and %d at the dims' upper bounds: the computation changes with the dims (an If they decide, a branch that cannot run at some sizes)", len(g.bufs), len(place))
+	}
+	size := func(b *buffer) int {
+		if place != nil {
+			return place[b.id]
+		}
+		return b.size
+	}
 	order := append([]*buffer(nil), g.bufs...)
 	sort.SliceStable(order, func(i, j int) bool {
-		if order[i].size != order[j].size {
-			return order[i].size > order[j].size
+		if size(order[i]) != size(order[j]) {
+			return size(order[i]) > size(order[j])
 		}
 		return order[i].start < order[j].start
 	})
@@ -111,18 +125,19 @@ func (g *graph) plan() {
 		best, bestGap := -1, 0
 		at := 0
 		for _, p := range live {
-			if gap := p.offset - at; gap >= b.size && (best < 0 || gap < bestGap) {
+			if gap := p.offset - at; gap >= size(b) && (best < 0 || gap < bestGap) {
 				best, bestGap = at, gap
 			}
-			at = max(at, alignUp(p.offset+p.size))
+			at = max(at, alignUp(p.offset+size(p)))
 		}
 		if best < 0 {
 			best = at
 		}
 		b.offset = best
-		g.arenaLen[b.dtype] = max(g.arenaLen[b.dtype], alignUp(best+b.size))
+		g.arenaLen[b.dtype] = max(g.arenaLen[b.dtype], alignUp(best+size(b)))
 		placed = append(placed, b)
 	}
+	return nil
 }
 
 // nres is the number of results among a call's args.

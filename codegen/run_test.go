@@ -31,11 +31,12 @@ type modelCase struct {
 	pkg     string // Go package name in the harness module
 	model   string // file under ../shared/models/onnx, or "" for module
 	module  func() (*ir.Module, error)
-	ref     string           // reference case under ../shared/models/reference/onnx
-	dims    map[string]int64 // --dim binding
-	file    bool             // --weights file: the harness calls LoadFile
-	threads int              // Options.Threads
-	simd    bool             // Options.SIMD
+	ref     string              // reference case under ../shared/models/reference/onnx
+	dims    map[string]int64    // --dim binding
+	ranges  map[string]DimRange // dims read at run time
+	file    bool                // --weights file: the harness calls LoadFile
+	threads int                 // Options.Threads
+	simd    bool                // Options.SIMD
 }
 
 var modelCases = []modelCase{
@@ -58,6 +59,10 @@ var modelCases = []modelCase{
 	{pkg: "mnistsimd", model: "mnist-8.onnx", ref: "mnist-8", simd: true},
 	{pkg: "mobilenetsimd", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}, simd: true, threads: 2},
 	{pkg: "minilmsimd", model: "minilm-like-opset17.onnx", ref: "minilm-like-opset17", dims: map[string]int64{"batch": 1, "seq": 16}, simd: true},
+	// One package for a range of sizes (ranges_test.go).
+	{pkg: "minilmdyn", model: "minilm-like-opset17.onnx", ranges: map[string]DimRange{"batch": {1, 3}, "seq": {1, 64}}},
+	{pkg: "storiesdyn", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}},
+	{pkg: "mobilenetdyn", model: "mobilenetv2.onnx", ranges: map[string]DimRange{"batch": {1, 2}}, threads: 2},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attention", module: attentionModule, dims: map[string]int64{"n": 2}},
@@ -125,7 +130,7 @@ func newHarness(h *harness, goBin string, modelCases []modelCase) {
 				return
 			}
 			h.modules[c.pkg] = m
-			opts := Options{Package: c.pkg, Dims: c.dims, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test", Threads: c.threads, SIMD: c.simd}
+			opts := Options{Package: c.pkg, Dims: c.dims, Ranges: c.ranges, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test", Threads: c.threads, SIMD: c.simd}
 			load := c.pkg + ".Load()"
 			if c.file {
 				opts.Weights = WeightsFile

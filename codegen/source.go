@@ -78,9 +78,18 @@ func (g *graph) bindingText() string {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	run := map[string]bool{}
+	for _, r := range g.ranges {
+		run[r.name] = true
+	}
 	var parts []string
 	for _, n := range names {
-		parts = append(parts, fmt.Sprintf("%s=%d", n, g.bind[n]))
+		if !run[n] {
+			parts = append(parts, fmt.Sprintf("%s=%d", n, g.bind[n]))
+		}
+	}
+	for _, r := range g.ranges {
+		parts = append(parts, fmt.Sprintf("%s from %d to %d, read at run time", r.name, r.lo, r.hi))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -275,8 +284,14 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 }
 
 `)
+	if len(g.ranges) > 0 {
+		g.writeDimReader(&b, inNames)
+	}
 	// Run.
 	b.WriteString("// Run computes the outputs for in. It returns an error, and no outputs,\n// when an input is missing or has the wrong shape.\nfunc (s *Session) Run(in Inputs) (Outputs, error) {\nvar out Outputs\n")
+	if len(g.ranges) > 0 {
+		b.WriteString("dv, err := readDims(in)\nif err != nil {\nreturn out, err\n}\n_ = dv\n")
+	}
 	for i, x := range g.inputs {
 		fmt.Fprintf(&b, "if err := checkInput(%q, in.%s, %q, %s); err != nil {\nreturn out, err\n}\n", g.f.InputNames[i], inNames[i], goElem[x.dtype], shapeList(x.shape))
 	}
@@ -303,6 +318,18 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		if read[x] {
 			fmt.Fprintf(&b, "%s := in.%s.%s // %q\n", x.name, inNames[i], tensorField[x.dtype], g.f.InputNames[i])
 		}
+	}
+	for _, x := range g.locals {
+		parts := make([]string, len(x.local))
+		for i, n := range x.local {
+			switch x.dtype {
+			case ir.Bool:
+				parts[i] = fmt.Sprint(n != 0)
+			default:
+				parts[i] = fmt.Sprintf("%s(%d)", goElem[x.dtype], n)
+			}
+		}
+		fmt.Fprintf(&b, "%s := []%s{%s} // %s, from the dims\n", x.name, goElem[x.dtype], strings.Join(parts, ", "), x.v.Name)
 	}
 	for _, c := range g.calls {
 		switch c.ctl {
@@ -386,6 +413,61 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 	}
 	b.WriteString("}, nil\n}\n")
 	return b.String()
+}
+
+// writeDimReader writes dimVals, the sizes of the dims Run reads from its
+// inputs, and readDims, which reads them, checking each against its
+// bounds and every input giving a dim against the first.
+func (g *graph) writeDimReader(b *strings.Builder, inNames []string) {
+	b.WriteString("// dimVals holds the sizes of the dims this package reads from its inputs\n// at run time.\ntype dimVals struct {\n")
+	for _, r := range g.ranges {
+		fmt.Fprintf(b, "%s int // %s, from %d to %d\n", r.field, r.name, r.lo, r.hi)
+	}
+	b.WriteString("}\n\n")
+	b.WriteString(`// readDim reads dim axis of an input's shape (when it has the rank the
+// model wants: checkInput reports the others) into *dst, checking it
+// against the bounds lo..hi and, when *seen, against the size an earlier
+// input gave.
+func readDim(dst *int, seen *bool, input string, shape []int, axis, rank int, dim string, lo, hi int) error {
+	if len(shape) != rank {
+		return nil
+	}
+	n := shape[axis]
+	if n < lo || n > hi {
+		return fmt.Errorf("input %q: dim %d (%s) is %d, outside its bounds [%d, %d]", input, axis, dim, n, lo, hi)
+	}
+	if *seen && n != *dst {
+		return fmt.Errorf("input %q: dim %d (%s) is %d, but an earlier input gives %s = %d", input, axis, dim, n, dim, *dst)
+	}
+	*dst, *seen = n, true
+	return nil
+}
+
+// readDims reads the sizes of the dims known at run time from the inputs.
+func readDims(in Inputs) (dimVals, error) {
+`)
+	b.WriteString("dv := dimVals{")
+	for i, r := range g.ranges {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(b, "%s: %d", r.field, r.lo)
+	}
+	b.WriteString("}\n")
+	fmt.Fprintf(b, "var seen [%d]bool\n", len(g.ranges))
+	for i, x := range g.inputs {
+		decl := g.declared[i]
+		for j, d := range decl.Dims {
+			for k, r := range g.ranges {
+				if d.String() == r.name && len(d.Symbols()) == 1 {
+					fmt.Fprintf(b, "if err := readDim(&dv.%s, &seen[%d], %q, in.%s.Shape, %d, %d, %q, %d, %d); err != nil {\nreturn dv, err\n}\n",
+						r.field, k, g.f.InputNames[i], inNames[i], j, len(decl.Dims), r.name, r.lo, r.hi)
+				}
+			}
+		}
+		_ = x
+	}
+	b.WriteString("return dv, nil\n}\n\n")
 }
 
 // quoteLocs names an op's source nodes for a comment.

@@ -128,7 +128,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		m.Close()
 		return fail(stderr, "bench", err)
 	}
-	notes, err := randomInputs(m, f, b, dims, *seed)
+	sizes, ranges, err := splitDimSpecs(dims)
+	if err != nil {
+		m.Close()
+		return usageError(fs, "%v", err)
+	}
+	notes, err := randomInputs(m, f, b, sizes, *seed)
 	if err != nil {
 		m.Close()
 		return fail(stderr, "bench", err)
@@ -164,7 +169,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	names := []string{*engine}
 	counts := []string{strconv.Itoa(*warmup), strconv.Itoa(*n)}
 	if *engine == engineCompiled {
-		p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{threads: *threads, simd: *simd, pipeline: pipeline}, progressTo(stderr, *verbose))
+		p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{threads: *threads, simd: *simd, pipeline: pipeline, ranges: ranges}, progressTo(stderr, *verbose))
 		if err != nil {
 			m.Close()
 			return verifyFailedAs(stderr, "bench", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiln-ml/kiln/codegen"
 	"github.com/kiln-ml/kiln/internal/safefile"
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/passes"
 	"github.com/kiln-ml/kiln/targets"
 )
@@ -17,7 +18,7 @@ import (
 func init() {
 	commands = append(commands, command{
 		name:    "compile",
-		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N ...] [--weights embed|file] [--threads N] [--simd] [--passes LIST | --target PROFILE [--allow-over-budget]]",
+		usage:   "kiln compile MODEL|FILE.kir -o DIR [--package NAME] [--dim NAME=N | NAME=LO..HI ...] [--weights embed|file] [--threads N] [--simd] [--passes LIST | --target PROFILE [--allow-over-budget]]",
 		summary: "compile a model into a Go package that needs only the standard library, with manifest.json",
 		run:     runCompile,
 	})
@@ -43,7 +44,7 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	pf := addPipelineFlags(fs, "none")
 	overBudget := fs.Bool("allow-over-budget", false, "compile even when the model does not fit the --target profile's RAM budget")
 	var dims listFlag
-	fs.Var(&dims, "dim", "bind a symbolic dim: `NAME=N` (repeatable); every symbol the model uses must be bound")
+	fs.Var(&dims, "dim", "bind a symbolic dim to one size, `NAME=N`, or give it a range NAME=LO..HI that the package reads from its inputs at run time (repeatable); a symbol given neither takes its bounds from the model or the --target profile")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -63,17 +64,9 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return pipelineFailure(fs, stderr, "compile", err)
 	}
-	bind := map[string]int64{}
-	for _, d := range dims {
-		name, val, ok := strings.Cut(d, "=")
-		n, err := strconv.ParseInt(val, 10, 64)
-		if !ok || name == "" || err != nil || n < 0 {
-			return usageError(fs, "--dim %s: want NAME=N with N a non-negative integer", d)
-		}
-		if _, dup := bind[name]; dup {
-			return usageError(fs, "--dim %s: %s is bound twice", d, name)
-		}
-		bind[name] = n
+	bind, ranges, err := parseDimFlags(dims)
+	if err != nil {
+		return usageError(fs, "%v", err)
 	}
 	name := *pkg
 	if name == "" {
@@ -99,9 +92,17 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	for _, p := range pipeline {
 		ran = append(ran, p.Name)
 	}
+	if *pf.target != "" {
+		prof, err := targets.Lookup(*pf.target)
+		if err != nil {
+			return usageError(fs, "%v", err)
+		}
+		profileRanges(m, prof, bind, ranges)
+	}
 	p, err := codegen.Compile(m, codegen.Options{
 		Package:     name,
 		Dims:        bind,
+		Ranges:      ranges,
 		Weights:     codegen.WeightsMode(*weights),
 		Source:      src,
 		KilnVersion: versionLine(),
@@ -165,4 +166,76 @@ func isGoPackageName(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseDimFlags reads --dim values: NAME=N binds a dim to one size,
+// NAME=LO..HI gives it a range read at run time.
+func parseDimFlags(dims []string) (map[string]int64, map[string]codegen.DimRange, error) {
+	bind := map[string]int64{}
+	ranges := map[string]codegen.DimRange{}
+	for _, d := range dims {
+		name, val, ok := strings.Cut(d, "=")
+		if !ok || name == "" {
+			return nil, nil, fmt.Errorf("--dim %s: want NAME=N or NAME=LO..HI with non-negative integers", d)
+		}
+		_, dupB := bind[name]
+		_, dupR := ranges[name]
+		if dupB || dupR {
+			return nil, nil, fmt.Errorf("--dim %s: %s is bound twice", d, name)
+		}
+		if lo, hi, isRange := strings.Cut(val, ".."); isRange {
+			a, err1 := strconv.ParseInt(lo, 10, 64)
+			b, err2 := strconv.ParseInt(hi, 10, 64)
+			if err1 != nil || err2 != nil || a < 0 || b < a {
+				return nil, nil, fmt.Errorf("--dim %s: want NAME=LO..HI with 0 ≤ LO ≤ HI", d)
+			}
+			ranges[name] = codegen.DimRange{Min: a, Max: b}
+			continue
+		}
+		n, err := strconv.ParseInt(val, 10, 64)
+		if err != nil || n < 0 {
+			return nil, nil, fmt.Errorf("--dim %s: want NAME=N or NAME=LO..HI with non-negative integers", d)
+		}
+		bind[name] = n
+	}
+	return bind, ranges, nil
+}
+
+// profileRanges gives each symbol of m's inputs that neither --dim nor
+// the module bounds a range from the target profile's dim bounds: from
+// the module's lower bound (1 when it declares none) to the profile's
+// largest size.
+func profileRanges(m *ir.Module, prof *targets.Profile, bind map[string]int64, ranges map[string]codegen.DimRange) {
+	declared := map[string]ir.SymBound{}
+	for _, b := range m.Syms {
+		declared[b.Name] = b
+	}
+	for _, f := range m.Funcs {
+		for _, p := range f.Body.Params {
+			if !p.Type.IsTensor() || !p.Type.Shape.Ranked {
+				continue
+			}
+			for _, d := range p.Type.Shape.Dims {
+				for _, s := range d.Symbols() {
+					hi, ok := prof.Dims[s]
+					if _, b := bind[s]; b || !ok {
+						continue
+					}
+					if _, r := ranges[s]; r {
+						continue
+					}
+					lo := int64(1)
+					if b, ok := declared[s]; ok {
+						if b.Max >= 0 {
+							continue
+						}
+						lo = b.Min
+					}
+					if hi >= lo {
+						ranges[s] = codegen.DimRange{Min: lo, Max: hi}
+					}
+				}
+			}
+		}
+	}
 }

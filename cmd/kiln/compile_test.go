@@ -24,6 +24,10 @@ func TestCompileCommand(t *testing.T) {
 	if err := os.WriteFile(kir, []byte(compileKIR), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	unbounded := filepath.Join(dir, "seq.kir")
+	if err := os.WriteFile(unbounded, []byte(strings.ReplaceAll(strings.TrimPrefix(compileKIR, "sym n in [1, 4]\n"), "n,", "seq,")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "relu")
 	// A gemm.go from an earlier compile that this one does not need goes;
 	// a file kiln did not write stays.
@@ -55,7 +59,13 @@ func TestCompileCommand(t *testing.T) {
 		{[]string{"compile", "-o", out, "--dim", "n=1", "--dim", "n=2", kir}, exitUsage, "", "bound twice"},
 		{[]string{"compile", "-o", out, "--weights", "mmap", "--dim", "n=1", kir}, exitUsage, "", "want embed or file"},
 		{[]string{"compile", "-o", out, "--threads", "0", "--dim", "n=1", kir}, exitUsage, "", "--threads 0: want 1 to 256"},
-		{[]string{"compile", "-o", out, kir}, exitFailure, "", "not bound"},
+		{[]string{"compile", "-o", out, kir}, exitOK, "wrote package relu", ""},
+		{[]string{"compile", "-o", out, "--dim", "n=1..3", kir}, exitOK, "wrote package relu", ""},
+		{[]string{"compile", "-o", out, "--dim", "n=3..1", kir}, exitUsage, "", "0 ≤ LO ≤ HI"},
+		{[]string{"compile", "-o", out, "--dim", "n=1..x", kir}, exitUsage, "", "NAME=LO..HI"},
+		{[]string{"compile", "-o", out, "--dim", "n=1..9", kir}, exitFailure, "", "outside the symbol's bounds"},
+		{[]string{"compile", "-o", out, unbounded}, exitFailure, "", "symbolic dim seq has no upper bound: give --dim seq=N"},
+		{[]string{"compile", "-o", out, "--target", "board-512mb", unbounded}, exitOK, "wrote package relu", ""},
 		{[]string{"compile", "-o", out, "--dim", "n=9", kir}, exitFailure, "", "outside the symbol's bounds"},
 		{[]string{"compile", "-o", out, "--dim", "n=2", "/nonexistent/model.onnx"}, exitFailure, "", "kiln compile:"},
 		{[]string{"compile", "-o", out, "--dim", "n=2", kir}, exitOK, "wrote package relu", ""},

@@ -69,6 +69,9 @@ type engineOpts struct {
 	threads  int
 	simd     bool
 	pipeline []*passes.Pass // run on a copy of the module before codegen
+	// ranges are dims the package reads at run time (--dim NAME=LO..HI):
+	// one build serves every size in them.
+	ranges map[string]codegen.DimRange
 }
 
 // buildCompiled binds m's symbolic dims from the inputs' shapes (and
@@ -77,6 +80,9 @@ type engineOpts struct {
 func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, inputs []*tensor.Tensor, given map[string]int64, eo engineOpts, progress io.Writer) (*compiled.Program, error) {
 	dims, err := compiled.BindDims(m, f, inputs, given)
 	if err != nil {
+		return nil, err
+	}
+	if dims, err = compiled.SplitRanges(dims, eo.ranges); err != nil {
 		return nil, err
 	}
 	var ran []string
@@ -93,7 +99,7 @@ func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, 
 	if err != nil {
 		return nil, err
 	}
-	p, err := compiled.Build(ctx, compiled.Unit{Module: m, Dims: dims, Source: src}, compiled.Options{
+	p, err := compiled.Build(ctx, compiled.Unit{Module: m, Dims: dims, Ranges: eo.ranges, Source: src}, compiled.Options{
 		KilnVersion: versionLine(),
 		BuildID:     buildID(),
 		Threads:     eo.threads,
@@ -171,4 +177,32 @@ func buildID() string {
 		buildIDText = hex.EncodeToString(h.Sum(nil))
 	})
 	return buildIDText
+}
+
+// splitDimSpecs separates --dim ranges (NAME=LO..HI), which the compiled
+// package reads at run time, from sizes (NAME=N). Each range also sizes
+// the random inputs, at HI (NAME=HI is among the sizes returned).
+func splitDimSpecs(specs []string) ([]string, map[string]codegen.DimRange, error) {
+	var sizes []string
+	var ranges map[string]codegen.DimRange
+	for _, spec := range specs {
+		name, val, _ := strings.Cut(spec, "=")
+		if !strings.Contains(val, "..") {
+			sizes = append(sizes, spec)
+			continue
+		}
+		_, r, err := parseDimFlags([]string{spec})
+		if err != nil {
+			return nil, nil, err
+		}
+		if ranges == nil {
+			ranges = map[string]codegen.DimRange{}
+		}
+		if _, dup := ranges[name]; dup {
+			return nil, nil, fmt.Errorf("--dim %s: %s is bound twice", spec, name)
+		}
+		ranges[name] = r[name]
+		sizes = append(sizes, fmt.Sprintf("%s=%d", name, r[name].Max))
+	}
+	return sizes, ranges, nil
 }

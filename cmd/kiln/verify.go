@@ -61,7 +61,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("verify", stderr)
 	var inputs, dims listFlag
 	fs.Var(&inputs, "input", "an input `[NAME=]FILE` (.npy or .pb); inputs not given are seeded random values of their dtype and shape")
-	fs.Var(&dims, "dim", "size of a symbolic dim of the random inputs, as `NAME=N`; repeat")
+	fs.Var(&dims, "dim", "size of a symbolic dim of the random inputs, as `NAME=N`, or a range `NAME=LO..HI` the compiled package reads at run time (one build serves every size in it; random inputs take HI); repeat")
 	rtol := fs.Float64("rtol", verifyRTol, "relative tolerance: an element passes when |compiled-ort| <= atol + rtol*|ort|")
 	atol := fs.Float64("atol", verifyATol, "absolute tolerance")
 	seed := fs.Int64("seed", 0, "seed of the random inputs")
@@ -103,7 +103,11 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "verify", err)
 	}
-	notes, err := randomInputs(m, f, b, dims, *seed)
+	sizes, ranges, err := splitDimSpecs(dims)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	notes, err := randomInputs(m, f, b, sizes, *seed)
 	if err != nil {
 		return fail(stderr, "verify", err)
 	}
@@ -122,7 +126,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{pipeline: pipeline}, progressTo(stderr, *verbose))
+	p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{pipeline: pipeline, ranges: ranges}, progressTo(stderr, *verbose))
 	if err != nil {
 		return verifyFailed(stderr, err, *timeout)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kiln-ml/kiln/codegen"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
@@ -287,5 +288,71 @@ func @main(%x: f32[], %e: f32[0,3]) -> ("y": f32[], "f": f32[0,3]) {
 	}
 	if f := out[1]; len(f.Shape) != 2 || f.Shape[0] != 0 || f.Shape[1] != 3 || len(tensor.Data[float32](f)) != 0 {
 		t.Errorf("f = %v %v, want an empty [0 3]", f.Shape, f.Data)
+	}
+}
+
+// TestBuildRange builds smallModule once for n in 1..8 and runs it at
+// several sizes: one cache entry serves them all; sizes outside the range
+// are refused before building, and the program refuses them too.
+func TestBuildRange(t *testing.T) {
+	needGo(t)
+	m := parse(t, smallModule)
+	cache := t.TempDir()
+	opts := Options{CacheDir: cache, KilnVersion: "test"}
+	ranges := map[string]codegen.DimRange{"n": {Min: 1, Max: 5}}
+	var exe string
+	for _, n := range []int{1, 3, 5} {
+		x := tensor.New(ir.F32, []int{n, 2})
+		xs := tensor.Data[float32](x)
+		for i := range xs {
+			xs[i] = float32(i) - 2
+		}
+		ids := tensor.New(ir.I64, []int{n})
+		for i := range tensor.Data[int64](ids) {
+			tensor.Data[int64](ids)[i] = int64(i % 3)
+		}
+		dims, err := BindDims(m, m.Funcs[0], []*tensor.Tensor{x, ids}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dims, err = SplitRanges(dims, ranges); err != nil || len(dims) != 0 {
+			t.Fatalf("n=%d: SplitRanges gives %v, %v; want no binding", n, dims, err)
+		}
+		p, err := Build(context.Background(), Unit{Module: m, Dims: dims, Ranges: ranges}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exe != "" && (p.Exe != exe || !p.Cached) {
+			t.Errorf("n=%d: built again (cached %v)", n, p.Cached)
+		}
+		exe = p.Exe
+		out, err := p.Run(context.Background(), "model", []*tensor.Tensor{x, ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// y = relu(x * [0.5, -2]); g = rows ids of [[1,2],[3,4],[5,6]].
+		y, g := tensor.Data[float32](out[0]), tensor.Data[float32](out[1])
+		if len(y) != 2*n || len(g) != 2*n || out[0].Shape[0] != n {
+			t.Fatalf("n=%d: outputs of %d and %d elements, shape %v", n, len(y), len(g), out[0].Shape)
+		}
+		for i := range y {
+			w := max(xs[i]*[]float32{0.5, -2}[i%2], 0)
+			gw := float32(2*(i/2%3) + i%2 + 1)
+			if y[i] != w || g[i] != gw {
+				t.Fatalf("n=%d: element %d: y %v g %v, want %v and %v", n, i, y[i], g[i], w, gw)
+			}
+		}
+	}
+	if _, err := SplitRanges(map[string]int64{"n": 6}, ranges); err == nil || !strings.Contains(err.Error(), "n=6, outside --dim n=1..5") {
+		t.Errorf("n=6: error %v", err)
+	}
+	p, err := Build(context.Background(), Unit{Module: m, Ranges: ranges}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(ir.F32, []int{6, 2})
+	ids := tensor.New(ir.I64, []int{6})
+	if _, err := p.Run(context.Background(), "model", []*tensor.Tensor{x, ids}); err == nil || !strings.Contains(err.Error(), "dim 0 (n) is 6, outside its bounds [1, 5]") {
+		t.Errorf("n=6 run: error %v, want the bound named", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kiln-ml/kiln/codegen"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
@@ -113,4 +114,24 @@ func boundsText(b ir.SymBound) string {
 		return fmt.Sprintf("[%d, ?]", b.Min)
 	}
 	return fmt.Sprintf("[%d, %d]", b.Min, b.Max)
+}
+
+// SplitRanges takes from a binding (BindDims's) the dims given ranges
+// (--dim NAME=LO..HI), which the compiled package reads at run time, so
+// that one build serves every size in them: it returns the binding
+// without them. A size outside its range is an error naming the dim,
+// the size and the range.
+func SplitRanges(bind map[string]int64, ranges map[string]codegen.DimRange) (map[string]int64, error) {
+	out := map[string]int64{}
+	for s, n := range bind {
+		r, ok := ranges[s]
+		if !ok {
+			out[s] = n
+			continue
+		}
+		if n < r.Min || n > r.Max {
+			return nil, fmt.Errorf("the inputs give %s=%d, outside --dim %s=%d..%d", s, n, s, r.Min, r.Max)
+		}
+	}
+	return out, nil
 }

@@ -6,9 +6,10 @@
 //
 // A cache entry is keyed by the content hash of the module's text (which
 // carries the sha256 of every weight), the options (the bound dims), the
-// kiln version and the Go toolchain's version; the generated code is
-// static-shaped, so each distinct binding of symbolic dims is its own
-// entry. Entries are written into a temporary folder and renamed into
+// kiln version and the Go toolchain's version. Dims bound to one size
+// make each distinct binding its own entry; dims given ranges (Unit.Ranges,
+// --dim NAME=LO..HI) are read by the package at run time, so one entry
+// serves every size in them. Entries are written into a temporary folder and renamed into
 // place, so concurrent users of one cache never see half an entry.
 //
 // Several modules can share one executable (BuildSet): the conformance

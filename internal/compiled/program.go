@@ -53,8 +53,13 @@ type Unit struct {
 	Name string
 	// Module is the module; its @main (or only) function is compiled.
 	Module *ir.Module
-	// Dims binds every symbolic dim the module uses (see BindDims).
+	// Dims binds the symbolic dims the module uses (see BindDims) but
+	// those in Ranges.
 	Dims map[string]int64
+	// Ranges gives the dims the compiled package reads from its inputs
+	// at run time (codegen.Options.Ranges): one build serves every size
+	// in them (see SplitRanges).
+	Ranges map[string]codegen.DimRange
 	// Source names the model in the generated header and manifest.
 	Source codegen.Source
 }
@@ -137,7 +142,7 @@ func build(ctx context.Context, units []Unit, opts Options, single bool) (*Progr
 			return nil, nil, fmt.Errorf("unit %q given twice", u.Name)
 		}
 		seen[u.Name] = true
-		key.add(u.Name, u.Source.Name, u.Source.Format, u.Source.SHA256, dimsText(u.Dims), u.Module.String())
+		key.add(u.Name, u.Source.Name, u.Source.Format, u.Source.SHA256, dimsText(u.Dims), rangesText(u.Ranges), u.Module.String())
 	}
 	dir := filepath.Join(root, key.sum())
 	exe := filepath.Join(dir, exeName)
@@ -234,6 +239,7 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err 
 	p, err := codegen.Compile(u.Module, codegen.Options{
 		Package:     pkg,
 		Dims:        u.Dims,
+		Ranges:      u.Ranges,
 		Weights:     codegen.WeightsEmbed,
 		Source:      u.Source,
 		KilnVersion: opts.KilnVersion,
@@ -339,4 +345,18 @@ func firstLines(output, pkg string) string {
 		}
 	}
 	return strings.Join(lines, "; ")
+}
+
+// rangesText spells ranges for the cache key: "seq"=1..128;.
+func rangesText(ranges map[string]codegen.DimRange) string {
+	names := make([]string, 0, len(ranges))
+	for n := range ranges {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%q=%d..%d;", n, ranges[n].Min, ranges[n].Max)
+	}
+	return b.String()
 }
