@@ -9,7 +9,7 @@ import (
 
 // fuseRules are the rewrite rules of the fuse pass, tried in this order
 // at each op.
-var fuseRules = []*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention}
+var fuseRules = []*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention, ruleRotary, ruleAttentionKV}
 
 func init() {
 	register(&Pass{

@@ -2,7 +2,6 @@ package passes
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -239,7 +238,10 @@ func applyRules(m *ir.Module, rules []*Rule, st Stats) error {
 						continue
 					}
 					parent := op.Parent
-					at := slices.Index(parent.Ops, op)
+					old := make(map[*ir.Op]bool, len(parent.Ops))
+					for _, o := range parent.Ops {
+						old[o] = true
+					}
 					vals, e := r.Build(ir.BuildBefore(op), mm)
 					if e != nil {
 						err = fmt.Errorf("rule %s at %s: %w", r.Name, nodeLabel(op), e)
@@ -249,8 +251,10 @@ func applyRules(m *ir.Module, rules []*Rule, st Stats) error {
 						continue
 					}
 					built := map[*ir.Op]bool{}
-					for _, nop := range parent.Ops[at:slices.Index(parent.Ops, op)] {
-						built[nop] = true
+					for _, nop := range parent.Ops {
+						if !old[nop] {
+							built[nop] = true
+						}
 					}
 					for i, res := range op.Results {
 						if i < len(vals) {
