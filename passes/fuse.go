@@ -9,7 +9,8 @@ import (
 
 // fuseRules are the rewrite rules of the fuse pass, tried in this order
 // at each op.
-var fuseRules = []*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention, ruleRotary, ruleAttentionKV}
+var fuseRules = append([]*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention,
+	ruleRotary, ruleAttentionKV}, geluTanhRules...)
 
 func init() {
 	register(&Pass{

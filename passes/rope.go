@@ -27,9 +27,9 @@ var ruleRotary = &Rule{
 	Name: "rotary",
 	Doc:  "x * Cos(p*inv) + MatMul(x, R) * Sin(p*inv), R a constant pair-rotation matrix, becomes RotaryEmbedding (opset 23) with cos/sin caches of the D/2 frequencies",
 	Pattern: P("Add",
-		P("Mul", V("x", "f32"), V("cos", "f32")).C(),
-		P("Mul", P("MatMul", Same("x"), V("r", "const", "f32")), V("sin", "f32")).C().As("rot"),
-	).C().As("out"),
+		P("Mul", V("x", "f32"), P("Cos", V("ang")).K().As("cos")).C(),
+		P("Mul", P("MatMul", Same("x"), V("r", "const", "f32")), P("Sin", Same("ang")).K().As("sin")).C(),
+	).C(),
 	Where: func(m *Match) bool { _, ok := rotaryForm(m); return ok },
 	Build: func(b *ir.Builder, m *Match) ([]*ir.Value, error) {
 		f, ok := rotaryForm(m)
@@ -83,10 +83,7 @@ func rotaryForm(m *Match) (rotary, bool) {
 	if !knownType(x) || x.Shape.Rank() != 3 || !x.Shape.Dims[2].IsStatic() || !cos.Type.Equal(x) || !sin.Type.Equal(x) {
 		return rotary{}, false
 	}
-	if cos.Def == nil || cos.Def.Name != "Cos" || sin.Def == nil || sin.Def.Name != "Sin" || cos.Def.Args[0] != sin.Def.Args[0] {
-		return rotary{}, false
-	}
-	ang := cos.Def.Args[0].Def
+	ang := m.Vals["ang"].Def
 	if ang == nil || ang.Name != "Mul" {
 		return rotary{}, false
 	}

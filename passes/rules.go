@@ -31,6 +31,10 @@ type Pat struct {
 	Same string
 	// Preds are named predicates the value must satisfy (see preds).
 	Preds []string
+	// Kept marks an op pattern whose op the rewrite keeps: it is matched
+	// and bound but is not part of what the rule replaces, so other ops
+	// may read it (the cos and sin tables every layer's rotary reads).
+	Kept bool
 }
 
 // P builds an op pattern: P("Add", a, b).
@@ -47,6 +51,9 @@ func (p *Pat) As(name string) *Pat { p.Bind = name; return p }
 
 // C marks p's binary op commutative.
 func (p *Pat) C() *Pat { p.Commutative = true; return p }
+
+// K marks p's op as kept (Pat.Kept).
+func (p *Pat) K() *Pat { p.Kept = true; return p }
 
 // Match is what a successful match bound: values and their producers.
 type Match struct {
@@ -120,7 +127,9 @@ func (mt *matcher) match(p *Pat, v *ir.Value, m *Match) bool {
 		if p.Bind != "" {
 			m.Ops[p.Bind] = op
 		}
-		m.All = append(m.All, op)
+		if !p.Kept {
+			m.All = append(m.All, op)
+		}
 	}
 	if p.Bind != "" {
 		if w, ok := m.Vals[p.Bind]; ok && w != v {
@@ -336,7 +345,9 @@ func ruleDoc(rules []*Rule) string {
 	names := make([]string, 0, len(rules))
 	docs := map[string]string{}
 	for _, r := range rules {
-		names = append(names, r.Name)
+		if _, ok := docs[r.Name]; !ok {
+			names = append(names, r.Name) // one entry for a rule's several forms
+		}
 		docs[r.Name] = r.Doc
 	}
 	sort.Strings(names)
