@@ -2,6 +2,7 @@ package passes
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -114,4 +115,33 @@ func keyOps(r *ir.Region) map[string][]string {
 		slices.Sort(v)
 	}
 	return out
+}
+
+// minilm-like-opset14 (LayerNorm decomposed) and minilm-like-opset17 end
+// the default pipeline with the same op histogram, at most 40% of the
+// ops imported.
+func TestMiniLMHistograms(t *testing.T) {
+	var hist []map[string]int
+	for _, name := range []string{"minilm-like-opset14.onnx", "minilm-like-opset17.onnx"} {
+		m, err := onnx.Import(testenv.SharedONNXModel(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		imported := CountOps(m)
+		pipeline, err := ParsePipeline("default", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Run(m, pipeline, Instrument{Verify: true}); err != nil {
+			t.Fatal(err)
+		}
+		if n := CountOps(m); 10*n > 4*imported {
+			t.Errorf("%s: %d ops after the pipeline, over 40%% of the %d imported", name, n, imported)
+		}
+		hist = append(hist, Histogram(m))
+		m.Close()
+	}
+	if !maps.Equal(hist[0], hist[1]) {
+		t.Errorf("histograms differ:\n opset14 %v\n opset17 %v", hist[0], hist[1])
+	}
 }
