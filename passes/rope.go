@@ -221,3 +221,110 @@ func buildShared(b *ir.Builder, root *ir.Op, name string, args []*ir.Value, attr
 	}
 	return op.Results[0], nil
 }
+
+// ruleRotaryHalf recognizes rotary embedding as Hugging Face's LLaMA
+// exports write it, on heads [b,H,s,D] with cos/sin tables gathered by
+// position:
+//
+//	cos = Unsqueeze(Gather(cos_table, position_ids), 1)    (sin alike)
+//	y   = x * cos + Concat(-x[..., D/2:], x[..., :D/2]) * sin
+//
+// where each table row is its D/2 angles' values written twice (the
+// exporter's cat(freqs, freqs)). It becomes RotaryEmbedding (interleaved
+// = 0) with the tables' first halves as cos/sin caches and the same
+// position_ids.
+var ruleRotaryHalf = &Rule{
+	Name: "rotary",
+	Doc:  "x * cos + Concat(Neg(x[..., D/2:]), x[..., :D/2]) * sin, cos/sin gathered from tables by position, becomes RotaryEmbedding with position_ids",
+	Pattern: P("Add",
+		P("Mul", V("x", "f32"), P("Unsqueeze", P("Gather", V("cost", "const", "f32"), V("pos")).K().As("cosg")).K().As("cos")).C(),
+		P("Mul",
+			P("Concat", P("Neg", P("Slice", Same("x")).As("hi")), P("Slice", Same("x")).As("lo")).As("cat"),
+			P("Unsqueeze", P("Gather", V("sint", "const", "f32"), Same("pos")).K().As("sing")).K().As("sin")).C(),
+	).C(),
+	Where: func(m *Match) bool { _, _, ok := rotaryHalfForm(m); return ok },
+	Build: func(b *ir.Builder, m *Match) ([]*ir.Value, error) {
+		cosHalf, sinHalf, ok := rotaryHalfForm(m)
+		if !ok {
+			return nil, nil
+		}
+		rows := int64(len(cosHalf)) / int64(m.Vals["x"].Type.Shape.Dims[3].Size/2)
+		t := ir.TensorType(ir.F32, ir.ShapeOf(rows, m.Vals["x"].Type.Shape.Dims[3].Size/2))
+		cos, err := sharedFloatConst(m.Module, "fuse.rope."+nameOf(m.Vals["cost"]), t, cosHalf)
+		if err != nil {
+			return nil, err
+		}
+		sin, err := sharedFloatConst(m.Module, "fuse.rope."+nameOf(m.Vals["sint"]), t, sinHalf)
+		if err != nil {
+			return nil, err
+		}
+		op, err := b.Build("RotaryEmbedding", []*ir.Value{m.Vals["x"], cos, sin, m.Vals["pos"]}, nil, 1)
+		if err != nil {
+			return nil, err
+		}
+		op.Loc = ir.MergeLocs(m.All...)
+		return op.Results, nil
+	},
+}
+
+// rotaryHalfForm checks a rotary-half match and returns the first halves
+// of the cos and sin tables, row by row.
+func rotaryHalfForm(m *Match) (cosHalf, sinHalf []float64, ok bool) {
+	x := m.Vals["x"].Type
+	if !knownType(x) || x.Shape.Rank() != 4 || !x.Shape.Dims[3].IsStatic() || x.Shape.Dims[3].Size%2 != 0 {
+		return nil, nil, false
+	}
+	d := x.Shape.Dims[3].Size
+	pos := m.Vals["pos"].Type
+	if pos.DType != ir.I64 || pos.Shape.Rank() != 2 || !pos.Shape.Dims[0].Equal(x.Shape.Dims[0]) || !pos.Shape.Dims[1].Equal(x.Shape.Dims[2]) {
+		return nil, nil, false
+	}
+	for _, n := range []string{"cos", "sin"} {
+		ax, ok := constInts(m.Ops[n].Arg(1))
+		if !ok || len(ax) != 1 || ax[0] != 1 || m.Ops[n+"g"].Int("axis") != 0 {
+			return nil, nil, false
+		}
+	}
+	// Slices of the last axis: hi = [D/2, end), lo = [0, D/2).
+	half := func(op *ir.Op, from, to int64) bool {
+		st, ok1 := constInts(op.Arg(1))
+		en, ok2 := constInts(op.Arg(2))
+		ax, ok3 := constInts(op.Arg(3))
+		if !ok1 || !ok2 || !ok3 || len(st) != 1 || len(en) != 1 || len(ax) != 1 || (ax[0] != 3 && ax[0] != -1) {
+			return false
+		}
+		if s := op.Arg(4); s != nil {
+			if sv, ok := constInts(s); !ok || len(sv) != 1 || sv[0] != 1 {
+				return false
+			}
+		}
+		return st[0] == from && min(en[0], d) == to
+	}
+	cat := m.Ops["cat"]
+	if ax := cat.Int("axis"); (ax != 3 && ax != -1) || len(cat.Args) != 2 || !half(m.Ops["hi"], d/2, d) || !half(m.Ops["lo"], 0, d/2) {
+		return nil, nil, false
+	}
+	tables := [2][]float64{}
+	for i, n := range []string{"cost", "sint"} {
+		t := m.Vals[n].Type
+		if t.Shape.Rank() != 2 || !t.Shape.IsStatic() || t.Shape.Dims[1].Size != d {
+			return nil, nil, false
+		}
+		xs, err := constFloats(m.Vals[n])
+		if err != nil {
+			return nil, nil, false
+		}
+		rows := int(t.Shape.Dims[0].Size)
+		h := int(d / 2)
+		for r := 0; r < rows; r++ {
+			row := xs[r*int(d) : (r+1)*int(d)]
+			for j := 0; j < h; j++ {
+				if row[j] != row[j+h] {
+					return nil, nil, false
+				}
+			}
+			tables[i] = append(tables[i], row[:h]...)
+		}
+	}
+	return tables[0], tables[1], true
+}
