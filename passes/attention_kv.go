@@ -28,72 +28,76 @@ import (
 // where Attention uses -inf: the same weights as long as the kept scores
 // stay above fill + 745 (exp underflows in float64 beyond that), which
 // any real activations do; a fill above -1e9 is not taken as a mask.
-var ruleAttentionKV = &Rule{
-	Name: "attention-kv",
-	Doc:  "grouped-query attention over a Concat KV cache with a causal Where mask (Reshape/Transpose to heads, MatMul, Div, Where, Softmax, MatMul, back) becomes Attention with past and present",
-	Pattern: P("Reshape",
-		P("Transpose",
-			P("Reshape",
-				P("MatMul",
-					P("Reshape",
-						P("Softmax",
-							P("Where", V("causal"),
-								P("Reshape",
-									P("Div",
-										P("MatMul",
-											P("Reshape", P("Transpose", P("Reshape", V("q", "f32")).As("rq")).As("tq")).As("gq"),
-											P("Transpose", V("pk", "f32")).As("tk")),
-										V("div", "scalar")),
-								).As("split"),
-								V("fill", "scalar")),
-						).As("softmax"),
-					).As("merge"),
-					V("pv", "f32")),
-			).As("ungroup"),
-		).As("to"),
-	).As("out"),
-	Where: func(m *Match) bool { _, ok := attentionKVForm(m); return ok },
-	Build: func(b *ir.Builder, m *Match) ([]*ir.Value, error) {
-		f, ok := attentionKVForm(m)
-		if !ok {
-			return nil, nil
+var ruleAttentionKV = newAttentionKVRule(true)
+
+// ruleAttentionKVHeads is attention-kv without grouped heads (Hq = Hkv):
+// no regrouping reshapes, the mask applied to the [b,H,s,T] scores.
+var ruleAttentionKVHeads = newAttentionKVRule(false)
+
+func newAttentionKVRule(grouped bool) *Rule {
+	return &Rule{
+		Name:    "attention-kv",
+		Doc:     "grouped-query attention over a Concat KV cache with a causal Where mask (Reshape/Transpose to heads, MatMul, Div, Where, Softmax, MatMul, back) becomes Attention with past and present",
+		Pattern: attentionKVPattern(grouped),
+		Where:   func(m *Match) bool { _, ok := attentionKVForm(m); return ok },
+		Build: func(b *ir.Builder, m *Match) ([]*ir.Value, error) {
+			f, ok := attentionKVForm(m)
+			if !ok {
+				return nil, nil
+			}
+			root := m.All[len(m.All)-1]
+			pk, pv := m.Vals["pk"], m.Vals["pv"]
+			attrs := []ir.Attr{
+				{Name: "is_causal", Value: ir.IntAttr(1)},
+				{Name: "kv_num_heads", Value: ir.IntAttr(f.kvHeads)},
+				{Name: "q_num_heads", Value: ir.IntAttr(f.qHeads)},
+			}
+			if s := float32(1 / f.div); s != float32(1/math.Sqrt(float64(f.headDim))) {
+				attrs = append(attrs, ir.Attr{Name: "scale", Value: ir.FloatAttr(s)})
+			}
+			// After the later cache Concat: the present values replace the
+			// Concats' results, whose other readers (the model's outputs, shape
+			// computations) come after them.
+			at := ir.BuildAfter(f.lastConcat)
+			op, err := at.NewOp("Attention", []*ir.Value{f.q, f.k, f.v, nil, f.pastK, f.pastV}, attrs,
+				[]ir.Type{root.Results[0].Type, pk.Type, pv.Type})
+			if err != nil {
+				return nil, err
+			}
+			if err := ir.InferTypes(op); err != nil {
+				_ = ir.EraseOp(op)
+				return nil, nil
+			}
+			op.Loc = ir.MergeLocs(append([]*ir.Op{pk.Def, pv.Def}, m.All...)...)
+			body := root.Parent.Root()
+			ir.ReplaceAllUses(body, pk, op.Results[1])
+			ir.ReplaceAllUses(body, pv, op.Results[2])
+			// The Concats and the head reshapes of k and v are dead now; their
+			// names go to the values that replace them.
+			op.Results[1].Name, op.Results[2].Name = pk.Name, pv.Name
+			for _, c := range []*ir.Op{pk.Def, pv.Def} {
+				eraseDeadChain(body, c)
+			}
+			op.Results[0].Name = root.Results[0].Name
+			return op.Results[:1], nil
+		},
+	}
+}
+
+// attentionKVPattern is attention-kv's pattern, with the grouping
+// reshapes around the scores and the output (grouped) or without.
+func attentionKVPattern(grouped bool) *Pat {
+	group := func(p *Pat, name string) *Pat {
+		if !grouped {
+			return p
 		}
-		root := m.All[len(m.All)-1]
-		pk, pv := m.Vals["pk"], m.Vals["pv"]
-		attrs := []ir.Attr{
-			{Name: "is_causal", Value: ir.IntAttr(1)},
-			{Name: "kv_num_heads", Value: ir.IntAttr(f.kvHeads)},
-			{Name: "q_num_heads", Value: ir.IntAttr(f.qHeads)},
-		}
-		if s := float32(1 / f.div); s != float32(1/math.Sqrt(float64(f.headDim))) {
-			attrs = append(attrs, ir.Attr{Name: "scale", Value: ir.FloatAttr(s)})
-		}
-		// After the later cache Concat: the present values replace the
-		// Concats' results, whose other readers (the model's outputs, shape
-		// computations) come after them.
-		at := ir.BuildAfter(f.lastConcat)
-		op, err := at.NewOp("Attention", []*ir.Value{f.q, f.k, f.v, nil, f.pastK, f.pastV}, attrs,
-			[]ir.Type{root.Results[0].Type, pk.Type, pv.Type})
-		if err != nil {
-			return nil, err
-		}
-		if err := ir.InferTypes(op); err != nil {
-			_ = ir.EraseOp(op)
-			return nil, nil
-		}
-		op.Loc = ir.MergeLocs(append([]*ir.Op{pk.Def, pv.Def}, m.All...)...)
-		body := root.Parent.Root()
-		ir.ReplaceAllUses(body, pk, op.Results[1])
-		ir.ReplaceAllUses(body, pv, op.Results[2])
-		// The Concats and the head reshapes of k and v are dead now; their
-		// names go to the values that replace them.
-		op.Results[1].Name, op.Results[2].Name = pk.Name, pv.Name
-		for _, c := range []*ir.Op{pk.Def, pv.Def} {
-			eraseDeadChain(body, c)
-		}
-		op.Results[0].Name = root.Results[0].Name
-		return op.Results[:1], nil
-	},
+		return P("Reshape", p).As(name)
+	}
+	q := group(P("Transpose", P("Reshape", V("q", "f32")).As("rq")).As("tq"), "gq")
+	scores := P("Div", P("MatMul", q, P("Transpose", V("pk", "f32")).As("tk")), V("div", "scalar")).As("scores")
+	weights := group(P("Softmax", P("Where", V("causal"), group(scores, "split"), V("fill", "scalar"))).As("softmax"), "merge")
+	out := group(P("MatMul", weights, V("pv", "f32")).As("wv"), "ungroup")
+	return P("Reshape", P("Transpose", out).As("to")).As("out")
 }
 
 // attentionKV is what attentionKVForm read off a match.
@@ -170,15 +174,21 @@ func attentionKVForm(m *Match) (attentionKV, bool) {
 		}
 		return true
 	}
-	gs := s.Mul(ir.Static(g))
-	if !shapeIs(res("gq"), b, ir.Static(hkv), gs, ir.Static(d)) ||
-		!shapeIs(res("split"), b, ir.Static(hkv), ir.Static(g), s, total) ||
-		!shapeIs(res("merge"), b, ir.Static(hkv), gs, total) ||
-		!shapeIs(res("ungroup"), b, ir.Static(hq), s, ir.Static(d)) {
+	sm := m.Ops["softmax"]
+	masked := res("scores") // what the mask applies to
+	if _, grouped := m.Ops["gq"]; grouped {
+		gs := s.Mul(ir.Static(g))
+		if !shapeIs(res("gq"), b, ir.Static(hkv), gs, ir.Static(d)) ||
+			!shapeIs(res("split"), b, ir.Static(hkv), ir.Static(g), s, total) ||
+			!shapeIs(res("merge"), b, ir.Static(hkv), gs, total) ||
+			!shapeIs(res("ungroup"), b, ir.Static(hq), s, ir.Static(d)) {
+			return f, false
+		}
+		masked = res("split")
+	} else if g != 1 || !shapeIs(res("scores"), b, ir.Static(hq), s, total) || !shapeIs(res("wv"), b, ir.Static(hq), s, ir.Static(d)) {
 		return f, false
 	}
-	sm := m.Ops["softmax"]
-	if ax := sm.Int("axis"); ax != -1 && ax != 4 {
+	if ax := sm.Int("axis"); ax != -1 && ax != int64(masked.Shape.Rank()-1) {
 		return f, false
 	}
 	div, ok := scalarFloat(m.Vals["div"])
@@ -186,7 +196,7 @@ func attentionKVForm(m *Match) (attentionKV, bool) {
 	if !ok || !(div > 0) || math.IsInf(div, 0) || !ok2 || !(fill <= -1e9) {
 		return f, false
 	}
-	if !sm.Args[0].Type.Equal(res("split")) || !causalMask(m.Vals["causal"], s, past, total) {
+	if !sm.Args[0].Type.Equal(masked) || !causalMask(m.Vals["causal"], s, past, total) {
 		return f, false
 	}
 	// The Attention goes after the later Concat: q must be defined before.

@@ -10,7 +10,7 @@ import (
 // fuseRules are the rewrite rules of the fuse pass, tried in this order
 // at each op.
 var fuseRules = append([]*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention,
-	ruleRotary, ruleRotaryHalf, ruleAttentionKV, ruleSkipLayerNorm}, geluTanhRules...)
+	ruleRotary, ruleRotaryHalf, ruleAttentionKV, ruleAttentionKVHeads, ruleSkipLayerNorm}, geluTanhRules...)
 
 func init() {
 	register(&Pass{
