@@ -29,6 +29,18 @@ func FusedBase(name string) (base string, n int, ok bool) {
 	return base, len(Lookup(base).Inputs), true
 }
 
+// IsFused reports whether op name is one of kiln's fused ops, whose region
+// (epilogue or prologue) is part of its one kernel: kiln.FusedConv,
+// kiln.FusedGemm, kiln.FusedMatMul and kiln.FusedLayerNorm. Each has a
+// definition in plain ops (UnfuseOp).
+func IsFused(name string) bool {
+	_, ok := fusedBases[name]
+	return ok || name == fusedLayerNorm
+}
+
+// fusedLayerNorm is the name of LayerNormalization with a prologue.
+const fusedLayerNorm = "kiln.FusedLayerNorm"
+
 func init() {
 	// The operands, types and attributes repeat the base ops' (ops_conv.go,
 	// ops_matmul.go) with the extra operands after them; TestFusedMirrorsBase
@@ -130,8 +142,9 @@ func inferFused(op *Op) ([]Type, error) {
 	return []Type{out}, nil
 }
 
-// Unfuse replaces every kiln.Fused* op in r and its nested regions by its
-// definition (UnfuseOp) and returns the number of ops unfused.
+// Unfuse replaces every kiln.Fused* op in r and its nested regions (the
+// producers with epilogues and kiln.FusedLayerNorm) by its definition
+// (UnfuseOp) and returns the number of ops unfused.
 func Unfuse(r *Region) (int, error) {
 	return UnfuseIf(r, func(*Op) bool { return true })
 }
@@ -147,7 +160,7 @@ func UnfuseIf(r *Region, keep func(*Op) bool) (int, error) {
 			}
 			n += k
 		}
-		if _, _, ok := FusedBase(op.Name); !ok || !keep(op) {
+		if !IsFused(op.Name) || !keep(op) {
 			continue
 		}
 		if err := UnfuseOp(op); err != nil {
@@ -158,12 +171,16 @@ func UnfuseIf(r *Region, keep func(*Op) bool) (int, error) {
 	return n, nil
 }
 
-// UnfuseOp replaces the fused op op by its definition: the base op, then
-// the epilogue's ops applied to whole tensors (the accumulator and the
+// UnfuseOp replaces the fused op op by its definition (for
+// kiln.FusedLayerNorm: the prologue's ops, then LayerNormalization): the
+// base op, then the epilogue's ops applied to whole tensors (the accumulator and the
 // extra operands, which broadcast to it). It is how a consumer without a
 // kernel for a fused op (codegen, for epilogues it cannot emit) takes a
 // module the epilogue pass has run on.
 func UnfuseOp(op *Op) error {
+	if op.Name == fusedLayerNorm {
+		return unfusePrologue(op)
+	}
 	base, nb, ok := FusedBase(op.Name)
 	if !ok {
 		return fmt.Errorf("%s is not a fused op", op.Name)
@@ -219,5 +236,150 @@ func UnfuseOp(op *Op) error {
 		out.Name = op.Results[0].Name
 	}
 	ReplaceAllUses(r.Root(), op.Results[0], out)
+	return EraseOp(op)
+}
+
+// kiln.FusedLayerNorm is LayerNormalization with an elementwise prologue:
+// its region, "prologue", computes the element the normalization reads
+// from one element of X and one of each extra operand (broadcast to X's
+// shape without changing it), as the epilogue of kiln.FusedX does after
+// the producer. The skip-LayerNorm of transformer encoders, LN(x + skip),
+// is its first use: one pass over x and skip instead of writing the sum
+// and reading it back. Operands: X, Scale, optional B (LayerNormalization's),
+// then the extras; only the normalized result Y.
+func init() {
+	Register(&OpDef{
+		Name:    "kiln.FusedLayerNorm",
+		Doc:     "LayerNormalization of what the elementwise prologue region computes from X and the extra operands",
+		Kind:    Opaque,
+		Inputs:  []Operand{Req("X:T"), Req("Scale:T"), Opt("B:T"), VarOpt("extra:T")},
+		Outputs: In("Y:T"),
+		Types:   []TypeConstraint{TC("T", FloatTypes)},
+		// LayerNormalization's (ops_norm.go); TestFusedLayerNormMirrorsLN
+		// keeps them in step.
+		Attrs:     []AttrDef{AInt("axis", -1), AFloat("epsilon", 1e-5), AInt("stash_type", 1)},
+		Regions:   []string{"prologue"},
+		RegionSig: prologueSignature,
+		Infer:     inferFusedLayerNorm,
+	})
+}
+
+// prologueArgs is how many leading operands of kiln.FusedLayerNorm are
+// LayerNormalization's.
+const prologueArgs = 3
+
+func prologueSignature(op *Op, _ int) (RegionSignature, error) {
+	if len(op.Args) == 0 || op.Args[0] == nil || !op.Args[0].Type.IsTensor() {
+		return RegionSignature{}, fmt.Errorf("operand 0 is not a tensor")
+	}
+	scalar := TensorType(op.Args[0].Type.DType, ShapeOf())
+	params := []Type{scalar}
+	for i := prologueArgs; i < len(op.Args); i++ {
+		params = append(params, scalar)
+	}
+	return RegionSignature{Params: params, Results: []Type{scalar}}, nil
+}
+
+// LayerNormOf returns the LayerNormalization kiln.FusedLayerNorm f applies
+// after its prologue, reading x: for inference and kernels.
+func LayerNormOf(f *Op, x *Value) *Op {
+	args := []*Value{x}
+	for i := 1; i < prologueArgs && i < len(f.Args); i++ {
+		args = append(args, f.Args[i])
+	}
+	for len(args) > 0 && args[len(args)-1] == nil {
+		args = args[:len(args)-1]
+	}
+	return &Op{Name: "LayerNormalization", Args: args, Results: f.Results, Attrs: f.Attrs, Loc: f.Loc, Parent: f.Parent}
+}
+
+func inferFusedLayerNorm(op *Op) ([]Type, error) {
+	if len(op.Args) < 2 || op.Args[0] == nil {
+		return nil, fmt.Errorf("X and Scale are required")
+	}
+	x := op.Args[0].Type
+	types, err := Lookup("LayerNormalization").Infer(LayerNormOf(op, op.Args[0]))
+	if err != nil {
+		return nil, err
+	}
+	for i := prologueArgs; i < len(op.Args); i++ {
+		e := op.Args[i]
+		if e == nil || !e.Type.IsTensor() || e.Type.DType != x.DType {
+			return nil, fmt.Errorf("extra operand %d is absent or not a %v tensor", i-prologueArgs, x.DType)
+		}
+		if x.Shape.Ranked && e.Type.Shape.Ranked {
+			s, err := BroadcastShapes(x.Shape, e.Type.Shape)
+			if err != nil {
+				return nil, fmt.Errorf("extra operand %d: %w", i-prologueArgs, err)
+			}
+			if !s.Equal(x.Shape) {
+				return nil, fmt.Errorf("extra operand %d of shape %v broadcasts X %v to %v", i-prologueArgs, e.Type.Shape, x.Shape, s)
+			}
+		}
+	}
+	if len(op.Regions) == 1 {
+		r := op.Regions[0]
+		for _, inner := range r.Ops {
+			d := Lookup(inner.Name)
+			if d == nil || (d.Kind != Elementwise && d.Kind != Broadcast) || len(inner.Regions) > 0 {
+				return nil, fmt.Errorf("prologue op %s is not elementwise", inner.Name)
+			}
+		}
+		if len(r.Results) != 1 {
+			return nil, fmt.Errorf("prologue returns %d values, want 1", len(r.Results))
+		}
+	}
+	return types[:1], nil
+}
+
+// unfusePrologue replaces kiln.FusedLayerNorm op by its definition: the
+// prologue's ops on whole tensors (X and the extras), then
+// LayerNormalization.
+func unfusePrologue(op *Op) error {
+	if len(op.Regions) != 1 {
+		return fmt.Errorf("%s has %d regions, want the prologue", op.Name, len(op.Regions))
+	}
+	r := op.Parent
+	b := BuildBefore(op)
+	pro := op.Regions[0]
+	remap := map[*Value]*Value{}
+	for i, p := range pro.Params {
+		switch {
+		case i == 0:
+			remap[p] = op.Args[0]
+		case prologueArgs+i-1 < len(op.Args):
+			remap[p] = op.Args[prologueArgs+i-1]
+		}
+	}
+	for _, e := range pro.Ops {
+		eargs := make([]*Value, len(e.Args))
+		for i, a := range e.Args {
+			if v, ok := remap[a]; ok {
+				eargs[i] = v
+			} else {
+				eargs[i] = a
+			}
+		}
+		ne, err := b.Build(e.Name, eargs, e.Attrs, len(e.Results))
+		if err != nil {
+			return fmt.Errorf("unfusing %s: %w", op.Name, err)
+		}
+		ne.Loc = op.Loc
+		for i, res := range e.Results {
+			remap[res] = ne.Results[i]
+		}
+	}
+	x, ok := remap[pro.Results[0]]
+	if !ok {
+		x = pro.Results[0]
+	}
+	ln := LayerNormOf(op, x)
+	nop, err := b.Build(ln.Name, ln.Args, op.Attrs, 1)
+	if err != nil {
+		return fmt.Errorf("unfusing %s: %w", op.Name, err)
+	}
+	nop.Loc = op.Loc
+	nop.Results[0].Name = op.Results[0].Name
+	ReplaceAllUses(r.Root(), op.Results[0], nop.Results[0])
 	return EraseOp(op)
 }

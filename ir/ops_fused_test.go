@@ -25,3 +25,15 @@ func TestFusedMirrorsBase(t *testing.T) {
 		}
 	}
 }
+
+// kiln.FusedLayerNorm declares LayerNormalization's attributes with the
+// same kinds and defaults, and its leading operands.
+func TestFusedLayerNormMirrorsLN(t *testing.T) {
+	f, ln := Lookup("kiln.FusedLayerNorm"), Lookup("LayerNormalization")
+	if !reflect.DeepEqual(f.Attrs, ln.Attrs) {
+		t.Errorf("attributes %v, LayerNormalization has %v", f.Attrs, ln.Attrs)
+	}
+	if !reflect.DeepEqual(f.Inputs[:prologueArgs], ln.Inputs) {
+		t.Errorf("operands %v, LayerNormalization has %v", f.Inputs[:prologueArgs], ln.Inputs)
+	}
+}

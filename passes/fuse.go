@@ -9,12 +9,13 @@ import (
 
 // fuseRules are the rewrite rules of the fuse pass, tried in this order
 // at each op.
-var fuseRules = []*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention}
+var fuseRules = append([]*Rule{ruleLayerNorm, ruleRMSNorm, ruleBatchNormIntoConv, ruleMatMulAddGemm, ruleGeluErf, ruleAttention,
+	ruleRotary, ruleRotaryHalf, ruleAttentionKV, ruleAttentionKVHeads, ruleSkipLayerNorm}, geluTanhRules...)
 
 func init() {
 	register(&Pass{
 		Name:    "fuse",
-		Summary: "rewrites exporter patterns into single ops (LayerNorm, RMSNorm, GELU, attention, BatchNorm into Conv, MatMul+Add into Gemm)",
+		Summary: "rewrites exporter patterns into single ops (LayerNorm, RMSNorm, GELU, attention with or without a KV cache, rotary embedding, skip-LayerNorm, BatchNorm into Conv, MatMul+Add into Gemm)",
 		Doc: `Fusion by rewrite rules, run by one worklist driver (rules.go): a rule's
 pattern is matched at every op its root names, ops the match covers must
 not be read from outside it, and the first rule that matches rewrites the

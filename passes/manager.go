@@ -225,8 +225,8 @@ func dump(m *ir.Module, dir string, i int, name string) error {
 }
 
 // CountOps counts the ops of every function of m, those inside nested
-// regions included, except the ops of a fused op's epilogue region: those
-// are part of their fused op (one kernel, docs/ir.md).
+// regions included, except the ops of a fused op's epilogue or prologue
+// region: those are part of their fused op (one kernel, docs/ir.md).
 func CountOps(m *ir.Module) int {
 	n := 0
 	for _, f := range m.Funcs {
@@ -255,7 +255,7 @@ func CountKernels(m *ir.Module) int {
 			if d := ir.Lookup(op.Name); d == nil || !d.Has(ir.View) {
 				n++
 			}
-			if _, _, fused := ir.FusedBase(op.Name); fused {
+			if ir.IsFused(op.Name) {
 				continue
 			}
 			for _, sub := range op.Regions {
@@ -272,7 +272,7 @@ func CountKernels(m *ir.Module) int {
 func countRegion(r *ir.Region, epilogues bool) int {
 	n := len(r.Ops)
 	for _, op := range r.Ops {
-		if _, _, fused := ir.FusedBase(op.Name); fused && !epilogues {
+		if ir.IsFused(op.Name) && !epilogues {
 			continue
 		}
 		for _, sub := range op.Regions {
@@ -289,7 +289,7 @@ func Histogram(m *ir.Module) map[string]int {
 	walk = func(r *ir.Region) {
 		for _, op := range r.Ops {
 			h[op.Name]++
-			if _, _, fused := ir.FusedBase(op.Name); fused {
+			if ir.IsFused(op.Name) {
 				continue
 			}
 			for _, sub := range op.Regions {

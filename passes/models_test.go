@@ -3,107 +3,11 @@ package passes
 import (
 	"fmt"
 	"math"
-	"path/filepath"
-	"testing"
 
-	"github.com/kiln-ml/kiln/frontend/onnx"
-	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
-
-// Translation validation on the shared models: each pass of the default
-// pipeline, run one after another with the verifier after each, leaves
-// the interpreter's outputs on the model's reference inputs as they were,
-// within the pass's tolerance (passTolerance).
-func TestDefaultPipelineOnSharedModels(t *testing.T) {
-	models := testenv.SharedONNXModels()
-	if len(models) == 0 {
-		t.Skip("no shared models")
-	}
-	for _, path := range models {
-		name := filepath.Base(path)
-		t.Run(name, func(t *testing.T) {
-			files, ok := testenv.ReferenceInputFiles(path)
-			if !ok {
-				t.Skip("no reference case")
-			}
-			var inputs []interp.Value
-			for _, f := range files {
-				x, err := tensor.ReadNPYFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				inputs = append(inputs, x)
-			}
-			m, err := onnx.Import(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			want, err := interp.New(m, interp.Options{}).Run("", inputs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := CountOps(m)
-			pipeline, err := ParsePipeline("default", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			testLog = t.Logf
-			for _, p := range pipeline {
-				if _, err := Run(m, []*Pass{p}, Instrument{Verify: true}); err != nil {
-					t.Fatal(err)
-				}
-				got, err := interp.New(m, interp.Options{}).Run("", inputs)
-				if err != nil {
-					t.Fatalf("after %s: %v", p.Name, err)
-				}
-				tol, ok := passTolerance[p.Name]
-				if !ok {
-					if err := identical(want, got); err != nil {
-						t.Fatalf("after %s: %v", p.Name, err)
-					}
-					continue
-				}
-				if err := close(want, got, tol); err != nil {
-					t.Fatalf("after %s: %v", p.Name, err)
-				}
-				// The next pass is checked against this one's outputs.
-				want = got
-			}
-			t.Logf("%d ops imported, %d after %v", before, CountOps(m), Default)
-			// Unfusing the epilogues (what codegen does until it has fused
-			// kernels) gives the same outputs bit for bit.
-			un := m.Clone()
-			for _, f := range un.Funcs {
-				if _, err := ir.Unfuse(f.Body); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := ir.Verify(un); err != nil {
-				t.Fatalf("unfused: %v", err)
-			}
-			got, err := interp.New(un, interp.Options{}).Run("", inputs)
-			if err != nil {
-				t.Fatalf("unfused: %v", err)
-			}
-			if err := identical(want, got); err != nil {
-				t.Fatalf("unfused: %v", err)
-			}
-			// The optimized module survives its text form.
-			text := m.String()
-			m2, err := ir.Parse(name+".kir", []byte(text), ir.ParseOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := m2.String(); got != text {
-				t.Errorf("the text form does not round-trip (%d bytes printed, %d after parsing)", len(text), len(got))
-			}
-		})
-	}
-}
 
 // passTolerance is how far a pass may move a float32 output, as |got -
 // want| <= atol + rtol*|want|; passes not listed must leave outputs bit

@@ -32,6 +32,10 @@ type Pat struct {
 	Same string
 	// Preds are named predicates the value must satisfy (see preds).
 	Preds []string
+	// Kept marks an op pattern whose op the rewrite keeps: it is matched
+	// and bound but is not part of what the rule replaces, so other ops
+	// may read it (the cos and sin tables every layer's rotary reads).
+	Kept bool
 }
 
 // P builds an op pattern: P("Add", a, b).
@@ -48,6 +52,9 @@ func (p *Pat) As(name string) *Pat { p.Bind = name; return p }
 
 // C marks p's binary op commutative.
 func (p *Pat) C() *Pat { p.Commutative = true; return p }
+
+// K marks p's op as kept (Pat.Kept).
+func (p *Pat) K() *Pat { p.Kept = true; return p }
 
 // Match is what a successful match bound: values and their producers.
 type Match struct {
@@ -121,7 +128,9 @@ func (mt *matcher) match(p *Pat, v *ir.Value, m *Match) bool {
 		if p.Bind != "" {
 			m.Ops[p.Bind] = op
 		}
-		m.All = append(m.All, op)
+		if !p.Kept {
+			m.All = append(m.All, op)
+		}
 	}
 	if p.Bind != "" {
 		if w, ok := m.Vals[p.Bind]; ok && w != v {
@@ -228,18 +237,31 @@ func applyRules(m *ir.Module, rules []*Rule, st Stats) error {
 		// intermediate) would make matches look shared.
 		ir.RemoveDeadOps(f.Body)
 		n := 0
+		// Matched ops a rewrite leaves unread are only marked dead here
+		// (erasing one at a time walks the function each time: quadratic
+		// on large models); they are skipped, their reads leave the use
+		// map, and they go in one sweep at the end. The use map is
+		// computed once per rewrite.
+		dead := map[*ir.Op]bool{}
+		uses := ir.Uses(f.Body)
 		for changed := true; changed; {
 			changed = false
-			mt := &matcher{uses: ir.Uses(f.Body)}
+			mt := &matcher{uses: uses}
 			var err error
 			visitOps(f.Body, func(op *ir.Op) bool {
+				if dead[op] {
+					return true
+				}
 				for _, r := range byRoot[op.Name] {
 					mm := &Match{Module: m, Vals: map[string]*ir.Value{}, Ops: map[string]*ir.Op{}}
 					if !mt.match(r.Pattern, op.Results[0], mm) || !mt.contained(mm) || (r.Where != nil && !r.Where(mm)) {
 						continue
 					}
 					parent := op.Parent
-					at := slices.Index(parent.Ops, op)
+					old := make(map[*ir.Op]bool, len(parent.Ops))
+					for _, o := range parent.Ops {
+						old[o] = true
+					}
 					vals, e := r.Build(ir.BuildBefore(op), mm)
 					if e != nil {
 						err = fmt.Errorf("rule %s at %s: %w", r.Name, nodeLabel(op), e)
@@ -249,21 +271,24 @@ func applyRules(m *ir.Module, rules []*Rule, st Stats) error {
 						continue
 					}
 					built := map[*ir.Op]bool{}
-					for _, nop := range parent.Ops[at:slices.Index(parent.Ops, op)] {
-						built[nop] = true
+					for _, nop := range parent.Ops {
+						if !old[nop] {
+							built[nop] = true
+						}
 					}
 					for i, res := range op.Results {
 						if i < len(vals) {
 							ir.ReplaceAllUses(f.Body, res, vals[i])
 						}
 					}
-					// The root first: then what only it read is unused.
+					uses = liveUses(f.Body, dead)
+					// The root first: then what only it read is unread.
 					for i := len(mm.All) - 1; i >= 0; i-- {
-						eraseIfUnused(f.Body, mm.All[i])
+						markIfUnread(mm.All[i], uses, dead)
 					}
 					// New values take the names of the ones they replace,
 					// so a dump changes only on the rewritten lines.
-					if op.Parent == nil {
+					if dead[op] {
 						for i, v := range vals {
 							if i < len(op.Results) && built[v.Def] {
 								v.Name = op.Results[i].Name
@@ -278,12 +303,14 @@ func applyRules(m *ir.Module, rules []*Rule, st Stats) error {
 				return true
 			})
 			if err != nil {
+				ir.RemoveDeadOps(f.Body)
 				return err
 			}
 			if n > MaxRewrites {
 				return fmt.Errorf("rules rewrote %s more than %d times; a rule keeps matching its own output", f.Name, MaxRewrites)
 			}
 		}
+		ir.RemoveDeadOps(f.Body)
 	}
 	return nil
 }
@@ -304,18 +331,45 @@ func visitOps(r *ir.Region, visit func(op *ir.Op) bool) bool {
 	return true
 }
 
-// eraseIfUnused removes op when nothing reads its results any more.
-func eraseIfUnused(body *ir.Region, op *ir.Op) {
-	if op.Parent == nil {
+// liveUses returns the uses in body that ops outside dead make.
+func liveUses(body *ir.Region, dead map[*ir.Op]bool) ir.UseMap {
+	uses := ir.Uses(body)
+	for op := range dead {
+		dropReads(op, uses)
+	}
+	return uses
+}
+
+// markIfUnread marks op dead when nothing live reads its results (and it
+// has no side effects or regions), and removes its reads from uses.
+func markIfUnread(op *ir.Op, uses ir.UseMap, dead map[*ir.Op]bool) {
+	if dead[op] || len(op.Regions) > 0 || ir.HasSideEffects(op) {
 		return
 	}
-	uses := ir.Uses(body)
 	for _, r := range op.Results {
 		if len(uses[r]) > 0 {
 			return
 		}
 	}
-	_ = ir.EraseOp(op)
+	dead[op] = true
+	dropReads(op, uses)
+}
+
+// dropReads removes op's reads (operands and attribute tensors) from uses.
+func dropReads(op *ir.Op, uses ir.UseMap) {
+	drop := func(v *ir.Value) {
+		if v != nil {
+			uses[v] = slices.DeleteFunc(uses[v], func(u ir.Use) bool { return u.Op == op })
+		}
+	}
+	for _, a := range op.Args {
+		drop(a)
+	}
+	for _, a := range op.Attrs {
+		if a.Value.Kind == ir.AttrTensor {
+			drop(a.Value.Tensor)
+		}
+	}
 }
 
 // nodeLabel names op for messages: its locations, or its name.
@@ -332,7 +386,9 @@ func ruleDoc(rules []*Rule) string {
 	names := make([]string, 0, len(rules))
 	docs := map[string]string{}
 	for _, r := range rules {
-		names = append(names, r.Name)
+		if _, ok := docs[r.Name]; !ok {
+			names = append(names, r.Name) // one entry for a rule's several forms
+		}
 		docs[r.Name] = r.Doc
 	}
 	sort.Strings(names)
