@@ -78,7 +78,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}
+	return append([]string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}, genericFileNames()...)
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -192,6 +192,9 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 			gen["mathf.go"] = mathfFile(opts)
 			break
 		}
+	}
+	for name, src := range g.genericFiles(opts) {
+		gen[name] = src
 	}
 	for name, src := range gen {
 		b, err := format.Source([]byte(src))

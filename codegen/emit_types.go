@@ -21,6 +21,9 @@ var f32Kernels = map[string]bool{
 // checkKernelTypes refuses an op of f32Kernels whose result is not
 // float32.
 func checkKernelTypes(op *ir.Op) error {
+	if err := checkHalfTypes(op); err != nil {
+		return err
+	}
 	if !f32Kernels[op.Name] || len(op.Results) == 0 {
 		return nil
 	}

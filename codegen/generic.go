@@ -1,0 +1,58 @@
+package codegen
+
+import (
+	_ "embed"
+	"sort"
+	"strings"
+)
+
+// The generic kernels of the long tail: functions of codegen/kernels
+// (tested there) that take their shapes at run time, written out into a
+// package whose kernels call them. Hot ops keep specialized kernels; these
+// serve the rare ops and element types once for every instance.
+var (
+	//go:embed kernels/generic_half.go
+	halfSource string
+)
+
+// genericLib is one file of generic kernels: the name it takes in a
+// generated package, its source, and the calls that make a package need
+// it.
+type genericLib struct {
+	file  string
+	src   *string
+	calls []string
+}
+
+// genericLibs lists the generic kernel files.
+var genericLibs = []genericLib{
+	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
+}
+
+// genericFiles returns the generic kernel files the package's kernels
+// call, by file name.
+func (g *graph) genericFiles(opts Options) map[string]string {
+	out := map[string]string{}
+	for _, lib := range genericLibs {
+	search:
+		for _, fn := range g.funcs {
+			for _, c := range lib.calls {
+				if strings.Contains(fn.body, c) {
+					out[lib.file] = libraryFile(opts, *lib.src)
+					break search
+				}
+			}
+		}
+	}
+	return out
+}
+
+// genericFileNames are the names genericFiles may give, sorted.
+func genericFileNames() []string {
+	var names []string
+	for _, lib := range genericLibs {
+		names = append(names, lib.file)
+	}
+	sort.Strings(names)
+	return names
+}
