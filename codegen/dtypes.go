@@ -12,16 +12,13 @@ import (
 // their width, and float16 and bfloat16, stored as their bits in a uint16.
 // Go's integer arithmetic wraps as ONNX's does, so the integer kernels
 // serve them unchanged; a half float's bits are not numbers Go can compute
-// on, so ops on them are limited to those that move elements (halfOps),
-// Cast, and the ops computed in float32 with the result rounded back
-// (halfViaF32, which is exact for the comparisons, Max, Min and Abs, and
-// correctly rounded for one addition, subtraction, multiplication or
-// division, float32 carrying more than twice float16's precision).
+// on, so ops on them are limited to those that move elements (halfOps)
+// and Cast.
 var extraTypes = []struct {
-	d            ir.DType
-	elem, field  string
-	decode       string
-	arena, wvar  string
+	d           ir.DType
+	elem, field string
+	decode      string
+	arena, wvar string
 }{
 	{ir.U8, "uint8", "U8", "src[j]", "au8", "wu8"},
 	{ir.I8, "int8", "I8", "int8(src[j])", "ai8", "wi8"},
