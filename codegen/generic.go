@@ -13,6 +13,8 @@ import (
 var (
 	//go:embed kernels/generic_half.go
 	halfSource string
+	//go:embed kernels/generic_loss.go
+	lossSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -27,6 +29,7 @@ type genericLib struct {
 // genericLibs lists the generic kernel files.
 var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
+	{"loss.go", &lossSource, []string{"lossNLL("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
