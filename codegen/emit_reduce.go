@@ -246,7 +246,7 @@ func emitVariadic(c *opCtx) (*kernel, error) {
 		return nil, err
 	}
 	dt := c.op.Results[0].Type.DType
-	if dt != ir.F32 && dt != ir.I64 {
+	if goElem[dt] == "" || isHalf(dt) || dt == ir.Bool {
 		return nil, fmt.Errorf("%s of %s: not supported yet", c.op.Name, dt)
 	}
 	var shapes [][]int

@@ -15,6 +15,8 @@ var (
 	halfSource string
 	//go:embed kernels/generic_loss.go
 	lossSource string
+	//go:embed kernels/generic_math.go
+	mathSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -30,6 +32,7 @@ type genericLib struct {
 var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
 	{"loss.go", &lossSource, []string{"lossNLL("}},
+	{"intmath.go", &mathSource, []string{"powInt("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
