@@ -7,12 +7,15 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 )
 
-// This file's init runs after emit_elementwise.go's (files initialize in
-// name order), so its entries replace the float32-only ones there and
-// fall back to them for the case they specialize.
+// extendedEmitters extend an entry of emitters to the cases it refuses:
+// emitOp prefers them, and they call the entry of emitters for the cases
+// it specializes.
+var extendedEmitters = map[string]emitter{
+	"Pow":  emitPow,
+	"Clip": emitClip,
+}
+
 func init() {
-	emitters["Pow"] = emitPow
-	emitters["Clip"] = emitClip
 	emitters["PRelu"] = emitPRelu
 }
 
@@ -74,7 +77,7 @@ func emitBroadcast(c *opCtx, name string, stmt func(x []string) string) (*kernel
 func emitPow(c *opCtx) (*kernel, error) {
 	x, e := c.op.Args[0].Type.DType, c.op.Args[1].Type.DType
 	if fs, ok := ir.ConstFloats(c.op.Args[1]); ok && len(fs) == 1 && x == ir.F32 {
-		return emitUnary(powStmt)(c)
+		return emitters["Pow"](c)
 	}
 	if goElem[x] == "" || goElem[e] == "" || x == ir.Bool || e == ir.Bool {
 		return nil, fmt.Errorf("Pow of %s by %s: not supported", x, e)
@@ -96,7 +99,7 @@ func emitPow(c *opCtx) (*kernel, error) {
 func emitClip(c *opCtx) (*kernel, error) {
 	dt := c.op.Args[0].Type.DType
 	if _, err := clipStmt(c); err == nil && dt == ir.F32 {
-		return emitUnary(clipStmt)(c)
+		return emitters["Clip"](c)
 	}
 	if goElem[dt] == "" || dt == ir.Bool {
 		return nil, fmt.Errorf("Clip of %s: not supported", dt)

@@ -17,6 +17,8 @@ var (
 	lossSource string
 	//go:embed kernels/generic_math.go
 	mathSource string
+	//go:embed kernels/generic_window.go
+	windowSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -33,6 +35,7 @@ var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
 	{"loss.go", &lossSource, []string{"lossNLL("}},
 	{"intmath.go", &mathSource, []string{"powInt("}},
+	{"window.go", &windowSource, []string{"convND(", "poolND("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels

@@ -302,6 +302,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 		return err
 	}
 	e := emitters[op.Name]
+	if x := extendedEmitters[op.Name]; x != nil {
+		e = x
+	}
 	c := &opCtx{g: g, op: op}
 	k, err := e(c)
 	if err != nil {
