@@ -34,7 +34,7 @@ type genericLib struct {
 var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
 	{"loss.go", &lossSource, []string{"lossNLL("}},
-	{"intmath.go", &mathSource, []string{"powInt("}},
+	{"intmath.go", &mathSource, []string{"powInt(", "cumSum("}},
 	{"window.go", &windowSource, []string{"convND(", "poolND("}},
 }
 
