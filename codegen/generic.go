@@ -19,6 +19,8 @@ var (
 	mathSource string
 	//go:embed kernels/generic_window.go
 	windowSource string
+	//go:embed kernels/generic_index.go
+	indexSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -36,6 +38,7 @@ var genericLibs = []genericLib{
 	{"loss.go", &lossSource, []string{"lossNLL("}},
 	{"intmath.go", &mathSource, []string{"powInt(", "cumSum("}},
 	{"window.go", &windowSource, []string{"convND(", "poolND("}},
+	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
