@@ -165,7 +165,11 @@ func emitDepthSpace(c *opCtx) (*kernel, error) {
 	body := fmt.Sprintf("x = x[:%d]\ny = y[:%d]\nat := 0\nfor n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\nfor h := 0; h < %d; h++ {\nfor w := 0; w < %d; w++ {\n%s\ny[at] = x[src]\nat++\n}\n}\n}\n}\n", numel(xs), numel(ys), N, C, H, W, src)
 	dt := c.op.Args[0].Type.DType
 	shapes := fmt.Sprintf("%s -> %s", dtypeText(dt, xs), dtypeText(dt, ys))
-	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("%s (blocksize %d, mode %s): %s", c.op.Name, bs, c.op.Str("mode"), shapes), body: body, shapes: shapes}, nil
+	what := fmt.Sprintf("%s (blocksize %d", c.op.Name, bs)
+	if c.op.Name == "DepthToSpace" {
+		what += ", mode " + c.op.Str("mode")
+	}
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("%s): %s", what, shapes), body: body, shapes: shapes}, nil
 }
 
 // rowMajorStrides returns the strides of shape in row-major order.

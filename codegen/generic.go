@@ -21,6 +21,8 @@ var (
 	windowSource string
 	//go:embed kernels/generic_index.go
 	indexSource string
+	//go:embed kernels/generic_norm.go
+	normSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -39,6 +41,7 @@ var genericLibs = []genericLib{
 	{"intmath.go", &mathSource, []string{"powInt(", "cumSum("}},
 	{"window.go", &windowSource, []string{"convND(", "poolND("}},
 	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
+	{"norm.go", &normSource, []string{"normalize("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
