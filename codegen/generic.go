@@ -23,6 +23,8 @@ var (
 	indexSource string
 	//go:embed kernels/generic_norm.go
 	normSource string
+	//go:embed kernels/generic_runtime.go
+	runtimeSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -42,6 +44,7 @@ var genericLibs = []genericLib{
 	{"window.go", &windowSource, []string{"convND(", "poolND("}},
 	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
 	{"norm.go", &normSource, []string{"normalize("}},
+	{"runtime.go", &runtimeSource, []string{"sliceRT(", "reduceSumRT(", "padRT("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
