@@ -25,6 +25,8 @@ var (
 	normSource string
 	//go:embed kernels/generic_runtime.go
 	runtimeSource string
+	//go:embed kernels/generic_resize.go
+	resizeSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -45,6 +47,7 @@ var genericLibs = []genericLib{
 	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
 	{"norm.go", &normSource, []string{"normalize("}},
 	{"runtime.go", &runtimeSource, []string{"sliceRT(", "reduceSumRT(", "padRT("}},
+	{"resize.go", &resizeSource, []string{"resizeND("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
