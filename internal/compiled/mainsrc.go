@@ -30,10 +30,19 @@ var npyDescr = map[ir.DType]struct{ descr, field string }{
 	ir.Bool: {"|b1", "Bool"},
 }
 
+// inDescr is the .npy dtype an input of element type d travels as:
+// bfloat16, which NumPy lacks, as its bits (WriteInputs writes them so).
+func inDescr(d ir.DType) struct{ descr, field string } {
+	if d == ir.BF16 {
+		return struct{ descr, field string }{"<u2", "BF16"}
+	}
+	return npyDescr[d]
+}
+
 // goElemOf is the Go element type of each Tensor field main fills.
 var goElemOf = map[string]string{
 	"F32": "float32", "F64": "float64", "F16": "uint16", "I64": "int64", "I32": "int32", "I16": "int16",
-	"I8": "int8", "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8", "Bool": "bool",
+	"I8": "int8", "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8", "Bool": "bool", "BF16": "uint16",
 }
 
 // genUnit is one compiled module inside an entry: its package folder and
@@ -60,7 +69,7 @@ func mainSource(units []*genUnit) ([]byte, error) {
 	for _, u := range units {
 		var in []string
 		for _, d := range u.inTypes {
-			in = append(in, fmt.Sprintf("%q", npyDescr[d].descr))
+			in = append(in, fmt.Sprintf("%q", inDescr(d).descr))
 		}
 		fmt.Fprintf(&b, "%q: {in: []string{%s}, load: load_%s},\n", u.name, strings.Join(in, ", "), u.pkg)
 	}
@@ -68,7 +77,7 @@ func mainSource(units []*genUnit) ([]byte, error) {
 	for _, u := range units {
 		fmt.Fprintf(&b, "// load_%[1]s loads unit %[2]q and returns its run function.\nfunc load_%[1]s() (runFunc, error) {\nm, err := %[1]s.Load()\nif err != nil {\nreturn nil, err\n}\ns := m.NewSession()\nreturn func(in []tensor) ([]tensor, error) {\nvar x %[1]s.Inputs\n", u.pkg, u.name)
 		for i, io := range u.manifest.Inputs {
-			f := npyDescr[u.inTypes[i]].field
+			f := inDescr(u.inTypes[i]).field
 			fmt.Fprintf(&b, "x.%s = %s.Tensor{Shape: in[%d].shape, %s: decode[%s](in[%d])}\n", io.GoName, u.pkg, i, f, goElemOf[f], i)
 		}
 		b.WriteString("out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nreturn []tensor{\n")
