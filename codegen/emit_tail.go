@@ -18,6 +18,7 @@ func init() {
 	emitters["EyeLike"] = emitEyeLike
 	emitters["CumSum"] = emitCumSum
 	extendedEmitters["Trilu"] = emitTriluRuntimeK
+	emitters["GridSample"] = emitGridSample
 }
 
 // numericType reports whether codegen computes on element type d: a
@@ -211,4 +212,25 @@ y[at] = %[6]s
 	dt := c.op.Args[0].Type.DType
 	shapes := dtypeText(dt, xs)
 	return &kernel{in: c.op.Args[:2], params: []string{"x", "kk", "y"}, nout: 1, comment: fmt.Sprintf("Trilu (upper %d) of %s, k read at run time", c.op.Int("upper"), shapes), body: body, shapes: shapes}, nil
+}
+
+// emitGridSample writes 4-D GridSample as a call of the generic
+// gridSample (codegen/kernels/generic_sample.go).
+func emitGridSample(c *opCtx) (*kernel, error) {
+	xs, gs, ys, err := c.binaryShapes()
+	if err != nil {
+		return nil, err
+	}
+	dt := c.op.Args[0].Type.DType
+	if dt != ir.F32 && dt != ir.F64 || c.op.Args[1].Type.DType != dt {
+		return nil, fmt.Errorf("GridSample of %s by %s: not supported", dt, c.op.Args[1].Type.DType)
+	}
+	if len(xs) != 4 || len(gs) != 4 || gs[0] != xs[0] || gs[3] != 2 || !sameShape(ys, []int{xs[0], xs[1], gs[1], gs[2]}) {
+		return nil, fmt.Errorf("X %v and grid %v: want [N,C,H,W] and [N,Ho,Wo,2]", xs, gs)
+	}
+	mode, pad := c.op.Str("mode"), c.op.Str("padding_mode")
+	align := c.op.Int("align_corners") != 0
+	body := fmt.Sprintf("gridSample(x[:%d], grid[:%d], y[:%d], %d, %d, %d, %d, %d, %d, %q, %q, %v)\n", numel(xs), numel(gs), numel(ys), xs[0], xs[1], xs[2], xs[3], gs[1], gs[2], mode, pad, align)
+	shapes := fmt.Sprintf("%s, %s -> %s", dtypeText(dt, xs), dtypeText(dt, gs), dtypeText(dt, ys))
+	return &kernel{in: c.op.Args[:2], params: []string{"x", "grid", "y"}, nout: 1, comment: fmt.Sprintf("GridSample (%s, padding %s, align_corners %v): %s", mode, pad, align, shapes), body: body, shapes: shapes}, nil
 }

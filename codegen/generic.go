@@ -27,6 +27,10 @@ var (
 	runtimeSource string
 	//go:embed kernels/generic_resize.go
 	resizeSource string
+	//go:embed kernels/generic_sample.go
+	sampleSource string
+	//go:embed kernels/generic_rnn.go
+	rnnSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -48,6 +52,8 @@ var genericLibs = []genericLib{
 	{"norm.go", &normSource, []string{"normalize("}},
 	{"runtime.go", &runtimeSource, []string{"sliceRT(", "reduceSumRT(", "padRT("}},
 	{"resize.go", &resizeSource, []string{"resizeND("}},
+	{"sample.go", &sampleSource, []string{"gridSample("}},
+	{"rnn.go", &rnnSource, []string{"recurrent["}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
