@@ -16,6 +16,7 @@ func init() {
 	extendedEmitters["Slice"] = emitSliceRT
 	extendedEmitters["ReduceSum"] = emitReduceSumRT
 	extendedEmitters["Pad"] = emitPadRT
+	extendedEmitters["ReduceMean"] = emitReduceMeanAxes
 	for _, name := range []string{"HannWindow", "HammingWindow", "BlackmanWindow"} {
 		emitters[name] = emitWindowFunc
 	}
@@ -176,4 +177,42 @@ func emitWindowFunc(c *opCtx) (*kernel, error) {
 	}
 	shapes := dtypeText(dt, ys)
 	return &kernel{in: c.op.Args[:1], params: []string{"size", "y"}, nout: 1, fails: true, comment: fmt.Sprintf("%s %s (periodic %d)", c.op.Name, shapes, c.op.Int("periodic")), body: body, shapes: shapes}, nil
+}
+
+// emitReduceMeanAxes writes a ReduceMean the base kernel refuses (axes
+// that are not one contiguous run) as the generic reduceSumRT over the
+// axes, known at compile time, divided by the count of reduced elements.
+func emitReduceMeanAxes(c *opCtx) (*kernel, error) {
+	k, baseErr := emitters["ReduceMean"](c)
+	if baseErr == nil {
+		return k, nil
+	}
+	dt := c.op.Args[0].Type.DType
+	if dt != ir.F32 && dt != ir.F64 {
+		return nil, baseErr
+	}
+	var axes []int64
+	if a := c.op.Arg(1); a != nil {
+		var err error
+		if axes, err = c.g.knownInts(a); err != nil {
+			return nil, baseErr
+		}
+	}
+	xs, ys, err := c.unaryShapes()
+	if err != nil {
+		return nil, err
+	}
+	if numel(ys) == 0 {
+		return nil, baseErr
+	}
+	noop := c.op.Int("noop_with_empty_axes") != 0
+	var lits []string
+	for _, a := range axes {
+		lits = append(lits, fmt.Sprint(a))
+	}
+	count := numel(xs) / numel(ys)
+	body := fmt.Sprintf("if err := reduceSumRT(x[:%d], y[:%d], %s, %s, []int64{%s}, %v, %v); err != nil {\nreturn err\n}\nfor i := range y {\ny[i] /= %d\n}\n",
+		numel(xs), numel(ys), intsLit(xs), intsLit(ys), strings.Join(lits, ", "), c.op.Int("keepdims") != 0, noop, count)
+	shapes := fmt.Sprintf("%s -> %s", dtypeText(dt, xs), dtypeText(dt, ys))
+	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, fails: true, comment: fmt.Sprintf("ReduceMean over axes %v: %s", axes, shapes), body: body, shapes: shapes, flops: int64(numel(xs))}, nil
 }
