@@ -101,9 +101,9 @@ func (p *Package) FileNames() []string {
 // compile into Go control flow in Run. It refuses, with one error each,
 // modules with ops it has no kernel for (listing every op type and its
 // nodes, inside regions too), input symbols left unbound or bound outside
-// their bounds, values that are not tensors of static shape (f32, f64,
-// i64, i32 or bool; f32 or i64 for inputs and outputs), and loops whose
-// carried values change shape.
+// their bounds, values that are not tensors of static shape (of a number
+// type or bool: f16 and bf16 stored as their bits; not strings), and loops
+// whose carried values change shape.
 func Compile(m *ir.Module, opts Options) (*Package, error) {
 	if opts.Package == "" {
 		opts.Package = "model"

@@ -122,12 +122,22 @@ func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
 		{
 			name: "element type not stored",
 			src: `
+func @main(%x: string[2]) -> ("y": string[2]) {
+  %y = Identity(%x) : string[2]
+  return %y
+}
+`,
+			want: []string{`input "x"`, "string", "number and bool inputs"},
+		},
+		{
+			name: "arithmetic on half floats",
+			src: `
 func @main(%x: f16[2]) -> ("y": f16[2]) {
   %y = Relu(%x) : f16[2]
   return %y
 }
 `,
-			want: []string{`input "x"`, "f16", "f32, f64, i64, i32 and bool"},
+			want: []string{"Relu on f16", "only by casting"},
 		},
 		{
 			name: "float32 kernel on f64",

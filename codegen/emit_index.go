@@ -23,7 +23,7 @@ func emitCast(c *opCtx) (*kernel, error) {
 	}
 	from, to := c.op.Args[0].Type.DType, c.op.Results[0].Type.DType
 	if goElem[from] == "" || goElem[to] == "" {
-		return nil, fmt.Errorf("cast from %s to %s: codegen handles f32, f64, i64, i32 and bool only so far", from, to)
+		return nil, fmt.Errorf("cast from %s to %s: codegen handles numbers and bool only so far", from, to)
 	}
 	if isHalf(from) || isHalf(to) {
 		return emitCastHalf(c, xs, from, to)
