@@ -15,7 +15,7 @@ SUITES     := $(ONNX_DATA)/node $(ONNX_DATA)/simple $(ONNX_DATA)/pytorch-convert
 # Tests find ONNX Runtime here (see frontend/onnx/modeltest).
 export KILN_ORT_LIB := $(ORT_LIB)
 
-.PHONY: all test check deps deps-test deps-demo build vet fmt-check conformance demo fuzz generate graph-check clean
+.PHONY: all test check deps deps-test deps-demo build vet fmt-check conformance conformance-compiled demo fuzz generate graph-check clean
 
 all: build
 
@@ -67,6 +67,13 @@ check: test
 # The per-test report of the four ONNX backend suites.
 conformance: deps-test
 	$(GO) run ./cmd/kiln conformance $(SUITES)
+
+# The per-test report of the four suites in the compiled engine, every
+# test. make test runs a fixed sample of one test in 12 instead
+# (TestConformanceCompiledSample in cmd/kiln): the whole run builds ~930
+# generated packages, minutes of a cold Go build on 2 cores.
+conformance-compiled: deps-test
+	$(GO) run ./cmd/kiln conformance --engine compiled $(SUITES)
 
 demo: deps-demo
 	bash examples/vad/demo.sh

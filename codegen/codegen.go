@@ -83,7 +83,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}
+	return append([]string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}, genericFileNames()...)
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -106,9 +106,9 @@ func (p *Package) FileNames() []string {
 // compile into Go control flow in Run. It refuses, with one error each,
 // modules with ops it has no kernel for (listing every op type and its
 // nodes, inside regions too), input symbols left unbound or bound outside
-// their bounds, values that are not tensors of static shape (f32, f64,
-// i64, i32 or bool; f32 or i64 for inputs and outputs), and loops whose
-// carried values change shape.
+// their bounds, values that are not tensors of static shape (of a number
+// type or bool: f16 and bf16 stored as their bits; not strings), and loops
+// whose carried values change shape.
 func Compile(m *ir.Module, opts Options) (*Package, error) {
 	if opts.Package == "" {
 		opts.Package = "model"
@@ -247,6 +247,9 @@ func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, pl
 			gen["mathf.go"] = mathfFile(opts)
 			break
 		}
+	}
+	for name, src := range g.genericFiles(opts) {
+		gen[name] = src
 	}
 	return &build{g: g, gen: gen, blob: blob}, nil
 }

@@ -11,10 +11,15 @@
 // rewritten over views as 2-D ones (lower.go). The emitters (emit_*.go) are
 // codegen's kernel table, keyed by op name as the interpreter's kernels
 // are; ops with the View trait need none, and integer shape subgraphs are
-// folded once the symbolic dims are bound. emit_control.go compiles the
-// If, Loop and Scan left into Go control flow in Run. plan.go is the
-// memory planner, source.go writes the package's API and Run, manifest.go
-// the manifest.
+// folded once the symbolic dims are bound. The long tail of ops calls
+// generic kernels that take their shapes at run time, written once in
+// codegen/kernels (generic_*.go, tested there) and carried into the
+// packages that call them (generic.go); extendedEmitters widen an emitter
+// to the cases it refuses. dtypes.go adds the narrower and unsigned
+// integers and the half floats to the stored element types.
+// emit_control.go compiles the If, Loop and Scan left into Go control flow
+// in Run. plan.go is the memory planner, source.go writes the package's
+// API and Run, manifest.go the manifest.
 //
 // A package may read some dims at run time (Options.Ranges, dynamic.go):
 // buildRanged specializes the function at several bindings inside their

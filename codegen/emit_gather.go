@@ -72,7 +72,7 @@ func emitMod(c *opCtx) (*kernel, error) {
 			// kiln also takes fmod 0 on floats: the divisor's sign.
 			stmt = fmt.Sprintf("r := math.Mod(float64(a[%%s]), float64(b[%%s]))\nif d := float64(b[%%[2]s]); r != 0 && (r < 0) != (d < 0) {\nr += d\n}\ny[i] = %s(r)", conv)
 		}
-	case ir.I64, ir.I32:
+	case ir.I64, ir.I32, ir.I16, ir.I8, ir.U64, ir.U32, ir.U16, ir.U8:
 		fails = true
 		stmt = "d := b[%[2]s]\nif d == 0 {\nreturn fmt.Errorf(\"integer modulo by zero\")\n}\nr := a[%[1]s] %% d\n"
 		if !fmod {

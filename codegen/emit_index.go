@@ -23,12 +23,19 @@ func emitCast(c *opCtx) (*kernel, error) {
 	}
 	from, to := c.op.Args[0].Type.DType, c.op.Results[0].Type.DType
 	if goElem[from] == "" || goElem[to] == "" {
-		return nil, fmt.Errorf("cast from %s to %s: codegen handles f32, f64, i64, i32 and bool only so far", from, to)
+		return nil, fmt.Errorf("cast from %s to %s: codegen handles numbers and bool only so far", from, to)
+	}
+	if isHalf(from) || isHalf(to) {
+		return emitCastHalf(c, xs, from, to)
 	}
 	n := numel(xs)
 	shapes := fmt.Sprintf("%s -> %s", dtypeText(from, xs), dtypeText(to, xs))
 	conv := fmt.Sprintf("y[i] = %s(v)", goElem[to])
 	switch {
+	case from.IsFloat() && to.IsInt() && to != ir.I64 && to != ir.U64:
+		// Through int64, so that out-of-range values wrap as the
+		// interpreter's (and C's) casts do.
+		conv = fmt.Sprintf("y[i] = %s(int64(v))", goElem[to])
 	case from == to:
 		conv = "y[i] = v"
 	case to == ir.Bool:

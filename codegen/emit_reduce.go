@@ -88,20 +88,21 @@ func emitReduce(c *opCtx) (*kernel, error) {
 	name := c.op.Name
 	var init, step, final, conv, back string
 	switch dt {
-	case ir.F32:
+	case ir.F32, ir.F64:
 		f, ok := reduceForms[name]
 		if !ok && name != "ReduceLogSumExp" {
 			return nil, fmt.Errorf("internal error: no form for %s", name)
 		}
 		init, step, final = f.init, f.step, f.final
-		conv, back = "float64", "float32"
-	case ir.I64:
+		conv, back = "float64", goElem[dt]
+	case ir.I64, ir.I32, ir.I16, ir.I8, ir.U32, ir.U16, ir.U8:
+		// Every one of these fits the int64 accumulator.
 		f, ok := intReduceForms[name]
 		if !ok {
-			return nil, fmt.Errorf("%s on int64: not supported yet", name)
+			return nil, fmt.Errorf("%s on %s: not supported yet", name, dt)
 		}
 		init, step, final = f.init, f.step, "acc"
-		conv, back = "", ""
+		conv, back = "int64", goElem[dt]
 	default:
 		return nil, fmt.Errorf("%s on %s: not supported yet", name, dt)
 	}
@@ -138,7 +139,7 @@ func emitReduce(c *opCtx) (*kernel, error) {
 		b.WriteString("if !math.IsInf(m, 0) {\nacc = m + math.Log(acc)\n} else {\nacc = m\n}\n")
 		final = "acc"
 	} else {
-		if dt == ir.F32 {
+		if dt.IsFloat() {
 			fmt.Fprintf(&b, "acc := float64(%s)\n", init)
 		} else {
 			fmt.Fprintf(&b, "acc := int64(%s)\n", init)
@@ -246,7 +247,7 @@ func emitVariadic(c *opCtx) (*kernel, error) {
 		return nil, err
 	}
 	dt := c.op.Results[0].Type.DType
-	if dt != ir.F32 && dt != ir.I64 {
+	if goElem[dt] == "" || isHalf(dt) || dt == ir.Bool {
 		return nil, fmt.Errorf("%s of %s: not supported yet", c.op.Name, dt)
 	}
 	var shapes [][]int

@@ -12,7 +12,7 @@ import (
 // writing a package that does not build.
 var f32Kernels = map[string]bool{
 	"Sigmoid": true, "Tanh": true, "Sqrt": true, "Exp": true, "Erf": true, "HardSigmoid": true,
-	"Pow": true, "Clip": true, "Softmax": true, "Conv": true, "ConvTranspose": true, "MatMul": true,
+	"Softmax": true, "Conv": true, "ConvTranspose": true, "MatMul": true,
 	"Gemm": true, "MaxPool": true, "AveragePool": true, "GlobalAveragePool": true,
 	"BatchNormalization": true, "LayerNormalization": true, "ReduceMean": true, "LSTM": true,
 	"LogSoftmax": true,
@@ -21,6 +21,9 @@ var f32Kernels = map[string]bool{
 // checkKernelTypes refuses an op of f32Kernels whose result is not
 // float32.
 func checkKernelTypes(op *ir.Op) error {
+	if err := checkHalfTypes(op); err != nil {
+		return err
+	}
 	if !f32Kernels[op.Name] || len(op.Results) == 0 {
 		return nil
 	}

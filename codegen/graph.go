@@ -119,7 +119,7 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 	var problems []string
 	for i, p := range f.Body.Params {
 		if p.Type.Kind == ir.TensorKind && !ioTypes[p.Type.DType] {
-			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes f32, f64, i64, i32 and bool inputs only so far", f.InputNames[i], p.Type))
+			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes number and bool inputs only so far", f.InputNames[i], p.Type))
 			continue
 		}
 		v, err := g.newVal(p)
@@ -144,7 +144,7 @@ func (g *graph) newVal(v *ir.Value) (*val, error) {
 		return nil, fmt.Errorf("is a %s, codegen handles tensors only", t)
 	}
 	if goElem[t.DType] == "" {
-		return nil, fmt.Errorf("is %s, codegen handles f32, f64, i64, i32 and bool tensors only so far", t)
+		return nil, fmt.Errorf("is %s, codegen handles number and bool tensors only so far", t)
 	}
 	shape, err := g.evalShape(t.Shape)
 	if err != nil {
@@ -286,7 +286,7 @@ func (g *graph) emitKernels() error {
 			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
 		}
 		if !ioTypes[r.Type.DType] {
-			return fmt.Errorf("output %q: is %s, a compiled model gives f32, f64, i64, i32 and bool outputs only so far", g.f.OutputNames[i], r.Type)
+			return fmt.Errorf("output %q: is %s, a compiled model gives number and bool outputs only so far", g.f.OutputNames[i], r.Type)
 		}
 	}
 	return nil
@@ -325,6 +325,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 		return err
 	}
 	e := emitters[op.Name]
+	if x := extendedEmitters[op.Name]; x != nil {
+		e = x
+	}
 	c := &opCtx{g: g, op: op}
 	k, err := e(c)
 	if err != nil {

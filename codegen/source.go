@@ -136,7 +136,7 @@ func (g *graph) modelSource(opts Options) string {
 	}
 	b.WriteString("\"encoding/binary\"\n\"fmt\"\n\"math\"\n)\n\n")
 
-	b.WriteString(`// Tensor is a dense tensor in row-major (C) order. The field of its
+	b.WriteString(g.withExtraFields(`// Tensor is a dense tensor in row-major (C) order. The field of its
 // element type holds the data (F32 for float32, F64 for float64, I64 for
 // int64, I32 for int32, Bool for bool); its length is the product of
 // Shape.
@@ -155,7 +155,7 @@ type Tensor struct {
 	Bool []bool
 }
 
-`)
+`))
 	b.WriteString("// Inputs are the model's inputs, one field per input. Each must have\n// exactly the shape given.\ntype Inputs struct {\n")
 	for i, x := range g.inputs {
 		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s Tensor\n", inNames[i], g.f.InputNames[i], g.describe(x, g.declared[i], bind), inNames[i])
@@ -243,7 +243,7 @@ func newModel(blob []byte) (*Model, error) {
 	}
 	b.WriteString("return s\n}\n\n")
 
-	b.WriteString(`// checkInput returns an error unless t holds data of element type elem
+	b.WriteString(g.withExtraFields(`// checkInput returns an error unless t holds data of element type elem
 // ("float32", "int64", ...) and exactly shape want. A tensor with no
 // elements may leave its data nil.
 func checkInput(name string, t Tensor, elem string, want ...int) error {
@@ -283,7 +283,7 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 	return nil
 }
 
-`)
+`))
 	if len(g.ranges) > 0 {
 		g.writeDimReader(&b, inNames)
 	}
@@ -293,7 +293,7 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		b.WriteString("dv, err := readDims(in)\nif err != nil {\nreturn out, err\n}\n_ = dv\n")
 	}
 	for i, x := range g.inputs {
-		fmt.Fprintf(&b, "if err := checkInput(%q, in.%s, %q, %s); err != nil {\nreturn out, err\n}\n", g.f.InputNames[i], inNames[i], goElem[x.dtype], shapeList(x.shape))
+		fmt.Fprintf(&b, "if err := checkInput(%q, in.%s, %q, %s); err != nil {\nreturn out, err\n}\n", g.f.InputNames[i], inNames[i], elemName(x.dtype), shapeList(x.shape))
 	}
 	for _, d := range storedTypes {
 		if count[d] > 0 {

@@ -243,15 +243,7 @@ func dataSets(dir string) ([]string, error) {
 // readTestValues reads set/prefix_K.pb for each of vals, decoded by its
 // declared type.
 func readTestValues(set, prefix string, vals []*ir.Value) ([]tensor.Value, error) {
-	out := make([]tensor.Value, len(vals))
-	for i, v := range vals {
-		x, err := onnx.ReadValueFile(filepath.Join(set, fmt.Sprintf("%s_%d.pb", prefix, i)), v.Type)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = x
-	}
-	return out, nil
+	return onnxtest.ReadValues(set, prefix, vals)
 }
 
 // oneLine folds a multi-line reason into one report line of at most 400

@@ -42,12 +42,12 @@ func TestConformanceCompiled(t *testing.T) {
 	writeProto(t, filepath.Join(root, "test_a_ok", "test_data_set_1", "output_0.pb"), f32Tensor("y", 5, 0))
 	writeReluTest(t, filepath.Join(root, "test_b_wrong"), []float32{-1, 2, 3}, []float32{0, 2, 4})
 	writeProto(t, filepath.Join(root, "test_c_nodata", "model.onnx"), reluModel())
-	// Hardmax has no codegen kernel; of one element it is 1.
+	// LpNormalization has no codegen kernel; of one element 1 it is 1.
 	hm := reluModel()
-	hm.Graph.Node[0].OpType = proto.String("Hardmax")
-	writeProto(t, filepath.Join(root, "test_d_hardmax", "model.onnx"), hm)
-	writeProto(t, filepath.Join(root, "test_d_hardmax", "test_data_set_0", "input_0.pb"), f32Tensor("x", 0.5))
-	writeProto(t, filepath.Join(root, "test_d_hardmax", "test_data_set_0", "output_0.pb"), f32Tensor("y", 1))
+	hm.Graph.Node[0].OpType = proto.String("LpNormalization")
+	writeProto(t, filepath.Join(root, "test_d_lpnorm", "model.onnx"), hm)
+	writeProto(t, filepath.Join(root, "test_d_lpnorm", "test_data_set_0", "input_0.pb"), f32Tensor("x", 1))
+	writeProto(t, filepath.Join(root, "test_d_lpnorm", "test_data_set_0", "output_0.pb"), f32Tensor("y", 1))
 
 	code, stdout, stderr := runCLI("conformance", "--engine", "compiled", "-j", "2", root)
 	if code != exitOK {
@@ -57,7 +57,7 @@ func TestConformanceCompiled(t *testing.T) {
 		`passed  suite/test_a_ok`,
 		`failed  suite/test_b_wrong: compare: test_data_set_0: output 0 (y): `,
 		`failed  suite/test_c_nodata: load: no test_data_set_* folders`,
-		`failed  suite/test_d_hardmax: compile: codegen has no kernel for 1 op type(s): Hardmax: "r"`,
+		`failed  suite/test_d_lpnorm: compile: codegen has no kernel for 1 op type(s): LpNormalization: "r"`,
 		`1 passed, 3 failed, 0 skipped`,
 	}
 	got := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
@@ -69,9 +69,9 @@ func TestConformanceCompiled(t *testing.T) {
 			t.Errorf("line %d: %q, want it to start %q", i, got[i], want[i])
 		}
 	}
-	// The interpreter engine gives the same outcomes but for Hardmax.
+	// The interpreter engine gives the same outcomes but for LpNormalization.
 	_, istdout, _ := runCLI("conformance", "-j", "2", root)
-	if !strings.Contains(istdout, "passed  suite/test_d_hardmax") || !strings.Contains(istdout, "2 passed, 2 failed") {
+	if !strings.Contains(istdout, "passed  suite/test_d_lpnorm") || !strings.Contains(istdout, "2 passed, 2 failed") {
 		t.Errorf("interpreter engine:\n%s", istdout)
 	}
 	code, _, stderr = runCLI("conformance", "--engine", "jit", root)

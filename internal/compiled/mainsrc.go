@@ -13,10 +13,36 @@ import (
 const modulePath = "kilnrun"
 
 // npyDescr is the .npy dtype of each element type the generated packages
-// take and return, and the Tensor field holding it.
+// take and return, and the Tensor field holding it. Float16 travels as its
+// bits (the package's F16 field is a []uint16); bfloat16 has no NumPy dtype.
 var npyDescr = map[ir.DType]struct{ descr, field string }{
-	ir.F32: {"<f4", "F32"},
-	ir.I64: {"<i8", "I64"},
+	ir.F32:  {"<f4", "F32"},
+	ir.F64:  {"<f8", "F64"},
+	ir.F16:  {"<f2", "F16"},
+	ir.I64:  {"<i8", "I64"},
+	ir.I32:  {"<i4", "I32"},
+	ir.I16:  {"<i2", "I16"},
+	ir.I8:   {"|i1", "I8"},
+	ir.U64:  {"<u8", "U64"},
+	ir.U32:  {"<u4", "U32"},
+	ir.U16:  {"<u2", "U16"},
+	ir.U8:   {"|u1", "U8"},
+	ir.Bool: {"|b1", "Bool"},
+}
+
+// inDescr is the .npy dtype an input of element type d travels as:
+// bfloat16, which NumPy lacks, as its bits (WriteInputs writes them so).
+func inDescr(d ir.DType) struct{ descr, field string } {
+	if d == ir.BF16 {
+		return struct{ descr, field string }{"<u2", "BF16"}
+	}
+	return npyDescr[d]
+}
+
+// goElemOf is the Go element type of each Tensor field main fills.
+var goElemOf = map[string]string{
+	"F32": "float32", "F64": "float64", "F16": "uint16", "I64": "int64", "I32": "int32", "I16": "int16",
+	"I8": "int8", "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8", "Bool": "bool", "BF16": "uint16",
 }
 
 // genUnit is one compiled module inside an entry: its package folder and
@@ -34,7 +60,7 @@ type genUnit struct {
 func mainSource(units []*genUnit) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString(mainHeader)
-	b.WriteString("import (\n\"bufio\"\n\"encoding/binary\"\n\"encoding/json\"\n\"fmt\"\n\"math\"\n\"os\"\n\"path/filepath\"\n\"strconv\"\n\"strings\"\n\"time\"\n\n")
+	b.WriteString("import (\n\"bufio\"\n\"bytes\"\n\"encoding/binary\"\n\"encoding/json\"\n\"fmt\"\n\"os\"\n\"path/filepath\"\n\"strconv\"\n\"strings\"\n\"time\"\n\n")
 	for _, u := range units {
 		fmt.Fprintf(&b, "%s %q\n", u.pkg, modulePath+"/"+u.pkg)
 	}
@@ -43,7 +69,7 @@ func mainSource(units []*genUnit) ([]byte, error) {
 	for _, u := range units {
 		var in []string
 		for _, d := range u.inTypes {
-			in = append(in, fmt.Sprintf("%q", npyDescr[d].descr))
+			in = append(in, fmt.Sprintf("%q", inDescr(d).descr))
 		}
 		fmt.Fprintf(&b, "%q: {in: []string{%s}, load: load_%s},\n", u.name, strings.Join(in, ", "), u.pkg)
 	}
@@ -51,13 +77,13 @@ func mainSource(units []*genUnit) ([]byte, error) {
 	for _, u := range units {
 		fmt.Fprintf(&b, "// load_%[1]s loads unit %[2]q and returns its run function.\nfunc load_%[1]s() (runFunc, error) {\nm, err := %[1]s.Load()\nif err != nil {\nreturn nil, err\n}\ns := m.NewSession()\nreturn func(in []tensor) ([]tensor, error) {\nvar x %[1]s.Inputs\n", u.pkg, u.name)
 		for i, io := range u.manifest.Inputs {
-			f := npyDescr[u.inTypes[i]].field
-			fmt.Fprintf(&b, "x.%s = %s.Tensor{Shape: in[%d].shape, %s: in[%d].%s}\n", io.GoName, u.pkg, i, f, i, strings.ToLower(f))
+			f := inDescr(u.inTypes[i]).field
+			fmt.Fprintf(&b, "x.%s = %s.Tensor{Shape: in[%d].shape, %s: decode[%s](in[%d])}\n", io.GoName, u.pkg, i, f, goElemOf[f], i)
 		}
 		b.WriteString("out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nreturn []tensor{\n")
 		for i, io := range u.manifest.Outputs {
 			d := npyDescr[u.outTypes[i]]
-			fmt.Fprintf(&b, "{descr: %q, shape: out.%s.Shape, %s: out.%s.%s},\n", d.descr, io.GoName, strings.ToLower(d.field), io.GoName, d.field)
+			fmt.Fprintf(&b, "{descr: %q, shape: out.%s.Shape, data: encode(out.%s.%s)},\n", d.descr, io.GoName, io.GoName, d.field)
 		}
 		b.WriteString("}, nil\n}, nil\n}\n\n")
 	}
@@ -83,12 +109,31 @@ package main
 
 `
 
-const mainBody = `// tensor is a float32 or int64 tensor as .npy files hold it.
+const mainBody = `// tensor is a tensor as .npy files hold it: its little-endian bytes.
 type tensor struct {
 	descr string
 	shape []int
-	f32   []float32
-	i64   []int64
+	data  []byte
+}
+
+// decode returns t's elements as a slice of T (a fixed-size type whose
+// size matches t's dtype: readNPY checked the byte count).
+func decode[T any](t tensor) []T {
+	var zero T
+	out := make([]T, len(t.data)/binary.Size(zero))
+	if err := binary.Read(bytes.NewReader(t.data), binary.LittleEndian, out); err != nil {
+		panic(err) // the length fits by construction
+	}
+	return out
+}
+
+// encode returns the little-endian bytes of s.
+func encode[T any](s []T) []byte {
+	var b bytes.Buffer
+	if err := binary.Write(&b, binary.LittleEndian, s); err != nil {
+		panic(err) // a slice of a fixed-size type always encodes
+	}
+	return b.Bytes()
 }
 
 // runFunc runs one unit on its inputs in order.
@@ -185,7 +230,7 @@ func peakRSS() int64 {
 	return 0
 }
 
-// readNPY reads a little-endian, C-order .npy file of float32 or int64.
+// readNPY reads a little-endian, C-order .npy file of numbers or bools.
 func readNPY(path string) (tensor, error) {
 	var t tensor
 	b, err := os.ReadFile(path)
@@ -228,26 +273,14 @@ func readNPY(path string) (tensor, error) {
 		t.shape = append(t.shape, d)
 		n *= d
 	}
-	switch t.descr {
-	case "<f4":
-		if len(data) != 4*n {
-			return t, fmt.Errorf("%s: %d data bytes for %d float32 values", path, len(data), n)
-		}
-		t.f32 = make([]float32, n)
-		for i := range t.f32 {
-			t.f32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-		}
-	case "<i8":
-		if len(data) != 8*n {
-			return t, fmt.Errorf("%s: %d data bytes for %d int64 values", path, len(data), n)
-		}
-		t.i64 = make([]int64, n)
-		for i := range t.i64 {
-			t.i64[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
-		}
-	default:
-		return t, fmt.Errorf("%s: dtype %q is not float32 or int64", path, t.descr)
+	size, err := strconv.Atoi(t.descr[min(2, len(t.descr)):])
+	if err != nil || size < 1 || len(t.descr) < 3 || !strings.Contains("fiub", t.descr[1:2]) {
+		return t, fmt.Errorf("%s: dtype %q is not a number or bool", path, t.descr)
 	}
+	if len(data) != size*n {
+		return t, fmt.Errorf("%s: %d data bytes for %d values of %s", path, len(data), n, t.descr)
+	}
+	t.data = data
 	return t, nil
 }
 
@@ -293,15 +326,7 @@ func writeNPY(path string, t tensor) error {
 	w.WriteString("\x93NUMPY\x01\x00")
 	binary.Write(w, binary.LittleEndian, uint16(len(h)))
 	w.WriteString(h)
-	var buf [8]byte
-	for _, v := range t.f32 {
-		binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
-		w.Write(buf[:4])
-	}
-	for _, v := range t.i64 {
-		binary.LittleEndian.PutUint64(buf[:], uint64(v))
-		w.Write(buf[:])
-	}
+	w.Write(t.data)
 	if err := w.Flush(); err != nil {
 		f.Close()
 		return err

@@ -257,9 +257,12 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err 
 	for _, v := range f.Body.Results {
 		g.outTypes = append(g.outTypes, v.Type.DType)
 	}
-	for _, d := range append(append([]ir.DType{}, g.inTypes...), g.outTypes...) {
+	for i, d := range append(append([]ir.DType{}, g.inTypes...), g.outTypes...) {
+		if d == ir.BF16 && i < len(g.inTypes) {
+			continue // passed as its bits (WriteInputs)
+		}
 		if _, ok := npyDescr[d]; !ok {
-			return nil, fmt.Errorf("the compiled engine passes float32 and int64 tensors, not %v", d)
+			return nil, fmt.Errorf("the compiled engine passes numeric and bool tensors, not %v", d)
 		}
 	}
 	if len(p.Manifest.Inputs) != len(g.inTypes) || len(p.Manifest.Outputs) != len(g.outTypes) {

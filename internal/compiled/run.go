@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/tensor"
 )
 
@@ -103,9 +104,23 @@ func WriteInputs(dir string, inputs []*tensor.Tensor) error {
 		return err
 	}
 	for i, t := range inputs {
+		if t.DType == ir.BF16 {
+			// NumPy has no bfloat16: the bits travel as uint16.
+			t = &tensor.Tensor{DType: ir.U16, Shape: t.Shape, Data: bf16Bits(t)}
+		}
 		if err := tensor.WriteNPYFile(filepath.Join(dir, strconv.Itoa(i)+".npy"), t); err != nil {
 			return fmt.Errorf("input %d: %w", i, err)
 		}
 	}
 	return nil
+}
+
+// bf16Bits returns the bits of a bfloat16 tensor's elements.
+func bf16Bits(t *tensor.Tensor) []uint16 {
+	b := tensor.Data[ir.BFloat16](t)
+	out := make([]uint16, len(b))
+	for i, v := range b {
+		out[i] = uint16(v)
+	}
+	return out
 }

@@ -174,6 +174,13 @@ func oneLine(s string) string {
 	return s
 }
 
+// ReadValues reads a data set's prefix_K.pb files (prefix "input" or
+// "output") as the runner does: decoded by the declared types of vals,
+// bfloat16 values stored as uint16 (bf16FromU16) reinterpreted.
+func ReadValues(set, prefix string, vals []*ir.Value) ([]interp.Value, error) {
+	return readValues(set, prefix, vals)
+}
+
 // readValues reads prefix_K.pb for K = 0..len(vals)-1, decoded according to
 // the declared types of vals.
 func readValues(set, prefix string, vals []*ir.Value) ([]interp.Value, error) {
