@@ -86,7 +86,7 @@ func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		i := blk / perByte
 		return zps[n*int(l.ZeroPointRowBytes)+i] >> (uint(blk%perByte) * uint(l.Bits)) & mask
 	}
-	if MatMulNBitsInt8(op) && zpf == nil {
+	if MatMulNBitsInt8(op) {
 		matMulNBitsInt8(l, av, rows, codes, scales, zeroPoint, acc)
 	} else {
 		matMulNBitsFloat(l, av, rows, codes, scales, zpf, zeroPoint, acc)
@@ -103,14 +103,17 @@ func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 
 // MatMulNBitsInt8 reports whether op (a com.microsoft.MatMulNBits) is
 // computed with A quantized to int8, as ONNX Runtime 1.30's CPU kernel
-// computes accuracy_level 4 on x86-64: bits 4 or 8 and block_size at most
-// 256 (MLAS has int8 kernels for blocks of 16, 32, 64, 128 and 256 only).
-// 2-bit codes, larger blocks and levels 0 to 3 keep the full-precision
-// path, as ONNX Runtime falls back to float there; so do float zero points
-// (checked by the kernel, not here), which ONNX Runtime never packs for its
-// int8 kernels.
+// computes accuracy_level 4 on x86-64 (measured against it): B a constant
+// (ONNX Runtime packs B for its int8 kernels only when it is an
+// initializer), zero points absent or packed integers (float ones are never
+// packed), and bits 4 or 8 with any block size up to 256 or bits 2 with
+// blocks of 32, 64 or 128. Everywhere else, and at levels 0 to 3, ONNX
+// Runtime falls back to float and kiln computes at full precision.
 func MatMulNBitsInt8(op *ir.Op) bool {
 	if op.Int("accuracy_level") != 4 || !op.Arg(1).IsConst() {
+		return false
+	}
+	if zp := op.Arg(3); zp != nil && zp.Type.DType.IsFloat() {
 		return false
 	}
 	switch bits, bs := op.Int("bits"), op.Int("block_size"); bits {
