@@ -15,6 +15,15 @@ import "fmt"
 // absent. The optional g_idx input of the contrib spec
 // (a permutation of K for act-order quantization) has no place here: the
 // importer refuses it by name.
+//
+// accuracy_level only permits lower precision in the contrib spec; kiln
+// computes as ONNX Runtime 1.30's CPU kernel does on x86-64, since that is
+// what int4 LLM exports (level 4) are calibrated against. Levels 0 to 3
+// are full precision. Level 4 quantizes A to int8 per row and block
+// (symmetric, scale amax/127, round half to even) and takes integer dot
+// products when B is a constant, the zero points are integers and bits is
+// 4 or 8 (any block size) or 2 (blocks of 32, 64 and 128); elsewhere level
+// 4 is full precision too, as in ONNX Runtime (interp.MatMulNBitsInt8).
 func init() {
 	Register(&OpDef{
 		Name:    "com.microsoft.MatMulNBits",

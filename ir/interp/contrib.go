@@ -21,7 +21,8 @@ func init() {
 // takes its dot product with the matching slice of each row of A. Each
 // dequantized weight is rounded to float32, (code - zero_point) * scale in
 // float32 as ONNX Runtime's CPU kernel forms it, and the sums are taken in
-// float64.
+// float64. At accuracy_level 4, where ONNX Runtime quantizes A to int8
+// (MatMulNBitsInt8), it computes as matMulNBitsInt8 describes instead.
 func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	ts, err := floatTensorOperands(args, 3, 5)
 	if err != nil {
@@ -65,7 +66,7 @@ func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 		}
 		bias = Data[float32](ToF32(biasT))
 	}
-	K, N, bs := int(l.K), int(l.N), int(l.BlockSize)
+	K, N := int(l.K), int(l.N)
 	rows := a.Len() / K
 	outShape := append(append([]int(nil), a.Shape[:len(a.Shape)-1]...), N)
 	if _, err := ir.ElemCountInts(outShape); err != nil {
@@ -73,18 +74,68 @@ func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	av := Data[float32](ToF32(a))
 	acc := scratch[float64](rows * N)
+	mask := uint8(1)<<l.Bits - 1
+	perByte := 8 / int(l.Bits)
+	// zeroPoint is the integer zero point of block blk of row n of B.
+	zeroPoint := func(n, blk int) uint8 {
+		if zps == nil {
+			return uint8(1) << (l.Bits - 1)
+		}
+		// Zero points pack like codes: ceil(blocks*bits/8) bytes a row,
+		// low bits first.
+		i := blk / perByte
+		return zps[n*int(l.ZeroPointRowBytes)+i] >> (uint(blk%perByte) * uint(l.Bits)) & mask
+	}
+	if MatMulNBitsInt8(op) {
+		matMulNBitsInt8(l, av, rows, codes, scales, zeroPoint, acc)
+	} else {
+		matMulNBitsFloat(l, av, rows, codes, scales, zpf, zeroPoint, acc)
+	}
+	if bias != nil {
+		for r := 0; r < rows; r++ {
+			for n := range N {
+				acc[r*N+n] += float64(bias[n])
+			}
+		}
+	}
+	return []Value{nnFromFloats(a.DType, outShape, acc)}, nil
+}
+
+// MatMulNBitsInt8 reports whether op (a com.microsoft.MatMulNBits) is
+// computed with A quantized to int8, as ONNX Runtime 1.30's CPU kernel
+// computes accuracy_level 4 on x86-64 (measured against it): B a constant
+// (ONNX Runtime packs B for its int8 kernels only when it is an
+// initializer), zero points absent or packed integers (float ones are never
+// packed), and bits 4 or 8 with any block size up to 256 or bits 2 with
+// blocks of 32, 64 or 128. Everywhere else, and at levels 0 to 3, ONNX
+// Runtime falls back to float and kiln computes at full precision.
+func MatMulNBitsInt8(op *ir.Op) bool {
+	if op.Int("accuracy_level") != 4 || !op.Arg(1).IsConst() {
+		return false
+	}
+	if zp := op.Arg(3); zp != nil && zp.Type.DType.IsFloat() {
+		return false
+	}
+	switch bits, bs := op.Int("bits"), op.Int("block_size"); bits {
+	case 2:
+		return bs >= 32 && bs <= 128
+	case 4, 8:
+		return bs <= 256
+	}
+	return false
+}
+
+// matMulNBitsFloat adds A times the transpose of B into acc [rows, N] at
+// full precision: each block of B dequantized to float32, (code -
+// zero_point) * scale, and multiplied in float64.
+func matMulNBitsFloat(l ir.NBitsLayout, av []float32, rows int, codes []uint8, scales, zpf []float32, zeroPoint func(n, blk int) uint8, acc []float64) {
+	K, N, bs := int(l.K), int(l.N), int(l.BlockSize)
 	w := scratch[float32](bs)
 	mask := uint8(1)<<l.Bits - 1
 	perByte := 8 / int(l.Bits)
 	for n := 0; n < N; n++ {
 		for blk := 0; blk < int(l.Blocks); blk++ {
-			zp := uint8(1) << (l.Bits - 1)
-			if zps != nil {
-				// Zero points pack like codes: ceil(blocks*bits/8) bytes a
-				// row, low bits first.
-				i := blk / perByte
-				zp = zps[n*int(l.ZeroPointRowBytes)+i] >> (uint(blk%perByte) * uint(l.Bits)) & mask
-			}
+			zp := zeroPoint(n, blk)
 			s := scales[n*int(l.Blocks)+blk]
 			blob := codes[(n*int(l.Blocks)+blk)*int(l.BlobBytes):][:l.BlobBytes]
 			k0 := blk * bs
@@ -107,14 +158,95 @@ func kernelMatMulNBits(_ *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 			}
 		}
 	}
-	if bias != nil {
-		for r := 0; r < rows; r++ {
-			for n := range N {
-				acc[r*N+n] += float64(bias[n])
+}
+
+// matMulNBitsInt8 adds A times the transpose of B into acc [rows, N] as
+// ONNX Runtime's MLAS computes accuracy_level 4 on x86-64 (its "CompInt8"
+// kernels with block sums):
+//
+//   - Each row of A is cut into blocks of block_size along K (the last one
+//     short when K is not a multiple). A block with largest magnitude amax
+//     gets the float32 scale sa = amax/127 and is quantized symmetrically
+//     (no zero point) to int8 as round-half-even(float32(a * (127/amax))),
+//     all zero when amax is 0; its block sum is float32(sa * sum(qa)).
+//   - The codes of B stay unsigned (0..15 or 0..255); a block's integer dot
+//     product sum(qa * code) is exact in int32 (VNNI dpbusd, no
+//     saturation).
+//   - The zero point enters through the block sums: y = sum over blocks of
+//     float32(sa*sb) * dot + sum over blocks of sumA * float32(-sb*zp),
+//     which equals sum(sa*sb*qa*(code - zp)).
+//
+// MLAS accumulates these terms in float32, in an order set by its SIMD
+// lanes; kiln forms the same rounded terms and sums them in float64, so the
+// two differ by float32 rounding of the sums only.
+func matMulNBitsInt8(l ir.NBitsLayout, av []float32, rows int, codes []uint8, scales []float32, zeroPoint func(n, blk int) uint8, acc []float64) {
+	K, N, bs, blocks := int(l.K), int(l.N), int(l.BlockSize), int(l.Blocks)
+	qa := scratch[int8](rows * blocks * bs)
+	sa := scratch[float32](rows * blocks)
+	sumA := scratch[float32](rows * blocks)
+	for r := 0; r < rows; r++ {
+		for blk := 0; blk < blocks; blk++ {
+			k0 := blk * bs
+			kn := min(bs, K-k0)
+			i := r*blocks + blk
+			sa[i], sumA[i] = quantizeInt8Block(av[r*K+k0:r*K+k0+kn], qa[i*bs:i*bs+kn])
+		}
+	}
+	mask := uint8(1)<<l.Bits - 1
+	perByte := 8 / int(l.Bits)
+	qb := scratch[int32](bs)
+	for n := 0; n < N; n++ {
+		for blk := 0; blk < blocks; blk++ {
+			sb := scales[n*blocks+blk]
+			zpTerm := float64(float32(-sb * float32(zeroPoint(n, blk))))
+			blob := codes[(n*blocks+blk)*int(l.BlobBytes):][:l.BlobBytes]
+			kn := min(bs, K-blk*bs)
+			for j := 0; j < kn; j++ {
+				qb[j] = int32(blob[j/perByte] >> (uint(j%perByte) * uint(l.Bits)) & mask)
+			}
+			for r := 0; r < rows; r++ {
+				i := r*blocks + blk
+				q := qa[i*bs : i*bs+kn]
+				var dot int32
+				for j, x := range q {
+					dot += int32(x) * qb[j]
+				}
+				combined := float32(sa[i] * sb)
+				acc[r*N+n] += float64(dot)*float64(combined) + float64(sumA[i])*zpTerm
 			}
 		}
 	}
-	return []Value{nnFromFloats(a.DType, outShape, acc)}, nil
+}
+
+// quantizeInt8Block quantizes one block of A to int8 into q as MLAS's
+// QuantizeARow for CompInt8 does and returns the block's scale and its
+// scaled sum float32(scale * sum(q)). Products and quotients are rounded to
+// float32 one at a time (explicit conversions keep them from fusing).
+func quantizeInt8Block(a []float32, q []int8) (scale, sum float32) {
+	var amax float32
+	for _, x := range a {
+		if ax := float32(math.Abs(float64(x))); ax > amax {
+			amax = ax
+		}
+	}
+	scale = float32(amax / 127)
+	var inv float32
+	if amax != 0 {
+		inv = float32(127 / amax)
+	}
+	var s int32
+	for j, x := range a {
+		v := math.RoundToEven(float64(float32(x * inv)))
+		// The conversion to int32 gives 0x80000000 for NaN and values out
+		// of range, whose low byte (MLAS keeps the low byte) is 0.
+		var b int8
+		if v >= math.MinInt32 && v <= math.MaxInt32 {
+			b = int8(int32(v))
+		}
+		q[j] = b
+		s += int32(b)
+	}
+	return scale, float32(scale * float32(s))
 }
 
 // gqaScalarInt reads total_sequence_length: one int32 value.
