@@ -191,8 +191,8 @@ func TestRunCompiledTimeout(t *testing.T) {
 	t.Setenv(compiled.CacheEnv, cache)
 	model := writeFile(t, dir, "affine.kir", affineKir)
 	x := writeNPY(t, dir, "x.npy", tensor.FromSlice([]int{1, 3}, []float32{1, 2, 3}))
-	code, _, stderr := runCLI("run", model, x, "--engine", "compiled", "--timeout", "300ms")
-	if code != exitFailure || !strings.Contains(stderr, "kiln run: timed out after 300ms") {
+	code, _, stderr := runCLI("run", model, x, "--engine", "compiled", "--timeout", "50ms")
+	if code != exitFailure || !strings.Contains(stderr, "kiln run: timed out after 50ms") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	ents, _ := os.ReadDir(cache)
