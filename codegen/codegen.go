@@ -179,7 +179,7 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 			gen[name] = src
 		}
 	}
-	if g.needGemm {
+	if g.needGemm || g.needVec {
 		for name, src := range gemmFiles(opts) {
 			gen[name] = src
 		}

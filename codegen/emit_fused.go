@@ -87,7 +87,58 @@ func isScalarConst(v *ir.Value) bool {
 	return ok && len(fs) == 1
 }
 
-// emitFused writes the base op's kernel followed by the epilogue loop.
+// epilogue is a fused op's epilogue as its base kernel may write it into
+// its own loops (opCtx.epi): the statements for one element of the output,
+// given how to read it, its extras and where to store it. A base kernel
+// that writes it sets kernel.epiDone; otherwise emitFused writes its own
+// loop over the output after the kernel.
+type epilogue struct {
+	// strides[i][d] is extra i's stride along output dim d (0 where it
+	// broadcasts); the extras are the kernel's params ex0, ex1, ...
+	strides [][]int
+	// stmt returns the statements that compute the epilogue of the
+	// element read by in (the base op's value, an expression), with
+	// extra i's element at ex[i], storing the result to out.
+	stmt func(in, out string, ex []string) string
+}
+
+// bcastStrides is the stride of an operand of shape xs along each dim of
+// the output shape ys it broadcasts to (0 where it broadcasts).
+func bcastStrides(ys, xs []int) []int {
+	st := make([]int, len(ys))
+	acc := 1
+	for i := len(ys) - 1; i >= 0; i-- {
+		if j := i - (len(ys) - len(xs)); j >= 0 && xs[j] != 1 {
+			st[i] = acc
+			acc *= xs[j]
+		}
+	}
+	return st
+}
+
+// indexExpr is the Go expression sum of vars[i]*strides[i] (terms with a
+// zero stride dropped; "0" when none is left).
+func indexExpr(vars []string, strides []int) string {
+	var terms []string
+	for i, v := range vars {
+		switch strides[i] {
+		case 0:
+		case 1:
+			terms = append(terms, v)
+		default:
+			terms = append(terms, fmt.Sprintf("%s*%d", v, strides[i]))
+		}
+	}
+	if len(terms) == 0 {
+		return "0"
+	}
+	return strings.Join(terms, "+")
+}
+
+// emitFused writes the base op's kernel with the epilogue written into its
+// loops when the base kernel can (convolutions and matrix products apply
+// it to each block of their output while in cache), else followed by one
+// loop over the output.
 func emitFused(c *opCtx) (*kernel, error) {
 	base, err := ir.BaseOp(c.op)
 	if err != nil {
@@ -98,10 +149,6 @@ func emitFused(c *opCtx) (*kernel, error) {
 		return nil, fmt.Errorf("no kernel for %s", base.Name)
 	}
 	if err := checkKernelTypes(base); err != nil {
-		return nil, err
-	}
-	k, err := be(&opCtx{g: c.g, op: base})
-	if err != nil {
 		return nil, err
 	}
 	ys, err := c.out(0)
@@ -115,33 +162,19 @@ func emitFused(c *opCtx) (*kernel, error) {
 	}
 	epi := c.op.Regions[0]
 	shapes := [][]int{ys}
-	yname := k.params[len(k.params)-1]
-	if k.nout != 1 {
-		return nil, fmt.Errorf("%s kernel has %d results", base.Name, k.nout)
-	}
-	names := map[*ir.Value]string{epi.Params[0]: yname + "[%s]"}
-	// The kernel's params are the base kernel's operands, then the extra
-	// operands, then its result.
-	params := append([]string{}, k.params[:len(k.params)-k.nout]...)
-	for i, x := range extras {
+	for _, x := range extras {
 		xs, err := c.shape(x)
 		if err != nil {
 			return nil, err
 		}
 		shapes = append(shapes, xs)
-		p := fmt.Sprintf("ex%d", i)
-		params = append(params, p)
-		names[epi.Params[i+1]] = p + "[%s]"
 	}
-	params = append(params, k.params[len(k.params)-k.nout:]...)
-	dims, strides := broadcastLoops(ys, shapes...)
-	var body strings.Builder
-	body.WriteString(k.body)
-	for i := range extras {
-		fmt.Fprintf(&body, "ex%d = ex%d[:%d]\n", i, i, numel(shapes[i+1]))
-	}
+	// stmt writes the epilogue ops on in and the extras' elements.
 	var ops []string
-	writeLoops(&body, dims, strides, func(idx []string) string {
+	for _, e := range epi.Ops {
+		ops = append(ops, e.Name)
+	}
+	stmt := func(in, out string, ex []string) string {
 		var b strings.Builder
 		b.WriteString("var v float32\n")
 		vals := map[*ir.Value]string{}
@@ -149,31 +182,67 @@ func emitFused(c *opCtx) (*kernel, error) {
 			if s, ok := vals[a]; ok {
 				return s
 			}
-			if n, ok := names[a]; ok {
-				j := 0
-				for pi, p := range epi.Params {
-					if p == a {
-						j = pi
+			for pi, p := range epi.Params {
+				if p == a {
+					if pi == 0 {
+						return in
 					}
+					return ex[pi-1]
 				}
-				return fmt.Sprintf(n, idx[j])
 			}
 			fs, _ := ir.ConstFloats(a)
 			return f32Lit(float32(fs[0]))
 		}
 		for n, e := range epi.Ops {
 			t := fmt.Sprintf("t%d", n)
-			if stmt, ok := epilogueStmt(e); ok {
-				fmt.Fprintf(&b, "v = %s\n%s\n%s := v\n", ref(e.Args[0]), stmt, t)
+			if s, ok := epilogueStmt(e); ok {
+				fmt.Fprintf(&b, "v = %s\n%s\n%s := v\n", ref(e.Args[0]), s, t)
 			} else {
 				fmt.Fprintf(&b, "%s := %s\n", t, fmt.Sprintf(epilogueBinary[e.Name], ref(e.Args[0]), ref(e.Args[1])))
 			}
 			vals[e.Results[0]] = t
-			ops = append(ops, e.Name)
 		}
-		fmt.Fprintf(&b, "_ = v\n%s[%s] = %s", yname, idx[0], ref(epi.Results[0]))
+		fmt.Fprintf(&b, "_ = v\n%s = %s\n", out, ref(epi.Results[0]))
 		return b.String()
-	}, "")
+	}
+	ep := &epilogue{stmt: stmt}
+	for _, xs := range shapes[1:] {
+		ep.strides = append(ep.strides, bcastStrides(ys, xs))
+	}
+	k, err := be(&opCtx{g: c.g, op: base, epi: ep})
+	if err != nil {
+		return nil, err
+	}
+	yname := k.params[len(k.params)-1]
+	if k.nout != 1 {
+		return nil, fmt.Errorf("%s kernel has %d results", base.Name, k.nout)
+	}
+	// The kernel's params are the base kernel's operands, then the extra
+	// operands, then its result.
+	params := append([]string{}, k.params[:len(k.params)-k.nout]...)
+	var reslice strings.Builder
+	for i := range extras {
+		params = append(params, fmt.Sprintf("ex%d", i))
+		fmt.Fprintf(&reslice, "ex%d = ex%d[:%d]\n", i, i, numel(shapes[i+1]))
+	}
+	params = append(params, k.params[len(k.params)-k.nout:]...)
+	var body strings.Builder
+	if k.epiDone {
+		body.WriteString(reslice.String())
+		body.WriteString(k.body)
+	} else {
+		body.WriteString(k.body)
+		body.WriteString(reslice.String())
+		dims, strides := broadcastLoops(ys, shapes...)
+		writeLoops(&body, dims, strides, func(idx []string) string {
+			var ex []string
+			for i := range extras {
+				ex = append(ex, fmt.Sprintf("ex%d[%s]", i, idx[i+1]))
+			}
+			y := fmt.Sprintf("%s[%s]", yname, idx[0])
+			return strings.TrimSuffix(stmt(y, y, ex), "\n")
+		}, "")
+	}
 	k.in = append(append([]*ir.Value{}, k.in...), extras...)
 	k.params = params
 	k.body = body.String()

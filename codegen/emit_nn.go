@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kiln-ml/kiln/codegen/kernels"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -40,7 +41,8 @@ func window2D(op *ir.Op, kernel []int64, h, w int, ceil bool) (oh, ow int, ws [2
 // emitConv writes a 2-D convolution. Depthwise convolutions (one input and
 // one output channel per group) get a direct loop; every other one is
 // im2col (skipped for 1×1, stride 1, unpadded) and the packed GEMM per
-// group, with the bias written first and accumulated into.
+// group, the bias (and a fused epilogue) applied to each block of the
+// output as the GEMM finishes it.
 func emitConv(c *opCtx) (*kernel, error) {
 	xs, wsh, ys, err := c.binaryShapes()
 	if err != nil {
@@ -100,10 +102,15 @@ func emitConv(c *opCtx) (*kernel, error) {
 	}
 	if G == C && M == C {
 		k.comment = desc + ": depthwise, direct"
-		k.body = b.String() + depthwiseBody(depthwise{
+		d := depthwise{
 			N: N, C: C, H: H, W: W, OH: OH, OW: OW, KH: KH, KW: KW,
 			SH: SH, SW: SW, DH: DH, DW: DW, PT: PT, PL: PL, bias: hasBias,
-		})
+			vec: c.g.tile == kernels.SIMDTile, epi: c.epi,
+		}
+		body, vec := depthwiseBody(d)
+		k.body = b.String() + body
+		k.vec = vec
+		k.epiDone = c.epi != nil
 		return k, nil
 	}
 	k.gemm = true
@@ -151,8 +158,41 @@ col[o+jj] = 0
 }
 `, Cg, H*W, KH, KW, NR, OH, OW, SH, PT, DH, H, W, SW, PL, DW, NR*K)
 	}
-	if hasBias {
-		fmt.Fprintf(&b, "for m := 0; m < %d; m++ {\nbm := b[g*%d+m]\nrow := yg[m*%d : (m+1)*%d]\nfor i := range row {\nrow[i] = bm\n}\n}\n", Mg, Mg, OHW, OHW)
+	// The bias and the fused epilogue, if any, are applied to each block
+	// of the GEMM's output as it is finished (gemmEpi), while in cache.
+	// An extra operand must be indexable along the flattened spatial
+	// dims by one stride.
+	fuse := c.epi != nil
+	if fuse {
+		for _, st := range c.epi.strides {
+			if st[2] != OW*st[3] {
+				fuse = false
+			}
+		}
+	}
+	epiArg := "nil"
+	if hasBias || fuse {
+		epiArg = "epi"
+		in := "yr[j]"
+		if hasBias {
+			in = "(yr[j] + bm)"
+		}
+		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
+		if hasBias {
+			b.WriteString("bm := b[m]\n")
+		}
+		if fuse {
+			var ex []string
+			for i, st := range c.epi.strides {
+				fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", "j0"}, []int{st[0], st[1], st[3]}))
+				ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, []int{st[3]})))
+			}
+			fmt.Fprintf(&b, "for j := range yr {\n%s}\n", c.epi.stmt(in, "yr[j]", ex))
+			k.epiDone = true
+		} else {
+			b.WriteString("for j := range yr {\nyr[j] += bm\n}\n")
+		}
+		b.WriteString("}\n}\n")
 	}
 	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
 	if wPack != nil {
@@ -162,7 +202,11 @@ col[o+jj] = 0
 	if bPacked {
 		bm = fmt.Sprintf("gemmMat{data: %s, packed: true}", src)
 	}
-	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, %v, pack, threads)\n", Mg, OHW, K, am, bm, OHW, hasBias)
+	if epiArg == "nil" {
+		fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, false, pack, threads)\n", Mg, OHW, K, am, bm, OHW)
+	} else {
+		fmt.Fprintf(&b, "gemmEpi(%d, %d, %d, %s, %s, yg, %d, false, pack, threads, %s)\n", Mg, OHW, K, am, bm, OHW, epiArg)
+	}
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
@@ -707,14 +751,19 @@ type depthwise struct {
 	N, C, H, W, OH, OW, KH, KW int
 	SH, SW, DH, DW, PT, PL     int
 	bias                       bool
+	vec                        bool      // the package has the vector micro-kernel unit (dwRow)
+	epi                        *epilogue // a fused epilogue, applied to each output row
 }
 
 // depthwiseBody writes a depthwise convolution as direct loops. Outputs
 // whose window lies inside the input (rows [ohLo, ohHi), columns [owLo,
 // owHi), known at compile time) take every tap unrolled, the weights held
 // in locals and each input row sliced once per tap row, so no bound is
-// tested per tap; the border outputs test each tap.
-func depthwiseBody(d depthwise) string {
+// tested per tap; the border outputs test each tap. With the vector unit,
+// stride-1 rows of at least 8 inside outputs go through dwRow instead
+// (vec reports it). A fused epilogue is applied to each output row once it
+// is computed.
+func depthwiseBody(d depthwise) (body string, vec bool) {
 	bias := "0"
 	if d.bias {
 		bias = "b[c]"
@@ -731,6 +780,7 @@ func depthwiseBody(d depthwise) string {
 	}
 	ohLo, ohHi := inside(d.OH, d.H, d.KH, d.SH, d.DH, d.PT)
 	owLo, owHi := inside(d.OW, d.W, d.KW, d.SW, d.DW, d.PL)
+	vec = d.vec && d.SW == 1 && owHi-owLo >= 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
 // every tap against the input's bounds.
@@ -756,31 +806,47 @@ return s
 	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nrow := yp[oh*%d : (oh+1)*%d]\n", d.OH, d.OW, d.OW)
 	if ohLo < ohHi && owLo < owHi {
 		fmt.Fprintf(&b, "if oh >= %d && oh < %d {\n", ohLo, ohHi)
-		var wl, ws []string
-		for i := 0; i < d.KH*d.KW; i++ {
-			wl = append(wl, fmt.Sprintf("wk[%d]", i))
-			ws = append(ws, fmt.Sprintf("w%d", i))
-		}
-		fmt.Fprintf(&b, "%s := %s\n", strings.Join(ws, ", "), strings.Join(wl, ", "))
 		fmt.Fprintf(&b, "ih0 := oh*%d - %d\n", d.SH, d.PT)
-		span := (d.KW-1)*d.DW + 1
-		for kh := 0; kh < d.KH; kh++ {
-			fmt.Fprintf(&b, "r%d := xp[(ih0+%d)*%d : (ih0+%d)*%d+%d]\n", kh, kh*d.DH, d.W, kh*d.DH, d.W, d.W)
-		}
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
-		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\niw := ow*%d - %d\ns := bias\n", owLo, owHi, d.SW, d.PL)
-		for kh := 0; kh < d.KH; kh++ {
-			fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
-			var taps []string
-			for kw := 0; kw < d.KW; kw++ {
-				taps = append(taps, fmt.Sprintf("q%d[%d]*w%d", kh, kw*d.DW, kh*d.KW+kw))
+		if vec {
+			fmt.Fprintf(&b, "dwRow(row[%d:%d], xp[ih0*%d+%d:], %d, wk, bias, %d, %d, %d, %d)\n", owLo, owHi, d.W, owLo-d.PL, d.W, d.KH, d.KW, d.DH, d.DW)
+		} else {
+			var wl, ws []string
+			for i := 0; i < d.KH*d.KW; i++ {
+				wl = append(wl, fmt.Sprintf("wk[%d]", i))
+				ws = append(ws, fmt.Sprintf("w%d", i))
 			}
-			fmt.Fprintf(&b, "s += %s\n", strings.Join(taps, " + "))
+			fmt.Fprintf(&b, "%s := %s\n", strings.Join(ws, ", "), strings.Join(wl, ", "))
+			span := (d.KW-1)*d.DW + 1
+			for kh := 0; kh < d.KH; kh++ {
+				fmt.Fprintf(&b, "r%d := xp[(ih0+%d)*%d : (ih0+%d)*%d+%d]\n", kh, kh*d.DH, d.W, kh*d.DH, d.W, d.W)
+			}
+			fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\niw := ow*%d - %d\ns := bias\n", owLo, owHi, d.SW, d.PL)
+			for kh := 0; kh < d.KH; kh++ {
+				fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
+				var taps []string
+				for kw := 0; kw < d.KW; kw++ {
+					taps = append(taps, fmt.Sprintf("q%d[%d]*w%d", kh, kw*d.DW, kh*d.KW+kw))
+				}
+				fmt.Fprintf(&b, "s += %s\n", strings.Join(taps, " + "))
+			}
+			b.WriteString("row[ow] = s\n}\n")
 		}
-		b.WriteString("row[ow] = s\n}\n")
 		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
-		b.WriteString("continue\n}\n")
+		b.WriteString("} else {\n")
 	}
-	b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n}\n}\n}\n")
-	return b.String()
+	b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n")
+	if ohLo < ohHi && owLo < owHi {
+		b.WriteString("}\n")
+	}
+	if d.epi != nil {
+		var ex []string
+		for i, st := range d.epi.strides {
+			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c", "oh"}, st[:3]))
+			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"ow"}, st[3:])))
+		}
+		fmt.Fprintf(&b, "for ow := range row {\n%s}\n", d.epi.stmt("row[ow]", "row[ow]", ex))
+	}
+	b.WriteString("}\n}\n}\n")
+	return b.String(), vec
 }
