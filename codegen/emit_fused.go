@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kiln-ml/kiln/codegen/kernels"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -100,6 +101,28 @@ type epilogue struct {
 	// element read by in (the base op's value, an expression), with
 	// extra i's element at ex[i], storing the result to out.
 	stmt func(in, out string, ex []string) string
+	// A kernel that applies the epilogue row by row writes rowStmt for
+	// each element of a row, then calls rowFn on the row when it is set:
+	// a vector kernel of the library taking the epilogue's last op
+	// (geluRow), which rowStmt then leaves out.
+	rowStmt func(in, out string, ex []string) string
+	rowFn   string
+}
+
+// rowLoop writes, for the row slice row of a kernel's output just
+// computed, the loop applying rowStmt to each element (index variable j,
+// the base op's value in, row[j] when empty, the extras' elements at ex)
+// and the rowFn call.
+func (e *epilogue) rowLoop(row, j, in string, ex []string) string {
+	y := fmt.Sprintf("%s[%s]", row, j)
+	if in == "" {
+		in = y
+	}
+	s := fmt.Sprintf("for %s := range %s {\n%s}\n", j, row, e.rowStmt(in, y, ex))
+	if e.rowFn != "" {
+		s += fmt.Sprintf("%s(%s)\n", e.rowFn, row)
+	}
+	return s
 }
 
 // bcastStrides is the stride of an operand of shape xs along each dim of
@@ -174,38 +197,34 @@ func emitFused(c *opCtx) (*kernel, error) {
 	for _, e := range epi.Ops {
 		ops = append(ops, e.Name)
 	}
-	stmt := func(in, out string, ex []string) string {
-		var b strings.Builder
-		b.WriteString("var v float32\n")
-		vals := map[*ir.Value]string{}
-		ref := func(a *ir.Value) string {
-			if s, ok := vals[a]; ok {
-				return s
-			}
-			for pi, p := range epi.Params {
-				if p == a {
-					if pi == 0 {
-						return in
-					}
-					return ex[pi-1]
-				}
-			}
-			fs, _ := ir.ConstFloats(a)
-			return f32Lit(float32(fs[0]))
+	// With the vector units, an epilogue ending in GELU (erf form) of the
+	// value before it leaves that op to geluRow over each row.
+	ops0 := epi.Ops
+	rowFn := ""
+	if n := len(epi.Ops); c.g.tile == kernels.SIMDTile && n > 0 {
+		last := epi.Ops[n-1]
+		prev := epi.Params[0]
+		if n > 1 {
+			prev = epi.Ops[n-2].Results[0]
 		}
-		for n, e := range epi.Ops {
-			t := fmt.Sprintf("t%d", n)
-			if s, ok := epilogueStmt(e); ok {
-				fmt.Fprintf(&b, "v = %s\n%s\n%s := v\n", ref(e.Args[0]), s, t)
-			} else {
-				fmt.Fprintf(&b, "%s := %s\n", t, fmt.Sprintf(epilogueBinary[e.Name], ref(e.Args[0]), ref(e.Args[1])))
-			}
-			vals[e.Results[0]] = t
+		if last.Name == "Gelu" && last.Str("approximate") != "tanh" && len(last.Args) == 1 && last.Args[0] == prev && epi.Results[0] == last.Results[0] {
+			ops0, rowFn = epi.Ops[:n-1], "geluRow"
 		}
-		fmt.Fprintf(&b, "_ = v\n%s = %s\n", out, ref(epi.Results[0]))
-		return b.String()
 	}
-	ep := &epilogue{stmt: stmt}
+	gen := func(ops []*ir.Op, result *ir.Value) func(in, out string, ex []string) string {
+		return func(in, out string, ex []string) string {
+			return epilogueStmts(epi, ops, result, in, out, ex)
+		}
+	}
+	stmt := gen(epi.Ops, epi.Results[0])
+	rowResult := epi.Results[0]
+	if rowFn != "" {
+		rowResult = epi.Params[0]
+		if len(ops0) > 0 {
+			rowResult = ops0[len(ops0)-1].Results[0]
+		}
+	}
+	ep := &epilogue{stmt: stmt, rowStmt: gen(ops0, rowResult), rowFn: rowFn}
 	for _, xs := range shapes[1:] {
 		ep.strides = append(ep.strides, bcastStrides(ys, xs))
 	}
@@ -249,4 +268,39 @@ func emitFused(c *opCtx) (*kernel, error) {
 	k.comment += " then " + strings.Join(ops, ", ")
 	k.flops += int64(numel(ys) * len(epi.Ops))
 	return k, nil
+}
+
+// epilogueStmts writes the statements of the epilogue ops ops of region
+// epi on the element read by in (epi's first param), extra i's element at
+// ex[i], storing result's value to out.
+func epilogueStmts(epi *ir.Region, ops []*ir.Op, result *ir.Value, in, out string, ex []string) string {
+	var b strings.Builder
+	b.WriteString("var v float32\n")
+	vals := map[*ir.Value]string{}
+	ref := func(a *ir.Value) string {
+		if s, ok := vals[a]; ok {
+			return s
+		}
+		for pi, p := range epi.Params {
+			if p == a {
+				if pi == 0 {
+					return in
+				}
+				return ex[pi-1]
+			}
+		}
+		fs, _ := ir.ConstFloats(a)
+		return f32Lit(float32(fs[0]))
+	}
+	for n, e := range ops {
+		t := fmt.Sprintf("t%d", n)
+		if s, ok := epilogueStmt(e); ok {
+			fmt.Fprintf(&b, "v = %s\n%s\n%s := v\n", ref(e.Args[0]), s, t)
+		} else {
+			fmt.Fprintf(&b, "%s := %s\n", t, fmt.Sprintf(epilogueBinary[e.Name], ref(e.Args[0]), ref(e.Args[1])))
+		}
+		vals[e.Results[0]] = t
+	}
+	fmt.Fprintf(&b, "_ = v\n%s = %s\n", out, ref(result))
+	return b.String()
 }

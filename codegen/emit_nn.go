@@ -187,7 +187,7 @@ col[o+jj] = 0
 				fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", "j0"}, []int{st[0], st[1], st[3]}))
 				ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, []int{st[3]})))
 			}
-			fmt.Fprintf(&b, "for j := range yr {\n%s}\n", c.epi.stmt(in, "yr[j]", ex))
+			b.WriteString(c.epi.rowLoop("yr", "j", in, ex))
 			k.epiDone = true
 		} else {
 			b.WriteString("for j := range yr {\nyr[j] += bm\n}\n")
@@ -286,6 +286,37 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), p.n, numel(ys))
 	}
 	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads)\n", M, N, K, K, bm, M*N, N)
+	// A fused epilogue is applied to each block of the output as the GEMM
+	// finishes it (operands of rank 2 or more, so the output's last two
+	// dims are the product's rows and columns).
+	epiDone := false
+	if c.epi != nil && len(as) >= 2 && len(bs) >= 2 && len(ys) == r+2 {
+		var eb strings.Builder
+		fmt.Fprintf(&eb, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nyr := y[bi*%d+i*%d+j0 : bi*%d+i*%d+j0+nb]\n", M*N, N, M*N, N)
+		var ex []string
+		for i, st := range c.epi.strides {
+			terms := []string{}
+			outStride := 1
+			for d := r - 1; d >= 0; d-- {
+				if st[d] != 0 {
+					terms = append(terms, fmt.Sprintf("(bi/%d%%%d)*%d", outStride, batch[d], st[d]))
+				}
+				outStride *= batch[d]
+			}
+			if t := indexExpr([]string{"i", "j0"}, st[r:]); t != "0" {
+				terms = append(terms, t)
+			}
+			off := "0"
+			if len(terms) > 0 {
+				off = strings.Join(terms, "+")
+			}
+			fmt.Fprintf(&eb, "e%d := ex%d[%s:]\n", i, i, off)
+			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, st[r+1:])))
+		}
+		eb.WriteString(c.epi.rowLoop("yr", "j", "", ex) + "}\n}\n")
+		call = eb.String() + fmt.Sprintf("gemmEpi(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads, epi)\n", M, N, K, K, bm, M*N, N)
+		epiDone = true
+	}
 	bo := "bo := " + offset(bb, K*N) + "\n"
 	if packed != nil {
 		bo = ""
@@ -298,7 +329,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 	return &kernel{
 		in: c.op.Args[:2], params: []string{"a", "b", "y"}, nout: 1,
 		comment: "MatMul " + shapes, body: b.String(), shapes: shapes,
-		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true, packed: packed,
+		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true, packed: packed, epiDone: epiDone,
 	}, nil
 }
 
@@ -845,7 +876,7 @@ return s
 			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c", "oh"}, st[:3]))
 			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"ow"}, st[3:])))
 		}
-		fmt.Fprintf(&b, "for ow := range row {\n%s}\n", d.epi.stmt("row[ow]", "row[ow]", ex))
+		b.WriteString(d.epi.rowLoop("row", "ow", "", ex))
 	}
 	b.WriteString("}\n}\n}\n")
 	return b.String(), vec

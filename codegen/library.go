@@ -24,6 +24,12 @@ var (
 	mathfSource string
 	//go:embed kernels/parallel.go
 	parallelSource string
+	//go:embed kernels/gelu_vec.go
+	geluSource string
+	//go:embed kernels/gelu_vec_amd64.go
+	geluAMD64Source string
+	//go:embed kernels/gelu_novec.go
+	geluNoVecSource string
 )
 
 // libraryFile is a one-file unit of the kernel library as the generated
@@ -32,8 +38,9 @@ func libraryFile(opts Options, src string) string {
 	return header(opts) + strings.Replace(src, "package kernels", "package "+opts.Package, 1)
 }
 
-// mathfFuncs are the functions of kernels/mathf.go that kernel bodies call.
-var mathfFuncs = []string{"expf(", "sigmoidf(", "tanhf(", "erff("}
+// mathfFuncs are the functions of kernels/mathf.go that kernel bodies
+// call, and geluRow, whose unit calls erff.
+var mathfFuncs = []string{"expf(", "sigmoidf(", "tanhf(", "erff(", "geluRow("}
 
 // needMathf reports whether a kernel body calls a function of mathf.go.
 func needMathf(body string) bool {
@@ -67,6 +74,23 @@ func gemmFiles(opts Options) map[string]string {
 		"gemm.go":            gemm + stripPackageClause(microSIMDSource),
 		"gemm_simd_amd64.go": tagged(microSIMDAMD64Source, "goexperiment.simd && amd64"),
 		"gemm_nosimd.go":     tagged(microNoSIMDSource, "!(goexperiment.simd && amd64)"),
+	}
+}
+
+// geluFiles are the generated package's vector GELU unit (geluRow, for
+// packages with the vector micro-kernel): gelu.go and the two files that
+// choose, by build constraint, between the archsimd loop and none.
+func geluFiles(opts Options) map[string]string {
+	file := func(src, constraint string) string {
+		if constraint != "" {
+			constraint = "//go:build " + constraint + "\n\n"
+		}
+		return header(opts) + constraint + "package " + opts.Package + "\n" + stripPackageClause(src)
+	}
+	return map[string]string{
+		"gelu.go":            file(geluSource, ""),
+		"gelu_simd_amd64.go": file(geluAMD64Source, "goexperiment.simd && amd64"),
+		"gelu_nosimd.go":     file(geluNoVecSource, "!(goexperiment.simd && amd64)"),
 	}
 }
 
