@@ -78,7 +78,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return []string{"gelu.go", "gelu_nosimd.go", "gelu_simd_amd64.go", "gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}
+	return []string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", "vecmath.go", "vecmath_nosimd.go", "vecmath_simd_amd64.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -191,8 +191,8 @@ func Compile(m *ir.Module, opts Options) (*Package, error) {
 		if needMathf(fn.body) {
 			gen["mathf.go"] = mathfFile(opts)
 		}
-		if strings.Contains(fn.body, "geluRow(") {
-			for name, src := range geluFiles(opts) {
+		if needVecmath(fn.body) {
+			for name, src := range vecmathFiles(opts) {
 				gen[name] = src
 			}
 		}

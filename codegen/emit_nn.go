@@ -480,8 +480,8 @@ func emitGlobalAveragePool(c *opCtx) (*kernel, error) {
 }
 
 // emitSoftmax writes Softmax along one axis (opset-13 semantics), the
-// maximum subtracted first, the exponentials in float32 (expf) and their
-// sum in float64.
+// maximum subtracted first, the exponentials in float32 (expf; over the
+// last axis with the vector units, expRow) and their sum in float64.
 func emitSoftmax(c *opCtx) (*kernel, error) {
 	xs, err := c.arg(0)
 	if err != nil {
@@ -493,6 +493,12 @@ func emitSoftmax(c *opCtx) (*kernel, error) {
 	}
 	outer, n, inner := numel(xs[:ax]), xs[ax], numel(xs[ax+1:])
 	shapes := typeText(xs)
+	// The exponentials less the maximum and their sum in float64; over
+	// the last axis with the vector units, expRow on the whole row.
+	expLoop := fmt.Sprintf("var sum float64\nfor i := 0; i < %[1]d; i++ {\ne := expf(x[base+i*%[2]d] - m)\ny[base+i*%[2]d] = e\nsum += float64(e)\n}\n", n, inner)
+	if c.g.tile == kernels.SIMDTile && inner == 1 {
+		expLoop = fmt.Sprintf("row := y[base : base+%[1]d]\ncopy(row, x[base:base+%[1]d])\nexpRow(row, m)\nvar sum float64\nfor _, e := range row {\nsum += float64(e)\n}\n", n)
+	}
 	body := fmt.Sprintf(`x = x[:%[1]d]
 y = y[:%[1]d]
 for o := 0; o < %[2]d; o++ {
@@ -502,19 +508,13 @@ m := float32(math.Inf(-1))
 for i := 0; i < %[3]d; i++ {
 m = max(m, x[base+i*%[4]d])
 }
-var sum float64
-for i := 0; i < %[3]d; i++ {
-e := expf(x[base+i*%[4]d] - m)
-y[base+i*%[4]d] = e
-sum += float64(e)
-}
-r := float32(1 / sum)
+%[6]sr := float32(1 / sum)
 for i := 0; i < %[3]d; i++ {
 y[base+i*%[4]d] *= r
 }
 }
 }
-`, numel(xs), outer, n, inner, n*inner)
+`, numel(xs), outer, n, inner, n*inner, expLoop)
 	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Softmax over axis %d of %s", ax, shapes), body: body, shapes: shapes, flops: 4 * int64(numel(xs))}, nil
 }
 

@@ -24,12 +24,12 @@ var (
 	mathfSource string
 	//go:embed kernels/parallel.go
 	parallelSource string
-	//go:embed kernels/gelu_vec.go
-	geluSource string
-	//go:embed kernels/gelu_vec_amd64.go
-	geluAMD64Source string
-	//go:embed kernels/gelu_novec.go
-	geluNoVecSource string
+	//go:embed kernels/vecmath.go
+	vecmathSource string
+	//go:embed kernels/vecmath_amd64.go
+	vecmathAMD64Source string
+	//go:embed kernels/vecmath_novec.go
+	vecmathNoVecSource string
 )
 
 // libraryFile is a one-file unit of the kernel library as the generated
@@ -39,8 +39,22 @@ func libraryFile(opts Options, src string) string {
 }
 
 // mathfFuncs are the functions of kernels/mathf.go that kernel bodies
-// call, and geluRow, whose unit calls erff.
-var mathfFuncs = []string{"expf(", "sigmoidf(", "tanhf(", "erff(", "geluRow("}
+// call, and those of the vector math unit, which calls them.
+var mathfFuncs = append([]string{"expf(", "sigmoidf(", "tanhf(", "erff("}, vecmathFuncs...)
+
+// vecmathFuncs are the functions of the vector math unit
+// (kernels/vecmath*.go).
+var vecmathFuncs = []string{"geluRow(", "expRow("}
+
+// needVecmath reports whether a kernel body calls the vector math unit.
+func needVecmath(body string) bool {
+	for _, f := range vecmathFuncs {
+		if strings.Contains(body, f) {
+			return true
+		}
+	}
+	return false
+}
 
 // needMathf reports whether a kernel body calls a function of mathf.go.
 func needMathf(body string) bool {
@@ -77,10 +91,11 @@ func gemmFiles(opts Options) map[string]string {
 	}
 }
 
-// geluFiles are the generated package's vector GELU unit (geluRow, for
-// packages with the vector micro-kernel): gelu.go and the two files that
-// choose, by build constraint, between the archsimd loop and none.
-func geluFiles(opts Options) map[string]string {
+// vecmathFiles are the generated package's vector math unit (geluRow,
+// expRow; for packages with the vector micro-kernel): vecmath.go and the
+// two files that choose, by build constraint, between the archsimd loops
+// and none.
+func vecmathFiles(opts Options) map[string]string {
 	file := func(src, constraint string) string {
 		if constraint != "" {
 			constraint = "//go:build " + constraint + "\n\n"
@@ -88,9 +103,9 @@ func geluFiles(opts Options) map[string]string {
 		return header(opts) + constraint + "package " + opts.Package + "\n" + stripPackageClause(src)
 	}
 	return map[string]string{
-		"gelu.go":            file(geluSource, ""),
-		"gelu_simd_amd64.go": file(geluAMD64Source, "goexperiment.simd && amd64"),
-		"gelu_nosimd.go":     file(geluNoVecSource, "!(goexperiment.simd && amd64)"),
+		"vecmath.go":            file(vecmathSource, ""),
+		"vecmath_simd_amd64.go": file(vecmathAMD64Source, "goexperiment.simd && amd64"),
+		"vecmath_nosimd.go":     file(vecmathNoVecSource, "!(goexperiment.simd && amd64)"),
 	}
 }
 

@@ -56,3 +56,52 @@ func TestGeluRow(t *testing.T) {
 		}
 	}
 }
+
+// TestExpRow sweeps float32s over [-104, 0] through expRow (less m = 1.5,
+// vector lanes and the scalar tail) against package math: relative error
+// at most 2e-7 where the result is at least 2⁻¹²⁶, at most 2⁻¹²⁶
+// absolute below; -Inf gives 0, NaN stays NaN.
+func TestExpRow(t *testing.T) {
+	step := uint32(1024)
+	if testing.Short() {
+		step = 1 << 14
+	}
+	const m = 1.5
+	var xs []float32
+	for b := uint32(0); b < 0x7f800000; b += step {
+		if x := math.Float32frombits(b); x <= 104 {
+			xs = append(xs, -x+m)
+		}
+	}
+	var worst float64
+	for lo := 0; lo < len(xs); lo += 13 {
+		row := append([]float32(nil), xs[lo:min(lo+13, len(xs))]...)
+		expRow(row, m)
+		for i, got := range row {
+			x := float64(xs[lo+i] - m)
+			want := math.Exp(x)
+			d := math.Abs(float64(got) - want)
+			if want < 0x1p-126 {
+				if d > 0x1p-126 {
+					t.Fatalf("expRow at %v: %v, want %v", x, got, want)
+				}
+				continue
+			}
+			if d/want > 2e-7 || math.IsNaN(float64(got)) {
+				t.Fatalf("expRow at %v: %v, want %v (relative error %.3g)", x, got, want, d/want)
+			}
+			worst = max(worst, d/want)
+		}
+	}
+	t.Logf("%d inputs, largest relative error %.3g", len(xs), worst)
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	row := []float32{nan, -inf, m, nan, -inf, m, nan, -inf, m, nan, -inf}
+	expRow(row, m)
+	for i, got := range row {
+		switch want := []float32{nan, 0, 1}[i%3]; {
+		case want != want && got == got, want == want && got != want:
+			t.Errorf("expRow at %d: got %v, want %v", i, got, want)
+		}
+	}
+}

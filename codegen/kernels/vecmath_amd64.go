@@ -4,8 +4,8 @@ package kernels
 
 import "simd/archsimd"
 
-// geluHaveSIMD reports whether the CPU runs geluRowSIMD: AVX2 and FMA.
-var geluHaveSIMD = archsimd.X86.AVX2() && archsimd.X86.FMA()
+// vecHaveSIMD reports whether the CPU runs the vector loops: AVX2 and FMA.
+var vecHaveSIMD = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
 // geluRowSIMD is geluRow on a row whose length is a multiple of 8. Each
 // vector computes erf as erff does, both of its formulas (the Maclaurin
@@ -75,6 +75,45 @@ func geluRowSIMD(y []float32) {
 		erf = one.Merge(erf, a.GreaterEqual(four))
 		erf = erf.AsInt32x8().Or(x.AsInt32x8().And(sgnMask)).AsFloat32x8()
 		half.Mul(v).Mul(one.Add(erf)).Store(p)
+		y = y[8:]
+	}
+}
+
+// expRowSIMD is expRow on a row whose length is a multiple of 8: expf's
+// range reduction and polynomial on vectors, 2ⁿ built from bits (n in
+// [-126, 0] for the results kept), 0 where y-m < ln 2⁻¹²⁶, NaN for NaN.
+func expRowSIMD(y []float32, m float32) {
+	bc := archsimd.BroadcastFloat32x8
+	var (
+		mv    = bc(m)
+		one   = bc(1)
+		zero  = bc(0)
+		lim   = bc(-87.33654) // ln 2⁻¹²⁶
+		log2e = bc(expfLog2e)
+		ln2Hi = bc(expfLn2Hi)
+		ln2Lo = bc(expfLn2Lo)
+		round = bc(expfRound)
+		bias  = archsimd.BroadcastInt32x8(127)
+	)
+	for len(y) >= 8 {
+		p := (*[8]float32)(y[:8])
+		x := archsimd.LoadFloat32x8(p).Sub(mv)
+		keep := x.GreaterEqual(lim)
+		xc := x.Max(lim)
+		n := xc.MulAdd(log2e, round).Sub(round)
+		r := xc.Sub(n.Mul(ln2Hi))
+		r = r.Sub(n.Mul(ln2Lo))
+		ex := bc(1.0 / 5040)
+		ex = ex.MulAdd(r, bc(1.0/720))
+		ex = ex.MulAdd(r, bc(1.0/120))
+		ex = ex.MulAdd(r, bc(1.0/24))
+		ex = ex.MulAdd(r, bc(1.0/6))
+		ex = ex.MulAdd(r, bc(1.0/2))
+		ex = ex.MulAdd(r, one)
+		ex = ex.MulAdd(r, one)
+		scale := n.ConvertToInt32().Add(bias).ShiftAllLeft(23).AsFloat32x8()
+		// Lanes below the range are 0, NaN lanes stay NaN.
+		ex.Mul(scale).Merge(zero, keep).Merge(x, x.Equal(x)).Store(p)
 		y = y[8:]
 	}
 }
