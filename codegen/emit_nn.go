@@ -86,10 +86,13 @@ func emitConv(c *opCtx) (*kernel, error) {
 	// A constant W is stored packed for the GEMM, group after group.
 	var wPack *weightPack
 	if G != C || M != C {
-		if _, ok := constF32(c.op.Args[1], numel(wsh)); ok {
-			p := packA(c.g.tile, G, Mg, K)
-			wPack = &p
-			k.packed = map[int]weightPack{1: p}
+		if wc := throughViews(c.op.Args[1]); wc.IsConst() {
+			if _, ok := constF32(wc, numel(wsh)); ok {
+				p := packA(c.g.tile, G, Mg, K)
+				wPack = &p
+				k.packed = map[int]weightPack{1: p}
+				k.in[1] = wc
+			}
 		}
 	}
 	wLen := numel(wsh)
