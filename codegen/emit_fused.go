@@ -102,9 +102,9 @@ type epilogue struct {
 	// extra i's element at ex[i], storing the result to out.
 	stmt func(in, out string, ex []string) string
 	// A kernel that applies the epilogue row by row writes rowStmt for
-	// each element of a row, then calls rowFn on the row when it is set:
-	// a vector kernel of the library taking the epilogue's last op
-	// (geluRow), which rowStmt then leaves out.
+	// each element of a row, then, when rowFn is set, the call it formats
+	// with the row (vecRowCall): a vector loop of the library taking the
+	// epilogue's last op, which rowStmt then leaves out.
 	rowStmt func(in, out string, ex []string) string
 	rowFn   string
 }
@@ -120,7 +120,7 @@ func (e *epilogue) rowLoop(row, j, in string, ex []string) string {
 	}
 	s := fmt.Sprintf("for %s := range %s {\n%s}\n", j, row, e.rowStmt(in, y, ex))
 	if e.rowFn != "" {
-		s += fmt.Sprintf("%s(%s)\n", e.rowFn, row)
+		s += fmt.Sprintf(e.rowFn, row) + "\n"
 	}
 	return s
 }
@@ -197,8 +197,9 @@ func emitFused(c *opCtx) (*kernel, error) {
 	for _, e := range epi.Ops {
 		ops = append(ops, e.Name)
 	}
-	// With the vector units, an epilogue ending in GELU (erf form) of the
-	// value before it leaves that op to geluRow over each row.
+	// With the vector units, an epilogue ending in an op the vector math
+	// unit has a row loop for (vecRowCall), of the value before it, leaves
+	// that op to the row loop.
 	ops0 := epi.Ops
 	rowFn := ""
 	if n := len(epi.Ops); c.g.tile == kernels.SIMDTile && n > 0 {
@@ -207,8 +208,10 @@ func emitFused(c *opCtx) (*kernel, error) {
 		if n > 1 {
 			prev = epi.Ops[n-2].Results[0]
 		}
-		if last.Name == "Gelu" && last.Str("approximate") != "tanh" && len(last.Args) == 1 && last.Args[0] == prev && epi.Results[0] == last.Results[0] {
-			ops0, rowFn = epi.Ops[:n-1], "geluRow"
+		if len(last.Args) > 0 && last.Args[0] == prev && epi.Results[0] == last.Results[0] {
+			if rowFn = vecRowCall(last); rowFn != "" {
+				ops0 = epi.Ops[:n-1]
+			}
 		}
 	}
 	gen := func(ops []*ir.Op, result *ir.Value) func(in, out string, ex []string) string {
@@ -303,4 +306,29 @@ func epilogueStmts(epi *ir.Region, ops []*ir.Op, result *ir.Value, in, out strin
 	}
 	fmt.Fprintf(&b, "_ = v\n%s = %s\n", out, ref(result))
 	return b.String()
+}
+
+// vecRowCall is the call of the vector math unit's row loop computing op
+// over a row (a format with one %s for the row), or "": GELU (erf form),
+// Clip with both bounds constant, Relu.
+func vecRowCall(op *ir.Op) string {
+	switch op.Name {
+	case "Gelu":
+		if op.Str("approximate") != "tanh" && len(op.Args) == 1 {
+			return "geluRow(%s)"
+		}
+	case "Relu":
+		if len(op.Args) == 1 {
+			return "reluRow(%s)"
+		}
+	case "Clip":
+		if len(op.Args) == 3 && op.Args[1] != nil && op.Args[2] != nil {
+			lo, ok1 := ir.ConstFloats(op.Args[1])
+			hi, ok2 := ir.ConstFloats(op.Args[2])
+			if ok1 && ok2 && len(lo) == 1 && len(hi) == 1 {
+				return "clampRow(%s, " + f32Lit(float32(lo[0])) + ", " + f32Lit(float32(hi[0])) + ")"
+			}
+		}
+	}
+	return ""
 }

@@ -117,3 +117,26 @@ func expRowSIMD(y []float32, m float32) {
 		y = y[8:]
 	}
 }
+
+// clampRowSIMD is clampRow on a row whose length is a multiple of 8:
+// vector max and min, NaN lanes put back.
+func clampRowSIMD(y []float32, lo, hi float32) {
+	lv, hv := archsimd.BroadcastFloat32x8(lo), archsimd.BroadcastFloat32x8(hi)
+	for len(y) >= 8 {
+		p := (*[8]float32)(y[:8])
+		v := archsimd.LoadFloat32x8(p)
+		v.Max(lv).Min(hv).Merge(v, v.Equal(v)).Store(p)
+		y = y[8:]
+	}
+}
+
+// reluRowSIMD is reluRow on a row whose length is a multiple of 8.
+func reluRowSIMD(y []float32) {
+	zero := archsimd.BroadcastFloat32x8(0)
+	for len(y) >= 8 {
+		p := (*[8]float32)(y[:8])
+		v := archsimd.LoadFloat32x8(p)
+		v.Max(zero).Merge(v, v.Equal(v)).Store(p)
+		y = y[8:]
+	}
+}

@@ -11,3 +11,9 @@ func geluRowSIMD(y []float32) {}
 
 // expRowSIMD stands in for the vector exponential and is never called.
 func expRowSIMD(y []float32, m float32) {}
+
+// clampRowSIMD stands in for the vector clamp and is never called.
+func clampRowSIMD(y []float32, lo, hi float32) {}
+
+// reluRowSIMD stands in for the vector Relu and is never called.
+func reluRowSIMD(y []float32) {}

@@ -105,3 +105,30 @@ func TestExpRow(t *testing.T) {
 		}
 	}
 }
+
+// TestClampRow checks clampRow and reluRow, vector lanes and tail,
+// against the scalar definition on values around and beyond the bounds,
+// NaN and infinities included.
+func TestClampRow(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	xs := []float32{-7, -1, -0.5, 0, 0.25, 1, 5.9, 6, 6.1, 100, nan, inf, -inf, 3, -3, 2, 1e-30, -1e-30, 7}
+	for _, bounds := range [][2]float32{{0, 6}, {-1, 1}, {-inf, 0.5}} {
+		row := append([]float32(nil), xs...)
+		clampRow(row, bounds[0], bounds[1])
+		for i, got := range row {
+			want := min(max(xs[i], bounds[0]), bounds[1])
+			if !(got == want || (got != got && want != want)) {
+				t.Errorf("clampRow(%v, %v) at %v: got %v, want %v", bounds[0], bounds[1], xs[i], got, want)
+			}
+		}
+	}
+	row := append([]float32(nil), xs...)
+	reluRow(row)
+	for i, got := range row {
+		want := max(xs[i], 0)
+		if !(got == want || (got != got && want != want)) {
+			t.Errorf("reluRow at %v: got %v, want %v", xs[i], got, want)
+		}
+	}
+}
