@@ -795,8 +795,8 @@ type depthwise struct {
 // in locals and each input row sliced once per tap row, so no bound is
 // tested per tap; the border outputs test each tap. With the vector unit,
 // stride-1 rows of at least 8 inside outputs go through dwRow instead
-// (vec reports it). A fused epilogue is applied to each output row once it
-// is computed.
+// (vec reports it). A fused epilogue is applied to each output plane (or
+// row) once it is computed.
 func depthwiseBody(d depthwise) (body string, vec bool) {
 	bias := "0"
 	if d.bias {
@@ -873,7 +873,18 @@ return s
 	if ohLo < ohHi && owLo < owHi {
 		b.WriteString("}\n")
 	}
+	// The epilogue goes over each channel's plane once it is computed
+	// (still in L1; longer rows for the vector loops), or over each row
+	// when an extra operand's strides do not flatten the plane.
+	plane := true
 	if d.epi != nil {
+		for _, st := range d.epi.strides {
+			if st[2] != d.OW*st[3] {
+				plane = false
+			}
+		}
+	}
+	if d.epi != nil && !plane {
 		var ex []string
 		for i, st := range d.epi.strides {
 			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c", "oh"}, st[:3]))
@@ -881,6 +892,15 @@ return s
 		}
 		b.WriteString(d.epi.rowLoop("row", "ow", "", ex))
 	}
-	b.WriteString("}\n}\n}\n")
+	b.WriteString("}\n")
+	if d.epi != nil && plane {
+		var ex []string
+		for i, st := range d.epi.strides {
+			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c"}, st[:2]))
+			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"o"}, st[3:])))
+		}
+		b.WriteString(d.epi.rowLoop("yp", "o", "", ex))
+	}
+	b.WriteString("}\n}\n")
 	return b.String(), vec
 }
