@@ -108,11 +108,12 @@ func emitConv(c *opCtx) (*kernel, error) {
 		d := depthwise{
 			N: N, C: C, H: H, W: W, OH: OH, OW: OW, KH: KH, KW: KW,
 			SH: SH, SW: SW, DH: DH, DW: DW, PT: PT, PL: PL, bias: hasBias,
-			vec: c.g.tile == kernels.SIMDTile, epi: c.epi,
+			vec: c.g.tile == kernels.SIMDTile, epi: c.epi, par: c.parallel(N * C * OH * OW),
 		}
 		body, vec := depthwiseBody(d)
 		k.body = b.String() + body
 		k.vec = vec
+		k.par = d.par
 		k.epiDone = c.epi != nil
 		return k, nil
 	}
@@ -786,6 +787,7 @@ type depthwise struct {
 	SH, SW, DH, DW, PT, PL     int
 	bias                       bool
 	vec                        bool      // the package has the vector micro-kernel unit (dwRow)
+	par                        bool      // split the channels over threads (parallelFor)
 	epi                        *epilogue // a fused epilogue, applied to each output row
 }
 
@@ -834,7 +836,14 @@ s += xp[ih*%[10]d+iw] * wk[kh*%[2]d+kw]
 return s
 }
 `, d.KH, d.KW, d.SH, d.PT, d.DH, d.H, d.SW, d.PL, d.DW, d.W)
-	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\n", d.N, d.C)
+	// With threads, the channels are split over goroutines (each channel
+	// computed alike on whichever, so the bits do not depend on threads):
+	// channel c goes to the chunk of [0, C·OH·OW) holding c·OH·OW.
+	if d.par {
+		fmt.Fprintf(&b, "for n := 0; n < %[1]d; n++ {\nparallelFor(%[2]d, threads, func(lo, hi int) {\nfor c := (lo + %[3]d) / %[4]d; c < (hi+%[3]d)/%[4]d; c++ {\n", d.N, d.C*d.OH*d.OW, d.OH*d.OW-1, d.OH*d.OW)
+	} else {
+		fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\n", d.N, d.C)
+	}
 	fmt.Fprintf(&b, "xp := x[(n*%[1]d+c)*%[2]d : (n*%[1]d+c+1)*%[2]d]\nyp := y[(n*%[1]d+c)*%[3]d : (n*%[1]d+c+1)*%[3]d]\n", d.C, d.H*d.W, d.OH*d.OW)
 	fmt.Fprintf(&b, "wk := w[c*%[1]d : (c+1)*%[1]d]\nbias := float32(%[2]s)\n", d.KH*d.KW, bias)
 	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nrow := yp[oh*%d : (oh+1)*%d]\n", d.OH, d.OW, d.OW)
@@ -901,6 +910,10 @@ return s
 		}
 		b.WriteString(d.epi.rowLoop("yp", "o", "", ex))
 	}
-	b.WriteString("}\n}\n")
+	if d.par {
+		b.WriteString("}\n})\n}\n")
+	} else {
+		b.WriteString("}\n}\n")
+	}
 	return b.String(), vec
 }
