@@ -1,6 +1,7 @@
 // Package kernels is the kernel library that kiln's code generator copies
 // verbatim into the Go packages it writes. Each file copied (gemm.go with
-// one micro-kernel unit; mathf.go; parallel.go) is
+// one micro-kernel unit; mathf.go; parallel.go; the vector math unit,
+// vecmath*.go) is
 // ordinary Go, tested in this folder, that imports only the standard
 // library, names nothing outside its unit and exports nothing (the
 // generated package should not grow API from it), so codegen can carry it
