@@ -878,7 +878,18 @@ return s
 		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
 		b.WriteString("} else {\n")
 	}
-	b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n")
+	if vec {
+		// Rows whose window leaves the input at the top or bottom: the
+		// inside columns take the tap rows that lie in the input through
+		// dwRow (the same taps in the same order as edge), the border
+		// columns edge.
+		fmt.Fprintf(&b, "ih0 := oh*%[1]d - %[2]d\nkhLo := max(0, (%[3]d-1-ih0)/%[3]d)\nkhHi := min(%[4]d, (%[5]d+%[3]d-1-ih0)/%[3]d)\n", d.SH, d.PT, d.DH, d.KH, d.H)
+		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
+		fmt.Fprintf(&b, "if khLo < khHi {\ndwRow(row[%[1]d:%[2]d], xp[(ih0+khLo*%[3]d)*%[4]d+%[5]d:], %[4]d, wk[khLo*%[6]d:], bias, khHi-khLo, %[6]d, %[3]d, %[7]d)\n} else {\nfor ow := %[1]d; ow < %[2]d; ow++ {\nrow[ow] = bias\n}\n}\n", owLo, owHi, d.DH, d.W, owLo-d.PL, d.KW, d.DW)
+		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
+	} else {
+		b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n")
+	}
 	if ohLo < ohHi && owLo < owHi {
 		b.WriteString("}\n")
 	}
