@@ -28,10 +28,18 @@ func TestCompiledAttention(t *testing.T) {
 		}
 		return tensor.FromSlice(shape, x)
 	}
-	names := []string{"x", "q", "k", "v", "qs", "kg", "vg", "fx", "cx"}
-	in := []*tensor.Tensor{rnd(2, 6), rnd(2, 3, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 4), rnd(2, 5, 4), rnd(2, 3, 4), rnd(2, 2, 5, 5)}
-	res := h.run(t, "attention", in, names, 1)
-	m := h.modules["attention"]
+	names := []string{"x", "q", "k", "v", "qs", "kg", "vg", "fx", "cx", "dx", "dr"}
+	in := []*tensor.Tensor{rnd(2, 6), rnd(2, 3, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 8), rnd(2, 5, 4), rnd(2, 5, 4), rnd(2, 3, 4), rnd(2, 2, 5, 5), rnd(2, 2, 6, 20), rnd(2, 2, 6, 20)}
+	for _, pkg := range []string{"attention", "attentionsimd"} {
+		t.Run(pkg, func(t *testing.T) { checkAttention(t, h, pkg, names, in) })
+	}
+}
+
+// checkAttention runs the compiled package pkg of the attention module on
+// inputs in and compares every output with the interpreter's.
+func checkAttention(t *testing.T, h *harness, pkg string, names []string, in []*tensor.Tensor) {
+	res := h.run(t, pkg, in, names, 1)
+	m := h.modules[pkg]
 	feeds := map[string]interp.Value{}
 	for i, n := range names {
 		feeds[n] = in[i]

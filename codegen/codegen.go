@@ -83,7 +83,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return append([]string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}, genericFileNames()...)
+	return append([]string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", "vecmath.go", "vecmath_nosimd.go", "vecmath_simd_amd64.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}, genericFileNames()...)
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -234,7 +234,7 @@ func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, pl
 			gen[name] = src
 		}
 	}
-	if g.needGemm {
+	if g.needGemm || g.needVec {
 		for name, src := range gemmFiles(opts) {
 			gen[name] = src
 		}
@@ -245,7 +245,11 @@ func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, pl
 	for _, fn := range g.funcs {
 		if needMathf(fn.body) {
 			gen["mathf.go"] = mathfFile(opts)
-			break
+		}
+		if needVecmath(fn.body) {
+			for name, src := range vecmathFiles(opts) {
+				gen[name] = src
+			}
 		}
 	}
 	for name, src := range g.genericFiles(opts) {

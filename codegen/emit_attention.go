@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/kiln-ml/kiln/codegen/kernels"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -116,6 +117,12 @@ func emitAttention(c *opCtx) (*kernel, error) {
 	// Per batch and head: scores = Q_h K_h^T on the packed GEMM into the
 	// scratch (S×T), scale, mask and softmax row by row, then Y_h = P V_h
 	// on the GEMM, written straight into Y's head columns.
+	// The exponentials, less the row's maximum, and their sum in float64:
+	// with the vector units, expRow on the whole row.
+	expLoop := "var sum float64\nfor t := range row {\ne := expf(row[t] - m)\nrow[t] = e\nsum += float64(e)\n}\n"
+	if c.g.tile == kernels.SIMDTile {
+		expLoop = "expRow(row, m)\nvar sum float64\nfor _, e := range row {\nsum += float64(e)\n}\n"
+	}
 	body := fmt.Sprintf(`q = q[:%[1]d]
 k = k[:%[2]d]
 v = v[:%[3]d]
@@ -138,13 +145,7 @@ if math.IsInf(float64(m), -1) {
 clear(row)
 continue
 }
-var sum float64
-for t := range row {
-e := expf(row[t] - m)
-row[t] = e
-sum += float64(e)
-}
-r := float32(1 / sum)
+%[19]sr := float32(1 / sum)
 for t := range row {
 row[t] *= r
 }
@@ -152,7 +153,7 @@ row[t] *= r
 gemm(%[6]d, %[13]d, %[7]d, gemmMat{data: p, rs: %[7]d, cs: 1}, gemmMat{data: v[b*%[7]d*%[18]d+kh*%[13]d:], rs: %[18]d, cs: 1}, y[b*%[6]d*%[17]d+h*%[13]d:], %[17]d, false, pack, threads)
 }
 }
-`, B*S*qs[2], B*T*ks[2], B*T*vs[2], B*S*qh*Dv, B, S, T, qh, qh/kvh, qs[2], ks[2], D, Dv, f32Lit(scale), maskExpr, causal, qh*Dv, vs[2])
+`, B*S*qs[2], B*T*ks[2], B*T*vs[2], B*S*qh*Dv, B, S, T, qh, qh/kvh, qs[2], ks[2], D, Dv, f32Lit(scale), maskExpr, causal, qh*Dv, vs[2], expLoop)
 	return &kernel{
 		in:      in,
 		params:  params,

@@ -26,6 +26,8 @@ type kernel struct {
 	fails   bool // the body may return an error
 	colLen  int  // scratch elements it needs besides the GEMM's packing
 	par     bool // calls parallelFor
+	vec     bool // calls the vector helpers of the GEMM's micro-kernel unit (dwRow)
+	epiDone bool // wrote opCtx.epi into its loops
 	// packed maps the index in in of a constant operand to the layout the
 	// kernel reads it in from the weights blob (prepack.go).
 	packed map[int]weightPack
@@ -52,7 +54,7 @@ func init() {
 // (emit_fused.go) apply them inside the producer's kernel. A statement
 // reads only the op's attributes and constant operands, never c.g.
 var unaryStmts = map[string]func(*opCtx) (string, error){
-	"Relu":    func(*opCtx) (string, error) { return "if v < 0 {\nv = 0\n}", nil },
+	"Relu":    func(*opCtx) (string, error) { return "v = max(v, 0)", nil },
 	"Sigmoid": func(*opCtx) (string, error) { return "v = sigmoidf(v)", nil },
 	"Tanh":    func(*opCtx) (string, error) { return "v = tanhf(v)", nil },
 	"Clip":    clipStmt,
@@ -62,7 +64,7 @@ var unaryStmts = map[string]func(*opCtx) (string, error){
 	"Neg":     func(*opCtx) (string, error) { return "v = -v", nil },
 	"HardSigmoid": func(c *opCtx) (string, error) {
 		// ONNX: max(0, min(1, alpha*x + beta)).
-		return fmt.Sprintf("v = %s*v + %s\nif v < 0 {\nv = 0\n}\nif v > 1 {\nv = 1\n}", f32Lit(c.op.Float("alpha")), f32Lit(c.op.Float("beta"))), nil
+		return fmt.Sprintf("v = min(max(%s*v+%s, 0), 1)", f32Lit(c.op.Float("alpha")), f32Lit(c.op.Float("beta"))), nil
 	},
 	"Pow": powStmt,
 	"Gelu": func(c *opCtx) (string, error) {
@@ -112,6 +114,9 @@ func (c *opCtx) parallel(n int) bool {
 type opCtx struct {
 	g  *graph
 	op *ir.Op
+	// epi, when set, is the epilogue of the fused op whose base op is
+	// being emitted, for a kernel that can write it into its own loops.
+	epi *epilogue
 }
 
 // shape returns the static shape of an operand or result.
@@ -369,8 +374,11 @@ func emitUnary(stmt func(*opCtx) (string, error)) emitter {
 // clipStmt reads Clip's bounds, which must be constants (absent: no
 // bound).
 func clipStmt(c *opCtx) (string, error) {
+	// max and min compile to branch-free instructions: a branch per bound
+	// mispredicts on data around the bound, several times slower. Like
+	// the comparisons they replace, they keep NaN.
 	var b strings.Builder
-	for i, cmp := range []string{"<", ">"} {
+	for i, fn := range []string{"max", "min"} {
 		if i+1 >= len(c.op.Args) || c.op.Args[i+1] == nil {
 			continue
 		}
@@ -378,8 +386,7 @@ func clipStmt(c *opCtx) (string, error) {
 		if !ok || len(fs) != 1 {
 			return "", fmt.Errorf("operand %d is not a constant scalar; codegen needs Clip's bounds at compile time", i+1)
 		}
-		lit := f32Lit(float32(fs[0]))
-		fmt.Fprintf(&b, "if v %s %s {\nv = %s\n}\n", cmp, lit, lit)
+		fmt.Fprintf(&b, "v = %s(v, %s)\n", fn, f32Lit(float32(fs[0])))
 	}
 	return b.String(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kiln-ml/kiln/codegen/kernels"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -40,7 +41,8 @@ func window2D(op *ir.Op, kernel []int64, h, w int, ceil bool) (oh, ow int, ws [2
 // emitConv writes a 2-D convolution. Depthwise convolutions (one input and
 // one output channel per group) get a direct loop; every other one is
 // im2col (skipped for 1×1, stride 1, unpadded) and the packed GEMM per
-// group, with the bias written first and accumulated into.
+// group, the bias (and a fused epilogue) applied to each block of the
+// output as the GEMM finishes it.
 func emitConv(c *opCtx) (*kernel, error) {
 	xs, wsh, ys, err := c.binaryShapes()
 	if err != nil {
@@ -84,10 +86,13 @@ func emitConv(c *opCtx) (*kernel, error) {
 	// A constant W is stored packed for the GEMM, group after group.
 	var wPack *weightPack
 	if G != C || M != C {
-		if _, ok := constF32(c.op.Args[1], numel(wsh)); ok {
-			p := packA(c.g.tile, G, Mg, K)
-			wPack = &p
-			k.packed = map[int]weightPack{1: p}
+		if wc := throughViews(c.op.Args[1]); wc.IsConst() {
+			if _, ok := constF32(wc, numel(wsh)); ok {
+				p := packA(c.g.tile, G, Mg, K)
+				wPack = &p
+				k.packed = map[int]weightPack{1: p}
+				k.in[1] = wc
+			}
 		}
 	}
 	wLen := numel(wsh)
@@ -100,10 +105,16 @@ func emitConv(c *opCtx) (*kernel, error) {
 	}
 	if G == C && M == C {
 		k.comment = desc + ": depthwise, direct"
-		k.body = b.String() + depthwiseBody(depthwise{
+		d := depthwise{
 			N: N, C: C, H: H, W: W, OH: OH, OW: OW, KH: KH, KW: KW,
 			SH: SH, SW: SW, DH: DH, DW: DW, PT: PT, PL: PL, bias: hasBias,
-		})
+			vec: c.g.tile == kernels.SIMDTile, epi: c.epi, par: c.parallel(N * C * OH * OW),
+		}
+		body, vec := depthwiseBody(d)
+		k.body = b.String() + body
+		k.vec = vec
+		k.par = d.par
+		k.epiDone = c.epi != nil
 		return k, nil
 	}
 	k.gemm = true
@@ -151,8 +162,41 @@ col[o+jj] = 0
 }
 `, Cg, H*W, KH, KW, NR, OH, OW, SH, PT, DH, H, W, SW, PL, DW, NR*K)
 	}
-	if hasBias {
-		fmt.Fprintf(&b, "for m := 0; m < %d; m++ {\nbm := b[g*%d+m]\nrow := yg[m*%d : (m+1)*%d]\nfor i := range row {\nrow[i] = bm\n}\n}\n", Mg, Mg, OHW, OHW)
+	// The bias and the fused epilogue, if any, are applied to each block
+	// of the GEMM's output as it is finished (gemmEpi), while in cache.
+	// An extra operand must be indexable along the flattened spatial
+	// dims by one stride.
+	fuse := c.epi != nil
+	if fuse {
+		for _, st := range c.epi.strides {
+			if st[2] != OW*st[3] {
+				fuse = false
+			}
+		}
+	}
+	epiArg := "nil"
+	if hasBias || fuse {
+		epiArg = "epi"
+		in := "yr[j]"
+		if hasBias {
+			in = "(yr[j] + bm)"
+		}
+		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
+		if hasBias {
+			b.WriteString("bm := b[m]\n")
+		}
+		if fuse {
+			var ex []string
+			for i, st := range c.epi.strides {
+				fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", "j0"}, []int{st[0], st[1], st[3]}))
+				ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, []int{st[3]})))
+			}
+			b.WriteString(c.epi.rowLoop("yr", "j", in, ex))
+			k.epiDone = true
+		} else {
+			b.WriteString("for j := range yr {\nyr[j] += bm\n}\n")
+		}
+		b.WriteString("}\n}\n")
 	}
 	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
 	if wPack != nil {
@@ -162,7 +206,11 @@ col[o+jj] = 0
 	if bPacked {
 		bm = fmt.Sprintf("gemmMat{data: %s, packed: true}", src)
 	}
-	fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, %v, pack, threads)\n", Mg, OHW, K, am, bm, OHW, hasBias)
+	if epiArg == "nil" {
+		fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, false, pack, threads)\n", Mg, OHW, K, am, bm, OHW)
+	} else {
+		fmt.Fprintf(&b, "gemmEpi(%d, %d, %d, %s, %s, yg, %d, false, pack, threads, %s)\n", Mg, OHW, K, am, bm, OHW, epiArg)
+	}
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
@@ -242,6 +290,37 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		fmt.Fprintf(&b, "a = a[:%d]\nb = b[:%d]\ny = y[:%d]\n", numel(as), p.n, numel(ys))
 	}
 	call := fmt.Sprintf("gemm(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads)\n", M, N, K, K, bm, M*N, N)
+	// A fused epilogue is applied to each block of the output as the GEMM
+	// finishes it (operands of rank 2 or more, so the output's last two
+	// dims are the product's rows and columns).
+	epiDone := false
+	if c.epi != nil && len(as) >= 2 && len(bs) >= 2 && len(ys) == r+2 {
+		var eb strings.Builder
+		fmt.Fprintf(&eb, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nyr := y[bi*%d+i*%d+j0 : bi*%d+i*%d+j0+nb]\n", M*N, N, M*N, N)
+		var ex []string
+		for i, st := range c.epi.strides {
+			terms := []string{}
+			outStride := 1
+			for d := r - 1; d >= 0; d-- {
+				if st[d] != 0 {
+					terms = append(terms, fmt.Sprintf("(bi/%d%%%d)*%d", outStride, batch[d], st[d]))
+				}
+				outStride *= batch[d]
+			}
+			if t := indexExpr([]string{"i", "j0"}, st[r:]); t != "0" {
+				terms = append(terms, t)
+			}
+			off := "0"
+			if len(terms) > 0 {
+				off = strings.Join(terms, "+")
+			}
+			fmt.Fprintf(&eb, "e%d := ex%d[%s:]\n", i, i, off)
+			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, st[r+1:])))
+		}
+		eb.WriteString(c.epi.rowLoop("yr", "j", "", ex) + "}\n}\n")
+		call = eb.String() + fmt.Sprintf("gemmEpi(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads, epi)\n", M, N, K, K, bm, M*N, N)
+		epiDone = true
+	}
 	bo := "bo := " + offset(bb, K*N) + "\n"
 	if packed != nil {
 		bo = ""
@@ -254,7 +333,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 	return &kernel{
 		in: c.op.Args[:2], params: []string{"a", "b", "y"}, nout: 1,
 		comment: "MatMul " + shapes, body: b.String(), shapes: shapes,
-		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true, packed: packed,
+		flops: 2 * int64(nb) * int64(M) * int64(N) * int64(K), gemm: true, packed: packed, epiDone: epiDone,
 	}, nil
 }
 
@@ -405,8 +484,8 @@ func emitGlobalAveragePool(c *opCtx) (*kernel, error) {
 }
 
 // emitSoftmax writes Softmax along one axis (opset-13 semantics), the
-// maximum subtracted first, the exponentials in float32 (expf) and their
-// sum in float64.
+// maximum subtracted first, the exponentials in float32 (expf; over the
+// last axis with the vector units, expRow) and their sum in float64.
 func emitSoftmax(c *opCtx) (*kernel, error) {
 	xs, err := c.arg(0)
 	if err != nil {
@@ -418,6 +497,12 @@ func emitSoftmax(c *opCtx) (*kernel, error) {
 	}
 	outer, n, inner := numel(xs[:ax]), xs[ax], numel(xs[ax+1:])
 	shapes := typeText(xs)
+	// The exponentials less the maximum and their sum in float64; over
+	// the last axis with the vector units, expRow on the whole row.
+	expLoop := fmt.Sprintf("var sum float64\nfor i := 0; i < %[1]d; i++ {\ne := expf(x[base+i*%[2]d] - m)\ny[base+i*%[2]d] = e\nsum += float64(e)\n}\n", n, inner)
+	if c.g.tile == kernels.SIMDTile && inner == 1 {
+		expLoop = fmt.Sprintf("row := y[base : base+%[1]d]\ncopy(row, x[base:base+%[1]d])\nexpRow(row, m)\nvar sum float64\nfor _, e := range row {\nsum += float64(e)\n}\n", n)
+	}
 	body := fmt.Sprintf(`x = x[:%[1]d]
 y = y[:%[1]d]
 for o := 0; o < %[2]d; o++ {
@@ -427,19 +512,13 @@ m := float32(math.Inf(-1))
 for i := 0; i < %[3]d; i++ {
 m = max(m, x[base+i*%[4]d])
 }
-var sum float64
-for i := 0; i < %[3]d; i++ {
-e := expf(x[base+i*%[4]d] - m)
-y[base+i*%[4]d] = e
-sum += float64(e)
-}
-r := float32(1 / sum)
+%[6]sr := float32(1 / sum)
 for i := 0; i < %[3]d; i++ {
 y[base+i*%[4]d] *= r
 }
 }
 }
-`, numel(xs), outer, n, inner, n*inner)
+`, numel(xs), outer, n, inner, n*inner, expLoop)
 	return &kernel{in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1, comment: fmt.Sprintf("Softmax over axis %d of %s", ax, shapes), body: body, shapes: shapes, flops: 4 * int64(numel(xs))}, nil
 }
 
@@ -707,14 +786,20 @@ type depthwise struct {
 	N, C, H, W, OH, OW, KH, KW int
 	SH, SW, DH, DW, PT, PL     int
 	bias                       bool
+	vec                        bool      // the package has the vector micro-kernel unit (dwRow)
+	par                        bool      // split the channels over threads (parallelFor)
+	epi                        *epilogue // a fused epilogue, applied to each output row
 }
 
 // depthwiseBody writes a depthwise convolution as direct loops. Outputs
 // whose window lies inside the input (rows [ohLo, ohHi), columns [owLo,
 // owHi), known at compile time) take every tap unrolled, the weights held
 // in locals and each input row sliced once per tap row, so no bound is
-// tested per tap; the border outputs test each tap.
-func depthwiseBody(d depthwise) string {
+// tested per tap; the border outputs test each tap. With the vector unit,
+// stride-1 rows of at least 8 inside outputs go through dwRow instead
+// (vec reports it). A fused epilogue is applied to each output plane (or
+// row) once it is computed.
+func depthwiseBody(d depthwise) (body string, vec bool) {
 	bias := "0"
 	if d.bias {
 		bias = "b[c]"
@@ -731,6 +816,7 @@ func depthwiseBody(d depthwise) string {
 	}
 	ohLo, ohHi := inside(d.OH, d.H, d.KH, d.SH, d.DH, d.PT)
 	owLo, owHi := inside(d.OW, d.W, d.KW, d.SW, d.DW, d.PL)
+	vec = d.vec && d.SW == 1 && owHi-owLo >= 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
 // every tap against the input's bounds.
@@ -750,37 +836,95 @@ s += xp[ih*%[10]d+iw] * wk[kh*%[2]d+kw]
 return s
 }
 `, d.KH, d.KW, d.SH, d.PT, d.DH, d.H, d.SW, d.PL, d.DW, d.W)
-	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\n", d.N, d.C)
+	// With threads, the channels are split over goroutines (each channel
+	// computed alike on whichever, so the bits do not depend on threads):
+	// channel c goes to the chunk of [0, C·OH·OW) holding c·OH·OW.
+	if d.par {
+		fmt.Fprintf(&b, "for n := 0; n < %[1]d; n++ {\nparallelFor(%[2]d, threads, func(lo, hi int) {\nfor c := (lo + %[3]d) / %[4]d; c < (hi+%[3]d)/%[4]d; c++ {\n", d.N, d.C*d.OH*d.OW, d.OH*d.OW-1, d.OH*d.OW)
+	} else {
+		fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\n", d.N, d.C)
+	}
 	fmt.Fprintf(&b, "xp := x[(n*%[1]d+c)*%[2]d : (n*%[1]d+c+1)*%[2]d]\nyp := y[(n*%[1]d+c)*%[3]d : (n*%[1]d+c+1)*%[3]d]\n", d.C, d.H*d.W, d.OH*d.OW)
 	fmt.Fprintf(&b, "wk := w[c*%[1]d : (c+1)*%[1]d]\nbias := float32(%[2]s)\n", d.KH*d.KW, bias)
 	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nrow := yp[oh*%d : (oh+1)*%d]\n", d.OH, d.OW, d.OW)
 	if ohLo < ohHi && owLo < owHi {
 		fmt.Fprintf(&b, "if oh >= %d && oh < %d {\n", ohLo, ohHi)
-		var wl, ws []string
-		for i := 0; i < d.KH*d.KW; i++ {
-			wl = append(wl, fmt.Sprintf("wk[%d]", i))
-			ws = append(ws, fmt.Sprintf("w%d", i))
-		}
-		fmt.Fprintf(&b, "%s := %s\n", strings.Join(ws, ", "), strings.Join(wl, ", "))
 		fmt.Fprintf(&b, "ih0 := oh*%d - %d\n", d.SH, d.PT)
-		span := (d.KW-1)*d.DW + 1
-		for kh := 0; kh < d.KH; kh++ {
-			fmt.Fprintf(&b, "r%d := xp[(ih0+%d)*%d : (ih0+%d)*%d+%d]\n", kh, kh*d.DH, d.W, kh*d.DH, d.W, d.W)
-		}
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
-		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\niw := ow*%d - %d\ns := bias\n", owLo, owHi, d.SW, d.PL)
-		for kh := 0; kh < d.KH; kh++ {
-			fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
-			var taps []string
-			for kw := 0; kw < d.KW; kw++ {
-				taps = append(taps, fmt.Sprintf("q%d[%d]*w%d", kh, kw*d.DW, kh*d.KW+kw))
+		if vec {
+			fmt.Fprintf(&b, "dwRow(row[%d:%d], xp[ih0*%d+%d:], %d, wk, bias, %d, %d, %d, %d)\n", owLo, owHi, d.W, owLo-d.PL, d.W, d.KH, d.KW, d.DH, d.DW)
+		} else {
+			var wl, ws []string
+			for i := 0; i < d.KH*d.KW; i++ {
+				wl = append(wl, fmt.Sprintf("wk[%d]", i))
+				ws = append(ws, fmt.Sprintf("w%d", i))
 			}
-			fmt.Fprintf(&b, "s += %s\n", strings.Join(taps, " + "))
+			fmt.Fprintf(&b, "%s := %s\n", strings.Join(ws, ", "), strings.Join(wl, ", "))
+			span := (d.KW-1)*d.DW + 1
+			for kh := 0; kh < d.KH; kh++ {
+				fmt.Fprintf(&b, "r%d := xp[(ih0+%d)*%d : (ih0+%d)*%d+%d]\n", kh, kh*d.DH, d.W, kh*d.DH, d.W, d.W)
+			}
+			fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\niw := ow*%d - %d\ns := bias\n", owLo, owHi, d.SW, d.PL)
+			for kh := 0; kh < d.KH; kh++ {
+				fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
+				var taps []string
+				for kw := 0; kw < d.KW; kw++ {
+					taps = append(taps, fmt.Sprintf("q%d[%d]*w%d", kh, kw*d.DW, kh*d.KW+kw))
+				}
+				fmt.Fprintf(&b, "s += %s\n", strings.Join(taps, " + "))
+			}
+			b.WriteString("row[ow] = s\n}\n")
 		}
-		b.WriteString("row[ow] = s\n}\n")
 		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
-		b.WriteString("continue\n}\n")
+		b.WriteString("} else {\n")
 	}
-	b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n}\n}\n}\n")
-	return b.String()
+	if vec {
+		// Rows whose window leaves the input at the top or bottom: the
+		// inside columns take the tap rows that lie in the input through
+		// dwRow (the same taps in the same order as edge), the border
+		// columns edge.
+		fmt.Fprintf(&b, "ih0 := oh*%[1]d - %[2]d\nkhLo := max(0, (%[3]d-1-ih0)/%[3]d)\nkhHi := min(%[4]d, (%[5]d+%[3]d-1-ih0)/%[3]d)\n", d.SH, d.PT, d.DH, d.KH, d.H)
+		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
+		fmt.Fprintf(&b, "if khLo < khHi {\ndwRow(row[%[1]d:%[2]d], xp[(ih0+khLo*%[3]d)*%[4]d+%[5]d:], %[4]d, wk[khLo*%[6]d:], bias, khHi-khLo, %[6]d, %[3]d, %[7]d)\n} else {\nfor ow := %[1]d; ow < %[2]d; ow++ {\nrow[ow] = bias\n}\n}\n", owLo, owHi, d.DH, d.W, owLo-d.PL, d.KW, d.DW)
+		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
+	} else {
+		b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n")
+	}
+	if ohLo < ohHi && owLo < owHi {
+		b.WriteString("}\n")
+	}
+	// The epilogue goes over each channel's plane once it is computed
+	// (still in L1; longer rows for the vector loops), or over each row
+	// when an extra operand's strides do not flatten the plane.
+	plane := true
+	if d.epi != nil {
+		for _, st := range d.epi.strides {
+			if st[2] != d.OW*st[3] {
+				plane = false
+			}
+		}
+	}
+	if d.epi != nil && !plane {
+		var ex []string
+		for i, st := range d.epi.strides {
+			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c", "oh"}, st[:3]))
+			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"ow"}, st[3:])))
+		}
+		b.WriteString(d.epi.rowLoop("row", "ow", "", ex))
+	}
+	b.WriteString("}\n")
+	if d.epi != nil && plane {
+		var ex []string
+		for i, st := range d.epi.strides {
+			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c"}, st[:2]))
+			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"o"}, st[3:])))
+		}
+		b.WriteString(d.epi.rowLoop("yp", "o", "", ex))
+	}
+	if d.par {
+		b.WriteString("}\n})\n}\n")
+	} else {
+		b.WriteString("}\n}\n")
+	}
+	return b.String(), vec
 }

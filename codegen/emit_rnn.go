@@ -145,8 +145,8 @@ func emitLSTM(c *opCtx) (*kernel, error) {
 		if has("bias") {
 			b.WriteString("s = wb[g] + rb[g]\n")
 		}
-		fmt.Fprintf(&b, "for k, v := range wd[g*%d : (g+1)*%d] {\ns += v * xt[k]\n}\n", I, I)
-		fmt.Fprintf(&b, "for k, v := range rd[g*%d : (g+1)*%d] {\ns += v * ht[k]\n}\n", H, H)
+		b.WriteString(dotLoop("s", fmt.Sprintf("wd[g*%d : (g+1)*%d]", I, I), "xt", I))
+		b.WriteString(dotLoop("s", fmt.Sprintf("rd[g*%d : (g+1)*%d]", H, H), "ht", H))
 		b.WriteString("gates[g] = s\n}\n")
 		fmt.Fprintf(&b, "for j := 0; j < %d; j++ {\n", H)
 		fmt.Fprintf(&b, "ig := 1 / (1 + math.Exp(-float64(gates[j])))\nog := 1 / (1 + math.Exp(-float64(gates[%d+j])))\nfg := 1 / (1 + math.Exp(-float64(gates[%d+j])))\ncg := math.Tanh(float64(gates[%d+j]))\n", H, 2*H, 3*H)
@@ -182,4 +182,30 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// dotLoop writes s += Σ w[k]·x[k] over the n elements of the slice
+// expressions w and x, with four partial sums so that the additions do
+// not wait on one another (a single chain of n dependent adds is bound by
+// their latency), added to s in a fixed order.
+func dotLoop(s, w, x string, n int) string {
+	if n < 8 {
+		return fmt.Sprintf("for k, v := range %s {\n%s += v * %s[k]\n}\n", w, s, x)
+	}
+	return fmt.Sprintf(`{
+wv, xv := %[2]s, %[3]s[:%[4]d]
+var p0, p1, p2, p3 float32
+for len(wv) >= 4 && len(xv) >= 4 {
+p0 += wv[0] * xv[0]
+p1 += wv[1] * xv[1]
+p2 += wv[2] * xv[2]
+p3 += wv[3] * xv[3]
+wv, xv = wv[4:], xv[4:]
+}
+for k, v := range wv {
+p0 += v * xv[k]
+}
+%[1]s += (p0 + p1) + (p2 + p3)
+}
+`, s, w, x, n)
 }

@@ -92,6 +92,7 @@ type graph struct {
 	tile     kernels.Tile    // the GEMM micro-kernel's tile, for packing
 	threads  int             // Options.Threads
 	needPar  bool            // a kernel calls parallelFor
+	needVec  bool            // a kernel calls the micro-kernel unit's vector helpers
 
 	// declared holds the shapes the function declares for its inputs,
 	// then its outputs, before specialization made them static.
@@ -366,6 +367,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 	}
 	if k.par {
 		g.needPar = true
+	}
+	if k.vec {
+		g.needVec = true
 	}
 	var types []string
 	for _, a := range args {

@@ -24,6 +24,12 @@ var (
 	mathfSource string
 	//go:embed kernels/parallel.go
 	parallelSource string
+	//go:embed kernels/vecmath.go
+	vecmathSource string
+	//go:embed kernels/vecmath_amd64.go
+	vecmathAMD64Source string
+	//go:embed kernels/vecmath_novec.go
+	vecmathNoVecSource string
 )
 
 // libraryFile is a one-file unit of the kernel library as the generated
@@ -32,8 +38,23 @@ func libraryFile(opts Options, src string) string {
 	return header(opts) + strings.Replace(src, "package kernels", "package "+opts.Package, 1)
 }
 
-// mathfFuncs are the functions of kernels/mathf.go that kernel bodies call.
-var mathfFuncs = []string{"expf(", "sigmoidf(", "tanhf(", "erff("}
+// mathfFuncs are the functions of kernels/mathf.go that kernel bodies
+// call, and those of the vector math unit, which calls them.
+var mathfFuncs = append([]string{"expf(", "sigmoidf(", "tanhf(", "erff("}, vecmathFuncs...)
+
+// vecmathFuncs are the functions of the vector math unit
+// (kernels/vecmath*.go).
+var vecmathFuncs = []string{"geluRow(", "expRow(", "clampRow(", "reluRow("}
+
+// needVecmath reports whether a kernel body calls the vector math unit.
+func needVecmath(body string) bool {
+	for _, f := range vecmathFuncs {
+		if strings.Contains(body, f) {
+			return true
+		}
+	}
+	return false
+}
 
 // needMathf reports whether a kernel body calls a function of mathf.go.
 func needMathf(body string) bool {
@@ -67,6 +88,24 @@ func gemmFiles(opts Options) map[string]string {
 		"gemm.go":            gemm + stripPackageClause(microSIMDSource),
 		"gemm_simd_amd64.go": tagged(microSIMDAMD64Source, "goexperiment.simd && amd64"),
 		"gemm_nosimd.go":     tagged(microNoSIMDSource, "!(goexperiment.simd && amd64)"),
+	}
+}
+
+// vecmathFiles are the generated package's vector math unit (geluRow,
+// expRow, clampRow, reluRow; for packages with the vector micro-kernel): vecmath.go and the
+// two files that choose, by build constraint, between the archsimd loops
+// and none.
+func vecmathFiles(opts Options) map[string]string {
+	file := func(src, constraint string) string {
+		if constraint != "" {
+			constraint = "//go:build " + constraint + "\n\n"
+		}
+		return header(opts) + constraint + "package " + opts.Package + "\n" + stripPackageClause(src)
+	}
+	return map[string]string{
+		"vecmath.go":            file(vecmathSource, ""),
+		"vecmath_simd_amd64.go": file(vecmathAMD64Source, "goexperiment.simd && amd64"),
+		"vecmath_nosimd.go":     file(vecmathNoVecSource, "!(goexperiment.simd && amd64)"),
 	}
 }
 

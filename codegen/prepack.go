@@ -35,6 +35,16 @@ func constF32(v *ir.Value, n int) ([]float32, bool) {
 	return out, true
 }
 
+// throughViews returns the value v views (through Reshape, Unsqueeze and
+// the other View ops, which keep the elements' order), or v: a constant
+// seen through the views a lowering put on it can still be stored packed.
+func throughViews(v *ir.Value) *ir.Value {
+	for v != nil && v.Def != nil && isView(v.Def) {
+		v = v.Def.Args[0]
+	}
+	return v
+}
+
 // packA is the layout of a constant holding groups matrices A, each m×k
 // and stored row-major one after the other (a Conv's weights), each packed
 // by t.PackA; group g's panels start at g·t.PackedLenA(m, k).

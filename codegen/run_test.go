@@ -66,6 +66,7 @@ var modelCases = []modelCase{
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attention", module: attentionModule, dims: map[string]int64{"n": 2}},
+	{pkg: "attentionsimd", module: attentionModule, dims: map[string]int64{"n": 2}, simd: true, threads: 2},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
 }
 

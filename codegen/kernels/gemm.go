@@ -1,6 +1,7 @@
 // Package kernels is the kernel library that kiln's code generator copies
 // verbatim into the Go packages it writes. Each file copied (gemm.go with
-// one micro-kernel unit; mathf.go; parallel.go) is
+// one micro-kernel unit; mathf.go; parallel.go; the vector math unit,
+// vecmath*.go) is
 // ordinary Go, tested in this folder, that imports only the standard
 // library, names nothing outside its unit and exports nothing (the
 // generated package should not grow API from it), so codegen can carry it
@@ -65,20 +66,38 @@ type gemmMat struct {
 // operations whatever the split, so the result does not depend on threads.
 // scratch must hold threads·gemmScratchLen elements; it is overwritten.
 func gemm(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []float32, threads int) {
+	gemmEpi(m, n, k, a, b, c, ldc, acc, scratch, threads, nil)
+}
+
+// gemmEpilogue is called on a block of C once its elements are final:
+// rows [i0, i0+mb) and columns [j0, j0+nb) of the whole product. A kernel
+// passes one to apply its epilogue (bias, activation, residual) to each
+// block while it is still in cache, instead of in a second pass over C.
+// Blocks never overlap, each element is in exactly one, and every
+// element's epilogue sees the same value whatever the thread split; an
+// epilogue called from several goroutines must only write its block.
+type gemmEpilogue func(i0, j0, mb, nb int)
+
+// gemmEpi is gemm followed by epi on every block of C (none when epi is
+// nil). With k = 0 the blocks are C's rows as acc leaves them.
+func gemmEpi(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []float32, threads int, epi gemmEpilogue) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	if k <= 0 {
-		if !acc {
-			for i := 0; i < m; i++ {
+		for i := 0; i < m; i++ {
+			if !acc {
 				clear(c[i*ldc : i*ldc+n])
+			}
+			if epi != nil {
+				epi(i, 0, 1, n)
 			}
 		}
 		return
 	}
 	threads = max(1, min(threads, len(scratch)/gemmScratchLen))
 	if threads == 1 || m*n*k < gemmMinParallel {
-		gemmSerial(m, n, k, a, b, c, ldc, acc, scratch[:gemmScratchLen])
+		gemmSerial(m, n, k, a, b, c, ldc, acc, scratch[:gemmScratchLen], 0, 0, epi)
 		return
 	}
 	// Split whole micro-tiles so packed operands split at panel edges.
@@ -90,7 +109,7 @@ func gemm(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []f
 			wg.Add(1)
 			go func(t, j0 int) {
 				defer wg.Done()
-				gemmSerial(m, min(step, n-j0), k, a, b.cols(j0, k), c[j0:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen])
+				gemmSerial(m, min(step, n-j0), k, a, b.cols(j0, k), c[j0:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen], 0, j0, epi)
 			}(t, j0)
 		}
 	} else {
@@ -100,7 +119,7 @@ func gemm(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []f
 			wg.Add(1)
 			go func(t, i0 int) {
 				defer wg.Done()
-				gemmSerial(min(step, m-i0), n, k, a.rows(i0, k), b, c[i0*ldc:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen])
+				gemmSerial(min(step, m-i0), n, k, a.rows(i0, k), b, c[i0*ldc:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen], i0, 0, epi)
 			}(t, i0)
 		}
 	}
@@ -127,8 +146,10 @@ func (b gemmMat) cols(j0, k int) gemmMat {
 	return b
 }
 
-// gemmSerial is gemm on one goroutine with one thread's scratch.
-func gemmSerial(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []float32) {
+// gemmSerial is gemm on one goroutine with one thread's scratch; its C is
+// the whole product's from row ri and column cj on, which the epilogue's
+// coordinates count from.
+func gemmSerial(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch []float32, ri, cj int, epi gemmEpilogue) {
 	pa := scratch[:gemmMC*gemmKC]
 	pb := scratch[gemmMC*gemmKC : gemmScratchLen]
 	for j0 := 0; j0 < n; j0 += gemmNC {
@@ -151,7 +172,11 @@ func gemmSerial(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scrat
 				} else {
 					gemmPackA(mb, kb, a.data[i0*a.rs+p0*a.cs:], a.rs, a.cs, pa)
 				}
-				gemmBlock(mb, nb, kb, ap, aStride, bp, bStride, c[i0*ldc+j0:], ldc, acc || p0 > 0)
+				var last gemmEpilogue
+				if p0+kb == k {
+					last = epi
+				}
+				gemmBlock(mb, nb, kb, ap, aStride, bp, bStride, c[i0*ldc+j0:], ldc, acc || p0 > 0, ri+i0, cj+j0, last)
 			}
 		}
 	}
@@ -211,7 +236,10 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 // steps long, into C: added to it when acc is set, else stored. Full tiles
 // are written by the micro-kernel itself; partial tiles at the edges go
 // through a local tile so the micro-kernel always computes a full one.
-func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool) {
+// When epi is set the block's sums are final: each column strip of
+// gemmNR goes through epi as soon as it is computed, while in L1; ei and
+// ej are the block's first row and column in the whole product.
+func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool, ei, ej int, epi gemmEpilogue) {
 	var tile [gemmMR * gemmNR]float32
 	for j0 := 0; j0 < nb; j0 += gemmNR {
 		bp := pb[(j0/gemmNR)*bStride:]
@@ -235,6 +263,9 @@ func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride 
 					copy(row, t)
 				}
 			}
+		}
+		if epi != nil {
+			epi(ei, ej+j0, mb, nr)
 		}
 	}
 }

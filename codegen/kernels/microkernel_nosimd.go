@@ -10,3 +10,8 @@ const gemmHaveSIMD = false
 func gemmMicroSIMD(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	gemmMicroPortable(kb, a, b, c, ldc, acc)
 }
+
+// dwRowSIMD stands in for the vector row kernel and is never called.
+func dwRowSIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	dwRowPortable(y, x, ldx, w, bias, kh, kw, dh, dw)
+}

@@ -56,3 +56,33 @@ func gemmMicroPortable(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 		}
 	}
 }
+
+// The unit also carries the depthwise row kernel the code generator calls
+// for stride-1 depthwise convolutions when it writes this unit.
+
+// dwRow computes one row of a depthwise convolution with stride 1:
+// y[o] = bias + Σ x[i·dh·ldx + o + j·dw]·w[i·kw + j] over the kh×kw taps,
+// summed tap row by tap row, for every o in y; x starts at the top-left
+// tap of output 0, whose window must lie inside x for every o.
+func dwRow(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	if gemmHaveSIMD {
+		dwRowSIMD(y, x, ldx, w, bias, kh, kw, dh, dw)
+		return
+	}
+	dwRowPortable(y, x, ldx, w, bias, kh, kw, dh, dw)
+}
+
+// dwRowPortable is dwRow in plain Go.
+func dwRowPortable(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	w = w[:kh*kw]
+	for o := range y {
+		s := bias
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				s += xr[j*dw] * wv
+			}
+		}
+		y[o] = s
+	}
+}

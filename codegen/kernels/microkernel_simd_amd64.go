@@ -58,3 +58,40 @@ func gemmMicroSIMD(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	c30.Store((*[8]float32)(r3[0:8]))
 	c31.Store((*[8]float32)(r3[8:16]))
 }
+
+// dwRowSIMD is dwRow on vectors of 8 outputs: two vectors per step, so
+// two chains of fused multiply-adds overlap, then one, then the last
+// outputs one by one (each output's taps in the same order throughout).
+func dwRowSIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	n := len(y)
+	w = w[:kh*kw]
+	bv := archsimd.BroadcastFloat32x8(bias)
+	o := 0
+	for ; o+16 <= n; o += 16 {
+		acc0, acc1 := bv, bv
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				q := xr[j*dw : j*dw+16]
+				ws := archsimd.BroadcastFloat32x8(wv)
+				acc0 = archsimd.LoadFloat32x8((*[8]float32)(q[0:8])).MulAdd(ws, acc0)
+				acc1 = archsimd.LoadFloat32x8((*[8]float32)(q[8:16])).MulAdd(ws, acc1)
+			}
+		}
+		acc0.Store((*[8]float32)(y[o : o+8]))
+		acc1.Store((*[8]float32)(y[o+8 : o+16]))
+	}
+	for ; o+8 <= n; o += 8 {
+		acc := bv
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				acc = archsimd.LoadFloat32x8((*[8]float32)(xr[j*dw:j*dw+8])).MulAdd(archsimd.BroadcastFloat32x8(wv), acc)
+			}
+		}
+		acc.Store((*[8]float32)(y[o : o+8]))
+	}
+	if o < n {
+		dwRowPortable(y[o:], x[o:], ldx, w, bias, kh, kw, dh, dw)
+	}
+}
