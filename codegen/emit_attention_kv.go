@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/kiln-ml/kiln/ir"
@@ -169,7 +170,7 @@ func emitAttentionKV(c *opCtx) (*kernel, error) {
 	var score strings.Builder
 	fmt.Fprintf(&score, "acc := row[t] * %s\n", f32Lit(scale))
 	if sc := op.Float("softcap"); sc > 0 {
-		fmt.Fprintf(&score, "acc = float32(%[1]s * math.Tanh(float64(acc)/%[1]s))\n", f32Lit(sc))
+		fmt.Fprintf(&score, "acc = float32(%[1]s * math.Tanh(float64(acc)/%[1]s))\n", strconv.FormatFloat(float64(sc), 'g', -1, 64))
 	}
 	if maskExpr != "" {
 		fmt.Fprintf(&score, "acc = acc%s\n", maskExpr)
