@@ -204,14 +204,54 @@ copy(vdst[%[10]d+s*%[11]d:%[10]d+s*%[11]d+%[11]d], v[vo:vo+%[11]d])
 }
 }
 `, Sn, kl.b, kl.h, kl.s, vl.b, vl.h, vl.s, P*D, D, P*Dv, Dv)
-	// Per batch and query head: scores on the GEMM into the scratch
-	// (S×T), softmax row by row, then Y_h = P V_h on the GEMM.
-	fmt.Fprintf(&b, `p := col[:%[1]d*%[2]d]
+	// Per batch and query head: scores into the scratch (S×T), softmax
+	// row by row, then Y_h = P V_h. Both products go on the packed GEMM,
+	// but for heads of at most smallHead features: there packing costs
+	// more than the products, and plain loops (float32 sums as the GEMM's)
+	// win, decode steps most.
+	qk := "gemm(%[1]d, %[2]d, %[6]d, gemmMat{data: q[b*%[7]d+h*%[8]d:], rs: %[9]d, cs: 1}, gemmMat{data: presk[b*%[10]d+kh*%[11]d:], rs: 1, cs: %[6]d}, p, %[2]d, false, pack, threads)\n"
+	pv := "gemm(%[1]d, %[14]d, %[2]d, gemmMat{data: p, rs: %[2]d, cs: 1}, gemmMat{data: presv[b*%[15]d+kh*%[16]d:], rs: %[14]d, cs: 1}, y[b*%[17]d+h*%[18]d:], %[19]d, false, pack, threads)\n"
+	small := D <= smallHead && Dv <= smallHead
+	if small {
+		qk = `qb := q[b*%[7]d+h*%[8]d:]
+kb := presk[b*%[10]d+kh*%[11]d:]
+for s := 0; s < %[1]d; s++ {
+qr := qb[s*%[9]d : s*%[9]d+%[6]d]
+row := p[s*%[2]d : (s+1)*%[2]d]
+for t := range row {
+kr := kb[t*%[6]d : t*%[6]d+%[6]d]
+var acc float32
+for d, x := range qr {
+acc += x * kr[d]
+}
+row[t] = acc
+}
+}
+`
+		// A zero weight (masked, or underflowed) is skipped, as the
+		// interpreter skips it: 0·Inf would be NaN.
+		pv = `yb := y[b*%[17]d+h*%[18]d:]
+vb := presv[b*%[15]d+kh*%[16]d:]
+for s := 0; s < %[1]d; s++ {
+yr := yb[s*%[19]d : s*%[19]d+%[14]d]
+clear(yr)
+for t, w := range p[s*%[2]d : (s+1)*%[2]d] {
+if w == 0 {
+continue
+}
+vr := vb[t*%[14]d : t*%[14]d+%[14]d]
+for d := range yr {
+yr[d] += w * vr[d]
+}
+}
+}
+`
+	}
+	loop := `p := col[:%[1]d*%[2]d]
 for b := 0; b < %[3]d; b++ {
 for h := 0; h < %[4]d; h++ {
 kh := h / %[5]d
-gemm(%[1]d, %[2]d, %[6]d, gemmMat{data: q[b*%[7]d+h*%[8]d:], rs: %[9]d, cs: 1}, gemmMat{data: presk[b*%[10]d+kh*%[11]d:], rs: 1, cs: %[6]d}, p, %[2]d, false, pack, threads)
-for s := 0; s < %[1]d; s++ {
+%[20]sfor s := 0; s < %[1]d; s++ {
 row := p[s*%[2]d : (s+1)*%[2]d]
 m := float32(math.Inf(-1))
 for t := range row {
@@ -234,10 +274,12 @@ for t := range row {
 row[t] *= r
 %[13]s}
 }
-gemm(%[1]d, %[14]d, %[2]d, gemmMat{data: p, rs: %[2]d, cs: 1}, gemmMat{data: presv[b*%[15]d+kh*%[16]d:], rs: %[14]d, cs: 1}, y[b*%[17]d+h*%[18]d:], %[19]d, false, pack, threads)
+%[21]s}
 }
-}
-`, S, T, B, qh, qh/kvh, D, ql.b, ql.h, ql.s, kvh*T*D, T*D, score.String(), round, Dv, kvh*T*Dv, T*Dv, yl.b, yl.h, yl.s)
+`
+	// The products take the loop's operands.
+	loop = strings.Replace(strings.Replace(loop, "%[20]s", qk, 1), "%[21]s", pv, 1)
+	fmt.Fprintf(&b, loop, S, T, B, qh, qh/kvh, D, ql.b, ql.h, ql.s, kvh*T*D, T*D, score.String(), round, Dv, kvh*T*Dv, T*Dv, yl.b, yl.h, yl.s)
 	shapes := fmt.Sprintf("Q %v K %v V %v, past %d, %d/%d heads", sh[0], sh[1], sh[2], P, qh, kvh)
 	return &kernel{
 		in:      in,
@@ -247,10 +289,14 @@ gemm(%[1]d, %[14]d, %[2]d, gemmMat{data: p, rs: %[2]d, cs: 1}, gemmMat{data: pre
 		body:    b.String(),
 		shapes:  shapes,
 		flops:   int64(2*B*qh*S*T*(D+Dv)) + int64(4*B*qh*S*T),
-		gemm:    true,
+		gemm:    !small,
 		colLen:  S * T,
 	}, nil
 }
+
+// smallHead is the largest head size whose cached attention products are
+// plain loops instead of GEMM calls.
+const smallHead = 16
 
 // maskStrides returns the strides of an attention mask of shape ms over
 // full ([batch, heads, q_seq, kv_seq]), right aligned, 0 where it

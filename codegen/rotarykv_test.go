@@ -15,7 +15,8 @@ func rotaryKVModule() (*ir.Module, error) { return templateModule("testdata/rota
 // TestCompiledRotaryKV runs testdata/rotarykv.kir.tmpl (RotaryEmbedding in
 // both pairings, 3-D and 4-D, with and without position_ids, whole and
 // partial; Attention with a KV cache: grouped-query heads, past 3 and 0,
-// seq 1 and above, a mask, softcap, softmax_precision 16 and 10) compiled
+// seq 1 and above, a mask, softcap, softmax_precision 16 and 10; heads
+// of 4 and of 20, the loop and the GEMM forms) compiled
 // for n = 2 and for n in 1..8 read at run time, and in the interpreter,
 // on seeded random inputs, then position_ids outside the caches, which
 // must be an error of Run. Tolerance as TestCompiledAttention's: the
