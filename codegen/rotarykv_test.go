@@ -84,3 +84,65 @@ func TestCompiledRotaryKV(t *testing.T) {
 		}
 	}
 }
+
+// TestRotaryKVRefused checks that the forms of RotaryEmbedding and cached
+// Attention codegen does not write are refused at compile time, naming
+// what is wrong.
+func TestRotaryKVRefused(t *testing.T) {
+	const attn = `
+func @main(%q: f32[1,2,16], %k: f32[1,2,8], %v: f32[1,2,8], %pk: f32[1,2,3,4], %pv: f32[1,2,3,4]EXTRA) -> ("y": f32[1,2,16], "pk2": f32[1,2,5,4], "pv2": f32[1,2,5,4]) {
+  %y, %pk2, %pv2 = Attention(%q, %k, %v, MASK, %pk, %pvNONPAD) {kv_num_heads = 2, q_num_heads = 4ATTRS} : f32[1,2,16], f32[1,2,5,4], f32[1,2,5,4]
+  return %y, %pk2, %pv2
+}
+`
+	// form fills attn's inputs, mask, nonpad_kv_seqlen and attributes.
+	form := func(extra, mask, nonpad, attrs string) string {
+		return strings.NewReplacer("EXTRA", extra, "MASK", mask, "NONPAD", nonpad, "ATTRS", attrs).Replace(attn)
+	}
+	cases := []struct {
+		name, src string
+		want      []string
+	}{
+		{"softmax_precision not a float type", form("", "_", "", ", softmax_precision = 7"), []string{"softmax_precision 7", "1, 10, 11 or 16"}},
+		{"nonpad_kv_seqlen", form(", %n: i64[1]", "_", ", %n", ""), []string{"nonpad_kv_seqlen"}},
+		{"bool mask", form(", %m: bool[1,1,2,5]", "%m", "", ""), []string{"bool mask", "float32 only"}},
+		{"mask shorter than the kv length", form(", %m: f32[1,1,2,4]", "%m", "", ""), []string{"[1 1 2 4] does not broadcast to [1 4 2 5]"}},
+		{"past without presents", `
+func @main(%q: f32[1,2,16], %k: f32[1,2,8], %v: f32[1,2,8], %pk: f32[1,2,3,4], %pv: f32[1,2,3,4]) -> ("y": f32[1,2,16]) {
+  %y = Attention(%q, %k, %v, _, %pk, %pv) {kv_num_heads = 2, q_num_heads = 4} : f32[1,2,16]
+  return %y
+}
+`, []string{"without present_key/present_value"}},
+		{"rotary caches of the wrong shape", `
+func @main(%x: f32[1,3,8], %c: f32[1,3,3]) -> ("y": f32[1,3,8]) {
+  %y = RotaryEmbedding(%x, %c, %c) {num_heads = 2} : f32[1,3,8]
+  return %y
+}
+`, []string{"without position_ids", "[1, 3, 2]", "[1 3 3]"}},
+		{"rotary position_ids with per-position caches", `
+func @main(%x: f32[1,3,8], %c: f32[1,3,2], %p: i64[1,3]) -> ("y": f32[1,3,8]) {
+  %y = RotaryEmbedding(%x, %c, %c, %p) {num_heads = 2} : f32[1,3,8]
+  return %y
+}
+`, []string{"with position_ids", "[max_position, 2]"}},
+		{"rotary odd rotary_embedding_dim", `
+func @main(%x: f32[1,3,8], %c: f32[1,3,2]) -> ("y": f32[1,3,8]) {
+  %y = RotaryEmbedding(%x, %c, %c) {num_heads = 2, rotary_embedding_dim = 3} : f32[1,3,8]
+  return %y
+}
+`, []string{"rotary_embedding_dim 3", "even"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Compile(parseKIR(t, tc.src), Options{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
