@@ -212,13 +212,19 @@ copy(vdst[%[10]d+s*%[11]d:%[10]d+s*%[11]d+%[11]d], v[vo:vo+%[11]d])
 	qk := "gemm(%[1]d, %[2]d, %[6]d, gemmMat{data: q[b*%[7]d+h*%[8]d:], rs: %[9]d, cs: 1}, gemmMat{data: presk[b*%[10]d+kh*%[11]d:], rs: 1, cs: %[6]d}, p, %[2]d, false, pack, threads)\n"
 	pv := "gemm(%[1]d, %[14]d, %[2]d, gemmMat{data: p, rs: %[2]d, cs: 1}, gemmMat{data: presv[b*%[15]d+kh*%[16]d:], rs: %[14]d, cs: 1}, y[b*%[17]d+h*%[18]d:], %[19]d, false, pack, threads)\n"
 	small := D <= smallHead && Dv <= smallHead
+	// Causal: the keys after s+P are masked whatever their score (the
+	// softmax loop sets them to -inf last), so their products are skipped.
+	keys := "len(row)"
+	if op.Int("is_causal") != 0 {
+		keys = fmt.Sprintf("min(len(row), s+%d)", P+1)
+	}
 	if small {
 		qk = `qb := q[b*%[7]d+h*%[8]d:]
 kb := presk[b*%[10]d+kh*%[11]d:]
 for s := 0; s < %[1]d; s++ {
 qr := qb[s*%[9]d : s*%[9]d+%[6]d]
 row := p[s*%[2]d : (s+1)*%[2]d]
-for t := range row {
+for t := range row[:%[20]s] {
 kr := kb[t*%[6]d : t*%[6]d+%[6]d]
 var acc float32
 for d, x := range qr {
@@ -279,6 +285,7 @@ row[t] *= r
 `
 	// The products take the loop's operands.
 	loop = strings.Replace(strings.Replace(loop, "%[20]s", qk, 1), "%[21]s", pv, 1)
+	loop = strings.Replace(loop, "%[20]s", keys, 1)
 	fmt.Fprintf(&b, loop, S, T, B, qh, qh/kvh, D, ql.b, ql.h, ql.s, kvh*T*D, T*D, score.String(), round, Dv, kvh*T*Dv, T*Dv, yl.b, yl.h, yl.s)
 	shapes := fmt.Sprintf("Q %v K %v V %v, past %d, %d/%d heads", sh[0], sh[1], sh[2], P, qh, kvh)
 	return &kernel{
