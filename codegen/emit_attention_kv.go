@@ -53,14 +53,16 @@ func headsLayout(sh []int, heads int, what string) (l attnLayout, nh, seq, size 
 // heads, S, size]) Q, K and V. The presents are past ++ new along the
 // sequence, written straight into the output buffers; then per batch and
 // query head (query head h reads kv head h / (q_heads/kv_heads)) the
-// scores Q_h K_h^T on the packed GEMM over the present keys, times scale,
+// scores Q_h K_h^T over the present keys (plain loops for heads of at
+// most smallHead features, skipping causally masked keys; the packed
+// GEMM above), times scale,
 // soft-capped when softcap > 0, plus the float mask (broadcast to [B,
 // q_heads, S, P+S_kv]), -inf for key t > query s + P when is_causal; a
 // softmax summed in float64 as the 3-D kernel's; with softmax_precision
 // 10 (FLOAT16) or 16 (BFLOAT16) each weight rounded to that type (to
 // nearest, ties to even) before it multiplies V, as ir/interp's kernel
-// does; and the weights times the present values on the GEMM, written
-// into Y's head. nonpad_kv_seqlen, bool masks, masks shorter than the kv
+// does; and the weights times the present values (zero weights skipped
+// in the loop form), written into Y's head. nonpad_kv_seqlen, bool masks, masks shorter than the kv
 // length and the qk_matmul_output result are refused.
 func emitAttentionKV(c *opCtx) (*kernel, error) {
 	op := c.op
