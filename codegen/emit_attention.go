@@ -30,6 +30,9 @@ func init() {
 // refused.
 func emitAttention(c *opCtx) (*kernel, error) {
 	op := c.op
+	if hasKVCache(op) {
+		return emitAttentionKV(c) // emit_attention_kv.go
+	}
 	if len(op.Results) != 1 {
 		return nil, fmt.Errorf("Attention with its optional outputs (caches, qk_matmul_output) has no codegen kernel yet")
 	}

@@ -50,7 +50,11 @@ func TestCompiledRanges(t *testing.T) {
 			{dims: map[string]int{"batch": 2, "seq": 16, "past_seq": 32}},
 		},
 	}
-	for _, pkg := range []string{"minilmdyn", "mobilenetdyn", "storiesdyn"} {
+	// The same decoder after the default pipeline (its cached Attention
+	// and RotaryEmbedding kernels), at the same sizes and at chunked
+	// prefill (seq and past_seq both above 1).
+	steps["storiesdynopt"] = append(steps["storiesdyn"], rangeStep{dims: map[string]int{"batch": 1, "seq": 3, "past_seq": 7}})
+	for _, pkg := range []string{"minilmdyn", "mobilenetdyn", "storiesdyn", "storiesdynopt"} {
 		t.Run(pkg, func(t *testing.T) {
 			m := h.modules[pkg]
 			for _, st := range steps[pkg] {
@@ -98,29 +102,34 @@ func TestCompiledRanges(t *testing.T) {
 			}
 		})
 	}
-	t.Run("decode", func(t *testing.T) {
-		// Prefill then decode steps through one package, the KV cache
-		// growing: each step's presents are the next one's pasts.
-		m := h.modules["storiesdyn"]
-		f := m.Func("main")
-		inputs, names := randomInputs(t, m, map[string]int{"batch": 1, "seq": 5, "past_seq": 0}, 4)
-		for step := 0; step < 4; step++ {
-			got := checkAgainstInterp(t, h, "storiesdyn", m, inputs, names, nil, fmt.Sprintf("step %d", step))
-			past := inputs[2].Shape[2] + inputs[0].Shape[1]
-			next := []*tensor.Tensor{
-				tensor.FromSlice([]int{1, 1}, []int64{int64(17 + step)}),
-				tensor.FromSlice([]int{1, 1}, []int64{int64(past)}),
-			}
-			for _, n := range f.OutputNames[1:] {
-				kv := inputs[2].Shape
-				next = append(next, tensor.FromSlice([]int{1, kv[1], past, kv[3]}, got[n]))
-			}
-			inputs = next
+	for _, pkg := range []string{"storiesdyn", "storiesdynopt"} {
+		t.Run("decode/"+pkg, func(t *testing.T) { decodeSteps(t, h, pkg) })
+	}
+}
+
+// decodeSteps runs a prefill then decode steps through one decoder
+// package, the KV cache growing: each step's presents are the next one's
+// pasts.
+func decodeSteps(t *testing.T, h *harness, pkg string) {
+	m := h.modules[pkg]
+	f := m.Func("main")
+	inputs, names := randomInputs(t, m, map[string]int{"batch": 1, "seq": 5, "past_seq": 0}, 4)
+	for step := 0; step < 4; step++ {
+		got := checkAgainstInterp(t, h, pkg, m, inputs, names, nil, fmt.Sprintf("step %d", step))
+		past := inputs[2].Shape[2] + inputs[0].Shape[1]
+		next := []*tensor.Tensor{
+			tensor.FromSlice([]int{1, 1}, []int64{int64(17 + step)}),
+			tensor.FromSlice([]int{1, 1}, []int64{int64(past)}),
 		}
-		if inputs[2].Shape[2] != 8 {
-			t.Errorf("the cache holds %d positions after 4 steps, want 8", inputs[2].Shape[2])
+		for _, n := range f.OutputNames[1:] {
+			kv := inputs[2].Shape
+			next = append(next, tensor.FromSlice([]int{1, kv[1], past, kv[3]}, got[n]))
 		}
-	})
+		inputs = next
+	}
+	if inputs[2].Shape[2] != 8 {
+		t.Errorf("the cache holds %d positions after 4 steps, want 8", inputs[2].Shape[2])
+	}
 }
 
 // checkAgainstInterp runs a package and the interpreter on inputs and

@@ -18,6 +18,7 @@ import (
 	"github.com/kiln-ml/kiln/ir"
 	"github.com/kiln-ml/kiln/ir/interp"
 	"github.com/kiln-ml/kiln/ir/tensor"
+	"github.com/kiln-ml/kiln/passes"
 )
 
 // Tolerances against the stored ONNX Runtime outputs and the interpreter.
@@ -37,6 +38,9 @@ type modelCase struct {
 	file    bool                // --weights file: the harness calls LoadFile
 	threads int                 // Options.Threads
 	simd    bool                // Options.SIMD
+	// passes is a pipeline (as --passes takes it) run before Compile;
+	// the interpreter still runs the module as imported.
+	passes string
 }
 
 var modelCases = []modelCase{
@@ -63,10 +67,18 @@ var modelCases = []modelCase{
 	{pkg: "minilmdyn", model: "minilm-like-opset17.onnx", ranges: map[string]DimRange{"batch": {1, 3}, "seq": {1, 64}}},
 	{pkg: "storiesdyn", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}},
 	{pkg: "mobilenetdyn", model: "mobilenetv2.onnx", ranges: map[string]DimRange{"batch": {1, 2}}, threads: 2},
+	// After the default pipeline: the decoder's RotaryEmbedding,
+	// RMSNormalization and Attention with a KV cache (emit_rotary.go,
+	// emit_attention_kv.go).
+	{pkg: "storiesprefillopt", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-prefill", dims: map[string]int64{"batch": 1, "seq": 5, "past_seq": 0}, passes: "default"},
+	{pkg: "storiesstepopt", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-step", dims: map[string]int64{"batch": 2, "seq": 1, "past_seq": 6}, passes: "default"},
+	{pkg: "storiesdynopt", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}, passes: "default"},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
 	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attention", module: attentionModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attentionsimd", module: attentionModule, dims: map[string]int64{"n": 2}, simd: true, threads: 2},
+	{pkg: "rotarykv", module: rotaryKVModule, dims: map[string]int64{"n": 2}},
+	{pkg: "rotarykvdyn", module: rotaryKVModule, ranges: map[string]DimRange{"n": {1, 8}}},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
 }
 
@@ -131,6 +143,17 @@ func newHarness(h *harness, goBin string, modelCases []modelCase) {
 				return
 			}
 			h.modules[c.pkg] = m
+			if c.passes != "" {
+				m = m.Clone()
+				pipeline, err := passes.ParsePipeline(c.passes, nil)
+				if err == nil {
+					_, err = passes.Run(m, pipeline, passes.Instrument{})
+				}
+				if err != nil {
+					h.err = fmt.Errorf("%s: --passes %s: %w", c.model, c.passes, err)
+					return
+				}
+			}
 			opts := Options{Package: c.pkg, Dims: c.dims, Ranges: c.ranges, Source: Source{Name: c.model, Format: "onnx"}, KilnVersion: "test", Threads: c.threads, SIMD: c.simd}
 			load := c.pkg + ".Load()"
 			if c.file {

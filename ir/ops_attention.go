@@ -64,5 +64,43 @@ func inferAttention(op *Op) ([]Type, error) {
 			y = TensorType(q.DType, Shape{Ranked: true, Dims: []Dim{q.Shape.Dims[0], q.Shape.Dims[1], DimInt(qh * (v.Shape.Dims[2].Size / kvh))}})
 		}
 	}
-	return []Type{y, unk(k.DType, 4), unk(v.DType, 4), unk(q.DType, 4)}, nil
+	// present_key/present_value: [batch, kv_heads, past_seq + kv_seq,
+	// head size]; qk_matmul_output: [batch, q_heads, q_seq, that total].
+	pk, pv, qk := unk(k.DType, 4), unk(v.DType, 4), unk(q.DType, 4)
+	if r != 3 && r != 4 || k.Shape.Rank() != r || v.Shape.Rank() != r {
+		return []Type{y, pk, pv, qk}, nil
+	}
+	past := DimInt(0)
+	if len(op.Args) > 4 && op.Args[4] != nil {
+		past = Unknown()
+		if t := op.Args[4].Type; t.Kind == TensorKind && t.Shape.Rank() == 4 {
+			past = t.Shape.Dims[2]
+		}
+	}
+	// heads returns a tensor's batch, heads, sequence and head size.
+	heads := func(s Shape, n int64) (b, h, seq, size Dim) {
+		if r == 4 {
+			return s.Dims[0], s.Dims[1], s.Dims[2], s.Dims[3]
+		}
+		size = Unknown()
+		if s.Dims[2].IsStatic() && n > 0 && s.Dims[2].Size%n == 0 {
+			size = DimInt(s.Dims[2].Size / n)
+		}
+		return s.Dims[0], DimInt(n), s.Dims[1], size
+	}
+	var qhN, kvhN int64
+	if r == 3 {
+		qhN, kvhN = op.Int("q_num_heads"), op.Int("kv_num_heads")
+	}
+	total := Unknown()
+	kb, kh, ks, kd := heads(k.Shape, kvhN)
+	if past.IsKnown() && ks.IsKnown() {
+		total = past.Add(ks)
+	}
+	vb, vh, _, vd := heads(v.Shape, kvhN)
+	pk = TensorType(k.DType, Shape{Ranked: true, Dims: []Dim{kb, kh, total, kd}})
+	pv = TensorType(v.DType, Shape{Ranked: true, Dims: []Dim{vb, vh, total, vd}})
+	qb, qh, qs, _ := heads(q.Shape, qhN)
+	qk = TensorType(q.DType, Shape{Ranked: true, Dims: []Dim{qb, qh, qs, total}})
+	return []Type{y, pk, pv, qk}, nil
 }
