@@ -45,9 +45,20 @@ func fusedEmittable(op *ir.Op) bool {
 		return false
 	}
 	// 1-D convolutions are lowered to 2-D ones before emission (lower.go),
-	// which only plain Conv goes through.
-	if op.Name == "kiln.FusedConv" && (len(op.Args) == 0 || op.Args[0] == nil || op.Args[0].Type.Shape.Rank() != 4) {
-		return false
+	// fused ones too when their extra operands can take the same view.
+	if op.Name == "kiln.FusedConv" {
+		if len(op.Args) == 0 || op.Args[0] == nil {
+			return false
+		}
+		switch op.Args[0].Type.Shape.Rank() {
+		case 4:
+		case 3:
+			if !lower1DExtrasOK(op) {
+				return false
+			}
+		default:
+			return false
+		}
 	}
 	epi := op.Regions[0]
 	known := map[*ir.Value]bool{}

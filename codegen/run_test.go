@@ -55,6 +55,10 @@ var modelCases = []modelCase{
 	{pkg: "vad4k8", model: "silero-vad-v4.onnx", ref: "silero-vad-v4-sr8000", dims: map[string]int64{"batch": 1, "sequence": 256}},
 	{pkg: "vad5", model: "silero-vad-v5.onnx", ref: "silero-vad-v5", dims: map[string]int64{"input.0": 1, "input.1": 512, "state.1": 1}},
 	{pkg: "vad5k8", model: "silero-vad-v5.onnx", ref: "silero-vad-v5-sr8000", dims: map[string]int64{"input.0": 1, "input.1": 256, "state.1": 1}},
+	// After the default pipeline the VADs' 1-D convolutions carry fused
+	// epilogues, lowered to 2-D with their region (lower.go).
+	{pkg: "vad4opt", model: "silero-vad-v4.onnx", ref: "silero-vad-v4", dims: map[string]int64{"batch": 1, "sequence": 512}, passes: "default"},
+	{pkg: "vad5k8opt", model: "silero-vad-v5.onnx", ref: "silero-vad-v5-sr8000", dims: map[string]int64{"input.0": 1, "input.1": 256, "state.1": 1}, passes: "default"},
 	{pkg: "storiesprefill", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-prefill", dims: map[string]int64{"batch": 1, "seq": 5, "past_seq": 0}},
 	{pkg: "storiesstep", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-step", dims: map[string]int64{"batch": 2, "seq": 1, "past_seq": 6}},
 	// The vector micro-kernel: the harness is built with GOEXPERIMENT=simd.
