@@ -31,6 +31,10 @@ var (
 	sampleSource string
 	//go:embed kernels/generic_rnn.go
 	rnnSource string
+	//go:embed kernels/generic_qlinear.go
+	qlinearSource string
+	//go:embed kernels/generic_convint.go
+	convIntSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -47,13 +51,15 @@ var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
 	{"loss.go", &lossSource, []string{"lossNLL("}},
 	{"intmath.go", &mathSource, []string{"powInt(", "cumSum("}},
-	{"window.go", &windowSource, []string{"convND(", "poolND("}},
+	{"window.go", &windowSource, []string{"convND(", "poolND(", "convInt("}},
 	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
 	{"norm.go", &normSource, []string{"normalize("}},
 	{"runtime.go", &runtimeSource, []string{"sliceRT(", "reduceSumRT(", "padRT("}},
 	{"resize.go", &resizeSource, []string{"resizeND("}},
 	{"sample.go", &sampleSource, []string{"gridSample("}},
 	{"rnn.go", &rnnSource, []string{"recurrent["}},
+	{"qlinear.go", &qlinearSource, []string{"matMulInt(", "convInt(", "requantize(", "saturateInt32("}},
+	{"convint.go", &convIntSource, []string{"convInt("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels

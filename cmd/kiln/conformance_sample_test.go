@@ -39,7 +39,6 @@ var compiledGaps = map[string]string{
 	"node/test_unique_sorted_without_axis":    "Unique: no kernel (data-dependent shape)",
 	// No kernel yet.
 	"node/test_bernoulli_seed":                               "Bernoulli: no kernel (random)",
-	"node/test_convinteger_with_padding":                     "ConvInteger: no kernel",
 	"node/test_tfidfvectorizer_tf_batch_uniandbigrams_skip5": "TfIdfVectorizer: no kernel",
 }
 
