@@ -35,6 +35,8 @@ var (
 	qlinearSource string
 	//go:embed kernels/generic_convint.go
 	convIntSource string
+	//go:embed kernels/generic_train.go
+	trainSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -60,6 +62,7 @@ var genericLibs = []genericLib{
 	{"rnn.go", &rnnSource, []string{"recurrent["}},
 	{"qlinear.go", &qlinearSource, []string{"matMulInt(", "convInt(", "requantize(", "saturateInt32("}},
 	{"convint.go", &convIntSource, []string{"convInt("}},
+	{"train.go", &trainSource, []string{"randSource(", "batchNormTrain("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels

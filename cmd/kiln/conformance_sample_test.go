@@ -38,7 +38,6 @@ var compiledGaps = map[string]string{
 	"node/test_nonmaxsuppression_two_classes": "NonMaxSuppression: no kernel (data-dependent shape)",
 	"node/test_unique_sorted_without_axis":    "Unique: no kernel (data-dependent shape)",
 	// No kernel yet.
-	"node/test_bernoulli_seed":                               "Bernoulli: no kernel (random)",
 	"node/test_tfidfvectorizer_tf_batch_uniandbigrams_skip5": "TfIdfVectorizer: no kernel",
 }
 
