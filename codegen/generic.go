@@ -37,6 +37,10 @@ var (
 	convIntSource string
 	//go:embed kernels/generic_train.go
 	trainSource string
+	//go:embed kernels/generic_linalg.go
+	linalgSource string
+	//go:embed kernels/generic_signal.go
+	signalSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -63,6 +67,8 @@ var genericLibs = []genericLib{
 	{"qlinear.go", &qlinearSource, []string{"matMulInt(", "convInt(", "requantize(", "saturateInt32("}},
 	{"convint.go", &convIntSource, []string{"convInt("}},
 	{"train.go", &trainSource, []string{"randSource(", "batchNormTrain("}},
+	{"linalg.go", &linalgSource, []string{"det(", "einsum("}},
+	{"signal.go", &signalSource, []string{"dft(", "stft(", "melWeights("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
