@@ -41,6 +41,8 @@ var (
 	linalgSource string
 	//go:embed kernels/generic_signal.go
 	signalSource string
+	//go:embed kernels/generic_pool.go
+	poolSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -57,7 +59,7 @@ var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
 	{"loss.go", &lossSource, []string{"lossNLL("}},
 	{"intmath.go", &mathSource, []string{"powInt(", "cumSum("}},
-	{"window.go", &windowSource, []string{"convND(", "poolND(", "convInt("}},
+	{"window.go", &windowSource, []string{"convND(", "poolND(", "convInt(", "convTransposeND(", "maxPoolIdx(", "maxUnpool("}},
 	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
 	{"norm.go", &normSource, []string{"normalize("}},
 	{"runtime.go", &runtimeSource, []string{"sliceRT(", "reduceSumRT(", "padRT("}},
@@ -69,6 +71,7 @@ var genericLibs = []genericLib{
 	{"train.go", &trainSource, []string{"randSource(", "batchNormTrain("}},
 	{"linalg.go", &linalgSource, []string{"det(", "einsum("}},
 	{"signal.go", &signalSource, []string{"dft(", "stft(", "melWeights("}},
+	{"pool.go", &poolSource, []string{"convTransposeND(", "maxPoolIdx(", "maxUnpool("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
