@@ -26,6 +26,10 @@ type kernel struct {
 	fails   bool // the body may return an error
 	colLen  int  // scratch elements it needs besides the GEMM's packing
 	par     bool // calls parallelFor
+	// heap marks a kernel whose results' shapes depend on the data: it
+	// allocates them on the heap and takes a *Tensor per result
+	// (emit_dynamic.go).
+	heap bool
 	// packed maps the index in in of a constant operand to the layout the
 	// kernel reads it in from the weights blob (prepack.go).
 	packed map[int]weightPack

@@ -7,9 +7,10 @@ import (
 )
 
 // The window ops the specialized kernels leave out call the generic
-// kernels of codegen/kernels/generic_pool.go: ConvTranspose of 1 or 3
-// spatial dims (or of f64), MaxPool with its indices output or on 8-bit
-// integers (emitPoolAnyRank hands them over), and MaxUnpool.
+// kernels of codegen/kernels/generic_window.go and generic_pool.go:
+// ConvTranspose of 1 or 3 spatial dims (or of f64), MaxPool with its
+// indices output or on 8-bit integers (emitPoolAnyRank hands them over),
+// and MaxUnpool.
 func init() {
 	extendedEmitters["ConvTranspose"] = emitConvTransposeAnyRank
 	emitters["MaxUnpool"] = emitMaxUnpool

@@ -8,7 +8,7 @@ import (
 )
 
 // The integer and quantized matrix ops call the generic kernels of
-// codegen/kernels/generic_qlinear.go: exact int64 sums of 8-bit operands
+// codegen/kernels/generic_qlinear.go and generic_window.go: exact int64 sums of 8-bit operands
 // less their zero points, then int32 or a requantized 8-bit result, as the
 // interpreter computes them (ir/interp/matmul.go, conv.go).
 func init() {

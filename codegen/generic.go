@@ -33,8 +33,6 @@ var (
 	rnnSource string
 	//go:embed kernels/generic_qlinear.go
 	qlinearSource string
-	//go:embed kernels/generic_convint.go
-	convIntSource string
 	//go:embed kernels/generic_train.go
 	trainSource string
 	//go:embed kernels/generic_linalg.go
@@ -43,6 +41,8 @@ var (
 	signalSource string
 	//go:embed kernels/generic_pool.go
 	poolSource string
+	//go:embed kernels/generic_dynamic.go
+	dynamicSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -59,19 +59,19 @@ var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
 	{"loss.go", &lossSource, []string{"lossNLL("}},
 	{"intmath.go", &mathSource, []string{"powInt(", "cumSum("}},
-	{"window.go", &windowSource, []string{"convND(", "poolND(", "convInt(", "convTransposeND(", "maxPoolIdx(", "maxUnpool("}},
+	{"window.go", &windowSource, []string{"convND(", "poolND(", "convInt(", "convTransposeND(", "maxPoolIdx("}},
 	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
 	{"norm.go", &normSource, []string{"normalize("}},
 	{"runtime.go", &runtimeSource, []string{"sliceRT(", "reduceSumRT(", "padRT("}},
 	{"resize.go", &resizeSource, []string{"resizeND("}},
 	{"sample.go", &sampleSource, []string{"gridSample("}},
 	{"rnn.go", &rnnSource, []string{"recurrent["}},
-	{"qlinear.go", &qlinearSource, []string{"matMulInt(", "convInt(", "requantize(", "saturateInt32("}},
-	{"convint.go", &convIntSource, []string{"convInt("}},
+	{"qlinear.go", &qlinearSource, []string{"matMulInt(", "requantize(", "saturateInt32("}},
 	{"train.go", &trainSource, []string{"randSource(", "batchNormTrain("}},
 	{"linalg.go", &linalgSource, []string{"det(", "einsum("}},
 	{"signal.go", &signalSource, []string{"dft(", "stft(", "melWeights("}},
-	{"pool.go", &poolSource, []string{"convTransposeND(", "maxPoolIdx(", "maxUnpool("}},
+	{"pool.go", &poolSource, []string{"maxUnpool("}},
+	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels
