@@ -8,7 +8,7 @@ import (
 )
 
 // The ops whose results' shapes depend on the data (NonZero, Compress,
-// Unique, NonMaxSuppression) call the generic kernels of
+// Unique, NonMaxSuppression, Range of operands read at run time) call the generic kernels of
 // codegen/kernels/generic_dynamic.go. Their results live on the heap, not
 // in the arena: each run the kernel allocates them and fills a Tensor
 // with the shape it found. Codegen takes them only as outputs of the
@@ -20,6 +20,7 @@ func init() {
 	emitters["Compress"] = emitCompress
 	emitters["Unique"] = emitUnique
 	emitters["NonMaxSuppression"] = emitNMS
+	extendedEmitters["Range"] = emitRangeRT
 }
 
 // heapVal records result i of an op whose kernel allocates it: a value
@@ -208,4 +209,61 @@ func emitNMS(c *opCtx) (*kernel, error) {
 		heapTensor("y", ir.I64, "[]int{len(d) / 3, 3}", "d")
 	shapes := fmt.Sprintf("%s, %s", dtypeText(dt, bs), dtypeText(dt, ss))
 	return &kernel{in: in, params: append(params, "y"), nout: 1, heap: true, fails: true, comment: "NonMaxSuppression " + shapes, body: body, shapes: shapes}, nil
+}
+
+// emitRangeRT writes Range whose operands are read at run time as a call
+// of rangeInt or rangeFloat: on the heap when its length is not known at
+// compile time, else into its buffer, Run checking the length. A Range
+// of operands known at compile time is emitRange's.
+func emitRangeRT(c *opCtx) (*kernel, error) {
+	ys, shapeErr := c.out(0)
+	if shapeErr == nil {
+		k, err := emitters["Range"](c)
+		if err == nil || c.knownRange() {
+			return k, err
+		}
+	}
+	dt := c.op.Args[0].Type.DType
+	fn := "rangeFloat"
+	switch dt {
+	case ir.I16, ir.I32, ir.I64:
+		fn = "rangeInt"
+	case ir.F32, ir.F64:
+	default:
+		return nil, fmt.Errorf("Range of %s: not supported", dt)
+	}
+	for i := 0; i < 3; i++ {
+		s, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		if numel(s) != 1 || c.op.Args[i].Type.DType != dt {
+			return nil, fmt.Errorf("operand %d is %s; want a %s scalar", i, dtypeText(c.op.Args[i].Type.DType, s), dt)
+		}
+	}
+	body := fmt.Sprintf("d, err := %s(start[0], limit[0], delta[0])\nif err != nil {\nreturn err\n}\n", fn)
+	if shapeErr == nil {
+		n := numel(ys)
+		body += fmt.Sprintf("if len(d) != %d {\nreturn fmt.Errorf(\"Range: %%d elements, compiled for %d\", len(d))\n}\ncopy(y[:%d], d)\n", n, n, n)
+		return &kernel{in: c.op.Args[:3], params: []string{"start", "limit", "delta", "y"}, nout: 1, fails: true, comment: fmt.Sprintf("Range of %s read at run time", dtypeText(dt, ys)), body: body, shapes: dtypeText(dt, ys)}, nil
+	}
+	body += heapTensor("y", dt, "[]int{len(d)}", "d")
+	return &kernel{in: c.op.Args[:3], params: []string{"start", "limit", "delta", "y"}, nout: 1, heap: true, fails: true, comment: fmt.Sprintf("Range of %s read at run time", dt), body: body, shapes: dt.String()}, nil
+}
+
+// knownRange reports whether a Range's three operands are known at
+// compile time (then emitRange's error stands).
+func (c *opCtx) knownRange() bool {
+	for _, v := range c.op.Args[:3] {
+		if v == nil {
+			return false
+		}
+		if _, ok := ir.ConstFloats(v); ok {
+			continue
+		}
+		if _, err := c.g.knownInts(v); err != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -71,7 +71,7 @@ var genericLibs = []genericLib{
 	{"linalg.go", &linalgSource, []string{"det(", "einsum("}},
 	{"signal.go", &signalSource, []string{"dft(", "stft(", "melWeights("}},
 	{"pool.go", &poolSource, []string{"maxUnpool("}},
-	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression("}},
+	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression(", "rangeInt(", "rangeFloat("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels

@@ -47,4 +47,20 @@ func @main(%x: f32[2,3]) -> ("y": i64[2,?]) {
 	if err == nil || !strings.Contains(err.Error(), "depends on the data") || !strings.Contains(err.Error(), "Neg") {
 		t.Errorf("a data-dependent result read by Neg: error %v", err)
 	}
+	// A Range of operands read at run time has a length known only then.
+	pkg, err = Compile(parseKIR(t, `
+func @main(%a: i64[], %b: i64[], %c: i64[]) -> ("r": i64[?]) {
+  %r = Range(%a, %b, %c) : i64[?]
+  return %r
+}
+`), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := pkg.Manifest.Outputs; !out[0].HeapAllocated || !slices.Equal(out[0].Shape, []int{-1}) {
+		t.Errorf("Range of run-time operands: manifest output %+v", out[0])
+	}
+	if k := string(pkg.Files["kernels.go"]); !strings.Contains(k, "rangeInt(start[0], limit[0], delta[0])") {
+		t.Errorf("kernels.go does not call rangeInt:\n%s", k)
+	}
 }

@@ -189,3 +189,59 @@ func nonMaxSuppression[T ~float32 | ~float64](boxes, scores []T, batches, nbox, 
 	}
 	return sel, nil
 }
+
+// rangeInt is Range over integers read at run time: start, start+delta,
+// ... up to limit (excluded), its length computed exactly. A zero delta,
+// or more than 2^31 elements, is an error.
+func rangeInt[T ~int16 | ~int32 | ~int64](start, limit, delta T) ([]T, error) {
+	if delta == 0 {
+		return nil, fmt.Errorf("Range: delta is zero")
+	}
+	var diff, step uint64
+	switch {
+	case delta > 0 && limit > start:
+		diff, step = uint64(int64(limit)-int64(start)), uint64(delta)
+	case delta < 0 && limit < start:
+		diff, step = uint64(int64(start)-int64(limit)), uint64(-int64(delta))
+	}
+	n := diff / max(step, 1)
+	if diff%max(step, 1) != 0 {
+		n++
+	}
+	if n > 1<<31 {
+		return nil, fmt.Errorf("Range: %d elements is too many", n)
+	}
+	out := make([]T, n)
+	for i := range out {
+		out[i] = start + T(i)*delta
+	}
+	return out, nil
+}
+
+// rangeFloat is Range over floats read at run time, each element start +
+// i*delta in T, ceil((limit-start)/delta) of them (none when that is not
+// positive). A zero or non-finite operand, or more than 2^31 elements, is
+// an error.
+func rangeFloat[T ~float32 | ~float64](start, limit, delta T) ([]T, error) {
+	if delta == 0 {
+		return nil, fmt.Errorf("Range: delta is zero")
+	}
+	for i, v := range []T{start, limit, delta} {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("Range: operand %d is %v", i, f)
+		}
+	}
+	c := math.Ceil((float64(limit) - float64(start)) / float64(delta))
+	if c > 1<<31 {
+		return nil, fmt.Errorf("Range: %g elements is too many", c)
+	}
+	n := 0
+	if c > 0 {
+		n = int(c)
+	}
+	out := make([]T, n)
+	for i := range out {
+		out[i] = start + T(i)*delta
+	}
+	return out, nil
+}

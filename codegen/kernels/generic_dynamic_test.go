@@ -76,3 +76,23 @@ func TestNonMaxSuppression(t *testing.T) {
 		t.Error("iou_threshold 1.5: no error")
 	}
 }
+
+// TestRangeRT checks Range's lengths (exact, rounding up, empty when the
+// delta points away) and its zero-delta error.
+func TestRangeRT(t *testing.T) {
+	if got, _ := rangeInt[int32](10, 1, -3); !slices.Equal(got, []int32{10, 7, 4}) {
+		t.Errorf("rangeInt(10, 1, -3): %v", got)
+	}
+	if got, _ := rangeInt[int64](1, 10, -3); len(got) != 0 {
+		t.Errorf("rangeInt(1, 10, -3): %v, want empty", got)
+	}
+	if got, _ := rangeFloat[float32](1, 2, 0.25); !slices.Equal(got, []float32{1, 1.25, 1.5, 1.75}) {
+		t.Errorf("rangeFloat(1, 2, 0.25): %v", got)
+	}
+	if _, err := rangeInt[int16](1, 2, 0); err == nil {
+		t.Error("rangeInt with delta 0: no error")
+	}
+	if _, err := rangeFloat[float64](1, 2, 0); err == nil {
+		t.Error("rangeFloat with delta 0: no error")
+	}
+}
