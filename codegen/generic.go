@@ -43,6 +43,8 @@ var (
 	poolSource string
 	//go:embed kernels/generic_dynamic.go
 	dynamicSource string
+	//go:embed kernels/generic_roi.go
+	roiSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -71,6 +73,7 @@ var genericLibs = []genericLib{
 	{"linalg.go", &linalgSource, []string{"det(", "einsum("}},
 	{"signal.go", &signalSource, []string{"dft(", "stft(", "melWeights("}},
 	{"pool.go", &poolSource, []string{"maxUnpool("}},
+	{"roi.go", &roiSource, []string{"roiAlign("}},
 	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression(", "rangeInt(", "rangeFloat("}},
 }
 
