@@ -45,6 +45,8 @@ var (
 	dynamicSource string
 	//go:embed kernels/generic_roi.go
 	roiSource string
+	//go:embed kernels/generic_text.go
+	textSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -74,6 +76,7 @@ var genericLibs = []genericLib{
 	{"signal.go", &signalSource, []string{"dft(", "stft(", "melWeights("}},
 	{"pool.go", &poolSource, []string{"maxUnpool("}},
 	{"roi.go", &roiSource, []string{"roiAlign("}},
+	{"text.go", &textSource, []string{"tfIdf("}},
 	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression(", "rangeInt(", "rangeFloat("}},
 }
 

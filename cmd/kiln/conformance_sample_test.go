@@ -33,8 +33,6 @@ var compiledGaps = map[string]string{
 	"node/test_identity_opt":                         "optional of a sequence",
 	"node/test_optional_has_element_empty":           "optional input",
 	"node/test_sequence_map_add_1_sequence_1_tensor": "sequence input",
-	// No kernel yet.
-	"node/test_tfidfvectorizer_tf_batch_uniandbigrams_skip5": "TfIdfVectorizer: no kernel",
 }
 
 // TestConformanceCompiledSample runs a fixed sample of the ONNX backend
