@@ -85,13 +85,13 @@ func @main(%x: f32[n,3]) -> ("y": f32[n,3]) {
 			name: "unsupported ops",
 			src: `
 func @main(%x: f32[2,3]) -> ("a": f32[2,3], "b": f32[2,3], "c": f32[2,3]) {
-  %a = Bernoulli(%x) : f32[2,3] loc("bernoulli_1")
-  %b = Bernoulli(%a) : f32[2,3] loc("bernoulli_2")
+  %a = Mish(%x) : f32[2,3] loc("mish_1")
+  %b = Mish(%a) : f32[2,3] loc("mish_2")
   %c = LpNormalization(%x) : f32[2,3] loc("lpnorm_1")
   return %a, %b, %c
 }
 `,
-			want: []string{"2 op type(s)", `Bernoulli: "bernoulli_1", "bernoulli_2"`, `LpNormalization: "lpnorm_1"`},
+			want: []string{"2 op type(s)", `Mish: "mish_1", "mish_2"`, `LpNormalization: "lpnorm_1"`},
 		},
 		{
 			name: "unsupported ops in regions",
@@ -101,7 +101,7 @@ func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
   %c = Equal(%s, @zero) : bool[]
   %y = If(%c) : f32[2,3] {
     then_branch() {
-      %a = Bernoulli(%x) : f32[2,3] loc("bernoulli_then")
+      %a = Mish(%x) : f32[2,3] loc("mish_then")
       return %a
     }
     else_branch() {
@@ -112,7 +112,7 @@ func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
   return %y
 }
 `,
-			want: []string{"2 op type(s)", `Bernoulli: "bernoulli_then"`, `LpNormalization: "lpnorm_else"`},
+			want: []string{"2 op type(s)", `Mish: "mish_then"`, `LpNormalization: "lpnorm_else"`},
 		},
 		{name: "unbound dim", src: strings.Replace(dynamic, "sym n in [1, 4]\n", "", 1), want: []string{"symbolic dim n has no upper bound", "--dim n=LO..HI"}},
 		{name: "range above bound", src: dynamic, opts: Options{Ranges: map[string]DimRange{"n": {1, 5}}}, want: []string{"n=1..5", "[1, 4]"}},

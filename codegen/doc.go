@@ -17,6 +17,13 @@
 // packages that call them (generic.go); extendedEmitters widen an emitter
 // to the cases it refuses. dtypes.go adds the narrower and unsigned
 // integers and the half floats to the stored element types.
+// Ops whose results' shapes depend on the data (NonZero, Compress, Unique,
+// NonMaxSuppression, Range of operands read at run time; emit_dynamic.go)
+// are compiled when those results are outputs of the model only: their
+// kernels allocate them on the heap on each run and hand back a Tensor
+// with the shape found, and the manifest marks them heap_allocated.
+// Random ops draw from math/rand/v2 (seeded by their seed attribute when
+// it is given; emit_train.go).
 // emit_control.go compiles the If, Loop and Scan left into Go control flow
 // in Run. plan.go is the memory planner, source.go writes the package's
 // API and Run, manifest.go the manifest.

@@ -56,7 +56,7 @@ var halfOps = map[string]bool{
 // checkHalfTypes refuses an op on half floats whose kernel would compute
 // on their bits: only halfOps, Cast and CastLike take them.
 func checkHalfTypes(op *ir.Op) error {
-	if halfOps[op.Name] || op.Name == "Cast" || op.Name == "CastLike" {
+	if halfOps[op.Name] || halfComputed[op.Name] || op.Name == "Cast" || op.Name == "CastLike" {
 		return nil
 	}
 	for _, v := range append(append([]*ir.Value{}, op.Args...), op.Results...) {

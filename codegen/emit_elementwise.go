@@ -28,6 +28,10 @@ type kernel struct {
 	par     bool // calls parallelFor
 	vec     bool // calls the vector helpers of the GEMM's micro-kernel unit (dwRow)
 	epiDone bool // wrote opCtx.epi into its loops
+	// heap marks a kernel whose results' shapes depend on the data: it
+	// allocates them on the heap and takes a *Tensor per result
+	// (emit_dynamic.go).
+	heap bool
 	// packed maps the index in in of a constant operand to the layout the
 	// kernel reads it in from the weights blob (prepack.go).
 	packed map[int]weightPack

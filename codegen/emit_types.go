@@ -10,10 +10,13 @@ import (
 // (float32(math.F(float64(v))), the packed GEMM): codegen refuses them on
 // other element types, which their Go would not compile for, instead of
 // writing a package that does not build.
+// (ConvTranspose and MaxPool are not listed: their extended emitters,
+// emit_pool_index.go, route other element types to generic kernels that
+// check them.)
 var f32Kernels = map[string]bool{
 	"Sigmoid": true, "Tanh": true, "Sqrt": true, "Exp": true, "Erf": true, "HardSigmoid": true,
-	"Softmax": true, "Conv": true, "ConvTranspose": true, "MatMul": true,
-	"Gemm": true, "MaxPool": true, "AveragePool": true, "GlobalAveragePool": true,
+	"Softmax": true, "Conv": true, "MatMul": true,
+	"Gemm": true, "AveragePool": true, "GlobalAveragePool": true,
 	"BatchNormalization": true, "LayerNormalization": true, "ReduceMean": true, "LSTM": true,
 	"LogSoftmax": true,
 }

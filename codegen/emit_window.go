@@ -90,6 +90,9 @@ func emitConvAnyRank(c *opCtx) (*kernel, error) {
 // emitPoolAnyRank writes a MaxPool or AveragePool the specialized 2-D
 // kernel does not take as a call of the generic poolND.
 func emitPoolAnyRank(c *opCtx) (*kernel, error) {
+	if maxPoolNeedsIndex(c) {
+		return emitMaxPoolIndexed(c)
+	}
 	xs, ys, err := c.unaryShapes()
 	if err != nil {
 		return nil, err

@@ -31,6 +31,22 @@ var (
 	sampleSource string
 	//go:embed kernels/generic_rnn.go
 	rnnSource string
+	//go:embed kernels/generic_qlinear.go
+	qlinearSource string
+	//go:embed kernels/generic_train.go
+	trainSource string
+	//go:embed kernels/generic_linalg.go
+	linalgSource string
+	//go:embed kernels/generic_signal.go
+	signalSource string
+	//go:embed kernels/generic_pool.go
+	poolSource string
+	//go:embed kernels/generic_dynamic.go
+	dynamicSource string
+	//go:embed kernels/generic_roi.go
+	roiSource string
+	//go:embed kernels/generic_text.go
+	textSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -47,13 +63,21 @@ var genericLibs = []genericLib{
 	{"half.go", &halfSource, []string{"halfToF32(", "f32ToHalf(", "bf16ToF32(", "f32ToBF16(", "f32RoundOdd("}},
 	{"loss.go", &lossSource, []string{"lossNLL("}},
 	{"intmath.go", &mathSource, []string{"powInt(", "cumSum("}},
-	{"window.go", &windowSource, []string{"convND(", "poolND("}},
+	{"window.go", &windowSource, []string{"convND(", "poolND(", "convInt(", "convTransposeND(", "maxPoolIdx("}},
 	{"index.go", &indexSource, []string{"topK(", "scatterElements(", "scatterND(", "gatherND("}},
 	{"norm.go", &normSource, []string{"normalize("}},
 	{"runtime.go", &runtimeSource, []string{"sliceRT(", "reduceSumRT(", "padRT("}},
 	{"resize.go", &resizeSource, []string{"resizeND("}},
 	{"sample.go", &sampleSource, []string{"gridSample("}},
 	{"rnn.go", &rnnSource, []string{"recurrent["}},
+	{"qlinear.go", &qlinearSource, []string{"matMulInt(", "requantize(", "saturateInt32("}},
+	{"train.go", &trainSource, []string{"randSource(", "batchNormTrain("}},
+	{"linalg.go", &linalgSource, []string{"det(", "einsum("}},
+	{"signal.go", &signalSource, []string{"dft(", "stft(", "melWeights("}},
+	{"pool.go", &poolSource, []string{"maxUnpool("}},
+	{"roi.go", &roiSource, []string{"roiAlign("}},
+	{"text.go", &textSource, []string{"tfIdf("}},
+	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression(", "rangeInt(", "rangeFloat("}},
 }
 
 // genericFiles returns the generic kernel files the package's kernels

@@ -17,6 +17,7 @@ const (
 	inWeight                // a slice of the weights blob
 	inArena                 // the session's activation arena
 	inLocal                 // a slice Run writes from the dims it reads (folded shape values)
+	inHeap                  // a Tensor its kernel allocates on each run: its shape depends on the data
 )
 
 // val is one float32 tensor value of the function with its static shape
@@ -355,6 +356,14 @@ func (g *graph) emitOp(op *ir.Op) error {
 			}
 			continue
 		}
+		if k.heap {
+			y, err := g.heapVal(r, i)
+			if err != nil {
+				return err
+			}
+			args = append(args, y)
+			continue
+		}
 		y, err := g.newVal(r)
 		if err != nil {
 			return fmt.Errorf("result %d %v", i, err)
@@ -373,6 +382,10 @@ func (g *graph) emitOp(op *ir.Op) error {
 	}
 	var types []string
 	for _, a := range args {
+		if a.where == inHeap {
+			types = append(types, "*Tensor")
+			continue
+		}
 		types = append(types, goElem[a.dtype])
 	}
 	if len(types) != len(k.params) {

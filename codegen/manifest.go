@@ -66,6 +66,10 @@ type ManifestIO struct {
 	DType         string   `json:"dtype"`
 	Shape         []int    `json:"shape"`
 	SymbolicShape []string `json:"symbolic_shape"`
+	// HeapAllocated marks an output whose shape depends on the data
+	// (NonZero, Unique, ...): its kernel allocates it on the heap on each
+	// run, and Shape has -1 for the dims known only then.
+	HeapAllocated bool `json:"heap_allocated,omitempty"`
 }
 
 // ManifestBlob describes the weights blob and the tensors in it.
@@ -188,7 +192,7 @@ func (g *graph) manifest(opts Options) *Manifest {
 			for j, d := range decl[i].Dims {
 				sym[j] = d.String()
 			}
-			out = append(out, ManifestIO{Name: names[i], GoName: gn[i], DType: x.dtype.String(), Shape: x.shape, SymbolicShape: sym})
+			out = append(out, ManifestIO{Name: names[i], GoName: gn[i], DType: x.dtype.String(), Shape: x.shape, SymbolicShape: sym, HeapAllocated: x.where == inHeap})
 		}
 		return out
 	}

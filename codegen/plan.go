@@ -59,6 +59,9 @@ func (g *graph) plan(place []int) error {
 			continue
 		}
 		for _, y := range c.args[len(c.args)-c.nres():] {
+			if y.where == inHeap {
+				continue // allocated by its kernel, not in the arena
+			}
 			if src := g.inPlaceSource(c, i, y, lastUse); src != nil {
 				r := src.storage()
 				y.root = r

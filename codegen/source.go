@@ -63,6 +63,9 @@ func shapeList(shape []int) string {
 
 // describe is the doc text of one input or output.
 func (g *graph) describe(x *val, decl ir.Shape, bind string) string {
+	if x.where == inHeap {
+		return fmt.Sprintf("%s (field %s), shape %s, known only once Run computed it from the data; Run allocates it on the heap on each call", goElem[x.dtype], tensorField[x.dtype], symbolicShape(decl))
+	}
 	static := strings.TrimPrefix(dtypeText(x.dtype, x.shape), x.dtype.String())
 	s := fmt.Sprintf("%s (field %s), shape %s", goElem[x.dtype], tensorField[x.dtype], static)
 	if sym := symbolicShape(decl); sym != static {
@@ -366,6 +369,10 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 		nres := c.nres()
 		for _, r := range c.args[len(c.args)-nres:] {
+			if r.where == inHeap {
+				fmt.Fprintf(&b, "var %s Tensor // shape known once the kernel ran\n", r.name)
+				continue
+			}
 			st := r.storage()
 			off := st.buf.offset
 			note := ""
@@ -376,6 +383,10 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 		var args []string
 		for _, a := range c.args {
+			if a.where == inHeap {
+				args = append(args, "&"+a.name)
+				continue
+			}
 			args = append(args, g.expr(a))
 		}
 		if c.fn.scratch {
@@ -393,6 +404,10 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 	}
 	for i, r := range g.f.Body.Results {
 		x := g.vals[r]
+		if x.where == inHeap {
+			fmt.Fprintf(&b, "out.%s = %s\n", outNames[i], x.name)
+			continue
+		}
 		fmt.Fprintf(&b, "out.%s = Tensor{Shape: []int{%s}, %s: append([]%s(nil), %s...)}\n", outNames[i], shapeList(x.shape), tensorField[x.dtype], goElem[x.dtype], g.expr(x))
 	}
 	b.WriteString("return out, nil\n}\n\n")
@@ -504,6 +519,8 @@ func (g *graph) kernelSource(opts Options) string {
 		for i, p := range fn.params {
 			if i+1 < len(fn.params) && fn.types[i+1] == fn.types[i] {
 				ps = append(ps, p)
+			} else if strings.HasPrefix(fn.types[i], "*") {
+				ps = append(ps, p+" "+fn.types[i]) // a result the kernel allocates
 			} else {
 				ps = append(ps, p+" []"+fn.types[i])
 			}

@@ -33,14 +33,6 @@ var compiledGaps = map[string]string{
 	"node/test_identity_opt":                         "optional of a sequence",
 	"node/test_optional_has_element_empty":           "optional input",
 	"node/test_sequence_map_add_1_sequence_1_tensor": "sequence input",
-	// Results whose shape depends on the data.
-	"node/test_compress_1":                    "Compress: no kernel (data-dependent shape)",
-	"node/test_nonmaxsuppression_two_classes": "NonMaxSuppression: no kernel (data-dependent shape)",
-	"node/test_unique_sorted_without_axis":    "Unique: no kernel (data-dependent shape)",
-	// No kernel yet.
-	"node/test_bernoulli_seed":                               "Bernoulli: no kernel (random)",
-	"node/test_convinteger_with_padding":                     "ConvInteger: no kernel",
-	"node/test_tfidfvectorizer_tf_batch_uniandbigrams_skip5": "TfIdfVectorizer: no kernel",
 }
 
 // TestConformanceCompiledSample runs a fixed sample of the ONNX backend

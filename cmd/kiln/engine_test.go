@@ -53,7 +53,7 @@ func @main(%x "x": f32[n,3]) -> ("y": f32[n,3]) {
 
 // refusedKir uses ops codegen has no kernels for.
 const refusedKir = `func @main(%x "x": f32[4]) -> ("y": f32[4]) {
-  %s = Bernoulli(%x) : f32[4] loc("the_bernoulli")
+  %s = Mish(%x) : f32[4] loc("the_mish")
   %y = LpNormalization(%s) : f32[4] loc("the_lpnorm")
   return %y
 }
@@ -126,7 +126,7 @@ func TestRunCompiledErrors(t *testing.T) {
 		{"wrong dtype", []string{"run", affine, ints, "--engine", "compiled"}, exitFailure,
 			[]string{`input "x": dtype i64, the model wants f32`}},
 		{"refused ops", []string{"run", refused, x4, "--engine", "compiled"}, exitFailure,
-			[]string{"Bernoulli", "LpNormalization", "the_bernoulli", "the_lpnorm"}},
+			[]string{"Mish", "LpNormalization", "the_mish", "the_lpnorm"}},
 		{"bad engine", []string{"run", affine, wrongCols, "--engine", "jit"}, exitUsage,
 			[]string{"--engine jit: want interp or compiled"}},
 	}

@@ -159,3 +159,15 @@ func asFloats(t *interp.Tensor) []float64 {
 	}
 	return interp.Data[float64](f)
 }
+
+// CheckRandom applies the check of RandomTests to a test run by another
+// engine than the interpreter (the compiled one): ok reports whether test
+// (a test's folder name) has random outputs; then err is the check's
+// verdict on got, whose dtypes and shapes must be want's.
+func CheckRandom(test string, inputs, got, want []interp.Value) (ok bool, err error) {
+	check := RandomTests[test]
+	if check == nil {
+		return false, nil
+	}
+	return true, checkRandomOutputs(check, inputs, got, want)
+}
