@@ -210,27 +210,9 @@ func UnfuseOp(op *Op) error {
 			remap[epi.Params[i+1]] = x
 		}
 	}
-	for _, e := range epi.Ops {
-		eargs := make([]*Value, len(e.Args))
-		for i, a := range e.Args {
-			if v, ok := remap[a]; ok {
-				eargs[i] = v
-			} else {
-				eargs[i] = a
-			}
-		}
-		ne, err := b.Build(e.Name, eargs, e.Attrs, len(e.Results))
-		if err != nil {
-			return fmt.Errorf("unfusing %s: %w", op.Name, err)
-		}
-		ne.Loc = op.Loc
-		for i, res := range e.Results {
-			remap[res] = ne.Results[i]
-		}
-	}
-	out, ok := remap[epi.Results[0]]
-	if !ok {
-		out = epi.Results[0]
+	out, err := inlineRegion(b, op, epi, remap)
+	if err != nil {
+		return err
 	}
 	if out.Def != nil && out.Def.Parent == r {
 		out.Name = op.Results[0].Name
@@ -351,27 +333,9 @@ func unfusePrologue(op *Op) error {
 			remap[p] = op.Args[prologueArgs+i-1]
 		}
 	}
-	for _, e := range pro.Ops {
-		eargs := make([]*Value, len(e.Args))
-		for i, a := range e.Args {
-			if v, ok := remap[a]; ok {
-				eargs[i] = v
-			} else {
-				eargs[i] = a
-			}
-		}
-		ne, err := b.Build(e.Name, eargs, e.Attrs, len(e.Results))
-		if err != nil {
-			return fmt.Errorf("unfusing %s: %w", op.Name, err)
-		}
-		ne.Loc = op.Loc
-		for i, res := range e.Results {
-			remap[res] = ne.Results[i]
-		}
-	}
-	x, ok := remap[pro.Results[0]]
-	if !ok {
-		x = pro.Results[0]
+	x, err := inlineRegion(b, op, pro, remap)
+	if err != nil {
+		return err
 	}
 	ln := LayerNormOf(op, x)
 	nop, err := b.Build(ln.Name, ln.Args, op.Attrs, 1)
@@ -382,4 +346,32 @@ func unfusePrologue(op *Op) error {
 	nop.Results[0].Name = op.Results[0].Name
 	ReplaceAllUses(r.Root(), op.Results[0], nop.Results[0])
 	return EraseOp(op)
+}
+
+// inlineRegion builds the ops of a fused op's region r with b, its params
+// and earlier results mapped through remap (which it extends), and returns
+// the value the region's result became.
+func inlineRegion(b *Builder, op *Op, r *Region, remap map[*Value]*Value) (*Value, error) {
+	for _, e := range r.Ops {
+		eargs := make([]*Value, len(e.Args))
+		for i, a := range e.Args {
+			if v, ok := remap[a]; ok {
+				eargs[i] = v
+			} else {
+				eargs[i] = a
+			}
+		}
+		ne, err := b.Build(e.Name, eargs, e.Attrs, len(e.Results))
+		if err != nil {
+			return nil, fmt.Errorf("unfusing %s: %w", op.Name, err)
+		}
+		ne.Loc = op.Loc
+		for i, res := range e.Results {
+			remap[res] = ne.Results[i]
+		}
+	}
+	if out, ok := remap[r.Results[0]]; ok {
+		return out, nil
+	}
+	return r.Results[0], nil
 }
