@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, rows: rowsQ4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -163,4 +163,62 @@ func dotNQ4_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
 			out[t*stride] += float32(float32(d*dy)*float32(isum)) - float32(float32(dmin*dy)*float32(summ))
 		}
 	}
+}
+
+// q4KScales returns a Q4_K block's eight 6-bit scales and eight 6-bit
+// minimums, byte j of each word for sub-block j (scaleMinK4 for all j at
+// once).
+func q4KScales(x *[144]byte) (sc, mn uint64) {
+	a := le64(x[4:])
+	c := uint64(x[12]) | uint64(x[13])<<8 | uint64(x[14])<<16 | uint64(x[15])<<24
+	sc = a&0x3F3F3F3F | (c&0x0F0F0F0F|a>>2&0x30303030)<<32
+	mn = a>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|a>>34&0x30303030)<<32
+	return sc, mn
+}
+
+// rowsQ4_K is dotQ4_K over rows and activation rows with the lane
+// products of lanes.go: codes 0..15 times activations in ±127, so four
+// products (16 terms, |Σ| <= 30480) may be added between extractions.
+func rowsQ4_K(w *weight, r0, r1 int, a *lanes, out []float32, ldo int) {
+	nb := w.cols / 256
+	for r := r0; r < r1; r++ {
+		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
+		for t := 0; t < a.n; t++ {
+			out[t*ldo+r] = dotLanesQ4_K(row, a.q[t*a.qRow:(t+1)*a.qRow], a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], nb)
+		}
+	}
+}
+
+// dotLanesQ4_K is dotQ4_K of one row with one activation row given as
+// Q8_K blocks q, their lane words lw and 32-code sums.
+func dotLanesQ4_K(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
+	const m = 0x000F000F000F000F
+	var sum float32
+	for b := 0; b < nb; b++ {
+		x := (*[144]byte)(row[b*144:])
+		S := (*[8]int32)(sums[b*8:])
+		sc, mn := q4KScales(x)
+		var isum int32
+		for k := 0; k < 4; k++ {
+			// 32 code bytes: columns 64k.. in the low nibbles (sub-block
+			// 2k), 64k+32.. in the high ones (sub-block 2k+1).
+			c := (*[32]byte)(x[16+32*k:])
+			l := (*[16]uint64)(lw[b*64+16*k:])
+			v0, v1, v2, v3 := le64(c[0:]), le64(c[8:]), le64(c[16:]), le64(c[24:])
+			lo0 := (v0&m)*l[0] + (v0>>8&m)*l[1] + (v1&m)*l[2] + (v1>>8&m)*l[3]
+			lo1 := (v2&m)*l[4] + (v2>>8&m)*l[5] + (v3&m)*l[6] + (v3>>8&m)*l[7]
+			hi0 := (v0>>4&m)*l[8] + (v0>>12&m)*l[9] + (v1>>4&m)*l[10] + (v1>>12&m)*l[11]
+			hi1 := (v2>>4&m)*l[12] + (v2>>12&m)*l[13] + (v3>>4&m)*l[14] + (v3>>12&m)*l[15]
+			s := sc >> (16 * k)
+			isum += int32(s&0xff)*(lane3(lo0)+lane3(lo1)) + int32(s>>8&0xff)*(lane3(hi0)+lane3(hi1))
+		}
+		var summ int32
+		for j := 0; j < 8; j++ {
+			summ += int32(mn>>(8*j)&0xff) * S[j]
+		}
+		y := q[b*292 : b*292+292]
+		dy := q8KScale(y)
+		sum += float32(float32(f16(x[:], 0)*dy)*float32(isum)) - float32(float32(f16(x[:], 2)*dy)*float32(summ))
+	}
+	return sum
 }

@@ -40,7 +40,12 @@ type kernel struct {
 	// actRow bytes apart, writing out[t·stride] for each: the row's codes
 	// are unpacked once per block for all n (prefill). Its results are
 	// dot's, bit for bit. nil when the type has none.
-	dotN    func(w, a []byte, actRow, n, nb int, out []float32, stride int)
+	dotN func(w, a []byte, actRow, n, nb int, out []float32, stride int)
+	// rows multiplies the weight rows r0 <= r < r1 with every activation
+	// row of a, writing out[t·ldo+r] for activation row t; its results are
+	// dot's, bit for bit. nil when the type has none (linear then uses
+	// dot4, dotN and dot).
+	rows    func(w *weight, r0, r1 int, a *lanes, out []float32, ldo int)
 	dequant func(src []byte, dst []float32)
 }
 

@@ -22,6 +22,9 @@ type Session struct {
 	rows                         int
 	x, xn, q, k, v, att, o, g, u []float32
 	act                          []byte
+	laneW                        []uint64 // activation codes in lanes (lanes.go)
+	laneSums                     []int32
+	lanes                        lanes
 	actF                         []float32
 	scores                       []float32
 	logits                       []float32
@@ -88,6 +91,7 @@ func (s *Session) grow(n int, all bool) {
 		s.g, s.u = make([]float32, n*c.FFN), make([]float32, n*c.FFN)
 		s.actF = make([]float32, n*width)
 		s.act = make([]byte, n*(width/32)*36+n*(width/256+1)*292)
+		s.laneW, s.laneSums = make([]uint64, n*width/4), make([]int32, n*width/32)
 		s.rows = n
 	}
 	if len(s.scores) < c.Context {
@@ -327,8 +331,21 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 		for t := 0; t < n; t++ {
 			quantizeAct(k.act, x[t*cols:(t+1)*cols], act[t*actRow:(t+1)*actRow])
 		}
+		if k.rows != nil {
+			a := &s.lanes
+			*a = lanes{n: n, q: act, qRow: actRow, wRow: cols / 4, sRow: cols / 32}
+			a.w, a.sums = s.laneW[:n*a.wRow], s.laneSums[:n*a.sRow]
+			bl, bb, off := actBlockLen[k.act], actBlockBytes[k.act], actCodesOff[k.act]
+			for t := 0; t < n; t++ {
+				packLanes(act[t*actRow:(t+1)*actRow], bb, off, bl, cols, a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow])
+			}
+		}
 	}
 	run := func(r0, r1 int) {
+		if k.rows != nil {
+			k.rows(w, r0, r1, &s.lanes, out, w.rows)
+			return
+		}
 		nb := cols / k.blockLen
 		var four [4]float32
 		r := r0
