@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, rows: rowsQ4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, dotLanes: dotLanesQ4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -174,19 +174,6 @@ func q4KScales(x *[144]byte) (sc, mn uint64) {
 	sc = a&0x3F3F3F3F | (c&0x0F0F0F0F|a>>2&0x30303030)<<32
 	mn = a>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|a>>34&0x30303030)<<32
 	return sc, mn
-}
-
-// rowsQ4_K is dotQ4_K over rows and activation rows with the lane
-// products of lanes.go: codes 0..15 times activations in ±127, so four
-// products (16 terms, |Σ| <= 30480) may be added between extractions.
-func rowsQ4_K(w *weight, r0, r1 int, a *lanes, out []float32, ldo int) {
-	nb := w.cols / 256
-	for r := r0; r < r1; r++ {
-		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
-		for t := 0; t < a.n; t++ {
-			out[t*ldo+r] = dotLanesQ4_K(row, a.q[t*a.qRow:(t+1)*a.qRow], a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], nb)
-		}
-	}
 }
 
 // dotLanesQ4_K is dotQ4_K of one row with one activation row given as

@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ8_0] = &kernel{name: "Q8_0", act: actQ8_0, blockLen: 32, blockBytes: 34, dot: dotQ8_0, dot4: dot4Q8_0, dequant: dequantQ8_0}
+	kernels[typeQ8_0] = &kernel{name: "Q8_0", act: actQ8_0, blockLen: 32, blockBytes: 34, dot: dotQ8_0, dot4: dot4Q8_0, dotLanes: dotLanesQ8_0, dequant: dequantQ8_0}
 }
 
 // Q8_0 block: d f16 | qs[32] int8.
@@ -48,4 +48,29 @@ func dot4Q8_0(w []byte, stride int, a []byte, nb int, out *[4]float32) {
 		}
 	}
 	*out = s
+}
+
+// dotLanesQ8_0 is dotQ8_0 with the lane products of lanes.go. A code w
+// is taken as w+128 = lo + 16·hi, two nibbles, so that
+// Σw·a = Σlo·a + 16·Σhi·a - 128·Σa with Σa the activation block's sum:
+// nibbles 0..15 times activations in ±127 allow four products (16 terms,
+// |Σ| <= 30480) between extractions.
+func dotLanesQ8_0(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
+	const (
+		m    = 0x000F000F000F000F
+		bias = 0x8080808080808080
+	)
+	var sum float32
+	for b := 0; b < nb; b++ {
+		x := (*[34]byte)(row[b*34:])
+		l := (*[8]uint64)(lw[b*8:])
+		v0, v1, v2, v3 := le64(x[2:])^bias, le64(x[10:])^bias, le64(x[18:])^bias, le64(x[26:])^bias
+		lo0 := (v0&m)*l[0] + (v0>>8&m)*l[1] + (v1&m)*l[2] + (v1>>8&m)*l[3]
+		lo1 := (v2&m)*l[4] + (v2>>8&m)*l[5] + (v3&m)*l[6] + (v3>>8&m)*l[7]
+		hi0 := (v0>>4&m)*l[0] + (v0>>12&m)*l[1] + (v1>>4&m)*l[2] + (v1>>12&m)*l[3]
+		hi1 := (v2>>4&m)*l[4] + (v2>>12&m)*l[5] + (v3>>4&m)*l[6] + (v3>>12&m)*l[7]
+		isum := lane3(lo0) + lane3(lo1) + 16*(lane3(hi0)+lane3(hi1)) - 128*sums[b]
+		sum += float32(isum) * float32(f16(x[:], 0)*f16(q, b*34))
+	}
+	return sum
 }

@@ -41,11 +41,11 @@ type kernel struct {
 	// are unpacked once per block for all n (prefill). Its results are
 	// dot's, bit for bit. nil when the type has none.
 	dotN func(w, a []byte, actRow, n, nb int, out []float32, stride int)
-	// rows multiplies the weight rows r0 <= r < r1 with every activation
-	// row of a, writing out[t·ldo+r] for activation row t; its results are
-	// dot's, bit for bit. nil when the type has none (linear then uses
-	// dot4, dotN and dot).
-	rows    func(w *weight, r0, r1 int, a *lanes, out []float32, ldo int)
+	// dotLanes multiplies one weight row of nb blocks with one activation
+	// row given as quantized blocks q, their codes in lanes lw and their
+	// sums of 32 (lanes.go); its results are dot's, bit for bit. nil when
+	// the type has none (linear then uses dot4, dotN and dot).
+	dotLanes func(row, q []byte, lw []uint64, sums []int32, nb int) float32
 	dequant func(src []byte, dst []float32)
 }
 

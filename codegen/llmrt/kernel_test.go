@@ -106,7 +106,7 @@ func TestKernels(t *testing.T) {
 						t.Errorf("n=%d: dotN row 1 gives %g, dot %g", n, many[1], want)
 					}
 				}
-				if k.rows != nil {
+				if k.dotLanes != nil {
 					x2 := randRow(r, n, 0.3)
 					q2 := make([]byte, len(qa))
 					quantizeAct(k.act, x2, q2)
@@ -147,7 +147,7 @@ func TestKernels(t *testing.T) {
 	}
 }
 
-// checkRows checks that k.rows multiplies the weight rows wb (of n
+// checkRows checks that rowsLanes multiplies the weight rows wb (of n
 // columns) with the quantized activation rows acts exactly as k.dot does,
 // over the whole range of rows and over a part of it.
 func checkRows(t *testing.T, k *kernel, wb []byte, n int, acts [][]byte) {
@@ -161,7 +161,7 @@ func checkRows(t *testing.T, k *kernel, wb []byte, n int, acts [][]byte) {
 		for i := range out {
 			out[i] = float32(math.NaN())
 		}
-		k.rows(w, span[0], span[1], a, out, rows)
+		rowsLanes(w, span[0], span[1], a, out, rows)
 		for ti, q := range acts {
 			for i := 0; i < rows; i++ {
 				got := out[ti*rows+i]
@@ -236,11 +236,11 @@ func TestHalf(t *testing.T) {
 	}
 }
 
-// f16Fields lists where the block formats with a rows kernel keep their
+// f16Fields lists where the block formats with a lanes kernel keep their
 // binary16 scales, so that random blocks get finite ones.
 var f16Fields = map[uint32][]int{typeQ4_K: {0, 2}, typeQ6_K: {208}, typeQ8_0: {0}, typeQ5_0: {0}}
 
-// TestRowsExtremes checks the rows kernels against dot on blocks of
+// TestRowsExtremes checks the lanes kernels against dot on blocks of
 // random bytes and on blocks whose code bytes are all 0x00, 0x80 or 0xff
 // (the codes and scales at the ends of their ranges), with activations
 // of one magnitude (every code ±127) and random ones: the lane sums must
@@ -248,13 +248,13 @@ var f16Fields = map[uint32][]int{typeQ4_K: {0, 2}, typeQ6_K: {208}, typeQ8_0: {0
 func TestRowsExtremes(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
 	for typ, k := range kernels {
-		if k.rows == nil {
+		if k.dotLanes == nil {
 			continue
 		}
 		t.Run(k.name, func(t *testing.T) {
 			fields, ok := f16Fields[typ]
 			if !ok {
-				t.Fatalf("%s has a rows kernel but no entry in f16Fields", k.name)
+				t.Fatalf("%s has a lanes kernel but no entry in f16Fields", k.name)
 			}
 			const n = 512
 			rowBytes := n / k.blockLen * k.blockBytes

@@ -75,3 +75,16 @@ func lane3(acc uint64) int32 { return int32(int64(acc+1<<47) >> 48) }
 
 // le64 reads 8 bytes of a block, little-endian.
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// rowsLanes writes out[t·ldo+r] = W[r]·a[t] for the rows r0 <= r < r1 of
+// w and every activation row of a, with w's dotLanes.
+func rowsLanes(w *weight, r0, r1 int, a *lanes, out []float32, ldo int) {
+	nb := w.cols / w.k.blockLen
+	dot := w.k.dotLanes
+	for r := r0; r < r1; r++ {
+		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
+		for t := 0; t < a.n; t++ {
+			out[t*ldo+r] = dot(row, a.q[t*a.qRow:(t+1)*a.qRow], a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], nb)
+		}
+	}
+}

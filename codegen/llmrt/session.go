@@ -331,7 +331,7 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 		for t := 0; t < n; t++ {
 			quantizeAct(k.act, x[t*cols:(t+1)*cols], act[t*actRow:(t+1)*actRow])
 		}
-		if k.rows != nil {
+		if k.dotLanes != nil {
 			a := &s.lanes
 			*a = lanes{n: n, q: act, qRow: actRow, wRow: cols / 4, sRow: cols / 32}
 			a.w, a.sums = s.laneW[:n*a.wRow], s.laneSums[:n*a.sRow]
@@ -342,8 +342,8 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 		}
 	}
 	run := func(r0, r1 int) {
-		if k.rows != nil {
-			k.rows(w, r0, r1, &s.lanes, out, w.rows)
+		if k.dotLanes != nil {
+			rowsLanes(w, r0, r1, &s.lanes, out, w.rows)
 			return
 		}
 		nb := cols / k.blockLen
