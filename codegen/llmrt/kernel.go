@@ -46,7 +46,7 @@ type kernel struct {
 	// sums of 32 (lanes.go); its results are dot's, bit for bit. nil when
 	// the type has none (linear then uses dot4, dotN and dot).
 	dotLanes func(row, q []byte, lw []uint64, sums []int32, nb int) float32
-	dequant func(src []byte, dst []float32)
+	dequant  func(src []byte, dst []float32)
 }
 
 // kernels holds the kernels of the types this package carries; each
