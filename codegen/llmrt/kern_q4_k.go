@@ -165,17 +165,6 @@ func dotNQ4_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
 	}
 }
 
-// q4KScales returns a Q4_K block's eight 6-bit scales and eight 6-bit
-// minimums, byte j of each word for sub-block j (scaleMinK4 for all j at
-// once).
-func q4KScales(x *[144]byte) (sc, mn uint64) {
-	a := le64(x[4:])
-	c := uint64(x[12]) | uint64(x[13])<<8 | uint64(x[14])<<16 | uint64(x[15])<<24
-	sc = a&0x3F3F3F3F | (c&0x0F0F0F0F|a>>2&0x30303030)<<32
-	mn = a>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|a>>34&0x30303030)<<32
-	return sc, mn
-}
-
 // dotLanesQ4_K is dotQ4_K of one row with one activation row given as
 // Q8_K blocks q, their lane words lw and 32-code sums.
 func dotLanesQ4_K(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
@@ -184,20 +173,33 @@ func dotLanesQ4_K(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
 	for b := 0; b < nb; b++ {
 		x := (*[144]byte)(row[b*144:])
 		S := (*[8]int32)(sums[b*8:])
-		sc, mn := q4KScales(x)
+		// The 6-bit scales and minimums (scaleMinK4), byte j of sc and mn
+		// for sub-block j.
+		a := le64(x[4:])
+		c := uint64(x[12]) | uint64(x[13])<<8 | uint64(x[14])<<16 | uint64(x[15])<<24
+		sc := a&0x3F3F3F3F | (c&0x0F0F0F0F|a>>2&0x30303030)<<32
+		mn := a>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|a>>34&0x30303030)<<32
 		var isum int32
 		for k := 0; k < 4; k++ {
 			// 32 code bytes: columns 64k.. in the low nibbles (sub-block
 			// 2k), 64k+32.. in the high ones (sub-block 2k+1).
 			c := (*[32]byte)(x[16+32*k:])
 			l := (*[16]uint64)(lw[b*64+16*k:])
-			v0, v1, v2, v3 := le64(c[0:]), le64(c[8:]), le64(c[16:]), le64(c[24:])
-			lo0 := (v0&m)*l[0] + (v0>>8&m)*l[1] + (v1&m)*l[2] + (v1>>8&m)*l[3]
-			lo1 := (v2&m)*l[4] + (v2>>8&m)*l[5] + (v3&m)*l[6] + (v3>>8&m)*l[7]
-			hi0 := (v0>>4&m)*l[8] + (v0>>12&m)*l[9] + (v1>>4&m)*l[10] + (v1>>12&m)*l[11]
-			hi1 := (v2>>4&m)*l[12] + (v2>>12&m)*l[13] + (v3>>4&m)*l[14] + (v3>>12&m)*l[15]
+			v := le64(c[0:])
+			lo := (v&m)*l[0] + (v>>8&m)*l[1]
+			hi := (v>>4&m)*l[8] + (v>>12&m)*l[9]
+			v = le64(c[8:])
+			lo += (v&m)*l[2] + (v>>8&m)*l[3]
+			hi += (v>>4&m)*l[10] + (v>>12&m)*l[11]
+			slo, shi := lane3(lo), lane3(hi)
+			v = le64(c[16:])
+			lo = (v&m)*l[4] + (v>>8&m)*l[5]
+			hi = (v>>4&m)*l[12] + (v>>12&m)*l[13]
+			v = le64(c[24:])
+			lo += (v&m)*l[6] + (v>>8&m)*l[7]
+			hi += (v>>4&m)*l[14] + (v>>12&m)*l[15]
 			s := sc >> (16 * k)
-			isum += int32(s&0xff)*(lane3(lo0)+lane3(lo1)) + int32(s>>8&0xff)*(lane3(hi0)+lane3(hi1))
+			isum += int32(s&0xff)*(slo+lane3(lo)) + int32(s>>8&0xff)*(shi+lane3(hi))
 		}
 		var summ int32
 		for j := 0; j < 8; j++ {

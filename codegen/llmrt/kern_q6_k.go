@@ -185,30 +185,36 @@ func dotNQ6_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
 // dotLanesQ6_K is dotQ6_K of one row with one activation row given as
 // Q8_K blocks q and their lane words lw. Eight bytes of ql at l, eight at
 // l+32 and eight of qh make the codes of columns l, l+32, l+64 and l+96
-// (each 8 wide) of a half block: a nibble with two bits of qh above it,
-// minus 32, per 16-bit lane.
+// (each 8 wide) of a half block, one per byte (a nibble with two bits of
+// qh above it); the even and the odd bytes go to 16-bit lanes, minus 32.
 func dotLanesQ6_K(row, q []byte, lw []uint64, _ []int32, nb int) float32 {
 	const (
-		m   = 0x000F000F000F000F
-		two = 0x0030003000300030
-		off = 0x0020002000200020
+		nib   = 0x0F0F0F0F0F0F0F0F
+		two   = 0x3030303030303030
+		even  = 0x00FF00FF00FF00FF
+		off32 = 0x0020002000200020
 	)
 	var sum float32
 	for b := 0; b < nb; b++ {
 		x := (*[210]byte)(row[b*210:])
-		sc := (*[16]byte)(x[192:])
 		var isum int32
 		for h := 0; h < 2; h++ {
 			for l := 0; l < 32; l += 8 {
 				A, B, H := le64(x[64*h+l:]), le64(x[64*h+32+l:]), le64(x[128+32*h+l:])
 				y := (*[26]uint64)(lw[b*64+32*h+l/4:])
-				s0 := ((A&m|H<<4&two)-off)*y[0] + ((A>>8&m|H>>4&two)-off)*y[1]
-				s1 := ((B&m|H<<2&two)-off)*y[8] + ((B>>8&m|H>>6&two)-off)*y[9]
-				s2 := ((A>>4&m|H&two)-off)*y[16] + ((A>>12&m|H>>8&two)-off)*y[17]
-				s3 := ((B>>4&m|H>>2&two)-off)*y[24] + ((B>>12&m|H>>10&two)-off)*y[25]
-				g := 8*h + l/16
-				isum += int32(int8(sc[g]))*lane3(s0) + int32(int8(sc[g+2]))*lane3(s1) +
-					int32(int8(sc[g+4]))*lane3(s2) + int32(int8(sc[g+6]))*lane3(s3)
+				sc := (*[7]byte)(x[192+8*h+l/16:])
+				c := A&nib | H<<4&two
+				s := ((c&even)-off32)*y[0] + ((c>>8&even)-off32)*y[1]
+				isum += int32(int8(sc[0])) * lane3(s)
+				c = B&nib | H<<2&two
+				s = ((c&even)-off32)*y[8] + ((c>>8&even)-off32)*y[9]
+				isum += int32(int8(sc[2])) * lane3(s)
+				c = A>>4&nib | H&two
+				s = ((c&even)-off32)*y[16] + ((c>>8&even)-off32)*y[17]
+				isum += int32(int8(sc[4])) * lane3(s)
+				c = B>>4&nib | H>>2&two
+				s = ((c&even)-off32)*y[24] + ((c>>8&even)-off32)*y[25]
+				isum += int32(int8(sc[6])) * lane3(s)
 			}
 		}
 		y := q[b*292 : b*292+292]
