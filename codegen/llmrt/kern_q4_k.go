@@ -168,46 +168,51 @@ func dotNQ4_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
 // dotLanesQ4_K is dotQ4_K of one row with one activation row given as
 // Q8_K blocks q, their lane words lw and 32-code sums.
 func dotLanesQ4_K(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
-	const m = 0x000F000F000F000F
 	var sum float32
 	for b := 0; b < nb; b++ {
 		x := (*[144]byte)(row[b*144:])
 		S := (*[8]int32)(sums[b*8:])
+		y := (*[64]uint64)(lw[b*64:])
 		// The 6-bit scales and minimums (scaleMinK4), byte j of sc and mn
 		// for sub-block j.
 		a := le64(x[4:])
 		c := uint64(x[12]) | uint64(x[13])<<8 | uint64(x[14])<<16 | uint64(x[15])<<24
 		sc := a&0x3F3F3F3F | (c&0x0F0F0F0F|a>>2&0x30303030)<<32
 		mn := a>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|a>>34&0x30303030)<<32
-		var isum int32
-		for k := 0; k < 4; k++ {
-			// 32 code bytes: columns 64k.. in the low nibbles (sub-block
-			// 2k), 64k+32.. in the high ones (sub-block 2k+1).
-			c := (*[32]byte)(x[16+32*k:])
-			l := (*[16]uint64)(lw[b*64+16*k:])
-			v := le64(c[0:])
-			lo := (v&m)*l[0] + (v>>8&m)*l[1]
-			hi := (v>>4&m)*l[8] + (v>>12&m)*l[9]
-			v = le64(c[8:])
-			lo += (v&m)*l[2] + (v>>8&m)*l[3]
-			hi += (v>>4&m)*l[10] + (v>>12&m)*l[11]
-			slo, shi := lane3(lo), lane3(hi)
-			v = le64(c[16:])
-			lo = (v&m)*l[4] + (v>>8&m)*l[5]
-			hi = (v>>4&m)*l[12] + (v>>12&m)*l[13]
-			v = le64(c[24:])
-			lo += (v&m)*l[6] + (v>>8&m)*l[7]
-			hi += (v>>4&m)*l[14] + (v>>12&m)*l[15]
-			s := sc >> (16 * k)
-			isum += int32(s&0xff)*(slo+lane3(lo)) + int32(s>>8&0xff)*(shi+lane3(hi))
-		}
+		isum := q4Lanes((*[32]byte)(x[16:]), (*[16]uint64)(y[0:]), sc) +
+			q4Lanes((*[32]byte)(x[48:]), (*[16]uint64)(y[16:]), sc>>16) +
+			q4Lanes((*[32]byte)(x[80:]), (*[16]uint64)(y[32:]), sc>>32) +
+			q4Lanes((*[32]byte)(x[112:]), (*[16]uint64)(y[48:]), sc>>48)
 		var summ int32
 		for j := 0; j < 8; j++ {
 			summ += int32(mn>>(8*j)&0xff) * S[j]
 		}
-		y := q[b*292 : b*292+292]
-		dy := q8KScale(y)
+		dy := q8KScale(q[b*292 : b*292+292])
 		sum += float32(float32(f16(x[:], 0)*dy)*float32(isum)) - float32(float32(f16(x[:], 2)*dy)*float32(summ))
 	}
 	return sum
+}
+
+// q4Lanes returns Σ scale·code·activation over 64 columns: 32 code bytes
+// c with a sub-block's 32 codes in the low nibbles and the next one's in
+// the high nibbles, their activation words y (8 each) and their scales in
+// the low two bytes of sc. Codes 0..15 times activations in ±127 allow
+// four products (16 terms, |Σ| <= 30480) per extraction. It is too large
+// to be inlined, and better so: alone, its values fit the registers.
+func q4Lanes(c *[32]byte, y *[16]uint64, sc uint64) int32 {
+	const m = 0x000F000F000F000F
+	v := le64(c[0:])
+	lo := (v&m)*y[0] + (v>>8&m)*y[1]
+	hi := (v>>4&m)*y[8] + (v>>12&m)*y[9]
+	v = le64(c[8:])
+	lo += (v&m)*y[2] + (v>>8&m)*y[3]
+	hi += (v>>4&m)*y[10] + (v>>12&m)*y[11]
+	slo, shi := lane3(lo), lane3(hi)
+	v = le64(c[16:])
+	lo = (v&m)*y[4] + (v>>8&m)*y[5]
+	hi = (v>>4&m)*y[12] + (v>>12&m)*y[13]
+	v = le64(c[24:])
+	lo += (v&m)*y[6] + (v>>8&m)*y[7]
+	hi += (v>>4&m)*y[14] + (v>>12&m)*y[15]
+	return int32(sc&0xff)*(slo+lane3(lo)) + int32(sc>>8&0xff)*(shi+lane3(hi))
 }

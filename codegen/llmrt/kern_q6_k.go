@@ -183,42 +183,48 @@ func dotNQ6_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
 }
 
 // dotLanesQ6_K is dotQ6_K of one row with one activation row given as
-// Q8_K blocks q and their lane words lw. Eight bytes of ql at l, eight at
-// l+32 and eight of qh make the codes of columns l, l+32, l+64 and l+96
-// (each 8 wide) of a half block, one per byte (a nibble with two bits of
-// qh above it); the even and the odd bytes go to 16-bit lanes, minus 32.
+// Q8_K blocks q and their lane words lw, 32 columns per q6Lanes call.
 func dotLanesQ6_K(row, q []byte, lw []uint64, _ []int32, nb int) float32 {
-	const (
-		nib   = 0x0F0F0F0F0F0F0F0F
-		two   = 0x3030303030303030
-		even  = 0x00FF00FF00FF00FF
-		off32 = 0x0020002000200020
-	)
 	var sum float32
 	for b := 0; b < nb; b++ {
-		x := (*[210]byte)(row[b*210:])
+		blk := (*[210]byte)(row[b*210:])
 		var isum int32
 		for h := 0; h < 2; h++ {
-			for l := 0; l < 32; l += 8 {
-				A, B, H := le64(x[64*h+l:]), le64(x[64*h+32+l:]), le64(x[128+32*h+l:])
-				y := (*[26]uint64)(lw[b*64+32*h+l/4:])
-				sc := (*[7]byte)(x[192+8*h+l/16:])
-				c := A&nib | H<<4&two
-				s := ((c&even)-off32)*y[0] + ((c>>8&even)-off32)*y[1]
-				isum += int32(int8(sc[0])) * lane3(s)
-				c = B&nib | H<<2&two
-				s = ((c&even)-off32)*y[8] + ((c>>8&even)-off32)*y[9]
-				isum += int32(int8(sc[2])) * lane3(s)
-				c = A>>4&nib | H&two
-				s = ((c&even)-off32)*y[16] + ((c>>8&even)-off32)*y[17]
-				isum += int32(int8(sc[4])) * lane3(s)
-				c = B>>4&nib | H>>2&two
-				s = ((c&even)-off32)*y[24] + ((c>>8&even)-off32)*y[25]
-				isum += int32(int8(sc[6])) * lane3(s)
-			}
+			// Half h: ql[64], qh[32] and 8 scales, columns 128h...
+			x := (*[64]byte)(blk[64*h:])
+			hb := (*[32]byte)(blk[128+32*h:])
+			sc := (*[8]byte)(blk[192+8*h:])
+			y := (*[32]uint64)(lw[b*64+32*h:])
+			isum += q6Lanes(le64(x[0:]), le64(x[32:]), le64(hb[0:]), (*[26]uint64)(y[0:]), (*[7]byte)(sc[0:]))
+			isum += q6Lanes(le64(x[8:]), le64(x[40:]), le64(hb[8:]), (*[26]uint64)(y[2:]), (*[7]byte)(sc[0:]))
+			isum += q6Lanes(le64(x[16:]), le64(x[48:]), le64(hb[16:]), (*[26]uint64)(y[4:]), (*[7]byte)(sc[1:]))
+			isum += q6Lanes(le64(x[24:]), le64(x[56:]), le64(hb[24:]), (*[26]uint64)(y[6:]), (*[7]byte)(sc[1:]))
 		}
-		y := q[b*292 : b*292+292]
-		sum += float32(f16(x[:], 208)*q8KScale(y)) * float32(isum)
+		sum += float32(f16(blk[:], 208)*q8KScale(q[b*292:b*292+292])) * float32(isum)
 	}
 	return sum
+}
+
+// q6Lanes returns Σ scale·(code-32)·activation over 32 columns of a half
+// block: ql bytes a (8 at l) and b (8 at l+32) and qh bytes h (8 at l)
+// hold the codes of columns l.., l+32.., l+64.. and l+96.. (8 each), one
+// per byte as a nibble with two bits of qh above it; the even and the
+// odd bytes go to 16-bit lanes, minus 32, to multiply the activation
+// words y[0:2], y[8:10], y[16:18] and y[24:26]. The columns' scales are
+// sc[0], sc[2], sc[4] and sc[6]. Signed codes -32..31 times activations
+// in ±127 allow two products (8 terms, |Σ| <= 32512) per extraction.
+// It is too large to be inlined, and better so: alone, its values fit the
+// registers.
+func q6Lanes(a, b, h uint64, y *[26]uint64, sc *[7]byte) int32 {
+	const (
+		nib  = 0x0F0F0F0F0F0F0F0F
+		two  = 0x3030303030303030
+		even = 0x00FF00FF00FF00FF
+		off  = 0x0020002000200020
+	)
+	c0, c1, c2, c3 := a&nib|h<<4&two, b&nib|h<<2&two, a>>4&nib|h&two, b>>4&nib|h>>2&two
+	return int32(int8(sc[0]))*lane3(((c0&even)-off)*y[0]+((c0>>8&even)-off)*y[1]) +
+		int32(int8(sc[2]))*lane3(((c1&even)-off)*y[8]+((c1>>8&even)-off)*y[9]) +
+		int32(int8(sc[4]))*lane3(((c2&even)-off)*y[16]+((c2>>8&even)-off)*y[17]) +
+		int32(int8(sc[6]))*lane3(((c3&even)-off)*y[24]+((c3>>8&even)-off)*y[25])
 }
