@@ -183,10 +183,8 @@ func dotLanesQ4_K(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
 			q4Lanes((*[32]byte)(x[48:]), (*[16]uint64)(y[16:]), sc>>16) +
 			q4Lanes((*[32]byte)(x[80:]), (*[16]uint64)(y[32:]), sc>>32) +
 			q4Lanes((*[32]byte)(x[112:]), (*[16]uint64)(y[48:]), sc>>48)
-		var summ int32
-		for j := 0; j < 8; j++ {
-			summ += int32(mn>>(8*j)&0xff) * S[j]
-		}
+		summ := int32(mn&0xff)*S[0] + int32(mn>>8&0xff)*S[1] + int32(mn>>16&0xff)*S[2] + int32(mn>>24&0xff)*S[3] +
+			int32(mn>>32&0xff)*S[4] + int32(mn>>40&0xff)*S[5] + int32(mn>>48&0xff)*S[6] + int32(mn>>56)*S[7]
 		dy := q8KScale(q[b*292 : b*292+292])
 		sum += float32(float32(f16(x[:], 0)*dy)*float32(isum)) - float32(float32(f16(x[:], 2)*dy)*float32(summ))
 	}

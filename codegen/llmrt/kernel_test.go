@@ -223,6 +223,9 @@ func TestHalf(t *testing.T) {
 		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
 			t.Fatalf("f16Decode(%#x) = %g, want %g", i, got, want)
 		}
+		if h := h2f(uint16(i)); math.Float32bits(h) != math.Float32bits(got) {
+			t.Fatalf("h2f(%#x) = %g (%#x), f16Decode %g (%#x)", i, h, math.Float32bits(h), got, math.Float32bits(got))
+		}
 	}
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 200000; i++ {

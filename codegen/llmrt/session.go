@@ -285,7 +285,7 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 					vr := s.v16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
 					w = roundF16(w)
 					for i := range o {
-						o[i] += w * f16Table[vr[i]]
+						o[i] += w * h2f(vr[i])
 					}
 				}
 			}
@@ -299,11 +299,11 @@ func dotH(k []uint16, q []float32) float32 {
 	k = k[:len(q)]
 	i := 0
 	for ; i+1 < len(q); i += 2 {
-		s0 += f16Table[k[i]] * q[i]
-		s1 += f16Table[k[i+1]] * q[i+1]
+		s0 += h2f(k[i]) * q[i]
+		s1 += h2f(k[i+1]) * q[i+1]
 	}
 	if i < len(q) {
-		s0 += f16Table[k[i]] * q[i]
+		s0 += h2f(k[i]) * q[i]
 	}
 	return s0 + s1
 }
