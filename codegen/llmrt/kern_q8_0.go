@@ -56,21 +56,34 @@ func dot4Q8_0(w []byte, stride int, a []byte, nb int, out *[4]float32) {
 // nibbles 0..15 times activations in ±127 allow four products (16 terms,
 // |Σ| <= 30480) between extractions.
 func dotLanesQ8_0(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
+	var sum float32
+	for b := 0; b < nb; b++ {
+		x := (*[34]byte)(row[b*34:])
+		isum := q8Lanes((*[32]byte)(x[2:]), (*[8]uint64)(lw[b*8:])) - 128*sums[b]
+		sum += float32(isum) * float32(f16(x[:], 0)*f16(q, b*34))
+	}
+	return sum
+}
+
+// q8Lanes returns Σ(w+128)·a over one block's 32 codes c and their
+// activation words y.
+func q8Lanes(c *[32]byte, y *[8]uint64) int32 {
 	const (
 		m    = 0x000F000F000F000F
 		bias = 0x8080808080808080
 	)
-	var sum float32
-	for b := 0; b < nb; b++ {
-		x := (*[34]byte)(row[b*34:])
-		l := (*[8]uint64)(lw[b*8:])
-		v0, v1, v2, v3 := le64(x[2:])^bias, le64(x[10:])^bias, le64(x[18:])^bias, le64(x[26:])^bias
-		lo0 := (v0&m)*l[0] + (v0>>8&m)*l[1] + (v1&m)*l[2] + (v1>>8&m)*l[3]
-		lo1 := (v2&m)*l[4] + (v2>>8&m)*l[5] + (v3&m)*l[6] + (v3>>8&m)*l[7]
-		hi0 := (v0>>4&m)*l[0] + (v0>>12&m)*l[1] + (v1>>4&m)*l[2] + (v1>>12&m)*l[3]
-		hi1 := (v2>>4&m)*l[4] + (v2>>12&m)*l[5] + (v3>>4&m)*l[6] + (v3>>12&m)*l[7]
-		isum := lane3(lo0) + lane3(lo1) + 16*(lane3(hi0)+lane3(hi1)) - 128*sums[b]
-		sum += float32(isum) * float32(f16(x[:], 0)*f16(q, b*34))
-	}
-	return sum
+	v := le64(c[0:]) ^ bias
+	lo := (v&m)*y[0] + (v>>8&m)*y[1]
+	hi := (v>>4&m)*y[0] + (v>>12&m)*y[1]
+	v = le64(c[8:]) ^ bias
+	lo += (v&m)*y[2] + (v>>8&m)*y[3]
+	hi += (v>>4&m)*y[2] + (v>>12&m)*y[3]
+	s := lane3(lo) + 16*lane3(hi)
+	v = le64(c[16:]) ^ bias
+	lo = (v&m)*y[4] + (v>>8&m)*y[5]
+	hi = (v>>4&m)*y[4] + (v>>12&m)*y[5]
+	v = le64(c[24:]) ^ bias
+	lo += (v&m)*y[6] + (v>>8&m)*y[7]
+	hi += (v>>4&m)*y[6] + (v>>12&m)*y[7]
+	return s + lane3(lo) + 16*lane3(hi)
 }
