@@ -3,6 +3,7 @@
 package llmrt
 
 import (
+	"fmt"
 	"math/rand"
 	"syscall"
 	"testing"
@@ -19,7 +20,7 @@ func cpuTime(b *testing.B) time.Duration {
 }
 
 // BenchmarkDotLanes times each lanes kernel on 256 rows of 512 columns
-// of random blocks against one activation row and reports multiply-adds
+// of random blocks against one activation row (decode) and 16 (prefill), and reports multiply-adds
 // per nanosecond of CPU time (MAC/cpu-ns), which a loaded machine leaves
 // nearly intact where it stretches wall time.
 func BenchmarkDotLanes(b *testing.B) {
@@ -36,16 +37,24 @@ func BenchmarkDotLanes(b *testing.B) {
 					wb[b*k.blockBytes+f], wb[b*k.blockBytes+f+1] = 0x00, 0x20
 				}
 			}
-			q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
-			quantizeAct(k.act, randRow(r, n, 1), q)
-			w := &weight{name: "w", k: k, rows: rows, cols: n, rowBytes: rowBytes, data: wb}
-			a := newLanes(k.act, n, [][]byte{q})
-			out := make([]float32, rows)
-			c0 := cpuTime(b)
-			for b.Loop() {
-				rowsLanes(w, 0, rows, a, out, rows)
+			var acts [][]byte
+			for len(acts) < 16 {
+				q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
+				quantizeAct(k.act, randRow(r, n, 1), q)
+				acts = append(acts, q)
 			}
-			b.ReportMetric(float64(n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
+			w := &weight{name: "w", k: k, rows: rows, cols: n, rowBytes: rowBytes, data: wb}
+			for _, m := range []int{1, 16} {
+				b.Run(fmt.Sprintf("acts=%d", m), func(b *testing.B) {
+					a := newLanes(k.act, n, acts[:m])
+					out := make([]float32, m*rows)
+					c0 := cpuTime(b)
+					for b.Loop() {
+						rowsLanes(w, 0, rows, a, out, rows)
+					}
+					b.ReportMetric(float64(m*n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
+				})
+			}
 		})
 	}
 }

@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, dotLanes: dotLanesQ4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, dotLanes: dotLanesQ4_K, prefill: prefillQ4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -213,4 +213,76 @@ func q4Lanes(c *[32]byte, y *[16]uint64, sc uint64) int32 {
 	lo += (v&m)*y[6] + (v>>8&m)*y[7]
 	hi += (v>>4&m)*y[14] + (v>>12&m)*y[15]
 	return int32(sc&0xff)*(slo+lane3(lo)) + int32(sc>>8&0xff)*(shi+lane3(hi))
+}
+
+// prefillQ4_K is dotLanesQ4_K of one row with the activation rows
+// t0 <= t < t1 of a, adding each block's term to out[t·ldo] in block
+// order as dotLanesQ4_K adds it to its sum: each block's codes are
+// masked into lane words once for all the rows.
+func prefillQ4_K(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
+	const m = 0x000F000F000F000F
+	var W [64]uint64
+	for t := t0; t < t1; t++ {
+		out[t*ldo] = 0
+	}
+	for b := 0; b < len(row)/144; b++ {
+		x := (*[144]byte)(row[b*144:])
+		for k := 0; k < 4; k++ {
+			c := (*[32]byte)(x[16+32*k:])
+			w := (*[16]uint64)(W[16*k:])
+			for i := 0; i < 4; i++ {
+				v := le64(c[8*i:])
+				w[2*i], w[2*i+1], w[8+2*i], w[9+2*i] = v&m, v>>8&m, v>>4&m, v>>12&m
+			}
+		}
+		s := le64(x[4:])
+		c := uint64(x[12]) | uint64(x[13])<<8 | uint64(x[14])<<16 | uint64(x[15])<<24
+		sc := s&0x3F3F3F3F | (c&0x0F0F0F0F|s>>2&0x30303030)<<32
+		mn := s>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|s>>34&0x30303030)<<32
+		d, dmin := f16(x[:], 0), f16(x[:], 2)
+		term := func(t int, isum int32) {
+			S := (*[8]int32)(a.sums[t*a.sRow+b*8:])
+			summ := int32(mn&0xff)*S[0] + int32(mn>>8&0xff)*S[1] + int32(mn>>16&0xff)*S[2] + int32(mn>>24&0xff)*S[3] +
+				int32(mn>>32&0xff)*S[4] + int32(mn>>40&0xff)*S[5] + int32(mn>>48&0xff)*S[6] + int32(mn>>56)*S[7]
+			dy := q8KScale(a.q[t*a.qRow+b*292:])
+			out[t*ldo] += float32(float32(d*dy)*float32(isum)) - float32(float32(dmin*dy)*float32(summ))
+		}
+		t := t0
+		for ; t+2 <= t1; t += 2 {
+			i0, i1 := q4Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), (*[64]uint64)(a.w[(t+1)*a.wRow+b*64:]), sc)
+			term(t, i0)
+			term(t+1, i1)
+		}
+		if t < t1 {
+			term(t, q4Block(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), sc))
+		}
+	}
+}
+
+// q4Block returns Σ scale·code·activation over a block: the code words W
+// (as prefillQ4_K masks them, laid out as the activation words y) and the
+// scales sc; extractions every four products, as in q4Lanes.
+func q4Block(W, y *[64]uint64, sc uint64) int32 {
+	var isum int32
+	for k := 0; k < 64; k += 16 {
+		w, v := (*[16]uint64)(W[k:]), (*[16]uint64)(y[k:])
+		lo := lane3(w[0]*v[0]+w[1]*v[1]+w[2]*v[2]+w[3]*v[3]) + lane3(w[4]*v[4]+w[5]*v[5]+w[6]*v[6]+w[7]*v[7])
+		hi := lane3(w[8]*v[8]+w[9]*v[9]+w[10]*v[10]+w[11]*v[11]) + lane3(w[12]*v[12]+w[13]*v[13]+w[14]*v[14]+w[15]*v[15])
+		isum += int32(sc&0xff)*lo + int32(sc>>8&0xff)*hi
+		sc >>= 16
+	}
+	return isum
+}
+
+// q4Block2 is q4Block of two activation rows.
+func q4Block2(W, y, z *[64]uint64, sc uint64) (int32, int32) {
+	var i0, i1 int32
+	for k := 0; k < 64; k += 8 {
+		w, v, u := (*[8]uint64)(W[k:]), (*[8]uint64)(y[k:]), (*[8]uint64)(z[k:])
+		s := int32(sc & 0xff)
+		i0 += s * (lane3(w[0]*v[0]+w[1]*v[1]+w[2]*v[2]+w[3]*v[3]) + lane3(w[4]*v[4]+w[5]*v[5]+w[6]*v[6]+w[7]*v[7]))
+		i1 += s * (lane3(w[0]*u[0]+w[1]*u[1]+w[2]*u[2]+w[3]*u[3]) + lane3(w[4]*u[4]+w[5]*u[5]+w[6]*u[6]+w[7]*u[7]))
+		sc >>= 8
+	}
+	return i0, i1
 }

@@ -3,7 +3,7 @@ package llmrt
 import "encoding/binary"
 
 func init() {
-	kernels[typeQ5_0] = &kernel{name: "Q5_0", act: actQ8_0, blockLen: 32, blockBytes: 22, dot: dotQ5_0, dotLanes: dotLanesQ5_0, dequant: dequantQ5_0}
+	kernels[typeQ5_0] = &kernel{name: "Q5_0", act: actQ8_0, blockLen: 32, blockBytes: 22, dot: dotQ5_0, dotLanes: dotLanesQ5_0, prefill: prefillQ5_0, dequant: dequantQ5_0}
 }
 
 // q5Codes unpacks a Q5_0/Q5_1 block's 32 codes: nibbles as Q4_0's, the
@@ -76,4 +76,35 @@ func dotLanesQ5_0(row, q []byte, lw []uint64, _ []int32, nb int) float32 {
 // sixteen shifted copies share a bit, so nothing carries into the mask.
 func spread5(h uint64) uint64 {
 	return (h & 0x55) * (1<<4 | 1<<18 | 1<<32 | 1<<46) & 0x0010001000100010
+}
+
+// prefillQ5_0 is dotLanesQ5_0 of one row with the activation rows
+// t0 <= t < t1 of a, adding each block's term to out[t·ldo] in block
+// order: each block's signed code words are made once for all the rows.
+func prefillQ5_0(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
+	const (
+		m   = 0x000F000F000F000F
+		off = 0x0010001000100010
+	)
+	var W [8]uint64
+	for t := t0; t < t1; t++ {
+		out[t*ldo] = 0
+	}
+	for b := 0; b < len(row)/22; b++ {
+		x := (*[22]byte)(row[b*22:])
+		h0, h1, h2, h3 := uint64(x[2]), uint64(x[3]), uint64(x[4]), uint64(x[5])
+		v0, v1 := le64(x[6:]), le64(x[14:])
+		W = [8]uint64{
+			(v0&m | spread5(h0)) - off, (v0>>8&m | spread5(h0>>1)) - off,
+			(v1&m | spread5(h1)) - off, (v1>>8&m | spread5(h1>>1)) - off,
+			(v0>>4&m | spread5(h2)) - off, (v0>>12&m | spread5(h2>>1)) - off,
+			(v1>>4&m | spread5(h3)) - off, (v1>>12&m | spread5(h3>>1)) - off,
+		}
+		d := f16(x[:], 0)
+		for t := t0; t < t1; t++ {
+			y := (*[8]uint64)(a.w[t*a.wRow+b*8:])
+			s := lane3(W[0]*y[0]+W[1]*y[1]+W[2]*y[2]+W[3]*y[3]) + lane3(W[4]*y[4]+W[5]*y[5]+W[6]*y[6]+W[7]*y[7])
+			out[t*ldo] += float32(d*f16(a.q, t*a.qRow+b*34)) * float32(s)
+		}
+	}
 }

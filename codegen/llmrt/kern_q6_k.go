@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dot4: dot4Q6_K, dotN: dotNQ6_K, dotLanes: dotLanesQ6_K, dequant: dequantQ6_K}
+	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dot4: dot4Q6_K, dotN: dotNQ6_K, dotLanes: dotLanesQ6_K, prefill: prefillQ6_K, dequant: dequantQ6_K}
 }
 
 // q6Codes unpacks a Q6_K block's 256 signed codes (ql[128], qh[64]): per
@@ -227,4 +227,63 @@ func q6Lanes(a, b, h uint64, y *[26]uint64, sc *[7]byte) int32 {
 		int32(int8(sc[2]))*lane3(((c1&even)-off)*y[8]+((c1>>8&even)-off)*y[9]) +
 		int32(int8(sc[4]))*lane3(((c2&even)-off)*y[16]+((c2>>8&even)-off)*y[17]) +
 		int32(int8(sc[6]))*lane3(((c3&even)-off)*y[24]+((c3>>8&even)-off)*y[25])
+}
+
+// prefillQ6_K is dotLanesQ6_K of one row with the activation rows
+// t0 <= t < t1 of a, adding each block's term to out[t·ldo] in block
+// order as dotLanesQ6_K adds it to its sum: each block's signed codes are
+// put into lane words once for all the rows.
+func prefillQ6_K(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
+	const (
+		nib  = 0x0F0F0F0F0F0F0F0F
+		two  = 0x3030303030303030
+		even = 0x00FF00FF00FF00FF
+		off  = 0x0020002000200020
+	)
+	var W [64]uint64
+	var sc [16]int32
+	for t := t0; t < t1; t++ {
+		out[t*ldo] = 0
+	}
+	for b := 0; b < len(row)/210; b++ {
+		x := (*[210]byte)(row[b*210:])
+		for h := 0; h < 2; h++ {
+			for l := 0; l < 32; l += 8 {
+				A, B, H := le64(x[64*h+l:]), le64(x[64*h+32+l:]), le64(x[128+32*h+l:])
+				w := (*[26]uint64)(W[32*h+l/4:])
+				for q, c := range [4]uint64{A&nib | H<<4&two, B&nib | H<<2&two, A>>4&nib | H&two, B>>4&nib | H>>2&two} {
+					w[8*q], w[8*q+1] = (c&even)-off, (c>>8&even)-off
+				}
+			}
+		}
+		for g := range sc {
+			sc[g] = int32(int8(x[192+g]))
+		}
+		d := f16(x[:], 208)
+		t := t0
+		for ; t+2 <= t1; t += 2 {
+			i0, i1 := q6Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), (*[64]uint64)(a.w[(t+1)*a.wRow+b*64:]), &sc)
+			out[t*ldo] += float32(d*q8KScale(a.q[t*a.qRow+b*292:])) * float32(i0)
+			out[(t+1)*ldo] += float32(d*q8KScale(a.q[(t+1)*a.qRow+b*292:])) * float32(i1)
+		}
+		if t < t1 {
+			var z [64]uint64
+			i0, _ := q6Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), &z, &sc)
+			out[t*ldo] += float32(d*q8KScale(a.q[t*a.qRow+b*292:])) * float32(i0)
+		}
+	}
+}
+
+// q6Block2 returns Σ scale·(code-32)·activation over a block for two
+// activation rows y and z: the code words W (as prefillQ6_K makes them,
+// laid out as the activation words) and the 16 group scales sc; an
+// extraction every two products (8 columns), as in q6Lanes.
+func q6Block2(W, y, z *[64]uint64, sc *[16]int32) (int32, int32) {
+	var i0, i1 int32
+	for g := 0; g < 16; g++ {
+		w, v, u := (*[4]uint64)(W[4*g:]), (*[4]uint64)(y[4*g:]), (*[4]uint64)(z[4*g:])
+		i0 += sc[g] * (lane3(w[0]*v[0]+w[1]*v[1]) + lane3(w[2]*v[2]+w[3]*v[3]))
+		i1 += sc[g] * (lane3(w[0]*u[0]+w[1]*u[1]) + lane3(w[2]*u[2]+w[3]*u[3]))
+	}
+	return i0, i1
 }

@@ -46,7 +46,11 @@ type kernel struct {
 	// sums of 32 (lanes.go); its results are dot's, bit for bit. nil when
 	// the type has none (linear then uses dot4, dotN and dot).
 	dotLanes func(row, q []byte, lw []uint64, sums []int32, nb int) float32
-	dequant  func(src []byte, dst []float32)
+	// prefill is dotLanes of one row with the activation rows t0 <= t < t1
+	// of a, writing out[t·ldo], each block unpacked once for all of them;
+	// its results are dotLanes's, bit for bit. nil when the type has none.
+	prefill func(row []byte, a *lanes, t0, t1 int, out []float32, ldo int)
+	dequant func(src []byte, dst []float32)
 }
 
 // kernels holds the kernels of the types this package carries; each

@@ -296,6 +296,11 @@ func TestRowsExtremes(t *testing.T) {
 				acts = append(acts, q)
 			}
 			checkRows(t, k, wb, n, acts)
+			// More activation rows than one prefill tile holds.
+			for len(acts) < 2*prefillBytes/(2*n)+3 {
+				acts = append(acts, acts[len(acts)%5])
+			}
+			checkRows(t, k, wb, n, acts)
 		})
 	}
 }

@@ -77,14 +77,29 @@ func lane3(acc uint64) int32 { return int32(int64(acc+1<<47) >> 48) }
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 
 // rowsLanes writes out[t·ldo+r] = W[r]·a[t] for the rows r0 <= r < r1 of
-// w and every activation row of a, with w's dotLanes.
+// w and every activation row of a, with w's dotLanes, or for several
+// activation rows its prefill, over tiles of activation rows whose lane
+// words stay in the L1 cache while every row of the range passes.
 func rowsLanes(w *weight, r0, r1 int, a *lanes, out []float32, ldo int) {
-	nb := w.cols / w.k.blockLen
-	dot := w.k.dotLanes
+	k := w.k
+	if a.n > 1 && k.prefill != nil {
+		tile := max(1, prefillBytes/(8*a.wRow))
+		for t0 := 0; t0 < a.n; t0 += tile {
+			t1 := min(t0+tile, a.n)
+			for r := r0; r < r1; r++ {
+				k.prefill(w.data[r*w.rowBytes:(r+1)*w.rowBytes], a, t0, t1, out[r:], ldo)
+			}
+		}
+		return
+	}
+	nb := w.cols / k.blockLen
 	for r := r0; r < r1; r++ {
 		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
 		for t := 0; t < a.n; t++ {
-			out[t*ldo+r] = dot(row, a.q[t*a.qRow:(t+1)*a.qRow], a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], nb)
+			out[t*ldo+r] = k.dotLanes(row, a.q[t*a.qRow:(t+1)*a.qRow], a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], nb)
 		}
 	}
 }
+
+// prefillBytes bounds the lane words of one tile of activation rows.
+const prefillBytes = 16 << 10
