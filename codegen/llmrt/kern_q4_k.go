@@ -166,8 +166,8 @@ func dotNQ4_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
 }
 
 // dotLanesQ4_K is dotQ4_K of one row with one activation row given as
-// Q8_K blocks q, their lane words lw and 32-code sums.
-func dotLanesQ4_K(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
+// its blocks' scales dys, lane words lw and 32-code sums.
+func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) float32 {
 	var sum float32
 	for b := 0; b < nb; b++ {
 		x := (*[144]byte)(row[b*144:])
@@ -185,7 +185,7 @@ func dotLanesQ4_K(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
 			q4Lanes((*[32]byte)(x[112:]), (*[16]uint64)(y[48:]), sc>>48)
 		summ := int32(mn&0xff)*S[0] + int32(mn>>8&0xff)*S[1] + int32(mn>>16&0xff)*S[2] + int32(mn>>24&0xff)*S[3] +
 			int32(mn>>32&0xff)*S[4] + int32(mn>>40&0xff)*S[5] + int32(mn>>48&0xff)*S[6] + int32(mn>>56)*S[7]
-		dy := q8KScale(q[b*292 : b*292+292])
+		dy := dys[b]
 		sum += float32(float32(f16(x[:], 0)*dy)*float32(isum)) - float32(float32(f16(x[:], 2)*dy)*float32(summ))
 	}
 	return sum
@@ -244,7 +244,7 @@ func prefillQ4_K(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
 			S := (*[8]int32)(a.sums[t*a.sRow+b*8:])
 			summ := int32(mn&0xff)*S[0] + int32(mn>>8&0xff)*S[1] + int32(mn>>16&0xff)*S[2] + int32(mn>>24&0xff)*S[3] +
 				int32(mn>>32&0xff)*S[4] + int32(mn>>40&0xff)*S[5] + int32(mn>>48&0xff)*S[6] + int32(mn>>56)*S[7]
-			dy := q8KScale(a.q[t*a.qRow+b*292:])
+			dy := a.d[t*a.dRow+b]
 			out[t*ldo] += float32(float32(d*dy)*float32(isum)) - float32(float32(dmin*dy)*float32(summ))
 		}
 		t := t0

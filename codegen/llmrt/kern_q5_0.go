@@ -49,7 +49,7 @@ func dotQ5_0(w, a []byte, nb int) float32 {
 // per 16-bit lane with its fifth bit put above it (spread5), minus 16.
 // Signed codes -16..15 times activations in ±127 allow four products (16
 // terms, |Σ| <= 32512) between extractions.
-func dotLanesQ5_0(row, q []byte, lw []uint64, _ []int32, nb int) float32 {
+func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
 	const (
 		m   = 0x000F000F000F000F
 		off = 0x0010001000100010
@@ -66,7 +66,7 @@ func dotLanesQ5_0(row, q []byte, lw []uint64, _ []int32, nb int) float32 {
 			((v1&m|spread5(h1))-off)*l[2] + ((v1>>8&m|spread5(h1>>1))-off)*l[3]
 		s1 := ((v0>>4&m|spread5(h2))-off)*l[4] + ((v0>>12&m|spread5(h2>>1))-off)*l[5] +
 			((v1>>4&m|spread5(h3))-off)*l[6] + ((v1>>12&m|spread5(h3>>1))-off)*l[7]
-		sum += float32(f16(x[:], 0)*f16(q, b*34)) * float32(lane3(s0)+lane3(s1))
+		sum += float32(f16(x[:], 0)*dy[b]) * float32(lane3(s0)+lane3(s1))
 	}
 	return sum
 }
@@ -104,7 +104,7 @@ func prefillQ5_0(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
 		for t := t0; t < t1; t++ {
 			y := (*[8]uint64)(a.w[t*a.wRow+b*8:])
 			s := lane3(W[0]*y[0]+W[1]*y[1]+W[2]*y[2]+W[3]*y[3]) + lane3(W[4]*y[4]+W[5]*y[5]+W[6]*y[6]+W[7]*y[7])
-			out[t*ldo] += float32(d*f16(a.q, t*a.qRow+b*34)) * float32(s)
+			out[t*ldo] += float32(d*a.d[t*a.dRow+b]) * float32(s)
 		}
 	}
 }

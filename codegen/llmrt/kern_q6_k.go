@@ -183,8 +183,8 @@ func dotNQ6_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
 }
 
 // dotLanesQ6_K is dotQ6_K of one row with one activation row given as
-// Q8_K blocks q and their lane words lw, 32 columns per q6Lanes call.
-func dotLanesQ6_K(row, q []byte, lw []uint64, _ []int32, nb int) float32 {
+// its blocks' scales dy and lane words lw, 32 columns per q6Lanes call.
+func dotLanesQ6_K(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
 	var sum float32
 	for b := 0; b < nb; b++ {
 		blk := (*[210]byte)(row[b*210:])
@@ -200,7 +200,7 @@ func dotLanesQ6_K(row, q []byte, lw []uint64, _ []int32, nb int) float32 {
 			isum += q6Lanes(le64(x[16:]), le64(x[48:]), le64(hb[16:]), (*[26]uint64)(y[4:]), (*[7]byte)(sc[1:]))
 			isum += q6Lanes(le64(x[24:]), le64(x[56:]), le64(hb[24:]), (*[26]uint64)(y[6:]), (*[7]byte)(sc[1:]))
 		}
-		sum += float32(f16(blk[:], 208)*q8KScale(q[b*292:b*292+292])) * float32(isum)
+		sum += float32(f16(blk[:], 208)*dy[b]) * float32(isum)
 	}
 	return sum
 }
@@ -263,13 +263,13 @@ func prefillQ6_K(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
 		t := t0
 		for ; t+2 <= t1; t += 2 {
 			i0, i1 := q6Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), (*[64]uint64)(a.w[(t+1)*a.wRow+b*64:]), &sc)
-			out[t*ldo] += float32(d*q8KScale(a.q[t*a.qRow+b*292:])) * float32(i0)
-			out[(t+1)*ldo] += float32(d*q8KScale(a.q[(t+1)*a.qRow+b*292:])) * float32(i1)
+			out[t*ldo] += float32(d*a.d[t*a.dRow+b]) * float32(i0)
+			out[(t+1)*ldo] += float32(d*a.d[(t+1)*a.dRow+b]) * float32(i1)
 		}
 		if t < t1 {
 			var z [64]uint64
 			i0, _ := q6Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), &z, &sc)
-			out[t*ldo] += float32(d*q8KScale(a.q[t*a.qRow+b*292:])) * float32(i0)
+			out[t*ldo] += float32(d*a.d[t*a.dRow+b]) * float32(i0)
 		}
 	}
 }

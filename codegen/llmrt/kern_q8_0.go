@@ -55,12 +55,12 @@ func dot4Q8_0(w []byte, stride int, a []byte, nb int, out *[4]float32) {
 // Σw·a = Σlo·a + 16·Σhi·a - 128·Σa with Σa the activation block's sum:
 // nibbles 0..15 times activations in ±127 allow four products (16 terms,
 // |Σ| <= 30480) between extractions.
-func dotLanesQ8_0(row, q []byte, lw []uint64, sums []int32, nb int) float32 {
+func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, sums []int32, nb int) float32 {
 	var sum float32
 	for b := 0; b < nb; b++ {
 		x := (*[34]byte)(row[b*34:])
 		isum := q8Lanes((*[32]byte)(x[2:]), (*[8]uint64)(lw[b*8:])) - 128*sums[b]
-		sum += float32(isum) * float32(f16(x[:], 0)*f16(q, b*34))
+		sum += float32(isum) * float32(f16(x[:], 0)*dy[b])
 	}
 	return sum
 }
@@ -110,13 +110,13 @@ func prefillQ8_0(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
 		t := t0
 		for ; t+2 <= t1; t += 2 {
 			i0, i1 := q8Block2(&W, (*[8]uint64)(a.w[t*a.wRow+b*8:]), (*[8]uint64)(a.w[(t+1)*a.wRow+b*8:]))
-			out[t*ldo] += float32(i0-128*a.sums[t*a.sRow+b]) * float32(d*f16(a.q, t*a.qRow+b*34))
-			out[(t+1)*ldo] += float32(i1-128*a.sums[(t+1)*a.sRow+b]) * float32(d*f16(a.q, (t+1)*a.qRow+b*34))
+			out[t*ldo] += float32(i0-128*a.sums[t*a.sRow+b]) * float32(d*a.d[t*a.dRow+b])
+			out[(t+1)*ldo] += float32(i1-128*a.sums[(t+1)*a.sRow+b]) * float32(d*a.d[(t+1)*a.dRow+b])
 		}
 		if t < t1 {
 			var z [8]uint64
 			i0, _ := q8Block2(&W, (*[8]uint64)(a.w[t*a.wRow+b*8:]), &z)
-			out[t*ldo] += float32(i0-128*a.sums[t*a.sRow+b]) * float32(d*f16(a.q, t*a.qRow+b*34))
+			out[t*ldo] += float32(i0-128*a.sums[t*a.sRow+b]) * float32(d*a.d[t*a.dRow+b])
 		}
 	}
 }

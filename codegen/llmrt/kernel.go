@@ -42,10 +42,10 @@ type kernel struct {
 	// dot's, bit for bit. nil when the type has none.
 	dotN func(w, a []byte, actRow, n, nb int, out []float32, stride int)
 	// dotLanes multiplies one weight row of nb blocks with one activation
-	// row given as quantized blocks q, their codes in lanes lw and their
+	// row given as its blocks' scales d, its codes in lanes lw and their
 	// sums of 32 (lanes.go); its results are dot's, bit for bit. nil when
 	// the type has none (linear then uses dot4, dotN and dot).
-	dotLanes func(row, q []byte, lw []uint64, sums []int32, nb int) float32
+	dotLanes func(row []byte, d []float32, lw []uint64, sums []int32, nb int) float32
 	// prefill is dotLanes of one row with the activation rows t0 <= t < t1
 	// of a, writing out[t·ldo], each block unpacked once for all of them;
 	// its results are dotLanes's, bit for bit. nil when the type has none.

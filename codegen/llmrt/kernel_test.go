@@ -181,11 +181,10 @@ func checkRows(t *testing.T, k *kernel, wb []byte, n int, acts [][]byte) {
 
 // newLanes packs quantized activation rows of n columns as linear does.
 func newLanes(act, n int, acts [][]byte) *lanes {
-	a := &lanes{n: len(acts), qRow: len(acts[0]), wRow: n / 4, sRow: n / 32}
-	a.w, a.sums = make([]uint64, a.n*a.wRow), make([]int32, a.n*a.sRow)
+	a := &lanes{}
+	a.reset(act, len(acts), n)
 	for t, q := range acts {
-		a.q = append(a.q, q...)
-		packLanes(q, actBlockBytes[act], actCodesOff[act], actBlockLen[act], n, a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow])
+		a.pack(t, act, q, n)
 	}
 	return a
 }

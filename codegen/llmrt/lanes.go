@@ -1,6 +1,9 @@
 package llmrt
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // The block kernels make four products of small integers with one 64-bit
 // multiply. A weight word holds four codes w0..w3 in 16-bit lanes (bits
@@ -17,33 +20,57 @@ import "encoding/binary"
 // ranges allow between two extractions.
 //
 // The activation codes of a row are packed once per linear layer, two
-// words per 8 codes (packLanes), and shared by every weight row.
+// words per 8 codes (lanes.pack), and shared by every weight row.
 
-// lanes holds a batch of activation rows for a kernel: the quantized
-// blocks (q, qRow bytes per row), their codes packed in 16-bit lanes
-// (w, wRow words per row; two words per 8 codes: packLanes) and the sum
-// of every 32 codes (sums, sRow per row).
+// lanes holds a batch of n activation rows for a kernel, made from their
+// quantized blocks by packLanes: the codes in 16-bit lanes (w, wRow words
+// per row; two words per 8 codes), the sum of every 32 codes (sums, sRow
+// per row) and each block's scale as float32 (d, dRow per row).
 type lanes struct {
 	n    int
-	q    []byte
-	qRow int
 	w    []uint64
 	wRow int
 	sums []int32
 	sRow int
+	d    []float32
+	dRow int
 }
 
-// packLanes packs the int8 codes of one row (cols codes: one per byte
-// at codes[off+j] of blocks blockBytes apart, blockLen per block) into
-// w, two words per 8 codes c0..c7: word 2g holds c6, c4, c2, c0 in lanes
-// 0 to 3 and word 2g+1 holds c7, c5, c3, c1, so that a weight word with
-// codes of columns 8g, 8g+2, 8g+4, 8g+6 (or of the odd columns) in lanes
-// 0 to 3 multiplies its columns' activations. It writes the sum of every
-// 32 codes into sums.
-func packLanes(q []byte, blockBytes, off, blockLen, cols int, w []uint64, sums []int32) {
+// reset sizes a for n rows of cols activations in format act, growing
+// its buffers when they are too small.
+func (a *lanes) reset(act, n, cols int) {
+	bl := actBlockLen[act]
+	a.n, a.wRow, a.sRow, a.dRow = n, cols/4, cols/32, cols/bl
+	if len(a.w) < n*a.wRow {
+		a.w = make([]uint64, n*a.wRow)
+	}
+	if len(a.sums) < n*a.sRow {
+		a.sums = make([]int32, n*a.sRow)
+	}
+	if len(a.d) < n*a.dRow {
+		a.d = make([]float32, n*a.dRow)
+	}
+}
+
+// packLanes packs activation row t of a from its quantized blocks q
+// (format act, cols codes): the codes into a.w, two words per 8 codes
+// c0..c7: word 2g holds c6, c4, c2, c0 in lanes 0 to 3 and word 2g+1
+// holds c7, c5, c3, c1, so that a weight word with codes of columns 8g,
+// 8g+2, 8g+4, 8g+6 (or of the odd columns) in lanes 0 to 3 multiplies
+// its columns' activations; the sum of every 32 codes into a.sums; each
+// block's scale into a.d.
+func (a *lanes) pack(t, act int, q []byte, cols int) {
+	blockLen, blockBytes, off := actBlockLen[act], actBlockBytes[act], actCodesOff[act]
 	nb := cols / blockLen
+	w, sums, d := a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], a.d[t*a.dRow:(t+1)*a.dRow]
 	for b := 0; b < nb; b++ {
-		c := q[b*blockBytes+off : b*blockBytes+off+blockLen]
+		blk := q[b*blockBytes : (b+1)*blockBytes]
+		if act == actQ8_K {
+			d[b] = math.Float32frombits(binary.LittleEndian.Uint32(blk))
+		} else {
+			d[b] = f16(blk, 0)
+		}
+		c := blk[off : off+blockLen]
 		dst := w[b*blockLen/4 : (b+1)*blockLen/4]
 		for g := 0; g+8 <= len(c); g += 8 {
 			v := binary.LittleEndian.Uint64(c[g:])
@@ -96,7 +123,7 @@ func rowsLanes(w *weight, r0, r1 int, a *lanes, out []float32, ldo int) {
 	for r := r0; r < r1; r++ {
 		row := w.data[r*w.rowBytes : (r+1)*w.rowBytes]
 		for t := 0; t < a.n; t++ {
-			out[t*ldo+r] = k.dotLanes(row, a.q[t*a.qRow:(t+1)*a.qRow], a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], nb)
+			out[t*ldo+r] = k.dotLanes(row, a.d[t*a.dRow:(t+1)*a.dRow], a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow], nb)
 		}
 	}
 }

@@ -22,9 +22,7 @@ type Session struct {
 	rows                         int
 	x, xn, q, k, v, att, o, g, u []float32
 	act                          []byte
-	laneW                        []uint64 // activation codes in lanes (lanes.go)
-	laneSums                     []int32
-	lanes                        lanes
+	lanes                        lanes // activations for the lanes kernels
 	actF                         []float32
 	scores                       []float32
 	logits                       []float32
@@ -91,7 +89,6 @@ func (s *Session) grow(n int, all bool) {
 		s.g, s.u = make([]float32, n*c.FFN), make([]float32, n*c.FFN)
 		s.actF = make([]float32, n*width)
 		s.act = make([]byte, n*(width/32)*36+n*(width/256+1)*292)
-		s.laneW, s.laneSums = make([]uint64, n*width/4), make([]int32, n*width/32)
 		s.rows = n
 	}
 	if len(s.scores) < c.Context {
@@ -332,12 +329,9 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 			quantizeAct(k.act, x[t*cols:(t+1)*cols], act[t*actRow:(t+1)*actRow])
 		}
 		if k.dotLanes != nil {
-			a := &s.lanes
-			*a = lanes{n: n, q: act, qRow: actRow, wRow: cols / 4, sRow: cols / 32}
-			a.w, a.sums = s.laneW[:n*a.wRow], s.laneSums[:n*a.sRow]
-			bl, bb, off := actBlockLen[k.act], actBlockBytes[k.act], actCodesOff[k.act]
+			s.lanes.reset(k.act, n, cols)
 			for t := 0; t < n; t++ {
-				packLanes(act[t*actRow:(t+1)*actRow], bb, off, bl, cols, a.w[t*a.wRow:(t+1)*a.wRow], a.sums[t*a.sRow:(t+1)*a.sRow])
+				s.lanes.pack(t, k.act, act[t*actRow:(t+1)*actRow], cols)
 			}
 		}
 	}
