@@ -128,5 +128,6 @@ func rowsLanes(w *weight, r0, r1 int, a *lanes, out []float32, ldo int) {
 	}
 }
 
-// prefillBytes bounds the lane words of one tile of activation rows.
-const prefillBytes = 16 << 10
+// prefillBytes bounds the lane words of one tile of activation rows (the
+// L1 data cache's size: larger tiles unpack each weight block fewer times).
+const prefillBytes = 32 << 10
