@@ -32,17 +32,17 @@ func f16Decode(h uint16) float32 {
 
 // h2f widens a binary16 value to float32 exactly, as f16Decode, without
 // a table (the attention loops read the cache with it; a 256 KiB table
-// lookup per element misses the L1 cache): the exponent and mantissa
-// bits shifted into place read as a float32 2^112 times too small, for
-// subnormals too, and the multiply by 2^112 is exact. Exponent 31
-// (infinity, NaN) keeps its mantissa under an all-ones exponent.
+// lookup per element misses the L1 cache): the sign, exponent and
+// mantissa bits shifted into place (the sign extended and cut back to bit
+// 31) read as a float32 2^112 times too small, for subnormals too, and
+// the multiply by 2^112 is exact. Exponent 31 (infinity, NaN) keeps its
+// mantissa under an all-ones exponent.
 func h2f(h uint16) float32 {
-	bits := uint32(h&0x7fff) << 13
-	f := math.Float32frombits(bits) * 0x1p112
+	bits := uint32(int32(int16(h))<<13) & 0x8fffe000
 	if h&0x7c00 == 0x7c00 {
-		f = math.Float32frombits(bits | 0x7f800000)
+		return math.Float32frombits(bits | 0x7f800000)
 	}
-	return math.Float32frombits(math.Float32bits(f) | uint32(h&0x8000)<<16)
+	return math.Float32frombits(bits) * 0x1p112
 }
 
 // f16 returns the float32 value of the binary16 value stored at b[off:].

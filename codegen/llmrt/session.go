@@ -253,7 +253,16 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 				}
 			}
 			top := float32(math.Inf(-1))
-			for j := 0; j <= p; j++ {
+			j := 0
+			if !c.KVF32 {
+				// Two keys at a time: their sums are independent chains.
+				for ; j+1 <= p; j += 2 {
+					d0, d1 := dotH2(s.k16[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], s.k16[li][(j+1)*kvDim+kvh*hd:(j+1)*kvDim+(kvh+1)*hd], qv)
+					sc[j], sc[j+1] = d0*scale, d1*scale
+					top = max(top, sc[j], sc[j+1])
+				}
+			}
+			for ; j <= p; j++ {
 				var d float32
 				if c.KVF32 {
 					d = dotF32(s.k32[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], qv)
@@ -303,6 +312,25 @@ func dotH(k []uint16, q []float32) float32 {
 		s0 += h2f(k[i]) * q[i]
 	}
 	return s0 + s1
+}
+
+// dotH2 is dotH of two key rows with the same queries, each summed as
+// dotH sums it.
+func dotH2(k0, k1 []uint16, q []float32) (float32, float32) {
+	var s0, s1, t0, t1 float32
+	k0, k1 = k0[:len(q)], k1[:len(q)]
+	i := 0
+	for ; i+1 < len(q); i += 2 {
+		s0 += h2f(k0[i]) * q[i]
+		s1 += h2f(k0[i+1]) * q[i+1]
+		t0 += h2f(k1[i]) * q[i]
+		t1 += h2f(k1[i+1]) * q[i+1]
+	}
+	if i < len(q) {
+		s0 += h2f(k0[i]) * q[i]
+		t0 += h2f(k1[i]) * q[i]
+	}
+	return s0 + s1, t0 + t1
 }
 
 // linear writes out[t][r] = W[r]·x[t] for n rows of activations x,
