@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, dotLanes: dotLanesQ4_K, prefill: prefillQ4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dotLanes: dotLanesQ4_K, prefill: prefillQ4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -67,102 +67,6 @@ func dotQ4_K(w, a []byte, nb int) float32 {
 		sum += float32(float32(f16(x, 0)*dy)*float32(isum)) - float32(float32(f16(x, 2)*dy)*float32(summ))
 	}
 	return sum
-}
-
-// dot4Q4_K is dotQ4_K of four rows stride bytes apart. One 64-bit
-// multiply makes the four rows' products with an activation code: the
-// rows' codes sit in 16-bit lanes of one word (nibbles of four bytes
-// masked at once), and the lanes' signed sums are taken apart every 16
-// elements, before they could overflow (|Σ| <= 16·15·127 < 2^15). The
-// integer sums are exact, so the results are dotQ4_K's, bit for bit.
-func dot4Q4_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
-	const nib = 0x000F000F000F000F
-	var s [4]float32
-	var isum, summ [4]int32
-	for b := 0; b < nb; b++ {
-		y := a[b*292 : b*292+292]
-		x0 := w[b*144 : b*144+144]
-		x1 := w[stride+b*144 : stride+b*144+144]
-		x2 := w[2*stride+b*144 : 2*stride+b*144+144]
-		x3 := w[3*stride+b*144 : 3*stride+b*144+144]
-		isum, summ = [4]int32{}, [4]int32{}
-		for c := 0; c < 4; c++ {
-			for h := 0; h < 2; h++ {
-				o := 16 + 32*c + 16*h
-				q0, q1, q2, q3 := (*[16]byte)(x0[o:]), (*[16]byte)(x1[o:]), (*[16]byte)(x2[o:]), (*[16]byte)(x3[o:])
-				ylo := (*[16]byte)(y[4+64*c+16*h:])
-				yhi := (*[16]byte)(y[4+64*c+32+16*h:])
-				var lo, hi int64
-				for l := 0; l < 16; l++ {
-					v := uint64(q0[l]) | uint64(q1[l])<<16 | uint64(q2[l])<<32 | uint64(q3[l])<<48
-					lo += int64(v&nib) * int64(int8(ylo[l]))
-					hi += int64(v>>4&nib) * int64(int8(yhi[l]))
-				}
-				l0, l1, l2, l3 := lanes16(lo)
-				h0, h1, h2, h3 := lanes16(hi)
-				for r, x := range [4][]byte{x0, x1, x2, x3} {
-					d0, _ := scaleMinK4(2*c, x[4:16])
-					d1, _ := scaleMinK4(2*c+1, x[4:16])
-					isum[r] += d0*[4]int32{l0, l1, l2, l3}[r] + d1*[4]int32{h0, h1, h2, h3}[r]
-				}
-			}
-		}
-		dy := q8KScale(y)
-		for r, x := range [4][]byte{x0, x1, x2, x3} {
-			for j := 0; j < 8; j++ {
-				_, m := scaleMinK4(j, x[4:16])
-				summ[r] += m * (q8KSum(y, 2*j) + q8KSum(y, 2*j+1))
-			}
-			s[r] += float32(float32(f16(x, 0)*dy)*float32(isum[r])) - float32(float32(f16(x, 2)*dy)*float32(summ[r]))
-		}
-	}
-	*out = s
-}
-
-// lanes16 takes apart four signed 16-bit lane sums packed in acc as
-// S0 + S1·2^16 + S2·2^32 + S3·2^48, each |Si| < 2^15.
-func lanes16(acc int64) (s0, s1, s2, s3 int32) {
-	s0 = int32(int16(acc))
-	acc = (acc - int64(s0)) >> 16
-	s1 = int32(int16(acc))
-	acc = (acc - int64(s1)) >> 16
-	s2 = int32(int16(acc))
-	acc = (acc - int64(s2)) >> 16
-	return s0, s1, s2, int32(acc)
-}
-
-// dotNQ4_K is dotQ4_K of one row with n activation rows, the codes and
-// scales unpacked once per block.
-func dotNQ4_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
-	var c [256]int8
-	var sc, mn [8]int32
-	for t := 0; t < n; t++ {
-		out[t*stride] = 0
-	}
-	for b := 0; b < nb; b++ {
-		x := w[b*144 : b*144+144]
-		for k := 0; k < 4; k++ {
-			q := (*[32]byte)(x[16+32*k:])
-			lo, hi := (*[32]int8)(c[64*k:]), (*[32]int8)(c[64*k+32:])
-			for l := 0; l < 32; l++ {
-				lo[l], hi[l] = int8(q[l]&0xf), int8(q[l]>>4)
-			}
-		}
-		for j := 0; j < 8; j++ {
-			sc[j], mn[j] = scaleMinK4(j, x[4:16])
-		}
-		d, dmin := f16(x, 0), f16(x, 2)
-		for t := 0; t < n; t++ {
-			y := a[t*actRow+b*292 : t*actRow+b*292+292]
-			var isum, summ int32
-			for j := 0; j < 8; j++ {
-				isum += sc[j] * dot32i8((*[32]int8)(c[32*j:]), (*[32]byte)(y[4+32*j:]))
-				summ += mn[j] * (q8KSum(y, 2*j) + q8KSum(y, 2*j+1))
-			}
-			dy := q8KScale(y)
-			out[t*stride] += float32(float32(d*dy)*float32(isum)) - float32(float32(dmin*dy)*float32(summ))
-		}
-	}
 }
 
 // dotLanesQ4_K is dotQ4_K of one row with one activation row given as

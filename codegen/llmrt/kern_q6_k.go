@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dot4: dot4Q6_K, dotN: dotNQ6_K, dotLanes: dotLanesQ6_K, prefill: prefillQ6_K, dequant: dequantQ6_K}
+	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dotLanes: dotLanesQ6_K, prefill: prefillQ6_K, dequant: dequantQ6_K}
 }
 
 // q6Codes unpacks a Q6_K block's 256 signed codes (ql[128], qh[64]): per
@@ -77,109 +77,6 @@ func dotQ6_K(w, a []byte, nb int) float32 {
 		sum += float32(f16(x, 208)*q8KScale(y)) * float32(q6KBlock(x, y))
 	}
 	return sum
-}
-
-// dot4Q6_K is dotQ6_K of four rows stride bytes apart, four products
-// per 64-bit multiply: the rows' signed codes (c-32) in 16-bit lanes of
-// one word, unpacked from the four rows' bytes at once, times an
-// activation code; the lane sums are taken apart every 8 elements, before
-// they could overflow (|Σ| <= 8·32·127 < 2^15). The integer sums are
-// exact, so the results are dotQ6_K's, bit for bit.
-func dot4Q6_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
-	const (
-		nib = 0x000F000F000F000F
-		two = 0x0003000300030003
-		off = 0x0020002000200020
-	)
-	var s [4]float32
-	for b := 0; b < nb; b++ {
-		y := a[b*292 : b*292+292]
-		x := [4][]byte{
-			w[b*210 : b*210+210],
-			w[stride+b*210 : stride+b*210+210],
-			w[2*stride+b*210 : 2*stride+b*210+210],
-			w[3*stride+b*210 : 3*stride+b*210+210],
-		}
-		var isum [4]int32
-		for h := 0; h < 2; h++ {
-			for k := 0; k < 4; k++ {
-				o := h*64 + 8*k
-				a0, a1, a2, a3 := (*[8]byte)(x[0][o:]), (*[8]byte)(x[1][o:]), (*[8]byte)(x[2][o:]), (*[8]byte)(x[3][o:])
-				b0, b1, b2, b3 := (*[8]byte)(x[0][o+32:]), (*[8]byte)(x[1][o+32:]), (*[8]byte)(x[2][o+32:]), (*[8]byte)(x[3][o+32:])
-				oh := 128 + h*32 + 8*k
-				h0, h1, h2, h3 := (*[8]byte)(x[0][oh:]), (*[8]byte)(x[1][oh:]), (*[8]byte)(x[2][oh:]), (*[8]byte)(x[3][oh:])
-				yb := 4 + h*128 + 8*k
-				y0, y1, y2, y3 := (*[8]byte)(y[yb:]), (*[8]byte)(y[yb+32:]), (*[8]byte)(y[yb+64:]), (*[8]byte)(y[yb+96:])
-				var c0, c1, c2, c3 int64
-				for l := 0; l < 8; l++ {
-					A := uint64(a0[l]) | uint64(a1[l])<<16 | uint64(a2[l])<<32 | uint64(a3[l])<<48
-					B := uint64(b0[l]) | uint64(b1[l])<<16 | uint64(b2[l])<<32 | uint64(b3[l])<<48
-					H := uint64(h0[l]) | uint64(h1[l])<<16 | uint64(h2[l])<<32 | uint64(h3[l])<<48
-					c0 += (int64(A&nib|(H&two)<<4) - off) * int64(int8(y0[l]))
-					c1 += (int64(B&nib|(H>>2&two)<<4) - off) * int64(int8(y1[l]))
-					c2 += (int64(A>>4&nib|(H>>4&two)<<4) - off) * int64(int8(y2[l]))
-					c3 += (int64(B>>4&nib|(H>>6&two)<<4) - off) * int64(int8(y3[l]))
-				}
-				g := h*8 + k/2
-				for q, acc := range [4]int64{c0, c1, c2, c3} {
-					l0, l1, l2, l3 := lanes16q6(acc)
-					gq := 192 + g + 2*q
-					isum[0] += int32(int8(x[0][gq])) * l0
-					isum[1] += int32(int8(x[1][gq])) * l1
-					isum[2] += int32(int8(x[2][gq])) * l2
-					isum[3] += int32(int8(x[3][gq])) * l3
-				}
-			}
-		}
-		dy := q8KScale(y)
-		for r := range s {
-			s[r] += float32(f16(x[r], 208)*dy) * float32(isum[r])
-		}
-	}
-	*out = s
-}
-
-// lanes16q6 takes apart four signed 16-bit lane sums packed in acc as
-// S0 + S1·2^16 + S2·2^32 + S3·2^48, each |Si| < 2^15 (kern_q4_k.go has the
-// same; each type's file stands alone).
-func lanes16q6(acc int64) (s0, s1, s2, s3 int32) {
-	s0 = int32(int16(acc))
-	acc = (acc - int64(s0)) >> 16
-	s1 = int32(int16(acc))
-	acc = (acc - int64(s1)) >> 16
-	s2 = int32(int16(acc))
-	acc = (acc - int64(s2)) >> 16
-	return s0, s1, s2, int32(acc)
-}
-
-// dotNQ6_K is dotQ6_K of one row with n activation rows, the codes
-// unpacked once per block.
-func dotNQ6_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
-	var c [256]int8
-	for t := 0; t < n; t++ {
-		out[t*stride] = 0
-	}
-	for b := 0; b < nb; b++ {
-		x := w[b*210 : b*210+210]
-		q6Codes(x, &c)
-		d := f16(x, 208)
-		for t := 0; t < n; t++ {
-			y := a[t*actRow+b*292 : t*actRow+b*292+292]
-			var isum int32
-			for h := 0; h < 16; h += 2 {
-				// Two groups of 16 share one 32-code product call.
-				cc := (*[32]int8)(c[16*h:])
-				yy := (*[32]byte)(y[4+16*h:])
-				var s0, s1 int32
-				for l := 0; l < 16; l++ {
-					s0 += int32(cc[l]) * int32(int8(yy[l]))
-					s1 += int32(cc[l+16]) * int32(int8(yy[l+16]))
-				}
-				isum += int32(int8(x[192+h]))*s0 + int32(int8(x[193+h]))*s1
-			}
-			out[t*stride] += float32(d*q8KScale(y)) * float32(isum)
-		}
-	}
 }
 
 // dotLanesQ6_K is dotQ6_K of one row with one activation row given as

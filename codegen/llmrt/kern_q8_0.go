@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ8_0] = &kernel{name: "Q8_0", act: actQ8_0, blockLen: 32, blockBytes: 34, dot: dotQ8_0, dot4: dot4Q8_0, dotLanes: dotLanesQ8_0, prefill: prefillQ8_0, dequant: dequantQ8_0}
+	kernels[typeQ8_0] = &kernel{name: "Q8_0", act: actQ8_0, blockLen: 32, blockBytes: 34, dot: dotQ8_0, dotLanes: dotLanesQ8_0, prefill: prefillQ8_0, dequant: dequantQ8_0}
 }
 
 // Q8_0 block: d f16 | qs[32] int8.
@@ -34,20 +34,6 @@ func dotQ8_0(w, a []byte, nb int) float32 {
 		sum += float32(isumQ8(x[2:], y[2:])) * float32(f16(x, 0)*f16(y, 0))
 	}
 	return sum
-}
-
-// dot4Q8_0 is dotQ8_0 of four rows stride bytes apart.
-func dot4Q8_0(w []byte, stride int, a []byte, nb int, out *[4]float32) {
-	var s [4]float32
-	for b := 0; b < nb; b++ {
-		y := a[b*34 : b*34+34]
-		dy := f16(y, 0)
-		for r := 0; r < 4; r++ {
-			x := w[r*stride+b*34 : r*stride+b*34+34]
-			s[r] += float32(isumQ8(x[2:], y[2:])) * float32(f16(x, 0)*dy)
-		}
-	}
-	*out = s
 }
 
 // dotLanesQ8_0 is dotQ8_0 with the lane products of lanes.go. A code w

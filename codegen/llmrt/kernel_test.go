@@ -87,25 +87,6 @@ func TestKernels(t *testing.T) {
 				if string(qa) != string(wantA) {
 					t.Fatalf("n=%d: activations quantized to %s differ from ir/quant's", n, at)
 				}
-				var four [4]float32
-				if k.dot4 != nil {
-					k.dot4(wb, rowBytes, qa, n/k.blockLen, &four)
-				}
-				// dotN over three activation rows (the second this one).
-				var many [3]float32
-				if k.dotN != nil {
-					x2 := randRow(r, n, 0.5)
-					q2 := make([]byte, len(qa))
-					quantizeAct(k.act, x2, q2)
-					acts := append(append(append([]byte{}, q2...), qa...), q2...)
-					k.dotN(wb[:rowBytes], acts, len(qa), 3, n/k.blockLen, many[:], 1)
-					if want := k.dot(wb[:rowBytes], q2, n/k.blockLen); many[0] != want || many[2] != want {
-						t.Errorf("n=%d: dotN rows 0 and 2 give %g and %g, dot %g", n, many[0], many[2], want)
-					}
-					if want := k.dot(wb[:rowBytes], qa, n/k.blockLen); many[1] != want {
-						t.Errorf("n=%d: dotN row 1 gives %g, dot %g", n, many[1], want)
-					}
-				}
 				if k.dotLanes != nil {
 					x2 := randRow(r, n, 0.3)
 					q2 := make([]byte, len(qa))
@@ -137,9 +118,6 @@ func TestKernels(t *testing.T) {
 					}
 					if d := math.Abs(float64(got - want)); d > tol {
 						t.Errorf("n=%d row %d: dot %g, ir/quant %g (diff %g > %g)", n, i, got, want, d, tol)
-					}
-					if k.dot4 != nil && four[i] != got {
-						t.Errorf("n=%d row %d: dot4 %g, dot %g", n, i, four[i], got)
 					}
 				}
 			}

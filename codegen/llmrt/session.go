@@ -369,24 +369,7 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 			return
 		}
 		nb := cols / k.blockLen
-		var four [4]float32
-		r := r0
-		if k.dotN != nil && n > 1 {
-			for ; r < r1; r++ {
-				k.dotN(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act, actRow, n, nb, out[r:], w.rows)
-			}
-			return
-		}
-		for ; r < r1; r++ {
-			if k.dot4 != nil && r%4 == 0 && r+4 <= r1 {
-				data := w.data[r*w.rowBytes:]
-				for t := 0; t < n; t++ {
-					k.dot4(data, w.rowBytes, act[t*actRow:(t+1)*actRow], nb, &four)
-					copy(out[t*w.rows+r:t*w.rows+r+4], four[:])
-				}
-				r += 3
-				continue
-			}
+		for r := r0; r < r1; r++ {
 			for t := 0; t < n; t++ {
 				var d float32
 				switch k.act {
