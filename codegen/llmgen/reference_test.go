@@ -52,7 +52,7 @@ func readRef(t *testing.T, name string, v any) {
 
 // planModel lays out a shared GGUF file and builds its runtime model in
 // process, as the generated package's New does.
-func planModel(t *testing.T, file string, opts Options) (*llmrt.Model, *gguf.File) {
+func planModel(t testing.TB, file string, opts Options) (*llmrt.Model, *gguf.File) {
 	t.Helper()
 	p, ok := testenv.Shared("models", "gguf", file)
 	if !ok {

@@ -22,6 +22,8 @@ const (
 var (
 	actBlockLen   = [numActs]int{actQ8_0: 32, actQ8_1: 32, actQ8_K: 256}
 	actBlockBytes = [numActs]int{actQ8_0: 34, actQ8_1: 36, actQ8_K: 292}
+	// actCodesOff is where a block's int8 codes begin.
+	actCodesOff = [numActs]int{actQ8_0: 2, actQ8_1: 4, actQ8_K: 4}
 )
 
 // roundAway rounds half away from zero, as C's roundf.

@@ -1,7 +1,8 @@
 // Package llmrt is the runtime of compiled language models: the llama
 // forward pass over a weights blob, the ggml block kernels (activations
 // quantized per block to 8 bits and multiplied with integer dot products,
-// as ggml's vec_dot functions do), the F16 key/value cache, the
+// as ggml's vec_dot functions do; for Q4_K, Q6_K, Q8_0 and Q5_0 four
+// products per 64-bit multiply, lanes.go), the F16 key/value cache, the
 // SentencePiece tokenizer and the sampler.
 //
 // Its files are Go source that codegen/llmgen copies into every package

@@ -30,6 +30,21 @@ func f16Decode(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }
 
+// h2f widens a binary16 value to float32 exactly, as f16Decode, without
+// a table (the attention loops read the cache with it; a 256 KiB table
+// lookup per element misses the L1 cache): the sign, exponent and
+// mantissa bits shifted into place (the sign extended and cut back to bit
+// 31) read as a float32 2^112 times too small, for subnormals too, and
+// the multiply by 2^112 is exact. Exponent 31 (infinity, NaN) keeps its
+// mantissa under an all-ones exponent.
+func h2f(h uint16) float32 {
+	bits := uint32(int32(int16(h))<<13) & 0x8fffe000
+	if h&0x7c00 == 0x7c00 {
+		return math.Float32frombits(bits | 0x7f800000)
+	}
+	return math.Float32frombits(bits) * 0x1p112
+}
+
 // f16 returns the float32 value of the binary16 value stored at b[off:].
 func f16(b []byte, off int) float32 {
 	return f16Table[uint16(b[off])|uint16(b[off+1])<<8]

@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dot4: dot4Q4_K, dotN: dotNQ4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dotLanes: dotLanesQ4_K, prefill: prefillQ4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -69,98 +69,124 @@ func dotQ4_K(w, a []byte, nb int) float32 {
 	return sum
 }
 
-// dot4Q4_K is dotQ4_K of four rows stride bytes apart. One 64-bit
-// multiply makes the four rows' products with an activation code: the
-// rows' codes sit in 16-bit lanes of one word (nibbles of four bytes
-// masked at once), and the lanes' signed sums are taken apart every 16
-// elements, before they could overflow (|Σ| <= 16·15·127 < 2^15). The
-// integer sums are exact, so the results are dotQ4_K's, bit for bit.
-func dot4Q4_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
-	const nib = 0x000F000F000F000F
-	var s [4]float32
-	var isum, summ [4]int32
+// dotLanesQ4_K is dotQ4_K of one row with one activation row given as
+// its blocks' scales dys, lane words lw and 32-code sums.
+func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) float32 {
+	var sum float32
 	for b := 0; b < nb; b++ {
-		y := a[b*292 : b*292+292]
-		x0 := w[b*144 : b*144+144]
-		x1 := w[stride+b*144 : stride+b*144+144]
-		x2 := w[2*stride+b*144 : 2*stride+b*144+144]
-		x3 := w[3*stride+b*144 : 3*stride+b*144+144]
-		isum, summ = [4]int32{}, [4]int32{}
-		for c := 0; c < 4; c++ {
-			for h := 0; h < 2; h++ {
-				o := 16 + 32*c + 16*h
-				q0, q1, q2, q3 := (*[16]byte)(x0[o:]), (*[16]byte)(x1[o:]), (*[16]byte)(x2[o:]), (*[16]byte)(x3[o:])
-				ylo := (*[16]byte)(y[4+64*c+16*h:])
-				yhi := (*[16]byte)(y[4+64*c+32+16*h:])
-				var lo, hi int64
-				for l := 0; l < 16; l++ {
-					v := uint64(q0[l]) | uint64(q1[l])<<16 | uint64(q2[l])<<32 | uint64(q3[l])<<48
-					lo += int64(v&nib) * int64(int8(ylo[l]))
-					hi += int64(v>>4&nib) * int64(int8(yhi[l]))
-				}
-				l0, l1, l2, l3 := lanes16(lo)
-				h0, h1, h2, h3 := lanes16(hi)
-				for r, x := range [4][]byte{x0, x1, x2, x3} {
-					d0, _ := scaleMinK4(2*c, x[4:16])
-					d1, _ := scaleMinK4(2*c+1, x[4:16])
-					isum[r] += d0*[4]int32{l0, l1, l2, l3}[r] + d1*[4]int32{h0, h1, h2, h3}[r]
-				}
-			}
-		}
-		dy := q8KScale(y)
-		for r, x := range [4][]byte{x0, x1, x2, x3} {
-			for j := 0; j < 8; j++ {
-				_, m := scaleMinK4(j, x[4:16])
-				summ[r] += m * (q8KSum(y, 2*j) + q8KSum(y, 2*j+1))
-			}
-			s[r] += float32(float32(f16(x, 0)*dy)*float32(isum[r])) - float32(float32(f16(x, 2)*dy)*float32(summ[r]))
-		}
+		x := (*[144]byte)(row[b*144:])
+		S := (*[8]int32)(sums[b*8:])
+		y := (*[64]uint64)(lw[b*64:])
+		// The 6-bit scales and minimums (scaleMinK4), byte j of sc and mn
+		// for sub-block j.
+		a := le64(x[4:])
+		c := uint64(x[12]) | uint64(x[13])<<8 | uint64(x[14])<<16 | uint64(x[15])<<24
+		sc := a&0x3F3F3F3F | (c&0x0F0F0F0F|a>>2&0x30303030)<<32
+		mn := a>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|a>>34&0x30303030)<<32
+		isum := q4Lanes((*[32]byte)(x[16:]), (*[16]uint64)(y[0:]), sc) +
+			q4Lanes((*[32]byte)(x[48:]), (*[16]uint64)(y[16:]), sc>>16) +
+			q4Lanes((*[32]byte)(x[80:]), (*[16]uint64)(y[32:]), sc>>32) +
+			q4Lanes((*[32]byte)(x[112:]), (*[16]uint64)(y[48:]), sc>>48)
+		summ := int32(mn&0xff)*S[0] + int32(mn>>8&0xff)*S[1] + int32(mn>>16&0xff)*S[2] + int32(mn>>24&0xff)*S[3] +
+			int32(mn>>32&0xff)*S[4] + int32(mn>>40&0xff)*S[5] + int32(mn>>48&0xff)*S[6] + int32(mn>>56)*S[7]
+		dy := dys[b]
+		sum += float32(float32(f16(x[:], 0)*dy)*float32(isum)) - float32(float32(f16(x[:], 2)*dy)*float32(summ))
 	}
-	*out = s
+	return sum
 }
 
-// lanes16 takes apart four signed 16-bit lane sums packed in acc as
-// S0 + S1·2^16 + S2·2^32 + S3·2^48, each |Si| < 2^15.
-func lanes16(acc int64) (s0, s1, s2, s3 int32) {
-	s0 = int32(int16(acc))
-	acc = (acc - int64(s0)) >> 16
-	s1 = int32(int16(acc))
-	acc = (acc - int64(s1)) >> 16
-	s2 = int32(int16(acc))
-	acc = (acc - int64(s2)) >> 16
-	return s0, s1, s2, int32(acc)
+// q4Lanes returns Σ scale·code·activation over 64 columns: 32 code bytes
+// c with a sub-block's 32 codes in the low nibbles and the next one's in
+// the high nibbles, their activation words y (8 each) and their scales in
+// the low two bytes of sc. Codes 0..15 times activations in ±127 allow
+// four products (16 terms, |Σ| <= 30480) per extraction. It is too large
+// to be inlined, and better so: alone, its values fit the registers.
+func q4Lanes(c *[32]byte, y *[16]uint64, sc uint64) int32 {
+	const m = 0x000F000F000F000F
+	v := le64(c[0:])
+	lo := (v&m)*y[0] + (v>>8&m)*y[1]
+	hi := (v>>4&m)*y[8] + (v>>12&m)*y[9]
+	v = le64(c[8:])
+	lo += (v&m)*y[2] + (v>>8&m)*y[3]
+	hi += (v>>4&m)*y[10] + (v>>12&m)*y[11]
+	slo, shi := lane3(lo), lane3(hi)
+	v = le64(c[16:])
+	lo = (v&m)*y[4] + (v>>8&m)*y[5]
+	hi = (v>>4&m)*y[12] + (v>>12&m)*y[13]
+	v = le64(c[24:])
+	lo += (v&m)*y[6] + (v>>8&m)*y[7]
+	hi += (v>>4&m)*y[14] + (v>>12&m)*y[15]
+	return int32(sc&0xff)*(slo+lane3(lo)) + int32(sc>>8&0xff)*(shi+lane3(hi))
 }
 
-// dotNQ4_K is dotQ4_K of one row with n activation rows, the codes and
-// scales unpacked once per block.
-func dotNQ4_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
-	var c [256]int8
-	var sc, mn [8]int32
-	for t := 0; t < n; t++ {
-		out[t*stride] = 0
+// prefillQ4_K is dotLanesQ4_K of one row with the activation rows
+// t0 <= t < t1 of a, adding each block's term to out[t·ldo] in block
+// order as dotLanesQ4_K adds it to its sum: each block's codes are
+// masked into lane words once for all the rows.
+func prefillQ4_K(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
+	const m = 0x000F000F000F000F
+	var W [64]uint64
+	for t := t0; t < t1; t++ {
+		out[t*ldo] = 0
 	}
-	for b := 0; b < nb; b++ {
-		x := w[b*144 : b*144+144]
+	for b := 0; b < len(row)/144; b++ {
+		x := (*[144]byte)(row[b*144:])
 		for k := 0; k < 4; k++ {
-			q := (*[32]byte)(x[16+32*k:])
-			lo, hi := (*[32]int8)(c[64*k:]), (*[32]int8)(c[64*k+32:])
-			for l := 0; l < 32; l++ {
-				lo[l], hi[l] = int8(q[l]&0xf), int8(q[l]>>4)
+			c := (*[32]byte)(x[16+32*k:])
+			w := (*[16]uint64)(W[16*k:])
+			for i := 0; i < 4; i++ {
+				v := le64(c[8*i:])
+				w[2*i], w[2*i+1], w[8+2*i], w[9+2*i] = v&m, v>>8&m, v>>4&m, v>>12&m
 			}
 		}
-		for j := 0; j < 8; j++ {
-			sc[j], mn[j] = scaleMinK4(j, x[4:16])
+		s := le64(x[4:])
+		c := uint64(x[12]) | uint64(x[13])<<8 | uint64(x[14])<<16 | uint64(x[15])<<24
+		sc := s&0x3F3F3F3F | (c&0x0F0F0F0F|s>>2&0x30303030)<<32
+		mn := s>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|s>>34&0x30303030)<<32
+		d, dmin := f16(x[:], 0), f16(x[:], 2)
+		term := func(t int, isum int32) {
+			S := (*[8]int32)(a.sums[t*a.sRow+b*8:])
+			summ := int32(mn&0xff)*S[0] + int32(mn>>8&0xff)*S[1] + int32(mn>>16&0xff)*S[2] + int32(mn>>24&0xff)*S[3] +
+				int32(mn>>32&0xff)*S[4] + int32(mn>>40&0xff)*S[5] + int32(mn>>48&0xff)*S[6] + int32(mn>>56)*S[7]
+			dy := a.d[t*a.dRow+b]
+			out[t*ldo] += float32(float32(d*dy)*float32(isum)) - float32(float32(dmin*dy)*float32(summ))
 		}
-		d, dmin := f16(x, 0), f16(x, 2)
-		for t := 0; t < n; t++ {
-			y := a[t*actRow+b*292 : t*actRow+b*292+292]
-			var isum, summ int32
-			for j := 0; j < 8; j++ {
-				isum += sc[j] * dot32i8((*[32]int8)(c[32*j:]), (*[32]byte)(y[4+32*j:]))
-				summ += mn[j] * (q8KSum(y, 2*j) + q8KSum(y, 2*j+1))
-			}
-			dy := q8KScale(y)
-			out[t*stride] += float32(float32(d*dy)*float32(isum)) - float32(float32(dmin*dy)*float32(summ))
+		t := t0
+		for ; t+2 <= t1; t += 2 {
+			i0, i1 := q4Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), (*[64]uint64)(a.w[(t+1)*a.wRow+b*64:]), sc)
+			term(t, i0)
+			term(t+1, i1)
+		}
+		if t < t1 {
+			term(t, q4Block(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), sc))
 		}
 	}
+}
+
+// q4Block returns Σ scale·code·activation over a block: the code words W
+// (as prefillQ4_K masks them, laid out as the activation words y) and the
+// scales sc; extractions every four products, as in q4Lanes.
+func q4Block(W, y *[64]uint64, sc uint64) int32 {
+	var isum int32
+	for k := 0; k < 64; k += 16 {
+		w, v := (*[16]uint64)(W[k:]), (*[16]uint64)(y[k:])
+		lo := lane3(w[0]*v[0]+w[1]*v[1]+w[2]*v[2]+w[3]*v[3]) + lane3(w[4]*v[4]+w[5]*v[5]+w[6]*v[6]+w[7]*v[7])
+		hi := lane3(w[8]*v[8]+w[9]*v[9]+w[10]*v[10]+w[11]*v[11]) + lane3(w[12]*v[12]+w[13]*v[13]+w[14]*v[14]+w[15]*v[15])
+		isum += int32(sc&0xff)*lo + int32(sc>>8&0xff)*hi
+		sc >>= 16
+	}
+	return isum
+}
+
+// q4Block2 is q4Block of two activation rows.
+func q4Block2(W, y, z *[64]uint64, sc uint64) (int32, int32) {
+	var i0, i1 int32
+	for k := 0; k < 64; k += 8 {
+		w, v, u := (*[8]uint64)(W[k:]), (*[8]uint64)(y[k:]), (*[8]uint64)(z[k:])
+		s := int32(sc & 0xff)
+		i0 += s * (lane3(w[0]*v[0]+w[1]*v[1]+w[2]*v[2]+w[3]*v[3]) + lane3(w[4]*v[4]+w[5]*v[5]+w[6]*v[6]+w[7]*v[7]))
+		i1 += s * (lane3(w[0]*u[0]+w[1]*u[1]+w[2]*u[2]+w[3]*u[3]) + lane3(w[4]*u[4]+w[5]*u[5]+w[6]*u[6]+w[7]*u[7]))
+		sc >>= 8
+	}
+	return i0, i1
 }

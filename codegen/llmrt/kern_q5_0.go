@@ -3,7 +3,7 @@ package llmrt
 import "encoding/binary"
 
 func init() {
-	kernels[typeQ5_0] = &kernel{name: "Q5_0", act: actQ8_0, blockLen: 32, blockBytes: 22, dot: dotQ5_0, dequant: dequantQ5_0}
+	kernels[typeQ5_0] = &kernel{name: "Q5_0", act: actQ8_0, blockLen: 32, blockBytes: 22, dot: dotQ5_0, dotLanes: dotLanesQ5_0, prefill: prefillQ5_0, dequant: dequantQ5_0}
 }
 
 // q5Codes unpacks a Q5_0/Q5_1 block's 32 codes: nibbles as Q4_0's, the
@@ -43,4 +43,68 @@ func dotQ5_0(w, a []byte, nb int) float32 {
 		sum += float32(f16(x, 0)*f16(y, 0)) * float32(si)
 	}
 	return sum
+}
+
+// dotLanesQ5_0 is dotQ5_0 with the lane products of lanes.go: a nibble
+// per 16-bit lane with its fifth bit put above it (spread5), minus 16.
+// Signed codes -16..15 times activations in ±127 allow four products (16
+// terms, |Σ| <= 32512) between extractions.
+func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
+	const (
+		m   = 0x000F000F000F000F
+		off = 0x0010001000100010
+	)
+	var sum float32
+	for b := 0; b < nb; b++ {
+		x := (*[22]byte)(row[b*22:])
+		l := (*[8]uint64)(lw[b*8:])
+		// Byte j of qs holds element j (low nibble) and j+16 (high);
+		// bit e of qh is element e's fifth.
+		h0, h1, h2, h3 := uint64(x[2]), uint64(x[3]), uint64(x[4]), uint64(x[5])
+		v0, v1 := le64(x[6:]), le64(x[14:])
+		s0 := ((v0&m|spread5(h0))-off)*l[0] + ((v0>>8&m|spread5(h0>>1))-off)*l[1] +
+			((v1&m|spread5(h1))-off)*l[2] + ((v1>>8&m|spread5(h1>>1))-off)*l[3]
+		s1 := ((v0>>4&m|spread5(h2))-off)*l[4] + ((v0>>12&m|spread5(h2>>1))-off)*l[5] +
+			((v1>>4&m|spread5(h3))-off)*l[6] + ((v1>>12&m|spread5(h3>>1))-off)*l[7]
+		sum += float32(f16(x[:], 0)*dy[b]) * float32(lane3(s0)+lane3(s1))
+	}
+	return sum
+}
+
+// spread5 moves bits 0, 2, 4 and 6 of h to bit 4 of 16-bit lanes 0 to 3:
+// one multiply shifts each by 4, 18, 32 and 46, and no two of the
+// sixteen shifted copies share a bit, so nothing carries into the mask.
+func spread5(h uint64) uint64 {
+	return (h & 0x55) * (1<<4 | 1<<18 | 1<<32 | 1<<46) & 0x0010001000100010
+}
+
+// prefillQ5_0 is dotLanesQ5_0 of one row with the activation rows
+// t0 <= t < t1 of a, adding each block's term to out[t·ldo] in block
+// order: each block's signed code words are made once for all the rows.
+func prefillQ5_0(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
+	const (
+		m   = 0x000F000F000F000F
+		off = 0x0010001000100010
+	)
+	var W [8]uint64
+	for t := t0; t < t1; t++ {
+		out[t*ldo] = 0
+	}
+	for b := 0; b < len(row)/22; b++ {
+		x := (*[22]byte)(row[b*22:])
+		h0, h1, h2, h3 := uint64(x[2]), uint64(x[3]), uint64(x[4]), uint64(x[5])
+		v0, v1 := le64(x[6:]), le64(x[14:])
+		W = [8]uint64{
+			(v0&m | spread5(h0)) - off, (v0>>8&m | spread5(h0>>1)) - off,
+			(v1&m | spread5(h1)) - off, (v1>>8&m | spread5(h1>>1)) - off,
+			(v0>>4&m | spread5(h2)) - off, (v0>>12&m | spread5(h2>>1)) - off,
+			(v1>>4&m | spread5(h3)) - off, (v1>>12&m | spread5(h3>>1)) - off,
+		}
+		d := f16(x[:], 0)
+		for t := t0; t < t1; t++ {
+			y := (*[8]uint64)(a.w[t*a.wRow+b*8:])
+			s := lane3(W[0]*y[0]+W[1]*y[1]+W[2]*y[2]+W[3]*y[3]) + lane3(W[4]*y[4]+W[5]*y[5]+W[6]*y[6]+W[7]*y[7])
+			out[t*ldo] += float32(d*a.d[t*a.dRow+b]) * float32(s)
+		}
+	}
 }

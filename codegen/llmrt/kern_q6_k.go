@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dot4: dot4Q6_K, dotN: dotNQ6_K, dequant: dequantQ6_K}
+	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dotLanes: dotLanesQ6_K, prefill: prefillQ6_K, dequant: dequantQ6_K}
 }
 
 // q6Codes unpacks a Q6_K block's 256 signed codes (ql[128], qh[64]): per
@@ -79,105 +79,108 @@ func dotQ6_K(w, a []byte, nb int) float32 {
 	return sum
 }
 
-// dot4Q6_K is dotQ6_K of four rows stride bytes apart, four products
-// per 64-bit multiply: the rows' signed codes (c-32) in 16-bit lanes of
-// one word, unpacked from the four rows' bytes at once, times an
-// activation code; the lane sums are taken apart every 8 elements, before
-// they could overflow (|Σ| <= 8·32·127 < 2^15). The integer sums are
-// exact, so the results are dotQ6_K's, bit for bit.
-func dot4Q6_K(w []byte, stride int, a []byte, nb int, out *[4]float32) {
-	const (
-		nib = 0x000F000F000F000F
-		two = 0x0003000300030003
-		off = 0x0020002000200020
-	)
-	var s [4]float32
+// dotLanesQ6_K is dotQ6_K of one row with one activation row given as
+// its blocks' scales dy and lane words lw, 32 columns per q6Lanes call.
+func dotLanesQ6_K(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
+	var sum float32
 	for b := 0; b < nb; b++ {
-		y := a[b*292 : b*292+292]
-		x := [4][]byte{
-			w[b*210 : b*210+210],
-			w[stride+b*210 : stride+b*210+210],
-			w[2*stride+b*210 : 2*stride+b*210+210],
-			w[3*stride+b*210 : 3*stride+b*210+210],
-		}
-		var isum [4]int32
+		blk := (*[210]byte)(row[b*210:])
+		var isum int32
 		for h := 0; h < 2; h++ {
-			for k := 0; k < 4; k++ {
-				o := h*64 + 8*k
-				a0, a1, a2, a3 := (*[8]byte)(x[0][o:]), (*[8]byte)(x[1][o:]), (*[8]byte)(x[2][o:]), (*[8]byte)(x[3][o:])
-				b0, b1, b2, b3 := (*[8]byte)(x[0][o+32:]), (*[8]byte)(x[1][o+32:]), (*[8]byte)(x[2][o+32:]), (*[8]byte)(x[3][o+32:])
-				oh := 128 + h*32 + 8*k
-				h0, h1, h2, h3 := (*[8]byte)(x[0][oh:]), (*[8]byte)(x[1][oh:]), (*[8]byte)(x[2][oh:]), (*[8]byte)(x[3][oh:])
-				yb := 4 + h*128 + 8*k
-				y0, y1, y2, y3 := (*[8]byte)(y[yb:]), (*[8]byte)(y[yb+32:]), (*[8]byte)(y[yb+64:]), (*[8]byte)(y[yb+96:])
-				var c0, c1, c2, c3 int64
-				for l := 0; l < 8; l++ {
-					A := uint64(a0[l]) | uint64(a1[l])<<16 | uint64(a2[l])<<32 | uint64(a3[l])<<48
-					B := uint64(b0[l]) | uint64(b1[l])<<16 | uint64(b2[l])<<32 | uint64(b3[l])<<48
-					H := uint64(h0[l]) | uint64(h1[l])<<16 | uint64(h2[l])<<32 | uint64(h3[l])<<48
-					c0 += (int64(A&nib|(H&two)<<4) - off) * int64(int8(y0[l]))
-					c1 += (int64(B&nib|(H>>2&two)<<4) - off) * int64(int8(y1[l]))
-					c2 += (int64(A>>4&nib|(H>>4&two)<<4) - off) * int64(int8(y2[l]))
-					c3 += (int64(B>>4&nib|(H>>6&two)<<4) - off) * int64(int8(y3[l]))
-				}
-				g := h*8 + k/2
-				for q, acc := range [4]int64{c0, c1, c2, c3} {
-					l0, l1, l2, l3 := lanes16q6(acc)
-					gq := 192 + g + 2*q
-					isum[0] += int32(int8(x[0][gq])) * l0
-					isum[1] += int32(int8(x[1][gq])) * l1
-					isum[2] += int32(int8(x[2][gq])) * l2
-					isum[3] += int32(int8(x[3][gq])) * l3
+			// Half h: ql[64], qh[32] and 8 scales, columns 128h...
+			x := (*[64]byte)(blk[64*h:])
+			hb := (*[32]byte)(blk[128+32*h:])
+			sc := (*[8]byte)(blk[192+8*h:])
+			y := (*[32]uint64)(lw[b*64+32*h:])
+			isum += q6Lanes(le64(x[0:]), le64(x[32:]), le64(hb[0:]), (*[26]uint64)(y[0:]), (*[7]byte)(sc[0:]))
+			isum += q6Lanes(le64(x[8:]), le64(x[40:]), le64(hb[8:]), (*[26]uint64)(y[2:]), (*[7]byte)(sc[0:]))
+			isum += q6Lanes(le64(x[16:]), le64(x[48:]), le64(hb[16:]), (*[26]uint64)(y[4:]), (*[7]byte)(sc[1:]))
+			isum += q6Lanes(le64(x[24:]), le64(x[56:]), le64(hb[24:]), (*[26]uint64)(y[6:]), (*[7]byte)(sc[1:]))
+		}
+		sum += float32(f16(blk[:], 208)*dy[b]) * float32(isum)
+	}
+	return sum
+}
+
+// q6Lanes returns Σ scale·(code-32)·activation over 32 columns of a half
+// block: ql bytes a (8 at l) and b (8 at l+32) and qh bytes h (8 at l)
+// hold the codes of columns l.., l+32.., l+64.. and l+96.. (8 each), one
+// per byte as a nibble with two bits of qh above it; the even and the
+// odd bytes go to 16-bit lanes, minus 32, to multiply the activation
+// words y[0:2], y[8:10], y[16:18] and y[24:26]. The columns' scales are
+// sc[0], sc[2], sc[4] and sc[6]. Signed codes -32..31 times activations
+// in ±127 allow two products (8 terms, |Σ| <= 32512) per extraction.
+// It is too large to be inlined, and better so: alone, its values fit the
+// registers.
+func q6Lanes(a, b, h uint64, y *[26]uint64, sc *[7]byte) int32 {
+	const (
+		nib  = 0x0F0F0F0F0F0F0F0F
+		two  = 0x3030303030303030
+		even = 0x00FF00FF00FF00FF
+		off  = 0x0020002000200020
+	)
+	c0, c1, c2, c3 := a&nib|h<<4&two, b&nib|h<<2&two, a>>4&nib|h&two, b>>4&nib|h>>2&two
+	return int32(int8(sc[0]))*lane3(((c0&even)-off)*y[0]+((c0>>8&even)-off)*y[1]) +
+		int32(int8(sc[2]))*lane3(((c1&even)-off)*y[8]+((c1>>8&even)-off)*y[9]) +
+		int32(int8(sc[4]))*lane3(((c2&even)-off)*y[16]+((c2>>8&even)-off)*y[17]) +
+		int32(int8(sc[6]))*lane3(((c3&even)-off)*y[24]+((c3>>8&even)-off)*y[25])
+}
+
+// prefillQ6_K is dotLanesQ6_K of one row with the activation rows
+// t0 <= t < t1 of a, adding each block's term to out[t·ldo] in block
+// order as dotLanesQ6_K adds it to its sum: each block's signed codes are
+// put into lane words once for all the rows.
+func prefillQ6_K(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
+	const (
+		nib  = 0x0F0F0F0F0F0F0F0F
+		two  = 0x3030303030303030
+		even = 0x00FF00FF00FF00FF
+		off  = 0x0020002000200020
+	)
+	var W [64]uint64
+	var sc [16]int32
+	for t := t0; t < t1; t++ {
+		out[t*ldo] = 0
+	}
+	for b := 0; b < len(row)/210; b++ {
+		x := (*[210]byte)(row[b*210:])
+		for h := 0; h < 2; h++ {
+			for l := 0; l < 32; l += 8 {
+				A, B, H := le64(x[64*h+l:]), le64(x[64*h+32+l:]), le64(x[128+32*h+l:])
+				w := (*[26]uint64)(W[32*h+l/4:])
+				for q, c := range [4]uint64{A&nib | H<<4&two, B&nib | H<<2&two, A>>4&nib | H&two, B>>4&nib | H>>2&two} {
+					w[8*q], w[8*q+1] = (c&even)-off, (c>>8&even)-off
 				}
 			}
 		}
-		dy := q8KScale(y)
-		for r := range s {
-			s[r] += float32(f16(x[r], 208)*dy) * float32(isum[r])
+		for g := range sc {
+			sc[g] = int32(int8(x[192+g]))
+		}
+		d := f16(x[:], 208)
+		t := t0
+		for ; t+2 <= t1; t += 2 {
+			i0, i1 := q6Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), (*[64]uint64)(a.w[(t+1)*a.wRow+b*64:]), &sc)
+			out[t*ldo] += float32(d*a.d[t*a.dRow+b]) * float32(i0)
+			out[(t+1)*ldo] += float32(d*a.d[(t+1)*a.dRow+b]) * float32(i1)
+		}
+		if t < t1 {
+			var z [64]uint64
+			i0, _ := q6Block2(&W, (*[64]uint64)(a.w[t*a.wRow+b*64:]), &z, &sc)
+			out[t*ldo] += float32(d*a.d[t*a.dRow+b]) * float32(i0)
 		}
 	}
-	*out = s
 }
 
-// lanes16q6 takes apart four signed 16-bit lane sums packed in acc as
-// S0 + S1·2^16 + S2·2^32 + S3·2^48, each |Si| < 2^15 (kern_q4_k.go has the
-// same; each type's file stands alone).
-func lanes16q6(acc int64) (s0, s1, s2, s3 int32) {
-	s0 = int32(int16(acc))
-	acc = (acc - int64(s0)) >> 16
-	s1 = int32(int16(acc))
-	acc = (acc - int64(s1)) >> 16
-	s2 = int32(int16(acc))
-	acc = (acc - int64(s2)) >> 16
-	return s0, s1, s2, int32(acc)
-}
-
-// dotNQ6_K is dotQ6_K of one row with n activation rows, the codes
-// unpacked once per block.
-func dotNQ6_K(w, a []byte, actRow, n, nb int, out []float32, stride int) {
-	var c [256]int8
-	for t := 0; t < n; t++ {
-		out[t*stride] = 0
+// q6Block2 returns Σ scale·(code-32)·activation over a block for two
+// activation rows y and z: the code words W (as prefillQ6_K makes them,
+// laid out as the activation words) and the 16 group scales sc; an
+// extraction every two products (8 columns), as in q6Lanes.
+func q6Block2(W, y, z *[64]uint64, sc *[16]int32) (int32, int32) {
+	var i0, i1 int32
+	for g := 0; g < 16; g++ {
+		w, v, u := (*[4]uint64)(W[4*g:]), (*[4]uint64)(y[4*g:]), (*[4]uint64)(z[4*g:])
+		i0 += sc[g] * (lane3(w[0]*v[0]+w[1]*v[1]) + lane3(w[2]*v[2]+w[3]*v[3]))
+		i1 += sc[g] * (lane3(w[0]*u[0]+w[1]*u[1]) + lane3(w[2]*u[2]+w[3]*u[3]))
 	}
-	for b := 0; b < nb; b++ {
-		x := w[b*210 : b*210+210]
-		q6Codes(x, &c)
-		d := f16(x, 208)
-		for t := 0; t < n; t++ {
-			y := a[t*actRow+b*292 : t*actRow+b*292+292]
-			var isum int32
-			for h := 0; h < 16; h += 2 {
-				// Two groups of 16 share one 32-code product call.
-				cc := (*[32]int8)(c[16*h:])
-				yy := (*[32]byte)(y[4+16*h:])
-				var s0, s1 int32
-				for l := 0; l < 16; l++ {
-					s0 += int32(cc[l]) * int32(int8(yy[l]))
-					s1 += int32(cc[l+16]) * int32(int8(yy[l+16]))
-				}
-				isum += int32(int8(x[192+h]))*s0 + int32(int8(x[193+h]))*s1
-			}
-			out[t*stride] += float32(d*q8KScale(y)) * float32(isum)
-		}
-	}
+	return i0, i1
 }

@@ -32,15 +32,15 @@ type kernel struct {
 	// dot multiplies nb weight blocks w with nb activation blocks a (in
 	// format act); nil for F32 and F16, which multiply float32 rows.
 	dot func(w, a []byte, nb int) float32
-	// dot4 multiplies four weight rows of nb blocks each, stride bytes
-	// apart in w, with one activation row: the activation blocks are read
-	// once for the four rows. nil when the type has none.
-	dot4 func(w []byte, stride int, a []byte, nb int, out *[4]float32)
-	// dotN multiplies one weight row of nb blocks with n activation rows
-	// actRow bytes apart, writing out[t·stride] for each: the row's codes
-	// are unpacked once per block for all n (prefill). Its results are
-	// dot's, bit for bit. nil when the type has none.
-	dotN    func(w, a []byte, actRow, n, nb int, out []float32, stride int)
+	// dotLanes multiplies one weight row of nb blocks with one activation
+	// row given as its blocks' scales d, its codes in lanes lw and their
+	// sums of 32 (lanes.go); its results are dot's, bit for bit. nil when
+	// the type has none (linear then uses dot).
+	dotLanes func(row []byte, d []float32, lw []uint64, sums []int32, nb int) float32
+	// prefill is dotLanes of one row with the activation rows t0 <= t < t1
+	// of a, writing out[t·ldo], each block unpacked once for all of them;
+	// its results are dotLanes's, bit for bit. nil when the type has none.
+	prefill func(row []byte, a *lanes, t0, t1 int, out []float32, ldo int)
 	dequant func(src []byte, dst []float32)
 }
 

@@ -87,24 +87,11 @@ func TestKernels(t *testing.T) {
 				if string(qa) != string(wantA) {
 					t.Fatalf("n=%d: activations quantized to %s differ from ir/quant's", n, at)
 				}
-				var four [4]float32
-				if k.dot4 != nil {
-					k.dot4(wb, rowBytes, qa, n/k.blockLen, &four)
-				}
-				// dotN over three activation rows (the second this one).
-				var many [3]float32
-				if k.dotN != nil {
-					x2 := randRow(r, n, 0.5)
+				if k.dotLanes != nil {
+					x2 := randRow(r, n, 0.3)
 					q2 := make([]byte, len(qa))
 					quantizeAct(k.act, x2, q2)
-					acts := append(append(append([]byte{}, q2...), qa...), q2...)
-					k.dotN(wb[:rowBytes], acts, len(qa), 3, n/k.blockLen, many[:], 1)
-					if want := k.dot(wb[:rowBytes], q2, n/k.blockLen); many[0] != want || many[2] != want {
-						t.Errorf("n=%d: dotN rows 0 and 2 give %g and %g, dot %g", n, many[0], many[2], want)
-					}
-					if want := k.dot(wb[:rowBytes], qa, n/k.blockLen); many[1] != want {
-						t.Errorf("n=%d: dotN row 1 gives %g, dot %g", n, many[1], want)
-					}
+					checkRows(t, k, wb, n, [][]byte{qa, q2, qa})
 				}
 				for i := range w {
 					row := wb[i*rowBytes : (i+1)*rowBytes]
@@ -132,13 +119,52 @@ func TestKernels(t *testing.T) {
 					if d := math.Abs(float64(got - want)); d > tol {
 						t.Errorf("n=%d row %d: dot %g, ir/quant %g (diff %g > %g)", n, i, got, want, d, tol)
 					}
-					if k.dot4 != nil && four[i] != got {
-						t.Errorf("n=%d row %d: dot4 %g, dot %g", n, i, four[i], got)
-					}
 				}
 			}
 		})
 	}
+}
+
+// checkRows checks that rowsLanes multiplies the weight rows wb (of n
+// columns) with the quantized activation rows acts exactly as k.dot does,
+// over the whole range of rows and over a part of it.
+func checkRows(t *testing.T, k *kernel, wb []byte, n int, acts [][]byte) {
+	t.Helper()
+	rowBytes := n / k.blockLen * k.blockBytes
+	rows := len(wb) / rowBytes
+	w := &weight{name: "w", k: k, rows: rows, cols: n, rowBytes: rowBytes, data: wb}
+	a := newLanes(k.act, n, acts)
+	for _, span := range [][2]int{{0, rows}, {1, rows - 1}} {
+		out := make([]float32, len(acts)*rows)
+		for i := range out {
+			out[i] = float32(math.NaN())
+		}
+		rowsLanes(w, span[0], span[1], a, out, rows)
+		for ti, q := range acts {
+			for i := 0; i < rows; i++ {
+				got := out[ti*rows+i]
+				if i < span[0] || i >= span[1] {
+					if got == got {
+						t.Errorf("n=%d rows %v: row %d outside the span was written", n, span, i)
+					}
+					continue
+				}
+				if want := k.dot(wb[i*rowBytes:(i+1)*rowBytes], q, n/k.blockLen); math.Float32bits(got) != math.Float32bits(want) {
+					t.Errorf("n=%d: rows gives %g for row %d, activation row %d; dot %g", n, got, i, ti, want)
+				}
+			}
+		}
+	}
+}
+
+// newLanes packs quantized activation rows of n columns as linear does.
+func newLanes(act, n int, acts [][]byte) *lanes {
+	a := &lanes{}
+	a.reset(act, len(acts), n)
+	for t, q := range acts {
+		a.pack(t, act, q, n)
+	}
+	return a
 }
 
 // TestFloatDots checks the F32 and F16 row products against float64 sums.
@@ -174,6 +200,9 @@ func TestHalf(t *testing.T) {
 		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
 			t.Fatalf("f16Decode(%#x) = %g, want %g", i, got, want)
 		}
+		if h := h2f(uint16(i)); math.Float32bits(h) != math.Float32bits(got) {
+			t.Fatalf("h2f(%#x) = %g (%#x), f16Decode %g (%#x)", i, h, math.Float32bits(h), got, math.Float32bits(got))
+		}
 	}
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 200000; i++ {
@@ -184,5 +213,71 @@ func TestHalf(t *testing.T) {
 		if got, want := f16Encode(f), quant.F32ToF16(f); got != want {
 			t.Fatalf("f16Encode(%g) = %#x, want %#x", f, got, want)
 		}
+	}
+}
+
+// f16Fields lists where the block formats with a lanes kernel keep their
+// binary16 scales, so that random blocks get finite ones.
+var f16Fields = map[uint32][]int{typeQ4_K: {0, 2}, typeQ6_K: {208}, typeQ8_0: {0}, typeQ5_0: {0}}
+
+// TestRowsExtremes checks the lanes kernels against dot on blocks of
+// random bytes and on blocks whose code bytes are all 0x00, 0x80 or 0xff
+// (the codes and scales at the ends of their ranges), with activations
+// of one magnitude (every code ±127) and random ones: the lane sums must
+// stay exact at the bounds the kernels rely on.
+func TestRowsExtremes(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for typ, k := range kernels {
+		if k.dotLanes == nil {
+			continue
+		}
+		t.Run(k.name, func(t *testing.T) {
+			fields, ok := f16Fields[typ]
+			if !ok {
+				t.Fatalf("%s has a lanes kernel but no entry in f16Fields", k.name)
+			}
+			const n = 512
+			rowBytes := n / k.blockLen * k.blockBytes
+			var wb []byte
+			for _, fill := range []int{-1, 0x00, 0x80, 0xff, -1} {
+				row := make([]byte, rowBytes)
+				for i := range row {
+					if fill < 0 {
+						row[i] = byte(r.Intn(256))
+					} else {
+						row[i] = byte(fill)
+					}
+				}
+				for b := 0; b < n/k.blockLen; b++ {
+					for _, f := range fields {
+						h := f16Encode(float32(r.NormFloat64() * 0.01))
+						row[b*k.blockBytes+f], row[b*k.blockBytes+f+1] = byte(h), byte(h>>8)
+					}
+				}
+				wb = append(wb, row...)
+			}
+			var acts [][]byte
+			for _, pattern := range []func(i int) float32{
+				func(int) float32 { return 1 },
+				func(int) float32 { return -1 },
+				func(i int) float32 { return float32(1 - 2*(i&1)) },
+				func(i int) float32 { return float32(1 - 2*(i>>4&1)) },
+				func(int) float32 { return float32(r.NormFloat64()) },
+			} {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = pattern(i)
+				}
+				q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
+				quantizeAct(k.act, x, q)
+				acts = append(acts, q)
+			}
+			checkRows(t, k, wb, n, acts)
+			// More activation rows than one prefill tile holds.
+			for len(acts) < 2*prefillBytes/(2*n)+3 {
+				acts = append(acts, acts[len(acts)%5])
+			}
+			checkRows(t, k, wb, n, acts)
+		})
 	}
 }

@@ -22,6 +22,7 @@ type Session struct {
 	rows                         int
 	x, xn, q, k, v, att, o, g, u []float32
 	act                          []byte
+	lanes                        lanes // activations for the lanes kernels
 	actF                         []float32
 	scores                       []float32
 	logits                       []float32
@@ -252,7 +253,16 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 				}
 			}
 			top := float32(math.Inf(-1))
-			for j := 0; j <= p; j++ {
+			j := 0
+			if !c.KVF32 {
+				// Two keys at a time: their sums are independent chains.
+				for ; j+1 <= p; j += 2 {
+					d0, d1 := dotH2(s.k16[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], s.k16[li][(j+1)*kvDim+kvh*hd:(j+1)*kvDim+(kvh+1)*hd], qv)
+					sc[j], sc[j+1] = d0*scale, d1*scale
+					top = max(top, sc[j], sc[j+1])
+				}
+			}
+			for ; j <= p; j++ {
 				var d float32
 				if c.KVF32 {
 					d = dotF32(s.k32[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], qv)
@@ -281,7 +291,7 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 					vr := s.v16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
 					w = roundF16(w)
 					for i := range o {
-						o[i] += w * f16Table[vr[i]]
+						o[i] += w * h2f(vr[i])
 					}
 				}
 			}
@@ -295,13 +305,32 @@ func dotH(k []uint16, q []float32) float32 {
 	k = k[:len(q)]
 	i := 0
 	for ; i+1 < len(q); i += 2 {
-		s0 += f16Table[k[i]] * q[i]
-		s1 += f16Table[k[i+1]] * q[i+1]
+		s0 += h2f(k[i]) * q[i]
+		s1 += h2f(k[i+1]) * q[i+1]
 	}
 	if i < len(q) {
-		s0 += f16Table[k[i]] * q[i]
+		s0 += h2f(k[i]) * q[i]
 	}
 	return s0 + s1
+}
+
+// dotH2 is dotH of two key rows with the same queries, each summed as
+// dotH sums it.
+func dotH2(k0, k1 []uint16, q []float32) (float32, float32) {
+	var s0, s1, t0, t1 float32
+	k0, k1 = k0[:len(q)], k1[:len(q)]
+	i := 0
+	for ; i+1 < len(q); i += 2 {
+		s0 += h2f(k0[i]) * q[i]
+		s1 += h2f(k0[i+1]) * q[i+1]
+		t0 += h2f(k1[i]) * q[i]
+		t1 += h2f(k1[i+1]) * q[i+1]
+	}
+	if i < len(q) {
+		s0 += h2f(k0[i]) * q[i]
+		t0 += h2f(k1[i]) * q[i]
+	}
+	return s0 + s1, t0 + t1
 }
 
 // linear writes out[t][r] = W[r]·x[t] for n rows of activations x,
@@ -327,27 +356,20 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 		for t := 0; t < n; t++ {
 			quantizeAct(k.act, x[t*cols:(t+1)*cols], act[t*actRow:(t+1)*actRow])
 		}
+		if k.dotLanes != nil {
+			s.lanes.reset(k.act, n, cols)
+			for t := 0; t < n; t++ {
+				s.lanes.pack(t, k.act, act[t*actRow:(t+1)*actRow], cols)
+			}
+		}
 	}
 	run := func(r0, r1 int) {
-		nb := cols / k.blockLen
-		var four [4]float32
-		r := r0
-		if k.dotN != nil && n > 1 {
-			for ; r < r1; r++ {
-				k.dotN(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act, actRow, n, nb, out[r:], w.rows)
-			}
+		if k.dotLanes != nil {
+			rowsLanes(w, r0, r1, &s.lanes, out, w.rows)
 			return
 		}
-		for ; r < r1; r++ {
-			if k.dot4 != nil && r%4 == 0 && r+4 <= r1 {
-				data := w.data[r*w.rowBytes:]
-				for t := 0; t < n; t++ {
-					k.dot4(data, w.rowBytes, act[t*actRow:(t+1)*actRow], nb, &four)
-					copy(out[t*w.rows+r:t*w.rows+r+4], four[:])
-				}
-				r += 3
-				continue
-			}
+		nb := cols / k.blockLen
+		for r := r0; r < r1; r++ {
 			for t := 0; t < n; t++ {
 				var d float32
 				switch k.act {

@@ -12,6 +12,8 @@ var (
 	srcActQuant string
 	//go:embed kernel.go
 	srcKernel string
+	//go:embed lanes.go
+	srcLanes string
 	//go:embed q8k.go
 	srcQ8K string
 	//go:embed model.go
@@ -59,6 +61,7 @@ var Common = map[string]string{
 	"half.go":      srcHalf,
 	"actquant.go":  srcActQuant,
 	"kernel.go":    srcKernel,
+	"lanes.go":     srcLanes,
 	"model.go":     srcModel,
 	"session.go":   srcSession,
 	"tokenizer.go": srcTokenizer,

@@ -1,0 +1,91 @@
+//go:build unix
+
+package llmgen
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuTime is the process's user and system time so far. On a shared,
+// loaded machine it counts the work done, where wall time also counts the
+// waiting for a core.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchIDs returns n token ids spread over the vocabulary.
+func benchIDs(n, vocab int) []int32 {
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = int32(1 + (i*7919)%(vocab-1))
+	}
+	return ids
+}
+
+// BenchmarkLlama58m measures the compiled runtime on
+// llama58m-random-q4_k_m.gguf, in process, as docs/benchmarks.md reports
+// it: a 128-token prefill from an empty cache, and 64 decode steps after
+// an 8-token prefix, at 1 and 2 threads. Each reports tokens per second of
+// wall time (tok/s) and of the process's CPU time (tok/cpu-s). Run it
+// with
+//
+//	go test ./codegen/llmgen -run '^$' -bench Llama58m -benchtime 3x
+func BenchmarkLlama58m(b *testing.B) {
+	m, _ := planModel(b, "llama58m-random-q4_k_m.gguf", Options{Context: 256})
+	vocab := m.Config().Vocab
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("prefill128/threads=%d", th), func(b *testing.B) {
+			s := m.NewSession()
+			s.SetThreads(th)
+			ids := benchIDs(128, vocab)
+			var wall, cpu time.Duration
+			for b.Loop() {
+				s.Reset()
+				w0, c0 := time.Now(), cpuTime(b)
+				if _, err := s.Prefill(ids); err != nil {
+					b.Fatal(err)
+				}
+				wall += time.Since(w0)
+				cpu += cpuTime(b) - c0
+			}
+			report(b, 128, wall, cpu)
+		})
+		b.Run(fmt.Sprintf("decode64/threads=%d", th), func(b *testing.B) {
+			s := m.NewSession()
+			s.SetThreads(th)
+			ids := benchIDs(8+64, vocab)
+			var wall, cpu time.Duration
+			for b.Loop() {
+				s.Reset()
+				if _, err := s.Prefill(ids[:8]); err != nil {
+					b.Fatal(err)
+				}
+				w0, c0 := time.Now(), cpuTime(b)
+				for _, id := range ids[8:] {
+					if _, err := s.Step(id); err != nil {
+						b.Fatal(err)
+					}
+				}
+				wall += time.Since(w0)
+				cpu += cpuTime(b) - c0
+			}
+			report(b, 64, wall, cpu)
+		})
+	}
+}
+
+// report adds the tokens-per-second metrics of b.N runs of tokens each.
+func report(b *testing.B, tokens int, wall, cpu time.Duration) {
+	n := float64(tokens * b.N)
+	b.ReportMetric(n/wall.Seconds(), "tok/s")
+	if cpu > 0 {
+		b.ReportMetric(n/cpu.Seconds(), "tok/cpu-s")
+	}
+}
