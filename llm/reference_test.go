@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"slices"
@@ -9,52 +8,11 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/frontend/gguf"
+	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/internal/testenv"
 )
 
 // References from ../shared/models/reference (llama.cpp, F16 KV cache).
-
-type greedyRef struct {
-	Models map[string]struct {
-		PromptIDs    []int32 `json:"prompt_ids"`
-		GeneratedIDs []int32 `json:"generated_ids"`
-		MinMargin    float64 `json:"min_margin"`
-	} `json:"models"`
-	Prompt string `json:"prompt"`
-}
-
-type logitsRef struct {
-	Models map[string]struct {
-		PromptIDs []int32   `json:"prompt_ids"`
-		Logits    []float32 `json:"logits"`
-	} `json:"models"`
-	Prompt string `json:"prompt"`
-}
-
-type pplRef struct {
-	Results map[string]struct {
-		PPL       float64   `json:"ppl"`
-		PlusMinus float64   `json:"ppl_plus_minus"`
-		Chunks    int       `json:"n_chunks"`
-		Ctx       int       `json:"n_ctx"`
-		Running   []float64 `json:"chunk_running_ppl"`
-	} `json:"results"`
-}
-
-func readRef(t *testing.T, name string, v any) {
-	t.Helper()
-	p, ok := testenv.Shared("models", "reference", name)
-	if !ok {
-		t.Skip("no shared reference files")
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skip(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
 
 func loadShared(t *testing.T, file string, opts gguf.LiftOptions) *Model {
 	t.Helper()
@@ -70,14 +28,10 @@ func loadShared(t *testing.T, file string, opts gguf.LiftOptions) *Model {
 	return m
 }
 
-// stories are the stories260K files: trained weights, every greedy margin
-// at least 0.01 in llama.cpp's run.
-var stories = []string{"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"}
-
 func TestGreedyMatchesLlamaCpp(t *testing.T) {
-	var ref greedyRef
-	readRef(t, "llamacpp-greedy.json", &ref)
-	for _, q := range stories {
+	var ref llamaref.Greedy
+	llamaref.Read(t, "llamacpp-greedy.json", &ref)
+	for _, q := range llamaref.Stories {
 		file := "stories260K-" + q + ".gguf"
 		t.Run(file, func(t *testing.T) {
 			r, ok := ref.Models[file]
@@ -98,22 +52,6 @@ func TestGreedyMatchesLlamaCpp(t *testing.T) {
 			}
 		})
 	}
-}
-
-// logitsAgreement returns the cosine similarity of a and b and their max
-// abs difference relative to b's range.
-func logitsAgreement(a, b []float32) (cos, relDiff float64) {
-	var dot, na, nb, worst float64
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range a {
-		x, y := float64(a[i]), float64(b[i])
-		dot += x * y
-		na += x * x
-		nb += y * y
-		worst = max(worst, math.Abs(x-y))
-		lo, hi = min(lo, y), max(hi, y)
-	}
-	return dot / math.Sqrt(na*nb), worst / (hi - lo)
 }
 
 // logitsGaps lists the files whose logits miss the agreement bar, with
@@ -144,8 +82,8 @@ var logitsGaps = map[string]string{
 func long() bool { return os.Getenv("KILN_LONG") == "1" }
 
 func TestLogitsMatchLlamaCpp(t *testing.T) {
-	var ref logitsRef
-	readRef(t, "llamacpp-logits.json", &ref)
+	var ref llamaref.Logits
+	llamaref.Read(t, "llamacpp-logits.json", &ref)
 	files := make([]string, 0, len(ref.Models))
 	for f := range ref.Models {
 		files = append(files, f)
@@ -169,7 +107,7 @@ func TestLogitsMatchLlamaCpp(t *testing.T) {
 			if len(got) != len(r.Logits) {
 				t.Fatalf("%d logits, want %d", len(got), len(r.Logits))
 			}
-			cos, rel := logitsAgreement(got, r.Logits)
+			cos, rel := llamaref.Agreement(got, r.Logits)
 			t.Logf("cosine %.7f, max abs diff %.5f%% of the range", cos, 100*rel)
 			pass := cos >= 0.9999 && rel <= 0.01
 			if why, known := logitsGaps[file]; known {
@@ -186,8 +124,8 @@ func TestLogitsMatchLlamaCpp(t *testing.T) {
 }
 
 func TestPerplexityMatchesLlamaCpp(t *testing.T) {
-	var ref pplRef
-	readRef(t, "llamacpp-ppl-a.json", &ref)
+	var ref llamaref.Perplexity
+	llamaref.Read(t, "llamacpp-ppl-a.json", &ref)
 	text, ok := testenv.Shared("models", "data", "text", "wap-excerpt-a.txt")
 	if !ok {
 		t.Skip("no shared text")
@@ -203,7 +141,7 @@ func TestPerplexityMatchesLlamaCpp(t *testing.T) {
 	chunks := 4
 	if long() {
 		files, chunks = nil, 0
-		for _, q := range stories {
+		for _, q := range llamaref.Stories {
 			files = append(files, "stories260K-"+q+".gguf")
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/internal/testenv"
 )
 
@@ -25,35 +25,16 @@ func sharedStories(t *testing.T) string {
 // and greedy ids (../shared/models/reference/llamacpp-greedy.json).
 func TestGenerateIDs(t *testing.T) {
 	model := sharedStories(t)
-	refPath, ok := testenv.Shared("models", "reference", "llamacpp-greedy.json")
-	if !ok {
-		t.Skip("no reference")
-	}
-	b, err := os.ReadFile(refPath)
-	if err != nil {
-		t.Skip(err)
-	}
-	var ref struct {
-		Models map[string]struct {
-			PromptIDs    []int `json:"prompt_ids"`
-			GeneratedIDs []int `json:"generated_ids"`
-		} `json:"models"`
-	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
-	r := ref.Models["stories260K-f32.gguf"]
-	var want []string
-	for _, id := range append(r.PromptIDs, r.GeneratedIDs...) {
-		want = append(want, strconv.Itoa(id))
-	}
+	var ref llamaref.Greedy
+	llamaref.Read(t, "llamacpp-greedy.json", &ref)
+	want := ref.IDsLine("stories260K-f32.gguf")
 	code, stdout, stderr := runCLI("generate", model, "--prompt", "Once upon a time", "-n", "32", "--temp", "0", "--ids", "--stats")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	if len(lines) != 4 || lines[0] != strings.Join(want, " ") {
-		t.Fatalf("output\n%s\nwant first line\n%s", stdout, strings.Join(want, " "))
+	if len(lines) != 4 || lines[0] != want {
+		t.Fatalf("output\n%s\nwant first line\n%s", stdout, want)
 	}
 	for i, key := range []string{"prefill_tok_s=", "decode_tok_s=", "peak_rss_mb="} {
 		v, ok := strings.CutPrefix(lines[1+i], key)

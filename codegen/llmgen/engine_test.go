@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/codegen/llmrt"
+	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/llm"
 	"github.com/kiln-ml/kiln/tokenizer"
@@ -76,14 +77,8 @@ func (e runtimeEngine) Context() int { return e.s.Context() }
 // running estimate llama-perplexity printed after them (every chunk of
 // every stories260K file with KILN_LONG=1).
 func TestPerplexityMatchesLlamaCpp(t *testing.T) {
-	var ref struct {
-		Results map[string]struct {
-			PPL     float64   `json:"ppl"`
-			Ctx     int       `json:"n_ctx"`
-			Running []float64 `json:"chunk_running_ppl"`
-		} `json:"results"`
-	}
-	readRef(t, "llamacpp-ppl-a.json", &ref)
+	var ref llamaref.Perplexity
+	llamaref.Read(t, "llamacpp-ppl-a.json", &ref)
 	textPath, ok := testenv.Shared("models", "data", "text", "wap-excerpt-a.txt")
 	if !ok {
 		t.Skip("no shared text")
@@ -95,7 +90,7 @@ func TestPerplexityMatchesLlamaCpp(t *testing.T) {
 	files, chunks := []string{"stories260K-q4_0.gguf", "stories260K-q8_0.gguf"}, 4
 	if os.Getenv("KILN_LONG") != "" {
 		files, chunks = nil, 0
-		for _, q := range stories {
+		for _, q := range llamaref.Stories {
 			files = append(files, "stories260K-"+q+".gguf")
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kiln-ml/kiln/codegen/llmrt"
+	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/internal/testenv"
 )
 
@@ -57,8 +58,8 @@ func TestGeneratedPackages(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command")
 	}
-	var ref greedyRef
-	readRef(t, "llamacpp-greedy.json", &ref)
+	var ref llamaref.Greedy
+	llamaref.Read(t, "llamacpp-greedy.json", &ref)
 	files := sharedGGUF(t)
 	dir := t.TempDir()
 	const prompt, n = "Once upon a time", 12

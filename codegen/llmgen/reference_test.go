@@ -1,8 +1,6 @@
 package llmgen
 
 import (
-	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,43 +10,12 @@ import (
 
 	"github.com/kiln-ml/kiln/codegen/llmrt"
 	"github.com/kiln-ml/kiln/frontend/gguf"
+	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/internal/testenv"
 	"github.com/kiln-ml/kiln/tokenizer"
 )
 
 // References from ../shared/models/reference (llama.cpp, F16 KV cache).
-
-type greedyRef struct {
-	Models map[string]struct {
-		PromptIDs    []int32 `json:"prompt_ids"`
-		GeneratedIDs []int32 `json:"generated_ids"`
-		MinMargin    float64 `json:"min_margin"`
-	} `json:"models"`
-	Prompt string `json:"prompt"`
-}
-
-type logitsRef struct {
-	Models map[string]struct {
-		PromptIDs []int32   `json:"prompt_ids"`
-		Logits    []float32 `json:"logits"`
-	} `json:"models"`
-	Prompt string `json:"prompt"`
-}
-
-func readRef(t *testing.T, name string, v any) {
-	t.Helper()
-	p, ok := testenv.Shared("models", "reference", name)
-	if !ok {
-		t.Skip("no shared reference files")
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Skip(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
 
 // planModel lays out a shared GGUF file and builds its runtime model in
 // process, as the generated package's New does.
@@ -74,14 +41,12 @@ func planModel(t testing.TB, file string, opts Options) (*llmrt.Model, *gguf.Fil
 	return m, f
 }
 
-var stories = []string{"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"}
-
 // TestGreedyMatchesLlamaCpp: the runtime's greedy ids reproduce
 // llama.cpp's for every stories260K file.
 func TestGreedyMatchesLlamaCpp(t *testing.T) {
-	var ref greedyRef
-	readRef(t, "llamacpp-greedy.json", &ref)
-	for _, q := range stories {
+	var ref llamaref.Greedy
+	llamaref.Read(t, "llamacpp-greedy.json", &ref)
+	for _, q := range llamaref.Stories {
 		file := "stories260K-" + q + ".gguf"
 		t.Run(file, func(t *testing.T) {
 			r, ok := ref.Models[file]
@@ -107,22 +72,6 @@ func TestGreedyMatchesLlamaCpp(t *testing.T) {
 	}
 }
 
-// agreement returns the cosine similarity of a and b and their max abs
-// difference relative to b's range.
-func agreement(a, b []float32) (cos, relDiff float64) {
-	var dot, na, nb, worst float64
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range a {
-		x, y := float64(a[i]), float64(b[i])
-		dot += x * y
-		na += x * x
-		nb += y * y
-		worst = max(worst, math.Abs(x-y))
-		lo, hi = min(lo, y), max(hi, y)
-	}
-	return dot / math.Sqrt(na*nb), worst / (hi - lo)
-}
-
 // logitsGaps lists the files whose logits miss the agreement bar, with
 // the measured figure; a listed file that passes fails the test, so the
 // list stays exact. llama58m-random (random weights, near-tied logits,
@@ -139,8 +88,8 @@ var logitsGaps = map[string]string{
 // and a max abs difference <= 1% of their range (llama58m only with
 // KILN_LONG=1), but for logitsGaps. It logs each file's numbers.
 func TestLogitsMatchLlamaCpp(t *testing.T) {
-	var ref logitsRef
-	readRef(t, "llamacpp-logits.json", &ref)
+	var ref llamaref.Logits
+	llamaref.Read(t, "llamacpp-logits.json", &ref)
 	files := make([]string, 0, len(ref.Models))
 	for f := range ref.Models {
 		files = append(files, f)
@@ -158,7 +107,7 @@ func TestLogitsMatchLlamaCpp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cos, rel := agreement(logits, r.Logits)
+			cos, rel := llamaref.Agreement(logits, r.Logits)
 			t.Logf("%s: cosine %.7f, max abs diff %.4f%% of range", file, cos, 100*rel)
 			if why, known := logitsGaps[file]; known {
 				if cos >= 0.9999 && rel <= 0.01 {
