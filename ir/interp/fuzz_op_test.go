@@ -88,7 +88,8 @@ func (r *fuzzReader) byte() byte {
 
 // fuzzDTypes are the element types operands are drawn from.
 var fuzzDTypes = []ir.DType{ir.F32, ir.I64, ir.Bool, ir.I32, ir.F16, ir.U8, ir.F64, ir.String,
-	ir.F8E4M3FN, ir.F8E4M3FNUZ, ir.F8E5M2, ir.F8E5M2FNUZ, ir.I4, ir.U4, ir.F4E2M1}
+	ir.F8E4M3FN, ir.F8E4M3FNUZ, ir.F8E5M2, ir.F8E5M2FNUZ, ir.I4, ir.U4, ir.F4E2M1,
+	ir.Q8_0, ir.Q4_K, ir.Q6_K}
 
 // fuzzInts are the integer attribute values drawn: ordinary ones and the
 // ones that break size arithmetic.
@@ -125,6 +126,27 @@ func buildFuzzOp(d *ir.OpDef, r *fuzzReader) (*ir.Module, []Value, error) {
 		shape := make([]int, rank)
 		for j := range shape {
 			shape[j] = int(r.byte()) % 5
+		}
+		if info := dt.Info(); info.BlockLen > 1 {
+			// ggml block types live only in constants (the GGUF lift's
+			// weights): 0 to 2 blocks of random bytes, scales included,
+			// along the innermost dim.
+			if rank == 0 {
+				shape = []int{1}
+			}
+			shape[len(shape)-1] = info.BlockLen * (shape[len(shape)-1] % 3)
+			dims := make([]int64, len(shape))
+			elems := 1
+			for j, x := range shape {
+				dims[j] = int64(x)
+				elems *= x
+			}
+			b := make([]byte, elems/info.BlockLen*info.BlockBytes)
+			for j := range b {
+				b[j] = r.byte()
+			}
+			args = append(args, m.AddConst(fmt.Sprintf("blocks%d", i), ir.TensorType(dt, ir.ShapeOf(dims...)), &ir.Constant{Bytes: b}))
+			continue
 		}
 		t := NewTensor(dt, shape)
 		fillFuzzTensor(t, r)
