@@ -70,6 +70,9 @@ type Options struct {
 	// GEMM packing buffer per thread); 0 means 1. Results do not depend
 	// on it: every element is computed the same way on any split.
 	Threads int
+	// Target is the target profile the package is compiled for, recorded
+	// in the manifest (and its GOAMD64 level as the build's); nil for none.
+	Target *ManifestTarget
 }
 
 // Package is a generated Go package: its files by name (Go sources, the

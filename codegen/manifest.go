@@ -31,6 +31,33 @@ type Manifest struct {
 	Memory        ManifestMemory   `json:"memory"`
 	Kernels       []ManifestKernel `json:"kernels"`
 	Passes        []string         `json:"passes"`
+	// Target is the profile the package was compiled for (--target);
+	// nil when none was given.
+	Target *ManifestTarget `json:"target,omitempty"`
+	// Build says how the package wants to be built for the code it holds.
+	Build ManifestBuild `json:"build"`
+}
+
+// ManifestTarget is the target profile a package was compiled for.
+type ManifestTarget struct {
+	Name string `json:"name"`
+	// Arch is the profile's GOARCH, or "any".
+	Arch string `json:"arch"`
+	// GOAMD64 is the amd64 level the profile builds for, when it names one.
+	GOAMD64 string `json:"goamd64,omitempty"`
+	// Features are the instruction-set features the profile allows.
+	Features []string `json:"features,omitempty"`
+}
+
+// ManifestBuild is what a build of the package should set: the thread
+// count is fixed in the code; SIMD packages hold vector code that the
+// amd64 build takes with GOEXPERIMENT=simd (other builds use portable
+// loops); GOAMD64 is the target profile's level, empty when it names none.
+type ManifestBuild struct {
+	Threads      int    `json:"threads"`
+	SIMD         bool   `json:"simd"`
+	GOEXPERIMENT string `json:"goexperiment,omitempty"`
+	GOAMD64      string `json:"goamd64,omitempty"`
 }
 
 // ManifestSource identifies the source model.
@@ -157,6 +184,14 @@ func (g *graph) manifest(opts Options) *Manifest {
 		Source:        ManifestSource{File: opts.Source.Name, Format: opts.Source.Format, SHA256: opts.Source.SHA256, Opsets: []ManifestOpset{}},
 		Dims:          []ManifestDim{},
 		Passes:        append([]string{}, opts.Passes...),
+		Target:        opts.Target,
+		Build:         ManifestBuild{Threads: opts.Threads, SIMD: opts.SIMD},
+	}
+	if opts.SIMD {
+		man.Build.GOEXPERIMENT = "simd"
+	}
+	if opts.Target != nil {
+		man.Build.GOAMD64 = opts.Target.GOAMD64
 	}
 	for _, e := range g.m.Meta {
 		if d, ok := strings.CutPrefix(e.Key, "source.opset."); ok {

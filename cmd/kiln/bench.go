@@ -18,6 +18,7 @@ import (
 
 	"github.com/kiln-ml/kiln/internal/compiled"
 	"github.com/kiln-ml/kiln/ir/tensor"
+	"github.com/kiln-ml/kiln/targets"
 )
 
 // benchChildCommand is the hidden command kiln bench runs the interpreter
@@ -82,8 +83,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&inputs, "input", "an input `[NAME=]FILE` (.npy or .pb); inputs not given are seeded random values of their dtype and shape")
 	fs.Var(&dims, "dim", "size of a symbolic dim of the random inputs, as `NAME=N`; repeat")
 	engine := fs.String("engine", engineCompiled, "the engine to time: `compiled` or interp")
-	threads := fs.Int("threads", 1, "threads: the compiled kernels' goroutines (kiln compile --threads), ONNX Runtime's intra-op threads and GOMAXPROCS of kiln's engines")
-	simd := fs.Bool("simd", false, "compiled engine: the GEMM's vector micro-kernel, built with GOEXPERIMENT=simd (kiln compile --simd)")
+	threads := fs.Int("threads", 1, "threads: the compiled kernels' goroutines (kiln compile --threads), ONNX Runtime's intra-op threads and GOMAXPROCS of kiln's engines (default: the --target profile's count when it names one, else 1)")
+	simd := fs.Bool("simd", false, "compiled engine: the GEMM's vector micro-kernel, built with GOEXPERIMENT=simd (kiln compile --simd; default: on for a --target profile with avx2 and fma on amd64)")
 	pf := addPipelineFlags(fs, "none")
 	n := fs.Int("n", 20, "timed runs")
 	warmup := fs.Int("warmup", 3, "untimed runs before the timed ones")
@@ -107,6 +108,13 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	pipeline, err := pf.pipeline()
 	if err != nil {
 		return pipelineFailure(fs, stderr, "bench", err)
+	}
+	if *pf.target != "" {
+		prof, err := targets.Lookup(*pf.target)
+		if err != nil {
+			return usageError(fs, "%v", err)
+		}
+		applyTargetDefaults(fs, prof, threads, simd)
 	}
 	model := fs.Arg(0)
 	if *vsORT {

@@ -39,8 +39,8 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "write the package into `DIR` (created if missing)")
 	pkg := fs.String("package", "", "the generated package's `NAME` (default: the folder's name when it is a Go identifier, else model)")
 	weights := fs.String("weights", "embed", "where the package finds its weights: `embed` (go:embed) or file (weights.bin beside the binary)")
-	threads := fs.Int("threads", 1, "split each GEMM over `N` goroutines (1 to 256); results do not depend on it")
-	simd := fs.Bool("simd", false, "write the GEMM's vector micro-kernel: AVX2 FMA through simd/archsimd when the package is built with GOEXPERIMENT=simd for amd64, portable loops otherwise")
+	threads := fs.Int("threads", 1, "split each GEMM over `N` goroutines (1 to 256; default: the --target profile's count when it names one, else 1); results do not depend on it")
+	simd := fs.Bool("simd", false, "write the GEMM's vector micro-kernel: AVX2 FMA through simd/archsimd when the package is built with GOEXPERIMENT=simd for amd64, portable loops otherwise (default: on for a --target profile with avx2 and fma on amd64)")
 	pf := addPipelineFlags(fs, "none")
 	overBudget := fs.Bool("allow-over-budget", false, "compile even when the model does not fit the --target profile's RAM budget")
 	var dims listFlag
@@ -92,12 +92,18 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 	for _, p := range pipeline {
 		ran = append(ran, p.Name)
 	}
+	var prof *targets.Profile
+	var target *codegen.ManifestTarget
 	if *pf.target != "" {
-		prof, err := targets.Lookup(*pf.target)
-		if err != nil {
+		if prof, err = targets.Lookup(*pf.target); err != nil {
 			return usageError(fs, "%v", err)
 		}
 		profileRanges(m, prof, bind, ranges)
+		applyTargetDefaults(fs, prof, threads, simd)
+		if err := checkTargetDTypes(m, prof); err != nil {
+			return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))
+		}
+		target = manifestTarget(prof)
 	}
 	p, err := codegen.Compile(m, codegen.Options{
 		Package:     name,
@@ -109,15 +115,12 @@ func runCompile(args []string, stdout, stderr io.Writer) int {
 		Threads:     *threads,
 		SIMD:        *simd,
 		Passes:      ran,
+		Target:      target,
 	})
 	if err != nil {
 		return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))
 	}
-	if *pf.target != "" && !*overBudget {
-		prof, err := targets.Lookup(*pf.target)
-		if err != nil {
-			return usageError(fs, "%v", err)
-		}
+	if prof != nil && !*overBudget {
 		if err := prof.CheckBudget(p.Manifest.Weights.Bytes, p.Manifest.Memory.PeakBytes, runtimeOverhead); err != nil {
 			return fail(stderr, "compile", fmt.Errorf("%s: %w", path, err))
 		}
