@@ -87,6 +87,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./frontend/onnx
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./frontend/gguf
 	$(GO) test -run '^$$' -fuzz '^FuzzOp$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./ir/interp
+	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./codegen
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./targets
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeValue$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./frontend/onnx
+	$(GO) test -run '^$$' -fuzz '^FuzzReadNPY$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./ir/tensor
+	$(GO) test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./tokenizer
 
 # Regenerates the ONNX protobuf bindings from the onnx.proto Debian's
 # libonnx-dev installs, with the protoc-gen-go version go.mod pins.

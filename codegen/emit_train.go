@@ -74,11 +74,14 @@ func emitRandomFill(c *opCtx) (*kernel, error) {
 		return nil, fmt.Errorf("%s into %s: not supported", c.op.Name, dy)
 	}
 	normal := c.op.Name == "RandomNormal" || c.op.Name == "RandomNormalLike"
-	a, b := float64(c.op.Float("low")), float64(c.op.Float("high"))
-	what := fmt.Sprintf("uniform on [%g, %g)", a, b)
+	var a, b float64
+	var what string
 	if normal {
 		a, b = float64(c.op.Float("mean")), float64(c.op.Float("scale"))
 		what = fmt.Sprintf("normal, mean %g, scale %g", a, b)
+	} else {
+		a, b = float64(c.op.Float("low")), float64(c.op.Float("high"))
+		what = fmt.Sprintf("uniform on [%g, %g)", a, b)
 	}
 	body := fmt.Sprintf("randomFill(y[:%d], %s, %t, %s, %s)\n", numel(ys), seedArg(c.op), normal, floatLit(a), floatLit(b))
 	shapes := dtypeText(dy, ys)
