@@ -144,8 +144,8 @@ func TestTokenizerMatchesKiln(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if got := m.Decode(want); got != wantText {
-						t.Errorf("Decode(%v) = %q, want %q", want, got, wantText)
+					if got, err := m.Decode(want); err != nil || got != wantText {
+						t.Errorf("Decode(%v) = %q, %v, want %q", want, got, err, wantText)
 					}
 				}
 			}
