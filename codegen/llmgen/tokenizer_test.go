@@ -16,14 +16,9 @@ import (
 	"github.com/kiln-ml/kiln/codegen/llmrt"
 	"github.com/kiln-ml/kiln/frontend/gguf"
 	"github.com/kiln-ml/kiln/internal/ggufwrite"
-	"github.com/kiln-ml/kiln/internal/testenv"
+	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/tokenizer"
 )
-
-// The tokenizer test vectors of llama.cpp (../shared/models/data/
-// tokenizer-tests), one vocabulary of each tokenizer kind and
-// pre-tokenizer kiln's tokenizer package knows there.
-var vectorVocabs = []string{"llama-spm", "phi-3", "gpt-2", "falcon", "bert-bge"}
 
 // The made-up llama the vocabularies are compiled with: one layer, width
 // 8, F32 weights, a context of 16.
@@ -101,56 +96,6 @@ func vocabModel(t *testing.T, vocab string, replace map[string]any) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// vectorFile is the path of a file of the test vectors, skipping the test
-// when the shared folder lacks it.
-func vectorFile(t *testing.T, name string) string {
-	t.Helper()
-	p, ok := testenv.Shared("models", "data", "tokenizer-tests", name)
-	if !ok {
-		t.Skip("no shared tokenizer tests")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skip(err)
-	}
-	return p
-}
-
-// readVectors reads a vocabulary's .inp and .out files (the format of
-// the README there): inputs cut at "\n__ggml_vocab_test__\n", the last,
-// empty, piece not a test; one line of ids per input.
-func readVectors(t *testing.T, vocab string) (inputs []string, want [][]int32) {
-	t.Helper()
-	inp, err := os.ReadFile(vocab + ".inp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(vocab + ".out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs = strings.Split(string(inp), "\n__ggml_vocab_test__\n")
-	if inputs[len(inputs)-1] != "" {
-		t.Fatalf("%s.inp does not end with the marker", vocab)
-	}
-	inputs = inputs[:len(inputs)-1]
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(inputs) {
-		t.Fatalf("%s: %d inputs, %d lines of ids", vocab, len(inputs), len(lines))
-	}
-	want = make([][]int32, len(lines))
-	for i, l := range lines {
-		want[i] = []int32{}
-		for _, f := range strings.Fields(l) {
-			n, err := strconv.ParseInt(f, 10, 32)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want[i] = append(want[i], int32(n))
-		}
-	}
-	return inputs, want
 }
 
 // vectorRequest is what the test program reads for one package: the
@@ -284,8 +229,8 @@ func TestGeneratedTokenizers(t *testing.T) {
 		generate []int32
 	}
 	want := map[string]expect{}
-	for _, name := range vectorVocabs {
-		vocab := vectorFile(t, "ggml-vocab-"+name+".gguf")
+	for _, name := range llamaref.VectorVocabs {
+		vocab := llamaref.VectorVocab(t, name)
 		path := vocabModel(t, vocab, nil)
 		pkg := "v_" + strings.ReplaceAll(name, "-", "_")
 		opts := Options{Package: pkg, KilnVersion: "test"}
@@ -311,7 +256,7 @@ func TestGeneratedTokenizers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs, ids := readVectors(t, vocab)
+		inputs, ids := llamaref.Vectors(t, vocab)
 		reqs[pkg] = vectorRequest{Inputs: inputs, IDs: ids, Vocab: tok.Len()}
 		m, _ := planFile(t, path, opts)
 		gen, err := m.Generate("Hello world", llmrt.GenerateOptions{MaxTokens: 4}, nil)
@@ -399,7 +344,7 @@ func TestUnsupportedTokenizer(t *testing.T) {
 		{"llama-spm", "tokenizer.ggml.model", "rwkv", `unsupported tokenizer model "rwkv"`},
 		{"gpt-2", "tokenizer.ggml.pre", "no-such-pre", `unsupported BPE pre-tokenizer "no-such-pre"`},
 	} {
-		path := vocabModel(t, vectorFile(t, "ggml-vocab-"+c.vocab+".gguf"), map[string]any{c.key: c.value})
+		path := vocabModel(t, llamaref.VectorVocab(t, c.vocab), map[string]any{c.key: c.value})
 		_, err := Compile(path, Options{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s with %s = %q: error %v, want one saying %s", c.vocab, c.key, c.value, err, c.want)
