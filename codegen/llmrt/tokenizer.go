@@ -63,8 +63,21 @@ func (r *vocabReader) ids() []int32 {
 
 // readVocab parses the vocabulary section and builds its tokenizer.
 func readVocab(b []byte) (*Tokenizer, error) {
+	v, err := parseVocab(b)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTokenizer(v)
+	if err != nil {
+		return nil, fmt.Errorf("vocabulary section: %w", err)
+	}
+	return t, nil
+}
+
+// parseVocab reads the vocabulary section into a Vocab.
+func parseVocab(b []byte) (Vocab, error) {
 	if len(b) < len(vocabMagic) || string(b[:len(vocabMagic)]) != vocabMagic {
-		return nil, errors.New("vocabulary section: bad magic or version")
+		return Vocab{}, errors.New("vocabulary section: bad magic or version")
 	}
 	r := &vocabReader{b: b[len(vocabMagic):]}
 	var v Vocab
@@ -87,11 +100,7 @@ func readVocab(b []byte) (*Tokenizer, error) {
 		r.err = fmt.Errorf("%d bytes after its end", len(r.b))
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("vocabulary section: %w", r.err)
+		return Vocab{}, fmt.Errorf("vocabulary section: %w", r.err)
 	}
-	t, err := newTokenizer(v)
-	if err != nil {
-		return nil, fmt.Errorf("vocabulary section: %w", err)
-	}
-	return t, nil
+	return v, nil
 }
