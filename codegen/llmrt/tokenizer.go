@@ -11,7 +11,7 @@ import (
 // compiler carries into the package beside this one (their names begin
 // with "tok_"); in kiln, tokenizer_kiln.go links the same names to that
 // package. This file reads the vocabulary section of the weights blob,
-// which AppendVocab writes, into a Vocab.
+// which kiln's llmrt.AppendVocab writes, into a Vocab.
 
 // vocabMagic opens the vocabulary section of the weights blob; its fifth
 // byte is the section's format version.
