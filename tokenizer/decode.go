@@ -39,6 +39,10 @@ func (t *Tokenizer) Piece(id int32, special bool) string {
 	return ""
 }
 
+// TokenText is Piece(id, false): the text id adds to generated text, ""
+// for control, unknown and unused tokens.
+func (t *Tokenizer) TokenText(id int32) string { return t.Piece(id, false) }
+
 // parseByteToken reads "<0xNN>".
 func parseByteToken(s string) (byte, bool) {
 	if len(s) != 6 || s[:3] != "<0x" || s[5] != '>' {

@@ -8,7 +8,10 @@
 // The input is a Vocab, a plain struct holding what a GGUF file's
 // tokenizer.ggml.* keys say; New checks it and builds a Tokenizer. The core
 // imports only the standard library; FromGGUF (gguf.go) is the adapter from
-// frontend/gguf's metadata.
+// frontend/gguf's metadata. The core's files are also the tokenizer of the
+// language model packages kiln compiles: codegen/llmgen copies them in
+// verbatim but for the package clause (Sources, source.go), so a compiled
+// package tokenizes exactly as this package does.
 //
 // Pre-tokenizer regexes use lookahead, which Go's regexp lacks, so each
 // supported one is a small hand-written scanner over code points

@@ -1,17 +1,16 @@
 package tokenizer
 
 import (
-	"encoding/binary"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kiln-ml/kiln/frontend/gguf"
+	"github.com/kiln-ml/kiln/internal/ggufwrite"
 )
 
-// kv is one metadata entry for ggufBytes: a string, uint32, int32, bool,
-// []string, []float32 or []int32 value.
+// kv is one metadata entry for ggufBytes (a value ggufwrite.KV takes).
 type kv struct {
 	key string
 	val any
@@ -21,57 +20,13 @@ type kv struct {
 // tensors.
 func ggufBytes(t *testing.T, kvs []kv) []byte {
 	t.Helper()
-	var b []byte
-	u32 := func(x uint32) { b = binary.LittleEndian.AppendUint32(b, x) }
-	u64 := func(x uint64) { b = binary.LittleEndian.AppendUint64(b, x) }
-	str := func(s string) { u64(uint64(len(s))); b = append(b, s...) }
-	b = append(b, "GGUF"...)
-	u32(3)
-	u64(0)
-	u64(uint64(len(kvs)))
-	for _, e := range kvs {
-		str(e.key)
-		switch x := e.val.(type) {
-		case uint32:
-			u32(4)
-			u32(x)
-		case int32:
-			u32(5)
-			u32(uint32(x))
-		case bool:
-			u32(7)
-			if x {
-				b = append(b, 1)
-			} else {
-				b = append(b, 0)
-			}
-		case string:
-			u32(8)
-			str(x)
-		case []string:
-			u32(9)
-			u32(8)
-			u64(uint64(len(x)))
-			for _, s := range x {
-				str(s)
-			}
-		case []float32:
-			u32(9)
-			u32(6)
-			u64(uint64(len(x)))
-			for _, f := range x {
-				u32(math.Float32bits(f))
-			}
-		case []int32:
-			u32(9)
-			u32(5)
-			u64(uint64(len(x)))
-			for _, i := range x {
-				u32(uint32(i))
-			}
-		default:
-			t.Fatalf("ggufBytes: no encoding for %T", x)
-		}
+	w := make([]ggufwrite.KV, len(kvs))
+	for i, e := range kvs {
+		w[i] = ggufwrite.KV{Key: e.key, Value: e.val}
+	}
+	b, err := ggufwrite.Encode(w, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return b
 }

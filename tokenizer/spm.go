@@ -35,9 +35,9 @@ type spmState struct {
 // written as byte tokens (<0xNN>).
 //
 // When no token has a U+2581 after anything but U+2581 (true of LLaMA's
-// and Phi-3's vocabularies; New checks), no merge can join a symbol to a
-// following word's "▁", so each such word merges on its own with a small
-// queue. The result is the same as one queue over the whole text: merges
+// and Phi-3's vocabularies; checked when the tokenizer is built), no merge
+// can join a symbol to a following word's "▁", so each such word merges on
+// its own with a small queue. The result is the same as one queue over the whole text: merges
 // in different words never interact, and within a word they pop in the
 // same order.
 func (t *Tokenizer) encodeSPM(text string, out []int32) []int32 {

@@ -24,10 +24,9 @@ type Tokenizer struct {
 	spmWords bool
 }
 
-// New checks v and builds its tokenizer. Empty token texts are renamed
-// "[EMPTY_<id>]" so they never match; two tokens with the same text are an
-// error. The Tokenizer keeps v's slices: do not change them afterwards.
-func New(v Vocab) (*Tokenizer, error) {
+// newTokenizer is New. (New itself lives in new.go, which compiled
+// language model packages leave out: their New builds the model.)
+func newTokenizer(v Vocab) (*Tokenizer, error) {
 	if err := v.check(); err != nil {
 		return nil, err
 	}
@@ -204,7 +203,7 @@ func (t *Tokenizer) EncodeSpecial(text string, addSpecial, parseSpecial bool) []
 				out = append(out, f.id)
 				continue
 			}
-			out = t.encodeWPM(f.text, out)
+			out = wordPiece(t, f.text, out)
 		}
 		if addSpecial && t.v.SEP != NoToken {
 			out = append(out, t.v.SEP)
@@ -212,6 +211,12 @@ func (t *Tokenizer) EncodeSpecial(text string, addSpecial, parseSpecial bool) []
 	}
 	return out
 }
+
+// wordPiece is the WordPiece encoder (encodeWPM), set by wpm.go. The
+// language model packages kiln compiles carry wpm.go and the NFD table it
+// needs only when their vocabulary is WordPiece; without them, a WordPiece
+// vocabulary is refused.
+var wordPiece func(t *Tokenizer, text string, out []int32) []int32
 
 // fragment is a run of text to encode, or a special token found in the
 // text (id != NoToken).

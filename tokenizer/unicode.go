@@ -1,9 +1,6 @@
 package tokenizer
 
-//go:generate go run gen_nfd.go
-
 import (
-	"sort"
 	"unicode"
 )
 
@@ -87,22 +84,6 @@ func toLower(r rune) rune {
 		return r
 	}
 	return unicode.ToLower(r)
-}
-
-// nfdRange maps code points lo..hi to first.
-type nfdRange struct{ lo, hi, first rune }
-
-// nfdFirstOf returns the first code point of r's canonical decomposition
-// (r itself when it has none).
-func nfdFirstOf(r rune) rune {
-	if r < 0xC0 {
-		return r
-	}
-	i := sort.Search(len(nfdFirst), func(i int) bool { return nfdFirst[i].lo > r }) - 1
-	if i >= 0 && r <= nfdFirst[i].hi {
-		return nfdFirst[i].first
-	}
-	return r
 }
 
 // utf8Len is the length of the UTF-8 sequence a lead byte announces, judged

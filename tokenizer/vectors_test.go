@@ -5,12 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/kiln-ml/kiln/frontend/gguf"
+	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/internal/testenv"
 )
 
@@ -43,51 +43,15 @@ func openTokenizer(tb testing.TB, path string) *Tokenizer {
 	return tk
 }
 
-// readVectors reads a .inp/.out pair as the README of tokenizer-tests
-// describes it: inputs separated by "\n__ggml_vocab_test__\n" (the last,
-// empty, piece is not a test), one line of space-separated ids per input.
-func readVectors(tb testing.TB, gguf string) (inputs []string, want [][]int32) {
-	tb.Helper()
-	inp, err := os.ReadFile(gguf + ".inp")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := os.ReadFile(gguf + ".out")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	inputs = strings.Split(string(inp), "\n__ggml_vocab_test__\n")
-	if inputs[len(inputs)-1] != "" {
-		tb.Fatalf("%s.inp does not end with the marker", gguf)
-	}
-	inputs = inputs[:len(inputs)-1]
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(inputs) {
-		tb.Fatalf("%s: %d inputs, %d output lines", gguf, len(inputs), len(lines))
-	}
-	for _, l := range lines {
-		var ids []int32
-		for _, f := range strings.Fields(l) {
-			n, err := strconv.ParseInt(f, 10, 32)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			ids = append(ids, int32(n))
-		}
-		want = append(want, ids)
-	}
-	return inputs, want
-}
-
 // TestVectors reproduces llama.cpp's own tokenizer test vectors: every
 // input of every vocabulary, encoded without special tokens, gives exactly
 // the stored ids.
 func TestVectors(t *testing.T) {
-	for _, name := range []string{"llama-spm", "phi-3", "gpt-2", "falcon", "bert-bge"} {
+	for _, name := range llamaref.VectorVocabs {
 		t.Run(name, func(t *testing.T) {
-			path := sharedFile(t, "data", "tokenizer-tests", "ggml-vocab-"+name+".gguf")
+			path := llamaref.VectorVocab(t, name)
 			tk := openTokenizer(t, path)
-			inputs, want := readVectors(t, path)
+			inputs, want := llamaref.Vectors(t, path)
 			pass := 0
 			for i, text := range inputs {
 				got := tk.Encode(text, false)
@@ -108,9 +72,9 @@ func TestVectors(t *testing.T) {
 func TestVectorsDecode(t *testing.T) {
 	for _, name := range []string{"llama-spm", "phi-3", "gpt-2", "falcon"} {
 		t.Run(name, func(t *testing.T) {
-			path := sharedFile(t, "data", "tokenizer-tests", "ggml-vocab-"+name+".gguf")
+			path := llamaref.VectorVocab(t, name)
 			tk := openTokenizer(t, path)
-			inputs, want := readVectors(t, path)
+			inputs, want := llamaref.Vectors(t, path)
 			for i, text := range inputs {
 				var got string
 				if tk.Model() == ModelSPM {
@@ -193,14 +157,14 @@ func TestSPMWordByWord(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"llama-spm", "phi-3"} {
-		path := sharedFile(t, "data", "tokenizer-tests", "ggml-vocab-"+name+".gguf")
+		path := llamaref.VectorVocab(t, name)
 		tk := openTokenizer(t, path)
 		if !tk.spmWords {
 			t.Fatalf("%s: the word-by-word shortcut does not apply", name)
 		}
 		whole := *tk
 		whole.spmWords = false
-		inputs, _ := readVectors(t, path)
+		inputs, _ := llamaref.Vectors(t, path)
 		for _, text := range append(inputs, string(raw), "a\xe2\x96 b\xd0 c") {
 			if got, want := tk.Encode(text, true), whole.Encode(text, true); !slices.Equal(got, want) {
 				t.Errorf("%s: %.40q: word by word %v, whole text %v", name, text, got, want)

@@ -139,6 +139,9 @@ func (v *Vocab) check() error {
 	switch v.Model {
 	case ModelSPM:
 	case ModelWPM:
+		if wordPiece == nil {
+			return fmt.Errorf("tokenizer: WordPiece (%q) is not part of this build", ModelWPM)
+		}
 		if v.UNK == NoToken {
 			return fmt.Errorf("tokenizer: WordPiece needs an UNK token")
 		}

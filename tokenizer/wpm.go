@@ -1,5 +1,9 @@
 package tokenizer
 
+import "sort"
+
+func init() { wordPiece = (*Tokenizer).encodeWPM }
+
 // encodeWPM appends the WordPiece ids of text, a fragment without special
 // tokens. Each word, marked with a leading U+2581 as the converted BERT
 // vocabularies mark word starts, is cut greedily into the longest tokens
@@ -81,4 +85,20 @@ func isCJK(r rune) bool {
 		(r >= 0x2B920 && r <= 0x2CEAF) ||
 		(r >= 0xF900 && r <= 0xFAFF) ||
 		(r >= 0x2F800 && r <= 0x2FA1F)
+}
+
+// nfdRange maps code points lo..hi to first.
+type nfdRange struct{ lo, hi, first rune }
+
+// nfdFirstOf returns the first code point of r's canonical decomposition
+// (r itself when it has none), from nfd_table.go.
+func nfdFirstOf(r rune) rune {
+	if r < 0xC0 {
+		return r
+	}
+	i := sort.Search(len(nfdFirst), func(i int) bool { return nfdFirst[i].lo > r }) - 1
+	if i >= 0 && r <= nfdFirst[i].hi {
+		return nfdFirst[i].first
+	}
+	return r
 }

@@ -76,35 +76,8 @@ func TestGeneratedPackages(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", base, err)
 		}
-		again, err := Compile(path, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(p.FileNames()) != fmt.Sprint(again.FileNames()) {
-			t.Fatalf("%s: two compiles wrote %v and %v", base, p.FileNames(), again.FileNames())
-		}
-		for _, f := range p.FileNames() {
-			if !bytes.Equal(p.Files[f], again.Files[f]) {
-				t.Errorf("%s: %s differs between two compiles", base, f)
-			}
-			if strings.HasSuffix(f, ".go") {
-				if !bytes.HasPrefix(p.Files[f], []byte(GeneratedHeader+"\n//\n// Source: "+base+" (sha256 ")) {
-					t.Errorf("%s: %s lacks the header naming the source", base, f)
-				}
-				if got, err := format.Source(p.Files[f]); err != nil || !bytes.Equal(got, p.Files[f]) {
-					t.Errorf("%s: %s is not gofmt-clean (%v)", base, f, err)
-				}
-			}
-		}
-		pd := filepath.Join(dir, name)
-		if err := os.MkdirAll(pd, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		for f, b := range p.Files {
-			if err := os.WriteFile(filepath.Join(pd, f), b, 0o666); err != nil {
-				t.Fatal(err)
-			}
-		}
+		checkFiles(t, path, opts, p)
+		writePackage(t, dir, name, p)
 		fmt.Fprintf(&imports, "\t%q\n", "gen/"+name)
 
 		// The in-process runtime over the same layout.
@@ -151,15 +124,7 @@ func TestGeneratedPackages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pd := filepath.Join(dir, "m_file")
-		if err := os.MkdirAll(pd, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		for f, b := range p.Files {
-			if err := os.WriteFile(filepath.Join(pd, f), b, 0o666); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writePackage(t, dir, "m_file", p)
 		body.WriteString("\t\tcase \"m_file\":\n\t\t\tif _, err := m_file.Load(\"go.mod\"); err == nil {\n\t\t\t\tpanic(\"Load took go.mod\")\n\t\t\t}\n")
 		body.WriteString("\t\t\tm, err := m_file.Load(\"m_file/weights.bin\")\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n")
 		fmt.Fprintf(&body, "\t\t\tids, err := m.Generate(%q, m_file.GenerateOptions{MaxTokens: %d}, nil)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tfmt.Println(name, ids)\n", prompt, n)
@@ -169,26 +134,13 @@ func TestGeneratedPackages(t *testing.T) {
 		}
 	}
 	body.WriteString("\t\t}\n\t}\n}\n")
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(body.String()), 0o666); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module gen\n\ngo 1.22\n"), 0o666); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "GOPROXY=off", "CGO_ENABLED=0")
-	for _, args := range [][]string{{"vet", "./..."}, {"build", "-o", "gen", "."}} {
-		cmd := exec.Command(goCmd, args...)
-		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	buildProgram(t, goCmd, dir, body.String())
 	names := make([]string, 0, len(want))
 	for name := range want {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	cmd := exec.Command(filepath.Join(dir, "gen"), names...)
+	cmd := exec.Command(filepath.Join(dir, programName), names...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -202,6 +154,72 @@ func TestGeneratedPackages(t *testing.T) {
 	for _, name := range names {
 		if got[name] != want[name] {
 			t.Errorf("%s: the generated package gives %q, the runtime in process %q", name, got[name], want[name])
+		}
+	}
+}
+
+// writePackage writes p's files into the folder dir/name.
+func writePackage(t *testing.T, dir, name string, p *Package) {
+	t.Helper()
+	pd := filepath.Join(dir, name)
+	if err := os.MkdirAll(pd, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for f, b := range p.Files {
+		if err := os.WriteFile(filepath.Join(pd, f), b, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// programName is the executable buildProgram writes.
+const programName = "gen"
+
+// buildProgram writes main (a main package importing the packages under
+// dir as "gen/NAME") and a go.mod in dir, vets everything (failing on any
+// finding) and builds dir/programName, offline and without cgo.
+func buildProgram(t *testing.T, goCmd, dir, main string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module gen\n\ngo 1.22\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "GOPROXY=off", "CGO_ENABLED=0")
+	for _, args := range [][]string{{"vet", "./..."}, {"build", "-o", programName, "."}} {
+		cmd := exec.Command(goCmd, args...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// checkFiles checks the package p that Compile(path, opts) returned: a
+// second compile gives the same bytes, and every Go file is gofmt-clean
+// and starts with the header naming the source.
+func checkFiles(t *testing.T, path string, opts Options, p *Package) {
+	t.Helper()
+	base := filepath.Base(path)
+	again, err := Compile(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.FileNames()) != fmt.Sprint(again.FileNames()) {
+		t.Fatalf("%s: two compiles wrote %v and %v", base, p.FileNames(), again.FileNames())
+	}
+	for _, f := range p.FileNames() {
+		if !bytes.Equal(p.Files[f], again.Files[f]) {
+			t.Errorf("%s: %s differs between two compiles", base, f)
+		}
+		if strings.HasSuffix(f, ".go") {
+			if !bytes.HasPrefix(p.Files[f], []byte(GeneratedHeader+"\n//\n// Source: "+base+" (sha256 ")) {
+				t.Errorf("%s: %s lacks the header naming the source", base, f)
+			}
+			if got, err := format.Source(p.Files[f]); err != nil || !bytes.Equal(got, p.Files[f]) {
+				t.Errorf("%s: %s is not gofmt-clean (%v)", base, f, err)
+			}
 		}
 	}
 }

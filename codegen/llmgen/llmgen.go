@@ -3,14 +3,13 @@ package llmgen
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"go/format"
-	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -63,6 +62,10 @@ type Plan struct {
 	Blob     []byte
 	VocabOff int64
 	VocabLen int64
+	// TokenizerModel and TokenizerPre are the vocabulary's
+	// tokenizer.ggml.model and tokenizer.ggml.pre; the package carries
+	// the tokenizer files that model needs.
+	TokenizerModel, TokenizerPre string
 	// Types lists the ggml types of the tensors, sorted.
 	Types []quant.GGMLType
 	// ContextFrom says where Config.Context came from.
@@ -83,13 +86,13 @@ func NewPlan(f *gguf.File, path string, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if voc.Model != tokenizer.ModelSPM {
-		return nil, fmt.Errorf("%s: tokenizer model %q: compiled packages carry only the SentencePiece-style tokenizer (%q) so far", path, voc.Model, tokenizer.ModelSPM)
+	if _, err := tokenizer.New(voc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(voc.Tokens) != lc.Vocab {
 		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, token_embd %d rows", path, len(voc.Tokens), lc.Vocab)
 	}
-	p := &Plan{}
+	p := &Plan{TokenizerModel: voc.Model, TokenizerPre: voc.Pre}
 	ctx, from := opts.Context, "--ctx"
 	switch {
 	case ctx < 0:
@@ -151,7 +154,7 @@ func NewPlan(f *gguf.File, path string, opts Options) (*Plan, error) {
 	}
 	pad(&blob)
 	p.VocabOff = int64(blob.Len())
-	writeVocab(&blob, voc)
+	blob.Write(llmrt.AppendVocab(nil, voc))
 	p.VocabLen = int64(blob.Len()) - p.VocabOff
 	p.Blob = blob.Bytes()
 	for t := range used {
@@ -168,43 +171,6 @@ func NewPlan(f *gguf.File, path string, opts Options) (*Plan, error) {
 func pad(b *bytes.Buffer) {
 	for b.Len()%Align != 0 {
 		b.WriteByte(0)
-	}
-}
-
-// writeVocab appends the vocabulary section llmrt's newTokenizer reads.
-func writeVocab(b *bytes.Buffer, v tokenizer.Vocab) {
-	u32 := func(x uint32) { binary.Write(b, binary.LittleEndian, x) }
-	b.WriteString("KLNV\x01\x00\x00\x00")
-	u32(uint32(len(v.Tokens)))
-	for i, s := range v.Tokens {
-		u32(uint32(len(s)))
-		b.WriteString(s)
-		var sc float32
-		if v.Scores != nil {
-			sc = v.Scores[i]
-		}
-		u32(math.Float32bits(sc))
-		typ := tokenizer.TypeNormal
-		if v.Types != nil {
-			typ = v.Types[i]
-		}
-		b.WriteByte(byte(typ))
-	}
-	for _, id := range []int32{v.BOS, v.EOS, v.UNK} {
-		u32(uint32(id))
-	}
-	flag := func(x bool) byte {
-		if x {
-			return 1
-		}
-		return 0
-	}
-	b.Write([]byte{flag(v.AddBOS), flag(v.AddEOS), flag(v.AddSpacePrefix)})
-	for _, ids := range [][]int32{v.EOG, v.LStrip, v.RStrip} {
-		u32(uint32(len(ids)))
-		for _, id := range ids {
-			u32(uint32(id))
-		}
 	}
 }
 
@@ -231,6 +197,9 @@ func GeneratedFiles() []string {
 	names := []string{"llm.go", llmrt.Q8KFile}
 	for n := range llmrt.Common {
 		names = append(names, n)
+	}
+	for _, n := range tokenizer.SourceNames() {
+		names = append(names, TokenizerFilePrefix+n)
 	}
 	for _, k := range llmrt.Kernels {
 		names = append(names, k.File)
@@ -263,7 +232,11 @@ func Compile(path string, opts Options) (*Package, error) {
 	pkg := &Package{Files: map[string][]byte{}}
 	hdr := header(src, opts)
 	add := func(name, code string) error {
-		code = hdr + strings.Replace(code, "package llmrt", "package "+opts.Package, 1)
+		clause := packageClause.FindStringIndex(code)
+		if clause == nil {
+			return fmt.Errorf("llmgen: %s has no package clause", name)
+		}
+		code = hdr + code[:clause[0]] + "package " + opts.Package + code[clause[1]:]
 		b, err := format.Source([]byte(code))
 		if err != nil {
 			return fmt.Errorf("llmgen: %s does not format: %v", name, err)
@@ -273,6 +246,11 @@ func Compile(path string, opts Options) (*Package, error) {
 	}
 	for name, code := range llmrt.Common {
 		if err := add(name, code); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range tokenizer.Sources(p.TokenizerModel) {
+		if err := add(TokenizerFilePrefix+f.Name, f.Text); err != nil {
 			return nil, err
 		}
 	}
@@ -312,6 +290,13 @@ func Compile(path string, opts Options) (*Package, error) {
 	return pkg, nil
 }
 
+// TokenizerFilePrefix begins the names of the tokenizer package's files in
+// a compiled package (tok_spm.go, ...), apart from the runtime's.
+const TokenizerFilePrefix = "tok_"
+
+// packageClause finds a source file's package clause.
+var packageClause = regexp.MustCompile(`(?m)^package [A-Za-z_][A-Za-z0-9_]*$`)
+
 type source struct{ name, sha256 string }
 
 func header(src source, opts Options) string {
@@ -325,7 +310,8 @@ func entrySource(p *Plan, opts Options, src source, blobSHA string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "// Package %s runs the language model %s, compiled by kiln: a llama-architecture\n", opts.Package, src.name)
 	fmt.Fprintf(&b, "// transformer (%d layers, width %d, %d heads, %d key/value heads, vocabulary %d)\n", c.Layers, c.Embed, c.Heads, c.KVHeads, c.Vocab)
-	fmt.Fprintf(&b, "// with its weights in their GGUF block formats (%s) and its tokenizer.\n", strings.Join(p.GGUFTypesSorted(), ", "))
+	fmt.Fprintf(&b, "// with its weights in their GGUF block formats (%s) and its tokenizer\n", strings.Join(p.GGUFTypesSorted(), ", "))
+	fmt.Fprintf(&b, "// (%s).\n", tokenizerKind(p))
 	b.WriteString("package llmrt\n\n")
 	b.WriteString("import (\n")
 	if opts.WeightsFile {
@@ -378,6 +364,19 @@ func New() (*Model, error) {
 `)
 	}
 	return b.String()
+}
+
+// tokenizerKind names the package's tokenizer for its doc comment.
+func tokenizerKind(p *Plan) string {
+	switch p.TokenizerModel {
+	case tokenizer.ModelSPM:
+		return "SentencePiece-style"
+	case tokenizer.ModelBPE:
+		return fmt.Sprintf("GPT-2 byte-level BPE, pre-tokenizer %q", p.TokenizerPre)
+	case tokenizer.ModelWPM:
+		return "WordPiece"
+	}
+	return p.TokenizerModel
 }
 
 // GGUFTypesSorted returns the distinct ggml type names of the tensors.

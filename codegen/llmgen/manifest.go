@@ -1,6 +1,9 @@
 package llmgen
 
-import "github.com/kiln-ml/kiln/codegen/llmrt"
+import (
+	"github.com/kiln-ml/kiln/codegen/llmrt"
+	"github.com/kiln-ml/kiln/tokenizer"
+)
 
 // Manifest is manifest.json of a compiled language model
 // (docs/manifest.md, "Language models").
@@ -16,6 +19,13 @@ type Manifest struct {
 	KVCache       KVCache        `json:"kv_cache"`
 	Weights       Weights        `json:"weights"`
 	Kernels       []string       `json:"kernels"`
+	Tokenizer     Tokenizer      `json:"tokenizer"`
+}
+
+// Tokenizer names the package's tokenizer as the GGUF metadata does.
+type Tokenizer struct {
+	Model string `json:"model"`         // tokenizer.ggml.model: llama, gpt2 or bert
+	Pre   string `json:"pre,omitempty"` // tokenizer.ggml.pre, for gpt2
 }
 
 // ManifestSource names the GGUF file compiled.
@@ -63,7 +73,11 @@ func newManifest(p *Plan, opts Options, src source, blobSHA string, kernels []st
 		KVCache:     KVCache{DType: "f16", Bytes: p.KVBytes},
 		Weights: Weights{Mode: "embed", File: "weights.bin", Bytes: int64(len(p.Blob)), SHA256: blobSHA, Align: Align,
 			VocabOffset: p.VocabOff, VocabBytes: p.VocabLen},
-		Kernels: kernels,
+		Kernels:   kernels,
+		Tokenizer: Tokenizer{Model: p.TokenizerModel},
+	}
+	if p.TokenizerModel == tokenizer.ModelBPE {
+		m.Tokenizer.Pre = p.TokenizerPre
 	}
 	if p.Config.KVF32 {
 		m.KVCache.DType = "f32"

@@ -25,6 +25,12 @@ func planModel(t testing.TB, file string, opts Options) (*llmrt.Model, *gguf.Fil
 	if !ok {
 		t.Skip("no shared GGUF files")
 	}
+	return planFile(t, p, opts)
+}
+
+// planFile is planModel of the GGUF file at path p.
+func planFile(t testing.TB, p string, opts Options) (*llmrt.Model, *gguf.File) {
+	t.Helper()
 	f, err := gguf.Open(p)
 	if err != nil {
 		t.Fatal(err)
@@ -144,8 +150,8 @@ func TestTokenizerMatchesKiln(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if got := m.Decode(want); got != wantText {
-						t.Errorf("Decode(%v) = %q, want %q", want, got, wantText)
+					if got, err := m.Decode(want); err != nil || got != wantText {
+						t.Errorf("Decode(%v) = %q, %v, want %q", want, got, err, wantText)
 					}
 				}
 			}

@@ -143,7 +143,7 @@ func NewModel(blob []byte, cfg Config, tensors []TensorInfo, vocabOff, vocabLen 
 			return nil, fmt.Errorf("tensor %s: type %s cannot be gathered", w.name, w.k.name)
 		}
 	}
-	if m.tok, err = newTokenizer(blob[vocabOff : vocabOff+vocabLen]); err != nil {
+	if m.tok, err = readVocab(blob[vocabOff : vocabOff+vocabLen]); err != nil {
 		return nil, err
 	}
 	if m.tok.Len() != cfg.Vocab {
@@ -198,8 +198,9 @@ func (m *Model) Tokenizer() *Tokenizer { return m.tok }
 // Encode is m.Tokenizer().Encode.
 func (m *Model) Encode(text string, bos bool) []int32 { return m.tok.Encode(text, bos) }
 
-// Decode is m.Tokenizer().Decode.
-func (m *Model) Decode(ids []int32) string { return m.tok.Decode(ids) }
+// Decode is m.Tokenizer().Decode: an id outside the vocabulary is an
+// error.
+func (m *Model) Decode(ids []int32) (string, error) { return m.tok.Decode(ids) }
 
 // TokenText is m.Tokenizer().TokenText.
 func (m *Model) TokenText(id int32) string { return m.tok.TokenText(id) }

@@ -1,8 +1,10 @@
 // Package llamaref reads, for tests, the llama.cpp results stored in
 // ../shared/models/reference (greedy ids, logits, perplexity; llama.cpp
-// ran with an F16 KV cache) and measures agreement with them, so that the
-// interpreter's, the compiled runtime's and the CLI's tests check against
-// one reading of those files.
+// ran with an F16 KV cache) and llama.cpp's tokenizer test vectors in
+// ../shared/models/data/tokenizer-tests (vectors.go), and measures
+// agreement with them, so that the interpreter's, the tokenizer's, the
+// compiled runtime's and the CLI's tests check against one reading of
+// those files.
 package llamaref
 
 import (
