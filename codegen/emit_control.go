@@ -178,6 +178,10 @@ type iterLoop struct {
 	slices   []*val // Scan: the body's params holding one slice of each
 	inAxes   []int
 	inRev    []bool
+	// unwrap pairs a carried optional with the Loop result that takes its
+	// value after the loop (a Loop whose body turns an optional sequence
+	// into a sequence; emit_sequence.go).
+	unwrap [][2]*val
 }
 
 func init() {
@@ -239,7 +243,7 @@ func (g *graph) loopBody(op *ir.Op, L *iterLoop, body *ir.Region, carried []*ir.
 			return err
 		}
 		if boxed(L.carried[i]) {
-			if x.v.Type.Kind != L.carried[i].v.Type.Kind || x.dtype != L.carried[i].dtype {
+			if !boxedCarries(L.carried[i], x) {
 				return fmt.Errorf("the body turns carried value %d from %s into %s", i, L.carried[i].v.Type, x.v.Type)
 			}
 		} else if !sameShape(x.shape, L.carried[i].shape) || x.dtype != L.carried[i].dtype {
@@ -316,6 +320,7 @@ func emitLoop(g *graph, op *ir.Op) error {
 		return err
 	}
 	g.calls = append(g.calls, L.endCall(op))
+	g.unwrapCarried(op, L)
 	return nil
 }
 
@@ -541,7 +546,7 @@ func (g *graph) writeLoopEnd(b *strings.Builder, c *call) {
 	}
 	for i, y := range L.carried {
 		if boxed(y) {
-			fmt.Fprintf(b, "%s = %s\n", y.name, L.next[i].name)
+			fmt.Fprintf(b, "%s = %s\n", y.name, wrapBoxed(L.next[i], y))
 			continue
 		}
 		fmt.Fprintf(b, "copy(%s, %s)\n", y.name, L.next[i].name)

@@ -49,6 +49,7 @@ func init() {
 	seqEmitters["OptionalGetElement"] = emitOptionalGetElement
 	boxedEmitters["Identity"] = emitBoxedIdentity
 	boxedEmitters["Shape"] = emitBoxedShape
+	boxedEmitters["Slice"] = emitBoxedSlice
 	for name := range boxedBinary {
 		boxedEmitters[name] = emitBoxedBinary
 	}
@@ -160,7 +161,7 @@ func (g *graph) emitSeqOp(op *ir.Op) (bool, error) {
 				readsBoxed = true
 			}
 		}
-		if !readsBoxed {
+		if !readsBoxed && !g.feedsSequence(op) {
 			return false, nil
 		}
 		if e = boxedEmitters[op.Name]; e == nil {
@@ -178,7 +179,18 @@ func (g *graph) emitSeqOp(op *ir.Op) (bool, error) {
 // seqSupported reports whether codegen compiles op as a sequence op (for
 // checkSupported).
 func seqSupported(op *ir.Op) bool {
-	return len(op.Regions) == 0 && (seqEmitters[op.Name] != nil || boxedEmitters[op.Name] != nil && readsNonTensor(op))
+	return len(op.Regions) == 0 && (seqEmitters[op.Name] != nil || boxedEmitters[op.Name] != nil && (readsNonTensor(op) || inSequenceMap(op)))
+}
+
+// inSequenceMap reports whether op lies in the body of a SequenceMap,
+// whose items' shapes are known only at run time.
+func inSequenceMap(op *ir.Op) bool {
+	for r := op.Parent; r != nil && r.Parent != nil; r = r.Parent.Parent {
+		if r.Parent.Name == "SequenceMap" {
+			return true
+		}
+	}
+	return false
 }
 
 // readsNonTensor reports whether an operand of op is a sequence or an
@@ -778,23 +790,143 @@ func (g *graph) writeSeqMapEnd(b *strings.Builder, c *call) {
 // Go variables: the op's result, which the body's param reads, and the
 // next value an iteration sets before it is carried.
 func (g *graph) boxedState(L *iterLoop, init *val, res, param *ir.Value) error {
-	if !boxed(init) || init.v.Type.Kind != res.Type.Kind {
+	if !boxed(init) {
 		return fmt.Errorf("starts as %s, the loop carries %s", init.v.Type, res.Type)
+	}
+	var unwrapTo *val
+	if init.v.Type.Kind != res.Type.Kind {
+		// ONNX lets a Loop start from an optional sequence and carry the
+		// sequence its body returns: the state stays an Optional, and
+		// the result takes its sequence after the loop.
+		if !(init.v.Type.Kind == ir.OptionalKind && res.Type.Kind == ir.SequenceKind && param.Type.Kind == ir.OptionalKind) {
+			return fmt.Errorf("starts as %s, the loop carries %s", init.v.Type, res.Type)
+		}
+		var err error
+		if unwrapTo, err = g.boxVal(res); err != nil {
+			return err
+		}
+		res = &ir.Value{Type: param.Type, Name: res.Name + ".state"}
 	}
 	y, err := g.boxVal(res)
 	if err != nil {
 		return err
+	}
+	if unwrapTo != nil {
+		L.unwrap = append(L.unwrap, [2]*val{y, unwrapTo})
 	}
 	p, err := g.boxVal(param)
 	if err != nil {
 		return fmt.Errorf("body param: %v", err)
 	}
 	p.root = y
-	next := &val{v: &ir.Value{Type: res.Type, Name: y.name + ".next"}, dtype: y.dtype, shape: y.shape, name: fmt.Sprintf("v%d", g.nextVar), where: inHeap}
+	nt := res.Type
+	if unwrapTo != nil {
+		nt = unwrapTo.v.Type // the body returns the sequence
+	}
+	next := &val{v: &ir.Value{Type: nt, Name: y.name + ".next"}, dtype: y.dtype, shape: y.shape, name: fmt.Sprintf("v%d", g.nextVar), where: inHeap}
 	g.nextVar++
 	next.root = next
 	L.inits = append(L.inits, init)
 	L.carried = append(L.carried, y)
 	L.next = append(L.next, next)
 	return nil
+}
+
+// feedsSequence reports whether op is a boxedEmitters op with a result
+// whose shape is not static under the binding that only sequence ops read
+// (a Slice by a loop's counter inserted into a sequence): codegen then
+// runs it on the boxed lane, its result's shape found at run time.
+func (g *graph) feedsSequence(op *ir.Op) bool {
+	if boxedEmitters[op.Name] == nil || len(op.Regions) > 0 {
+		return false
+	}
+	dynamic := false
+	for _, r := range op.Results {
+		if r.Type.Kind != ir.TensorKind || !r.Type.Shape.Ranked {
+			return false
+		}
+		if _, err := g.evalShape(r.Type.Shape); err != nil {
+			dynamic = true
+		}
+		for _, u := range g.uses[r] {
+			if u.Op == nil || seqEmitters[u.Op.Name] == nil {
+				return false
+			}
+		}
+	}
+	return dynamic
+}
+
+// emitBoxedSlice writes Slice into a boxed result: its starts, ends, axes
+// and steps are read at run time and its shape found then.
+func emitBoxedSlice(g *graph, op *ir.Op) (*seqKernel, error) {
+	in, err := g.seqArgs(op)
+	if err != nil {
+		return nil, err
+	}
+	if len(in) < 3 || in[0] == nil || in[1] == nil || in[2] == nil || in[0].v.Type.Kind != ir.TensorKind {
+		return nil, fmt.Errorf("want a tensor, starts and ends")
+	}
+	x := in[0]
+	it := in[1].dtype
+	idx := []string{"starts", "ends", "axes", "steps"}
+	params := []string{"x"}
+	ins := []*val{x}
+	args := make([]string, 4)
+	for i := 1; i < 5; i++ {
+		args[i-1] = "nil"
+		if i >= len(in) || in[i] == nil {
+			continue
+		}
+		s := in[i]
+		if boxed(s) || s.dtype != it || !(it == ir.I64 || it == ir.I32) {
+			return nil, fmt.Errorf("%s is %s, want int32 or int64 like starts", idx[i-1], valText(s))
+		}
+		params, ins = append(params, idx[i-1]), append(ins, s)
+		args[i-1] = idx[i-1]
+	}
+	y, err := g.boxVal(op.Results[0])
+	if err != nil {
+		return nil, err
+	}
+	data, shape := tensorData("x", x)
+	body := fmt.Sprintf("d, shape, err := sliceShaped(%s, %s, %s)\nif err != nil {\nreturn err\n}\n*y = Tensor{Shape: shape, %s: d}\n", data, shape, strings.Join(args, ", "), tensorField[x.dtype])
+	comment := fmt.Sprintf("Slice of %s, its shape found at run time", valText(x))
+	return &seqKernel{in: ins, out: []*val{y}, params: append(params, "y"), comment: comment, body: body, fails: true}, nil
+}
+
+// boxedCarries reports whether a Loop's boxed carried value may take x,
+// what the body returns: a value of its kind and element type, or the
+// sequence an optional sequence holds.
+func boxedCarries(carried, x *val) bool {
+	if x.dtype != carried.dtype {
+		return false
+	}
+	c := carried.v.Type
+	return x.v.Type.Kind == c.Kind || c.Kind == ir.OptionalKind && c.Elem != nil && x.v.Type.Kind == c.Elem.Kind
+}
+
+// wrapBoxed is the Go expression of next, a value the body returned, as
+// the carried value y takes it: itself, or wrapped into the optional y
+// is.
+func wrapBoxed(next, y *val) string {
+	if next.v.Type.Kind == y.v.Type.Kind {
+		return next.name
+	}
+	if next.v.Type.Kind == ir.SequenceKind {
+		return "Optional{Present: true, Sequence: " + next.name + "}"
+	}
+	return "Optional{Present: true, Tensor: " + next.name + "}"
+}
+
+// unwrapCarried adds, after a Loop, the calls giving the results that
+// carried optionals stand for (boxedState) their sequences: an empty
+// optional there (the loop ran no iteration from an empty one) is an
+// error Run returns.
+func (g *graph) unwrapCarried(op *ir.Op, L *iterLoop) {
+	for _, u := range L.unwrap {
+		k := &seqKernel{in: []*val{u[0]}, out: []*val{u[1]}, params: []string{"st", "y"}, comment: "the sequence a Loop carried as " + valText(u[0]), fails: true,
+			body: "if !st.Present {\nreturn fmt.Errorf(\"the loop ran no iteration, and its carried optional is empty\")\n}\n*y = st.Sequence\n"}
+		g.addSeqCall(op, k)
+	}
 }

@@ -79,7 +79,7 @@ var genericLibs = []genericLib{
 	{"pool.go", &poolSource, []string{"maxUnpool("}},
 	{"roi.go", &roiSource, []string{"roiAlign("}},
 	{"text.go", &textSource, []string{"tfIdf("}},
-	{"sequence.go", &sequenceSource, []string{"seqInsert(", "seqErase(", "seqAt(", "splitSizes(", "splitAxis(", "concatAxis(", "broadcastRT("}},
+	{"sequence.go", &sequenceSource, []string{"seqInsert(", "seqErase(", "seqAt(", "splitSizes(", "splitAxis(", "concatAxis(", "broadcastRT(", "sliceShaped("}},
 	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression(", "rangeInt(", "rangeFloat("}},
 }
 

@@ -294,3 +294,91 @@ func broadcastRT[E, R any](a []E, as []int, b []E, bs []int, f func(x, y E) R) (
 	}
 	return out, shape, nil
 }
+
+// sliceShaped returns the slice of x (of shape xs) that starts, ends and
+// the optional axes and steps select, and its shape, found at run time
+// (for a result that goes into a sequence). ONNX clamps the bounds: a
+// negative start or end counts from the end, both are then clamped into
+// the dim ([0, dim] going forward, [-1, dim-1] going back).
+func sliceShaped[T any, I ~int32 | ~int64](x []T, xs []int, starts, ends, axes, steps []I) ([]T, []int, error) {
+	r := len(xs)
+	if len(ends) != len(starts) || axes != nil && len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
+		return nil, nil, fmt.Errorf("Slice: starts, ends, axes and steps differ in length")
+	}
+	start, step := make([]int, r), make([]int, r)
+	shape := append([]int(nil), xs...)
+	for d := range step {
+		step[d] = 1
+	}
+	seen := make([]bool, r)
+	for i := range starts {
+		ax := i
+		if axes != nil {
+			ax = int(axes[i])
+			if ax < 0 {
+				ax += r
+			}
+		}
+		if ax < 0 || ax >= r || seen[ax] {
+			return nil, nil, fmt.Errorf("Slice: axis %d is out of range or repeated for rank %d", ax, r)
+		}
+		seen[ax] = true
+		st := int64(1)
+		if steps != nil {
+			st = int64(steps[i])
+		}
+		if st == 0 {
+			return nil, nil, fmt.Errorf("Slice: step 0 on axis %d", ax)
+		}
+		dim := int64(xs[ax])
+		s, e := int64(starts[i]), int64(ends[i])
+		if s < 0 {
+			s += dim
+		}
+		if e < 0 {
+			e += dim
+		}
+		var n int64
+		if st > 0 {
+			s, e = min(max(s, 0), dim), min(max(e, 0), dim)
+			n = (e - s + st - 1) / st
+		} else {
+			s, e = min(max(s, -1), dim-1), min(max(e, -1), dim-1)
+			n = (s - e - st - 1) / -st
+		}
+		start[ax], step[ax], shape[ax] = int(s), int(st), int(max(n, 0))
+	}
+	total := 1
+	for _, d := range shape {
+		total *= d
+	}
+	out := make([]T, total)
+	if total == 0 {
+		return out, shape, nil
+	}
+	// Walk the result's index, keeping the source offset in step.
+	stride := make([]int, r)
+	k := 1
+	for d := r - 1; d >= 0; d-- {
+		stride[d] = k
+		k *= xs[d]
+	}
+	idx := make([]int, r)
+	off := 0
+	for d := 0; d < r; d++ {
+		off += start[d] * stride[d]
+	}
+	for i := range out {
+		out[i] = x[off]
+		for d := r - 1; d >= 0; d-- {
+			idx[d]++
+			off += step[d] * stride[d]
+			if idx[d] < shape[d] {
+				break
+			}
+			off -= idx[d] * step[d] * stride[d]
+			idx[d] = 0
+		}
+	}
+	return out, shape, nil
+}

@@ -174,3 +174,39 @@ func TestBroadcastRT(t *testing.T) {
 		t.Errorf("shapes [2] and [3]: error %v", err)
 	}
 }
+
+func TestSliceShaped(t *testing.T) {
+	// x is 3×4 with x[i][j] = 10i+j.
+	x := []int{0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23}
+	xs := []int{3, 4}
+	cases := []struct {
+		starts, ends, axes, steps []int64
+		want                      string
+	}{
+		{[]int64{0}, []int64{2}, nil, nil, "[0 1 2 3 10 11 12 13] [2 4]"},
+		{[]int64{1}, []int64{100}, []int64{1}, nil, "[1 2 3 11 12 13 21 22 23] [3 3]"},
+		{[]int64{-1, 0}, []int64{-100, 4}, nil, []int64{-1, 2}, "[20 22 10 12 0 2] [3 2]"},
+		{[]int64{2}, []int64{2}, []int64{-1}, nil, "[] [3 0]"},
+		{[]int64{0, 3}, []int64{1, 0}, []int64{0, 1}, []int64{1, -2}, "[3 1] [1 2]"},
+	}
+	for _, c := range cases {
+		got, shape, err := sliceShaped(x, xs, c.starts, c.ends, c.axes, c.steps)
+		if err != nil || fmt.Sprint(got, shape) != c.want {
+			t.Errorf("slice %v:%v axes %v steps %v: got %v %v %v, want %s", c.starts, c.ends, c.axes, c.steps, got, shape, err, c.want)
+		}
+	}
+	bad := []struct {
+		starts, ends, axes, steps []int64
+		want                      string
+	}{
+		{[]int64{0}, []int64{1, 2}, nil, nil, "differ in length"},
+		{[]int64{0}, []int64{1}, []int64{2}, nil, "axis 2 is out of range"},
+		{[]int64{0, 0}, []int64{1, 1}, []int64{1, -1}, nil, "axis 1 is out of range or repeated"},
+		{[]int64{0}, []int64{1}, nil, []int64{0}, "step 0"},
+	}
+	for _, c := range bad {
+		if _, _, err := sliceShaped(x, xs, c.starts, c.ends, c.axes, c.steps); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("slice %v:%v axes %v steps %v: error %v, want %q", c.starts, c.ends, c.axes, c.steps, err, c.want)
+		}
+	}
+}
