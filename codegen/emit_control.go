@@ -42,6 +42,9 @@ func emitIf(g *graph, op *ir.Op) error {
 	if err != nil {
 		return err
 	}
+	if err := needStatic(cond); err != nil {
+		return err
+	}
 	if cond.dtype != ir.Bool || cond.n != 1 {
 		return fmt.Errorf("condition is %s, want one bool", dtypeText(cond.dtype, cond.shape))
 	}
@@ -88,6 +91,9 @@ func emitIf(g *graph, op *ir.Op) error {
 			dst := results[i]
 			if boxed(dst) && (src.v.Type.Kind != dst.v.Type.Kind || src.dtype != dst.dtype) {
 				return fmt.Errorf("%s returns %s as result %d, the If gives %s", br.Name, src.v.Type, i, dst.v.Type)
+			}
+			if err := needStatic(src); err != nil && !boxed(dst) {
+				return fmt.Errorf("%s: result %d: %w", br.Name, i, err)
 			}
 			if !boxed(dst) && (src.dtype != dst.dtype || !sameShape(src.shape, dst.shape)) {
 				return fmt.Errorf("%s returns %s as result %d, the If gives %s; codegen needs every branch to give a result one static shape", br.Name, dtypeText(src.dtype, src.shape), i, dtypeText(dst.dtype, dst.shape))
@@ -207,6 +213,9 @@ func (g *graph) loopState(op *ir.Op, L *iterLoop, inits []*ir.Value, params []*i
 			}
 			continue
 		}
+		if err := needStatic(init); err != nil {
+			return fmt.Errorf("carried value %d: %w", i, err)
+		}
 		y, err := g.newVal(op.Results[i])
 		if err != nil {
 			return fmt.Errorf("carried value %d %v; codegen compiles loops whose carried values keep one static shape (not yet ones whose shapes change per iteration)", i, err)
@@ -246,6 +255,8 @@ func (g *graph) loopBody(op *ir.Op, L *iterLoop, body *ir.Region, carried []*ir.
 			if !boxedCarries(L.carried[i], x) {
 				return fmt.Errorf("the body turns carried value %d from %s into %s", i, L.carried[i].v.Type, x.v.Type)
 			}
+		} else if err := needStatic(x); err != nil {
+			return fmt.Errorf("the body's carried value %d: %w", i, err)
 		} else if !sameShape(x.shape, L.carried[i].shape) || x.dtype != L.carried[i].dtype {
 			return fmt.Errorf("the body turns carried value %d from %s into %s; codegen compiles loops whose carried values keep one static shape (not yet ones whose shapes change per iteration)", i, dtypeText(L.carried[i].dtype, L.carried[i].shape), dtypeText(x.dtype, x.shape))
 		}
@@ -255,6 +266,9 @@ func (g *graph) loopBody(op *ir.Op, L *iterLoop, body *ir.Region, carried []*ir.
 		x, err := g.data(r)
 		if err != nil {
 			return err
+		}
+		if err := needStatic(x); err != nil {
+			return fmt.Errorf("the body's scan output: %w", err)
 		}
 		L.bodyScan = append(L.bodyScan, x)
 	}
@@ -284,6 +298,9 @@ func emitLoop(g *graph, op *ir.Op) error {
 		x, err := g.data(op.Arg(i))
 		if err != nil {
 			return err
+		}
+		if err := needStatic(x); err != nil {
+			return fmt.Errorf("operand %d: %w", i, err)
 		}
 		if x.n != 1 {
 			return fmt.Errorf("operand %d is %s, want one element", i, dtypeText(x.dtype, x.shape))
@@ -370,6 +387,9 @@ func emitScan(g *graph, op *ir.Op) error {
 		x, err := g.data(op.Args[n+j])
 		if err != nil {
 			return err
+		}
+		if err := needStatic(x); err != nil {
+			return fmt.Errorf("scan input %d: %w", j, err)
 		}
 		ax, err := ir.NormAxis(int64(L.inAxes[j]), len(x.shape))
 		if err != nil {

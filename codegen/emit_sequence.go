@@ -930,3 +930,13 @@ func (g *graph) unwrapCarried(op *ir.Op, L *iterLoop) {
 		g.addSeqCall(op, k)
 	}
 }
+
+// needStatic refuses a boxed value where control flow needs a tensor of
+// static shape in a slice (an If's condition or result, a Loop's trip
+// count, carried value or scan output).
+func needStatic(x *val) error {
+	if boxed(x) {
+		return fmt.Errorf("is %s, a sequence, an optional or a tensor whose shape is known only at run time, where codegen needs a tensor of static shape", valText(x))
+	}
+	return nil
+}

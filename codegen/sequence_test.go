@@ -104,3 +104,29 @@ func @main(%s: seq<string[2]>) -> ("n": i64[]) {
 		}
 	}
 }
+
+// TestBoxedInControlFlow checks that a tensor whose shape only the run
+// knows is refused where an If or a Loop needs a static one.
+func TestBoxedInControlFlow(t *testing.T) {
+	_, err := Compile(parseKIR(t, `
+const @zero : i64[] = 0
+
+func @main(%s: seq<f32[?]>, %c: bool[]) -> ("y": f32[3]) {
+  %x = SequenceAt(%s, @zero) : f32[?]
+  %y = If(%c) : f32[3] {
+    then_branch() {
+      %a = Identity(%x) : f32[?]
+      return %a
+    }
+    else_branch() {
+      %b = Identity(%x) : f32[?]
+      return %b
+    }
+  }
+  return %y
+}
+`), Options{})
+	if err == nil || !strings.Contains(err.Error(), "known only at run time") {
+		t.Errorf("an If returning a boxed tensor: error %v", err)
+	}
+}
