@@ -75,10 +75,6 @@ func (g *graph) extraIOTypes() []ir.DType {
 		used[x.dtype] = true
 	}
 	for _, r := range g.f.Body.Results {
-		if x, ok := g.vals[r]; ok {
-			used[x.dtype] = true // a sequence's or optional's element type too
-			continue
-		}
 		used[r.Type.DType] = true
 	}
 	var out []ir.DType

@@ -98,8 +98,11 @@ func leafType(t ir.Type) (ir.Type, error) {
 		}
 		e = *e.Elem
 	}
-	if goElem[e.DType] == "" || tensorField[e.DType] == "" {
-		return ir.Type{}, fmt.Errorf("is %s; codegen handles sequences and optionals of number and bool tensors only so far", t)
+	switch e.DType {
+	case ir.F32, ir.F64, ir.I32, ir.I64, ir.Bool:
+		// The element types every generated Tensor has a field for.
+	default:
+		return ir.Type{}, fmt.Errorf("is %s; codegen handles sequences, optionals and tensors of run-time shape of f32, f64, i32, i64 and bool only so far", t)
 	}
 	return e, nil
 }

@@ -95,7 +95,13 @@ func @main(%s: seq<string[2]>) -> ("n": i64[]) {
   %n = SequenceLength(%s) : i64[]
   return %n
 }
-`, "sequences and optionals of number and bool tensors only"},
+`, "of f32, f64, i32, i64 and bool only so far"},
+		{"narrow integers", `
+func @main(%s: seq<u8[2]>) -> ("n": i64[]) {
+  %n = SequenceLength(%s) : i64[]
+  return %n
+}
+`, "of f32, f64, i32, i64 and bool only so far"},
 	}
 	for _, c := range cases {
 		_, err := Compile(parseKIR(t, c.src), Options{})
