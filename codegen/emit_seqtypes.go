@@ -54,12 +54,19 @@ func (g *graph) usesSeqTypes() bool {
 // describeBoxed is the doc text of a sequence or optional input or
 // output.
 func (g *graph) describeBoxed(x *val) string {
-	elem := fmt.Sprintf("%s tensors (field %s) of shape %s", goElem[x.dtype], tensorField[x.dtype], leafText(x)[len(x.dtype.String()):])
+	shape := leafText(x)[len(x.dtype.String()):]
+	elem := fmt.Sprintf("%s tensors (field %s) of shape %s", goElem[x.dtype], tensorField[x.dtype], shape)
+	switch {
+	case shape == "[*]":
+		elem += " (any rank)"
+	case strings.Contains(shape, "?"):
+		elem += " (? marks a dim each item gives)"
+	}
 	switch {
 	case x.v.Type.Kind == ir.SequenceKind:
-		return "a Sequence of " + elem + " (? marks a dim each item gives)"
+		return "a Sequence of " + elem
 	case x.v.Type.Elem != nil && x.v.Type.Elem.Kind == ir.SequenceKind:
-		return "an Optional holding, when Present, a Sequence (field Sequence) of " + elem + " (? marks a dim each item gives)"
+		return "an Optional holding, when Present, a Sequence (field Sequence) of " + elem
 	}
 	return "an Optional holding, when Present, a tensor (field Tensor) of " + goElem[x.dtype] + " (field " + tensorField[x.dtype] + "), shape " + leafText(x)[len(x.dtype.String()):]
 }
