@@ -559,10 +559,19 @@ func emitOptionalGetElement(g *graph, op *ir.Op) (*seqKernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(in) != 1 || in[0] == nil || in[0].v.Type.Kind != ir.OptionalKind {
+	if len(in) != 1 || in[0] == nil {
 		return nil, fmt.Errorf("want an optional")
 	}
 	x := in[0]
+	if x.v.Type.Kind != ir.OptionalKind {
+		// Opset 18 takes a plain tensor or sequence too, and gives it
+		// back: the result is the operand's val.
+		if x.v.Type.Kind != op.Results[0].Type.Kind {
+			return nil, fmt.Errorf("operand is %s, result %s", x.v.Type, op.Results[0].Type)
+		}
+		g.vals[op.Results[0]] = x
+		return nil, nil
+	}
 	var y *val
 	var body string
 	if op.Results[0].Type.Kind == ir.SequenceKind {

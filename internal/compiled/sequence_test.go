@@ -39,14 +39,16 @@ func @main(%s: seq<f32[?,3]>, %x: f32[2,3], %p: i64[], %q: i64[]) -> ("ins": seq
 }
 `,
 	// Optionals of a tensor and of a sequence, given and made.
-	"optional": `func @main(%o: opt<f32[2]>, %os: opt<seq<i32[?]>>) -> ("has": bool[], "hass": bool[], "val": f32[2], "seq": seq<i32[?]>, "made": opt<f32[2]>, "none": opt<seq<i32[?]>>) {
+	"optional": `func @main(%o: opt<f32[2]>, %os: opt<seq<i32[?]>>) -> ("has": bool[], "hass": bool[], "val": f32[2], "seq": seq<i32[?]>, "made": opt<f32[2]>, "none": opt<seq<i32[?]>>, "n": i64[]) {
   %has = OptionalHasElement(%o) : bool[]
   %hass = OptionalHasElement(%os) : bool[]
   %val = OptionalGetElement(%o) : f32[2]
   %seq = OptionalGetElement(%os) : seq<i32[?]>
   %made = Optional(%val) : opt<f32[2]>
   %none = Optional() {type = seq<i32[?]>} : opt<seq<i32[?]>>
-  return %has, %hass, %val, %seq, %made, %none
+  %plain = OptionalGetElement(%seq) : seq<i32[?]>
+  %n = SequenceLength(%plain) : i64[]
+  return %has, %hass, %val, %seq, %made, %none, %n
 }
 `,
 	// A SequenceMap body on items of different shapes: broadcast against
