@@ -86,7 +86,7 @@ type Package struct {
 // caller rewriting a folder can remove the ones a new compile no longer
 // writes.
 func GeneratedFiles() []string {
-	return append([]string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", "vecmath.go", "vecmath_nosimd.go", "vecmath_simd_amd64.go", WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}, genericFileNames()...)
+	return append([]string{"gemm.go", "gemm_nosimd.go", "gemm_simd_amd64.go", "kernels.go", "manifest.json", "mathf.go", "model.go", "parallel.go", "vecmath.go", "vecmath_nosimd.go", "vecmath_simd_amd64.go", seqTypesFile, WeightsFileName, weightsFileGo, weightsMmapGo, weightsReadGo}, genericFileNames()...)
 }
 
 // GeneratedHeader is how every Go file Compile writes begins.
@@ -258,6 +258,9 @@ func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, pl
 	for name, src := range g.genericFiles(opts) {
 		gen[name] = src
 	}
+	if g.usesSeqTypes() {
+		gen[seqTypesFile] = g.seqTypesSource(opts)
+	}
 	return &build{g: g, gen: gen, blob: blob}, nil
 }
 
@@ -307,7 +310,7 @@ func checkSupported(f *ir.Func) error {
 			if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
 				continue
 			}
-			if fusedEmittable(op) {
+			if fusedEmittable(op) || seqSupported(op) {
 				continue
 			}
 			if _, ok := bad[op.Name]; !ok {
@@ -369,7 +372,7 @@ func foldable(op *ir.Op) bool {
 func isView(op *ir.Op) bool {
 	d := ir.Lookup(op.Name)
 	return d != nil && d.Has(ir.View) && len(op.Results) == 1 && len(op.Args) > 0 && op.Args[0] != nil &&
-		op.Args[0].Type.DType == op.Results[0].Type.DType
+		op.Args[0].Type.DType == op.Results[0].Type.DType && op.Results[0].Type.Kind == ir.TensorKind
 }
 
 // bindDims checks opts.Dims against the symbols f's shapes use and the

@@ -22,6 +22,17 @@
 // are compiled when those results are outputs of the model only: their
 // kernels allocate them on the heap on each run and hand back a Tensor
 // with the shape found, and the manifest marks them heap_allocated.
+// Sequences and optionals (emit_sequence.go, emit_seqtypes.go) are Go
+// values of the generated Sequence ([]Tensor) and Optional (Present, then
+// the Tensor or Sequence held) types, in Inputs and Outputs too, on the
+// heap outside the memory plan; the ops on them call the generic kernels
+// of codegen/kernels/generic_sequence.go. A tensor taken out of one lands
+// in the arena when its shape is static under the binding (Run checks the
+// item's shape), else it stays boxed, a Tensor on the heap, as are a
+// SequenceMap body's items: a few ops (Identity, Shape, Slice and the
+// broadcasting arithmetic and comparisons) run on boxed tensors with
+// shapes found at run time, and others refuse them. If and Loop carry
+// them as Go variables.
 // Random ops draw from math/rand/v2 (seeded by their seed attribute when
 // it is given; emit_train.go).
 // emit_control.go compiles the If, Loop and Scan left into Go control flow

@@ -42,12 +42,25 @@ func emitIf(g *graph, op *ir.Op) error {
 	if err != nil {
 		return err
 	}
+	if err := needStatic(cond); err != nil {
+		return err
+	}
 	if cond.dtype != ir.Bool || cond.n != 1 {
 		return fmt.Errorf("condition is %s, want one bool", dtypeText(cond.dtype, cond.shape))
 	}
 	begin := &call{op: op, ctl: ctlIf, args: []*val{cond}, nctl: len(op.Results)}
 	var results []*val
 	for i, r := range op.Results {
+		if r.Type.Kind != ir.TensorKind {
+			// A sequence or optional: a Go variable each branch sets.
+			y, err := g.boxVal(r)
+			if err != nil {
+				return fmt.Errorf("result %d %v", i, err)
+			}
+			results = append(results, y)
+			begin.args = append(begin.args, y)
+			continue
+		}
 		y, err := g.newVal(r)
 		if err != nil {
 			return fmt.Errorf("result %d %v (the branches may give it different shapes, which codegen does not compile yet)", i, err)
@@ -76,7 +89,13 @@ func emitIf(g *graph, op *ir.Op) error {
 				return fmt.Errorf("%s: result %d: %w", br.Name, i, err)
 			}
 			dst := results[i]
-			if src.dtype != dst.dtype || !sameShape(src.shape, dst.shape) {
+			if boxed(dst) && (src.v.Type.Kind != dst.v.Type.Kind || src.dtype != dst.dtype) {
+				return fmt.Errorf("%s returns %s as result %d, the If gives %s", br.Name, src.v.Type, i, dst.v.Type)
+			}
+			if err := needStatic(src); err != nil && !boxed(dst) {
+				return fmt.Errorf("%s: result %d: %w", br.Name, i, err)
+			}
+			if !boxed(dst) && (src.dtype != dst.dtype || !sameShape(src.shape, dst.shape)) {
 				return fmt.Errorf("%s returns %s as result %d, the If gives %s; codegen needs every branch to give a result one static shape", br.Name, dtypeText(src.dtype, src.shape), i, dtypeText(dst.dtype, dst.shape))
 			}
 			g.calls = append(g.calls, &call{op: op, ctl: ctlCopy, args: []*val{src, dst}})
@@ -165,6 +184,10 @@ type iterLoop struct {
 	slices   []*val // Scan: the body's params holding one slice of each
 	inAxes   []int
 	inRev    []bool
+	// unwrap pairs a carried optional with the Loop result that takes its
+	// value after the loop (a Loop whose body turns an optional sequence
+	// into a sequence; emit_sequence.go).
+	unwrap [][2]*val
 }
 
 func init() {
@@ -183,6 +206,15 @@ func (g *graph) loopState(op *ir.Op, L *iterLoop, inits []*ir.Value, params []*i
 		init, err := g.data(v)
 		if err != nil {
 			return err
+		}
+		if v.Type.Kind != ir.TensorKind {
+			if err := g.boxedState(L, init, op.Results[i], params[i]); err != nil {
+				return fmt.Errorf("carried value %d %v", i, err)
+			}
+			continue
+		}
+		if err := needStatic(init); err != nil {
+			return fmt.Errorf("carried value %d: %w", i, err)
 		}
 		y, err := g.newVal(op.Results[i])
 		if err != nil {
@@ -219,7 +251,13 @@ func (g *graph) loopBody(op *ir.Op, L *iterLoop, body *ir.Region, carried []*ir.
 		if err != nil {
 			return err
 		}
-		if !sameShape(x.shape, L.carried[i].shape) || x.dtype != L.carried[i].dtype {
+		if boxed(L.carried[i]) {
+			if !boxedCarries(L.carried[i], x) {
+				return fmt.Errorf("the body turns carried value %d from %s into %s", i, L.carried[i].v.Type, x.v.Type)
+			}
+		} else if err := needStatic(x); err != nil {
+			return fmt.Errorf("the body's carried value %d: %w", i, err)
+		} else if !sameShape(x.shape, L.carried[i].shape) || x.dtype != L.carried[i].dtype {
 			return fmt.Errorf("the body turns carried value %d from %s into %s; codegen compiles loops whose carried values keep one static shape (not yet ones whose shapes change per iteration)", i, dtypeText(L.carried[i].dtype, L.carried[i].shape), dtypeText(x.dtype, x.shape))
 		}
 		L.bodyOut = append(L.bodyOut, x)
@@ -228,6 +266,9 @@ func (g *graph) loopBody(op *ir.Op, L *iterLoop, body *ir.Region, carried []*ir.
 		x, err := g.data(r)
 		if err != nil {
 			return err
+		}
+		if err := needStatic(x); err != nil {
+			return fmt.Errorf("the body's scan output: %w", err)
 		}
 		L.bodyScan = append(L.bodyScan, x)
 	}
@@ -257,6 +298,9 @@ func emitLoop(g *graph, op *ir.Op) error {
 		x, err := g.data(op.Arg(i))
 		if err != nil {
 			return err
+		}
+		if err := needStatic(x); err != nil {
+			return fmt.Errorf("operand %d: %w", i, err)
 		}
 		if x.n != 1 {
 			return fmt.Errorf("operand %d is %s, want one element", i, dtypeText(x.dtype, x.shape))
@@ -293,6 +337,7 @@ func emitLoop(g *graph, op *ir.Op) error {
 		return err
 	}
 	g.calls = append(g.calls, L.endCall(op))
+	g.unwrapCarried(op, L)
 	return nil
 }
 
@@ -342,6 +387,9 @@ func emitScan(g *graph, op *ir.Op) error {
 		x, err := g.data(op.Args[n+j])
 		if err != nil {
 			return err
+		}
+		if err := needStatic(x); err != nil {
+			return fmt.Errorf("scan input %d: %w", j, err)
 		}
 		ax, err := ir.NormAxis(int64(L.inAxes[j]), len(x.shape))
 		if err != nil {
@@ -442,10 +490,18 @@ func (g *graph) writeLoopBegin(b *strings.Builder, c *call) {
 	L := c.loop
 	fmt.Fprintf(b, "// %s %s\n", c.op.Name, quoteLocs(c.op))
 	for _, r := range c.args[len(c.args)-c.nctl:] {
+		if boxed(r) {
+			fmt.Fprintf(b, "var %s %s\n", r.name, goType(r))
+			continue
+		}
 		off := r.storage().buf.offset
 		fmt.Fprintf(b, "%s := %s[%d:%d:%d]\n", r.name, arenaVar[r.dtype], off, off+r.n, off+r.n)
 	}
 	for i, y := range L.carried {
+		if boxed(y) {
+			fmt.Fprintf(b, "%s = %s\n", y.name, g.expr(L.inits[i]))
+			continue
+		}
 		fmt.Fprintf(b, "copy(%s, %s)\n", y.name, g.expr(L.inits[i]))
 	}
 	it := fmt.Sprintf("it%d", L.id)
@@ -502,9 +558,17 @@ func (g *graph) writeLoopEnd(b *strings.Builder, c *call) {
 		fmt.Fprintf(b, "for o := 0; o < %d; o++ {\ncopy(%s[(o*%d+%s)*%d:(o*%d+%s+1)*%d], %s[o*%d:(o+1)*%d])\n}\n", outer, y.name, L.length, t, inner, L.length, t, inner, g.expr(x), inner, inner)
 	}
 	for i, x := range L.bodyOut {
+		if boxed(L.next[i]) {
+			fmt.Fprintf(b, "%s = %s\n", L.next[i].name, g.expr(x))
+			continue
+		}
 		fmt.Fprintf(b, "copy(%s, %s)\n", L.next[i].name, g.expr(x))
 	}
 	for i, y := range L.carried {
+		if boxed(y) {
+			fmt.Fprintf(b, "%s = %s\n", y.name, wrapBoxed(L.next[i], y))
+			continue
+		}
 		fmt.Fprintf(b, "copy(%s, %s)\n", y.name, L.next[i].name)
 	}
 	if !L.scan {

@@ -47,6 +47,8 @@ var (
 	roiSource string
 	//go:embed kernels/generic_text.go
 	textSource string
+	//go:embed kernels/generic_sequence.go
+	sequenceSource string
 )
 
 // genericLib is one file of generic kernels: the name it takes in a
@@ -77,6 +79,7 @@ var genericLibs = []genericLib{
 	{"pool.go", &poolSource, []string{"maxUnpool("}},
 	{"roi.go", &roiSource, []string{"roiAlign("}},
 	{"text.go", &textSource, []string{"tfIdf("}},
+	{"sequence.go", &sequenceSource, []string{"seqInsert(", "seqErase(", "seqAt(", "splitSizes(", "splitAxis(", "concatAxis(", "broadcastRT(", "sliceShaped("}},
 	{"dynamic.go", &dynamicSource, []string{"nonZero(", "compress(", "unique(", "nonMaxSuppression(", "rangeInt(", "rangeFloat("}},
 }
 

@@ -51,6 +51,9 @@ type call struct {
 	msg  string  // the error of a ctlFail
 	nctl int     // the number of results among the args of a control call
 	loop *iterLoop
+	// seqMap is the SequenceMap a ctlMapBegin or ctlMapEnd call writes
+	// (emit_sequence.go).
+	seqMap *seqMap
 	// col is the im2col scratch the kernel needs (elements), and colBuf
 	// its buffer: the planner places it in the arena, live at this call
 	// only.
@@ -120,6 +123,18 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 	g.uses = ir.Uses(f.Body)
 	var problems []string
 	for i, p := range f.Body.Params {
+		if p.Type.Kind != ir.TensorKind {
+			// A sequence or an optional: a Go value of the package's
+			// Sequence or Optional type (emit_sequence.go).
+			v, err := g.boxVal(p)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("input %q: %v", f.InputNames[i], err))
+				continue
+			}
+			v.where, v.index = inInput, i
+			g.inputs = append(g.inputs, v)
+			continue
+		}
 		if p.Type.Kind == ir.TensorKind && !ioTypes[p.Type.DType] {
 			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes number and bool inputs only so far", f.InputNames[i], p.Type))
 			continue
@@ -287,7 +302,7 @@ func (g *graph) emitKernels() error {
 		if _, err := g.data(r); err != nil {
 			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
 		}
-		if !ioTypes[r.Type.DType] {
+		if r.Type.Kind == ir.TensorKind && !ioTypes[r.Type.DType] {
 			return fmt.Errorf("output %q: is %s, a compiled model gives number and bool outputs only so far", g.f.OutputNames[i], r.Type)
 		}
 	}
@@ -297,6 +312,9 @@ func (g *graph) emitKernels() error {
 func (g *graph) emitOp(op *ir.Op) error {
 	if re := regionEmitters[op.Name]; re != nil && len(op.Regions) > 0 {
 		return re(g, op)
+	}
+	if done, err := g.emitSeqOp(op); done {
+		return err
 	}
 	if foldable(op) {
 		for _, r := range op.Results {

@@ -97,6 +97,12 @@ type ManifestIO struct {
 	// (NonZero, Unique, ...): its kernel allocates it on the heap on each
 	// run, and Shape has -1 for the dims known only then.
 	HeapAllocated bool `json:"heap_allocated,omitempty"`
+	// Kind is "sequence", "optional" or "optional sequence" for an input
+	// or output that is one (empty for a tensor): DType and the shapes
+	// are then those of the tensors inside, -1 in Shape for a dim each
+	// tensor gives, Shape null for an unknown rank. Such values live on
+	// the heap, outside the memory plan.
+	Kind string `json:"kind,omitempty"`
 }
 
 // ManifestBlob describes the weights blob and the tensors in it.
@@ -227,7 +233,16 @@ func (g *graph) manifest(opts Options) *Manifest {
 			for j, d := range decl[i].Dims {
 				sym[j] = d.String()
 			}
-			out = append(out, ManifestIO{Name: names[i], GoName: gn[i], DType: x.dtype.String(), Shape: x.shape, SymbolicShape: sym, HeapAllocated: x.where == inHeap})
+			io := ManifestIO{Name: names[i], GoName: gn[i], DType: x.dtype.String(), Shape: x.shape, SymbolicShape: sym, HeapAllocated: x.where == inHeap}
+			if k := x.v.Type.Kind; k != ir.TensorKind {
+				io.Kind, io.HeapAllocated, io.SymbolicShape = ioKind(x.v.Type), false, nil
+				if leaf, err := leafType(x.v.Type); err == nil && leaf.Shape.Ranked {
+					for _, d := range leaf.Shape.Dims {
+						io.SymbolicShape = append(io.SymbolicShape, d.String())
+					}
+				}
+			}
+			out = append(out, io)
 		}
 		return out
 	}

@@ -63,6 +63,9 @@ func shapeList(shape []int) string {
 
 // describe is the doc text of one input or output.
 func (g *graph) describe(x *val, decl ir.Shape, bind string) string {
+	if x.v.Type.Kind != ir.TensorKind {
+		return g.describeBoxed(x)
+	}
 	if x.where == inHeap {
 		return fmt.Sprintf("%s (field %s), shape %s, known only once Run computed it from the data; Run allocates it on the heap on each call", goElem[x.dtype], tensorField[x.dtype], symbolicShape(decl))
 	}
@@ -161,12 +164,12 @@ type Tensor struct {
 `))
 	b.WriteString("// Inputs are the model's inputs, one field per input. Each must have\n// exactly the shape given.\ntype Inputs struct {\n")
 	for i, x := range g.inputs {
-		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s Tensor\n", inNames[i], g.f.InputNames[i], g.describe(x, g.declared[i], bind), inNames[i])
+		fmt.Fprintf(&b, "// %s is input %q: %s.\n%s %s\n", inNames[i], g.f.InputNames[i], g.describe(x, g.declared[i], bind), inNames[i], ioType(x))
 	}
 	b.WriteString("}\n\n")
 	b.WriteString("// Outputs are the model's outputs, one field per output, in slices\n// that Run allocates for each call.\ntype Outputs struct {\n")
 	for i, r := range g.f.Body.Results {
-		fmt.Fprintf(&b, "// %s is output %q: %s.\n%s Tensor\n", outNames[i], g.f.OutputNames[i], g.describe(g.vals[r], g.declared[len(g.inputs)+i], bind), outNames[i])
+		fmt.Fprintf(&b, "// %s is output %q: %s.\n%s %s\n", outNames[i], g.f.OutputNames[i], g.describe(g.vals[r], g.declared[len(g.inputs)+i], bind), outNames[i], ioType(g.vals[r]))
 	}
 	b.WriteString("}\n\n")
 
@@ -296,6 +299,10 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		b.WriteString("dv, err := readDims(in)\nif err != nil {\nreturn out, err\n}\n_ = dv\n")
 	}
 	for i, x := range g.inputs {
+		if x.v.Type.Kind != ir.TensorKind {
+			fmt.Fprintf(&b, "if err := %s; err != nil {\nreturn out, err\n}\n", g.checkBoxedInput(x, g.f.InputNames[i], "in."+inNames[i]))
+			continue
+		}
 		fmt.Fprintf(&b, "if err := checkInput(%q, in.%s, %q, %s); err != nil {\nreturn out, err\n}\n", g.f.InputNames[i], inNames[i], elemName(x.dtype), shapeList(x.shape))
 	}
 	for _, d := range storedTypes {
@@ -318,7 +325,9 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		read[g.vals[r].storage()] = true
 	}
 	for i, x := range g.inputs {
-		if read[x] {
+		if read[x] && x.v.Type.Kind != ir.TensorKind {
+			fmt.Fprintf(&b, "%s := in.%s // %q\n", x.name, inNames[i], g.f.InputNames[i])
+		} else if read[x] {
 			fmt.Fprintf(&b, "%s := in.%s.%s // %q\n", x.name, inNames[i], tensorField[x.dtype], g.f.InputNames[i])
 		}
 	}
@@ -338,6 +347,10 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		switch c.ctl {
 		case ctlIf:
 			for _, r := range c.args[1:] {
+				if boxed(r) {
+					fmt.Fprintf(&b, "var %s %s\n", r.name, goType(r))
+					continue
+				}
 				off := r.storage().buf.offset
 				fmt.Fprintf(&b, "%s := %s[%d:%d:%d]\n", r.name, arenaVar[r.dtype], off, off+r.n, off+r.n)
 			}
@@ -350,7 +363,17 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 			b.WriteString("}\n")
 			continue
 		case ctlCopy:
+			if boxed(c.args[1]) {
+				fmt.Fprintf(&b, "%s = %s\n", g.expr(c.args[1]), g.expr(c.args[0]))
+				continue
+			}
 			fmt.Fprintf(&b, "copy(%s, %s)\n", g.expr(c.args[1]), g.expr(c.args[0]))
+			continue
+		case ctlMapBegin:
+			g.writeSeqMapBegin(&b, c)
+			continue
+		case ctlMapEnd:
+			g.writeSeqMapEnd(&b, c)
 			continue
 		case ctlLoop:
 			g.writeLoopBegin(&b, c)
@@ -370,7 +393,11 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		nres := c.nres()
 		for _, r := range c.args[len(c.args)-nres:] {
 			if r.where == inHeap {
-				fmt.Fprintf(&b, "var %s Tensor // shape known once the kernel ran\n", r.name)
+				note := " // shape known once the kernel ran"
+				if r.v.Type.Kind != ir.TensorKind || r.v.Def == nil || boxedEmitters[r.v.Def.Name] != nil || seqEmitters[r.v.Def.Name] != nil {
+					note = ""
+				}
+				fmt.Fprintf(&b, "var %s %s%s\n", r.name, goType(r), note)
 				continue
 			}
 			st := r.storage()
@@ -383,8 +410,8 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 		var args []string
 		for _, a := range c.args {
-			if a.where == inHeap {
-				args = append(args, "&"+a.name)
+			if boxed(a) {
+				args = append(args, "&"+g.expr(a))
 				continue
 			}
 			args = append(args, g.expr(a))
@@ -404,8 +431,12 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 	}
 	for i, r := range g.f.Body.Results {
 		x := g.vals[r]
+		if x.v.Type.Kind != ir.TensorKind {
+			fmt.Fprintf(&b, "out.%s = clone%s(%s)\n", outNames[i], goType(x), g.expr(x))
+			continue
+		}
 		if x.where == inHeap {
-			fmt.Fprintf(&b, "out.%s = %s\n", outNames[i], x.name)
+			fmt.Fprintf(&b, "out.%s = %s\n", outNames[i], g.expr(x))
 			continue
 		}
 		fmt.Fprintf(&b, "out.%s = Tensor{Shape: []int{%s}, %s: append([]%s(nil), %s...)}\n", outNames[i], shapeList(x.shape), tensorField[x.dtype], goElem[x.dtype], g.expr(x))
@@ -417,12 +448,22 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 	if len(g.inputs) == 0 {
 		loopVars = "name" // a model without inputs reads no tensor
 	}
-	b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them. An unknown input name is an error.\nfunc (s *Session) RunNamed(in map[string]Tensor) (map[string]Tensor, error) {\nvar x Inputs\nfor " + loopVars + " := range in {\nswitch name {\n")
-	for i := range g.inputs {
+	named := g.namedType()
+	if named == "Tensor" {
+		b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them. An unknown input name is an error.\n")
+	} else {
+		b.WriteString("// RunNamed is Run with inputs and outputs keyed by the model's names for\n// them, each a Tensor, a Sequence or an Optional as the fields of Inputs\n// and Outputs are. An unknown input name, or a value of the wrong kind,\n// is an error.\n")
+	}
+	b.WriteString("func (s *Session) RunNamed(in map[string]" + named + ") (map[string]" + named + ", error) {\nvar x Inputs\nfor " + loopVars + " := range in {\nswitch name {\n")
+	for i, v := range g.inputs {
+		if named != "Tensor" {
+			fmt.Fprintf(&b, "case %q:\nv, ok := t.(%s)\nif !ok {\nreturn nil, fmt.Errorf(\"input %%q: is a %%T, want a %s\", name, t)\n}\nx.%s = v\n", g.f.InputNames[i], ioType(v), ioType(v), inNames[i])
+			continue
+		}
 		fmt.Fprintf(&b, "case %q:\nx.%s = t\n", g.f.InputNames[i], inNames[i])
 	}
 	b.WriteString("default:\nreturn nil, fmt.Errorf(\"unknown input %q\", name)\n}\n}\n")
-	b.WriteString("out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nreturn map[string]Tensor{\n")
+	b.WriteString("out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nreturn map[string]" + named + "{\n")
 	for i := range g.f.OutputNames {
 		fmt.Fprintf(&b, "%q: out.%s,\n", g.f.OutputNames[i], outNames[i])
 	}

@@ -177,7 +177,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	names := []string{*engine}
 	counts := []string{strconv.Itoa(*warmup), strconv.Itoa(*n)}
 	if *engine == engineCompiled {
-		p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{threads: *threads, simd: *simd, pipeline: pipeline, ranges: ranges}, progressTo(stderr, *verbose))
+		p, err := buildCompiled(ctx, m, f, model, b.values, nil, engineOpts{threads: *threads, simd: *simd, pipeline: pipeline, ranges: ranges}, progressTo(stderr, *verbose))
 		if err != nil {
 			m.Close()
 			return verifyFailedAs(stderr, "bench", err)

@@ -147,12 +147,7 @@ func prepareCompiledTest(dir, unit string) (t *compiledTest, units []compiled.Un
 			m.Close()
 			return failed("load", fmt.Errorf("%s: %w", filepath.Base(set), err))
 		}
-		in, err := tensorInputs(f, vals)
-		if err != nil {
-			m.Close()
-			return failed("compile", err)
-		}
-		dims, err := compiled.BindDims(m, f, in, nil)
+		dims, err := compiled.BindValueDims(m, f, vals, nil)
 		if err != nil {
 			m.Close()
 			return failed("load", fmt.Errorf("%s: %w", filepath.Base(set), err))
@@ -197,14 +192,11 @@ func runCompiledTest(ctx context.Context, p *compiled.Program, t *compiledTest, 
 		if err != nil {
 			return fail("load", fmt.Errorf("%s: %w", name, err))
 		}
-		in := make([]*tensor.Tensor, len(vals))
-		for i, v := range vals {
-			var ok bool
-			if in[i], ok = v.(*tensor.Tensor); !ok {
-				return fail("load", fmt.Errorf("%s: input %d is not a tensor", name, i))
-			}
+		outTypes := make([]ir.Type, len(t.results))
+		for i, r := range t.results {
+			outTypes[i] = r.Type
 		}
-		got, err := p.RunEnv(ctx, t.units[k], in, []string{fmt.Sprintf("GOMEMLIMIT=%dB", memLimit)})
+		got, err := p.RunValues(ctx, t.units[k], vals, outTypes, []string{fmt.Sprintf("GOMEMLIMIT=%dB", memLimit)})
 		if err != nil {
 			if ctx.Err() == context.DeadlineExceeded {
 				r.Outcome, r.Stage, r.Reason = onnxtest.Failed, "timeout", fmt.Sprintf("no result within %v", timeout)
@@ -215,11 +207,7 @@ func runCompiledTest(ctx context.Context, p *compiled.Program, t *compiledTest, 
 		}
 		// Random draws are checked on their statistics, as the
 		// interpreter's are: no two generators draw the same values.
-		gotVals := make([]tensor.Value, len(got))
-		for i, t := range got {
-			gotVals[i] = t
-		}
-		if random, err := onnxtest.CheckRandom(r.Test, vals, gotVals, want); random {
+		if random, err := onnxtest.CheckRandom(r.Test, vals, got, want); random {
 			if err != nil {
 				return fail("compare", fmt.Errorf("%s: %w", name, err))
 			}

@@ -28,12 +28,7 @@ const compiledSampleStep = 12
 // sample: a gap not listed fails the test, and so does a listed test that
 // passes. With KILN_CONFORMANCE_COMPILED=all the unlisted gaps of the
 // whole run are reported the same way (README counts them by cause).
-var compiledGaps = map[string]string{
-	// Sequences and optionals have no representation in generated code.
-	"node/test_identity_opt":                         "optional of a sequence",
-	"node/test_optional_has_element_empty":           "optional input",
-	"node/test_sequence_map_add_1_sequence_1_tensor": "sequence input",
-}
+var compiledGaps = map[string]string{}
 
 // TestConformanceCompiledSample runs a fixed sample of the ONNX backend
 // suites (every 12th test) in the compiled engine and in the interpreter,

@@ -77,8 +77,8 @@ type engineOpts struct {
 // buildCompiled binds m's symbolic dims from the inputs' shapes (and
 // given), runs eo's passes on a copy of m, and builds (or finds in the
 // cache) the compiled program.
-func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, inputs []*tensor.Tensor, given map[string]int64, eo engineOpts, progress io.Writer) (*compiled.Program, error) {
-	dims, err := compiled.BindDims(m, f, inputs, given)
+func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, inputs []tensor.Value, given map[string]int64, eo engineOpts, progress io.Writer) (*compiled.Program, error) {
+	dims, err := compiled.BindValueDims(m, f, inputs, given)
 	if err != nil {
 		return nil, err
 	}
@@ -123,22 +123,18 @@ func buildCompiled(ctx context.Context, m *ir.Module, f *ir.Func, model string, 
 // run (the child) ends with ctx; the error is then ctx's.
 func runCompiledOnce(ctx context.Context, m *ir.Module, f *ir.Func, model string, values []tensor.Value, progress io.Writer) ([]tensor.Value, time.Duration, error) {
 	start := time.Now()
-	inputs, err := tensorInputs(f, values)
-	if err != nil {
-		return nil, 0, err
-	}
-	p, err := buildCompiled(ctx, m, f, model, inputs, nil, engineOpts{}, progress)
+	p, err := buildCompiled(ctx, m, f, model, values, nil, engineOpts{}, progress)
 	build := time.Since(start)
 	if err != nil {
 		return nil, build, err
 	}
-	outs, err := p.Run(ctx, "model", inputs)
+	types := make([]ir.Type, len(f.Body.Results))
+	for i, r := range f.Body.Results {
+		types[i] = r.Type
+	}
+	res, err := p.RunValues(ctx, "model", values, types, nil)
 	if err != nil {
 		return nil, build, err
-	}
-	res := make([]tensor.Value, len(outs))
-	for i, t := range outs {
-		res[i] = t
 	}
 	return res, build, nil
 }

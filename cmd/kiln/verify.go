@@ -126,7 +126,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	p, err := buildCompiled(ctx, m, f, model, in, nil, engineOpts{pipeline: pipeline, ranges: ranges}, progressTo(stderr, *verbose))
+	p, err := buildCompiled(ctx, m, f, model, b.values, nil, engineOpts{pipeline: pipeline, ranges: ranges}, progressTo(stderr, *verbose))
 	if err != nil {
 		return verifyFailed(stderr, err, *timeout)
 	}

@@ -17,6 +17,31 @@ import (
 // rank or dtype, or two inputs giving one symbol different sizes is an
 // error naming the input and both sizes. Every input must be a tensor.
 func BindDims(m *ir.Module, f *ir.Func, inputs []*tensor.Tensor, given map[string]int64) (map[string]int64, error) {
+	vals := make([]tensor.Value, len(inputs))
+	for i, t := range inputs {
+		vals[i] = t
+	}
+	return BindValueDims(m, f, vals, given)
+}
+
+// BindValueDims is BindDims for inputs that may be sequences and
+// optionals too: those must match their parameter's kind and element
+// type, and bind no dims (their tensors' shapes vary from item to item;
+// the compiled package checks them when it runs).
+func BindValueDims(m *ir.Module, f *ir.Func, values []tensor.Value, given map[string]int64) (map[string]int64, error) {
+	inputs := make([]*tensor.Tensor, len(values))
+	for i, v := range values {
+		if i >= len(f.Body.Params) {
+			break
+		}
+		if t, ok := v.(*tensor.Tensor); ok {
+			inputs[i] = t
+			continue
+		}
+		if err := checkValueKind(f.Body.Params[i].Type, v); err != nil {
+			return nil, fmt.Errorf("input %q: %w", f.InputNames[i], err)
+		}
+	}
 	if len(inputs) != len(f.Body.Params) {
 		return nil, fmt.Errorf("%d inputs given, the model takes %d", len(inputs), len(f.Body.Params))
 	}
@@ -38,7 +63,10 @@ func BindDims(m *ir.Module, f *ir.Func, inputs []*tensor.Tensor, given map[strin
 	for i, p := range f.Body.Params {
 		t, x := p.Type, inputs[i]
 		name := f.InputNames[i]
-		if !t.IsTensor() {
+		if x == nil && !t.IsTensor() {
+			continue // a sequence or optional, checked above
+		}
+		if !t.IsTensor() || x == nil {
 			return nil, fmt.Errorf("input %q is a %v; the compiled engine takes tensors", name, t)
 		}
 		if x.DType != t.DType {
@@ -86,6 +114,44 @@ func BindDims(m *ir.Module, f *ir.Func, inputs []*tensor.Tensor, given map[strin
 		}
 	}
 	return bind, nil
+}
+
+// checkValueKind checks a sequence or optional input v against its
+// parameter's type t: the same kind, and tensors of t's element type
+// inside.
+func checkValueKind(t ir.Type, v tensor.Value) error {
+	switch x := v.(type) {
+	case *tensor.Sequence:
+		if t.Kind != ir.SequenceKind || t.Elem == nil {
+			return fmt.Errorf("is a sequence, the model wants %v", t)
+		}
+		for k, it := range x.Items {
+			if err := checkValueKind(*t.Elem, it); err != nil {
+				return fmt.Errorf("item %d: %w", k, err)
+			}
+		}
+		return nil
+	case *tensor.Optional:
+		if t.Kind != ir.OptionalKind || t.Elem == nil {
+			return fmt.Errorf("is an optional, the model wants %v", t)
+		}
+		if x.Value == nil {
+			return nil
+		}
+		return checkValueKind(*t.Elem, x.Value)
+	case *tensor.Tensor:
+		if t.Kind != ir.TensorKind {
+			return fmt.Errorf("is a tensor, the model wants %v", t)
+		}
+		if x.DType != t.DType {
+			return fmt.Errorf("dtype %v, the model wants %v", x.DType, t.DType)
+		}
+		if t.Shape.Ranked && len(x.Shape) != len(t.Shape.Dims) {
+			return fmt.Errorf("shape %v has rank %d, the model wants %v", x.Shape, len(x.Shape), t.Shape)
+		}
+		return nil
+	}
+	return fmt.Errorf("a %T is no value the compiled engine takes", v)
 }
 
 // isSymbol reports whether d is one symbol, not an expression.

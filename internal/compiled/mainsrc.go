@@ -51,8 +51,28 @@ type genUnit struct {
 	name     string // the unit's name, as callers pass it
 	pkg      string // package name and folder
 	manifest *codegen.Manifest
-	inTypes  []ir.DType
+	inTypes  []ir.DType // element types (of the tensors inside a sequence or optional)
 	outTypes []ir.DType
+	// inKinds and outKinds say what each input and output is: "tensor",
+	// "seq", "opt" (an optional tensor) or "optseq" (an optional
+	// sequence); see valueKind.
+	inKinds  []string
+	outKinds []string
+}
+
+// valueKind returns the element type of the tensors a value of type t
+// holds and its kind for the generated main: "tensor", "seq", "opt" or
+// "optseq".
+func valueKind(t ir.Type) (ir.DType, string) {
+	switch {
+	case t.Kind == ir.SequenceKind && t.Elem != nil:
+		return t.Elem.DType, "seq"
+	case t.Kind == ir.OptionalKind && t.Elem != nil && t.Elem.Kind == ir.SequenceKind && t.Elem.Elem != nil:
+		return t.Elem.Elem.DType, "optseq"
+	case t.Kind == ir.OptionalKind && t.Elem != nil:
+		return t.Elem.DType, "opt"
+	}
+	return t.DType, "tensor"
 }
 
 // mainSource writes the main package that dispatches on unit names. It
@@ -65,27 +85,53 @@ func mainSource(units []*genUnit) ([]byte, error) {
 		fmt.Fprintf(&b, "%s %q\n", u.pkg, modulePath+"/"+u.pkg)
 	}
 	b.WriteString(")\n\n")
-	b.WriteString("// units maps each unit's name to its input dtypes and its loader.\nvar units = map[string]unit{\n")
+	b.WriteString("// units maps each unit's name to its input dtypes and kinds and its\n// loader.\nvar units = map[string]unit{\n")
 	for _, u := range units {
-		var in []string
-		for _, d := range u.inTypes {
+		var in, kinds []string
+		for i, d := range u.inTypes {
 			in = append(in, fmt.Sprintf("%q", inDescr(d).descr))
+			kinds = append(kinds, fmt.Sprintf("%q", u.inKinds[i]))
 		}
-		fmt.Fprintf(&b, "%q: {in: []string{%s}, load: load_%s},\n", u.name, strings.Join(in, ", "), u.pkg)
+		fmt.Fprintf(&b, "%q: {in: []string{%s}, kinds: []string{%s}, load: load_%s},\n", u.name, strings.Join(in, ", "), strings.Join(kinds, ", "), u.pkg)
 	}
 	b.WriteString("}\n\n")
 	for _, u := range units {
-		fmt.Fprintf(&b, "// load_%[1]s loads unit %[2]q and returns its run function.\nfunc load_%[1]s() (runFunc, error) {\nm, err := %[1]s.Load()\nif err != nil {\nreturn nil, err\n}\ns := m.NewSession()\nreturn func(in []tensor) ([]tensor, error) {\nvar x %[1]s.Inputs\n", u.pkg, u.name)
+		fmt.Fprintf(&b, "// load_%[1]s loads unit %[2]q and returns its run function.\nfunc load_%[1]s() (runFunc, error) {\nm, err := %[1]s.Load()\nif err != nil {\nreturn nil, err\n}\ns := m.NewSession()\nreturn func(in []value) ([]value, error) {\nvar x %[1]s.Inputs\n", u.pkg, u.name)
 		for i, io := range u.manifest.Inputs {
 			f := inDescr(u.inTypes[i]).field
-			fmt.Fprintf(&b, "x.%s = %s.Tensor{Shape: in[%d].shape, %s: decode[%s](in[%d])}\n", io.GoName, u.pkg, i, f, goElemOf[f], i)
+			item := func(src string) string {
+				return fmt.Sprintf("%s.Tensor{Shape: %s.shape, %s: decode[%s](%s)}", u.pkg, src, f, goElemOf[f], src)
+			}
+			switch u.inKinds[i] {
+			case "seq":
+				fmt.Fprintf(&b, "for _, t := range in[%d].seq {\nx.%s = append(x.%s, %s)\n}\n", i, io.GoName, io.GoName, item("t"))
+			case "opt":
+				fmt.Fprintf(&b, "if !in[%d].none {\nx.%s = %s.Optional{Present: true, Tensor: %s}\n}\n", i, io.GoName, u.pkg, item(fmt.Sprintf("in[%d].t", i)))
+			case "optseq":
+				fmt.Fprintf(&b, "if !in[%d].none {\nx.%s.Present = true\nfor _, t := range in[%d].seq {\nx.%s.Sequence = append(x.%s.Sequence, %s)\n}\n}\n", i, io.GoName, i, io.GoName, io.GoName, item("t"))
+			default:
+				fmt.Fprintf(&b, "x.%s = %s\n", io.GoName, item(fmt.Sprintf("in[%d].t", i)))
+			}
 		}
-		b.WriteString("out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nreturn []tensor{\n")
+		fmt.Fprintf(&b, "out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nres := make([]value, %d)\n", len(u.manifest.Outputs))
 		for i, io := range u.manifest.Outputs {
 			d := npyDescr[u.outTypes[i]]
-			fmt.Fprintf(&b, "{descr: %q, shape: out.%s.Shape, data: encode(out.%s.%s)},\n", d.descr, io.GoName, io.GoName, d.field)
+			item := func(src string) string {
+				return fmt.Sprintf("tensor{descr: %q, shape: %s.Shape, data: encode(%s.%s)}", d.descr, src, src, d.field)
+			}
+			o := "out." + io.GoName
+			switch u.outKinds[i] {
+			case "seq":
+				fmt.Fprintf(&b, "res[%d].isSeq = true\nfor _, t := range %s {\nres[%d].seq = append(res[%d].seq, %s)\n}\n", i, o, i, i, item("t"))
+			case "opt":
+				fmt.Fprintf(&b, "if %s.Present {\nres[%d].t = %s\n} else {\nres[%d].none = true\n}\n", o, i, item(o+".Tensor"), i)
+			case "optseq":
+				fmt.Fprintf(&b, "if %s.Present {\nres[%d].isSeq = true\nfor _, t := range %s.Sequence {\nres[%d].seq = append(res[%d].seq, %s)\n}\n} else {\nres[%d].none = true\n}\n", o, i, o, i, i, item("t"), i)
+			default:
+				fmt.Fprintf(&b, "res[%d].t = %s\n", i, item(o))
+			}
 		}
-		b.WriteString("}, nil\n}, nil\n}\n\n")
+		b.WriteString("return res, nil\n}, nil\n}\n\n")
 	}
 	b.WriteString(mainBody)
 	src, err := format.Source([]byte(b.String()))
@@ -136,13 +182,84 @@ func encode[T any](s []T) []byte {
 	return b.Bytes()
 }
 
-// runFunc runs one unit on its inputs in order.
-type runFunc func(in []tensor) ([]tensor, error)
+// value is one input or output: a tensor, a sequence of tensors (isSeq),
+// or an empty optional (none). A present optional is its value.
+type value struct {
+	t     tensor
+	seq   []tensor
+	isSeq bool
+	none  bool
+}
 
-// unit is one compiled model: its inputs' .npy dtypes and its loader.
+// runFunc runs one unit on its inputs in order.
+type runFunc func(in []value) ([]value, error)
+
+// unit is one compiled model: its inputs' .npy dtypes (of the tensors
+// inside, for sequences and optionals), their kinds ("tensor", "seq",
+// "opt", "optseq") and its loader.
 type unit struct {
-	in   []string
-	load func() (runFunc, error)
+	in    []string
+	kinds []string
+	load  func() (runFunc, error)
+}
+
+// readValue reads the input of the given kind stored at base: base.npy
+// for a tensor, the folder base.seq holding 0.npy, 1.npy, ... for a
+// sequence, base.none (an empty file) for an empty optional.
+func readValue(base, kind, descr string) (value, error) {
+	var v value
+	if kind == "opt" || kind == "optseq" {
+		if _, err := os.Stat(base + ".none"); err == nil {
+			v.none = true
+			return v, nil
+		}
+	}
+	read := func(path string) (tensor, error) {
+		t, err := readNPY(path)
+		if err == nil && t.descr != descr {
+			err = fmt.Errorf("%s: dtype %s, want %s", path, t.descr, descr)
+		}
+		return t, err
+	}
+	if kind == "seq" || kind == "optseq" {
+		v.isSeq = true
+		if _, err := os.Stat(base + ".seq"); err != nil {
+			return v, err
+		}
+		for k := 0; ; k++ {
+			p := filepath.Join(base+".seq", strconv.Itoa(k)+".npy")
+			if _, err := os.Stat(p); err != nil {
+				return v, nil
+			}
+			t, err := read(p)
+			if err != nil {
+				return v, err
+			}
+			v.seq = append(v.seq, t)
+		}
+	}
+	t, err := read(base + ".npy")
+	v.t = t
+	return v, err
+}
+
+// writeValue writes an output as readValue reads an input.
+func writeValue(base string, v value) error {
+	switch {
+	case v.none:
+		return os.WriteFile(base+".none", nil, 0o666)
+	case v.isSeq:
+		if err := os.Mkdir(base+".seq", 0o777); err != nil {
+			return err
+		}
+		for k, t := range v.seq {
+			if err := writeNPY(filepath.Join(base+".seq", strconv.Itoa(k)+".npy"), t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return writeNPY(base+".npy", v.t)
 }
 
 func main() {
@@ -160,16 +277,13 @@ func mainErr(args []string) error {
 	if !ok {
 		return fmt.Errorf("no unit %q in this program", args[1])
 	}
-	in := make([]tensor, len(u.in))
+	in := make([]value, len(u.in))
 	for i, descr := range u.in {
-		t, err := readNPY(filepath.Join(args[2], strconv.Itoa(i)+".npy"))
+		v, err := readValue(filepath.Join(args[2], strconv.Itoa(i)), u.kinds[i], descr)
 		if err != nil {
 			return fmt.Errorf("input %d: %w", i, err)
 		}
-		if t.descr != descr {
-			return fmt.Errorf("input %d: dtype %s, want %s", i, t.descr, descr)
-		}
-		in[i] = t
+		in[i] = v
 	}
 	run, err := u.load()
 	if err != nil {
@@ -181,8 +295,8 @@ func mainErr(args []string) error {
 		if err != nil {
 			return err
 		}
-		for i, t := range out {
-			if err := writeNPY(filepath.Join(args[3], strconv.Itoa(i)+".npy"), t); err != nil {
+		for i, v := range out {
+			if err := writeValue(filepath.Join(args[3], strconv.Itoa(i)), v); err != nil {
 				return err
 			}
 		}

@@ -252,10 +252,12 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err 
 	}
 	g = &genUnit{name: u.Name, pkg: pkg, manifest: p.Manifest}
 	for _, v := range f.Body.Params {
-		g.inTypes = append(g.inTypes, v.Type.DType)
+		d, k := valueKind(v.Type)
+		g.inTypes, g.inKinds = append(g.inTypes, d), append(g.inKinds, k)
 	}
 	for _, v := range f.Body.Results {
-		g.outTypes = append(g.outTypes, v.Type.DType)
+		d, k := valueKind(v.Type)
+		g.outTypes, g.outKinds = append(g.outTypes, d), append(g.outKinds, k)
 	}
 	for i, d := range append(append([]ir.DType{}, g.inTypes...), g.outTypes...) {
 		if d == ir.BF16 && i < len(g.inTypes) {

@@ -78,6 +78,132 @@ func (p *Program) RunEnv(ctx context.Context, unit string, inputs []*tensor.Tens
 	return res, nil
 }
 
+// RunValues is RunEnv for a unit whose inputs or outputs may be
+// sequences or optionals: outTypes gives the type of each output, so
+// that each is read back as what it is.
+func (p *Program) RunValues(ctx context.Context, unit string, inputs []tensor.Value, outTypes []ir.Type, env []string) ([]tensor.Value, error) {
+	if _, ok := p.units[unit]; !ok {
+		return nil, fmt.Errorf("the program holds no unit %q", unit)
+	}
+	work, err := os.MkdirTemp("", "kiln-run-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	in, out := filepath.Join(work, "in"), filepath.Join(work, "out")
+	if err := WriteValues(in, inputs); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(out, 0o777); err != nil {
+		return nil, err
+	}
+	cmd := p.Command(ctx, "run", unit, in, out)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		return nil, childError(ctx, err, stderr.String())
+	}
+	res := make([]tensor.Value, len(outTypes))
+	for i, t := range outTypes {
+		v, err := readValue(filepath.Join(out, strconv.Itoa(i)), t)
+		if err != nil {
+			return nil, fmt.Errorf("reading output %d of the compiled program: %w", i, err)
+		}
+		res[i] = v
+	}
+	return res, nil
+}
+
+// readValue reads a value of type t the program wrote at base (see
+// WriteValues for the layout).
+func readValue(base string, t ir.Type) (tensor.Value, error) {
+	switch t.Kind {
+	case ir.OptionalKind:
+		if t.Elem == nil {
+			return nil, fmt.Errorf("optional of unknown element type")
+		}
+		if _, err := os.Stat(base + ".none"); err == nil {
+			return &tensor.Optional{Elem: *t.Elem}, nil
+		}
+		v, err := readValue(base, *t.Elem)
+		if err != nil {
+			return nil, err
+		}
+		return &tensor.Optional{Elem: *t.Elem, Value: v}, nil
+	case ir.SequenceKind:
+		if t.Elem == nil {
+			return nil, fmt.Errorf("sequence of unknown element type")
+		}
+		if _, err := os.Stat(base + ".seq"); err != nil {
+			return nil, err
+		}
+		s := &tensor.Sequence{Elem: *t.Elem, Items: []tensor.Value{}}
+		for k := 0; ; k++ {
+			p := filepath.Join(base+".seq", strconv.Itoa(k)+".npy")
+			if _, err := os.Stat(p); err != nil {
+				return s, nil
+			}
+			x, err := tensor.ReadNPYFile(p)
+			if err != nil {
+				return nil, err
+			}
+			s.Items = append(s.Items, x)
+		}
+	}
+	return tensor.ReadNPYFile(base + ".npy")
+}
+
+// WriteValues writes inputs into dir (creating it) in the layout the
+// program reads: input i as i.npy for a tensor, the folder i.seq holding
+// 0.npy, 1.npy, ... for a sequence, the empty file i.none for an empty
+// optional, and a present optional as its value.
+func WriteValues(dir string, inputs []tensor.Value) error {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	var write func(base string, v tensor.Value) error
+	write = func(base string, v tensor.Value) error {
+		switch x := v.(type) {
+		case *tensor.Tensor:
+			if x.DType == ir.BF16 {
+				// NumPy has no bfloat16: the bits travel as uint16.
+				x = &tensor.Tensor{DType: ir.U16, Shape: x.Shape, Data: bf16Bits(x)}
+			}
+			return tensor.WriteNPYFile(base+".npy", x)
+		case *tensor.Optional:
+			if x.Value == nil {
+				return os.WriteFile(base+".none", nil, 0o666)
+			}
+			return write(base, x.Value)
+		case *tensor.Sequence:
+			if err := os.Mkdir(base+".seq", 0o777); err != nil {
+				return err
+			}
+			for k, it := range x.Items {
+				t, ok := it.(*tensor.Tensor)
+				if !ok {
+					return fmt.Errorf("item %d is a %v; the compiled engine takes sequences of tensors", k, it.Type())
+				}
+				if err := write(filepath.Join(base+".seq", strconv.Itoa(k)), t); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return fmt.Errorf("a %T is no value the compiled engine takes", v)
+	}
+	for i, v := range inputs {
+		if err := write(filepath.Join(dir, strconv.Itoa(i)), v); err != nil {
+			return fmt.Errorf("input %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // childError describes a failed run of the program: its message, or how
 // it died.
 func childError(ctx context.Context, err error, stderr string) error {
