@@ -18,6 +18,7 @@ const (
 	inArena                 // the session's activation arena
 	inLocal                 // a slice Run writes from the dims it reads (folded shape values)
 	inHeap                  // a Tensor its kernel allocates on each run: its shape depends on the data
+	inStr                   // a []string Run allocates (or a string constant's literal): strings have no arena (emit_string.go)
 )
 
 // val is one float32 tensor value of the function with its static shape
@@ -39,6 +40,8 @@ type val struct {
 	layout string
 	// local holds the elements of a folded value Run writes (inLocal).
 	local []int64
+	// strs holds the elements of a string constant (inStr).
+	strs []string
 }
 
 // call is one op of the function as the generated Run executes it.
@@ -107,6 +110,8 @@ type graph struct {
 	ranges  []runDim
 	runtime map[string][]string
 	locals  []*val // folded values Run writes, in a package with ranges
+	// strConsts are the string constants Run declares as literals.
+	strConsts []*val
 
 	uses       ir.UseMap
 	bufs       []*buffer
@@ -222,6 +227,9 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	x, err := g.newVal(v)
 	if err != nil {
 		return nil, fmt.Errorf("constant @%s %v", v.Const.Name, err)
+	}
+	if x.dtype == ir.String {
+		return g.stringConst(x), nil
 	}
 	x.where = inWeight
 	for _, w := range g.weights {
@@ -369,6 +377,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 			return fmt.Errorf("result %d %v", i, err)
 		}
 		y.where = inArena
+		if y.dtype == ir.String {
+			y.where = inStr
+		}
 		args = append(args, y)
 	}
 	if k.gemm {

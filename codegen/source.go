@@ -334,6 +334,9 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 		fmt.Fprintf(&b, "%s := []%s{%s} // %s, from the dims\n", x.name, goElem[x.dtype], strings.Join(parts, ", "), x.v.Name)
 	}
+	for _, x := range g.strConsts {
+		fmt.Fprintf(&b, "%s := %s // @%s\n", x.name, stringLiteral(x.strs), x.v.Const.Name)
+	}
 	for _, c := range g.calls {
 		switch c.ctl {
 		case ctlIf:
@@ -371,6 +374,10 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		for _, r := range c.args[len(c.args)-nres:] {
 			if r.where == inHeap {
 				fmt.Fprintf(&b, "var %s Tensor // shape known once the kernel ran\n", r.name)
+				continue
+			}
+			if r.where == inStr {
+				fmt.Fprintf(&b, "%s := make([]string, %d) // strings have no arena\n", r.name, r.n)
 				continue
 			}
 			st := r.storage()

@@ -33,6 +33,9 @@ var npyDescr = map[ir.DType]struct{ descr, field string }{
 // inDescr is the .npy dtype an input of element type d travels as:
 // bfloat16, which NumPy lacks, as its bits (WriteInputs writes them so).
 func inDescr(d ir.DType) struct{ descr, field string } {
+	if isStringIO(d) {
+		return struct{ descr, field string }{strDescr, "Str"}
+	}
 	if d == ir.BF16 {
 		return struct{ descr, field string }{"<u2", "BF16"}
 	}
@@ -60,7 +63,7 @@ type genUnit struct {
 func mainSource(units []*genUnit) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString(mainHeader)
-	b.WriteString("import (\n\"bufio\"\n\"bytes\"\n\"encoding/binary\"\n\"encoding/json\"\n\"fmt\"\n\"os\"\n\"path/filepath\"\n\"strconv\"\n\"strings\"\n\"time\"\n\n")
+	b.WriteString("import (\n\"bufio\"\n\"bytes\"\n\"encoding/binary\"\n\"encoding/json\"\n\"fmt\"\n\"os\"\n\"path/filepath\"\n\"strconv\"\n\"strings\"\n\"time\"\n\"unicode\"\n\"unicode/utf8\"\n\n")
 	for _, u := range units {
 		fmt.Fprintf(&b, "%s %q\n", u.pkg, modulePath+"/"+u.pkg)
 	}
@@ -78,16 +81,25 @@ func mainSource(units []*genUnit) ([]byte, error) {
 		fmt.Fprintf(&b, "// load_%[1]s loads unit %[2]q and returns its run function.\nfunc load_%[1]s() (runFunc, error) {\nm, err := %[1]s.Load()\nif err != nil {\nreturn nil, err\n}\ns := m.NewSession()\nreturn func(in []tensor) ([]tensor, error) {\nvar x %[1]s.Inputs\n", u.pkg, u.name)
 		for i, io := range u.manifest.Inputs {
 			f := inDescr(u.inTypes[i]).field
+			if isStringIO(u.inTypes[i]) {
+				fmt.Fprintf(&b, "x.%s = %s.Tensor{Shape: in[%d].shape, Str: in[%d].strs}\n", io.GoName, u.pkg, i, i)
+				continue
+			}
 			fmt.Fprintf(&b, "x.%s = %s.Tensor{Shape: in[%d].shape, %s: decode[%s](in[%d])}\n", io.GoName, u.pkg, i, f, goElemOf[f], i)
 		}
 		b.WriteString("out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nreturn []tensor{\n")
 		for i, io := range u.manifest.Outputs {
+			if isStringIO(u.outTypes[i]) {
+				fmt.Fprintf(&b, "stringTensor(out.%s.Shape, out.%s.Str),\n", io.GoName, io.GoName)
+				continue
+			}
 			d := npyDescr[u.outTypes[i]]
 			fmt.Fprintf(&b, "{descr: %q, shape: out.%s.Shape, data: encode(out.%s.%s)},\n", d.descr, io.GoName, io.GoName, d.field)
 		}
 		b.WriteString("}, nil\n}, nil\n}\n\n")
 	}
 	b.WriteString(mainBody)
+	b.WriteString(mainStrings)
 	src, err := format.Source([]byte(b.String()))
 	if err != nil {
 		return nil, fmt.Errorf("generated main package does not parse (a bug in kiln): %w", err)
@@ -114,6 +126,7 @@ type tensor struct {
 	descr string
 	shape []int
 	data  []byte
+	strs  []string // a string tensor's elements (readStrings)
 }
 
 // decode returns t's elements as a slice of T (a fixed-size type whose
@@ -166,7 +179,7 @@ func mainErr(args []string) error {
 		if err != nil {
 			return fmt.Errorf("input %d: %w", i, err)
 		}
-		if t.descr != descr {
+		if t.descr != descr && !(descr == "str" && t.strs != nil) {
 			return fmt.Errorf("input %d: dtype %s, want %s", i, t.descr, descr)
 		}
 		in[i] = t
@@ -272,6 +285,9 @@ func readNPY(path string) (tensor, error) {
 		}
 		t.shape = append(t.shape, d)
 		n *= d
+	}
+	if len(t.descr) > 2 && (t.descr[1] == 'U' || t.descr[1] == 'S') {
+		return readStrings(path, t, data, n)
 	}
 	size, err := strconv.Atoi(t.descr[min(2, len(t.descr)):])
 	if err != nil || size < 1 || len(t.descr) < 3 || !strings.Contains("fiub", t.descr[1:2]) {
