@@ -126,7 +126,7 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 	var problems []string
 	for i, p := range f.Body.Params {
 		if p.Type.Kind == ir.TensorKind && !ioTypes[p.Type.DType] {
-			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes number and bool inputs only so far", f.InputNames[i], p.Type))
+			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes number, bool and string inputs only so far", f.InputNames[i], p.Type))
 			continue
 		}
 		v, err := g.newVal(p)
@@ -151,7 +151,7 @@ func (g *graph) newVal(v *ir.Value) (*val, error) {
 		return nil, fmt.Errorf("is a %s, codegen handles tensors only", t)
 	}
 	if goElem[t.DType] == "" {
-		return nil, fmt.Errorf("is %s, codegen handles number and bool tensors only so far", t)
+		return nil, fmt.Errorf("is %s, codegen handles number, bool and string tensors only so far", t)
 	}
 	shape, err := g.evalShape(t.Shape)
 	if err != nil {
@@ -296,7 +296,7 @@ func (g *graph) emitKernels() error {
 			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
 		}
 		if !ioTypes[r.Type.DType] {
-			return fmt.Errorf("output %q: is %s, a compiled model gives number and bool outputs only so far", g.f.OutputNames[i], r.Type)
+			return fmt.Errorf("output %q: is %s, a compiled model gives number, bool and string outputs only so far", g.f.OutputNames[i], r.Type)
 		}
 	}
 	return nil
