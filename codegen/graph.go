@@ -314,6 +314,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 		}
 		return nil
 	}
+	if g.readsRunShape(op) {
+		return g.emitRunShape(op)
+	}
 	if isView(op) {
 		src, err := g.data(op.Args[0])
 		if err != nil {
