@@ -102,7 +102,9 @@ func (g *graph) bindingText() string {
 
 // expr is the Go expression for a value's elements inside Run.
 func (g *graph) expr(x *val) string {
-	if d := x.v.Def; d != nil && isView(d) {
+	if d := x.v.Def; d != nil && isView(d) && x.root != x {
+		// (A view computed by a kernel, over run-time shapes, owns its
+		// storage.)
 		return g.expr(g.vals[d.Args[0]])
 	}
 	if x.v.Param != nil && x.root != x {
