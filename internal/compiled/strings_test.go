@@ -12,18 +12,19 @@ import (
 
 // stringModule passes strings in and out of a compiled model: a string
 // input parsed to f32 and i32, numbers printed as strings, a string
-// constant, and StringNormalizer with a result of static and of
-// data-dependent length.
+// constant, and StringNormalizer with a result of data-dependent length
+// and of static length, with and without stopwords.
 const stringModule = `const @words : string[3] = ["Apple", "pear", "APPLE"]
 
-func @main(%s: string[4], %x: f32[4], %b: bool[2]) -> ("f": f32[4], "i": i32[4], "xs": string[4], "bs": string[2], "n": string[?], "c": string[3]) {
+func @main(%s: string[4], %x: f32[4], %b: bool[2]) -> ("f": f32[4], "i": i32[4], "xs": string[4], "bs": string[2], "n": string[?], "c": string[3], "k": string[3]) {
   %f = Cast(%s) {to = f32} : f32[4]
   %i = Cast(%s) {to = i32} : i32[4]
   %xs = Cast(%x) {to = string} : string[4]
   %bs = Cast(%b) {to = string} : string[2]
   %n = StringNormalizer(@words) {case_change_action = "LOWER", stopwords = ["apple"]} : string[?]
   %c = StringNormalizer(@words) {case_change_action = "UPPER"} : string[3]
-  return %f, %i, %xs, %bs, %n, %c
+  %k = StringNormalizer(%s) {stopwords = ["1e3"]} : string[3]
+  return %f, %i, %xs, %bs, %n, %c, %k
 }
 `
 
@@ -66,6 +67,18 @@ func TestStringTensors(t *testing.T) {
 	}
 	if s := tensor.Data[string](got[4]); !slices.Equal(s, []string{"pear"}) {
 		t.Errorf("StringNormalizer dropping apple: %q", s)
+	}
+	// A StringNormalizer that drops nothing gives 4 strings where the
+	// model declares 3.
+	in[0] = tensor.FromSlice([]int{4}, []string{"1", "2", "3", "4"})
+	_, err = p.Run(context.Background(), "model", in)
+	if err == nil || !strings.Contains(err.Error(), "4 strings, the model was compiled for 3") {
+		t.Errorf("StringNormalizer of the wrong length: error %v", err)
+	}
+	// Numbers where the model takes strings.
+	_, err = p.Run(context.Background(), "model", []*tensor.Tensor{in[1], in[1], in[2]})
+	if err == nil || !strings.Contains(err.Error(), "want str") {
+		t.Errorf("f32 for a string input: error %v", err)
 	}
 	in[0] = tensor.FromSlice([]int{4}, []string{"1", "two", "3", "4"})
 	_, err = p.Run(context.Background(), "model", in)
