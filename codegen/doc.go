@@ -21,8 +21,8 @@
 // NonMaxSuppression, Range of operands read at run time; emit_dynamic.go)
 // allocate them on the heap on each run and hand back a Tensor with the
 // shape found; the manifest marks such outputs heap_allocated. Later
-// elementwise and broadcasting ops, Slice and Identity run over the
-// shapes Run finds (emit_runshape.go: each element through the op's own
+// elementwise and broadcasting ops, Slice, the views, Shape and Size run
+// over the shapes Run finds (emit_runshape.go: each element through the op's own
 // one-element kernel), writing a result the module gives a static shape
 // into its buffer once Run has checked that shape; other readers are
 // refused. String tensors (emit_string.go) are []string values Run

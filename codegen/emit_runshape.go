@@ -16,7 +16,9 @@ import (
 // shapes Run finds (emitRunShape): elementwise and broadcasting ops call
 // their own kernel, specialized for one element, once per element, with
 // the broadcast worked out at run time (generic_runshape.go); Slice
-// computes its bounds at run time. Each result whose shape the module
+// computes its bounds, the views (Reshape, Flatten, Squeeze, Unsqueeze,
+// Identity) their shapes, and Shape and Size read the shape found. Each
+// result whose shape the module
 // knows goes into its arena buffer as usual, Run checking that the shape
 // found is that one; the others stay on the heap for the next op. Other
 // ops reading such values, and such values crossing a region's boundary,
@@ -27,6 +29,16 @@ var runShapeSource string
 
 func init() {
 	genericLibs = append(genericLibs, genericLib{"runshape.go", &runShapeSource, []string{"rtBroadcast(", "rtShapeIs(", "rtCheck("}})
+	// Shape and Size are folded at compile time, but for an operand whose
+	// shape is known only at run time (readsRunShape sends those to
+	// emitRunShape before any emitter).
+	for _, name := range []string{"Shape", "Size"} {
+		if emitters[name] == nil {
+			emitters[name] = func(c *opCtx) (*kernel, error) {
+				return nil, fmt.Errorf("%s of a shape that is neither known at compile time nor found at run time", c.op.Name)
+			}
+		}
+	}
 }
 
 // heapTypes are the element types a heap value between ops may have:
@@ -54,12 +66,13 @@ func (g *graph) readsRunShape(op *ir.Op) bool {
 }
 
 // runShapeOp reports whether emitRunShape computes op over run-time
-// shapes: one-result elementwise and broadcasting ops, Slice, Identity.
+// shapes: one-result elementwise and broadcasting ops, Slice, the views
+// of runShapeViews, Shape and Size.
 func runShapeOp(op *ir.Op) bool {
 	if len(op.Results) != 1 || len(op.Regions) > 0 {
 		return false
 	}
-	if op.Name == "Slice" || op.Name == "Identity" {
+	if op.Name == "Slice" || op.Name == "Shape" || op.Name == "Size" || runShapeViews[op.Name] != nil {
 		return true
 	}
 	d := ir.Lookup(op.Name)
@@ -78,7 +91,7 @@ func runShapeOperand(op string, i int, param string, x *val) string {
 // emitRunShape compiles op over run-time shapes (see the file comment).
 func (g *graph) emitRunShape(op *ir.Op) error {
 	if !runShapeOp(op) {
-		return fmt.Errorf("an operand's shape depends on the data (known only at run time), and codegen runs only elementwise and broadcasting ops, Slice and Identity on such values, not %s", op.Name)
+		return fmt.Errorf("an operand's shape depends on the data (known only at run time), and codegen runs only elementwise and broadcasting ops, Slice, the views, Shape and Size on such values, not %s", op.Name)
 	}
 	var in []*ir.Value
 	var ins []*val
@@ -120,11 +133,23 @@ func (g *graph) emitRunShape(op *ir.Op) error {
 	}
 	var err error
 	switch op.Name {
-	case "Identity":
-		err = g.runShapeIdentity(&b, op, y)
+	case "Shape":
+		end := int64(0)
+		if op.Has("end") {
+			end = op.Int("end")
+		}
+		shape := fmt.Sprintf("got := rtShapeOf(s0, %d, %d, %t)\n", op.Int("start"), end, op.Has("end"))
+		b.WriteString(shape)
+		runShapeResult(&b, op.Name, y, "[]int{len(got)}", "copy(yd, got)\n")
+	case "Size":
+		runShapeResult(&b, op.Name, y, "[]int{}", "yd[0] = int64(len(d0))\n")
 	case "Slice":
 		err = g.runShapeSlice(&b, op, ins, y)
 	default:
+		if view := runShapeViews[op.Name]; view != nil {
+			err = g.runShapeView(&b, op, view, ins, y)
+			break
+		}
 		err = g.runShapeElementwise(&b, op, ins, y)
 	}
 	if err != nil {
@@ -172,14 +197,48 @@ func runShapeResult(b *strings.Builder, op string, y *val, shape, body string) {
 	fmt.Fprintf(b, "if err := rtShapeIs(%q, %s, []int{%s}); err != nil {\nreturn err\n}\nyd := y[:%d]\n%s", op, shape, shapeList(y.shape), y.n, body)
 }
 
-// runShapeIdentity writes Identity: a heap value is handed on as it is,
-// its elements shared (no kernel writes into a value it reads).
-func (g *graph) runShapeIdentity(b *strings.Builder, op *ir.Op, y *val) error {
+// runShapeViews gives, for each view op, the Go statements setting got,
+// the result's shape, from the data's shape s0 and the operand d1 (axes,
+// or Reshape's shape) when the op has it.
+var runShapeViews = map[string]func(op *ir.Op) string{
+	"Identity": func(*ir.Op) string { return "got := s0\n" },
+	"Reshape": func(op *ir.Op) string {
+		return fmt.Sprintf("got, err := rtReshape(s0, d1, %t)\nif err != nil {\nreturn err\n}\n", op.Int("allowzero") != 0)
+	},
+	"Flatten": func(op *ir.Op) string {
+		return fmt.Sprintf("got, err := rtFlatten(s0, %d)\nif err != nil {\nreturn err\n}\n", op.Int("axis"))
+	},
+	"Squeeze": func(op *ir.Op) string {
+		axes := "nil"
+		if op.Arg(1) != nil {
+			axes = "d1"
+		}
+		return fmt.Sprintf("got, err := rtSqueeze(s0, %s)\nif err != nil {\nreturn err\n}\n", axes)
+	},
+	"Unsqueeze": func(*ir.Op) string { return "got, err := rtUnsqueeze(s0, d1)\nif err != nil {\nreturn err\n}\n" },
+}
+
+// runShapeView writes a view over run-time shapes: the result's shape
+// found, the elements handed on. A heap result shares a heap operand's
+// elements (no kernel writes into a value it reads) and copies those of
+// an arena or weight operand, whose storage a later op may reuse.
+func (g *graph) runShapeView(b *strings.Builder, op *ir.Op, view func(*ir.Op) string, ins []*val, y *val) error {
+	if ins[0].dtype != y.dtype {
+		return fmt.Errorf("internal error: %s of %s gives %s", op.Name, ins[0].dtype, y.dtype)
+	}
+	if len(ins) > 1 && ins[1].dtype != ir.I64 {
+		return fmt.Errorf("operand 1 is %s, want i64", ins[1].dtype)
+	}
+	b.WriteString(view(op))
 	if y.where == inHeap {
-		b.WriteString("*y = *x0\n")
+		data := "d0"
+		if ins[0].where != inHeap {
+			data = fmt.Sprintf("append([]%s(nil), d0...)", goElem[y.dtype])
+		}
+		b.WriteString(heapTensor("y", y.dtype, "got", data))
 		return nil
 	}
-	runShapeResult(b, op.Name, y, "s0", "copy(yd, d0)\n")
+	runShapeResult(b, op.Name, y, "got", "copy(yd, d0)\n")
 	return nil
 }
 

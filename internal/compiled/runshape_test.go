@@ -12,13 +12,16 @@ import (
 // runShapeModule reads values whose shapes are known only at run time: a
 // Range of a computed limit, scaled, broadcast against a constant row and
 // passed through Cos into an output of static shape [2,4]; a Slice of
-// computed starts added to a static value; and a heap output.
+// computed starts added to a static value; the views, Shape and Size of
+// such values; and heap outputs.
 const runShapeModule = `const @zero : f32[] = 0.0
 const @one : f32[] = 1.0
 const @row : f32[2,1] = [1.0, -2.0]
 const @data : f32[6] = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+const @ax0 : i64[1] = [0]
+const @col : i64[2] = [-1, 1]
 
-func @main(%n: f32[], %at: i64[1], %to: i64[1], %b: f32[2]) -> ("w": f32[2,4], "s": f32[2], "r": f32[?]) {
+func @main(%n: f32[], %at: i64[1], %to: i64[1], %b: f32[2]) -> ("w": f32[2,4], "s": f32[2], "r": f32[?], "sh": i64[2], "sz": i64[], "fl": f32[1,?], "sq": f32[4]) {
   %lim = Add(%n, @one) : f32[]
   %r = Range(@zero, %lim, @one) : f32[?]
   %sc = Mul(%r, %n) : f32[?]
@@ -27,7 +30,13 @@ func @main(%n: f32[], %at: i64[1], %to: i64[1], %b: f32[2]) -> ("w": f32[2,4], "
   %w = Identity(%c) : f32[2,4]
   %sl = Slice(@data, %at, %to) : f32[?]
   %s = Add(%b, %sl) : f32[2]
-  return %w, %s, %r
+  %u = Unsqueeze(%r, @ax0) : f32[1,?]
+  %fl = Flatten(%u) {axis = 0} : f32[1,?]
+  %rs = Reshape(%sc, @col) : f32[?,1]
+  %sh = Shape(%rs) : i64[2]
+  %sq = Squeeze(%u, @ax0) : f32[4]
+  %sz = Size(%sq) : i64[]
+  return %w, %s, %r, %sh, %sz, %fl, %sq
 }
 `
 
@@ -52,6 +61,9 @@ func TestRunShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, err := interp.New(m, interp.Options{}).Run("main", []interp.Value{in[0], in[1], in[2], in[3]})
+	if len(want) != 7 {
+		t.Fatalf("the interpreter gives %d outputs, want 7", len(want))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +75,10 @@ func TestRunShapes(t *testing.T) {
 	// By hand: the slice [-3:-1] of data is 40, 50.
 	if s := tensor.Data[float32](got[1]); s[0] != 40.5 || s[1] != 50.25 {
 		t.Errorf("s = %v, want [40.5 50.25]", s)
+	}
+	// Range(0, 4, 1) has 4 elements: Reshape to [-1, 1] gives [4, 1].
+	if sh, sz := tensor.Data[int64](got[3]), tensor.Data[int64](got[4]); sh[0] != 4 || sh[1] != 1 || sz[0] != 4 {
+		t.Errorf("Shape %v and Size %v, want [4 1] and 4", sh, sz)
 	}
 	// n = 4 gives a Range of 5, not the 4 columns w was compiled for.
 	in[0] = tensor.FromSlice([]int{}, []float32{4})
