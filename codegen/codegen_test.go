@@ -124,14 +124,43 @@ func @main(%x: f32[2,3], %s: i64[]) -> ("y": f32[2,3]) {
 		{name: "bad package", src: dynamic, opts: Options{Package: "main", Dims: map[string]int64{"n": 2}}, want: []string{"package name"}},
 		{name: "bad weights mode", src: dynamic, opts: Options{Weights: "mmap", Dims: map[string]int64{"n": 2}}, want: []string{"weights mode"}},
 		{
-			name: "element type not stored",
+			name: "op on strings without a string kernel",
 			src: `
-func @main(%x: string[2]) -> ("y": string[2]) {
-  %y = Identity(%x) : string[2]
+func @main(%x: string[2]) -> ("y": string[4]) {
+  %y = Concat(%x, %x) {axis = 0} : string[4]
   return %y
 }
 `,
-			want: []string{`input "x"`, "string", "number and bool inputs"},
+			want: []string{"Concat on strings", "Cast, CastLike and StringNormalizer"},
+		},
+		{
+			name: "strings in control flow",
+			src: `
+func @main(%x: string[2], %c: bool[]) -> ("y": string[2]) {
+  %y = If(%c) : string[2] {
+    then_branch() {
+      %a = Identity(%x) : string[2]
+      return %a
+    }
+    else_branch() {
+      %b = Identity(%x) : string[2]
+      return %b
+    }
+  }
+  return %y
+}
+`,
+			want: []string{"string values in control flow", "no arena"},
+		},
+		{
+			name: "element type not stored",
+			src: `
+func @main(%x: c64[2]) -> ("y": c64[2]) {
+  %y = Identity(%x) : c64[2]
+  return %y
+}
+`,
+			want: []string{`input "x"`, "c64", "number, bool and string inputs"},
 		},
 		{
 			name: "arithmetic on half floats",

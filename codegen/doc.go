@@ -19,9 +19,15 @@
 // integers and the half floats to the stored element types.
 // Ops whose results' shapes depend on the data (NonZero, Compress, Unique,
 // NonMaxSuppression, Range of operands read at run time; emit_dynamic.go)
-// are compiled when those results are outputs of the model only: their
-// kernels allocate them on the heap on each run and hand back a Tensor
-// with the shape found, and the manifest marks them heap_allocated.
+// allocate them on the heap on each run and hand back a Tensor with the
+// shape found; the manifest marks such outputs heap_allocated. Later
+// elementwise and broadcasting ops, Slice, the views, Shape and Size run
+// over the shapes Run finds (emit_runshape.go: each element through the
+// op's own one-element kernel), writing a result the module gives a
+// static shape into its buffer once Run has checked that shape; other
+// readers are refused. String tensors (emit_string.go) are []string
+// values Run allocates, outside the arenas, with string constants as Go
+// literals; Cast, CastLike and StringNormalizer take them.
 // Sequences and optionals (emit_sequence.go, emit_seqtypes.go) are Go
 // values of the generated Sequence ([]Tensor) and Optional (Present, then
 // the Tensor or Sequence held) types, in Inputs and Outputs too, on the

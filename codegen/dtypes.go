@@ -90,6 +90,7 @@ func (g *graph) extraIOTypes() []ir.DType {
 // text) the fields of extraIOTypes: the package's API holds only the
 // element types it passes.
 func (g *graph) withExtraFields(src string) string {
+	src = g.withStringField(src)
 	extra := g.extraIOTypes()
 	if len(extra) == 0 {
 		return src

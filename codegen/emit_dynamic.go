@@ -24,16 +24,14 @@ func init() {
 }
 
 // heapVal records result i of an op whose kernel allocates it: a value
-// nothing but the function's return reads, its dims evaluated where the
-// binding knows them, -1 elsewhere.
+// the function returns or later ops read over run-time shapes
+// (emit_runshape.go, which refuses the ops it cannot run), its dims
+// evaluated where the binding knows them, -1 elsewhere. A region's
+// result cannot be one.
 func (g *graph) heapVal(r *ir.Value, i int) (*val, error) {
 	for _, u := range g.uses[r] {
-		if u.Op != nil || u.Region != g.f.Body {
-			what := "a region's result"
-			if u.Op != nil {
-				what = u.Op.Name + " " + nodeName(u.Op)
-			}
-			return nil, fmt.Errorf("result %d: its shape depends on the data, and codegen takes such a result only as an output of the model, but %s reads it", i, what)
+		if u.Op == nil && u.Region != g.f.Body {
+			return nil, fmt.Errorf("result %d: its shape depends on the data, and codegen does not return such a value from a region", i)
 		}
 	}
 	t := r.Type

@@ -23,7 +23,9 @@ func init() {
 
 // numericType reports whether codegen computes on element type d: a
 // stored number that is not a half float.
-func numericType(d ir.DType) bool { return goElem[d] != "" && d != ir.Bool && !isHalf(d) }
+func numericType(d ir.DType) bool {
+	return goElem[d] != "" && d != ir.Bool && d != ir.String && !isHalf(d)
+}
 
 // emitBitShift writes BitShift of unsigned integers; Go's shifts give 0
 // for a count of the width or more, as ONNX's reference does.

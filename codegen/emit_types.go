@@ -27,6 +27,9 @@ func checkKernelTypes(op *ir.Op) error {
 	if err := checkHalfTypes(op); err != nil {
 		return err
 	}
+	if err := checkStringTypes(op); err != nil {
+		return err
+	}
 	if !f32Kernels[op.Name] || len(op.Results) == 0 {
 		return nil
 	}

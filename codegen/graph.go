@@ -18,6 +18,7 @@ const (
 	inArena                 // the session's activation arena
 	inLocal                 // a slice Run writes from the dims it reads (folded shape values)
 	inHeap                  // a Tensor its kernel allocates on each run: its shape depends on the data
+	inStr                   // a []string Run allocates (or a string constant's literal): strings have no arena (emit_string.go)
 )
 
 // val is one float32 tensor value of the function with its static shape
@@ -39,6 +40,8 @@ type val struct {
 	layout string
 	// local holds the elements of a folded value Run writes (inLocal).
 	local []int64
+	// strs holds the elements of a string constant (inStr).
+	strs []string
 }
 
 // call is one op of the function as the generated Run executes it.
@@ -110,6 +113,8 @@ type graph struct {
 	ranges  []runDim
 	runtime map[string][]string
 	locals  []*val // folded values Run writes, in a package with ranges
+	// strConsts are the string constants Run declares as literals.
+	strConsts []*val
 
 	uses       ir.UseMap
 	bufs       []*buffer
@@ -136,7 +141,7 @@ func newGraph(m *ir.Module, f *ir.Func, bind map[string]int64) (*graph, error) {
 			continue
 		}
 		if p.Type.Kind == ir.TensorKind && !ioTypes[p.Type.DType] {
-			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes number and bool inputs only so far", f.InputNames[i], p.Type))
+			problems = append(problems, fmt.Sprintf("input %q: is %s, a compiled model takes number, bool and string inputs only so far", f.InputNames[i], p.Type))
 			continue
 		}
 		v, err := g.newVal(p)
@@ -161,7 +166,7 @@ func (g *graph) newVal(v *ir.Value) (*val, error) {
 		return nil, fmt.Errorf("is a %s, codegen handles tensors only", t)
 	}
 	if goElem[t.DType] == "" {
-		return nil, fmt.Errorf("is %s, codegen handles number and bool tensors only so far", t)
+		return nil, fmt.Errorf("is %s, codegen handles number, bool and string tensors only so far", t)
 	}
 	shape, err := g.evalShape(t.Shape)
 	if err != nil {
@@ -238,6 +243,9 @@ func (g *graph) data(v *ir.Value) (*val, error) {
 	if err != nil {
 		return nil, fmt.Errorf("constant @%s %v", v.Const.Name, err)
 	}
+	if x.dtype == ir.String {
+		return g.stringConst(x), nil
+	}
 	x.where = inWeight
 	for _, w := range g.weights {
 		if w.dtype == x.dtype {
@@ -303,7 +311,7 @@ func (g *graph) emitKernels() error {
 			return fmt.Errorf("output %q: %w", g.f.OutputNames[i], err)
 		}
 		if r.Type.Kind == ir.TensorKind && !ioTypes[r.Type.DType] {
-			return fmt.Errorf("output %q: is %s, a compiled model gives number and bool outputs only so far", g.f.OutputNames[i], r.Type)
+			return fmt.Errorf("output %q: is %s, a compiled model gives number, bool and string outputs only so far", g.f.OutputNames[i], r.Type)
 		}
 	}
 	return nil
@@ -323,6 +331,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 			}
 		}
 		return nil
+	}
+	if g.readsRunShape(op) {
+		return g.emitRunShape(op)
 	}
 	if isView(op) {
 		src, err := g.data(op.Args[0])
@@ -387,6 +398,9 @@ func (g *graph) emitOp(op *ir.Op) error {
 			return fmt.Errorf("result %d %v", i, err)
 		}
 		y.where = inArena
+		if y.dtype == ir.String {
+			y.where = inStr
+		}
 		args = append(args, y)
 	}
 	if k.gemm {

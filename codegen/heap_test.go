@@ -37,15 +37,29 @@ func @main(%x: f32[2,3]) -> ("idx": i64[2,?], "y": f32[2,3]) {
 	if _, ok := pkg.Files["dynamic.go"]; !ok {
 		t.Error("the package does not carry dynamic.go")
 	}
-	_, err = Compile(parseKIR(t, `
+	// Read by an elementwise op, it is computed over the shape found at
+	// run time (emit_runshape.go); an op that has no such form is refused.
+	pkg, err = Compile(parseKIR(t, `
 func @main(%x: f32[2,3]) -> ("y": i64[2,?]) {
   %idx = NonZero(%x) : i64[2,?]
   %y = Neg(%idx) : i64[2,?]
   return %y
 }
 `), Options{})
-	if err == nil || !strings.Contains(err.Error(), "depends on the data") || !strings.Contains(err.Error(), "Neg") {
-		t.Errorf("a data-dependent result read by Neg: error %v", err)
+	if err != nil {
+		t.Errorf("a data-dependent result read by Neg: %v", err)
+	} else if k := string(pkg.Files["kernels.go"]); !strings.Contains(k, "func negRT1(x0, y *Tensor) error") {
+		t.Errorf("kernels.go has no Neg over run-time shapes:\n%s", k)
+	}
+	_, err = Compile(parseKIR(t, `
+func @main(%x: f32[2,3]) -> ("y": i64[?,2]) {
+  %idx = NonZero(%x) : i64[2,?]
+  %y = Transpose(%idx) {perm = [1, 0]} : i64[?,2]
+  return %y
+}
+`), Options{})
+	if err == nil || !strings.Contains(err.Error(), "depends on the data") || !strings.Contains(err.Error(), "Transpose") {
+		t.Errorf("a data-dependent result read by Transpose: error %v", err)
 	}
 	// A Range of operands read at run time has a length known only then.
 	pkg, err = Compile(parseKIR(t, `

@@ -59,8 +59,11 @@ func (g *graph) plan(place []int) error {
 			continue
 		}
 		for _, y := range c.args[len(c.args)-c.nres():] {
-			if y.where == inHeap {
-				continue // allocated by its kernel, not in the arena
+			if y.where == inHeap || y.where == inStr {
+				continue // allocated by its kernel or by Run, not in the arena
+			}
+			if y.dtype == ir.String {
+				return fmt.Errorf("%s %s: string values in control flow: not supported (strings have no arena)", c.op.Name, nodeName(c.op))
 			}
 			if src := g.inPlaceSource(c, i, y, lastUse); src != nil {
 				r := src.storage()

@@ -105,7 +105,9 @@ func (g *graph) bindingText() string {
 
 // expr is the Go expression for a value's elements inside Run.
 func (g *graph) expr(x *val) string {
-	if d := x.v.Def; d != nil && isView(d) {
+	if d := x.v.Def; d != nil && isView(d) && x.root != x {
+		// (A view computed by a kernel, over run-time shapes, owns its
+		// storage.)
 		return g.expr(g.vals[d.Args[0]])
 	}
 	if x.v.Param != nil && x.root != x {
@@ -343,6 +345,9 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 		}
 		fmt.Fprintf(&b, "%s := []%s{%s} // %s, from the dims\n", x.name, goElem[x.dtype], strings.Join(parts, ", "), x.v.Name)
 	}
+	for _, x := range g.strConsts {
+		fmt.Fprintf(&b, "%s := %s // @%s\n", x.name, stringLiteral(x.strs), x.v.Const.Name)
+	}
 	for _, c := range g.calls {
 		switch c.ctl {
 		case ctlIf:
@@ -398,6 +403,10 @@ func checkInput(name string, t Tensor, elem string, want ...int) error {
 					note = ""
 				}
 				fmt.Fprintf(&b, "var %s %s%s\n", r.name, goType(r), note)
+				continue
+			}
+			if r.where == inStr {
+				fmt.Fprintf(&b, "%s := make([]string, %d) // strings have no arena\n", r.name, r.n)
 				continue
 			}
 			st := r.storage()

@@ -34,14 +34,36 @@ func checkShape(op string, got, want []int) error {
 // then clamped into the dim ([0, dim] going forward, [-1, dim-1] going
 // back).
 func sliceRT[T any, I ~int32 | ~int64](x, y []T, xs, ys []int, starts, ends, axes, steps []I) error {
+	start, step, got, err := sliceShape(xs, starts, ends, axes, steps)
+	if err != nil {
+		return err
+	}
+	if err := checkShape("Slice", got, ys); err != nil {
+		return err
+	}
+	xst, yst := rowStrides(xs), rowStrides(ys)
+	for i := range y {
+		src := 0
+		for d := range ys {
+			src += (start[d] + (i/yst[d])%ys[d]*step[d]) * xst[d]
+		}
+		y[i] = x[src]
+	}
+	return nil
+}
+
+// sliceShape returns, for each axis of a tensor of shape xs, where the
+// slice that starts, ends and the optional axes and steps select begins,
+// its step, and the slice's shape (got), clamped as sliceRT describes.
+func sliceShape[I ~int32 | ~int64](xs []int, starts, ends, axes, steps []I) (start, step, got []int, err error) {
 	r := len(xs)
-	start, step := make([]int, r), make([]int, r)
-	got := slices.Clone(xs)
+	start, step = make([]int, r), make([]int, r)
+	got = slices.Clone(xs)
 	for d := range step {
 		step[d] = 1
 	}
 	if len(ends) != len(starts) || axes != nil && len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
-		return fmt.Errorf("Slice: starts, ends, axes and steps differ in length")
+		return nil, nil, nil, fmt.Errorf("Slice: starts, ends, axes and steps differ in length")
 	}
 	seen := make([]bool, r)
 	for i := range starts {
@@ -53,7 +75,7 @@ func sliceRT[T any, I ~int32 | ~int64](x, y []T, xs, ys []int, starts, ends, axe
 			}
 		}
 		if ax < 0 || ax >= r || seen[ax] {
-			return fmt.Errorf("Slice: axis %d is out of range or repeated for rank %d", ax, r)
+			return nil, nil, nil, fmt.Errorf("Slice: axis %d is out of range or repeated for rank %d", ax, r)
 		}
 		seen[ax] = true
 		st := int64(1)
@@ -61,7 +83,7 @@ func sliceRT[T any, I ~int32 | ~int64](x, y []T, xs, ys []int, starts, ends, axe
 			st = int64(steps[i])
 		}
 		if st == 0 {
-			return fmt.Errorf("Slice: step 0 on axis %d", ax)
+			return nil, nil, nil, fmt.Errorf("Slice: step 0 on axis %d", ax)
 		}
 		dim := int64(xs[ax])
 		s, e := int64(starts[i]), int64(ends[i])
@@ -81,18 +103,7 @@ func sliceRT[T any, I ~int32 | ~int64](x, y []T, xs, ys []int, starts, ends, axe
 		}
 		start[ax], step[ax], got[ax] = int(s), int(st), int(max(n, 0))
 	}
-	if err := checkShape("Slice", got, ys); err != nil {
-		return err
-	}
-	xst, yst := rowStrides(xs), rowStrides(ys)
-	for i := range y {
-		src := 0
-		for d := range ys {
-			src += (start[d] + (i/yst[d])%ys[d]*step[d]) * xst[d]
-		}
-		y[i] = x[src]
-	}
-	return nil
+	return start, step, got, nil
 }
 
 // reduceSumRT sums x (of shape xs) over the axes given at run time (all of

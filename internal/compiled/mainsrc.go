@@ -33,6 +33,9 @@ var npyDescr = map[ir.DType]struct{ descr, field string }{
 // inDescr is the .npy dtype an input of element type d travels as:
 // bfloat16, which NumPy lacks, as its bits (WriteInputs writes them so).
 func inDescr(d ir.DType) struct{ descr, field string } {
+	if isStringIO(d) {
+		return struct{ descr, field string }{strDescr, "Str"}
+	}
 	if d == ir.BF16 {
 		return struct{ descr, field string }{"<u2", "BF16"}
 	}
@@ -80,7 +83,7 @@ func valueKind(t ir.Type) (ir.DType, string) {
 func mainSource(units []*genUnit) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString(mainHeader)
-	b.WriteString("import (\n\"bufio\"\n\"bytes\"\n\"encoding/binary\"\n\"encoding/json\"\n\"fmt\"\n\"os\"\n\"path/filepath\"\n\"strconv\"\n\"strings\"\n\"time\"\n\n")
+	b.WriteString("import (\n\"bufio\"\n\"bytes\"\n\"encoding/binary\"\n\"encoding/json\"\n\"fmt\"\n\"os\"\n\"path/filepath\"\n\"strconv\"\n\"strings\"\n\"time\"\n\"unicode\"\n\"unicode/utf8\"\n\n")
 	for _, u := range units {
 		fmt.Fprintf(&b, "%s %q\n", u.pkg, modulePath+"/"+u.pkg)
 	}
@@ -110,11 +113,19 @@ func mainSource(units []*genUnit) ([]byte, error) {
 			case "optseq":
 				fmt.Fprintf(&b, "if !in[%d].none {\nx.%s.Present = true\nfor _, t := range in[%d].seq {\nx.%s.Sequence = append(x.%s.Sequence, %s)\n}\n}\n", i, io.GoName, i, io.GoName, io.GoName, item("t"))
 			default:
+				if isStringIO(u.inTypes[i]) {
+					fmt.Fprintf(&b, "x.%s = %s.Tensor{Shape: in[%d].t.shape, Str: in[%d].t.strs}\n", io.GoName, u.pkg, i, i)
+					continue
+				}
 				fmt.Fprintf(&b, "x.%s = %s\n", io.GoName, item(fmt.Sprintf("in[%d].t", i)))
 			}
 		}
 		fmt.Fprintf(&b, "out, err := s.Run(x)\nif err != nil {\nreturn nil, err\n}\nres := make([]value, %d)\n", len(u.manifest.Outputs))
 		for i, io := range u.manifest.Outputs {
+			if isStringIO(u.outTypes[i]) {
+				fmt.Fprintf(&b, "res[%d].t = stringTensor(out.%s.Shape, out.%s.Str)\n", i, io.GoName, io.GoName)
+				continue
+			}
 			d := npyDescr[u.outTypes[i]]
 			item := func(src string) string {
 				return fmt.Sprintf("tensor{descr: %q, shape: %s.Shape, data: encode(%s.%s)}", d.descr, src, src, d.field)
@@ -134,6 +145,7 @@ func mainSource(units []*genUnit) ([]byte, error) {
 		b.WriteString("return res, nil\n}, nil\n}\n\n")
 	}
 	b.WriteString(mainBody)
+	b.WriteString(mainStrings)
 	src, err := format.Source([]byte(b.String()))
 	if err != nil {
 		return nil, fmt.Errorf("generated main package does not parse (a bug in kiln): %w", err)
@@ -160,6 +172,7 @@ type tensor struct {
 	descr string
 	shape []int
 	data  []byte
+	strs  []string // a string tensor's elements (readStrings)
 }
 
 // decode returns t's elements as a slice of T (a fixed-size type whose
@@ -216,7 +229,7 @@ func readValue(base, kind, descr string) (value, error) {
 	}
 	read := func(path string) (tensor, error) {
 		t, err := readNPY(path)
-		if err == nil && t.descr != descr {
+		if err == nil && t.descr != descr && !(descr == "str" && t.strs != nil) {
 			err = fmt.Errorf("%s: dtype %s, want %s", path, t.descr, descr)
 		}
 		return t, err
@@ -386,6 +399,9 @@ func readNPY(path string) (tensor, error) {
 		}
 		t.shape = append(t.shape, d)
 		n *= d
+	}
+	if len(t.descr) > 2 && (t.descr[1] == 'U' || t.descr[1] == 'S') {
+		return readStrings(path, t, data, n)
 	}
 	size, err := strconv.Atoi(t.descr[min(2, len(t.descr)):])
 	if err != nil || size < 1 || len(t.descr) < 3 || !strings.Contains("fiub", t.descr[1:2]) {

@@ -260,8 +260,8 @@ func compileUnit(u Unit, pkg string, opts Options, dir string) (g *genUnit, err 
 		g.outTypes, g.outKinds = append(g.outTypes, d), append(g.outKinds, k)
 	}
 	for i, d := range append(append([]ir.DType{}, g.inTypes...), g.outTypes...) {
-		if d == ir.BF16 && i < len(g.inTypes) {
-			continue // passed as its bits (WriteInputs)
+		if d == ir.BF16 && i < len(g.inTypes) || isStringIO(d) {
+			continue // passed as its bits (WriteInputs), or as NumPy strings (mainstr.go)
 		}
 		if _, ok := npyDescr[d]; !ok {
 			return nil, fmt.Errorf("the compiled engine passes numeric and bool tensors, not %v", d)
