@@ -167,6 +167,13 @@ func (g *graph) emitSeqOp(op *ir.Op) (bool, error) {
 		if !readsBoxed && !g.feedsSequence(op) {
 			return false, nil
 		}
+		if !readsNonTensor(op) && !inSequenceMap(op) && !g.feedsSequence(op) && runShapeOp(op) && op.Name != "Shape" && op.Name != "Size" {
+			// Tensors of run-time shape outside sequences: emit_runshape.go,
+			// which also writes a result of static shape into its buffer.
+			// (Shape and Size of a boxed tensor stay here: the fold would
+			// try them first.)
+			return false, nil
+		}
 		if e = boxedEmitters[op.Name]; e == nil {
 			return true, fmt.Errorf("reads a sequence, an optional or a tensor whose shape is known only at run time, and codegen runs %s on static shapes only", op.Name)
 		}
