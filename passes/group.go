@@ -12,7 +12,8 @@ func init() {
 		Summary: "gathers chains and DAGs of elementwise and broadcast ops into kiln.FusedElementwise ops, one loop each",
 		Doc: `Elementwise grouping, driven by the op kinds of the op table. Walking
 each region from its end, every op of kind elementwise or broadcast (one
-result, no regions or side effects, operands of its result's element type)
+floating-point result, no regions or side effects, operands of its
+result's element type)
 that is not yet grouped starts a group as its sink; the group then takes
 in, repeatedly, each producer of a member's operand that is such an op
 too, has the sink's type (a broadcast that changes the shape ends the
@@ -74,16 +75,19 @@ func runGroup(m *ir.Module, st Stats) error {
 }
 
 // groupable reports whether op may be part of an elementwise group: an
-// elementwise or broadcast op with one ranked tensor result, no regions
-// or side effects, whose operands all have its result's element type.
+// elementwise or broadcast op with one ranked floating-point tensor
+// result, no regions or side effects, whose operands all have its
+// result's element type.
 func groupable(op *ir.Op) bool {
 	d := ir.Lookup(op.Name)
 	if d == nil || (d.Kind != ir.Elementwise && d.Kind != ir.Broadcast) || d.Has(ir.View) ||
 		len(op.Regions) > 0 || len(op.Results) != 1 || ir.HasSideEffects(op) {
 		return false
 	}
+	// Integer groups would be shape arithmetic, which fold and the shape
+	// values of the op table see through op by op.
 	t := op.Results[0].Type
-	if !t.IsTensor() || !t.Shape.Ranked {
+	if !t.IsTensor() || !t.Shape.Ranked || !t.DType.IsFloat() || t.DType.IsBlock() {
 		return false
 	}
 	switch op.Name {
