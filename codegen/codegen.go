@@ -193,8 +193,9 @@ func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, pl
 	f := m.Func(fname)
 	// Fused ops (the epilogue pass's) whose epilogue codegen cannot write
 	// (emit_fused.go) compile as their definition: the base op's kernel,
-	// then the epilogue's ops as elementwise kernels.
-	if _, err := ir.UnfuseIf(f.Body, func(op *ir.Op) bool { return !fusedEmittable(op) }); err != nil {
+	// then the epilogue's ops as elementwise kernels; so do elementwise
+	// groups it has no scalar form for (emit_group.go).
+	if _, err := ir.UnfuseIf(f.Body, func(op *ir.Op) bool { return !fusedEmittable(op) && !groupEmittable(op) }); err != nil {
 		return nil, err
 	}
 	ir.RemoveDeadOps(f.Body)
@@ -310,7 +311,7 @@ func checkSupported(f *ir.Func) error {
 			if len(op.Regions) == 0 && (emitters[op.Name] != nil || isView(op) || foldable(op)) {
 				continue
 			}
-			if fusedEmittable(op) || seqSupported(op) {
+			if fusedEmittable(op) || groupEmittable(op) || seqSupported(op) {
 				continue
 			}
 			if _, ok := bad[op.Name]; !ok {

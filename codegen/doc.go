@@ -10,7 +10,8 @@
 // inlined (their untaken branches never inferred), and 1-D convolutions
 // rewritten over views as 2-D ones (lower.go). The emitters (emit_*.go) are
 // codegen's kernel table, keyed by op name as the interpreter's kernels
-// are; ops with the View trait need none, and integer shape subgraphs are
+// are (the fused ops of the passes too: emit_fused.go writes epilogues into
+// their producers, emit_group.go an elementwise group as one loop); ops with the View trait need none, and integer shape subgraphs are
 // folded once the symbolic dims are bound. The long tail of ops calls
 // generic kernels that take their shapes at run time, written once in
 // codegen/kernels (generic_*.go, tested there) and carried into the

@@ -40,7 +40,7 @@ func libraryFile(opts Options, src string) string {
 
 // mathfFuncs are the functions of kernels/mathf.go that kernel bodies
 // call, and those of the vector math unit, which calls them.
-var mathfFuncs = append([]string{"expf(", "sigmoidf(", "tanhf(", "erff("}, vecmathFuncs...)
+var mathfFuncs = append([]string{"expf(", "sigmoidf(", "tanhf(", "erff(", "logf("}, vecmathFuncs...)
 
 // vecmathFuncs are the functions of the vector math unit
 // (kernels/vecmath*.go).

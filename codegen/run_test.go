@@ -84,6 +84,8 @@ var modelCases = []modelCase{
 	{pkg: "rotarykv", module: rotaryKVModule, dims: map[string]int64{"n": 2}},
 	{pkg: "rotarykvdyn", module: rotaryKVModule, ranges: map[string]DimRange{"n": {1, 8}}},
 	{pkg: "opsfile", module: opsModule, dims: map[string]int64{"n": 2}, file: true},
+	{pkg: "group", module: groupModule, dims: map[string]int64{"n": 2}},
+	{pkg: "group2", module: groupModule, dims: map[string]int64{"n": 2}, threads: 2},
 }
 
 // harness is one temporary Go module holding every compiled model case and

@@ -30,12 +30,13 @@ func FusedBase(name string) (base string, n int, ok bool) {
 }
 
 // IsFused reports whether op name is one of kiln's fused ops, whose region
-// (epilogue or prologue) is part of its one kernel: kiln.FusedConv,
-// kiln.FusedGemm, kiln.FusedMatMul and kiln.FusedLayerNorm. Each has a
-// definition in plain ops (UnfuseOp).
+// (epilogue, prologue or element region) is part of its one kernel:
+// kiln.FusedConv, kiln.FusedGemm, kiln.FusedMatMul, kiln.FusedLayerNorm
+// and kiln.FusedElementwise. Each has a definition in plain ops
+// (UnfuseOp).
 func IsFused(name string) bool {
 	_, ok := fusedBases[name]
-	return ok || name == fusedLayerNorm
+	return ok || name == fusedLayerNorm || name == fusedElementwise
 }
 
 // fusedLayerNorm is the name of LayerNormalization with a prologue.
@@ -172,14 +173,18 @@ func UnfuseIf(r *Region, keep func(*Op) bool) (int, error) {
 }
 
 // UnfuseOp replaces the fused op op by its definition (for
-// kiln.FusedLayerNorm: the prologue's ops, then LayerNormalization): the
+// kiln.FusedLayerNorm: the prologue's ops, then LayerNormalization; for
+// kiln.FusedElementwise: its element region's ops on whole tensors): the
 // base op, then the epilogue's ops applied to whole tensors (the accumulator and the
 // extra operands, which broadcast to it). It is how a consumer without a
 // kernel for a fused op (codegen, for epilogues it cannot emit) takes a
 // module the epilogue pass has run on.
 func UnfuseOp(op *Op) error {
-	if op.Name == fusedLayerNorm {
+	switch op.Name {
+	case fusedLayerNorm:
 		return unfusePrologue(op)
+	case fusedElementwise:
+		return unfuseElementwise(op)
 	}
 	base, nb, ok := FusedBase(op.Name)
 	if !ok {

@@ -91,7 +91,7 @@ func Names() []string {
 
 // Default is the pipeline a module gets when neither the target profile
 // nor the command line names one.
-var Default = []string{"noop", "fold", "cse", "fuse", "epilogue", "dce"}
+var Default = []string{"noop", "fold", "cse", "fuse", "epilogue", "group", "dce"}
 
 // ParsePipeline reads a comma-separated list of pass names ("noop,cse,dce"),
 // "none" for the empty pipeline or "default" for Default, and removes the

@@ -32,7 +32,8 @@ func TestOptRunsPipeline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	want := "  %a = Add(%x, @one) : f32[4]\n  %c = Mul(%a, %a) : f32[4]\n  return %c\n"
+	// cse merged the two Adds; group made the Add and the Mul one loop.
+	want := "  %c = kiln.FusedElementwise(%x) : f32[4] {\n    element(%x#1: f32[]) {\n      %a = Add(%x#1, @one) : f32[]\n      %3 = Mul(%a, %a) : f32[]\n"
 	if !strings.Contains(stdout, want) {
 		t.Errorf("optimized module lacks\n%s\ngot:\n%s", want, stdout)
 	}
@@ -46,7 +47,7 @@ func TestOptRunsPipeline(t *testing.T) {
 	for _, f := range files {
 		names = append(names, filepath.Base(f))
 	}
-	if got := strings.Join(names, " "); got != "00-input.kir 01-noop.kir 02-fold.kir 03-cse.kir 04-fuse.kir 05-epilogue.kir 06-dce.kir" {
+	if got := strings.Join(names, " "); got != "00-input.kir 01-noop.kir 02-fold.kir 03-cse.kir 04-fuse.kir 05-epilogue.kir 06-group.kir 07-dce.kir" {
 		t.Errorf("dump dir holds %s", got)
 	}
 	// --passes none prints the module as it was read.

@@ -65,6 +65,7 @@ func TestMathfAccuracy(t *testing.T) {
 		{"sigmoidf", -88, 88, sigmoidf, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 1.5e-7, 9e-8},
 		{"tanhf", -10, 10, tanhf, math.Tanh, 1.9e-7, 9.1e-8},
 		{"erff", -5, 5, erff, math.Erf, 2.3e-7, 1.95e-7},
+		{"logf", math.SmallestNonzeroFloat32, math.MaxFloat32, logf, math.Log, 1.8e-7, 3.9e-6},
 	}
 	for _, c := range cases {
 		rel, abs, worst := sweep(c.lo, c.hi, step, c.f, c.ref)
@@ -101,16 +102,24 @@ func TestMathfSpecial(t *testing.T) {
 		{"erff(+Inf)", erff(inf), 1},
 		{"erff(-Inf)", erff(-inf), -1},
 		{"erff(0)", erff(0), 0},
+		{"logf(1)", logf(1), 0},
+		{"logf(0)", logf(0), -inf},
+		{"logf(+Inf)", logf(inf), inf},
+		{"logf(2)", logf(2), float32(math.Ln2)},
+		{"logf(smallest subnormal)", logf(math.SmallestNonzeroFloat32), float32(math.Log(math.SmallestNonzeroFloat32))},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	for name, f := range map[string]func(float32) float32{"expf": expf, "sigmoidf": sigmoidf, "tanhf": tanhf, "erff": erff} {
+	for name, f := range map[string]func(float32) float32{"expf": expf, "sigmoidf": sigmoidf, "tanhf": tanhf, "erff": erff, "logf": logf} {
 		if v := f(nan); v == v {
 			t.Errorf("%s(NaN) = %v, want NaN", name, v)
 		}
+	}
+	if v := logf(-1); v == v {
+		t.Errorf("logf(-1) = %v, want NaN", v)
 	}
 }
 
@@ -135,6 +144,9 @@ func BenchmarkMathf(b *testing.B) {
 		{"erff", erff},
 		{"math.Erf", func(x float32) float32 { return float32(math.Erf(float64(x))) }},
 		{"sigmoidf", sigmoidf},
+		// Logarithms of |x|: magnitudes, as a spectrogram takes them.
+		{"logf", func(x float32) float32 { return logf(max(x, -x)) }},
+		{"math.Log", func(x float32) float32 { return float32(math.Log(float64(max(x, -x)))) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
