@@ -118,14 +118,47 @@ func emitConv(c *opCtx) (*kernel, error) {
 		return k, nil
 	}
 	k.gemm = true
-	direct := KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && win[0].PadEnd == 0 && win[1].PadEnd == 0
+	PB, PR := int(win[0].PadEnd), int(win[1].PadEnd)
+	direct := KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && PB == 0 && PR == 0
+	// A stride-1 convolution is an implicit GEMM over the zero-padded
+	// input: with the output computed at every column of the padded width
+	// WP (the last KW-1 of each row are not outputs), row (c, kh, kw) of B
+	// is the padded input shifted by c·HP·WP + kh·DH·WP + kw·DW, so the
+	// GEMM packs its panels straight from it (gemmIm), and each block of
+	// the wide output is moved into Y by the epilogue.
+	HP, WP := H+PT+PB, W+PL+PR
+	implicit := !direct && SH == 1 && SW == 1 && min(PT, PL, PB, PR) >= 0 && HP-DH*(KH-1) == OH && WP-DW*(KW-1) == OW
 	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor g := 0; g < %d; g++ {\n", N, G)
 	fmt.Fprintf(&b, "xg := x[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", C, Cg, H*W, C, Cg, H*W)
 	fmt.Fprintf(&b, "yg := y[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", M, Mg, OHW, M, Mg, OHW)
 	src, bPacked := "xg", false
-	if direct {
+	img, NW := Cg*HP*WP, (OH-1)*WP+OW
+	switch {
+	case direct:
 		k.comment = desc + ": 1x1, GEMM on the input"
-	} else {
+	case implicit:
+		k.comment = desc + ": implicit GEMM on the padded input"
+		k.colLen = img + Mg*NW
+		src = "xp"
+		fmt.Fprintf(&b, "xp := col[:%d]\ncw := col[%d:%d]\n", img, img, img+Mg*NW)
+		fmt.Fprintf(&b, "for c := 0; c < %d; c++ {\nxc := xg[c*%d : (c+1)*%d]\npc := xp[c*%d : (c+1)*%d]\n", Cg, H*W, H*W, HP*WP, HP*WP)
+		if PT > 0 {
+			fmt.Fprintf(&b, "clear(pc[:%d])\n", PT*WP)
+		}
+		fmt.Fprintf(&b, "for ih := 0; ih < %d; ih++ {\nr := pc[(ih+%d)*%d : (ih+%d)*%d]\n", H, PT, WP, PT+1, WP)
+		if PL > 0 {
+			fmt.Fprintf(&b, "clear(r[:%d])\n", PL)
+		}
+		fmt.Fprintf(&b, "copy(r[%d:%d], xc[ih*%d:(ih+1)*%d])\n", PL, PL+W, W, W)
+		if PR > 0 {
+			fmt.Fprintf(&b, "clear(r[%d:])\n", PL+W)
+		}
+		b.WriteString("}\n")
+		if PB > 0 {
+			fmt.Fprintf(&b, "clear(pc[%d:])\n", (PT+H)*WP)
+		}
+		b.WriteString("}\n")
+	default:
 		// im2col writes B straight into the GEMM's packed panel layout
 		// (row p of B at step p of each panel of NR columns, the last
 		// panel padded with zeros), so the GEMM does not copy it again.
@@ -174,28 +207,49 @@ col[o+jj] = 0
 			}
 		}
 	}
-	epiArg := "nil"
-	if hasBias || fuse {
-		epiArg = "epi"
-		in := "yr[j]"
-		if hasBias {
-			in = "(yr[j] + bm)"
-		}
-		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
+	// rowEpi writes the bias and the fused epilogue over the output row
+	// yr, whose first element is output position jo of channel m, its
+	// values read at in(j).
+	rowEpi := func(jo string, in func(j string) string) {
+		v := in("j")
 		if hasBias {
 			b.WriteString("bm := b[m]\n")
+			v = "(" + v + " + bm)"
 		}
 		if fuse {
 			var ex []string
 			for i, st := range c.epi.strides {
-				fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", "j0"}, []int{st[0], st[1], st[3]}))
+				fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", jo}, []int{st[0], st[1], st[3]}))
 				ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, []int{st[3]})))
 			}
-			b.WriteString(c.epi.rowLoop("yr", "j", in, ex))
+			if v == "yr[j]" {
+				v = ""
+			}
+			b.WriteString(c.epi.rowLoop("yr", "j", v, ex))
 			k.epiDone = true
-		} else {
-			b.WriteString("for j := range yr {\nyr[j] += bm\n}\n")
+		} else if v != "yr[j]" {
+			fmt.Fprintf(&b, "for j := range yr {\nyr[j] = %s\n}\n", v)
 		}
+	}
+	epiArg := "nil"
+	switch {
+	case implicit:
+		// Column jw of the wide output is position (jw/WP, jw%WP); the
+		// block's part of each row that is an output goes to Y.
+		epiArg = "epi"
+		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\ncr := cw[i*%d : (i+1)*%d]\n", Mg, NW, NW)
+		fmt.Fprintf(&b, "for jw := j0; jw < j0+nb; {\noh, ow := jw/%d, jw%%%d\nl := min(%d-ow, j0+nb-jw)\nif ow < %d {\n", WP, WP, WP, OW)
+		fmt.Fprintf(&b, "jo := oh*%d + ow\nyr := yg[i*%d+jo : i*%d+jo+min(l, %d-ow)]\ncs := cr[jw : jw+len(yr)]\n", OW, OHW, OHW, OW)
+		if !hasBias && !fuse {
+			b.WriteString("copy(yr, cs)\n")
+		} else {
+			rowEpi("jo", func(j string) string { return "cs[" + j + "]" })
+		}
+		b.WriteString("}\njw += l\n}\n}\n}\n")
+	case hasBias || fuse:
+		epiArg = "epi"
+		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
+		rowEpi("j0", func(j string) string { return "yr[" + j + "]" })
 		b.WriteString("}\n}\n")
 	}
 	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
@@ -206,10 +260,15 @@ col[o+jj] = 0
 	if bPacked {
 		bm = fmt.Sprintf("gemmMat{data: %s, packed: true}", src)
 	}
+	cOut, nOut := "yg", OHW
+	if implicit {
+		bm = fmt.Sprintf("gemmMat{data: xp, im: gemmIm{kh: %d, kw: %d, plane: %d, dh: %d, dw: %d}}", KH, KW, HP*WP, DH*WP, DW)
+		cOut, nOut = "cw", NW
+	}
 	if epiArg == "nil" {
-		fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, false, pack, threads)\n", Mg, OHW, K, am, bm, OHW)
+		fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, %s, %d, false, pack, threads)\n", Mg, nOut, K, am, bm, cOut, nOut)
 	} else {
-		fmt.Fprintf(&b, "gemmEpi(%d, %d, %d, %s, %s, yg, %d, false, pack, threads, %s)\n", Mg, OHW, K, am, bm, OHW, epiArg)
+		fmt.Fprintf(&b, "gemmEpi(%d, %d, %d, %s, %s, %s, %d, false, pack, threads, %s)\n", Mg, nOut, K, am, bm, cOut, nOut, epiArg)
 	}
 	b.WriteString("}\n}\n")
 	k.body = b.String()

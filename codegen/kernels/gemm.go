@@ -32,6 +32,14 @@ import "sync"
 // panels of gemmNR columns, element (p, c) of panel j at p·nr+c. A panel's
 // steps [p0, p0+kb) are then one contiguous run, which is all the
 // micro-kernel needs, so constant weights are never packed at run time.
+//
+// B may also be read from an image (gemmMat.im set): the implicit GEMM of
+// a stride-1 convolution over a zero-padded input, whose row p = (c, i, l)
+// (channel c, tap row i, tap column l) is the padded input itself, shifted
+// by c·plane + i·dh + l·dw. The columns are the output positions over the
+// padded width (a few at the end of each row are not outputs), so each
+// row of each panel is one contiguous run of the image: B is packed
+// straight from it, with no im2col buffer.
 
 // Blocking sizes: kc is the depth of a packed panel, mc and nc its rows
 // and columns (multiples of every micro-kernel's tile). The micro-kernel's
@@ -57,6 +65,13 @@ type gemmMat struct {
 	data   []float32
 	rs, cs int
 	packed bool
+	im     gemmIm
+}
+
+// gemmIm describes B read from an image: element (p, j) with p = (c·kh +
+// i)·kw + l at data[c·plane + i·dh + l·dw + j]. It is in use when kw > 0.
+type gemmIm struct {
+	kh, kw, plane, dh, dw int
 }
 
 // gemm computes C = A·B, or C += A·B when acc is set, for an m×k matrix A
@@ -140,6 +155,8 @@ func (a gemmMat) rows(i0, k int) gemmMat {
 func (b gemmMat) cols(j0, k int) gemmMat {
 	if b.packed {
 		b.data = b.data[j0*k:]
+	} else if b.im.kw > 0 {
+		b.data = b.data[j0:]
 	} else {
 		b.data = b.data[j0*b.cs:]
 	}
@@ -161,6 +178,8 @@ func gemmSerial(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scrat
 			bp, bStride := pb, gemmNR*kb
 			if b.packed {
 				bp, bStride = b.data[j0*k+p0*gemmNR:], gemmNR*k
+			} else if b.im.kw > 0 {
+				gemmPackIm(kb, nb, b.data[j0:], b.im, p0, pb)
 			} else {
 				gemmPackB(kb, nb, b.data[p0*b.rs+j0*b.cs:], b.rs, b.cs, pb)
 			}
@@ -226,6 +245,40 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 					pb[o] = 0
 				}
 				o++
+			}
+		}
+	}
+}
+
+// gemmPackIm packs rows [p0, p0+kb) and columns [0, nb) of B read from
+// an image (gemmIm; data starts at column 0) into micro-panels of gemmNR
+// columns as gemmPackB does: each full panel row is one run of gemmNR
+// values of the image, the last panel padded with zeros.
+func gemmPackIm(kb, nb int, data []float32, im gemmIm, p0 int, pb []float32) {
+	full := nb / gemmNR * gemmNR
+	panel := gemmNR * kb
+	// The image offset of row p0+p, stepped along (c, i, l).
+	l := p0 % im.kw
+	i := p0 / im.kw % im.kh
+	c := p0 / (im.kw * im.kh)
+	for p := 0; p < kb; p++ {
+		off := c*im.plane + i*im.dh + l*im.dw
+		src := data[off : off+nb]
+		o := p * gemmNR
+		for j0 := 0; j0 < full; j0 += gemmNR {
+			*(*[gemmNR]float32)(pb[o : o+gemmNR]) = *(*[gemmNR]float32)(src[j0 : j0+gemmNR])
+			o += panel
+		}
+		if full < nb {
+			t := pb[o : o+gemmNR]
+			n := copy(t, src[full:])
+			clear(t[n:])
+		}
+		if l++; l == im.kw {
+			l = 0
+			if i++; i == im.kh {
+				i = 0
+				c++
 			}
 		}
 	}
