@@ -230,8 +230,7 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 		r := min(gemmNR, nb-j0)
 		if r == gemmNR && bcs == 1 {
 			for p := 0; p < kb; p++ {
-				row := b[p*brs+j0 : p*brs+j0+gemmNR]
-				copy(pb[o:o+gemmNR], row)
+				gemmPanelRow(pb[o:o+gemmNR], b[p*brs+j0:p*brs+j0+gemmNR])
 				o += gemmNR
 			}
 			continue
@@ -266,7 +265,7 @@ func gemmPackIm(kb, nb int, data []float32, im gemmIm, p0 int, pb []float32) {
 		src := data[off : off+nb]
 		o := p * gemmNR
 		for j0 := 0; j0 < full; j0 += gemmNR {
-			*(*[gemmNR]float32)(pb[o : o+gemmNR]) = *(*[gemmNR]float32)(src[j0 : j0+gemmNR])
+			gemmPanelRow(pb[o:o+gemmNR], src[j0:j0+gemmNR])
 			o += panel
 		}
 		if full < nb {

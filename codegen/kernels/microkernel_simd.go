@@ -29,6 +29,19 @@ func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	gemmMicroPortable(kb, a, b, c, ldc, acc)
 }
 
+// gemmPanelRow copies one row of a panel of B, gemmNR values, from s to
+// d (which do not overlap): in two vectors where the CPU has them, else
+// through a local array; copy would call memmove, which costs more than
+// the copy.
+func gemmPanelRow(d, s []float32) {
+	if gemmHaveSIMD {
+		gemmPanelRowSIMD(d, s)
+		return
+	}
+	v := *(*[gemmNR]float32)(s[:gemmNR])
+	*(*[gemmNR]float32)(d[:gemmNR]) = v
+}
+
 // gemmMicroPortable is gemmMicro in plain Go: correct everywhere, and far
 // slower than the vector kernel, whose tile shape it keeps.
 func gemmMicroPortable(kb int, a, b []float32, c []float32, ldc int, acc bool) {

@@ -59,6 +59,14 @@ func gemmMicroSIMD(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	c31.Store((*[8]float32)(r3[8:16]))
 }
 
+// gemmPanelRowSIMD is gemmPanelRow in two vectors.
+func gemmPanelRowSIMD(d, s []float32) {
+	d = d[:gemmNR]
+	s = s[:gemmNR]
+	archsimd.LoadFloat32x8((*[8]float32)(s[0:8])).Store((*[8]float32)(d[0:8]))
+	archsimd.LoadFloat32x8((*[8]float32)(s[8:16])).Store((*[8]float32)(d[8:16]))
+}
+
 // dwRowSIMD is dwRow on vectors of 8 outputs: two vectors per step, so
 // two chains of fused multiply-adds overlap, then one, then the last
 // outputs one by one (each output's taps in the same order throughout).
