@@ -210,7 +210,7 @@ col[o+jj] = 0
 	// rowEpi writes the bias and the fused epilogue over the output row
 	// yr, whose first element is output position jo of channel m, its
 	// values read at in(j).
-	rowEpi := func(jo string, in func(j string) string) {
+	rowEpi := func(b *strings.Builder, jo string, in func(j string) string) {
 		v := in("j")
 		if hasBias {
 			b.WriteString("bm := b[m]\n")
@@ -219,7 +219,7 @@ col[o+jj] = 0
 		if fuse {
 			var ex []string
 			for i, st := range c.epi.strides {
-				fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", jo}, []int{st[0], st[1], st[3]}))
+				fmt.Fprintf(b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", jo}, []int{st[0], st[1], st[3]}))
 				ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, []int{st[3]})))
 			}
 			if v == "yr[j]" {
@@ -228,28 +228,42 @@ col[o+jj] = 0
 			b.WriteString(c.epi.rowLoop("yr", "j", v, ex))
 			k.epiDone = true
 		} else if v != "yr[j]" {
-			fmt.Fprintf(&b, "for j := range yr {\nyr[j] = %s\n}\n", v)
+			fmt.Fprintf(b, "for j := range yr {\nyr[j] = %s\n}\n", v)
 		}
 	}
 	epiArg := "nil"
+	post := ""
 	switch {
 	case implicit:
-		// Column jw of the wide output is position (jw/WP, jw%WP); the
-		// block's part of each row that is an output goes to Y.
-		epiArg = "epi"
-		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\ncr := cw[i*%d : (i+1)*%d]\n", Mg, NW, NW)
-		fmt.Fprintf(&b, "for jw := j0; jw < j0+nb; {\noh, ow := jw/%d, jw%%%d\nl := min(%d-ow, j0+nb-jw)\nif ow < %d {\n", WP, WP, WP, OW)
-		fmt.Fprintf(&b, "jo := oh*%d + ow\nyr := yg[i*%d+jo : i*%d+jo+min(l, %d-ow)]\ncs := cr[jw : jw+len(yr)]\n", OW, OHW, OHW, OW)
-		if !hasBias && !fuse {
-			b.WriteString("copy(yr, cs)\n")
+		// After the GEMM, each row of the wide output that is an output
+		// row (channel m, row oh: columns [oh·WP, oh·WP+OW)) goes to Y
+		// with the bias and the fused epilogue; rows are split over the
+		// threads whole, so each element is computed alike whatever the
+		// split.
+		var pb strings.Builder
+		par := c.parallel(Mg * OHW)
+		if par {
+			k.par = true
+			fmt.Fprintf(&pb, "parallelFor(%d, threads, func(lo, hi int) {\nfor r := (lo + %d) / %d; r < (hi+%d)/%d; r++ {\n", Mg*OHW, OW-1, OW, OW-1, OW)
 		} else {
-			rowEpi("jo", func(j string) string { return "cs[" + j + "]" })
+			fmt.Fprintf(&pb, "for r := 0; r < %d; r++ {\n", Mg*OH)
 		}
-		b.WriteString("}\njw += l\n}\n}\n}\n")
+		fmt.Fprintf(&pb, "i, oh := r/%d, r%%%d\nm := g*%d + i\n_ = m\njo := oh * %d\n_ = jo\n", OH, OH, Mg, OW)
+		fmt.Fprintf(&pb, "yr := yg[r*%d : (r+1)*%d]\ncs := cw[i*%d+oh*%d:][:%d]\n", OW, OW, NW, WP, OW)
+		if !hasBias && !fuse {
+			pb.WriteString("copy(yr, cs)\n")
+		} else {
+			rowEpi(&pb, "jo", func(j string) string { return "cs[" + j + "]" })
+		}
+		pb.WriteString("}\n")
+		if par {
+			pb.WriteString("})\n")
+		}
+		post = pb.String()
 	case hasBias || fuse:
 		epiArg = "epi"
 		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
-		rowEpi("j0", func(j string) string { return "yr[" + j + "]" })
+		rowEpi(&b, "j0", func(j string) string { return "yr[" + j + "]" })
 		b.WriteString("}\n}\n")
 	}
 	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
@@ -270,6 +284,7 @@ col[o+jj] = 0
 	} else {
 		fmt.Fprintf(&b, "gemmEpi(%d, %d, %d, %s, %s, %s, %d, false, pack, threads, %s)\n", Mg, nOut, K, am, bm, cOut, nOut, epiArg)
 	}
+	b.WriteString(post)
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
