@@ -108,7 +108,7 @@ func emitConv(c *opCtx) (*kernel, error) {
 		d := depthwise{
 			N: N, C: C, H: H, W: W, OH: OH, OW: OW, KH: KH, KW: KW,
 			SH: SH, SW: SW, DH: DH, DW: DW, PT: PT, PL: PL, bias: hasBias,
-			vec: c.g.tile == kernels.SIMDTile, epi: c.epi, par: c.parallel(N * C * OH * OW),
+			vec: c.g.tile == kernels.SIMDTile, epi: c.epi, par: c.parallel(N * C * OH * OW), g: c.g,
 		}
 		body, vec := depthwiseBody(d)
 		k.body = b.String() + body
@@ -210,25 +210,28 @@ col[o+jj] = 0
 	// rowEpi writes the bias and the fused epilogue over the output row
 	// yr, whose first element is output position jo of channel m, its
 	// values read at in(j).
-	rowEpi := func(b *strings.Builder, jo string, in func(j string) string) {
-		v := in("j")
+	rowEpi := func(b *strings.Builder, jo, src string) {
+		bias := ""
 		if hasBias {
 			b.WriteString("bm := b[m]\n")
-			v = "(" + v + " + bm)"
+			bias = "bm"
 		}
 		if fuse {
 			var ex []string
+			var exSt []int
 			for i, st := range c.epi.strides {
 				fmt.Fprintf(b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", jo}, []int{st[0], st[1], st[3]}))
-				ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, []int{st[3]})))
+				ex = append(ex, fmt.Sprintf("e%d", i))
+				exSt = append(exSt, st[3])
 			}
-			if v == "yr[j]" {
-				v = ""
-			}
-			b.WriteString(c.epi.rowLoop("yr", "j", v, ex))
+			b.WriteString(c.epi.rowLoopAt(c.g, "yr", src, bias, ex, exSt))
 			k.epiDone = true
-		} else if v != "yr[j]" {
-			fmt.Fprintf(b, "for j := range yr {\nyr[j] = %s\n}\n", v)
+		} else if bias != "" || src != "yr" {
+			fmt.Fprintf(b, "for j := range yr {\nyr[j] = %s[j]", src)
+			if bias != "" {
+				b.WriteString(" + bm")
+			}
+			b.WriteString("\n}\n")
 		}
 	}
 	epiArg := "nil"
@@ -253,7 +256,7 @@ col[o+jj] = 0
 		if !hasBias && !fuse {
 			pb.WriteString("copy(yr, cs)\n")
 		} else {
-			rowEpi(&pb, "jo", func(j string) string { return "cs[" + j + "]" })
+			rowEpi(&pb, "jo", "cs")
 		}
 		pb.WriteString("}\n")
 		if par {
@@ -263,7 +266,7 @@ col[o+jj] = 0
 	case hasBias || fuse:
 		epiArg = "epi"
 		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
-		rowEpi(&b, "j0", func(j string) string { return "yr[" + j + "]" })
+		rowEpi(&b, "j0", "yr")
 		b.WriteString("}\n}\n")
 	}
 	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
@@ -372,6 +375,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		var eb strings.Builder
 		fmt.Fprintf(&eb, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nyr := y[bi*%d+i*%d+j0 : bi*%d+i*%d+j0+nb]\n", M*N, N, M*N, N)
 		var ex []string
+		var exSt []int
 		for i, st := range c.epi.strides {
 			terms := []string{}
 			outStride := 1
@@ -389,9 +393,10 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 				off = strings.Join(terms, "+")
 			}
 			fmt.Fprintf(&eb, "e%d := ex%d[%s:]\n", i, i, off)
-			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, st[r+1:])))
+			ex = append(ex, fmt.Sprintf("e%d", i))
+			exSt = append(exSt, st[r+1])
 		}
-		eb.WriteString(c.epi.rowLoop("yr", "j", "", ex) + "}\n}\n")
+		eb.WriteString(c.epi.rowLoopAt(c.g, "yr", "yr", "", ex, exSt) + "}\n}\n")
 		call = eb.String() + fmt.Sprintf("gemmEpi(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads, epi)\n", M, N, K, K, bm, M*N, N)
 		epiDone = true
 	}
@@ -517,6 +522,38 @@ func emitPool(c *opCtx) (*kernel, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "x = x[:%d]\ny = y[:%d]\n", numel(xs), numel(ys))
 	fmt.Fprintf(&b, "for p := 0; p < %d; p++ {\nxp := x[p*%d : (p+1)*%d]\nyp := y[p*%d : (p+1)*%d]\n", xs[0]*xs[1], H*W, H*W, OH*OW, OH*OW)
+	inside := PT == 0 && PL == 0 && (OH-1)*SH+(KH-1)*DH < H && (OW-1)*SW+(KW-1)*DW < W
+	if inside && KH*KW <= 16 {
+		// Every window lies inside the input: no bound to test, each tap
+		// row sliced once per output row and every tap unrolled (the same
+		// taps in the same order as the general loop below).
+		span := (KW-1)*DW + 1
+		fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\n", OH)
+		for kh := 0; kh < KH; kh++ {
+			fmt.Fprintf(&b, "r%d := xp[(oh*%d+%d)*%d : (oh*%d+%d)*%d+%d]\n", kh, SH, kh*DH, W, SH, kh*DH, W, W)
+		}
+		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\niw := ow * %d\ns := %s\n", OW, SW, init)
+		for kh := 0; kh < KH; kh++ {
+			fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
+			for kw := 0; kw < KW; kw++ {
+				if isMax {
+					fmt.Fprintf(&b, "if v := q%d[%d]; v > s {\ns = v\n}\n", kh, kw*DW)
+				} else {
+					fmt.Fprintf(&b, "s += q%d[%d]\n", kh, kw*DW)
+				}
+			}
+		}
+		fin = "s"
+		if !isMax {
+			fin = fmt.Sprintf("s / %d", KH*KW)
+		}
+		fmt.Fprintf(&b, "yp[oh*%d+ow] = %s\n}\n}\n}\n", OW, fin)
+		return &kernel{
+			in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1,
+			comment: fmt.Sprintf("%s %s, window %dx%d, stride %dx%d, dilation %dx%d, pads %d,%d,%d,%d: every window inside", c.op.Name, shapes, KH, KW, SH, SW, DH, DW, PT, PL, rh.PadEnd, rw.PadEnd),
+			body:    b.String(), shapes: shapes, flops: int64(numel(ys)) * int64(KH*KW),
+		}, nil
+	}
 	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nfor ow := 0; ow < %d; ow++ {\ns := %s\n", OH, OW, init)
 	if !isMax {
 		b.WriteString("cnt := 0\n")
@@ -863,6 +900,7 @@ type depthwise struct {
 	vec                        bool      // the package has the vector micro-kernel unit (dwRow)
 	par                        bool      // split the channels over threads (parallelFor)
 	epi                        *epilogue // a fused epilogue, applied to each output row
+	g                          *graph    // the package being written (its vector epilogues)
 }
 
 // depthwiseBody writes a depthwise convolution as direct loops. Outputs
@@ -980,20 +1018,24 @@ return s
 	}
 	if d.epi != nil && !plane {
 		var ex []string
+		var exSt []int
 		for i, st := range d.epi.strides {
 			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c", "oh"}, st[:3]))
-			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"ow"}, st[3:])))
+			ex = append(ex, fmt.Sprintf("e%d", i))
+			exSt = append(exSt, st[3])
 		}
-		b.WriteString(d.epi.rowLoop("row", "ow", "", ex))
+		b.WriteString(d.epi.rowLoopAt(d.g, "row", "row", "", ex, exSt))
 	}
 	b.WriteString("}\n")
 	if d.epi != nil && plane {
 		var ex []string
+		var exSt []int
 		for i, st := range d.epi.strides {
 			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c"}, st[:2]))
-			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"o"}, st[3:])))
+			ex = append(ex, fmt.Sprintf("e%d", i))
+			exSt = append(exSt, st[3])
 		}
-		b.WriteString(d.epi.rowLoop("yp", "o", "", ex))
+		b.WriteString(d.epi.rowLoopAt(d.g, "yp", "yp", "", ex, exSt))
 	}
 	if d.par {
 		b.WriteString("}\n})\n}\n")
