@@ -86,20 +86,29 @@ func (e *epilogue) rowLoopAt(g *graph, row, src, bias string, ex []string, exStr
 		}
 		return fmt.Sprintf(e.rowFn, row) + "\n"
 	}
-	if call, ok := e.vecCall(g, row, src, bias, ex, exStride); ok {
+	// The vector function also takes the op of the row function when it
+	// can (one pass instead of two); the row function then does the
+	// elements it leaves.
+	ops, res, fnRow := e.rowOps, e.rowResult, row
+	if e.rowFn != "" && e.last != nil && epiVecOK([]*ir.Op{e.last}) {
+		ops = append(append([]*ir.Op{}, ops...), e.last)
+		res, fnRow = e.region.Results[0], row+"[nv:]"
+	}
+	if call, ok := e.vecCall(g, row, src, bias, ex, exStride, ops, res); ok {
 		s := "nv := " + call + "\n" + fmt.Sprintf("for j := nv; j < len(%s); j++ {\n%s}\n", row, e.rowStmt(in, y, exj))
 		if e.rowFn != "" {
-			s += fmt.Sprintf(e.rowFn, row) + "\n"
+			s += fmt.Sprintf(e.rowFn, fnRow) + "\n"
 		}
 		return s
 	}
 	return e.rowLoop(row, j, in, exj)
 }
 
-// vecCall writes the vector function for the epilogue's row ops over
-// these operands and returns its call, or false when there is none.
-func (e *epilogue) vecCall(g *graph, row, src, bias string, ex []string, exStride []int) (string, bool) {
-	if g.tile != kernels.SIMDTile || e.region == nil || !epiVecOK(e.rowOps) {
+// vecCall writes the vector function computing ops (the epilogue's,
+// ending in result) over these operands and returns its call, or false
+// when there is none.
+func (e *epilogue) vecCall(g *graph, row, src, bias string, ex []string, exStride []int, ops []*ir.Op, result *ir.Value) (string, bool) {
+	if g.tile != kernels.SIMDTile || e.region == nil || !epiVecOK(ops) {
 		return "", false
 	}
 	for _, st := range exStride {
@@ -107,7 +116,7 @@ func (e *epilogue) vecCall(g *graph, row, src, bias string, ex []string, exStrid
 			return "", false
 		}
 	}
-	if len(e.rowOps) == 0 && bias == "" {
+	if len(ops) == 0 && bias == "" {
 		return "", false
 	}
 	var params, args, pre, body []string
@@ -160,7 +169,7 @@ func (e *epilogue) vecCall(g *graph, row, src, bias string, ex []string, exStrid
 		return konst(float32(fs[0])), true
 	}
 	method := map[string]string{"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div"}
-	for n, op := range e.rowOps {
+	for n, op := range ops {
 		t := fmt.Sprintf("t%d", n)
 		a, ok := ref(op.Args[0])
 		if !ok {
@@ -189,7 +198,7 @@ func (e *epilogue) vecCall(g *graph, row, src, bias string, ex []string, exStrid
 		}
 		vals[op.Results[0]] = t
 	}
-	res, ok := vals[e.rowResult]
+	res, ok := vals[result]
 	if !ok {
 		return "", false
 	}

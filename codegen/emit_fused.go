@@ -123,6 +123,7 @@ type epilogue struct {
 	region    *ir.Region
 	rowOps    []*ir.Op
 	rowResult *ir.Value
+	last      *ir.Op // the op rowFn computes, when set
 }
 
 // rowLoop writes, for the row slice row of a kernel's output just
@@ -244,6 +245,9 @@ func emitFused(c *opCtx) (*kernel, error) {
 		}
 	}
 	ep := &epilogue{stmt: stmt, rowStmt: gen(ops0, rowResult), rowFn: rowFn, region: epi, rowOps: ops0, rowResult: rowResult}
+	if rowFn != "" {
+		ep.last = epi.Ops[len(epi.Ops)-1]
+	}
 	for _, xs := range shapes[1:] {
 		ep.strides = append(ep.strides, bcastStrides(ys, xs))
 	}

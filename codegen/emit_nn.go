@@ -908,7 +908,7 @@ type depthwise struct {
 // owHi), known at compile time) take every tap unrolled, the weights held
 // in locals and each input row sliced once per tap row, so no bound is
 // tested per tap; the border outputs test each tap. With the vector unit,
-// stride-1 rows of at least 8 inside outputs go through dwRow instead
+// rows of at least 8 inside outputs go through dwRow (stride 1) or dwRow2 (stride 2) instead
 // (vec reports it). A fused epilogue is applied to each output plane (or
 // row) once it is computed.
 func depthwiseBody(d depthwise) (body string, vec bool) {
@@ -928,7 +928,11 @@ func depthwiseBody(d depthwise) (body string, vec bool) {
 	}
 	ohLo, ohHi := inside(d.OH, d.H, d.KH, d.SH, d.DH, d.PT)
 	owLo, owHi := inside(d.OW, d.W, d.KW, d.SW, d.DW, d.PL)
-	vec = d.vec && d.SW == 1 && owHi-owLo >= 8
+	vec = d.vec && (d.SW == 1 || d.SW == 2) && owHi-owLo >= 8
+	rowFn := "dwRow"
+	if d.SW == 2 {
+		rowFn = "dwRow2"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
 // every tap against the input's bounds.
@@ -964,7 +968,7 @@ return s
 		fmt.Fprintf(&b, "ih0 := oh*%d - %d\n", d.SH, d.PT)
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
 		if vec {
-			fmt.Fprintf(&b, "dwRow(row[%d:%d], xp[ih0*%d+%d:], %d, wk, bias, %d, %d, %d, %d)\n", owLo, owHi, d.W, owLo-d.PL, d.W, d.KH, d.KW, d.DH, d.DW)
+			fmt.Fprintf(&b, "%s(row[%d:%d], xp[ih0*%d+%d:], %d, wk, bias, %d, %d, %d, %d)\n", rowFn, owLo, owHi, d.W, owLo*d.SW-d.PL, d.W, d.KH, d.KW, d.DH, d.DW)
 		} else {
 			var wl, ws []string
 			for i := 0; i < d.KH*d.KW; i++ {
@@ -997,7 +1001,7 @@ return s
 		// columns edge.
 		fmt.Fprintf(&b, "ih0 := oh*%[1]d - %[2]d\nkhLo := max(0, (%[3]d-1-ih0)/%[3]d)\nkhHi := min(%[4]d, (%[5]d+%[3]d-1-ih0)/%[3]d)\n", d.SH, d.PT, d.DH, d.KH, d.H)
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
-		fmt.Fprintf(&b, "if khLo < khHi {\ndwRow(row[%[1]d:%[2]d], xp[(ih0+khLo*%[3]d)*%[4]d+%[5]d:], %[4]d, wk[khLo*%[6]d:], bias, khHi-khLo, %[6]d, %[3]d, %[7]d)\n} else {\nfor ow := %[1]d; ow < %[2]d; ow++ {\nrow[ow] = bias\n}\n}\n", owLo, owHi, d.DH, d.W, owLo-d.PL, d.KW, d.DW)
+		fmt.Fprintf(&b, "if khLo < khHi {\n%[8]s(row[%[1]d:%[2]d], xp[(ih0+khLo*%[3]d)*%[4]d+%[5]d:], %[4]d, wk[khLo*%[6]d:], bias, khHi-khLo, %[6]d, %[3]d, %[7]d)\n} else {\nfor ow := %[1]d; ow < %[2]d; ow++ {\nrow[ow] = bias\n}\n}\n", owLo, owHi, d.DH, d.W, owLo*d.SW-d.PL, d.KW, d.DW, rowFn)
 		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
 	} else {
 		b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n")

@@ -288,11 +288,13 @@ func gemmPackIm(kb, nb int, data []float32, im gemmIm, p0 int, pb []float32) {
 // steps long, into C: added to it when acc is set, else stored. Full tiles
 // are written by the micro-kernel itself; partial tiles at the edges go
 // through a local tile so the micro-kernel always computes a full one.
-// When epi is set the block's sums are final: each column strip of
-// gemmNR goes through epi as soon as it is computed, while in L1; ei and
-// ej are the block's first row and column in the whole product.
+// When epi is set the block's sums are final: each group of gemmEpiCols
+// columns goes through epi as soon as it is computed, while in L1 (at
+// most gemmMC rows of gemmEpiCols: 16 KiB); ei and ej are the block's
+// first row and column in the whole product.
 func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool, ei, ej int, epi gemmEpilogue) {
 	var tile [gemmMR * gemmNR]float32
+	e0 := 0 // the first column not yet through epi
 	for j0 := 0; j0 < nb; j0 += gemmNR {
 		bp := pb[(j0/gemmNR)*bStride:]
 		nr := min(gemmNR, nb-j0)
@@ -316,8 +318,14 @@ func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride 
 				}
 			}
 		}
-		if epi != nil {
-			epi(ei, ej+j0, mb, nr)
+		if end := j0 + nr; epi != nil && (end-e0 >= gemmEpiCols || end == nb) {
+			epi(ei, ej+e0, mb, end-e0)
+			e0 = end
 		}
 	}
 }
+
+// gemmEpiCols is how many columns of a block gemmBlock hands its epilogue
+// at once (a multiple of every micro-kernel's gemmNR): rows long enough
+// for the epilogue's vector loops, short enough to stay in L1.
+const gemmEpiCols = 64

@@ -99,3 +99,28 @@ func dwRowPortable(y, x []float32, ldx int, w []float32, bias float32, kh, kw, d
 		y[o] = s
 	}
 }
+
+// dwRow2 is dwRow for stride 2: y[o] = bias + Σ x[i·dh·ldx + 2·o +
+// j·dw]·w[i·kw + j], summed tap row by tap row, for every o in y.
+func dwRow2(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	n := 0
+	if gemmHaveSIMD {
+		n = dwRow2SIMD(y, x, ldx, w, bias, kh, kw, dh, dw)
+	}
+	dwRow2Portable(y[n:], x[2*n:], ldx, w, bias, kh, kw, dh, dw)
+}
+
+// dwRow2Portable is dwRow2 in plain Go.
+func dwRow2Portable(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	w = w[:kh*kw]
+	for o := range y {
+		s := bias
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+2*o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				s += xr[j*dw] * wv
+			}
+		}
+		y[o] = s
+	}
+}

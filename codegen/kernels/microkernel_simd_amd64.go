@@ -103,3 +103,31 @@ func dwRowSIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, d
 		dwRowPortable(y[o:], x[o:], ldx, w, bias, kh, kw, dh, dw)
 	}
 }
+
+// dwRow2SIMD computes the first n outputs of dwRow2 on vectors of 8 and
+// returns n: each tap's 8 inputs are the even lanes of 16 loaded values
+// (two shuffles), multiplied in with a fused multiply-add, taps in
+// dwRow2's order. It stops where the next 16 values of the last tap
+// would pass the end of x.
+func dwRow2SIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) int {
+	w = w[:kh*kw]
+	bv := archsimd.BroadcastFloat32x8(bias)
+	order := archsimd.LoadUint32x8(&[8]uint32{0, 1, 4, 5, 2, 3, 6, 7})
+	last := (kh-1)*dh*ldx + (kw-1)*dw + 16
+	o := 0
+	for ; o+8 <= len(y) && 2*o+last <= len(x); o += 8 {
+		acc := bv
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+2*o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				q := xr[j*dw : j*dw+16]
+				lo := archsimd.LoadFloat32x8((*[8]float32)(q[0:8]))
+				hi := archsimd.LoadFloat32x8((*[8]float32)(q[8:16]))
+				ev := lo.SelectFromPairGrouped(0, 2, 4, 6, hi).Permute(order)
+				acc = ev.MulAdd(archsimd.BroadcastFloat32x8(wv), acc)
+			}
+		}
+		acc.Store((*[8]float32)(y[o : o+8]))
+	}
+	return o
+}
