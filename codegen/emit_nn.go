@@ -39,10 +39,12 @@ func window2D(op *ir.Op, kernel []int64, h, w int, ceil bool) (oh, ow int, ws [2
 }
 
 // emitConv writes a 2-D convolution. Depthwise convolutions (one input and
-// one output channel per group) get a direct loop; every other one is
-// im2col (skipped for 1×1, stride 1, unpadded) and the packed GEMM per
-// group, the bias (and a fused epilogue) applied to each block of the
-// output as the GEMM finishes it.
+// one output channel per group) get a direct loop; every other one is the
+// packed GEMM per group: on the input itself for 1×1, stride 1, unpadded;
+// an implicit GEMM over the zero-padded input for other stride-1 ones
+// (gemmIm, its output rows moved into Y after it); im2col for the rest.
+// The bias and a fused epilogue are applied to each block of the output
+// as the GEMM finishes it (or to each row as it is moved into Y).
 func emitConv(c *opCtx) (*kernel, error) {
 	xs, wsh, ys, err := c.binaryShapes()
 	if err != nil {
