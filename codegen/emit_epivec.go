@@ -66,8 +66,11 @@ func clipBounds(op *ir.Op) (lo, hi *float32, ok bool) {
 // slice ex[i] with stride exStride[i] along the row (extras as the
 // epilogue's strides give them), then the rowFn call. With the vector
 // unit and an epilogue that has a vector form, a vector function takes
-// the row first (registered in g.vecFuncs) and the scalar loop the rest.
-func (e *epilogue) rowLoopAt(g *graph, row, src, bias string, ex []string, exStride []int) string {
+// the row first (registered in g.vecFuncs) and the scalar loop the rest,
+// unless the row is known to be shorter than a vector: maxLen bounds its
+// length (in a package reading dims at run time, where it may vary with
+// them, the vector function is always called, so the code keeps its form).
+func (e *epilogue) rowLoopAt(g *graph, row, src, bias string, ex []string, exStride []int, maxLen int) string {
 	j := "j"
 	in := src + "[j]"
 	if bias != "" {
@@ -94,7 +97,7 @@ func (e *epilogue) rowLoopAt(g *graph, row, src, bias string, ex []string, exStr
 		ops = append(append([]*ir.Op{}, ops...), e.last)
 		res, fnRow = e.region.Results[0], row+"[nv:]"
 	}
-	if call, ok := e.vecCall(g, row, src, bias, ex, exStride, ops, res); ok {
+	if call, ok := e.vecCall(g, row, src, bias, ex, exStride, ops, res); ok && (maxLen >= 8 || len(g.ranges) > 0) {
 		s := "nv := " + call + "\n" + fmt.Sprintf("for j := nv; j < len(%s); j++ {\n%s}\n", row, e.rowStmt(in, y, exj))
 		if e.rowFn != "" {
 			s += fmt.Sprintf(e.rowFn, fnRow) + "\n"

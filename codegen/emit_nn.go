@@ -212,7 +212,7 @@ col[o+jj] = 0
 	// rowEpi writes the bias and the fused epilogue over the output row
 	// yr, whose first element is output position jo of channel m, its
 	// values read at in(j).
-	rowEpi := func(b *strings.Builder, jo, src string) {
+	rowEpi := func(b *strings.Builder, jo, src string, maxLen int) {
 		bias := ""
 		if hasBias {
 			b.WriteString("bm := b[m]\n")
@@ -226,7 +226,7 @@ col[o+jj] = 0
 				ex = append(ex, fmt.Sprintf("e%d", i))
 				exSt = append(exSt, st[3])
 			}
-			b.WriteString(c.epi.rowLoopAt(c.g, "yr", src, bias, ex, exSt))
+			b.WriteString(c.epi.rowLoopAt(c.g, "yr", src, bias, ex, exSt, maxLen))
 			k.epiDone = true
 		} else if bias != "" || src != "yr" {
 			fmt.Fprintf(b, "for j := range yr {\nyr[j] = %s[j]", src)
@@ -258,7 +258,7 @@ col[o+jj] = 0
 		if !hasBias && !fuse {
 			pb.WriteString("copy(yr, cs)\n")
 		} else {
-			rowEpi(&pb, "jo", "cs")
+			rowEpi(&pb, "jo", "cs", OW)
 		}
 		pb.WriteString("}\n")
 		if par {
@@ -268,7 +268,7 @@ col[o+jj] = 0
 	case hasBias || fuse:
 		epiArg = "epi"
 		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
-		rowEpi(&b, "j0", "yr")
+		rowEpi(&b, "j0", "yr", OHW)
 		b.WriteString("}\n}\n")
 	}
 	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
@@ -398,7 +398,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 			ex = append(ex, fmt.Sprintf("e%d", i))
 			exSt = append(exSt, st[r+1])
 		}
-		eb.WriteString(c.epi.rowLoopAt(c.g, "yr", "yr", "", ex, exSt) + "}\n}\n")
+		eb.WriteString(c.epi.rowLoopAt(c.g, "yr", "yr", "", ex, exSt, N) + "}\n}\n")
 		call = eb.String() + fmt.Sprintf("gemmEpi(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads, epi)\n", M, N, K, K, bm, M*N, N)
 		epiDone = true
 	}
@@ -1030,7 +1030,7 @@ return s
 			ex = append(ex, fmt.Sprintf("e%d", i))
 			exSt = append(exSt, st[3])
 		}
-		b.WriteString(d.epi.rowLoopAt(d.g, "row", "row", "", ex, exSt))
+		b.WriteString(d.epi.rowLoopAt(d.g, "row", "row", "", ex, exSt, d.OW))
 	}
 	b.WriteString("}\n")
 	if d.epi != nil && plane {
@@ -1041,7 +1041,7 @@ return s
 			ex = append(ex, fmt.Sprintf("e%d", i))
 			exSt = append(exSt, st[3])
 		}
-		b.WriteString(d.epi.rowLoopAt(d.g, "yp", "yp", "", ex, exSt))
+		b.WriteString(d.epi.rowLoopAt(d.g, "yp", "yp", "", ex, exSt, d.OH*d.OW))
 	}
 	if d.par {
 		b.WriteString("}\n})\n}\n")
