@@ -256,6 +256,9 @@ func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, pl
 			}
 		}
 	}
+	for name, src := range g.epiVecFiles(opts) {
+		gen[name] = src
+	}
 	for name, src := range g.genericFiles(opts) {
 		gen[name] = src
 	}

@@ -25,24 +25,29 @@ import (
 )
 
 // crossCase is a model compiled for the cross-build tests: its package
-// name, shared model, --dim binding, weights mode and the ONNX Runtime
-// reference case whose inputs it runs on.
+// name, shared model, --dim binding, weights mode, further kiln compile
+// flags and the ONNX Runtime reference case whose inputs it runs on.
 type crossCase struct {
 	pkg   string
 	model string
 	dims  map[string]int64
 	file  bool
+	flags []string
 	ref   string
 }
 
 // crossCases are small (kiln compile makes their packages): mnist-8 (Conv, MatMul, pooling), paddleocr-cls
 // (53 Convs, depthwise ones included, and a MatMul) and mnist-8 again
 // with --weights file, so the mapped (linux/arm64) and read (wasip1)
-// weights paths run too.
+// weights paths run too; paddleocr-cls again with the vector units and
+// the default pipeline.
 var crossCases = []crossCase{
 	{pkg: "mnist", model: "mnist-8.onnx", ref: "mnist-8"},
 	{pkg: "cls", model: "paddleocr-cls.onnx", ref: "paddleocr-cls", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 48, "p2o.DynamicDimension.2": 192}},
 	{pkg: "mnistfile", model: "mnist-8.onnx", ref: "mnist-8", file: true},
+	// The vector units after the default pipeline, whose vector
+	// functions these targets replace by their stand-ins.
+	{pkg: "clssimdopt", model: "paddleocr-cls.onnx", ref: "paddleocr-cls", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 48, "p2o.DynamicDimension.2": 192}, flags: []string{"--simd", "--passes", "default"}},
 }
 
 // crossTarget is one GOOS/GOARCH the cross module is built for.
@@ -165,6 +170,7 @@ func writeCrossModule(t *testing.T, goBin string) (*crossModule, error) {
 		for _, name := range slices.Sorted(maps.Keys(cc.dims)) {
 			args = append(args, "--dim", fmt.Sprintf("%s=%d", name, cc.dims[name]))
 		}
+		args = append(args, cc.flags...)
 		load := cc.pkg + ".Load()"
 		if cc.file {
 			args = append(args, "--weights", string(WeightsFile))

@@ -118,6 +118,12 @@ type epilogue struct {
 	// epilogue's last op, which rowStmt then leaves out.
 	rowStmt func(in, out string, ex []string) string
 	rowFn   string
+	// region, rowOps and rowResult are what rowStmt computes, for the
+	// vector form (emit_epivec.go).
+	region    *ir.Region
+	rowOps    []*ir.Op
+	rowResult *ir.Value
+	last      *ir.Op // the op rowFn computes, when set
 }
 
 // rowLoop writes, for the row slice row of a kernel's output just
@@ -238,7 +244,10 @@ func emitFused(c *opCtx) (*kernel, error) {
 			rowResult = ops0[len(ops0)-1].Results[0]
 		}
 	}
-	ep := &epilogue{stmt: stmt, rowStmt: gen(ops0, rowResult), rowFn: rowFn}
+	ep := &epilogue{stmt: stmt, rowStmt: gen(ops0, rowResult), rowFn: rowFn, region: epi, rowOps: ops0, rowResult: rowResult}
+	if rowFn != "" {
+		ep.last = epi.Ops[len(epi.Ops)-1]
+	}
 	for _, xs := range shapes[1:] {
 		ep.strides = append(ep.strides, bcastStrides(ys, xs))
 	}

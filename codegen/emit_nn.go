@@ -39,10 +39,12 @@ func window2D(op *ir.Op, kernel []int64, h, w int, ceil bool) (oh, ow int, ws [2
 }
 
 // emitConv writes a 2-D convolution. Depthwise convolutions (one input and
-// one output channel per group) get a direct loop; every other one is
-// im2col (skipped for 1×1, stride 1, unpadded) and the packed GEMM per
-// group, the bias (and a fused epilogue) applied to each block of the
-// output as the GEMM finishes it.
+// one output channel per group) get a direct loop; every other one is the
+// packed GEMM per group: on the input itself for 1×1, stride 1, unpadded;
+// an implicit GEMM over the zero-padded input for other stride-1 ones
+// (gemmIm, its output rows moved into Y after it); im2col for the rest.
+// The bias and a fused epilogue are applied to each block of the output
+// as the GEMM finishes it (or to each row as it is moved into Y).
 func emitConv(c *opCtx) (*kernel, error) {
 	xs, wsh, ys, err := c.binaryShapes()
 	if err != nil {
@@ -108,7 +110,7 @@ func emitConv(c *opCtx) (*kernel, error) {
 		d := depthwise{
 			N: N, C: C, H: H, W: W, OH: OH, OW: OW, KH: KH, KW: KW,
 			SH: SH, SW: SW, DH: DH, DW: DW, PT: PT, PL: PL, bias: hasBias,
-			vec: c.g.tile == kernels.SIMDTile, epi: c.epi, par: c.parallel(N * C * OH * OW),
+			vec: c.g.tile == kernels.SIMDTile, epi: c.epi, par: c.parallel(N * C * OH * OW), g: c.g,
 		}
 		body, vec := depthwiseBody(d)
 		k.body = b.String() + body
@@ -118,14 +120,47 @@ func emitConv(c *opCtx) (*kernel, error) {
 		return k, nil
 	}
 	k.gemm = true
-	direct := KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && win[0].PadEnd == 0 && win[1].PadEnd == 0
+	PB, PR := int(win[0].PadEnd), int(win[1].PadEnd)
+	direct := KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && PB == 0 && PR == 0
+	// A stride-1 convolution is an implicit GEMM over the zero-padded
+	// input: with the output computed at every column of the padded width
+	// WP (the last KW-1 of each row are not outputs), row (c, kh, kw) of B
+	// is the padded input shifted by c·HP·WP + kh·DH·WP + kw·DW, so the
+	// GEMM packs its panels straight from it (gemmIm), and each block of
+	// the wide output is moved into Y by the epilogue.
+	HP, WP := H+PT+PB, W+PL+PR
+	implicit := !direct && SH == 1 && SW == 1 && min(PT, PL, PB, PR) >= 0 && HP-DH*(KH-1) == OH && WP-DW*(KW-1) == OW
 	fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor g := 0; g < %d; g++ {\n", N, G)
 	fmt.Fprintf(&b, "xg := x[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", C, Cg, H*W, C, Cg, H*W)
 	fmt.Fprintf(&b, "yg := y[(n*%d+g*%d)*%d : (n*%d+(g+1)*%d)*%d]\n", M, Mg, OHW, M, Mg, OHW)
 	src, bPacked := "xg", false
-	if direct {
+	img, NW := Cg*HP*WP, (OH-1)*WP+OW
+	switch {
+	case direct:
 		k.comment = desc + ": 1x1, GEMM on the input"
-	} else {
+	case implicit:
+		k.comment = desc + ": implicit GEMM on the padded input"
+		k.colLen = img + Mg*NW
+		src = "xp"
+		fmt.Fprintf(&b, "xp := col[:%d]\ncw := col[%d:%d]\n", img, img, img+Mg*NW)
+		fmt.Fprintf(&b, "for c := 0; c < %d; c++ {\nxc := xg[c*%d : (c+1)*%d]\npc := xp[c*%d : (c+1)*%d]\n", Cg, H*W, H*W, HP*WP, HP*WP)
+		if PT > 0 {
+			fmt.Fprintf(&b, "clear(pc[:%d])\n", PT*WP)
+		}
+		fmt.Fprintf(&b, "for ih := 0; ih < %d; ih++ {\nr := pc[(ih+%d)*%d : (ih+%d)*%d]\n", H, PT, WP, PT+1, WP)
+		if PL > 0 {
+			fmt.Fprintf(&b, "clear(r[:%d])\n", PL)
+		}
+		fmt.Fprintf(&b, "copy(r[%d:%d], xc[ih*%d:(ih+1)*%d])\n", PL, PL+W, W, W)
+		if PR > 0 {
+			fmt.Fprintf(&b, "clear(r[%d:])\n", PL+W)
+		}
+		b.WriteString("}\n")
+		if PB > 0 {
+			fmt.Fprintf(&b, "clear(pc[%d:])\n", (PT+H)*WP)
+		}
+		b.WriteString("}\n")
+	default:
 		// im2col writes B straight into the GEMM's packed panel layout
 		// (row p of B at step p of each panel of NR columns, the last
 		// panel padded with zeros), so the GEMM does not copy it again.
@@ -174,28 +209,66 @@ col[o+jj] = 0
 			}
 		}
 	}
-	epiArg := "nil"
-	if hasBias || fuse {
-		epiArg = "epi"
-		in := "yr[j]"
-		if hasBias {
-			in = "(yr[j] + bm)"
-		}
-		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
+	// rowEpi writes the bias and the fused epilogue over the output row
+	// yr, whose first element is output position jo of channel m, its
+	// values read at in(j).
+	rowEpi := func(b *strings.Builder, jo, src string, maxLen int) {
+		bias := ""
 		if hasBias {
 			b.WriteString("bm := b[m]\n")
+			bias = "bm"
 		}
 		if fuse {
 			var ex []string
+			var exSt []int
 			for i, st := range c.epi.strides {
-				fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", "j0"}, []int{st[0], st[1], st[3]}))
-				ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, []int{st[3]})))
+				fmt.Fprintf(b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "m", jo}, []int{st[0], st[1], st[3]}))
+				ex = append(ex, fmt.Sprintf("e%d", i))
+				exSt = append(exSt, st[3])
 			}
-			b.WriteString(c.epi.rowLoop("yr", "j", in, ex))
+			b.WriteString(c.epi.rowLoopAt(c.g, "yr", src, bias, ex, exSt, maxLen))
 			k.epiDone = true
-		} else {
-			b.WriteString("for j := range yr {\nyr[j] += bm\n}\n")
+		} else if bias != "" || src != "yr" {
+			fmt.Fprintf(b, "for j := range yr {\nyr[j] = %s[j]", src)
+			if bias != "" {
+				b.WriteString(" + bm")
+			}
+			b.WriteString("\n}\n")
 		}
+	}
+	epiArg := "nil"
+	post := ""
+	switch {
+	case implicit:
+		// After the GEMM, each row of the wide output that is an output
+		// row (channel m, row oh: columns [oh·WP, oh·WP+OW)) goes to Y
+		// with the bias and the fused epilogue; rows are split over the
+		// threads whole, so each element is computed alike whatever the
+		// split.
+		var pb strings.Builder
+		par := c.parallel(Mg * OHW)
+		if par {
+			k.par = true
+			fmt.Fprintf(&pb, "parallelFor(%d, threads, func(lo, hi int) {\nfor r := (lo + %d) / %d; r < (hi+%d)/%d; r++ {\n", Mg*OHW, OW-1, OW, OW-1, OW)
+		} else {
+			fmt.Fprintf(&pb, "for r := 0; r < %d; r++ {\n", Mg*OH)
+		}
+		fmt.Fprintf(&pb, "i, oh := r/%d, r%%%d\nm := g*%d + i\n_ = m\njo := oh * %d\n_ = jo\n", OH, OH, Mg, OW)
+		fmt.Fprintf(&pb, "yr := yg[r*%d : (r+1)*%d]\ncs := cw[i*%d+oh*%d:][:%d]\n", OW, OW, NW, WP, OW)
+		if !hasBias && !fuse {
+			pb.WriteString("copy(yr, cs)\n")
+		} else {
+			rowEpi(&pb, "jo", "cs", OW)
+		}
+		pb.WriteString("}\n")
+		if par {
+			pb.WriteString("})\n")
+		}
+		post = pb.String()
+	case hasBias || fuse:
+		epiArg = "epi"
+		fmt.Fprintf(&b, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nm := g*%d + i\n_ = m\nyr := yg[i*%d+j0 : i*%d+j0+nb]\n", Mg, OHW, OHW)
+		rowEpi(&b, "j0", "yr", OHW)
 		b.WriteString("}\n}\n")
 	}
 	am := fmt.Sprintf("gemmMat{data: w[g*%d:], rs: %d, cs: 1}", Mg*K, K)
@@ -206,11 +279,17 @@ col[o+jj] = 0
 	if bPacked {
 		bm = fmt.Sprintf("gemmMat{data: %s, packed: true}", src)
 	}
-	if epiArg == "nil" {
-		fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, yg, %d, false, pack, threads)\n", Mg, OHW, K, am, bm, OHW)
-	} else {
-		fmt.Fprintf(&b, "gemmEpi(%d, %d, %d, %s, %s, yg, %d, false, pack, threads, %s)\n", Mg, OHW, K, am, bm, OHW, epiArg)
+	cOut, nOut := "yg", OHW
+	if implicit {
+		bm = fmt.Sprintf("gemmMat{data: xp, im: gemmIm{kh: %d, kw: %d, plane: %d, dh: %d, dw: %d}}", KH, KW, HP*WP, DH*WP, DW)
+		cOut, nOut = "cw", NW
 	}
+	if epiArg == "nil" {
+		fmt.Fprintf(&b, "gemm(%d, %d, %d, %s, %s, %s, %d, false, pack, threads)\n", Mg, nOut, K, am, bm, cOut, nOut)
+	} else {
+		fmt.Fprintf(&b, "gemmEpi(%d, %d, %d, %s, %s, %s, %d, false, pack, threads, %s)\n", Mg, nOut, K, am, bm, cOut, nOut, epiArg)
+	}
+	b.WriteString(post)
 	b.WriteString("}\n}\n")
 	k.body = b.String()
 	return k, nil
@@ -298,6 +377,7 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 		var eb strings.Builder
 		fmt.Fprintf(&eb, "epi := func(i0, j0, mb, nb int) {\nfor i := i0; i < i0+mb; i++ {\nyr := y[bi*%d+i*%d+j0 : bi*%d+i*%d+j0+nb]\n", M*N, N, M*N, N)
 		var ex []string
+		var exSt []int
 		for i, st := range c.epi.strides {
 			terms := []string{}
 			outStride := 1
@@ -315,9 +395,10 @@ func emitMatMul(c *opCtx) (*kernel, error) {
 				off = strings.Join(terms, "+")
 			}
 			fmt.Fprintf(&eb, "e%d := ex%d[%s:]\n", i, i, off)
-			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"j"}, st[r+1:])))
+			ex = append(ex, fmt.Sprintf("e%d", i))
+			exSt = append(exSt, st[r+1])
 		}
-		eb.WriteString(c.epi.rowLoop("yr", "j", "", ex) + "}\n}\n")
+		eb.WriteString(c.epi.rowLoopAt(c.g, "yr", "yr", "", ex, exSt, N) + "}\n}\n")
 		call = eb.String() + fmt.Sprintf("gemmEpi(%d, %d, %d, gemmMat{data: a[ao:], rs: %d, cs: 1}, %s, y[bi*%d:], %d, false, pack, threads, epi)\n", M, N, K, K, bm, M*N, N)
 		epiDone = true
 	}
@@ -443,6 +524,38 @@ func emitPool(c *opCtx) (*kernel, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "x = x[:%d]\ny = y[:%d]\n", numel(xs), numel(ys))
 	fmt.Fprintf(&b, "for p := 0; p < %d; p++ {\nxp := x[p*%d : (p+1)*%d]\nyp := y[p*%d : (p+1)*%d]\n", xs[0]*xs[1], H*W, H*W, OH*OW, OH*OW)
+	inside := PT == 0 && PL == 0 && (OH-1)*SH+(KH-1)*DH < H && (OW-1)*SW+(KW-1)*DW < W
+	if inside && KH*KW <= 16 {
+		// Every window lies inside the input: no bound to test, each tap
+		// row sliced once per output row and every tap unrolled (the same
+		// taps in the same order as the general loop below).
+		span := (KW-1)*DW + 1
+		fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\n", OH)
+		for kh := 0; kh < KH; kh++ {
+			fmt.Fprintf(&b, "r%d := xp[(oh*%d+%d)*%d : (oh*%d+%d)*%d+%d]\n", kh, SH, kh*DH, W, SH, kh*DH, W, W)
+		}
+		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\niw := ow * %d\ns := %s\n", OW, SW, init)
+		for kh := 0; kh < KH; kh++ {
+			fmt.Fprintf(&b, "q%d := r%d[iw : iw+%d : iw+%d]\n", kh, kh, span, span)
+			for kw := 0; kw < KW; kw++ {
+				if isMax {
+					fmt.Fprintf(&b, "if v := q%d[%d]; v > s {\ns = v\n}\n", kh, kw*DW)
+				} else {
+					fmt.Fprintf(&b, "s += q%d[%d]\n", kh, kw*DW)
+				}
+			}
+		}
+		fin = "s"
+		if !isMax {
+			fin = fmt.Sprintf("s / %d", KH*KW)
+		}
+		fmt.Fprintf(&b, "yp[oh*%d+ow] = %s\n}\n}\n}\n", OW, fin)
+		return &kernel{
+			in: c.op.Args[:1], params: []string{"x", "y"}, nout: 1,
+			comment: fmt.Sprintf("%s %s, window %dx%d, stride %dx%d, dilation %dx%d, pads %d,%d,%d,%d: every window inside", c.op.Name, shapes, KH, KW, SH, SW, DH, DW, PT, PL, rh.PadEnd, rw.PadEnd),
+			body:    b.String(), shapes: shapes, flops: int64(numel(ys)) * int64(KH*KW),
+		}, nil
+	}
 	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nfor ow := 0; ow < %d; ow++ {\ns := %s\n", OH, OW, init)
 	if !isMax {
 		b.WriteString("cnt := 0\n")
@@ -789,6 +902,7 @@ type depthwise struct {
 	vec                        bool      // the package has the vector micro-kernel unit (dwRow)
 	par                        bool      // split the channels over threads (parallelFor)
 	epi                        *epilogue // a fused epilogue, applied to each output row
+	g                          *graph    // the package being written (its vector epilogues)
 }
 
 // depthwiseBody writes a depthwise convolution as direct loops. Outputs
@@ -796,7 +910,7 @@ type depthwise struct {
 // owHi), known at compile time) take every tap unrolled, the weights held
 // in locals and each input row sliced once per tap row, so no bound is
 // tested per tap; the border outputs test each tap. With the vector unit,
-// stride-1 rows of at least 8 inside outputs go through dwRow instead
+// rows of at least 8 inside outputs go through dwRow (stride 1) or dwRow2 (stride 2) instead
 // (vec reports it). A fused epilogue is applied to each output plane (or
 // row) once it is computed.
 func depthwiseBody(d depthwise) (body string, vec bool) {
@@ -816,7 +930,11 @@ func depthwiseBody(d depthwise) (body string, vec bool) {
 	}
 	ohLo, ohHi := inside(d.OH, d.H, d.KH, d.SH, d.DH, d.PT)
 	owLo, owHi := inside(d.OW, d.W, d.KW, d.SW, d.DW, d.PL)
-	vec = d.vec && d.SW == 1 && owHi-owLo >= 8
+	vec = d.vec && (d.SW == 1 || d.SW == 2) && owHi-owLo >= 8
+	rowFn := "dwRow"
+	if d.SW == 2 {
+		rowFn = "dwRow2"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
 // every tap against the input's bounds.
@@ -852,7 +970,7 @@ return s
 		fmt.Fprintf(&b, "ih0 := oh*%d - %d\n", d.SH, d.PT)
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
 		if vec {
-			fmt.Fprintf(&b, "dwRow(row[%d:%d], xp[ih0*%d+%d:], %d, wk, bias, %d, %d, %d, %d)\n", owLo, owHi, d.W, owLo-d.PL, d.W, d.KH, d.KW, d.DH, d.DW)
+			fmt.Fprintf(&b, "%s(row[%d:%d], xp[ih0*%d+%d:], %d, wk, bias, %d, %d, %d, %d)\n", rowFn, owLo, owHi, d.W, owLo*d.SW-d.PL, d.W, d.KH, d.KW, d.DH, d.DW)
 		} else {
 			var wl, ws []string
 			for i := 0; i < d.KH*d.KW; i++ {
@@ -885,7 +1003,7 @@ return s
 		// columns edge.
 		fmt.Fprintf(&b, "ih0 := oh*%[1]d - %[2]d\nkhLo := max(0, (%[3]d-1-ih0)/%[3]d)\nkhHi := min(%[4]d, (%[5]d+%[3]d-1-ih0)/%[3]d)\n", d.SH, d.PT, d.DH, d.KH, d.H)
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
-		fmt.Fprintf(&b, "if khLo < khHi {\ndwRow(row[%[1]d:%[2]d], xp[(ih0+khLo*%[3]d)*%[4]d+%[5]d:], %[4]d, wk[khLo*%[6]d:], bias, khHi-khLo, %[6]d, %[3]d, %[7]d)\n} else {\nfor ow := %[1]d; ow < %[2]d; ow++ {\nrow[ow] = bias\n}\n}\n", owLo, owHi, d.DH, d.W, owLo-d.PL, d.KW, d.DW)
+		fmt.Fprintf(&b, "if khLo < khHi {\n%[8]s(row[%[1]d:%[2]d], xp[(ih0+khLo*%[3]d)*%[4]d+%[5]d:], %[4]d, wk[khLo*%[6]d:], bias, khHi-khLo, %[6]d, %[3]d, %[7]d)\n} else {\nfor ow := %[1]d; ow < %[2]d; ow++ {\nrow[ow] = bias\n}\n}\n", owLo, owHi, d.DH, d.W, owLo*d.SW-d.PL, d.KW, d.DW, rowFn)
 		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
 	} else {
 		b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n")
@@ -906,20 +1024,24 @@ return s
 	}
 	if d.epi != nil && !plane {
 		var ex []string
+		var exSt []int
 		for i, st := range d.epi.strides {
 			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c", "oh"}, st[:3]))
-			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"ow"}, st[3:])))
+			ex = append(ex, fmt.Sprintf("e%d", i))
+			exSt = append(exSt, st[3])
 		}
-		b.WriteString(d.epi.rowLoop("row", "ow", "", ex))
+		b.WriteString(d.epi.rowLoopAt(d.g, "row", "row", "", ex, exSt, d.OW))
 	}
 	b.WriteString("}\n")
 	if d.epi != nil && plane {
 		var ex []string
+		var exSt []int
 		for i, st := range d.epi.strides {
 			fmt.Fprintf(&b, "e%d := ex%d[%s:]\n", i, i, indexExpr([]string{"n", "c"}, st[:2]))
-			ex = append(ex, fmt.Sprintf("e%d[%s]", i, indexExpr([]string{"o"}, st[3:])))
+			ex = append(ex, fmt.Sprintf("e%d", i))
+			exSt = append(exSt, st[3])
 		}
-		b.WriteString(d.epi.rowLoop("yp", "o", "", ex))
+		b.WriteString(d.epi.rowLoopAt(d.g, "yp", "yp", "", ex, exSt, d.OH*d.OW))
 	}
 	if d.par {
 		b.WriteString("}\n})\n}\n")

@@ -95,11 +95,12 @@ type graph struct {
 	perOp    map[string]int
 	nextVar  int
 	needGemm bool
-	packedW  map[string]*val // packed weights by constant and layout
-	tile     kernels.Tile    // the GEMM micro-kernel's tile, for packing
-	threads  int             // Options.Threads
-	needPar  bool            // a kernel calls parallelFor
-	needVec  bool            // a kernel calls the micro-kernel unit's vector helpers
+	packedW  map[string]*val    // packed weights by constant and layout
+	tile     kernels.Tile       // the GEMM micro-kernel's tile, for packing
+	threads  int                // Options.Threads
+	needPar  bool               // a kernel calls parallelFor
+	needVec  bool               // a kernel calls the micro-kernel unit's vector helpers
+	vecFuncs map[string]vecFunc // vector epilogue functions by name (emit_epivec.go)
 
 	// declared holds the shapes the function declares for its inputs,
 	// then its outputs, before specialization made them static.

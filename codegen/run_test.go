@@ -67,6 +67,11 @@ var modelCases = []modelCase{
 	{pkg: "mnistsimd", model: "mnist-8.onnx", ref: "mnist-8", simd: true},
 	{pkg: "mobilenetsimd", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}, simd: true, threads: 2},
 	{pkg: "minilmsimd", model: "minilm-like-opset17.onnx", ref: "minilm-like-opset17", dims: map[string]int64{"batch": 1, "seq": 16}, simd: true},
+	// The vector units after the default pipeline: implicit-GEMM
+	// convolutions and fused epilogues on vectors (emit_epivec.go).
+	{pkg: "mnistsimdopt", model: "mnist-8.onnx", ref: "mnist-8", simd: true, passes: "default"},
+	{pkg: "mobilenetsimdopt", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}, simd: true, threads: 2, passes: "default"},
+	{pkg: "paddleocrrecsimdopt", model: "paddleocr-rec.onnx", ref: "paddleocr-rec", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 320}, simd: true, threads: 2, passes: "default"},
 	// One package for a range of sizes (ranges_test.go).
 	{pkg: "minilmdyn", model: "minilm-like-opset17.onnx", ranges: map[string]DimRange{"batch": {1, 3}, "seq": {1, 64}}},
 	{pkg: "storiesdyn", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}},

@@ -52,3 +52,48 @@ func TestDwRow(t *testing.T) {
 		}
 	}
 }
+
+// TestDwRow2 checks dwRow2 (vector lanes, where the last tap's 16 loads
+// fit, and the scalar rest) against a float64 sum of the same taps at
+// stride 2, within the same bound as TestDwRow.
+func TestDwRow2(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	cases := []struct{ n, kh, kw, dh, dw, ldx, extra int }{
+		{1, 3, 3, 1, 1, 10, 0}, {7, 3, 3, 1, 1, 16, 0}, {8, 3, 3, 1, 1, 18, 0}, {8, 3, 3, 1, 1, 18, 1},
+		{56, 3, 3, 1, 1, 113, 0}, {28, 5, 5, 1, 1, 60, 3}, {19, 3, 3, 2, 2, 50, 0}, {16, 1, 1, 1, 1, 32, 0},
+	}
+	for _, tc := range cases {
+		span := 2*(tc.n-1) + (tc.kw-1)*tc.dw + 1
+		x := make([]float32, ((tc.kh-1)*tc.dh)*tc.ldx+span+tc.extra)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		w := make([]float32, tc.kh*tc.kw)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		bias := float32(rng.NormFloat64())
+		y := make([]float32, tc.n+1)
+		y[tc.n] = 42 // past the row: must stay
+		dwRow2(y[:tc.n], x, tc.ldx, w, bias, tc.kh, tc.kw, tc.dh, tc.dw)
+		u := math.Ldexp(1, -24)
+		taps := float64(tc.kh*tc.kw + 1)
+		gamma := taps * u / (1 - taps*u)
+		for o := 0; o < tc.n; o++ {
+			s, mag := float64(bias), math.Abs(float64(bias))
+			for i := 0; i < tc.kh; i++ {
+				for j := 0; j < tc.kw; j++ {
+					p := float64(x[i*tc.dh*tc.ldx+2*o+j*tc.dw]) * float64(w[i*tc.kw+j])
+					s += p
+					mag += math.Abs(p)
+				}
+			}
+			if d := math.Abs(float64(y[o]) - s); d > gamma*mag {
+				t.Fatalf("%+v: y[%d] = %v, want %v (error %.3g > %.3g)", tc, o, y[o], s, d, gamma*mag)
+			}
+		}
+		if y[tc.n] != 42 {
+			t.Fatalf("%+v: dwRow2 wrote past its row", tc)
+		}
+	}
+}

@@ -32,6 +32,14 @@ import "sync"
 // panels of gemmNR columns, element (p, c) of panel j at p·nr+c. A panel's
 // steps [p0, p0+kb) are then one contiguous run, which is all the
 // micro-kernel needs, so constant weights are never packed at run time.
+//
+// B may also be read from an image (gemmMat.im set): the implicit GEMM of
+// a stride-1 convolution over a zero-padded input, whose row p = (c, i, l)
+// (channel c, tap row i, tap column l) is the padded input itself, shifted
+// by c·plane + i·dh + l·dw. The columns are the output positions over the
+// padded width (a few at the end of each row are not outputs), so each
+// row of each panel is one contiguous run of the image: B is packed
+// straight from it, with no im2col buffer.
 
 // Blocking sizes: kc is the depth of a packed panel, mc and nc its rows
 // and columns (multiples of every micro-kernel's tile). The micro-kernel's
@@ -57,6 +65,13 @@ type gemmMat struct {
 	data   []float32
 	rs, cs int
 	packed bool
+	im     gemmIm
+}
+
+// gemmIm describes B read from an image: element (p, j) with p = (c·kh +
+// i)·kw + l at data[c·plane + i·dh + l·dw + j]. It is in use when kw > 0.
+type gemmIm struct {
+	kh, kw, plane, dh, dw int
 }
 
 // gemm computes C = A·B, or C += A·B when acc is set, for an m×k matrix A
@@ -140,6 +155,8 @@ func (a gemmMat) rows(i0, k int) gemmMat {
 func (b gemmMat) cols(j0, k int) gemmMat {
 	if b.packed {
 		b.data = b.data[j0*k:]
+	} else if b.im.kw > 0 {
+		b.data = b.data[j0:]
 	} else {
 		b.data = b.data[j0*b.cs:]
 	}
@@ -161,6 +178,8 @@ func gemmSerial(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scrat
 			bp, bStride := pb, gemmNR*kb
 			if b.packed {
 				bp, bStride = b.data[j0*k+p0*gemmNR:], gemmNR*k
+			} else if b.im.kw > 0 {
+				gemmPackIm(kb, nb, b.data[j0:], b.im, p0, pb)
 			} else {
 				gemmPackB(kb, nb, b.data[p0*b.rs+j0*b.cs:], b.rs, b.cs, pb)
 			}
@@ -211,8 +230,7 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 		r := min(gemmNR, nb-j0)
 		if r == gemmNR && bcs == 1 {
 			for p := 0; p < kb; p++ {
-				row := b[p*brs+j0 : p*brs+j0+gemmNR]
-				copy(pb[o:o+gemmNR], row)
+				gemmPanelRow(pb[o:o+gemmNR], b[p*brs+j0:p*brs+j0+gemmNR])
 				o += gemmNR
 			}
 			continue
@@ -231,16 +249,52 @@ func gemmPackB(kb, nb int, b []float32, brs, bcs int, pb []float32) {
 	}
 }
 
+// gemmPackIm packs rows [p0, p0+kb) and columns [0, nb) of B read from
+// an image (gemmIm; data starts at column 0) into micro-panels of gemmNR
+// columns as gemmPackB does: each full panel row is one run of gemmNR
+// values of the image, the last panel padded with zeros.
+func gemmPackIm(kb, nb int, data []float32, im gemmIm, p0 int, pb []float32) {
+	full := nb / gemmNR * gemmNR
+	panel := gemmNR * kb
+	// The image offset of row p0+p, stepped along (c, i, l).
+	l := p0 % im.kw
+	i := p0 / im.kw % im.kh
+	c := p0 / (im.kw * im.kh)
+	for p := 0; p < kb; p++ {
+		off := c*im.plane + i*im.dh + l*im.dw
+		src := data[off : off+nb]
+		o := p * gemmNR
+		for j0 := 0; j0 < full; j0 += gemmNR {
+			gemmPanelRow(pb[o:o+gemmNR], src[j0:j0+gemmNR])
+			o += panel
+		}
+		if full < nb {
+			t := pb[o : o+gemmNR]
+			n := copy(t, src[full:])
+			clear(t[n:])
+		}
+		if l++; l == im.kw {
+			l = 0
+			if i++; i == im.kh {
+				i = 0
+				c++
+			}
+		}
+	}
+}
+
 // gemmBlock computes the product of the micro-panels of A (mb rows, the
 // panels aStride apart) and of B (nb columns, bStride apart), each kb
 // steps long, into C: added to it when acc is set, else stored. Full tiles
 // are written by the micro-kernel itself; partial tiles at the edges go
 // through a local tile so the micro-kernel always computes a full one.
-// When epi is set the block's sums are final: each column strip of
-// gemmNR goes through epi as soon as it is computed, while in L1; ei and
-// ej are the block's first row and column in the whole product.
+// When epi is set the block's sums are final: each group of gemmEpiCols
+// columns goes through epi as soon as it is computed, while in L1 (at
+// most gemmMC rows of gemmEpiCols: 16 KiB); ei and ej are the block's
+// first row and column in the whole product.
 func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool, ei, ej int, epi gemmEpilogue) {
 	var tile [gemmMR * gemmNR]float32
+	e0 := 0 // the first column not yet through epi
 	for j0 := 0; j0 < nb; j0 += gemmNR {
 		bp := pb[(j0/gemmNR)*bStride:]
 		nr := min(gemmNR, nb-j0)
@@ -264,8 +318,14 @@ func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride 
 				}
 			}
 		}
-		if epi != nil {
-			epi(ei, ej+j0, mb, nr)
+		if end := j0 + nr; epi != nil && (end-e0 >= gemmEpiCols || end == nb) {
+			epi(ei, ej+e0, mb, end-e0)
+			e0 = end
 		}
 	}
 }
+
+// gemmEpiCols is how many columns of a block gemmBlock hands its epilogue
+// at once (a multiple of every micro-kernel's gemmNR): rows long enough
+// for the epilogue's vector loops, short enough to stay in L1.
+const gemmEpiCols = 64

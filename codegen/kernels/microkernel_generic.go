@@ -82,3 +82,11 @@ func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	*r0 = [gemmNR]float32{c00, c01, c02, c03}
 	*r1 = [gemmNR]float32{c10, c11, c12, c13}
 }
+
+// gemmPanelRow copies one row of a panel of B, gemmNR values, from s to
+// d (which do not overlap): as four moves, where copy would call memmove.
+func gemmPanelRow(d, s []float32) {
+	d = d[:gemmNR]
+	s = s[:gemmNR]
+	d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+}

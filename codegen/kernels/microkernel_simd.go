@@ -29,6 +29,19 @@ func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	gemmMicroPortable(kb, a, b, c, ldc, acc)
 }
 
+// gemmPanelRow copies one row of a panel of B, gemmNR values, from s to
+// d (which do not overlap): in two vectors where the CPU has them, else
+// through a local array; copy would call memmove, which costs more than
+// the copy.
+func gemmPanelRow(d, s []float32) {
+	if gemmHaveSIMD {
+		gemmPanelRowSIMD(d, s)
+		return
+	}
+	v := *(*[gemmNR]float32)(s[:gemmNR])
+	*(*[gemmNR]float32)(d[:gemmNR]) = v
+}
+
 // gemmMicroPortable is gemmMicro in plain Go: correct everywhere, and far
 // slower than the vector kernel, whose tile shape it keeps.
 func gemmMicroPortable(kb int, a, b []float32, c []float32, ldc int, acc bool) {
@@ -79,6 +92,31 @@ func dwRowPortable(y, x []float32, ldx int, w []float32, bias float32, kh, kw, d
 		s := bias
 		for i := 0; i < kh; i++ {
 			xr := x[i*dh*ldx+o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				s += xr[j*dw] * wv
+			}
+		}
+		y[o] = s
+	}
+}
+
+// dwRow2 is dwRow for stride 2: y[o] = bias + Σ x[i·dh·ldx + 2·o +
+// j·dw]·w[i·kw + j], summed tap row by tap row, for every o in y.
+func dwRow2(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	n := 0
+	if gemmHaveSIMD {
+		n = dwRow2SIMD(y, x, ldx, w, bias, kh, kw, dh, dw)
+	}
+	dwRow2Portable(y[n:], x[2*n:], ldx, w, bias, kh, kw, dh, dw)
+}
+
+// dwRow2Portable is dwRow2 in plain Go.
+func dwRow2Portable(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
+	w = w[:kh*kw]
+	for o := range y {
+		s := bias
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+2*o:]
 			for j, wv := range w[i*kw : i*kw+kw] {
 				s += xr[j*dw] * wv
 			}

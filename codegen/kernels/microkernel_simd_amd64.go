@@ -59,9 +59,18 @@ func gemmMicroSIMD(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	c31.Store((*[8]float32)(r3[8:16]))
 }
 
+// gemmPanelRowSIMD is gemmPanelRow in two vectors.
+func gemmPanelRowSIMD(d, s []float32) {
+	d = d[:gemmNR]
+	s = s[:gemmNR]
+	archsimd.LoadFloat32x8((*[8]float32)(s[0:8])).Store((*[8]float32)(d[0:8]))
+	archsimd.LoadFloat32x8((*[8]float32)(s[8:16])).Store((*[8]float32)(d[8:16]))
+}
+
 // dwRowSIMD is dwRow on vectors of 8 outputs: two vectors per step, so
 // two chains of fused multiply-adds overlap, then one, then the last
-// outputs one by one (each output's taps in the same order throughout).
+// outputs as one vector overlapping the one before (rows shorter than 8:
+// one by one; each output's taps in the same order throughout).
 func dwRowSIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
 	n := len(y)
 	w = w[:kh*kw]
@@ -91,7 +100,68 @@ func dwRowSIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, d
 		}
 		acc.Store((*[8]float32)(y[o : o+8]))
 	}
+	if o < n && n >= 8 {
+		// The last 8 outputs as one more vector, overlapping some already
+		// computed, which it recomputes to the same bits.
+		o = n - 8
+		acc := bv
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				acc = archsimd.LoadFloat32x8((*[8]float32)(xr[j*dw:j*dw+8])).MulAdd(archsimd.BroadcastFloat32x8(wv), acc)
+			}
+		}
+		acc.Store((*[8]float32)(y[o : o+8]))
+		return
+	}
 	if o < n {
 		dwRowPortable(y[o:], x[o:], ldx, w, bias, kh, kw, dh, dw)
 	}
+}
+
+// dwRow2SIMD computes the first n outputs of dwRow2 on vectors of 8 and
+// returns n: each tap's 8 inputs are the even lanes of 16 loaded values
+// (two shuffles), multiplied in with a fused multiply-add, taps in
+// dwRow2's order. It stops where the next 16 values of the last tap
+// would pass the end of x; the last outputs of a row of 8 or more are
+// one vector overlapping the one before.
+func dwRow2SIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) int {
+	w = w[:kh*kw]
+	bv := archsimd.BroadcastFloat32x8(bias)
+	order := archsimd.LoadUint32x8(&[8]uint32{0, 1, 4, 5, 2, 3, 6, 7})
+	last := (kh-1)*dh*ldx + (kw-1)*dw + 16
+	o := 0
+	for ; o+8 <= len(y) && 2*o+last <= len(x); o += 8 {
+		acc := bv
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+2*o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				q := xr[j*dw : j*dw+16]
+				lo := archsimd.LoadFloat32x8((*[8]float32)(q[0:8]))
+				hi := archsimd.LoadFloat32x8((*[8]float32)(q[8:16]))
+				ev := lo.SelectFromPairGrouped(0, 2, 4, 6, hi).Permute(order)
+				acc = ev.MulAdd(archsimd.BroadcastFloat32x8(wv), acc)
+			}
+		}
+		acc.Store((*[8]float32)(y[o : o+8]))
+	}
+	if o < len(y) && len(y) >= 8 && 2*(len(y)-8)+last <= len(x) {
+		// The last 8 outputs as one more vector, overlapping some already
+		// computed, which it recomputes to the same bits.
+		o = len(y) - 8
+		acc := bv
+		for i := 0; i < kh; i++ {
+			xr := x[i*dh*ldx+2*o:]
+			for j, wv := range w[i*kw : i*kw+kw] {
+				q := xr[j*dw : j*dw+16]
+				lo := archsimd.LoadFloat32x8((*[8]float32)(q[0:8]))
+				hi := archsimd.LoadFloat32x8((*[8]float32)(q[8:16]))
+				ev := lo.SelectFromPairGrouped(0, 2, 4, 6, hi).Permute(order)
+				acc = ev.MulAdd(archsimd.BroadcastFloat32x8(wv), acc)
+			}
+		}
+		acc.Store((*[8]float32)(y[o : o+8]))
+		o = len(y)
+	}
+	return o
 }
