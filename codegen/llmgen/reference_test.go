@@ -74,14 +74,12 @@ func TestGreedyMatchesLlamaCpp(t *testing.T) {
 
 // logitsGaps lists the files whose logits miss the agreement bar, with
 // the measured figure; a listed file that passes fails the test, so the
-// list stays exact. llama58m-random (random weights, near-tied logits,
-// 8 layers) moves with the order of float additions; the runtime matches
-// llama.cpp bit for bit or nearly on every smaller file, and quantizing
-// Q8_0 activations as ggml's AVX2 code does (127/max, ties to even)
-// changed none of these figures.
-var logitsGaps = map[string]string{
-	"llama58m-random-q4_k_m.gguf": "cosine 0.99988, max abs diff 0.74% of range",
-}
+// list stays exact. It is empty: the runtime computes the block dot
+// products, the activation quantizer, RoPE, SiLU and the F16-cache
+// attention in the orders and roundings of ggml's AVX2 build
+// (codegen/llmrt/order.go), and llama58m-random's logits, at cosine
+// 0.99988 before, are now llama.cpp's bit for bit.
+var logitsGaps = map[string]string{}
 
 // TestLogitsMatchLlamaCpp: for every file of llamacpp-logits.json the
 // runtime's logits after the prompt have cosine >= 0.9999 with llama.cpp's

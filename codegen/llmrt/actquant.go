@@ -36,8 +36,9 @@ func nearestInt(f float32) int32 {
 	return int32(math.Float32bits(v)&0x7fffff) - 0x400000
 }
 
-// quantizeQ8_0 writes x (a multiple of 32 values) as Q8_0 blocks: d =
-// max|x|/127 stored as f16, codes x/d rounded half away from zero.
+// quantizeQ8_0 writes x (a multiple of 32 values) as Q8_0 blocks as
+// ggml's AVX2 code does: d = max|x|/127 stored as f16, codes x·(127/max|x|)
+// rounded to nearest, ties to even.
 func quantizeQ8_0(x []float32, dst []byte) {
 	for b := 0; b < len(x)/32; b++ {
 		v, blk := x[b*32:b*32+32], dst[b*34:b*34+34]
@@ -45,14 +46,13 @@ func quantizeQ8_0(x []float32, dst []byte) {
 		for _, f := range v {
 			amax = max(amax, float32(math.Abs(float64(f))))
 		}
-		d := amax / 127
 		var id float32
-		if d != 0 {
-			id = 1 / d
+		if amax != 0 {
+			id = 127 / amax
 		}
-		binary.LittleEndian.PutUint16(blk, f16Encode(d))
+		binary.LittleEndian.PutUint16(blk, f16Encode(amax/127))
 		for j, f := range v {
-			blk[2+j] = byte(int8(roundAway(f * id)))
+			blk[2+j] = byte(int8(math.RoundToEven(float64(f * id))))
 		}
 	}
 }

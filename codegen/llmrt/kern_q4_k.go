@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dotQ4_K, dotLanes: dotLanesQ4_K, prefill: prefillQ4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dot8Q4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -189,4 +189,48 @@ func q4Block2(W, y, z *[64]uint64, sc uint64) (int32, int32) {
 		sc >>= 8
 	}
 	return i0, i1
+}
+
+// dot8Q4_K is the dot product of nb Q4_K weight blocks with Q8_K
+// activation blocks in ggml's AVX2 order: lane k takes, per block, the
+// exact sum over the eight sub-blocks of scale·Σ code·q8 over elements
+// 4k..4k+3 of each sub-block, times dy·d with a fused multiply-add; the
+// minimums go to four lanes, lane n taking min·Σq8 of sub-blocks 2n and
+// 2n+1 times -dy·dmin; the two reductions are added last.
+func dot8Q4_K(w, a []byte, nb int) float32 {
+	var acc [8]float32
+	var accM [4]float32
+	for b := 0; b < nb; b++ {
+		x, y := w[b*144:b*144+144], a[b*292:b*292+292]
+		dy := q8KScale(y)
+		d := dy * f16(x, 0)
+		dmin := -dy * f16(x, 2)
+		var sumi [8]int32
+		var sc, mn [8]int32
+		for j := 0; j < 8; j++ {
+			sc[j], mn[j] = scaleMinK4(j, x[4:16])
+		}
+		for c := 0; c < 4; c++ {
+			q := x[16+32*c : 16+32*c+32]
+			y0 := y[4+64*c : 4+64*c+32]
+			y1 := y[4+64*c+32 : 4+64*c+64]
+			for k := 0; k < 8; k++ {
+				var lo, hi int32
+				for e := 4 * k; e < 4*k+4; e++ {
+					lo += int32(q[e]&0xf) * int32(int8(y0[e]))
+					hi += int32(q[e]>>4) * int32(int8(y1[e]))
+				}
+				sumi[k] += sc[2*c]*lo + sc[2*c+1]*hi
+			}
+		}
+		for k := 0; k < 8; k++ {
+			acc[k] = fma32(d, float32(sumi[k]), acc[k])
+		}
+		for n := 0; n < 4; n++ {
+			s0 := q8KSum(y, 4*n) + q8KSum(y, 4*n+1)
+			s1 := q8KSum(y, 4*n+2) + q8KSum(y, 4*n+3)
+			accM[n] = fma32(dmin, float32(mn[2*n]*s0+mn[2*n+1]*s1), accM[n])
+		}
+	}
+	return hsum8(&acc) + hsum4(&accM)
 }

@@ -3,7 +3,7 @@ package llmrt
 import "encoding/binary"
 
 func init() {
-	kernels[typeQ5_0] = &kernel{name: "Q5_0", act: actQ8_0, blockLen: 32, blockBytes: 22, dot: dotQ5_0, dotLanes: dotLanesQ5_0, prefill: prefillQ5_0, dequant: dequantQ5_0}
+	kernels[typeQ5_0] = &kernel{name: "Q5_0", act: actQ8_0, blockLen: 32, blockBytes: 22, dot: dot8Q5_0, dequant: dequantQ5_0}
 }
 
 // q5Codes unpacks a Q5_0/Q5_1 block's 32 codes: nibbles as Q4_0's, the
@@ -107,4 +107,24 @@ func prefillQ5_0(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
 			out[t*ldo] += float32(d*a.d[t*a.dRow+b]) * float32(s)
 		}
 	}
+}
+
+// dot8Q5_0 is the dot product of nb Q5_0 weight blocks with Q8_0
+// activation blocks in ggml's AVX2 order, as dot8Q8_0 (codes 4k..4k+3 of
+// each block in lane k).
+func dot8Q5_0(w, a []byte, nb int) float32 {
+	var acc [8]float32
+	var q [32]int32
+	for b := 0; b < nb; b++ {
+		x, y := w[b*22:b*22+22], a[b*34:b*34+34]
+		q5Codes(binary.LittleEndian.Uint32(x[2:]), x[6:22], 16, &q)
+		d := f16(x, 0) * f16(y, 0)
+		qy := y[2:34]
+		for k := 0; k < 8; k++ {
+			s := q[4*k]*int32(int8(qy[4*k])) + q[4*k+1]*int32(int8(qy[4*k+1])) +
+				q[4*k+2]*int32(int8(qy[4*k+2])) + q[4*k+3]*int32(int8(qy[4*k+3]))
+			acc[k] = fma32(d, float32(s), acc[k])
+		}
+	}
+	return hsum8(&acc)
 }

@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dotQ6_K, dotLanes: dotLanesQ6_K, prefill: prefillQ6_K, dequant: dequantQ6_K}
+	kernels[typeQ6_K] = &kernel{name: "Q6_K", act: actQ8_K, blockLen: 256, blockBytes: 210, dot: dot8Q6_K, dequant: dequantQ6_K}
 }
 
 // q6Codes unpacks a Q6_K block's 256 signed codes (ql[128], qh[64]): per
@@ -183,4 +183,29 @@ func q6Block2(W, y, z *[64]uint64, sc *[16]int32) (int32, int32) {
 		i1 += sc[g] * (lane3(w[0]*u[0]+w[1]*u[1]) + lane3(w[2]*u[2]+w[3]*u[3]))
 	}
 	return i0, i1
+}
+
+// dot8Q6_K is the dot product of nb Q6_K weight blocks with Q8_K
+// activation blocks in ggml's AVX2 order: lane k takes, per block, the
+// exact sum of scale·(code-32)·q8 over the elements e with e mod 32 in
+// 4k..4k+3, times dy·d with a fused multiply-add.
+func dot8Q6_K(w, a []byte, nb int) float32 {
+	var acc [8]float32
+	var c [256]int8
+	for b := 0; b < nb; b++ {
+		x, y := w[b*210:b*210+210], a[b*292:b*292+292]
+		q6Codes(x, &c)
+		d := q8KScale(y) * f16(x, 208)
+		q8 := y[4:260]
+		var sumi [8]int32
+		for e := 0; e < 256; e += 4 {
+			s := int32(c[e])*int32(int8(q8[e])) + int32(c[e+1])*int32(int8(q8[e+1])) +
+				int32(c[e+2])*int32(int8(q8[e+2])) + int32(c[e+3])*int32(int8(q8[e+3]))
+			sumi[e%32/4] += int32(int8(x[192+e/16])) * s
+		}
+		for k := 0; k < 8; k++ {
+			acc[k] = fma32(d, float32(sumi[k]), acc[k])
+		}
+	}
+	return hsum8(&acc)
 }

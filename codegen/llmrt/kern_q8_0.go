@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ8_0] = &kernel{name: "Q8_0", act: actQ8_0, blockLen: 32, blockBytes: 34, dot: dotQ8_0, dotLanes: dotLanesQ8_0, prefill: prefillQ8_0, dequant: dequantQ8_0}
+	kernels[typeQ8_0] = &kernel{name: "Q8_0", act: actQ8_0, blockLen: 32, blockBytes: 34, dot: dot8Q8_0, dequant: dequantQ8_0}
 }
 
 // Q8_0 block: d f16 | qs[32] int8.
@@ -115,4 +115,22 @@ func q8Block2(W *[16]uint64, y, z *[8]uint64) (int32, int32) {
 	i1 := lane3(W[0]*z[0]+W[1]*z[1]+W[2]*z[2]+W[3]*z[3]) + lane3(W[4]*z[4]+W[5]*z[5]+W[6]*z[6]+W[7]*z[7]) +
 		16*(lane3(W[8]*z[0]+W[9]*z[1]+W[10]*z[2]+W[11]*z[3])+lane3(W[12]*z[4]+W[13]*z[5]+W[14]*z[6]+W[15]*z[7]))
 	return i0, i1
+}
+
+// dot8Q8_0 is the dot product of nb Q8_0 weight blocks w with Q8_0
+// activation blocks a in ggml's AVX2 order: lane k takes the exact sum of
+// codes 4k..4k+3 of each block times dx·dy with a fused multiply-add.
+func dot8Q8_0(w, a []byte, nb int) float32 {
+	var acc [8]float32
+	for b := 0; b < nb; b++ {
+		x, y := w[b*34:b*34+34], a[b*34:b*34+34]
+		d := f16(x, 0) * f16(y, 0)
+		qx, qy := x[2:34], y[2:34]
+		for k := 0; k < 8; k++ {
+			s := int32(int8(qx[4*k]))*int32(int8(qy[4*k])) + int32(int8(qx[4*k+1]))*int32(int8(qy[4*k+1])) +
+				int32(int8(qx[4*k+2]))*int32(int8(qy[4*k+2])) + int32(int8(qx[4*k+3]))*int32(int8(qy[4*k+3]))
+			acc[k] = fma32(d, float32(s), acc[k])
+		}
+	}
+	return hsum8(&acc)
 }

@@ -1,0 +1,140 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+)
+
+// The dot products of ggml's CPU backend built for x86-64 with AVX2 and
+// FMA (the build llama.cpp's reference logits come from) add in eight
+// float32 lanes of a 256-bit register. For Q8_0, Q5_0, Q4_K and Q6_K,
+// lane k takes, per block, the exact integer sum over the elements whose
+// index modulo 32 lies in 4k..4k+3 (times the sub-block scales for the
+// K-quants) and adds it times the block's float32 scale product with a
+// fused multiply-add; Q4_K's minimum terms go to four more lanes the
+// same way, lane n for sub-blocks 2n and 2n+1. The lanes are reduced last
+// as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), the four minimum lanes as
+// (m0+m2)+(m1+m3) and added to that. Its activations are quantized to
+// Q8_0 by its AVX2 quantizer, which multiplies by 127/max|x| and rounds
+// ties to even (QuantizeActivations).
+
+// VecDotAVX2 is VecDot in the order and roundings of ggml's AVX2/FMA
+// build, bit for bit, for Q8_0, Q5_0, Q4_K and Q6_K; other types are
+// computed as VecDot computes them.
+func VecDotAVX2(t GGMLType, w, q []byte) (float32, error) {
+	switch t {
+	case Q8_0, Q5_0, Q4_K, Q6_K:
+	default:
+		return VecDot(t, w, q)
+	}
+	at := vecDotTypes[t]
+	ti, ai := types[t], types[at]
+	if len(w)%ti.BlockBytes != 0 {
+		return 0, fmt.Errorf("vecdot: %d bytes of %s are not whole %d-byte blocks", len(w), t, ti.BlockBytes)
+	}
+	n := len(w) / ti.BlockBytes * ti.BlockLen
+	if err := checkRow(at, len(q), n); err != nil {
+		return 0, fmt.Errorf("vecdot: %s activations: %w", at, err)
+	}
+	nb := n / ti.BlockLen
+	wb, qb := ti.BlockBytes, ai.BlockBytes
+	var acc [8]float32
+	var accM [4]float32
+	switch t {
+	case Q8_0, Q5_0:
+		var c [32]int
+		for b := 0; b < nb; b++ {
+			x, y := w[b*wb:(b+1)*wb], q[b*qb:(b+1)*qb]
+			codes32(t, x, &c)
+			d := f16At(x, 0) * f16At(y, 0)
+			for e := 0; e < 32; e += 4 {
+				s := 0
+				for i := e; i < e+4; i++ {
+					s += c[i] * int(int8(y[2+i]))
+				}
+				acc[e/4] = FMA32(d, float32(s), acc[e/4])
+			}
+		}
+	default: // Q4_K, Q6_K
+		var a [QK]int
+		var sc [16]int
+		var mins [8]int
+		for b := 0; b < nb; b++ {
+			x, y := w[b*wb:(b+1)*wb], q[b*qb:(b+1)*qb]
+			d, dmin := kCodes(t, x, &a, &sc, &mins)
+			dy, q8, bsum := q8K(y)
+			var lane [8]int
+			for p := 0; p < QK; p++ {
+				lane[p%32/4] += sc[p/16] * int(int8(q8[p])) * a[p]
+			}
+			dd := dy * d
+			for k := range acc {
+				acc[k] = FMA32(dd, float32(lane[k]), acc[k])
+			}
+			if t == Q4_K {
+				dm := -dy * dmin
+				for m := 0; m < 4; m++ {
+					s := mins[2*m]*(bsum(4*m)+bsum(4*m+1)) + mins[2*m+1]*(bsum(4*m+2)+bsum(4*m+3))
+					accM[m] = FMA32(dm, float32(s), accM[m])
+				}
+			}
+		}
+	}
+	sum := ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+	if t == Q4_K {
+		sum += (accM[0] + accM[2]) + (accM[1] + accM[3])
+	}
+	return sum, nil
+}
+
+// QuantizeActivations quantizes one row of activations to the format
+// a dot product takes (VecDotType) as ggml's AVX2 build does before
+// VecDotAVX2: Q8_0 codes are x·(127/max|x|) rounded to nearest, ties to
+// even, with d = max|x|/127 stored as f16 (QuantizeRow rounds x/d half
+// away from zero, ggml's reference); the other formats as QuantizeRow.
+func QuantizeActivations(t GGMLType, src []float32, dst []byte) error {
+	if err := QuantizeRow(t, src, dst); err != nil || t != Q8_0 {
+		return err
+	}
+	for b := 0; b < len(src)/32; b++ {
+		v, blk := src[b*32:b*32+32], dst[b*34:b*34+34]
+		var amax float32
+		for _, f := range v {
+			amax = max(amax, float32(math.Abs(float64(f))))
+		}
+		var id float32
+		if amax != 0 {
+			id = 127 / amax
+		}
+		for j, f := range v {
+			blk[2+j] = byte(int8(math.RoundToEven(float64(f * id))))
+		}
+	}
+	return nil
+}
+
+// FMA32 returns a·b+c rounded once to float32, as a fused multiply-add
+// instruction computes it. The product of two float32 values is exact in
+// float64; the sum is rounded to float64 and then to float32, and when
+// that lands exactly halfway between two float32 values (the only case
+// where the double rounding can differ) the exact remainder of the
+// float64 sum picks the side. Subnormal float32 results are not
+// corrected.
+func FMA32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	cc := float64(c)
+	s := p + cc
+	r := float32(s)
+	if float64(r) == s || math.Float64bits(s)&(1<<29-1) != 1<<28 {
+		return r
+	}
+	bb := s - p
+	e := (p - (s - bb)) + (cc - bb)
+	switch {
+	case e > 0 && float64(r) < s:
+		r = math.Nextafter32(r, float32(math.Inf(1)))
+	case e < 0 && float64(r) > s:
+		r = math.Nextafter32(r, float32(math.Inf(-1)))
+	}
+	return r
+}
