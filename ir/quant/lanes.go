@@ -7,23 +7,26 @@ import (
 
 // The dot products of ggml's CPU backend built for x86-64 with AVX2 and
 // FMA (the build llama.cpp's reference logits come from) add in eight
-// float32 lanes of a 256-bit register. For Q8_0, Q5_0, Q4_K and Q6_K,
-// lane k takes, per block, the exact integer sum over the elements whose
-// index modulo 32 lies in 4k..4k+3 (times the sub-block scales for the
-// K-quants) and adds it times the block's float32 scale product with a
-// fused multiply-add; Q4_K's minimum terms go to four more lanes the
-// same way, lane n for sub-blocks 2n and 2n+1. The lanes are reduced last
-// as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), the four minimum lanes as
-// (m0+m2)+(m1+m3) and added to that. Its activations are quantized to
-// Q8_0 by its AVX2 quantizer, which multiplies by 127/max|x| and rounds
-// ties to even (QuantizeActivations).
+// float32 lanes of a 256-bit register. For Q8_0, Q5_0, Q4_1, Q5_1, Q4_K
+// and Q6_K, lane k takes, per block, the exact integer sum over the
+// elements whose index modulo 32 lies in 4k..4k+3 (times the sub-block
+// scales for the K-quants) and adds it times the block's float32 scale
+// product with a fused multiply-add; Q4_K's minimum terms go to four more
+// lanes the same way, lane n for sub-blocks 2n and 2n+1, and Q4_1's and
+// Q5_1's minimum terms m·s are summed in float32 block after block. The
+// lanes are reduced last as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), the
+// four minimum lanes as (m0+m2)+(m1+m3), and the minimum sum is added to
+// that. Its activations are quantized to Q8_0 and Q8_1 by its AVX2
+// quantizers, which multiply by 127/max|x| and round ties to even
+// (QuantizeActivations).
 
 // VecDotAVX2 is VecDot in the order and roundings of ggml's AVX2/FMA
-// build, bit for bit, for Q8_0, Q5_0, Q4_K and Q6_K; other types are
-// computed as VecDot computes them.
+// build, bit for bit, for Q8_0, Q5_0, Q4_1, Q5_1, Q4_K and Q6_K (as its
+// vector dot products and, for several activation rows, its tiled kernels
+// add); other types are computed as VecDot computes them.
 func VecDotAVX2(t GGMLType, w, q []byte) (float32, error) {
 	switch t {
-	case Q8_0, Q5_0, Q4_K, Q6_K:
+	case Q8_0, Q5_0, Q4_1, Q5_1, Q4_K, Q6_K:
 	default:
 		return VecDot(t, w, q)
 	}
@@ -40,17 +43,25 @@ func VecDotAVX2(t GGMLType, w, q []byte) (float32, error) {
 	wb, qb := ti.BlockBytes, ai.BlockBytes
 	var acc [8]float32
 	var accM [4]float32
+	var summs float32
 	switch t {
-	case Q8_0, Q5_0:
+	case Q8_0, Q5_0, Q4_1, Q5_1:
 		var c [32]int
+		codes := 2 // where an activation block's codes begin
+		if at == Q8_1 {
+			codes = 4
+		}
 		for b := 0; b < nb; b++ {
 			x, y := w[b*wb:(b+1)*wb], q[b*qb:(b+1)*qb]
 			codes32(t, x, &c)
+			if at == Q8_1 {
+				summs += f16At(x, 2) * f16At(y, 2)
+			}
 			d := f16At(x, 0) * f16At(y, 0)
 			for e := 0; e < 32; e += 4 {
 				s := 0
 				for i := e; i < e+4; i++ {
-					s += c[i] * int(int8(y[2+i]))
+					s += c[i] * int(int8(y[codes+i]))
 				}
 				acc[e/4] = FMA32(d, float32(s), acc[e/4])
 			}
@@ -81,23 +92,31 @@ func VecDotAVX2(t GGMLType, w, q []byte) (float32, error) {
 		}
 	}
 	sum := ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
-	if t == Q4_K {
+	switch t {
+	case Q4_K:
 		sum += (accM[0] + accM[2]) + (accM[1] + accM[3])
+	case Q4_1, Q5_1:
+		sum += summs
 	}
 	return sum, nil
 }
 
 // QuantizeActivations quantizes one row of activations to the format
 // a dot product takes (VecDotType) as ggml's AVX2 build does before
-// VecDotAVX2: Q8_0 codes are x·(127/max|x|) rounded to nearest, ties to
-// even, with d = max|x|/127 stored as f16 (QuantizeRow rounds x/d half
-// away from zero, ggml's reference); the other formats as QuantizeRow.
+// VecDotAVX2: Q8_0 and Q8_1 codes are x·(127/max|x|) rounded to nearest,
+// ties to even, with d = max|x|/127 stored as f16, and Q8_1's s is
+// d·Σcodes (QuantizeRow rounds x/d half away from zero, ggml's
+// reference); the other formats as QuantizeRow.
 func QuantizeActivations(t GGMLType, src []float32, dst []byte) error {
-	if err := QuantizeRow(t, src, dst); err != nil || t != Q8_0 {
+	if err := QuantizeRow(t, src, dst); err != nil || (t != Q8_0 && t != Q8_1) {
 		return err
 	}
+	bb, off := 34, 2
+	if t == Q8_1 {
+		bb, off = 36, 4
+	}
 	for b := 0; b < len(src)/32; b++ {
-		v, blk := src[b*32:b*32+32], dst[b*34:b*34+34]
+		v, blk := src[b*32:b*32+32], dst[b*bb:(b+1)*bb]
 		var amax float32
 		for _, f := range v {
 			amax = max(amax, float32(math.Abs(float64(f))))
@@ -106,8 +125,14 @@ func QuantizeActivations(t GGMLType, src []float32, dst []byte) error {
 		if amax != 0 {
 			id = 127 / amax
 		}
+		sum := 0
 		for j, f := range v {
-			blk[2+j] = byte(int8(math.RoundToEven(float64(f * id))))
+			c := int8(math.RoundToEven(float64(f * id)))
+			blk[off+j] = byte(c)
+			sum += int(c)
+		}
+		if t == Q8_1 {
+			putF16(blk[2:], amax/127*float32(sum))
 		}
 	}
 	return nil

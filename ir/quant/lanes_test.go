@@ -84,7 +84,7 @@ func TestQuantizeActivationsQ8_0(t *testing.T) {
 // for the types it orders itself and one it hands to VecDot.
 func TestVecDotAVX2(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, typ := range []GGMLType{Q8_0, Q5_0, Q4_K, Q6_K, Q4_1} {
+	for _, typ := range []GGMLType{Q8_0, Q5_0, Q4_1, Q5_1, Q4_K, Q6_K, IQ4_NL} {
 		at, _ := VecDotType(typ)
 		for _, n := range []int{256, 1536} {
 			w, x := make([]float32, n), make([]float32, n)
@@ -127,8 +127,8 @@ func TestVecDotAVX2(t *testing.T) {
 			if math.Abs(float64(got)-want) > tol || math.Abs(float64(got-ref)) > tol {
 				t.Errorf("%s n=%d: VecDotAVX2 %v, VecDot %v, float64 %v (tol %g)", typ, n, got, ref, want, tol)
 			}
-			if typ == Q4_1 && got != ref {
-				t.Errorf("Q4_1: VecDotAVX2 %v, want VecDot's %v", got, ref)
+			if typ == IQ4_NL && got != ref {
+				t.Errorf("IQ4_NL: VecDotAVX2 %v, want VecDot's %v", got, ref)
 			}
 		}
 	}
