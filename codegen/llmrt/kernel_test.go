@@ -96,7 +96,7 @@ func TestKernels(t *testing.T) {
 				}
 				for i := range w {
 					row := wb[i*rowBytes : (i+1)*rowBytes]
-					want, err := quant.VecDotAVX2(c.typ, row, qa)
+					want, err := quant.VecDotAVX2(c.typ, row, qa, 2)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -119,6 +119,16 @@ func TestKernels(t *testing.T) {
 					}
 					if d := math.Abs(float64(got - want)); d > tol {
 						t.Errorf("n=%d row %d: dot %g, ir/quant %g (diff %g > %g)", n, i, got, want, d, tol)
+					}
+					if k.dot1 != nil {
+						// One activation row: ggml's vector dot product.
+						want1, err := quant.VecDotAVX2(c.typ, row, qa, 1)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got1 := k.dot1(row, qa, n/k.blockLen); got1 != want1 {
+							t.Errorf("n=%d row %d: dot1 %g, ir/quant %g", n, i, got1, want1)
+						}
 					}
 				}
 			}

@@ -401,7 +401,11 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 				case actF16:
 					d = dotF16(w.data[r*w.rowBytes:(r+1)*w.rowBytes], actF[t*cols:(t+1)*cols])
 				default:
-					d = k.dot(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act[t*actRow:(t+1)*actRow], nb)
+					dot := k.dot
+					if n == 1 && k.dot1 != nil {
+						dot = k.dot1
+					}
+					d = dot(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act[t*actRow:(t+1)*actRow], nb)
 				}
 				out[t*w.rows+r] = d
 			}

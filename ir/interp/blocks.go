@@ -74,7 +74,7 @@ func kernelMatMulBlocks(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 				y[r*n+j] = 0
 				continue
 			}
-			d, err := quant.VecDotAVX2(g, w[int64(j)*wb:int64(j+1)*wb], q)
+			d, err := quant.VecDotAVX2(g, w[int64(j)*wb:int64(j+1)*wb], q, rows)
 			if err != nil {
 				return nil, err
 			}

@@ -21,12 +21,16 @@ import (
 // (QuantizeActivations).
 
 // VecDotAVX2 is VecDot in the order and roundings of ggml's AVX2/FMA
-// build, bit for bit, for Q8_0, Q5_0, Q4_1, Q5_1, Q4_K and Q6_K (as its
-// vector dot products and, for several activation rows, its tiled kernels
-// add); other types are computed as VecDot computes them.
-func VecDotAVX2(t GGMLType, w, q []byte) (float32, error) {
+// build, bit for bit, for Q8_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K and Q6_K;
+// other types are computed as VecDot computes them. rows is the number
+// of activation rows of the matrix product the dot product belongs to:
+// for IQ4_NL ggml adds as above in its tiled kernel, which it uses for
+// two rows or more, and for one row in two lane accumulators, even and
+// odd blocks, added lane by lane before the reduction (an odd last block
+// adds (dy·dx)·sumi to the result with a fused multiply-add).
+func VecDotAVX2(t GGMLType, w, q []byte, rows int) (float32, error) {
 	switch t {
-	case Q8_0, Q5_0, Q4_1, Q5_1, Q4_K, Q6_K:
+	case Q8_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K, Q6_K:
 	default:
 		return VecDot(t, w, q)
 	}
@@ -44,8 +48,11 @@ func VecDotAVX2(t GGMLType, w, q []byte) (float32, error) {
 	var acc [8]float32
 	var accM [4]float32
 	var summs float32
+	if t == IQ4_NL && rows == 1 {
+		return dotIQ4NLSingle(w, q, nb), nil
+	}
 	switch t {
-	case Q8_0, Q5_0, Q4_1, Q5_1:
+	case Q8_0, Q5_0, Q4_1, Q5_1, IQ4_NL:
 		var c [32]int
 		codes := 2 // where an activation block's codes begin
 		if at == Q8_1 {
@@ -99,6 +106,43 @@ func VecDotAVX2(t GGMLType, w, q []byte) (float32, error) {
 		sum += summs
 	}
 	return sum, nil
+}
+
+// dotIQ4NLSingle is VecDotAVX2 of IQ4_NL for one activation row.
+func dotIQ4NLSingle(w, q []byte, nb int) float32 {
+	var acc [2][8]float32
+	var c [32]int
+	lanes := func(b int) (l [8]int) {
+		x, y := w[b*18:(b+1)*18], q[b*34:(b+1)*34]
+		codes32(IQ4_NL, x, &c)
+		for i := range c {
+			l[i/4] += c[i] * int(int8(y[2+i]))
+		}
+		return l
+	}
+	b := 0
+	for ; b+1 < nb; b += 2 {
+		for i := 0; i < 2; i++ {
+			l := lanes(b + i)
+			d := f16At(q[(b+i)*34:], 0) * f16At(w[(b+i)*18:], 0)
+			for k := range l {
+				acc[i][k] = FMA32(d, float32(l[k]), acc[i][k])
+			}
+		}
+	}
+	var s [8]float32
+	for k := range s {
+		s[k] = acc[0][k] + acc[1][k]
+	}
+	sum := ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+	if b < nb {
+		si := 0
+		for _, v := range lanes(b) {
+			si += v
+		}
+		sum = FMA32(f16At(q[b*34:], 0)*f16At(w[b*18:], 0), float32(si), sum)
+	}
+	return sum
 }
 
 // QuantizeActivations quantizes one row of activations to the format
