@@ -79,7 +79,7 @@ func dot8Q4_K(w, a []byte, nb int) float32 {
 }
 
 // dotLanesQ4_K is dot8Q4_K of one row with one activation row given as
-// its blocks' scales dys, lane words lw and four-code sums (lanes.go):
+// its blocks' scales dys, lane words lw and 32-code sums (lanes.go):
 // each 8 code bytes of a sub-block pair give even and odd weight words
 // for the low nibbles (the first sub-block) and the high ones, at most
 // 4·15·127 per extraction.
@@ -90,7 +90,7 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 	for b := 0; b < nb; b++ {
 		x := (*[144]byte)(row[b*144:])
 		y := (*[128]uint64)(lw[b*128:])
-		S := (*[64]int32)(sums[b*64:])
+		S := (*[8]int32)(sums[nb*64+b*8:]) // the 32-code sums
 		dy := dys[b]
 		d := dy * f16(x[:], 0)
 		dmin := -dy * f16(x[:], 2)
@@ -105,12 +105,7 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 				sumi[2*g] += s0*l0 + s1*h0
 				sumi[2*g+1] += s0*l1 + s1*h1
 			}
-			var t0, t1 int32
-			for q := 0; q < 8; q++ {
-				t0 += S[16*c+q]
-				t1 += S[16*c+8+q]
-			}
-			accM[c] = fma32(dmin, float32(m0*t0+m1*t1), accM[c])
+			accM[c] = fma32(dmin, float32(m0*S[2*c]+m1*S[2*c+1]), accM[c])
 		}
 		for k := range acc {
 			acc[k] = fma32(d, float32(sumi[k]), acc[k])

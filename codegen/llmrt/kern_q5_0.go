@@ -61,25 +61,26 @@ var evenBits, oddBits = func() (e, o [256]uint64) {
 }()
 
 // dotLanesQ5_0 is dot8Q5_0 of one row with one activation row given as
-// its blocks' scales dy, lane words lw and four-code sums (lanes.go): the
-// unsigned 5-bit codes (nibble and fifth bit) of 8 columns as even and
-// odd weight words, at most 4·31·127 per extraction, minus 16 times the
-// activations' sums.
-func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, sums []int32, nb int) float32 {
-	const m = 0x000F000F000F000F
+// its blocks' scales dy and lane words lw (lanes.go): the 5-bit codes
+// (nibble and fifth bit) less 16 of 8 columns as even and odd weight
+// words with signed lanes, at most 4·16·127 per extraction.
+func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
+	const (
+		m   = 0x000F000F000F000F
+		off = 0x0010001000100010
+	)
 	var acc [8]float32
 	for b := 0; b < nb; b++ {
 		x := (*[22]byte)(row[b*22:])
 		y := (*[16]uint64)(lw[b*16:])
-		S := (*[8]int32)(sums[b*8:])
 		qh := binary.LittleEndian.Uint32(x[2:])
 		d := f16(x[:], 0) * dy[b]
 		for g := 0; g < 4; g++ {
 			v := le64(x[6+8*(g&1):]) >> (4 * (g >> 1)) // low nibbles for columns 0..15, high for 16..31
 			hb := qh >> (8 * g) & 0xff
-			lo, hi := quads(v&m|evenBits[hb]<<4, v>>8&m|oddBits[hb]<<4, (*[4]uint64)(y[4*g:]))
-			acc[2*g] = fma32(d, float32(lo-16*S[2*g]), acc[2*g])
-			acc[2*g+1] = fma32(d, float32(hi-16*S[2*g+1]), acc[2*g+1])
+			lo, hi := quads(v&m|evenBits[hb]<<4-off, v>>8&m|oddBits[hb]<<4-off, (*[4]uint64)(y[4*g:]))
+			acc[2*g] = fma32(d, float32(lo), acc[2*g])
+			acc[2*g+1] = fma32(d, float32(hi), acc[2*g+1])
 		}
 	}
 	return hsum8(&acc)

@@ -61,32 +61,32 @@ func dot8Q6_K(w, a []byte, nb int) float32 {
 }
 
 // dotLanesQ6_K is dot8Q6_K of one row with one activation row given as
-// its blocks' scales dys, lane words lw and four-code sums (lanes.go):
-// the unsigned codes (nibble and two high bits) of 8 columns of a quarter
-// as even and odd weight words, at most 4·63·127 per extraction, minus
-// 32 times the activations' sums.
-func dotLanesQ6_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) float32 {
+// its blocks' scales dys and lane words lw (lanes.go): the codes less 32
+// (nibble and two high bits) of 8 columns of a quarter as even and odd
+// weight words with signed lanes, at most 4·32·127 per extraction.
+func dotLanesQ6_K(row []byte, dys []float32, lw []uint64, _ []int32, nb int) float32 {
 	const (
-		m4 = 0x000F000F000F000F
-		m2 = 0x0003000300030003
+		m4  = 0x000F000F000F000F
+		m2  = 0x0003000300030003
+		off = 0x0020002000200020
 	)
 	var acc [8]float32
 	for b := 0; b < nb; b++ {
 		x := (*[210]byte)(row[b*210:])
 		y := (*[128]uint64)(lw[b*128:])
-		S := (*[64]int32)(sums[b*64:])
 		var sumi [8]int32
 		for h := 0; h < 2; h++ {
 			for g := 0; g < 4; g++ {
 				v0, v1, hv := le64(x[64*h+8*g:]), le64(x[64*h+32+8*g:]), le64(x[128+32*h+8*g:])
-				even := [4]uint64{v0&m4 | (hv&m2)<<4, v1&m4 | (hv>>2&m2)<<4, v0>>4&m4 | (hv>>4&m2)<<4, v1>>4&m4 | (hv>>6&m2)<<4}
-				odd := [4]uint64{v0>>8&m4 | (hv>>8&m2)<<4, v1>>8&m4 | (hv>>10&m2)<<4, v0>>12&m4 | (hv>>12&m2)<<4, v1>>12&m4 | (hv>>14&m2)<<4}
+				// The codes less 32, as words whose lanes may be negative.
+				even := [4]uint64{v0&m4 | (hv&m2)<<4 - off, v1&m4 | (hv>>2&m2)<<4 - off, v0>>4&m4 | (hv>>4&m2)<<4 - off, v1>>4&m4 | (hv>>6&m2)<<4 - off}
+				odd := [4]uint64{v0>>8&m4 | (hv>>8&m2)<<4 - off, v1>>8&m4 | (hv>>10&m2)<<4 - off, v0>>12&m4 | (hv>>12&m2)<<4 - off, v1>>12&m4 | (hv>>14&m2)<<4 - off}
 				for j := 0; j < 4; j++ {
 					grp := 16*h + 4*j + g // columns 8·grp.. of the block
 					lo, hi := quads(even[j], odd[j], (*[4]uint64)(y[4*grp:]))
 					sc := int32(int8(x[192+grp/2]))
-					sumi[2*g] += sc * (lo - 32*S[2*grp])
-					sumi[2*g+1] += sc * (hi - 32*S[2*grp+1])
+					sumi[2*g] += sc * lo
+					sumi[2*g+1] += sc * hi
 				}
 			}
 		}

@@ -34,8 +34,9 @@ import (
 
 // lanes holds a batch of n activation rows for a kernel, made from their
 // quantized blocks by pack: four words per 8 codes (w, wRow words per
-// row: evenLo, evenHi, oddLo, oddHi), the sum of every 4 codes (sums,
-// sRow per row) and each block's scale as float32 (d, dRow per row).
+// row: evenLo, evenHi, oddLo, oddHi), the sum of every 4 codes followed
+// by the sum of every 32 (sums, sRow per row) and each block's scale as
+// float32 (d, dRow per row).
 type lanes struct {
 	n    int
 	w    []uint64
@@ -50,7 +51,7 @@ type lanes struct {
 // its buffers when they are too small.
 func (a *lanes) reset(act, n, cols int) {
 	bl := actBlockLen[act]
-	a.n, a.wRow, a.sRow, a.dRow = n, cols/2, cols/4, cols/bl
+	a.n, a.wRow, a.sRow, a.dRow = n, cols/2, cols/4+cols/32, cols/bl
 	if len(a.w) < n*a.wRow {
 		a.w = make([]uint64, n*a.wRow)
 	}
@@ -78,6 +79,7 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 		}
 		c := blk[off : off+blockLen]
 		dst, sd := w[b*blockLen/2:(b+1)*blockLen/2], sums[b*blockLen/4:(b+1)*blockLen/4]
+		s32 := sums[cols/4+b*blockLen/32 : cols/4+(b+1)*blockLen/32]
 		for g := 0; g < blockLen/8; g++ {
 			var e [8]int64
 			for i := range e {
@@ -89,6 +91,10 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 			dst[4*g+3] = uint64(e[7] + e[5]<<16)
 			sd[2*g] = int32(e[0] + e[1] + e[2] + e[3])
 			sd[2*g+1] = int32(e[4] + e[5] + e[6] + e[7])
+			if g%4 == 0 {
+				s32[g/4] = 0
+			}
+			s32[g/4] += sd[2*g] + sd[2*g+1]
 		}
 	}
 }
