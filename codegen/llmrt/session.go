@@ -149,6 +149,14 @@ func (s *Session) eval(ids []int32, all bool) error {
 		for i := range x {
 			x[i] += o[i]
 		}
+		// The last layer's feed-forward part runs only for the rows whose
+		// logits are asked for, as llama.cpp's does: a single row then
+		// multiplies in ggml's vector-dot order, not its tiled one.
+		x, n := x, n
+		if li == len(m.layers)-1 && !all {
+			x, n = x[(n-1)*E:], 1
+		}
+		xn = s.xn[:n*E]
 		rmsNorm(x, L.ffnNorm, c.Eps, xn)
 		g, u := s.g[:n*c.FFN], s.u[:n*c.FFN]
 		s.linear(L.gate, xn, n, g)
@@ -160,6 +168,7 @@ func (s *Session) eval(ids []int32, all bool) error {
 		for i, gv := range g {
 			g[i] = gv * u[i]
 		}
+		o = s.o[:n*E]
 		s.linear(L.down, g, n, o)
 		for i := range x {
 			x[i] += o[i]
