@@ -296,7 +296,7 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 			top := float32(math.Inf(-1))
 			for j := range sc {
 				k := s.k16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
-				sc[j] = f16Dot(hd, hd, func(i int) float32 { return h2f(k[i]) }, func(i int) float32 { return qv[i] }, batch) * scale
+				sc[j] = f16Dot(hd, hd, k, 1, qv, batch) * scale
 				top = max(top, sc[j])
 			}
 			softmax8(sc, top)
@@ -304,7 +304,7 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 			v := s.v16[li]
 			for i := range o {
 				off := kvh*hd + i
-				o[i] = f16Dot(len(sc), (len(sc)+31)&^31, func(j int) float32 { return h2f(v[j*kvDim+off]) }, func(j int) float32 { return sc[j] }, batch)
+				o[i] = f16Dot(len(sc), (len(sc)+31)&^31, v[off:], kvDim, sc, batch)
 			}
 		}
 	}
@@ -332,27 +332,29 @@ func softmax8(x []float32, top float32) {
 	}
 }
 
-// f16Dot is Σ a(i)·b(i) for i < n over values that are binary16 numbers
-// (their products are exact in float32, so fused and separate
-// multiply-adds agree), as ggml's AVX2 build adds a row of width values
-// whose entries from n on are zeros. With batch and a width that is a
-// multiple of 8, as its tiled matrix kernel does: one eight-lane
-// accumulator (lane i mod 8) reduced by hsum8. Else as its vector dot
-// product: four eight-lane accumulators over each run of 32, reduced
-// accumulator 0+2 and 1+3, then the two, then lanes l+4 onto l and
-// (0+1)+(2+3), with the values past the last run of 32 added in float64.
-func f16Dot(n, width int, a, b func(int) float32, batch bool) float32 {
+// f16Dot is Σ a[i·stride]·b[i] for i < n, a binary16 and b float32 values
+// that are binary16 numbers (their products are exact in float32, so
+// fused and separate multiply-adds agree), as ggml's AVX2 build adds a
+// row of width values whose entries from n on are zeros. With batch and a
+// width that is a multiple of 8, as its tiled matrix kernel does: one
+// eight-lane accumulator (lane i mod 8) reduced by hsum8. Else as its
+// vector dot product: four eight-lane accumulators over each run of 32,
+// reduced accumulator 0+2 and 1+3, then the two, then lanes l+4 onto l
+// and (0+1)+(2+3), with the values past the last run of 32 added in
+// float64.
+func f16Dot(n, width int, a []uint16, stride int, b []float32, batch bool) float32 {
+	b = b[:n]
 	if batch && width%8 == 0 {
 		var l [8]float32
-		for i := 0; i < n; i++ {
-			l[i%8] += a(i) * b(i)
+		for i, bv := range b {
+			l[i%8] += h2f(a[i*stride]) * bv
 		}
 		return hsum8(&l)
 	}
 	var acc [4][8]float32
 	np := width &^ 31
 	for i := 0; i < min(n, np); i++ {
-		acc[i%32/8][i%8] += a(i) * b(i)
+		acc[i%32/8][i%8] += h2f(a[i*stride]) * b[i]
 	}
 	var x [8]float32
 	for l := range x {
@@ -360,7 +362,7 @@ func f16Dot(n, width int, a, b func(int) float32, batch bool) float32 {
 	}
 	sum := float64(((x[0] + x[4]) + (x[1] + x[5])) + ((x[2] + x[6]) + (x[3] + x[7])))
 	for i := np; i < n; i++ {
-		sum += float64(a(i) * b(i))
+		sum += float64(h2f(a[i*stride]) * b[i])
 	}
 	return float32(sum)
 }
