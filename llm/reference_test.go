@@ -56,27 +56,16 @@ func TestGreedyMatchesLlamaCpp(t *testing.T) {
 
 // logitsGaps lists the files whose logits miss the agreement bar, with
 // the reason; a listed file that passes fails the test, so the list stays
-// exact. The lift computes as ggml's CPU backend does: block weights
-// multiply activations rounded to 8-bit blocks with integer dot products
-// (kiln.MatMulBlocks), F16 weights multiply activations rounded to F16,
-// and with the F16 cache llama.cpp used the softmax weights are rounded to
-// F16 before they multiply V (Attention's softmax_precision). That brought
-// every kq-random and stories260K file but three to within 1e-7 of
-// llama.cpp's logit range (iq4_nl and the repacked Q4_0 of stories260K are
-// at cosine 0.99998 and 0.999994). The 58M model stays at cosine 0.99988
-// (max abs diff 0.84% of the range). Traced against llama-eval-callback
-// layer by layer: position 0 agrees to every printed digit through all
-// eight layers, and the softmax weights of later positions agree to 1e-4,
-// but from layer 2 on the later positions drift by 1e-3. The amplifier is
-// rounding itself: scores summed in float64 here and in float32 SIMD lanes
-// in ggml differ in the last bits, which now and then flips a weight's
-// rounding to F16 (a step of 2^-11 of it) or an activation's rounding to
-// 8 bits (a step of amax/127), and eight random layers carry the flips
-// forward. Matching it would mean copying ggml's SIMD summation order into
-// the interpreter.
-var logitsGaps = map[string]string{
-	"llama58m-random-q4_k_m.gguf": "cosine 0.99988",
-}
+// exact. It is empty: the lift computes as ggml's CPU backend does (block
+// weights multiply activations rounded to 8-bit blocks with integer dot
+// products, kiln.MatMulBlocks, in the lane order of ggml's AVX2 build,
+// quant.VecDotAVX2; F16 weights multiply activations rounded to F16; with
+// the F16 cache llama.cpp used, the softmax weights are rounded to F16
+// before they multiply V, Attention's softmax_precision). The 58M model
+// missed at cosine 0.99988 while the block dot products added in another
+// order: last-bit differences flipped roundings to F16 and to 8 bits,
+// which eight random layers carried forward.
+var logitsGaps = map[string]string{}
 
 // long reports whether the slow reference checks run (KILN_LONG=1).
 func long() bool { return os.Getenv("KILN_LONG") == "1" }

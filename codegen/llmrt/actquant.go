@@ -26,9 +26,6 @@ var (
 	actCodesOff = [numActs]int{actQ8_0: 2, actQ8_1: 4, actQ8_K: 4}
 )
 
-// roundAway rounds half away from zero, as C's roundf.
-func roundAway(f float32) float32 { return float32(math.Round(float64(f))) }
-
 // nearestInt rounds to the nearest integer, ties to even, by ggml's trick
 // of adding 1.5·2^23 and reading the low mantissa bits.
 func nearestInt(f float32) int32 {
@@ -36,8 +33,9 @@ func nearestInt(f float32) int32 {
 	return int32(math.Float32bits(v)&0x7fffff) - 0x400000
 }
 
-// quantizeQ8_0 writes x (a multiple of 32 values) as Q8_0 blocks: d =
-// max|x|/127 stored as f16, codes x/d rounded half away from zero.
+// quantizeQ8_0 writes x (a multiple of 32 values) as Q8_0 blocks as
+// ggml's AVX2 code does: d = max|x|/127 stored as f16, codes x·(127/max|x|)
+// rounded to nearest, ties to even.
 func quantizeQ8_0(x []float32, dst []byte) {
 	for b := 0; b < len(x)/32; b++ {
 		v, blk := x[b*32:b*32+32], dst[b*34:b*34+34]
@@ -45,19 +43,19 @@ func quantizeQ8_0(x []float32, dst []byte) {
 		for _, f := range v {
 			amax = max(amax, float32(math.Abs(float64(f))))
 		}
-		d := amax / 127
 		var id float32
-		if d != 0 {
-			id = 1 / d
+		if amax != 0 {
+			id = 127 / amax
 		}
-		binary.LittleEndian.PutUint16(blk, f16Encode(d))
+		binary.LittleEndian.PutUint16(blk, f16Encode(amax/127))
 		for j, f := range v {
-			blk[2+j] = byte(int8(roundAway(f * id)))
+			blk[2+j] = byte(int8(math.RoundToEven(float64(f * id))))
 		}
 	}
 }
 
-// quantizeQ8_1 writes Q8_0's codes plus s = d·Σcodes as f16.
+// quantizeQ8_1 writes Q8_0's codes as ggml's AVX2 code does (see
+// quantizeQ8_0) plus s = d·Σcodes as f16, d the float32 max|x|/127.
 func quantizeQ8_1(x []float32, dst []byte) {
 	for b := 0; b < len(x)/32; b++ {
 		v, blk := x[b*32:b*32+32], dst[b*36:b*36+36]
@@ -67,17 +65,17 @@ func quantizeQ8_1(x []float32, dst []byte) {
 		}
 		d := amax / 127
 		var id float32
-		if d != 0 {
-			id = 1 / d
+		if amax != 0 {
+			id = 127 / amax
 		}
 		binary.LittleEndian.PutUint16(blk, f16Encode(d))
 		sum := 0
 		for j, f := range v {
-			q := int8(roundAway(f * id))
+			q := int8(math.RoundToEven(float64(f * id)))
 			blk[4+j] = byte(q)
 			sum += int(q)
 		}
-		binary.LittleEndian.PutUint16(blk[2:], f16Encode(float32(sum)*d))
+		binary.LittleEndian.PutUint16(blk[2:], f16Encode(d*float32(sum)))
 	}
 }
 

@@ -16,18 +16,29 @@ func dequantQ4_1(src []byte, dst []float32) {
 	}
 }
 
-// dotQ4_1 is (dx·dy)·sumi + mx·sy per block, sy being the d·Σq8 the
-// Q8_1 activation block stores.
+// dotQ4_1 is the dot product of nb Q4_1 weight blocks with Q8_1
+// activation blocks in ggml's AVX2 order: lane k takes the exact sum of
+// codes 4k..4k+3 of each block times dx·dy with a fused multiply-add, the
+// minimum terms mx·sy (sy being the d·Σq8 the Q8_1 block stores) are
+// added in float32 block after block, and the reduced lanes plus that sum
+// are the result.
 func dotQ4_1(w, a []byte, nb int) float32 {
-	var sum float32
+	var acc [8]float32
+	var summs float32
 	for b := 0; b < nb; b++ {
 		x, y := w[b*20:b*20+20], a[b*36:b*36+36]
 		qs, q8 := x[4:20], y[4:36]
-		var si int32
-		for j := 0; j < 16; j++ {
-			si += int32(int8(q8[j]))*int32(qs[j]&0xf) + int32(int8(q8[j+16]))*int32(qs[j]>>4)
+		summs += f16(x, 2) * f16(y, 2)
+		d := f16(x, 0) * f16(y, 0)
+		for k := 0; k < 4; k++ {
+			var lo, hi int32
+			for j := 4 * k; j < 4*k+4; j++ {
+				lo += int32(int8(q8[j])) * int32(qs[j]&0xf)
+				hi += int32(int8(q8[j+16])) * int32(qs[j]>>4)
+			}
+			acc[k] = fma32(d, float32(lo), acc[k])
+			acc[k+4] = fma32(d, float32(hi), acc[k+4])
 		}
-		sum += float32(float32(float32(f16(x, 0)*f16(y, 0))*float32(si)) + float32(f16(x, 2)*f16(y, 2)))
 	}
-	return sum
+	return hsum8(&acc) + summs
 }

@@ -28,19 +28,26 @@ func q5Codes1(qh uint32, qs []byte, out *[32]int32) {
 	}
 }
 
-// dotQ5_1 is (dx·dy)·sumi + mx·sy per block against Q8_1.
+// dotQ5_1 is the dot product of nb Q5_1 weight blocks with Q8_1
+// activation blocks in ggml's AVX2 order, as dotQ4_1 (codes 4k..4k+3 of
+// each block in lane k, the minimum terms summed apart).
 func dotQ5_1(w, a []byte, nb int) float32 {
 	var q [32]int32
-	var sum float32
+	var acc [8]float32
+	var summs float32
 	for b := 0; b < nb; b++ {
 		x, y := w[b*24:b*24+24], a[b*36:b*36+36]
 		q5Codes1(binary.LittleEndian.Uint32(x[4:]), x[8:24], &q)
 		q8 := y[4:36]
-		var si int32
-		for j, c := range q {
-			si += c * int32(int8(q8[j]))
+		summs += f16(x, 2) * f16(y, 2)
+		d := f16(x, 0) * f16(y, 0)
+		for k := 0; k < 8; k++ {
+			var s int32
+			for j := 4 * k; j < 4*k+4; j++ {
+				s += q[j] * int32(int8(q8[j]))
+			}
+			acc[k] = fma32(d, float32(s), acc[k])
 		}
-		sum += float32(float32(float32(f16(x, 0)*f16(y, 0))*float32(si)) + float32(f16(x, 2)*f16(y, 2)))
 	}
-	return sum
+	return hsum8(&acc) + summs
 }

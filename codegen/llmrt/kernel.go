@@ -32,6 +32,10 @@ type kernel struct {
 	// dot multiplies nb weight blocks w with nb activation blocks a (in
 	// format act); nil for F32 and F16, which multiply float32 rows.
 	dot func(w, a []byte, nb int) float32
+	// dot1, when not nil, is dot as ggml computes it for a single
+	// activation row, where its vector dot product adds in another order
+	// than its tiled kernel for several rows (dot).
+	dot1 func(w, a []byte, nb int) float32
 	// dotLanes multiplies one weight row of nb blocks with one activation
 	// row given as its blocks' scales d, its codes in lanes lw and their
 	// sums of 32 (lanes.go); its results are dot's, bit for bit. nil when

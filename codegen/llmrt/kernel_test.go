@@ -21,11 +21,12 @@ func randRow(r *rand.Rand, n int, scale float64) []float32 {
 
 // TestKernels checks every weight type the shared GGUF files use against
 // ir/quant: dequantization bit for bit, the activation quantizers byte for
-// byte, and the dot products against quant.VecDot (exactly for the
-// 32-element formats, whose per-block float order is ggml's; within
-// float32 rounding of the row's magnitude for the K-quants and IQ4_XS,
-// whose integer sums are exact per block where ggml's reference adds
-// eight lanes across the row).
+// byte (quant.QuantizeActivations), and the dot products against
+// quant.VecDotAVX2 (exactly for the 32-element formats and for Q4_K and
+// Q6_K, which both compute in the order of ggml's AVX2 build; within
+// float32 rounding of the row's magnitude for the other K-quants and
+// IQ4_XS, whose integer sums are exact per block where ggml's reference
+// adds eight lanes across the row).
 func TestKernels(t *testing.T) {
 	cases := []struct {
 		typ   quant.GGMLType
@@ -33,7 +34,7 @@ func TestKernels(t *testing.T) {
 	}{
 		{quant.F32, true}, {quant.F16, true},
 		{quant.Q8_0, true}, {quant.Q4_0, true}, {quant.Q4_1, true}, {quant.Q5_0, true}, {quant.Q5_1, true}, {quant.IQ4_NL, true},
-		{quant.Q2_K, false}, {quant.Q3_K, false}, {quant.Q4_K, false}, {quant.Q5_K, false}, {quant.Q6_K, false}, {quant.IQ4_XS, false},
+		{quant.Q2_K, false}, {quant.Q3_K, false}, {quant.Q4_K, true}, {quant.Q5_K, false}, {quant.Q6_K, true}, {quant.IQ4_XS, false},
 	}
 	r := rand.New(rand.NewSource(7))
 	for _, c := range cases {
@@ -81,7 +82,7 @@ func TestKernels(t *testing.T) {
 				qa := make([]byte, n/ai.BlockLen*ai.BlockBytes)
 				quantizeAct(k.act, x, qa)
 				wantA := make([]byte, len(qa))
-				if err := quant.QuantizeRow(at, x, wantA); err != nil {
+				if err := quant.QuantizeActivations(at, x, wantA); err != nil {
 					t.Fatal(err)
 				}
 				if string(qa) != string(wantA) {
@@ -95,7 +96,7 @@ func TestKernels(t *testing.T) {
 				}
 				for i := range w {
 					row := wb[i*rowBytes : (i+1)*rowBytes]
-					want, err := quant.VecDot(c.typ, row, qa)
+					want, err := quant.VecDotAVX2(c.typ, row, qa, 2)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -118,6 +119,16 @@ func TestKernels(t *testing.T) {
 					}
 					if d := math.Abs(float64(got - want)); d > tol {
 						t.Errorf("n=%d row %d: dot %g, ir/quant %g (diff %g > %g)", n, i, got, want, d, tol)
+					}
+					if k.dot1 != nil {
+						// One activation row: ggml's vector dot product.
+						want1, err := quant.VecDotAVX2(c.typ, row, qa, 1)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if got1 := k.dot1(row, qa, n/k.blockLen); got1 != want1 {
+							t.Errorf("n=%d row %d: dot1 %g, ir/quant %g", n, i, got1, want1)
+						}
 					}
 				}
 			}

@@ -19,13 +19,24 @@ import (
 // it, stay inside ±2^15: each kernel says how many products its codes'
 // ranges allow between two extractions.
 //
-// The activation codes of a row are packed once per linear layer, two
-// words per 8 codes (lanes.pack), and shared by every weight row.
+// The activation codes of a row are packed once per linear layer
+// (lanes.pack) and shared by every weight row, in the grouping of ggml's
+// AVX2 kernels, whose eight float32 lanes each take the integer sums of
+// codes 4k..4k+3 of every 32 (order.go). A weight word holds the codes
+// of columns 8g, 8g+2, 8g+4, 8g+6 (even) or 8g+1, ..., 8g+7 (odd) in
+// lanes 0 to 3, as masking bytes of a block yields them; the activation
+// words of those 8 columns are four, each with two codes and two zero
+// lanes: evenLo = (0, 0, c2, c0), evenHi = (c6, c4, 0, 0), oddLo = (0, 0,
+// c3, c1), oddHi = (c7, c5, 0, 0) in lanes 0 to 3. Then lane 3 of
+// even·evenLo + odd·oddLo is the four-term sum of columns 8g..8g+3 and
+// that of even·evenHi + odd·oddHi the sum of 8g+4..8g+7, while lane 2
+// holds at most two terms.
 
 // lanes holds a batch of n activation rows for a kernel, made from their
-// quantized blocks by packLanes: the codes in 16-bit lanes (w, wRow words
-// per row; two words per 8 codes), the sum of every 32 codes (sums, sRow
-// per row) and each block's scale as float32 (d, dRow per row).
+// quantized blocks by pack: four words per 8 codes (w, wRow words per
+// row: evenLo, evenHi, oddLo, oddHi), the sum of every 4 codes followed
+// by the sum of every 32 (sums, sRow per row) and each block's scale as
+// float32 (d, dRow per row).
 type lanes struct {
 	n    int
 	w    []uint64
@@ -40,7 +51,7 @@ type lanes struct {
 // its buffers when they are too small.
 func (a *lanes) reset(act, n, cols int) {
 	bl := actBlockLen[act]
-	a.n, a.wRow, a.sRow, a.dRow = n, cols/4, cols/32, cols/bl
+	a.n, a.wRow, a.sRow, a.dRow = n, cols/2, cols/4+cols/32, cols/bl
 	if len(a.w) < n*a.wRow {
 		a.w = make([]uint64, n*a.wRow)
 	}
@@ -52,13 +63,9 @@ func (a *lanes) reset(act, n, cols int) {
 	}
 }
 
-// packLanes packs activation row t of a from its quantized blocks q
-// (format act, cols codes): the codes into a.w, two words per 8 codes
-// c0..c7: word 2g holds c6, c4, c2, c0 in lanes 0 to 3 and word 2g+1
-// holds c7, c5, c3, c1, so that a weight word with codes of columns 8g,
-// 8g+2, 8g+4, 8g+6 (or of the odd columns) in lanes 0 to 3 multiplies
-// its columns' activations; the sum of every 32 codes into a.sums; each
-// block's scale into a.d.
+// pack packs activation row t of a from its quantized blocks q (format
+// act, cols codes): four words per 8 codes as the package comment above
+// lays them out, the sum of each four codes, each block's scale.
 func (a *lanes) pack(t, act int, q []byte, cols int) {
 	blockLen, blockBytes, off := actBlockLen[act], actBlockBytes[act], actCodesOff[act]
 	nb := cols / blockLen
@@ -71,27 +78,31 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 			d[b] = f16(blk, 0)
 		}
 		c := blk[off : off+blockLen]
-		dst := w[b*blockLen/4 : (b+1)*blockLen/4]
-		for g := 0; g+8 <= len(c); g += 8 {
-			v := binary.LittleEndian.Uint64(c[g:])
-			dst[g/4] = spreadEven(v)
-			dst[g/4+1] = spreadEven(v >> 8)
-		}
-		for s := 0; s < blockLen/32; s++ {
-			var sum int32
-			for _, x := range c[32*s : 32*s+32] {
-				sum += int32(int8(x))
+		dst, sd := w[b*blockLen/2:(b+1)*blockLen/2], sums[b*blockLen/4:(b+1)*blockLen/4]
+		s32 := sums[cols/4+b*blockLen/32 : cols/4+(b+1)*blockLen/32]
+		for g := 0; g < blockLen/8; g++ {
+			var e [8]int64
+			for i := range e {
+				e[i] = int64(int8(c[8*g+i]))
 			}
-			sums[b*blockLen/32+s] = sum
+			dst[4*g] = uint64(e[0]<<48 + e[2]<<32)
+			dst[4*g+1] = uint64(e[6] + e[4]<<16)
+			dst[4*g+2] = uint64(e[1]<<48 + e[3]<<32)
+			dst[4*g+3] = uint64(e[7] + e[5]<<16)
+			sd[2*g] = int32(e[0] + e[1] + e[2] + e[3])
+			sd[2*g+1] = int32(e[4] + e[5] + e[6] + e[7])
+			if g%4 == 0 {
+				s32[g/4] = 0
+			}
+			s32[g/4] += sd[2*g] + sd[2*g+1]
 		}
 	}
 }
 
-// spreadEven makes an activation word of the signed bytes 0, 2, 4 and 6
-// of v: byte 6 in lane 0 down to byte 0 in lane 3.
-func spreadEven(v uint64) uint64 {
-	e0, e2, e4, e6 := int64(int8(v)), int64(int8(v>>16)), int64(int8(v>>32)), int64(int8(v>>48))
-	return uint64(e6 + e4<<16 + e2<<32 + e0<<48)
+// quads returns the two four-column sums of 8 columns from their even and
+// odd weight words and the columns' four activation words y.
+func quads(even, odd uint64, y *[4]uint64) (lo, hi int32) {
+	return lane3(even*y[0] + odd*y[2]), lane3(even*y[1] + odd*y[3])
 }
 
 // lane3 returns the signed sum in lane 3 of acc, a sum of lane products

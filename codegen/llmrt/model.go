@@ -151,11 +151,19 @@ func NewModel(blob []byte, cfg Config, tensors []TensorInfo, vocabOff, vocabLen 
 	}
 	half := cfg.RopeDim / 2
 	m.cos, m.sin = make([]float32, cfg.Context*half), make([]float32, cfg.Context*half)
+	// The angles as ggml's rope computes them, in float32: the position
+	// times base^(-2/RopeDim) once per pair, the factor itself rounded
+	// to float32 (a last-bit drift from the exact angle that llama.cpp's
+	// rotations carry).
+	step := float32(math.Pow(float64(float32(cfg.RopeBase)), float64(float32(-2)/float32(cfg.RopeDim))))
+	scale := float32(cfg.RopeScale)
 	for p := 0; p < cfg.Context; p++ {
+		theta := float32(p)
 		for k := 0; k < half; k++ {
-			theta := float64(p) * cfg.RopeScale * math.Pow(cfg.RopeBase, -2*float64(k)/float64(cfg.RopeDim))
-			m.cos[p*half+k] = float32(math.Cos(theta))
-			m.sin[p*half+k] = float32(math.Sin(theta))
+			a := float64(scale * theta)
+			m.cos[p*half+k] = float32(math.Cos(a))
+			m.sin[p*half+k] = float32(math.Sin(a))
+			theta *= step
 		}
 	}
 	return m, nil

@@ -149,14 +149,26 @@ func (s *Session) eval(ids []int32, all bool) error {
 		for i := range x {
 			x[i] += o[i]
 		}
+		// The last layer's feed-forward part runs only for the rows whose
+		// logits are asked for, as llama.cpp's does: a single row then
+		// multiplies in ggml's vector-dot order, not its tiled one.
+		x, n := x, n
+		if li == len(m.layers)-1 && !all {
+			x, n = x[(n-1)*E:], 1
+		}
+		xn = s.xn[:n*E]
 		rmsNorm(x, L.ffnNorm, c.Eps, xn)
 		g, u := s.g[:n*c.FFN], s.u[:n*c.FFN]
 		s.linear(L.gate, xn, n, g)
 		s.linear(L.up, xn, n, u)
-		for i, gv := range g {
-			// SiLU as ggml computes it: x/(1+e^-x).
-			g[i] = gv / (1 + float32(math.Exp(float64(-gv)))) * u[i]
+		// SiLU as ggml computes it (order.go), then the product.
+		for t := 0; t < n; t++ {
+			siluRows(g[t*c.FFN : (t+1)*c.FFN])
 		}
+		for i, gv := range g {
+			g[i] = gv * u[i]
+		}
+		o = s.o[:n*E]
 		s.linear(L.down, g, n, o)
 		for i := range x {
 			x[i] += o[i]
@@ -201,9 +213,10 @@ func (s *Session) rope(row []float32, heads, p int) {
 	for h := 0; h < heads; h++ {
 		v := row[h*c.HeadDim:]
 		for i := 0; i < half; i++ {
+			// ggml's compiled rope fuses the first product of each line.
 			x0, x1 := v[2*i], v[2*i+1]
-			v[2*i] = x0*cs[i] - x1*sn[i]
-			v[2*i+1] = x0*sn[i] + x1*cs[i]
+			v[2*i] = fma32(x0, cs[i], -(x1 * sn[i]))
+			v[2*i+1] = fma32(x0, sn[i], x1*cs[i])
 		}
 	}
 }
@@ -226,14 +239,21 @@ func (s *Session) store(li int, k, v []float32, n int) {
 
 // attention computes causal grouped-query attention of n query rows (at
 // positions pos..pos+n-1) over the cache: scores q·k/sqrt(HeadDim), a
-// softmax whose sum is kept in float64 as ggml's, and the weighted sum of
-// values. With the F16 cache the queries are rounded to binary16 first,
-// as llama.cpp converts them to multiply the cached keys.
+// softmax and the weighted sum of values. With the F16 cache it computes
+// as ggml's AVX2 build does: the queries and the softmax weights rounded
+// to binary16, the dot products in ggml's lane orders (f16Dot), the
+// exponentials by ggml's expf and their sum per run of eight in float32,
+// the runs added in float64.
 func (s *Session) attention(li int, q []float32, n int, out []float32) {
 	c := s.m.cfg
 	hd, qDim, kvDim := c.HeadDim, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	// ggml multiplies several query rows with its tiled kernel (when the
+	// summed length is a multiple of 8) and one with its vector dot
+	// product, which add in different orders. Its rows of cached
+	// positions are padded with masked ones to a multiple of 32.
+	batch := n > 1
 	var qh [512]float32
 	qv := qh[:0]
 	if hd > len(qh) {
@@ -247,90 +267,104 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 		for h := 0; h < c.Heads; h++ {
 			kvh := h / group
 			copy(qv, q[t*qDim+h*hd:t*qDim+(h+1)*hd])
-			if !c.KVF32 {
-				for i := range qv {
-					qv[i] = roundF16(qv[i])
+			if c.KVF32 {
+				top := float32(math.Inf(-1))
+				for j := range sc {
+					sc[j] = dotF32(s.k32[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], qv) * scale
+					top = max(top, sc[j])
 				}
-			}
-			top := float32(math.Inf(-1))
-			j := 0
-			if !c.KVF32 {
-				// Two keys at a time: their sums are independent chains.
-				for ; j+1 <= p; j += 2 {
-					d0, d1 := dotH2(s.k16[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], s.k16[li][(j+1)*kvDim+kvh*hd:(j+1)*kvDim+(kvh+1)*hd], qv)
-					sc[j], sc[j+1] = d0*scale, d1*scale
-					top = max(top, sc[j], sc[j+1])
+				sum := 0.0
+				for j := range sc {
+					sc[j] = float32(math.Exp(float64(sc[j] - top)))
+					sum += float64(sc[j])
 				}
-			}
-			for ; j <= p; j++ {
-				var d float32
-				if c.KVF32 {
-					d = dotF32(s.k32[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], qv)
-				} else {
-					d = dotH(s.k16[li][j*kvDim+kvh*hd:j*kvDim+(kvh+1)*hd], qv)
-				}
-				sc[j] = d * scale
-				top = max(top, sc[j])
-			}
-			sum := 0.0
-			for j := range sc {
-				sc[j] = float32(math.Exp(float64(sc[j] - top)))
-				sum += float64(sc[j])
-			}
-			inv := float32(1 / sum)
-			o := out[t*qDim+h*hd : t*qDim+(h+1)*hd]
-			clear(o)
-			for j, w := range sc {
-				w *= inv
-				if c.KVF32 {
+				inv := float32(1 / sum)
+				o := out[t*qDim+h*hd : t*qDim+(h+1)*hd]
+				clear(o)
+				for j, w := range sc {
+					w *= inv
 					vr := s.v32[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
 					for i := range o {
 						o[i] += w * vr[i]
 					}
-				} else {
-					vr := s.v16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
-					w = roundF16(w)
-					for i := range o {
-						o[i] += w * h2f(vr[i])
-					}
 				}
+				continue
+			}
+			for i := range qv {
+				qv[i] = roundF16(qv[i])
+			}
+			top := float32(math.Inf(-1))
+			for j := range sc {
+				k := s.k16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
+				sc[j] = f16Dot(hd, hd, k, 1, qv, batch) * scale
+				top = max(top, sc[j])
+			}
+			softmax8(sc, top)
+			o := out[t*qDim+h*hd : t*qDim+(h+1)*hd]
+			v := s.v16[li]
+			for i := range o {
+				off := kvh*hd + i
+				o[i] = f16Dot(len(sc), (len(sc)+31)&^31, v[off:], kvDim, sc, batch)
 			}
 		}
 	}
 }
 
-// dotH is the dot product of binary16 keys with float32 queries.
-func dotH(k []uint16, q []float32) float32 {
-	var s0, s1 float32
-	k = k[:len(q)]
-	i := 0
-	for ; i+1 < len(q); i += 2 {
-		s0 += h2f(k[i]) * q[i]
-		s1 += h2f(k[i+1]) * q[i+1]
+// softmax8 replaces the scores x (whose largest is top) by their
+// softmax weights rounded to binary16, as ggml computes them: expf of
+// each score minus top, the exponentials of each run of eight summed in
+// float32 lanes (hsum8) and the runs in float64, the weights multiplied
+// by the float32 inverse of the sum. The row is taken as padded with
+// masked scores to a multiple of eight, which add zeros.
+func softmax8(x []float32, top float32) {
+	sum := 0.0
+	for g := 0; g < len(x); g += 8 {
+		var l [8]float32
+		for i := g; i < min(g+8, len(x)); i++ {
+			x[i] = expf(x[i] - top)
+			l[i-g] = x[i]
+		}
+		sum += float64(hsum8(&l))
 	}
-	if i < len(q) {
-		s0 += h2f(k[i]) * q[i]
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] = roundF16(x[i] * inv)
 	}
-	return s0 + s1
 }
 
-// dotH2 is dotH of two key rows with the same queries, each summed as
-// dotH sums it.
-func dotH2(k0, k1 []uint16, q []float32) (float32, float32) {
-	var s0, s1, t0, t1 float32
-	k0, k1 = k0[:len(q)], k1[:len(q)]
-	i := 0
-	for ; i+1 < len(q); i += 2 {
-		s0 += h2f(k0[i]) * q[i]
-		s1 += h2f(k0[i+1]) * q[i+1]
-		t0 += h2f(k1[i]) * q[i]
-		t1 += h2f(k1[i+1]) * q[i+1]
+// f16Dot is Σ a[i·stride]·b[i] for i < n, a binary16 and b float32 values
+// that are binary16 numbers (their products are exact in float32, so
+// fused and separate multiply-adds agree), as ggml's AVX2 build adds a
+// row of width values whose entries from n on are zeros. With batch and a
+// width that is a multiple of 8, as its tiled matrix kernel does: one
+// eight-lane accumulator (lane i mod 8) reduced by hsum8. Else as its
+// vector dot product: four eight-lane accumulators over each run of 32,
+// reduced accumulator 0+2 and 1+3, then the two, then lanes l+4 onto l
+// and (0+1)+(2+3), with the values past the last run of 32 added in
+// float64.
+func f16Dot(n, width int, a []uint16, stride int, b []float32, batch bool) float32 {
+	b = b[:n]
+	if batch && width%8 == 0 {
+		var l [8]float32
+		for i, bv := range b {
+			l[i%8] += h2f(a[i*stride]) * bv
+		}
+		return hsum8(&l)
 	}
-	if i < len(q) {
-		s0 += h2f(k0[i]) * q[i]
-		t0 += h2f(k1[i]) * q[i]
+	var acc [4][8]float32
+	np := width &^ 31
+	for i := 0; i < min(n, np); i++ {
+		acc[i%32/8][i%8] += h2f(a[i*stride]) * b[i]
 	}
-	return s0 + s1, t0 + t1
+	var x [8]float32
+	for l := range x {
+		x[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l])
+	}
+	sum := float64(((x[0] + x[4]) + (x[1] + x[5])) + ((x[2] + x[6]) + (x[3] + x[7])))
+	for i := np; i < n; i++ {
+		sum += float64(h2f(a[i*stride]) * b[i])
+	}
+	return float32(sum)
 }
 
 // linear writes out[t][r] = W[r]·x[t] for n rows of activations x,
@@ -378,7 +412,11 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 				case actF16:
 					d = dotF16(w.data[r*w.rowBytes:(r+1)*w.rowBytes], actF[t*cols:(t+1)*cols])
 				default:
-					d = k.dot(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act[t*actRow:(t+1)*actRow], nb)
+					dot := k.dot
+					if n == 1 && k.dot1 != nil {
+						dot = k.dot1
+					}
+					d = dot(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act[t*actRow:(t+1)*actRow], nb)
 				}
 				out[t*w.rows+r] = d
 			}

@@ -14,6 +14,8 @@ var (
 	srcKernel string
 	//go:embed lanes.go
 	srcLanes string
+	//go:embed order.go
+	srcOrder string
 	//go:embed q8k.go
 	srcQ8K string
 	//go:embed model.go
@@ -62,6 +64,7 @@ var Common = map[string]string{
 	"actquant.go":  srcActQuant,
 	"kernel.go":    srcKernel,
 	"lanes.go":     srcLanes,
+	"order.go":     srcOrder,
 	"model.go":     srcModel,
 	"session.go":   srcSession,
 	"tokenizer.go": srcTokenizer,

@@ -108,15 +108,18 @@ func TestLiftLlamaTiny(t *testing.T) {
 	if !cfg.TiedOutput || cfg.RopeScale != 0.25 || cfg.FFN != 4 || cfg.HeadDim != 4 || cfg.Vocab != 5 {
 		t.Errorf("config %+v: want tied output, rope scale 1/4, ffn 4, head 4, vocab 5", *cfg)
 	}
-	// Positions are scaled: the cos cache's row p is cos(p/4 * base^(-2k/4)).
+	// Positions are scaled: the cos cache's row p is cos(p/4 * base^(-2k/4)),
+	// the angle in float32 as ggml computes it.
 	cos := m.Const("rope.cos")
 	if cos == nil || cos.Type.String() != "f32[6,2]" {
 		t.Fatalf("rope.cos: %v", cos)
 	}
-	// Row 2, pair 1: angle 2 * 1/4 * 10000^(-2/4) = 0.005.
+	// Row 2, pair 1: angle 1/4 · (2 · 10000^(-2/4)) = 0.005, each product
+	// rounded to float32.
 	got := math.Float32frombits(binary.LittleEndian.Uint32(cos.Const.Bytes[4*(2*2+1):]))
-	if want := float32(math.Cos(0.005)); got != want {
-		t.Errorf("rope.cos[2][1] = %v, want %v", got, want)
+	angle := float32(0.25) * (float32(2) * float32(0.01))
+	if want := float32(math.Cos(float64(angle))); got != want || math.Abs(float64(angle)-0.005) > 1e-9 {
+		t.Errorf("rope.cos[2][1] = %v, want %v (angle %v)", got, want, angle)
 	}
 	// KVF16 adds a round trip through f16 for each of q, k and v.
 	if n := opCounts(m, LlamaPrefill); n["Cast"] != 6 || n["Attention"] != 1 {

@@ -13,9 +13,10 @@ func init() {
 }
 
 // kernelMatMulBlocks computes Y = A · Bᵀ for B in a ggml block type the way
-// ggml's CPU backend does: each row of A quantized to quant.VecDotType(B)
-// and each output element one quant.VecDot of a weight row with it. The
-// weights are never dequantized.
+// ggml's CPU backend built for AVX2 does: each row of A quantized to
+// quant.VecDotType(B) (quant.QuantizeActivations) and each output element
+// one quant.VecDotAVX2 of a weight row with it. The weights are never
+// dequantized.
 func kernelMatMulBlocks(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	ts, err := tensorOperands(args, 2, 2)
 	if err != nil {
@@ -65,7 +66,7 @@ func kernelMatMulBlocks(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 	}
 	q := make([]byte, qb)
 	for r := 0; r < rows; r++ {
-		if err := quant.QuantizeRow(at, x[r*k:(r+1)*k], q); err != nil {
+		if err := quant.QuantizeActivations(at, x[r*k:(r+1)*k], q); err != nil {
 			return nil, err
 		}
 		for j := 0; j < n; j++ {
@@ -73,7 +74,7 @@ func kernelMatMulBlocks(c *Ctx, op *ir.Op, args []Value) ([]Value, error) {
 				y[r*n+j] = 0
 				continue
 			}
-			d, err := quant.VecDot(g, w[int64(j)*wb:int64(j+1)*wb], q)
+			d, err := quant.VecDotAVX2(g, w[int64(j)*wb:int64(j+1)*wb], q, rows)
 			if err != nil {
 				return nil, err
 			}

@@ -1,0 +1,84 @@
+package llmrt
+
+import "math"
+
+// ggml's CPU backend, built for AVX2 with FMA (the build llama.cpp's
+// reference logits come from), adds most float32 sums in eight lanes of a
+// 256-bit register with fused multiply-adds and reduces the lanes at the
+// end: lanes 4..7 onto 0..3, then lanes 2,3 onto 0,1, then lane 1 onto 0,
+// so the result is ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). The functions
+// here reproduce those orders and roundings, so that the runtime's values
+// round to f16 (the KV cache) and to 8-bit blocks as llama.cpp's do.
+
+// fma32 returns a·b+c rounded to float32 as the FMA instruction rounds
+// it, but for a double rounding: the product of two float32 values is
+// exact in float64, the sum with c is rounded to float64 and then to
+// float32, which differs from one rounding only when the float64 sum is
+// inexact and lands exactly halfway between two float32 values (about
+// one case in 2^29 of the inexact ones). ir/quant's FMA32 corrects that
+// case; here the speed of an inlined expression wins.
+func fma32(a, b, c float32) float32 { return float32(float64(a)*float64(b) + float64(c)) }
+
+// hsum8 reduces eight float32 lanes as ggml's AVX2 horizontal sums do.
+func hsum8(l *[8]float32) float32 {
+	return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+}
+
+// hsum4 reduces four float32 lanes as ggml's SSE horizontal sums do.
+func hsum4(l *[4]float32) float32 { return (l[0] + l[2]) + (l[1] + l[3]) }
+
+// expf is ggml's vectorized exponential (AVX2 with FMA): 2^n times a
+// polynomial in the remainder, n = round(x·log2 e), with its own
+// constants, which differs from the correctly rounded e^x in the last
+// bits. Below about -103.97 it returns 0, above about 88.38 +Inf.
+func expf(x float32) float32 {
+	const (
+		shift = 0x1.8p23
+		log2e = 0x1.715476p+0
+		ln2hi = 0x1.62e4p-1
+		ln2lo = 0x1.7f7d1cp-20
+		c1    = 0x1.ffffecp-1
+		c2    = 0x1.fffdb6p-2
+		c3    = 0x1.555e66p-3
+		c4    = 0x1.573e2ep-5
+		c5    = 0x1.0e4020p-7
+	)
+	z := fma32(x, log2e, shift)
+	n := z - shift
+	b := fma32(-n, ln2lo, fma32(-n, ln2hi, x))
+	e := math.Float32bits(z) << 23
+	k := math.Float32frombits(e + math.Float32bits(1))
+	u := b * b
+	j := fma32(fma32(fma32(c5, b, c4), u, fma32(c3, b, c2)), u, c1*b)
+	if !(float32(math.Abs(float64(n))) > 126) {
+		return fma32(j, k, k)
+	}
+	// Results near or past the float32 range: 2^n split in two factors.
+	var g uint32
+	if n <= 0 {
+		g = 0x82000000
+	}
+	s1 := math.Float32frombits(g + 0x7f000000)
+	s2 := math.Float32frombits(e - g)
+	if float32(math.Abs(float64(n))) > 192 {
+		return s1 * s1
+	}
+	return fma32(s2, j, s2) * s1
+}
+
+// silu is x/(1+e^-x) with expf, as ggml's vectorized SiLU.
+func silu(x float32) float32 { return x / (1 + expf(-x)) }
+
+// siluRows applies silu to x in runs of eight as ggml does; a tail of
+// fewer than eight values uses the correctly rounded exponential, as
+// ggml's scalar loop does with the C library's expf.
+func siluRows(x []float32) {
+	n8 := len(x) &^ 7
+	i := 0
+	for ; i < n8; i++ {
+		x[i] = silu(x[i])
+	}
+	for ; i < len(x); i++ {
+		x[i] = x[i] / (1 + float32(math.Exp(float64(-x[i]))))
+	}
+}
