@@ -45,37 +45,19 @@ func (p *Program) RunEnv(ctx context.Context, unit string, inputs []*tensor.Tens
 	if !ok {
 		return nil, fmt.Errorf("the program holds no unit %q", unit)
 	}
-	work, err := os.MkdirTemp("", "kiln-run-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	in, out := filepath.Join(work, "in"), filepath.Join(work, "out")
-	if err := WriteInputs(in, inputs); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(out, 0o777); err != nil {
-		return nil, err
-	}
-	cmd := p.Command(ctx, "run", unit, in, out)
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		return nil, childError(ctx, err, stderr.String())
-	}
-	res := make([]*tensor.Tensor, u.outputs)
-	for i := range res {
-		t, err := tensor.ReadNPYFile(filepath.Join(out, strconv.Itoa(i)+".npy"))
-		if err != nil {
-			return nil, fmt.Errorf("reading output %d of the compiled program: %w", i, err)
+	var res []*tensor.Tensor
+	err := p.runChild(ctx, unit, env, func(in string) error { return WriteInputs(in, inputs) }, func(out string) error {
+		res = make([]*tensor.Tensor, u.outputs)
+		for i := range res {
+			t, err := tensor.ReadNPYFile(filepath.Join(out, strconv.Itoa(i)+".npy"))
+			if err != nil {
+				return fmt.Errorf("reading output %d of the compiled program: %w", i, err)
+			}
+			res[i] = t
 		}
-		res[i] = t
-	}
-	return res, nil
+		return nil
+	})
+	return res, err
 }
 
 // RunValues is RunEnv for a unit whose inputs or outputs may be
@@ -85,17 +67,36 @@ func (p *Program) RunValues(ctx context.Context, unit string, inputs []tensor.Va
 	if _, ok := p.units[unit]; !ok {
 		return nil, fmt.Errorf("the program holds no unit %q", unit)
 	}
+	var res []tensor.Value
+	err := p.runChild(ctx, unit, env, func(in string) error { return WriteValues(in, inputs) }, func(out string) error {
+		res = make([]tensor.Value, len(outTypes))
+		for i, t := range outTypes {
+			v, err := readValue(filepath.Join(out, strconv.Itoa(i)), t)
+			if err != nil {
+				return fmt.Errorf("reading output %d of the compiled program: %w", i, err)
+			}
+			res[i] = v
+		}
+		return nil
+	})
+	return res, err
+}
+
+// runChild runs unit in a child process of the program over a fresh
+// work directory: write fills its input directory, read takes the
+// outputs from its output directory once the child has succeeded.
+func (p *Program) runChild(ctx context.Context, unit string, env []string, write, read func(dir string) error) error {
 	work, err := os.MkdirTemp("", "kiln-run-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(work)
 	in, out := filepath.Join(work, "in"), filepath.Join(work, "out")
-	if err := WriteValues(in, inputs); err != nil {
-		return nil, err
+	if err := write(in); err != nil {
+		return err
 	}
 	if err := os.Mkdir(out, 0o777); err != nil {
-		return nil, err
+		return err
 	}
 	cmd := p.Command(ctx, "run", unit, in, out)
 	if len(env) > 0 {
@@ -105,17 +106,9 @@ func (p *Program) RunValues(ctx context.Context, unit string, inputs []tensor.Va
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = time.Second
 	if err := cmd.Run(); err != nil {
-		return nil, childError(ctx, err, stderr.String())
+		return childError(ctx, err, stderr.String())
 	}
-	res := make([]tensor.Value, len(outTypes))
-	for i, t := range outTypes {
-		v, err := readValue(filepath.Join(out, strconv.Itoa(i)), t)
-		if err != nil {
-			return nil, fmt.Errorf("reading output %d of the compiled program: %w", i, err)
-		}
-		res[i] = v
-	}
-	return res, nil
+	return read(out)
 }
 
 // readValue reads a value of type t the program wrote at base (see
