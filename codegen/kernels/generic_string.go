@@ -126,76 +126,61 @@ func strToBool(x []string, y []bool) error {
 	return nil
 }
 
+// strExact converts every string of x (spaces trimmed) with conv into y,
+// and reports whether every one converted (y is then partly written).
+func strExact[T any](x []string, y []T, conv func(string) (T, error)) bool {
+	for i, s := range x {
+		v, err := conv(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		y[i] = v
+	}
+	return true
+}
+
+// strFloats parses every string of x as a float64 and stores it through
+// set, naming the element that does not parse.
+func strFloats(x []string, set func(i int, v float64)) error {
+	for i, s := range x {
+		v, err := strParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("Cast: element %d: %w", i, err)
+		}
+		set(i, v)
+	}
+	return nil
+}
+
 // strToInt parses the strings of x into the signed integers y. When every
 // string is a decimal integer they convert exactly (wrapping to the
 // width of T as integer casts do); otherwise every string parses as a
 // float64 that is truncated toward zero through int64, as the
 // interpreter's Cast does.
 func strToInt[T int8 | int16 | int32 | int64](x []string, y []T) error {
-	exact := true
-	for i, s := range x {
-		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			exact = false
-			break
-		}
-		y[i] = T(v)
-	}
-	if exact {
+	if strExact(x, y, func(s string) (T, error) { v, err := strconv.ParseInt(s, 10, 64); return T(v), err }) {
 		return nil
 	}
-	for i, s := range x {
-		v, err := strParseFloat(s, 64)
-		if err != nil {
-			return fmt.Errorf("Cast: element %d: %w", i, err)
-		}
-		y[i] = T(int64(v))
-	}
-	return nil
+	return strFloats(x, func(i int, v float64) { y[i] = T(int64(v)) })
 }
 
 // strToUint is strToInt for unsigned integers: uint64 reads the full
 // unsigned range exactly when every string is an unsigned integer; the
 // others go through int64 first, as the interpreter's Cast does.
 func strToUint[T uint8 | uint16 | uint32 | uint64](x []string, y []T, wide bool) error {
-	if wide {
-		exact := true
-		for i, s := range x {
-			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-			if err != nil {
-				exact = false
-				break
-			}
-			y[i] = T(v)
-		}
-		if exact {
-			return nil
-		}
-	}
-	exact := true
-	for i, s := range x {
-		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			exact = false
-			break
-		}
-		y[i] = T(v)
-	}
-	if exact {
+	if wide && strExact(x, y, func(s string) (T, error) { v, err := strconv.ParseUint(s, 10, 64); return T(v), err }) {
 		return nil
 	}
-	for i, s := range x {
-		v, err := strParseFloat(s, 64)
-		if err != nil {
-			return fmt.Errorf("Cast: element %d: %w", i, err)
-		}
+	if strExact(x, y, func(s string) (T, error) { v, err := strconv.ParseInt(s, 10, 64); return T(v), err }) {
+		return nil
+	}
+	return strFloats(x, func(i int, v float64) {
 		if wide {
 			y[i] = T(v)
 		} else {
 			y[i] = T(int64(v))
 		}
-	}
-	return nil
+	})
 }
 
 // normalizeStrings is StringNormalizer: the strings of x but the
