@@ -1,0 +1,177 @@
+//go:build goexperiment.simd
+
+package llmrt
+
+import (
+	"math"
+	"math/rand"
+	"reflect"
+	"simd/archsimd"
+	"testing"
+
+	"github.com/kiln-ml/kiln/ir/quant"
+)
+
+// portable holds the portable kernels the vector ones replace: the dot
+// product in ggml's AVX2 order and its lanes form.
+var portable = map[uint32]struct {
+	dot      func(w, a []byte, nb int) float32
+	dotLanes func(row []byte, d []float32, lw []uint64, sums []int32, nb int) float32
+	vec      func(w, a []byte, nb int) float32
+}{
+	typeQ4_K: {dot8Q4_K, dotLanesQ4_K, vecDotQ4_K},
+	typeQ6_K: {dot8Q6_K, dotLanesQ6_K, vecDotQ6_K},
+	typeQ8_0: {dot8Q8_0, dotLanesQ8_0, vecDotQ8_0},
+	typeQ5_0: {dot8Q5_0, dotLanesQ5_0, vecDotQ5_0},
+}
+
+// TestVecOn checks that a GOEXPERIMENT=simd build on a processor with
+// AVX2 and FMA multiplies with the vector kernels, so that the suite run
+// in that build (make test-vec) tests them.
+func TestVecOn(t *testing.T) {
+	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
+		t.Skip("no AVX2 or no FMA")
+	}
+	if !vecOn {
+		t.Fatal("vecOn is false on a processor with AVX2 and FMA")
+	}
+	for typ, p := range portable {
+		k := kernels[typ]
+		if reflect.ValueOf(k.dot).Pointer() != reflect.ValueOf(p.vec).Pointer() || k.dotLanes != nil {
+			t.Errorf("%s: the vector kernel is not installed", k.name)
+		}
+	}
+}
+
+// vecRows returns rows of n columns of type typ: blocks quantized from
+// random values by ir/quant, blocks of random bytes, and blocks whose
+// bytes are all 0x00, 0x80 or 0xff (codes and scales at the ends of
+// their ranges), the last three with random finite binary16 scales.
+func vecRows(t *testing.T, r *rand.Rand, typ uint32, n int) [][]byte {
+	k := kernels[typ]
+	rowBytes := n / k.blockLen * k.blockBytes
+	row := make([]byte, rowBytes)
+	if err := quant.QuantizeRow(quant.GGMLType(typ), randRow(r, n, 0.05), row); err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]byte{row}
+	for _, fill := range []int{-1, 0x00, 0x80, 0xff, -1} {
+		row := make([]byte, rowBytes)
+		for i := range row {
+			if fill < 0 {
+				row[i] = byte(r.Intn(256))
+			} else {
+				row[i] = byte(fill)
+			}
+		}
+		for b := 0; b < n/k.blockLen; b++ {
+			for _, f := range f16Fields[typ] {
+				h := f16Encode(float32(r.NormFloat64() * 0.01))
+				row[b*k.blockBytes+f], row[b*k.blockBytes+f+1] = byte(h), byte(h>>8)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// vecActs returns activation rows of n columns quantized to format act:
+// every code ±127 (all one sign, alternating by column and by 16
+// columns) and random values of two magnitudes.
+func vecActs(r *rand.Rand, act, n int) [][]byte {
+	var acts [][]byte
+	for _, pattern := range []func(i int) float32{
+		func(int) float32 { return 1 },
+		func(int) float32 { return -1 },
+		func(i int) float32 { return float32(1 - 2*(i&1)) },
+		func(i int) float32 { return float32(1 - 2*(i>>4&1)) },
+		func(int) float32 { return float32(r.NormFloat64()) },
+		func(int) float32 { return float32(r.NormFloat64() * 40) },
+	} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = pattern(i)
+		}
+		q := make([]byte, n/actBlockLen[act]*actBlockBytes[act])
+		quantizeAct(act, x, q)
+		acts = append(acts, q)
+	}
+	return acts
+}
+
+// TestVecDots checks every vector kernel against the portable dot
+// product and its lanes form, bit for bit, on the rows of vecRows times
+// the activations of vecActs, for rows of 1, 2, 3, 7 and 16 blocks (7
+// and 16 with a random scale per activation row).
+func TestVecDots(t *testing.T) {
+	r := rand.New(rand.NewSource(21))
+	for typ, p := range portable {
+		k := kernels[typ]
+		t.Run(k.name, func(t *testing.T) {
+			for _, nb := range []int{1, 2, 3, 7, 16} {
+				n := nb * k.blockLen
+				rows, acts := vecRows(t, r, typ, n), vecActs(r, k.act, n)
+				a := newLanes(k.act, n, acts)
+				for i, row := range rows {
+					for ti, q := range acts {
+						want := p.dot(row, q, nb)
+						if got := p.vec(row, q, nb); math.Float32bits(got) != math.Float32bits(want) {
+							t.Errorf("%d blocks: row %d, activation row %d: vector %g, portable %g", nb, i, ti, got, want)
+						}
+						lanes := p.dotLanes(row, a.d[ti*a.dRow:(ti+1)*a.dRow], a.w[ti*a.wRow:(ti+1)*a.wRow], a.sums[ti*a.sRow:(ti+1)*a.sRow], nb)
+						if math.Float32bits(lanes) != math.Float32bits(want) {
+							t.Errorf("%d blocks: row %d, activation row %d: lanes %g, portable %g", nb, i, ti, lanes, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestVecLinear checks that linear, the layer the runtime multiplies
+// with, gives the same outputs bit for bit with the vector kernels as
+// with the portable ones, for 1 to 17 activation rows (decode and
+// prefill) and one and three threads.
+func TestVecLinear(t *testing.T) {
+	r := rand.New(rand.NewSource(23))
+	for typ, p := range portable {
+		k := kernels[typ]
+		pk := *k
+		pk.dot, pk.dotLanes = p.dot, p.dotLanes
+		t.Run(k.name, func(t *testing.T) {
+			n := 4 * k.blockLen
+			if k.blockLen < 64 {
+				n = 24 * k.blockLen
+			}
+			var data []byte
+			for len(data) < 37*(n/k.blockLen*k.blockBytes) {
+				for _, row := range vecRows(t, r, typ, n) {
+					data = append(data, row...)
+				}
+			}
+			rowBytes := n / k.blockLen * k.blockBytes
+			data = data[:37*rowBytes]
+			wv := &weight{name: "w", k: k, typ: typ, rows: 37, cols: n, rowBytes: rowBytes, data: data}
+			wp := *wv
+			wp.k = &pk
+			for _, rowsN := range []int{1, 2, 3, 4, 5, 9, 17} {
+				x := make([]float32, rowsN*n)
+				for i := range x {
+					x[i] = float32(r.NormFloat64()) * float32(1+i/n)
+				}
+				for _, th := range []int{1, 3} {
+					s := &Session{threads: th, act: make([]byte, rowsN*n/actBlockLen[k.act]*actBlockBytes[k.act])}
+					got, want := make([]float32, rowsN*37), make([]float32, rowsN*37)
+					s.linear(wv, x, rowsN, got)
+					s.linear(&wp, x, rowsN, want)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%d activation rows, %d threads: out[%d] = %g, portable %g", rowsN, th, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
