@@ -24,8 +24,8 @@ import (
 // (order.go), which the tests would show and have not.
 //
 // The vector functions take the quantized activation blocks straight
-// from linear: init makes them the kernels' dot and clears dotLanes, so
-// that no lane words are packed. No pair or lane sum leaves its range:
+// from linear: init makes them the kernels' dot and clears dotLanes (and
+// prefill), so that no lane words are packed. No pair or lane sum leaves its range:
 // each kernel says why. Other builds compile the portable kernels alone.
 
 // vecOn says init installed the vector kernels (the processor has AVX2
@@ -44,7 +44,7 @@ func init() {
 	} {
 		// A generated package holds only its model's kernel files.
 		if k := kernels[typ]; k != nil {
-			k.dot, k.dotLanes = dot, nil
+			k.dot, k.dotLanes, k.prefill = dot, nil, nil
 		}
 	}
 	vecOn = true
