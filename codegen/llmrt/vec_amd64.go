@@ -53,11 +53,16 @@ func init() {
 // codes32 loads the 32 bytes at b as a vector.
 func codes32(b []byte) archsimd.Uint8x32 { return archsimd.LoadUint8x32((*[32]uint8)(b)) }
 
-// hsumVec adds the float32 lanes of acc as hsum8 does.
+// hsumVec adds the float32 lanes of acc as hsum8 does: lanes 4..7 onto
+// 0..3, then 2 and 3 onto 0 and 1, then 1 onto 0.
 func hsumVec(acc archsimd.Float32x8) float32 {
-	var l [8]float32
-	acc.Store(&l)
-	return hsum8(&l)
+	return hsum4Vec(acc.GetLo().Add(acc.GetHi()))
+}
+
+// hsum4Vec adds the four float32 lanes of s as hsum4 does: (0+2)+(1+3).
+func hsum4Vec(s archsimd.Float32x4) float32 {
+	s = s.Add(s.SelectFromPair(2, 3, 2, 3, s))
+	return s.GetElem(0) + s.GetElem(1)
 }
 
 // q8KScaleVec is a Q8_K block's float32 scale (q8k.go's q8KScale, which
@@ -102,25 +107,26 @@ func vecDotQ4_K(w, a []byte, nb int) float32 {
 		c := uint64(binary.LittleEndian.Uint32(x[12:]))
 		sc := archsimd.BroadcastUint64x4(s&0x3F3F3F3F | (c&0x0F0F0F0F|s>>2&0x30303030)<<32).AsUint8x32()
 		mn := archsimd.BroadcastUint64x2(s>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|s>>34&0x30303030)<<32).AsInt8x16().ExtendLo8ToInt16()
-		var sumi archsimd.Int32x8
-		for k := 0; k < 4; k++ {
-			q := codes32(x[16+32*k:])
-			lo := q.And(m4)
-			hi := q.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4)
-			ylo := codes32(y[4+64*k:]).AsInt8x32()
-			yhi := codes32(y[36+64*k:]).AsInt8x32()
-			slo := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k])).AsInt16x16()
-			shi := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k+1])).AsInt16x16()
-			sumi = sumi.Add(lo.DotProductPairsSaturated(ylo).DotProductPairs(slo)).Add(hi.DotProductPairsSaturated(yhi).DotProductPairs(shi))
-		}
+		sumi := q4Chunk(codes32(x[16:]), y[4:], y[36:], sc, &q4Scale[0], &q4Scale[1], m4)
+		sumi = sumi.Add(q4Chunk(codes32(x[48:]), y[68:], y[100:], sc, &q4Scale[2], &q4Scale[3], m4))
+		sumi = sumi.Add(q4Chunk(codes32(x[80:]), y[132:], y[164:], sc, &q4Scale[4], &q4Scale[5], m4))
+		sumi = sumi.Add(q4Chunk(codes32(x[112:]), y[196:], y[228:], sc, &q4Scale[6], &q4Scale[7], m4))
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(sumi.ConvertToFloat32(), acc)
 		bs := codes32(y[260:]).AsInt16x16()
 		prod := mn.DotProductPairs(bs.GetLo().AddPairs(bs.GetHi()))
 		accM = archsimd.BroadcastFloat32x4(dmin).MulAdd(prod.ConvertToFloat32(), accM)
 	}
-	var m [4]float32
-	accM.Store(&m)
-	return hsumVec(acc) + hsum4(&m)
+	return hsumVec(acc) + hsum4Vec(accM)
+}
+
+// q4Chunk is Σscale·code·activation of one chunk of 32 code bytes q in
+// eight 32-bit lanes: its low nibbles times the activations ylo with the
+// scale that the shuffle indices ilo take out of sc, its high nibbles
+// times yhi with that of ihi.
+func q4Chunk(q archsimd.Uint8x32, ylo, yhi []byte, sc archsimd.Uint8x32, ilo, ihi *[32]int8, m4 archsimd.Uint8x32) archsimd.Int32x8 {
+	lo := q.And(m4).DotProductPairsSaturated(codes32(ylo).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(ilo)).AsInt16x16())
+	hi := q.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).DotProductPairsSaturated(codes32(yhi).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(ihi)).AsInt16x16())
+	return lo.Add(hi)
 }
 
 // q6Scale[j] are the shuffle indices that make of Q6_K's sixteen int8
