@@ -18,10 +18,13 @@ import (
 // holds the exact integer sum over columns 4k..4k+3 of every 32, as the
 // portable kernels' lane k does. One fused multiply-add per lane and
 // block takes it into a float32 lane, and the lanes are added as hsum8
-// adds them. So the results are the portable kernels' (dot8Q4_K and the
-// others, lanes.go's dotLanes) bit for bit, and llama.cpp's: the one
-// difference is that VFMADD rounds once where fma32 may round twice
-// (order.go), which the tests would show and have not.
+// adds them. So the results are llama.cpp's, and the portable kernels'
+// (dot8Q4_K and the others, lanes.go's dotLanes) bit for bit but in one
+// case: VFMADD rounds once where the portable fma32 rounds to float64
+// first (order.go), which differs when that lands exactly on a float32
+// midpoint, about one inexact multiply-add in 2^29. There the vector
+// kernels give ggml's value (TestVecFusedRounding makes such a case; the
+// random, extreme and real-model data of the tests have not met one).
 //
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and

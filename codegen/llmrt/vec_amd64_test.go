@@ -233,3 +233,40 @@ func BenchmarkVecDot(b *testing.B) {
 		}
 	}
 }
+
+// TestVecFusedRounding checks the one place where the vector kernels may
+// differ from the portable ones: a multiply-add whose exact value lies a
+// hair above a float32 midpoint, where VFMADD rounds once (up) and the
+// portable fma32 rounds to float64 first, onto the midpoint, and then to
+// even (down; order.go). Two Q8_0 blocks, all codes zero but lane 0's:
+// the first leaves lane 0 at 2^13; the second adds d·s = 1244·1902·58087
+// ·2^-48 = 2^-11 + 184·2^-48, half an ulp of 2^13 plus less than half an
+// ulp of float64. The vector kernel must give ir/quant's correctly
+// rounded reference (ggml's value), 2^13 + 2^-10.
+func TestVecFusedRounding(t *testing.T) {
+	if !vecOn {
+		t.Skip("vector kernels off")
+	}
+	w, a := make([]byte, 2*34), make([]byte, 2*34)
+	put := func(b []byte, h uint16, codes ...int8) {
+		b[0], b[1] = byte(h), byte(h>>8)
+		for i, c := range codes {
+			b[2+i] = byte(c)
+		}
+	}
+	put(w[0:], 0x3c00, 2)                   // 1.0
+	put(a[0:], 0x5400, 64)                  // 64.0
+	put(w[34:], 0x04dc, 127, 127, 127, 100) // 1244·2^-24
+	put(a[34:], 0x076e, 127, 127, 127, 97)  // 1902·2^-24
+	want, err := quant.VecDotAVX2(quant.Q8_0, w, a, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want != 0x1p13+0x1p-10 {
+		t.Fatalf("ir/quant gives %g, want 2^13+2^-10: the case is not the one described", want)
+	}
+	if got := vecDotQ8_0(w, a, 2); math.Float32bits(got) != math.Float32bits(want) {
+		t.Errorf("vector Q8_0 gives %.10g, ir/quant %.10g", got, want)
+	}
+	t.Logf("portable dot8Q8_0 gives %.10g (fma32 rounds twice)", dot8Q8_0(w, a, 2))
+}
