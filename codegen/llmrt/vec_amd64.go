@@ -132,12 +132,14 @@ func q4Chunk(q archsimd.Uint8x32, ylo, yhi []byte, sc archsimd.Uint8x32, ilo, ih
 	return lo.Add(hi)
 }
 
-// q6Scale[j] are the shuffle indices that make of Q6_K's sixteen int8
-// scales eight copies of scale 2j, then eight of 2j+1.
-var q6Scale = func() (t [8][16]int8) {
+// q6Scale[j] are the shuffle indices that make of eight int16 scales (in
+// both 128-bit halves) eight copies of scale 2j in the first half, eight
+// of 2j+1 in the second.
+var q6Scale = func() (t [4][32]int8) {
 	for j := range t {
 		for i := range t[j] {
-			t[j][i] = int8(2*j + i/8)
+			w := 2*j + i/16 // the scale of 16-bit lane i/2
+			t[j][i] = int8(2*w + i%2)
 		}
 	}
 	return t
@@ -158,7 +160,10 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 	for b := 0; b < nb; b++ {
 		x := (*[210]byte)(w[b*210:])
 		y := (*[292]byte)(a[b*292:])
-		scl := archsimd.LoadUint8x16((*[16]uint8)(x[192:])).AsInt8x16()
+		// The sixteen scales as int16: the first eight in both halves of
+		// sl, the last eight in both halves of sh.
+		e := archsimd.LoadUint8x16((*[16]uint8)(x[192:])).AsInt8x16().ExtendToInt16()
+		scl := [2]archsimd.Uint8x32{e.Select128FromPair(0, 0, e).AsUint8x32(), e.Select128FromPair(1, 1, e).AsUint8x32()}
 		var sumi archsimd.Int32x8
 		for h := 0; h < 2; h++ {
 			A, B, H := codes32(x[64*h:]), codes32(x[64*h+32:]), codes32(x[128+32*h:])
@@ -168,10 +173,10 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 			c2 := A.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H.And(m30))
 			c3 := B.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H16.ShiftAllRight(2).AsUint8x32().And(m30))
 			o := 4 + 128*h
-			sumi = sumi.Add(q6Group(c0, codes32(y[o:]).AsInt8x32(), scl, 4*h, m32))
-			sumi = sumi.Add(q6Group(c1, codes32(y[o+32:]).AsInt8x32(), scl, 4*h+1, m32))
-			sumi = sumi.Add(q6Group(c2, codes32(y[o+64:]).AsInt8x32(), scl, 4*h+2, m32))
-			sumi = sumi.Add(q6Group(c3, codes32(y[o+96:]).AsInt8x32(), scl, 4*h+3, m32))
+			sumi = sumi.Add(q6Group(c0, codes32(y[o:]).AsInt8x32(), scl[h], 0, m32))
+			sumi = sumi.Add(q6Group(c1, codes32(y[o+32:]).AsInt8x32(), scl[h], 1, m32))
+			sumi = sumi.Add(q6Group(c2, codes32(y[o+64:]).AsInt8x32(), scl[h], 2, m32))
+			sumi = sumi.Add(q6Group(c3, codes32(y[o+96:]).AsInt8x32(), scl[h], 3, m32))
 		}
 		d := q8KScaleVec(y) * f16(x[:], 208)
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(sumi.ConvertToFloat32(), acc)
@@ -179,12 +184,13 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 	return hsumVec(acc)
 }
 
-// q6Group is Σscale·(code-32)·activation over group j of 32 elements in
-// eight 32-bit lanes (lane k: elements 4k..4k+3): codes c in 0..63,
-// activations q8, the block's sixteen scales scl, m32 32 in every byte.
-func q6Group(c archsimd.Uint8x32, q8 archsimd.Int8x32, scl archsimd.Int8x16, j int, m32 archsimd.Uint8x32) archsimd.Int32x8 {
+// q6Group is Σscale·(code-32)·activation over group 4h+j of 32 elements
+// in eight 32-bit lanes (lane k: elements 4k..4k+3): codes c in 0..63,
+// activations q8, the int16 scales of the block's half h in both halves
+// of sc, m32 32 in every byte.
+func q6Group(c archsimd.Uint8x32, q8 archsimd.Int8x32, sc archsimd.Uint8x32, j int, m32 archsimd.Uint8x32) archsimd.Int32x8 {
 	p := c.DotProductPairsSaturated(q8).Sub(m32.DotProductPairsSaturated(q8))
-	return p.DotProductPairs(scl.PermuteOrZero(archsimd.LoadInt8x16(&q6Scale[j])).ExtendToInt16())
+	return p.DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q6Scale[j])).AsInt16x16())
 }
 
 // vecDotQ8_0 is dot8Q8_0 with vectors: the product of two signed codes
