@@ -101,9 +101,10 @@ func vecActs(r *rand.Rand, act, n int) [][]byte {
 }
 
 // TestVecDots checks every vector kernel against the portable dot
-// product and its lanes form, bit for bit, on the rows of vecRows times
-// the activations of vecActs, for rows of 1, 2, 3, 7 and 16 blocks (7
-// and 16 with a random scale per activation row).
+// product and its lanes form, and against ir/quant's reference in ggml's
+// AVX2 order (quant.VecDotAVX2), bit for bit, on the rows of vecRows
+// times the activations of vecActs, for rows of 1, 2, 3, 7 and 16
+// blocks.
 func TestVecDots(t *testing.T) {
 	r := rand.New(rand.NewSource(21))
 	for typ, p := range portable {
@@ -116,8 +117,16 @@ func TestVecDots(t *testing.T) {
 				for i, row := range rows {
 					for ti, q := range acts {
 						want := p.dot(row, q, nb)
-						if got := p.vec(row, q, nb); math.Float32bits(got) != math.Float32bits(want) {
+						got := p.vec(row, q, nb)
+						if math.Float32bits(got) != math.Float32bits(want) {
 							t.Errorf("%d blocks: row %d, activation row %d: vector %g, portable %g", nb, i, ti, got, want)
+						}
+						ref, err := quant.VecDotAVX2(quant.GGMLType(typ), row, q, 2)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if math.Float32bits(got) != math.Float32bits(ref) {
+							t.Errorf("%d blocks: row %d, activation row %d: vector %g, ir/quant %g", nb, i, ti, got, ref)
 						}
 						lanes := p.dotLanes(row, a.d[ti*a.dRow:(ti+1)*a.dRow], a.w[ti*a.wRow:(ti+1)*a.wRow], a.sums[ti*a.sRow:(ti+1)*a.sRow], nb)
 						if math.Float32bits(lanes) != math.Float32bits(want) {
