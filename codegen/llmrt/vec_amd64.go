@@ -28,8 +28,9 @@ import (
 //
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and
-// prefill), so that no lane words are packed. No pair or lane sum leaves its range:
-// each kernel says why. Other builds compile the portable kernels alone.
+// prefill), so that no lane words are packed. No pair or lane sum leaves
+// its range: each kernel says why. Other builds compile the portable
+// kernels alone.
 
 // vecOn says init installed the vector kernels (the processor has AVX2
 // and FMA).
@@ -160,8 +161,9 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 	for b := 0; b < nb; b++ {
 		x := (*[210]byte)(w[b*210:])
 		y := (*[292]byte)(a[b*292:])
-		// The sixteen scales as int16: the first eight in both halves of
-		// sl, the last eight in both halves of sh.
+		// The sixteen scales as int16: the first eight (the block's first
+		// half) in both 128-bit halves of scl[0], the last eight in both
+		// of scl[1].
 		e := archsimd.LoadUint8x16((*[16]uint8)(x[192:])).AsInt8x16().ExtendToInt16()
 		scl := [2]archsimd.Uint8x32{e.Select128FromPair(0, 0, e).AsUint8x32(), e.Select128FromPair(1, 1, e).AsUint8x32()}
 		var sumi archsimd.Int32x8
