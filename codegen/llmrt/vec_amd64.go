@@ -111,10 +111,10 @@ func vecDotQ4_K(w, a []byte, nb int) float32 {
 		c := uint64(binary.LittleEndian.Uint32(x[12:]))
 		sc := archsimd.BroadcastUint64x4(s&0x3F3F3F3F | (c&0x0F0F0F0F|s>>2&0x30303030)<<32).AsUint8x32()
 		mn := archsimd.BroadcastUint64x2(s>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|s>>34&0x30303030)<<32).AsInt8x16().ExtendLo8ToInt16()
-		sumi := q4Chunk(codes32(x[16:]), y[4:], y[36:], sc, &q4Scale[0], &q4Scale[1], m4)
-		sumi = sumi.Add(q4Chunk(codes32(x[48:]), y[68:], y[100:], sc, &q4Scale[2], &q4Scale[3], m4))
-		sumi = sumi.Add(q4Chunk(codes32(x[80:]), y[132:], y[164:], sc, &q4Scale[4], &q4Scale[5], m4))
-		sumi = sumi.Add(q4Chunk(codes32(x[112:]), y[196:], y[228:], sc, &q4Scale[6], &q4Scale[7], m4))
+		sumi := q4Chunk(x, y, 0, sc, m4)
+		sumi = sumi.Add(q4Chunk(x, y, 1, sc, m4))
+		sumi = sumi.Add(q4Chunk(x, y, 2, sc, m4))
+		sumi = sumi.Add(q4Chunk(x, y, 3, sc, m4))
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(sumi.ConvertToFloat32(), acc)
 		bs := codes32(y[260:]).AsInt16x16()
 		prod := mn.DotProductPairs(bs.GetLo().AddPairs(bs.GetHi()))
@@ -123,13 +123,15 @@ func vecDotQ4_K(w, a []byte, nb int) float32 {
 	return hsumVec(acc) + hsum4Vec(accM)
 }
 
-// q4Chunk is Σscale·code·activation of one chunk of 32 code bytes q in
-// eight 32-bit lanes: its low nibbles times the activations ylo with the
-// scale that the shuffle indices ilo take out of sc, its high nibbles
-// times yhi with that of ihi.
-func q4Chunk(q archsimd.Uint8x32, ylo, yhi []byte, sc archsimd.Uint8x32, ilo, ihi *[32]int8, m4 archsimd.Uint8x32) archsimd.Int32x8 {
-	lo := q.And(m4).DotProductPairsSaturated(codes32(ylo).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(ilo)).AsInt16x16())
-	hi := q.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).DotProductPairsSaturated(codes32(yhi).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(ihi)).AsInt16x16())
+// q4Chunk is Σscale·code·activation of chunk k of a Q4_K block x's code
+// bytes in eight 32-bit lanes: its low nibbles (sub-block 2k) times the
+// activations of y's sub-block 2k, its high nibbles times those of 2k+1,
+// each pair of pairs weighed by its sub-block's scale, which q4Scale's
+// shuffle indices take out of sc.
+func q4Chunk(x *[144]byte, y *[292]byte, k int, sc, m4 archsimd.Uint8x32) archsimd.Int32x8 {
+	q := codes32(x[16+32*k:])
+	lo := q.And(m4).DotProductPairsSaturated(codes32(y[4+64*k:]).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k])).AsInt16x16())
+	hi := q.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).DotProductPairsSaturated(codes32(y[36+64*k:]).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k+1])).AsInt16x16())
 	return lo.Add(hi)
 }
 
