@@ -15,7 +15,7 @@ SUITES     := $(ONNX_DATA)/node $(ONNX_DATA)/simple $(ONNX_DATA)/pytorch-convert
 # Tests find ONNX Runtime here (see frontend/onnx/modeltest).
 export KILN_ORT_LIB := $(ORT_LIB)
 
-.PHONY: all test check deps deps-test deps-demo build vet fmt-check conformance conformance-compiled demo fuzz generate graph-check clean
+.PHONY: all test test-vec check deps deps-test deps-demo build vet fmt-check conformance conformance-compiled demo fuzz generate graph-check clean
 
 all: build
 
@@ -60,9 +60,18 @@ vet:
 # failure instead of a skip.
 test: deps fmt-check vet
 	KILN_REQUIRE_ORT=1 KILN_REQUIRE_QEMU=1 $(GO) test -timeout 40m ./...
+	$(MAKE) test-vec
 	$(GO) test -count=1 -timeout 20m -v -run '^TestConformance$$' ./frontend/onnx/onnxtest
 
 check: test
+
+# The compiled language models' vector kernels (codegen/llmrt/vec_amd64.go)
+# build only with Go's experimental simd package: their tests, and those of
+# llmgen (the generated packages, greedy ids and logits against
+# llama.cpp), run once more in that build.
+test-vec:
+	GOEXPERIMENT=simd $(GO) vet ./codegen/llmrt ./codegen/llmgen
+	GOEXPERIMENT=simd $(GO) test -count=1 -timeout 20m ./codegen/llmrt ./codegen/llmgen
 
 # The per-test report of the four ONNX backend suites.
 conformance: deps-test

@@ -1,9 +1,12 @@
 // Package llmrt is the runtime of compiled language models: the llama
 // forward pass over a weights blob, the ggml block kernels (activations
 // quantized per block to 8 bits and multiplied with integer dot products,
-// as ggml's vec_dot functions do; for Q4_K, Q6_K, Q8_0 and Q5_0 four
-// products per 64-bit multiply, lanes.go), the F16 key/value cache, the
-// reading of the vocabulary section (tokenizer.go) and the sampler.
+// as ggml's vec_dot functions do, in the orders of its AVX2 build; for
+// Q4_K, Q6_K, Q8_0 and Q5_0 four products per 64-bit multiply, lanes.go,
+// and, built with GOEXPERIMENT=simd on a processor with AVX2 and FMA,
+// vector kernels with the same results, vec_amd64.go), the F16 key/value
+// cache, the reading of the vocabulary section (tokenizer.go) and the
+// sampler.
 //
 // Its files are Go source that codegen/llmgen copies into every package
 // `kiln compile MODEL.gguf` writes (the package clause renamed; a block

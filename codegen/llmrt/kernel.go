@@ -30,7 +30,11 @@ type kernel struct {
 	blockLen   int
 	blockBytes int
 	// dot multiplies nb weight blocks w with nb activation blocks a (in
-	// format act); nil for F32 and F16, which multiply float32 rows.
+	// format act); nil for F32 and F16, which multiply float32 rows. The
+	// build with vector kernels (vec_amd64.go) is the hook: on a processor
+	// with AVX2 and FMA its init replaces dot with a vector function of the
+	// same results and clears dotLanes, so that linear multiplies the
+	// quantized blocks directly.
 	dot func(w, a []byte, nb int) float32
 	// dot1, when not nil, is dot as ggml computes it for a single
 	// activation row, where its vector dot product adds in another order

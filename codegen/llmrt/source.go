@@ -26,6 +26,8 @@ var (
 	srcTokenizer string
 	//go:embed generate.go
 	srcGenerate string
+	//go:embed vec_amd64.go
+	srcVec string
 
 	//go:embed kern_f32.go
 	srcF32 string
@@ -69,6 +71,9 @@ var Common = map[string]string{
 	"session.go":   srcSession,
 	"tokenizer.go": srcTokenizer,
 	"generate.go":  srcGenerate,
+	// The vector kernels, compiled only by a GOEXPERIMENT=simd build for
+	// amd64 (their build constraint and file name say so).
+	"vec_amd64.go": srcVec,
 }
 
 // Kernel is one weight type's kernel file.

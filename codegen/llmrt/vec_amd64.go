@@ -1,0 +1,251 @@
+//go:build goexperiment.simd
+
+package llmrt
+
+import (
+	"encoding/binary"
+	"math"
+	"simd/archsimd"
+)
+
+// The vector kernels: with Go's experimental simd/archsimd package (a
+// build with GOEXPERIMENT=simd) on a processor with AVX2 and FMA, the
+// dot products of Q4_K, Q6_K, Q8_0 and Q5_0 compute as ggml's AVX2 build
+// does, in its instructions. Per block, 32 weight codes times 32
+// activation codes make sixteen pair sums in one instruction (VPMADDUBSW,
+// unsigned by signed), and a second (VPMADDWD) adds each two pairs,
+// weighed by their sub-block's scale, into eight 32-bit lanes: lane k
+// holds the exact integer sum over columns 4k..4k+3 of every 32, as the
+// portable kernels' lane k does. One fused multiply-add per lane and
+// block takes it into a float32 lane, and the lanes are added as hsum8
+// adds them. So the results are llama.cpp's, and the portable kernels'
+// (dot8Q4_K and the others, lanes.go's dotLanes) bit for bit but in one
+// case: VFMADD rounds once where the portable fma32 rounds to float64
+// first (order.go), which differs when that lands exactly on a float32
+// midpoint, about one inexact multiply-add in 2^29. There the vector
+// kernels give ggml's value (TestVecFusedRounding makes such a case; the
+// random, extreme and real-model data of the tests have not met one).
+//
+// The vector functions take the quantized activation blocks straight
+// from linear: init makes them the kernels' dot and clears dotLanes (and
+// prefill), so that no lane words are packed. No pair or lane sum leaves
+// its range: each kernel says why. Other builds compile the portable
+// kernels alone.
+
+// vecOn says init installed the vector kernels (the processor has AVX2
+// and FMA).
+var vecOn bool
+
+// init runs after the kernel files' (the go command gives the compiler a
+// package's files in name order, and this one sorts after kern_*.go,
+// here and in generated packages; TestVecOn checks it took).
+func init() {
+	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
+		return
+	}
+	for typ, dot := range map[uint32]func(w, a []byte, nb int) float32{
+		typeQ4_K: vecDotQ4_K, typeQ6_K: vecDotQ6_K, typeQ8_0: vecDotQ8_0, typeQ5_0: vecDotQ5_0,
+	} {
+		// A generated package holds only its model's kernel files.
+		if k := kernels[typ]; k != nil {
+			k.dot, k.dotLanes, k.prefill = dot, nil, nil
+		}
+	}
+	vecOn = true
+}
+
+// codes32 loads the 32 bytes at b as a vector.
+func codes32(b []byte) archsimd.Uint8x32 { return archsimd.LoadUint8x32((*[32]uint8)(b)) }
+
+// hsumVec adds the float32 lanes of acc as hsum8 does: lanes 4..7 onto
+// 0..3, then 2 and 3 onto 0 and 1, then 1 onto 0.
+func hsumVec(acc archsimd.Float32x8) float32 {
+	return hsum4Vec(acc.GetLo().Add(acc.GetHi()))
+}
+
+// hsum4Vec adds the four float32 lanes of s as hsum4 does: (0+2)+(1+3).
+func hsum4Vec(s archsimd.Float32x4) float32 {
+	s = s.Add(s.SelectFromPair(2, 3, 2, 3, s))
+	return s.GetElem(0) + s.GetElem(1)
+}
+
+// q8KScaleVec is a Q8_K block's float32 scale (q8k.go's q8KScale, which
+// a package without K-quant weights does not carry).
+func q8KScaleVec(y *[292]byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(y[:])) }
+
+// q4Scale[j] are the shuffle indices that make of eight bytes (in every
+// 64-bit lane) sixteen 16-bit lanes of byte j, zero-extended (VPSHUFB
+// writes zero for a negative index).
+var q4Scale = func() (t [8][32]int8) {
+	for j := range t {
+		for i := range t[j] {
+			t[j][i] = -1
+			if i%2 == 0 {
+				t[j][i] = int8(j + 8*(i/8%2))
+			}
+		}
+	}
+	return t
+}()
+
+// vecDotQ4_K is dot8Q4_K with vectors. Chunk c of 32 code bytes holds
+// sub-block 2c in its low nibbles and 2c+1 in its high ones: codes 0..15
+// times activations in ±127 make pairs of at most 3810, a pair of pairs
+// times a 6-bit scale at most 480060, and a lane's sum over the block
+// stays under 8·63·4·15·127. The minimums' term takes the 32-code sums
+// of the activations (adjacent pairs of Q8_K's 16-code sums, VPHADDW)
+// times the sub-blocks' minimums in four lanes (VPMADDWD), each under
+// 2·63·4064.
+func vecDotQ4_K(w, a []byte, nb int) float32 {
+	m4 := archsimd.BroadcastUint8x32(0x0F)
+	var acc archsimd.Float32x8
+	var accM archsimd.Float32x4
+	for b := 0; b < nb; b++ {
+		x := (*[144]byte)(w[b*144:])
+		y := (*[292]byte)(a[b*292:])
+		dy := q8KScaleVec(y)
+		d := dy * f16(x[:], 0)
+		dmin := -dy * f16(x[:], 2)
+		// The eight 6-bit scales and minimums as bytes (scaleMinK4).
+		s := le64(x[4:])
+		c := uint64(binary.LittleEndian.Uint32(x[12:]))
+		sc := archsimd.BroadcastUint64x4(s&0x3F3F3F3F | (c&0x0F0F0F0F|s>>2&0x30303030)<<32).AsUint8x32()
+		mn := archsimd.BroadcastUint64x2(s>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|s>>34&0x30303030)<<32).AsInt8x16().ExtendLo8ToInt16()
+		sumi := q4Chunk(x, y, 0, sc, m4)
+		sumi = sumi.Add(q4Chunk(x, y, 1, sc, m4))
+		sumi = sumi.Add(q4Chunk(x, y, 2, sc, m4))
+		sumi = sumi.Add(q4Chunk(x, y, 3, sc, m4))
+		acc = archsimd.BroadcastFloat32x8(d).MulAdd(sumi.ConvertToFloat32(), acc)
+		bs := codes32(y[260:]).AsInt16x16()
+		prod := mn.DotProductPairs(bs.GetLo().AddPairs(bs.GetHi()))
+		accM = archsimd.BroadcastFloat32x4(dmin).MulAdd(prod.ConvertToFloat32(), accM)
+	}
+	return hsumVec(acc) + hsum4Vec(accM)
+}
+
+// q4Chunk is Σscale·code·activation of chunk k of a Q4_K block x's code
+// bytes in eight 32-bit lanes: its low nibbles (sub-block 2k) times the
+// activations of y's sub-block 2k, its high nibbles times those of 2k+1,
+// each pair of pairs weighed by its sub-block's scale, which q4Scale's
+// shuffle indices take out of sc.
+func q4Chunk(x *[144]byte, y *[292]byte, k int, sc, m4 archsimd.Uint8x32) archsimd.Int32x8 {
+	q := codes32(x[16+32*k:])
+	lo := q.And(m4).DotProductPairsSaturated(codes32(y[4+64*k:]).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k])).AsInt16x16())
+	hi := q.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).DotProductPairsSaturated(codes32(y[36+64*k:]).AsInt8x32()).DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k+1])).AsInt16x16())
+	return lo.Add(hi)
+}
+
+// q6Scale[j] are the shuffle indices that make of eight int16 scales (in
+// both 128-bit halves) eight copies of scale 2j in the first half, eight
+// of 2j+1 in the second.
+var q6Scale = func() (t [4][32]int8) {
+	for j := range t {
+		for i := range t[j] {
+			w := 2*j + i/16 // the scale of 16-bit lane i/2
+			t[j][i] = int8(2*w + i%2)
+		}
+	}
+	return t
+}()
+
+// vecDotQ6_K is dot8Q6_K with vectors. Each half of a block makes four
+// vectors of 32 unsigned codes (a nibble of ql under two bits of qh, as
+// q6Codes takes them); the offset of 32 comes off every pair, as ggml
+// takes it, by subtracting 32 times the activations' pair (VPMADDUBSW
+// again): pairs of (code-32)·activation lie within ±2·32·127, a pair of
+// pairs times an int8 scale within ±4·32·127·128, and a lane's sum over
+// the block under 2^24.
+func vecDotQ6_K(w, a []byte, nb int) float32 {
+	m4 := archsimd.BroadcastUint8x32(0x0F)
+	m30 := archsimd.BroadcastUint8x32(0x30)
+	m32 := archsimd.BroadcastUint8x32(32)
+	var acc archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[210]byte)(w[b*210:])
+		y := (*[292]byte)(a[b*292:])
+		// The sixteen scales as int16: the first eight (the block's first
+		// half) in both 128-bit halves of scl[0], the last eight in both
+		// of scl[1].
+		e := archsimd.LoadUint8x16((*[16]uint8)(x[192:])).AsInt8x16().ExtendToInt16()
+		scl := [2]archsimd.Uint8x32{e.Select128FromPair(0, 0, e).AsUint8x32(), e.Select128FromPair(1, 1, e).AsUint8x32()}
+		var sumi archsimd.Int32x8
+		for h := 0; h < 2; h++ {
+			A, B, H := codes32(x[64*h:]), codes32(x[64*h+32:]), codes32(x[128+32*h:])
+			H16 := H.AsUint16x16()
+			c0 := A.And(m4).Or(H16.ShiftAllLeft(4).AsUint8x32().And(m30))
+			c1 := B.And(m4).Or(H16.ShiftAllLeft(2).AsUint8x32().And(m30))
+			c2 := A.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H.And(m30))
+			c3 := B.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H16.ShiftAllRight(2).AsUint8x32().And(m30))
+			o := 4 + 128*h
+			sumi = sumi.Add(q6Group(c0, codes32(y[o:]).AsInt8x32(), scl[h], 0, m32))
+			sumi = sumi.Add(q6Group(c1, codes32(y[o+32:]).AsInt8x32(), scl[h], 1, m32))
+			sumi = sumi.Add(q6Group(c2, codes32(y[o+64:]).AsInt8x32(), scl[h], 2, m32))
+			sumi = sumi.Add(q6Group(c3, codes32(y[o+96:]).AsInt8x32(), scl[h], 3, m32))
+		}
+		d := q8KScaleVec(y) * f16(x[:], 208)
+		acc = archsimd.BroadcastFloat32x8(d).MulAdd(sumi.ConvertToFloat32(), acc)
+	}
+	return hsumVec(acc)
+}
+
+// q6Group is Σscale·(code-32)·activation over group 4h+j of 32 elements
+// in eight 32-bit lanes (lane k: elements 4k..4k+3): codes c in 0..63,
+// activations q8, the int16 scales of the block's half h in both halves
+// of sc, m32 32 in every byte.
+func q6Group(c archsimd.Uint8x32, q8 archsimd.Int8x32, sc archsimd.Uint8x32, j int, m32 archsimd.Uint8x32) archsimd.Int32x8 {
+	p := c.DotProductPairsSaturated(q8).Sub(m32.DotProductPairsSaturated(q8))
+	return p.DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q6Scale[j])).AsInt16x16())
+}
+
+// vecDotQ8_0 is dot8Q8_0 with vectors: the product of two signed codes
+// as |w| times a with w's sign (VPSIGNB), as the unsigned-by-signed
+// multiply takes them and as ggml does; |w| <= 128 and |a| <= 127 keep a
+// pair within ±2·128·127.
+func vecDotQ8_0(w, a []byte, nb int) float32 {
+	one := archsimd.BroadcastInt16x16(1)
+	var acc archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[34]byte)(w[b*34:])
+		y := (*[34]byte)(a[b*34:])
+		qx, qy := codes32(x[2:]).AsInt8x32(), codes32(y[2:]).AsInt8x32()
+		s := qx.Abs().AsUint8x32().DotProductPairsSaturated(qy.CopySign(qx)).DotProductPairs(one)
+		d := f16(x[:], 0) * f16(y[:], 0)
+		acc = archsimd.BroadcastFloat32x8(d).MulAdd(s.ConvertToFloat32(), acc)
+	}
+	return hsumVec(acc)
+}
+
+// q5Spread and q5Bits take Q5_0's 32 fifth bits (qh, in every 32-bit
+// lane) to their codes' bytes: byte j of each 128-bit half is copied
+// from qh's byte j/8 (the second half's from bytes 2 and 3), then bit j%8
+// of it kept.
+var (
+	q5Spread = [32]int8{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3}
+	q5Bits   = [32]uint8{1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128}
+)
+
+// vecDotQ5_0 is dot8Q5_0 with vectors: the unsigned codes 0..31 (a
+// nibble under its fifth bit) times the activations, less 16 times the
+// activations, pair by pair (pairs within ±2·31·127).
+func vecDotQ5_0(w, a []byte, nb int) float32 {
+	m4 := archsimd.BroadcastUint8x16(0x0F)
+	m16 := archsimd.BroadcastUint8x32(16)
+	one8 := archsimd.BroadcastUint8x32(1)
+	one := archsimd.BroadcastInt16x16(1)
+	spread, bits := archsimd.LoadInt8x32(&q5Spread), archsimd.LoadUint8x32(&q5Bits)
+	var acc archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[22]byte)(w[b*22:])
+		y := (*[34]byte)(a[b*34:])
+		nib := archsimd.LoadUint8x16((*[16]uint8)(x[6:]))
+		qh := archsimd.BroadcastUint32x8(binary.LittleEndian.Uint32(x[2:])).AsUint8x32().PermuteOrZeroGrouped(spread).And(bits)
+		c := archsimd.Uint8x32{}.SetLo(nib.And(m4)).SetHi(nib.AsUint16x8().ShiftAllRight(4).AsUint8x16().And(m4))
+		// A byte of qh is 0 or 2^(j%8): at most 1 after Min, shifted to bit 4.
+		c = c.Or(qh.Min(one8).AsUint16x16().ShiftAllLeft(4).AsUint8x32())
+		qy := codes32(y[2:]).AsInt8x32()
+		s := c.DotProductPairsSaturated(qy).Sub(m16.DotProductPairsSaturated(qy)).DotProductPairs(one)
+		d := f16(x[:], 0) * f16(y[:], 0)
+		acc = archsimd.BroadcastFloat32x8(d).MulAdd(s.ConvertToFloat32(), acc)
+	}
+	return hsumVec(acc)
+}

@@ -1,0 +1,281 @@
+//go:build goexperiment.simd
+
+package llmrt
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"reflect"
+	"simd/archsimd"
+	"testing"
+
+	"github.com/kiln-ml/kiln/ir/quant"
+)
+
+// portable holds the portable kernels the vector ones replace: the dot
+// product in ggml's AVX2 order and its lanes form.
+var portable = map[uint32]struct {
+	dot      func(w, a []byte, nb int) float32
+	dotLanes func(row []byte, d []float32, lw []uint64, sums []int32, nb int) float32
+	vec      func(w, a []byte, nb int) float32
+}{
+	typeQ4_K: {dot8Q4_K, dotLanesQ4_K, vecDotQ4_K},
+	typeQ6_K: {dot8Q6_K, dotLanesQ6_K, vecDotQ6_K},
+	typeQ8_0: {dot8Q8_0, dotLanesQ8_0, vecDotQ8_0},
+	typeQ5_0: {dot8Q5_0, dotLanesQ5_0, vecDotQ5_0},
+}
+
+// TestVecOn checks that a GOEXPERIMENT=simd build on a processor with
+// AVX2 and FMA multiplies with the vector kernels, so that the suite run
+// in that build (make test-vec) tests them.
+func TestVecOn(t *testing.T) {
+	if !archsimd.X86.AVX2() || !archsimd.X86.FMA() {
+		t.Skip("no AVX2 or no FMA")
+	}
+	if !vecOn {
+		t.Fatal("vecOn is false on a processor with AVX2 and FMA")
+	}
+	for typ, p := range portable {
+		k := kernels[typ]
+		if reflect.ValueOf(k.dot).Pointer() != reflect.ValueOf(p.vec).Pointer() || k.dotLanes != nil {
+			t.Errorf("%s: the vector kernel is not installed", k.name)
+		}
+	}
+}
+
+// vecRows returns rows of n columns of type typ: blocks quantized from
+// random values by ir/quant, blocks of random bytes, and blocks whose
+// bytes are all 0x00, 0x80 or 0xff (codes and scales at the ends of
+// their ranges), the last three with random finite binary16 scales.
+func vecRows(t *testing.T, r *rand.Rand, typ uint32, n int) [][]byte {
+	k := kernels[typ]
+	rowBytes := n / k.blockLen * k.blockBytes
+	row := make([]byte, rowBytes)
+	if err := quant.QuantizeRow(quant.GGMLType(typ), randRow(r, n, 0.05), row); err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]byte{row}
+	for _, fill := range []int{-1, 0x00, 0x80, 0xff, -1} {
+		row := make([]byte, rowBytes)
+		for i := range row {
+			if fill < 0 {
+				row[i] = byte(r.Intn(256))
+			} else {
+				row[i] = byte(fill)
+			}
+		}
+		for b := 0; b < n/k.blockLen; b++ {
+			for _, f := range f16Fields[typ] {
+				h := f16Encode(float32(r.NormFloat64() * 0.01))
+				row[b*k.blockBytes+f], row[b*k.blockBytes+f+1] = byte(h), byte(h>>8)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// vecActs returns activation rows of n columns quantized to format act:
+// every code ±127 (all one sign, alternating by column and by 16
+// columns) and random values of two magnitudes.
+func vecActs(r *rand.Rand, act, n int) [][]byte {
+	var acts [][]byte
+	for _, pattern := range []func(i int) float32{
+		func(int) float32 { return 1 },
+		func(int) float32 { return -1 },
+		func(i int) float32 { return float32(1 - 2*(i&1)) },
+		func(i int) float32 { return float32(1 - 2*(i>>4&1)) },
+		func(int) float32 { return float32(r.NormFloat64()) },
+		func(int) float32 { return float32(r.NormFloat64() * 40) },
+	} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = pattern(i)
+		}
+		q := make([]byte, n/actBlockLen[act]*actBlockBytes[act])
+		quantizeAct(act, x, q)
+		acts = append(acts, q)
+	}
+	return acts
+}
+
+// TestVecDots checks every vector kernel against the portable dot
+// product and its lanes form, and against ir/quant's reference in ggml's
+// AVX2 order (quant.VecDotAVX2), bit for bit, on the rows of vecRows
+// times the activations of vecActs, for rows of 1, 2, 3, 7 and 16
+// blocks.
+func TestVecDots(t *testing.T) {
+	r := rand.New(rand.NewSource(21))
+	for typ, p := range portable {
+		k := kernels[typ]
+		t.Run(k.name, func(t *testing.T) {
+			for _, nb := range []int{1, 2, 3, 7, 16} {
+				n := nb * k.blockLen
+				rows, acts := vecRows(t, r, typ, n), vecActs(r, k.act, n)
+				a := newLanes(k.act, n, acts)
+				for i, row := range rows {
+					for ti, q := range acts {
+						want := p.dot(row, q, nb)
+						got := p.vec(row, q, nb)
+						if math.Float32bits(got) != math.Float32bits(want) {
+							t.Errorf("%d blocks: row %d, activation row %d: vector %g, portable %g", nb, i, ti, got, want)
+						}
+						ref, err := quant.VecDotAVX2(quant.GGMLType(typ), row, q, 2)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if math.Float32bits(got) != math.Float32bits(ref) {
+							t.Errorf("%d blocks: row %d, activation row %d: vector %g, ir/quant %g", nb, i, ti, got, ref)
+						}
+						lanes := p.dotLanes(row, a.d[ti*a.dRow:(ti+1)*a.dRow], a.w[ti*a.wRow:(ti+1)*a.wRow], a.sums[ti*a.sRow:(ti+1)*a.sRow], nb)
+						if math.Float32bits(lanes) != math.Float32bits(want) {
+							t.Errorf("%d blocks: row %d, activation row %d: lanes %g, portable %g", nb, i, ti, lanes, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestVecLinear checks that linear, the layer the runtime multiplies
+// with, gives the same outputs bit for bit with the vector kernels as
+// with the portable ones, for 1 to 17 activation rows (decode and
+// prefill) and one and three threads.
+func TestVecLinear(t *testing.T) {
+	r := rand.New(rand.NewSource(23))
+	for typ, p := range portable {
+		k := kernels[typ]
+		pk := *k
+		pk.dot, pk.dotLanes = p.dot, p.dotLanes
+		t.Run(k.name, func(t *testing.T) {
+			n := 4 * k.blockLen
+			if k.blockLen < 64 {
+				n = 24 * k.blockLen
+			}
+			var data []byte
+			for len(data) < 37*(n/k.blockLen*k.blockBytes) {
+				for _, row := range vecRows(t, r, typ, n) {
+					data = append(data, row...)
+				}
+			}
+			rowBytes := n / k.blockLen * k.blockBytes
+			data = data[:37*rowBytes]
+			wv := &weight{name: "w", k: k, typ: typ, rows: 37, cols: n, rowBytes: rowBytes, data: data}
+			wp := *wv
+			wp.k = &pk
+			for _, rowsN := range []int{1, 2, 3, 4, 5, 9, 17} {
+				x := make([]float32, rowsN*n)
+				for i := range x {
+					x[i] = float32(r.NormFloat64()) * float32(1+i/n)
+				}
+				for _, th := range []int{1, 3} {
+					s := &Session{threads: th, act: make([]byte, rowsN*n/actBlockLen[k.act]*actBlockBytes[k.act])}
+					got, want := make([]float32, rowsN*37), make([]float32, rowsN*37)
+					s.linear(wv, x, rowsN, got)
+					s.linear(&wp, x, rowsN, want)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%d activation rows, %d threads: out[%d] = %g, portable %g", rowsN, th, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVecDot times each vector kernel and, in the same run, the
+// portable lanes kernel it replaces, on 256 rows of 512 columns of random
+// blocks against one activation row (decode) and 16 (prefill), as
+// BenchmarkDotLanes does; the vector kernel multiplies row by row as
+// linear calls it. It reports multiply-adds per nanosecond of CPU time
+// (MAC/cpu-ns).
+func BenchmarkVecDot(b *testing.B) {
+	r := rand.New(rand.NewSource(5))
+	for _, typ := range []uint32{typeQ4_K, typeQ6_K, typeQ8_0, typeQ5_0} {
+		k := kernels[typ]
+		p := portable[typ]
+		pk := *k
+		pk.dot, pk.dotLanes = p.dot, p.dotLanes
+		const n, rows = 512, 256
+		rowBytes := n / k.blockLen * k.blockBytes
+		wb := make([]byte, rows*rowBytes)
+		r.Read(wb)
+		for b := 0; b < len(wb)/k.blockBytes; b++ {
+			for _, f := range f16Fields[typ] {
+				wb[b*k.blockBytes+f], wb[b*k.blockBytes+f+1] = 0x00, 0x20
+			}
+		}
+		var acts [][]byte
+		for len(acts) < 16 {
+			q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
+			quantizeAct(k.act, randRow(r, n, 1), q)
+			acts = append(acts, q)
+		}
+		w := &weight{name: "w", k: &pk, rows: rows, cols: n, rowBytes: rowBytes, data: wb}
+		for _, m := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/acts=%d/portable", k.name, m), func(b *testing.B) {
+				a := newLanes(k.act, n, acts[:m])
+				out := make([]float32, m*rows)
+				c0 := cpuTime(b)
+				for b.Loop() {
+					rowsLanes(w, 0, rows, a, out, rows)
+				}
+				b.ReportMetric(float64(m*n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
+			})
+			b.Run(fmt.Sprintf("%s/acts=%d/vector", k.name, m), func(b *testing.B) {
+				out := make([]float32, m*rows)
+				nb := n / k.blockLen
+				c0 := cpuTime(b)
+				for b.Loop() {
+					for i := 0; i < rows; i++ {
+						row := wb[i*rowBytes : (i+1)*rowBytes]
+						for t, q := range acts[:m] {
+							out[t*rows+i] = p.vec(row, q, nb)
+						}
+					}
+				}
+				b.ReportMetric(float64(m*n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
+			})
+		}
+	}
+}
+
+// TestVecFusedRounding checks the one place where the vector kernels may
+// differ from the portable ones: a multiply-add whose exact value lies a
+// hair above a float32 midpoint, where VFMADD rounds once (up) and the
+// portable fma32 rounds to float64 first, onto the midpoint, and then to
+// even (down; order.go). Two Q8_0 blocks, all codes zero but lane 0's:
+// the first leaves lane 0 at 2^13; the second adds d·s = 1244·1902·58087
+// ·2^-48 = 2^-11 + 184·2^-48, half an ulp of 2^13 plus less than half an
+// ulp of float64. The vector kernel must give ir/quant's correctly
+// rounded reference (ggml's value), 2^13 + 2^-10.
+func TestVecFusedRounding(t *testing.T) {
+	if !vecOn {
+		t.Skip("vector kernels off")
+	}
+	w, a := make([]byte, 2*34), make([]byte, 2*34)
+	put := func(b []byte, h uint16, codes ...int8) {
+		b[0], b[1] = byte(h), byte(h>>8)
+		for i, c := range codes {
+			b[2+i] = byte(c)
+		}
+	}
+	put(w[0:], 0x3c00, 2)                   // 1.0
+	put(a[0:], 0x5400, 64)                  // 64.0
+	put(w[34:], 0x04dc, 127, 127, 127, 100) // 1244·2^-24
+	put(a[34:], 0x076e, 127, 127, 127, 97)  // 1902·2^-24
+	want, err := quant.VecDotAVX2(quant.Q8_0, w, a, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want != 0x1p13+0x1p-10 {
+		t.Fatalf("ir/quant gives %g, want 2^13+2^-10: the case is not the one described", want)
+	}
+	if got := vecDotQ8_0(w, a, 2); math.Float32bits(got) != math.Float32bits(want) {
+		t.Errorf("vector Q8_0 gives %.10g, ir/quant %.10g", got, want)
+	}
+	t.Logf("portable dot8Q8_0 gives %.10g (fma32 rounds twice)", dot8Q8_0(w, a, 2))
+}
