@@ -21,19 +21,19 @@ func init() {
 	commands = append(commands,
 		command{
 			name:    "generate",
-			usage:   "kiln generate MODEL.gguf --prompt TEXT [-n N] [--temp T --top-k K --top-p P --seed S] [--ids] [--stats] [--engine interp|compiled] [--threads N]",
+			usage:   "kiln generate MODEL.gguf --prompt TEXT [-n N] [--temp T --top-k K --top-p P --seed S] [--ids] [--stats] [--engine interp|compiled] [--threads N] [--simd]",
 			summary: "continue a prompt with a GGUF language model (greedy at --temp 0)",
 			run:     runGenerate,
 		},
 		command{
 			name:    "logits",
-			usage:   "kiln logits MODEL.gguf --prompt TEXT [--engine interp|compiled] [--threads N]",
+			usage:   "kiln logits MODEL.gguf --prompt TEXT [--engine interp|compiled] [--threads N] [--simd]",
 			summary: "print the logits after the prompt's last token, one per line",
 			run:     runLogits,
 		},
 		command{
 			name:    "perplexity",
-			usage:   "kiln perplexity MODEL.gguf --file TEXT [--ctx N] [--engine interp|compiled] [--threads N]",
+			usage:   "kiln perplexity MODEL.gguf --file TEXT [--ctx N] [--engine interp|compiled] [--threads N] [--simd]",
 			summary: "perplexity of a text file as llama.cpp's llama-perplexity computes it",
 			run:     runPerplexity,
 		})

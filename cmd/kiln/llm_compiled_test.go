@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,15 @@ func TestLLMCompiledEngine(t *testing.T) {
 	}
 
 	out := run("logits", model, "--prompt", "Once upon a time", "--engine", "compiled")
+	// The build with and without the vector block kernels (--simd, on by
+	// default on amd64) prints the same logits, digit for digit.
+	other := "--simd=false"
+	if runtime.GOARCH != "amd64" {
+		other = "--simd=true"
+	}
+	if o := run("logits", model, "--prompt", "Once upon a time", "--engine", "compiled", other); o != out {
+		t.Errorf("kiln logits --engine compiled %s prints other logits than the default build", other)
+	}
 	var logits []float32
 	for _, l := range strings.Fields(out) {
 		v, err := strconv.ParseFloat(l, 32)

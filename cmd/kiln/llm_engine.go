@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/kiln-ml/kiln/frontend/gguf"
 	"github.com/kiln-ml/kiln/internal/compiled"
@@ -16,6 +17,7 @@ import (
 type llmFlags struct {
 	engine  *string
 	threads *int
+	simd    *bool
 	verbose *bool
 }
 
@@ -23,6 +25,7 @@ func addLLMFlags(fs *flag.FlagSet) llmFlags {
 	return llmFlags{
 		engine:  fs.String("engine", "interp", "what runs the model: interp (the reference interpreter) or compiled (kiln compile's package, built into the cache)"),
 		threads: fs.Int("threads", 1, "goroutines per linear layer of the compiled engine (1 to 256); results do not depend on it"),
+		simd:    fs.Bool("simd", runtime.GOARCH == "amd64", "compiled engine: build with GOEXPERIMENT=simd, so that a processor with AVX2 and FMA runs the vector block kernels (same results)"),
 		verbose: fs.Bool("v", false, "report compiling and building on stderr (the compiled engine)"),
 	}
 }
@@ -63,7 +66,7 @@ func openLLM(ctx context.Context, path string, f llmFlags, stderr io.Writer) (*l
 	if *f.verbose || isTerminal(stderr) {
 		progress = stderr
 	}
-	prog, err := compiled.BuildLLM(ctx, path, compiled.LLMOptions{KilnVersion: versionLine(), BuildID: buildID(), Progress: progress})
+	prog, err := compiled.BuildLLM(ctx, path, compiled.LLMOptions{KilnVersion: versionLine(), BuildID: buildID(), Progress: progress, SIMD: *f.simd})
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ type LLMOptions struct {
 	Context int
 	// KVF32 keeps the KV cache in float32.
 	KVF32 bool
+	// SIMD builds with GOEXPERIMENT=simd: on amd64 with AVX2 and FMA the
+	// package then runs its vector block kernels (vec_amd64.go).
+	SIMD bool
 }
 
 // LLMProgram is a compiled language model built into an executable that
@@ -71,7 +74,7 @@ func BuildLLM(ctx context.Context, path string, opts LLMOptions) (*LLMProgram, e
 	raw = nil
 	key := newHasher()
 	key.add(llmFormat, opts.KilnVersion, opts.BuildID, tc.version, runtime.GOOS, runtime.GOARCH,
-		hex.EncodeToString(sum[:]), strconv.Itoa(opts.Context), strconv.FormatBool(opts.KVF32))
+		hex.EncodeToString(sum[:]), strconv.Itoa(opts.Context), strconv.FormatBool(opts.KVF32), strconv.FormatBool(opts.SIMD))
 	dir := filepath.Join(root, key.sum())
 	exe := filepath.Join(dir, exeName)
 	if _, err := os.Stat(exe); err == nil {
@@ -109,7 +112,7 @@ func BuildLLM(ctx context.Context, path string, opts LLMOptions) (*LLMProgram, e
 	}
 	progress(opts.Progress, "compiled in %v; building with %s (cached for later runs in %s)", time.Since(start).Round(time.Millisecond), tc.version, root)
 	start = time.Now()
-	if err := tc.build(ctx, tmp, filepath.Join(tmp, exeName), false); err != nil {
+	if err := tc.build(ctx, tmp, filepath.Join(tmp, exeName), opts.SIMD); err != nil {
 		return nil, err
 	}
 	progress(opts.Progress, "built in %v", time.Since(start).Round(time.Millisecond))

@@ -78,7 +78,8 @@ func buildEnv() []string {
 }
 
 // build runs go build in dir, writing the executable to out; simd turns
-// on GOEXPERIMENT=simd (the vector GEMM's AVX2 form).
+// on GOEXPERIMENT=simd (the vector GEMM's AVX2 form, the language
+// models' vector block kernels).
 func (t *toolchain) build(ctx context.Context, dir, out string, simd bool) error {
 	cmd := exec.CommandContext(ctx, t.goCmd, "build", "-trimpath", "-o", out, ".")
 	cmd.Dir = dir
