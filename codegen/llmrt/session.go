@@ -296,16 +296,11 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 			top := float32(math.Inf(-1))
 			for j := range sc {
 				k := s.k16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
-				sc[j] = f16Dot(hd, hd, k, 1, qv, batch) * scale
+				sc[j] = keyDot(hd, hd, k, 1, qv, batch) * scale
 				top = max(top, sc[j])
 			}
 			softmax8(sc, top)
-			o := out[t*qDim+h*hd : t*qDim+(h+1)*hd]
-			v := s.v16[li]
-			for i := range o {
-				off := kvh*hd + i
-				o[i] = f16Dot(len(sc), (len(sc)+31)&^31, v[off:], kvDim, sc, batch)
-			}
+			weightedValues(out[t*qDim+h*hd:t*qDim+(h+1)*hd], s.v16[li][kvh*hd:], kvDim, sc, batch)
 		}
 	}
 }
@@ -329,6 +324,25 @@ func softmax8(x []float32, top float32) {
 	inv := float32(1 / sum)
 	for i := range x {
 		x[i] = roundF16(x[i] * inv)
+	}
+}
+
+// keyDot and weightedValues are the attention's dot products over the
+// F16 cache: f16Dot and weightedValuesGo here, the vector forms in a
+// build with GOEXPERIMENT=simd on a processor with AVX2 (vec_amd64.go),
+// which give the same results bit for bit.
+var (
+	keyDot         = f16Dot
+	weightedValues = weightedValuesGo
+)
+
+// weightedValuesGo writes o[i] = Σ_j w[j]·v[j·stride+i] for i < len(o),
+// each sum added as f16Dot adds a row of the cached positions padded
+// with masked ones to a multiple of 32.
+func weightedValuesGo(o []float32, v []uint16, stride int, w []float32, batch bool) {
+	width := (len(w) + 31) &^ 31
+	for i := range o {
+		o[i] = f16Dot(len(w), width, v[i:], stride, w, batch)
 	}
 }
 

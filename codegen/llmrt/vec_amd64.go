@@ -51,6 +51,7 @@ func init() {
 			k.dot, k.dotLanes, k.prefill = dot, nil, nil
 		}
 	}
+	keyDot, weightedValues = vecKeyDot, vecWeightedValues
 	vecOn = true
 }
 
@@ -248,4 +249,114 @@ func vecDotQ5_0(w, a []byte, nb int) float32 {
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(s.ConvertToFloat32(), acc)
 	}
 	return hsumVec(acc)
+}
+
+// The attention's dot products over the F16 cache on vectors. Every
+// product of a binary16 value and a float32 value that is itself a
+// binary16 number is exact in float32, so lanes of eight products added
+// in f16Dot's order give f16Dot's sums bit for bit. A cached value that
+// is infinite or NaN (exponent bits all ones) sends the whole call to the
+// portable form, which widens such values specially.
+
+// h2fVec widens eight binary16 values as h2f does (finite ones only).
+func h2fVec(u archsimd.Uint16x8) archsimd.Float32x8 {
+	bits := u.AsInt16x8().ExtendToInt32().ShiftAllLeft(13).And(archsimd.BroadcastInt32x8(-0x70002000)) // 0x8fffe000
+	return bits.AsFloat32x8().Mul(archsimd.BroadcastFloat32x8(0x1p112))
+}
+
+// allFinite reports that no lane of the running maximum of exponent bits
+// e is 0x7c00.
+func allFinite(e archsimd.Uint16x8) bool {
+	for i := range uint8(8) {
+		if e.GetElem(i) == 0x7c00 {
+			return false
+		}
+	}
+	return true
+}
+
+// vecKeyDot is f16Dot for a contiguous row (stride 1) whose width is its
+// length: eight lanes over the row (batch, a multiple of 8), or four
+// eight-lane accumulators over each run of 32 (a multiple of 32); other
+// shapes go to f16Dot.
+func vecKeyDot(n, width int, a []uint16, stride int, b []float32, batch bool) float32 {
+	if stride != 1 || n != width || n%8 != 0 || (!batch && n%32 != 0) {
+		return f16Dot(n, width, a, stride, b, batch)
+	}
+	a, b = a[:n], b[:n]
+	expMask := archsimd.BroadcastUint16x8(0x7c00)
+	var e archsimd.Uint16x8
+	if batch {
+		var acc archsimd.Float32x8
+		for i := 0; i < n; i += 8 {
+			u := archsimd.LoadUint16x8((*[8]uint16)(a[i:]))
+			e = e.Max(u.And(expMask))
+			acc = acc.Add(h2fVec(u).Mul(archsimd.LoadFloat32x8((*[8]float32)(b[i:]))))
+		}
+		if !allFinite(e) {
+			return f16Dot(n, width, a, stride, b, batch)
+		}
+		return hsumVec(acc)
+	}
+	var acc [4]archsimd.Float32x8
+	for i := 0; i < n; i += 32 {
+		for q := range 4 {
+			u := archsimd.LoadUint16x8((*[8]uint16)(a[i+8*q:]))
+			e = e.Max(u.And(expMask))
+			acc[q] = acc[q].Add(h2fVec(u).Mul(archsimd.LoadFloat32x8((*[8]float32)(b[i+8*q:]))))
+		}
+	}
+	if !allFinite(e) {
+		return f16Dot(n, width, a, stride, b, batch)
+	}
+	return sum32Order(acc[0].Add(acc[2]).Add(acc[1].Add(acc[3])))
+}
+
+// sum32Order adds the lanes x of f16Dot's four-accumulator form: lanes
+// l+4 onto l, then (0+1)+(2+3).
+func sum32Order(x archsimd.Float32x8) float32 {
+	y := x.GetLo().Add(x.GetHi())
+	return (y.GetElem(0) + y.GetElem(1)) + (y.GetElem(2) + y.GetElem(3))
+}
+
+// vecWeightedValues is weightedValuesGo on vectors of eight outputs: per
+// output lane, the lane accumulators of f16Dot (eight by position mod 8
+// with batch, else 32 by position mod 32) are vectors over eight
+// consecutive outputs, reduced in f16Dot's orders. Outputs not a multiple
+// of 8 go to the portable form.
+func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch bool) {
+	if len(o)%8 != 0 {
+		weightedValuesGo(o, v, stride, w, batch)
+		return
+	}
+	expMask := archsimd.BroadcastUint16x8(0x7c00)
+	var e archsimd.Uint16x8
+	for c := 0; c < len(o); c += 8 {
+		var r archsimd.Float32x8
+		if batch {
+			var l [8]archsimd.Float32x8
+			for j, wj := range w {
+				u := archsimd.LoadUint16x8((*[8]uint16)(v[j*stride+c:]))
+				e = e.Max(u.And(expMask))
+				l[j&7] = l[j&7].Add(h2fVec(u).Mul(archsimd.BroadcastFloat32x8(wj)))
+			}
+			r = l[0].Add(l[4]).Add(l[2].Add(l[6])).Add(l[1].Add(l[5]).Add(l[3].Add(l[7])))
+		} else {
+			var l [32]archsimd.Float32x8
+			for j, wj := range w {
+				u := archsimd.LoadUint16x8((*[8]uint16)(v[j*stride+c:]))
+				e = e.Max(u.And(expMask))
+				l[j&31] = l[j&31].Add(h2fVec(u).Mul(archsimd.BroadcastFloat32x8(wj)))
+			}
+			var x [8]archsimd.Float32x8
+			for k := range x {
+				x[k] = l[k].Add(l[16+k]).Add(l[8+k].Add(l[24+k]))
+			}
+			r = x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
+		}
+		r.Store((*[8]float32)(o[c:]))
+	}
+	if !allFinite(e) {
+		weightedValuesGo(o, v, stride, w, batch)
+	}
 }
