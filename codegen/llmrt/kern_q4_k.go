@@ -79,37 +79,73 @@ func dot8Q4_K(w, a []byte, nb int) float32 {
 }
 
 // dotLanesQ4_K is dot8Q4_K of one row with one activation row given as
-// its blocks' scales dys, lane words lw and 32-code sums (lanes.go):
-// each 8 code bytes of a sub-block pair give even and odd weight words
-// for the low nibbles (the first sub-block) and the high ones, at most
-// 4·15·127 per extraction.
+// its blocks' scales dys, quad words and 32-code sums (lanes.go). The
+// eight 6-bit scales and minimums are unpacked at once as bytes
+// (q4Scales); each sub-block pair c adds its scaled four-column sums to
+// the block's lane sums (q4Sub), which take their multiply-adds.
 func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) float32 {
-	const m = 0x000F000F000F000F
 	var acc [8]float32
 	var accM [4]float32
+	row, lw, sums = row[:nb*144], lw[:nb*192], sums[:nb*72]
 	for b := 0; b < nb; b++ {
 		x := (*[144]byte)(row[b*144:])
-		y := (*[128]uint64)(lw[b*128:])
-		S := (*[8]int32)(sums[nb*64+b*8:]) // the 32-code sums
+		q := (*[64]uint64)(lw[nb*128+b*64:]) // the quad words
+		S := (*[8]int32)(sums[nb*64+b*8:])  // the 32-code sums
 		dy := dys[b]
 		d := dy * f16(x[:], 0)
 		dmin := -dy * f16(x[:], 2)
+		sc, mn := q4Scales(x)
 		var sumi [8]int32
 		for c := 0; c < 4; c++ {
-			s0, m0 := scaleMinK4(2*c, x[4:16])
-			s1, m1 := scaleMinK4(2*c+1, x[4:16])
-			for g := 0; g < 4; g++ {
-				v := le64(x[16+32*c+8*g:])
-				l0, l1 := quads(v&m, v>>8&m, (*[4]uint64)(y[32*c+4*g:]))
-				h0, h1 := quads(v>>4&m, v>>12&m, (*[4]uint64)(y[32*c+16+4*g:]))
-				sumi[2*g] += s0*l0 + s1*h0
-				sumi[2*g+1] += s0*l1 + s1*h1
-			}
-			accM[c] = fma32(dmin, float32(m0*S[2*c]+m1*S[2*c+1]), accM[c])
+			q4Sub((*[32]byte)(x[16+32*c:]), (*[16]uint64)(q[16*c:]), sc>>(16*c), &sumi)
 		}
 		for k := range acc {
 			acc[k] = fma32(d, float32(sumi[k]), acc[k])
 		}
+		for c := 0; c < 4; c++ {
+			m0, m1 := int32(mn>>(16*c)&0xff), int32(mn>>(16*c+8)&0xff)
+			accM[c] = fma32(dmin, float32(m0*S[2*c]+m1*S[2*c+1]), accM[c])
+		}
 	}
 	return hsum8(&acc) + hsum4(&accM)
+}
+
+// q4Scales returns the eight 6-bit scales and the eight minimums of a
+// Q4_K or Q5_K block, byte j of each word for sub-block j (scaleMinK4
+// for all j at once).
+func q4Scales(x *[144]byte) (sc, mn uint64) {
+	const m6, m4, m2 = 0x3f3f3f3f, 0x0f0f0f0f, 0x03030303
+	u0, u1, u2 := uint64(le32(x[4:])), uint64(le32(x[8:])), uint64(le32(x[12:]))
+	sc = u0&m6 | (u2&m4|(u0>>6&m2)<<4)<<32
+	mn = u1&m6 | (u2>>4&m4|(u1>>6&m2)<<4)<<32
+	return sc, mn
+}
+
+// q4Sub adds to lane sums sumi the sums of a Q4_K sub-block pair's 32
+// code bytes x times their sub-blocks' scales (bytes 0 and 1 of sc): the
+// 8 bytes at 8g give lanes 2g and 2g+1 quad words (q4Words) for the low
+// nibbles (the first sub-block) with activation quad words y[2g..], and
+// for the high ones with y[8+2g..], at most 4·15·127 per extraction.
+func q4Sub(x *[32]byte, y *[16]uint64, sc uint64, sumi *[8]int32) {
+	s0, s1 := int32(sc&0xff), int32(sc>>8&0xff)
+	a0, b0, a1, b1 := q4Words(le64(x[0:]))
+	sumi[0] += s0*lane3(a0*y[0]) + s1*lane3(a1*y[8])
+	sumi[1] += s0*lane3(b0*y[1]) + s1*lane3(b1*y[9])
+	a0, b0, a1, b1 = q4Words(le64(x[8:]))
+	sumi[2] += s0*lane3(a0*y[2]) + s1*lane3(a1*y[10])
+	sumi[3] += s0*lane3(b0*y[3]) + s1*lane3(b1*y[11])
+	a0, b0, a1, b1 = q4Words(le64(x[16:]))
+	sumi[4] += s0*lane3(a0*y[4]) + s1*lane3(a1*y[12])
+	sumi[5] += s0*lane3(b0*y[5]) + s1*lane3(b1*y[13])
+	a0, b0, a1, b1 = q4Words(le64(x[24:]))
+	sumi[6] += s0*lane3(a0*y[6]) + s1*lane3(a1*y[14])
+	sumi[7] += s0*lane3(b0*y[7]) + s1*lane3(b1*y[15])
+}
+
+// q4Words returns the quad words of 8 Q4_K code bytes v: columns 0..3
+// and 4..7 of the low nibbles, then of the high ones.
+func q4Words(v uint64) (lo0, lo1, hi0, hi1 uint64) {
+	const m = 0x000F000F000F000F
+	a, b := quadWords(v&0x00FF00FF00FF00FF, v>>8&0x00FF00FF00FF00FF)
+	return a & m, b & m, a >> 4 & m, b >> 4 & m
 }
