@@ -90,7 +90,7 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 	for b := 0; b < nb; b++ {
 		x := (*[144]byte)(row[b*144:])
 		q := (*[64]uint64)(lw[nb*128+b*64:]) // the quad words
-		S := (*[8]int32)(sums[nb*64+b*8:])  // the 32-code sums
+		S := (*[8]int32)(sums[nb*64+b*8:])   // the 32-code sums
 		dy := dys[b]
 		d := dy * f16(x[:], 0)
 		dmin := -dy * f16(x[:], 2)
