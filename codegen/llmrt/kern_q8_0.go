@@ -34,25 +34,42 @@ func dot8Q8_0(w, a []byte, nb int) float32 {
 }
 
 // dotLanesQ8_0 is dot8Q8_0 of one row with one activation row given as
-// its blocks' scales dy, lane words lw and four-code sums (lanes.go). A
-// code w is taken as w+128 = lo + 16·hi, two nibbles, so that Σw·a =
-// Σlo·a + 16·Σhi·a - 128·Σa, at most 4·15·127 per extraction.
-func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, sums []int32, nb int) float32 {
-	const m = 0x000F000F000F000F
+// its blocks' scales dy and lane words lw (lanes.go): the codes of 8
+// columns sign-extended into even and odd words (q8Words), each product
+// of two codes taken out alone (at most 2·128·127, q8Quads).
+func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
 	var acc [8]float32
+	row, lw, dy = row[:nb*34], lw[:nb*24], dy[:nb]
 	for b := 0; b < nb; b++ {
 		x := (*[34]byte)(row[b*34:])
 		y := (*[16]uint64)(lw[b*16:])
-		S := (*[8]int32)(sums[b*8:])
 		d := f16(x[:], 0) * dy[b]
-		for g := 0; g < 4; g++ {
-			u := le64(x[2+8*g:]) ^ 0x8080808080808080
-			yg := (*[4]uint64)(y[4*g:])
-			l0, l1 := quads(u&m, u>>8&m, yg)
-			h0, h1 := quads(u>>4&m, u>>12&m, yg)
-			acc[2*g] = fma32(d, float32(l0+16*h0-128*S[2*g]), acc[2*g])
-			acc[2*g+1] = fma32(d, float32(l1+16*h1-128*S[2*g+1]), acc[2*g+1])
-		}
+		e, o := q8Words(le64(x[2:]))
+		l0, h0 := q8Quads(e, o, (*[4]uint64)(y[0:]))
+		e, o = q8Words(le64(x[10:]))
+		l1, h1 := q8Quads(e, o, (*[4]uint64)(y[4:]))
+		e, o = q8Words(le64(x[18:]))
+		l2, h2 := q8Quads(e, o, (*[4]uint64)(y[8:]))
+		e, o = q8Words(le64(x[26:]))
+		l3, h3 := q8Quads(e, o, (*[4]uint64)(y[12:]))
+		acc[0], acc[1] = fma32(d, float32(l0), acc[0]), fma32(d, float32(h0), acc[1])
+		acc[2], acc[3] = fma32(d, float32(l1), acc[2]), fma32(d, float32(h1), acc[3])
+		acc[4], acc[5] = fma32(d, float32(l2), acc[4]), fma32(d, float32(h2), acc[5])
+		acc[6], acc[7] = fma32(d, float32(l3), acc[6]), fma32(d, float32(h3), acc[7])
 	}
 	return hsum8(&acc)
+}
+
+// q8Words returns the even and odd words of 8 signed 8-bit codes v, the
+// codes sign-extended into their 16-bit lanes.
+func q8Words(v uint64) (even, odd uint64) {
+	const m8, s8 = 0x00FF00FF00FF00FF, 0x0080008000800080
+	return (v&m8 ^ s8) - s8, (v>>8&m8 ^ s8) - s8
+}
+
+// q8Quads returns the two four-column sums of 8 columns from their even
+// and odd weight words with signed lanes and their lane words y, each
+// product's lane 3 (two terms) taken out alone.
+func q8Quads(even, odd uint64, y *[4]uint64) (lo, hi int32) {
+	return lane3(even*y[0]) + lane3(odd*y[2]), lane3(even*y[1]) + lane3(odd*y[3])
 }
