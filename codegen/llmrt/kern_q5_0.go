@@ -61,27 +61,37 @@ var evenBits, oddBits = func() (e, o [256]uint64) {
 }()
 
 // dotLanesQ5_0 is dot8Q5_0 of one row with one activation row given as
-// its blocks' scales dy and lane words lw (lanes.go): the 5-bit codes
-// (nibble and fifth bit) less 16 of 8 columns as even and odd weight
-// words with signed lanes, at most 4·16·127 per extraction.
+// its blocks' scales dy and lane words lw (lanes.go): the low nibbles of
+// the 16 code bytes for columns 0..15, the high ones for 16..31, each 8
+// with their 8 fifth bits (q5Words), at most 4·16·127 per extraction.
 func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
-	const (
-		m   = 0x000F000F000F000F
-		off = 0x0010001000100010
-	)
 	var acc [8]float32
+	row, lw, dy = row[:nb*22], lw[:nb*24], dy[:nb]
 	for b := 0; b < nb; b++ {
 		x := (*[22]byte)(row[b*22:])
 		y := (*[16]uint64)(lw[b*16:])
-		qh := binary.LittleEndian.Uint32(x[2:])
+		qh, v0, v1 := le32(x[2:]), le64(x[6:]), le64(x[14:])
 		d := f16(x[:], 0) * dy[b]
-		for g := 0; g < 4; g++ {
-			v := le64(x[6+8*(g&1):]) >> (4 * (g >> 1)) // low nibbles for columns 0..15, high for 16..31
-			hb := qh >> (8 * g) & 0xff
-			lo, hi := quads(v&m|evenBits[hb]<<4-off, v>>8&m|oddBits[hb]<<4-off, (*[4]uint64)(y[4*g:]))
-			acc[2*g] = fma32(d, float32(lo), acc[2*g])
-			acc[2*g+1] = fma32(d, float32(hi), acc[2*g+1])
-		}
+		e, o := q5Words(v0, byte(qh))
+		l0, h0 := quads(e, o, (*[4]uint64)(y[0:]))
+		e, o = q5Words(v1, byte(qh>>8))
+		l1, h1 := quads(e, o, (*[4]uint64)(y[4:]))
+		e, o = q5Words(v0>>4, byte(qh>>16))
+		l2, h2 := quads(e, o, (*[4]uint64)(y[8:]))
+		e, o = q5Words(v1>>4, byte(qh>>24))
+		l3, h3 := quads(e, o, (*[4]uint64)(y[12:]))
+		acc[0], acc[1] = fma32(d, float32(l0), acc[0]), fma32(d, float32(h0), acc[1])
+		acc[2], acc[3] = fma32(d, float32(l1), acc[2]), fma32(d, float32(h1), acc[3])
+		acc[4], acc[5] = fma32(d, float32(l2), acc[4]), fma32(d, float32(h2), acc[5])
+		acc[6], acc[7] = fma32(d, float32(l3), acc[6]), fma32(d, float32(h3), acc[7])
 	}
 	return hsum8(&acc)
+}
+
+// q5Words returns the even and odd words of 8 columns of Q5_0 from the
+// low nibbles of v's bytes and their fifth bits hb: the 5-bit codes less
+// 16, in signed lanes.
+func q5Words(v uint64, hb byte) (even, odd uint64) {
+	const m, off = 0x000F000F000F000F, 0x0010001000100010
+	return v&m | evenBits[hb]<<4 - off, v>>8&m | oddBits[hb]<<4 - off
 }
