@@ -99,12 +99,17 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 		for c := 0; c < 4; c++ {
 			q4Sub((*[32]byte)(x[16+32*c:]), (*[16]uint64)(q[16*c:]), sc>>(16*c), &sumi)
 		}
-		for k := range acc {
-			acc[k] = fma32(d, float32(sumi[k]), acc[k])
-		}
+		fmaLanes(&acc, d, &sumi)
+		ddmin, small := float64(dmin), tiny(dmin)
 		for c := 0; c < 4; c++ {
 			m0, m1 := int32(mn>>(16*c)&0xff), int32(mn>>(16*c+8)&0xff)
-			accM[c] = fma32(dmin, float32(m0*S[2*c]+m1*S[2*c+1]), accM[c])
+			s := m0*S[2*c] + m1*S[2*c+1] // at most 2·63·32·127, exact in float32
+			p, cc := ddmin*float64(s), float64(accM[c])
+			r := p + cc
+			if halfway(r) || small { // fma32
+				r = odd(p, cc, r)
+			}
+			accM[c] = float32(r)
 		}
 	}
 	return hsum8(&acc) + hsum4(&accM)

@@ -80,9 +80,7 @@ func dotLanesQ6_K(row []byte, dys []float32, lw []uint64, _ []int32, nb int) flo
 			}
 		}
 		d := dys[b] * f16(x[:], 208)
-		for k := range acc {
-			acc[k] = fma32(d, float32(sumi[k]), acc[k])
-		}
+		fmaLanes(&acc, d, &sumi)
 	}
 	return hsum8(&acc)
 }

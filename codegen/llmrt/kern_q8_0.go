@@ -52,10 +52,7 @@ func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 		l2, h2 := q8Quads(e, o, (*[4]uint64)(y[8:]))
 		e, o = q8Words(le64(x[26:]))
 		l3, h3 := q8Quads(e, o, (*[4]uint64)(y[12:]))
-		acc[0], acc[1] = fma32(d, float32(l0), acc[0]), fma32(d, float32(h0), acc[1])
-		acc[2], acc[3] = fma32(d, float32(l1), acc[2]), fma32(d, float32(h1), acc[3])
-		acc[4], acc[5] = fma32(d, float32(l2), acc[4]), fma32(d, float32(h2), acc[5])
-		acc[6], acc[7] = fma32(d, float32(l3), acc[6]), fma32(d, float32(h3), acc[7])
+		fmaLanes(&acc, d, &[8]int32{l0, h0, l1, h1, l2, h2, l3, h3})
 	}
 	return hsum8(&acc)
 }

@@ -10,14 +10,74 @@ import "math"
 // here reproduce those orders and roundings, so that the runtime's values
 // round to f16 (the KV cache) and to 8-bit blocks as llama.cpp's do.
 
-// fma32 returns a·b+c rounded to float32 as the FMA instruction rounds
-// it, but for a double rounding: the product of two float32 values is
-// exact in float64, the sum with c is rounded to float64 and then to
-// float32, which differs from one rounding only when the float64 sum is
-// inexact and lands exactly halfway between two float32 values (about
-// one case in 2^29 of the inexact ones). ir/quant's FMA32 corrects that
-// case; here the speed of an inlined expression wins.
-func fma32(a, b, c float32) float32 { return float32(float64(a)*float64(b) + float64(c)) }
+// fma32 returns a·b+c rounded once to float32, as the FMA instruction
+// rounds it. The product of two float32 values is exact in float64; the
+// sum, rounded to float64 and then to float32, is rounded twice, which
+// differs from one rounding only where twice says it may: then the sum
+// is rounded to odd instead (odd). The kernels' lanes write out the same
+// steps (fmaLanes), where the rare case stays inline.
+func fma32(a, b, c float32) float32 {
+	p, cc := float64(a)*float64(b), float64(c)
+	s := p + cc
+	if twice(s) {
+		s = odd(p, cc, s)
+	}
+	return float32(s)
+}
+
+// twice reports whether a float64 sum s may round to float32 otherwise
+// than the exact sum: when it lies exactly halfway between two float32
+// values (halfway), or below float32's normal range, where the halfway
+// points have other low bits (but not at zero, which is exact).
+func twice(s float64) bool {
+	return halfway(s) || math.Float64bits(s)&^(1<<63)-1 < 0x3810000000000000-1
+}
+
+// halfway reports whether a float64 s lies exactly halfway between two
+// normal float32 values: its low 29 mantissa bits are 1<<28 (about one
+// inexact sum in 2^29).
+func halfway(s float64) bool { return uint32(math.Float64bits(s))&(1<<29-1) == 1<<28 }
+
+// tiny reports whether a float32 scale d is below 2^-124 in magnitude.
+// Otherwise a sum d·b+c (b an integer, c a float32) below float32's
+// normal range is exact in float64: a product d·b not below 2^-124
+// cancels to there only with an addend within a factor 2 of it, and that
+// subtraction is exact (b = 0 adds nothing). So for such d only halfway
+// sums need odd.
+func tiny(d float32) bool { return !(math.Abs(float64(d)) >= 0x1p-124) }
+
+// odd returns p+c rounded to odd, given s, p+c rounded to float64: two-sum
+// gives the exact remainder e = p+c-s, and an inexact s whose last bit is
+// even moves one step towards e. A sum rounded to odd with 29 bits to
+// spare rounds to float32 as the exact sum does.
+func odd(p, c, s float64) float64 {
+	bb := s - p
+	e := (p - (s - bb)) + (c - bb)
+	u := math.Float64bits(s)
+	if e != 0 && u&1 == 0 {
+		if (e > 0) == (s > 0) {
+			u++
+		} else {
+			u--
+		}
+	}
+	return math.Float64frombits(u)
+}
+
+// fmaLanes sets lane k of acc to fma32(d, float32(s[k]), acc[k]) for
+// the eight lanes of a block: the float64 sum, rounded to odd where
+// rounding it twice could differ (tiny, halfway), without calls.
+func fmaLanes(acc *[8]float32, d float32, s *[8]int32) {
+	dd, small := float64(d), tiny(d)
+	for k, c := range acc {
+		p, cc := dd*float64(float32(s[k])), float64(c)
+		r := p + cc
+		if halfway(r) || small {
+			r = odd(p, cc, r)
+		}
+		acc[k] = float32(r)
+	}
+}
 
 // hsum8 reduces eight float32 lanes as ggml's AVX2 horizontal sums do.
 func hsum8(l *[8]float32) float32 {
