@@ -1,7 +1,7 @@
 package llmrt
 
 func init() {
-	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dot8Q4_K, dotLanes: dotLanesQ4_K, dequant: dequantQ4_K}
+	kernels[typeQ4_K] = &kernel{name: "Q4_K", act: actQ8_K, blockLen: 256, blockBytes: 144, dot: dot8Q4_K, dotLanes: dotLanesQ4_K, prefill: prefillQ4_K, dequant: dequantQ4_K}
 }
 
 // scaleMinK4 reads the j-th 6-bit scale and minimum of a Q4_K or Q5_K
@@ -100,19 +100,90 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 			q4Sub((*[32]byte)(x[16+32*c:]), (*[16]uint64)(q[16*c:]), sc>>(16*c), &sumi)
 		}
 		fmaLanes(&acc, d, &sumi)
-		ddmin, small := float64(dmin), tiny(dmin)
-		for c := 0; c < 4; c++ {
-			m0, m1 := int32(mn>>(16*c)&0xff), int32(mn>>(16*c+8)&0xff)
-			s := m0*S[2*c] + m1*S[2*c+1] // at most 2·63·32·127, exact in float32
-			p, cc := ddmin*float64(s), float64(accM[c])
-			r := p + cc
-			if halfway(r) || small { // fma32
-				r = odd(p, cc, r)
-			}
-			accM[c] = float32(r)
-		}
+		q4Mins(&accM, dmin, mn, S)
 	}
 	return hsum8(&acc) + hsum4(&accM)
+}
+
+// q4Mins adds a Q4_K block's minimums (bytes of mn) times its
+// activations' 32-code sums S to the four minimum lanes accM, lane c
+// taking sub-blocks 2c and 2c+1, times dmin with fma32.
+func q4Mins(accM *[4]float32, dmin float32, mn uint64, S *[8]int32) {
+	ddmin, small := float64(dmin), tiny(dmin)
+	for c := range accM {
+		m0, m1 := int32(mn>>(16*c)&0xff), int32(mn>>(16*c+8)&0xff)
+		s := m0*S[2*c] + m1*S[2*c+1] // at most 2·63·32·127, exact in float32
+		p, cc := ddmin*float64(s), float64(accM[c])
+		r := p + cc
+		if halfway(r) || small { // fma32
+			r = odd(p, cc, r)
+		}
+		accM[c] = float32(r)
+	}
+}
+
+// prefillQ4_K is dotLanesQ4_K of one row with the activation rows t0 <=
+// t < t1 of a, two at a time: each block's scales and quad words are
+// unpacked once for both (q4Sub2), an odd last row by dotLanesQ4_K.
+func prefillQ4_K(row []byte, a *lanes, t0, t1 int, out []float32, ldo int) {
+	nb := len(row) / 144
+	t := t0
+	for ; t+1 < t1; t += 2 {
+		out[t*ldo], out[(t+1)*ldo] = dot2Q4_K(row, a, t, nb)
+	}
+	if t < t1 {
+		out[t*ldo] = dotLanesQ4_K(row, a.d[t*a.dRow:], a.w[t*a.wRow:], a.sums[t*a.sRow:], nb)
+	}
+}
+
+// dot2Q4_K is dotLanesQ4_K of one row with activation rows t and t+1.
+func dot2Q4_K(row []byte, a *lanes, t, nb int) (float32, float32) {
+	var acc, acc2 [8]float32
+	var accM, accM2 [4]float32
+	row = row[:nb*144]
+	lw, lw2 := a.w[t*a.wRow:][:nb*192], a.w[(t+1)*a.wRow:][:nb*192]
+	sums, sums2 := a.sums[t*a.sRow:][:nb*72], a.sums[(t+1)*a.sRow:][:nb*72]
+	dys, dys2 := a.d[t*a.dRow:][:nb], a.d[(t+1)*a.dRow:][:nb]
+	for b := 0; b < nb; b++ {
+		x := (*[144]byte)(row[b*144:])
+		q, q2 := (*[64]uint64)(lw[nb*128+b*64:]), (*[64]uint64)(lw2[nb*128+b*64:])
+		sc, mn := q4Scales(x)
+		var sumi, sumi2 [8]int32
+		for c := 0; c < 4; c++ {
+			q4Sub2((*[32]byte)(x[16+32*c:]), (*[16]uint64)(q[16*c:]), (*[16]uint64)(q2[16*c:]), sc>>(16*c), &sumi, &sumi2)
+		}
+		fmaLanes(&acc, dys[b]*f16(x[:], 0), &sumi)
+		fmaLanes(&acc2, dys2[b]*f16(x[:], 0), &sumi2)
+		q4Mins(&accM, -dys[b]*f16(x[:], 2), mn, (*[8]int32)(sums[nb*64+b*8:]))
+		q4Mins(&accM2, -dys2[b]*f16(x[:], 2), mn, (*[8]int32)(sums2[nb*64+b*8:]))
+	}
+	return hsum8(&acc) + hsum4(&accM), hsum8(&acc2) + hsum4(&accM2)
+}
+
+// q4Sub2 is q4Sub for two activation rows, quad words y and z, lane sums
+// si and sj, the weight words made once.
+func q4Sub2(x *[32]byte, y, z *[16]uint64, sc uint64, si, sj *[8]int32) {
+	s0, s1 := int32(sc&0xff), int32(sc>>8&0xff)
+	a0, b0, a1, b1 := q4Words(le64(x[0:]))
+	si[0] += s0*lane3(a0*y[0]) + s1*lane3(a1*y[8])
+	si[1] += s0*lane3(b0*y[1]) + s1*lane3(b1*y[9])
+	sj[0] += s0*lane3(a0*z[0]) + s1*lane3(a1*z[8])
+	sj[1] += s0*lane3(b0*z[1]) + s1*lane3(b1*z[9])
+	a0, b0, a1, b1 = q4Words(le64(x[8:]))
+	si[2] += s0*lane3(a0*y[2]) + s1*lane3(a1*y[10])
+	si[3] += s0*lane3(b0*y[3]) + s1*lane3(b1*y[11])
+	sj[2] += s0*lane3(a0*z[2]) + s1*lane3(a1*z[10])
+	sj[3] += s0*lane3(b0*z[3]) + s1*lane3(b1*z[11])
+	a0, b0, a1, b1 = q4Words(le64(x[16:]))
+	si[4] += s0*lane3(a0*y[4]) + s1*lane3(a1*y[12])
+	si[5] += s0*lane3(b0*y[5]) + s1*lane3(b1*y[13])
+	sj[4] += s0*lane3(a0*z[4]) + s1*lane3(a1*z[12])
+	sj[5] += s0*lane3(b0*z[5]) + s1*lane3(b1*z[13])
+	a0, b0, a1, b1 = q4Words(le64(x[24:]))
+	si[6] += s0*lane3(a0*y[6]) + s1*lane3(a1*y[14])
+	si[7] += s0*lane3(b0*y[7]) + s1*lane3(b1*y[15])
+	sj[6] += s0*lane3(a0*z[6]) + s1*lane3(a1*z[14])
+	sj[7] += s0*lane3(b0*z[7]) + s1*lane3(b1*z[15])
 }
 
 // q4Scales returns the eight 6-bit scales and the eight minimums of a
