@@ -109,17 +109,19 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 // activations' 32-code sums S to the four minimum lanes accM, lane c
 // taking sub-blocks 2c and 2c+1, times dmin with fma32.
 func q4Mins(accM *[4]float32, dmin float32, mn uint64, S *[8]int32) {
-	ddmin, small := float64(dmin), tiny(dmin)
-	for c := range accM {
-		m0, m1 := int32(mn>>(16*c)&0xff), int32(mn>>(16*c+8)&0xff)
-		s := m0*S[2*c] + m1*S[2*c+1] // at most 2·63·32·127, exact in float32
-		p, cc := ddmin*float64(s), float64(accM[c])
-		r := p + cc
-		if halfway(r) || small { // fma32
-			r = odd(p, cc, r)
-		}
-		accM[c] = float32(r)
+	var s [4]int32 // each at most 2·63·32·127, exact in float32
+	for c := range s {
+		s[c] = int32(mn>>(16*c)&0xff)*S[2*c] + int32(mn>>(16*c+8)&0xff)*S[2*c+1]
 	}
+	if tiny(dmin) {
+		for c := range accM {
+			accM[c] = fma32(dmin, float32(s[c]), accM[c])
+		}
+		return
+	}
+	dd := float64(dmin)
+	accM[0], accM[1] = sum32(dd*float64(s[0]), float64(accM[0])), sum32(dd*float64(s[1]), float64(accM[1]))
+	accM[2], accM[3] = sum32(dd*float64(s[2]), float64(accM[2])), sum32(dd*float64(s[3]), float64(accM[3]))
 }
 
 // prefillQ4_K is dotLanesQ4_K of one row with the activation rows t0 <=

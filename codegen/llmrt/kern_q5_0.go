@@ -66,12 +66,12 @@ var evenBits, oddBits = func() (e, o [256]uint64) {
 // with their 8 fifth bits (q5Words), at most 4·16·127 per extraction.
 func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
 	var acc [8]float32
+	small := false
 	row, lw, dy = row[:nb*22], lw[:nb*24], dy[:nb]
 	for b := 0; b < nb; b++ {
 		x := (*[22]byte)(row[b*22:])
 		y := (*[16]uint64)(lw[b*16:])
 		qh, v0, v1 := le32(x[2:]), le64(x[6:]), le64(x[14:])
-		d := f16(x[:], 0) * dy[b]
 		e, o := q5Words(v0, byte(qh))
 		l0, h0 := quads(e, o, (*[4]uint64)(y[0:]))
 		e, o = q5Words(v1, byte(qh>>8))
@@ -80,9 +80,37 @@ func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 		l2, h2 := quads(e, o, (*[4]uint64)(y[8:]))
 		e, o = q5Words(v1>>4, byte(qh>>24))
 		l3, h3 := quads(e, o, (*[4]uint64)(y[12:]))
-		fmaLanes(&acc, d, &[8]int32{l0, h0, l1, h1, l2, h2, l3, h3})
+		d := f16(x[:], 0) * dy[b]
+		dd := float64(d)
+		acc[0], acc[1] = sum32(dd*float64(l0), float64(acc[0])), sum32(dd*float64(h0), float64(acc[1]))
+		acc[2], acc[3] = sum32(dd*float64(l1), float64(acc[2])), sum32(dd*float64(h1), float64(acc[3]))
+		acc[4], acc[5] = sum32(dd*float64(l2), float64(acc[4])), sum32(dd*float64(h2), float64(acc[5]))
+		acc[6], acc[7] = sum32(dd*float64(l3), float64(acc[6])), sum32(dd*float64(h3), float64(acc[7]))
+		small = small || tiny(d)
+	}
+	if small {
+		return lanesExact(nb, func(b int) (float32, [8]int32) {
+			x := (*[22]byte)(row[b*22:])
+			l0, h0, l1, h1, l2, h2, l3, h3 := q5Block(x, (*[16]uint64)(lw[b*16:]))
+			return f16(x[:], 0) * dy[b], [8]int32{l0, h0, l1, h1, l2, h2, l3, h3}
+		})
 	}
 	return hsum8(&acc)
+}
+
+// q5Block returns the eight lane sums of a Q5_0 block x with the lane
+// words y of its activations.
+func q5Block(x *[22]byte, y *[16]uint64) (l0, h0, l1, h1, l2, h2, l3, h3 int32) {
+	qh, v0, v1 := le32(x[2:]), le64(x[6:]), le64(x[14:])
+	e, o := q5Words(v0, byte(qh))
+	l0, h0 = quads(e, o, (*[4]uint64)(y[0:]))
+	e, o = q5Words(v1, byte(qh>>8))
+	l1, h1 = quads(e, o, (*[4]uint64)(y[4:]))
+	e, o = q5Words(v0>>4, byte(qh>>16))
+	l2, h2 = quads(e, o, (*[4]uint64)(y[8:]))
+	e, o = q5Words(v1>>4, byte(qh>>24))
+	l3, h3 = quads(e, o, (*[4]uint64)(y[12:]))
+	return
 }
 
 // q5Words returns the even and odd words of 8 columns of Q5_0 from the

@@ -36,9 +36,12 @@ func dot8Q8_0(w, a []byte, nb int) float32 {
 // dotLanesQ8_0 is dot8Q8_0 of one row with one activation row given as
 // its blocks' scales dy and lane words lw (lanes.go): the codes of 8
 // columns sign-extended into even and odd words (q8Words), each product
-// of two codes taken out alone (at most 2·128·127, q8Quads).
+// of two codes taken out alone (at most 2·128·127, q8Quads). The lanes'
+// multiply-adds are sum32's, inline; a row with a tiny scale is done
+// again by lanesExact.
 func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
 	var acc [8]float32
+	small := false
 	row, lw, dy = row[:nb*34], lw[:nb*24], dy[:nb]
 	for b := 0; b < nb; b++ {
 		x := (*[34]byte)(row[b*34:])
@@ -52,7 +55,23 @@ func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 		l2, h2 := q8Quads(e, o, (*[4]uint64)(y[8:]))
 		e, o = q8Words(le64(x[26:]))
 		l3, h3 := q8Quads(e, o, (*[4]uint64)(y[12:]))
-		fmaLanes(&acc, d, &[8]int32{l0, h0, l1, h1, l2, h2, l3, h3})
+		dd := float64(d)
+		acc[0], acc[1] = sum32(dd*float64(l0), float64(acc[0])), sum32(dd*float64(h0), float64(acc[1]))
+		acc[2], acc[3] = sum32(dd*float64(l1), float64(acc[2])), sum32(dd*float64(h1), float64(acc[3]))
+		acc[4], acc[5] = sum32(dd*float64(l2), float64(acc[4])), sum32(dd*float64(h2), float64(acc[5]))
+		acc[6], acc[7] = sum32(dd*float64(l3), float64(acc[6])), sum32(dd*float64(h3), float64(acc[7]))
+		small = small || tiny(d)
+	}
+	if small {
+		return lanesExact(nb, func(b int) (float32, [8]int32) {
+			x, y := (*[34]byte)(row[b*34:]), (*[16]uint64)(lw[b*16:])
+			var s [8]int32
+			for g := 0; g < 4; g++ {
+				e, o := q8Words(le64(x[2+8*g:]))
+				s[2*g], s[2*g+1] = q8Quads(e, o, (*[4]uint64)(y[4*g:]))
+			}
+			return f16(x[:], 0) * dy[b], s
+		})
 	}
 	return hsum8(&acc)
 }

@@ -14,8 +14,9 @@ import "math"
 // rounds it. The product of two float32 values is exact in float64; the
 // sum, rounded to float64 and then to float32, is rounded twice, which
 // differs from one rounding only where twice says it may: then the sum
-// is rounded to odd instead (odd). The kernels' lanes write out the same
-// steps (fmaLanes), where the rare case stays inline.
+// is rounded to odd instead (odd). The kernels' lanes take the common
+// case inline (sum32, fmaLanes): their scales are rarely tiny, which
+// leaves only the halfway test per lane.
 func fma32(a, b, c float32) float32 {
 	p, cc := float64(a)*float64(b), float64(c)
 	s := p + cc
@@ -38,13 +39,13 @@ func twice(s float64) bool {
 // inexact sum in 2^29).
 func halfway(s float64) bool { return uint32(math.Float64bits(s))&(1<<29-1) == 1<<28 }
 
-// tiny reports whether a float32 scale d is below 2^-124 in magnitude.
-// Otherwise a sum d·b+c (b an integer, c a float32) below float32's
-// normal range is exact in float64: a product d·b not below 2^-124
-// cancels to there only with an addend within a factor 2 of it, and that
-// subtraction is exact (b = 0 adds nothing). So for such d only halfway
-// sums need odd.
-func tiny(d float32) bool { return !(math.Abs(float64(d)) >= 0x1p-124) }
+// tiny reports whether a float32 scale d is below 2^-124 in magnitude
+// but not 0. For other d, a sum d·b+c (b an integer, c a float32) below
+// float32's normal range is exact in float64: a product d·b not below
+// 2^-124 cancels to there only with an addend within a factor 2 of it,
+// and that subtraction is exact (d = 0 or b = 0 adds nothing). So for
+// them only halfway sums need care.
+func tiny(d float32) bool { return d != 0 && !(math.Abs(float64(d)) >= 0x1p-124) }
 
 // odd returns p+c rounded to odd, given s, p+c rounded to float64: two-sum
 // gives the exact remainder e = p+c-s, and an inexact s whose last bit is
@@ -65,18 +66,32 @@ func odd(p, c, s float64) float64 {
 }
 
 // fmaLanes sets lane k of acc to fma32(d, float32(s[k]), acc[k]) for
-// the eight lanes of a block: the float64 sum, rounded to odd where
-// rounding it twice could differ (tiny, halfway), without calls.
+// the eight lanes of a block, s[k] exact in float32 (|s[k]| <= 2^24, as
+// every kernel's lane sums are).
 func fmaLanes(acc *[8]float32, d float32, s *[8]int32) {
-	dd, small := float64(d), tiny(d)
-	for k, c := range acc {
-		p, cc := dd*float64(float32(s[k])), float64(c)
-		r := p + cc
-		if halfway(r) || small {
-			r = odd(p, cc, r)
+	if tiny(d) {
+		for k, c := range acc {
+			acc[k] = fma32(d, float32(s[k]), c)
 		}
-		acc[k] = float32(r)
+		return
 	}
+	dd := float64(d)
+	acc[0], acc[1] = sum32(dd*float64(s[0]), float64(acc[0])), sum32(dd*float64(s[1]), float64(acc[1]))
+	acc[2], acc[3] = sum32(dd*float64(s[2]), float64(acc[2])), sum32(dd*float64(s[3]), float64(acc[3]))
+	acc[4], acc[5] = sum32(dd*float64(s[4]), float64(acc[4])), sum32(dd*float64(s[5]), float64(acc[5]))
+	acc[6], acc[7] = sum32(dd*float64(s[6]), float64(acc[6])), sum32(dd*float64(s[7]), float64(acc[7]))
+}
+
+// lanesExact returns the reduced lanes of nb blocks whose scales and lane
+// sums block gives, every multiply-add by fmaLanes: the way a kernel
+// finishes a row in which it met a tiny scale.
+func lanesExact(nb int, block func(b int) (float32, [8]int32)) float32 {
+	var acc [8]float32
+	for b := 0; b < nb; b++ {
+		d, s := block(b)
+		fmaLanes(&acc, d, &s)
+	}
+	return hsum8(&acc)
 }
 
 // hsum8 reduces eight float32 lanes as ggml's AVX2 horizontal sums do.
@@ -141,4 +156,33 @@ func siluRows(x []float32) {
 	for ; i < len(x); i++ {
 		x[i] = x[i] / (1 + float32(math.Exp(float64(-x[i]))))
 	}
+}
+
+// sum32 returns p+c rounded once to float32, for p+c which rounds to
+// float32 as the exact sum does wherever its float64 sum is not a float32
+// halfway point: p = float64(d)·float64(s) with d a float32 not tiny and s
+// an integer exact in float32, c a float32 (fma32(d, float32(s), c)). A
+// sum on a halfway point is moved towards the exact sum (nudge).
+func sum32(p, c float64) float32 {
+	r := p + c
+	if halfway(r) {
+		r = nudge(p, c, r)
+	}
+	return float32(r)
+}
+
+// nudge returns s = p+c rounded to float64, on a float32 halfway point,
+// moved one or two float64 steps towards p+c when s is inexact (e, the
+// exact remainder from two-sum, is not 0), multiplying by 1±2^-52: that
+// stays on the side of the halfway point where p+c lies.
+func nudge(p, c, s float64) float64 {
+	bb := s - p
+	e := (p - (s - bb)) + (c - bb)
+	if e == 0 {
+		return s
+	}
+	if (e > 0) == (s > 0) {
+		return s * (1 + 0x1p-52)
+	}
+	return s * (1 - 0x1p-52)
 }
