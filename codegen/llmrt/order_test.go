@@ -21,9 +21,9 @@ func fmaExact(a, b, c float32) float32 {
 // on random operands, on operands whose float64 sum lands on a float32
 // halfway point the exact sum is not on (rounding twice goes wrong
 // there), in the normal range and below it, and on kernel-like operands
-// (an integer lane sum times a scale added to an accumulator); it checks
-// that the halfway cases occurred and that rounding twice would have
-// missed some of them.
+// (an integer lane sum times a scale added to an accumulator), fmaLanes
+// on the normal halfway cases too; it checks that the halfway cases
+// occurred and that rounding twice would have missed some of them.
 func TestFMA32(t *testing.T) {
 	r := rand.New(rand.NewSource(13))
 	ulpHalf := func(c float32) float32 {
@@ -62,6 +62,15 @@ func TestFMA32(t *testing.T) {
 		want := fmaExact(a, b, c)
 		if got := fma32(a, b, c); math.Float32bits(got) != math.Float32bits(want) {
 			t.Fatalf("fma32(%g, %g, %g) = %g, want %g", a, b, c, got, want)
+		}
+		if i%4 == 1 {
+			// The same halfway case as a kernel's lane: a·2^-23 times the
+			// integer 2^23-1 is a·b.
+			acc := [8]float32{c, c, c, c, c, c, c, c}
+			s := [8]int32{1<<23 - 1, 1<<23 - 1, 1<<23 - 1, 1<<23 - 1, 1<<23 - 1, 1<<23 - 1, 1<<23 - 1, 1<<23 - 1}
+			if fmaLanes(&acc, a*0x1p-23, &s); acc[0] != want || acc[7] != want {
+				t.Fatalf("fmaLanes(%g, %d, %g) = %g, want %g", a*0x1p-23, s[0], c, acc[0], want)
+			}
 		}
 		if i%4 == 1 || i%4 == 2 {
 			cases++
