@@ -96,9 +96,10 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 		dmin := -dy * f16(x[:], 2)
 		sc, mn := q4Scales(x)
 		var sumi [8]int32
-		for c := 0; c < 4; c++ {
-			q4Sub((*[32]byte)(x[16+32*c:]), (*[16]uint64)(q[16*c:]), sc>>(16*c), &sumi)
-		}
+		q4Sub((*[32]byte)(x[16:]), (*[16]uint64)(q[0:]), sc, &sumi)
+		q4Sub((*[32]byte)(x[48:]), (*[16]uint64)(q[16:]), sc>>16, &sumi)
+		q4Sub((*[32]byte)(x[80:]), (*[16]uint64)(q[32:]), sc>>32, &sumi)
+		q4Sub((*[32]byte)(x[112:]), (*[16]uint64)(q[48:]), sc>>48, &sumi)
 		fmaLanes(&acc, d, &sumi)
 		q4Mins(&accM, dmin, mn, S)
 	}
@@ -109,19 +110,20 @@ func dotLanesQ4_K(row []byte, dys []float32, lw []uint64, sums []int32, nb int) 
 // activations' 32-code sums S to the four minimum lanes accM, lane c
 // taking sub-blocks 2c and 2c+1, times dmin with fma32.
 func q4Mins(accM *[4]float32, dmin float32, mn uint64, S *[8]int32) {
-	var s [4]int32 // each at most 2·63·32·127, exact in float32
-	for c := range s {
-		s[c] = int32(mn>>(16*c)&0xff)*S[2*c] + int32(mn>>(16*c+8)&0xff)*S[2*c+1]
-	}
+	// Each sum at most 2·63·32·127, exact in float32.
+	s0 := int32(mn&0xff)*S[0] + int32(mn>>8&0xff)*S[1]
+	s1 := int32(mn>>16&0xff)*S[2] + int32(mn>>24&0xff)*S[3]
+	s2 := int32(mn>>32&0xff)*S[4] + int32(mn>>40&0xff)*S[5]
+	s3 := int32(mn>>48&0xff)*S[6] + int32(mn>>56)*S[7]
 	if tiny(dmin) {
-		for c := range accM {
-			accM[c] = fma32(dmin, float32(s[c]), accM[c])
+		for c, s := range [4]int32{s0, s1, s2, s3} {
+			accM[c] = fma32(dmin, float32(s), accM[c])
 		}
 		return
 	}
 	dd := float64(dmin)
-	accM[0], accM[1] = sum32(dd*float64(s[0]), float64(accM[0])), sum32(dd*float64(s[1]), float64(accM[1]))
-	accM[2], accM[3] = sum32(dd*float64(s[2]), float64(accM[2])), sum32(dd*float64(s[3]), float64(accM[3]))
+	accM[0], accM[1] = sum32(dd*float64(s0), float64(accM[0])), sum32(dd*float64(s1), float64(accM[1]))
+	accM[2], accM[3] = sum32(dd*float64(s2), float64(accM[2])), sum32(dd*float64(s3), float64(accM[3]))
 }
 
 // prefillQ4_K is dotLanesQ4_K of one row with the activation rows t0 <=

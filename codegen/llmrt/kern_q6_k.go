@@ -72,12 +72,13 @@ func dotLanesQ6_K(row []byte, dys []float32, lw []uint64, _ []int32, nb int) flo
 		y := (*[128]uint64)(lw[b*128:])
 		var sumi [8]int32
 		for h := 0; h < 2; h++ {
-			for g := 0; g < 4; g++ {
-				lo, hi := q6Group(le64(x[64*h+8*g:]), le64(x[64*h+32+8*g:]), le64(x[128+32*h+8*g:]),
-					(*[52]uint64)(y[64*h+4*g:]), (*[7]byte)(x[192+8*h+g/2:]))
-				sumi[2*g] += lo
-				sumi[2*g+1] += hi
-			}
+			ql, qh, sc, yh := (*[64]byte)(x[64*h:]), (*[32]byte)(x[128+32*h:]), (*[8]byte)(x[192+8*h:]), (*[64]uint64)(y[64*h:])
+			l0, h0 := q6Group(le64(ql[0:]), le64(ql[32:]), le64(qh[0:]), (*[52]uint64)(yh[0:]), (*[7]byte)(sc[0:]))
+			l1, h1 := q6Group(le64(ql[8:]), le64(ql[40:]), le64(qh[8:]), (*[52]uint64)(yh[4:]), (*[7]byte)(sc[0:]))
+			l2, h2 := q6Group(le64(ql[16:]), le64(ql[48:]), le64(qh[16:]), (*[52]uint64)(yh[8:]), (*[7]byte)(sc[1:]))
+			l3, h3 := q6Group(le64(ql[24:]), le64(ql[56:]), le64(qh[24:]), (*[52]uint64)(yh[12:]), (*[7]byte)(sc[1:]))
+			sumi[0], sumi[1], sumi[2], sumi[3] = sumi[0]+l0, sumi[1]+h0, sumi[2]+l1, sumi[3]+h1
+			sumi[4], sumi[5], sumi[6], sumi[7] = sumi[4]+l2, sumi[5]+h2, sumi[6]+l3, sumi[7]+h3
 		}
 		d := dys[b] * f16(x[:], 208)
 		fmaLanes(&acc, d, &sumi)
