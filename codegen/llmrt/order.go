@@ -45,7 +45,10 @@ func halfway(s float64) bool { return uint32(math.Float64bits(s))&(1<<29-1) == 1
 // 2^-124 cancels to there only with an addend within a factor 2 of it,
 // and that subtraction is exact (d = 0 or b = 0 adds nothing). So for
 // them only halfway sums need care.
-func tiny(d float32) bool { return d != 0 && !(math.Abs(float64(d)) >= 0x1p-124) }
+func tiny(d float32) bool {
+	// 2^-124 is 0x01800000; a NaN is not tiny.
+	return math.Float32bits(d)&0x7fffffff-1 < 0x01800000-1
+}
 
 // odd returns p+c rounded to odd, given s, p+c rounded to float64: two-sum
 // gives the exact remainder e = p+c-s, and an inexact s whose last bit is

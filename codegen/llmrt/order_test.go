@@ -102,3 +102,20 @@ func TestFMA32(t *testing.T) {
 		}
 	}
 }
+
+// TestTiny checks tiny against its definition, 0 < |d| < 2^-124, at the
+// boundaries and on random bit patterns.
+func TestTiny(t *testing.T) {
+	b := float32(0x1p-124)
+	vals := []float32{0, b, -b, math.Nextafter32(b, 0), -math.Nextafter32(b, 0), 0x1p-149, -0x1p-149, 1, float32(math.Inf(1)), float32(math.NaN())}
+	r := rand.New(rand.NewSource(23))
+	for i := 0; i < 100000; i++ {
+		vals = append(vals, math.Float32frombits(r.Uint32()))
+	}
+	for _, d := range vals {
+		want := d != 0 && math.Abs(float64(d)) < 0x1p-124
+		if got := tiny(d); got != want {
+			t.Fatalf("tiny(%g) = %v, want %v", d, got, want)
+		}
+	}
+}
