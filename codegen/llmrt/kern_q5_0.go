@@ -65,7 +65,8 @@ var evenBits, oddBits = func() (e, o [256]uint64) {
 // the 16 code bytes for columns 0..15, the high ones for 16..31, each 8
 // with their 8 fifth bits (q5Words), at most 4·16·127 per extraction.
 func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
-	var acc [8]float32
+	// The lanes, float32 values held in float64.
+	var a0, a1, a2, a3, a4, a5, a6, a7 float64
 	small := false
 	row, lw, dy = row[:nb*22], lw[:nb*24], dy[:nb]
 	for b := 0; b < nb; b++ {
@@ -76,16 +77,16 @@ func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 		dd := float64(d)
 		e, o := q5Words(v0, byte(qh))
 		l, h := quads(e, o, (*[4]uint64)(y[0:]))
-		acc[0], acc[1] = sum32(dd*float64(l), float64(acc[0])), sum32(dd*float64(h), float64(acc[1]))
+		a0, a1 = float64(sum32(dd*float64(l), a0)), float64(sum32(dd*float64(h), a1))
 		e, o = q5Words(v1, byte(qh>>8))
 		l, h = quads(e, o, (*[4]uint64)(y[4:]))
-		acc[2], acc[3] = sum32(dd*float64(l), float64(acc[2])), sum32(dd*float64(h), float64(acc[3]))
+		a2, a3 = float64(sum32(dd*float64(l), a2)), float64(sum32(dd*float64(h), a3))
 		e, o = q5Words(v0>>4, byte(qh>>16))
 		l, h = quads(e, o, (*[4]uint64)(y[8:]))
-		acc[4], acc[5] = sum32(dd*float64(l), float64(acc[4])), sum32(dd*float64(h), float64(acc[5]))
+		a4, a5 = float64(sum32(dd*float64(l), a4)), float64(sum32(dd*float64(h), a5))
 		e, o = q5Words(v1>>4, byte(qh>>24))
 		l, h = quads(e, o, (*[4]uint64)(y[12:]))
-		acc[6], acc[7] = sum32(dd*float64(l), float64(acc[6])), sum32(dd*float64(h), float64(acc[7]))
+		a6, a7 = float64(sum32(dd*float64(l), a6)), float64(sum32(dd*float64(h), a7))
 		small = small || tiny(d)
 	}
 	if small {
@@ -95,7 +96,7 @@ func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 			return f16(x[:], 0) * dy[b], [8]int32{l0, h0, l1, h1, l2, h2, l3, h3}
 		})
 	}
-	return hsum8(&acc)
+	return hsum8(&[8]float32{float32(a0), float32(a1), float32(a2), float32(a3), float32(a4), float32(a5), float32(a6), float32(a7)})
 }
 
 // q5Block returns the eight lane sums of a Q5_0 block x with the lane

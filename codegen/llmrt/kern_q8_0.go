@@ -40,7 +40,8 @@ func dot8Q8_0(w, a []byte, nb int) float32 {
 // multiply-adds are sum32's, inline; a row with a tiny scale is done
 // again by lanesExact.
 func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
-	var acc [8]float32
+	// The lanes, float32 values held in float64.
+	var a0, a1, a2, a3, a4, a5, a6, a7 float64
 	small := false
 	row, lw, dy = row[:nb*34], lw[:nb*24], dy[:nb]
 	for b := 0; b < nb; b++ {
@@ -50,16 +51,16 @@ func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 		dd := float64(d)
 		e, o := q8Words(le64(x[2:]))
 		l, h := q8Quads(e, o, (*[4]uint64)(y[0:]))
-		acc[0], acc[1] = sum32(dd*float64(l), float64(acc[0])), sum32(dd*float64(h), float64(acc[1]))
+		a0, a1 = float64(sum32(dd*float64(l), a0)), float64(sum32(dd*float64(h), a1))
 		e, o = q8Words(le64(x[10:]))
 		l, h = q8Quads(e, o, (*[4]uint64)(y[4:]))
-		acc[2], acc[3] = sum32(dd*float64(l), float64(acc[2])), sum32(dd*float64(h), float64(acc[3]))
+		a2, a3 = float64(sum32(dd*float64(l), a2)), float64(sum32(dd*float64(h), a3))
 		e, o = q8Words(le64(x[18:]))
 		l, h = q8Quads(e, o, (*[4]uint64)(y[8:]))
-		acc[4], acc[5] = sum32(dd*float64(l), float64(acc[4])), sum32(dd*float64(h), float64(acc[5]))
+		a4, a5 = float64(sum32(dd*float64(l), a4)), float64(sum32(dd*float64(h), a5))
 		e, o = q8Words(le64(x[26:]))
 		l, h = q8Quads(e, o, (*[4]uint64)(y[12:]))
-		acc[6], acc[7] = sum32(dd*float64(l), float64(acc[6])), sum32(dd*float64(h), float64(acc[7]))
+		a6, a7 = float64(sum32(dd*float64(l), a6)), float64(sum32(dd*float64(h), a7))
 		small = small || tiny(d)
 	}
 	if small {
@@ -73,7 +74,7 @@ func dotLanesQ8_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 			return f16(x[:], 0) * dy[b], s
 		})
 	}
-	return hsum8(&acc)
+	return hsum8(&[8]float32{float32(a0), float32(a1), float32(a2), float32(a3), float32(a4), float32(a5), float32(a6), float32(a7)})
 }
 
 // q8Words returns the even and odd words of 8 signed 8-bit codes v, the
