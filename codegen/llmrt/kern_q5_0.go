@@ -68,7 +68,7 @@ func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) floa
 	// The lanes, float32 values held in float64.
 	var a0, a1, a2, a3, a4, a5, a6, a7 float64
 	small := false
-	row, lw, dy = row[:nb*22], lw[:nb*24], dy[:nb]
+	row, lw, dy = row[:nb*22], lw[:nb*16], dy[:nb]
 	for b := 0; b < nb; b++ {
 		x := (*[22]byte)(row[b*22:])
 		y := (*[16]uint64)(lw[b*16:])

@@ -39,12 +39,13 @@ import (
 // shift and a mask each: even's low half with odd's low half above it,
 // and even's high half with odd's high half. Its activation word (a quad
 // word, one per 4 codes, after the row's evenLo..oddHi words) is (a3,
-// a1, a2, a0), and lane 3 of one product is the four-column sum.
+// a1, a2, a0), and lane 3 of one product is the four-column sum. Only
+// Q8_K activations carry quad words (Q4_K multiplies them).
 
 // lanes holds a batch of n activation rows for a kernel, made from their
 // quantized blocks by pack: four words per 8 codes (evenLo, evenHi,
-// oddLo, oddHi) followed by one quad word per 4 codes (w, wRow words per
-// row), the sum of every 4 codes followed by the sum of every 32 (sums,
+// oddLo, oddHi), for Q8_K followed by one quad word per 4 codes (w, wRow
+// words per row), the sum of every 4 codes followed by the sum of every 32 (sums,
 // sRow per row) and each block's scale as float32 (d, dRow per row).
 type lanes struct {
 	n    int
@@ -60,7 +61,10 @@ type lanes struct {
 // its buffers when they are too small.
 func (a *lanes) reset(act, n, cols int) {
 	bl := actBlockLen[act]
-	a.n, a.wRow, a.sRow, a.dRow = n, cols/2+cols/4, cols/4+cols/32, cols/bl
+	a.n, a.wRow, a.sRow, a.dRow = n, cols/2, cols/4+cols/32, cols/bl
+	if act == actQ8_K {
+		a.wRow += cols / 4 // the quad words
+	}
 	if len(a.w) < n*a.wRow {
 		a.w = make([]uint64, n*a.wRow)
 	}
@@ -88,7 +92,10 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 		}
 		c := blk[off : off+blockLen]
 		dst, sd := w[b*blockLen/2:(b+1)*blockLen/2], sums[b*blockLen/4:(b+1)*blockLen/4]
-		qd := w[cols/2+b*blockLen/4 : cols/2+(b+1)*blockLen/4]
+		var qd []uint64
+		if act == actQ8_K {
+			qd = w[cols/2+b*blockLen/4 : cols/2+(b+1)*blockLen/4]
+		}
 		s32 := sums[cols/4+b*blockLen/32 : cols/4+(b+1)*blockLen/32]
 		for g := 0; g < blockLen/8; g++ {
 			var e [8]int64
@@ -99,8 +106,10 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 			dst[4*g+1] = uint64(e[6] + e[4]<<16)
 			dst[4*g+2] = uint64(e[1]<<48 + e[3]<<32)
 			dst[4*g+3] = uint64(e[7] + e[5]<<16)
-			qd[2*g] = uint64(e[3] + e[1]<<16 + e[2]<<32 + e[0]<<48)
-			qd[2*g+1] = uint64(e[7] + e[5]<<16 + e[6]<<32 + e[4]<<48)
+			if qd != nil {
+				qd[2*g] = uint64(e[3] + e[1]<<16 + e[2]<<32 + e[0]<<48)
+				qd[2*g+1] = uint64(e[7] + e[5]<<16 + e[6]<<32 + e[4]<<48)
+			}
 			sd[2*g] = int32(e[0] + e[1] + e[2] + e[3])
 			sd[2*g+1] = int32(e[4] + e[5] + e[6] + e[7])
 			if g%4 == 0 {
