@@ -41,9 +41,7 @@ func dotIQ4_NL(w, a []byte, nb int) float32 {
 		x, y := w[b*18:b*18+18], a[b*34:b*34+34]
 		l := iq4Lanes(x, y)
 		d := f16(x, 0) * f16(y, 0)
-		for k := range acc {
-			acc[k] = fma32(d, float32(l[k]), acc[k])
-		}
+		fmaLanes(&acc, d, &l)
 	}
 	return hsum8(&acc)
 }

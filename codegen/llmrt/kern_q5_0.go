@@ -61,27 +61,63 @@ var evenBits, oddBits = func() (e, o [256]uint64) {
 }()
 
 // dotLanesQ5_0 is dot8Q5_0 of one row with one activation row given as
-// its blocks' scales dy and lane words lw (lanes.go): the 5-bit codes
-// (nibble and fifth bit) less 16 of 8 columns as even and odd weight
-// words with signed lanes, at most 4·16·127 per extraction.
+// its blocks' scales dy and lane words lw (lanes.go): the low nibbles of
+// the 16 code bytes for columns 0..15, the high ones for 16..31, each 8
+// with their 8 fifth bits (q5Words), at most 4·16·127 per extraction.
 func dotLanesQ5_0(row []byte, dy []float32, lw []uint64, _ []int32, nb int) float32 {
-	const (
-		m   = 0x000F000F000F000F
-		off = 0x0010001000100010
-	)
-	var acc [8]float32
+	// The lanes, float32 values held in float64.
+	var a0, a1, a2, a3, a4, a5, a6, a7 float64
+	small := false
+	row, lw, dy = row[:nb*22], lw[:nb*16], dy[:nb]
 	for b := 0; b < nb; b++ {
 		x := (*[22]byte)(row[b*22:])
 		y := (*[16]uint64)(lw[b*16:])
-		qh := binary.LittleEndian.Uint32(x[2:])
+		qh, v0, v1 := le32(x[2:]), le64(x[6:]), le64(x[14:])
 		d := f16(x[:], 0) * dy[b]
-		for g := 0; g < 4; g++ {
-			v := le64(x[6+8*(g&1):]) >> (4 * (g >> 1)) // low nibbles for columns 0..15, high for 16..31
-			hb := qh >> (8 * g) & 0xff
-			lo, hi := quads(v&m|evenBits[hb]<<4-off, v>>8&m|oddBits[hb]<<4-off, (*[4]uint64)(y[4*g:]))
-			acc[2*g] = fma32(d, float32(lo), acc[2*g])
-			acc[2*g+1] = fma32(d, float32(hi), acc[2*g+1])
-		}
+		dd := float64(d)
+		e, o := q5Words(v0, byte(qh))
+		l, h := quads(e, o, (*[4]uint64)(y[0:]))
+		a0, a1 = float64(sum32(dd*float64(l), a0)), float64(sum32(dd*float64(h), a1))
+		e, o = q5Words(v1, byte(qh>>8))
+		l, h = quads(e, o, (*[4]uint64)(y[4:]))
+		a2, a3 = float64(sum32(dd*float64(l), a2)), float64(sum32(dd*float64(h), a3))
+		e, o = q5Words(v0>>4, byte(qh>>16))
+		l, h = quads(e, o, (*[4]uint64)(y[8:]))
+		a4, a5 = float64(sum32(dd*float64(l), a4)), float64(sum32(dd*float64(h), a5))
+		e, o = q5Words(v1>>4, byte(qh>>24))
+		l, h = quads(e, o, (*[4]uint64)(y[12:]))
+		a6, a7 = float64(sum32(dd*float64(l), a6)), float64(sum32(dd*float64(h), a7))
+		small = small || tiny(d)
 	}
-	return hsum8(&acc)
+	if small {
+		return lanesExact(nb, func(b int) (float32, [8]int32) {
+			x := (*[22]byte)(row[b*22:])
+			l0, h0, l1, h1, l2, h2, l3, h3 := q5Block(x, (*[16]uint64)(lw[b*16:]))
+			return f16(x[:], 0) * dy[b], [8]int32{l0, h0, l1, h1, l2, h2, l3, h3}
+		})
+	}
+	return hsum8(&[8]float32{float32(a0), float32(a1), float32(a2), float32(a3), float32(a4), float32(a5), float32(a6), float32(a7)})
+}
+
+// q5Block returns the eight lane sums of a Q5_0 block x with the lane
+// words y of its activations.
+func q5Block(x *[22]byte, y *[16]uint64) (l0, h0, l1, h1, l2, h2, l3, h3 int32) {
+	qh, v0, v1 := le32(x[2:]), le64(x[6:]), le64(x[14:])
+	e, o := q5Words(v0, byte(qh))
+	l0, h0 = quads(e, o, (*[4]uint64)(y[0:]))
+	e, o = q5Words(v1, byte(qh>>8))
+	l1, h1 = quads(e, o, (*[4]uint64)(y[4:]))
+	e, o = q5Words(v0>>4, byte(qh>>16))
+	l2, h2 = quads(e, o, (*[4]uint64)(y[8:]))
+	e, o = q5Words(v1>>4, byte(qh>>24))
+	l3, h3 = quads(e, o, (*[4]uint64)(y[12:]))
+	return
+}
+
+// q5Words returns the even and odd words of 8 columns of Q5_0 from the
+// low nibbles of v's bytes and their fifth bits hb: the 5-bit codes less
+// 16, in signed lanes.
+func q5Words(v uint64, hb byte) (even, odd uint64) {
+	const m, off = 0x000F000F000F000F, 0x0010001000100010
+	return v&m | evenBits[hb]<<4 - off, v>>8&m | oddBits[hb]<<4 - off
 }

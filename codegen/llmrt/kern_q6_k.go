@@ -61,39 +61,50 @@ func dot8Q6_K(w, a []byte, nb int) float32 {
 }
 
 // dotLanesQ6_K is dot8Q6_K of one row with one activation row given as
-// its blocks' scales dys and lane words lw (lanes.go): the codes less 32
-// (nibble and two high bits) of 8 columns of a quarter as even and odd
-// weight words with signed lanes, at most 4·32·127 per extraction.
+// its blocks' scales dys and lane words lw (lanes.go): the 8 bytes at g·8
+// of each half h's low bits (ql) and high bits (qh) give the codes of
+// lanes 2g and 2g+1 in its four quarters (q6Group).
 func dotLanesQ6_K(row []byte, dys []float32, lw []uint64, _ []int32, nb int) float32 {
-	const (
-		m4  = 0x000F000F000F000F
-		m2  = 0x0003000300030003
-		off = 0x0020002000200020
-	)
 	var acc [8]float32
+	row, lw = row[:nb*210], lw[:nb*192]
 	for b := 0; b < nb; b++ {
 		x := (*[210]byte)(row[b*210:])
 		y := (*[128]uint64)(lw[b*128:])
 		var sumi [8]int32
 		for h := 0; h < 2; h++ {
-			for g := 0; g < 4; g++ {
-				v0, v1, hv := le64(x[64*h+8*g:]), le64(x[64*h+32+8*g:]), le64(x[128+32*h+8*g:])
-				// The codes less 32, as words whose lanes may be negative.
-				even := [4]uint64{v0&m4 | (hv&m2)<<4 - off, v1&m4 | (hv>>2&m2)<<4 - off, v0>>4&m4 | (hv>>4&m2)<<4 - off, v1>>4&m4 | (hv>>6&m2)<<4 - off}
-				odd := [4]uint64{v0>>8&m4 | (hv>>8&m2)<<4 - off, v1>>8&m4 | (hv>>10&m2)<<4 - off, v0>>12&m4 | (hv>>12&m2)<<4 - off, v1>>12&m4 | (hv>>14&m2)<<4 - off}
-				for j := 0; j < 4; j++ {
-					grp := 16*h + 4*j + g // columns 8·grp.. of the block
-					lo, hi := quads(even[j], odd[j], (*[4]uint64)(y[4*grp:]))
-					sc := int32(int8(x[192+grp/2]))
-					sumi[2*g] += sc * lo
-					sumi[2*g+1] += sc * hi
-				}
-			}
+			ql, qh, sc, yh := (*[64]byte)(x[64*h:]), (*[32]byte)(x[128+32*h:]), (*[8]byte)(x[192+8*h:]), (*[64]uint64)(y[64*h:])
+			l0, h0 := q6Group(le64(ql[0:]), le64(ql[32:]), le64(qh[0:]), (*[52]uint64)(yh[0:]), (*[7]byte)(sc[0:]))
+			l1, h1 := q6Group(le64(ql[8:]), le64(ql[40:]), le64(qh[8:]), (*[52]uint64)(yh[4:]), (*[7]byte)(sc[0:]))
+			l2, h2 := q6Group(le64(ql[16:]), le64(ql[48:]), le64(qh[16:]), (*[52]uint64)(yh[8:]), (*[7]byte)(sc[1:]))
+			l3, h3 := q6Group(le64(ql[24:]), le64(ql[56:]), le64(qh[24:]), (*[52]uint64)(yh[12:]), (*[7]byte)(sc[1:]))
+			sumi[0], sumi[1], sumi[2], sumi[3] = sumi[0]+l0, sumi[1]+h0, sumi[2]+l1, sumi[3]+h1
+			sumi[4], sumi[5], sumi[6], sumi[7] = sumi[4]+l2, sumi[5]+h2, sumi[6]+l3, sumi[7]+h3
 		}
 		d := dys[b] * f16(x[:], 208)
-		for k := range acc {
-			acc[k] = fma32(d, float32(sumi[k]), acc[k])
-		}
+		fmaLanes(&acc, d, &sumi)
 	}
 	return hsum8(&acc)
+}
+
+// q6Group returns the scaled sums of lanes 2g and 2g+1 over one half of a
+// Q6_K block from 8 bytes of its low bits v0 (quarters 0 and 2) and v1
+// (1 and 3) and of its high bits hv (two per quarter): quarter j's 8
+// codes of 6 bits as bytes, multiplied with the lane words y[16j..] and
+// scaled by sc[2j] (q6Quads).
+func q6Group(v0, v1, hv uint64, y *[52]uint64, sc *[7]byte) (lo, hi int32) {
+	const m4, m2 = 0x0F0F0F0F0F0F0F0F, 0x0303030303030303
+	l0, h0 := q6Quads(v0&m4|(hv&m2)<<4, (*[4]uint64)(y[0:]), sc[0])
+	l1, h1 := q6Quads(v1&m4|(hv>>2&m2)<<4, (*[4]uint64)(y[16:]), sc[2])
+	l2, h2 := q6Quads(v0>>4&m4|(hv>>4&m2)<<4, (*[4]uint64)(y[32:]), sc[4])
+	l3, h3 := q6Quads(v1>>4&m4|(hv>>6&m2)<<4, (*[4]uint64)(y[48:]), sc[6])
+	return (l0 + l1) + (l2 + l3), (h0 + h1) + (h2 + h3)
+}
+
+// q6Quads returns the two four-column sums of 8 Q6_K codes c (bytes of 6
+// bits, less 32 in even and odd weight words with signed lanes, at most
+// 4·32·127 per extraction) with their lane words y, times the scale s.
+func q6Quads(c uint64, y *[4]uint64, s byte) (lo, hi int32) {
+	const m8, off = 0x00FF00FF00FF00FF, 0x0020002000200020
+	lo, hi = quads(c&m8-off, c>>8&m8-off, y)
+	return int32(int8(s)) * lo, int32(int8(s)) * hi
 }

@@ -292,3 +292,96 @@ func TestRowsExtremes(t *testing.T) {
 		})
 	}
 }
+
+// TestRowsTinyScales checks the lanes kernels against dot where the
+// product of a weight block's and an activation block's scales is tiny
+// (below 2^-124: the weights' smallest binary16 scales, activations near
+// 1e-33), the case the kernels finish with lanesExact, and where some
+// blocks' scales are 0.
+func TestRowsTinyScales(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	for typ, k := range kernels {
+		if k.dotLanes == nil {
+			continue
+		}
+		t.Run(k.name, func(t *testing.T) {
+			const n = 512
+			rowBytes := n / k.blockLen * k.blockBytes
+			wb := make([]byte, 3*rowBytes)
+			r.Read(wb)
+			for b := 0; b < len(wb)/k.blockBytes; b++ {
+				for _, f := range f16Fields[typ] {
+					h := uint16(1 + r.Intn(4)) // 2^-24 .. 2^-22
+					if b%5 == 0 {
+						h = 0
+					}
+					wb[b*k.blockBytes+f], wb[b*k.blockBytes+f+1] = byte(h), byte(h>>8)
+				}
+			}
+			var acts [][]byte
+			for _, scale := range []float64{1e-33, 1e-20, 1} {
+				q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
+				quantizeAct(k.act, randRow(r, n, scale), q)
+				acts = append(acts, q)
+			}
+			checkRows(t, k, wb, n, acts)
+		})
+	}
+}
+
+// TestPrefill checks each prefill kernel against its one-row kernel,
+// dotLanes, bit for bit, on random blocks and on blocks of extreme codes,
+// for ranges of activation rows of odd and even lengths.
+func TestPrefill(t *testing.T) {
+	r := rand.New(rand.NewSource(19))
+	for typ, k := range kernels {
+		if k.prefill == nil {
+			continue
+		}
+		t.Run(k.name, func(t *testing.T) {
+			const n = 768
+			rowBytes := n / k.blockLen * k.blockBytes
+			for _, fill := range []int{-1, 0x00, 0x80, 0xff} {
+				row := make([]byte, rowBytes)
+				for i := range row {
+					if fill < 0 {
+						row[i] = byte(r.Intn(256))
+					} else {
+						row[i] = byte(fill)
+					}
+				}
+				for b := 0; b < n/k.blockLen; b++ {
+					for _, f := range f16Fields[typ] {
+						h := f16Encode(float32(r.NormFloat64() * 0.01))
+						row[b*k.blockBytes+f], row[b*k.blockBytes+f+1] = byte(h), byte(h>>8)
+					}
+				}
+				var acts [][]byte
+				for i := 0; i < 7; i++ {
+					x := randRow(r, n, 1)
+					if i == 3 {
+						for j := range x {
+							x[j] = float32(1 - 2*(j&1))
+						}
+					}
+					q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
+					quantizeAct(k.act, x, q)
+					acts = append(acts, q)
+				}
+				a := newLanes(k.act, n, acts)
+				nb := n / k.blockLen
+				for _, span := range [][2]int{{0, 7}, {1, 7}, {2, 6}, {5, 6}} {
+					const ldo = 3
+					out := make([]float32, 7*ldo)
+					k.prefill(row, a, span[0], span[1], out, ldo)
+					for ti := span[0]; ti < span[1]; ti++ {
+						want := k.dotLanes(row, a.d[ti*a.dRow:], a.w[ti*a.wRow:], a.sums[ti*a.sRow:], nb)
+						if got := out[ti*ldo]; math.Float32bits(got) != math.Float32bits(want) {
+							t.Errorf("fill %#x rows %v: row %d gives %g, dotLanes %g", fill, span, ti, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -32,11 +32,21 @@ import (
 // that of even·evenHi + odd·oddHi the sum of 8g+4..8g+7, while lane 2
 // holds at most two terms.
 
+// Where four-column sums of codes below 2^15/(4·127) in magnitude are
+// wanted, a weight word can also hold the codes of four consecutive
+// columns 4i..4i+3 in the lane order (c0, c2, c1, c3), which the even
+// and odd words of 8 columns (or bytes masked the same way) give with a
+// shift and a mask each: even's low half with odd's low half above it,
+// and even's high half with odd's high half. Its activation word (a quad
+// word, one per 4 codes, after the row's evenLo..oddHi words) is (a3,
+// a1, a2, a0), and lane 3 of one product is the four-column sum. Only
+// Q8_K activations carry quad words (Q4_K multiplies them).
+
 // lanes holds a batch of n activation rows for a kernel, made from their
-// quantized blocks by pack: four words per 8 codes (w, wRow words per
-// row: evenLo, evenHi, oddLo, oddHi), the sum of every 4 codes followed
-// by the sum of every 32 (sums, sRow per row) and each block's scale as
-// float32 (d, dRow per row).
+// quantized blocks by pack: four words per 8 codes (evenLo, evenHi,
+// oddLo, oddHi), for Q8_K followed by one quad word per 4 codes (w, wRow
+// words per row), the sum of every 4 codes followed by the sum of every 32 (sums,
+// sRow per row) and each block's scale as float32 (d, dRow per row).
 type lanes struct {
 	n    int
 	w    []uint64
@@ -52,6 +62,9 @@ type lanes struct {
 func (a *lanes) reset(act, n, cols int) {
 	bl := actBlockLen[act]
 	a.n, a.wRow, a.sRow, a.dRow = n, cols/2, cols/4+cols/32, cols/bl
+	if act == actQ8_K {
+		a.wRow += cols / 4 // the quad words
+	}
 	if len(a.w) < n*a.wRow {
 		a.w = make([]uint64, n*a.wRow)
 	}
@@ -79,6 +92,10 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 		}
 		c := blk[off : off+blockLen]
 		dst, sd := w[b*blockLen/2:(b+1)*blockLen/2], sums[b*blockLen/4:(b+1)*blockLen/4]
+		var qd []uint64
+		if act == actQ8_K {
+			qd = w[cols/2+b*blockLen/4 : cols/2+(b+1)*blockLen/4]
+		}
 		s32 := sums[cols/4+b*blockLen/32 : cols/4+(b+1)*blockLen/32]
 		for g := 0; g < blockLen/8; g++ {
 			var e [8]int64
@@ -89,6 +106,10 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 			dst[4*g+1] = uint64(e[6] + e[4]<<16)
 			dst[4*g+2] = uint64(e[1]<<48 + e[3]<<32)
 			dst[4*g+3] = uint64(e[7] + e[5]<<16)
+			if qd != nil {
+				qd[2*g] = uint64(e[3] + e[1]<<16 + e[2]<<32 + e[0]<<48)
+				qd[2*g+1] = uint64(e[7] + e[5]<<16 + e[6]<<32 + e[4]<<48)
+			}
 			sd[2*g] = int32(e[0] + e[1] + e[2] + e[3])
 			sd[2*g+1] = int32(e[4] + e[5] + e[6] + e[7])
 			if g%4 == 0 {
@@ -97,6 +118,12 @@ func (a *lanes) pack(t, act int, q []byte, cols int) {
 			s32[g/4] += sd[2*g] + sd[2*g+1]
 		}
 	}
+}
+
+// quadWords returns the words of columns 0..3 and 4..7 of 8 columns in
+// the lane order (c0, c2, c1, c3) from their even and odd weight words.
+func quadWords(even, odd uint64) (lo, hi uint64) {
+	return even&0xffffffff | odd<<32, even>>32 | odd&^0xffffffff
 }
 
 // quads returns the two four-column sums of 8 columns from their even and
@@ -113,6 +140,9 @@ func lane3(acc uint64) int32 { return int32(int64(acc+1<<47) >> 48) }
 
 // le64 reads 8 bytes of a block, little-endian.
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// le32 reads 4 bytes of a block, little-endian.
+func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
 
 // rowsLanes writes out[t·ldo+r] = W[r]·a[t] for the rows r0 <= r < r1 of
 // w and every activation row of a, with w's dotLanes, or for several
