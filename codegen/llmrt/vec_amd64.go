@@ -19,12 +19,10 @@ import (
 // portable kernels' lane k does. One fused multiply-add per lane and
 // block takes it into a float32 lane, and the lanes are added as hsum8
 // adds them. So the results are llama.cpp's, and the portable kernels'
-// (dot8Q4_K and the others, lanes.go's dotLanes) bit for bit but in one
-// case: VFMADD rounds once where the portable fma32 rounds to float64
-// first (order.go), which differs when that lands exactly on a float32
-// midpoint, about one inexact multiply-add in 2^29. There the vector
-// kernels give ggml's value (TestVecFusedRounding makes such a case; the
-// random, extreme and real-model data of the tests have not met one).
+// (dot8Q4_K and the others, lanes.go's dotLanes) bit for bit: VFMADD
+// rounds once, as the portable fma32 does (order.go), also where a
+// float64 sum would land on a float32 midpoint (TestVecFusedRounding
+// makes such a case).
 //
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and
@@ -178,10 +176,10 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 			c2 := A.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H.And(m30))
 			c3 := B.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H16.ShiftAllRight(2).AsUint8x32().And(m30))
 			o := 4 + 128*h
-			sumi = sumi.Add(q6Group(c0, codes32(y[o:]).AsInt8x32(), scl[h], 0, m32))
-			sumi = sumi.Add(q6Group(c1, codes32(y[o+32:]).AsInt8x32(), scl[h], 1, m32))
-			sumi = sumi.Add(q6Group(c2, codes32(y[o+64:]).AsInt8x32(), scl[h], 2, m32))
-			sumi = sumi.Add(q6Group(c3, codes32(y[o+96:]).AsInt8x32(), scl[h], 3, m32))
+			sumi = sumi.Add(vecQ6Group(c0, codes32(y[o:]).AsInt8x32(), scl[h], 0, m32))
+			sumi = sumi.Add(vecQ6Group(c1, codes32(y[o+32:]).AsInt8x32(), scl[h], 1, m32))
+			sumi = sumi.Add(vecQ6Group(c2, codes32(y[o+64:]).AsInt8x32(), scl[h], 2, m32))
+			sumi = sumi.Add(vecQ6Group(c3, codes32(y[o+96:]).AsInt8x32(), scl[h], 3, m32))
 		}
 		d := q8KScaleVec(y) * f16(x[:], 208)
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(sumi.ConvertToFloat32(), acc)
@@ -189,11 +187,11 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 	return hsumVec(acc)
 }
 
-// q6Group is Σscale·(code-32)·activation over group 4h+j of 32 elements
+// vecQ6Group is Σscale·(code-32)·activation over group 4h+j of 32 elements
 // in eight 32-bit lanes (lane k: elements 4k..4k+3): codes c in 0..63,
 // activations q8, the int16 scales of the block's half h in both halves
 // of sc, m32 32 in every byte.
-func q6Group(c archsimd.Uint8x32, q8 archsimd.Int8x32, sc archsimd.Uint8x32, j int, m32 archsimd.Uint8x32) archsimd.Int32x8 {
+func vecQ6Group(c archsimd.Uint8x32, q8 archsimd.Int8x32, sc archsimd.Uint8x32, j int, m32 archsimd.Uint8x32) archsimd.Int32x8 {
 	p := c.DotProductPairsSaturated(q8).Sub(m32.DotProductPairsSaturated(q8))
 	return p.DotProductPairs(sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q6Scale[j])).AsInt16x16())
 }

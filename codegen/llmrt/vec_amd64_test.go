@@ -243,14 +243,14 @@ func BenchmarkVecDot(b *testing.B) {
 	}
 }
 
-// TestVecFusedRounding checks the one place where the vector kernels may
-// differ from the portable ones: a multiply-add whose exact value lies a
-// hair above a float32 midpoint, where VFMADD rounds once (up) and the
-// portable fma32 rounds to float64 first, onto the midpoint, and then to
-// even (down; order.go). Two Q8_0 blocks, all codes zero but lane 0's:
-// the first leaves lane 0 at 2^13; the second adds d·s = 1244·1902·58087
-// ·2^-48 = 2^-11 + 184·2^-48, half an ulp of 2^13 plus less than half an
-// ulp of float64. The vector kernel must give ir/quant's correctly
+// TestVecFusedRounding checks a multiply-add whose exact value lies a
+// hair above a float32 midpoint, where a float64 sum rounded to float32
+// would round twice (onto the midpoint, then to even: down) and VFMADD
+// rounds once (up): the vector kernel and the portable one (whose fma32
+// is exact, order.go) must both give it. Two Q8_0 blocks, all codes zero
+// but lane 0's: the first leaves lane 0 at 2^13; the second adds d·s =
+// 1244·1902·58087·2^-48 = 2^-11 + 184·2^-48, half an ulp of 2^13 plus
+// less than half an ulp of float64. Both must give ir/quant's correctly
 // rounded reference (ggml's value), 2^13 + 2^-10.
 func TestVecFusedRounding(t *testing.T) {
 	if !vecOn {
@@ -277,7 +277,9 @@ func TestVecFusedRounding(t *testing.T) {
 	if got := vecDotQ8_0(w, a, 2); math.Float32bits(got) != math.Float32bits(want) {
 		t.Errorf("vector Q8_0 gives %.10g, ir/quant %.10g", got, want)
 	}
-	t.Logf("portable dot8Q8_0 gives %.10g (fma32 rounds twice)", dot8Q8_0(w, a, 2))
+	if got := dot8Q8_0(w, a, 2); math.Float32bits(got) != math.Float32bits(want) {
+		t.Errorf("portable Q8_0 gives %.10g, ir/quant %.10g", got, want)
+	}
 }
 
 // TestVecAttention checks the vector forms of the attention's F16 dot
