@@ -129,6 +129,10 @@ func gemmPanelRowSIMD(d, s []float32) {
 // one by one; each output's taps in the same order throughout).
 func dwRowSIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, dw int) {
 	n := len(y)
+	if kh == 3 && kw == 3 && dh == 1 && dw == 1 && n >= 16 {
+		dwRow33SIMD(y, x, ldx, w, bias)
+		return
+	}
 	w = w[:kh*kw]
 	bv := archsimd.BroadcastFloat32x8(bias)
 	o := 0
@@ -172,6 +176,61 @@ func dwRowSIMD(y, x []float32, ldx int, w []float32, bias float32, kh, kw, dh, d
 	}
 	if o < n {
 		dwRowPortable(y[o:], x[o:], ldx, w, bias, kh, kw, dh, dw)
+	}
+}
+
+// dwRow33SIMD is dwRowSIMD for a 3×3 window without dilation and rows
+// of at least 16 outputs: the nine weights are broadcast once per row
+// instead of once per vector, and the outputs go two vectors at a time,
+// the last two overlapping the ones before (recomputed to the same
+// bits). Each output's taps are added in dwRowSIMD's order.
+func dwRow33SIMD(y, x []float32, ldx int, w []float32, bias float32) {
+	n := len(y)
+	w = w[:9]
+	w0 := archsimd.BroadcastFloat32x8(w[0])
+	w1 := archsimd.BroadcastFloat32x8(w[1])
+	w2 := archsimd.BroadcastFloat32x8(w[2])
+	w3 := archsimd.BroadcastFloat32x8(w[3])
+	w4 := archsimd.BroadcastFloat32x8(w[4])
+	w5 := archsimd.BroadcastFloat32x8(w[5])
+	w6 := archsimd.BroadcastFloat32x8(w[6])
+	w7 := archsimd.BroadcastFloat32x8(w[7])
+	w8 := archsimd.BroadcastFloat32x8(w[8])
+	bv := archsimd.BroadcastFloat32x8(bias)
+	x0 := x[: n+2 : n+2]
+	x1 := x[ldx : ldx+n+2 : ldx+n+2]
+	x2 := x[2*ldx : 2*ldx+n+2 : 2*ldx+n+2]
+	for o := 0; ; o += 16 {
+		if o+16 > n {
+			o = n - 16
+		}
+		q0 := x0[o : o+18]
+		q1 := x1[o : o+18]
+		q2 := x2[o : o+18]
+		lo, hi := bv, bv
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q0[0:8])).MulAdd(w0, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q0[8:16])).MulAdd(w0, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q0[1:9])).MulAdd(w1, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q0[9:17])).MulAdd(w1, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q0[2:10])).MulAdd(w2, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q0[10:18])).MulAdd(w2, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q1[0:8])).MulAdd(w3, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q1[8:16])).MulAdd(w3, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q1[1:9])).MulAdd(w4, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q1[9:17])).MulAdd(w4, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q1[2:10])).MulAdd(w5, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q1[10:18])).MulAdd(w5, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q2[0:8])).MulAdd(w6, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q2[8:16])).MulAdd(w6, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q2[1:9])).MulAdd(w7, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q2[9:17])).MulAdd(w7, hi)
+		lo = archsimd.LoadFloat32x8((*[8]float32)(q2[2:10])).MulAdd(w8, lo)
+		hi = archsimd.LoadFloat32x8((*[8]float32)(q2[10:18])).MulAdd(w8, hi)
+		lo.Store((*[8]float32)(y[o : o+8]))
+		hi.Store((*[8]float32)(y[o+8 : o+16]))
+		if o+16 >= n {
+			return
+		}
 	}
 }
 
