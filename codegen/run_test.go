@@ -83,6 +83,7 @@ var modelCases = []modelCase{
 	{pkg: "storiesstepopt", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-step", dims: map[string]int64{"batch": 2, "seq": 1, "past_seq": 6}, passes: "default"},
 	{pkg: "storiesdynopt", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}, passes: "default"},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
+	{pkg: "opssimd", module: opsModule, dims: map[string]int64{"n": 2}, simd: true},
 	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attention", module: attentionModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attentionsimd", module: attentionModule, dims: map[string]int64{"n": 2}, simd: true, threads: 2},
