@@ -287,54 +287,49 @@ func gemmPackIm(kb, nb int, data []float32, im gemmIm, p0 int, pb []float32) {
 // panels aStride apart) and of B (nb columns, bStride apart), each kb
 // steps long, into C: added to it when acc is set, else stored. Full tiles
 // are written by the micro-kernel itself, two panels of B side by side
-// (gemmMicro2) where both are full; partial tiles at the edges go through
-// a local tile so the micro-kernel always computes a full one. Every
-// element of C is computed by the same operations either way.
+// (gemmMicro2) where there are two; partial tiles at the edges go through
+// a local tile so the micro-kernel always computes full ones (a last
+// panel of 1 to 15 columns with the full one before it, as a pair).
+// Every element of C is computed by the same operations either way.
 // When epi is set the block's sums are final: each group of gemmEpiCols
 // columns goes through epi as soon as it is computed, while in L1 (at
 // most gemmMC rows of gemmEpiCols: 16 KiB); ei and ej are the block's
 // first row and column in the whole product.
 func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool, ei, ej int, epi gemmEpilogue) {
-	var tile [gemmMR * gemmNR]float32
+	var tile [gemmMR * 2 * gemmNR]float32
 	e0 := 0 // the first column not yet through epi
 	for j0 := 0; j0 < nb; {
 		bp := pb[(j0/gemmNR)*bStride:]
-		nr := min(gemmNR, nb-j0)
-		panels := 1
-		if nb-j0 >= 2*gemmNR {
-			panels = 2
-		}
+		nr := min(2*gemmNR, nb-j0)
+		// A full panel and the next, full or partial (its packed columns
+		// padded with zeros), go through gemmMicro2 together.
+		pair := nr > gemmNR
 		for i0 := 0; i0 < mb; i0 += gemmMR {
 			ap := pa[(i0/gemmMR)*aStride:]
 			mr := min(gemmMR, mb-i0)
-			if mr == gemmMR && panels == 2 {
+			switch {
+			case pair && mr == gemmMR && nr == 2*gemmNR:
 				gemmMicro2(kb, ap, bp, pb[(j0/gemmNR+1)*bStride:], c[i0*ldc+j0:], ldc, acc)
 				continue
+			case !pair && mr == gemmMR && nr == gemmNR:
+				gemmMicro(kb, ap, bp, c[i0*ldc+j0:], ldc, acc)
+				continue
+			case pair:
+				gemmMicro2(kb, ap, bp, pb[(j0/gemmNR+1)*bStride:], tile[:], 2*gemmNR, false)
+			default:
+				gemmMicro(kb, ap, bp, tile[:], 2*gemmNR, false)
 			}
-			for q := 0; q < panels; q++ {
-				jq := j0 + q*gemmNR
-				nq := min(gemmNR, nb-jq)
-				bq := pb[(jq/gemmNR)*bStride:]
-				if mr == gemmMR && nq == gemmNR {
-					gemmMicro(kb, ap, bq, c[i0*ldc+jq:], ldc, acc)
-					continue
-				}
-				gemmMicro(kb, ap, bq, tile[:], gemmNR, false)
-				for i := 0; i < mr; i++ {
-					row := c[(i0+i)*ldc+jq : (i0+i)*ldc+jq+nq]
-					t := tile[i*gemmNR : i*gemmNR+nq]
-					if acc {
-						for j := range row {
-							row[j] += t[j]
-						}
-					} else {
-						copy(row, t)
+			for i := 0; i < mr; i++ {
+				row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nr]
+				t := tile[i*2*gemmNR : i*2*gemmNR+nr]
+				if acc {
+					for j := range row {
+						row[j] += t[j]
 					}
+				} else {
+					copy(row, t)
 				}
 			}
-		}
-		if panels == 2 {
-			nr = 2 * gemmNR
 		}
 		j0 += nr
 		if epi != nil && (j0-e0 >= gemmEpiCols || j0 == nb) {
