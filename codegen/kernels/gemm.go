@@ -317,7 +317,7 @@ func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride 
 			case pair:
 				gemmMicro2(kb, ap, bp, pb[(j0/gemmNR+1)*bStride:], tile[:], 2*gemmNR, false)
 			default:
-				gemmMicro(kb, ap, bp, tile[:], 2*gemmNR, false)
+				gemmMicroN(kb, ap, bp, tile[:], 2*gemmNR, nr)
 			}
 			for i := 0; i < mr; i++ {
 				row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nr]

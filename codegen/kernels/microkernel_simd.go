@@ -43,6 +43,20 @@ func gemmMicro2(kb int, a, b0, b1 []float32, c []float32, ldc int, acc bool) {
 	gemmMicro(kb, a, b1, c[gemmNR:], ldc, acc)
 }
 
+// gemmMicroN stores the first nr columns of the tile gemmMicro computes
+// (and may store the others). A panel of at most 4 columns, such as
+// the one column of a matrix-vector product, goes column by column on
+// vectors of the tile's 4 rows where the CPU has the vector unit
+// (gemmMicroNarrowSIMD), the same fused multiply-adds in the same order
+// as the whole tile's, instead of computing all 16.
+func gemmMicroN(kb int, a, b []float32, c []float32, ldc, nr int) {
+	if gemmHaveSIMD && nr <= 4 {
+		gemmMicroNarrowSIMD(kb, a, b, c, ldc, nr)
+		return
+	}
+	gemmMicro(kb, a, b, c, ldc, false)
+}
+
 // gemmPanelRow copies one row of a panel of B, gemmNR values, from s to
 // d (which do not overlap): in two vectors where the CPU has them, else
 // through a local array; copy would call memmove, which costs more than

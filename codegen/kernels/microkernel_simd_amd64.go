@@ -115,6 +115,37 @@ func gemmMicro2AVX512(kb int, a, b0, b1 []float32, c []float32, ldc int, acc boo
 	c31.Store((*[16]float32)(r3[16:32]))
 }
 
+// gemmMicroNarrowSIMD stores the first nr ≤ 4 columns of the tile: four
+// accumulators of the tile's 4 rows, one per column, each step one
+// vector of A and a broadcast value of B per column (element (i, j) is
+// fma(B[p][j], A[i][p], sum), gemmMicroSIMD's fma(A[i][p], B[p][j], sum)
+// with its factors swapped: the same bits).
+func gemmMicroNarrowSIMD(kb int, a, b []float32, c []float32, ldc, nr int) {
+	var c0, c1, c2, c3 archsimd.Float32x4
+	a = a[:kb*gemmMR]
+	b = b[:kb*gemmNR]
+	for len(a) >= gemmMR && len(b) >= gemmNR {
+		av := archsimd.LoadFloat32x4((*[4]float32)(a[0:4]))
+		c0 = archsimd.BroadcastFloat32x4(b[0]).MulAdd(av, c0)
+		c1 = archsimd.BroadcastFloat32x4(b[1]).MulAdd(av, c1)
+		c2 = archsimd.BroadcastFloat32x4(b[2]).MulAdd(av, c2)
+		c3 = archsimd.BroadcastFloat32x4(b[3]).MulAdd(av, c3)
+		a = a[gemmMR:]
+		b = b[gemmNR:]
+	}
+	var t [4][4]float32
+	c0.Store(&t[0])
+	c1.Store(&t[1])
+	c2.Store(&t[2])
+	c3.Store(&t[3])
+	for i := 0; i < gemmMR; i++ {
+		r := c[i*ldc : i*ldc+nr]
+		for j := range r {
+			r[j] = t[j][i]
+		}
+	}
+}
+
 // gemmPanelRowSIMD is gemmPanelRow in two vectors.
 func gemmPanelRowSIMD(d, s []float32) {
 	d = d[:gemmNR]

@@ -42,3 +42,33 @@ func TestGemmMicro2SameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmMicroNSameBits checks gemmMicroN's claim: the first nr columns
+// it stores (column by column on vectors for nr ≤ 4) are bit for bit
+// those of the whole tile gemmMicro computes.
+func TestGemmMicroNSameBits(t *testing.T) {
+	rng := rand.New(rand.NewSource(22))
+	const ldc = 2 * gemmNR
+	for _, kb := range []int{1, 3, 64, 387} {
+		for nr := 1; nr <= 6; nr++ {
+			a := make([]float32, kb*gemmMR)
+			b := make([]float32, kb*gemmNR)
+			for _, s := range [][]float32{a, b} {
+				for i := range s {
+					s[i] = float32(rng.NormFloat64())
+				}
+			}
+			want := make([]float32, gemmMR*ldc)
+			got := make([]float32, gemmMR*ldc)
+			gemmMicro(kb, a, b, want, ldc, false)
+			gemmMicroN(kb, a, b, got, ldc, nr)
+			for i := 0; i < gemmMR; i++ {
+				for j := 0; j < nr; j++ {
+					if g, w := got[i*ldc+j], want[i*ldc+j]; math.Float32bits(g) != math.Float32bits(w) {
+						t.Fatalf("kb %d nr %d: C[%d][%d] = %v, the whole tile gave %v", kb, nr, i, j, g, w)
+					}
+				}
+			}
+		}
+	}
+}
