@@ -55,8 +55,10 @@ const (
 const gemmScratchLen = gemmMC*gemmKC + gemmKC*gemmNC
 
 // gemmMinParallel is the least m·n·k worth splitting over goroutines: below
-// it, starting them costs more than the work saved.
-const gemmMinParallel = 1 << 18
+// it (about 20 µs of multiply-adds), handing part of the work to another
+// goroutine costs more than it saves; at 1<<18, mnist-8 ran slower at 2
+// threads than at 1.
+const gemmMinParallel = 1 << 20
 
 // gemmMat is one operand of gemm: either a strided matrix (element [r][c]
 // at data[r*rs+c*cs], so a transposed operand is a swap of its strides) or,
