@@ -210,6 +210,21 @@ func gemmPackA(mb, kb int, a []float32, ars, acs int, pa []float32) {
 	o := 0
 	for i0 := 0; i0 < mb; i0 += gemmMR {
 		r := min(gemmMR, mb-i0)
+		if r == gemmMR && acs == 1 {
+			// A full panel of row-major A: gemmMR rows read side by side.
+			rows := [gemmMR][]float32{}
+			for i := range rows {
+				rows[i] = a[(i0+i)*ars : (i0+i)*ars+kb]
+			}
+			for p := 0; p < kb; p++ {
+				d := pa[o : o+gemmMR : o+gemmMR]
+				for i := range d {
+					d[i] = rows[i][p]
+				}
+				o += gemmMR
+			}
+			continue
+		}
 		for p := 0; p < kb; p++ {
 			for i := 0; i < gemmMR; i++ {
 				if i < r {
