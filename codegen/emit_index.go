@@ -94,7 +94,9 @@ func emitGather(c *opCtx) (*kernel, error) {
 }
 
 // emitLayerNorm writes LayerNormalization over the dims from axis on, the
-// moments in float64.
+// moments in float64, each summed in four partial sums added in a fixed
+// order (one chain of dependent float64 additions per row was most of
+// the kernel's time).
 func emitLayerNorm(c *opCtx) (*kernel, error) {
 	xs, err := c.arg(0)
 	if err != nil {
@@ -144,16 +146,34 @@ scale = scale[:%[3]d]
 for o := 0; o < %[2]d; o++ {
 row := x[o*%[3]d : (o+1)*%[3]d]
 dst := y[o*%[3]d : (o+1)*%[3]d]
-var sum float64
-for _, v := range row {
-sum += float64(v)
+var s0, s1, s2, s3 float64
+r := row
+for len(r) >= 4 {
+s0 += float64(r[0])
+s1 += float64(r[1])
+s2 += float64(r[2])
+s3 += float64(r[3])
+r = r[4:]
 }
-mean := sum / %[3]d
-var sq float64
-for _, v := range row {
+for _, v := range r {
+s0 += float64(v)
+}
+mean := ((s0 + s1) + (s2 + s3)) / %[3]d
+s0, s1, s2, s3 = 0, 0, 0, 0
+r = row
+for len(r) >= 4 {
+d0, d1, d2, d3 := float64(r[0])-mean, float64(r[1])-mean, float64(r[2])-mean, float64(r[3])-mean
+s0 += d0 * d0
+s1 += d1 * d1
+s2 += d2 * d2
+s3 += d3 * d3
+r = r[4:]
+}
+for _, v := range r {
 d := float64(v) - mean
-sq += d * d
+s0 += d * d
 }
+sq := (s0 + s1) + (s2 + s3)
 inv := 1 / math.Sqrt(sq/%[3]d+%[4]v)
 for i, v := range row {
 dst[i] = float32((float64(v)-mean)*inv)*scale[i]%[5]s

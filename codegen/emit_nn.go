@@ -905,6 +905,13 @@ type depthwise struct {
 	g                          *graph    // the package being written (its vector epilogues)
 }
 
+// dwPadMax is the largest padded plane, in elements, a stride-1
+// depthwise convolution copies into a local array to run dwRow over all
+// of it: 28×28 maps with a 3×3 window and smaller (two local arrays of
+// at most 4 KiB each, which a goroutine's stack holds without growing
+// much).
+const dwPadMax = 1024
+
 // depthwiseBody writes a depthwise convolution as direct loops. Outputs
 // whose window lies inside the input (rows [ohLo, ohHi), columns [owLo,
 // owHi), known at compile time) take every tap unrolled, the weights held
@@ -935,8 +942,21 @@ func depthwiseBody(d depthwise) (body string, vec bool) {
 	if d.SW == 2 {
 		rowFn = "dwRow2"
 	}
+	// A small stride-1 plane with border outputs is copied into a
+	// zero-padded plane (HP×WP, in a local array), and dwRow computes
+	// every output at once as one wide row over the padded width (the
+	// last WP-OW of each row are not outputs), so no output takes the
+	// scalar edge path; the taps outside the input multiply zeros.
+	HP, WP := d.OH+(d.KH-1)*d.DH, d.OW+(d.KW-1)*d.DW
+	PB, PR := HP-d.H-d.PT, WP-d.W-d.PL
+	padded := d.vec && d.SH == 1 && d.SW == 1 && (ohLo > 0 || ohHi < d.OH || owLo > 0 || owHi < d.OW) &&
+		PB >= 0 && PR >= 0 && HP*WP <= dwPadMax
+	if padded {
+		vec = true
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
+	if !padded {
+		fmt.Fprintf(&b, `// edge computes the output at (oh, ow) of channel plane xp, testing
 // every tap against the input's bounds.
 edge := func(xp, wk []float32, bias float32, oh, ow int) float32 {
 s := bias
@@ -954,18 +974,33 @@ s += xp[ih*%[10]d+iw] * wk[kh*%[2]d+kw]
 return s
 }
 `, d.KH, d.KW, d.SH, d.PT, d.DH, d.H, d.SW, d.PL, d.DW, d.W)
+	}
 	// With threads, the channels are split over goroutines (each channel
 	// computed alike on whichever, so the bits do not depend on threads):
 	// channel c goes to the chunk of [0, C·OH·OW) holding c·OH·OW.
 	if d.par {
-		fmt.Fprintf(&b, "for n := 0; n < %[1]d; n++ {\nparallelFor(%[2]d, threads, func(lo, hi int) {\nfor c := (lo + %[3]d) / %[4]d; c < (hi+%[3]d)/%[4]d; c++ {\n", d.N, d.C*d.OH*d.OW, d.OH*d.OW-1, d.OH*d.OW)
+		fmt.Fprintf(&b, "for n := 0; n < %[1]d; n++ {\nparallelFor(%[2]d, threads, func(lo, hi int) {\n", d.N, d.C*d.OH*d.OW)
 	} else {
-		fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\nfor c := 0; c < %d; c++ {\n", d.N, d.C)
+		fmt.Fprintf(&b, "for n := 0; n < %d; n++ {\n", d.N)
+	}
+	if padded {
+		fmt.Fprintf(&b, "var pad [%d]float32\nvar wide [%d]float32\n", HP*WP, (d.OH-1)*WP+d.OW)
+	}
+	if d.par {
+		fmt.Fprintf(&b, "for c := (lo + %[1]d) / %[2]d; c < (hi+%[1]d)/%[2]d; c++ {\n", d.OH*d.OW-1, d.OH*d.OW)
+	} else {
+		fmt.Fprintf(&b, "for c := 0; c < %d; c++ {\n", d.C)
 	}
 	fmt.Fprintf(&b, "xp := x[(n*%[1]d+c)*%[2]d : (n*%[1]d+c+1)*%[2]d]\nyp := y[(n*%[1]d+c)*%[3]d : (n*%[1]d+c+1)*%[3]d]\n", d.C, d.H*d.W, d.OH*d.OW)
 	fmt.Fprintf(&b, "wk := w[c*%[1]d : (c+1)*%[1]d]\nbias := float32(%[2]s)\n", d.KH*d.KW, bias)
+	if padded {
+		fmt.Fprintf(&b, "for ih := 0; ih < %[6]d; ih++ {\ncopy(pad[(ih+%[2]d)*%[3]d+%[4]d:(ih+%[2]d)*%[3]d+%[5]d], xp[ih*%[1]d:(ih+1)*%[1]d])\n}\n", d.W, d.PT, WP, d.PL, d.PL+d.W, d.H)
+		fmt.Fprintf(&b, "dwRow(wide[:], pad[:], %d, wk, bias, %d, %d, %d, %d)\n", WP, d.KH, d.KW, d.DH, d.DW)
+	}
 	fmt.Fprintf(&b, "for oh := 0; oh < %d; oh++ {\nrow := yp[oh*%d : (oh+1)*%d]\n", d.OH, d.OW, d.OW)
-	if ohLo < ohHi && owLo < owHi {
+	if padded {
+		fmt.Fprintf(&b, "copy(row, wide[oh*%d:oh*%d+%d])\n", WP, WP, d.OW)
+	} else if ohLo < ohHi && owLo < owHi {
 		fmt.Fprintf(&b, "if oh >= %d && oh < %d {\n", ohLo, ohHi)
 		fmt.Fprintf(&b, "ih0 := oh*%d - %d\n", d.SH, d.PT)
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
@@ -996,7 +1031,10 @@ return s
 		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
 		b.WriteString("} else {\n")
 	}
-	if vec {
+	switch {
+	case padded:
+		// Done above: the row is a copy of the wide row.
+	case vec:
 		// Rows whose window leaves the input at the top or bottom: the
 		// inside columns take the tap rows that lie in the input through
 		// dwRow (the same taps in the same order as edge), the border
@@ -1005,10 +1043,10 @@ return s
 		fmt.Fprintf(&b, "for ow := 0; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owLo)
 		fmt.Fprintf(&b, "if khLo < khHi {\n%[8]s(row[%[1]d:%[2]d], xp[(ih0+khLo*%[3]d)*%[4]d+%[5]d:], %[4]d, wk[khLo*%[6]d:], bias, khHi-khLo, %[6]d, %[3]d, %[7]d)\n} else {\nfor ow := %[1]d; ow < %[2]d; ow++ {\nrow[ow] = bias\n}\n}\n", owLo, owHi, d.DH, d.W, owLo*d.SW-d.PL, d.KW, d.DW, rowFn)
 		fmt.Fprintf(&b, "for ow := %d; ow < %d; ow++ {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n", owHi, d.OW)
-	} else {
+	default:
 		b.WriteString("for ow := range row {\nrow[ow] = edge(xp, wk, bias, oh, ow)\n}\n")
 	}
-	if ohLo < ohHi && owLo < owHi {
+	if !padded && ohLo < ohHi && owLo < owHi {
 		b.WriteString("}\n")
 	}
 	// The epilogue goes over each channel's plane once it is computed

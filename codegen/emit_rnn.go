@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kiln-ml/kiln/codegen/kernels"
 	"github.com/kiln-ml/kiln/ir"
 )
 
@@ -145,8 +146,14 @@ func emitLSTM(c *opCtx) (*kernel, error) {
 		if has("bias") {
 			b.WriteString("s = wb[g] + rb[g]\n")
 		}
-		b.WriteString(dotLoop("s", fmt.Sprintf("wd[g*%d : (g+1)*%d]", I, I), "xt", I))
-		b.WriteString(dotLoop("s", fmt.Sprintf("rd[g*%d : (g+1)*%d]", H, H), "ht", H))
+		if c.g.tile == kernels.SIMDTile {
+			// The vector math unit's dot product (vectors of 8 where the
+			// CPU has them).
+			fmt.Fprintf(&b, "s += dotRow(wd[g*%d:(g+1)*%d], xt)\ns += dotRow(rd[g*%d:(g+1)*%d], ht)\n", I, I, H, H)
+		} else {
+			b.WriteString(dotLoop("s", fmt.Sprintf("wd[g*%d : (g+1)*%d]", I, I), "xt", I))
+			b.WriteString(dotLoop("s", fmt.Sprintf("rd[g*%d : (g+1)*%d]", H, H), "ht", H))
+		}
 		b.WriteString("gates[g] = s\n}\n")
 		fmt.Fprintf(&b, "for j := 0; j < %d; j++ {\n", H)
 		fmt.Fprintf(&b, "ig := 1 / (1 + math.Exp(-float64(gates[j])))\nog := 1 / (1 + math.Exp(-float64(gates[%d+j])))\nfg := 1 / (1 + math.Exp(-float64(gates[%d+j])))\ncg := math.Tanh(float64(gates[%d+j]))\n", H, 2*H, 3*H)

@@ -44,7 +44,7 @@ var mathfFuncs = append([]string{"expf(", "sigmoidf(", "tanhf(", "erff(", "logf(
 
 // vecmathFuncs are the functions of the vector math unit
 // (kernels/vecmath*.go).
-var vecmathFuncs = []string{"geluRow(", "expRow(", "clampRow(", "reluRow("}
+var vecmathFuncs = []string{"geluRow(", "expRow(", "clampRow(", "reluRow(", "dotRow("}
 
 // needVecmath reports whether a kernel body calls the vector math unit.
 func needVecmath(body string) bool {
@@ -92,7 +92,7 @@ func gemmFiles(opts Options) map[string]string {
 }
 
 // vecmathFiles are the generated package's vector math unit (geluRow,
-// expRow, clampRow, reluRow; for packages with the vector micro-kernel): vecmath.go and the
+// expRow, clampRow, reluRow, dotRow; for packages with the vector micro-kernel): vecmath.go and the
 // two files that choose, by build constraint, between the archsimd loops
 // and none.
 func vecmathFiles(opts Options) map[string]string {

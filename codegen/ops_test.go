@@ -69,22 +69,26 @@ func TestCompiledOps(t *testing.T) {
 	}
 	in := tensor.FromSlice([]int{2, 4, 9, 9}, x)
 	ids := tensor.FromSlice([]int{2, 3}, []int64{0, -1, 6, 3, -7, 2})
-	res := h.run(t, "ops", []*tensor.Tensor{in, ids}, []string{"x", "ids"}, 1)
-	m := h.modules["ops"]
-	ref, err := interp.New(m, interp.Options{}).RunNamed("main", map[string]interp.Value{"x": in, "ids": ids})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := m.Func("main")
-	for i, name := range f.OutputNames {
-		want := ref[i].(*tensor.Tensor)
-		got := res.Outputs[name]
-		d, err := compareClose(got, tensor.Data[float32](want), 1e-5, 1e-6)
+	// ops is the portable package; opssimd has the vector units (its
+	// small depthwise planes go through dwRow over a padded copy).
+	for _, pkg := range []string{"ops", "opssimd"} {
+		res := h.run(t, pkg, []*tensor.Tensor{in, ids}, []string{"x", "ids"}, 1)
+		m := h.modules[pkg]
+		ref, err := interp.New(m, interp.Options{}).RunNamed("main", map[string]interp.Value{"x": in, "ids": ids})
 		if err != nil {
-			t.Errorf("output %q %v: %v", name, want.Shape, err)
-			continue
+			t.Fatal(err)
 		}
-		t.Logf("output %q %v: max |diff| %.3g", name, want.Shape, d)
+		f := m.Func("main")
+		for i, name := range f.OutputNames {
+			want := ref[i].(*tensor.Tensor)
+			got := res.Outputs[name]
+			d, err := compareClose(got, tensor.Data[float32](want), 1e-5, 1e-6)
+			if err != nil {
+				t.Errorf("%s: output %q %v: %v", pkg, name, want.Shape, err)
+				continue
+			}
+			t.Logf("%s: output %q %v: max |diff| %.3g", pkg, name, want.Shape, d)
+		}
 	}
 	// An index out of range is an error of Run, naming the node.
 	bad := tensor.FromSlice([]int{2, 3}, []int64{0, 1, 7, 0, 0, 0})

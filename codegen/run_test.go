@@ -72,6 +72,9 @@ var modelCases = []modelCase{
 	{pkg: "mnistsimdopt", model: "mnist-8.onnx", ref: "mnist-8", simd: true, passes: "default"},
 	{pkg: "mobilenetsimdopt", model: "mobilenetv2.onnx", ref: "mobilenetv2", dims: map[string]int64{"batch": 1}, simd: true, threads: 2, passes: "default"},
 	{pkg: "paddleocrrecsimdopt", model: "paddleocr-rec.onnx", ref: "paddleocr-rec", dims: map[string]int64{"p2o.DynamicDimension.0": 1, "p2o.DynamicDimension.1": 320}, simd: true, threads: 2, passes: "default"},
+	// The VADs' LSTM gates through the vector math unit's dotRow.
+	{pkg: "vad4simdopt", model: "silero-vad-v4.onnx", ref: "silero-vad-v4", dims: map[string]int64{"batch": 1, "sequence": 512}, simd: true, passes: "default"},
+	{pkg: "vad5simdopt", model: "silero-vad-v5.onnx", ref: "silero-vad-v5", dims: map[string]int64{"input.0": 1, "input.1": 512, "state.1": 1}, simd: true, passes: "default"},
 	// One package for a range of sizes (ranges_test.go).
 	{pkg: "minilmdyn", model: "minilm-like-opset17.onnx", ranges: map[string]DimRange{"batch": {1, 3}, "seq": {1, 64}}},
 	{pkg: "storiesdyn", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}},
@@ -83,6 +86,7 @@ var modelCases = []modelCase{
 	{pkg: "storiesstepopt", model: "stories260K-decoder.onnx", ref: "stories260K-decoder-step", dims: map[string]int64{"batch": 2, "seq": 1, "past_seq": 6}, passes: "default"},
 	{pkg: "storiesdynopt", model: "stories260K-decoder.onnx", ranges: map[string]DimRange{"batch": {1, 2}, "seq": {1, 16}, "past_seq": {0, 32}}, passes: "default"},
 	{pkg: "ops", module: opsModule, dims: map[string]int64{"n": 2}},
+	{pkg: "opssimd", module: opsModule, dims: map[string]int64{"n": 2}, simd: true},
 	{pkg: "control", module: controlModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attention", module: attentionModule, dims: map[string]int64{"n": 2}},
 	{pkg: "attentionsimd", module: attentionModule, dims: map[string]int64{"n": 2}, simd: true, threads: 2},

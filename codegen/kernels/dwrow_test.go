@@ -16,6 +16,9 @@ func TestDwRow(t *testing.T) {
 	cases := []struct{ n, kh, kw, dh, dw, ldx int }{
 		{1, 3, 3, 1, 1, 10}, {5, 3, 3, 1, 1, 7}, {8, 3, 3, 1, 1, 12}, {37, 3, 3, 1, 1, 40},
 		{80, 5, 5, 1, 1, 84}, {19, 3, 3, 2, 2, 30}, {9, 1, 1, 1, 1, 9}, {16, 3, 1, 1, 1, 16},
+		// 3×3 rows of 16 and more (dwRow33SIMD), one a wide row over a
+		// padded 9-wide plane (rows overlapping, as emitConv calls it).
+		{16, 3, 3, 1, 1, 18}, {33, 3, 3, 1, 1, 35}, {61, 3, 3, 1, 1, 9}, {112, 3, 3, 1, 1, 114},
 	}
 	for _, tc := range cases {
 		span := (tc.kw-1)*tc.dw + tc.n

@@ -55,8 +55,10 @@ const (
 const gemmScratchLen = gemmMC*gemmKC + gemmKC*gemmNC
 
 // gemmMinParallel is the least m·n·k worth splitting over goroutines: below
-// it, starting them costs more than the work saved.
-const gemmMinParallel = 1 << 18
+// it (about 20 µs of multiply-adds), handing part of the work to another
+// goroutine costs more than it saves; at 1<<18, mnist-8 ran slower at 2
+// threads than at 1.
+const gemmMinParallel = 1 << 20
 
 // gemmMat is one operand of gemm: either a strided matrix (element [r][c]
 // at data[r*rs+c*cs], so a transposed operand is a swap of its strides) or,
@@ -208,6 +210,21 @@ func gemmPackA(mb, kb int, a []float32, ars, acs int, pa []float32) {
 	o := 0
 	for i0 := 0; i0 < mb; i0 += gemmMR {
 		r := min(gemmMR, mb-i0)
+		if r == gemmMR && acs == 1 {
+			// A full panel of row-major A: gemmMR rows read side by side.
+			rows := [gemmMR][]float32{}
+			for i := range rows {
+				rows[i] = a[(i0+i)*ars : (i0+i)*ars+kb]
+			}
+			for p := 0; p < kb; p++ {
+				d := pa[o : o+gemmMR : o+gemmMR]
+				for i := range d {
+					d[i] = rows[i][p]
+				}
+				o += gemmMR
+			}
+			continue
+		}
 		for p := 0; p < kb; p++ {
 			for i := 0; i < gemmMR; i++ {
 				if i < r {
@@ -286,29 +303,42 @@ func gemmPackIm(kb, nb int, data []float32, im gemmIm, p0 int, pb []float32) {
 // gemmBlock computes the product of the micro-panels of A (mb rows, the
 // panels aStride apart) and of B (nb columns, bStride apart), each kb
 // steps long, into C: added to it when acc is set, else stored. Full tiles
-// are written by the micro-kernel itself; partial tiles at the edges go
-// through a local tile so the micro-kernel always computes a full one.
+// are written by the micro-kernel itself, two panels of B side by side
+// (gemmMicro2) where there are two; partial tiles at the edges go through
+// a local tile so the micro-kernel always computes full ones (a last
+// panel of 1 to 15 columns with the full one before it, as a pair).
+// Every element of C is computed by the same operations either way.
 // When epi is set the block's sums are final: each group of gemmEpiCols
 // columns goes through epi as soon as it is computed, while in L1 (at
 // most gemmMC rows of gemmEpiCols: 16 KiB); ei and ej are the block's
 // first row and column in the whole product.
 func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride int, c []float32, ldc int, acc bool, ei, ej int, epi gemmEpilogue) {
-	var tile [gemmMR * gemmNR]float32
+	var tile [gemmMR * 2 * gemmNR]float32
 	e0 := 0 // the first column not yet through epi
-	for j0 := 0; j0 < nb; j0 += gemmNR {
+	for j0 := 0; j0 < nb; {
 		bp := pb[(j0/gemmNR)*bStride:]
-		nr := min(gemmNR, nb-j0)
+		nr := min(2*gemmNR, nb-j0)
+		// A full panel and the next, full or partial (its packed columns
+		// padded with zeros), go through gemmMicro2 together.
+		pair := nr > gemmNR
 		for i0 := 0; i0 < mb; i0 += gemmMR {
 			ap := pa[(i0/gemmMR)*aStride:]
 			mr := min(gemmMR, mb-i0)
-			if mr == gemmMR && nr == gemmNR {
+			switch {
+			case pair && mr == gemmMR && nr == 2*gemmNR:
+				gemmMicro2(kb, ap, bp, pb[(j0/gemmNR+1)*bStride:], c[i0*ldc+j0:], ldc, acc)
+				continue
+			case !pair && mr == gemmMR && nr == gemmNR:
 				gemmMicro(kb, ap, bp, c[i0*ldc+j0:], ldc, acc)
 				continue
+			case pair:
+				gemmMicro2(kb, ap, bp, pb[(j0/gemmNR+1)*bStride:], tile[:], 2*gemmNR, false)
+			default:
+				gemmMicroN(kb, ap, bp, tile[:], 2*gemmNR, nr)
 			}
-			gemmMicro(kb, ap, bp, tile[:], gemmNR, false)
 			for i := 0; i < mr; i++ {
 				row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nr]
-				t := tile[i*gemmNR : i*gemmNR+nr]
+				t := tile[i*2*gemmNR : i*2*gemmNR+nr]
 				if acc {
 					for j := range row {
 						row[j] += t[j]
@@ -318,9 +348,10 @@ func gemmBlock(mb, nb, kb int, pa []float32, aStride int, pb []float32, bStride 
 				}
 			}
 		}
-		if end := j0 + nr; epi != nil && (end-e0 >= gemmEpiCols || end == nb) {
-			epi(ei, ej+e0, mb, end-e0)
-			e0 = end
+		j0 += nr
+		if epi != nil && (j0-e0 >= gemmEpiCols || j0 == nb) {
+			epi(ei, ej+e0, mb, j0-e0)
+			e0 = j0
 		}
 	}
 }

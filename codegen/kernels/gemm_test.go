@@ -115,10 +115,10 @@ func TestGemm(t *testing.T) {
 		{m: 65, n: 513, k: 257, acc: true},                           // crosses every block edge
 		{m: 65, n: 513, k: 257, packA: true, packB: true, acc: true}, // the same, packed
 		{m: 70, n: 20, k: 600, transA: true, transB: true, ldcPad: 1},
-		{m: 130, n: 1030, k: 300, packB: true, threads: 2},          // split over columns
-		{m: 131, n: 9, k: 520, packA: true, threads: 3, ldcPad: 2},  // split over rows
-		{m: 97, n: 301, k: 77, transB: true, threads: 4, acc: true}, // more threads than cores
-		{m: 64, n: 64, k: 64, packA: true, packB: true, threads: 2}, // at the parallel threshold
+		{m: 130, n: 1030, k: 300, packB: true, threads: 2},            // split over columns
+		{m: 131, n: 9, k: 1040, packA: true, threads: 3, ldcPad: 2},   // split over rows
+		{m: 97, n: 301, k: 77, transB: true, threads: 4, acc: true},   // more threads than cores
+		{m: 128, n: 128, k: 64, packA: true, packB: true, threads: 2}, // at the parallel threshold
 		{m: 5, n: 0, k: 3},
 		{m: 5, n: 6, k: 0, acc: true},
 		{m: 5, n: 6, k: 0},
@@ -134,7 +134,7 @@ func TestGemm(t *testing.T) {
 // split over goroutines does not change a single bit of the result.
 func TestGemmThreadsSameBits(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
-	for _, sh := range [][3]int{{130, 1030, 300}, {131, 9, 520}, {67, 67, 67}} {
+	for _, sh := range [][3]int{{130, 1030, 300}, {131, 9, 1040}, {101, 101, 103}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		a := make([]float32, m*k)
 		b := make([]float32, k*n)

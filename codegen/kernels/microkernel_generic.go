@@ -83,6 +83,19 @@ func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	*r1 = [gemmNR]float32{c10, c11, c12, c13}
 }
 
+// gemmMicro2 computes two tiles side by side: A times the panel b0 of B
+// into c and times the next panel b1 into c[gemmNR:].
+func gemmMicro2(kb int, a, b0, b1 []float32, c []float32, ldc int, acc bool) {
+	gemmMicro(kb, a, b0, c, ldc, acc)
+	gemmMicro(kb, a, b1, c[gemmNR:], ldc, acc)
+}
+
+// gemmMicroN stores the first nr columns of the tile gemmMicro computes
+// (and may store the others): here, the whole tile.
+func gemmMicroN(kb int, a, b []float32, c []float32, ldc, nr int) {
+	gemmMicro(kb, a, b, c, ldc, false)
+}
+
 // gemmPanelRow copies one row of a panel of B, gemmNR values, from s to
 // d (which do not overlap): as four moves, where copy would call memmove.
 func gemmPanelRow(d, s []float32) {

@@ -29,6 +29,34 @@ func gemmMicro(kb int, a, b []float32, c []float32, ldc int, acc bool) {
 	gemmMicroPortable(kb, a, b, c, ldc, acc)
 }
 
+// gemmMicro2 computes two tiles side by side: A times the panel b0 of B
+// into c and times the next panel b1 into c[gemmNR:], in one pass over A
+// with 16-float vectors where the CPU has AVX-512 (gemmMicro2AVX512),
+// else as two calls of gemmMicro. Each element gets the same fused
+// multiply-adds in the same order either way.
+func gemmMicro2(kb int, a, b0, b1 []float32, c []float32, ldc int, acc bool) {
+	if gemmHaveAVX512 {
+		gemmMicro2AVX512(kb, a, b0, b1, c, ldc, acc)
+		return
+	}
+	gemmMicro(kb, a, b0, c, ldc, acc)
+	gemmMicro(kb, a, b1, c[gemmNR:], ldc, acc)
+}
+
+// gemmMicroN stores the first nr columns of the tile gemmMicro computes
+// (and may store the others). A panel of at most 4 columns, such as
+// the one column of a matrix-vector product, goes column by column on
+// vectors of the tile's 4 rows where the CPU has the vector unit
+// (gemmMicroNarrowSIMD), the same fused multiply-adds in the same order
+// as the whole tile's, instead of computing all 16.
+func gemmMicroN(kb int, a, b []float32, c []float32, ldc, nr int) {
+	if gemmHaveSIMD && nr <= 4 {
+		gemmMicroNarrowSIMD(kb, a, b, c, ldc, nr)
+		return
+	}
+	gemmMicro(kb, a, b, c, ldc, false)
+}
+
 // gemmPanelRow copies one row of a panel of B, gemmNR values, from s to
 // d (which do not overlap): in two vectors where the CPU has them, else
 // through a local array; copy would call memmove, which costs more than

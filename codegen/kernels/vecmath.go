@@ -5,7 +5,8 @@ package kernels
 // This is the vector math unit: geluRow applies GELU (the erf form,
 // x/2·(1+erf(x/√2))) to a row in place, expRow the exponential of a row
 // less a constant (Softmax's step), clampRow and reluRow bound a row
-// (Clip, Relu). Built with GOEXPERIMENT=simd for
+// (Clip, Relu), dotRow is a dot product (LSTM gates). Built with
+// GOEXPERIMENT=simd for
 // amd64 they run on vectors of 8 float32s (vecmath_amd64.go) when the CPU
 // has AVX2 and FMA; elsewhere they are the scalar loops through erff and
 // expf (mathf.go, which a package holding this unit also holds). The code
@@ -61,4 +62,31 @@ func reluRow(y []float32) {
 	for i, v := range y[n:] {
 		y[n+i] = max(v, 0)
 	}
+}
+
+// dotRow returns Σ w[k]·x[k] over the len(w) elements of w (x at least
+// as long): the first multiple of 16 on vectors where the CPU has them
+// (dotRowSIMD), the rest in four partial sums added in a fixed order, so
+// that no chain of dependent additions runs the length of the row.
+func dotRow(w, x []float32) float32 {
+	x = x[:len(w)]
+	n := 0
+	var s float32
+	if vecHaveSIMD {
+		n = len(w) / 16 * 16
+		s = dotRowSIMD(w[:n], x[:n])
+	}
+	w, x = w[n:], x[n:]
+	var p0, p1, p2, p3 float32
+	for len(w) >= 4 && len(x) >= 4 {
+		p0 += w[0] * x[0]
+		p1 += w[1] * x[1]
+		p2 += w[2] * x[2]
+		p3 += w[3] * x[3]
+		w, x = w[4:], x[4:]
+	}
+	for k, v := range w {
+		p0 += v * x[k]
+	}
+	return s + ((p0 + p1) + (p2 + p3))
 }

@@ -140,3 +140,19 @@ func reluRowSIMD(y []float32) {
 		y = y[8:]
 	}
 }
+
+// dotRowSIMD is Σ w[k]·x[k] for rows whose length is a multiple of 16:
+// two accumulators of 8 lanes (fused multiply-adds), added lane by lane,
+// then the 8 lanes as ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)).
+func dotRowSIMD(w, x []float32) float32 {
+	var a0, a1 archsimd.Float32x8
+	x = x[:len(w)]
+	for len(w) >= 16 && len(x) >= 16 {
+		a0 = archsimd.LoadFloat32x8((*[8]float32)(w[0:8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(x[0:8])), a0)
+		a1 = archsimd.LoadFloat32x8((*[8]float32)(w[8:16])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(x[8:16])), a1)
+		w, x = w[16:], x[16:]
+	}
+	var l [8]float32
+	a0.Add(a1).Store(&l)
+	return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+}

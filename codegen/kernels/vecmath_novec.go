@@ -17,3 +17,6 @@ func clampRowSIMD(y []float32, lo, hi float32) {}
 
 // reluRowSIMD stands in for the vector Relu and is never called.
 func reluRowSIMD(y []float32) {}
+
+// dotRowSIMD stands in for the vector dot product and is never called.
+func dotRowSIMD(w, x []float32) float32 { return 0 }

@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 )
 
@@ -129,6 +130,34 @@ func TestClampRow(t *testing.T) {
 		want := max(xs[i], 0)
 		if !(got == want || (got != got && want != want)) {
 			t.Errorf("reluRow at %v: got %v, want %v", xs[i], got, want)
+		}
+	}
+}
+
+// TestDotRow checks dotRow (vector part and scalar rest) on lengths
+// around the vector width against a float64 sum, within the float32 dot
+// product bound γₙ·Σ|w·x|, γₙ = n·u/(1-n·u).
+func TestDotRow(t *testing.T) {
+	rng := rand.New(rand.NewSource(31))
+	for _, n := range []int{0, 1, 3, 8, 15, 16, 17, 31, 32, 64, 100, 128, 1000} {
+		w := make([]float32, n)
+		x := make([]float32, n+3)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		var want, mag float64
+		for i := range w {
+			p := float64(w[i]) * float64(x[i])
+			want += p
+			mag += math.Abs(p)
+		}
+		u := math.Ldexp(1, -24)
+		gamma := float64(n+1) * u / (1 - float64(n+1)*u)
+		if got := dotRow(w, x); math.Abs(float64(got)-want) > gamma*mag {
+			t.Fatalf("n %d: dotRow = %v, want %v (error %.3g > %.3g)", n, got, want, math.Abs(float64(got)-want), gamma*mag)
 		}
 	}
 }
