@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-ml/kiln/frontend/onnx"
 	"github.com/kiln-ml/kiln/internal/testenv"
+	"github.com/kiln-ml/kiln/passes"
 )
 
 // sharedDims binds the symbolic dims of every model in
@@ -46,6 +47,25 @@ func compileShared(path, pkg string, w WeightsMode) (*Package, error) {
 	}
 	defer m.Close()
 	return Compile(m, Options{Package: pkg, Dims: sharedDims[name], Weights: w, Source: Source{Name: filepath.Base(path), Format: "onnx"}, KilnVersion: "test"})
+}
+
+// compileSharedFast is compileShared after the default pipeline, with the
+// vector units: the configuration the benchmarks time.
+func compileSharedFast(path, pkg string, w WeightsMode) (*Package, error) {
+	name := strings.TrimSuffix(filepath.Base(path), ".onnx")
+	m, err := onnx.Import(path)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	pipeline, err := passes.ParsePipeline("default", nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := passes.Run(m, pipeline, passes.Instrument{}); err != nil {
+		return nil, err
+	}
+	return Compile(m, Options{Package: pkg, Dims: sharedDims[name], Weights: w, Source: Source{Name: filepath.Base(path), Format: "onnx"}, KilnVersion: "test", SIMD: true})
 }
 
 // TestDeterminismHelper is not a test on its own: TestCompileTwiceIdentical

@@ -19,13 +19,21 @@ import (
 var memModels = []struct {
 	pkg, model string
 	file       bool
+	// fast compiles as the benchmarks do: the default pipeline and the
+	// vector units (--simd), whose kernels plan scratch of their own.
+	fast bool
 }{
-	{"mnist", "mnist-8", false},
-	{"mobilenet", "mobilenetv2", false},
-	{"minilm", "minilm-like-opset17", false},
-	{"rec", "paddleocr-rec", false},
-	{"vad", "silero-vad-v5", false},
-	{"mobilenetfile", "mobilenetv2", true},
+	{"mnist", "mnist-8", false, false},
+	{"mobilenet", "mobilenetv2", false, false},
+	{"minilm", "minilm-like-opset17", false, false},
+	{"rec", "paddleocr-rec", false, false},
+	{"vad", "silero-vad-v5", false, false},
+	{"mobilenetfile", "mobilenetv2", true, false},
+	{"mnistfast", "mnist-8", false, true},
+	{"mobilenetfast", "mobilenetv2", false, true},
+	{"minilmfast", "minilm-like-opset17", false, true},
+	{"recfast", "paddleocr-rec", false, true},
+	{"vadfast", "silero-vad-v5", false, true},
 }
 
 // memMain measures one compiled model: with the collector off, the heap
@@ -197,7 +205,7 @@ func TestMemoryPlanMeasured(t *testing.T) {
 	var imports, cases strings.Builder
 	type compiled struct {
 		pkg, model string
-		file       bool
+		file, fast bool
 		man        *Manifest
 	}
 	var built []compiled
@@ -207,7 +215,12 @@ func TestMemoryPlanMeasured(t *testing.T) {
 		if mm.file {
 			w, load = WeightsFile, mm.pkg+".LoadFile(s.WeightsPath)"
 		}
-		p, err := compileShared(path, mm.pkg, w)
+		var p *Package
+		if mm.fast {
+			p, err = compileSharedFast(path, mm.pkg, w)
+		} else {
+			p, err = compileShared(path, mm.pkg, w)
+		}
 		if err != nil {
 			if strings.Contains(err.Error(), "codegen has no kernel") {
 				t.Logf("%s: not compiled: %v", mm.model, strings.SplitN(err.Error(), "\n", 2)[0])
@@ -220,7 +233,7 @@ func TestMemoryPlanMeasured(t *testing.T) {
 		}
 		fmt.Fprintf(&imports, "\t%q\n", "x/"+mm.pkg)
 		fmt.Fprintf(&cases, memCase, mm.pkg, load)
-		built = append(built, compiled{mm.pkg, mm.model, mm.file, p.Manifest})
+		built = append(built, compiled{mm.pkg, mm.model, mm.file, mm.fast, p.Manifest})
 	}
 	files["cmd/mem/main.go"] = []byte(fmt.Sprintf(memMain, imports.String(), cases.String()))
 	for name, b := range files {
@@ -235,7 +248,7 @@ func TestMemoryPlanMeasured(t *testing.T) {
 	bin := filepath.Join(dir, "mem")
 	cmd := exec.Command(goBin, "build", "-o", bin, "./cmd/mem")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off", "CGO_ENABLED=0", "GOEXPERIMENT=simd")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -292,6 +305,9 @@ func TestMemoryPlanMeasured(t *testing.T) {
 			name := c.model
 			if c.file {
 				name += " (--weights file)"
+			}
+			if c.fast {
+				name += " (default passes, --simd)"
 			}
 			t.Logf("| %s | %d | %d | %+.1f%% | %s | %d |", name, mem.PeakBytes, measured, 100*dev, touched, mem.LiveBytesMax+mem.ScratchBytes)
 			t.Logf("%d allocations in NewSession and Run; outputs %d bytes", r.Mallocs, r.OutBytes)
