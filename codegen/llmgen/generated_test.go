@@ -14,6 +14,7 @@ import (
 	"github.com/kiln-ml/kiln/codegen/llmrt"
 	"github.com/kiln-ml/kiln/internal/llamaref"
 	"github.com/kiln-ml/kiln/internal/testenv"
+	"github.com/kiln-ml/kiln/targets"
 )
 
 // sharedGGUF lists the GGUF files of ../shared/models/gguf.
@@ -220,6 +221,39 @@ func checkFiles(t *testing.T, path string, opts Options, p *Package) {
 			if got, err := format.Source(p.Files[f]); err != nil || !bytes.Equal(got, p.Files[f]) {
 				t.Errorf("%s: %s is not gofmt-clean (%v)", base, f, err)
 			}
+		}
+	}
+}
+
+// TestManifestTarget checks the manifest's target and build: a profile's
+// name and GOAMD64, its thread count when it names one and one for
+// "one per CPU" (0), and GOEXPERIMENT=simd for the vector kernels.
+func TestManifestTarget(t *testing.T) {
+	path, ok := testenv.Shared("models", "gguf", "stories260K-q8_0.gguf")
+	if !ok {
+		t.Skip("no shared GGUF files")
+	}
+	v3, err := targets.Lookup("x86-64-v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	four := *v3
+	four.Name, four.Threads = "four", 4
+	for _, c := range []struct {
+		prof *targets.Profile
+		want Build
+		name string
+	}{
+		{nil, Build{Threads: 1, GOEXPERIMENT: "simd"}, ""},
+		{v3, Build{Threads: max(v3.Threads, 1), GOEXPERIMENT: "simd", GOAMD64: v3.GOAMD64}, "x86-64-v3"},
+		{&four, Build{Threads: 4, GOEXPERIMENT: "simd", GOAMD64: v3.GOAMD64}, "four"},
+	} {
+		p, err := Compile(path, Options{Package: "m", Context: 32, KilnVersion: "test", Target: c.prof})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := p.Manifest; m.Build != c.want || m.Target != c.name || m.Config.Threads != c.want.Threads {
+			t.Errorf("target %q: manifest target %q, build %+v, config threads %d; want %q, %+v", c.name, m.Target, m.Build, m.Config.Threads, c.name, c.want)
 		}
 	}
 }

@@ -112,7 +112,7 @@ func NewPlan(f *gguf.File, path string, opts Options) (*Plan, error) {
 	threads := opts.Threads
 	if threads == 0 {
 		threads = 1
-		if opts.Target != nil {
+		if opts.Target != nil && opts.Target.Threads > 0 {
 			threads = opts.Target.Threads
 		}
 	}

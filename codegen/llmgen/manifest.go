@@ -20,6 +20,19 @@ type Manifest struct {
 	Weights       Weights        `json:"weights"`
 	Kernels       []string       `json:"kernels"`
 	Tokenizer     Tokenizer      `json:"tokenizer"`
+	Target        string         `json:"target,omitempty"`
+	Build         Build          `json:"build"`
+}
+
+// Build is how to build the package. Every package holds the vector
+// kernels (vec_amd64.go), which an amd64 build takes with
+// GOEXPERIMENT=simd and runs on a processor with AVX2 and FMA (other
+// builds and processors run the portable kernels, with the same
+// results); GOAMD64 is the target profile's level, when it names one.
+type Build struct {
+	Threads      int    `json:"threads"`
+	GOEXPERIMENT string `json:"goexperiment"`
+	GOAMD64      string `json:"goamd64,omitempty"`
 }
 
 // Tokenizer names the package's tokenizer as the GGUF metadata does.
@@ -75,6 +88,11 @@ func newManifest(p *Plan, opts Options, src source, blobSHA string, kernels []st
 			VocabOffset: p.VocabOff, VocabBytes: p.VocabLen},
 		Kernels:   kernels,
 		Tokenizer: Tokenizer{Model: p.TokenizerModel},
+		Build:     Build{Threads: p.Config.Threads, GOEXPERIMENT: "simd"},
+	}
+	if opts.Target != nil {
+		m.Target = opts.Target.Name
+		m.Build.GOAMD64 = opts.Target.GOAMD64
 	}
 	if p.TokenizerModel == tokenizer.ModelBPE {
 		m.Tokenizer.Pre = p.TokenizerPre
