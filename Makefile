@@ -65,13 +65,17 @@ test: deps fmt-check vet
 
 check: test
 
-# The compiled language models' vector kernels (codegen/llmrt/vec_amd64.go)
-# build only with Go's experimental simd package: their tests, and those of
-# llmgen (the generated packages, greedy ids and logits against
-# llama.cpp), run once more in that build.
+# The vector kernels build only with Go's experimental simd package: the
+# compiled language models' (codegen/llmrt/vec_amd64.go; their tests, and
+# llmgen's: the generated packages, greedy ids and logits against
+# llama.cpp) and the ONNX kernels' vector units (codegen/kernels with the
+# kiln_simd tag: the GEMM micro-kernels, depthwise rows, vecmath, each
+# against its scalar form) run once more in that build.
 test-vec:
 	GOEXPERIMENT=simd $(GO) vet ./codegen/llmrt ./codegen/llmgen
 	GOEXPERIMENT=simd $(GO) test -count=1 -timeout 20m ./codegen/llmrt ./codegen/llmgen
+	GOEXPERIMENT=simd $(GO) vet -tags kiln_simd ./codegen/kernels
+	GOEXPERIMENT=simd $(GO) test -count=1 -timeout 20m -tags kiln_simd ./codegen/kernels
 
 # The per-test report of the four ONNX backend suites.
 conformance: deps-test
