@@ -26,9 +26,11 @@ import (
 //
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and
-// prefill), so that no lane words are packed. No pair or lane sum leaves
-// its range: each kernel says why. Other builds compile the portable
-// kernels alone.
+// prefill), so that no lane words are packed. For several activation
+// rows (prefill) Q4_K also has dotRows, which unpacks each weight block
+// once for four rows and gives each row vecDotQ4_K's result. No pair or
+// lane sum leaves its range: each kernel says why. Other builds compile
+// the portable kernels alone.
 
 // vecOn says init installed the vector kernels (the processor has AVX2
 // and FMA).
@@ -48,6 +50,9 @@ func init() {
 		if k := kernels[typ]; k != nil {
 			k.dot, k.dotLanes, k.prefill = dot, nil, nil
 		}
+	}
+	if k := kernels[typeQ4_K]; k != nil {
+		k.dotRows = vecRowsQ4_K
 	}
 	keyDot, weightedValues = vecKeyDot, vecWeightedValues
 	vecOn = true
@@ -120,6 +125,84 @@ func vecDotQ4_K(w, a []byte, nb int) float32 {
 		accM = archsimd.BroadcastFloat32x4(dmin).MulAdd(prod.ConvertToFloat32(), accM)
 	}
 	return hsumVec(acc) + hsum4Vec(accM)
+}
+
+// vecRowsQ4_K is vecDotQ4_K of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo]: four rows at a time by
+// vec4Q4_K, which takes each weight block's scales, minimums and codes
+// once for the four; a last one alone by vecDotQ4_K, a last two or three
+// by vec4Q4_K with the last row repeated.
+func vecRowsQ4_K(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q4_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	switch n - t {
+	case 1:
+		out[t*ldo] = vecDotQ4_K(w, a[t*stride:], nb)
+	case 2:
+		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q4_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
+	case 3:
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q4_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
+	}
+}
+
+// vec4Q4_K is vecDotQ4_K of w with four activation rows a0..a3. Per
+// block and row it makes the same integer lanes (their sum over the four
+// chunks is exact, so its order is free) and the same two fused
+// multiply-adds, so each result is vecDotQ4_K's bit for bit. The
+// accumulators are separate variables, not arrays, so that they can stay
+// in registers.
+func vec4Q4_K(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	m4 := archsimd.BroadcastUint8x32(0x0F)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	var accM0, accM1, accM2, accM3 archsimd.Float32x4
+	for b := 0; b < nb; b++ {
+		x := (*[144]byte)(w[b*144:])
+		y0 := (*[292]byte)(a0[b*292:])
+		y1 := (*[292]byte)(a1[b*292:])
+		y2 := (*[292]byte)(a2[b*292:])
+		y3 := (*[292]byte)(a3[b*292:])
+		s := le64(x[4:])
+		c := uint64(binary.LittleEndian.Uint32(x[12:]))
+		sc := archsimd.BroadcastUint64x4(s&0x3F3F3F3F | (c&0x0F0F0F0F|s>>2&0x30303030)<<32).AsUint8x32()
+		mn := archsimd.BroadcastUint64x2(s>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|s>>34&0x30303030)<<32).AsInt8x16().ExtendLo8ToInt16()
+		var s0, s1, s2, s3 archsimd.Int32x8
+		for k := 0; k < 4; k++ {
+			q := codes32(x[16+32*k:])
+			lo := q.And(m4)
+			hi := q.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4)
+			sl := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k])).AsInt16x16()
+			sh := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k+1])).AsInt16x16()
+			s0 = s0.Add(q4Pair(lo, hi, sl, sh, y0, k))
+			s1 = s1.Add(q4Pair(lo, hi, sl, sh, y1, k))
+			s2 = s2.Add(q4Pair(lo, hi, sl, sh, y2, k))
+			s3 = s3.Add(q4Pair(lo, hi, sl, sh, y3, k))
+		}
+		fd, fm := f16(x[:], 0), f16(x[:], 2)
+		acc0, accM0 = q4Block(y0, fd, fm, mn, s0, acc0, accM0)
+		acc1, accM1 = q4Block(y1, fd, fm, mn, s1, acc1, accM1)
+		acc2, accM2 = q4Block(y2, fd, fm, mn, s2, acc2, accM2)
+		acc3, accM3 = q4Block(y3, fd, fm, mn, s3, acc3, accM3)
+	}
+	return hsumVec(acc0) + hsum4Vec(accM0), hsumVec(acc1) + hsum4Vec(accM1), hsumVec(acc2) + hsum4Vec(accM2), hsumVec(acc3) + hsum4Vec(accM3)
+}
+
+// q4Pair is q4Chunk of chunk k with its codes unpacked (lo, hi) and its
+// two sub-blocks' scales shuffled (sl, sh) for activation block y.
+func q4Pair(lo, hi archsimd.Uint8x32, sl, sh archsimd.Int16x16, y *[292]byte, k int) archsimd.Int32x8 {
+	return lo.DotProductPairsSaturated(codes32(y[4+64*k:]).AsInt8x32()).DotProductPairs(sl).Add(hi.DotProductPairsSaturated(codes32(y[36+64*k:]).AsInt8x32()).DotProductPairs(sh))
+}
+
+// q4Block takes one block's integer lanes sumi into a row's accumulators
+// as vecDotQ4_K does: d = dy·d(x) and dmin = -dy·dmin(x) (fd and fm, the
+// block's binary16 scales widened), and the minimums' term of y with mn.
+func q4Block(y *[292]byte, fd, fm float32, mn archsimd.Int16x8, sumi archsimd.Int32x8, acc archsimd.Float32x8, accM archsimd.Float32x4) (archsimd.Float32x8, archsimd.Float32x4) {
+	dy := q8KScaleVec(y)
+	acc = archsimd.BroadcastFloat32x8(dy*fd).MulAdd(sumi.ConvertToFloat32(), acc)
+	bs := codes32(y[260:]).AsInt16x16()
+	prod := mn.DotProductPairs(bs.GetLo().AddPairs(bs.GetHi()))
+	return acc, archsimd.BroadcastFloat32x4(-dy*fm).MulAdd(prod.ConvertToFloat32(), accM)
 }
 
 // q4Chunk is Σscale·code·activation of chunk k of a Q4_K block x's code
