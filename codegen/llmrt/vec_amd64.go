@@ -27,8 +27,9 @@ import (
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and
 // prefill), so that no lane words are packed. For several activation
-// rows (prefill) Q4_K also has dotRows, which unpacks each weight block
-// once for four rows and gives each row vecDotQ4_K's result. No pair or
+// rows (prefill) Q4_K and Q6_K also have dotRows, which unpacks each
+// weight block once for four rows and gives each row the one-row
+// kernel's result. No pair or
 // lane sum leaves its range: each kernel says why. Other builds compile
 // the portable kernels alone.
 
@@ -51,8 +52,12 @@ func init() {
 			k.dot, k.dotLanes, k.prefill = dot, nil, nil
 		}
 	}
-	if k := kernels[typeQ4_K]; k != nil {
-		k.dotRows = vecRowsQ4_K
+	for typ, rows := range map[uint32]func(w, a []byte, stride, n, nb int, out []float32, ldo int){
+		typeQ4_K: vecRowsQ4_K, typeQ6_K: vecRowsQ6_K,
+	} {
+		if k := kernels[typ]; k != nil {
+			k.dotRows = rows
+		}
 	}
 	keyDot, weightedValues = vecKeyDot, vecWeightedValues
 	vecOn = true
@@ -268,6 +273,79 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(sumi.ConvertToFloat32(), acc)
 	}
 	return hsumVec(acc)
+}
+
+// vecRowsQ6_K is vecDotQ6_K of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo], as vecRowsQ4_K is for
+// Q4_K: four rows at a time by vec4Q6_K.
+func vecRowsQ6_K(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q6_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	switch n - t {
+	case 1:
+		out[t*ldo] = vecDotQ6_K(w, a[t*stride:], nb)
+	case 2:
+		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q6_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
+	case 3:
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q6_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
+	}
+}
+
+// vec4Q6_K is vecDotQ6_K of w with four activation rows a0..a3: each
+// group's codes and shuffled scales are made once for the four rows, and
+// each row gets vecDotQ6_K's integer lanes (their sum over the groups is
+// exact) and its one fused multiply-add per block, so its result bit for
+// bit.
+func vec4Q6_K(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	m4 := archsimd.BroadcastUint8x32(0x0F)
+	m30 := archsimd.BroadcastUint8x32(0x30)
+	m32 := archsimd.BroadcastUint8x32(32)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[210]byte)(w[b*210:])
+		y0 := (*[292]byte)(a0[b*292:])
+		y1 := (*[292]byte)(a1[b*292:])
+		y2 := (*[292]byte)(a2[b*292:])
+		y3 := (*[292]byte)(a3[b*292:])
+		e := archsimd.LoadUint8x16((*[16]uint8)(x[192:])).AsInt8x16().ExtendToInt16()
+		scl := [2]archsimd.Uint8x32{e.Select128FromPair(0, 0, e).AsUint8x32(), e.Select128FromPair(1, 1, e).AsUint8x32()}
+		var s0, s1, s2, s3 archsimd.Int32x8
+		for h := 0; h < 2; h++ {
+			A, B, H := codes32(x[64*h:]), codes32(x[64*h+32:]), codes32(x[128+32*h:])
+			H16 := H.AsUint16x16()
+			o := 4 + 128*h
+			c := A.And(m4).Or(H16.ShiftAllLeft(4).AsUint8x32().And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 0, m32, y0, y1, y2, y3, o, s0, s1, s2, s3)
+			c = B.And(m4).Or(H16.ShiftAllLeft(2).AsUint8x32().And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 1, m32, y0, y1, y2, y3, o+32, s0, s1, s2, s3)
+			c = A.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H.And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 2, m32, y0, y1, y2, y3, o+64, s0, s1, s2, s3)
+			c = B.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H16.ShiftAllRight(2).AsUint8x32().And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 3, m32, y0, y1, y2, y3, o+96, s0, s1, s2, s3)
+		}
+		fd := f16(x[:], 208)
+		acc0 = archsimd.BroadcastFloat32x8(q8KScaleVec(y0)*fd).MulAdd(s0.ConvertToFloat32(), acc0)
+		acc1 = archsimd.BroadcastFloat32x8(q8KScaleVec(y1)*fd).MulAdd(s1.ConvertToFloat32(), acc1)
+		acc2 = archsimd.BroadcastFloat32x8(q8KScaleVec(y2)*fd).MulAdd(s2.ConvertToFloat32(), acc2)
+		acc3 = archsimd.BroadcastFloat32x8(q8KScaleVec(y3)*fd).MulAdd(s3.ConvertToFloat32(), acc3)
+	}
+	return hsumVec(acc0), hsumVec(acc1), hsumVec(acc2), hsumVec(acc3)
+}
+
+// q6Rows4 adds vecQ6Group of the codes c of group j (their activations
+// at offset o of y0..y3) to the four rows' integer lanes s0..s3, with
+// the group's scales shuffled once for the four.
+func q6Rows4(c, sc archsimd.Uint8x32, j int, m32 archsimd.Uint8x32, y0, y1, y2, y3 *[292]byte, o int, s0, s1, s2, s3 archsimd.Int32x8) (archsimd.Int32x8, archsimd.Int32x8, archsimd.Int32x8, archsimd.Int32x8) {
+	scj := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q6Scale[j])).AsInt16x16()
+	return s0.Add(q6Row(c, codes32(y0[o:]).AsInt8x32(), scj, m32)), s1.Add(q6Row(c, codes32(y1[o:]).AsInt8x32(), scj, m32)),
+		s2.Add(q6Row(c, codes32(y2[o:]).AsInt8x32(), scj, m32)), s3.Add(q6Row(c, codes32(y3[o:]).AsInt8x32(), scj, m32))
+}
+
+// q6Row is vecQ6Group with the group's scales already shuffled (scj).
+func q6Row(c archsimd.Uint8x32, q8 archsimd.Int8x32, scj archsimd.Int16x16, m32 archsimd.Uint8x32) archsimd.Int32x8 {
+	return c.DotProductPairsSaturated(q8).Sub(m32.DotProductPairsSaturated(q8)).DotProductPairs(scj)
 }
 
 // vecQ6Group is Σscale·(code-32)·activation over group 4h+j of 32 elements

@@ -33,6 +33,7 @@ var vecRowsKernels = map[uint32]struct {
 	vec  func(w, a []byte, nb int) float32
 }{
 	typeQ4_K: {vecRowsQ4_K, vecDotQ4_K},
+	typeQ6_K: {vecRowsQ6_K, vecDotQ6_K},
 }
 
 // TestVecOn checks that a GOEXPERIMENT=simd build on a processor with
@@ -261,7 +262,8 @@ func TestVecLinear(t *testing.T) {
 // portable lanes kernel it replaces, on 256 rows of 512 columns of random
 // blocks against one activation row (decode) and 16 (prefill), as
 // BenchmarkDotLanes does; the vector kernel multiplies row by row as
-// linear calls it. It reports multiply-adds per nanosecond of CPU time
+// linear calls it, and for 16 rows a kernel for several rows (dotRows)
+// where the type has one, as linear calls it. It reports multiply-adds per nanosecond of CPU time
 // (MAC/cpu-ns).
 func BenchmarkVecDot(b *testing.B) {
 	r := rand.New(rand.NewSource(5))
@@ -306,6 +308,26 @@ func BenchmarkVecDot(b *testing.B) {
 						for t, q := range acts[:m] {
 							out[t*rows+i] = p.vec(row, q, nb)
 						}
+					}
+				}
+				b.ReportMetric(float64(m*n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
+			})
+			vr, ok := vecRowsKernels[typ]
+			if !ok || m == 1 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/acts=%d/vectorRows", k.name, m), func(b *testing.B) {
+				actRow := len(acts[0])
+				a := make([]byte, 0, m*actRow)
+				for _, q := range acts[:m] {
+					a = append(a, q...)
+				}
+				out := make([]float32, m*rows)
+				nb := n / k.blockLen
+				c0 := cpuTime(b)
+				for b.Loop() {
+					for i := 0; i < rows; i++ {
+						vr.rows(wb[i*rowBytes:(i+1)*rowBytes], a, actRow, m, nb, out[i:], rows)
 					}
 				}
 				b.ReportMetric(float64(m*n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
