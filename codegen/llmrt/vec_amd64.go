@@ -27,7 +27,7 @@ import (
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and
 // prefill), so that no lane words are packed. For several activation
-// rows (prefill) Q4_K and Q6_K also have dotRows, which unpacks each
+// rows (prefill) Q4_K, Q6_K and Q5_0 also have dotRows, which unpacks each
 // weight block once for four rows and gives each row the one-row
 // kernel's result. No pair or
 // lane sum leaves its range: each kernel says why. Other builds compile
@@ -53,7 +53,7 @@ func init() {
 		}
 	}
 	for typ, rows := range map[uint32]func(w, a []byte, stride, n, nb int, out []float32, ldo int){
-		typeQ4_K: vecRowsQ4_K, typeQ6_K: vecRowsQ6_K,
+		typeQ4_K: vecRowsQ4_K, typeQ6_K: vecRowsQ6_K, typeQ5_0: vecRowsQ5_0,
 	} {
 		if k := kernels[typ]; k != nil {
 			k.dotRows = rows
@@ -408,6 +408,59 @@ func vecDotQ5_0(w, a []byte, nb int) float32 {
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(s.ConvertToFloat32(), acc)
 	}
 	return hsumVec(acc)
+}
+
+// vecRowsQ5_0 is vecDotQ5_0 of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo], as vecRowsQ4_K is for
+// Q4_K: four rows at a time by vec4Q5_0.
+func vecRowsQ5_0(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q5_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	switch n - t {
+	case 1:
+		out[t*ldo] = vecDotQ5_0(w, a[t*stride:], nb)
+	case 2:
+		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q5_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
+	case 3:
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q5_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
+	}
+}
+
+// vec4Q5_0 is vecDotQ5_0 of w with four activation rows a0..a3: each
+// block's 32 five-bit codes are made once for the four rows, and each row
+// gets vecDotQ5_0's pairs and fused multiply-add, so its result bit for
+// bit.
+func vec4Q5_0(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	m4 := archsimd.BroadcastUint8x16(0x0F)
+	m16 := archsimd.BroadcastUint8x32(16)
+	one8 := archsimd.BroadcastUint8x32(1)
+	one := archsimd.BroadcastInt16x16(1)
+	spread, bits := archsimd.LoadInt8x32(&q5Spread), archsimd.LoadUint8x32(&q5Bits)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[22]byte)(w[b*22:])
+		nib := archsimd.LoadUint8x16((*[16]uint8)(x[6:]))
+		qh := archsimd.BroadcastUint32x8(binary.LittleEndian.Uint32(x[2:])).AsUint8x32().PermuteOrZeroGrouped(spread).And(bits)
+		c := archsimd.Uint8x32{}.SetLo(nib.And(m4)).SetHi(nib.AsUint16x8().ShiftAllRight(4).AsUint8x16().And(m4))
+		c = c.Or(qh.Min(one8).AsUint16x16().ShiftAllLeft(4).AsUint8x32())
+		dx := f16(x[:], 0)
+		acc0 = q5Row(c, (*[34]byte)(a0[b*34:]), dx, m16, one, acc0)
+		acc1 = q5Row(c, (*[34]byte)(a1[b*34:]), dx, m16, one, acc1)
+		acc2 = q5Row(c, (*[34]byte)(a2[b*34:]), dx, m16, one, acc2)
+		acc3 = q5Row(c, (*[34]byte)(a3[b*34:]), dx, m16, one, acc3)
+	}
+	return hsumVec(acc0), hsumVec(acc1), hsumVec(acc2), hsumVec(acc3)
+}
+
+// q5Row is one block of vecDotQ5_0 with its codes c made: the pairs of c
+// times y's codes less 16 times them, and the fused multiply-add into acc
+// with d = dx·d(y).
+func q5Row(c archsimd.Uint8x32, y *[34]byte, dx float32, m16 archsimd.Uint8x32, one archsimd.Int16x16, acc archsimd.Float32x8) archsimd.Float32x8 {
+	qy := codes32(y[2:]).AsInt8x32()
+	s := c.DotProductPairsSaturated(qy).Sub(m16.DotProductPairsSaturated(qy)).DotProductPairs(one)
+	return archsimd.BroadcastFloat32x8(dx*f16(y[:], 0)).MulAdd(s.ConvertToFloat32(), acc)
 }
 
 // The attention's dot products over the F16 cache on vectors. Every
