@@ -27,11 +27,10 @@ import (
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and
 // prefill), so that no lane words are packed. For several activation
-// rows (prefill) Q4_K, Q6_K and Q5_0 also have dotRows, which unpacks each
+// rows (prefill) each also has a dotRows kernel, which unpacks each
 // weight block once for four rows and gives each row the one-row
-// kernel's result. No pair or
-// lane sum leaves its range: each kernel says why. Other builds compile
-// the portable kernels alone.
+// kernel's result. No pair or lane sum leaves its range: each kernel
+// says why. Other builds compile the portable kernels alone.
 
 // vecOn says init installed the vector kernels (the processor has AVX2
 // and FMA).
@@ -53,7 +52,7 @@ func init() {
 		}
 	}
 	for typ, rows := range map[uint32]func(w, a []byte, stride, n, nb int, out []float32, ldo int){
-		typeQ4_K: vecRowsQ4_K, typeQ6_K: vecRowsQ6_K, typeQ5_0: vecRowsQ5_0,
+		typeQ4_K: vecRowsQ4_K, typeQ6_K: vecRowsQ6_K, typeQ5_0: vecRowsQ5_0, typeQ8_0: vecRowsQ8_0,
 	} {
 		if k := kernels[typ]; k != nil {
 			k.dotRows = rows
@@ -373,6 +372,50 @@ func vecDotQ8_0(w, a []byte, nb int) float32 {
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(s.ConvertToFloat32(), acc)
 	}
 	return hsumVec(acc)
+}
+
+// vecRowsQ8_0 is vecDotQ8_0 of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo], as vecRowsQ4_K is for
+// Q4_K: four rows at a time by vec4Q8_0.
+func vecRowsQ8_0(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q8_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	switch n - t {
+	case 1:
+		out[t*ldo] = vecDotQ8_0(w, a[t*stride:], nb)
+	case 2:
+		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q8_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
+	case 3:
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q8_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
+	}
+}
+
+// vec4Q8_0 is vecDotQ8_0 of w with four activation rows a0..a3: each
+// block's |w| is taken once for the four rows, and each row gets
+// vecDotQ8_0's pairs and fused multiply-add, so its result bit for bit.
+func vec4Q8_0(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	one := archsimd.BroadcastInt16x16(1)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[34]byte)(w[b*34:])
+		qx := codes32(x[2:]).AsInt8x32()
+		ax := qx.Abs().AsUint8x32()
+		dx := f16(x[:], 0)
+		acc0 = q8Row(qx, ax, (*[34]byte)(a0[b*34:]), dx, one, acc0)
+		acc1 = q8Row(qx, ax, (*[34]byte)(a1[b*34:]), dx, one, acc1)
+		acc2 = q8Row(qx, ax, (*[34]byte)(a2[b*34:]), dx, one, acc2)
+		acc3 = q8Row(qx, ax, (*[34]byte)(a3[b*34:]), dx, one, acc3)
+	}
+	return hsumVec(acc0), hsumVec(acc1), hsumVec(acc2), hsumVec(acc3)
+}
+
+// q8Row is one block of vecDotQ8_0 with the weight codes qx and their
+// magnitudes ax taken: the fused multiply-add into acc with d = dx·d(y).
+func q8Row(qx archsimd.Int8x32, ax archsimd.Uint8x32, y *[34]byte, dx float32, one archsimd.Int16x16, acc archsimd.Float32x8) archsimd.Float32x8 {
+	s := ax.DotProductPairsSaturated(codes32(y[2:]).AsInt8x32().CopySign(qx)).DotProductPairs(one)
+	return archsimd.BroadcastFloat32x8(dx*f16(y[:], 0)).MulAdd(s.ConvertToFloat32(), acc)
 }
 
 // q5Spread and q5Bits take Q5_0's 32 fifth bits (qh, in every 32-bit

@@ -35,6 +35,7 @@ var vecRowsKernels = map[uint32]struct {
 	typeQ4_K: {vecRowsQ4_K, vecDotQ4_K},
 	typeQ6_K: {vecRowsQ6_K, vecDotQ6_K},
 	typeQ5_0: {vecRowsQ5_0, vecDotQ5_0},
+	typeQ8_0: {vecRowsQ8_0, vecDotQ8_0},
 }
 
 // TestVecOn checks that a GOEXPERIMENT=simd build on a processor with
