@@ -134,20 +134,15 @@ func vecDotQ4_K(w, a []byte, nb int) float32 {
 // vecRowsQ4_K is vecDotQ4_K of the weight row w with n activation rows
 // (row t at a[t·stride:]), writing out[t·ldo]: four rows at a time by
 // vec4Q4_K, which takes each weight block's scales, minimums and codes
-// once for the four; a last one alone by vecDotQ4_K, a last two or three
-// by vec4Q4_K with the last row repeated.
+// once for the four; the last one to three by vecDotQ4_K (four rows'
+// work costs about as much as three rows one at a time).
 func vecRowsQ4_K(w, a []byte, stride, n, nb int, out []float32, ldo int) {
 	t := 0
 	for ; t+4 <= n; t += 4 {
 		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q4_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
 	}
-	switch n - t {
-	case 1:
+	for ; t < n; t++ {
 		out[t*ldo] = vecDotQ4_K(w, a[t*stride:], nb)
-	case 2:
-		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q4_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
-	case 3:
-		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q4_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
 	}
 }
 
@@ -282,13 +277,8 @@ func vecRowsQ6_K(w, a []byte, stride, n, nb int, out []float32, ldo int) {
 	for ; t+4 <= n; t += 4 {
 		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q6_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
 	}
-	switch n - t {
-	case 1:
+	for ; t < n; t++ {
 		out[t*ldo] = vecDotQ6_K(w, a[t*stride:], nb)
-	case 2:
-		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q6_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
-	case 3:
-		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q6_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
 	}
 }
 
@@ -382,13 +372,8 @@ func vecRowsQ8_0(w, a []byte, stride, n, nb int, out []float32, ldo int) {
 	for ; t+4 <= n; t += 4 {
 		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q8_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
 	}
-	switch n - t {
-	case 1:
+	for ; t < n; t++ {
 		out[t*ldo] = vecDotQ8_0(w, a[t*stride:], nb)
-	case 2:
-		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q8_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
-	case 3:
-		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q8_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
 	}
 }
 
@@ -461,13 +446,8 @@ func vecRowsQ5_0(w, a []byte, stride, n, nb int, out []float32, ldo int) {
 	for ; t+4 <= n; t += 4 {
 		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q5_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
 	}
-	switch n - t {
-	case 1:
+	for ; t < n; t++ {
 		out[t*ldo] = vecDotQ5_0(w, a[t*stride:], nb)
-	case 2:
-		out[t*ldo], out[(t+1)*ldo], _, _ = vec4Q5_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+1)*stride:], a[(t+1)*stride:], nb)
-	case 3:
-		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], _ = vec4Q5_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+2)*stride:], nb)
 	}
 }
 
