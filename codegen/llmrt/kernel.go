@@ -49,6 +49,12 @@ type kernel struct {
 	// of a, writing out[t·ldo], each block unpacked once for all of them;
 	// its results are dotLanes's, bit for bit. nil when the type has none.
 	prefill func(row []byte, a *lanes, t0, t1 int, out []float32, ldo int)
+	// dotRows is dot of one weight row w with n activation rows (row t at
+	// a[t·stride:]), writing out[t·ldo], each weight block loaded and
+	// unpacked once for several rows; its results are dot's, bit for bit.
+	// Only the vector build sets it (vec_amd64.go); linear uses it for
+	// more than one activation row.
+	dotRows func(w, a []byte, stride, n, nb int, out []float32, ldo int)
 	dequant func(src []byte, dst []float32)
 }
 

@@ -417,6 +417,18 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 			return
 		}
 		nb := cols / k.blockLen
+		if n > 1 && k.dotRows != nil {
+			// Tiles of activation rows that stay in the L1 cache while every
+			// weight row of the range passes.
+			tile := max(4, prefillBytes/actRow/4*4)
+			for t0 := 0; t0 < n; t0 += tile {
+				t1 := min(t0+tile, n)
+				for r := r0; r < r1; r++ {
+					k.dotRows(w.data[r*w.rowBytes:(r+1)*w.rowBytes], act[t0*actRow:t1*actRow], actRow, t1-t0, nb, out[t0*w.rows+r:], w.rows)
+				}
+			}
+			return
+		}
 		for r := r0; r < r1; r++ {
 			for t := 0; t < n; t++ {
 				var d float32

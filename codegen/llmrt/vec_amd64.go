@@ -26,9 +26,11 @@ import (
 //
 // The vector functions take the quantized activation blocks straight
 // from linear: init makes them the kernels' dot and clears dotLanes (and
-// prefill), so that no lane words are packed. No pair or lane sum leaves
-// its range: each kernel says why. Other builds compile the portable
-// kernels alone.
+// prefill), so that no lane words are packed. For several activation
+// rows (prefill) each also has a dotRows kernel, which unpacks each
+// weight block once for four rows and gives each row the one-row
+// kernel's result. No pair or lane sum leaves its range: each kernel
+// says why. Other builds compile the portable kernels alone.
 
 // vecOn says init installed the vector kernels (the processor has AVX2
 // and FMA).
@@ -47,6 +49,13 @@ func init() {
 		// A generated package holds only its model's kernel files.
 		if k := kernels[typ]; k != nil {
 			k.dot, k.dotLanes, k.prefill = dot, nil, nil
+		}
+	}
+	for typ, rows := range map[uint32]func(w, a []byte, stride, n, nb int, out []float32, ldo int){
+		typeQ4_K: vecRowsQ4_K, typeQ6_K: vecRowsQ6_K, typeQ5_0: vecRowsQ5_0, typeQ8_0: vecRowsQ8_0,
+	} {
+		if k := kernels[typ]; k != nil {
+			k.dotRows = rows
 		}
 	}
 	keyDot, weightedValues = vecKeyDot, vecWeightedValues
@@ -122,6 +131,79 @@ func vecDotQ4_K(w, a []byte, nb int) float32 {
 	return hsumVec(acc) + hsum4Vec(accM)
 }
 
+// vecRowsQ4_K is vecDotQ4_K of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo]: four rows at a time by
+// vec4Q4_K, which takes each weight block's scales, minimums and codes
+// once for the four; the last one to three by vecDotQ4_K (four rows'
+// work costs about as much as three rows one at a time).
+func vecRowsQ4_K(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q4_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	for ; t < n; t++ {
+		out[t*ldo] = vecDotQ4_K(w, a[t*stride:], nb)
+	}
+}
+
+// vec4Q4_K is vecDotQ4_K of w with four activation rows a0..a3. Per
+// block and row it makes the same integer lanes (their sum over the four
+// chunks is exact, so its order is free) and the same two fused
+// multiply-adds, so each result is vecDotQ4_K's bit for bit. The
+// accumulators are separate variables, not arrays, so that they can stay
+// in registers.
+func vec4Q4_K(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	m4 := archsimd.BroadcastUint8x32(0x0F)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	var accM0, accM1, accM2, accM3 archsimd.Float32x4
+	for b := 0; b < nb; b++ {
+		x := (*[144]byte)(w[b*144:])
+		y0 := (*[292]byte)(a0[b*292:])
+		y1 := (*[292]byte)(a1[b*292:])
+		y2 := (*[292]byte)(a2[b*292:])
+		y3 := (*[292]byte)(a3[b*292:])
+		s := le64(x[4:])
+		c := uint64(binary.LittleEndian.Uint32(x[12:]))
+		sc := archsimd.BroadcastUint64x4(s&0x3F3F3F3F | (c&0x0F0F0F0F|s>>2&0x30303030)<<32).AsUint8x32()
+		mn := archsimd.BroadcastUint64x2(s>>32&0x3F3F3F3F | (c>>4&0x0F0F0F0F|s>>34&0x30303030)<<32).AsInt8x16().ExtendLo8ToInt16()
+		var s0, s1, s2, s3 archsimd.Int32x8
+		for k := 0; k < 4; k++ {
+			q := codes32(x[16+32*k:])
+			lo := q.And(m4)
+			hi := q.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4)
+			sl := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k])).AsInt16x16()
+			sh := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q4Scale[2*k+1])).AsInt16x16()
+			s0 = s0.Add(q4Pair(lo, hi, sl, sh, y0, k))
+			s1 = s1.Add(q4Pair(lo, hi, sl, sh, y1, k))
+			s2 = s2.Add(q4Pair(lo, hi, sl, sh, y2, k))
+			s3 = s3.Add(q4Pair(lo, hi, sl, sh, y3, k))
+		}
+		fd, fm := f16(x[:], 0), f16(x[:], 2)
+		acc0, accM0 = q4Block(y0, fd, fm, mn, s0, acc0, accM0)
+		acc1, accM1 = q4Block(y1, fd, fm, mn, s1, acc1, accM1)
+		acc2, accM2 = q4Block(y2, fd, fm, mn, s2, acc2, accM2)
+		acc3, accM3 = q4Block(y3, fd, fm, mn, s3, acc3, accM3)
+	}
+	return hsumVec(acc0) + hsum4Vec(accM0), hsumVec(acc1) + hsum4Vec(accM1), hsumVec(acc2) + hsum4Vec(accM2), hsumVec(acc3) + hsum4Vec(accM3)
+}
+
+// q4Pair is q4Chunk of chunk k with its codes unpacked (lo, hi) and its
+// two sub-blocks' scales shuffled (sl, sh) for activation block y.
+func q4Pair(lo, hi archsimd.Uint8x32, sl, sh archsimd.Int16x16, y *[292]byte, k int) archsimd.Int32x8 {
+	return lo.DotProductPairsSaturated(codes32(y[4+64*k:]).AsInt8x32()).DotProductPairs(sl).Add(hi.DotProductPairsSaturated(codes32(y[36+64*k:]).AsInt8x32()).DotProductPairs(sh))
+}
+
+// q4Block takes one block's integer lanes sumi into a row's accumulators
+// as vecDotQ4_K does: d = dy·d(x) and dmin = -dy·dmin(x) (fd and fm, the
+// block's binary16 scales widened), and the minimums' term of y with mn.
+func q4Block(y *[292]byte, fd, fm float32, mn archsimd.Int16x8, sumi archsimd.Int32x8, acc archsimd.Float32x8, accM archsimd.Float32x4) (archsimd.Float32x8, archsimd.Float32x4) {
+	dy := q8KScaleVec(y)
+	acc = archsimd.BroadcastFloat32x8(dy*fd).MulAdd(sumi.ConvertToFloat32(), acc)
+	bs := codes32(y[260:]).AsInt16x16()
+	prod := mn.DotProductPairs(bs.GetLo().AddPairs(bs.GetHi()))
+	return acc, archsimd.BroadcastFloat32x4(-dy*fm).MulAdd(prod.ConvertToFloat32(), accM)
+}
+
 // q4Chunk is Σscale·code·activation of chunk k of a Q4_K block x's code
 // bytes in eight 32-bit lanes: its low nibbles (sub-block 2k) times the
 // activations of y's sub-block 2k, its high nibbles times those of 2k+1,
@@ -187,6 +269,74 @@ func vecDotQ6_K(w, a []byte, nb int) float32 {
 	return hsumVec(acc)
 }
 
+// vecRowsQ6_K is vecDotQ6_K of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo], as vecRowsQ4_K is for
+// Q4_K: four rows at a time by vec4Q6_K.
+func vecRowsQ6_K(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q6_K(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	for ; t < n; t++ {
+		out[t*ldo] = vecDotQ6_K(w, a[t*stride:], nb)
+	}
+}
+
+// vec4Q6_K is vecDotQ6_K of w with four activation rows a0..a3: each
+// group's codes and shuffled scales are made once for the four rows, and
+// each row gets vecDotQ6_K's integer lanes (their sum over the groups is
+// exact) and its one fused multiply-add per block, so its result bit for
+// bit.
+func vec4Q6_K(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	m4 := archsimd.BroadcastUint8x32(0x0F)
+	m30 := archsimd.BroadcastUint8x32(0x30)
+	m32 := archsimd.BroadcastUint8x32(32)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[210]byte)(w[b*210:])
+		y0 := (*[292]byte)(a0[b*292:])
+		y1 := (*[292]byte)(a1[b*292:])
+		y2 := (*[292]byte)(a2[b*292:])
+		y3 := (*[292]byte)(a3[b*292:])
+		e := archsimd.LoadUint8x16((*[16]uint8)(x[192:])).AsInt8x16().ExtendToInt16()
+		scl := [2]archsimd.Uint8x32{e.Select128FromPair(0, 0, e).AsUint8x32(), e.Select128FromPair(1, 1, e).AsUint8x32()}
+		var s0, s1, s2, s3 archsimd.Int32x8
+		for h := 0; h < 2; h++ {
+			A, B, H := codes32(x[64*h:]), codes32(x[64*h+32:]), codes32(x[128+32*h:])
+			H16 := H.AsUint16x16()
+			o := 4 + 128*h
+			c := A.And(m4).Or(H16.ShiftAllLeft(4).AsUint8x32().And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 0, m32, y0, y1, y2, y3, o, s0, s1, s2, s3)
+			c = B.And(m4).Or(H16.ShiftAllLeft(2).AsUint8x32().And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 1, m32, y0, y1, y2, y3, o+32, s0, s1, s2, s3)
+			c = A.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H.And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 2, m32, y0, y1, y2, y3, o+64, s0, s1, s2, s3)
+			c = B.AsUint16x16().ShiftAllRight(4).AsUint8x32().And(m4).Or(H16.ShiftAllRight(2).AsUint8x32().And(m30))
+			s0, s1, s2, s3 = q6Rows4(c, scl[h], 3, m32, y0, y1, y2, y3, o+96, s0, s1, s2, s3)
+		}
+		fd := f16(x[:], 208)
+		acc0 = archsimd.BroadcastFloat32x8(q8KScaleVec(y0)*fd).MulAdd(s0.ConvertToFloat32(), acc0)
+		acc1 = archsimd.BroadcastFloat32x8(q8KScaleVec(y1)*fd).MulAdd(s1.ConvertToFloat32(), acc1)
+		acc2 = archsimd.BroadcastFloat32x8(q8KScaleVec(y2)*fd).MulAdd(s2.ConvertToFloat32(), acc2)
+		acc3 = archsimd.BroadcastFloat32x8(q8KScaleVec(y3)*fd).MulAdd(s3.ConvertToFloat32(), acc3)
+	}
+	return hsumVec(acc0), hsumVec(acc1), hsumVec(acc2), hsumVec(acc3)
+}
+
+// q6Rows4 adds vecQ6Group of the codes c of group j (their activations
+// at offset o of y0..y3) to the four rows' integer lanes s0..s3, with
+// the group's scales shuffled once for the four.
+func q6Rows4(c, sc archsimd.Uint8x32, j int, m32 archsimd.Uint8x32, y0, y1, y2, y3 *[292]byte, o int, s0, s1, s2, s3 archsimd.Int32x8) (archsimd.Int32x8, archsimd.Int32x8, archsimd.Int32x8, archsimd.Int32x8) {
+	scj := sc.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q6Scale[j])).AsInt16x16()
+	return s0.Add(q6Row(c, codes32(y0[o:]).AsInt8x32(), scj, m32)), s1.Add(q6Row(c, codes32(y1[o:]).AsInt8x32(), scj, m32)),
+		s2.Add(q6Row(c, codes32(y2[o:]).AsInt8x32(), scj, m32)), s3.Add(q6Row(c, codes32(y3[o:]).AsInt8x32(), scj, m32))
+}
+
+// q6Row is vecQ6Group with the group's scales already shuffled (scj).
+func q6Row(c archsimd.Uint8x32, q8 archsimd.Int8x32, scj archsimd.Int16x16, m32 archsimd.Uint8x32) archsimd.Int32x8 {
+	return c.DotProductPairsSaturated(q8).Sub(m32.DotProductPairsSaturated(q8)).DotProductPairs(scj)
+}
+
 // vecQ6Group is Σscale·(code-32)·activation over group 4h+j of 32 elements
 // in eight 32-bit lanes (lane k: elements 4k..4k+3): codes c in 0..63,
 // activations q8, the int16 scales of the block's half h in both halves
@@ -212,6 +362,45 @@ func vecDotQ8_0(w, a []byte, nb int) float32 {
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(s.ConvertToFloat32(), acc)
 	}
 	return hsumVec(acc)
+}
+
+// vecRowsQ8_0 is vecDotQ8_0 of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo], as vecRowsQ4_K is for
+// Q4_K: four rows at a time by vec4Q8_0.
+func vecRowsQ8_0(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q8_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	for ; t < n; t++ {
+		out[t*ldo] = vecDotQ8_0(w, a[t*stride:], nb)
+	}
+}
+
+// vec4Q8_0 is vecDotQ8_0 of w with four activation rows a0..a3: each
+// block's |w| is taken once for the four rows, and each row gets
+// vecDotQ8_0's pairs and fused multiply-add, so its result bit for bit.
+func vec4Q8_0(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	one := archsimd.BroadcastInt16x16(1)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[34]byte)(w[b*34:])
+		qx := codes32(x[2:]).AsInt8x32()
+		ax := qx.Abs().AsUint8x32()
+		dx := f16(x[:], 0)
+		acc0 = q8Row(qx, ax, (*[34]byte)(a0[b*34:]), dx, one, acc0)
+		acc1 = q8Row(qx, ax, (*[34]byte)(a1[b*34:]), dx, one, acc1)
+		acc2 = q8Row(qx, ax, (*[34]byte)(a2[b*34:]), dx, one, acc2)
+		acc3 = q8Row(qx, ax, (*[34]byte)(a3[b*34:]), dx, one, acc3)
+	}
+	return hsumVec(acc0), hsumVec(acc1), hsumVec(acc2), hsumVec(acc3)
+}
+
+// q8Row is one block of vecDotQ8_0 with the weight codes qx and their
+// magnitudes ax taken: the fused multiply-add into acc with d = dx·d(y).
+func q8Row(qx archsimd.Int8x32, ax archsimd.Uint8x32, y *[34]byte, dx float32, one archsimd.Int16x16, acc archsimd.Float32x8) archsimd.Float32x8 {
+	s := ax.DotProductPairsSaturated(codes32(y[2:]).AsInt8x32().CopySign(qx)).DotProductPairs(one)
+	return archsimd.BroadcastFloat32x8(dx*f16(y[:], 0)).MulAdd(s.ConvertToFloat32(), acc)
 }
 
 // q5Spread and q5Bits take Q5_0's 32 fifth bits (qh, in every 32-bit
@@ -247,6 +436,54 @@ func vecDotQ5_0(w, a []byte, nb int) float32 {
 		acc = archsimd.BroadcastFloat32x8(d).MulAdd(s.ConvertToFloat32(), acc)
 	}
 	return hsumVec(acc)
+}
+
+// vecRowsQ5_0 is vecDotQ5_0 of the weight row w with n activation rows
+// (row t at a[t·stride:]), writing out[t·ldo], as vecRowsQ4_K is for
+// Q4_K: four rows at a time by vec4Q5_0.
+func vecRowsQ5_0(w, a []byte, stride, n, nb int, out []float32, ldo int) {
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		out[t*ldo], out[(t+1)*ldo], out[(t+2)*ldo], out[(t+3)*ldo] = vec4Q5_0(w, a[t*stride:], a[(t+1)*stride:], a[(t+2)*stride:], a[(t+3)*stride:], nb)
+	}
+	for ; t < n; t++ {
+		out[t*ldo] = vecDotQ5_0(w, a[t*stride:], nb)
+	}
+}
+
+// vec4Q5_0 is vecDotQ5_0 of w with four activation rows a0..a3: each
+// block's 32 five-bit codes are made once for the four rows, and each row
+// gets vecDotQ5_0's pairs and fused multiply-add, so its result bit for
+// bit.
+func vec4Q5_0(w, a0, a1, a2, a3 []byte, nb int) (r0, r1, r2, r3 float32) {
+	m4 := archsimd.BroadcastUint8x16(0x0F)
+	m16 := archsimd.BroadcastUint8x32(16)
+	one8 := archsimd.BroadcastUint8x32(1)
+	one := archsimd.BroadcastInt16x16(1)
+	spread, bits := archsimd.LoadInt8x32(&q5Spread), archsimd.LoadUint8x32(&q5Bits)
+	var acc0, acc1, acc2, acc3 archsimd.Float32x8
+	for b := 0; b < nb; b++ {
+		x := (*[22]byte)(w[b*22:])
+		nib := archsimd.LoadUint8x16((*[16]uint8)(x[6:]))
+		qh := archsimd.BroadcastUint32x8(binary.LittleEndian.Uint32(x[2:])).AsUint8x32().PermuteOrZeroGrouped(spread).And(bits)
+		c := archsimd.Uint8x32{}.SetLo(nib.And(m4)).SetHi(nib.AsUint16x8().ShiftAllRight(4).AsUint8x16().And(m4))
+		c = c.Or(qh.Min(one8).AsUint16x16().ShiftAllLeft(4).AsUint8x32())
+		dx := f16(x[:], 0)
+		acc0 = q5Row(c, (*[34]byte)(a0[b*34:]), dx, m16, one, acc0)
+		acc1 = q5Row(c, (*[34]byte)(a1[b*34:]), dx, m16, one, acc1)
+		acc2 = q5Row(c, (*[34]byte)(a2[b*34:]), dx, m16, one, acc2)
+		acc3 = q5Row(c, (*[34]byte)(a3[b*34:]), dx, m16, one, acc3)
+	}
+	return hsumVec(acc0), hsumVec(acc1), hsumVec(acc2), hsumVec(acc3)
+}
+
+// q5Row is one block of vecDotQ5_0 with its codes c made: the pairs of c
+// times y's codes less 16 times them, and the fused multiply-add into acc
+// with d = dx·d(y).
+func q5Row(c archsimd.Uint8x32, y *[34]byte, dx float32, m16 archsimd.Uint8x32, one archsimd.Int16x16, acc archsimd.Float32x8) archsimd.Float32x8 {
+	qy := codes32(y[2:]).AsInt8x32()
+	s := c.DotProductPairsSaturated(qy).Sub(m16.DotProductPairsSaturated(qy)).DotProductPairs(one)
+	return archsimd.BroadcastFloat32x8(dx*f16(y[:], 0)).MulAdd(s.ConvertToFloat32(), acc)
 }
 
 // The attention's dot products over the F16 cache on vectors. Every

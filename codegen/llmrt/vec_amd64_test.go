@@ -26,6 +26,18 @@ var portable = map[uint32]struct {
 	typeQ5_0: {dot8Q5_0, dotLanesQ5_0, vecDotQ5_0},
 }
 
+// vecRowsKernels holds the vector kernels for several activation rows
+// (the kernels' dotRows) and the one-row vector kernel each must match.
+var vecRowsKernels = map[uint32]struct {
+	rows func(w, a []byte, stride, n, nb int, out []float32, ldo int)
+	vec  func(w, a []byte, nb int) float32
+}{
+	typeQ4_K: {vecRowsQ4_K, vecDotQ4_K},
+	typeQ6_K: {vecRowsQ6_K, vecDotQ6_K},
+	typeQ5_0: {vecRowsQ5_0, vecDotQ5_0},
+	typeQ8_0: {vecRowsQ8_0, vecDotQ8_0},
+}
+
 // TestVecOn checks that a GOEXPERIMENT=simd build on a processor with
 // AVX2 and FMA multiplies with the vector kernels, so that the suite run
 // in that build (make test-vec) tests them.
@@ -41,6 +53,67 @@ func TestVecOn(t *testing.T) {
 		if reflect.ValueOf(k.dot).Pointer() != reflect.ValueOf(p.vec).Pointer() || k.dotLanes != nil {
 			t.Errorf("%s: the vector kernel is not installed", k.name)
 		}
+	}
+	for typ, p := range vecRowsKernels {
+		k := kernels[typ]
+		if reflect.ValueOf(k.dotRows).Pointer() != reflect.ValueOf(p.rows).Pointer() {
+			t.Errorf("%s: the vector kernel for several rows is not installed", k.name)
+		}
+	}
+}
+
+// TestVecRows checks each vector kernel for several activation rows
+// against the one-row vector kernel, bit for bit, on the rows of vecRows
+// (random and extreme blocks) times 1 to 9 rows drawn from vecActs
+// (extreme and random activations), for rows of 1, 2, 3, 7 and 16
+// blocks, with activation rows apart by more than their length and
+// outputs apart by ldo 3, whose other entries must stay as they were.
+func TestVecRows(t *testing.T) {
+	r := rand.New(rand.NewSource(31))
+	for typ, p := range vecRowsKernels {
+		k := kernels[typ]
+		t.Run(k.name, func(t *testing.T) {
+			for _, nb := range []int{1, 2, 3, 7, 16} {
+				n := nb * k.blockLen
+				rows, acts := vecRows(t, r, typ, n), vecActs(r, k.act, n)
+				actRow := len(acts[0])
+				stride := actRow + 5
+				for rowsN := 1; rowsN <= 9; rowsN++ {
+					// Activation rows in an order that varies with rowsN, so
+					// that every kind meets every position of a group of four.
+					a := make([]byte, rowsN*stride)
+					pick := make([]int, rowsN)
+					for i := range pick {
+						pick[i] = (i*5 + rowsN) % len(acts)
+						copy(a[i*stride:], acts[pick[i]])
+						for j := actRow; j < stride; j++ {
+							a[i*stride+j] = 0xA5
+						}
+					}
+					const ldo = 3
+					for i, row := range rows {
+						out := make([]float32, rowsN*ldo)
+						sentinel := float32(math.Inf(-1))
+						for j := range out {
+							out[j] = sentinel
+						}
+						p.rows(row, a, stride, rowsN, nb, out, ldo)
+						for j := range out {
+							if j%ldo != 0 {
+								if math.Float32bits(out[j]) != math.Float32bits(sentinel) {
+									t.Fatalf("%d blocks, %d activation rows: out[%d], not an output, was written", nb, rowsN, j)
+								}
+								continue
+							}
+							want := p.vec(row, acts[pick[j/ldo]], nb)
+							if math.Float32bits(out[j]) != math.Float32bits(want) {
+								t.Errorf("%d blocks, %d activation rows: row %d, activation row %d (kind %d): %g, one-row kernel %g", nb, rowsN, i, j/ldo, pick[j/ldo], out[j], want)
+							}
+						}
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -141,14 +214,15 @@ func TestVecDots(t *testing.T) {
 
 // TestVecLinear checks that linear, the layer the runtime multiplies
 // with, gives the same outputs bit for bit with the vector kernels as
-// with the portable ones, for 1 to 17 activation rows (decode and
-// prefill) and one and three threads.
+// with the portable ones, for 1 to 30 activation rows (decode, prefill,
+// and for Q4_K more rows than one tile of its dotRows) and one and three
+// threads.
 func TestVecLinear(t *testing.T) {
 	r := rand.New(rand.NewSource(23))
 	for typ, p := range portable {
 		k := kernels[typ]
 		pk := *k
-		pk.dot, pk.dotLanes = p.dot, p.dotLanes
+		pk.dot, pk.dotLanes, pk.dotRows = p.dot, p.dotLanes, nil
 		t.Run(k.name, func(t *testing.T) {
 			n := 4 * k.blockLen
 			if k.blockLen < 64 {
@@ -165,7 +239,7 @@ func TestVecLinear(t *testing.T) {
 			wv := &weight{name: "w", k: k, typ: typ, rows: 37, cols: n, rowBytes: rowBytes, data: data}
 			wp := *wv
 			wp.k = &pk
-			for _, rowsN := range []int{1, 2, 3, 4, 5, 9, 17} {
+			for _, rowsN := range []int{1, 2, 3, 4, 5, 9, 17, 30} {
 				x := make([]float32, rowsN*n)
 				for i := range x {
 					x[i] = float32(r.NormFloat64()) * float32(1+i/n)
@@ -190,7 +264,8 @@ func TestVecLinear(t *testing.T) {
 // portable lanes kernel it replaces, on 256 rows of 512 columns of random
 // blocks against one activation row (decode) and 16 (prefill), as
 // BenchmarkDotLanes does; the vector kernel multiplies row by row as
-// linear calls it. It reports multiply-adds per nanosecond of CPU time
+// linear calls it, and for 16 rows a kernel for several rows (dotRows)
+// where the type has one, as linear calls it. It reports multiply-adds per nanosecond of CPU time
 // (MAC/cpu-ns).
 func BenchmarkVecDot(b *testing.B) {
 	r := rand.New(rand.NewSource(5))
@@ -235,6 +310,26 @@ func BenchmarkVecDot(b *testing.B) {
 						for t, q := range acts[:m] {
 							out[t*rows+i] = p.vec(row, q, nb)
 						}
+					}
+				}
+				b.ReportMetric(float64(m*n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
+			})
+			vr, ok := vecRowsKernels[typ]
+			if !ok || m == 1 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/acts=%d/vectorRows", k.name, m), func(b *testing.B) {
+				actRow := len(acts[0])
+				a := make([]byte, 0, m*actRow)
+				for _, q := range acts[:m] {
+					a = append(a, q...)
+				}
+				out := make([]float32, m*rows)
+				nb := n / k.blockLen
+				c0 := cpuTime(b)
+				for b.Loop() {
+					for i := 0; i < rows; i++ {
+						vr.rows(wb[i*rowBytes:(i+1)*rowBytes], a, actRow, m, nb, out[i:], rows)
 					}
 				}
 				b.ReportMetric(float64(m*n*rows*b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
