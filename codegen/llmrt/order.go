@@ -147,16 +147,34 @@ func expf(x float32) float32 {
 // silu is x/(1+e^-x) with expf, as ggml's vectorized SiLU.
 func silu(x float32) float32 { return x / (1 + expf(-x)) }
 
+var (
+	siluRuns   = siluRunsGo
+	expShifted = expShiftedGo
+)
+
+// siluRunsGo applies silu to every value of x.
+func siluRunsGo(x []float32) {
+	for i, v := range x {
+		x[i] = silu(v)
+	}
+}
+
+// expShiftedGo replaces every value v of x by expf(v - top).
+func expShiftedGo(x []float32, top float32) {
+	for i, v := range x {
+		x[i] = expf(v - top)
+	}
+}
+
 // siluRows applies silu to x in runs of eight as ggml does; a tail of
 // fewer than eight values uses the correctly rounded exponential, as
-// ggml's scalar loop does with the C library's expf.
+// ggml's scalar loop does with the C library's expf. The vector build
+// replaces siluRuns and expShifted (vec_amd64.go) with forms that give
+// the same bits.
 func siluRows(x []float32) {
 	n8 := len(x) &^ 7
-	i := 0
-	for ; i < n8; i++ {
-		x[i] = silu(x[i])
-	}
-	for ; i < len(x); i++ {
+	siluRuns(x[:n8])
+	for i := n8; i < len(x); i++ {
 		x[i] = x[i] / (1 + float32(math.Exp(float64(-x[i]))))
 	}
 }

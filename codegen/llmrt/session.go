@@ -312,13 +312,11 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 // by the float32 inverse of the sum. The row is taken as padded with
 // masked scores to a multiple of eight, which add zeros.
 func softmax8(x []float32, top float32) {
+	expShifted(x, top)
 	sum := 0.0
 	for g := 0; g < len(x); g += 8 {
 		var l [8]float32
-		for i := g; i < min(g+8, len(x)); i++ {
-			x[i] = expf(x[i] - top)
-			l[i-g] = x[i]
-		}
+		copy(l[:], x[g:min(g+8, len(x))])
 		sum += float64(hsum8(&l))
 	}
 	inv := float32(1 / sum)

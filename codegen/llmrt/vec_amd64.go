@@ -59,6 +59,7 @@ func init() {
 		}
 	}
 	keyDot, weightedValues = vecKeyDot, vecWeightedValues
+	siluRuns, expShifted = vecSiluRuns, vecExpShifted
 	vecOn = true
 }
 
@@ -594,4 +595,65 @@ func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch b
 	if !allFinite(e) {
 		weightedValuesGo(o, v, stride, w, batch)
 	}
+}
+
+// vecExpf is expf on eight lanes, each step the same float32 operation
+// (VFMADD rounds once, as fma32 does), for lanes whose n = round(x·log2 e)
+// lies within ±126; ok is false when a lane does not (the results near or
+// past the float32 range), and the caller takes the scalar expf.
+func vecExpf(x archsimd.Float32x8) (r archsimd.Float32x8, ok bool) {
+	bc := archsimd.BroadcastFloat32x8
+	const shift = 0x1.8p23
+	z := x.MulAdd(bc(0x1.715476p+0), bc(shift))
+	n := z.Sub(bc(shift))
+	var ns [8]float32
+	n.Store(&ns)
+	for _, v := range ns {
+		if v > 126 || v < -126 {
+			return r, false
+		}
+	}
+	nn := n.AsUint32x8().Xor(archsimd.BroadcastUint32x8(0x80000000)).AsFloat32x8()
+	b := nn.MulAdd(bc(0x1.7f7d1cp-20), nn.MulAdd(bc(0x1.62e4p-1), x))
+	k := z.AsUint32x8().ShiftAllLeft(23).Add(archsimd.BroadcastUint32x8(0x3f800000)).AsFloat32x8()
+	u := b.Mul(b)
+	// j = fma(fma(fma(c5, b, c4), u, fma(c3, b, c2)), u, c1·b)
+	p := bc(0x1.0e4020p-7).MulAdd(b, bc(0x1.573e2ep-5))
+	q := bc(0x1.555e66p-3).MulAdd(b, bc(0x1.fffdb6p-2))
+	j := p.MulAdd(u, q).MulAdd(u, bc(0x1.ffffecp-1).Mul(b))
+	return j.MulAdd(k, k), true
+}
+
+// vecSiluRuns is siluRunsGo eight values at a time: x/(1+expf(-x)) with
+// the same roundings; a run with a lane past vecExpf's range, and a tail,
+// go through silu.
+func vecSiluRuns(x []float32) {
+	sign := archsimd.BroadcastUint32x8(0x80000000)
+	one := archsimd.BroadcastFloat32x8(1)
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := archsimd.LoadFloat32x8((*[8]float32)(x[i:]))
+		e, ok := vecExpf(v.AsUint32x8().Xor(sign).AsFloat32x8())
+		if !ok {
+			siluRunsGo(x[i : i+8])
+			continue
+		}
+		v.Div(one.Add(e)).Store((*[8]float32)(x[i:]))
+	}
+	siluRunsGo(x[i:])
+}
+
+// vecExpShifted is expShiftedGo eight values at a time.
+func vecExpShifted(x []float32, top float32) {
+	t := archsimd.BroadcastFloat32x8(top)
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		e, ok := vecExpf(archsimd.LoadFloat32x8((*[8]float32)(x[i:])).Sub(t))
+		if !ok {
+			expShiftedGo(x[i:i+8], top)
+			continue
+		}
+		e.Store((*[8]float32)(x[i:]))
+	}
+	expShiftedGo(x[i:], top)
 }

@@ -438,3 +438,60 @@ func TestVecAttention(t *testing.T) {
 		}
 	}
 }
+
+// TestVecExp checks the vector exponentials of SiLU and the softmax
+// against the portable ones bit for bit: values over the whole float32
+// range and near the edges of expf's fast path (|n| = 126, underflow,
+// overflow), zeros, infinities and NaN, in runs of 8 and with tails.
+func TestVecExp(t *testing.T) {
+	if !vecOn {
+		t.Skip("no AVX2 and FMA")
+	}
+	r := rand.New(rand.NewSource(9))
+	edges := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 87.3, 88.3, 88.38, 88.4, 89, -87.3, -87.4, -88, -103.9, -104, -150,
+		126 * 0.6931472, 126.5 * 0.6931472, -126.5 * 0.6931472, 1e-40, -1e-40, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 3e38, -3e38}
+	value := func() float32 {
+		switch r.Intn(4) {
+		case 0:
+			return edges[r.Intn(len(edges))]
+		case 1:
+			return float32(r.NormFloat64() * 60)
+		case 2:
+			return math.Float32frombits(r.Uint32())
+		}
+		return float32(r.NormFloat64() * 4)
+	}
+	same := func(a, b float32) bool {
+		return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+	}
+	for trial := range 3000 {
+		n := 8 * (1 + r.Intn(6))
+		if trial%3 == 0 {
+			n += 1 + r.Intn(7)
+		}
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = value()
+		}
+		top := float32(0)
+		if trial%2 == 0 {
+			top = value()
+		}
+		got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+		vecExpShifted(got, top)
+		expShiftedGo(want, top)
+		for i := range got {
+			if !same(got[i], want[i]) {
+				t.Fatalf("trial %d: expf(%g - %g): vector %g (%#x), portable %g (%#x)", trial, x[i], top, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+		got, want = append([]float32(nil), x...), append([]float32(nil), x...)
+		vecSiluRuns(got)
+		siluRunsGo(want)
+		for i := range got {
+			if !same(got[i], want[i]) {
+				t.Fatalf("trial %d: silu(%g): vector %g (%#x), portable %g (%#x)", trial, x[i], got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+	}
+}
