@@ -128,19 +128,30 @@ func inferFused(op *Op) ([]Type, error) {
 			}
 		}
 	}
-	if len(op.Regions) == 1 {
-		r := op.Regions[0]
-		for _, inner := range r.Ops {
-			d := Lookup(inner.Name)
-			if d == nil || (d.Kind != Elementwise && d.Kind != Broadcast) || len(inner.Regions) > 0 {
-				return nil, fmt.Errorf("epilogue op %s is not elementwise", inner.Name)
-			}
-		}
-		if len(r.Results) != 1 {
-			return nil, fmt.Errorf("epilogue returns %d values, want 1", len(r.Results))
-		}
+	if err := checkElementRegion(op, "epilogue op", "epilogue"); err != nil {
+		return nil, err
 	}
 	return []Type{out}, nil
+}
+
+// checkElementRegion checks the one region of op, when it has one, as an
+// element function: elementwise or broadcast ops without regions of their
+// own, one result. opWhat and regionWhat name them in the errors.
+func checkElementRegion(op *Op, opWhat, regionWhat string) error {
+	if len(op.Regions) != 1 {
+		return nil
+	}
+	r := op.Regions[0]
+	for _, inner := range r.Ops {
+		d := Lookup(inner.Name)
+		if d == nil || (d.Kind != Elementwise && d.Kind != Broadcast) || len(inner.Regions) > 0 {
+			return fmt.Errorf("%s %s is not elementwise", opWhat, inner.Name)
+		}
+	}
+	if len(r.Results) != 1 {
+		return fmt.Errorf("%s returns %d values, want 1", regionWhat, len(r.Results))
+	}
+	return nil
 }
 
 // Unfuse replaces every kiln.Fused* op in r and its nested regions (the

@@ -67,17 +67,8 @@ func inferFusedElementwise(op *Op) ([]Type, error) {
 		}
 		out.Shape = s
 	}
-	if len(op.Regions) == 1 {
-		r := op.Regions[0]
-		for _, inner := range r.Ops {
-			d := Lookup(inner.Name)
-			if d == nil || (d.Kind != Elementwise && d.Kind != Broadcast) || len(inner.Regions) > 0 {
-				return nil, fmt.Errorf("element op %s is not elementwise", inner.Name)
-			}
-		}
-		if len(r.Results) != 1 {
-			return nil, fmt.Errorf("element region returns %d values, want 1", len(r.Results))
-		}
+	if err := checkElementRegion(op, "element op", "element region"); err != nil {
+		return nil, err
 	}
 	return []Type{out}, nil
 }
