@@ -32,20 +32,7 @@ func BenchmarkDotLanes(b *testing.B) {
 				b.Skip("the vector kernel replaced the lanes kernel (BenchmarkVecDot times both)")
 			}
 			const n, rows = 512, 256
-			rowBytes := n / k.blockLen * k.blockBytes
-			wb := make([]byte, rows*rowBytes)
-			r.Read(wb)
-			for b := 0; b < len(wb)/k.blockBytes; b++ {
-				for _, f := range f16Fields[typ] {
-					wb[b*k.blockBytes+f], wb[b*k.blockBytes+f+1] = 0x00, 0x20
-				}
-			}
-			var acts [][]byte
-			for len(acts) < 16 {
-				q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
-				quantizeAct(k.act, randRow(r, n, 1), q)
-				acts = append(acts, q)
-			}
+			rowBytes, wb, acts := benchRows(r, typ, n, rows)
 			w := &weight{name: "w", k: k, rows: rows, cols: n, rowBytes: rowBytes, data: wb}
 			for _, m := range []int{1, 16} {
 				b.Run(fmt.Sprintf("acts=%d", m), func(b *testing.B) {

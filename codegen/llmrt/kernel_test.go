@@ -385,3 +385,24 @@ func TestPrefill(t *testing.T) {
 		})
 	}
 }
+
+// benchRows makes the benchmarks' data for the kernel of typ: rows random
+// weight rows of n columns (rowBytes each) whose f16 scales are 2^-7,
+// and 16 activation rows quantized to the kernel's activation type.
+func benchRows(r *rand.Rand, typ uint32, n, rows int) (rowBytes int, wb []byte, acts [][]byte) {
+	k := kernels[typ]
+	rowBytes = n / k.blockLen * k.blockBytes
+	wb = make([]byte, rows*rowBytes)
+	r.Read(wb)
+	for b := 0; b < len(wb)/k.blockBytes; b++ {
+		for _, f := range f16Fields[typ] {
+			wb[b*k.blockBytes+f], wb[b*k.blockBytes+f+1] = 0x00, 0x20
+		}
+	}
+	for len(acts) < 16 {
+		q := make([]byte, n/actBlockLen[k.act]*actBlockBytes[k.act])
+		quantizeAct(k.act, randRow(r, n, 1), q)
+		acts = append(acts, q)
+	}
+	return rowBytes, wb, acts
+}
