@@ -48,3 +48,75 @@ func BenchmarkDotLanes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExactOrderCore times the arithmetic that ggml's AVX2 order
+// leaves a portable Q4_K kernel after every code is unpacked for free: per
+// four-column sum one 64-bit product of a quad word (lanes.go) and its
+// extraction (lane3), then the sub-block scale, as an integer multiply
+// (the kernels' way) or in float64 lanes (exact too: every lane sum is an
+// integer far below 2^53), with no block scales, minimums or unpacking.
+// No kernel in that scheme can beat it; docs/benchmarks.md compares it
+// with BenchmarkDotLanes/Q4_K and with the speed the decode target needs.
+// The codes are random quad words of 4-bit lanes, 128 KiB of them; each
+// pair of words stands for the 16 codes of 8 bytes (low and high nibbles),
+// four products of four multiply-adds.
+func BenchmarkExactOrderCore(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	w := make([]uint64, 1<<14)
+	y := make([]uint64, 1024+4)
+	for i := range w {
+		w[i] = r.Uint64() & 0x000F000F000F000F
+	}
+	for i := range y {
+		y[i] = r.Uint64() & 0x00FF00FF00FF00FF
+	}
+	macs := float64(len(w) * 8)
+	run := func(name string, f func() int64) {
+		b.Run(name, func(b *testing.B) {
+			var sink int64
+			c0 := cpuTime(b)
+			for b.Loop() {
+				sink += f()
+			}
+			b.ReportMetric(macs*float64(b.N)/float64(cpuTime(b)-c0), "MAC/cpu-ns")
+			if sink == 1 {
+				b.Log(sink) // keeps f's result alive
+			}
+		})
+	}
+	run("products", func() int64 {
+		var a0, a1, a2, a3 int32
+		for i := 0; i+1 < len(w); i += 2 {
+			v, u, q := w[i], w[i+1], (*[4]uint64)(y[(2*i)&1023:])
+			a0 += lane3(v * q[0])
+			a1 += lane3(u * q[1])
+			a2 += lane3((v >> 4) * q[2])
+			a3 += lane3((u >> 4) * q[3])
+		}
+		return int64(a0 + a1 + a2 + a3)
+	})
+	run("products+int-scales", func() int64 {
+		var a0, a1, a2, a3 int32
+		s0, s1 := int32(len(w)&63), int32(len(y)&63)
+		for i := 0; i+1 < len(w); i += 2 {
+			v, u, q := w[i], w[i+1], (*[4]uint64)(y[(2*i)&1023:])
+			a0 += s0 * lane3(v*q[0])
+			a1 += s1 * lane3(u*q[1])
+			a2 += s0 * lane3((v>>4)*q[2])
+			a3 += s1 * lane3((u>>4)*q[3])
+		}
+		return int64(a0 + a1 + a2 + a3)
+	})
+	run("products+float-scales", func() int64 {
+		var a0, a1, a2, a3 float64
+		s0, s1 := float64(len(w)&63), float64(len(y)&63)
+		for i := 0; i+1 < len(w); i += 2 {
+			v, u, q := w[i], w[i+1], (*[4]uint64)(y[(2*i)&1023:])
+			a0 += s0 * float64(lane3(v*q[0]))
+			a1 += s1 * float64(lane3(u*q[1]))
+			a2 += s0 * float64(lane3((v>>4)*q[2]))
+			a3 += s1 * float64(lane3((u>>4)*q[3]))
+		}
+		return int64(a0 + a1 + a2 + a3)
+	})
+}
