@@ -84,17 +84,6 @@ func BenchmarkExactOrderCore(b *testing.B) {
 			}
 		})
 	}
-	run("products", func() int64 {
-		var a0, a1, a2, a3 int32
-		for i := 0; i+1 < len(w); i += 2 {
-			v, u, q := w[i], w[i+1], (*[4]uint64)(y[(2*i)&1023:])
-			a0 += lane3(v * q[0])
-			a1 += lane3(u * q[1])
-			a2 += lane3((v >> 4) * q[2])
-			a3 += lane3((u >> 4) * q[3])
-		}
-		return int64(a0 + a1 + a2 + a3)
-	})
 	run("products+int-scales", func() int64 {
 		var a0, a1, a2, a3 int32
 		s0, s1 := int32(len(w)&63), int32(len(y)&63)
