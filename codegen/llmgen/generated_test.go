@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -92,7 +95,7 @@ func TestGeneratedPackages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&line, "%v %v", ids, logits[:4])
+		fmt.Fprintf(&line, "%v %v %016x", ids, logits[:4], digest(logits))
 		want[name] = line.String()
 		if r, ok := ref.Models[base]; ok && r.MinMargin >= 0.01 {
 			for i, id := range ids {
@@ -106,7 +109,8 @@ func TestGeneratedPackages(t *testing.T) {
 	// Each package has its own types, so main calls each through a
 	// generated switch.
 	var body strings.Builder
-	body.WriteString("package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n" + imports.String() + "\t\"gen/m_file\"\n)\n\n")
+	body.WriteString("package main\n\nimport (\n\t\"fmt\"\n\t\"math\"\n\t\"os\"\n\n" + imports.String() + "\t\"gen/m_file\"\n)\n\n")
+	body.WriteString(digestSource)
 	body.WriteString("func main() {\n\tfor _, name := range os.Args[1:] {\n\t\tswitch name {\n")
 	for _, path := range files {
 		name := pkgName(path)
@@ -116,7 +120,7 @@ func TestGeneratedPackages(t *testing.T) {
 		fmt.Fprintf(&body, "\t\tcase %q:\n\t\t\tm, err := %s.New()\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", name, name)
 		fmt.Fprintf(&body, "\t\t\tids, err := m.Generate(%q, %s.GenerateOptions{MaxTokens: %d}, nil)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", prompt, name, n)
 		fmt.Fprintf(&body, "\t\t\tlogits, err := m.NewSession().Prefill(m.Encode(%q, true))\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n", prompt)
-		body.WriteString("\t\t\tfmt.Printf(\"%s %v %v\\n\", name, ids, logits[:4])\n")
+		body.WriteString("\t\t\tfmt.Printf(\"%s %v %v %016x\\n\", name, ids, logits[:4], digest(logits))\n")
 	}
 	// A --weights file package: Load reads weights.bin and refuses a
 	// file that is not it.
@@ -141,22 +145,99 @@ func TestGeneratedPackages(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	cmd := exec.Command(filepath.Join(dir, programName), names...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("running the generated packages: %v\n%s", err, out)
-	}
-	got := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		name, rest, _ := strings.Cut(l, " ")
-		got[name] = rest
-	}
-	for _, name := range names {
-		if got[name] != want[name] {
-			t.Errorf("%s: the generated package gives %q, the runtime in process %q", name, got[name], want[name])
+	check := func(build string, cmd *exec.Cmd) {
+		t.Helper()
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("running the generated packages (%s): %v\n%s", build, err, out)
+		}
+		got := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			name, rest, _ := strings.Cut(l, " ")
+			got[name] = rest
+		}
+		for _, name := range names {
+			if got[name] != want[name] {
+				t.Errorf("%s: the generated package built %s gives %q, the runtime in process %q", name, build, got[name], want[name])
+			}
 		}
 	}
+	check("for this machine", exec.Command(filepath.Join(dir, programName), names...))
+	// The same results on every platform the packages build for: Go may
+	// fuse a multiply and an add into one FMA on arm64 and with
+	// GOAMD64=v3, which the runtime's arithmetic must not allow to change
+	// a result.
+	if runtime.GOARCH == "amd64" && cpuHasV3() {
+		bin := crossProgram(t, goCmd, dir, "GOAMD64=v3")
+		check("with GOAMD64=v3", exec.Command(bin, names...))
+		bin = crossProgram(t, goCmd, dir, "GOAMD64=v3", "GOEXPERIMENT=simd")
+		check("with GOAMD64=v3 GOEXPERIMENT=simd (the vector kernels)", exec.Command(bin, names...))
+	} else {
+		t.Logf("not an amd64 processor with AVX2, FMA and BMI2: the GOAMD64=v3 builds are not run")
+	}
+	if qemu, err := exec.LookPath("qemu-aarch64-static"); err == nil {
+		bin := crossProgram(t, goCmd, dir, "GOARCH=arm64")
+		check("for linux/arm64 under qemu", exec.Command(qemu, append([]string{bin}, names...)...))
+	} else if os.Getenv("KILN_REQUIRE_QEMU") == "1" {
+		t.Fatal("KILN_REQUIRE_QEMU=1 but qemu-aarch64-static is not on PATH (Debian package qemu-user-static; make deps-test installs it)")
+	} else {
+		t.Logf("qemu-aarch64-static not on PATH: the linux/arm64 build is not run")
+	}
+}
+
+// digestSource is digest in the generated test program.
+const digestSource = `// digest hashes the bits of x (FNV-1a over the float32 bit patterns).
+func digest(x []float32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, v := range x {
+		h = (h ^ uint64(math.Float32bits(v))) * 1099511628211
+	}
+	return h
+}
+
+`
+
+// digest hashes the bits of x as the generated test program does.
+func digest(x []float32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, v := range x {
+		h = (h ^ uint64(math.Float32bits(v))) * 1099511628211
+	}
+	return h
+}
+
+// cpuHasV3 reports whether this Linux machine's processor has the
+// x86-64-v3 features a GOAMD64=v3 program checks for at start (AVX2, FMA,
+// BMI1/2, LZCNT (abm), MOVBE, F16C).
+func cpuHasV3() bool {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), "\nflags")
+	line, _, _ := strings.Cut(rest, "\n")
+	flags := strings.Fields(line)
+	for _, f := range []string{"avx2", "fma", "bmi1", "bmi2", "abm", "movbe", "f16c"} {
+		if !slices.Contains(flags, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// crossProgram builds the program in dir again with the environment
+// settings env (GOARCH, GOAMD64, GOEXPERIMENT) and returns its path.
+func crossProgram(t *testing.T, goCmd, dir string, env ...string) string {
+	t.Helper()
+	bin := filepath.Join(dir, programName+"-"+strings.NewReplacer("=", "-", " ", "-").Replace(strings.Join(env, "-")))
+	cmd := exec.Command(goCmd, "build", "-o", bin, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), append([]string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local", "GOPROXY=off", "CGO_ENABLED=0"}, env...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", strings.Join(env, " "), err, out)
+	}
+	return bin
 }
 
 // writePackage writes p's files into the folder dir/name.

@@ -27,9 +27,11 @@ var (
 )
 
 // nearestInt rounds to the nearest integer, ties to even, by ggml's trick
-// of adding 1.5·2^23 and reading the low mantissa bits.
+// of adding 1.5·2^23 and reading the low mantissa bits. The conversion
+// keeps Go from fusing a caller's product f = x·s into the add (an FMA on
+// arm64 and with GOAMD64=v3), which would round x·s once, not twice.
 func nearestInt(f float32) int32 {
-	v := f + 12582912
+	v := float32(f) + 12582912
 	return int32(math.Float32bits(v)&0x7fffff) - 0x400000
 }
 

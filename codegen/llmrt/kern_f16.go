@@ -20,13 +20,13 @@ func dotF16(w []byte, x []float32) float32 {
 	t := f16Table
 	for i := 0; i < n; i += 4 {
 		b := w[2*i : 2*i+8]
-		s0 += t[uint16(b[0])|uint16(b[1])<<8] * x[i]
-		s1 += t[uint16(b[2])|uint16(b[3])<<8] * x[i+1]
-		s2 += t[uint16(b[4])|uint16(b[5])<<8] * x[i+2]
-		s3 += t[uint16(b[6])|uint16(b[7])<<8] * x[i+3]
+		s0 += float32(t[uint16(b[0])|uint16(b[1])<<8] * x[i])
+		s1 += float32(t[uint16(b[2])|uint16(b[3])<<8] * x[i+1])
+		s2 += float32(t[uint16(b[4])|uint16(b[5])<<8] * x[i+2])
+		s3 += float32(t[uint16(b[6])|uint16(b[7])<<8] * x[i+3])
 	}
 	for i := n; i < len(x); i++ {
-		s0 += f16(w, 2*i) * x[i]
+		s0 += float32(f16(w, 2*i) * x[i])
 	}
 	return (s0 + s1) + (s2 + s3)
 }

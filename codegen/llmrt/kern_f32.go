@@ -22,13 +22,13 @@ func dotF32(w, x []float32) float32 {
 	n := len(x) &^ 3
 	w = w[:len(x)]
 	for i := 0; i < n; i += 4 {
-		s0 += w[i] * x[i]
-		s1 += w[i+1] * x[i+1]
-		s2 += w[i+2] * x[i+2]
-		s3 += w[i+3] * x[i+3]
+		s0 += float32(w[i] * x[i])
+		s1 += float32(w[i+1] * x[i+1])
+		s2 += float32(w[i+2] * x[i+2])
+		s3 += float32(w[i+3] * x[i+3])
 	}
 	for i := n; i < len(x); i++ {
-		s0 += w[i] * x[i]
+		s0 += float32(w[i] * x[i])
 	}
 	return (s0 + s1) + (s2 + s3)
 }

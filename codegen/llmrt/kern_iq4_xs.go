@@ -49,7 +49,7 @@ func dotIQ4_XS(w, a []byte, nb int) float32 {
 			}
 			isum += iq4xsScale(x, ib) * s
 		}
-		sum += float32(f16(x, 0)*q8KScale(y)) * float32(isum)
+		sum += float32(float32(f16(x, 0)*q8KScale(y)) * float32(isum))
 	}
 	return sum
 }

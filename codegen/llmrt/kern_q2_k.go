@@ -15,7 +15,7 @@ func dequantQ2_K(src []byte, dst []float32) {
 		for g := 0; g < 16; g++ {
 			q := qs[(g/8)*32+(g%2)*16:]
 			shift := uint(2 * ((g % 8) / 2))
-			dl, ml := d*float32(sc[g]&0xf), dmin*float32(sc[g]>>4)
+			dl, ml := d*float32(sc[g]&0xf), float32(dmin*float32(sc[g]>>4))
 			for l := 0; l < 16; l++ {
 				y[g*16+l] = float32(dl*float32(q[l]>>shift&3)) - ml
 			}

@@ -72,7 +72,7 @@ func dotQ3_K(w, a []byte, nb int) float32 {
 			}
 			isum += sc[g] * s
 		}
-		sum += float32(f16(x, 108)*q8KScale(y)) * float32(isum)
+		sum += float32(float32(f16(x, 108)*q8KScale(y)) * float32(isum))
 	}
 	return sum
 }

@@ -28,7 +28,7 @@ func dotQ4_0(w, a []byte, nb int) float32 {
 		for j := 0; j < 16; j++ {
 			si += int32(int8(q8[j]))*(int32(qs[j]&0xf)-8) + int32(int8(q8[j+16]))*(int32(qs[j]>>4)-8)
 		}
-		sum += float32(float32(si)*f16(x, 0)) * f16(y, 0)
+		sum += float32(float32(float32(si)*f16(x, 0)) * f16(y, 0))
 	}
 	return sum
 }

@@ -28,7 +28,7 @@ func dotQ4_1(w, a []byte, nb int) float32 {
 	for b := 0; b < nb; b++ {
 		x, y := w[b*20:b*20+20], a[b*36:b*36+36]
 		qs, q8 := x[4:20], y[4:36]
-		summs += f16(x, 2) * f16(y, 2)
+		summs += float32(f16(x, 2) * f16(y, 2))
 		d := f16(x, 0) * f16(y, 0)
 		for k := 0; k < 4; k++ {
 			var lo, hi int32

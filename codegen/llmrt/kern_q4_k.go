@@ -26,7 +26,7 @@ func dequantQ4_K(src []byte, dst []float32) {
 			s, m := scaleMinK4(j, blk[4:16])
 			q := blk[16+32*(j/2):]
 			shift := uint(4 * (j % 2))
-			d1, m1 := d*float32(s), dmin*float32(m)
+			d1, m1 := d*float32(s), float32(dmin*float32(m))
 			for l := 0; l < 32; l++ {
 				y[j*32+l] = float32(d1*float32(q[l]>>shift&0xf)) - m1
 			}

@@ -39,7 +39,7 @@ func dotQ5_1(w, a []byte, nb int) float32 {
 		x, y := w[b*24:b*24+24], a[b*36:b*36+36]
 		q5Codes1(binary.LittleEndian.Uint32(x[4:]), x[8:24], &q)
 		q8 := y[4:36]
-		summs += f16(x, 2) * f16(y, 2)
+		summs += float32(f16(x, 2) * f16(y, 2))
 		d := f16(x, 0) * f16(y, 0)
 		for k := 0; k < 8; k++ {
 			var s int32

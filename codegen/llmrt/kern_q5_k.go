@@ -33,7 +33,7 @@ func dequantQ5_K(src []byte, dst []float32) {
 		for j := 0; j < 8; j++ {
 			s, m := scaleMinK5(j, blk[4:16])
 			q5KCodes(blk, j, &c)
-			d1, m1 := d*float32(s), dmin*float32(m)
+			d1, m1 := d*float32(s), float32(dmin*float32(m))
 			for l := 0; l < 32; l++ {
 				y[j*32+l] = float32(d1*float32(c[l])) - m1
 			}

@@ -285,7 +285,7 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 					w *= inv
 					vr := s.v32[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
 					for i := range o {
-						o[i] += w * vr[i]
+						o[i] += float32(w * vr[i])
 					}
 				}
 				continue
