@@ -13,11 +13,12 @@ import (
 )
 
 // TestThreadsDoNotChangeLogits: a prefill and a decode step give the same
-// bits at 1, 2 and 3 threads (rows split in runs of four).
+// bits at 1, 2, 3 and 8 threads (rows split in parts of a multiple of
+// four rows, which the goroutines take as they come free).
 func TestThreadsDoNotChangeLogits(t *testing.T) {
 	m, _ := planModel(t, "kq-random-q4_k_m.gguf", Options{Context: 32})
 	var want []float32
-	for _, th := range []int{1, 2, 3} {
+	for _, th := range []int{1, 2, 3, 8} {
 		s := m.NewSession()
 		s.SetThreads(th)
 		all, err := s.PrefillAll([]int32{1, 40, 300, 7, 99})

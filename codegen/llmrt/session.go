@@ -3,7 +3,6 @@ package llmrt
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // Session evaluates tokens one call after another against a KV cache of
@@ -23,6 +22,7 @@ type Session struct {
 	x, xn, q, k, v, att, o, g, u []float32
 	act                          []byte
 	lanes                        lanes // activations for the lanes kernels
+	workers                      workers
 	actF                         []float32
 	scores                       []float32
 	logits                       []float32
@@ -381,7 +381,8 @@ func f16Dot(n, width int, a []uint16, stride int, b []float32, batch bool) float
 
 // linear writes out[t][r] = W[r]·x[t] for n rows of activations x,
 // quantizing each activation row once to the format W's type takes and
-// splitting W's rows over the session's goroutines in runs of four.
+// splitting W's rows into parts of a multiple of four rows that the
+// session's goroutines share out (workers).
 func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 	k := w.k
 	cols := w.cols
@@ -455,17 +456,13 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 		run(0, w.rows)
 		return
 	}
-	chunk := max((w.rows/4+th-1)/th*4, 4)
-	var wg sync.WaitGroup
-	for r0 := 0; r0 < w.rows; r0 += chunk {
-		r1 := min(r0+chunk, w.rows)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(r0, r1)
-		}()
-	}
-	wg.Wait()
+	// Four parts per thread, each a multiple of four rows, for the
+	// goroutines to share out as they come free.
+	chunk := max((w.rows/4+4*th-1)/(4*th)*4, 4)
+	parts := (w.rows + chunk - 1) / chunk
+	s.workers.run(parts, th-1, func(p int) {
+		run(p*chunk, min((p+1)*chunk, w.rows))
+	})
 }
 
 // Context returns the number of positions the session's cache holds.

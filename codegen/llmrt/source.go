@@ -26,6 +26,8 @@ var (
 	srcTokenizer string
 	//go:embed generate.go
 	srcGenerate string
+	//go:embed workers.go
+	srcWorkers string
 	//go:embed vec_amd64.go
 	srcVec string
 
@@ -71,6 +73,7 @@ var Common = map[string]string{
 	"session.go":   srcSession,
 	"tokenizer.go": srcTokenizer,
 	"generate.go":  srcGenerate,
+	"workers.go":   srcWorkers,
 	// The vector kernels, compiled only by a GOEXPERIMENT=simd build for
 	// amd64 (their build constraint and file name say so).
 	"vec_amd64.go": srcVec,
