@@ -14,14 +14,20 @@ import (
 
 // TestThreadsDoNotChangeLogits: a prefill and a decode step give the same
 // bits at 1, 2, 3 and 8 threads (rows split in parts of a multiple of
-// four rows, which the goroutines take as they come free).
+// four rows, which the goroutines take as they come free). The prompt
+// is long enough for the attention's heads to be split over goroutines
+// too, in the prefill and in the step.
 func TestThreadsDoNotChangeLogits(t *testing.T) {
-	m, _ := planModel(t, "kq-random-q4_k_m.gguf", Options{Context: 32})
+	m, _ := planModel(t, "kq-random-q4_k_m.gguf", Options{Context: 160})
+	prompt := []int32{1}
+	for i := 1; i < 140; i++ {
+		prompt = append(prompt, int32(1+(i*7919)%(m.Config().Vocab-1)))
+	}
 	var want []float32
 	for _, th := range []int{1, 2, 3, 8} {
 		s := m.NewSession()
 		s.SetThreads(th)
-		all, err := s.PrefillAll([]int32{1, 40, 300, 7, 99})
+		all, err := s.PrefillAll(prompt)
 		if err != nil {
 			t.Fatal(err)
 		}

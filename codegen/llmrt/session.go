@@ -24,7 +24,7 @@ type Session struct {
 	lanes                        lanes // activations for the lanes kernels
 	workers                      workers
 	actF                         []float32
-	scores                       []float32
+	scores, qh                   []float32 // per head: scores, a query row
 	logits                       []float32
 }
 
@@ -91,8 +91,9 @@ func (s *Session) grow(n int, all bool) {
 		s.act = make([]byte, n*(width/32)*36+n*(width/256+1)*292)
 		s.rows = n
 	}
-	if len(s.scores) < c.Context {
-		s.scores = make([]float32, c.Context)
+	if len(s.scores) < c.Heads*c.Context {
+		s.scores = make([]float32, c.Heads*c.Context)
+		s.qh = make([]float32, c.Heads*c.HeadDim)
 	}
 	rows := 1
 	if all {
@@ -254,18 +255,14 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 	// product, which add in different orders. Its rows of cached
 	// positions are padded with masked ones to a multiple of 32.
 	batch := n > 1
-	var qh [512]float32
-	qv := qh[:0]
-	if hd > len(qh) {
-		qv = make([]float32, hd)
-	} else {
-		qv = qh[:hd]
-	}
-	for t := 0; t < n; t++ {
-		p := s.pos + t
-		sc := s.scores[:p+1]
-		for h := 0; h < c.Heads; h++ {
-			kvh := h / group
+	// Each head has its own scores and query row, so heads can run on
+	// several goroutines.
+	head := func(h int) {
+		qv := s.qh[h*hd : (h+1)*hd]
+		kvh := h / group
+		for t := 0; t < n; t++ {
+			p := s.pos + t
+			sc := s.scores[h*c.Context : h*c.Context+p+1]
 			copy(qv, q[t*qDim+h*hd:t*qDim+(h+1)*hd])
 			if c.KVF32 {
 				top := float32(math.Inf(-1))
@@ -302,6 +299,14 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 			softmax8(sc, top)
 			weightedValues(out[t*qDim+h*hd:t*qDim+(h+1)*hd], s.v16[li][kvh*hd:], kvDim, sc, batch)
 		}
+	}
+	// As in linear: split only work worth a job.
+	if s.threads > 1 && c.Heads > 1 && c.Heads*n*(s.pos+n)*hd >= 1<<15 {
+		s.workers.run(c.Heads, s.threads-1, head)
+		return
+	}
+	for h := 0; h < c.Heads; h++ {
+		head(h)
 	}
 }
 
