@@ -15,7 +15,11 @@ type Session struct {
 	// The KV cache, per layer [Context][KVHeads·HeadDim]: binary16 bits
 	// (llama.cpp's default) or, with Config.KVF32, float32.
 	k16, v16 [][]uint16
-	k32, v32 [][]float32
+	// nonFinite[li]: an infinity or NaN was stored in layer li's F16
+	// cache since the last Reset (the vector attention's fast path
+	// assumes none).
+	nonFinite []bool
+	k32, v32  [][]float32
 
 	// Scratch, grown to the largest batch seen, reused across calls.
 	rows                         int
@@ -32,7 +36,7 @@ type Session struct {
 // worker goroutines per linear layer.
 func (m *Model) NewSession() *Session {
 	c := m.cfg
-	s := &Session{m: m, threads: max(c.Threads, 1)}
+	s := &Session{m: m, threads: max(c.Threads, 1), nonFinite: make([]bool, c.Layers)}
 	kv := c.Context * c.KVHeads * c.HeadDim
 	for i := 0; i < c.Layers; i++ {
 		if c.KVF32 {
@@ -51,7 +55,10 @@ func (m *Model) NewSession() *Session {
 func (s *Session) SetThreads(n int) { s.threads = max(n, 1) }
 
 // Reset empties the cache.
-func (s *Session) Reset() { s.pos = 0 }
+func (s *Session) Reset() {
+	s.pos = 0
+	clear(s.nonFinite)
+}
 
 // Pos returns the number of tokens in the cache.
 func (s *Session) Pos() int { return s.pos }
@@ -235,6 +242,9 @@ func (s *Session) store(li int, k, v []float32, n int) {
 	for i := range kc {
 		kc[i] = f16Encode(k[i])
 		vc[i] = f16Encode(v[i])
+		if kc[i]&0x7c00 == 0x7c00 || vc[i]&0x7c00 == 0x7c00 {
+			s.nonFinite[li] = true
+		}
 	}
 }
 
@@ -290,14 +300,14 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 			for i := range qv {
 				qv[i] = roundF16(qv[i])
 			}
+			finite := !s.nonFinite[li]
+			keyScores(sc, s.k16[li][kvh*hd:], kvDim, qv, scale, batch, finite)
 			top := float32(math.Inf(-1))
-			for j := range sc {
-				k := s.k16[li][j*kvDim+kvh*hd : j*kvDim+(kvh+1)*hd]
-				sc[j] = keyDot(hd, hd, k, 1, qv, batch) * scale
-				top = max(top, sc[j])
+			for _, v := range sc {
+				top = max(top, v)
 			}
 			softmax8(sc, top)
-			weightedValues(out[t*qDim+h*hd:t*qDim+(h+1)*hd], s.v16[li][kvh*hd:], kvDim, sc, batch)
+			weightedValues(out[t*qDim+h*hd:t*qDim+(h+1)*hd], s.v16[li][kvh*hd:], kvDim, sc, batch, finite)
 		}
 	}
 	// As in linear: split only work worth a job.
@@ -330,19 +340,29 @@ func softmax8(x []float32, top float32) {
 	}
 }
 
-// keyDot and weightedValues are the attention's dot products over the
-// F16 cache: f16Dot and weightedValuesGo here, the vector forms in a
+// keyScores and weightedValues are the attention's dot products over the
+// F16 cache: keyScoresGo and weightedValuesGo here, the vector forms in a
 // build with GOEXPERIMENT=simd on a processor with AVX2 (vec_amd64.go),
-// which give the same results bit for bit.
+// which give the same results bit for bit. finite says the cache holds no
+// infinity or NaN, which the vector forms' fast paths need.
 var (
-	keyDot         = f16Dot
+	keyScores      = keyScoresGo
 	weightedValues = weightedValuesGo
 )
+
+// keyScoresGo sets sc[j] to scale times the dot product (f16Dot) of the
+// query q with the cached key row j, len(q) binary16 values at k[j·stride:].
+func keyScoresGo(sc []float32, k []uint16, stride int, q []float32, scale float32, batch, _ bool) {
+	hd := len(q)
+	for j := range sc {
+		sc[j] = f16Dot(hd, hd, k[j*stride:j*stride+hd], 1, q, batch) * scale
+	}
+}
 
 // weightedValuesGo writes o[i] = Σ_j w[j]·v[j·stride+i] for i < len(o),
 // each sum added as f16Dot adds a row of the cached positions padded
 // with masked ones to a multiple of 32.
-func weightedValuesGo(o []float32, v []uint16, stride int, w []float32, batch bool) {
+func weightedValuesGo(o []float32, v []uint16, stride int, w []float32, batch, _ bool) {
 	width := (len(w) + 31) &^ 31
 	for i := range o {
 		o[i] = f16Dot(len(w), width, v[i:], stride, w, batch)

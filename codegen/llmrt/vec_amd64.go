@@ -58,7 +58,7 @@ func init() {
 			k.dotRows = rows
 		}
 	}
-	keyDot, weightedValues = vecKeyDot, vecWeightedValues
+	keyScores, weightedValues = vecKeyScores, vecWeightedValues
 	siluRuns, expShifted = vecSiluRuns, vecExpShifted
 	vecOn = true
 }
@@ -548,6 +548,82 @@ func vecKeyDot(n, width int, a []uint16, stride int, b []float32, batch bool) fl
 	return sum32Order(acc[0].Add(acc[2]).Add(acc[1].Add(acc[3])))
 }
 
+// h2fScaled loads 8 binary16 values at a as float32 values 2^-112 times
+// theirs (h2fVec without its last multiply): exact for finite values,
+// subnormals included. A product with a float32 y·2^112 is then the
+// product with y.
+func h2fScaled(a []uint16) archsimd.Float32x8 { return h2fScaled8((*[8]uint16)(a)) }
+
+// vecKeyScores is keyScoresGo on vectors: for a cache with no infinity or
+// NaN (finite) and rows of a multiple of 32 values (8 with batch, up to
+// 256), each row's products in f16Dot's accumulators, one multiply-add
+// each (the products of two binary16 values are exact, so one rounding
+// or two give the same sums), against the query scaled by 2^112 once
+// (h2fScaled); else vecKeyDot row by row.
+func vecKeyScores(sc []float32, k []uint16, stride int, q []float32, scale float32, batch, finite bool) {
+	hd := len(q)
+	if !finite || hd%8 != 0 || (!batch && hd%32 != 0) || hd > 256 {
+		for j := range sc {
+			sc[j] = vecKeyDot(hd, hd, k[j*stride:j*stride+hd], 1, q, batch) * scale
+		}
+		return
+	}
+	var qs [256]float32
+	for i, v := range q {
+		qs[i] = v * 0x1p112 // |v| <= 65504 (binary16), so no overflow
+	}
+	if hd == 64 && !batch {
+		keyScores64(sc, k, stride, &qs, scale)
+		return
+	}
+	for j := range sc {
+		row := k[j*stride : j*stride+hd]
+		if batch {
+			var acc archsimd.Float32x8
+			for i := 0; i < hd; i += 8 {
+				acc = h2fScaled(row[i:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i:])), acc)
+			}
+			sc[j] = hsumVec(acc) * scale
+			continue
+		}
+		var a0, a1, a2, a3 archsimd.Float32x8
+		for i := 0; i < hd; i += 32 {
+			a0 = h2fScaled(row[i:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i:])), a0)
+			a1 = h2fScaled(row[i+8:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i+8:])), a1)
+			a2 = h2fScaled(row[i+16:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i+16:])), a2)
+			a3 = h2fScaled(row[i+24:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i+24:])), a3)
+		}
+		sc[j] = sum32Order(a0.Add(a2).Add(a1.Add(a3))) * scale
+	}
+}
+
+// keyScores64 is vecKeyScores for rows of 64 values without batch (the
+// common head width), the scaled query held in eight vectors.
+func keyScores64(sc []float32, k []uint16, stride int, qs *[256]float32, scale float32) {
+	q0, q1 := archsimd.LoadFloat32x8((*[8]float32)(qs[0:8])), archsimd.LoadFloat32x8((*[8]float32)(qs[8:16]))
+	q2, q3 := archsimd.LoadFloat32x8((*[8]float32)(qs[16:24])), archsimd.LoadFloat32x8((*[8]float32)(qs[24:32]))
+	q4, q5 := archsimd.LoadFloat32x8((*[8]float32)(qs[32:40])), archsimd.LoadFloat32x8((*[8]float32)(qs[40:48]))
+	q6, q7 := archsimd.LoadFloat32x8((*[8]float32)(qs[48:56])), archsimd.LoadFloat32x8((*[8]float32)(qs[56:64]))
+	var zero archsimd.Float32x8
+	for j := range sc {
+		row := (*[64]uint16)(k[j*stride:])
+		a0 := h2fScaled8((*[8]uint16)(row[0:8])).MulAdd(q0, zero)
+		a1 := h2fScaled8((*[8]uint16)(row[8:16])).MulAdd(q1, zero)
+		a2 := h2fScaled8((*[8]uint16)(row[16:24])).MulAdd(q2, zero)
+		a3 := h2fScaled8((*[8]uint16)(row[24:32])).MulAdd(q3, zero)
+		a0 = h2fScaled8((*[8]uint16)(row[32:40])).MulAdd(q4, a0)
+		a1 = h2fScaled8((*[8]uint16)(row[40:48])).MulAdd(q5, a1)
+		a2 = h2fScaled8((*[8]uint16)(row[48:56])).MulAdd(q6, a2)
+		a3 = h2fScaled8((*[8]uint16)(row[56:64])).MulAdd(q7, a3)
+		sc[j] = sum32Order(a0.Add(a2).Add(a1.Add(a3))) * scale
+	}
+}
+
+// h2fScaled8 is h2fScaled of an array of 8.
+func h2fScaled8(a *[8]uint16) archsimd.Float32x8 {
+	return archsimd.LoadUint16x8(a).AsInt16x8().ExtendToInt32().ShiftAllLeft(13).And(archsimd.BroadcastInt32x8(-0x70002000)).AsFloat32x8()
+}
+
 // sum32Order adds the lanes x of f16Dot's four-accumulator form: lanes
 // l+4 onto l, then (0+1)+(2+3).
 func sum32Order(x archsimd.Float32x8) float32 {
@@ -560,9 +636,17 @@ func sum32Order(x archsimd.Float32x8) float32 {
 // with batch, else 32 by position mod 32) are vectors over eight
 // consecutive outputs, reduced in f16Dot's orders. Outputs not a multiple
 // of 8 go to the portable form.
-func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch bool) {
+func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, finite bool) {
 	if len(o)%8 != 0 {
-		weightedValuesGo(o, v, stride, w, batch)
+		weightedValuesGo(o, v, stride, w, batch, finite)
+		return
+	}
+	if finite && len(o) == 64 && !batch {
+		weightedValues64((*[64]float32)(o), v, stride, w)
+		return
+	}
+	if finite && len(o) <= 128 {
+		vecWeightedValuesFinite(o, v, stride, w, batch)
 		return
 	}
 	expMask := archsimd.BroadcastUint16x8(0x7c00)
@@ -593,7 +677,69 @@ func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch b
 		r.Store((*[8]float32)(o[c:]))
 	}
 	if !allFinite(e) {
-		weightedValuesGo(o, v, stride, w, batch)
+		weightedValuesGo(o, v, stride, w, batch, false)
+	}
+}
+
+// weightedValues64 is vecWeightedValuesFinite for 64 outputs without
+// batch: the 32 classes of positions times 8 vectors of outputs.
+func weightedValues64(o *[64]float32, v []uint16, stride int, w []float32) {
+	var l [32][8]archsimd.Float32x8
+	for j, wj := range w {
+		b := archsimd.BroadcastFloat32x8(wj * 0x1p112) // wj is a binary16 value
+		row, a := (*[64]uint16)(v[j*stride:]), &l[j%32]
+		a[0] = h2fScaled8((*[8]uint16)(row[0:8])).MulAdd(b, a[0])
+		a[1] = h2fScaled8((*[8]uint16)(row[8:16])).MulAdd(b, a[1])
+		a[2] = h2fScaled8((*[8]uint16)(row[16:24])).MulAdd(b, a[2])
+		a[3] = h2fScaled8((*[8]uint16)(row[24:32])).MulAdd(b, a[3])
+		a[4] = h2fScaled8((*[8]uint16)(row[32:40])).MulAdd(b, a[4])
+		a[5] = h2fScaled8((*[8]uint16)(row[40:48])).MulAdd(b, a[5])
+		a[6] = h2fScaled8((*[8]uint16)(row[48:56])).MulAdd(b, a[6])
+		a[7] = h2fScaled8((*[8]uint16)(row[56:64])).MulAdd(b, a[7])
+	}
+	for c := range 8 {
+		var x [8]archsimd.Float32x8
+		for k := range x {
+			x[k] = l[k][c].Add(l[16+k][c]).Add(l[8+k][c].Add(l[24+k][c]))
+		}
+		r := x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
+		r.Store((*[8]float32)(o[8*c : 8*c+8]))
+	}
+}
+
+// vecWeightedValuesFinite is vecWeightedValues for a cache with no
+// infinity or NaN and at most 128 outputs: position by position, each
+// weight scaled by 2^112 and broadcast once for all outputs (h2fScaled),
+// the products added with one multiply-add (exact products) into the same
+// accumulators in the same order, kept in memory.
+func vecWeightedValuesFinite(o []float32, v []uint16, stride int, w []float32, batch bool) {
+	var l [16][32]archsimd.Float32x8
+	chunks := len(o) / 8
+	classes := 32
+	if batch {
+		classes = 8
+	}
+	for j, wj := range w {
+		b := archsimd.BroadcastFloat32x8(wj * 0x1p112) // wj is a binary16 value
+		row := v[j*stride : j*stride+len(o)]
+		cl := j % classes
+		for c := range chunks {
+			l[c][cl] = h2fScaled(row[8*c:]).MulAdd(b, l[c][cl])
+		}
+	}
+	for c := range chunks {
+		a := &l[c]
+		var r archsimd.Float32x8
+		if batch {
+			r = a[0].Add(a[4]).Add(a[2].Add(a[6])).Add(a[1].Add(a[5]).Add(a[3].Add(a[7])))
+		} else {
+			var x [8]archsimd.Float32x8
+			for k := range x {
+				x[k] = a[k].Add(a[16+k]).Add(a[8+k].Add(a[24+k]))
+			}
+			r = x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
+		}
+		r.Store((*[8]float32)(o[8*c:]))
 	}
 }
 

@@ -366,10 +366,11 @@ func TestVecFusedRounding(t *testing.T) {
 
 // TestVecAttention checks the vector forms of the attention's F16 dot
 // products against the portable ones bit for bit: keys of 8 to 128
-// values, value sums over 1 to 70 cached positions and head widths that
-// are and are not multiples of 8, with and without batch, on random
-// binary16 values of every magnitude (subnormals and zeros included),
-// and with an infinite or NaN cached value somewhere.
+// values, the scores of 1 to 70 cached key rows, value sums over 1 to 70
+// cached positions and head widths that are and are not multiples of 8,
+// with and without batch, on random binary16 values of every magnitude
+// (subnormals and zeros included), and with an infinite or NaN cached
+// value somewhere (then with finite false, the caller's flag).
 func TestVecAttention(t *testing.T) {
 	if !vecOn {
 		t.Skip("no AVX2 and FMA")
@@ -387,7 +388,7 @@ func TestVecAttention(t *testing.T) {
 	specials := []uint16{0x7c00, 0xfc00, 0x7e00}
 	for trial := range 400 {
 		special := trial%5 == 4
-		batch := trial%2 == 1
+		batch := (trial/8)%2 == 1 // every width with and without batch
 		n := []int{8, 16, 32, 64, 96, 128, 24, 40}[trial%8]
 		a, b := make([]uint16, n), make([]float32, n)
 		for i := range a {
@@ -399,6 +400,25 @@ func TestVecAttention(t *testing.T) {
 		got, want := vecKeyDot(n, n, a, 1, b, batch), f16Dot(n, n, a, 1, b, batch)
 		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
 			t.Fatalf("trial %d: key dot of %d (batch %v): vector %v, portable %v", trial, n, batch, got, want)
+		}
+
+		// The scores of rows key rows of n values at a stride.
+		rows, kstride := 1+r.Intn(70), n*(1+r.Intn(3))
+		keys := make([]uint16, rows*kstride)
+		for i := range keys {
+			keys[i] = half()
+		}
+		if special {
+			keys[r.Intn(rows)*kstride+r.Intn(n)] = specials[r.Intn(len(specials))]
+		}
+		scale := float32(r.Float64() + 0.1)
+		sg, sw := make([]float32, rows), make([]float32, rows)
+		vecKeyScores(sg, keys, kstride, b, scale, batch, !special)
+		keyScoresGo(sw, keys, kstride, b, scale, batch, !special)
+		for j := range sg {
+			if math.Float32bits(sg[j]) != math.Float32bits(sw[j]) && !(sg[j] != sg[j] && sw[j] != sw[j]) {
+				t.Fatalf("trial %d: score %d of %d rows of %d (stride %d, batch %v): vector %v, portable %v", trial, j, rows, n, kstride, batch, sg[j], sw[j])
+			}
 		}
 
 		hd := []int{8, 16, 64, 12, 32}[trial%5]
@@ -416,8 +436,8 @@ func TestVecAttention(t *testing.T) {
 			w[j] = roundF16(float32(r.Float64()))
 		}
 		og, ow := make([]float32, hd), make([]float32, hd)
-		vecWeightedValues(og, v, stride, w, batch)
-		weightedValuesGo(ow, v, stride, w, batch)
+		vecWeightedValues(og, v, stride, w, batch, !special)
+		weightedValuesGo(ow, v, stride, w, batch, !special)
 		for i := range og {
 			if math.Float32bits(og[i]) != math.Float32bits(ow[i]) && !(og[i] != og[i] && ow[i] != ow[i]) {
 				t.Fatalf("trial %d: values over %d positions, head %d, stride %d (batch %v): output %d vector %v, portable %v", trial, pos, hd, stride, batch, i, og[i], ow[i])
