@@ -572,8 +572,12 @@ func vecKeyScores(sc []float32, k []uint16, stride int, q []float32, scale float
 	for i, v := range q {
 		qs[i] = v * 0x1p112 // |v| <= 65504 (binary16), so no overflow
 	}
-	if hd == 64 && !batch {
-		keyScores64(sc, k, stride, &qs, scale)
+	if hd == 64 {
+		if batch {
+			keyScores64Batch(sc, k, stride, &qs, scale)
+		} else {
+			keyScores64(sc, k, stride, &qs, scale)
+		}
 		return
 	}
 	for j := range sc {
@@ -619,6 +623,38 @@ func keyScores64(sc []float32, k []uint16, stride int, qs *[256]float32, scale f
 	}
 }
 
+// keyScores64Batch is keyScores64 with batch: one accumulator per row
+// (f16Dot's eight lanes by position mod 8), four rows at a time so that
+// their chains of multiply-adds overlap.
+func keyScores64Batch(sc []float32, k []uint16, stride int, qs *[256]float32, scale float32) {
+	var q [8]archsimd.Float32x8
+	for c := range q {
+		q[c] = archsimd.LoadFloat32x8((*[8]float32)(qs[8*c : 8*c+8]))
+	}
+	j := 0
+	for ; j+4 <= len(sc); j += 4 {
+		r0, r1 := (*[64]uint16)(k[j*stride:]), (*[64]uint16)(k[(j+1)*stride:])
+		r2, r3 := (*[64]uint16)(k[(j+2)*stride:]), (*[64]uint16)(k[(j+3)*stride:])
+		var a0, a1, a2, a3 archsimd.Float32x8
+		for c := range 8 {
+			a0 = h2fScaled8((*[8]uint16)(r0[8*c:])).MulAdd(q[c], a0)
+			a1 = h2fScaled8((*[8]uint16)(r1[8*c:])).MulAdd(q[c], a1)
+			a2 = h2fScaled8((*[8]uint16)(r2[8*c:])).MulAdd(q[c], a2)
+			a3 = h2fScaled8((*[8]uint16)(r3[8*c:])).MulAdd(q[c], a3)
+		}
+		sc[j], sc[j+1] = hsumVec(a0)*scale, hsumVec(a1)*scale
+		sc[j+2], sc[j+3] = hsumVec(a2)*scale, hsumVec(a3)*scale
+	}
+	for ; j < len(sc); j++ {
+		row := (*[64]uint16)(k[j*stride:])
+		var a archsimd.Float32x8
+		for c := range 8 {
+			a = h2fScaled8((*[8]uint16)(row[8*c:])).MulAdd(q[c], a)
+		}
+		sc[j] = hsumVec(a) * scale
+	}
+}
+
 // h2fScaled8 is h2fScaled of an array of 8.
 func h2fScaled8(a *[8]uint16) archsimd.Float32x8 {
 	return archsimd.LoadUint16x8(a).AsInt16x8().ExtendToInt32().ShiftAllLeft(13).And(archsimd.BroadcastInt32x8(-0x70002000)).AsFloat32x8()
@@ -641,8 +677,8 @@ func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, 
 		weightedValuesGo(o, v, stride, w, batch, finite)
 		return
 	}
-	if finite && len(o) == 64 && !batch {
-		weightedValues64((*[64]float32)(o), v, stride, w)
+	if finite && len(o) == 64 {
+		weightedValues64((*[64]float32)(o), v, stride, w, batch)
 		return
 	}
 	if finite && len(o) <= 128 {
@@ -681,13 +717,17 @@ func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, 
 	}
 }
 
-// weightedValues64 is vecWeightedValuesFinite for 64 outputs without
-// batch: the 32 classes of positions times 8 vectors of outputs.
-func weightedValues64(o *[64]float32, v []uint16, stride int, w []float32) {
+// weightedValues64 is vecWeightedValuesFinite for 64 outputs: the 32
+// classes of positions (8 with batch) times 8 vectors of outputs.
+func weightedValues64(o *[64]float32, v []uint16, stride int, w []float32, batch bool) {
 	var l [32][8]archsimd.Float32x8
+	classes := 32
+	if batch {
+		classes = 8
+	}
 	for j, wj := range w {
 		b := archsimd.BroadcastFloat32x8(wj * 0x1p112) // wj is a binary16 value
-		row, a := (*[64]uint16)(v[j*stride:]), &l[j%32]
+		row, a := (*[64]uint16)(v[j*stride:]), &l[j%classes]
 		a[0] = h2fScaled8((*[8]uint16)(row[0:8])).MulAdd(b, a[0])
 		a[1] = h2fScaled8((*[8]uint16)(row[8:16])).MulAdd(b, a[1])
 		a[2] = h2fScaled8((*[8]uint16)(row[16:24])).MulAdd(b, a[2])
@@ -698,11 +738,16 @@ func weightedValues64(o *[64]float32, v []uint16, stride int, w []float32) {
 		a[7] = h2fScaled8((*[8]uint16)(row[56:64])).MulAdd(b, a[7])
 	}
 	for c := range 8 {
-		var x [8]archsimd.Float32x8
-		for k := range x {
-			x[k] = l[k][c].Add(l[16+k][c]).Add(l[8+k][c].Add(l[24+k][c]))
+		var r archsimd.Float32x8
+		if batch {
+			r = l[0][c].Add(l[4][c]).Add(l[2][c].Add(l[6][c])).Add(l[1][c].Add(l[5][c]).Add(l[3][c].Add(l[7][c])))
+		} else {
+			var x [8]archsimd.Float32x8
+			for k := range x {
+				x[k] = l[k][c].Add(l[16+k][c]).Add(l[8+k][c].Add(l[24+k][c]))
+			}
+			r = x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
 		}
-		r := x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
 		r.Store((*[8]float32)(o[8*c : 8*c+8]))
 	}
 }
