@@ -89,3 +89,52 @@ func report(b *testing.B, tokens int, wall, cpu time.Duration) {
 		b.ReportMetric(n/cpu.Seconds(), "tok/cpu-s")
 	}
 }
+
+// BenchmarkLlama58mLong is BenchmarkLlama58m at a long context: a
+// 900-token prefill from an empty cache, and 64 decode steps after a
+// 900-token prefix (positions 900-963), as llama-bench's -p 900 and
+// -pg 900,64 measure them, at 1 and 2 threads:
+//
+//	go test ./codegen/llmgen -run '^$' -bench Llama58mLong -benchtime 2x
+func BenchmarkLlama58mLong(b *testing.B) {
+	m, _ := planModel(b, "llama58m-random-q4_k_m.gguf", Options{Context: 1024})
+	vocab := m.Config().Vocab
+	ids := benchIDs(900+64, vocab)
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("prefill900/threads=%d", th), func(b *testing.B) {
+			s := m.NewSession()
+			s.SetThreads(th)
+			var wall, cpu time.Duration
+			for b.Loop() {
+				s.Reset()
+				w0, c0 := time.Now(), cpuTime(b)
+				if _, err := s.Prefill(ids[:900]); err != nil {
+					b.Fatal(err)
+				}
+				wall += time.Since(w0)
+				cpu += cpuTime(b) - c0
+			}
+			report(b, 900, wall, cpu)
+		})
+		b.Run(fmt.Sprintf("decode64-at900/threads=%d", th), func(b *testing.B) {
+			s := m.NewSession()
+			s.SetThreads(th)
+			var wall, cpu time.Duration
+			for b.Loop() {
+				s.Reset()
+				if _, err := s.Prefill(ids[:900]); err != nil {
+					b.Fatal(err)
+				}
+				w0, c0 := time.Now(), cpuTime(b)
+				for _, id := range ids[900:] {
+					if _, err := s.Step(id); err != nil {
+						b.Fatal(err)
+					}
+				}
+				wall += time.Since(w0)
+				cpu += cpuTime(b) - c0
+			}
+			report(b, 64, wall, cpu)
+		})
+	}
+}
