@@ -90,13 +90,13 @@ func report(b *testing.B, tokens int, wall, cpu time.Duration) {
 	}
 }
 
-// BenchmarkLlama58mLong is BenchmarkLlama58m at a long context: a
+// BenchmarkLongContext is BenchmarkLlama58m at a long context: a
 // 900-token prefill from an empty cache, and 64 decode steps after a
 // 900-token prefix (positions 900-963), as llama-bench's -p 900 and
 // -pg 900,64 measure them, at 1 and 2 threads:
 //
-//	go test ./codegen/llmgen -run '^$' -bench Llama58mLong -benchtime 2x
-func BenchmarkLlama58mLong(b *testing.B) {
+//	go test ./codegen/llmgen -run '^$' -bench LongContext -benchtime 2x
+func BenchmarkLongContext(b *testing.B) {
 	m, _ := planModel(b, "llama58m-random-q4_k_m.gguf", Options{Context: 1024})
 	vocab := m.Config().Vocab
 	ids := benchIDs(900+64, vocab)
