@@ -340,35 +340,6 @@ func softmax8(x []float32, top float32) {
 	}
 }
 
-// keyScores and weightedValues are the attention's dot products over the
-// F16 cache: keyScoresGo and weightedValuesGo here, the vector forms in a
-// build with GOEXPERIMENT=simd on a processor with AVX2 (vec_amd64.go),
-// which give the same results bit for bit. finite says the cache holds no
-// infinity or NaN, which the vector forms' fast paths need.
-var (
-	keyScores      = keyScoresGo
-	weightedValues = weightedValuesGo
-)
-
-// keyScoresGo sets sc[j] to scale times the dot product (f16Dot) of the
-// query q with the cached key row j, len(q) binary16 values at k[j·stride:].
-func keyScoresGo(sc []float32, k []uint16, stride int, q []float32, scale float32, batch, _ bool) {
-	hd := len(q)
-	for j := range sc {
-		sc[j] = f16Dot(hd, hd, k[j*stride:j*stride+hd], 1, q, batch) * scale
-	}
-}
-
-// weightedValuesGo writes o[i] = Σ_j w[j]·v[j·stride+i] for i < len(o),
-// each sum added as f16Dot adds a row of the cached positions padded
-// with masked ones to a multiple of 32.
-func weightedValuesGo(o []float32, v []uint16, stride int, w []float32, batch, _ bool) {
-	width := (len(w) + 31) &^ 31
-	for i := range o {
-		o[i] = f16Dot(len(w), width, v[i:], stride, w, batch)
-	}
-}
-
 // f16Dot is Σ a[i·stride]·b[i] for i < n, a binary16 and b float32 values
 // that are binary16 numbers (their products are exact in float32, so
 // fused and separate multiply-adds agree), as ggml's AVX2 build adds a

@@ -28,6 +28,8 @@ var (
 	srcGenerate string
 	//go:embed workers.go
 	srcWorkers string
+	//go:embed attn.go
+	srcAttn string
 	//go:embed vec_amd64.go
 	srcVec string
 
@@ -74,6 +76,7 @@ var Common = map[string]string{
 	"tokenizer.go": srcTokenizer,
 	"generate.go":  srcGenerate,
 	"workers.go":   srcWorkers,
+	"attn.go":      srcAttn,
 	// The vector kernels, compiled only by a GOEXPERIMENT=simd build for
 	// amd64 (their build constraint and file name say so).
 	"vec_amd64.go": srcVec,

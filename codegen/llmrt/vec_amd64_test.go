@@ -414,7 +414,7 @@ func TestVecAttention(t *testing.T) {
 		scale := float32(r.Float64() + 0.1)
 		sg, sw := make([]float32, rows), make([]float32, rows)
 		vecKeyScores(sg, keys, kstride, b, scale, batch, !special)
-		keyScoresGo(sw, keys, kstride, b, scale, batch, !special)
+		keyScoresRef(sw, keys, kstride, b, scale, batch)
 		for j := range sg {
 			if math.Float32bits(sg[j]) != math.Float32bits(sw[j]) && !(sg[j] != sg[j] && sw[j] != sw[j]) {
 				t.Fatalf("trial %d: score %d of %d rows of %d (stride %d, batch %v): vector %v, portable %v", trial, j, rows, n, kstride, batch, sg[j], sw[j])
@@ -437,7 +437,7 @@ func TestVecAttention(t *testing.T) {
 		}
 		og, ow := make([]float32, hd), make([]float32, hd)
 		vecWeightedValues(og, v, stride, w, batch, !special)
-		weightedValuesGo(ow, v, stride, w, batch, !special)
+		weightedValuesRef(ow, v, stride, w, batch)
 		for i := range og {
 			if math.Float32bits(og[i]) != math.Float32bits(ow[i]) && !(og[i] != og[i] && ow[i] != ow[i]) {
 				t.Fatalf("trial %d: values over %d positions, head %d, stride %d (batch %v): output %d vector %v, portable %v", trial, pos, hd, stride, batch, i, og[i], ow[i])
