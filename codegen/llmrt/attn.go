@@ -103,14 +103,16 @@ func f16DotReduce(acc *[4][8]float32) float32 {
 }
 
 // weightedValuesGo is weightedValuesRef with a fast path for a finite
-// cache, up to 128 outputs and at least 32 positions: position by
-// position, each weight scaled by 2^112 once and each value widened once
-// (h2fScaledGo), the products added into f16Dot's accumulators of every
-// output (by position mod 32, or mod 8 with batch) in the same order,
-// where the reference reads the cache one output at a time.
-func weightedValuesGo(o []float32, v []uint16, stride int, w []float32, batch, finite bool) {
+// cache: position by position, each weight scaled by 2^112 once and each
+// value widened once (h2fScaledGo), the products added into f16Dot's
+// accumulators of every output (by position mod 32, or mod 8 with batch)
+// in the same order, where the reference reads the cache one output at a
+// time. The accumulators are acc[c·len(o)+i] for class c and output i
+// (32·len(o) values); a class's first product is stored as 0+p, the
+// reference's first sum, and classes no position reaches are cleared.
+func weightedValuesGo(o []float32, v []uint16, stride int, w []float32, batch, finite bool, acc []float32) {
 	hd := len(o)
-	if !finite || hd > 128 || len(w) < 32 {
+	if !finite {
 		weightedValuesRef(o, v, stride, w, batch)
 		return
 	}
@@ -118,24 +120,31 @@ func weightedValuesGo(o []float32, v []uint16, stride int, w []float32, batch, f
 	if batch {
 		classes = 8
 	}
-	var l [32 * 128]float32 // l[c·hd+i]: output i, positions of class c
+	acc = acc[:classes*hd]
 	for j, wj := range w {
 		ws := wj * 0x1p112 // a binary16 value, so no overflow
-		row, a := v[j*stride:j*stride+hd], l[j%classes*hd:][:hd]
+		row, a := v[j*stride:j*stride+hd], acc[j&(classes-1)*hd:][:hd]
+		if j < classes {
+			for i, h := range row {
+				a[i] = 0 + h2fScaledGo(h)*ws
+			}
+			continue
+		}
 		for i, h := range row {
 			a[i] += h2fScaledGo(h) * ws
 		}
 	}
+	clear(acc[min(len(w), classes)*hd:])
 	for i := range o {
 		if batch {
-			x := [8]float32{l[i], l[hd+i], l[2*hd+i], l[3*hd+i], l[4*hd+i], l[5*hd+i], l[6*hd+i], l[7*hd+i]}
+			x := [8]float32{acc[i], acc[hd+i], acc[2*hd+i], acc[3*hd+i], acc[4*hd+i], acc[5*hd+i], acc[6*hd+i], acc[7*hd+i]}
 			o[i] = hsum8(&x)
 			continue
 		}
-		var acc [4][8]float32
+		var a [4][8]float32
 		for c := range 32 {
-			acc[c/8][c%8] = l[c*hd+i]
+			a[c/8][c%8] = acc[c*hd+i]
 		}
-		o[i] = f16DotReduce(&acc)
+		o[i] = f16DotReduce(&a)
 	}
 }

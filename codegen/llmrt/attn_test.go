@@ -12,7 +12,7 @@ import (
 // strides of one to three heads, with and without batch, on random
 // binary16 values of every magnitude (subnormals and zeros included), and
 // with an infinity or NaN cached somewhere (then with finite false, as
-// the session's flag says).
+// the session's flag says); the value sums' scratch starts as garbage.
 func TestAttentionFastPaths(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
 	half := func() uint16 {
@@ -59,7 +59,7 @@ func TestAttentionFastPaths(t *testing.T) {
 			w[j] = roundF16(float32(r.Float64()))
 		}
 		og, ow := make([]float32, hd), make([]float32, hd)
-		weightedValuesGo(og, cache, stride, w, batch, !special)
+		weightedValuesGo(og, cache, stride, w, batch, !special, garbage(32*hd))
 		weightedValuesRef(ow, cache, stride, w, batch)
 		for i := range og {
 			if !same(og[i], ow[i]) {
@@ -67,4 +67,21 @@ func TestAttentionFastPaths(t *testing.T) {
 			}
 		}
 	}
+}
+
+// garbage returns n float32 values that no sum may read: NaNs, and
+// negative zeros and ones in every eighth.
+func garbage(n int) []float32 {
+	g := make([]float32, n)
+	for i := range g {
+		switch i % 8 {
+		case 3:
+			g[i] = float32(math.Copysign(0, -1))
+		case 5:
+			g[i] = 1
+		default:
+			g[i] = float32(math.NaN())
+		}
+	}
+	return g
 }

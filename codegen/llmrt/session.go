@@ -28,7 +28,7 @@ type Session struct {
 	lanes                        lanes // activations for the lanes kernels
 	workers                      workers
 	actF                         []float32
-	scores, qh                   []float32 // per head: scores, a query row
+	scores, qh, vacc             []float32 // per head: scores, a query row, value sums
 	logits                       []float32
 }
 
@@ -101,6 +101,7 @@ func (s *Session) grow(n int, all bool) {
 	if len(s.scores) < c.Heads*c.Context {
 		s.scores = make([]float32, c.Heads*c.Context)
 		s.qh = make([]float32, c.Heads*c.HeadDim)
+		s.vacc = make([]float32, c.Heads*32*c.HeadDim)
 	}
 	rows := 1
 	if all {
@@ -265,8 +266,8 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 	// product, which add in different orders. Its rows of cached
 	// positions are padded with masked ones to a multiple of 32.
 	batch := n > 1
-	// Each head has its own scores and query row, so heads can run on
-	// several goroutines.
+	// Each head has its own scores, query row and value sums, so heads can
+	// run on several goroutines.
 	head := func(h int) {
 		qv := s.qh[h*hd : (h+1)*hd]
 		kvh := h / group
@@ -307,7 +308,7 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 				top = max(top, v)
 			}
 			softmax8(sc, top)
-			weightedValues(out[t*qDim+h*hd:t*qDim+(h+1)*hd], s.v16[li][kvh*hd:], kvDim, sc, batch, finite)
+			weightedValues(out[t*qDim+h*hd:t*qDim+(h+1)*hd], s.v16[li][kvh*hd:], kvDim, sc, batch, finite, s.vacc[h*32*hd:(h+1)*32*hd])
 		}
 	}
 	// As in linear: split only work worth a job.

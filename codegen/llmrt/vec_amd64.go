@@ -672,9 +672,9 @@ func sum32Order(x archsimd.Float32x8) float32 {
 // with batch, else 32 by position mod 32) are vectors over eight
 // consecutive outputs, reduced in f16Dot's orders. Outputs not a multiple
 // of 8 go to the portable form.
-func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, finite bool) {
+func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, finite bool, acc []float32) {
 	if len(o)%8 != 0 {
-		weightedValuesGo(o, v, stride, w, batch, finite)
+		weightedValuesGo(o, v, stride, w, batch, finite, acc)
 		return
 	}
 	if finite && len(o) == 64 {
@@ -713,7 +713,7 @@ func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, 
 		r.Store((*[8]float32)(o[c:]))
 	}
 	if !allFinite(e) {
-		weightedValuesGo(o, v, stride, w, batch, false)
+		weightedValuesRef(o, v, stride, w, batch)
 	}
 }
 

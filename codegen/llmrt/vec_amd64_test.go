@@ -436,7 +436,7 @@ func TestVecAttention(t *testing.T) {
 			w[j] = roundF16(float32(r.Float64()))
 		}
 		og, ow := make([]float32, hd), make([]float32, hd)
-		vecWeightedValues(og, v, stride, w, batch, !special)
+		vecWeightedValues(og, v, stride, w, batch, !special, garbage(32*hd))
 		weightedValuesRef(ow, v, stride, w, batch)
 		for i := range og {
 			if math.Float32bits(og[i]) != math.Float32bits(ow[i]) && !(og[i] != og[i] && ow[i] != ow[i]) {
