@@ -10,7 +10,8 @@ import (
 // keyScoresRef and weightedValuesRef bit for bit: head widths of 8 to 256
 // (multiples of 8 and 32 and neither), 1 to 100 cached positions at
 // strides of one to three heads, with and without batch, on random
-// binary16 values of every magnitude (subnormals and zeros included), and
+// binary16 values of every magnitude (subnormals and zeros included, and
+// a column of negative zeros), and
 // with an infinity or NaN cached somewhere (then with finite false, as
 // the session's flag says); the value sums' scratch starts as garbage.
 func TestAttentionFastPaths(t *testing.T) {
@@ -40,6 +41,13 @@ func TestAttentionFastPaths(t *testing.T) {
 		}
 		if special {
 			cache[r.Intn(rows)*stride+r.Intn(hd)] = specials[r.Intn(len(specials))]
+		}
+		if trial%5 == 0 {
+			// A column of negative zeros: every product -0, whose sums
+			// start from +0 (0 + -0) and stay +0.
+			for j := range rows {
+				cache[j*stride] = 0x8000
+			}
 		}
 		q := make([]float32, hd)
 		for i := range q {
