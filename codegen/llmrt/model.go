@@ -24,8 +24,9 @@ type Config struct {
 	RopeBase  float64 `json:"rope_base"`
 	RopeScale float64 `json:"rope_scale"`
 	Eps       float32 `json:"eps"` // RMSNorm epsilon
-	// Threads is the number of goroutines a session splits each linear
-	// layer's output rows over (results are identical for any count).
+	// Threads is the number of goroutines that share each linear layer's
+	// output rows and the attention's heads in a session (results are
+	// identical for any count).
 	Threads int `json:"threads"`
 	// KVF32 keeps the KV cache in float32; otherwise keys, values and
 	// queries are rounded to binary16, as llama.cpp's default F16 cache

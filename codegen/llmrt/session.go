@@ -32,8 +32,8 @@ type Session struct {
 	logits                       []float32
 }
 
-// NewSession returns a session with an empty cache and Config.Threads
-// worker goroutines per linear layer.
+// NewSession returns a session with an empty cache whose linear layers
+// and attention heads are shared by Config.Threads goroutines.
 func (m *Model) NewSession() *Session {
 	c := m.cfg
 	s := &Session{m: m, threads: max(c.Threads, 1), nonFinite: make([]bool, c.Layers)}
@@ -50,8 +50,9 @@ func (m *Model) NewSession() *Session {
 	return s
 }
 
-// SetThreads sets the number of goroutines each linear layer's rows are
-// split over (at least 1). The logits do not depend on it.
+// SetThreads sets the number of goroutines that share each linear
+// layer's rows and the attention's heads (at least 1). The logits do not
+// depend on it.
 func (s *Session) SetThreads(n int) { s.threads = max(n, 1) }
 
 // Reset empties the cache.
