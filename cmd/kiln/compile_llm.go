@@ -32,7 +32,7 @@ func runCompileLLM(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "write the package into `DIR` (created if missing)")
 	pkg := fs.String("package", "", "the generated package's `NAME` (default: the folder's name when it is a Go identifier, else model)")
 	weights := fs.String("weights", "embed", "where the package finds its weights: `embed` (go:embed, New) or file (Load(path) reads weights.bin)")
-	threads := fs.Int("threads", 0, "default goroutines per linear layer (1 to 256; default: the target's, else 1); results do not depend on it")
+	threads := fs.Int("threads", 0, "default goroutines sharing each linear layer and the attention's heads (1 to 256; default: the target's, else 1); results do not depend on it")
 	ctx := fs.Int("ctx", 0, "positions of the KV cache (default: the target's seq bound, else the model's context length capped at 4096)")
 	kv := fs.String("kv", "f16", "KV cache element type: f16 (llama.cpp's default) or f32")
 	target := fs.String("target", "", "target `PROFILE` (a built-in name or a .target file): its seq bound, threads and RAM budget")

@@ -24,7 +24,7 @@ type llmFlags struct {
 func addLLMFlags(fs *flag.FlagSet) llmFlags {
 	return llmFlags{
 		engine:  fs.String("engine", "interp", "what runs the model: interp (the reference interpreter) or compiled (kiln compile's package, built into the cache)"),
-		threads: fs.Int("threads", 1, "goroutines per linear layer of the compiled engine (1 to 256); results do not depend on it"),
+		threads: fs.Int("threads", 1, "goroutines sharing each linear layer and the attention's heads in the compiled engine (1 to 256); results do not depend on it"),
 		simd:    fs.Bool("simd", runtime.GOARCH == "amd64", "compiled engine: build with GOEXPERIMENT=simd, so that a processor with AVX2 and FMA runs the vector block kernels (same results)"),
 		verbose: fs.Bool("v", false, "report compiling and building on stderr (the compiled engine)"),
 	}

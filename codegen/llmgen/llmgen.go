@@ -41,8 +41,8 @@ type Options struct {
 	// Target, when not nil, bounds the default context by its "seq" dim
 	// and gives the default thread count.
 	Target *targets.Profile
-	// Threads is the default goroutine count per linear layer; 0 takes
-	// the target's, else 1.
+	// Threads is the default number of goroutines sharing each linear layer
+	// and the attention's heads; 0 takes the target's, else 1.
 	Threads int
 	// WeightsFile writes Load(path) reading weights.bin at run time
 	// instead of New() with the blob embedded.
@@ -326,7 +326,7 @@ func entrySource(p *Plan, opts Options, src source, blobSHA string) string {
 	}
 	fmt.Fprintf(&b, "// ContextLength is the number of positions a session's KV cache holds,\n// from %s. The cache takes %d bytes per session, keys and values in %s.\n", p.ContextFrom, p.KVBytes, kv)
 	fmt.Fprintf(&b, "const ContextLength = %d\n\n", c.Context)
-	fmt.Fprintf(&b, "// DefaultThreads is the goroutine count a session splits each linear layer over\n// (Session.SetThreads changes it; the logits do not depend on it).\nconst DefaultThreads = %d\n\n", c.Threads)
+	fmt.Fprintf(&b, "// DefaultThreads is the number of goroutines that share each linear layer and\n// the attention's heads in a session (Session.SetThreads changes it; the\n// logits do not depend on it).\nconst DefaultThreads = %d\n\n", c.Threads)
 	b.WriteString("// config is the model's configuration as compiled.\n")
 	fmt.Fprintf(&b, "var config = Config{Embed: %d, Layers: %d, Heads: %d, KVHeads: %d, HeadDim: %d, FFN: %d, Vocab: %d, Context: ContextLength, RopeDim: %d, RopeBase: %s, RopeScale: %s, Eps: %s, Threads: DefaultThreads, KVF32: %v}\n\n",
 		c.Embed, c.Layers, c.Heads, c.KVHeads, c.HeadDim, c.FFN, c.Vocab, c.RopeDim, goFloat(c.RopeBase, 64), goFloat(c.RopeScale, 64), goFloat(float64(c.Eps), 32), c.KVF32)

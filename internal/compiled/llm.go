@@ -137,7 +137,8 @@ type LLMProcess struct {
 	vocab   int
 }
 
-// Start runs the program with threads goroutines per linear layer.
+// Start runs the program with threads goroutines sharing each linear layer
+// and the attention's heads.
 func (p *LLMProgram) Start(ctx context.Context, threads int) (*LLMProcess, error) {
 	cmd := exec.CommandContext(ctx, p.Exe, "serve", strconv.Itoa(max(threads, 1)))
 	in, err := cmd.StdinPipe()
