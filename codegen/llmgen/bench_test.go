@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-ml/kiln/codegen/llmrt"
 )
 
 // cpuTime is the process's user and system time so far. On a shared,
@@ -39,46 +41,58 @@ func benchIDs(n, vocab int) []int32 {
 //	go test ./codegen/llmgen -run '^$' -bench Llama58m -benchtime 3x
 func BenchmarkLlama58m(b *testing.B) {
 	m, _ := planModel(b, "llama58m-random-q4_k_m.gguf", Options{Context: 256})
-	vocab := m.Config().Vocab
 	for _, th := range []int{1, 2} {
-		b.Run(fmt.Sprintf("prefill128/threads=%d", th), func(b *testing.B) {
-			s := m.NewSession()
-			s.SetThreads(th)
-			ids := benchIDs(128, vocab)
-			var wall, cpu time.Duration
-			for b.Loop() {
-				s.Reset()
-				w0, c0 := time.Now(), cpuTime(b)
-				if _, err := s.Prefill(ids); err != nil {
-					b.Fatal(err)
-				}
-				wall += time.Since(w0)
-				cpu += cpuTime(b) - c0
-			}
-			report(b, 128, wall, cpu)
-		})
-		b.Run(fmt.Sprintf("decode64/threads=%d", th), func(b *testing.B) {
-			s := m.NewSession()
-			s.SetThreads(th)
-			ids := benchIDs(8+64, vocab)
-			var wall, cpu time.Duration
-			for b.Loop() {
-				s.Reset()
-				if _, err := s.Prefill(ids[:8]); err != nil {
-					b.Fatal(err)
-				}
-				w0, c0 := time.Now(), cpuTime(b)
-				for _, id := range ids[8:] {
-					if _, err := s.Step(id); err != nil {
-						b.Fatal(err)
-					}
-				}
-				wall += time.Since(w0)
-				cpu += cpuTime(b) - c0
-			}
-			report(b, 64, wall, cpu)
-		})
+		benchPrefill(b, m, th, 128)
+		benchDecode(b, m, th, 8, 64, "decode64")
 	}
+}
+
+// benchPrefill times a prefill of n tokens from an empty cache at th
+// threads, as the sub-benchmark prefillN/threads=th.
+func benchPrefill(b *testing.B, m *llmrt.Model, th, n int) {
+	b.Run(fmt.Sprintf("prefill%d/threads=%d", n, th), func(b *testing.B) {
+		s := m.NewSession()
+		s.SetThreads(th)
+		ids := benchIDs(n, m.Config().Vocab)
+		var wall, cpu time.Duration
+		for b.Loop() {
+			s.Reset()
+			w0, c0 := time.Now(), cpuTime(b)
+			if _, err := s.Prefill(ids); err != nil {
+				b.Fatal(err)
+			}
+			wall += time.Since(w0)
+			cpu += cpuTime(b) - c0
+		}
+		report(b, n, wall, cpu)
+	})
+}
+
+// benchDecode times steps decode steps after a prefix of prefix tokens
+// (the prefill untimed) at th threads, as the sub-benchmark
+// name/threads=th.
+func benchDecode(b *testing.B, m *llmrt.Model, th, prefix, steps int, name string) {
+	b.Run(fmt.Sprintf("%s/threads=%d", name, th), func(b *testing.B) {
+		s := m.NewSession()
+		s.SetThreads(th)
+		ids := benchIDs(prefix+steps, m.Config().Vocab)
+		var wall, cpu time.Duration
+		for b.Loop() {
+			s.Reset()
+			if _, err := s.Prefill(ids[:prefix]); err != nil {
+				b.Fatal(err)
+			}
+			w0, c0 := time.Now(), cpuTime(b)
+			for _, id := range ids[prefix:] {
+				if _, err := s.Step(id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			wall += time.Since(w0)
+			cpu += cpuTime(b) - c0
+		}
+		report(b, steps, wall, cpu)
+	})
 }
 
 // report adds the tokens-per-second metrics of b.N runs of tokens each.
@@ -98,43 +112,8 @@ func report(b *testing.B, tokens int, wall, cpu time.Duration) {
 //	go test ./codegen/llmgen -run '^$' -bench LongContext -benchtime 2x
 func BenchmarkLongContext(b *testing.B) {
 	m, _ := planModel(b, "llama58m-random-q4_k_m.gguf", Options{Context: 1024})
-	vocab := m.Config().Vocab
-	ids := benchIDs(900+64, vocab)
 	for _, th := range []int{1, 2} {
-		b.Run(fmt.Sprintf("prefill900/threads=%d", th), func(b *testing.B) {
-			s := m.NewSession()
-			s.SetThreads(th)
-			var wall, cpu time.Duration
-			for b.Loop() {
-				s.Reset()
-				w0, c0 := time.Now(), cpuTime(b)
-				if _, err := s.Prefill(ids[:900]); err != nil {
-					b.Fatal(err)
-				}
-				wall += time.Since(w0)
-				cpu += cpuTime(b) - c0
-			}
-			report(b, 900, wall, cpu)
-		})
-		b.Run(fmt.Sprintf("decode64-at900/threads=%d", th), func(b *testing.B) {
-			s := m.NewSession()
-			s.SetThreads(th)
-			var wall, cpu time.Duration
-			for b.Loop() {
-				s.Reset()
-				if _, err := s.Prefill(ids[:900]); err != nil {
-					b.Fatal(err)
-				}
-				w0, c0 := time.Now(), cpuTime(b)
-				for _, id := range ids[900:] {
-					if _, err := s.Step(id); err != nil {
-						b.Fatal(err)
-					}
-				}
-				wall += time.Since(w0)
-				cpu += cpuTime(b) - c0
-			}
-			report(b, 64, wall, cpu)
-		})
+		benchPrefill(b, m, th, 900)
+		benchDecode(b, m, th, 900, 64, "decode64-at900")
 	}
 }

@@ -1,6 +1,7 @@
 package llmrt
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -11,37 +12,21 @@ import (
 // (multiples of 8 and 32 and neither), 1 to 100 cached positions at
 // strides of one to three heads, with and without batch, on random
 // binary16 values of every magnitude (subnormals and zeros included, and
-// a column of negative zeros), and
-// with an infinity or NaN cached somewhere (then with finite false, as
-// the session's flag says); the value sums' scratch starts as garbage.
+// a column of negative zeros), and with an infinity or NaN cached
+// somewhere (then with finite false, as the session's flag says); the
+// value sums' scratch starts as garbage.
 func TestAttentionFastPaths(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
-	half := func() uint16 {
-		switch r.Intn(8) {
-		case 0:
-			return uint16(r.Intn(0x400)) | uint16(r.Intn(2))<<15 // subnormal or zero
-		case 1:
-			return f16Encode(float32(r.NormFloat64() * 1e4))
-		}
-		return f16Encode(float32(r.NormFloat64()))
-	}
 	same := func(a, b float32) bool {
 		return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
 	}
-	specials := []uint16{0x7c00, 0xfc00, 0x7e00}
 	widths := []int{8, 16, 24, 32, 40, 64, 96, 128, 256, 12}
 	for trial := range 600 {
 		special := trial%7 == 6
 		batch := (trial/len(widths))%2 == 1
 		hd := widths[trial%len(widths)]
 		rows, stride := 1+r.Intn(100), hd*(1+r.Intn(3))
-		cache := make([]uint16, rows*stride)
-		for i := range cache {
-			cache[i] = half()
-		}
-		if special {
-			cache[r.Intn(rows)*stride+r.Intn(hd)] = specials[r.Intn(len(specials))]
-		}
+		cache := randCache(r, rows, hd, stride, special)
 		if trial%5 == 0 {
 			// A column of negative zeros: every product -0, whose sums
 			// start from +0 (0 + -0) and stay +0.
@@ -62,17 +47,35 @@ func TestAttentionFastPaths(t *testing.T) {
 				t.Fatalf("trial %d: score %d of %d rows of %d (stride %d, batch %v): fast %v, reference %v", trial, j, rows, hd, stride, batch, got[j], want[j])
 			}
 		}
-		w := make([]float32, rows)
-		for j := range w {
-			w[j] = roundF16(float32(r.Float64()))
-		}
-		og, ow := make([]float32, hd), make([]float32, hd)
-		weightedValuesGo(og, cache, stride, w, batch, !special, garbage(32*hd))
-		weightedValuesRef(ow, cache, stride, w, batch)
-		for i := range og {
-			if !same(og[i], ow[i]) {
-				t.Fatalf("trial %d: values over %d positions, head %d, stride %d (batch %v): output %d fast %v, reference %v", trial, rows, hd, stride, batch, i, og[i], ow[i])
-			}
+		w := randWeights(r, rows)
+		checkValues(t, fmt.Sprintf("trial %d, fast path", trial), func(o, acc []float32) {
+			weightedValuesGo(o, cache, stride, w, batch, !special, acc)
+		}, cache, stride, w, hd, batch)
+	}
+}
+
+// randWeights returns n random softmax-like weights in [0, 1], binary16
+// values.
+func randWeights(r *rand.Rand, n int) []float32 {
+	w := make([]float32, n)
+	for j := range w {
+		w[j] = roundF16(float32(r.Float64()))
+	}
+	return w
+}
+
+// checkValues compares a form of the value sums, f(o, acc) writing
+// len(o) = hd outputs with scratch acc (garbage to start with), with
+// weightedValuesRef over the cache v at stride and the weights w, bit
+// for bit (NaN matching NaN).
+func checkValues(t *testing.T, what string, f func(o, acc []float32), v []uint16, stride int, w []float32, hd int, batch bool) {
+	t.Helper()
+	og, ow := make([]float32, hd), make([]float32, hd)
+	f(og, garbage(32*hd))
+	weightedValuesRef(ow, v, stride, w, batch)
+	for i := range og {
+		if math.Float32bits(og[i]) != math.Float32bits(ow[i]) && !(og[i] != og[i] && ow[i] != ow[i]) {
+			t.Fatalf("%s: values over %d positions, head %d, stride %d (batch %v): output %d is %v, reference %v", what, len(w), hd, stride, batch, i, og[i], ow[i])
 		}
 	}
 }
@@ -92,4 +95,31 @@ func garbage(n int) []float32 {
 		}
 	}
 	return g
+}
+
+// randHalf returns a random binary16 value: a subnormal or zero of either
+// sign one time in eight, a value of magnitude about 1e4 one in eight,
+// else about 1.
+func randHalf(r *rand.Rand) uint16 {
+	switch r.Intn(8) {
+	case 0:
+		return uint16(r.Intn(0x400)) | uint16(r.Intn(2))<<15
+	case 1:
+		return f16Encode(float32(r.NormFloat64() * 1e4))
+	}
+	return f16Encode(float32(r.NormFloat64()))
+}
+
+// randCache returns rows cached rows of width random binary16 values
+// (randHalf) at stride, with an infinity or NaN somewhere when special.
+func randCache(r *rand.Rand, rows, width, stride int, special bool) []uint16 {
+	c := make([]uint16, rows*stride)
+	for i := range c {
+		c[i] = randHalf(r)
+	}
+	if special {
+		specials := []uint16{0x7c00, 0xfc00, 0x7e00}
+		c[r.Intn(rows)*stride+r.Intn(width)] = specials[r.Intn(len(specials))]
+	}
+	return c
 }

@@ -376,15 +376,7 @@ func TestVecAttention(t *testing.T) {
 		t.Skip("no AVX2 and FMA")
 	}
 	r := rand.New(rand.NewSource(5))
-	half := func() uint16 {
-		switch r.Intn(8) {
-		case 0:
-			return uint16(r.Intn(0x400)) | uint16(r.Intn(2))<<15 // subnormal or zero
-		case 1:
-			return f16Encode(float32(r.NormFloat64() * 1e4))
-		}
-		return f16Encode(float32(r.NormFloat64()))
-	}
+	half := func() uint16 { return randHalf(r) }
 	specials := []uint16{0x7c00, 0xfc00, 0x7e00}
 	for trial := range 400 {
 		special := trial%5 == 4
@@ -404,13 +396,7 @@ func TestVecAttention(t *testing.T) {
 
 		// The scores of rows key rows of n values at a stride.
 		rows, kstride := 1+r.Intn(70), n*(1+r.Intn(3))
-		keys := make([]uint16, rows*kstride)
-		for i := range keys {
-			keys[i] = half()
-		}
-		if special {
-			keys[r.Intn(rows)*kstride+r.Intn(n)] = specials[r.Intn(len(specials))]
-		}
+		keys := randCache(r, rows, n, kstride, special)
 		scale := float32(r.Float64() + 0.1)
 		sg, sw := make([]float32, rows), make([]float32, rows)
 		vecKeyScores(sg, keys, kstride, b, scale, batch, !special)
@@ -424,25 +410,11 @@ func TestVecAttention(t *testing.T) {
 		hd := []int{8, 16, 64, 12, 32}[trial%5]
 		stride := hd * (1 + r.Intn(3))
 		pos := 1 + r.Intn(70)
-		v := make([]uint16, pos*stride)
-		for i := range v {
-			v[i] = half()
-		}
-		if special {
-			v[r.Intn(pos)*stride+r.Intn(hd)] = specials[r.Intn(len(specials))]
-		}
-		w := make([]float32, pos)
-		for j := range w {
-			w[j] = roundF16(float32(r.Float64()))
-		}
-		og, ow := make([]float32, hd), make([]float32, hd)
-		vecWeightedValues(og, v, stride, w, batch, !special, garbage(32*hd))
-		weightedValuesRef(ow, v, stride, w, batch)
-		for i := range og {
-			if math.Float32bits(og[i]) != math.Float32bits(ow[i]) && !(og[i] != og[i] && ow[i] != ow[i]) {
-				t.Fatalf("trial %d: values over %d positions, head %d, stride %d (batch %v): output %d vector %v, portable %v", trial, pos, hd, stride, batch, i, og[i], ow[i])
-			}
-		}
+		v := randCache(r, pos, hd, stride, special)
+		w := randWeights(r, pos)
+		checkValues(t, fmt.Sprintf("trial %d, vector", trial), func(o, acc []float32) {
+			vecWeightedValues(o, v, stride, w, batch, !special, acc)
+		}, v, stride, w, hd, batch)
 	}
 }
 
