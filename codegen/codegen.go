@@ -243,7 +243,7 @@ func buildAt(m *ir.Module, fname string, opts Options, bind map[string]int64, pl
 			gen[name] = src
 		}
 	}
-	if g.needPar {
+	if g.needPar || g.needGemm || g.needVec { // gemm.go's threads run on parallel.go's runParts
 		gen["parallel.go"] = libraryFile(opts, parallelSource)
 	}
 	for _, fn := range g.funcs {

@@ -12,8 +12,6 @@
 // one file that exports names. It is never copied.
 package kernels
 
-import "sync"
-
 // This file is a blocked, packed single-precision GEMM. The loops follow the
 // usual three-level blocking: panels of B (kc×nc) and A (mc×kc) are copied
 // into contiguous, zero-padded micro-panels, and a register-blocked
@@ -117,30 +115,23 @@ func gemmEpi(m, n, k int, a, b gemmMat, c []float32, ldc int, acc bool, scratch 
 		gemmSerial(m, n, k, a, b, c, ldc, acc, scratch[:gemmScratchLen], 0, 0, epi)
 		return
 	}
-	// Split whole micro-tiles so packed operands split at panel edges.
-	var wg sync.WaitGroup
+	// Split whole micro-tiles so packed operands split at panel edges,
+	// one part per thread, each goroutine packing into its own scratch.
 	if n >= threads*gemmNR*4 || n >= m {
 		step := (n + threads - 1) / threads
 		step = (step + gemmNR - 1) / gemmNR * gemmNR
-		for t, j0 := 0, 0; j0 < n; t, j0 = t+1, j0+step {
-			wg.Add(1)
-			go func(t, j0 int) {
-				defer wg.Done()
-				gemmSerial(m, min(step, n-j0), k, a, b.cols(j0, k), c[j0:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen], 0, j0, epi)
-			}(t, j0)
-		}
-	} else {
-		step := (m + threads - 1) / threads
-		step = (step + gemmMR - 1) / gemmMR * gemmMR
-		for t, i0 := 0, 0; i0 < m; t, i0 = t+1, i0+step {
-			wg.Add(1)
-			go func(t, i0 int) {
-				defer wg.Done()
-				gemmSerial(min(step, m-i0), n, k, a.rows(i0, k), b, c[i0*ldc:], ldc, acc, scratch[t*gemmScratchLen:(t+1)*gemmScratchLen], i0, 0, epi)
-			}(t, i0)
-		}
+		runParts((n+step-1)/step, threads, func(p, w int) {
+			j0 := p * step
+			gemmSerial(m, min(step, n-j0), k, a, b.cols(j0, k), c[j0:], ldc, acc, scratch[w*gemmScratchLen:(w+1)*gemmScratchLen], 0, j0, epi)
+		})
+		return
 	}
-	wg.Wait()
+	step := (m + threads - 1) / threads
+	step = (step + gemmMR - 1) / gemmMR * gemmMR
+	runParts((m+step-1)/step, threads, func(p, w int) {
+		i0 := p * step
+		gemmSerial(min(step, m-i0), n, k, a.rows(i0, k), b, c[i0*ldc:], ldc, acc, scratch[w*gemmScratchLen:(w+1)*gemmScratchLen], i0, 0, epi)
+	})
 }
 
 // rows returns A from row i0 on (i0 a multiple of gemmMR when packed).

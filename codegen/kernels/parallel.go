@@ -1,6 +1,10 @@
 package kernels
 
-import "sync"
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
 
 // parallelMin is the least element count an elementwise kernel splits
 // over goroutines: below it, starting them costs more than they save.
@@ -9,21 +13,108 @@ const parallelMin = 1 << 15
 // parallelFor calls body on contiguous chunks [lo, hi) covering [0, n),
 // on up to threads goroutines when n is at least parallelMin, else once
 // on the calling goroutine. Each element belongs to exactly one chunk, so
-// an elementwise kernel gives the same bits whatever threads is.
+// an elementwise kernel gives the same bits whatever threads is. There
+// are four chunks per thread, taken by the goroutines as they come free.
 func parallelFor(n, threads int, body func(lo, hi int)) {
 	if threads <= 1 || n < parallelMin {
 		body(0, n)
 		return
 	}
-	step := (n + threads - 1) / threads
-	var wg sync.WaitGroup
-	for lo := step; lo < n; lo += step {
-		wg.Add(1)
-		go func(lo int) {
-			defer wg.Done()
-			body(lo, min(lo+step, n))
-		}(lo)
+	step := (n + 4*threads - 1) / (4 * threads)
+	runParts((n+step-1)/step, threads, func(p, _ int) {
+		body(p*step, min((p+1)*step, n))
+	})
+}
+
+// The package's helper goroutines run the parts of parallel jobs beside
+// the goroutine that posts them. Between jobs they spin, for up to
+// helperIdle, watching for the next one, and then end; the next job
+// starts them again. Starting goroutines for every kernel and waking idle
+// threads cost as much as a small kernel, and a thread the system delays
+// then holds up the kernel's end. Sessions running at once share the
+// helpers: each job admits at most its own thread count of goroutines,
+// and a part is done by whoever takes it, so results never depend on who
+// runs what.
+var (
+	helpersRunning atomic.Int32
+	currentJob     atomic.Pointer[parJob]
+)
+
+// helperIdle is how long a helper spins without work before it ends.
+const helperIdle = 2 * time.Millisecond
+
+// parJob is one call of runParts.
+type parJob struct {
+	f       func(part, worker int)
+	parts   int64
+	slots   int32        // goroutines admitted at most
+	workers atomic.Int32 // goroutines admitted so far
+	next    atomic.Int64 // parts taken
+	done    atomic.Int64 // parts finished
+}
+
+// work joins j, if it admits one more goroutine, and does parts of it
+// until none are left.
+func (j *parJob) work() {
+	w := j.workers.Add(1) - 1
+	if w >= j.slots {
+		return
 	}
-	body(0, min(step, n))
-	wg.Wait()
+	for {
+		p := j.next.Add(1) - 1
+		if p >= j.parts {
+			return
+		}
+		j.f(int(p), int(w))
+		j.done.Add(1)
+	}
+}
+
+// runParts calls f(p, w) for every part p < parts, on the calling
+// goroutine and up to threads-1 helpers, and returns when all are done.
+// w < threads numbers the goroutine running the part, no two at the same
+// time, for scratch space per goroutine.
+func runParts(parts, threads int, f func(part, worker int)) {
+	helpers := min(threads-1, runtime.GOMAXPROCS(0)-1, parts-1)
+	if helpers <= 0 {
+		for p := 0; p < parts; p++ {
+			f(p, 0)
+		}
+		return
+	}
+	j := &parJob{f: f, parts: int64(parts), slots: int32(threads)}
+	currentJob.Store(j)
+	for n := helpersRunning.Load(); n < int32(helpers); n++ {
+		helpersRunning.Add(1)
+		go helper()
+	}
+	j.work()
+	for spins := 0; j.done.Load() < j.parts; spins++ {
+		// A helper is still on its last part.
+		if spins%64 == 63 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// helper does what it can of every job posted until it has seen none
+// for helperIdle.
+func helper() {
+	defer helpersRunning.Add(-1)
+	var last *parJob
+	idleSince := time.Now()
+	for spins := 0; ; spins++ {
+		if j := currentJob.Load(); j != last {
+			last = j
+			j.work()
+			idleSince, spins = time.Now(), 0
+			continue
+		}
+		if spins%256 == 255 {
+			if time.Since(idleSince) > helperIdle {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
 }
