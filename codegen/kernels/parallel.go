@@ -95,6 +95,9 @@ func runParts(parts, threads int, f func(part, worker int)) {
 			runtime.Gosched()
 		}
 	}
+	// Unless another job came since, let go of this one (its closure
+	// holds the caller's buffers).
+	currentJob.CompareAndSwap(j, nil)
 }
 
 // helper does what it can of every job posted until it has seen none
@@ -104,7 +107,7 @@ func helper() {
 	var last *parJob
 	idleSince := time.Now()
 	for spins := 0; ; spins++ {
-		if j := currentJob.Load(); j != last {
+		if j := currentJob.Load(); j != last && j != nil {
 			last = j
 			j.work()
 			idleSince, spins = time.Now(), 0

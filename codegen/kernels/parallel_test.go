@@ -41,7 +41,8 @@ func TestParallelFor(t *testing.T) {
 // below the job's thread count and no two goroutines hold one number at
 // once (the GEMM's scratch per goroutine), also with one OS thread for
 // goroutines and with several callers at once sharing the helpers with
-// different thread counts; the helpers end once idle.
+// different thread counts; no job stays posted after its call, and the
+// helpers end once idle.
 func TestRunParts(t *testing.T) {
 	job := func(t *testing.T, parts, threads int) {
 		counts := make([]atomic.Int32, parts)
@@ -87,6 +88,9 @@ func TestRunParts(t *testing.T) {
 		}
 		wg.Wait()
 		runtime.GOMAXPROCS(prev)
+	}
+	if currentJob.Load() != nil {
+		t.Errorf("the last job is still posted after every call returned (it holds its caller's buffers)")
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for helpersRunning.Load() != 0 {

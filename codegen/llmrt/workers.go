@@ -60,6 +60,8 @@ func (w *workers) run(parts, helpers int, f func(p int)) {
 			runtime.Gosched()
 		}
 	}
+	// Let go of the job (its closure holds the session's buffers).
+	w.cur.CompareAndSwap(j, nil)
 }
 
 // helper does the parts it can of every job posted until it has seen
@@ -69,7 +71,7 @@ func (w *workers) helper() {
 	var last *job
 	idleSince := time.Now()
 	for spins := 0; ; spins++ {
-		if j := w.cur.Load(); j != last {
+		if j := w.cur.Load(); j != last && j != nil {
 			last = j
 			j.work()
 			idleSince, spins = time.Now(), 0

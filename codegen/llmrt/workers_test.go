@@ -9,8 +9,8 @@ import (
 
 // TestWorkersRunEveryPartOnce: run does each part exactly once, for any
 // number of parts and helpers, also with one OS thread for goroutines
-// (where the helpers must not starve the caller), and its helpers end
-// once idle.
+// (where the helpers must not starve the caller); no job stays posted
+// after run returns, and the helpers end once idle.
 func TestWorkersRunEveryPartOnce(t *testing.T) {
 	for _, procs := range []int{runtime.GOMAXPROCS(0), 1} {
 		prev := runtime.GOMAXPROCS(procs)
@@ -32,6 +32,9 @@ func TestWorkersRunEveryPartOnce(t *testing.T) {
 					}
 				}
 			}
+		}
+		if w.cur.Load() != nil {
+			t.Errorf("GOMAXPROCS %d: the last job is still posted after run returned", procs)
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for w.running.Load() != 0 {
