@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"sort"
+
+	"github.com/kiln-ml/kiln/codegen/llmrt"
 )
 
 // Sampling chooses the next token from a row of logits. Temp 0 is greedy
@@ -55,14 +56,7 @@ func (sm *Sampler) Next(logits []float32) int32 {
 	if sm.s.Temp == 0 {
 		return Argmax(logits)
 	}
-	idx := make([]int, len(logits))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
-	if k := sm.s.TopK; k > 0 && k < len(idx) {
-		idx = idx[:k]
-	}
+	idx, _ := llmrt.LogitOrder(logits, sm.s.TopK, nil, nil)
 	p := make([]float64, len(idx))
 	top := float64(logits[idx[0]])
 	sum := 0.0

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"sort"
+	"slices"
 )
 
 // GenerateOptions chooses how Generate samples. The zero value is greedy
@@ -29,10 +29,77 @@ type GenerateOptions struct {
 
 // sampler draws tokens as a GenerateOptions says.
 type sampler struct {
-	o   GenerateOptions
-	rng *rand.Rand
-	idx []int
-	p   []float64
+	o    GenerateOptions
+	rng  *rand.Rand
+	idx  []int
+	keys []uint64
+	p    []float64
+}
+
+// logitOrder returns in idx the indices of logits in the order a stable
+// sort by decreasing value gives (equal values by increasing index, the
+// two zeros equal), only the first k when 0 < k < len(logits). Each index
+// becomes one key, the value's bits mapped to an unsigned order and
+// inverted above the index, and the keys are sorted: all of them, or the
+// k smallest kept in a max-heap. Sorting 32000 logits this way takes a
+// fraction of a millisecond, where a stable sort of the indices took 10.
+// keys is scratch, returned grown.
+func logitOrder(logits []float32, k int, idx []int, keys []uint64) ([]int, []uint64) {
+	key := func(i int) uint64 {
+		b := math.Float32bits(logits[i])
+		switch {
+		case b == 0x80000000: // -0: the key of +0 (0 | 0x80000000)
+			b = 0x80000000
+		case b&0x80000000 != 0:
+			b = ^b
+		default:
+			b |= 0x80000000
+		}
+		return uint64(^b)<<32 | uint64(uint32(i))
+	}
+	keys = keys[:0]
+	if n := len(logits); k > 0 && k < n {
+		for i := range n {
+			x := key(i)
+			if len(keys) < k {
+				// Sift up into the max-heap.
+				keys = append(keys, x)
+				for c := len(keys) - 1; c > 0 && keys[(c-1)/2] < keys[c]; c = (c - 1) / 2 {
+					keys[c], keys[(c-1)/2] = keys[(c-1)/2], keys[c]
+				}
+				continue
+			}
+			if x >= keys[0] {
+				continue
+			}
+			// Replace the largest and sift down.
+			keys[0] = x
+			for c := 0; ; {
+				l, big := 2*c+1, c
+				if l < k && keys[l] > keys[big] {
+					big = l
+				}
+				if l+1 < k && keys[l+1] > keys[big] {
+					big = l + 1
+				}
+				if big == c {
+					break
+				}
+				keys[c], keys[big] = keys[big], keys[c]
+				c = big
+			}
+		}
+	} else {
+		for i := range n {
+			keys = append(keys, key(i))
+		}
+	}
+	slices.Sort(keys)
+	idx = idx[:0]
+	for _, x := range keys {
+		idx = append(idx, int(uint32(x)))
+	}
+	return idx, keys
 }
 
 func newSampler(o GenerateOptions) (*sampler, error) {
@@ -91,15 +158,8 @@ func (sm *sampler) next(logits []float32, history []int32) int32 {
 	if sm.o.Temperature == 0 {
 		return argmax(logits)
 	}
-	idx := sm.idx[:0]
-	for i := range logits {
-		idx = append(idx, i)
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
-	sm.idx = idx
-	if k := sm.o.TopK; k > 0 && k < len(idx) {
-		idx = idx[:k]
-	}
+	idx, keys := logitOrder(logits, sm.o.TopK, sm.idx, sm.keys)
+	sm.idx, sm.keys = idx, keys
 	p := sm.p[:0]
 	top := float64(logits[idx[0]])
 	sum := 0.0

@@ -113,3 +113,12 @@ const Q8KFile = "q8k.go"
 
 // Q8KSource is q8k.go's source.
 var Q8KSource = srcQ8K
+
+// LogitOrder is the order in which a compiled package's sampler ranks
+// logits (logitOrder), for kiln's own sampler, which must draw the same
+// tokens: the indices of logits by decreasing value, equal values by
+// increasing index, the first k when 0 < k < len(logits). idx and keys are
+// scratch, returned grown.
+func LogitOrder(logits []float32, k int, idx []int, keys []uint64) ([]int, []uint64) {
+	return logitOrder(logits, k, idx, keys)
+}
