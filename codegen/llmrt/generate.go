@@ -36,6 +36,32 @@ type sampler struct {
 	p    []float64
 }
 
+// radixSortHigh sorts a stably by the top 32 bits of its values (three
+// passes of 11, 11 and 10 bits), using tmp (as long as a) in between.
+func radixSortHigh(a, tmp []uint64) {
+	src, dst := a, tmp
+	for _, d := range [3]struct{ shift, bits uint }{{32, 11}, {43, 11}, {54, 10}} {
+		var count [1 << 11]int
+		mask := uint64(1)<<d.bits - 1
+		for _, x := range src {
+			count[x>>d.shift&mask]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, x := range src {
+			b := x >> d.shift & mask
+			dst[count[b]] = x
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	// Three passes leave the result in tmp.
+	copy(a, src)
+}
+
 // logitOrder returns in idx the indices of logits in the order a stable
 // sort by decreasing value gives (equal values by increasing index, the
 // two zeros equal), only the first k when 0 < k < len(logits). Each index
@@ -89,12 +115,16 @@ func logitOrder(logits []float32, k int, idx []int, keys []uint64) ([]int, []uin
 				c = big
 			}
 		}
+		slices.Sort(keys)
 	} else {
+		// Keys made in index order and sorted stably by their top 32 bits
+		// (the value) come out in the order of the whole keys.
 		for i := range n {
 			keys = append(keys, key(i))
 		}
+		keys = slices.Grow(keys, n)
+		radixSortHigh(keys, keys[n:2*n])
 	}
-	slices.Sort(keys)
 	idx = idx[:0]
 	for _, x := range keys {
 		idx = append(idx, int(uint32(x)))
