@@ -592,10 +592,11 @@ func vecKeyScores(sc []float32, k []uint16, stride int, q []float32, scale float
 		}
 		var a0, a1, a2, a3 archsimd.Float32x8
 		for i := 0; i < hd; i += 32 {
-			a0 = h2fScaled(row[i:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i:])), a0)
-			a1 = h2fScaled(row[i+8:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i+8:])), a1)
-			a2 = h2fScaled(row[i+16:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i+16:])), a2)
-			a3 = h2fScaled(row[i+24:]).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(qs[i+24:])), a3)
+			r, y := (*[32]uint16)(row[i:]), (*[32]float32)(qs[i:])
+			a0 = h2fScaled8((*[8]uint16)(r[0:8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(y[0:8])), a0)
+			a1 = h2fScaled8((*[8]uint16)(r[8:16])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(y[8:16])), a1)
+			a2 = h2fScaled8((*[8]uint16)(r[16:24])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(y[16:24])), a2)
+			a3 = h2fScaled8((*[8]uint16)(r[24:32])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(y[24:32])), a3)
 		}
 		sc[j] = sum32Order(a0.Add(a2).Add(a1.Add(a3))) * scale
 	}
@@ -677,8 +678,11 @@ func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, 
 		weightedValuesGo(o, v, stride, w, batch, finite, acc)
 		return
 	}
-	if finite && len(o) == 64 {
-		weightedValues64((*[64]float32)(o), v, stride, w, batch)
+	if finite && len(o)%64 == 0 {
+		// Wider heads as slices of 64 outputs, each over every position.
+		for c := 0; c < len(o); c += 64 {
+			weightedValues64((*[64]float32)(o[c:c+64]), v[c:], stride, w, batch)
+		}
 		return
 	}
 	if finite && len(o) <= 128 {

@@ -407,7 +407,7 @@ func TestVecAttention(t *testing.T) {
 			}
 		}
 
-		hd := []int{8, 16, 64, 12, 32}[trial%5]
+		hd := []int{8, 16, 64, 12, 32, 128, 96}[trial%7]
 		stride := hd * (1 + r.Intn(3))
 		pos := 1 + r.Intn(70)
 		v := randCache(r, pos, hd, stride, special)
