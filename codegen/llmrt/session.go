@@ -26,7 +26,6 @@ type Session struct {
 	x, xn, q, k, v, att, o, g, u []float32
 	act                          []byte
 	lanes                        lanes // activations for the lanes kernels
-	workers                      workers
 	actF                         []float32
 	scores, qh, vacc             []float32 // per head: scores, a query row, value sums
 	logits                       []float32
@@ -314,7 +313,7 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 	}
 	// As in linear: split only work worth a job.
 	if s.threads > 1 && c.Heads > 1 && c.Heads*n*(s.pos+n)*hd >= 1<<15 {
-		s.workers.run(c.Heads, s.threads-1, head)
+		runParts(c.Heads, s.threads, func(h, _ int) { head(h) })
 		return
 	}
 	for h := 0; h < c.Heads; h++ {
@@ -380,7 +379,7 @@ func f16Dot(n, width int, a []uint16, stride int, b []float32, batch bool) float
 // linear writes out[t][r] = W[r]·x[t] for n rows of activations x,
 // quantizing each activation row once to the format W's type takes and
 // splitting W's rows into parts of a multiple of four rows that the
-// session's goroutines share out (workers).
+// session's goroutines share out (runParts).
 func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 	k := w.k
 	cols := w.cols
@@ -458,7 +457,7 @@ func (s *Session) linear(w *weight, x []float32, n int, out []float32) {
 	// goroutines to share out as they come free.
 	chunk := max((w.rows/4+4*th-1)/(4*th)*4, 4)
 	parts := (w.rows + chunk - 1) / chunk
-	s.workers.run(parts, th-1, func(p int) {
+	runParts(parts, th, func(p, _ int) {
 		run(p*chunk, min((p+1)*chunk, w.rows))
 	})
 }

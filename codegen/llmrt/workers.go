@@ -6,52 +6,72 @@ import (
 	"time"
 )
 
-// workers runs a session's parallel jobs: the calling goroutine and up to
-// helpers more goroutines take a job's parts one at a time from a shared
-// counter, so a core that is slowed down takes fewer parts instead of
-// holding up the others. Between jobs the helpers spin, for up to
-// helperIdle, watching for the next one, and then end; the next job starts
-// them again. A decode step runs dozens of jobs of some tens of
-// microseconds each, where starting goroutines and waking idle threads for
-// every job cost as much as the job. Results never depend on who runs a
-// part.
-type workers struct {
-	running atomic.Int32        // helpers alive
-	cur     atomic.Pointer[job] // the latest job
-}
+// The helper goroutines below are codegen/kernels/parallel.go's, the same
+// text (codegen's TestPoolSourcesMatch checks it): compiled ONNX packages
+// and compiled language models carry their own copies, as neither
+// imports the other.
+
+// The package's helper goroutines run the parts of parallel jobs beside
+// the goroutine that posts them. Between jobs they spin, for up to
+// helperIdle, watching for the next one, and then end; the next job
+// starts them again. Starting goroutines for every kernel and waking idle
+// threads cost as much as a small kernel, and a thread the system delays
+// then holds up the kernel's end. Sessions running at once share the
+// helpers: each job admits at most its own thread count of goroutines,
+// and a part is done by whoever takes it, so results never depend on who
+// runs what.
+var (
+	helpersRunning atomic.Int32
+	currentJob     atomic.Pointer[parJob]
+)
 
 // helperIdle is how long a helper spins without work before it ends.
 const helperIdle = 2 * time.Millisecond
 
-// job is one call of parallel: parts parts, f(p) doing part p.
-type job struct {
-	f     func(p int)
-	parts int64
-	next  atomic.Int64 // parts taken
-	done  atomic.Int64 // parts finished
+// parJob is one call of runParts.
+type parJob struct {
+	f       func(part, worker int)
+	parts   int64
+	slots   int32        // goroutines admitted at most
+	workers atomic.Int32 // goroutines admitted so far
+	next    atomic.Int64 // parts taken
+	done    atomic.Int64 // parts finished
 }
 
-// work takes and does parts of j until none are left.
-func (j *job) work() {
+// work joins j, if it admits one more goroutine, and does parts of it
+// until none are left.
+func (j *parJob) work() {
+	w := j.workers.Add(1) - 1
+	if w >= j.slots {
+		return
+	}
 	for {
 		p := j.next.Add(1) - 1
 		if p >= j.parts {
 			return
 		}
-		j.f(int(p))
+		j.f(int(p), int(w))
 		j.done.Add(1)
 	}
 }
 
-// run does parts 0..parts-1 of f with the calling goroutine and up to
-// helpers more, and returns when all are done.
-func (w *workers) run(parts, helpers int, f func(p int)) {
-	helpers = min(helpers, runtime.GOMAXPROCS(0)-1, parts-1)
-	j := &job{f: f, parts: int64(parts)}
-	w.cur.Store(j)
-	for n := w.running.Load(); n < int32(helpers); n++ {
-		w.running.Add(1)
-		go w.helper()
+// runParts calls f(p, w) for every part p < parts, on the calling
+// goroutine and up to threads-1 helpers, and returns when all are done.
+// w < threads numbers the goroutine running the part, no two at the same
+// time, for scratch space per goroutine.
+func runParts(parts, threads int, f func(part, worker int)) {
+	helpers := min(threads-1, runtime.GOMAXPROCS(0)-1, parts-1)
+	if helpers <= 0 {
+		for p := 0; p < parts; p++ {
+			f(p, 0)
+		}
+		return
+	}
+	j := &parJob{f: f, parts: int64(parts), slots: int32(threads)}
+	currentJob.Store(j)
+	for n := helpersRunning.Load(); n < int32(helpers); n++ {
+		helpersRunning.Add(1)
+		go helper()
 	}
 	j.work()
 	for spins := 0; j.done.Load() < j.parts; spins++ {
@@ -60,18 +80,19 @@ func (w *workers) run(parts, helpers int, f func(p int)) {
 			runtime.Gosched()
 		}
 	}
-	// Let go of the job (its closure holds the session's buffers).
-	w.cur.CompareAndSwap(j, nil)
+	// Unless another job came since, let go of this one (its closure
+	// holds the caller's buffers).
+	currentJob.CompareAndSwap(j, nil)
 }
 
-// helper does the parts it can of every job posted until it has seen
-// none for helperIdle.
-func (w *workers) helper() {
-	defer w.running.Add(-1)
-	var last *job
+// helper does what it can of every job posted until it has seen none
+// for helperIdle.
+func helper() {
+	defer helpersRunning.Add(-1)
+	var last *parJob
 	idleSince := time.Now()
 	for spins := 0; ; spins++ {
-		if j := w.cur.Load(); j != last && j != nil {
+		if j := currentJob.Load(); j != last && j != nil {
 			last = j
 			j.work()
 			idleSince, spins = time.Now(), 0
@@ -81,7 +102,6 @@ func (w *workers) helper() {
 			if time.Since(idleSince) > helperIdle {
 				return
 			}
-			// Let other goroutines have this thread now and then.
 			runtime.Gosched()
 		}
 	}

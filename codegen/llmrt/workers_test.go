@@ -7,42 +7,39 @@ import (
 	"time"
 )
 
-// TestWorkersRunEveryPartOnce: run does each part exactly once, for any
-// number of parts and helpers, also with one OS thread for goroutines
-// (where the helpers must not starve the caller); no job stays posted
-// after run returns, and the helpers end once idle.
-func TestWorkersRunEveryPartOnce(t *testing.T) {
+// TestRunParts: this copy of codegen/kernels' helper goroutines (tested
+// at length there; codegen checks that the texts match) runs each part
+// once, also with one OS thread for goroutines, leaves no job posted and
+// lets its helpers end once idle.
+func TestRunParts(t *testing.T) {
 	for _, procs := range []int{runtime.GOMAXPROCS(0), 1} {
 		prev := runtime.GOMAXPROCS(procs)
-		var w workers
-		for _, parts := range []int{1, 2, 3, 7, 64, 1000} {
-			for _, helpers := range []int{0, 1, 3, 7} {
-				for round := 0; round < 20; round++ {
-					counts := make([]atomic.Int32, parts)
-					w.run(parts, helpers, func(p int) {
-						counts[p].Add(1)
-						if p%5 == 0 {
-							runtime.Gosched()
-						}
-					})
-					for p := range counts {
-						if n := counts[p].Load(); n != 1 {
-							t.Fatalf("GOMAXPROCS %d, %d parts, %d helpers: part %d ran %d times", procs, parts, helpers, p, n)
-						}
+		for _, parts := range []int{1, 3, 64} {
+			for _, threads := range []int{1, 2, 8} {
+				counts := make([]atomic.Int32, parts)
+				runParts(parts, threads, func(p, w int) {
+					if w >= threads {
+						t.Errorf("worker %d of %d threads", w, threads)
+					}
+					counts[p].Add(1)
+				})
+				for p := range counts {
+					if n := counts[p].Load(); n != 1 {
+						t.Fatalf("GOMAXPROCS %d, %d parts, %d threads: part %d ran %d times", procs, parts, threads, p, n)
 					}
 				}
 			}
 		}
-		if w.cur.Load() != nil {
-			t.Errorf("GOMAXPROCS %d: the last job is still posted after run returned", procs)
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for w.running.Load() != 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("GOMAXPROCS %d: %d helpers still running 5 s after the last job", procs, w.running.Load())
-			}
-			time.Sleep(time.Millisecond)
-		}
 		runtime.GOMAXPROCS(prev)
+	}
+	if currentJob.Load() != nil {
+		t.Error("a job is still posted after every call returned")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for helpersRunning.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d helpers still running 5 s after the last job", helpersRunning.Load())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
