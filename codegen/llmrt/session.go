@@ -312,13 +312,11 @@ func (s *Session) attention(li int, q []float32, n int, out []float32) {
 		}
 	}
 	// As in linear: split only work worth a job.
-	if s.threads > 1 && c.Heads > 1 && c.Heads*n*(s.pos+n)*hd >= 1<<15 {
-		runParts(c.Heads, s.threads, func(h, _ int) { head(h) })
-		return
+	th := s.threads
+	if c.Heads*n*(s.pos+n)*hd < 1<<15 {
+		th = 1
 	}
-	for h := 0; h < c.Heads; h++ {
-		head(h)
-	}
+	runParts(c.Heads, th, func(h, _ int) { head(h) })
 }
 
 // softmax8 replaces the scores x (whose largest is top) by their
@@ -365,11 +363,7 @@ func f16Dot(n, width int, a []uint16, stride int, b []float32, batch bool) float
 	for i := 0; i < min(n, np); i++ {
 		acc[i%32/8][i%8] += h2f(a[i*stride]) * b[i]
 	}
-	var x [8]float32
-	for l := range x {
-		x[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l])
-	}
-	sum := float64(((x[0] + x[4]) + (x[1] + x[5])) + ((x[2] + x[6]) + (x[3] + x[7])))
+	sum := float64(f16DotReduce(&acc))
 	for i := np; i < n; i++ {
 		sum += float64(h2f(a[i*stride]) * b[i])
 	}

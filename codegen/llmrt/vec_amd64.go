@@ -691,30 +691,18 @@ func vecWeightedValues(o []float32, v []uint16, stride int, w []float32, batch, 
 	}
 	expMask := archsimd.BroadcastUint16x8(0x7c00)
 	var e archsimd.Uint16x8
+	classes := 32
+	if batch {
+		classes = 8
+	}
 	for c := 0; c < len(o); c += 8 {
-		var r archsimd.Float32x8
-		if batch {
-			var l [8]archsimd.Float32x8
-			for j, wj := range w {
-				u := archsimd.LoadUint16x8((*[8]uint16)(v[j*stride+c:]))
-				e = e.Max(u.And(expMask))
-				l[j&7] = l[j&7].Add(h2fVec(u).Mul(archsimd.BroadcastFloat32x8(wj)))
-			}
-			r = l[0].Add(l[4]).Add(l[2].Add(l[6])).Add(l[1].Add(l[5]).Add(l[3].Add(l[7])))
-		} else {
-			var l [32]archsimd.Float32x8
-			for j, wj := range w {
-				u := archsimd.LoadUint16x8((*[8]uint16)(v[j*stride+c:]))
-				e = e.Max(u.And(expMask))
-				l[j&31] = l[j&31].Add(h2fVec(u).Mul(archsimd.BroadcastFloat32x8(wj)))
-			}
-			var x [8]archsimd.Float32x8
-			for k := range x {
-				x[k] = l[k].Add(l[16+k]).Add(l[8+k].Add(l[24+k]))
-			}
-			r = x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
+		var l [32]archsimd.Float32x8
+		for j, wj := range w {
+			u := archsimd.LoadUint16x8((*[8]uint16)(v[j*stride+c:]))
+			e = e.Max(u.And(expMask))
+			l[j&(classes-1)] = l[j&(classes-1)].Add(h2fVec(u).Mul(archsimd.BroadcastFloat32x8(wj)))
 		}
-		r.Store((*[8]float32)(o[c:]))
+		reduceClasses(&l, batch).Store((*[8]float32)(o[c:]))
 	}
 	if !allFinite(e) {
 		weightedValuesRef(o, v, stride, w, batch)
@@ -742,17 +730,11 @@ func weightedValues64(o *[64]float32, v []uint16, stride int, w []float32, batch
 		a[7] = h2fScaled8((*[8]uint16)(row[56:64])).MulAdd(b, a[7])
 	}
 	for c := range 8 {
-		var r archsimd.Float32x8
-		if batch {
-			r = l[0][c].Add(l[4][c]).Add(l[2][c].Add(l[6][c])).Add(l[1][c].Add(l[5][c]).Add(l[3][c].Add(l[7][c])))
-		} else {
-			var x [8]archsimd.Float32x8
-			for k := range x {
-				x[k] = l[k][c].Add(l[16+k][c]).Add(l[8+k][c].Add(l[24+k][c]))
-			}
-			r = x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
+		var a [32]archsimd.Float32x8
+		for k := range classes {
+			a[k] = l[k][c]
 		}
-		r.Store((*[8]float32)(o[8*c : 8*c+8]))
+		reduceClasses(&a, batch).Store((*[8]float32)(o[8*c : 8*c+8]))
 	}
 }
 
@@ -777,19 +759,22 @@ func vecWeightedValuesFinite(o []float32, v []uint16, stride int, w []float32, b
 		}
 	}
 	for c := range chunks {
-		a := &l[c]
-		var r archsimd.Float32x8
-		if batch {
-			r = a[0].Add(a[4]).Add(a[2].Add(a[6])).Add(a[1].Add(a[5]).Add(a[3].Add(a[7])))
-		} else {
-			var x [8]archsimd.Float32x8
-			for k := range x {
-				x[k] = a[k].Add(a[16+k]).Add(a[8+k].Add(a[24+k]))
-			}
-			r = x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
-		}
-		r.Store((*[8]float32)(o[8*c:]))
+		reduceClasses(&l[c], batch).Store((*[8]float32)(o[8*c:]))
 	}
+}
+
+// reduceClasses adds the accumulators of eight outputs' position classes
+// l as f16Dot reduces its lanes: with batch the eight classes by hsum8's
+// order, else the 32 as f16DotReduce does.
+func reduceClasses(l *[32]archsimd.Float32x8, batch bool) archsimd.Float32x8 {
+	if batch {
+		return l[0].Add(l[4]).Add(l[2].Add(l[6])).Add(l[1].Add(l[5]).Add(l[3].Add(l[7])))
+	}
+	var x [8]archsimd.Float32x8
+	for k := range x {
+		x[k] = l[k].Add(l[16+k]).Add(l[8+k].Add(l[24+k]))
+	}
+	return x[0].Add(x[4]).Add(x[1].Add(x[5])).Add(x[2].Add(x[6]).Add(x[3].Add(x[7])))
 }
 
 // vecExpf is expf on eight lanes, each step the same float32 operation
