@@ -46,14 +46,12 @@ func h2fScaledGo(h uint16) float32 {
 // group's eight stay in registers.
 func keyScoresGo(sc []float32, k []uint16, stride int, q []float32, scale float32, batch, finite bool) {
 	hd := len(q)
-	if !finite || hd%8 != 0 || (!batch && hd%32 != 0) || hd > 256 {
+	if !keyFast(hd, batch, finite) {
 		keyScoresRef(sc, k, stride, q, scale, batch)
 		return
 	}
 	var qs [256]float32
-	for i, v := range q {
-		qs[i] = v * 0x1p112 // |v| <= 65504 (binary16), so no overflow
-	}
+	scaleQuery(&qs, q)
 	for j := range sc {
 		row := k[j*stride : j*stride+hd]
 		if batch {
@@ -89,6 +87,22 @@ func keyScoresGo(sc []float32, k []uint16, stride int, q []float32, scale float3
 			acc[g] = [8]float32{a0, a1, a2, a3, a4, a5, a6, a7}
 		}
 		sc[j] = f16DotReduce(&acc) * scale
+	}
+}
+
+// keyFast reports whether the key scores' fast paths take rows of hd
+// values: a finite cache, and hd a multiple of 32 (8 with batch) up to
+// 256.
+func keyFast(hd int, batch, finite bool) bool {
+	return finite && hd%8 == 0 && (batch || hd%32 == 0) && hd <= 256
+}
+
+// scaleQuery sets qs to the query q (binary16 values, at most 256) times
+// 2^112, for products with h2fScaledGo's values; |q[i]| <= 65504, so
+// none overflows.
+func scaleQuery(qs *[256]float32, q []float32) {
+	for i, v := range q {
+		qs[i] = v * 0x1p112
 	}
 }
 

@@ -562,16 +562,14 @@ func h2fScaled(a []uint16) archsimd.Float32x8 { return h2fScaled8((*[8]uint16)(a
 // (h2fScaled); else vecKeyDot row by row.
 func vecKeyScores(sc []float32, k []uint16, stride int, q []float32, scale float32, batch, finite bool) {
 	hd := len(q)
-	if !finite || hd%8 != 0 || (!batch && hd%32 != 0) || hd > 256 {
+	if !keyFast(hd, batch, finite) {
 		for j := range sc {
 			sc[j] = vecKeyDot(hd, hd, k[j*stride:j*stride+hd], 1, q, batch) * scale
 		}
 		return
 	}
 	var qs [256]float32
-	for i, v := range q {
-		qs[i] = v * 0x1p112 // |v| <= 65504 (binary16), so no overflow
-	}
+	scaleQuery(&qs, q)
 	if hd == 64 {
 		if batch {
 			keyScores64Batch(sc, k, stride, &qs, scale)
