@@ -438,15 +438,23 @@ func emitSequenceAt(g *graph, op *ir.Op) (*seqKernel, error) {
 	return &seqKernel{in: in, out: []*val{y}, params: []string{"s", "pos", "y"}, comment: comment, body: body, fails: true}, nil
 }
 
-func emitSequenceLength(g *graph, op *ir.Op) (*seqKernel, error) {
-	in, err := g.seqArgs(op)
-	if err != nil {
-		return nil, err
+// seqToTensor returns the operands of op, which must be one sequence, and
+// its tensor result (SequenceLength, ConcatFromSequence).
+func (g *graph) seqToTensor(op *ir.Op) (in []*val, y *val, err error) {
+	if in, err = g.seqArgs(op); err != nil {
+		return nil, nil, err
 	}
 	if len(in) != 1 || in[0] == nil || in[0].v.Type.Kind != ir.SequenceKind {
-		return nil, fmt.Errorf("want a sequence")
+		return nil, nil, fmt.Errorf("want a sequence")
 	}
-	y, err := g.tensorResult(op.Results[0], false)
+	if y, err = g.tensorResult(op.Results[0], false); err != nil {
+		return nil, nil, err
+	}
+	return in, y, nil
+}
+
+func emitSequenceLength(g *graph, op *ir.Op) (*seqKernel, error) {
+	in, y, err := g.seqToTensor(op)
 	if err != nil {
 		return nil, err
 	}
@@ -495,14 +503,7 @@ func emitSplitToSequence(g *graph, op *ir.Op) (*seqKernel, error) {
 }
 
 func emitConcatFromSequence(g *graph, op *ir.Op) (*seqKernel, error) {
-	in, err := g.seqArgs(op)
-	if err != nil {
-		return nil, err
-	}
-	if len(in) != 1 || in[0] == nil || in[0].v.Type.Kind != ir.SequenceKind {
-		return nil, fmt.Errorf("want a sequence")
-	}
-	y, err := g.tensorResult(op.Results[0], false)
+	in, y, err := g.seqToTensor(op)
 	if err != nil {
 		return nil, err
 	}
